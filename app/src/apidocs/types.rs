@@ -1,0 +1,34 @@
+use serde::{Deserialize, Serialize};
+
+/// The REST API as people read it: the server builds this from the OpenAPI document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiReference {
+    pub title: String,
+    pub description: String,
+    pub endpoints: Vec<Endpoint>,
+    /// Named schemas and their JSON Schema text.
+    pub schemas: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    pub method: String,
+    pub path: String,
+    pub tag: String,
+    pub summary: String,
+    pub description: String,
+    pub params: Vec<Param>,
+    /// The schema name of a JSON body, if the endpoint takes one.
+    pub body: Option<String>,
+    /// Status, description, schema name.
+    pub responses: Vec<(String, String, Option<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    pub name: String,
+    /// `path`, `query` or `header`.
+    pub location: String,
+    pub required: bool,
+    pub description: String,
+}

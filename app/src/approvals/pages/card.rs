@@ -1,0 +1,65 @@
+use crate::approvals::api::DecideApproval;
+use crate::approvals::types::{ApprovalState, ApprovalView};
+use crate::ui::{Badge, ErrorBox, Tone};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+pub fn state_tone(s: ApprovalState) -> Tone {
+    match s {
+        ApprovalState::Pending => Tone::Info,
+        ApprovalState::Approved => Tone::Good,
+        ApprovalState::Rejected => Tone::Bad,
+        ApprovalState::Expired | ApprovalState::Cancelled => Tone::Neutral,
+    }
+}
+
+/// One request in a list: what, who, why, progress, and the decision form when the viewer may decide.
+#[component]
+pub fn ApprovalCard(view: ApprovalView, decide: ServerAction<DecideApproval>) -> impl IntoView {
+    let href = format!("/approvals/{}", view.id.0);
+    let id = view.id.0.to_string();
+    let progress = view.progress();
+    let ApprovalView { summary, requester, created_at, reason, state, can_decide, .. } = view;
+    view! {
+        <li class="p-4" data-testid="approval">
+            <div class="flex flex-wrap items-start justify-between gap-3">
+                <div class="min-w-0">
+                    <A href=href attr:class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">{summary}</A>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                        "Asked by " <span class="font-medium">{requester}</span>
+                        " · " {created_at.format("%Y-%m-%d %H:%M UTC").to_string()}
+                    </p>
+                    <p class="mt-1 text-sm">"“" {reason} "”"</p>
+                </div>
+                <div class="flex items-center gap-2 text-sm">
+                    <span class="tabular-nums text-slate-600 dark:text-slate-400" data-testid="progress">{progress}</span>
+                    <Badge tone=state_tone(state)>{state.as_str()}</Badge>
+                </div>
+            </div>
+            {can_decide.then(|| view! { <DecisionForm id decide/> })}
+        </li>
+    }
+}
+
+/// Approve or reject with a comment. Works without JavaScript (a plain form POST).
+#[component]
+pub fn DecisionForm(id: String, decide: ServerAction<DecideApproval>) -> impl IntoView {
+    let field = format!("comment-{id}");
+    view! {
+        <ActionForm action=decide attr:class="mt-3 flex flex-wrap items-end gap-2">
+            <input type="hidden" name="id" value=id.clone()/>
+            <div class="min-w-64 flex-1">
+                <label for=field.clone() class="block text-xs font-medium text-slate-600 dark:text-slate-400">"Comment (required)"</label>
+                <input id=field name="comment" required maxlength="2000" class="mt-1 h-9 w-full rounded-lg border border-slate-300 px-3 text-sm dark:border-slate-700 dark:bg-slate-800"/>
+            </div>
+            <button type="submit" name="verdict" value="approve" class="h-9 rounded-lg bg-emerald-600 px-3 text-sm font-medium text-white hover:bg-emerald-500">"Approve"</button>
+            <button type="submit" name="verdict" value="reject" class="h-9 rounded-lg bg-white px-3 text-sm font-medium text-rose-700 ring-1 ring-rose-300 hover:bg-rose-50 dark:bg-slate-900 dark:text-rose-300">"Reject"</button>
+        </ActionForm>
+    }
+}
+
+/// The last decision's error, if it failed.
+#[component]
+pub fn DecisionError(decide: ServerAction<DecideApproval>) -> impl IntoView {
+    move || decide.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorBox error=e/></div> })
+}

@@ -1,0 +1,6 @@
+mod card;
+mod detail;
+mod inbox;
+
+pub use detail::ApprovalPage;
+pub use inbox::InboxPage;

@@ -1,0 +1,196 @@
+//! Approval SQL.
+use super::types::{ApprovalId, DecisionView, Verdict};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub struct RequestRow {
+    pub id: Uuid,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub action: String,
+    pub summary: String,
+    pub payload: Value,
+    pub required_approvals: i32,
+    pub approvers: String,
+    pub owning_team_id: Option<Uuid>,
+    pub owning_team: Option<String>,
+    pub requester_id: Uuid,
+    pub requester: String,
+    pub reason: String,
+    pub state: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub approvals: i32,
+}
+
+pub struct NewRequest<'a> {
+    pub subject_kind: &'a str,
+    pub subject_id: &'a str,
+    pub action: &'a str,
+    pub summary: &'a str,
+    pub payload: &'a Value,
+    pub required_approvals: i32,
+    pub approvers: &'a str,
+    pub owning_team_id: Option<Uuid>,
+    pub requester_id: Uuid,
+    pub reason: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, r: &NewRequest<'_>) -> Result<ApprovalId, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO approval_requests (subject_kind, subject_id, action, summary, payload,
+              required_approvals, approvers, owning_team_id, requester_id, reason, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           RETURNING id"#,
+        r.subject_kind,
+        r.subject_id,
+        r.action,
+        r.summary,
+        r.payload,
+        r.required_approvals,
+        r.approvers,
+        r.owning_team_id,
+        r.requester_id,
+        r.reason,
+        r.expires_at
+    )
+    .fetch_one(db)
+    .await
+    .map(ApprovalId)
+}
+
+/// A pending request for the same subject and action, if one exists.
+pub async fn pending_for(
+    db: impl PgExecutor<'_>,
+    subject_kind: &str,
+    subject_id: &str,
+    action: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT id FROM approval_requests
+           WHERE subject_kind = $1 AND subject_id = $2 AND action = $3 AND state = 'pending'
+             AND expires_at > now()"#,
+        subject_kind,
+        subject_id,
+        action
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// One request, locked for a decision when `lock` is set.
+pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<RequestRow>, sqlx::Error> {
+    if lock {
+        sqlx::query!("SELECT id FROM approval_requests WHERE id = $1 FOR UPDATE", id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    let filter = ListFilter { id: Some(id), requester: None, state: None, limit: 1 };
+    Ok(list(conn, &filter).await?.pop())
+}
+
+pub struct ListFilter {
+    pub id: Option<Uuid>,
+    pub requester: Option<Uuid>,
+    pub state: Option<String>,
+    pub limit: i64,
+}
+
+/// Requests, newest first.
+pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<RequestRow>, sqlx::Error> {
+    sqlx::query_as!(
+        RequestRow,
+        r#"SELECT r.id, r.subject_kind, r.subject_id, r.action, r.summary, r.payload,
+                  r.required_approvals, r.approvers, r.owning_team_id, t.name AS "owning_team?",
+                  r.requester_id, u.username AS requester, r.reason, r.state, r.created_at,
+                  r.expires_at, r.decided_at,
+                  (SELECT count(*) FROM approval_decisions d
+                    WHERE d.request_id = r.id AND d.decision = 'approve')::int AS "approvals!"
+           FROM approval_requests r
+           JOIN users u ON u.id = r.requester_id
+           LEFT JOIN teams t ON t.id = r.owning_team_id
+           WHERE ($1::uuid IS NULL OR r.requester_id = $1)
+             AND ($2::text IS NULL OR r.state = $2)
+             AND ($4::uuid IS NULL OR r.id = $4)
+           ORDER BY r.created_at DESC
+           LIMIT $3"#,
+        f.requester,
+        f.state,
+        f.limit,
+        f.id
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The decisions on each of `ids`, oldest first, in one query.
+pub async fn decisions(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<DecisionView>>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT d.request_id, u.username, d.decision, d.comment, d.decided_at
+           FROM approval_decisions d JOIN users u ON u.id = d.approver_id
+           WHERE d.request_id = ANY($1) ORDER BY d.decided_at"#,
+        ids
+    )
+    .fetch_all(db)
+    .await?;
+    let mut by_request: HashMap<Uuid, Vec<DecisionView>> = HashMap::new();
+    for r in rows {
+        by_request.entry(r.request_id).or_default().push(DecisionView {
+            approver: r.username,
+            verdict: Verdict::parse(&r.decision).unwrap_or(Verdict::Reject),
+            comment: r.comment,
+            decided_at: r.decided_at,
+        });
+    }
+    Ok(by_request)
+}
+
+/// Records a decision; false when this person already decided on this request.
+pub async fn insert_decision(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    approver: Uuid,
+    verdict: Verdict,
+    comment: &str,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query!(
+        r#"INSERT INTO approval_decisions (request_id, approver_id, decision, comment)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"#,
+        id,
+        approver,
+        verdict.as_str(),
+        comment
+    )
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+pub async fn set_state(db: impl PgExecutor<'_>, id: Uuid, state: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
+        id,
+        state
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Pending requests past their expiry, locked, for expiring.
+pub async fn lock_overdue(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= now()
+           ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 500"#
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,239 @@
+//! Approval data shared by server and browser.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApprovalId(pub Uuid);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum ApprovalState {
+    Pending,
+    Approved,
+    Rejected,
+    Expired,
+    Cancelled,
+}
+
+impl ApprovalState {
+    pub const ALL: [ApprovalState; 5] = [
+        ApprovalState::Pending,
+        ApprovalState::Approved,
+        ApprovalState::Rejected,
+        ApprovalState::Expired,
+        ApprovalState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalState::Pending => "pending",
+            ApprovalState::Approved => "approved",
+            ApprovalState::Rejected => "rejected",
+            ApprovalState::Expired => "expired",
+            ApprovalState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown state \"{s}\": use pending, approved, rejected, expired or cancelled"))
+    }
+}
+
+/// Who may decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Approvers {
+    Admins,
+    TeamLeadsOrAdmins,
+}
+
+impl Approvers {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approvers::Admins => "admins",
+            Approvers::TeamLeadsOrAdmins => "team_leads_or_admins",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "admins" => Ok(Approvers::Admins),
+            "team_leads_or_admins" => Ok(Approvers::TeamLeadsOrAdmins),
+            other => Err(format!("unknown approver rule \"{other}\"")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Verdict {
+    Approve,
+    Reject,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Approve => "approve",
+            Verdict::Reject => "reject",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "approve" => Ok(Verdict::Approve),
+            "reject" => Ok(Verdict::Reject),
+            other => Err(format!("unknown decision \"{other}\": use approve or reject")),
+        }
+    }
+}
+
+/// A decision's comment: required, trimmed, at most 2000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment(String);
+
+impl Comment {
+    pub const MAX_LEN: usize = 2000;
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err("a comment is required: say why you decide this way".into());
+        }
+        if text.chars().count() > Self::MAX_LEN {
+            return Err(format!("the comment is longer than {} characters", Self::MAX_LEN));
+        }
+        Ok(Comment(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A reason for a request: required, trimmed, at most 2000 characters.
+pub fn parse_reason(raw: &str) -> Result<String, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err("a reason is required: say why this is needed".into());
+    }
+    if text.chars().count() > 2000 {
+        return Err("the reason is longer than 2000 characters".into());
+    }
+    Ok(text.to_owned())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DecisionView {
+    pub approver: String,
+    pub verdict: Verdict,
+    pub comment: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// A request with its progress, as lists and the detail page show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ApprovalView {
+    pub id: ApprovalId,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub action: String,
+    pub summary: String,
+    /// The subject's details as indented JSON text.
+    pub payload: String,
+    pub requester: String,
+    pub reason: String,
+    pub state: ApprovalState,
+    pub approvers: Approvers,
+    pub owning_team: Option<String>,
+    pub required_approvals: i32,
+    pub approvals: i32,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decisions: Vec<DecisionView>,
+    /// Whether the person looking may approve or reject it now.
+    pub can_decide: bool,
+}
+
+impl ApprovalView {
+    /// "1 of 2 approvals".
+    pub fn progress(&self) -> String {
+        format!(
+            "{} of {} approval{}",
+            self.approvals,
+            self.required_approvals,
+            if self.required_approvals == 1 { "" } else { "s" }
+        )
+    }
+
+    pub fn approvers_text(&self) -> String {
+        match (self.approvers, &self.owning_team) {
+            (Approvers::Admins, _) => "an admin".into(),
+            (Approvers::TeamLeadsOrAdmins, Some(team)) => format!("a lead of {team}, or an admin"),
+            (Approvers::TeamLeadsOrAdmins, None) => "a team lead, or an admin".into(),
+        }
+    }
+}
+
+/// Which requests to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Inbox {
+    /// Pending requests the viewer may decide.
+    #[default]
+    WaitingForMe,
+    AskedByMe,
+    All,
+}
+
+impl Inbox {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inbox::WaitingForMe => "waiting_for_me",
+            Inbox::AskedByMe => "asked_by_me",
+            Inbox::All => "all",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "" | "waiting_for_me" => Ok(Inbox::WaitingForMe),
+            "asked_by_me" => Ok(Inbox::AskedByMe),
+            "all" => Ok(Inbox::All),
+            other => Err(format!("unknown list \"{other}\": use waiting_for_me, asked_by_me or all")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_is_required_and_bounded() {
+        assert!(Comment::parse("   ").is_err());
+        assert_eq!(Comment::parse(" ok ").map(|c| c.as_str().to_owned()), Ok("ok".into()));
+        assert!(Comment::parse(&"x".repeat(2001)).is_err());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in ApprovalState::ALL {
+            assert_eq!(ApprovalState::parse(s.as_str()), Ok(s));
+        }
+        for i in [Inbox::WaitingForMe, Inbox::AskedByMe, Inbox::All] {
+            assert_eq!(Inbox::parse(i.as_str()), Ok(i));
+        }
+    }
+}

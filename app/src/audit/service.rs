@@ -1,0 +1,222 @@
+//! Writing and verifying the audit chain.
+use super::repo::{self, Row};
+use super::types::{AuditEntry, AuditPage, AuditQuery, ChainCheck};
+use crate::context::RequestMeta;
+use crate::error::AppError;
+use crate::iam::principal::Principal;
+use chrono::{SubsecRound, Utc};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+
+/// Who made a change: a person (through a session or a token), or Switchyard itself.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor<'a> {
+    Person(&'a Principal),
+    System,
+}
+
+/// A change to record.
+#[derive(Debug)]
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub subject_kind: &'a str,
+    pub subject_id: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+const GENESIS: [u8; 32] = [0; 32];
+
+/// The hash a row must carry: SHA-256 over the previous hash and the row's content as
+/// canonical JSON (keys sorted, timestamps in microseconds, as stored).
+pub fn row_hash(prev_hash: &[u8], row: &Row) -> Vec<u8> {
+    let content = json!({
+        "at": row.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        "actor_id": row.actor_id,
+        "actor_name": row.actor_name,
+        "action": row.action,
+        "subject_kind": row.subject_kind,
+        "subject_id": row.subject_id,
+        "before": row.before,
+        "after": row.after,
+        "request_id": row.request_id,
+        "source_ip": row.source_ip,
+    });
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash);
+    hasher.update(content.to_string().as_bytes());
+    hasher.finalize().to_vec()
+}
+
+/// Appends one row for `change` to the chain. Call it inside the transaction that makes the
+/// change, so both commit or neither does.
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
+    change: Change<'_>,
+    meta: &RequestMeta,
+) -> Result<i64, sqlx::Error> {
+    let prev_hash = repo::lock_chain_head(conn).await?.unwrap_or_else(|| GENESIS.to_vec());
+    let (actor_id, actor_name) = match actor {
+        Actor::Person(p) => (Some(p.user_id.0), p.username.clone()),
+        Actor::System => (None, "switchyard".to_owned()),
+    };
+    let mut row = Row {
+        id: 0,
+        // Postgres keeps microseconds: hash exactly what will be stored.
+        at: Utc::now().trunc_subsecs(6),
+        actor_id,
+        actor_name,
+        action: change.action.to_owned(),
+        subject_kind: change.subject_kind.to_owned(),
+        subject_id: change.subject_id,
+        before: change.before,
+        after: change.after,
+        request_id: meta.request_id.clone(),
+        source_ip: meta.ip.clone(),
+        prev_hash: Vec::new(),
+        hash: Vec::new(),
+    };
+    row.hash = row_hash(&prev_hash, &row);
+    row.prev_hash = prev_hash;
+    repo::insert(conn, &row).await
+}
+
+/// Walks the whole chain and reports the first row that does not match.
+#[tracing::instrument(skip(pool), err)]
+pub async fn verify(pool: &PgPool) -> Result<ChainCheck, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    let mut expected_prev = GENESIS.to_vec();
+    let (mut last_id, mut rows) = (0_i64, 0_i64);
+    loop {
+        let page = repo::chain_page(&mut conn, last_id, 1000).await?;
+        if page.is_empty() {
+            return Ok(ChainCheck::Intact { rows });
+        }
+        for row in page {
+            if row.prev_hash != expected_prev {
+                return Ok(ChainCheck::Broken {
+                    row_id: row.id,
+                    reason: "its link to the previous row does not match that row's hash".into(),
+                });
+            }
+            if row_hash(&row.prev_hash, &row) != row.hash {
+                return Ok(ChainCheck::Broken {
+                    row_id: row.id,
+                    reason: "its content does not match its hash".into(),
+                });
+            }
+            expected_prev = row.hash;
+            last_id = row.id;
+            rows += 1;
+        }
+    }
+}
+
+pub fn to_entry(row: Row) -> AuditEntry {
+    AuditEntry {
+        id: row.id,
+        at: row.at,
+        actor_id: row.actor_id,
+        actor_name: row.actor_name,
+        action: row.action,
+        subject_kind: row.subject_kind,
+        subject_id: row.subject_id,
+        before: row.before.map(|v| v.to_string()),
+        after: row.after.map(|v| v.to_string()),
+        request_id: row.request_id,
+        source_ip: row.source_ip,
+    }
+}
+
+/// Subjects whose history every employee may read; the rest (users, sessions, tokens) only admins.
+pub const PUBLIC_HISTORY: &[&str] = &["approval", "team", "service"];
+
+/// The history of one subject, newest first.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn history(
+    pool: &PgPool,
+    principal: &Principal,
+    subject_kind: &str,
+    subject_id: &str,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, AuditError> {
+    if PUBLIC_HISTORY.contains(&subject_kind) {
+        principal.require_read()?;
+    } else {
+        principal.require_admin()?;
+    }
+    let mut conn = pool.acquire().await?;
+    let filter = repo::Filter {
+        actor: None,
+        action: None,
+        subject_kind: Some(subject_kind),
+        subject_id: Some(subject_id),
+        from: None,
+        until: None,
+        before_id: None,
+        limit,
+    };
+    Ok(repo::search(&mut conn, &filter).await?.into_iter().map(to_entry).collect())
+}
+
+
+pub const PAGE_SIZE: i64 = 100;
+
+/// Admins search the log, newest first, a page at a time.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn search(
+    pool: &PgPool,
+    principal: &Principal,
+    query: &AuditQuery,
+    limit: i64,
+) -> Result<AuditPage, AuditError> {
+    principal.require_admin()?;
+    let from = AuditQuery::parse_day("from", &query.from, false).map_err(invalid)?;
+    let until = AuditQuery::parse_day("until", &query.until, true).map_err(invalid)?;
+    let mut conn = pool.acquire().await?;
+    let filter = repo::Filter {
+        actor: AuditQuery::field(&query.actor),
+        action: AuditQuery::field(&query.action),
+        subject_kind: AuditQuery::field(&query.subject_kind),
+        subject_id: AuditQuery::field(&query.subject_id),
+        from,
+        until,
+        before_id: query.before_id,
+        limit: limit + 1,
+    };
+    let mut rows = repo::search(&mut conn, &filter).await?;
+    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_before_id = if more { rows.last().map(|r| r.id) } else { None };
+    Ok(AuditPage { entries: rows.into_iter().map(to_entry).collect(), next_before_id })
+}
+
+/// Admins check the chain.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn verify_as(pool: &PgPool, principal: &Principal) -> Result<ChainCheck, AuditError> {
+    principal.require_admin()?;
+    Ok(verify(pool).await?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Denied(#[from] AppError),
+}
+
+impl AuditError {
+    pub fn into_app(self) -> AppError {
+        match self {
+            AuditError::Denied(e) => e,
+            other => AppError::internal(other),
+        }
+    }
+}
+
+fn invalid((field, message): (String, String)) -> AuditError {
+    AuditError::Denied(AppError::Invalid { field, message })
+}

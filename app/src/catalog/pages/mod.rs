@@ -1,0 +1,5 @@
+mod list;
+mod table;
+
+pub use list::CatalogPage;
+pub use table::ServiceTable;

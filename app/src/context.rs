@@ -1,0 +1,76 @@
+//! What a server function takes from its request's context: the pool, the caller, the
+//! request id and address.
+use crate::error::AppError;
+use crate::iam::principal::Principal;
+use leptos::prelude::use_context;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+
+/// The request header that carries the id every log line and error page shows.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Where a change came from, for its audit row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub ip: String,
+}
+
+impl RequestMeta {
+    /// Reads the request id header and the peer address (the server's connect info).
+    pub fn from_parts(parts: &http::request::Parts) -> Self {
+        RequestMeta {
+            request_id: parts
+                .headers
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_owned(),
+            ip: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// The database pool the server put into the Leptos context.
+pub fn pool() -> Result<PgPool, AppError> {
+    use_context::<PgPool>().ok_or_else(|| AppError::internal("no database pool in context"))
+}
+
+fn parts() -> Option<http::request::Parts> {
+    use_context::<http::request::Parts>()
+}
+
+/// The signed-in caller (the server's authentication layer put them in the request).
+pub fn principal() -> Result<Principal, AppError> {
+    parts()
+        .and_then(|p| p.extensions.get::<Principal>().cloned())
+        .ok_or(AppError::Unauthenticated)
+}
+
+/// The caller when signed in, without failing otherwise.
+pub fn maybe_principal() -> Option<Principal> {
+    parts().and_then(|p| p.extensions.get::<Principal>().cloned())
+}
+
+pub fn request_meta() -> RequestMeta {
+    parts().map(|p| RequestMeta::from_parts(&p)).unwrap_or_default()
+}
+
+/// The id of the request being served (set by the server's request-id layer), or "-".
+pub fn request_id() -> String {
+    request_meta().request_id
+}
+
+/// Sets the HTTP status of the server function's response to the error's, and returns it.
+pub fn respond(error: AppError) -> AppError {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(error.status()) {
+            response.set_status(status);
+        }
+    }
+    error
+}

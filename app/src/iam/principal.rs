@@ -1,0 +1,140 @@
+//! Who is asking, and the one place that answers what they may do. Deny by default: every
+//! check returns `Forbidden` unless a rule below allows it.
+pub use super::types::Scope;
+use super::types::{Me, Role, TeamId, TeamMembership, TeamRole, UserId};
+use crate::error::AppError;
+use uuid::Uuid;
+
+/// How the principal proved who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    Session { session_id: Uuid },
+    Token { token_id: Uuid, scopes: Vec<Scope> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<Role>,
+    pub teams: Vec<TeamMembership>,
+    pub via: Via,
+}
+
+impl Principal {
+    /// Tokens are limited to their scopes; `admin` implies every other scope.
+    fn scope_allows(&self, needed: Scope) -> bool {
+        match &self.via {
+            Via::Session { .. } => true,
+            Via::Token { scopes, .. } => scopes.contains(&needed) || scopes.contains(&Scope::Admin),
+        }
+    }
+
+    fn check(&self, allowed: bool) -> Result<(), AppError> {
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.roles.contains(&Role::Admin) && self.scope_allows(Scope::Admin)
+    }
+
+    pub fn team_role(&self, team: TeamId) -> Option<TeamRole> {
+        self.teams.iter().find(|m| m.team_id == team).map(|m| m.role)
+    }
+
+    pub fn is_lead_of(&self, team: TeamId) -> bool {
+        self.team_role(team) == Some(TeamRole::Lead)
+    }
+
+    /// Reading the portal: every signed-in employee.
+    pub fn require_read(&self) -> Result<(), AppError> {
+        self.check(self.scope_allows(Scope::Read))
+    }
+
+    /// Administering: admins only.
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        self.check(self.is_admin())
+    }
+
+    /// Changing what a team owns: its members, or an admin.
+    pub fn require_team_change(&self, team: TeamId) -> Result<(), AppError> {
+        let member = self.team_role(team).is_some() && self.scope_allows(Scope::Write);
+        self.check(member || self.is_admin())
+    }
+
+    /// Acting on one's own things (sessions, personal tokens), or an admin on anyone's.
+    pub fn require_self_or_admin(&self, user: UserId) -> Result<(), AppError> {
+        self.check((self.user_id == user && self.scope_allows(Scope::Write)) || self.is_admin())
+    }
+
+    /// Only a browser session (not a token) may manage sessions and tokens.
+    pub fn require_session(&self) -> Result<(), AppError> {
+        self.check(matches!(self.via, Via::Session { .. }))
+    }
+
+    pub fn session_id(&self) -> Option<Uuid> {
+        match self.via {
+            Via::Session { session_id } => Some(session_id),
+            Via::Token { .. } => None,
+        }
+    }
+
+    pub fn me(&self) -> Me {
+        Me {
+            id: self.user_id,
+            username: self.username.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            roles: self.roles.clone(),
+            teams: self.teams.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(roles: &[Role], teams: &[(TeamId, TeamRole)], via: Via) -> Principal {
+        Principal {
+            user_id: UserId(Uuid::from_u128(1)),
+            username: "u".into(),
+            name: "U".into(),
+            email: String::new(),
+            roles: roles.to_vec(),
+            teams: teams
+                .iter()
+                .map(|(id, role)| TeamMembership { team_id: *id, slug: "t".into(), name: "T".into(), role: *role })
+                .collect(),
+            via,
+        }
+    }
+
+    const SESSION: Via = Via::Session { session_id: Uuid::nil() };
+
+    #[test]
+    fn members_change_their_team_and_no_other() {
+        let (mine, other) = (TeamId(Uuid::from_u128(10)), TeamId(Uuid::from_u128(11)));
+        let p = principal(&[Role::Viewer], &[(mine, TeamRole::Member)], SESSION);
+        assert!(p.require_team_change(mine).is_ok());
+        assert_eq!(p.require_team_change(other), Err(AppError::Forbidden));
+        assert_eq!(p.require_admin(), Err(AppError::Forbidden));
+    }
+
+    #[test]
+    fn a_token_is_held_to_its_scopes() {
+        let team = TeamId(Uuid::from_u128(10));
+        let read_only = Via::Token { token_id: Uuid::nil(), scopes: vec![Scope::Read] };
+        let p = principal(&[Role::Viewer, Role::Admin], &[(team, TeamRole::Lead)], read_only);
+        assert!(p.require_read().is_ok());
+        assert!(p.require_team_change(team).is_err());
+        assert!(!p.is_admin(), "an admin's read token must not administer");
+        assert!(p.require_session().is_err());
+    }
+}

@@ -1,0 +1,96 @@
+use crate::error::AppError;
+use crate::iam::pages::AccessPanels;
+use crate::ui::icons::Icon;
+use crate::ui::layout::CurrentUser;
+use crate::ui::{EmptyState, ErrorBox, PageHeader};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// A section whose data has not arrived yet: says what it will hold and where the data comes from.
+#[component]
+pub fn Section(
+    title: &'static str,
+    subtitle: &'static str,
+    icon: Icon,
+    empty_title: &'static str,
+    empty_text: &'static str,
+) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        <PageHeader title=title subtitle=subtitle/>
+        <EmptyState icon=icon title=empty_title>{empty_text}</EmptyState>
+    }
+}
+
+#[component]
+pub fn IntegrationsPage() -> impl IntoView {
+    view! {
+        <Section
+            title="Integrations"
+            subtitle="The iPaaS flows that move data between business systems, and their health."
+            icon=Icon::Integrations
+            empty_title="No integrations yet"
+            empty_text="Integrations and their runs are pushed in through the API by MuleSoft, Workato, Boomi and in-house jobs. Once the first one reports, it appears here with its health."
+        />
+    }
+}
+
+#[component]
+pub fn TopologyPage() -> impl IntoView {
+    view! {
+        <Section
+            title="Topology"
+            subtitle="Data centers, devices, links and BGP sessions to banks and cloud partners."
+            icon=Icon::Topology
+            empty_title="No network data yet"
+            empty_text="Sites, devices, circuits and BGP sessions are imported from NetBox. After an import, this page draws the graph and shows what a failure would cut off."
+        />
+    }
+}
+
+#[component]
+pub fn DeploysPage() -> impl IntoView {
+    view! {
+        <Section
+            title="Deploys"
+            subtitle="Kick off, approve and watch deploys, one at a time per service and environment."
+            icon=Icon::Deploys
+            empty_title="No deploys yet"
+            empty_text="Deploys are started from a service's page. Production deploys wait for an approval before they run."
+        />
+    }
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let admin = CurrentUser::get().is_some_and(|m| m.is_admin());
+    view! {
+        <Title text="Admin"/>
+        <PageHeader title="Admin" subtitle="Teams, roles, sessions, API tokens and the audit log."/>
+        {
+                if admin {
+                    view! {
+                        <div class="mb-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
+                            <a href="/admin/audit" class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300 dark:border-slate-800 dark:bg-slate-900">
+                                <div class="font-medium">"Audit log"</div>
+                                <div class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Every change, filterable, exportable, verifiable."</div>
+                            </a>
+                            <a href="/admin/teams" class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300 dark:border-slate-800 dark:bg-slate-900">
+                                <div class="font-medium">"Teams"</div>
+                                <div class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Create teams, add members and leads."</div>
+                            </a>
+                            <a href="/approvals?inbox=all" class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300 dark:border-slate-800 dark:bg-slate-900">
+                                <div class="font-medium">"All approval requests"</div>
+                                <div class="mt-1 text-sm text-slate-600 dark:text-slate-400">"The history of every decision."</div>
+                            </a>
+                        </div>
+                        <AccessPanels everyone=true/>
+                    }.into_any()
+                } else {
+                    #[cfg(feature = "ssr")]
+                    crate::context::respond(AppError::Forbidden);
+                    view! { <ErrorBox error=AppError::Forbidden/> }.into_any()
+                }
+        }
+    }
+}

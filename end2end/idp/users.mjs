@@ -1,0 +1,12 @@
+// The development and test directory: four employees, password = user name.
+// Groups feed Switchyard's roles (admins → admin) and teams (team-<slug> → member, lead-<slug> → lead).
+export const users = {
+  alice: { name: 'Alice Admin', email: 'alice@switchyard.test', groups: ['employees', 'admins'] },
+  bob: { name: 'Bob Builder', email: 'bob@switchyard.test', groups: ['employees', 'team-payments', 'lead-payments'] },
+  carol: { name: 'Carol Ledger', email: 'carol@switchyard.test', groups: ['employees', 'team-ledger'] },
+  dave: { name: 'Dave Viewer', email: 'dave@switchyard.test', groups: ['employees'] },
+};
+
+export function checkPassword(username, password) {
+  return Object.hasOwn(users, username) && password === username;
+}

@@ -1,0 +1,63 @@
+import { defineConfig, devices } from '@playwright/test';
+
+// The suite runs against the real built server (debug build by default), on its own port and
+// its own database, in Debian's Chromium: once with JavaScript (hydrated) and once without.
+const port = Number(process.env.E2E_PORT ?? 3100);
+const baseURL = `http://127.0.0.1:${port}`;
+const databaseUrl =
+  process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_e2e';
+const serverBin = process.env.E2E_SERVER_BIN ?? './target/debug/server';
+const idpPort = Number(process.env.E2E_IDP_PORT ?? 3902);
+
+const chromium = {
+  ...devices['Desktop Chrome'],
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  },
+};
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [['list']],
+  use: { baseURL, trace: 'retain-on-failure' },
+  projects: [
+    { name: 'js', use: { ...chromium } },
+    { name: 'no-js', use: { ...chromium, javaScriptEnabled: false } },
+  ],
+  webServer: [
+  {
+    // the real identity provider, with the real login form
+    command: 'node idp/server.mjs',
+    url: `http://127.0.0.1:${idpPort}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 20_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: { IDP_PORT: String(idpPort) },
+  },
+  {
+    command: `${serverBin} demo-data && exec ${serverBin}`,
+    cwd: '..',
+    url: `${baseURL}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      DATABASE_URL: databaseUrl,
+      SWITCHYARD_SERVER__ADDR: `127.0.0.1:${port}`,
+      SWITCHYARD_SERVER__PUBLIC_URL: baseURL,
+      SWITCHYARD_LOG__FILTER: 'warn',
+      SWITCHYARD_OIDC__ISSUER_URL: `http://127.0.0.1:${idpPort}`,
+    },
+  },
+  ],
+});

@@ -1,0 +1,47 @@
+import { expect, type Locator, type Page, type TestInfo } from '@playwright/test';
+
+/** True in the project that runs with JavaScript (the hydrated app). */
+export function hasJs(testInfo: TestInfo): boolean {
+  return testInfo.project.use.javaScriptEnabled !== false;
+}
+
+/** Waits, with JavaScript on, until the WASM app has hydrated the page. */
+export async function hydrated(page: Page, testInfo: TestInfo) {
+  if (hasJs(testInfo)) {
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  }
+}
+
+/** Fills in and submits the identity provider's login form (the page must be showing it). */
+export async function submitLogin(page: Page, user: string, password = user) {
+  await expect(page.getByRole('heading', { name: 'Company SSO' })).toBeVisible();
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in through the real identity provider, starting from `path`, and waits for the app. */
+export async function signIn(page: Page, testInfo: TestInfo, user: string, path = '/') {
+  await page.goto(path);
+  await submitLogin(page, user);
+  await expect(page.getByTestId('user-menu')).toBeVisible();
+  await hydrated(page, testInfo);
+}
+
+/** Opens a page as an already signed-in user. */
+export async function open(page: Page, testInfo: TestInfo, path: string) {
+  const response = await page.goto(path);
+  await hydrated(page, testInfo);
+  return response;
+}
+
+/**
+ * Clicks a form's submit button and waits until the server has answered the POST it sends
+ * (a server-function fetch with JavaScript on, the form post and its redirect with it off),
+ * so a following `goto` cannot cut the request off mid-flight.
+ */
+export async function submit(page: Page, button: Locator) {
+  const answered = page.waitForResponse((r) => r.request().method() === 'POST');
+  await button.click();
+  await answered;
+}

@@ -1,0 +1,103 @@
+import { test, expect } from '@playwright/test';
+import { hasJs, open, signIn } from './fixtures';
+
+const sections = ['Catalog', 'Integrations', 'Topology', 'Deploys', 'Approvals'];
+
+// every page needs a signed-in employee: dave, who is a plain viewer
+test.beforeEach(async ({ page }, testInfo) => {
+  if (testInfo.title.startsWith('/readyz')) return;
+  await signIn(page, testInfo, 'dave');
+});
+
+test('the home page shows the shell and the demo company', async ({ page }, testInfo) => {
+  await open(page, testInfo, '/');
+  await expect(page).toHaveTitle('Home · Switchyard');
+  const nav = page.getByRole('navigation', { name: 'Sections' });
+  for (const name of sections) {
+    await expect(nav.getByRole('link', { name })).toBeVisible();
+  }
+  await expect(page.getByRole('search').getByRole('searchbox')).toBeVisible();
+  await expect(page.getByTestId('user-name')).toHaveText('Dave Viewer');
+  // demo data: 40 services, 10 teams
+  await expect(page.getByTestId('stat-services')).toHaveText('40');
+  await expect(page.getByTestId('team-list').getByRole('listitem')).toHaveCount(10);
+  await page.screenshot({ path: `screenshots/home-${testInfo.project.name}.png`, fullPage: true });
+});
+
+test('the side navigation reaches every section', async ({ page }, testInfo) => {
+  await open(page, testInfo, '/');
+  const nav = page.getByRole('navigation', { name: 'Sections' });
+  for (const name of sections) {
+    await nav.getByRole('link', { name }).click();
+    await expect(page).toHaveURL(new RegExp(`/${name.toLowerCase()}$`));
+    await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+    await expect(nav.getByRole('link', { name })).toHaveAttribute('aria-current', 'page');
+  }
+  await page.screenshot({ path: `screenshots/approvals-${testInfo.project.name}.png` });
+});
+
+test('searching from the top bar lists matching services', async ({ page }, testInfo) => {
+  await open(page, testInfo, '/');
+  const box = page.getByRole('search').getByRole('searchbox');
+  await box.fill('ledger');
+  await box.press('Enter');
+  await expect(page).toHaveURL(/\/catalog\?q=ledger$/);
+  const table = page.getByTestId('service-table');
+  await expect(table.getByText('Ledger Core')).toBeVisible();
+  await expect(table.getByText('Payment Gateway')).toHaveCount(0);
+  await expect(page.getByRole('search').getByRole('searchbox')).toHaveValue('ledger');
+});
+
+test('a search that matches nothing says so', async ({ page }, testInfo) => {
+  await open(page, testInfo, '/catalog?q=zzz-no-such-service');
+  await expect(page.getByTestId('no-results')).toContainText('zzz-no-such-service');
+});
+
+test('an unknown path answers 404 with a page', async ({ page }, testInfo) => {
+  const response = await open(page, testInfo, '/no/such/page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await expect(page.getByText('/no/such/page')).toBeVisible();
+});
+
+test('the user menu opens', async ({ page }, testInfo) => {
+  await open(page, testInfo, '/');
+  const menu = page.getByTestId('user-menu');
+  await expect(menu.getByRole('button', { name: 'Sign out' })).toBeHidden();
+  await menu.locator('summary').click();
+  await expect(menu.getByRole('button', { name: 'Sign out' })).toBeVisible();
+  await expect(menu.getByText('dave@switchyard.test')).toBeVisible();
+});
+
+test('/readyz is green', async ({ request }) => {
+  const response = await request.get('/readyz');
+  expect(response.status()).toBe(200);
+  const body = await response.json();
+  expect(body.status).toBe('ready');
+  expect(body.migrations.applied).toBe(body.migrations.expected);
+  expect(response.headers()['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test.describe('hydrated', () => {
+  test('pressing / focuses the search box', async ({ page }, testInfo) => {
+    test.skip(!hasJs(testInfo), 'keyboard shortcuts need JavaScript');
+    await open(page, testInfo, '/catalog');
+    await page.locator('main').click();
+    await page.keyboard.press('/');
+    await expect(page.getByRole('search').getByRole('searchbox')).toBeFocused();
+  });
+
+  test('the navigation drawer opens on a small screen', async ({ page }, testInfo) => {
+    test.skip(!hasJs(testInfo), 'the drawer toggle needs JavaScript');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open(page, testInfo, '/');
+    const nav = page.getByRole('navigation', { name: 'Sections' });
+    await expect(nav).toBeHidden();
+    await page.getByTestId('nav-toggle').click();
+    await expect(nav).toBeVisible();
+    await nav.getByRole('link', { name: 'Topology' }).click();
+    await expect(page).toHaveURL(/\/topology$/);
+    await expect(nav).toBeHidden();
+    await page.screenshot({ path: `screenshots/mobile-${testInfo.project.name}.png` });
+  });
+});

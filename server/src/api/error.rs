@@ -1,0 +1,91 @@
+//! The API's caller extractor and its error shape.
+use app::context::RequestMeta;
+use app::error::AppError;
+use app::iam::principal::Principal;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An API error: `{error: {code, message, request_id}}` with the matching status.
+#[derive(Debug)]
+pub struct ApiError {
+    pub error: AppError,
+    pub request_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// `invalid`, `not_found`, `unauthenticated`, `forbidden`, `cross_site_request`, `internal`.
+    pub code: String,
+    pub message: String,
+    /// For `invalid`: the input that is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub request_id: String,
+}
+
+impl ApiError {
+    pub fn new(error: AppError, meta: &RequestMeta) -> Self {
+        ApiError { error, request_id: meta.request_id.clone() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = match &self.error {
+            AppError::Invalid { .. } => "invalid",
+            AppError::NotFound(_) => "not_found",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::Internal { .. } | AppError::Transport(_) => "internal",
+        };
+        let field = match &self.error {
+            AppError::Invalid { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        let status = StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorBody {
+            error: ErrorDetail { code: code.into(), message: self.error.to_string(), field, request_id: self.request_id },
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+/// The authenticated caller of an API route, and where the request came from.
+pub struct Caller {
+    pub principal: Principal,
+    pub meta: RequestMeta,
+}
+
+impl Caller {
+    /// Wraps a domain error for this request (an internal error gets this request's id: the
+    /// REST handlers run outside the Leptos context the error would read it from).
+    pub fn fail(&self, error: AppError) -> ApiError {
+        let error = match error {
+            AppError::Internal { .. } => AppError::Internal { request_id: self.meta.request_id.clone() },
+            other => other,
+        };
+        ApiError::new(error, &self.meta)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let meta = RequestMeta::from_parts(parts);
+        match parts.extensions.get::<Principal>().cloned() {
+            Some(principal) => Ok(Caller { principal, meta }),
+            None => Err(ApiError::new(AppError::Unauthenticated, &meta)),
+        }
+    }
+}

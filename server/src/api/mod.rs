@@ -1,0 +1,57 @@
+//! The REST API under `/api/v1`: JSON over the same services the server functions call, and
+//! its OpenAPI 3.1 document, generated from these handlers.
+mod approvals;
+mod error;
+mod me;
+pub mod reference;
+
+pub use error::{ApiError, Caller};
+
+use crate::startup::AppState;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Switchyard API",
+        description = "The internal developer platform's API. Authenticate with a personal or service \
+                       token (`Authorization: Bearer …`), or with a browser session plus a same-site \
+                       `Origin` for state-changing calls. Errors are `{error: {code, message, request_id}}`."
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "identity", description = "Who is calling"),
+        (name = "approvals", description = "The approval engine: requests and decisions"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("opaque").build()),
+        );
+    }
+}
+
+/// The API's routes, and the OpenAPI document that describes exactly them.
+pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new()
+                .routes(routes!(me::get_me))
+                .routes(routes!(approvals::list_approvals))
+                .routes(routes!(approvals::get_approval))
+                .routes(routes!(approvals::approve))
+                .routes(routes!(approvals::reject)),
+        )
+        .split_for_parts()
+}

@@ -1,0 +1,10 @@
+//! Switchyard's server: configuration, telemetry, routes and start-up around the Leptos app.
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod middleware;
+pub mod plain;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

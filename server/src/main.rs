@@ -1,0 +1,54 @@
+//! `server` serves the portal; `server migrate` applies migrations; `server demo-data` loads
+//! the demo company.
+use server::config::Settings;
+use server::startup::{shutdown_signal, Application};
+use server::{db, telemetry};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(&settings.log);
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let result = match command.as_str() {
+        "serve" => serve(settings).await,
+        "migrate" => migrate(settings).await,
+        "demo-data" => demo_data(settings).await,
+        other => Err(format!("unknown command {other:?}: use serve, migrate or demo-data")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "exiting");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let app = Application::build(settings).await.map_err(|e| e.to_string())?;
+    let addr = app.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%addr, "Switchyard listening on http://{addr}");
+    app.run_until(shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+async fn migrate(settings: Settings) -> Result<(), String> {
+    let pool = db::pool(&settings.database).map_err(|e| e.to_string())?;
+    db::MIGRATOR.run(&pool).await.map_err(|e| e.to_string())?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn demo_data(settings: Settings) -> Result<(), String> {
+    let pool = db::pool(&settings.database).map_err(|e| e.to_string())?;
+    db::MIGRATOR.run(&pool).await.map_err(|e| e.to_string())?;
+    db::load_demo_data(&pool).await.map_err(|e| e.to_string())?;
+    tracing::info!("demo data loaded");
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! Cross-cutting request handling: request ids, tracing spans, panics.
+use app::context::REQUEST_ID_HEADER;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::Response;
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
+use tracing::Span;
+
+fn request_id(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned()
+}
+
+/// The span every request's log lines carry: request id, method, path and matched route.
+pub fn make_span(req: &Request<Body>) -> Span {
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    tracing::info_span!(
+        "request",
+        request_id = %request_id(req),
+        method = %req.method(),
+        path = %req.uri().path(),
+        route = matched.as_deref().unwrap_or(""),
+        user = tracing::field::Empty,
+    )
+}
+
+/// Turns a panic in a handler into a plain 500 page that shows the request id and nothing of
+/// the panic; the panic message is logged with the same id.
+pub async fn catch_panic(req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    match AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(response) => response,
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            tracing::error!(request_id = %id, panic = %message, "handler panicked");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, &id)
+        }
+    }
+}
+
+/// The page a panic or an unexpected failure shows: the request id and nothing else.
+pub fn error_page(status: StatusCode, request_id: &str) -> Response {
+    crate::plain::page(
+        status,
+        "Something went wrong",
+        &["Switchyard could not answer this request. Try again in a moment; if it keeps happening, report it with the request id below."],
+        request_id,
+        &[("Back to the home page", "/")],
+    )
+}

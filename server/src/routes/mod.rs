@@ -1,0 +1,2 @@
+pub mod audit_csv;
+pub mod health;

@@ -1,0 +1,274 @@
+//! Building the router and running the server, for `main` and for tests alike.
+use crate::config::Settings;
+use crate::auth::{self, oidc::Oidc};
+use crate::{db, middleware, routes};
+use axum::routing::post;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use app::{shell, App};
+use axum::extract::FromRef;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::PgPool;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// What every handler can reach: the Leptos options, the pool, the settings, the SSO client.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub settings: Arc<Settings>,
+    pub oidc: Arc<Oidc>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("single sign-on: {0}")]
+    Oidc(#[from] crate::auth::oidc::OidcError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+/// Routes outside the REST API and the Leptos app. This table *is* their registration, so the
+/// permission matrix test sees every one of them.
+pub const PLAIN_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/auth/login"),
+    ("GET", "/auth/callback"),
+    ("POST", "/auth/logout"),
+    ("GET", "/auth/signed-out"),
+    ("GET", "/api/openapi.json"),
+    ("GET", "/admin/audit.csv"),
+];
+
+fn plain_handler(
+    method: &str,
+    path: &str,
+    openapi: &Arc<utoipa::openapi::OpenApi>,
+) -> axum::routing::MethodRouter<AppState> {
+    match (method, path) {
+        ("GET", "/healthz") => get(routes::health::healthz),
+        ("GET", "/readyz") => get(routes::health::readyz),
+        ("GET", "/auth/login") => get(auth::routes::login),
+        ("GET", "/auth/callback") => get(auth::routes::callback),
+        ("POST", "/auth/logout") => post(auth::routes::logout),
+        ("GET", "/auth/signed-out") => get(auth::routes::signed_out),
+        ("GET", "/api/openapi.json") => {
+            let doc = openapi.clone();
+            get(move || async move { axum::Json(doc.as_ref().clone()) })
+        }
+        ("GET", "/admin/audit.csv") => get(routes::audit_csv::export),
+        (m, p) => panic!("PLAIN_ROUTES lists {m} {p} but nothing handles it"),
+    }
+}
+
+/// Every route the server answers: method and path pattern. Used by the permission matrix.
+pub fn route_inventory() -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> =
+        PLAIN_ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let (_, openapi) = crate::api::router();
+    for (path, item) in &openapi.paths.paths {
+        let methods = [
+            ("GET", item.get.is_some()),
+            ("POST", item.post.is_some()),
+            ("PUT", item.put.is_some()),
+            ("PATCH", item.patch.is_some()),
+            ("DELETE", item.delete.is_some()),
+        ];
+        for (m, present) in methods {
+            if present {
+                all.push((m.to_owned(), path.clone()));
+            }
+        }
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        all.push((method.as_str().to_owned(), path.to_owned()));
+    }
+    for listing in generate_route_list(App) {
+        all.push(("GET".to_owned(), listing.path().to_owned()));
+    }
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// The whole HTTP surface: health probes, the Leptos pages and server functions, static files,
+/// and the middleware every request passes through.
+pub fn router(state: AppState) -> Router {
+    let pool = state.pool.clone();
+    let (_, doc) = crate::api::router();
+    let reference = Arc::new(crate::api::reference::reference(&doc));
+    let context = move || {
+        provide_context(pool.clone());
+        provide_context(reference.clone());
+    };
+    let routes = generate_route_list(App);
+    let settings = state.settings.clone();
+
+    let secure = settings.server.is_https();
+    let sessions = SessionManagerLayer::new(auth::store::PgSessionStore::new(state.pool.clone()))
+        .with_name(if secure { "__Host-switchyard" } else { "switchyard_session" })
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session.idle_timeout_mins)));
+
+    let (api, openapi) = crate::api::router();
+    let openapi = Arc::new(openapi);
+    let mut router = Router::new().merge(api);
+    for (method, path) in PLAIN_ROUTES {
+        router = router.route(path, plain_handler(method, path, &openapi));
+    }
+    router
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        // Each layer wraps the ones above it: the last is the outermost.
+        .layer(axum::middleware::from_fn(middleware::catch_panic))
+        .layer(axum::middleware::from_fn(auth::guard::require_principal))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard::authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard::check_origin))
+        .layer(sessions)
+        .layer(
+            // Outermost first: the id exists before the span, the span before everything else.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(middleware::make_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(settings.server.body_limit_bytes))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    settings.server.request_timeout(),
+                )),
+        )
+        .with_state(state)
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pool: PgPool,
+    grace: Duration,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations (unless disabled) and binds the address.
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+        let pool = db::pool(&settings.database)?;
+        if settings.database.migrate_on_start {
+            db::MIGRATOR.run(&pool).await?;
+        }
+        let addr = settings.server.addr;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("switchyard")
+            .site_root(settings.site.root.as_str())
+            .site_pkg_dir(settings.site.pkg_dir.as_str())
+            .site_addr(local)
+            .build();
+        // An empty public URL means "where we listen" (tests bind port 0).
+        if settings.server.public_url.is_empty() {
+            settings.server.public_url = format!("http://{local}");
+        }
+        let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
+        let oidc = Arc::new(Oidc::new(settings.oidc.clone(), &settings.server.public_url)?);
+        let state = AppState {
+            leptos_options,
+            pool: pool.clone(),
+            settings: Arc::new(settings),
+            oidc,
+        };
+        Ok(Self { listener, router: router(state), pool, grace })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to the
+    /// configured grace period.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (tx, mut rx) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = tx.send(true);
+        };
+        let serve = axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
+        let grace = self.grace;
+        let deadline = async move {
+            let _ = rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = serve => result,
+            () = deadline => {
+                tracing::warn!(grace_secs = grace.as_secs(), "grace period over: closing remaining connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

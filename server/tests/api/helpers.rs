@@ -1,0 +1,278 @@
+use reqwest::cookie::Jar;
+use reqwest::redirect::Policy;
+use server::config::Settings;
+use server::startup::Application;
+use sqlx::{Connection, Executor, PgConnection};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// The identity provider the Makefile starts for the Rust tests (end2end/idp).
+pub fn idp_url() -> String {
+    std::env::var("IDP_URL").unwrap_or_else(|_| "http://127.0.0.1:3901".into())
+}
+
+/// A running server on a fresh database, dropped with the value.
+pub struct TestApp {
+    pub address: String,
+    /// An anonymous client that does not follow redirects.
+    pub client: reqwest::Client,
+    db_name: String,
+    admin_url: String,
+    db_url: String,
+}
+
+/// The database URL the Makefile exports, or the local default.
+fn base_url() -> reqwest::Url {
+    let raw = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into());
+    reqwest::Url::parse(&raw).expect("DATABASE_URL is a URL")
+}
+
+fn with_database(url: &reqwest::Url, name: &str) -> String {
+    let mut url = url.clone();
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub migrate: bool,
+    pub demo_data: bool,
+    /// Overrides of settings, e.g. `("oidc.client_id", "switchyard-es256")`.
+    pub settings: Vec<(&'static str, String)>,
+}
+
+/// Starts the app on a new, migrated database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options { migrate: true, ..Options::default() }).await
+}
+
+/// Starts the app on a new, migrated database holding the demo company.
+pub async fn spawn_app_with_demo_data() -> TestApp {
+    spawn_app_with(Options { migrate: true, demo_data: true, ..Options::default() }).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let base = base_url();
+    let admin_url = with_database(&base, "postgres");
+    let db_name = format!("switchyard_test_{}", Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url).await.expect("connect to postgres");
+    admin
+        .execute(format!(r#"CREATE DATABASE "{db_name}""#).as_str())
+        .await
+        .expect("create test database");
+    admin.close().await.expect("close admin connection");
+    let db_url = with_database(&base, &db_name);
+
+    let mut figment = Settings::figment(None)
+        .merge(("server.addr", "127.0.0.1:0"))
+        .merge(("server.public_url", ""))
+        .merge(("database.url", db_url.clone()))
+        .merge(("database.max_connections", 5))
+        .merge(("database.migrate_on_start", options.migrate))
+        .merge(("oidc.issuer_url", idp_url()))
+        // quiet unless asked: TEST_LOG=debug cargo test
+        .merge(("log.filter", std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into())));
+    for (key, value) in &options.settings {
+        figment = figment.merge((*key, value.clone()));
+    }
+    let settings = Settings::from_figment(figment).expect("test settings");
+    server::telemetry::init(&settings.log);
+
+    let app = Application::build(settings).await.expect("build app");
+    let address = format!("http://{}", app.local_addr().expect("local addr"));
+    if options.demo_data {
+        server::db::load_demo_data(app.pool()).await.expect("demo data");
+    }
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    TestApp {
+        address,
+        client: reqwest::Client::builder().redirect(Policy::none()).build().expect("http client"),
+        db_name,
+        admin_url,
+        db_url,
+    }
+}
+
+/// A signed-in browser: a cookie jar holding a live Switchyard session.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    base: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// A direct connection to the app's database, for assertions and for simulating tampering.
+    pub async fn db(&self) -> PgConnection {
+        PgConnection::connect(&self.db_url).await.expect("connect to test database")
+    }
+
+    /// Removes the database under the running app, as an outage would.
+    pub async fn drop_database(&self) {
+        drop_database(&self.admin_url, &self.db_name).await;
+    }
+
+    /// A new browser with no cookies, not following redirects.
+    pub fn browser(&self) -> Browser {
+        let jar = Arc::new(Jar::default());
+        Browser {
+            client: reqwest::Client::builder()
+                .cookie_provider(jar.clone())
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            jar,
+            base: self.address.clone(),
+        }
+    }
+
+    /// Signs in through the real identity provider's login form, as `user` (password = name).
+    pub async fn login_as(&self, user: &str) -> Browser {
+        let browser = self.browser();
+        let landed = browser.sign_in(user, user).await;
+        assert_eq!(landed.status(), 200, "sign-in as {user} did not land on a page");
+        browser
+    }
+}
+
+impl Browser {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Follows redirects by hand (the jar keeps both sites' cookies) until a non-redirect.
+    pub async fn follow(&self, mut response: reqwest::Response) -> reqwest::Response {
+        for _ in 0..10 {
+            if !response.status().is_redirection() {
+                return response;
+            }
+            response = self.follow_once(response).await;
+        }
+        panic!("too many redirects");
+    }
+
+    /// Follows one redirect.
+    pub async fn follow_once(&self, response: reqwest::Response) -> reqwest::Response {
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .expect("redirect has a location")
+            .to_owned();
+        let next = response.url().join(&location).expect("location is a URL");
+        self.client.get(next).send().await.expect("follow redirect")
+    }
+
+    /// Starts sign-in and returns the identity provider's login form page.
+    pub async fn open_login_form(&self) -> reqwest::Response {
+        let start = self.client.get(self.url("/auth/login")).send().await.expect("login");
+        self.follow(start).await
+    }
+
+    /// Submits the IdP's login form and returns the response *before* following the callback.
+    pub async fn submit_credentials(&self, form_page: reqwest::Response, user: &str, password: &str) -> reqwest::Response {
+        let page_url = form_page.url().clone();
+        let html = form_page.text().await.expect("login form");
+        let action = html
+            .split("action=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("login form has an action");
+        let post = self
+            .client
+            .post(page_url.join(action).expect("form action URL"))
+            .form(&[("username", user), ("password", password)])
+            .send()
+            .await
+            .expect("submit login form");
+        // through the IdP's own redirects, stopping at the app's callback
+        let mut response = post;
+        for _ in 0..10 {
+            let Some(location) = response.headers().get("location").and_then(|v| v.to_str().ok()) else {
+                return response;
+            };
+            let next = response.url().join(location).expect("location");
+            if next.path() == "/auth/callback" {
+                return response;
+            }
+            response = self.client.get(next).send().await.expect("follow IdP redirect");
+        }
+        panic!("the IdP did not send the browser back");
+    }
+
+    /// The full sign-in; returns the page the browser lands on.
+    pub async fn sign_in(&self, user: &str, password: &str) -> reqwest::Response {
+        let form = self.open_login_form().await;
+        let to_callback = self.submit_credentials(form, user, password).await;
+        self.follow(to_callback).await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// A form POST from one of our pages (Origin set as a browser would).
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Calls a server function the way the browser's form fallback does.
+    pub async fn server_fn(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("origin", &self.base)
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("POST server fn")
+    }
+
+    /// The value of the session cookie, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.base).expect("base URL");
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix("switchyard_session=").map(str::to_owned))
+    }
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(mut c) = PgConnection::connect(admin_url).await {
+        let _ = c
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+            .await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.db_name.clone());
+        // Drop cannot await: clean up on a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                rt.block_on(drop_database(&admin_url, &name));
+            }
+        })
+        .join();
+    }
+}

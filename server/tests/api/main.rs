@@ -1,0 +1,9 @@
+//! HTTP-level tests: each starts the real server on port 0 against a database of its own.
+mod auth;
+mod governance;
+mod helpers;
+mod health;
+mod pages;
+mod permissions;
+mod teams;
+mod tokens;

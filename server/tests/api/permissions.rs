@@ -1,0 +1,155 @@
+//! The permission matrix: every route the server answers, called by every kind of caller.
+//! The table of statuses is a snapshot (tests/api/snapshots); a route missing from `probe`
+//! fails the test, so no route can be added without deciding who may call it.
+use crate::helpers::{spawn_app, Browser, TestApp};
+use app::approvals::service::{self as approvals, Ask};
+use app::approvals::types::Approvers;
+use app::context::RequestMeta;
+use app::iam::principal::{Principal, Via};
+use app::iam::types::{Role, UserId};
+use serde_json::json;
+use sqlx::{Connection, Row};
+use std::fmt::Write;
+use uuid::Uuid;
+
+/// Who calls: nobody, a viewer (dave), a team member (carol, ledger), another team's member
+/// (bob, payments), an admin (alice).
+const ACTORS: [(&str, Option<&str>); 5] =
+    [("anonymous", None), ("viewer", Some("dave")), ("member", Some("carol")), ("other_team", Some("bob")), ("admin", Some("alice"))];
+
+struct World {
+    app: TestApp,
+    browsers: Vec<(&'static str, Browser)>,
+    /// An approval request by dave, for reading.
+    approval: String,
+}
+
+/// A fresh pending request by dave, to make an admin of a user who is none of the actors (so
+/// approving it changes no caller's rights).
+async fn fresh_request(app: &TestApp) -> String {
+    let mut db = app.db().await;
+    let dave: Uuid = sqlx::query("SELECT id FROM users WHERE username = 'dave'").fetch_one(&mut db).await.expect("dave").get(0);
+    let subject: Uuid = sqlx::query(
+        "INSERT INTO users (issuer, subject, username) VALUES ('matrix', $1, 'subject') RETURNING id",
+    )
+    .bind(Uuid::new_v4().to_string())
+    .fetch_one(&mut db)
+    .await
+    .expect("subject user")
+    .get(0);
+    let who = Principal {
+        user_id: UserId(dave),
+        username: "dave".into(),
+        name: "Dave".into(),
+        email: String::new(),
+        roles: vec![Role::Viewer],
+        teams: vec![],
+        via: Via::Session { session_id: Uuid::nil() },
+    };
+    let mut tx = db.begin().await.expect("tx");
+    let ask = Ask {
+        subject_kind: approvals::ROLE_GRANT,
+        subject_id: subject.to_string(),
+        action: "grant_admin",
+        summary: "matrix".into(),
+        payload: json!({}),
+        required_approvals: 1,
+        approvers: Approvers::Admins,
+        owning_team: None,
+        reason: "matrix".into(),
+        valid_for: chrono::Duration::days(1),
+    };
+    let id = approvals::open(&mut tx, &who, ask, &RequestMeta::default()).await.expect("open");
+    tx.commit().await.expect("commit");
+    id.0.to_string()
+}
+
+/// Calls `method path` as one actor and returns the status.
+async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> {
+    let b = match w.browsers.iter().find(|(name, _)| *name == actor) {
+        Some((_, b)) => b,
+        None => &w.app.browser(),
+    };
+    let origin = w.app.url("");
+    let sf = |endpoint: &str, form: Vec<(&str, String)>| {
+        b.client
+            .post(b.url(&format!("/api/{endpoint}")))
+            .header("origin", &origin)
+            .header("accept", "application/json")
+            .form(&form)
+    };
+    let request = match (method, path) {
+        ("GET", "/approvals/{id}") => b.client.get(b.url(&format!("/approvals/{}", w.approval))),
+        ("GET", p) if !p.starts_with("/api/") => b.client.get(b.url(p)),
+        ("POST", "/auth/logout") => return None, // signs the actor out: covered in auth tests
+        ("GET", "/api/v1/me") | ("GET", "/api/v1/approvals") => b.client.get(b.url(path)),
+        ("GET", "/api/v1/approvals/{id}") => b.client.get(b.url(&format!("/api/v1/approvals/{}", w.approval))),
+        ("POST", "/api/v1/approvals/{id}/approve") | ("POST", "/api/v1/approvals/{id}/reject") => {
+            let id = fresh_request(&w.app).await;
+            let verb = path.rsplit('/').next().unwrap_or("reject");
+            b.client
+                .post(b.url(&format!("/api/v1/approvals/{id}/{verb}")))
+                .header("origin", &origin)
+                .json(&json!({ "comment": "matrix" }))
+        }
+        ("GET", p) if p.starts_with("/api/v1/") || p == "/api/openapi.json" => b.client.get(b.url(p)),
+        ("POST", "/api/catalog/search") => sf("catalog/search", vec![("text", "ledger".into())]),
+        ("POST", "/api/catalog/overview") => sf("catalog/overview", vec![]),
+        ("POST", "/api/iam/me") => sf("iam/me", vec![]),
+        ("POST", "/api/iam/sessions") => sf("iam/sessions", vec![("everyone", "true".into())]),
+        ("POST", "/api/iam/end-session") => sf("iam/end-session", vec![("id", Uuid::new_v4().to_string())]),
+        ("POST", "/api/iam/create-token") => sf("iam/create-token", vec![("name", "matrix".into()), ("read", "on".into()), ("days", "30".into())]),
+        ("POST", "/api/iam/tokens") => sf("iam/tokens", vec![("everyone", "true".into())]),
+        ("POST", "/api/iam/revoke-token") => sf("iam/revoke-token", vec![("id", Uuid::new_v4().to_string())]),
+        ("POST", "/api/iam/teams") => sf("iam/teams", vec![]),
+        ("POST", "/api/iam/create-team") => {
+            sf("iam/create-team", vec![("slug", format!("matrix-{actor}").replace('_', "-")), ("name", "Matrix".into()), ("description", String::new())])
+        }
+        ("POST", "/api/iam/set-member") => {
+            sf("iam/set-member", vec![("team", "ledger".into()), ("username", "dave".into()), ("role", "member".into())])
+        }
+        ("POST", "/api/iam/remove-member") => {
+            sf("iam/remove-member", vec![("team", "ledger".into()), ("username", "nobody".into())])
+        }
+        ("POST", "/api/docs/api") => sf("docs/api", vec![]),
+        ("POST", "/api/audit/history") => sf("audit/history", vec![("subject_kind", "approval".into()), ("subject_id", w.approval.clone())]),
+        ("POST", "/api/approvals/list") => sf("approvals/list", vec![("inbox", "all".into())]),
+        ("POST", "/api/approvals/get") => sf("approvals/get", vec![("id", w.approval.clone())]),
+        ("POST", "/api/approvals/decide") => {
+            let id = fresh_request(&w.app).await;
+            sf("approvals/decide", vec![("id", id), ("verdict", "approve".into()), ("comment", "matrix".into())])
+        }
+        ("POST", "/api/approvals/request-admin") => sf("approvals/request-admin", vec![("reason", "matrix".into())]),
+        ("POST", "/api/audit/search") => sf("audit/search", vec![]),
+        ("POST", "/api/audit/verify") => sf("audit/verify", vec![]),
+        (m, p) => panic!("the permission matrix has no entry for {m} {p}: add one to `probe`"),
+    };
+    Some(request.send().await.expect("probe").status().as_u16())
+}
+
+#[tokio::test]
+async fn every_route_answers_each_kind_of_caller_as_the_snapshot_says() {
+    let app = spawn_app().await;
+    let mut browsers = Vec::new();
+    for (name, user) in ACTORS {
+        if let Some(user) = user {
+            browsers.push((name, app.login_as(user).await));
+        }
+    }
+    let approval = fresh_request(&app).await;
+    let world = World { app, browsers, approval };
+
+    let mut table = String::new();
+    let _ = writeln!(table, "{:<42} {}", "route", ACTORS.map(|(n, _)| format!("{n:>10}")).join(" "));
+    for (method, path) in server::startup::route_inventory() {
+        let mut cells = Vec::new();
+        for (actor, _) in ACTORS {
+            cells.push(match probe(&world, actor, &method, &path).await {
+                Some(status) => format!("{status:>10}"),
+                None => format!("{:>10}", "-"),
+            });
+        }
+        let _ = writeln!(table, "{:<42} {}", format!("{method} {path}"), cells.join(" "));
+    }
+    insta::assert_snapshot!(table);
+}
