@@ -25,7 +25,7 @@ export SQLX_OFFLINE := true
 TOOLS := target/tools
 STAMP := target/.stamps
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench
 
 help:
 	@echo "make run    build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -136,3 +136,8 @@ test-e2e:
 	sqlx database drop -y -f --database-url "$(E2E_DATABASE_URL)"
 	sqlx database create --database-url "$(E2E_DATABASE_URL)"
 	cd end2end && CI=1 npx playwright test
+
+# ---------------------------------------------------------------- benchmarks (not part of test)
+# catalog list p50/p99 and throughput at 10k and 50k generated entities, on a database of its own
+bench: pg
+	cargo bench -p server --bench catalog --features app/ssr

@@ -1,6 +1,6 @@
 //! The document shell and the route table.
 use crate::audit::pages::AuditPage;
-use crate::catalog::pages::CatalogPage;
+use crate::catalog::pages::{CatalogPage, EditPage, EntityPage, ImportPage, RegisterPage, TeamPage};
 use crate::iam::pages::{ProfilePage, TeamsPage};
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
@@ -55,6 +55,11 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder/>
                     <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/new") view=RegisterPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/import") view=ImportPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/component/default/:name/edit") view=EditPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/:kind/:namespace/:name") view=EntityPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/topology") view=TopologyPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys") view=DeploysPage ssr=SsrMode::InOrder/>

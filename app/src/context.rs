@@ -56,6 +56,14 @@ pub fn maybe_principal() -> Option<Principal> {
     parts().and_then(|p| p.extensions.get::<Principal>().cloned())
 }
 
+/// True when the request came from the browser itself (a form post or a navigation, which
+/// accept HTML), not from the app's own fetch: then a server function answers with a redirect.
+pub fn accepts_html() -> bool {
+    parts()
+        .and_then(|p| p.headers.get(http::header::ACCEPT)?.to_str().ok().map(|a| a.contains("text/html")))
+        .unwrap_or(false)
+}
+
 pub fn request_meta() -> RequestMeta {
     parts().map(|p| RequestMeta::from_parts(&p)).unwrap_or_default()
 }

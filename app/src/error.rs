@@ -8,6 +8,9 @@ pub enum AppError {
     /// Input that does not parse; names the field and what is wrong with it.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Several fields that do not parse (a whole form), each with what is wrong.
+    #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<crate::catalog::types::FieldProblem>),
     #[error("{0} was not found.")]
     NotFound(String),
     #[error("Please sign in to continue.")]
@@ -26,7 +29,7 @@ impl AppError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Invalid { .. } => 422,
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => 422,
             AppError::NotFound(_) => 404,
             AppError::Unauthenticated => 401,
             AppError::Forbidden => 403,

@@ -54,9 +54,40 @@ pub async fn migration_status(pool: &PgPool) -> Result<MigrationStatus, sqlx::Er
     })
 }
 
-/// Loads the demo company (teams and services). Safe to run again: existing rows are kept.
-pub async fn load_demo_data(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::raw_sql(include_str!("../demo/seed.sql")).execute(&mut *tx).await?;
-    tx.commit().await
+/// The demo catalog's descriptor files, by their path relative to each other.
+const DEMO_CATALOG: &[(&str, &str)] = &[
+    ("catalog-info.yaml", include_str!("../demo/catalog/catalog-info.yaml")),
+    ("domains.yaml", include_str!("../demo/catalog/domains.yaml")),
+    ("components.yaml", include_str!("../demo/catalog/components.yaml")),
+    ("apis/apis.yaml", include_str!("../demo/catalog/apis/apis.yaml")),
+    ("apis/payments-api.openapi.yaml", include_str!("../demo/catalog/apis/payments-api.openapi.yaml")),
+    ("apis/ledger-api.openapi.yaml", include_str!("../demo/catalog/apis/ledger-api.openapi.yaml")),
+    ("apis/auth-api.openapi.yaml", include_str!("../demo/catalog/apis/auth-api.openapi.yaml")),
+    ("apis/ledger-events-api.asyncapi.yaml", include_str!("../demo/catalog/apis/ledger-events-api.asyncapi.yaml")),
+    ("apis/fraud-score-api.proto", include_str!("../demo/catalog/apis/fraud-score-api.proto")),
+    ("apis/merchant-graph.graphql", include_str!("../demo/catalog/apis/merchant-graph.graphql")),
+];
+
+/// Loads the demo company: its teams, then its catalog through the importer (as Switchyard
+/// itself). Safe to run again: a second load changes nothing.
+pub async fn load_demo_data(pool: &PgPool) -> Result<(), String> {
+    let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::raw_sql(include_str!("../demo/seed.sql")).execute(&mut *tx).await.map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    let files = DEMO_CATALOG
+        .iter()
+        .map(|(path, content)| app::catalog::backstage::SourceFile { path: (*path).into(), content: (*content).into() })
+        .collect();
+    let meta = app::context::RequestMeta { request_id: "demo-data".into(), ip: "127.0.0.1".into() };
+    let report = app::catalog::import::import_as_system(pool, files, &meta).await.map_err(|e| e.to_string())?;
+    if report.refused() {
+        let problems: Vec<String> = report
+            .items
+            .iter()
+            .filter(|i| i.outcome == app::catalog::types::Outcome::Refused)
+            .map(|i| format!("{} ({}): {}", i.entity, i.file, i.messages.join("; ")))
+            .collect();
+        return Err(format!("the demo catalog does not import: {}", problems.join(" | ")));
+    }
+    Ok(())
 }

@@ -148,7 +148,33 @@ async fn perform(
             audit::record(conn, Actor::Person(approver), change, meta).await?;
             Ok(())
         }
+        crate::catalog::service::ENTITY => crate::catalog::service::perform(conn, &request.subject_id, &request.action, &request.payload, approver, meta)
+            .await
+            .map_err(catalog_error),
+        crate::catalog::import::IMPORT => crate::catalog::import::perform(conn, &request.subject_id, &request.payload, approver, meta)
+            .await
+            .map_err(catalog_error),
         other => Err(ApprovalError::UnknownKind(other.to_owned())),
+    }
+}
+
+fn catalog_error(e: crate::catalog::service::CatalogError) -> ApprovalError {
+    use crate::catalog::service::CatalogError;
+    match e {
+        CatalogError::Database(e) => ApprovalError::Database(e),
+        CatalogError::Denied(e) => ApprovalError::Denied(e),
+        CatalogError::Approval(e) => e,
+    }
+}
+
+/// Undoes what a request set up for itself when it ends without approval (a pending
+/// registration is withdrawn). Each kind that needs it adds its arm here.
+async fn abandon(conn: &mut PgConnection, request: &RequestRow, meta: &RequestMeta) -> Result<(), ApprovalError> {
+    match request.subject_kind.as_str() {
+        crate::catalog::service::ENTITY => crate::catalog::service::abandon(conn, &request.subject_id, &request.action, meta)
+            .await
+            .map_err(catalog_error),
+        _ => Ok(()),
     }
 }
 
@@ -167,6 +193,9 @@ fn may_decide(p: &Principal, r: &RequestRow) -> bool {
 
 async fn expire(conn: &mut PgConnection, id: Uuid, meta: &RequestMeta) -> Result<(), ApprovalError> {
     repo::set_state(&mut *conn, id, ApprovalState::Expired.as_str()).await?;
+    if let Some(request) = repo::get(&mut *conn, id, false).await? {
+        abandon(conn, &request, meta).await?;
+    }
     let change = Change {
         action: "approval.expired",
         subject_kind: "approval",
@@ -253,6 +282,8 @@ pub async fn decide(
         audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
         if state == ApprovalState::Approved {
             perform(&mut tx, &request, principal, meta).await?;
+        } else {
+            abandon(&mut tx, &request, meta).await?;
         }
     }
     let view = view_of(&mut tx, principal, id.0).await?;

@@ -1,23 +1,244 @@
 //! Catalog server functions: context in, one service call, a DTO out.
-use super::types::{CatalogOverview, ServiceSummary};
+use super::draft::ServiceForm;
+use super::types::{CatalogOverview, DependencyGraph, EntityDetail, EntityPage, EntityRef, EntitySummary, Facets, ImportReport, TeamPage};
 use crate::error::AppError;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+fn fail(e: super::service::CatalogError) -> AppError {
+    crate::context::respond(e.into_app())
+}
+
+#[cfg(feature = "ssr")]
+fn entity_ref(kind: &str, namespace: &str, name: &str) -> Result<EntityRef, AppError> {
+    let kinds = ["component", "api", "system", "domain", "resource"];
+    EntityRef::parse(&format!("{kind}:{namespace}/{name}"), "component", "default", &kinds)
+        .map_err(|message| crate::context::respond(AppError::Invalid { field: "entity".into(), message }))
+}
 
 #[server(endpoint = "catalog/overview")]
 pub async fn get_overview() -> Result<CatalogOverview, AppError> {
+    crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::service::overview(&pool).await.map_err(AppError::internal)
+    super::service::overview(&pool).await.map_err(fail)
 }
 
+/// The search box's results as you type: the ten best matches.
 #[server(endpoint = "catalog/search")]
-pub async fn search_services(text: String) -> Result<Vec<ServiceSummary>, AppError> {
-    use super::types::SearchText;
-    let text = SearchText::parse(&text).map_err(|message| {
-        crate::context::respond(AppError::Invalid {
-            field: "search".into(),
-            message,
-        })
-    })?;
+pub async fn search_entities(text: String) -> Result<Vec<EntitySummary>, AppError> {
+    let text = super::types::SearchText::parse(&text)
+        .map_err(|message| crate::context::respond(AppError::Invalid { field: "search".into(), message }))?;
+    let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::service::search(&pool, &text).await.map_err(AppError::internal)
+    super::service::quick_search(&pool, &principal, &text).await.map_err(fail)
+}
+
+/// A page of the catalog and the counts per facet, for the list page's query string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogView {
+    pub page: EntityPage,
+    pub facets: Facets,
+}
+
+/// `query` is the list page's query string (`kind=api&owner=ledger`).
+#[server(endpoint = "catalog/list")]
+pub async fn list_catalog(query: String) -> Result<CatalogView, AppError> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let q = super::types::ListQuery::parse(|k| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
+        .map_err(|p| crate::context::respond(AppError::Invalid { field: p.field, message: p.message }))?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let page = super::service::list(&pool, &principal, &q).await.map_err(fail)?;
+    let facets = super::service::facets(&pool, &principal, &q).await.map_err(fail)?;
+    Ok(CatalogView { page, facets })
+}
+
+#[server(endpoint = "catalog/entity")]
+pub async fn get_entity(kind: String, namespace: String, name: String) -> Result<EntityDetail, AppError> {
+    let r = entity_ref(&kind, &namespace, &name)?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::detail(&pool, &principal, &r).await.map_err(fail)
+}
+
+#[server(endpoint = "catalog/graph")]
+pub async fn get_graph(kind: String, namespace: String, name: String, depth: u8) -> Result<DependencyGraph, AppError> {
+    let r = entity_ref(&kind, &namespace, &name)?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::graph(&pool, &principal, &r, depth).await.map_err(fail)
+}
+
+#[server(endpoint = "catalog/team")]
+pub async fn get_team(slug: String) -> Result<TeamPage, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::team_page(&pool, &principal, &slug).await.map_err(fail)
+}
+
+/// The edit form of a component, filled in, and the version it was read at.
+#[server(endpoint = "catalog/edit-form")]
+pub async fn get_edit_form(name: String) -> Result<(ServiceForm, i32), AppError> {
+    let r = entity_ref("component", "default", &name)?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::edit_form(&pool, &principal, &r).await.map_err(fail)
+}
+
+/// What a form post answers: where to go next, and what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub href: String,
+    pub message: String,
+}
+
+/// Without JavaScript a failed form post is sent back to its form with everything typed in
+/// the query string, so nothing is lost (with JavaScript the form never leaves the page).
+#[cfg(feature = "ssr")]
+fn back_to_form(form_path: &str, form: &ServiceForm, extra: &str, error: AppError) -> AppError {
+    let browser_post = crate::context::accepts_html();
+    if browser_post {
+        let problems = match &error {
+            AppError::InvalidFields(list) => list.clone(),
+            AppError::Invalid { field, message } => vec![super::types::FieldProblem { field: field.clone(), message: message.clone() }],
+            _ => vec![],
+        };
+        if !problems.is_empty() {
+            let errors = serde_json::to_string(&problems).unwrap_or_default();
+            leptos_axum::redirect(&format!(
+                "{form_path}?{}{extra}&errors={}",
+                form.to_query_string(),
+                super::types::encode_query_value(&errors)
+            ));
+        }
+    }
+    crate::context::respond(error)
+}
+
+/// Registers a service (it waits for approval). Every field as the form posts it.
+#[server(endpoint = "catalog/register")]
+#[allow(clippy::too_many_arguments)]
+pub async fn register_service(
+    name: String,
+    title: String,
+    description: String,
+    entity_type: String,
+    lifecycle: String,
+    tier: String,
+    owner: String,
+    co_owners: String,
+    system: String,
+    language: String,
+    repository_url: String,
+    runbook_url: String,
+    oncall_url: String,
+    dashboards: String,
+    tags: String,
+    classification: String,
+    depends_on: String,
+) -> Result<Saved, AppError> {
+    let form = ServiceForm {
+        name, title, description, entity_type, lifecycle, tier, owner, co_owners, system, language, repository_url,
+        runbook_url, oncall_url, dashboards, tags, classification, depends_on,
+    };
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let meta = crate::context::request_meta();
+    match super::service::register(&pool, &principal, &form, &meta).await {
+        Ok(r) => {
+            let href = r.entity.href();
+            if crate::context::accepts_html() {
+                leptos_axum::redirect(&format!("{href}?registered=1"));
+            }
+            Ok(Saved { href, message: format!("{} is registered and waits for approval.", form.name) })
+        }
+        Err(e) => Err(back_to_form("/catalog/new", &form, "", e.into_app())),
+    }
+}
+
+/// Saves an edit of a component: plain fields at once, owners and tier through approval.
+#[server(endpoint = "catalog/edit")]
+#[allow(clippy::too_many_arguments)]
+pub async fn edit_service(
+    version: i32,
+    name: String,
+    title: String,
+    description: String,
+    entity_type: String,
+    lifecycle: String,
+    tier: String,
+    owner: String,
+    co_owners: String,
+    system: String,
+    language: String,
+    repository_url: String,
+    runbook_url: String,
+    oncall_url: String,
+    dashboards: String,
+    tags: String,
+    classification: String,
+    depends_on: String,
+) -> Result<Saved, AppError> {
+    let form = ServiceForm {
+        name, title, description, entity_type, lifecycle, tier, owner, co_owners, system, language, repository_url,
+        runbook_url, oncall_url, dashboards, tags, classification, depends_on,
+    };
+    let r = entity_ref("component", "default", &form.name)?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let meta = crate::context::request_meta();
+    match super::service::edit(&pool, &principal, &r, version, &form, &meta).await {
+        Ok(e) => {
+            let mut parts = Vec::new();
+            if !e.applied.is_empty() {
+                parts.push(format!("Saved: {}.", e.applied.join(", ")));
+            }
+            if e.approval.is_some() {
+                parts.push("The change of owner or tier waits for approval.".to_owned());
+            }
+            if parts.is_empty() {
+                parts.push("Nothing changed.".to_owned());
+            }
+            let href = r.href();
+            if crate::context::accepts_html() {
+                leptos_axum::redirect(&format!("{href}?saved=1"));
+            }
+            Ok(Saved { href, message: parts.join(" ") })
+        }
+        Err(e) => Err(back_to_form(&format!("{}/edit", r.href()), &form, &format!("&version={version}"), e.into_app())),
+    }
+}
+
+#[server(endpoint = "catalog/deprecate")]
+pub async fn deprecate_entity(kind: String, namespace: String, name: String) -> Result<(), AppError> {
+    let r = entity_ref(&kind, &namespace, &name)?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::deprecate(&pool, &principal, &r, &crate::context::request_meta()).await.map_err(fail)
+}
+
+#[server(endpoint = "catalog/delete")]
+pub async fn delete_entity(kind: String, namespace: String, name: String) -> Result<(), AppError> {
+    let r = entity_ref(&kind, &namespace, &name)?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::delete(&pool, &principal, &r, &crate::context::request_meta()).await.map_err(fail)?;
+    if crate::context::accepts_html() {
+        leptos_axum::redirect("/catalog?deleted=1");
+    }
+    Ok(())
+}
+
+/// Imports pasted descriptor YAML (one file; several documents allowed). The API takes
+/// several files at once.
+#[server(endpoint = "catalog/import")]
+pub async fn import_yaml(content: String, dry_run: Option<String>) -> Result<ImportReport, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let files = vec![super::backstage::SourceFile { path: "catalog-info.yaml".into(), content }];
+    super::import::import(&pool, &principal, files, dry_run.is_some(), &crate::context::request_meta())
+        .await
+        .map_err(fail)
 }

@@ -1,87 +1,275 @@
-//! Catalog SQL.
-use super::types::{Lifecycle, ServiceId, ServiceSummary, TeamSummary, Tier};
+//! Catalog SQL. The list's filters are built once (`push_filters`) and shared by the page and
+//! its facet counts, so those two queries are assembled with `QueryBuilder`; every fixed query
+//! is compile-checked.
+use super::backstage::{Desired, DesiredTeam};
+use super::types::{
+    Classification, EntityId, EntityRef, EntitySummary, FacetCount, Facets, Kind, Lifecycle, Link, ListQuery, OwnerMember,
+    Related, Sort, TeamSummary, Tier,
+};
 use chrono::{DateTime, Utc};
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use uuid::Uuid;
 
-struct ServiceRow {
+#[derive(sqlx::FromRow)]
+pub struct SummaryRow {
     id: Uuid,
+    kind: String,
+    namespace: String,
     name: String,
     title: String,
     description: String,
+    #[sqlx(rename = "type")]
+    entity_type: Option<String>,
     owner_slug: String,
     owner_name: String,
-    tier: i16,
-    lifecycle: String,
+    tier: Option<i16>,
+    lifecycle: Option<String>,
     language: Option<String>,
+    tags: Vec<String>,
+    classification: String,
+    status: String,
     updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<ServiceRow> for ServiceSummary {
-    type Error = String;
+fn decode<T>(r: Result<T, String>) -> Result<T, sqlx::Error> {
+    r.map_err(|e| sqlx::Error::Decode(e.into()))
+}
 
-    fn try_from(r: ServiceRow) -> Result<Self, String> {
-        Ok(ServiceSummary {
-            id: ServiceId(r.id),
-            name: r.name,
-            title: r.title,
-            description: r.description,
-            owner_slug: r.owner_slug,
-            owner_name: r.owner_name,
-            tier: Tier::parse(r.tier.into())?,
-            lifecycle: Lifecycle::parse(&r.lifecycle)?,
-            language: r.language,
-            updated_at: r.updated_at,
+impl SummaryRow {
+    pub fn into_summary(self) -> Result<EntitySummary, sqlx::Error> {
+        Ok(EntitySummary {
+            id: EntityId(self.id),
+            kind: decode(Kind::parse(&self.kind))?,
+            namespace: self.namespace,
+            name: self.name,
+            title: self.title,
+            description: self.description,
+            entity_type: self.entity_type,
+            owner_slug: self.owner_slug,
+            owner_name: self.owner_name,
+            tier: self.tier.map(|t| decode(Tier::parse(t.into()))).transpose()?,
+            lifecycle: self.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
+            language: self.language,
+            tags: self.tags,
+            classification: decode(Classification::parse(&self.classification))?,
+            pending: self.status == "pending",
+            updated_at: self.updated_at,
         })
     }
 }
 
-fn convert(rows: Vec<ServiceRow>) -> Result<Vec<ServiceSummary>, sqlx::Error> {
-    rows.into_iter()
-        .map(|r| ServiceSummary::try_from(r).map_err(|e| sqlx::Error::Decode(e.into())))
-        .collect()
+/// The select list every summary query shares (entities `e`, primary owner `t`).
+const SUMMARY_COLUMNS: &str = "e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type, \
+     t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags, \
+     e.classification, e.status, e.updated_at";
+
+/// `%` and `_` match literally inside ILIKE patterns built from user text.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
-/// Services whose name, title or description contains `text` (all when empty), by name.
-pub async fn search_services(
-    db: impl PgExecutor<'_>,
-    text: &str,
-    limit: i64,
-) -> Result<Vec<ServiceSummary>, sqlx::Error> {
+/// Appends ` WHERE …` for every filter of `q` (except those named in `skip`).
+fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
+    b.push(" WHERE true");
+    if !q.text.is_empty() {
+        let text = q.text.as_str();
+        b.push(" AND (e.search @@ websearch_to_tsquery('english', ")
+            .push_bind(text)
+            .push(") OR e.name ILIKE ")
+            .push_bind(like_pattern(text))
+            .push(" OR e.title ILIKE ")
+            .push_bind(like_pattern(text))
+            .push(" OR ")
+            .push_bind(text)
+            .push(" <% e.title OR e.name % ")
+            .push_bind(text)
+            .push(")");
+    }
+    if let Some(k) = q.kind {
+        b.push(" AND e.kind = ").push_bind(k.as_str());
+    }
+    if let Some(t) = &q.entity_type {
+        b.push(" AND e.type = ").push_bind(t.as_str());
+    }
+    if let Some(o) = &q.owner {
+        b.push(" AND (t.slug = ")
+            .push_bind(o.as_str())
+            .push(" OR EXISTS (SELECT 1 FROM entity_co_owners c JOIN teams ct ON ct.id = c.team_id WHERE c.entity_id = e.id AND ct.slug = ")
+            .push_bind(o.as_str())
+            .push("))");
+    }
+    if let Some(l) = q.lifecycle {
+        b.push(" AND e.lifecycle = ").push_bind(l.as_str());
+    }
+    if let Some(t) = q.tier {
+        b.push(" AND e.tier = ").push_bind(i16::from(t.get()));
+    }
+    if let Some(t) = &q.tag {
+        b.push(" AND e.tags @> ARRAY[").push_bind(t.as_str()).push("]::text[]");
+    }
+    if let Some(c) = q.classification {
+        b.push(" AND e.classification = ").push_bind(c.as_str());
+    }
+}
+
+/// Where the previous page ended, in the list's order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Cursor {
+    Name(String, Uuid),
+    Updated(DateTime<Utc>, Uuid),
+    Tier(Option<i16>, String, Uuid),
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        hex::encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        serde_json::from_slice(&hex::decode(s).ok()?).ok()
+    }
+
+    pub fn after(sort: Sort, last: &EntitySummary) -> Cursor {
+        match sort {
+            Sort::Name => Cursor::Name(last.name.clone(), last.id.0),
+            Sort::Updated => Cursor::Updated(last.updated_at, last.id.0),
+            Sort::Tier => Cursor::Tier(last.tier.map(|t| i16::from(t.get())), last.name.clone(), last.id.0),
+        }
+    }
+}
+
+/// One page of the list: `limit + 1` rows are read so the caller knows whether more follow.
+/// Keyset pagination: the cost of a page does not grow with how deep it is.
+pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor>) -> Result<Vec<EntitySummary>, sqlx::Error> {
+    let mut b = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM entities e JOIN teams t ON t.id = e.owner_team_id"));
+    push_filters(&mut b, q);
+    // tiers: NULL (no tier) sorts last, as 4
+    match cursor {
+        None => {}
+        Some(Cursor::Name(name, id)) => {
+            b.push(" AND (e.name, e.id) > (").push_bind(name.clone()).push(", ").push_bind(*id).push(")");
+        }
+        Some(Cursor::Updated(at, id)) => {
+            b.push(" AND (e.updated_at, e.id) < (").push_bind(*at).push(", ").push_bind(*id).push(")");
+        }
+        Some(Cursor::Tier(tier, name, id)) => {
+            b.push(" AND (coalesce(e.tier, 4), e.name, e.id) > (")
+                .push_bind(tier.unwrap_or(4))
+                .push(", ")
+                .push_bind(name.clone())
+                .push(", ")
+                .push_bind(*id)
+                .push(")");
+        }
+    }
+    b.push(match q.sort {
+        Sort::Name => " ORDER BY e.name, e.id",
+        Sort::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
+        Sort::Tier => " ORDER BY coalesce(e.tier, 4), e.name, e.id",
+    });
+    b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
+    let rows: Vec<SummaryRow> = b.build_query_as().fetch_all(&mut *conn).await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// Counts per facet value among the entities matching the query (one pass with grouping sets,
+/// and one for tags; the ten most common tags and owners).
+pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sqlx::Error> {
+    let mut b = QueryBuilder::new(
+        "SELECT GROUPING(e.kind, e.type, t.slug, e.lifecycle, e.tier, e.classification) AS g, \
+         e.kind, e.type, t.slug, e.lifecycle, e.tier, e.classification, count(*) AS n \
+         FROM entities e JOIN teams t ON t.id = e.owner_team_id",
+    );
+    push_filters(&mut b, q);
+    b.push(" GROUP BY GROUPING SETS ((e.kind), (e.type), (t.slug), (e.lifecycle), (e.tier), (e.classification), ())");
+    type Row = (i32, Option<String>, Option<String>, Option<String>, Option<String>, Option<i16>, Option<String>, i64);
+    let rows: Vec<Row> = b.build_query_as().fetch_all(&mut *conn).await?;
+    let mut f = Facets::default();
+    for (g, kind, ty, owner, lifecycle, tier, class, n) in rows {
+        // GROUPING: a bit is set for each column *not* grouped in this row; 0b011111 = only kind
+        let count = |value: String| FacetCount { value, count: n };
+        match g {
+            0b011111 => f.kind.extend(kind.map(count)),
+            0b101111 => f.entity_type.extend(ty.map(count)),
+            0b110111 => f.owner.extend(owner.map(count)),
+            0b111011 => f.lifecycle.extend(lifecycle.map(count)),
+            0b111101 => f.tier.extend(tier.map(|t| count(t.to_string()))),
+            0b111110 => f.classification.extend(class.map(count)),
+            0b111111 => f.total = n,
+            _ => {}
+        }
+    }
+    let mut b = QueryBuilder::new("SELECT tag, count(*) AS n FROM entities e JOIN teams t ON t.id = e.owner_team_id CROSS JOIN LATERAL unnest(e.tags) AS tag");
+    push_filters(&mut b, q);
+    b.push(" GROUP BY tag ORDER BY n DESC, tag LIMIT 15");
+    let tags: Vec<(String, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
+    f.tag = tags.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
+    for list in [&mut f.kind, &mut f.entity_type, &mut f.owner, &mut f.lifecycle, &mut f.classification] {
+        list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+    }
+    f.owner.truncate(15);
+    f.tier.sort_by(|a, b| a.value.cmp(&b.value));
+    Ok(f)
+}
+
+/// The best matches for `text`, ranked: full-text rank plus trigram similarity of the name and
+/// title, for the search box's results as you type.
+pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
-        ServiceRow,
-        r#"SELECT s.id, s.name, s.title, s.description, t.slug AS owner_slug, t.name AS owner_name,
-                  s.tier, s.lifecycle, s.language, s.updated_at
-           FROM services s JOIN teams t ON t.id = s.owner_team_id
-           WHERE $1 = '' OR s.name ILIKE '%' || $1 || '%' OR s.title ILIKE '%' || $1 || '%'
-                 OR s.description ILIKE '%' || $1 || '%'
-           ORDER BY s.name
-           LIMIT $2"#,
+        SummaryRow,
+        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.classification, e.status, e.updated_at
+           FROM entities e JOIN teams t ON t.id = e.owner_team_id,
+                websearch_to_tsquery('english', $1) AS query
+           WHERE e.search @@ query OR e.name ILIKE $2 OR e.title ILIKE $2 OR $1 <% e.title OR e.name % $1 OR e.title % $1
+           ORDER BY ts_rank(e.search, query) + similarity(e.name, $1) + word_similarity($1, e.title) DESC, e.name
+           LIMIT $3"#,
         text,
+        like_pattern(text),
         limit
     )
     .fetch_all(db)
     .await?;
-    convert(rows)
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// The most recently changed services.
-pub async fn recently_changed(
-    db: impl PgExecutor<'_>,
-    limit: i64,
-) -> Result<Vec<ServiceSummary>, sqlx::Error> {
+/// The most recently changed entities.
+pub async fn recently_changed(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
-        ServiceRow,
-        r#"SELECT s.id, s.name, s.title, s.description, t.slug AS owner_slug, t.name AS owner_name,
-                  s.tier, s.lifecycle, s.language, s.updated_at
-           FROM services s JOIN teams t ON t.id = s.owner_team_id
-           ORDER BY s.updated_at DESC, s.name
+        SummaryRow,
+        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.classification, e.status, e.updated_at
+           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           WHERE e.kind = 'component'
+           ORDER BY e.updated_at DESC, e.name
            LIMIT $1"#,
         limit
     )
     .fetch_all(db)
     .await?;
-    convert(rows)
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// Everything a team owns, primarily or as a co-owner, by kind and name.
+pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid) -> Result<Vec<EntitySummary>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.classification, e.status, e.updated_at
+           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           WHERE e.owner_team_id = $1
+              OR EXISTS (SELECT 1 FROM entity_co_owners c WHERE c.entity_id = e.id AND c.team_id = $1)
+           ORDER BY e.kind, e.name"#,
+        team
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
 pub struct ServiceCounts {
@@ -90,27 +278,400 @@ pub struct ServiceCounts {
     pub tier_zero: i64,
 }
 
+/// Home-page counts of components (uses the kind index; the home page is not the list).
 pub async fn service_counts(db: impl PgExecutor<'_>) -> Result<ServiceCounts, sqlx::Error> {
     sqlx::query_as!(
         ServiceCounts,
         r#"SELECT count(*) AS "services!",
                   count(*) FILTER (WHERE lifecycle = 'production') AS "production!",
                   count(*) FILTER (WHERE tier = 0) AS "tier_zero!"
-           FROM services"#
+           FROM entities WHERE kind = 'component'"#
     )
     .fetch_one(db)
     .await
 }
 
-/// Every team with the number of services it owns, by name.
+/// Every team with the number of components it owns, by name.
 pub async fn teams(db: impl PgExecutor<'_>) -> Result<Vec<TeamSummary>, sqlx::Error> {
     sqlx::query_as!(
         TeamSummary,
-        r#"SELECT t.slug, t.name, t.description, count(s.id) AS "services!"
-           FROM teams t LEFT JOIN services s ON s.owner_team_id = t.id
-           GROUP BY t.id
+        r#"SELECT t.slug, t.name, t.description,
+                  (SELECT count(*) FROM entities e WHERE e.owner_team_id = t.id AND e.kind = 'component') AS "services!"
+           FROM teams t
            ORDER BY t.name"#
     )
     .fetch_all(db)
     .await
+}
+
+/// An entity's row: identity, state and the desired-state fields.
+pub struct Stored {
+    pub id: Uuid,
+    pub status: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub desired: Desired,
+}
+
+struct StoredRow {
+    id: Uuid,
+    kind: String,
+    namespace: String,
+    name: String,
+    title: String,
+    description: String,
+    entity_type: Option<String>,
+    lifecycle: Option<String>,
+    tier: Option<i16>,
+    owner: String,
+    language: Option<String>,
+    repository_url: Option<String>,
+    runbook_url: Option<String>,
+    oncall_url: Option<String>,
+    dashboards: Vec<String>,
+    links: serde_json::Value,
+    tags: Vec<String>,
+    classification: String,
+    annotations: serde_json::Value,
+    definition: Option<String>,
+    status: String,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// The stored state of the entities with these ids, co-owners and outgoing relations
+/// included (three queries whatever the number of entities).
+pub async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Stored>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        StoredRow,
+        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+                  e.lifecycle, e.tier, t.slug AS owner, e.language, e.repository_url, e.runbook_url,
+                  e.oncall_url, e.dashboards, e.links, e.tags, e.classification, e.annotations,
+                  e.definition, e.status, e.version, e.created_at, e.updated_at
+           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           WHERE e.id = ANY($1)
+           ORDER BY e.kind, e.namespace, e.name"#,
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let co = sqlx::query!(
+        r#"SELECT c.entity_id, t.slug FROM entity_co_owners c JOIN teams t ON t.id = c.team_id
+           WHERE c.entity_id = ANY($1) ORDER BY t.slug"#,
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let rels = sqlx::query!(
+        r#"SELECT r.source_id, r.type, x.kind, x.namespace, x.name
+           FROM entity_relations r JOIN entities x ON x.id = r.target_id
+           WHERE r.source_id = ANY($1)"#,
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut co_by: HashMap<Uuid, Vec<String>> = HashMap::new();
+    for c in co {
+        co_by.entry(c.entity_id).or_default().push(c.slug);
+    }
+    let mut rel_by: HashMap<Uuid, BTreeSet<(String, EntityRef)>> = HashMap::new();
+    for r in rels {
+        rel_by.entry(r.source_id).or_default().insert((r.r#type, EntityRef::new(&r.kind, &r.namespace, &r.name)));
+    }
+    rows.into_iter()
+        .map(|r| {
+            let mut owners = vec![r.owner];
+            owners.extend(co_by.remove(&r.id).unwrap_or_default());
+            let annotations: BTreeMap<String, String> = serde_json::from_value(r.annotations).unwrap_or_default();
+            let links: Vec<Link> = serde_json::from_value(r.links).unwrap_or_default();
+            Ok(Stored {
+                id: r.id,
+                status: r.status,
+                version: r.version,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                desired: Desired {
+                    entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
+                    title: r.title,
+                    description: r.description,
+                    entity_type: r.entity_type,
+                    lifecycle: r.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
+                    tier: r.tier.map(|t| decode(Tier::parse(t.into()))).transpose()?,
+                    owners,
+                    language: r.language,
+                    repository_url: r.repository_url,
+                    runbook_url: r.runbook_url,
+                    oncall_url: r.oncall_url,
+                    dashboards: r.dashboards,
+                    links,
+                    tags: r.tags,
+                    classification: decode(Classification::parse(&r.classification))?,
+                    annotations,
+                    definition: r.definition,
+                    relations: rel_by.remove(&r.id).unwrap_or_default(),
+                },
+            })
+        })
+        .collect()
+}
+
+/// Ids of the entities these references name (those that exist).
+pub async fn resolve(db: impl PgExecutor<'_>, refs: &[EntityRef]) -> Result<HashMap<EntityRef, Uuid>, sqlx::Error> {
+    let kinds: Vec<String> = refs.iter().map(|r| r.kind.clone()).collect();
+    let namespaces: Vec<String> = refs.iter().map(|r| r.namespace.clone()).collect();
+    let names: Vec<String> = refs.iter().map(|r| r.name.clone()).collect();
+    let rows = sqlx::query!(
+        r#"SELECT e.id, e.kind, e.namespace, e.name
+           FROM entities e
+           JOIN UNNEST($1::text[], $2::text[], $3::text[]) AS r(kind, namespace, name)
+             ON e.kind = r.kind AND e.namespace = r.namespace AND e.name = r.name"#,
+        &kinds,
+        &namespaces,
+        &names
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (EntityRef::new(&r.kind, &r.namespace, &r.name), r.id)).collect())
+}
+
+/// Team ids by slug, for the slugs that exist.
+pub async fn team_ids(db: impl PgExecutor<'_>, slugs: &[String]) -> Result<HashMap<String, Uuid>, sqlx::Error> {
+    let rows = sqlx::query!(r#"SELECT id, slug FROM teams WHERE slug = ANY($1)"#, slugs).fetch_all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.slug, r.id)).collect())
+}
+
+/// Inserts or replaces an entity's own fields; returns its id. Relations and co-owners are
+/// written by `set_links` once every entity of a batch has an id.
+pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &str) -> Result<Uuid, sqlx::Error> {
+    let links = serde_json::to_value(&d.links).unwrap_or_default();
+    let annotations = serde_json::to_value(&d.annotations).unwrap_or_default();
+    sqlx::query_scalar!(
+        r#"INSERT INTO entities (kind, namespace, name, title, description, type, lifecycle, tier, owner_team_id,
+                                 language, repository_url, runbook_url, oncall_url, dashboards, links, tags,
+                                 classification, annotations, definition, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+           ON CONFLICT (kind, namespace, name) DO UPDATE SET
+               title = EXCLUDED.title, description = EXCLUDED.description, type = EXCLUDED.type,
+               lifecycle = EXCLUDED.lifecycle, tier = EXCLUDED.tier, owner_team_id = EXCLUDED.owner_team_id,
+               language = EXCLUDED.language, repository_url = EXCLUDED.repository_url,
+               runbook_url = EXCLUDED.runbook_url, oncall_url = EXCLUDED.oncall_url,
+               dashboards = EXCLUDED.dashboards, links = EXCLUDED.links, tags = EXCLUDED.tags,
+               classification = EXCLUDED.classification, annotations = EXCLUDED.annotations,
+               definition = EXCLUDED.definition, status = EXCLUDED.status,
+               version = entities.version + 1, updated_at = now()
+           RETURNING id"#,
+        &d.entity.kind,
+        &d.entity.namespace,
+        &d.entity.name,
+        &d.title,
+        &d.description,
+        d.entity_type.as_deref(),
+        d.lifecycle.map(Lifecycle::as_str),
+        d.tier.map(|t| i16::from(t.get())),
+        owner,
+        d.language.as_deref(),
+        d.repository_url.as_deref(),
+        d.runbook_url.as_deref(),
+        d.oncall_url.as_deref(),
+        &d.dashboards,
+        links,
+        &d.tags,
+        d.classification.as_str(),
+        annotations,
+        d.definition.as_deref(),
+        status
+    )
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Replaces an entity's co-owners and outgoing relations.
+pub async fn set_links(conn: &mut PgConnection, id: Uuid, co_owners: &[Uuid], relations: &[(String, Uuid)]) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM entity_co_owners WHERE entity_id = $1", id).execute(&mut *conn).await?;
+    sqlx::query!(
+        "INSERT INTO entity_co_owners (entity_id, team_id) SELECT $1, t FROM UNNEST($2::uuid[]) AS t ON CONFLICT DO NOTHING",
+        id,
+        co_owners
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM entity_relations WHERE source_id = $1", id).execute(&mut *conn).await?;
+    let types: Vec<String> = relations.iter().map(|(t, _)| t.clone()).collect();
+    let targets: Vec<Uuid> = relations.iter().map(|(_, id)| *id).collect();
+    sqlx::query!(
+        "INSERT INTO entity_relations (source_id, type, target_id)
+         SELECT $1, r.type, r.target FROM UNNEST($2::text[], $3::uuid[]) AS r(type, target) ON CONFLICT DO NOTHING",
+        id,
+        &types,
+        &targets
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE entities SET status = $2, updated_at = now(), version = version + 1 WHERE id = $1", id, status)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks an entity's row for a change, returning its version.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT version FROM entities WHERE id = $1 FOR UPDATE", id).fetch_optional(conn).await
+}
+
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM entities WHERE id = $1", id).execute(conn).await?;
+    Ok(())
+}
+
+/// Entities pointing at `id` (relations of any type), to name them when a delete is refused
+/// and to show "depended on by" on the entity page.
+pub async fn incoming(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<Related>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT r.type, s.kind, s.namespace, s.name, s.title, s.lifecycle
+           FROM entity_relations r JOIN entities s ON s.id = r.source_id
+           WHERE r.target_id = $1
+           ORDER BY r.type, s.name"#,
+        id
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Related {
+                relation: r.r#type,
+                entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
+                title: r.title,
+                lifecycle: r.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// Titles and lifecycles of the entities an entity points at.
+pub async fn outgoing(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<Related>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT r.type, x.kind, x.namespace, x.name, x.title, x.lifecycle
+           FROM entity_relations r JOIN entities x ON x.id = r.target_id
+           WHERE r.source_id = $1
+           ORDER BY r.type, x.name"#,
+        id
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Related {
+                relation: r.r#type,
+                entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
+                title: r.title,
+                lifecycle: r.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// The id of the entity a reference names.
+pub async fn find(db: impl PgExecutor<'_>, r: &EntityRef) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT id FROM entities WHERE kind = $1 AND namespace = $2 AND name = $3",
+        &r.kind,
+        &r.namespace,
+        &r.name
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Members of the given teams (team id, username, name, lead?).
+pub async fn members(db: impl PgExecutor<'_>, teams: &[Uuid]) -> Result<Vec<(Uuid, OwnerMember)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT m.team_id, u.username, u.name, m.role
+           FROM team_members m JOIN users u ON u.id = m.user_id
+           WHERE m.team_id = ANY($1)
+           ORDER BY m.role DESC, u.name"#,
+        teams
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.team_id, OwnerMember { username: r.username, name: r.name, lead: r.role == "lead" }))
+        .collect())
+}
+
+/// Inserts or renames a team from a Group descriptor; true when something changed.
+pub async fn upsert_team(conn: &mut PgConnection, t: &DesiredTeam) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query!(
+        r#"INSERT INTO teams (slug, name, description) VALUES ($1, $2, $3)
+           ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description
+           WHERE teams.name IS DISTINCT FROM EXCLUDED.name OR teams.description IS DISTINCT FROM EXCLUDED.description"#,
+        &t.slug,
+        &t.name,
+        &t.description
+    )
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
+}
+
+/// Teams as Group descriptors, for export and for comparing an import.
+pub async fn teams_desired(db: impl PgExecutor<'_>) -> Result<Vec<DesiredTeam>, sqlx::Error> {
+    sqlx::query_as!(DesiredTeam, "SELECT slug, name, description FROM teams ORDER BY slug").fetch_all(db).await
+}
+
+/// All entity ids, in a stable order (export of the whole catalog).
+pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT id FROM entities WHERE status = 'active' ORDER BY kind, namespace, name").fetch_all(db).await
+}
+
+/// Pending approval requests about an entity: (id, summary).
+pub async fn pending_requests(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, summary FROM approval_requests WHERE subject_kind = 'entity' AND subject_id = $1 AND state = 'pending' ORDER BY created_at",
+        id.to_string()
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.summary)).collect())
+}
+
+/// Edges around a set of entities: (source, type, target) in both directions.
+pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String, Uuid)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT source_id, type, target_id FROM entity_relations
+           WHERE (source_id = ANY($1) OR target_id = ANY($1)) AND type IN ('depends_on', 'consumes_api', 'provides_api')"#,
+        ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.source_id, r.r#type, r.target_id)).collect())
+}
+
+/// Refs and titles for ids.
+pub async fn labels(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, (EntityRef, String)>, sqlx::Error> {
+    let rows = sqlx::query!("SELECT id, kind, namespace, name, title FROM entities WHERE id = ANY($1)", ids).fetch_all(db).await?;
+    Ok(rows.into_iter().map(|r| (r.id, (EntityRef::new(&r.kind, &r.namespace, &r.name), r.title))).collect())
+}
+
+/// One entity's list row.
+pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> Result<EntitySummary, sqlx::Error> {
+    sqlx::query_as!(
+        SummaryRow,
+        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.classification, e.status, e.updated_at
+           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           WHERE e.id = $1"#,
+        id
+    )
+    .fetch_one(db)
+    .await?
+    .into_summary()
 }

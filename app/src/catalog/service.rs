@@ -1,17 +1,63 @@
-//! Catalog rules. Reading is open to everyone who reaches the portal; writes arrive with the
-//! catalog issue, each through a permission check and an audit row.
-use super::repo;
-use super::types::{CatalogOverview, SearchText, ServiceSummary};
-use sqlx::PgPool;
+//! Catalog rules. Everyone signed in reads. Members of an owning team (or admins) register and
+//! edit; new services and changes of owner or tier go through the approval engine (an admin or
+//! a lead of the owning team decides; tier 0 needs two). Every write checks permission, writes
+//! its audit row in the same transaction, and answers with a domain error.
+use super::backstage::{self, Desired};
+use super::draft::{ServiceDraft, ServiceForm};
+use super::repo::{self, Cursor, Stored};
+use super::scorecard::{self, Facts};
+use super::types::{
+    CatalogOverview, DependencyGraph, EntityDetail, EntityPage, EntityRef, EntitySummary, Facets, FieldProblem,
+    Kind, Level, Lifecycle, ListQuery, Owner, Scorecard, SearchText, TeamPage,
+};
+use crate::approvals::service::{self as approvals, ApprovalError, Ask};
+use crate::approvals::types::{ApprovalId, Approvers};
+use crate::audit::service::{self as audit, Actor, Change};
+use crate::context::RequestMeta;
+use crate::error::AppError;
+use crate::iam::principal::Principal;
+use crate::iam::types::TeamId;
+use chrono::Duration;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Denied(#[from] AppError),
+    #[error(transparent)]
+    Approval(#[from] ApprovalError),
 }
 
-/// At most this many rows in one search answer.
-pub const SEARCH_LIMIT: i64 = 100;
+impl CatalogError {
+    pub fn into_app(self) -> AppError {
+        match self {
+            CatalogError::Denied(e) => e,
+            CatalogError::Approval(e) => e.into_app(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> CatalogError {
+    CatalogError::Denied(AppError::Invalid { field: field.into(), message: message.into() })
+}
+
+fn problems(list: Vec<FieldProblem>) -> CatalogError {
+    CatalogError::Denied(AppError::InvalidFields(list))
+}
+
+/// The subject kind of catalog entities in approvals and the audit log.
+pub const ENTITY: &str = "entity";
+pub const REGISTER: &str = "register";
+pub const CHANGE_OWNER_TIER: &str = "change_owner_or_tier";
+
+/// At most this many rows in one quick-search answer.
+pub const SEARCH_LIMIT: i64 = 10;
 
 /// Counts, teams and the latest changes, for the home page.
 #[tracing::instrument(skip(pool), err)]
@@ -26,8 +72,627 @@ pub async fn overview(pool: &PgPool) -> Result<CatalogOverview, CatalogError> {
     })
 }
 
-/// Services matching the text (all services when it is empty), by name, at most `SEARCH_LIMIT`.
-#[tracing::instrument(skip(pool), err)]
-pub async fn search(pool: &PgPool, text: &SearchText) -> Result<Vec<ServiceSummary>, CatalogError> {
-    Ok(repo::search_services(pool, text.as_str(), SEARCH_LIMIT).await?)
+/// One page of the catalog list.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn list(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result<EntityPage, CatalogError> {
+    principal.require_read()?;
+    let cursor = match &q.after {
+        None => None,
+        Some(a) => Some(Cursor::decode(a).ok_or_else(|| invalid("after", "the page cursor is not one this list gave out"))?),
+    };
+    let mut conn = pool.acquire().await?;
+    let mut items = repo::list(&mut conn, q, cursor.as_ref()).await?;
+    let next = if items.len() > usize::from(q.limit) {
+        items.truncate(usize::from(q.limit));
+        items.last().map(|last| Cursor::after(q.sort, last).encode())
+    } else {
+        None
+    };
+    Ok(EntityPage { items, next })
+}
+
+/// Counts per facet for the list's filters.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn facets(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result<Facets, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    Ok(repo::facets(&mut conn, q).await?)
+}
+
+/// The best matches for the search box.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn quick_search(pool: &PgPool, principal: &Principal, text: &SearchText) -> Result<Vec<EntitySummary>, CatalogError> {
+    principal.require_read()?;
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(repo::quick_search(pool, text.as_str(), SEARCH_LIMIT).await?)
+}
+
+async fn stored(conn: &mut PgConnection, r: &EntityRef) -> Result<Stored, CatalogError> {
+    let id = repo::find(&mut *conn, r).await?.ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    repo::load(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| CatalogError::Denied(AppError::NotFound(format!("The entity {}", r.short()))))
+}
+
+/// Whether `p` may edit an entity owned by these teams (a member of any, or an admin).
+fn may_edit(p: &Principal, owner_ids: &[Uuid]) -> bool {
+    p.is_admin() || owner_ids.iter().any(|t| p.require_team_change(TeamId(*t)).is_ok())
+}
+
+async fn owner_ids(conn: &mut PgConnection, owners: &[String]) -> Result<Vec<Uuid>, CatalogError> {
+    let ids = repo::team_ids(&mut *conn, owners).await?;
+    owners
+        .iter()
+        .map(|o| ids.get(o).copied().ok_or_else(|| invalid("owner", format!("there is no team \"{o}\""))))
+        .collect()
+}
+
+/// Facts the scorecard needs that are not on the entity.
+async fn score(conn: &mut PgConnection, s: &Stored, owner_members: usize) -> Result<Scorecard, CatalogError> {
+    let deps: Vec<EntityRef> = s.desired.relations.iter().filter(|(t, _)| t == "depends_on").map(|(_, r)| r.clone()).collect();
+    let ids: Vec<Uuid> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
+    let deprecated = repo::load(conn, &ids)
+        .await?
+        .into_iter()
+        .filter(|d| d.desired.lifecycle == Some(Lifecycle::Deprecated))
+        .map(|d| d.desired.entity.short())
+        .collect();
+    Ok(scorecard::evaluate(&Facts { entity: &s.desired, owner_members, deprecated_dependencies: deprecated }))
+}
+
+/// Everything the entity page shows.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<EntityDetail, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let s = stored(&mut conn, r).await?;
+    let owner_ids = owner_ids(&mut conn, &s.desired.owners).await?;
+    let members = repo::members(&mut *conn, &owner_ids).await?;
+    let names = repo::teams(&mut *conn).await?;
+    let owners: Vec<Owner> = s
+        .desired
+        .owners
+        .iter()
+        .zip(&owner_ids)
+        .enumerate()
+        .map(|(i, (slug, id))| Owner {
+            slug: slug.clone(),
+            name: names.iter().find(|t| &t.slug == slug).map(|t| t.name.clone()).unwrap_or_else(|| slug.clone()),
+            primary: i == 0,
+            members: members.iter().filter(|(t, _)| t == id).map(|(_, m)| m.clone()).collect(),
+        })
+        .collect();
+    let people: BTreeSet<&str> = members.iter().map(|(_, m)| m.username.as_str()).collect();
+    let scorecard = score(&mut conn, &s, people.len()).await?;
+    let summary = repo::summary(&mut *conn, s.id).await?;
+    let d = s.desired;
+    Ok(EntityDetail {
+        summary,
+        repository_url: d.repository_url,
+        runbook_url: d.runbook_url,
+        oncall_url: d.oncall_url,
+        dashboards: d.dashboards,
+        links: d.links,
+        annotations: d.annotations.into_iter().collect(),
+        definition: d.definition,
+        owners,
+        outgoing: repo::outgoing(&mut *conn, s.id).await?,
+        incoming: repo::incoming(&mut *conn, s.id).await?,
+        scorecard,
+        pending_requests: repo::pending_requests(&mut *conn, s.id).await?,
+        version: s.version,
+        can_edit: may_edit(principal, &owner_ids),
+        created_at: s.created_at,
+    })
+}
+
+/// The edit form of a component, filled in, and the version it shows.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn edit_form(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<(ServiceForm, i32), CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let s = stored(&mut conn, r).await?;
+    Ok((form_of(&s.desired), s.version))
+}
+
+fn form_of(d: &Desired) -> ServiceForm {
+    let rel = |t: &str| d.relations.iter().filter(|(x, _)| x == t).map(|(_, r)| r.short()).collect::<Vec<_>>();
+    ServiceForm {
+        name: d.entity.name.clone(),
+        title: d.title.clone(),
+        description: d.description.clone(),
+        entity_type: d.entity_type.clone().unwrap_or_default(),
+        lifecycle: d.lifecycle.map(|l| l.as_str().to_owned()).unwrap_or_default(),
+        tier: d.tier.map(|t| t.get().to_string()).unwrap_or_default(),
+        owner: d.owners.first().cloned().unwrap_or_default(),
+        co_owners: d.owners.iter().skip(1).cloned().collect::<Vec<_>>().join(", "),
+        system: rel("part_of").join(", "),
+        language: d.language.clone().unwrap_or_default(),
+        repository_url: d.repository_url.clone().unwrap_or_default(),
+        runbook_url: d.runbook_url.clone().unwrap_or_default(),
+        oncall_url: d.oncall_url.clone().unwrap_or_default(),
+        dashboards: d.dashboards.join("\n"),
+        tags: d.tags.join(", "),
+        classification: d.classification.as_str().into(),
+        depends_on: rel("depends_on").join(", "),
+    }
+}
+
+/// Applies a parsed form onto a component's desired state (keeping what the form does not show).
+fn with_draft(base: Option<&Desired>, draft: &ServiceDraft) -> Desired {
+    let mut relations: BTreeSet<(String, EntityRef)> = base
+        .map(|b| b.relations.iter().filter(|(t, _)| t != "depends_on" && t != "part_of").cloned().collect())
+        .unwrap_or_default();
+    relations.extend(draft.depends_on.iter().map(|d| ("depends_on".to_owned(), d.clone())));
+    relations.extend(draft.system.iter().map(|s| ("part_of".to_owned(), s.clone())));
+    let mut owners = vec![draft.owner.clone()];
+    owners.extend(draft.co_owners.iter().cloned());
+    Desired {
+        entity: EntityRef::new("component", "default", &draft.name),
+        title: draft.title.clone(),
+        description: draft.description.clone(),
+        entity_type: Some(draft.entity_type.clone()),
+        lifecycle: Some(draft.lifecycle),
+        tier: Some(draft.tier),
+        owners,
+        language: draft.language.clone(),
+        repository_url: draft.repository_url.clone(),
+        runbook_url: draft.runbook_url.clone(),
+        oncall_url: draft.oncall_url.clone(),
+        dashboards: draft.dashboards.clone(),
+        links: base.map(|b| b.links.clone()).unwrap_or_default(),
+        tags: draft.tags.clone(),
+        classification: draft.classification,
+        annotations: base.map(|b| b.annotations.clone()).unwrap_or_default(),
+        definition: None,
+        relations,
+    }
+}
+
+/// Writes co-owners and relations of `d` (stored as `id`), resolving every reference; a
+/// reference to nothing, or to an entity still waiting for approval, is refused by name.
+pub(crate) async fn write_links(
+    conn: &mut PgConnection,
+    id: Uuid,
+    d: &Desired,
+    owner_ids: &[Uuid],
+    batch: &HashMap<EntityRef, Uuid>,
+) -> Result<(), CatalogError> {
+    let wanted: Vec<EntityRef> = d.relations.iter().map(|(_, r)| r.clone()).filter(|r| !batch.contains_key(r)).collect();
+    let found = repo::resolve(&mut *conn, &wanted).await?;
+    let mut relations = Vec::new();
+    let mut missing = Vec::new();
+    for (t, r) in &d.relations {
+        match batch.get(r).or_else(|| found.get(r)) {
+            Some(target) => relations.push((t.clone(), *target)),
+            None => missing.push(r.short()),
+        }
+    }
+    if !missing.is_empty() {
+        let field = if d.relations.iter().any(|(t, r)| t == "part_of" && missing.contains(&r.short())) { "system" } else { "depends_on" };
+        return Err(invalid(field, format!("not in the catalog: {}", missing.join(", "))));
+    }
+    repo::set_links(conn, id, owner_ids.get(1..).unwrap_or_default(), &relations).await?;
+    Ok(())
+}
+
+/// What a new registration answers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Registered {
+    pub entity: EntityRef,
+    pub approval: ApprovalId,
+}
+
+/// Registers a service: stored as pending, with an approval request for an admin or a lead of
+/// the owning team (two approvals for tier 0).
+#[tracing::instrument(skip(pool, principal, form), fields(user = %principal.username), err)]
+pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, meta: &RequestMeta) -> Result<Registered, CatalogError> {
+    principal.require_read()?;
+    let draft = ServiceDraft::parse(form).map_err(problems)?;
+    let mut tx = pool.begin().await?;
+    let owners = owner_ids(&mut tx, &std::iter::once(draft.owner.clone()).chain(draft.co_owners.iter().cloned()).collect::<Vec<_>>()).await?;
+    principal.require_team_change(TeamId(owners[0])).map_err(|_| {
+        invalid("owner", format!("only members of {} (or an admin) can register its services", draft.owner))
+    })?;
+    let desired = with_draft(None, &draft);
+    if repo::find(&mut *tx, &desired.entity).await?.is_some() {
+        return Err(invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)));
+    }
+    let id = repo::upsert(&mut tx, &desired, owners[0], "pending").await?;
+    write_links(&mut tx, id, &desired, &owners, &HashMap::new()).await?;
+    let tier = draft.tier.get();
+    let ask = Ask {
+        subject_kind: ENTITY,
+        subject_id: id.to_string(),
+        action: REGISTER,
+        summary: format!("Register {} ({}, tier {tier}, owned by {})", draft.title, draft.name, draft.owner),
+        payload: json!({ "entity": desired.entity.to_string(), "owner": draft.owner, "tier": tier }),
+        required_approvals: if tier == 0 { 2 } else { 1 },
+        approvers: Approvers::TeamLeadsOrAdmins,
+        owning_team: Some(TeamId(owners[0])),
+        reason: format!("New service {}", draft.name),
+        valid_for: Duration::days(14),
+    };
+    let approval = approvals::open(&mut tx, principal, ask, meta).await?;
+    let change = Change {
+        action: "entity.registration_requested",
+        subject_kind: ENTITY,
+        subject_id: id.to_string(),
+        before: None,
+        after: Some(serde_json::to_value(&desired).unwrap_or_default()),
+    };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    tx.commit().await?;
+    Ok(Registered { entity: desired.entity, approval })
+}
+
+/// What an edit did: the fields changed at once, and the request for owner or tier, if any.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Edited {
+    pub applied: Vec<String>,
+    pub approval: Option<ApprovalId>,
+}
+
+/// Names of the fields that differ.
+pub fn changed_fields(a: &Desired, b: &Desired) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut diff = |name: &str, same: bool| {
+        if !same {
+            out.push(name.to_owned());
+        }
+    };
+    diff("title", a.title == b.title);
+    diff("description", a.description == b.description);
+    diff("type", a.entity_type == b.entity_type);
+    diff("lifecycle", a.lifecycle == b.lifecycle);
+    diff("tier", a.tier == b.tier);
+    diff("owners", a.owners == b.owners);
+    diff("language", a.language == b.language);
+    diff("repository", a.repository_url == b.repository_url);
+    diff("runbook", a.runbook_url == b.runbook_url);
+    diff("on-call", a.oncall_url == b.oncall_url);
+    diff("dashboards", a.dashboards == b.dashboards);
+    diff("links", a.links == b.links);
+    diff("tags", a.tags == b.tags);
+    diff("classification", a.classification == b.classification);
+    diff("annotations", a.annotations == b.annotations);
+    diff("definition", a.definition == b.definition);
+    diff("relations", a.relations == b.relations);
+    out
+}
+
+/// Only the changed fields of `d`, for an audit row's before or after.
+fn fields_json(d: &Desired, fields: &[String]) -> serde_json::Value {
+    let full = serde_json::to_value(d).unwrap_or_default();
+    let key = |f: &str| match f {
+        "type" => "entity_type",
+        "repository" => "repository_url",
+        "runbook" => "runbook_url",
+        "on-call" => "oncall_url",
+        other => other,
+    }
+    .to_owned();
+    let map: serde_json::Map<String, serde_json::Value> =
+        fields.iter().map(|f| (f.clone(), full.get(key(f)).cloned().unwrap_or_default())).collect();
+    serde_json::Value::Object(map)
+}
+
+/// Edits a component. Plain fields apply at once (one audit row with before and after);
+/// a change of owners or tier becomes an approval request. `version` is the one the editor
+/// saw: a change made meanwhile is never overwritten.
+#[tracing::instrument(skip(pool, principal, form), fields(user = %principal.username), err)]
+pub async fn edit(
+    pool: &PgPool,
+    principal: &Principal,
+    r: &EntityRef,
+    version: i32,
+    form: &ServiceForm,
+    meta: &RequestMeta,
+) -> Result<Edited, CatalogError> {
+    principal.require_read()?;
+    let draft = ServiceDraft::parse(form).map_err(problems)?;
+    let mut tx = pool.begin().await?;
+    let id = repo::find(&mut *tx, r).await?.ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    let current = repo::lock(&mut tx, id).await?;
+    let s = repo::load(&mut tx, &[id]).await?.pop().ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    let old_owners = owner_ids(&mut tx, &s.desired.owners).await?;
+    if !may_edit(principal, &old_owners) {
+        return Err(AppError::Forbidden.into());
+    }
+    if r.kind != "component" {
+        return Err(invalid("kind", "only components are edited here; change other kinds by importing their descriptor"));
+    }
+    if s.status == "pending" {
+        return Err(invalid("status", "this service waits for approval of its registration; edit it once approved"));
+    }
+    if current != Some(version) {
+        return Err(invalid("version", "someone changed this service after you opened it; reload to see their change, then edit again"));
+    }
+    if draft.name != r.name {
+        return Err(invalid("name", "a service cannot be renamed; register the new name and deprecate this one"));
+    }
+    let wanted = with_draft(Some(&s.desired), &draft);
+    // the plain part: everything except owners and tier
+    let plain = Desired { owners: s.desired.owners.clone(), tier: s.desired.tier, ..wanted.clone() };
+    let applied = changed_fields(&s.desired, &plain);
+    if !applied.is_empty() {
+        repo::upsert(&mut tx, &plain, old_owners[0], "active").await?;
+        write_links(&mut tx, id, &plain, &old_owners, &HashMap::new()).await?;
+        let change = Change {
+            action: "entity.updated",
+            subject_kind: ENTITY,
+            subject_id: id.to_string(),
+            before: Some(fields_json(&s.desired, &applied)),
+            after: Some(fields_json(&plain, &applied)),
+        };
+        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    }
+    let governed = changed_fields(&plain, &wanted);
+    let approval = if governed.is_empty() {
+        None
+    } else {
+        let new_owners = owner_ids(&mut tx, &wanted.owners).await?;
+        let tier0 = s.desired.tier.map(|t| t.get()) == Some(0) || draft.tier.get() == 0;
+        let ask = Ask {
+            subject_kind: ENTITY,
+            subject_id: id.to_string(),
+            action: CHANGE_OWNER_TIER,
+            summary: format!(
+                "Change {} of {}: owners {} → {}, tier {} → {}",
+                governed.join(" and "),
+                r.name,
+                s.desired.owners.join(", "),
+                wanted.owners.join(", "),
+                s.desired.tier.map(|t| t.get().to_string()).unwrap_or_else(|| "none".into()),
+                draft.tier.get()
+            ),
+            payload: json!({ "owners": wanted.owners, "tier": draft.tier.get(), "owner_ids": new_owners }),
+            required_approvals: if tier0 { 2 } else { 1 },
+            approvers: Approvers::TeamLeadsOrAdmins,
+            owning_team: Some(TeamId(old_owners[0])),
+            reason: format!("Edit of {} by {}", r.name, principal.username),
+            valid_for: Duration::days(14),
+        };
+        Some(approvals::open(&mut tx, principal, ask, meta).await?)
+    };
+    tx.commit().await?;
+    Ok(Edited { applied, approval })
+}
+
+/// Marks a component deprecated (owning team or admin; a plain edit).
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &RequestMeta) -> Result<(), CatalogError> {
+    principal.require_read()?;
+    let mut tx = pool.begin().await?;
+    let s = stored(&mut tx, r).await?;
+    let owners = owner_ids(&mut tx, &s.desired.owners).await?;
+    if !may_edit(principal, &owners) {
+        return Err(AppError::Forbidden.into());
+    }
+    if s.desired.lifecycle == Some(Lifecycle::Deprecated) {
+        return Err(invalid("lifecycle", format!("{} is deprecated already", r.short())));
+    }
+    if !Kind::parse(&r.kind).is_ok_and(|k| matches!(k, Kind::Component | Kind::Api | Kind::Resource)) {
+        return Err(invalid("kind", format!("a {} has no lifecycle", r.kind)));
+    }
+    repo::lock(&mut tx, s.id).await?;
+    let after = Desired { lifecycle: Some(Lifecycle::Deprecated), ..s.desired.clone() };
+    repo::upsert(&mut tx, &after, owners[0], &s.status).await?;
+    let change = Change {
+        action: "entity.deprecated",
+        subject_kind: ENTITY,
+        subject_id: s.id.to_string(),
+        before: Some(json!({ "lifecycle": s.desired.lifecycle.map(Lifecycle::as_str) })),
+        after: Some(json!({ "lifecycle": "deprecated" })),
+    };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes an entity nothing depends on; otherwise the error names the dependents.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &RequestMeta) -> Result<(), CatalogError> {
+    principal.require_read()?;
+    let mut tx = pool.begin().await?;
+    let s = stored(&mut tx, r).await?;
+    let owners = owner_ids(&mut tx, &s.desired.owners).await?;
+    if !may_edit(principal, &owners) {
+        return Err(AppError::Forbidden.into());
+    }
+    repo::lock(&mut tx, s.id).await?;
+    let dependents = repo::incoming(&mut *tx, s.id).await?;
+    if !dependents.is_empty() {
+        let names: Vec<String> = dependents.iter().map(|d| d.entity.short()).collect();
+        return Err(invalid("entity", format!("{} cannot be deleted: {} still point at it", r.short(), names.join(", "))));
+    }
+    if !repo::pending_requests(&mut *tx, s.id).await?.is_empty() {
+        return Err(invalid("entity", format!("{} has a change waiting for approval; decide it first", r.short())));
+    }
+    repo::delete(&mut tx, s.id).await?;
+    let change = Change {
+        action: "entity.deleted",
+        subject_kind: ENTITY,
+        subject_id: s.id.to_string(),
+        before: Some(serde_json::to_value(&s.desired).unwrap_or_default()),
+        after: None,
+    };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Performs an approved catalog request (called by the approval engine, inside its
+/// transaction).
+pub async fn perform(
+    conn: &mut PgConnection,
+    subject_id: &str,
+    action: &str,
+    payload: &serde_json::Value,
+    approver: &Principal,
+    meta: &RequestMeta,
+) -> Result<(), CatalogError> {
+    let id: Uuid = subject_id.parse().map_err(|_| invalid("subject", "not an entity id"))?;
+    let s = repo::load(conn, &[id]).await?.pop().ok_or_else(|| invalid("subject", "the entity is no longer in the catalog"))?;
+    match action {
+        REGISTER => {
+            repo::set_status(conn, id, "active").await?;
+            let change = Change {
+                action: "entity.registered",
+                subject_kind: ENTITY,
+                subject_id: id.to_string(),
+                before: Some(json!({ "status": "pending" })),
+                after: Some(json!({ "status": "active" })),
+            };
+            audit::record(conn, Actor::Person(approver), change, meta).await?;
+        }
+        CHANGE_OWNER_TIER => {
+            let owners: Vec<String> = serde_json::from_value(payload["owners"].clone()).map_err(|_| invalid("payload", "owners"))?;
+            let tier = payload["tier"].as_i64().and_then(|t| super::types::Tier::parse(t).ok());
+            let after = Desired { owners, tier, ..s.desired.clone() };
+            let ids = owner_ids(conn, &after.owners).await?;
+            repo::upsert(conn, &after, ids[0], &s.status).await?;
+            write_links(conn, id, &after, &ids, &HashMap::new()).await?;
+            let fields = changed_fields(&s.desired, &after);
+            let change = Change {
+                action: "entity.updated",
+                subject_kind: ENTITY,
+                subject_id: id.to_string(),
+                before: Some(fields_json(&s.desired, &fields)),
+                after: Some(fields_json(&after, &fields)),
+            };
+            audit::record(conn, Actor::Person(approver), change, meta).await?;
+        }
+        other => return Err(invalid("action", format!("unknown catalog action {other}"))),
+    }
+    Ok(())
+}
+
+/// A request that ends without approval: a pending registration is withdrawn.
+pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, meta: &RequestMeta) -> Result<(), CatalogError> {
+    if action != REGISTER {
+        return Ok(());
+    }
+    let Ok(id) = subject_id.parse::<Uuid>() else { return Ok(()) };
+    let Some(s) = repo::load(conn, &[id]).await?.pop() else { return Ok(()) };
+    if s.status == "pending" {
+        repo::delete(conn, id).await?;
+        let change = Change {
+            action: "entity.registration_withdrawn",
+            subject_kind: ENTITY,
+            subject_id: id.to_string(),
+            before: Some(json!({ "status": "pending", "entity": s.desired.entity.to_string() })),
+            after: None,
+        };
+        audit::record(conn, Actor::System, change, meta).await?;
+    }
+    Ok(())
+}
+
+/// A team's page: members, what it owns, and each component's scorecard level.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Result<TeamPage, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let team = repo::teams_desired(&mut *conn)
+        .await?
+        .into_iter()
+        .find(|t| t.slug == slug)
+        .ok_or_else(|| AppError::NotFound(format!("The team {slug}")))?;
+    let ids = repo::team_ids(&mut *conn, &[slug.to_owned()]).await?;
+    let team_id = ids[slug];
+    let members: Vec<_> = repo::members(&mut *conn, &[team_id]).await?.into_iter().map(|(_, m)| m).collect();
+    let owned = repo::owned_by(&mut *conn, team_id).await?;
+    let component_ids: Vec<Uuid> = owned.iter().filter(|e| e.kind == Kind::Component).map(|e| e.id.0).collect();
+    let stored = repo::load(&mut conn, &component_ids).await?;
+    // one pass over all the teams' members and all deprecated targets: no query per service
+    let all_owners: Vec<String> = stored.iter().flat_map(|s| s.desired.owners.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let owner_map = repo::team_ids(&mut *conn, &all_owners).await?;
+    let all_members = repo::members(&mut *conn, &owner_map.values().copied().collect::<Vec<_>>()).await?;
+    let deps: Vec<EntityRef> = stored.iter().flat_map(|s| s.desired.relations.iter().filter(|(t, _)| t == "depends_on").map(|(_, r)| r.clone())).collect();
+    let dep_ids: Vec<Uuid> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
+    let deprecated: BTreeSet<EntityRef> = repo::load(&mut conn, &dep_ids)
+        .await?
+        .into_iter()
+        .filter(|d| d.desired.lifecycle == Some(Lifecycle::Deprecated))
+        .map(|d| d.desired.entity)
+        .collect();
+    let levels: Vec<(String, Option<Level>)> = stored
+        .iter()
+        .map(|s| {
+            let teams: BTreeSet<Uuid> = s.desired.owners.iter().filter_map(|o| owner_map.get(o).copied()).collect();
+            let people: BTreeSet<&str> = all_members.iter().filter(|(t, _)| teams.contains(t)).map(|(_, m)| m.username.as_str()).collect();
+            let deprecated_dependencies = s
+                .desired
+                .relations
+                .iter()
+                .filter(|(t, r)| t == "depends_on" && deprecated.contains(r))
+                .map(|(_, r)| r.short())
+                .collect();
+            let card = scorecard::evaluate(&Facts { entity: &s.desired, owner_members: people.len(), deprecated_dependencies });
+            (s.desired.entity.name.clone(), card.level)
+        })
+        .collect();
+    Ok(TeamPage { slug: team.slug, name: team.name, description: team.description, members, owned, levels })
+}
+
+/// The whole catalog (or one entity) as Backstage YAML, teams first.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn export(pool: &PgPool, principal: &Principal, one: Option<&EntityRef>) -> Result<String, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let mut docs = Vec::new();
+    let ids = match one {
+        Some(r) => vec![stored(&mut conn, r).await?.id],
+        None => {
+            docs.extend(repo::teams_desired(&mut *conn).await?.iter().map(backstage::team_yaml));
+            repo::all_ids(&mut *conn).await?
+        }
+    };
+    for chunk in ids.chunks(1000) {
+        docs.extend(repo::load(&mut conn, chunk).await?.iter().map(|s| backstage::to_yaml(&s.desired)));
+    }
+    Ok(docs.join("---\n"))
+}
+
+/// The dependency graph around an entity, up to `depth` steps up- and downstream, laid out.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn graph(pool: &PgPool, principal: &Principal, r: &EntityRef, depth: u8) -> Result<DependencyGraph, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let root = repo::find(&mut *conn, r).await?.ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    const MAX_NODES: usize = 60;
+    let mut depth_of: HashMap<Uuid, i32> = HashMap::from([(root, 0)]);
+    let mut edges: BTreeSet<(Uuid, String, Uuid)> = BTreeSet::new();
+    let mut frontier = vec![root];
+    let mut truncated = false;
+    for step in 1..=i32::from(depth.clamp(1, 4)) {
+        if frontier.is_empty() {
+            break;
+        }
+        let found = repo::edges_touching(&mut *conn, &frontier).await?;
+        let mut next = Vec::new();
+        for (s, t, d) in found {
+            for n in [s, d] {
+                if !depth_of.contains_key(&n) {
+                    if depth_of.len() >= MAX_NODES {
+                        truncated = true;
+                        continue;
+                    }
+                    depth_of.insert(n, step);
+                    next.push(n);
+                }
+            }
+            if depth_of.contains_key(&s) && depth_of.contains_key(&d) {
+                edges.insert((s, t, d));
+            }
+        }
+        frontier = next;
+    }
+    let ids: Vec<Uuid> = depth_of.keys().copied().collect();
+    let labels = repo::labels(&mut *conn, &ids).await?;
+    Ok(super::graph::layout(root, &depth_of, &edges, &labels, truncated))
 }

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ServiceId(pub Uuid);
+pub struct EntityId(pub Uuid);
 
 /// Where a service is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,19 +55,301 @@ impl Tier {
     }
 }
 
+/// The kinds of Backstage entity the catalog holds itself (Group is a team, User a user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Component,
+    Api,
+    System,
+    Domain,
+    Resource,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [Kind::Component, Kind::Api, Kind::System, Kind::Domain, Kind::Resource];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Component => "component",
+            Kind::Api => "api",
+            Kind::System => "system",
+            Kind::Domain => "domain",
+            Kind::Resource => "resource",
+        }
+    }
+
+    /// The spelling Backstage descriptors and people use (`kind: API`).
+    pub fn backstage(self) -> &'static str {
+        match self {
+            Kind::Component => "Component",
+            Kind::Api => "API",
+            Kind::System => "System",
+            Kind::Domain => "Domain",
+            Kind::Resource => "Resource",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        self.backstage()
+    }
+
+    /// Case-insensitive, as Backstage compares kinds.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == lower)
+            .ok_or_else(|| format!("unknown kind \"{s}\": use component, api, system, domain or resource"))
+    }
+
+    /// The types an entity of this kind may have; `None` when the kind has no type.
+    pub fn types(self) -> Option<&'static [&'static str]> {
+        match self {
+            Kind::Component => Some(&["service", "website", "library", "job"]),
+            Kind::Api => Some(&["openapi", "asyncapi", "graphql", "grpc"]),
+            Kind::Resource => Some(&["database", "queue", "bucket", "cache", "topic"]),
+            Kind::System | Kind::Domain => None,
+        }
+    }
+}
+
+/// Checks the type of an entity of `kind` (kinds without types take none).
+pub fn parse_type(kind: Kind, raw: &str) -> Result<Option<String>, String> {
+    let t = raw.trim().to_ascii_lowercase();
+    match kind.types() {
+        None if t.is_empty() => Ok(None),
+        None => Err(format!("a {} has no type", kind.as_str())),
+        Some(_) if t.is_empty() => Err(format!("choose the {} type", kind.as_str())),
+        Some(allowed) if allowed.contains(&t.as_str()) => Ok(Some(t)),
+        Some(allowed) => Err(format!("unknown {} type \"{raw}\": use {}", kind.as_str(), allowed.join(", "))),
+    }
+}
+
+/// How sensitive the data a service handles is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Classification {
+    Public,
+    Internal,
+    Confidential,
+    Pci,
+}
+
+impl Classification {
+    pub const ALL: [Classification; 4] =
+        [Classification::Public, Classification::Internal, Classification::Confidential, Classification::Pci];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Classification::Public => "public",
+            Classification::Internal => "internal",
+            Classification::Confidential => "confidential",
+            Classification::Pci => "pci",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Classification::Public => "Public",
+            Classification::Internal => "Internal",
+            Classification::Confidential => "Confidential",
+            Classification::Pci => "PCI (card data)",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        Classification::ALL
+            .into_iter()
+            .find(|c| c.as_str() == lower)
+            .ok_or_else(|| format!("unknown data classification \"{s}\": use public, internal, confidential or pci"))
+    }
+}
+
+/// A DNS-label name: 1 to 63 lowercase letters, digits and inner hyphens. Entity names and
+/// namespaces follow it, so they can appear in host names and URLs.
+pub fn parse_name(what: &str, raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(format!("the {what} is required"));
+    }
+    if name.len() > 63 {
+        return Err(format!("the {what} \"{name}\" is longer than 63 characters"));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+        return Err(format!(
+            "the {what} \"{name}\" contains \"{c}\": use lowercase letters, digits and hyphens, like payment-gateway"
+        ));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err(format!("the {what} \"{name}\" must start and end with a letter or digit"));
+    }
+    Ok(name.to_owned())
+}
+
+/// `kind:namespace/name`, Backstage's entity reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EntityRef {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl EntityRef {
+    pub fn new(kind: &str, namespace: &str, name: &str) -> Self {
+        EntityRef { kind: kind.to_owned(), namespace: namespace.to_owned(), name: name.to_owned() }
+    }
+
+    /// Parses a full or shorthand reference (`team-a`, `group:team-a`, `group:default/team-a`),
+    /// filling in the kind and namespace the field implies. `kinds` lists the kinds allowed here.
+    pub fn parse(raw: &str, default_kind: &str, default_namespace: &str, kinds: &[&str]) -> Result<Self, String> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err("the reference is empty".into());
+        }
+        let (kind, rest) = match text.split_once(':') {
+            Some((k, rest)) => (k.trim().to_ascii_lowercase(), rest),
+            None => (default_kind.to_owned(), text),
+        };
+        let (namespace, name) = match rest.split_once('/') {
+            Some((ns, name)) => (ns, name),
+            None => (default_namespace, rest),
+        };
+        if !kinds.contains(&kind.as_str()) {
+            return Err(format!("\"{text}\" refers to a {kind}; here it must be a {}", kinds.join(" or ")));
+        }
+        let namespace = parse_name("namespace", namespace).map_err(|e| format!("in \"{text}\": {e}"))?;
+        let name = parse_name("name", name).map_err(|e| format!("in \"{text}\": {e}"))?;
+        Ok(EntityRef { kind, namespace, name })
+    }
+
+    /// The short form when the namespace is the default one, for people.
+    pub fn short(&self) -> String {
+        if self.namespace == "default" {
+            format!("{}:{}", self.kind, self.name)
+        } else {
+            self.to_string()
+        }
+    }
+
+    /// The page of this reference.
+    pub fn href(&self) -> String {
+        if self.kind == "group" {
+            format!("/teams/{}", self.name)
+        } else {
+            format!("/catalog/{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+impl std::fmt::Display for EntityRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}/{}", self.kind, self.namespace, self.name)
+    }
+}
+
+/// Tags: lowercase words joined by hyphens (Backstage's rule), at most 20, each at most 63
+/// characters; separated by commas or spaces. Duplicates are dropped, order kept.
+pub fn parse_tags(raw: &str) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::new();
+    for t in raw.split(|c: char| c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()) {
+        let t = t.to_ascii_lowercase();
+        let ok = t.len() <= 63
+            && t.split('-').all(|part| {
+                !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || ":+#".contains(c))
+            });
+        if !ok {
+            return Err(format!(
+                "the tag \"{t}\" is not valid: use lowercase letters, digits and inner hyphens, at most 63 characters"
+            ));
+        }
+        if !tags.contains(&t) {
+            tags.push(t);
+        }
+    }
+    if tags.len() > 20 {
+        return Err(format!("{} tags given; at most 20", tags.len()));
+    }
+    Ok(tags)
+}
+
+/// An optional http(s) link.
+pub fn parse_link(what: &str, raw: &str) -> Result<Option<String>, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.len() > 2000 {
+        return Err(format!("the {what} is longer than 2000 characters"));
+    }
+    let url = url::Url::parse(text).map_err(|e| format!("the {what} \"{text}\" is not a link ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("the {what} \"{text}\" must be an http or https link"));
+    }
+    Ok(Some(url.to_string()))
+}
+
+/// A title: 1 to 200 characters.
+pub fn parse_title(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    match t.chars().count() {
+        0 => Err("the title is required".into()),
+        n if n > 200 => Err(format!("the title is {n} characters long; at most 200")),
+        _ => Ok(t.to_owned()),
+    }
+}
+
+/// A description: at most 2000 characters.
+pub fn parse_description(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    match t.chars().count() {
+        n if n > 2000 => Err(format!("the description is {n} characters long; at most 2000")),
+        _ => Ok(t.to_owned()),
+    }
+}
+
+/// A problem with one field of a form or descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// A link shown on an entity (besides repository, runbook, on-call and dashboards).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub url: String,
+    pub title: String,
+    pub kind: String,
+}
+
 /// One row of the catalog list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServiceSummary {
-    pub id: ServiceId,
+pub struct EntitySummary {
+    pub id: EntityId,
+    pub kind: Kind,
+    pub namespace: String,
     pub name: String,
     pub title: String,
     pub description: String,
+    pub entity_type: Option<String>,
     pub owner_slug: String,
     pub owner_name: String,
-    pub tier: Tier,
-    pub lifecycle: Lifecycle,
+    pub tier: Option<Tier>,
+    pub lifecycle: Option<Lifecycle>,
     pub language: Option<String>,
+    pub tags: Vec<String>,
+    pub classification: Classification,
+    pub pending: bool,
     pub updated_at: DateTime<Utc>,
+}
+
+impl EntitySummary {
+    pub fn entity_ref(&self) -> EntityRef {
+        EntityRef::new(self.kind.as_str(), &self.namespace, &self.name)
+    }
 }
 
 /// A team and how many services it owns.
@@ -86,7 +368,347 @@ pub struct CatalogOverview {
     pub production: i64,
     pub tier_zero: i64,
     pub teams: Vec<TeamSummary>,
-    pub recently_changed: Vec<ServiceSummary>,
+    pub recently_changed: Vec<EntitySummary>,
+}
+
+/// How the catalog list is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Name,
+    Updated,
+    Tier,
+}
+
+impl Sort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Updated => "updated",
+            Sort::Tier => "tier",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "" | "name" => Ok(Sort::Name),
+            "updated" => Ok(Sort::Updated),
+            "tier" => Ok(Sort::Tier),
+            other => Err(format!("unknown sort \"{other}\": use name, updated or tier")),
+        }
+    }
+}
+
+/// A parsed catalog query: what the URL of the list page holds.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub text: SearchText,
+    pub kind: Option<Kind>,
+    pub entity_type: Option<String>,
+    pub owner: Option<String>,
+    pub lifecycle: Option<Lifecycle>,
+    pub tier: Option<Tier>,
+    pub tag: Option<String>,
+    pub classification: Option<Classification>,
+    pub sort: Sort,
+    /// Opaque keyset cursor from the previous page.
+    pub after: Option<String>,
+    pub limit: u16,
+}
+
+impl ListQuery {
+    pub const DEFAULT_LIMIT: u16 = 50;
+    pub const MAX_LIMIT: u16 = 200;
+
+    /// Parses the query string's parameters (empty ones mean "any").
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Self, FieldProblem> {
+        let field = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let problem = |f: &str, message: String| FieldProblem { field: f.into(), message };
+        let text = SearchText::parse(&field("q").unwrap_or_default()).map_err(|m| problem("q", m))?;
+        let kind = field("kind").map(|k| Kind::parse(&k)).transpose().map_err(|m| problem("kind", m))?;
+        let entity_type = field("type").map(|t| t.to_ascii_lowercase());
+        let owner = field("owner").map(|o| o.trim_start_matches("group:").trim_start_matches("default/").to_owned());
+        let lifecycle = field("lifecycle").map(|l| Lifecycle::parse(&l)).transpose().map_err(|m| problem("lifecycle", m))?;
+        let tier = field("tier")
+            .map(|t| t.parse::<i64>().map_err(|_| format!("tier must be 0, 1, 2 or 3, not \"{t}\"")).and_then(Tier::parse))
+            .transpose()
+            .map_err(|m| problem("tier", m))?;
+        let tag = field("tag").map(|t| t.to_ascii_lowercase());
+        let classification =
+            field("classification").map(|c| Classification::parse(&c)).transpose().map_err(|m| problem("classification", m))?;
+        let sort = Sort::parse(&field("sort").unwrap_or_default()).map_err(|m| problem("sort", m))?;
+        let limit = match field("limit") {
+            None => Self::DEFAULT_LIMIT,
+            Some(l) => l
+                .parse::<u16>()
+                .ok()
+                .filter(|n| (1..=Self::MAX_LIMIT).contains(n))
+                .ok_or_else(|| problem("limit", format!("limit must be 1 to {}, not \"{l}\"", Self::MAX_LIMIT)))?,
+        };
+        Ok(ListQuery { text, kind, entity_type, owner, lifecycle, tier, tag, classification, sort, after: field("after"), limit })
+    }
+
+    /// The query string for this query, for links (`after` only when `with_cursor`).
+    pub fn to_query_string(&self, with_cursor: bool) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !self.text.is_empty() {
+            pairs.push(("q", self.text.as_str().to_owned()));
+        }
+        if let Some(k) = self.kind {
+            pairs.push(("kind", k.as_str().into()));
+        }
+        if let Some(t) = &self.entity_type {
+            pairs.push(("type", t.clone()));
+        }
+        if let Some(o) = &self.owner {
+            pairs.push(("owner", o.clone()));
+        }
+        if let Some(l) = self.lifecycle {
+            pairs.push(("lifecycle", l.as_str().into()));
+        }
+        if let Some(t) = self.tier {
+            pairs.push(("tier", t.get().to_string()));
+        }
+        if let Some(t) = &self.tag {
+            pairs.push(("tag", t.clone()));
+        }
+        if let Some(c) = self.classification {
+            pairs.push(("classification", c.as_str().into()));
+        }
+        if self.sort != Sort::Name {
+            pairs.push(("sort", self.sort.as_str().into()));
+        }
+        if self.limit != Self::DEFAULT_LIMIT && self.limit != 0 {
+            pairs.push(("limit", self.limit.to_string()));
+        }
+        if with_cursor {
+            if let Some(a) = &self.after {
+                pairs.push(("after", a.clone()));
+            }
+        }
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    }
+}
+
+/// Percent-encodes a query-string value.
+pub fn encode_query_value(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
+}
+
+/// One page of the catalog list and the cursor of the next, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityPage {
+    pub items: Vec<EntitySummary>,
+    pub next: Option<String>,
+}
+
+/// How many entities have one value of one facet, among those matching the query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FacetCount {
+    pub value: String,
+    pub count: i64,
+}
+
+/// Counts per facet for the current query.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Facets {
+    pub total: i64,
+    pub kind: Vec<FacetCount>,
+    pub entity_type: Vec<FacetCount>,
+    pub owner: Vec<FacetCount>,
+    pub lifecycle: Vec<FacetCount>,
+    pub tier: Vec<FacetCount>,
+    pub tag: Vec<FacetCount>,
+    pub classification: Vec<FacetCount>,
+}
+
+/// A related entity, as shown on an entity page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Related {
+    pub relation: String,
+    pub entity: EntityRef,
+    pub title: String,
+    pub lifecycle: Option<Lifecycle>,
+}
+
+/// An owning team with its people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub slug: String,
+    pub name: String,
+    pub primary: bool,
+    pub members: Vec<OwnerMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OwnerMember {
+    pub username: String,
+    pub name: String,
+    pub lead: bool,
+}
+
+/// Bronze, silver or gold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Bronze,
+    Silver,
+    Gold,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Bronze => "bronze",
+            Level::Silver => "silver",
+            Level::Gold => "gold",
+        }
+    }
+}
+
+/// One scorecard rule's outcome for an entity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub rule: String,
+    pub level: Level,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// The rules' outcomes and the level reached (`None` when not even bronze).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scorecard {
+    pub level: Option<Level>,
+    pub checks: Vec<Check>,
+}
+
+/// Everything the entity page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityDetail {
+    pub summary: EntitySummary,
+    pub repository_url: Option<String>,
+    pub runbook_url: Option<String>,
+    pub oncall_url: Option<String>,
+    pub dashboards: Vec<String>,
+    pub links: Vec<Link>,
+    pub annotations: Vec<(String, String)>,
+    pub definition: Option<String>,
+    pub owners: Vec<Owner>,
+    /// What this entity points at (depends on, provides, consumes, part of …).
+    pub outgoing: Vec<Related>,
+    /// What points at this entity (depended on by, provided by …).
+    pub incoming: Vec<Related>,
+    pub scorecard: Scorecard,
+    /// Pending approval requests about this entity: id and summary.
+    pub pending_requests: Vec<(Uuid, String)>,
+    pub version: i32,
+    pub can_edit: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A placed node of a dependency graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphNode {
+    pub entity: EntityRef,
+    pub title: String,
+    pub depth: i32,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// A routed edge of a dependency graph.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphEdge {
+    pub from: usize,
+    pub to: usize,
+    pub relation: String,
+    /// SVG path data (numbers only), as the layout routed the edge.
+    pub d: String,
+}
+
+/// The dependency graph around one entity, laid out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DependencyGraph {
+    pub nodes: Vec<GraphNode>,
+    pub edges: Vec<GraphEdge>,
+    pub width: f64,
+    pub height: f64,
+    pub truncated: bool,
+}
+
+/// What an import did, or would do, to one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    /// Accepted but not stored here (users come from sign-in, locations only point at files).
+    Skipped,
+    Refused,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Skipped => "skipped",
+            Outcome::Refused => "refused",
+        }
+    }
+}
+
+/// One entity (or one unreadable document) in an import report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportItem {
+    /// `kind:namespace/name`, or the document's position when it has no readable name.
+    pub entity: String,
+    pub file: String,
+    pub outcome: Outcome,
+    /// Why it was refused, or which fields changed.
+    pub messages: Vec<String>,
+}
+
+/// What an import did: one item per entity, and whether anything was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Written to the catalog now (false for a dry run, a refused file, nothing to change, or a
+    /// request for approval).
+    pub applied: bool,
+    /// When the import waits for approval: the request's id.
+    pub approval_id: Option<Uuid>,
+    pub items: Vec<ImportItem>,
+}
+
+impl ImportReport {
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.items.iter().filter(|i| i.outcome == outcome).count()
+    }
+
+    pub fn refused(&self) -> bool {
+        self.count(Outcome::Refused) > 0
+    }
+}
+
+/// A team's page: its people, what it owns, and each component's scorecard level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamPage {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub members: Vec<OwnerMember>,
+    pub owned: Vec<EntitySummary>,
+    pub levels: Vec<(String, Option<Level>)>,
 }
 
 /// A catalog search: trimmed text, at most 200 characters.

@@ -57,6 +57,12 @@ impl Principal {
         self.check(self.scope_allows(Scope::Read))
     }
 
+    /// Writing at all (a session, or a token with the write scope); what may be written is
+    /// checked by the rule of the thing written.
+    pub fn require_write(&self) -> Result<(), AppError> {
+        self.check(self.scope_allows(Scope::Write))
+    }
+
     /// Administering: admins only.
     pub fn require_admin(&self) -> Result<(), AppError> {
         self.check(self.is_admin())

@@ -1,5 +1,5 @@
 use crate::catalog::api::get_overview;
-use crate::catalog::pages::ServiceTable;
+use crate::catalog::pages::EntityTable;
 use crate::catalog::types::CatalogOverview;
 use crate::ui::{Card, ErrorBox, Loading, PageHeader, StatCard};
 use leptos::prelude::*;
@@ -36,7 +36,7 @@ fn Overview(overview: CatalogOverview) -> impl IntoView {
         <div class="mt-6 grid gap-6 xl:grid-cols-3">
             <div class="xl:col-span-2">
                 <Card title="Recently changed services">
-                    <ServiceTable services=overview.recently_changed/>
+                    <EntityTable entities=overview.recently_changed/>
                     <div class="border-t border-slate-200 px-4 py-3 text-sm dark:border-slate-800">
                         <A href="/catalog" attr:class="font-medium text-indigo-600 hover:underline dark:text-indigo-400">"Browse the whole catalog →"</A>
                     </div>
@@ -47,7 +47,7 @@ fn Overview(overview: CatalogOverview) -> impl IntoView {
                     {overview.teams.into_iter().map(|t| view! {
                         <li class="flex items-center justify-between gap-3 px-4 py-2.5">
                             <div class="min-w-0">
-                                <div class="truncate text-sm font-medium">{t.name}</div>
+                                <a class="truncate text-sm font-medium text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/teams/{}", t.slug)>{t.name}</a>
                                 <div class="truncate text-xs text-slate-500 dark:text-slate-400">{t.description}</div>
                             </div>
                             <span class="shrink-0 text-xs tabular-nums text-slate-500 dark:text-slate-400">

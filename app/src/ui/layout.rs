@@ -95,6 +95,44 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
     });
     on_cleanup(move || handle.remove());
 
+    // results as you type (in the browser only; without JavaScript the box submits to /catalog)
+    let typed = RwSignal::new(String::new());
+    let open = RwSignal::new(false);
+    let results = LocalResource::new(move || {
+        let text = typed.get();
+        async move {
+            if text.trim().chars().count() < 2 {
+                return Vec::new();
+            }
+            crate::catalog::api::search_entities(text).await.unwrap_or_default()
+        }
+    });
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        open.set(false);
+    });
+    let suggestions = move || {
+        let list = results.get().unwrap_or_default();
+        (open.get() && !list.is_empty()).then(|| view! {
+            <ul role="listbox" id="search-results" data-testid="search-results"
+                class="absolute left-0 right-0 top-11 z-40 max-h-96 overflow-auto rounded-lg border border-slate-200 bg-white py-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900">
+                {list.into_iter().map(|e| {
+                    let href = e.entity_ref().href();
+                    view! {
+                        <li role="option">
+                            <a href=href class="block px-3 py-2 hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800">
+                                <span class="font-medium">{e.title}</span>
+                                <span class="ml-2 font-mono text-xs text-slate-500">{format!("{}:{}", e.kind.as_str(), e.name)}</span>
+                                <span class="block truncate text-xs text-slate-500">{e.description}</span>
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })
+    };
+
     view! {
         <header class="sticky top-0 z-30 border-b border-slate-200 bg-white/90 backdrop-blur lg:col-span-2 dark:border-slate-800 dark:bg-slate-900/90">
             <div class="flex h-14 items-center gap-3 px-4 sm:px-6">
@@ -128,12 +166,17 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
                         autocomplete="off"
                         value=current
                         prop:value=current
-                        placeholder="Search services and teams"
+                        placeholder="Search the catalog"
+                        aria-controls="search-results"
+                        on:input=move |ev| { typed.set(event_target_value(&ev)); open.set(true); }
+                        on:focus=move |_| open.set(true)
+                        on:keydown=move |ev| if ev.key() == "Escape" { open.set(false); }
                         class="h-9 w-full rounded-lg border border-slate-300 bg-slate-50 pl-9 pr-10 text-sm placeholder:text-slate-400 focus:border-indigo-500 focus:bg-white focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-slate-700 dark:bg-slate-800 dark:focus:bg-slate-900"
                     />
                     <kbd class="pointer-events-none absolute inset-y-0 right-2 my-auto hidden h-5 items-center rounded border border-slate-300 px-1.5 font-mono text-xs text-slate-500 sm:flex dark:border-slate-600">
                         "/"
                     </kbd>
+                    {suggestions}
                 </Form>
                 <div class="ml-auto">
                     {match me {

@@ -42,7 +42,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = match &self.error {
-            AppError::Invalid { .. } => "invalid",
+            AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid",
             AppError::NotFound(_) => "not_found",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden => "forbidden",
@@ -50,6 +50,7 @@ impl IntoResponse for ApiError {
         };
         let field = match &self.error {
             AppError::Invalid { field, .. } => Some(field.clone()),
+            AppError::InvalidFields(list) => list.first().map(|p| p.field.clone()),
             _ => None,
         };
         let status = StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

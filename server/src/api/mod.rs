@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON over the same services the server functions call, and
 //! its OpenAPI 3.1 document, generated from these handlers.
 mod approvals;
+mod catalog;
 mod error;
 mod me;
 pub mod reference;
@@ -25,6 +26,7 @@ use utoipa_axum::routes;
     tags(
         (name = "identity", description = "Who is calling"),
         (name = "approvals", description = "The approval engine: requests and decisions"),
+        (name = "catalog", description = "The catalog in Backstage's shapes: entities, facets, import and export"),
     )
 )]
 struct ApiDoc;
@@ -51,7 +53,12 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                 .routes(routes!(approvals::list_approvals))
                 .routes(routes!(approvals::get_approval))
                 .routes(routes!(approvals::approve))
-                .routes(routes!(approvals::reject)),
+                .routes(routes!(approvals::reject))
+                .routes(routes!(catalog::list_entities))
+                .routes(routes!(catalog::entity_by_name))
+                .routes(routes!(catalog::entity_facets))
+                .routes(routes!(catalog::import_files))
+                .routes(routes!(catalog::export_catalog)),
         )
         .split_for_parts()
 }

@@ -13,7 +13,7 @@ async fn the_home_page_renders_the_shell_and_demo_data() {
     for section in ["Catalog", "Integrations", "Topology", "Deploys", "Approvals"] {
         assert!(html.contains(&format!(">{section}<")), "nav lacks {section}");
     }
-    assert_eq!(text_of(&html, r#"data-testid="stat-services""#), Some("40"), "service count");
+    assert_eq!(text_of(&html, r#"data-testid="stat-services""#), Some("60"), "service count");
     assert!(html.contains("Risk &amp; Fraud"), "team list missing");
     assert!(html.contains("3-D Secure Server"), "recently changed services missing");
 }

@@ -1,4 +1,4 @@
-use crate::catalog::types::{Lifecycle, ServiceSummary};
+use crate::catalog::types::{EntitySummary, Lifecycle};
 use crate::ui::{Badge, Tone};
 use leptos::prelude::*;
 
@@ -18,16 +18,17 @@ pub fn tier_tone(tier: u8) -> Tone {
     }
 }
 
-/// Services as a table: name and title, owner, tier, lifecycle, language.
+/// Entities as a table: name and title (linking to the entity), kind, owner, tier, lifecycle.
 #[component]
-pub fn ServiceTable(services: Vec<ServiceSummary>) -> impl IntoView {
+pub fn EntityTable(entities: Vec<EntitySummary>) -> impl IntoView {
     let th = "px-4 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400";
     view! {
         <div class="overflow-x-auto">
             <table class="min-w-full text-sm" data-testid="service-table">
                 <thead class="bg-slate-50 dark:bg-slate-900/60">
                     <tr>
-                        <th scope="col" class=th>"Service"</th>
+                        <th scope="col" class=th>"Name"</th>
+                        <th scope="col" class=th>"Kind"</th>
                         <th scope="col" class=th>"Owner"</th>
                         <th scope="col" class=th>"Tier"</th>
                         <th scope="col" class=th>"Lifecycle"</th>
@@ -35,17 +36,23 @@ pub fn ServiceTable(services: Vec<ServiceSummary>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
-                    {services.into_iter().map(|s| {
-                        let tier = s.tier.get();
+                    {entities.into_iter().map(|s| {
+                        let href = s.entity_ref().href();
+                        let kind = match &s.entity_type {
+                            Some(t) => format!("{} · {t}", s.kind.label()),
+                            None => s.kind.label().to_owned(),
+                        };
                         view! {
-                            <tr class="hover:bg-slate-50 dark:hover:bg-slate-800/50">
+                            <tr class="hover:bg-slate-50 dark:hover:bg-slate-800/50" data-testid="entity-row">
                                 <td class="px-4 py-2.5">
-                                    <div class="font-medium">{s.title}</div>
+                                    <a href=href class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">{s.title}</a>
+                                    {s.pending.then(|| view! { <span class="ml-2"><Badge tone=Tone::Info>"pending approval"</Badge></span> })}
                                     <div class="font-mono text-xs text-slate-500 dark:text-slate-400">{s.name}</div>
                                 </td>
-                                <td class="px-4 py-2.5 text-slate-700 dark:text-slate-300">{s.owner_name}</td>
-                                <td class="px-4 py-2.5"><Badge tone=tier_tone(tier)>{format!("Tier {tier}")}</Badge></td>
-                                <td class="px-4 py-2.5"><Badge tone=lifecycle_tone(s.lifecycle)>{s.lifecycle.as_str()}</Badge></td>
+                                <td class="px-4 py-2.5 text-slate-700 dark:text-slate-300">{kind}</td>
+                                <td class="px-4 py-2.5"><a class="text-slate-700 hover:underline dark:text-slate-300" href=format!("/teams/{}", s.owner_slug)>{s.owner_name}</a></td>
+                                <td class="px-4 py-2.5">{s.tier.map(|t| view! { <Badge tone=tier_tone(t.get())>{format!("Tier {}", t.get())}</Badge> })}</td>
+                                <td class="px-4 py-2.5">{s.lifecycle.map(|l| view! { <Badge tone=lifecycle_tone(l)>{l.as_str()}</Badge> })}</td>
                                 <td class="hidden px-4 py-2.5 text-slate-600 md:table-cell dark:text-slate-400">{s.language.unwrap_or_else(|| "—".into())}</td>
                             </tr>
                         }

@@ -1,0 +1,279 @@
+//! Importing Backstage descriptors: read every file, compare each entity with the catalog,
+//! and apply all of it in one transaction — or nothing, when anything is refused. An admin's
+//! import applies at once; anyone else's becomes one approval request for the whole batch.
+use super::backstage::{self, Desired, DesiredTeam, Document, SourceFile};
+use super::repo::{self, Stored};
+use super::service::{changed_fields, write_links, CatalogError, ENTITY};
+use super::types::{EntityRef, ImportItem, ImportReport, Outcome};
+use crate::approvals::service::{self as approvals, Ask};
+use crate::approvals::types::Approvers;
+use crate::audit::service::{self as audit, Actor, Change};
+use crate::context::RequestMeta;
+use crate::error::AppError;
+use crate::iam::principal::Principal;
+use chrono::Duration;
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeSet, HashMap};
+use uuid::Uuid;
+
+pub const IMPORT: &str = "catalog_import";
+
+/// At most this much descriptor text in one import.
+pub const MAX_BYTES: usize = 20 * 1024 * 1024;
+
+/// What an import would do, worked out against the catalog.
+struct Plan {
+    items: Vec<ImportItem>,
+    teams: Vec<(DesiredTeam, bool)>,
+    /// Entities to write: desired state, the stored one if any.
+    writes: Vec<(Desired, Option<Stored>)>,
+}
+
+impl Plan {
+    fn changes_something(&self) -> bool {
+        self.teams.iter().any(|(_, changed)| *changed) || !self.writes.is_empty()
+    }
+}
+
+async fn plan(conn: &mut PgConnection, files: &[SourceFile]) -> Result<Plan, CatalogError> {
+    let parsed = backstage::parse_files(files);
+    let mut items = Vec::new();
+    let mut teams = Vec::new();
+    let mut entities: Vec<(String, Desired)> = Vec::new();
+    for p in parsed {
+        match p.document {
+            Document::Entity(d) => entities.push((p.file, *d)),
+            Document::Team(t) => teams.push((p.file, t)),
+            Document::Skipped { entity, why } => {
+                items.push(ImportItem { entity, file: p.file, outcome: Outcome::Skipped, messages: vec![why] })
+            }
+            Document::Refused { entity, problems } => {
+                items.push(ImportItem { entity, file: p.file, outcome: Outcome::Refused, messages: problems })
+            }
+        }
+    }
+    // teams: from the batch, or existing
+    let existing_teams: HashMap<String, DesiredTeam> =
+        repo::teams_desired(&mut *conn).await?.into_iter().map(|t| (t.slug.clone(), t)).collect();
+    let batch_teams: BTreeSet<&str> = teams.iter().map(|(_, t)| t.slug.as_str()).collect();
+    let mut team_plan = Vec::new();
+    for (file, t) in &teams {
+        let (outcome, changed) = match existing_teams.get(&t.slug) {
+            None => (Outcome::Created, true),
+            Some(old) if old == t => (Outcome::Unchanged, false),
+            Some(_) => (Outcome::Updated, true),
+        };
+        items.push(ImportItem { entity: format!("group:default/{}", t.slug), file: file.clone(), outcome, messages: vec![] });
+        team_plan.push((t.clone(), changed));
+    }
+    // entities: what exists, and what the references point at
+    let refs: Vec<EntityRef> = entities
+        .iter()
+        .flat_map(|(_, d)| std::iter::once(d.entity.clone()).chain(d.relations.iter().map(|(_, r)| r.clone())))
+        .collect();
+    let found = repo::resolve(&mut *conn, &refs).await?;
+    let own_ids: Vec<Uuid> = entities.iter().filter_map(|(_, d)| found.get(&d.entity).copied()).collect();
+    let mut stored: HashMap<EntityRef, Stored> =
+        repo::load(conn, &own_ids).await?.into_iter().map(|s| (s.desired.entity.clone(), s)).collect();
+    let in_batch: BTreeSet<EntityRef> = entities.iter().map(|(_, d)| d.entity.clone()).collect();
+    let mut writes = Vec::new();
+    for (file, d) in entities {
+        let mut problems = Vec::new();
+        for o in &d.owners {
+            if !existing_teams.contains_key(o) && !batch_teams.contains(o.as_str()) {
+                problems.push(format!("owner group:default/{o} is not a team here, nor in the files"));
+            }
+        }
+        for (rel, target) in &d.relations {
+            if !in_batch.contains(target) && !found.contains_key(target) {
+                problems.push(format!("{rel} {target}: no such entity in the catalog or the files"));
+            }
+        }
+        let old = stored.remove(&d.entity);
+        if old.as_ref().is_some_and(|s| s.status == "pending") {
+            problems.push("this entity waits for approval of its registration; import it once that is decided".into());
+        }
+        let entity = d.entity.to_string();
+        if !problems.is_empty() {
+            items.push(ImportItem { entity, file, outcome: Outcome::Refused, messages: problems });
+            continue;
+        }
+        match old {
+            None => {
+                items.push(ImportItem { entity, file, outcome: Outcome::Created, messages: vec![] });
+                writes.push((d, None));
+            }
+            Some(old) => {
+                let changed = changed_fields(&old.desired, &d);
+                if changed.is_empty() {
+                    items.push(ImportItem { entity, file, outcome: Outcome::Unchanged, messages: vec![] });
+                } else {
+                    items.push(ImportItem {
+                        entity,
+                        file,
+                        outcome: Outcome::Updated,
+                        messages: vec![format!("changed: {}", changed.join(", "))],
+                    });
+                    writes.push((d, Some(old)));
+                }
+            }
+        }
+    }
+    Ok(Plan { items, teams: team_plan, writes })
+}
+
+/// Writes a plan: teams, then every entity's own fields, then relations and co-owners (once
+/// every entity of the batch has an id), each with its audit row, then one row for the import.
+async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id: &str, meta: &RequestMeta) -> Result<(), CatalogError> {
+    for (t, changed) in &plan.teams {
+        if *changed && repo::upsert_team(conn, t).await? {
+            let change = Change {
+                action: "team.imported",
+                subject_kind: "team",
+                subject_id: t.slug.clone(),
+                before: None,
+                after: Some(json!({ "name": t.name, "description": t.description })),
+            };
+            audit::record(conn, actor, change, meta).await?;
+        }
+    }
+    let slugs: Vec<String> = plan.writes.iter().flat_map(|(d, _)| d.owners.iter().cloned()).collect();
+    let team_ids = repo::team_ids(&mut *conn, &slugs).await?;
+    let owners_of = |d: &Desired| -> Result<Vec<Uuid>, CatalogError> {
+        d.owners
+            .iter()
+            .map(|o| team_ids.get(o).copied().ok_or_else(|| super::service::invalid("owner", format!("there is no team \"{o}\""))))
+            .collect()
+    };
+    let mut ids: HashMap<EntityRef, Uuid> = HashMap::new();
+    for (d, old) in &plan.writes {
+        let owners = owners_of(d)?;
+        let id = repo::upsert(conn, d, owners[0], "active").await?;
+        ids.insert(d.entity.clone(), id);
+        let change = match old {
+            None => Change {
+                action: "entity.imported",
+                subject_kind: ENTITY,
+                subject_id: id.to_string(),
+                before: None,
+                after: Some(serde_json::to_value(d).unwrap_or_default()),
+            },
+            Some(old) => {
+                let fields = changed_fields(&old.desired, d);
+                Change {
+                    action: "entity.imported",
+                    subject_kind: ENTITY,
+                    subject_id: id.to_string(),
+                    before: Some(json!({ "changed": fields })),
+                    after: Some(serde_json::to_value(d).unwrap_or_default()),
+                }
+            }
+        };
+        audit::record(conn, actor, change, meta).await?;
+    }
+    for (d, _) in &plan.writes {
+        write_links(conn, ids[&d.entity], d, &owners_of(d)?, &ids).await?;
+    }
+    let summary = json!({
+        "created": plan.items.iter().filter(|i| i.outcome == Outcome::Created).count(),
+        "updated": plan.items.iter().filter(|i| i.outcome == Outcome::Updated).count(),
+        "unchanged": plan.items.iter().filter(|i| i.outcome == Outcome::Unchanged).count(),
+        "skipped": plan.items.iter().filter(|i| i.outcome == Outcome::Skipped).count(),
+        "items": plan.items,
+    });
+    let change = Change { action: "catalog.imported", subject_kind: IMPORT, subject_id: import_id.to_owned(), before: None, after: Some(summary) };
+    audit::record(conn, actor, change, meta).await?;
+    Ok(())
+}
+
+fn check_size(files: &[SourceFile]) -> Result<(), CatalogError> {
+    if files.is_empty() {
+        return Err(super::service::invalid("files", "no file given: upload one or more catalog-info.yaml files"));
+    }
+    let total: usize = files.iter().map(|f| f.content.len()).sum();
+    if total > MAX_BYTES {
+        return Err(super::service::invalid("files", format!("{total} bytes given; an import takes at most {MAX_BYTES}")));
+    }
+    Ok(())
+}
+
+/// Imports descriptor files (or, with `dry_run`, only reports what it would do).
+#[tracing::instrument(skip(pool, principal, files), fields(user = %principal.username, files = files.len()), err)]
+pub async fn import(
+    pool: &PgPool,
+    principal: &Principal,
+    files: Vec<SourceFile>,
+    dry_run: bool,
+    meta: &RequestMeta,
+) -> Result<ImportReport, CatalogError> {
+    principal.require_read()?;
+    if !dry_run {
+        principal.require_write()?;
+    }
+    check_size(&files)?;
+    let mut tx = pool.begin().await?;
+    let plan = plan(&mut tx, &files).await?;
+    let refused = plan.items.iter().any(|i| i.outcome == Outcome::Refused);
+    let mut report = ImportReport { dry_run, applied: false, approval_id: None, items: plan.items.clone() };
+    if dry_run || refused || !plan.changes_something() {
+        return Ok(report); // the transaction rolls back: nothing written
+    }
+    let import_id = Uuid::new_v4().to_string();
+    if principal.is_admin() {
+        apply(&mut tx, &plan, Actor::Person(principal), &import_id, meta).await?;
+        report.applied = true;
+    } else {
+        let counts = |o: Outcome| plan.items.iter().filter(|i| i.outcome == o).count();
+        let ask = Ask {
+            subject_kind: IMPORT,
+            subject_id: import_id,
+            action: "import",
+            summary: format!(
+                "Import {} file(s): {} to create, {} to update",
+                files.len(),
+                counts(Outcome::Created),
+                counts(Outcome::Updated)
+            ),
+            payload: json!({ "files": files, "report": plan.items }),
+            required_approvals: 1,
+            approvers: Approvers::Admins,
+            owning_team: None,
+            reason: format!("Catalog import by {}", principal.username),
+            valid_for: Duration::days(7),
+        };
+        report.approval_id = Some(approvals::open(&mut tx, principal, ask, meta).await?.0);
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Performs an approved import (inside the approval's transaction): the files are planned
+/// again against today's catalog, and refused as a whole if anything no longer fits.
+pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_json::Value, approver: &Principal, meta: &RequestMeta) -> Result<(), CatalogError> {
+    let files: Vec<SourceFile> = serde_json::from_value(payload["files"].clone())
+        .map_err(|_| super::service::invalid("payload", "the request holds no readable files"))?;
+    let plan = plan(conn, &files).await?;
+    if let Some(bad) = plan.items.iter().find(|i| i.outcome == Outcome::Refused) {
+        return Err(CatalogError::Denied(AppError::Invalid {
+            field: "import".into(),
+            message: format!("the catalog changed since the request: {} is refused ({})", bad.entity, bad.messages.join("; ")),
+        }));
+    }
+    apply(conn, &plan, Actor::Person(approver), import_id, meta).await
+}
+
+/// Imports as Switchyard itself (the demo data loader): applies at once, audited as the system.
+pub async fn import_as_system(pool: &PgPool, files: Vec<SourceFile>, meta: &RequestMeta) -> Result<ImportReport, CatalogError> {
+    check_size(&files)?;
+    let mut tx = pool.begin().await?;
+    let plan = plan(&mut tx, &files).await?;
+    let mut report = ImportReport { dry_run: false, applied: false, approval_id: None, items: plan.items.clone() };
+    if report.refused() || !plan.changes_something() {
+        return Ok(report);
+    }
+    apply(&mut tx, &plan, Actor::System, &Uuid::new_v4().to_string(), meta).await?;
+    tx.commit().await?;
+    report.applied = true;
+    Ok(report)
+}

@@ -1,0 +1,326 @@
+//! One entity: overview, owners and their people, relations both ways, its API definition,
+//! links, scorecard, dependency graph and history.
+use super::table::{lifecycle_tone, tier_tone};
+use crate::audit::api::subject_history;
+use crate::audit::pages::AuditTable;
+use crate::audit::types::AuditEntry;
+use crate::catalog::api::{get_entity, get_graph, DeleteEntity, DeprecateEntity};
+use crate::catalog::types::{DependencyGraph, EntityDetail, Level, Related};
+use crate::error::AppError;
+use crate::ui::{Badge, Card, ErrorBox, Loading, Tone};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct PageData {
+    detail: EntityDetail,
+    history: Vec<AuditEntry>,
+    graph: DependencyGraph,
+}
+
+#[component]
+pub fn EntityPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let key = move || {
+        params.with(|p| (p.get("kind").unwrap_or_default(), p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()))
+    };
+    // one resource for the page (one Suspense): the entity, then its history and graph
+    let data = Resource::new(key, |(kind, namespace, name)| async move {
+        let detail = get_entity(kind.clone(), namespace.clone(), name.clone()).await?;
+        let history = subject_history("entity".into(), detail.summary.id.0.to_string()).await?;
+        let graph = get_graph(kind, namespace, name, 2).await?;
+        Ok::<_, AppError>(PageData { detail, history, graph })
+    });
+    let notice = move || {
+        query.with(|q| {
+            if q.get("registered").is_some() {
+                Some("Registered. It shows as pending until the request is approved.")
+            } else if q.get("saved").is_some() {
+                Some("Saved. Any change of owner or tier waits for approval.")
+            } else {
+                None
+            }
+        })
+    };
+    view! {
+        <Suspense fallback=|| view! { <Loading rows=8/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! {
+                        {notice().map(|n| view! { <p role="status" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">{n}</p> })}
+                        <Entity data=d/>
+                    }.into_any(),
+                    Err(e) => view! { <Title text="Not found"/><ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+fn relation_label(rel: &str, outgoing: bool) -> &'static str {
+    match (rel, outgoing) {
+        ("depends_on", true) => "Depends on",
+        ("depends_on", false) => "Depended on by",
+        ("provides_api", true) => "Provides API",
+        ("provides_api", false) => "Provided by",
+        ("consumes_api", true) => "Consumes API",
+        ("consumes_api", false) => "Consumed by",
+        ("part_of", true) => "Part of",
+        ("part_of", false) => "Has part",
+        ("subcomponent_of", true) => "Subcomponent of",
+        ("subcomponent_of", false) => "Has subcomponent",
+        _ => "Related",
+    }
+}
+
+#[component]
+fn Entity(data: PageData) -> impl IntoView {
+    let PageData { detail: d, history, graph } = data;
+    let s = d.summary.clone();
+    let r = s.entity_ref();
+    let title = s.title.clone();
+    let kind_label = match &s.entity_type {
+        Some(t) => format!("{} · {t}", s.kind.label()),
+        None => s.kind.label().to_owned(),
+    };
+    let danger = d.can_edit.then(|| d.clone());
+    let editable = d.can_edit && s.kind == crate::catalog::types::Kind::Component && !s.pending;
+    let dd = "text-sm";
+    let dt = "text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400";
+    let links: Vec<(String, String)> = d
+        .repository_url
+        .iter()
+        .map(|u| ("Repository".to_owned(), u.clone()))
+        .chain(d.runbook_url.iter().map(|u| ("Runbook".to_owned(), u.clone())))
+        .chain(d.oncall_url.iter().map(|u| ("On-call".to_owned(), u.clone())))
+        .chain(d.dashboards.iter().enumerate().map(|(i, u)| (format!("Dashboard {}", i + 1), u.clone())))
+        .chain(d.links.iter().map(|l| (if l.title.is_empty() { l.url.clone() } else { l.title.clone() }, l.url.clone())))
+        .collect();
+    view! {
+        <Title text=title.clone()/>
+        <div class="mb-6 flex flex-wrap items-start justify-between gap-4">
+            <div>
+                <p class="font-mono text-xs text-slate-500" data-testid="entity-ref">{r.to_string()}</p>
+                <h1 class="text-2xl font-semibold tracking-tight">{title}</h1>
+                <div class="mt-2 flex flex-wrap gap-2" data-testid="entity-badges">
+                    <Badge tone=Tone::Neutral>{kind_label}</Badge>
+                    {s.pending.then(|| view! { <Badge tone=Tone::Info>"pending approval"</Badge> })}
+                    {s.lifecycle.map(|l| view! { <Badge tone=lifecycle_tone(l)>{l.as_str()}</Badge> })}
+                    {s.tier.map(|t| view! { <Badge tone=tier_tone(t.get())>{format!("Tier {}", t.get())}</Badge> })}
+                    <Badge tone=if s.classification == crate::catalog::types::Classification::Pci { Tone::Bad } else { Tone::Neutral }>{s.classification.label()}</Badge>
+                    {d.scorecard.level.map(|l| view! { <Badge tone=Tone::Good>{format!("scorecard: {}", l.as_str())}</Badge> })}
+                </div>
+            </div>
+            <div class="flex flex-wrap gap-2">
+                {editable.then(|| view! {
+                    <a href=format!("{}/edit", r.href()) class="h-9 rounded-lg bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">"Edit"</a>
+                })}
+                <a href=format!("/api/v1/catalog/entities/by-name/{}/{}/{}?format=yaml", r.kind, r.namespace, r.name) rel="external"
+                    class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Export YAML"</a>
+            </div>
+        </div>
+        {(!d.pending_requests.is_empty()).then(|| view! {
+            <div class="mb-4 rounded-lg border border-sky-200 bg-sky-50 p-3 text-sm dark:border-sky-900 dark:bg-sky-950" data-testid="pending-requests">
+                <p class="font-medium">"Waiting for approval"</p>
+                <ul class="mt-1 list-disc pl-5">
+                    {d.pending_requests.iter().map(|(id, summary)| view! {
+                        <li><a class="text-indigo-700 underline dark:text-indigo-300" href=format!("/approvals/{id}")>{summary.clone()}</a></li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        })}
+        <div class="grid gap-6 xl:grid-cols-3">
+            <div class="space-y-6 xl:col-span-2">
+                <Card title="Overview">
+                    <div class="space-y-4 p-4">
+                        <p class="text-sm" data-testid="description">{if s.description.is_empty() { "No description yet.".to_owned() } else { s.description.clone() }}</p>
+                        <dl class="grid gap-4 sm:grid-cols-2">
+                            <div><dt class=dt>"Language"</dt><dd class=dd>{s.language.clone().unwrap_or_else(|| "—".into())}</dd></div>
+                            <div><dt class=dt>"Tags"</dt><dd class=dd>{if s.tags.is_empty() { "—".to_owned() } else { s.tags.join(", ") }}</dd></div>
+                            <div class="sm:col-span-2"><dt class=dt>"Links"</dt><dd class=dd>
+                                {if links.is_empty() { view! { <span>"—"</span> }.into_any() } else { view! {
+                                    <ul class="mt-1 space-y-1" data-testid="links">
+                                        {links.into_iter().map(|(label, url)| view! {
+                                            <li><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=url.clone() rel="noopener noreferrer external" target="_blank">{label}</a>
+                                                <span class="ml-2 break-all font-mono text-xs text-slate-500">{url}</span></li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any() }}
+                            </dd></div>
+                        </dl>
+                    </div>
+                </Card>
+                <Card title="Relations">
+                    <div class="grid gap-4 p-4 sm:grid-cols-2" data-testid="relations">
+                        <Relations title="This uses" list=d.outgoing.clone() outgoing=true/>
+                        <Relations title="Uses this" list=d.incoming.clone() outgoing=false/>
+                    </div>
+                </Card>
+                <GraphCard graph/>
+                {d.definition.clone().map(|def| view! {
+                    <Card title="API definition">
+                        <pre class="max-h-[32rem] overflow-auto p-4 font-mono text-xs leading-relaxed" data-testid="api-definition">{def}</pre>
+                    </Card>
+                })}
+                <Card title="History"><div data-testid="history"><AuditTable entries=history/></div></Card>
+            </div>
+            <div class="space-y-6">
+                <Card title="Owners">
+                    <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="owners">
+                        {d.owners.iter().map(|o| view! {
+                            <li class="p-4">
+                                <a class="font-medium text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/teams/{}", o.slug)>{o.name.clone()}</a>
+                                {o.primary.then(|| view! { <span class="ml-2 text-xs text-slate-500">"primary owner"</span> })}
+                                <ul class="mt-1 text-sm text-slate-600 dark:text-slate-400">
+                                    {if o.members.is_empty() { view! { <li>"No members yet."</li> }.into_any() } else {
+                                        o.members.iter().map(|m| view! { <li>{m.name.clone()}{m.lead.then_some(" (lead)")}</li> }).collect_view().into_any()
+                                    }}
+                                </ul>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </Card>
+                <Card title="Scorecard">
+                    <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="scorecard">
+                        {d.scorecard.checks.iter().map(|c| view! {
+                            <li class="flex gap-3 p-3">
+                                <span aria-hidden="true" class=if c.passed { "text-emerald-600" } else { "text-rose-600" }>{if c.passed { "✓" } else { "✗" }}</span>
+                                <div>
+                                    <p>{c.rule.clone()}<span class="sr-only">{if c.passed { " — passed" } else { " — failed" }}</span></p>
+                                    <p class="text-xs text-slate-500">{format!("{} · {}", level_name(c.level), c.detail)}</p>
+                                </div>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </Card>
+                {danger.map(|detail| view! { <DangerZone detail/> })}
+            </div>
+        </div>
+    }
+}
+
+fn level_name(l: Level) -> &'static str {
+    l.as_str()
+}
+
+#[component]
+fn Relations(title: &'static str, list: Vec<Related>, outgoing: bool) -> impl IntoView {
+    view! {
+        <div>
+            <h3 class="text-sm font-semibold">{title}</h3>
+            {if list.is_empty() {
+                view! { <p class="mt-1 text-sm text-slate-500">"Nothing."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-1 space-y-1 text-sm">
+                        {list.into_iter().map(|r| view! {
+                            <li>
+                                <span class="text-xs text-slate-500">{relation_label(&r.relation, outgoing)}" "</span>
+                                <a class="text-indigo-700 hover:underline dark:text-indigo-300" href=r.entity.href()>{r.title}</a>
+                                <span class="ml-1 font-mono text-xs text-slate-500">{r.entity.short()}</span>
+                                {(r.lifecycle == Some(crate::catalog::types::Lifecycle::Deprecated)).then(|| view! { <span class="ml-1"><Badge tone=Tone::Warn>"deprecated"</Badge></span> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// Upstream and downstream, two steps each way, as the layout placed them.
+#[component]
+fn GraphCard(graph: DependencyGraph) -> impl IntoView {
+    if graph.edges.is_empty() {
+        return view! { <Card title="Dependency graph"><p class="p-4 text-sm text-slate-500" data-testid="graph-empty">"No dependencies either way."</p></Card> }.into_any();
+    }
+    let view_box = format!("0 0 {:.0} {:.0}", graph.width, graph.height);
+    view! {
+        <Card title="Dependency graph">
+            <div class="overflow-auto p-4">
+                <svg viewBox=view_box width=format!("{:.0}", graph.width) class="max-w-full text-slate-700 dark:text-slate-300" role="img" aria-label="Dependency graph" data-testid="graph">
+                    <defs>
+                        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                            <path d="M 0 0 L 10 5 L 0 10 z" fill="currentColor"/>
+                        </marker>
+                    </defs>
+                    {graph.edges.iter().map(|e| view! {
+                        <path d=e.d.clone() fill="none" stroke="currentColor" stroke-opacity="0.5" marker-end="url(#arrow)"
+                            stroke-dasharray=if e.relation == "depends_on" { "" } else { "4 3" }><title>{e.relation.replace('_', " ")}</title></path>
+                    }).collect_view()}
+                    {graph.nodes.iter().map(|n| {
+                        let root = n.depth == 0;
+                        view! {
+                            <a href=n.entity.href()>
+                                <rect x=format!("{:.1}", n.x) y=format!("{:.1}", n.y) width=format!("{:.1}", n.width) height=format!("{:.1}", n.height) rx="8"
+                                    class=if root { "fill-indigo-100 stroke-indigo-500 dark:fill-indigo-950" } else { "fill-white stroke-slate-300 dark:fill-slate-900 dark:stroke-slate-600" }/>
+                                <text x=format!("{:.1}", n.x + n.width / 2.0) y=format!("{:.1}", n.y + n.height / 2.0 + 4.0) text-anchor="middle" font-size="13" fill="currentColor">
+                                    {format!("{} ({})", n.entity.name, n.entity.kind)}
+                                </text>
+                                <title>{n.title.clone()}</title>
+                            </a>
+                        }
+                    }).collect_view()}
+                </svg>
+                {graph.truncated.then(|| view! { <p class="mt-2 text-xs text-slate-500">"Large neighbourhood: only the nearest entities are drawn."</p> })}
+            </div>
+        </Card>
+    }.into_any()
+}
+
+/// Deprecate and delete, each behind a confirmation.
+#[component]
+fn DangerZone(detail: EntityDetail) -> impl IntoView {
+    let deprecate = ServerAction::<DeprecateEntity>::new();
+    let delete = ServerAction::<DeleteEntity>::new();
+    let r = detail.summary.entity_ref();
+    let deprecated = detail.summary.lifecycle == Some(crate::catalog::types::Lifecycle::Deprecated);
+    let hidden = {
+        let r = r.clone();
+        move || view! {
+            <input type="hidden" name="kind" value=r.kind.clone()/>
+            <input type="hidden" name="namespace" value=r.namespace.clone()/>
+            <input type="hidden" name="name" value=r.name.clone()/>
+        }
+    };
+    let error = move || {
+        deprecate.value().get().and_then(Result::err).or_else(|| delete.value().get().and_then(Result::err))
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            let navigate = leptos_router::hooks::use_navigate();
+            navigate("/catalog?deleted=1", Default::default());
+        }
+    });
+    let btn = "h-9 rounded-lg bg-white px-3 text-sm font-medium text-rose-700 ring-1 ring-rose-300 hover:bg-rose-50 dark:bg-slate-900 dark:text-rose-300";
+    view! {
+        <Card title="Retire">
+            <div class="space-y-3 p-4 text-sm">
+                {move || error().map(|e| view! { <ErrorBox error=e/> })}
+                {(!deprecated && detail.summary.lifecycle.is_some()).then(|| {
+                    let hidden = hidden.clone();
+                    view! {
+                        <details>
+                            <summary class="cursor-pointer font-medium">"Deprecate…"</summary>
+                            <ActionForm action=deprecate attr:class="mt-2 space-y-2">
+                                {hidden()}
+                                <p>"Marks it deprecated: services depending on it lose their gold scorecard until they move off."</p>
+                                <button type="submit" class=btn>"Yes, deprecate"</button>
+                            </ActionForm>
+                        </details>
+                    }
+                })}
+                <details>
+                    <summary class="cursor-pointer font-medium">"Delete…"</summary>
+                    <ActionForm action=delete attr:class="mt-2 space-y-2">
+                        {hidden()}
+                        <p>"Removes it from the catalog for good. Refused while anything still depends on it."</p>
+                        <button type="submit" class=btn data-testid="confirm-delete">"Yes, delete"</button>
+                    </ActionForm>
+                </details>
+            </div>
+        </Card>
+    }
+}

@@ -1,0 +1,122 @@
+//! Scorecards: rules evaluated on an entity's data. Bronze rules are the basics, silver the
+//! operational ones, gold the hardening; a level is reached when it and every level below pass.
+use super::backstage::Desired;
+use super::types::{Check, Level, Lifecycle, Scorecard};
+
+/// What the rules need beyond the entity itself.
+pub struct Facts<'a> {
+    pub entity: &'a Desired,
+    /// People in the owning teams (all owners together).
+    pub owner_members: usize,
+    /// Names (`kind:ns/name`) of what it depends on that is deprecated.
+    pub deprecated_dependencies: Vec<String>,
+}
+
+fn check(rule: &str, level: Level, passed: bool, detail: impl Into<String>) -> Check {
+    Check { rule: rule.into(), level, passed, detail: detail.into() }
+}
+
+/// Evaluates the rules for one component (other kinds get the ownership rules only).
+pub fn evaluate(f: &Facts<'_>) -> Scorecard {
+    let d = f.entity;
+    let production = d.lifecycle == Some(Lifecycle::Production);
+    let critical = d.tier.is_some_and(|t| t.get() <= 1);
+    let mut checks = vec![
+        check("Has an owner", Level::Bronze, !d.owners.is_empty(), format!("owned by {}", d.owners.join(", "))),
+        check(
+            "Has a description",
+            Level::Bronze,
+            !d.description.is_empty(),
+            if d.description.is_empty() { "add a sentence saying what it does" } else { "described" },
+        ),
+    ];
+    if d.entity.kind == "component" {
+        checks.extend([
+            check(
+                "Has a runbook",
+                Level::Silver,
+                d.runbook_url.is_some(),
+                if d.runbook_url.is_some() { "runbook linked" } else { "link the runbook on-call staff follow" },
+            ),
+            check(
+                "Has on-call",
+                Level::Silver,
+                d.oncall_url.is_some(),
+                if d.oncall_url.is_some() { "on-call rota linked" } else { "link the on-call rota" },
+            ),
+            check(
+                "Production services have at least two people in their owning teams",
+                Level::Silver,
+                !production || f.owner_members >= 2,
+                format!("{} people in the owning teams", f.owner_members),
+            ),
+            check(
+                "Tier 0–1 services have a dashboard",
+                Level::Gold,
+                !critical || !d.dashboards.is_empty(),
+                format!("{} dashboard(s)", d.dashboards.len()),
+            ),
+            check(
+                "No dependency on a deprecated service",
+                Level::Gold,
+                f.deprecated_dependencies.is_empty(),
+                if f.deprecated_dependencies.is_empty() {
+                    "none".to_owned()
+                } else {
+                    format!("depends on {}", f.deprecated_dependencies.join(", "))
+                },
+            ),
+            check(
+                "Has a repository",
+                Level::Gold,
+                d.repository_url.is_some(),
+                if d.repository_url.is_some() { "source linked" } else { "link the source repository" },
+            ),
+        ]);
+    }
+    let passes = |level: Level| checks.iter().filter(|c| c.level == level).all(|c| c.passed);
+    let level = [Level::Bronze, Level::Silver, Level::Gold].into_iter().take_while(|l| passes(*l)).last();
+    Scorecard { level, checks }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::types::{Classification, EntityRef, Tier};
+
+    fn entity() -> Desired {
+        Desired {
+            entity: EntityRef::new("component", "default", "x"),
+            title: "X".into(),
+            description: "does x".into(),
+            entity_type: Some("service".into()),
+            lifecycle: Some(Lifecycle::Production),
+            tier: Tier::parse(0).ok(),
+            owners: vec!["payments".into()],
+            language: None,
+            repository_url: Some("https://git.example.com/x".into()),
+            runbook_url: Some("https://runbooks.example.com/x".into()),
+            oncall_url: Some("https://oncall.example.com/x".into()),
+            dashboards: vec!["https://grafana.example.com/d/x".into()],
+            links: vec![],
+            tags: vec![],
+            classification: Classification::Internal,
+            annotations: Default::default(),
+            definition: None,
+            relations: Default::default(),
+        }
+    }
+
+    #[test]
+    fn levels_need_every_rule_of_their_level_and_below() {
+        let e = entity();
+        let facts = Facts { entity: &e, owner_members: 3, deprecated_dependencies: vec![] };
+        assert_eq!(evaluate(&facts).level, Some(Level::Gold));
+        let facts = Facts { entity: &e, owner_members: 3, deprecated_dependencies: vec!["component:default/old".into()] };
+        assert_eq!(evaluate(&facts).level, Some(Level::Silver));
+        let facts = Facts { entity: &e, owner_members: 1, deprecated_dependencies: vec![] };
+        assert_eq!(evaluate(&facts).level, Some(Level::Bronze), "one person cannot run a production service");
+        let bare = Desired { description: String::new(), ..entity() };
+        assert_eq!(evaluate(&Facts { entity: &bare, owner_members: 3, deprecated_dependencies: vec![] }).level, None);
+    }
+}

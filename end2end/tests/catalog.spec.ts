@@ -1,0 +1,103 @@
+import { test, expect, type Page, type TestInfo } from '@playwright/test';
+import { hasJs, hydrated, open, signIn, submit } from './fixtures';
+
+/** Fills the registration form (selects by their labels). */
+async function fillService(page: Page, name: string, owner: string) {
+  await page.getByLabel('Name (required)').fill(name);
+  await page.getByLabel('Title (required)').fill(`Vault ${name}`);
+  await page.getByLabel('Description').first().fill('Keeps card numbers out of every other system');
+  await page.getByLabel('Type (required)').selectOption('service');
+  await page.getByLabel('Owning team (required)').selectOption(owner);
+  await page.getByLabel('Lifecycle (required)').selectOption('production');
+  await page.getByLabel('Tier (required)').selectOption('2');
+  await page.getByLabel('Data classification (required)').selectOption('pci');
+  await page.getByLabel('Depends on').fill('tokenization');
+}
+
+/** An admin approves the request about `title` from the inbox. */
+async function approveFromInbox(page: Page, testInfo: TestInfo, title: string) {
+  await open(page, testInfo, '/approvals');
+  const card = page.getByTestId('approval').filter({ hasText: title });
+  await expect(card.getByTestId('progress')).toHaveText('0 of 1 approval');
+  await card.getByLabel('Comment (required)').fill('owner and tier are right');
+  await submit(page, card.getByRole('button', { name: 'Approve' }));
+  await expect(card).toHaveCount(0);
+}
+
+test('an engineer registers a service, an admin approves it, and it is found and shown on the team page', async ({ browser }, testInfo) => {
+  const js = hasJs(testInfo);
+  // one engineer per project: bob (payments) with JavaScript, carol (ledger) without
+  const [engineer, team] = js ? ['bob', 'payments'] : ['carol', 'ledger'];
+  const name = `vault-${testInfo.project.name}-${Date.now() % 100000}`;
+  const context = await browser.newContext({ javaScriptEnabled: js });
+  const page = await context.newPage();
+  await signIn(page, testInfo, engineer, '/catalog/new');
+  await expect(page.getByRole('heading', { name: 'Register a service' })).toBeVisible();
+
+  // a bad name is refused with the reason next to the field, and nothing typed is lost
+  await fillService(page, 'Vault_1', team);
+  if (js) {
+    await expect(page.getByTestId('error-name')).toContainText('Vault_1'); // live, before sending
+  }
+  await submit(page, page.getByRole('button', { name: 'Register service' }));
+  await expect(page.getByTestId('error-name')).toContainText('Vault_1');
+  await expect(page.getByLabel('Title (required)')).toHaveValue('Vault Vault_1');
+  await expect(page.getByLabel('Depends on')).toHaveValue('tokenization');
+  await expect(page.getByLabel('Owning team (required)')).toHaveValue(team);
+
+  await page.getByLabel('Name (required)').fill(name);
+  await page.getByLabel('Title (required)').fill(`Vault ${name}`);
+  await submit(page, page.getByRole('button', { name: 'Register service' }));
+  await expect(page).toHaveURL(new RegExp(`/catalog/component/default/${name}`));
+  await expect(page.getByTestId('entity-badges')).toContainText('pending approval');
+  await expect(page.getByTestId('pending-requests')).toContainText(`Register Vault ${name}`);
+  await page.screenshot({ path: `screenshots/catalog-registered-${testInfo.project.name}.png`, fullPage: true });
+
+  const admin = await browser.newContext({ javaScriptEnabled: js });
+  const alice = await admin.newPage();
+  await signIn(alice, testInfo, 'alice', '/approvals');
+  await approveFromInbox(alice, testInfo, `Vault ${name}`);
+
+  // found by search: results as you type with JavaScript, the catalog page without
+  await open(page, testInfo, '/');
+  if (js) {
+    await page.keyboard.press('/');
+    await page.keyboard.type(name);
+    const results = page.getByTestId('search-results');
+    await expect(results.getByRole('link', { name: new RegExp(name) })).toBeVisible();
+    await results.getByRole('link', { name: new RegExp(name) }).click();
+  } else {
+    await open(page, testInfo, `/catalog?q=${name}`);
+    await page.getByTestId('service-table').getByRole('link', { name: `Vault ${name}` }).click();
+  }
+  await expect(page.getByRole('heading', { level: 1, name: `Vault ${name}` })).toBeVisible();
+  await expect(page.getByTestId('entity-badges')).not.toContainText('pending approval');
+  await expect(page.getByTestId('relations')).toContainText('Tokenization Vault');
+
+  await open(page, testInfo, `/teams/${team}`);
+  await expect(page.getByTestId('owned')).toContainText(`Vault ${name}`);
+  await page.screenshot({ path: `screenshots/catalog-team-${testInfo.project.name}.png`, fullPage: true });
+
+  // an edit applies at once and shows in the history
+  await open(page, testInfo, `/catalog/component/default/${name}`);
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await hydrated(page, testInfo);
+  await page.getByLabel('Description').first().fill('Tokenises card numbers for every other system');
+  await submit(page, page.getByRole('button', { name: 'Save changes' }));
+  await expect(page.getByTestId('description')).toHaveText('Tokenises card numbers for every other system');
+  await expect(page.getByTestId('history')).toContainText('entity.updated');
+  await page.screenshot({ path: `screenshots/catalog-entity-${testInfo.project.name}.png`, fullPage: true });
+  await admin.close();
+  await context.close();
+});
+
+test('the catalog filters by facet and the URL keeps the view', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'dave', '/catalog');
+  await page.getByTestId('facets').getByRole('link', { name: /^api/ }).click();
+  await expect(page).toHaveURL(/kind=api/);
+  await expect(page.getByTestId('result-count')).toHaveText('6 entities found');
+  await page.getByTestId('service-table').getByRole('link', { name: 'Ledger API' }).click();
+  await expect(page.getByTestId('api-definition')).toContainText('openapi: 3.0.3');
+  await expect(page.getByTestId('graph')).toBeVisible();
+  await page.screenshot({ path: `screenshots/catalog-api-${testInfo.project.name}.png`, fullPage: true });
+});

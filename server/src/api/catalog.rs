@@ -1,0 +1,274 @@
+//! The catalog over REST, in Backstage's shapes so existing tooling can point at it:
+//! entities (filters, keyset cursor, fields), one entity by name (JSON or YAML), facets,
+//! import of descriptor files (multipart, with a dry run) and export of the whole catalog.
+use super::error::{ApiError, Caller, ErrorBody};
+use crate::startup::AppState;
+use app::catalog::backstage::{self, SourceFile};
+use app::catalog::types::{EntityRef, FacetCount, ImportReport, ListQuery};
+use app::catalog::{import, repo, service};
+use app::error::AppError;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+fn pairs(raw: &Option<String>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw.as_deref().unwrap_or("").as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+fn invalid(caller: &Caller, field: &str, message: impl Into<String>) -> ApiError {
+    caller.fail(AppError::Invalid { field: field.into(), message: message.into() })
+}
+
+/// Keeps only the dotted paths in `fields` (Backstage's `fields=metadata.name,kind`).
+fn select(doc: Value, fields: &[String]) -> Value {
+    if fields.is_empty() {
+        return doc;
+    }
+    let mut out = serde_json::Map::new();
+    for f in fields {
+        let mut src = &doc;
+        let parts: Vec<&str> = f.split('.').collect();
+        let mut found = true;
+        for p in &parts {
+            match src.get(p) {
+                Some(v) => src = v,
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if !found {
+            continue;
+        }
+        let mut dst = &mut out;
+        for p in &parts[..parts.len() - 1] {
+            dst = dst
+                .entry((*p).to_owned())
+                .or_insert_with(|| Value::Object(Default::default()))
+                .as_object_mut()
+                .expect("inserted as an object");
+        }
+        dst.insert(parts[parts.len() - 1].to_owned(), src.clone());
+    }
+    Value::Object(out)
+}
+
+/// An entity in Backstage's shape, with `metadata.uid` and `relations` both ways added.
+fn entity_json(s: &repo::Stored) -> Value {
+    let mut doc = backstage::to_document(&s.desired);
+    doc["metadata"]["uid"] = Value::String(s.id.to_string());
+    let relations: Vec<Value> = s
+        .desired
+        .relations
+        .iter()
+        .map(|(t, r)| serde_json::json!({ "type": backstage_relation(t), "targetRef": r.to_string() }))
+        .chain(s.desired.owners.iter().map(|o| serde_json::json!({ "type": "ownedBy", "targetRef": format!("group:default/{o}") })))
+        .collect();
+    doc["relations"] = Value::Array(relations);
+    doc
+}
+
+fn backstage_relation(t: &str) -> &str {
+    match t {
+        "depends_on" => "dependsOn",
+        "provides_api" => "providesApi",
+        "consumes_api" => "consumesApi",
+        "part_of" => "partOf",
+        "subcomponent_of" => "subcomponentOf",
+        other => other,
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EntityList {
+    /// Entities in Backstage's shape (`apiVersion`, `kind`, `metadata`, `spec`, `relations`).
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<Value>,
+    #[serde(rename = "pageInfo")]
+    page_info: PageInfo,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PageInfo {
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(rename = "nextCursor", skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+/// Entities, a page at a time (keyset cursor), with the catalog list's filters.
+#[utoipa::path(
+    get,
+    path = "/catalog/entities",
+    tag = "catalog",
+    params(
+        ("q" = Option<String>, Query, description = "Full-text and fuzzy search"),
+        ("kind" = Option<String>, Query, description = "component, api, system, domain or resource"),
+        ("type" = Option<String>, Query), ("owner" = Option<String>, Query, description = "A team slug"),
+        ("lifecycle" = Option<String>, Query), ("tier" = Option<u8>, Query), ("tag" = Option<String>, Query),
+        ("classification" = Option<String>, Query), ("sort" = Option<String>, Query, description = "name, updated or tier"),
+        ("limit" = Option<u16>, Query, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`pageInfo.nextCursor` of the previous page"),
+        ("fields" = Option<String>, Query, description = "Comma-separated dotted paths to keep, like metadata.name,kind"),
+    ),
+    responses((status = 200, body = EntityList), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn list_entities(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<EntityList>, ApiError> {
+    let pairs = pairs(&raw);
+    let get = |k: &str| {
+        let k = if k == "after" { "cursor" } else { k };
+        pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+    };
+    let q = ListQuery::parse(get).map_err(|p| invalid(&caller, &p.field, p.message))?;
+    let fields: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "fields")
+        .flat_map(|(_, v)| v.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect::<Vec<_>>())
+        .collect();
+    let page = service::list(&state.pool, &caller.principal, &q).await.map_err(|e| caller.fail(e.into_app()))?;
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|e| e.id.0).collect();
+    let mut conn = state.pool.acquire().await.map_err(|e| caller.fail(AppError::internal(e)))?;
+    let stored = repo::load(&mut conn, &ids).await.map_err(|e| caller.fail(AppError::internal(e)))?;
+    let by_id: BTreeMap<uuid::Uuid, &repo::Stored> = stored.iter().map(|s| (s.id, s)).collect();
+    let items = ids.iter().filter_map(|id| by_id.get(id)).map(|s| select(entity_json(s), &fields)).collect();
+    Ok(Json(EntityList { items, page_info: PageInfo { next_cursor: page.next } }))
+}
+
+/// One entity by kind, namespace and name; `?format=yaml` for its descriptor.
+#[utoipa::path(
+    get,
+    path = "/catalog/entities/by-name/{kind}/{namespace}/{name}",
+    tag = "catalog",
+    params(
+        ("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path),
+        ("format" = Option<String>, Query, description = "json (default) or yaml"),
+    ),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn entity_by_name(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let kinds = ["component", "api", "system", "domain", "resource"];
+    let r = EntityRef::parse(&format!("{kind}:{namespace}/{name}"), "component", "default", &kinds)
+        .map_err(|m| invalid(&caller, "entity", m))?;
+    let yaml = pairs(&raw).iter().any(|(k, v)| k == "format" && v == "yaml");
+    if yaml {
+        let text = service::export(&state.pool, &caller.principal, Some(&r)).await.map_err(|e| caller.fail(e.into_app()))?;
+        return Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response());
+    }
+    caller.principal.require_read().map_err(|e| caller.fail(e))?;
+    let mut conn = state.pool.acquire().await.map_err(|e| caller.fail(AppError::internal(e)))?;
+    let id = repo::find(&mut *conn, &r)
+        .await
+        .map_err(|e| caller.fail(AppError::internal(e)))?
+        .ok_or_else(|| caller.fail(AppError::NotFound(format!("The entity {}", r.short()))))?;
+    let stored = repo::load(&mut conn, &[id]).await.map_err(|e| caller.fail(AppError::internal(e)))?;
+    let s = stored.first().ok_or_else(|| caller.fail(AppError::NotFound(format!("The entity {}", r.short()))))?;
+    Ok(Json(entity_json(s)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FacetsResponse {
+    /// Counts per value, per facet asked for.
+    facets: BTreeMap<String, Vec<FacetCount>>,
+}
+
+/// Counts per value of the asked facets (`facet=kind&facet=spec.type`), with the list's filters.
+#[utoipa::path(
+    get,
+    path = "/catalog/entity-facets",
+    tag = "catalog",
+    params(("facet" = Vec<String>, Query, description = "kind, spec.type, spec.owner, spec.lifecycle, metadata.tags, switchyard.dev/tier or switchyard.dev/data-classification; repeatable")),
+    responses((status = 200, body = FacetsResponse), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery) -> Result<Json<FacetsResponse>, ApiError> {
+    let pairs = pairs(&raw);
+    let q = ListQuery::parse(|k| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
+        .map_err(|p| invalid(&caller, &p.field, p.message))?;
+    let f = service::facets(&state.pool, &caller.principal, &q).await.map_err(|e| caller.fail(e.into_app()))?;
+    let mut facets = BTreeMap::new();
+    for name in pairs.iter().filter(|(k, _)| k == "facet").map(|(_, v)| v.as_str()) {
+        let values = match name {
+            "kind" => f.kind.clone(),
+            "spec.type" => f.entity_type.clone(),
+            "spec.owner" => f.owner.clone(),
+            "spec.lifecycle" => f.lifecycle.clone(),
+            "metadata.tags" => f.tag.clone(),
+            "switchyard.dev/tier" | "metadata.annotations.switchyard.dev/tier" => f.tier.clone(),
+            "switchyard.dev/data-classification" | "metadata.annotations.switchyard.dev/data-classification" => f.classification.clone(),
+            other => return Err(invalid(&caller, "facet", format!("unknown facet \"{other}\": use kind, spec.type, spec.owner, spec.lifecycle, metadata.tags, switchyard.dev/tier or switchyard.dev/data-classification"))),
+        };
+        facets.insert(name.to_owned(), values);
+    }
+    if facets.is_empty() {
+        return Err(invalid(&caller, "facet", "name at least one facet, like ?facet=kind"));
+    }
+    Ok(Json(FacetsResponse { facets }))
+}
+
+/// Imports descriptor files: a multipart body, one part per file, each part's filename its
+/// path relative to the others (so `Location` targets and `$text` resolve). With
+/// `?dry_run=true` it only reports. Nothing is half-applied: one refused entity refuses all.
+#[utoipa::path(
+    post,
+    path = "/catalog/import",
+    tag = "catalog",
+    params(("dry_run" = Option<bool>, Query, description = "Only report what would change")),
+    request_body(content_type = "multipart/form-data", description = "One part per descriptor file; the filename is its relative path"),
+    responses(
+        (status = 200, description = "The report (applied, sent for approval, or refused as a whole)", body = ImportReport),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, mut body: Multipart) -> Result<Json<ImportReport>, ApiError> {
+    let dry_run = pairs(&raw).iter().any(|(k, v)| k == "dry_run" && (v == "true" || v == "1"));
+    let mut files = Vec::new();
+    let mut total = 0usize;
+    while let Some(part) = body.next_field().await.map_err(|e| invalid(&caller, "body", format!("not a readable multipart body: {e}")))? {
+        let path = part
+            .file_name()
+            .or(part.name())
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(&caller, "body", "every part needs a filename: its path relative to the others"))?;
+        let bytes = part.bytes().await.map_err(|e| invalid(&caller, &path, format!("could not be read: {e}")))?;
+        total += bytes.len();
+        if total > import::MAX_BYTES {
+            return Err(invalid(&caller, "body", format!("more than {} bytes of descriptors", import::MAX_BYTES)));
+        }
+        let content = String::from_utf8(bytes.to_vec()).map_err(|_| invalid(&caller, &path, "is not UTF-8 text"))?;
+        files.push(SourceFile { path, content });
+    }
+    import::import(&state.pool, &caller.principal, files, dry_run, &caller.meta)
+        .await
+        .map(Json)
+        .map_err(|e| caller.fail(e.into_app()))
+}
+
+/// The whole catalog as Backstage YAML (teams as Groups first), ready to import elsewhere.
+#[utoipa::path(
+    get,
+    path = "/catalog/export",
+    tag = "catalog",
+    responses((status = 200, description = "Multi-document YAML", content_type = "application/yaml", body = String)),
+    security(("token" = []))
+)]
+pub async fn export_catalog(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let text = service::export(&state.pool, &caller.principal, None).await.map_err(|e| caller.fail(e.into_app()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/yaml; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"catalog-info.yaml\"")],
+        text,
+    )
+        .into_response())
+}

@@ -1,0 +1,364 @@
+//! The catalog over HTTP on the real database: registration through approval, edits with
+//! history, delete rules, search and keyset pages, and Backstage import and export.
+use crate::helpers::{spawn_app_with_demo_data, Browser, TestApp};
+use serde_json::{json, Value};
+use sqlx::Row;
+
+const SERVICE: &[(&str, &str)] = &[
+    ("name", "card-vault"),
+    ("title", "Card Vault"),
+    ("description", "Keeps card numbers out of everything else"),
+    ("entity_type", "service"),
+    ("lifecycle", "production"),
+    ("tier", "1"),
+    ("owner", "payments"),
+    ("co_owners", ""),
+    ("system", "card-processing"),
+    ("language", "Rust"),
+    ("repository_url", "https://git.example.com/payments/card-vault"),
+    ("runbook_url", ""),
+    ("oncall_url", ""),
+    ("dashboards", ""),
+    ("tags", "pci, cards"),
+    ("classification", "pci"),
+    ("depends_on", "tokenization, resource:payments-db"),
+];
+
+fn with(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+    SERVICE.iter().map(|(k, v)| changes.iter().find(|(ck, _)| ck == k).copied().unwrap_or((*k, *v))).collect()
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let mut db = app.db().await;
+    sqlx::query(sql).fetch_one(&mut db).await.expect("count").get::<i64, _>(0)
+}
+
+async fn entity(browser: &Browser, kind: &str, name: &str) -> Value {
+    let r = browser.server_fn("catalog/entity", &[("kind", kind), ("namespace", "default"), ("name", name)]).await;
+    assert_eq!(r.status(), 200, "entity {kind}:{name}");
+    r.json().await.expect("json")
+}
+
+async fn decide(browser: &Browser, id: &str, verdict: &str) -> reqwest::Response {
+    browser
+        .client
+        .post(browser.url(&format!("/api/v1/approvals/{id}/{verdict}")))
+        .header("origin", browser.url(""))
+        .json(&json!({ "comment": "looks right" }))
+        .send()
+        .await
+        .expect("decide")
+}
+
+async fn approval_of(app: &TestApp, entity: &str) -> String {
+    let mut db = app.db().await;
+    sqlx::query_scalar::<_, uuid::Uuid>(
+        "SELECT a.id FROM approval_requests a JOIN entities e ON e.id::text = a.subject_id WHERE e.name = $1 AND a.state = 'pending'",
+    )
+    .bind(entity)
+    .fetch_one(&mut db)
+    .await
+    .expect("pending approval")
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_member_registers_a_service_and_it_is_pending_until_an_admin_approves_it() {
+    let app = spawn_app_with_demo_data().await;
+    let bob = app.login_as("bob").await; // payments member and lead
+    let carol = app.login_as("carol").await; // ledger member
+    let alice = app.login_as("alice").await; // admin
+    let before = count(&app, "SELECT count(*) FROM entities").await;
+
+    // bad input: every problem named, nothing written
+    let bad = bob.server_fn("catalog/register", &with(&[("name", "Card_Vault"), ("tier", "9"), ("runbook_url", "ftp://x")])).await;
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.expect("json");
+    let fields: Vec<&str> = body["InvalidFields"].as_array().expect("problems").iter().filter_map(|p| p["field"].as_str()).collect();
+    assert_eq!(fields, ["name", "tier", "runbook_url"], "{body}");
+    let missing = bob.server_fn("catalog/register", &with(&[("depends_on", "no-such-service")])).await;
+    assert_eq!(missing.status(), 422);
+    assert!(missing.text().await.expect("text").contains("no-such-service"), "names the missing dependency");
+    let not_mine = carol.server_fn("catalog/register", SERVICE).await;
+    assert_eq!(not_mine.status(), 422, "carol is not in payments");
+    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "nothing written");
+
+    let ok = bob.server_fn("catalog/register", SERVICE).await;
+    assert_eq!(ok.status(), 200);
+    let again = bob.server_fn("catalog/register", SERVICE).await;
+    assert_eq!(again.status(), 422, "the name is taken while pending");
+    let page = entity(&carol, "component", "card-vault").await;
+    assert_eq!(page["summary"]["pending"], true);
+    assert_eq!(page["pending_requests"].as_array().map(Vec::len), Some(1));
+
+    let id = approval_of(&app, "card-vault").await;
+    assert_eq!(decide(&bob, &id, "approve").await.status(), 422, "never one's own request");
+    assert_eq!(decide(&carol, &id, "approve").await.status(), 403, "not a payments lead nor an admin");
+    assert_eq!(decide(&alice, &id, "approve").await.status(), 200);
+
+    let page = entity(&carol, "component", "card-vault").await;
+    assert_eq!(page["summary"]["pending"], false);
+    let deps: Vec<&str> = page["outgoing"].as_array().expect("outgoing").iter().filter_map(|r| r["entity"]["name"].as_str()).collect();
+    assert!(deps.contains(&"tokenization") && deps.contains(&"payments-db") && deps.contains(&"card-processing"), "{deps:?}");
+    let found: Vec<Value> = carol.server_fn("catalog/search", &[("text", "card vault")]).await.json().await.expect("search");
+    assert_eq!(found.first().and_then(|e| e["name"].as_str()), Some("card-vault"), "ranked first: {found:?}");
+    let typo: Vec<Value> = carol.server_fn("catalog/search", &[("text", "cardvalt")]).await.json().await.expect("search");
+    assert!(typo.iter().any(|e| e["name"] == "card-vault"), "trigram finds a typo: {typo:?}");
+    let team: Value = carol.server_fn("catalog/team", &[("slug", "payments")]).await.json().await.expect("team");
+    assert!(team["owned"].as_array().expect("owned").iter().any(|e| e["name"] == "card-vault"));
+
+    let mut db = app.db().await;
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE subject_kind = 'entity' AND subject_id = (SELECT id::text FROM entities WHERE name = 'card-vault') ORDER BY id",
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("audit");
+    assert_eq!(actions, ["entity.registration_requested", "entity.registered"]);
+}
+
+#[tokio::test]
+async fn a_tier_zero_registration_needs_two_approvals_and_a_rejection_withdraws_it() {
+    let app = spawn_app_with_demo_data().await;
+    let carol = app.login_as("carol").await;
+    let alice = app.login_as("alice").await;
+    let ledger = with(&[("name", "ledger-mirror"), ("owner", "ledger"), ("tier", "0"), ("system", ""), ("depends_on", "ledger-core")]);
+    assert_eq!(carol.server_fn("catalog/register", &ledger).await.status(), 200);
+    let id = approval_of(&app, "ledger-mirror").await;
+    let decided: Value = decide(&alice, &id, "approve").await.json().await.expect("json");
+    assert_eq!((decided["approvals"].as_i64(), decided["required_approvals"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(entity(&carol, "component", "ledger-mirror").await["summary"]["pending"], true, "one approval is not enough");
+
+    let second = with(&[("name", "ledger-shadow"), ("owner", "ledger"), ("system", ""), ("depends_on", "")]);
+    assert_eq!(carol.server_fn("catalog/register", &second).await.status(), 200);
+    let id = approval_of(&app, "ledger-shadow").await;
+    assert_eq!(decide(&alice, &id, "reject").await.status(), 200);
+    let gone = carol.server_fn("catalog/entity", &[("kind", "component"), ("namespace", "default"), ("name", "ledger-shadow")]).await;
+    assert_eq!(gone.status(), 404, "a rejected registration is withdrawn");
+}
+
+#[tokio::test]
+async fn edits_apply_at_once_with_history_and_a_tier_change_waits_for_approval() {
+    let app = spawn_app_with_demo_data().await;
+    let bob = app.login_as("bob").await;
+    let carol = app.login_as("carol").await;
+    let (form, version): (Value, i32) = bob.server_fn("catalog/edit-form", &[("name", "refunds")]).await.json().await.expect("form");
+    let mut fields: Vec<(String, String)> =
+        form.as_object().expect("form").iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect();
+    let set = |fields: &mut Vec<(String, String)>, k: &str, v: &str| {
+        if let Some(f) = fields.iter_mut().find(|(key, _)| key == k) {
+            f.1 = v.to_owned();
+        }
+    };
+    set(&mut fields, "description", "Full and partial refunds, posted to the ledger the same second");
+    set(&mut fields, "tier", "2");
+    let v = version.to_string();
+    let mut post: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    post.push(("version", &v));
+    assert_eq!(carol.server_fn("catalog/edit", &post).await.status(), 403, "not an owner");
+    let saved = bob.server_fn("catalog/edit", &post).await;
+    assert_eq!(saved.status(), 200);
+    let stale = bob.server_fn("catalog/edit", &post).await;
+    assert_eq!(stale.status(), 422, "the version moved on: no lost update");
+
+    let page = entity(&carol, "component", "refunds").await;
+    assert!(page["summary"]["description"].as_str().unwrap_or("").contains("same second"), "plain edit applied");
+    assert_eq!(page["summary"]["tier"], 1, "tier waits for approval");
+    assert_eq!(page["pending_requests"].as_array().map(Vec::len), Some(1));
+    let id = page["summary"]["id"].as_str().expect("id").to_owned();
+    let history: Vec<Value> =
+        carol.server_fn("audit/history", &[("subject_kind", "entity"), ("subject_id", &id)]).await.json().await.expect("history");
+    let update = history.iter().find(|h| h["action"] == "entity.updated").expect("update in history");
+    assert!(update["before"].as_str().unwrap_or("").contains("with ledger postings"), "{update}");
+    assert!(update["after"].as_str().unwrap_or("").contains("same second"), "{update}");
+}
+
+#[tokio::test]
+async fn delete_is_refused_while_anything_depends_on_it_and_names_the_dependents() {
+    let app = spawn_app_with_demo_data().await;
+    let bob = app.login_as("bob").await;
+    let refused = bob.server_fn("catalog/delete", &[("kind", "component"), ("namespace", "default"), ("name", "tokenization")]).await;
+    assert_eq!(refused.status(), 422);
+    let text = refused.text().await.expect("text");
+    assert!(text.contains("component:payment-gateway") && text.contains("component:card-authorizer"), "{text}");
+    assert_eq!(bob.server_fn("catalog/deprecate", &[("kind", "component"), ("namespace", "default"), ("name", "a2a-payments")]).await.status(), 200);
+    assert_eq!(bob.server_fn("catalog/delete", &[("kind", "component"), ("namespace", "default"), ("name", "a2a-payments")]).await.status(), 200);
+    assert_eq!(count(&app, "SELECT count(*) FROM entities WHERE name = 'a2a-payments'").await, 0);
+}
+
+#[tokio::test]
+async fn the_list_pages_by_keyset_without_gaps_or_repeats_and_counts_facets() {
+    let app = spawn_app_with_demo_data().await;
+    let carol = app.login_as("carol").await;
+    let total = count(&app, "SELECT count(*) FROM entities").await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = "/api/v1/catalog/entities?limit=7&fields=metadata.name,kind".to_owned();
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = carol.get(&path).await.json().await.expect("page");
+        for item in page["items"].as_array().expect("items") {
+            assert!(item.get("spec").is_none(), "fields keeps only what was asked");
+            seen.push(format!("{}:{}", item["kind"].as_str().unwrap_or(""), item["metadata"]["name"].as_str().unwrap_or("")));
+        }
+        match page["pageInfo"]["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(i64::try_from(seen.len()).ok(), Some(total), "every entity once");
+    assert_eq!(unique.len(), seen.len());
+
+    let facets: Value = carol.get("/api/v1/catalog/entity-facets?facet=kind&facet=spec.owner&kind=component").await.json().await.expect("facets");
+    let kinds = facets["facets"]["kind"].as_array().expect("kind facet");
+    assert_eq!(kinds.len(), 1);
+    let components = count(&app, "SELECT count(*) FROM entities WHERE kind = 'component'").await;
+    assert_eq!(kinds[0]["count"].as_i64(), Some(components));
+    let bad = carol.get("/api/v1/catalog/entities?tier=7").await;
+    assert_eq!(bad.status(), 422);
+}
+
+fn descriptor_set() -> Vec<(&'static str, String)> {
+    vec![
+        ("catalog-info.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: cards\nspec:\n  targets: [./org.yaml, ./svc/components.yaml, ./apis/cards-api.yaml]\n".into()),
+        ("org.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: cards-team\nspec:\n  type: team\n  profile: {displayName: Cards}\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: erin\nspec:\n  memberOf: [cards-team]\n---\napiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata:\n  name: cards-domain\nspec:\n  owner: cards-team\n---\napiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: cards-system\n  namespace: cards\nspec:\n  owner: group:default/cards-team\n  domain: default/cards-domain\n".into()),
+        ("svc/components.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: issuer\n  namespace: cards\n  annotations: {switchyard.dev/tier: '1'}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/cards-team\n  system: cards-system\n  providesApis: [cards-api]\n  dependsOn: ['resource:cards-db', 'component:default/ledger-core']\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: issuer-worker\n  namespace: cards\nspec:\n  type: job\n  lifecycle: experimental\n  owner: group:default/cards-team\n  subcomponentOf: issuer\n  consumesApis: ['api:default/ledger-api']\n---\napiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata:\n  name: cards-db\n  namespace: cards\nspec:\n  type: database\n  owner: group:default/cards-team\n  system: cards-system\n".into()),
+        ("apis/cards-api.yaml", "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: cards-api\n  namespace: cards\nspec:\n  type: openapi\n  lifecycle: production\n  owner: group:default/cards-team\n  system: cards-system\n  definition:\n    $text: ./cards-openapi.yaml\n".into()),
+        ("apis/cards-openapi.yaml", "openapi: 3.0.3\ninfo: {title: Cards, version: 1.0.0}\npaths: {}\n".into()),
+    ]
+}
+
+async fn import(browser: &Browser, files: Vec<(&'static str, String)>, dry_run: bool) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new();
+    for (path, content) in files {
+        form = form.part("file", reqwest::multipart::Part::text(content).file_name(path));
+    }
+    let q = if dry_run { "?dry_run=true" } else { "" };
+    browser
+        .client
+        .post(browser.url(&format!("/api/v1/catalog/import{q}")))
+        .header("origin", browser.url(""))
+        .multipart(form)
+        .send()
+        .await
+        .expect("import")
+}
+
+fn outcomes(report: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = report["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| (i["entity"].as_str().unwrap_or("").to_owned(), i["outcome"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_descriptor_set_with_a_location_imports_once_and_a_second_import_changes_nothing() {
+    let app = spawn_app_with_demo_data().await;
+    let alice = app.login_as("alice").await;
+    let before = count(&app, "SELECT count(*) FROM entities").await;
+
+    let dry: Value = import(&alice, descriptor_set(), true).await.json().await.expect("report");
+    assert_eq!(dry["applied"], false);
+    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "a dry run writes nothing");
+
+    let first = import(&alice, descriptor_set(), false).await;
+    assert_eq!(first.status(), 200);
+    let report: Value = first.json().await.expect("report");
+    assert_eq!(report["applied"], true, "{report}");
+    let got = outcomes(&report);
+    for (e, o) in [
+        ("api:cards/cards-api", "created"),
+        ("component:cards/issuer", "created"),
+        ("component:cards/issuer-worker", "created"),
+        ("domain:default/cards-domain", "created"),
+        ("group:default/cards-team", "created"),
+        ("resource:cards/cards-db", "created"),
+        ("system:cards/cards-system", "created"),
+        ("user:default/erin", "skipped"),
+        ("location:default/cards", "skipped"),
+    ] {
+        assert!(got.contains(&(e.to_owned(), o.to_owned())), "{e} {o} in {got:?}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before + 6);
+
+    let issuer: Value = alice.get("/api/v1/catalog/entities/by-name/component/cards/issuer").await.json().await.expect("issuer");
+    let relations: Vec<(String, String)> = issuer["relations"]
+        .as_array()
+        .expect("relations")
+        .iter()
+        .map(|r| (r["type"].as_str().unwrap_or("").to_owned(), r["targetRef"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    for expected in [
+        ("partOf", "system:cards/cards-system"),
+        ("providesApi", "api:cards/cards-api"),
+        ("dependsOn", "resource:cards/cards-db"),
+        ("dependsOn", "component:default/ledger-core"),
+        ("ownedBy", "group:default/cards-team"),
+    ] {
+        assert!(relations.contains(&(expected.0.to_owned(), expected.1.to_owned())), "{expected:?} in {relations:?}");
+    }
+    let api: Value = alice.get("/api/v1/catalog/entities/by-name/api/cards/cards-api").await.json().await.expect("api");
+    assert!(api["spec"]["definition"].as_str().unwrap_or("").contains("openapi: 3.0.3"), "$text substituted: {api}");
+    let system: Value = alice.get("/api/v1/catalog/entities/by-name/system/cards/cards-system").await.json().await.expect("system");
+    assert_eq!(system["spec"]["domain"], "domain:default/cards-domain");
+
+    let second: Value = import(&alice, descriptor_set(), false).await.json().await.expect("report");
+    assert_eq!(second["applied"], false, "nothing to write: {second}");
+    assert!(
+        second["items"].as_array().expect("items").iter().all(|i| i["outcome"] == "unchanged" || i["outcome"] == "skipped"),
+        "{second}"
+    );
+
+    // the export imports back as unchanged
+    let yaml = alice.get("/api/v1/catalog/export").await.text().await.expect("yaml");
+    assert!(yaml.contains("kind: API") && yaml.contains("name: cards-api"));
+    let round: Value = import(&alice, vec![("all.yaml", yaml)], true).await.json().await.expect("report");
+    assert!(
+        round["items"].as_array().expect("items").iter().all(|i| i["outcome"] == "unchanged" || i["outcome"] == "skipped"),
+        "export round-trips: {round}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_file_reports_each_problem_and_writes_nothing() {
+    let app = spawn_app_with_demo_data().await;
+    let alice = app.login_as("alice").await;
+    let before = count(&app, "SELECT count(*) FROM entities").await;
+    let audit_before = count(&app, "SELECT count(*) FROM audit_log").await;
+    let files = vec![(
+        "bad.yaml",
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine-service}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: gadget}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: Not_A_Name}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: orphan}\nspec: {type: service, lifecycle: production, owner: nobody-team, dependsOn: [ghost]}\n"
+            .to_owned(),
+    )];
+    let report: Value = import(&alice, files, false).await.json().await.expect("report");
+    assert_eq!(report["applied"], false);
+    let items = report["items"].as_array().expect("items");
+    let messages = |entity: &str| -> String {
+        items.iter().filter(|i| i["entity"].as_str().unwrap_or("").contains(entity)).map(|i| i["messages"].to_string()).collect()
+    };
+    assert!(messages("gadget").contains("unknown kind"), "{report}");
+    assert!(messages("Not_A_Name").contains("metadata.name"), "{report}");
+    assert!(messages("orphan").contains("nobody-team") && messages("orphan").contains("ghost"), "{report}");
+    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "the valid entity is not written either");
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log").await, audit_before);
+}
+
+#[tokio::test]
+async fn an_import_by_a_non_admin_waits_for_one_approval_of_the_whole_batch() {
+    let app = spawn_app_with_demo_data().await;
+    let bob = app.login_as("bob").await;
+    let alice = app.login_as("alice").await;
+    let before = count(&app, "SELECT count(*) FROM entities").await;
+    let report: Value = import(&bob, descriptor_set(), false).await.json().await.expect("report");
+    let id = report["approval_id"].as_str().expect("sent for approval").to_owned();
+    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "nothing yet");
+    assert_eq!(decide(&alice, &id, "approve").await.status(), 200);
+    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before + 6);
+}
