@@ -25,6 +25,7 @@ async function approveFromInbox(page: Page, testInfo: TestInfo, title: string) {
 }
 
 test('an engineer registers a service, an admin approves it, and it is found and shown on the team page', async ({ browser }, testInfo) => {
+  test.setTimeout(90_000); // a whole journey across two people and six pages
   const js = hasJs(testInfo);
   // one engineer per project: bob (payments) with JavaScript, carol (ledger) without
   const [engineer, team] = js ? ['bob', 'payments'] : ['carol', 'ledger'];

@@ -1,6 +1,6 @@
 //! Catalog server functions: context in, one service call, a DTO out.
 use super::draft::ServiceForm;
-use super::types::{CatalogOverview, DependencyGraph, EntityDetail, EntityPage, EntityRef, EntitySummary, Facets, ImportReport, TeamPage};
+use super::types::{CatalogOverview, DependencyGraph, EntityDetail, EntityPage, EntitySummary, Facets, ImportReport, TeamPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,9 +11,9 @@ fn fail(e: super::service::CatalogError) -> AppError {
 }
 
 #[cfg(feature = "ssr")]
-fn entity_ref(kind: &str, namespace: &str, name: &str) -> Result<EntityRef, AppError> {
+fn entity_ref(kind: &str, namespace: &str, name: &str) -> Result<super::types::EntityRef, AppError> {
     let kinds = ["component", "api", "system", "domain", "resource"];
-    EntityRef::parse(&format!("{kind}:{namespace}/{name}"), "component", "default", &kinds)
+    super::types::EntityRef::parse(&format!("{kind}:{namespace}/{name}"), "component", "default", &kinds)
         .map_err(|message| crate::context::respond(AppError::Invalid { field: "entity".into(), message }))
 }
 
@@ -98,23 +98,18 @@ pub struct Saved {
 /// the query string, so nothing is lost (with JavaScript the form never leaves the page).
 #[cfg(feature = "ssr")]
 fn back_to_form(form_path: &str, form: &ServiceForm, extra: &str, error: AppError) -> AppError {
-    let browser_post = crate::context::accepts_html();
-    if browser_post {
-        let problems = match &error {
-            AppError::InvalidFields(list) => list.clone(),
-            AppError::Invalid { field, message } => vec![super::types::FieldProblem { field: field.clone(), message: message.clone() }],
-            _ => vec![],
-        };
-        if !problems.is_empty() {
-            let errors = serde_json::to_string(&problems).unwrap_or_default();
-            leptos_axum::redirect(&format!(
-                "{form_path}?{}{extra}&errors={}",
-                form.to_query_string(),
-                super::types::encode_query_value(&errors)
-            ));
-        }
+    if !crate::context::accepts_html() {
+        return crate::context::respond(error);
     }
-    crate::context::respond(error)
+    let problems = match &error {
+        AppError::InvalidFields(list) => list.clone(),
+        AppError::Invalid { field, message } => vec![super::types::FieldProblem { field: field.clone(), message: message.clone() }],
+        other => vec![super::types::FieldProblem { field: "form".into(), message: other.to_string() }],
+    };
+    let errors = serde_json::to_string(&problems).unwrap_or_default();
+    // a redirect (not the error's status), so the browser shows the form again
+    leptos_axum::redirect(&format!("{form_path}?{}{extra}&errors={}", form.to_query_string(), super::types::encode_query_value(&errors)));
+    error
 }
 
 /// Registers a service (it waits for approval). Every field as the form posts it.

@@ -112,3 +112,35 @@ pub fn layout(
         .collect();
     DependencyGraph { nodes, edges, width, height, truncated }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_node_gets_a_box_of_its_own_and_every_edge_a_path() {
+        let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+        let depth_of: HashMap<Uuid, i32> = ids.iter().enumerate().map(|(i, id)| (*id, i32::from(i > 0))).collect();
+        let labels: HashMap<Uuid, (EntityRef, String)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, (EntityRef::new("component", "default", &format!("service-{i}")), format!("Service {i}"))))
+            .collect();
+        let edges: BTreeSet<(Uuid, String, Uuid)> =
+            ids[1..].iter().map(|d| (ids[0], "depends_on".to_owned(), *d)).collect();
+        let g = layout(ids[0], &depth_of, &edges, &labels, false);
+        println!("{g:#?}");
+        assert_eq!(g.nodes.len(), 4);
+        assert_eq!(g.edges.len(), 3);
+        for e in &g.edges {
+            assert!(e.d.starts_with('M'), "{e:?}");
+        }
+        for (i, a) in g.nodes.iter().enumerate() {
+            assert!(a.width > 50.0 && a.height > 20.0, "{a:?}");
+            for b in &g.nodes[i + 1..] {
+                let apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+                assert!(apart, "{a:?} overlaps {b:?}");
+            }
+        }
+    }
+}

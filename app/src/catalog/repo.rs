@@ -83,9 +83,7 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
             .push_bind(like_pattern(text))
             .push(" OR ")
             .push_bind(text)
-            .push(" <% e.title OR e.name % ")
-            .push_bind(text)
-            .push(")");
+            .push(" <% e.title)");
     }
     if let Some(k) = q.kind {
         b.push(" AND e.kind = ").push_bind(k.as_str());

@@ -17,6 +17,7 @@ struct PageData {
     detail: EntityDetail,
     history: Vec<AuditEntry>,
     graph: DependencyGraph,
+    depth: u8,
 }
 
 #[component]
@@ -24,14 +25,15 @@ pub fn EntityPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let key = move || {
-        params.with(|p| (p.get("kind").unwrap_or_default(), p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()))
+        let depth = query.with(|q| q.get("depth").and_then(|d| d.parse::<u8>().ok()).unwrap_or(1).clamp(1, 3));
+        params.with(|p| (p.get("kind").unwrap_or_default(), p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default(), depth))
     };
     // one resource for the page (one Suspense): the entity, then its history and graph
-    let data = Resource::new(key, |(kind, namespace, name)| async move {
+    let data = Resource::new(key, |(kind, namespace, name, depth)| async move {
         let detail = get_entity(kind.clone(), namespace.clone(), name.clone()).await?;
         let history = subject_history("entity".into(), detail.summary.id.0.to_string()).await?;
-        let graph = get_graph(kind, namespace, name, 2).await?;
-        Ok::<_, AppError>(PageData { detail, history, graph })
+        let graph = get_graph(kind, namespace, name, depth).await?;
+        Ok::<_, AppError>(PageData { detail, history, graph, depth })
     });
     let notice = move || {
         query.with(|q| {
@@ -77,7 +79,7 @@ fn relation_label(rel: &str, outgoing: bool) -> &'static str {
 
 #[component]
 fn Entity(data: PageData) -> impl IntoView {
-    let PageData { detail: d, history, graph } = data;
+    let PageData { detail: d, history, graph, depth } = data;
     let s = d.summary.clone();
     let r = s.entity_ref();
     let title = s.title.clone();
@@ -158,7 +160,7 @@ fn Entity(data: PageData) -> impl IntoView {
                         <Relations title="Uses this" list=d.incoming.clone() outgoing=false/>
                     </div>
                 </Card>
-                <GraphCard graph/>
+                <GraphCard graph depth href=r.href()/>
                 {d.definition.clone().map(|def| view! {
                     <Card title="API definition">
                         <pre class="max-h-[32rem] overflow-auto p-4 font-mono text-xs leading-relaxed" data-testid="api-definition">{def}</pre>
@@ -232,13 +234,23 @@ fn Relations(title: &'static str, list: Vec<Related>, outgoing: bool) -> impl In
 
 /// Upstream and downstream, two steps each way, as the layout placed them.
 #[component]
-fn GraphCard(graph: DependencyGraph) -> impl IntoView {
+fn GraphCard(graph: DependencyGraph, depth: u8, href: String) -> impl IntoView {
     if graph.edges.is_empty() {
         return view! { <Card title="Dependency graph"><p class="p-4 text-sm text-slate-500" data-testid="graph-empty">"No dependencies either way."</p></Card> }.into_any();
     }
     let view_box = format!("0 0 {:.0} {:.0}", graph.width, graph.height);
     view! {
         <Card title="Dependency graph">
+            <nav class="flex gap-2 px-4 pt-3 text-xs" aria-label="Graph depth">
+                "Steps each way:"
+                {(1..=3u8).map(|d| {
+                    let current = d == depth;
+                    view! {
+                        <a href=format!("{href}?depth={d}") aria-current=current.then_some("true")
+                            class=if current { "font-semibold text-slate-900 dark:text-slate-100" } else { "text-indigo-700 hover:underline dark:text-indigo-300" }>{d}</a>
+                    }
+                }).collect_view()}
+            </nav>
             <div class="overflow-auto p-4">
                 <svg viewBox=view_box width=format!("{:.0}", graph.width) class="max-w-full text-slate-700 dark:text-slate-300" role="img" aria-label="Dependency graph" data-testid="graph">
                     <defs>
@@ -248,23 +260,26 @@ fn GraphCard(graph: DependencyGraph) -> impl IntoView {
                     </defs>
                     {graph.edges.iter().map(|e| view! {
                         <path d=e.d.clone() fill="none" stroke="currentColor" stroke-opacity="0.5" marker-end="url(#arrow)"
-                            stroke-dasharray=if e.relation == "depends_on" { "" } else { "4 3" }><title>{e.relation.replace('_', " ")}</title></path>
+                            stroke-dasharray=if e.relation == "depends_on" { "" } else { "4 3" }/>
                     }).collect_view()}
                     {graph.nodes.iter().map(|n| {
                         let root = n.depth == 0;
                         view! {
-                            <a href=n.entity.href()>
-                                <rect x=format!("{:.1}", n.x) y=format!("{:.1}", n.y) width=format!("{:.1}", n.width) height=format!("{:.1}", n.height) rx="8"
-                                    class=if root { "fill-indigo-100 stroke-indigo-500 dark:fill-indigo-950" } else { "fill-white stroke-slate-300 dark:fill-slate-900 dark:stroke-slate-600" }/>
-                                <text x=format!("{:.1}", n.x + n.width / 2.0) y=format!("{:.1}", n.y + n.height / 2.0 + 4.0) text-anchor="middle" font-size="13" fill="currentColor">
-                                    {format!("{} ({})", n.entity.name, n.entity.kind)}
-                                </text>
-                                <title>{n.title.clone()}</title>
-                            </a>
+                            <rect x=format!("{:.1}", n.x) y=format!("{:.1}", n.y) width=format!("{:.1}", n.width) height=format!("{:.1}", n.height) rx="8"
+                                class=if root { "fill-indigo-100 stroke-indigo-500 dark:fill-indigo-950" } else { "fill-white stroke-slate-300 dark:fill-slate-900 dark:stroke-slate-600" }/>
+                            <text x=format!("{:.1}", n.x + n.width / 2.0) y=format!("{:.1}", n.y + n.height / 2.0 + 4.0) text-anchor="middle" font-size="13" fill="currentColor">
+                                {format!("{} ({})", n.entity.name, n.entity.kind)}
+                            </text>
                         }
                     }).collect_view()}
                 </svg>
-                {graph.truncated.then(|| view! { <p class="mt-2 text-xs text-slate-500">"Large neighbourhood: only the nearest entities are drawn."</p> })}
+                <p class="mt-2 text-xs text-slate-500">"Solid: depends on. Dashed: provides or consumes an API."
+                    {graph.truncated.then_some(" Large neighbourhood: only the nearest entities are drawn.")}</p>
+                <ul class="mt-2 flex flex-wrap gap-x-3 gap-y-1 text-xs" data-testid="graph-nodes" aria-label="Entities in the graph">
+                    {graph.nodes.iter().filter(|n| n.depth > 0).map(|n| view! {
+                        <li><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=n.entity.href()>{n.title.clone()}</a></li>
+                    }).collect_view()}
+                </ul>
             </div>
         </Card>
     }.into_any()
