@@ -226,14 +226,42 @@ pub async fn delete_entity(kind: String, namespace: String, name: String) -> Res
     Ok(())
 }
 
-/// Imports pasted descriptor YAML (one file; several documents allowed). The API takes
-/// several files at once.
+/// Imports descriptor YAML: pasted text (`content`, one file of one or more documents), or the
+/// files chosen in the browser (`files`, a JSON list of `{path, content}`, so Location targets
+/// and `$text` resolve between them).
 #[server(endpoint = "catalog/import")]
-pub async fn import_yaml(content: String, dry_run: Option<String>) -> Result<ImportReport, AppError> {
+pub async fn import_yaml(content: String, files: Option<String>, dry_run: Option<String>) -> Result<ImportReport, AppError> {
+    use super::backstage::SourceFile;
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    let files = vec![super::backstage::SourceFile { path: "catalog-info.yaml".into(), content }];
-    super::import::import(&pool, &principal, files, dry_run.is_some(), &crate::context::request_meta())
-        .await
-        .map_err(fail)
+    let chosen: Vec<SourceFile> = match files.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        None => Vec::new(),
+        Some(json) => serde_json::from_str(json).map_err(|_| {
+            crate::context::respond(AppError::Invalid { field: "files".into(), message: "the chosen files could not be read".into() })
+        })?,
+    };
+    let pasted = chosen.is_empty();
+    let files = if pasted { vec![SourceFile { path: "catalog-info.yaml".into(), content: content.clone() }] } else { chosen };
+    let result = super::import::import(&pool, &principal, files, dry_run.is_some(), &crate::context::request_meta()).await;
+    if crate::context::accepts_html() {
+        // without JavaScript: back to the page with the report (and what was pasted), when the
+        // URL can hold them; otherwise the page says how to see the whole report
+        let (report, error) = match &result {
+            Ok(r) => (serde_json::to_string(r).unwrap_or_default(), String::new()),
+            Err(e) => (String::new(), e.to_string()),
+        };
+        let mut url = format!("/catalog/import?report={}&error={}", super::types::encode_query_value(&report), super::types::encode_query_value(&error));
+        if pasted {
+            url.push_str(&format!("&content={}", super::types::encode_query_value(&content)));
+        }
+        if dry_run.is_some() {
+            url.push_str("&dry_run=on");
+        }
+        if url.len() > 32_000 {
+            url = "/catalog/import?too_long=1".into();
+        }
+        leptos_axum::redirect(&url);
+        return Ok(result.unwrap_or(ImportReport { dry_run: true, applied: false, approval_id: None, items: vec![] }));
+    }
+    result.map_err(fail)
 }

@@ -171,6 +171,20 @@ async fn edits_apply_at_once_with_history_and_a_tier_change_waits_for_approval()
     let update = history.iter().find(|h| h["action"] == "entity.updated").expect("update in history");
     assert!(update["before"].as_str().unwrap_or("").contains("with ledger postings"), "{update}");
     assert!(update["after"].as_str().unwrap_or("").contains("same second"), "{update}");
+
+    // the tier changes when an admin approves, in the approval's transaction, with its audit row
+    let alice = app.login_as("alice").await;
+    let request = page["pending_requests"][0][0].as_str().expect("request id").to_owned();
+    assert_eq!(decide(&alice, &request, "approve").await.status(), 200);
+    let page = entity(&carol, "component", "refunds").await;
+    assert_eq!(page["summary"]["tier"], 2, "applied on approval");
+    assert_eq!(page["pending_requests"].as_array().map(Vec::len), Some(0));
+    let history: Vec<Value> =
+        carol.server_fn("audit/history", &[("subject_kind", "entity"), ("subject_id", &id)]).await.json().await.expect("history");
+    assert!(
+        history.iter().any(|h| h["action"] == "entity.updated" && h["actor_name"] == "alice" && h["after"].as_str().unwrap_or("").contains("\"tier\":2")),
+        "{history:?}"
+    );
 }
 
 #[tokio::test]

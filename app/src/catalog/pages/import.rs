@@ -8,27 +8,85 @@ use leptos_meta::Title;
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let import = ServerAction::<ImportYaml>::new();
+    // without JavaScript the post comes back here with the report and the pasted text
+    let query = leptos_router::hooks::use_query_map();
+    let (pasted, dry, from_url, url_error, too_long) = query.with_untracked(|q| {
+        (
+            q.get("content").unwrap_or_default(),
+            q.get("dry_run").is_some(),
+            q.get("report").and_then(|r| serde_json::from_str::<ImportReport>(&r).ok()),
+            q.get("error").filter(|e| !e.is_empty()),
+            q.get("too_long").is_some(),
+        )
+    });
     view! {
         <Title text="Import"/>
         <PageHeader title="Import Backstage descriptors"
             subtitle="Paste catalog-info.yaml documents. An admin's import applies at once; anyone else's becomes one approval request. Several files with Locations: POST them to /api/v1/catalog/import."/>
         <Card>
             <ActionForm action=import attr:class="space-y-3 p-4">
-                <label for="import-content" class="block text-sm font-medium">"Descriptor YAML (required)"</label>
-                <textarea id="import-content" name="content" required rows="14" spellcheck="false"
+                <FilePicker/>
+                <label for="import-content" class="block text-sm font-medium">"Descriptor YAML"</label>
+                <textarea id="import-content" name="content" rows="14" spellcheck="false" prop:value=pasted.clone()
                     class="w-full rounded-lg border border-slate-300 px-3 py-2 font-mono text-xs dark:border-slate-700 dark:bg-slate-800"
-                    placeholder="apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: card-vault\nspec:\n  type: service\n  lifecycle: production\n  owner: payments"></textarea>
+                    placeholder="apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: card-vault\nspec:\n  type: service\n  lifecycle: production\n  owner: payments">{pasted.clone()}</textarea>
                 <div class="flex flex-wrap items-center gap-4">
-                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="dry_run" value="on"/>"Only report what would change (dry run)"</label>
+                    <label class="flex items-center gap-2 text-sm"><input type="checkbox" name="dry_run" value="on" checked=dry/>"Only report what would change (dry run)"</label>
                     <button type="submit" class="h-9 rounded-lg bg-indigo-600 px-4 text-sm font-medium text-white hover:bg-indigo-500">"Import"</button>
                 </div>
             </ActionForm>
         </Card>
         <div class="mt-6">
-            {move || import.value().get().map(|r| match r {
-                Ok(report) => view! { <Report report/> }.into_any(),
-                Err(e) => view! { <ErrorBox error=e/> }.into_any(),
-            })}
+            {move || match import.value().get() {
+                Some(Ok(report)) => view! { <Report report/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
+                None => match (from_url.clone(), url_error.clone()) {
+                    (Some(report), _) => view! { <Report report/> }.into_any(),
+                    (None, Some(message)) => view! { <p role="alert" class="rounded-lg bg-rose-50 p-3 text-sm text-rose-900 dark:bg-rose-950 dark:text-rose-200">{message}</p> }.into_any(),
+                    (None, None) if too_long => view! {
+                        <p role="status" class="text-sm">"The import ran; its report is too long to show without JavaScript. See it in the audit log, or use the API's JSON report."</p>
+                    }.into_any(),
+                    (None, None) => ().into_any(),
+                },
+            }}
+        </div>
+    }
+}
+
+/// Choose descriptor files (with JavaScript): they are read in the browser and sent with their
+/// names, so a Location or `$text` can point from one to another. Without JavaScript, paste.
+#[component]
+fn FilePicker() -> impl IntoView {
+    let chosen = RwSignal::new(String::new());
+    let names = RwSignal::new(Vec::<String>::new());
+    #[allow(unused_variables)]
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+            let Some(list) = input.files() else { return };
+            let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+            leptos::task::spawn_local(async move {
+                let mut read = Vec::new();
+                for f in files {
+                    let text = wasm_bindgen_futures::JsFuture::from(f.text()).await.ok().and_then(|v| v.as_string()).unwrap_or_default();
+                    read.push(serde_json::json!({ "path": f.name(), "content": text }));
+                }
+                names.set(read.iter().filter_map(|f| f["path"].as_str().map(str::to_owned)).collect());
+                chosen.set(serde_json::Value::Array(read).to_string());
+            });
+        }
+    };
+    view! {
+        <div class="hidden js-only" data-testid="file-picker">
+            <label for="import-files" class="block text-sm font-medium">"Descriptor files"</label>
+            <input id="import-files" type="file" multiple accept=".yaml,.yml,.json,.graphql,.proto,text/*" on:change=on_change
+                class="mt-1 block text-sm file:mr-3 file:rounded-lg file:border-0 file:bg-slate-100 file:px-3 file:py-1.5 file:text-sm dark:file:bg-slate-800"/>
+            <input type="hidden" name="files" prop:value=move || chosen.get()/>
+            <p class="mt-1 text-xs text-slate-500">
+                {move || if names.get().is_empty() { "Or paste below.".to_owned() } else { format!("Chosen: {}. These are imported instead of the text below.", names.get().join(", ")) }}
+            </p>
         </div>
     }
 }

@@ -26,6 +26,7 @@ pub fn CatalogPage() -> impl IntoView {
         <Title text="Catalog"/>
         <PageHeader title="Catalog" subtitle="Services, APIs, systems and resources: who owns them, and how critical they are.">
             <div class="flex gap-2">
+                <a href="/api/v1/catalog/export" rel="external" class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Export YAML"</a>
                 <a href="/catalog/import" class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Import YAML"</a>
                 <a href="/catalog/new" class="h-9 rounded-lg bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">"Register a service"</a>
             </div>
