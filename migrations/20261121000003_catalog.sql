@@ -49,7 +49,8 @@ CREATE INDEX entities_tags_idx ON entities USING gin (tags);
 -- keyset orders of the catalog list
 CREATE INDEX entities_name_id_idx ON entities (name, id);
 CREATE INDEX entities_updated_idx ON entities (updated_at DESC, id DESC);
-CREATE INDEX entities_tier_name_idx ON entities (tier, name, id);
+-- tier order puts entities without a tier last (as 4)
+CREATE INDEX entities_tier_name_idx ON entities ((coalesce(tier, 4::smallint)), name, id);
 CREATE INDEX entities_kind_name_idx ON entities (kind, name, id);
 
 -- Owners beyond the primary one (`entities.owner_team_id`).

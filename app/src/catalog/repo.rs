@@ -81,9 +81,7 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
             .push_bind(like_pattern(text))
             .push(" OR e.title ILIKE ")
             .push_bind(like_pattern(text))
-            .push(" OR ")
-            .push_bind(text)
-            .push(" <% e.title)");
+            .push(")");
     }
     if let Some(k) = q.kind {
         b.push(" AND e.kind = ").push_bind(k.as_str());
@@ -153,7 +151,7 @@ pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor
             b.push(" AND (e.updated_at, e.id) < (").push_bind(*at).push(", ").push_bind(*id).push(")");
         }
         Some(Cursor::Tier(tier, name, id)) => {
-            b.push(" AND (coalesce(e.tier, 4), e.name, e.id) > (")
+            b.push(" AND (coalesce(e.tier, 4::smallint), e.name, e.id) > (")
                 .push_bind(tier.unwrap_or(4))
                 .push(", ")
                 .push_bind(name.clone())
@@ -165,7 +163,7 @@ pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor
     b.push(match q.sort {
         Sort::Name => " ORDER BY e.name, e.id",
         Sort::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
-        Sort::Tier => " ORDER BY coalesce(e.tier, 4), e.name, e.id",
+        Sort::Tier => " ORDER BY coalesce(e.tier, 4::smallint), e.name, e.id",
     });
     b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
     let rows: Vec<SummaryRow> = b.build_query_as().fetch_all(&mut *conn).await?;
@@ -212,18 +210,24 @@ pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sq
     Ok(f)
 }
 
-/// The best matches for `text`, ranked: full-text rank plus trigram similarity of the name and
-/// title, for the search box's results as you type.
+/// The best matches for `text`, ranked: candidates from the full-text index (best ranked
+/// first), from substring matches on name or title and from trigram similarity of the name
+/// (typos), each branch bounded and index-driven; then full-text rank plus name and title
+/// similarity orders the few candidates. For the search box's results as you type.
 pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
-        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+        r#"WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query),
+           candidates AS (
+               (SELECT c.id FROM entities c, q WHERE c.search @@ q.query ORDER BY ts_rank(c.search, q.query) DESC LIMIT 50)
+               UNION (SELECT c.id FROM entities c WHERE c.name ILIKE $2 OR c.title ILIKE $2 LIMIT 50)
+               UNION (SELECT c.id FROM entities c WHERE c.name % $1 LIMIT 50)
+           )
+           SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
-           FROM entities e JOIN teams t ON t.id = e.owner_team_id,
-                websearch_to_tsquery('english', $1) AS query
-           WHERE e.search @@ query OR e.name ILIKE $2 OR e.title ILIKE $2 OR $1 <% e.title OR e.name % $1 OR e.title % $1
-           ORDER BY ts_rank(e.search, query) + similarity(e.name, $1) + word_similarity($1, e.title) DESC, e.name
+           FROM candidates JOIN entities e ON e.id = candidates.id JOIN teams t ON t.id = e.owner_team_id, q
+           ORDER BY ts_rank(e.search, q.query) + similarity(e.name, $1) + word_similarity($1, e.title) DESC, e.name
            LIMIT $3"#,
         text,
         like_pattern(text),
