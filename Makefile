@@ -138,8 +138,10 @@ test-e2e:
 	cd end2end && CI=1 npx playwright test
 
 # ---------------------------------------------------------------- benchmarks (not part of test)
-# catalog list p50/p99 and throughput at 10k and 50k generated entities, on a database of its own;
+# catalog list p50/p99 and throughput at 10k and 50k generated entities, and deploy kick-offs over
+# HTTP at 32 clients plus the worker's jobs/s, each on a database of its own;
 # the dev profile (dependencies at opt-level 1): the time is spent in Postgres, and a release
 # build of the whole stack would add ten minutes for no visible change
 bench: pg
 	cargo bench -p server --bench catalog --features app/ssr --profile dev
+	cargo bench -p server --bench deploys --features app/ssr --profile dev

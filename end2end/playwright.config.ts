@@ -61,6 +61,8 @@ export default defineConfig({
       SWITCHYARD_SERVER__PUBLIC_URL: baseURL,
       SWITCHYARD_LOG__FILTER: 'warn',
       SWITCHYARD_OIDC__ISSUER_URL: `http://127.0.0.1:${idpPort}`,
+      // the demo rollout script, at 0.2 s a step
+      SWITCHYARD_DEPLOYS__COMMAND__ARGS: '["0.2"]',
     },
   },
   ],

@@ -6,7 +6,8 @@ use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 use crate::apidocs::page::ApiDocsPage;
 use crate::approvals::pages::{ApprovalPage, InboxPage};
-use crate::pages::section::{AdminPage, DeploysPage, IntegrationsPage, TopologyPage};
+use crate::deploys::pages::{DeployDetailPage, DeploysPage, FreezeCalendarPage, NewDeployPage, ServiceDeploysPage};
+use crate::pages::section::{AdminPage, IntegrationsPage, TopologyPage};
 use crate::ui::AppShell;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -63,6 +64,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/topology") view=TopologyPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys") view=DeploysPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/new") view=NewDeployPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/freezes") view=FreezeCalendarPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/service/:name") view=ServiceDeploysPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/:id") view=DeployDetailPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view=InboxPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals/:id") view=ApprovalPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder/>

@@ -13,6 +13,10 @@ pub enum AppError {
     InvalidFields(Vec<crate::catalog::types::FieldProblem>),
     #[error("{0} was not found.")]
     NotFound(String),
+    /// The request clashes with what is there already (an idempotency key reused with other
+    /// parameters, a deploy that ended); says what.
+    #[error("{0}")]
+    Conflict(String),
     #[error("Please sign in to continue.")]
     Unauthenticated,
     #[error("You do not have permission to do that.")]
@@ -31,6 +35,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } | AppError::InvalidFields(_) => 422,
             AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
             AppError::Unauthenticated => 401,
             AppError::Forbidden => 403,
             AppError::Internal { .. } => 500,

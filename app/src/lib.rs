@@ -7,6 +7,7 @@ pub mod app;
 pub mod approvals;
 pub mod audit;
 pub mod catalog;
+pub mod deploys;
 pub mod error;
 pub mod iam;
 pub mod pages;

@@ -19,6 +19,76 @@ pub struct Settings {
     pub session: SessionSettings,
     /// How the IdP's groups become roles and teams.
     pub iam: GroupMapping,
+    pub deploys: DeploySettings,
+}
+
+/// Which executor runs an environment's deploys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutorKind {
+    Command,
+    Webhook,
+}
+
+impl ExecutorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutorKind::Command => "command",
+            ExecutorKind::Webhook => "webhook",
+        }
+    }
+}
+
+/// The deploy worker and its executors.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeploySettings {
+    /// Run a worker in this process (every process may: they share the queue).
+    pub worker: bool,
+    /// Deploys one worker runs at once.
+    pub concurrency: usize,
+    /// A worker's hold on a job; heartbeats renew it every third of this.
+    pub lease_secs: f64,
+    /// How often a worker looks for lost jobs and missed wake-ups.
+    pub sweep_secs: f64,
+    /// Environment name → executor; environments not named use `default_executor`.
+    pub executors: std::collections::HashMap<String, ExecutorKind>,
+    pub default_executor: ExecutorKind,
+    pub command: CommandSettings,
+    pub webhook: WebhookSettings,
+}
+
+impl DeploySettings {
+    pub fn executor_for(&self, environment: &str) -> ExecutorKind {
+        self.executors.get(environment).copied().unwrap_or(self.default_executor)
+    }
+}
+
+/// A local command run per deploy, with the deploy's parameters in its environment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandSettings {
+    pub program: String,
+    pub args: Vec<String>,
+    /// Variables set for the command besides the deploy's (it inherits nothing else but PATH).
+    pub env: std::collections::BTreeMap<String, String>,
+    /// Killed and failed after this long.
+    pub timeout_secs: f64,
+}
+
+/// A signed POST to an external CD system, which reports back through the events API.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    pub url: String,
+    /// Signs requests out and checks events in (HMAC-SHA256).
+    pub secret: SecretString,
+    /// A deploy that hears no result this long after dispatch fails.
+    pub timeout_secs: f64,
+    /// Attempts to deliver the request (connection errors, 429 and 5xx are retried).
+    pub attempts: u32,
+    /// The first retry's wait; each later one doubles it.
+    pub backoff_ms: u64,
+    pub request_timeout_secs: f64,
+    /// Signed events older or newer than this are refused as stale.
+    pub max_skew_secs: i64,
 }
 
 /// The company SSO (an OpenID Connect provider) and this app's client there.
@@ -118,6 +188,31 @@ struct Defaults {
     oidc: OidcDefaults,
     session: SessionSettings,
     iam: GroupMapping,
+    deploys: DeployDefaults,
+}
+
+#[derive(Serialize)]
+struct DeployDefaults {
+    worker: bool,
+    concurrency: usize,
+    lease_secs: f64,
+    sweep_secs: f64,
+    executors: std::collections::HashMap<String, ExecutorKind>,
+    default_executor: ExecutorKind,
+    command: CommandSettings,
+    webhook: WebhookDefaults,
+}
+
+/// The development secret (no secret): production sets its own.
+#[derive(Serialize)]
+struct WebhookDefaults {
+    url: &'static str,
+    secret: &'static str,
+    timeout_secs: f64,
+    attempts: u32,
+    backoff_ms: u64,
+    request_timeout_secs: f64,
+    max_skew_secs: i64,
 }
 
 /// The development identity provider under end2end/idp (its client secret is no secret).
@@ -171,6 +266,30 @@ fn defaults() -> Defaults {
             absolute_timeout_hours: 12,
         },
         iam: GroupMapping::default(),
+        deploys: DeployDefaults {
+            worker: true,
+            concurrency: 4,
+            lease_secs: 15.0,
+            sweep_secs: 2.0,
+            executors: std::collections::HashMap::new(),
+            default_executor: ExecutorKind::Command,
+            // the demo rollout: real steps, real output, a few seconds long
+            command: CommandSettings {
+                program: "server/demo/rollout.sh".into(),
+                args: vec![],
+                env: Default::default(),
+                timeout_secs: 600.0,
+            },
+            webhook: WebhookDefaults {
+                url: "",
+                secret: "switchyard-dev-webhook-secret",
+                timeout_secs: 1800.0,
+                attempts: 5,
+                backoff_ms: 500,
+                request_timeout_secs: 10.0,
+                max_skew_secs: 300,
+            },
+        },
     }
 }
 
@@ -234,6 +353,7 @@ mod tests {
             let printed = format!("{s:?}");
             assert!(!printed.contains("env-password"), "secret leaked: {printed}");
             assert!(!printed.contains("switchyard-dev-secret"), "secret leaked: {printed}");
+            assert!(!printed.contains("switchyard-dev-webhook-secret"), "secret leaked: {printed}");
             assert_eq!(s.server.public_origin(), "https://switchyard.example");
             assert!(s.server.is_https());
             Ok(())

@@ -3,6 +3,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod deploys;
 pub mod middleware;
 pub mod plain;
 pub mod routes;

@@ -33,6 +33,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub oidc: Arc<Oidc>,
+    /// Deploy ids named by NOTIFY, for live views.
+    pub deploy_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,7 @@ pub const PLAIN_ROUTES: &[(&str, &str)] = &[
     ("GET", "/auth/signed-out"),
     ("GET", "/api/openapi.json"),
     ("GET", "/admin/audit.csv"),
+    ("GET", "/deploys/{id}/stream"),
 ];
 
 fn plain_handler(
@@ -77,6 +80,7 @@ fn plain_handler(
             get(move || async move { axum::Json(doc.as_ref().clone()) })
         }
         ("GET", "/admin/audit.csv") => get(routes::audit_csv::export),
+        ("GET", "/deploys/{id}/stream") => get(routes::deploy_stream::stream),
         (m, p) => panic!("PLAIN_ROUTES lists {m} {p} but nothing handles it"),
     }
 }
@@ -205,11 +209,17 @@ impl Application {
         }
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let oidc = Arc::new(Oidc::new(settings.oidc.clone(), &settings.server.public_url)?);
+        let deploy_events = crate::deploys::events::spawn(pool.clone());
+        if settings.deploys.worker {
+            let worker = crate::deploys::Worker::new(pool.clone(), Arc::new(settings.deploys.clone()), &settings.server.public_url);
+            tokio::spawn(worker.run());
+        }
         let state = AppState {
             leptos_options,
             pool: pool.clone(),
             settings: Arc::new(settings),
             oidc,
+            deploy_events,
         };
         Ok(Self { listener, router: router(state), pool, grace })
     }

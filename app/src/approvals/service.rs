@@ -154,6 +154,9 @@ async fn perform(
         crate::catalog::import::IMPORT => crate::catalog::import::perform(conn, &request.subject_id, &request.payload, approver, meta)
             .await
             .map_err(catalog_error),
+        crate::deploys::service::DEPLOY => crate::deploys::service::perform(conn, &request.subject_id, approver, meta)
+            .await
+            .map_err(deploy_error),
         other => Err(ApprovalError::UnknownKind(other.to_owned())),
     }
 }
@@ -167,13 +170,26 @@ fn catalog_error(e: crate::catalog::service::CatalogError) -> ApprovalError {
     }
 }
 
-/// Undoes what a request set up for itself when it ends without approval (a pending
-/// registration is withdrawn). Each kind that needs it adds its arm here.
-async fn abandon(conn: &mut PgConnection, request: &RequestRow, meta: &RequestMeta) -> Result<(), ApprovalError> {
+fn deploy_error(e: crate::deploys::service::DeployError) -> ApprovalError {
+    use crate::deploys::service::DeployError;
+    match e {
+        DeployError::Database(e) => ApprovalError::Database(e),
+        DeployError::Denied(e) => ApprovalError::Denied(e),
+        DeployError::Approval(e) => e,
+    }
+}
+
+/// Undoes what a request set up for itself when it ends without approval (`outcome`: rejected
+/// or expired): a pending registration is withdrawn, a deploy rejected or expired. Each kind
+/// that needs it adds its arm here.
+async fn abandon(conn: &mut PgConnection, request: &RequestRow, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), ApprovalError> {
     match request.subject_kind.as_str() {
         crate::catalog::service::ENTITY => crate::catalog::service::abandon(conn, &request.subject_id, &request.action, meta)
             .await
             .map_err(catalog_error),
+        crate::deploys::service::DEPLOY => crate::deploys::service::abandon(conn, &request.subject_id, outcome, meta)
+            .await
+            .map_err(deploy_error),
         _ => Ok(()),
     }
 }
@@ -194,7 +210,7 @@ fn may_decide(p: &Principal, r: &RequestRow) -> bool {
 async fn expire(conn: &mut PgConnection, id: Uuid, meta: &RequestMeta) -> Result<(), ApprovalError> {
     repo::set_state(&mut *conn, id, ApprovalState::Expired.as_str()).await?;
     if let Some(request) = repo::get(&mut *conn, id, false).await? {
-        abandon(conn, &request, meta).await?;
+        abandon(conn, &request, ApprovalState::Expired, meta).await?;
     }
     let change = Change {
         action: "approval.expired",
@@ -283,7 +299,7 @@ pub async fn decide(
         if state == ApprovalState::Approved {
             perform(&mut tx, &request, principal, meta).await?;
         } else {
-            abandon(&mut tx, &request, meta).await?;
+            abandon(&mut tx, &request, ApprovalState::Rejected, meta).await?;
         }
     }
     let view = view_of(&mut tx, principal, id.0).await?;

@@ -131,7 +131,7 @@ pub fn to_entry(row: Row) -> AuditEntry {
 }
 
 /// Subjects whose history every employee may read; the rest (users, sessions, tokens) only admins.
-pub const PUBLIC_HISTORY: &[&str] = &["approval", "team", "entity", "catalog_import"];
+pub const PUBLIC_HISTORY: &[&str] = &["approval", "team", "entity", "catalog_import", "deploy", "freeze_window"];
 
 /// The history of one subject, newest first.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]

@@ -74,6 +74,13 @@ impl Principal {
         self.check(member || self.is_admin())
     }
 
+    /// Deploying a service: a member of one of its owning teams (a token needs the deploy
+    /// scope), or an admin.
+    pub fn require_deploy(&self, owners: &[TeamId]) -> Result<(), AppError> {
+        let member = owners.iter().any(|t| self.team_role(*t).is_some()) && self.scope_allows(Scope::Deploy);
+        self.check(member || self.is_admin())
+    }
+
     /// Acting on one's own things (sessions, personal tokens), or an admin on anyone's.
     pub fn require_self_or_admin(&self, user: UserId) -> Result<(), AppError> {
         self.check((self.user_id == user && self.scope_allows(Scope::Write)) || self.is_admin())

@@ -49,19 +49,6 @@ pub fn TopologyPage() -> impl IntoView {
 }
 
 #[component]
-pub fn DeploysPage() -> impl IntoView {
-    view! {
-        <Section
-            title="Deploys"
-            subtitle="Kick off, approve and watch deploys, one at a time per service and environment."
-            icon=Icon::Deploys
-            empty_title="No deploys yet"
-            empty_text="Deploys are started from a service's page. Production deploys wait for an approval before they run."
-        />
-    }
-}
-
-#[component]
 pub fn AdminPage() -> impl IntoView {
     let admin = CurrentUser::get().is_some_and(|m| m.is_admin());
     view! {

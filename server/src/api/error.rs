@@ -15,6 +15,8 @@ use utoipa::ToSchema;
 pub struct ApiError {
     pub error: AppError,
     pub request_id: String,
+    /// Set when the status is not the error's own (a refused signature is a 401 that says why).
+    pub status: Option<StatusCode>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -24,7 +26,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `invalid`, `not_found`, `unauthenticated`, `forbidden`, `cross_site_request`, `internal`.
+    /// `invalid`, `not_found`, `conflict`, `unauthenticated`, `forbidden`, `cross_site_request`, `internal`.
     pub code: String,
     pub message: String,
     /// For `invalid`: the input that is wrong.
@@ -35,15 +37,28 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(error: AppError, meta: &RequestMeta) -> Self {
-        ApiError { error, request_id: meta.request_id.clone() }
+        ApiError { error, request_id: meta.request_id.clone(), status: None }
+    }
+}
+
+impl ApiError {
+    /// A 401 for a request whose own credential (a signature) failed; says why.
+    pub fn unauthorized(reason: &str, meta: &RequestMeta) -> Self {
+        ApiError {
+            error: AppError::Invalid { field: "signature".into(), message: reason.into() },
+            request_id: meta.request_id.clone(),
+            status: Some(StatusCode::UNAUTHORIZED),
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = match &self.error {
+            _ if self.status == Some(StatusCode::UNAUTHORIZED) => "bad_signature",
             AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid",
             AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Forbidden => "forbidden",
             AppError::Internal { .. } | AppError::Transport(_) => "internal",
@@ -53,7 +68,7 @@ impl IntoResponse for ApiError {
             AppError::InvalidFields(list) => list.first().map(|p| p.field.clone()),
             _ => None,
         };
-        let status = StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status.unwrap_or_else(|| StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let body = ErrorBody {
             error: ErrorDetail { code: code.into(), message: self.error.to_string(), field, request_id: self.request_id },
         };

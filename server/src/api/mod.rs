@@ -2,6 +2,7 @@
 //! its OpenAPI 3.1 document, generated from these handlers.
 mod approvals;
 mod catalog;
+mod deploys;
 mod error;
 mod me;
 pub mod reference;
@@ -27,6 +28,7 @@ use utoipa_axum::routes;
         (name = "identity", description = "Who is calling"),
         (name = "approvals", description = "The approval engine: requests and decisions"),
         (name = "catalog", description = "The catalog in Backstage's shapes: entities, facets, import and export"),
+        (name = "deploys", description = "Deploys: kick off (idempotent), read, list, cancel; events from the CD system"),
     )
 )]
 struct ApiDoc;
@@ -58,7 +60,11 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                 .routes(routes!(catalog::entity_by_name))
                 .routes(routes!(catalog::entity_facets))
                 .routes(routes!(catalog::import_files))
-                .routes(routes!(catalog::export_catalog)),
+                .routes(routes!(catalog::export_catalog))
+                .routes(routes!(deploys::create_deploy, deploys::list_deploys))
+                .routes(routes!(deploys::get_deploy))
+                .routes(routes!(deploys::cancel_deploy))
+                .routes(routes!(deploys::deploy_event)),
         )
         .split_for_parts()
 }

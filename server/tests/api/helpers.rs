@@ -38,8 +38,8 @@ fn with_database(url: &reqwest::Url, name: &str) -> String {
 pub struct Options {
     pub migrate: bool,
     pub demo_data: bool,
-    /// Overrides of settings, e.g. `("oidc.client_id", "switchyard-es256")`.
-    pub settings: Vec<(&'static str, String)>,
+    /// Overrides of settings, e.g. `("oidc.client_id", "switchyard-es256".into())`.
+    pub settings: Vec<(&'static str, figment::value::Value)>,
 }
 
 /// Starts the app on a new, migrated database.
@@ -68,9 +68,12 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .merge(("server.addr", "127.0.0.1:0"))
         .merge(("server.public_url", ""))
         .merge(("database.url", db_url.clone()))
-        .merge(("database.max_connections", 5))
+        .merge(("database.max_connections", 10))
         .merge(("database.migrate_on_start", options.migrate))
         .merge(("oidc.issuer_url", idp_url()))
+        // the demo rollout, fast (tests run in server/, not the repository's root)
+        .merge(("deploys.command.program", concat!(env!("CARGO_MANIFEST_DIR"), "/demo/rollout.sh")))
+        .merge(("deploys.command.args", vec!["0.02"]))
         // quiet unless asked: TEST_LOG=debug cargo test
         .merge(("log.filter", std::env::var("TEST_LOG").unwrap_or_else(|_| "off".into())));
     for (key, value) in &options.settings {
@@ -114,6 +117,11 @@ impl TestApp {
     /// A direct connection to the app's database, for assertions and for simulating tampering.
     pub async fn db(&self) -> PgConnection {
         PgConnection::connect(&self.db_url).await.expect("connect to test database")
+    }
+
+    /// A pool of its own on the app's database (for workers a test starts and stops itself).
+    pub fn pool(&self) -> sqlx::PgPool {
+        sqlx::postgres::PgPoolOptions::new().max_connections(6).connect_lazy(&self.db_url).expect("pool")
     }
 
     /// Removes the database under the running app, as an outage would.

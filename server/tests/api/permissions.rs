@@ -22,6 +22,25 @@ struct World {
     browsers: Vec<(&'static str, Browser)>,
     /// An approval request by dave, for reading.
     approval: String,
+    /// A deploy of a ledger service by carol, for reading.
+    deploy: String,
+}
+
+/// A new deploy of fees-engine (ledger's) to production by carol (a ledger member): it waits for
+/// approval, so it stays cancellable whatever the worker does.
+async fn fresh_deploy(app: &TestApp, browsers: &[(&'static str, Browser)]) -> String {
+    let carol = &browsers.iter().find(|(n, _)| *n == "member").expect("member").1;
+    let r = carol
+        .client
+        .post(carol.url("/api/v1/deploys"))
+        .header("origin", carol.url(""))
+        .header("idempotency-key", Uuid::new_v4().to_string())
+        .json(&json!({ "service": "fees-engine", "environment": "production", "version": "v1", "reason": "matrix" }))
+        .send()
+        .await
+        .expect("deploy");
+    assert_eq!(r.status(), 201, "{:?}", app.address);
+    r.json::<serde_json::Value>().await.expect("json")["id"].as_str().expect("id").to_owned()
 }
 
 /// A fresh pending request by dave, to make an admin of a user who is none of the actors (so
@@ -93,6 +112,52 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("GET", "/catalog/{kind}/{namespace}/{name}") => b.client.get(b.url("/catalog/component/default/ledger-core")),
         ("GET", "/catalog/component/default/{name}/edit") => b.client.get(b.url("/catalog/component/default/ledger-core/edit")),
         ("GET", "/teams/{slug}") => b.client.get(b.url("/teams/ledger")),
+        ("GET", "/deploys/{id}") => b.client.get(b.url(&format!("/deploys/{}", w.deploy))),
+        ("GET", "/deploys/{id}/stream") => b.client.get(b.url(&format!("/deploys/{}/stream", w.deploy))),
+        ("GET", "/deploys/service/{name}") => b.client.get(b.url("/deploys/service/fees-engine")),
+        ("GET", "/api/v1/deploys/{id}") => b.client.get(b.url(&format!("/api/v1/deploys/{}", w.deploy))),
+        ("POST", "/api/v1/deploys") => b
+            .client
+            .post(b.url("/api/v1/deploys"))
+            .header("origin", &origin)
+            .header("idempotency-key", format!("matrix-{actor}"))
+            .json(&json!({ "service": "fees-engine", "environment": "dev", "version": "v2", "reason": "matrix" })),
+        ("POST", "/api/v1/deploys/{id}/cancel") => {
+            let id = fresh_deploy(&w.app, &w.browsers).await;
+            b.client.post(b.url(&format!("/api/v1/deploys/{id}/cancel"))).header("origin", &origin)
+        }
+        // unsigned: refused for everyone, signed in or not (the signature is its only credential)
+        ("POST", "/api/v1/deploys/{id}/events") => b
+            .client
+            .post(b.url(&format!("/api/v1/deploys/{}/events", w.deploy)))
+            .json(&json!({ "type": "succeeded" })),
+        ("POST", "/api/deploys/plan") => sf("deploys/plan", vec![("service", "fees-engine".into())]),
+        ("POST", "/api/deploys/request") => sf(
+            "deploys/request",
+            vec![
+                ("service", "fees-engine".into()), ("environment", "staging".into()), ("version", "v3".into()),
+                ("reason", "matrix".into()), ("idempotency_key", format!("matrix-sf-{actor}")),
+            ],
+        ),
+        ("POST", "/api/deploys/page") => sf("deploys/page", vec![("id", w.deploy.clone())]),
+        ("POST", "/api/deploys/list") => sf("deploys/list", vec![("query", "environment=dev".into())]),
+        ("POST", "/api/deploys/service") => sf("deploys/service", vec![("service", "fees-engine".into())]),
+        ("POST", "/api/deploys/cancel") => {
+            let id = fresh_deploy(&w.app, &w.browsers).await;
+            sf("deploys/cancel", vec![("id", id)])
+        }
+        // nothing succeeded yet: allowed callers hear there is nothing to roll back
+        ("POST", "/api/deploys/rollback") => sf("deploys/rollback", vec![("id", w.deploy.clone()), ("idempotency_key", format!("matrix-rb-{actor}"))]),
+        ("POST", "/api/deploys/calendar") => sf("deploys/calendar", vec![]),
+        ("POST", "/api/deploys/freeze-create") => sf(
+            "deploys/freeze-create",
+            vec![
+                ("environment", "staging".into()), ("reason", format!("matrix {actor}")), ("kind", "once".into()),
+                ("starts_at", "2099-01-01T00:00".into()), ("ends_at", "2099-01-02T00:00".into()),
+                ("schedule", String::new()), ("duration_mins", String::new()),
+            ],
+        ),
+        ("POST", "/api/deploys/freeze-delete") => sf("deploys/freeze-delete", vec![("id", Uuid::new_v4().to_string())]),
         ("GET", "/api/v1/catalog/entities/by-name/{kind}/{namespace}/{name}") => {
             b.client.get(b.url("/api/v1/catalog/entities/by-name/component/default/ledger-core"))
         }
@@ -157,7 +222,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             sf("iam/create-team", vec![("slug", format!("matrix-{actor}").replace('_', "-")), ("name", "Matrix".into()), ("description", String::new())])
         }
         ("POST", "/api/iam/set-member") => {
-            sf("iam/set-member", vec![("team", "ledger".into()), ("username", "dave".into()), ("role", "member".into())])
+            sf("iam/set-member", vec![("team", "data".into()), ("username", "dave".into()), ("role", "member".into())])
         }
         ("POST", "/api/iam/remove-member") => {
             sf("iam/remove-member", vec![("team", "ledger".into()), ("username", "nobody".into())])
@@ -188,7 +253,8 @@ async fn every_route_answers_each_kind_of_caller_as_the_snapshot_says() {
         }
     }
     let approval = fresh_request(&app).await;
-    let world = World { app, browsers, approval };
+    let deploy = fresh_deploy(&app, &browsers).await;
+    let world = World { app, browsers, approval, deploy };
 
     let mut table = String::new();
     let _ = writeln!(table, "{:<42} {}", "route", ACTORS.map(|(n, _)| format!("{n:>10}")).join(" "));

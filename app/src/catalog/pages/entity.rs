@@ -89,6 +89,8 @@ fn Entity(data: PageData) -> impl IntoView {
     };
     let danger = d.can_edit.then(|| d.clone());
     let editable = d.can_edit && s.kind == crate::catalog::types::Kind::Component && !s.pending;
+    // the owning teams and admins deploy (the deploy page says why when someone else cannot)
+    let deployable = editable;
     let dd = "text-sm";
     let dt = "text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400";
     let links: Vec<(String, String)> = d
@@ -118,6 +120,12 @@ fn Entity(data: PageData) -> impl IntoView {
             <div class="flex flex-wrap gap-2">
                 {editable.then(|| view! {
                     <a href=format!("{}/edit", r.href()) class="h-9 rounded-lg bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">"Edit"</a>
+                })}
+                {deployable.then(|| view! {
+                    <a href=format!("/deploys/new?service={}", r.name) class="h-9 rounded-lg bg-emerald-600 px-3 py-2 text-sm font-medium text-white hover:bg-emerald-500">"Deploy"</a>
+                })}
+                {(s.kind == crate::catalog::types::Kind::Component && !s.pending).then(|| view! {
+                    <a href=format!("/deploys/service/{}", r.name) class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Deploys"</a>
                 })}
                 <a href=format!("/api/v1/catalog/entities/by-name/{}/{}/{}?format=yaml", r.kind, r.namespace, r.name) rel="external"
                     class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Export YAML"</a>

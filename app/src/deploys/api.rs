@@ -1,0 +1,231 @@
+//! Deploy server functions: context in, one service call, a DTO out. Form posts without
+//! JavaScript are answered with a redirect: to the result, or back to the form with what was
+//! typed and what is wrong.
+use super::types::{DeployId, DeployPage, DeployPlan, DeployView, FreezeId, FreezeView, ServiceDeploys};
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+fn fail(e: super::service::DeployError) -> AppError {
+    crate::context::respond(e.into_app())
+}
+
+/// Sends a failed form post back to `path` with the typed values and the problems (without
+/// JavaScript), or answers with the error (with it).
+#[cfg(feature = "ssr")]
+fn back_to(path: &str, values: &[(&str, &str)], error: AppError) -> AppError {
+    if !crate::context::accepts_html() {
+        return crate::context::respond(error);
+    }
+    let problems = match &error {
+        AppError::InvalidFields(list) => list.clone(),
+        AppError::Invalid { field, message } => vec![super::types::Problem { field: field.clone(), message: message.clone() }],
+        other => vec![super::types::Problem { field: "form".into(), message: other.to_string() }],
+    };
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in values {
+        q.append_pair(k, v);
+    }
+    q.append_pair("errors", &serde_json::to_string(&problems).unwrap_or_default());
+    leptos_axum::redirect(&format!("{path}?{}", q.finish()));
+    error
+}
+
+/// The deploy form's context for `service`, and a fresh idempotency key for this form.
+#[server(endpoint = "deploys/plan")]
+pub async fn get_plan(service: String) -> Result<(DeployPlan, String), AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let plan = super::service::plan(&pool, &principal, &service).await.map_err(fail)?;
+    Ok((plan, Uuid::new_v4().to_string()))
+}
+
+/// Kicks off a deploy. The same `idempotency_key` (the form's) returns the first deploy.
+#[server(endpoint = "deploys/request")]
+pub async fn request_deploy(
+    service: String,
+    environment: String,
+    version: String,
+    reason: String,
+    idempotency_key: String,
+    freeze_override: Option<String>,
+) -> Result<DeployId, AppError> {
+    use super::types::DeployForm;
+    let form = DeployForm {
+        service,
+        environment,
+        version,
+        reason,
+        idempotency_key,
+        freeze_override: freeze_override.unwrap_or_default(),
+    };
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    match super::service::request_deploy(&pool, &principal, &form, &crate::context::request_meta()).await {
+        Ok(k) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect(&format!("/deploys/{}", k.deploy.id.0));
+            }
+            Ok(k.deploy.id)
+        }
+        Err(e) => {
+            let values = [
+                ("service", form.service.as_str()),
+                ("environment", form.environment.as_str()),
+                ("version", form.version.as_str()),
+                ("reason", form.reason.as_str()),
+                ("key", form.idempotency_key.as_str()),
+                ("freeze_override", form.freeze_override.as_str()),
+            ];
+            Err(back_to("/deploys/new", &values, e.into_app()))
+        }
+    }
+}
+
+#[server(endpoint = "deploys/page")]
+pub async fn get_deploy_page(id: Uuid) -> Result<DeployPage, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::page(&pool, &principal, DeployId(id)).await.map_err(fail)
+}
+
+/// `query` is the list page's query string (`service=…&environment=…&state=…`).
+#[server(endpoint = "deploys/list")]
+pub async fn list_deploys(query: String) -> Result<Vec<DeployView>, AppError> {
+    use super::types::DeployFilter;
+    let get = |k: &str| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let filter = DeployFilter {
+        service: get("service"),
+        environment: get("environment"),
+        state: get("state"),
+        requester: get("requester"),
+        since: get("since"),
+        until: get("until"),
+    };
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::list(&pool, &principal, &filter).await.map_err(fail)
+}
+
+#[server(endpoint = "deploys/service")]
+pub async fn get_service_deploys(service: String) -> Result<ServiceDeploys, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::service_history(&pool, &principal, &service).await.map_err(fail)
+}
+
+#[server(endpoint = "deploys/cancel")]
+pub async fn cancel_deploy(id: Uuid) -> Result<DeployView, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let result = super::service::cancel(&pool, &principal, DeployId(id), &crate::context::request_meta()).await;
+    match result {
+        Ok(view) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect(&format!("/deploys/{id}"));
+            }
+            Ok(view)
+        }
+        Err(e) => Err(back_to(&format!("/deploys/{id}"), &[], e.into_app())),
+    }
+}
+
+/// Deploys again the version that succeeded before `id` (one click from the history).
+#[server(endpoint = "deploys/rollback")]
+pub async fn rollback_deploy(id: Uuid, idempotency_key: String) -> Result<DeployId, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let result = super::service::rollback(&pool, &principal, DeployId(id), &idempotency_key, &crate::context::request_meta()).await;
+    match result {
+        Ok(k) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect(&format!("/deploys/{}", k.deploy.id.0));
+            }
+            Ok(k.deploy.id)
+        }
+        Err(e) => Err(back_to(&format!("/deploys/{id}"), &[], e.into_app())),
+    }
+}
+
+/// The freeze calendar: every window with its occurrences in the next weeks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calendar {
+    pub windows: Vec<FreezeView>,
+    /// (name, title) of every environment.
+    pub environments: Vec<(String, String)>,
+    pub is_admin: bool,
+    pub today: chrono::NaiveDate,
+}
+
+/// Days the calendar shows.
+pub const CALENDAR_DAYS: i64 = 28;
+
+#[server(endpoint = "deploys/calendar")]
+pub async fn get_calendar() -> Result<Calendar, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let windows = super::service::calendar(&pool, &principal, CALENDAR_DAYS).await.map_err(fail)?;
+    let plan_envs = super::service::environments(&pool, &principal).await.map_err(fail)?;
+    Ok(Calendar { windows, environments: plan_envs, is_admin: principal.is_admin(), today: chrono::Utc::now().date_naive() })
+}
+
+/// Admins add a freeze window.
+#[server(endpoint = "deploys/freeze-create")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_freeze(
+    environment: String,
+    reason: String,
+    kind: String,
+    starts_at: String,
+    ends_at: String,
+    schedule: String,
+    duration_mins: String,
+) -> Result<FreezeId, AppError> {
+    use super::types::FreezeForm;
+    let form = FreezeForm { environment, reason, kind, starts_at, ends_at, schedule, duration_mins };
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    match super::service::create_freeze(&pool, &principal, &form, &crate::context::request_meta()).await {
+        Ok(id) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect("/deploys/freezes?added=1");
+            }
+            Ok(id)
+        }
+        Err(e) => {
+            let values = [
+                ("environment", form.environment.as_str()),
+                ("reason", form.reason.as_str()),
+                ("kind", form.kind.as_str()),
+                ("starts_at", form.starts_at.as_str()),
+                ("ends_at", form.ends_at.as_str()),
+                ("schedule", form.schedule.as_str()),
+                ("duration_mins", form.duration_mins.as_str()),
+            ];
+            Err(back_to("/deploys/freezes", &values, e.into_app()))
+        }
+    }
+}
+
+/// Admins end (delete) a freeze window.
+#[server(endpoint = "deploys/freeze-delete")]
+pub async fn delete_freeze(id: Uuid) -> Result<(), AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    match super::service::delete_freeze(&pool, &principal, FreezeId(id), &crate::context::request_meta()).await {
+        Ok(()) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect("/deploys/freezes?deleted=1");
+            }
+            Ok(())
+        }
+        Err(e) => Err(back_to("/deploys/freezes", &[], e.into_app())),
+    }
+}

@@ -1,0 +1,183 @@
+//! The freeze calendar: the next four weeks, each day with the environments frozen in it, and
+//! every window; admins add and end windows here.
+use super::{problems_from, BUTTON, ERROR, INPUT, LABEL};
+use crate::deploys::api::{get_calendar, Calendar, CreateFreeze, DeleteFreeze, CALENDAR_DAYS};
+use crate::deploys::types::{FreezeView, Problem};
+use crate::error::AppError;
+use crate::ui::icons::Icon;
+use crate::ui::{Badge, Card, EmptyState, ErrorBox, Loading, PageHeader, Tone};
+use chrono::{Duration, NaiveDate};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn FreezeCalendarPage() -> impl IntoView {
+    let create = ServerAction::<CreateFreeze>::new();
+    let delete = ServerAction::<DeleteFreeze>::new();
+    let data = Resource::new(move || (create.version().get(), delete.version().get()), |_| get_calendar());
+    let query = use_query_map();
+    view! {
+        <Title text="Freeze calendar"/>
+        <PageHeader title="Freeze calendar" subtitle="Deploys that would start inside a freeze window are refused, with the window named; an admin may override with a reason."/>
+        <Suspense fallback=|| view! { <Loading rows=8/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(c) => {
+                        let problems = query.with_untracked(problems_from);
+                        let typed = query.with_untracked(|q| {
+                            ["environment", "reason", "kind", "starts_at", "ends_at", "schedule", "duration_mins"].map(|k| q.get(k).unwrap_or_default())
+                        });
+                        view! { <CalendarView c create delete problems typed/> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Environments frozen at some time on `day` (UTC).
+fn frozen_on(windows: &[FreezeView], day: NaiveDate) -> Vec<(String, String)> {
+    let (Some(start), Some(end)) = (day.and_hms_opt(0, 0, 0), (day + Duration::days(1)).and_hms_opt(0, 0, 0)) else { return Vec::new() };
+    let (start, end) = (start.and_utc(), end.and_utc());
+    let mut out: Vec<(String, String)> = windows
+        .iter()
+        .filter(|w| w.occurrences.iter().any(|(s, e)| *s < end && *e > start))
+        .map(|w| (w.environment.clone(), w.reason.clone()))
+        .collect();
+    out.dedup();
+    out
+}
+
+#[component]
+fn CalendarView(
+    c: Calendar,
+    create: ServerAction<CreateFreeze>,
+    delete: ServerAction<DeleteFreeze>,
+    problems: Vec<Problem>,
+    typed: [String; 7],
+) -> impl IntoView {
+    let Calendar { windows, environments, is_admin, today } = c;
+    // each day with the environments frozen in it, worked out before the view takes `windows`
+    let cells: Vec<(NaiveDate, Vec<(String, String)>)> =
+        (0..CALENDAR_DAYS).map(|i| today + Duration::days(i)).map(|day| (day, frozen_on(&windows, day))).collect();
+    let server_problems = RwSignal::new(problems);
+    Effect::new(move |_| match create.value().get() {
+        Some(Err(AppError::InvalidFields(list))) => server_problems.set(list),
+        Some(Err(AppError::Invalid { field, message })) => server_problems.set(vec![Problem { field, message }]),
+        Some(Err(e)) => server_problems.set(vec![Problem { field: "form".into(), message: e.to_string() }]),
+        Some(Ok(_)) => server_problems.set(Vec::new()),
+        None => {}
+    });
+    let problem = move |field: &'static str| {
+        move || server_problems.get().into_iter().find(|p| p.field == field).map(|p| view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{p.message}</p> })
+    };
+    let [env0, reason0, kind0, starts0, ends0, schedule0, duration0] = typed;
+    let recurring0 = kind0 == "recurring";
+    view! {
+        <Card title="Next four weeks (UTC)">
+            <div class="grid grid-cols-7 gap-px bg-slate-200 text-xs dark:bg-slate-800" data-testid="calendar">
+                {cells.into_iter().map(|(day, frozen)| {
+                    let label = day.format("%a %d %b").to_string();
+                    let class = format!("min-h-20 p-2 {}", if frozen.is_empty() { "bg-white dark:bg-slate-900" } else { "bg-rose-50 dark:bg-rose-950/40" });
+                    view! {
+                        <div class=class data-testid=format!("day-{}", day.format("%Y-%m-%d"))>
+                            <div class="font-medium text-slate-600 dark:text-slate-400">{label}</div>
+                            {frozen.into_iter().map(|(env, reason)| {
+                                let (text, title) = (format!("{env}: {reason}"), reason);
+                                view! { <div class="mt-1 truncate rounded bg-rose-600 px-1 text-white" title=title>{text}</div> }
+                            }).collect_view()}
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        </Card>
+        <div class="mt-6 grid gap-6 lg:grid-cols-2">
+            <Card title="Windows">
+                {if windows.is_empty() {
+                    view! { <EmptyState icon=Icon::Deploys title="No freeze windows">"Nothing stops a deploy in the coming weeks."</EmptyState> }.into_any()
+                } else {
+                    view! {
+                        <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="freeze-list">
+                            {windows.iter().cloned().map(|w| {
+                                let when = match (&w.schedule, w.ends_at, w.duration_mins) {
+                                    (Some(s), _, Some(m)) => format!("every \"{s}\" for {m} min, from {}", w.starts_at.format("%Y-%m-%d")),
+                                    (_, Some(end), _) => format!("{} → {}", w.starts_at.format("%Y-%m-%d %H:%M"), end.format("%Y-%m-%d %H:%M UTC")),
+                                    _ => String::new(),
+                                };
+                                let id = w.id.0.to_string();
+                                view! {
+                                    <li class="flex flex-wrap items-start justify-between gap-2 p-4">
+                                        <div>
+                                            <div class="flex items-center gap-2">
+                                                <span class="font-medium">{w.reason.clone()}</span>
+                                                <Badge tone=Tone::Neutral>{w.environment.clone()}</Badge>
+                                                {w.active_now.then(|| view! { <Badge tone=Tone::Bad>"active now"</Badge> })}
+                                            </div>
+                                            <p class="mt-1 text-slate-600 dark:text-slate-400">{when} " · by " {w.created_by.clone()}</p>
+                                        </div>
+                                        {is_admin.then(|| view! {
+                                            <ActionForm action=delete>
+                                                <input type="hidden" name="id" value=id.clone()/>
+                                                <button type="submit" class="h-8 rounded-lg px-2 text-xs font-medium text-rose-700 ring-1 ring-rose-300 hover:bg-rose-50 dark:text-rose-300"
+                                                    onclick="return confirm('End this freeze window?')">"End window"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </Card>
+            {is_admin.then(|| view! {
+                <Card title="Add a freeze window">
+                    <ActionForm action=create attr:class="space-y-3 p-4" attr:data-testid="freeze-form">
+                        {problem("form")}
+                        <div>
+                            <label for="fz-env" class=LABEL>"Environment (required)"</label>
+                            <select id="fz-env" name="environment" class=INPUT>
+                                {environments.iter().map(|(name, title)| view! { <option value=name.clone() selected=*name == env0>{title.clone()}</option> }).collect_view()}
+                            </select>
+                            {problem("environment")}
+                        </div>
+                        <div>
+                            <label for="fz-reason" class=LABEL>"Reason (required)"</label>
+                            <input id="fz-reason" name="reason" value=reason0 maxlength="500" class=INPUT placeholder="Month-end close"/>
+                            {problem("freeze_reason")}
+                        </div>
+                        <fieldset class="text-sm">
+                            <legend class=LABEL>"Kind"</legend>
+                            <label class="mr-4"><input type="radio" name="kind" value="once" checked=!recurring0/>" One-off"</label>
+                            <label><input type="radio" name="kind" value="recurring" checked=recurring0/>" Recurring"</label>
+                        </fieldset>
+                        <div class="grid gap-3 sm:grid-cols-2">
+                            <div>
+                                <label for="fz-start" class=LABEL>"Starts (UTC, required)"</label>
+                                <input id="fz-start" type="datetime-local" name="starts_at" value=starts0 class=INPUT/>
+                                {problem("starts_at")}
+                            </div>
+                            <div>
+                                <label for="fz-end" class=LABEL>"Ends (UTC, one-off)"</label>
+                                <input id="fz-end" type="datetime-local" name="ends_at" value=ends0 class=INPUT/>
+                                {problem("ends_at")}
+                            </div>
+                            <div>
+                                <label for="fz-schedule" class=LABEL>"Schedule (cron, recurring)"</label>
+                                <input id="fz-schedule" name="schedule" value=schedule0 class=INPUT placeholder="0 0 18 * * Fri"/>
+                                {problem("schedule")}
+                            </div>
+                            <div>
+                                <label for="fz-duration" class=LABEL>"Duration in minutes (recurring)"</label>
+                                <input id="fz-duration" name="duration_mins" value=duration0 inputmode="numeric" class=INPUT placeholder="3720"/>
+                                {problem("duration_mins")}
+                            </div>
+                        </div>
+                        <button type="submit" class=BUTTON>"Add window"</button>
+                    </ActionForm>
+                </Card>
+            })}
+        </div>
+    }
+}

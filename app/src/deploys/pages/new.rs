@@ -1,0 +1,159 @@
+//! The kick-off form: pick environment and version, say why, and see the policy that will
+//! apply (approvals, freeze, what runs there now) before submitting.
+use super::{problems_from, BUTTON, ERROR, INPUT, LABEL};
+use crate::deploys::api::{get_plan, RequestDeploy};
+use crate::deploys::types::{DeployPlan, Problem};
+use crate::error::AppError;
+use crate::ui::{Badge, Card, ErrorBox, Loading, PageHeader, Tone};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+#[component]
+pub fn NewDeployPage() -> impl IntoView {
+    let query = use_query_map();
+    let service = move || query.read().get("service").unwrap_or_default();
+    let plan = Resource::new(service, |s| async move {
+        if s.trim().is_empty() {
+            Ok(None)
+        } else {
+            get_plan(s).await.map(Some)
+        }
+    });
+    view! {
+        <Title text="Deploy"/>
+        <PageHeader title="Deploy a service" subtitle="Members of an owning team and admins deploy. Production waits for an approval by someone else."/>
+        <Suspense fallback=|| view! { <Loading rows=6/> }>
+            {move || Suspend::new(async move {
+                match plan.await {
+                    Ok(Some((plan, key))) => {
+                        let typed = query.with_untracked(|q| {
+                            let get = |k: &str| q.get(k).unwrap_or_default();
+                            (get("environment"), get("version"), get("reason"), q.get("key").unwrap_or(key), get("freeze_override"), problems_from(q))
+                        });
+                        view! { <DeployFormView plan typed/> }.into_any()
+                    }
+                    Ok(None) => view! {
+                        <Card>
+                            <form method="get" action="/deploys/new" class="flex flex-wrap items-end gap-2 p-4">
+                                <label class="text-sm">"Service (its catalog name)"<input name="service" required class=INPUT placeholder="payments-api"/></label>
+                                <button type="submit" class=BUTTON>"Continue"</button>
+                            </form>
+                        </Card>
+                    }.into_any(),
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+type Typed = (String, String, String, String, String, Vec<Problem>);
+
+#[component]
+fn DeployFormView(plan: DeployPlan, typed: Typed) -> impl IntoView {
+    let (env0, version0, reason0, key, override0, problems) = typed;
+    let first_env = plan.environments.first().map(|e| e.environment.clone()).unwrap_or_default();
+    let chosen = RwSignal::new(if env0.is_empty() { first_env } else { env0 });
+    let server_problems = RwSignal::new(problems);
+    let action = ServerAction::<RequestDeploy>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(id)) => navigate(&format!("/deploys/{}", id.0), Default::default()),
+        Some(Err(AppError::InvalidFields(list))) => server_problems.set(list),
+        Some(Err(AppError::Invalid { field, message })) => server_problems.set(vec![Problem { field, message }]),
+        Some(Err(other)) => server_problems.set(vec![Problem { field: "form".into(), message: other.to_string() }]),
+        None => {}
+    });
+    let problem = move |field: &'static str| {
+        move || {
+            server_problems.get().into_iter().find(|p| p.field == field).map(|p| {
+                view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{p.message}</p> }
+            })
+        }
+    };
+    let DeployPlan { service, service_title, tier, owner, may_deploy, is_admin, environments } = plan;
+    let envs_for_select = environments.clone();
+    let tier_text = tier.map(|t| format!("Tier {t}")).unwrap_or_else(|| "no tier".into());
+    view! {
+        <div class="grid gap-6 lg:grid-cols-5">
+            <div class="lg:col-span-3">
+                <Card title="What to deploy">
+                    <div class="p-4">
+                        <p class="mb-4 text-sm">
+                            <a class="font-medium text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/catalog/component/default/{service}")>{service_title.clone()}</a>
+                            " · owned by " {owner.clone()} " · " {tier_text}
+                        </p>
+                        {(!may_deploy).then(|| view! {
+                            <p role="status" class="mb-4 rounded-lg bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-200" data-testid="cannot-deploy">
+                                "Only members of the owning team and admins may deploy this service."
+                            </p>
+                        })}
+                        {problem("form")}
+                        {problem("service")}
+                        <ActionForm action attr:class="space-y-4" attr:data-testid="deploy-form">
+                            <input type="hidden" name="service" value=service.clone()/>
+                            <input type="hidden" name="idempotency_key" value=key/>
+                            <div>
+                                <label for="dep-env" class=LABEL>"Environment (required)"</label>
+                                <select id="dep-env" name="environment" class=INPUT on:change=move |ev| chosen.set(event_target_value(&ev))>
+                                    {envs_for_select.into_iter().map(|e| {
+                                        let selected = e.environment == chosen.get_untracked();
+                                        view! { <option value=e.environment.clone() selected=selected>{format!("{} ({})", e.title, e.environment)}</option> }
+                                    }).collect_view()}
+                                </select>
+                                {problem("environment")}
+                            </div>
+                            <div>
+                                <label for="dep-version" class=LABEL>"Version (required)"</label>
+                                <input id="dep-version" name="version" value=version0 required maxlength="200" class=INPUT placeholder="v1.4.2, a commit or an image tag"/>
+                                {problem("version")}
+                            </div>
+                            <div>
+                                <label for="dep-reason" class=LABEL>"Reason (required)"</label>
+                                <textarea id="dep-reason" name="reason" required maxlength="2000" rows="3" class="mt-1 w-full rounded-lg border border-slate-300 px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-800">{reason0}</textarea>
+                                {problem("reason")}
+                            </div>
+                            {is_admin.then(|| view! {
+                                <div>
+                                    <label for="dep-override" class=LABEL>"Freeze override reason (admins; only if the environment is frozen)"</label>
+                                    <input id="dep-override" name="freeze_override" value=override0 maxlength="500" class=INPUT/>
+                                    {problem("freeze_override")}
+                                </div>
+                            })}
+                            {problem("idempotency_key")}
+                            <button type="submit" class=BUTTON disabled=!may_deploy>"Request deploy"</button>
+                        </ActionForm>
+                    </div>
+                </Card>
+            </div>
+            <div class="lg:col-span-2">
+                <Card title="Policy per environment">
+                    <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="policy">
+                        {environments.into_iter().map(|e| {
+                            let name = e.environment.clone();
+                            let selected = move || chosen.get() == name;
+                            view! {
+                                <li class=move || format!("p-4 text-sm {}", if selected() { "bg-indigo-50 dark:bg-indigo-950/40" } else { "" })
+                                    data-testid=format!("policy-{}", e.environment)>
+                                    <div class="flex items-center justify-between">
+                                        <span class="font-medium">{e.title.clone()}</span>
+                                        {if e.requires_approval {
+                                            view! { <Badge tone=Tone::Warn>{format!("{} approval{}", e.required_approvals, if e.required_approvals == 1 { "" } else { "s" })}</Badge> }.into_any()
+                                        } else {
+                                            view! { <Badge tone=Tone::Good>"no approval"</Badge> }.into_any()
+                                        }}
+                                    </div>
+                                    {e.requires_approval.then(|| view! { <p class="mt-1 text-slate-600 dark:text-slate-400">"Approved by " {e.approvers.clone()}</p> })}
+                                    <p class="mt-1 text-slate-600 dark:text-slate-400">"Running now: " <span class="font-mono">{e.current_version.clone().unwrap_or_else(|| "nothing yet".into())}</span></p>
+                                    {e.active_freeze.clone().map(|f| view! { <p class="mt-1 font-medium text-rose-700 dark:text-rose-300">"Frozen: " {f}</p> })}
+                                    {e.in_flight.map(|d| view! { <p class="mt-1"><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/deploys/{}", d.0)>"A deploy is in progress; a new one queues behind it"</a></p> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </Card>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,545 @@
+//! Deploy SQL. The deploys table is also the job queue: a job is a `queued` row, taken with
+//! `FOR UPDATE SKIP LOCKED` and leased to one worker; `deploys_one_running_idx` keeps one
+//! running per service and environment whatever the workers do.
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+/// The channel workers LISTEN on: a deploy was queued or a slot freed.
+pub const QUEUE_CHANNEL: &str = "switchyard_deploy_queue";
+/// The channel live views LISTEN on; the payload is the deploy's id.
+pub const EVENTS_CHANNEL: &str = "switchyard_deploy_events";
+
+/// A catalog component as a deploy target.
+pub struct Target {
+    pub id: Uuid,
+    pub name: String,
+    pub title: String,
+    pub tier: Option<i16>,
+    pub status: String,
+    pub owner_team_id: Uuid,
+    pub owner_name: String,
+    pub repository_url: Option<String>,
+    /// The primary owner and the co-owners.
+    pub owners: Vec<Uuid>,
+}
+
+pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT e.id, e.name, e.title, e.tier, e.status, e.owner_team_id, t.name AS owner_name, e.repository_url,
+                  array(SELECT c.team_id FROM entity_co_owners c WHERE c.entity_id = e.id) AS "co_owners!"
+           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           WHERE e.kind = 'component' AND e.namespace = 'default' AND e.name = $1"#,
+        name
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| {
+        let mut owners = vec![r.owner_team_id];
+        owners.extend(r.co_owners);
+        Target {
+            id: r.id,
+            name: r.name,
+            title: r.title,
+            tier: r.tier,
+            status: r.status,
+            owner_team_id: r.owner_team_id,
+            owner_name: r.owner_name,
+            repository_url: r.repository_url,
+            owners,
+        }
+    }))
+}
+
+pub struct Environment {
+    pub name: String,
+    pub title: String,
+    pub requires_approval: bool,
+}
+
+pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, sqlx::Error> {
+    sqlx::query_as!(Environment, "SELECT name, title, requires_approval FROM environments ORDER BY position")
+        .fetch_all(db)
+        .await
+}
+
+pub struct FreezeRow {
+    pub id: Uuid,
+    pub environment: String,
+    pub reason: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub schedule: Option<String>,
+    pub duration_mins: Option<i32>,
+    pub created_by: String,
+}
+
+/// Freeze windows, of one environment or all, that may still apply after `from`.
+pub async fn freezes(db: impl PgExecutor<'_>, environment: Option<&str>, from: DateTime<Utc>) -> Result<Vec<FreezeRow>, sqlx::Error> {
+    sqlx::query_as!(
+        FreezeRow,
+        r#"SELECT f.id, f.environment, f.reason, f.starts_at, f.ends_at, f.schedule, f.duration_mins,
+                  u.username AS created_by
+           FROM freeze_windows f JOIN users u ON u.id = f.created_by
+           WHERE ($1::text IS NULL OR f.environment = $1) AND (f.ends_at IS NULL OR f.ends_at > $2)
+           ORDER BY f.starts_at"#,
+        environment,
+        from
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct NewFreeze<'a> {
+    pub environment: &'a str,
+    pub reason: &'a str,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub schedule: Option<&'a str>,
+    pub duration_mins: Option<i32>,
+    pub created_by: Uuid,
+}
+
+pub async fn insert_freeze(db: impl PgExecutor<'_>, f: &NewFreeze<'_>) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO freeze_windows (environment, reason, starts_at, ends_at, schedule, duration_mins, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"#,
+        f.environment,
+        f.reason,
+        f.starts_at,
+        f.ends_at,
+        f.schedule,
+        f.duration_mins,
+        f.created_by
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Deletes a window; returns its reason and environment when it existed.
+pub async fn delete_freeze(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query!("DELETE FROM freeze_windows WHERE id = $1 RETURNING environment, reason", id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| (r.environment, r.reason)))
+}
+
+/// The deploy a requester's key already names, with the fingerprint of its parameters.
+pub async fn by_key(db: impl PgExecutor<'_>, requester: Uuid, key: &str) -> Result<Option<(Uuid, Vec<u8>)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "SELECT id, fingerprint FROM deploys WHERE requester_id = $1 AND idempotency_key = $2",
+        requester,
+        key
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.id, r.fingerprint)))
+}
+
+pub struct NewDeployRow<'a> {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub environment: &'a str,
+    pub version: &'a str,
+    pub previous_version: Option<&'a str>,
+    pub rollback_of: Option<Uuid>,
+    pub reason: &'a str,
+    pub requester_id: Uuid,
+    pub idempotency_key: &'a str,
+    pub fingerprint: &'a [u8],
+    pub state: &'a str,
+    pub freeze_override: Option<&'a str>,
+}
+
+/// Inserts a deploy; false when the requester's key was taken meanwhile (nothing written).
+pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow<'_>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
+                                requester_id, idempotency_key, fingerprint, state, freeze_override)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+           ON CONFLICT (requester_id, idempotency_key) DO NOTHING"#,
+        d.id,
+        d.service_id,
+        d.environment,
+        d.version,
+        d.previous_version,
+        d.rollback_of,
+        d.reason,
+        d.requester_id,
+        d.idempotency_key,
+        d.fingerprint,
+        d.state,
+        d.freeze_override
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn insert_transition(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: Option<&str>,
+    to: &str,
+    actor: (Option<Uuid>, &str),
+    note: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note) VALUES ($1, $2, $3, $4, $5, $6)",
+        id,
+        from,
+        to,
+        actor.0,
+        actor.1,
+        note
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_approval(conn: &mut PgConnection, id: Uuid, approval: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE deploys SET approval_id = $2 WHERE id = $1", id, approval).execute(conn).await?;
+    Ok(())
+}
+
+/// Locks a deploy's row and returns its state.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT state FROM deploys WHERE id = $1 FOR UPDATE", id).fetch_optional(conn).await
+}
+
+/// Moves a deploy to `to`; a final state releases the lease and records the outcome.
+pub async fn set_state(conn: &mut PgConnection, id: Uuid, to: &str, is_final: bool, outcome: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE deploys SET state = $2, updated_at = now(),
+                  outcome = coalesce($4, outcome),
+                  finished_at = CASE WHEN $3 THEN now() ELSE finished_at END,
+                  lease_owner = CASE WHEN $3 THEN NULL ELSE lease_owner END,
+                  lease_expires_at = CASE WHEN $3 THEN NULL ELSE lease_expires_at END
+           WHERE id = $1"#,
+        id,
+        to,
+        is_final,
+        outcome
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Wakes whoever listens on `channel` when the transaction commits.
+pub async fn notify(conn: &mut PgConnection, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, $2)", channel, payload).execute(conn).await?;
+    Ok(())
+}
+
+/// What runs in an environment now: the newest succeeded deploy's version and id.
+pub async fn current(db: impl PgExecutor<'_>, service: Uuid, environment: &str) -> Result<Option<(String, Uuid)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT version, id FROM deploys WHERE service_id = $1 AND environment = $2 AND state = 'succeeded'
+           ORDER BY finished_at DESC, seq DESC LIMIT 1"#,
+        service,
+        environment
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.version, r.id)))
+}
+
+/// The version that succeeded before `deploy` in its environment, other than its own.
+pub async fn previous_success(db: impl PgExecutor<'_>, deploy: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT p.version FROM deploys d
+           JOIN deploys p ON p.service_id = d.service_id AND p.environment = d.environment
+                         AND p.state = 'succeeded' AND p.finished_at < d.finished_at AND p.version <> d.version
+           WHERE d.id = $1
+           ORDER BY p.finished_at DESC LIMIT 1"#,
+        deploy
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Deploys of a service to an environment that have not ended, oldest first.
+pub async fn in_flight(db: impl PgExecutor<'_>, service: Uuid, environment: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT id FROM deploys WHERE service_id = $1 AND environment = $2
+             AND state IN ('requested', 'awaiting_approval', 'queued', 'running')
+           ORDER BY seq LIMIT 1"#,
+        service,
+        environment
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub struct DeployRow {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub service: String,
+    pub service_title: String,
+    pub environment: String,
+    pub version: String,
+    pub previous_version: Option<String>,
+    pub rollback_of: Option<Uuid>,
+    pub reason: String,
+    pub requester_id: Uuid,
+    pub requester: String,
+    pub state: String,
+    pub approval_id: Option<Uuid>,
+    pub freeze_override: Option<String>,
+    pub executor: Option<String>,
+    pub attempts: i32,
+    pub progress: Option<i16>,
+    pub outcome: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub seq: i64,
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<DeployRow>, sqlx::Error> {
+    sqlx::query_as!(
+        DeployRow,
+        r#"SELECT d.id, d.service_id, e.name AS service, e.title AS service_title, d.environment, d.version,
+                  d.previous_version, d.rollback_of, d.reason, d.requester_id, u.username AS requester, d.state,
+                  d.approval_id, d.freeze_override, d.executor, d.attempts, d.progress, d.outcome, d.created_at,
+                  d.updated_at, d.started_at, d.finished_at, d.seq
+           FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
+           WHERE d.id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub struct ListFilter<'a> {
+    pub service_id: Option<Uuid>,
+    pub environment: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub requester: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// Deploys matching the filter, newest first.
+pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<DeployRow>, sqlx::Error> {
+    sqlx::query_as!(
+        DeployRow,
+        r#"SELECT d.id, d.service_id, e.name AS service, e.title AS service_title, d.environment, d.version,
+                  d.previous_version, d.rollback_of, d.reason, d.requester_id, u.username AS requester, d.state,
+                  d.approval_id, d.freeze_override, d.executor, d.attempts, d.progress, d.outcome, d.created_at,
+                  d.updated_at, d.started_at, d.finished_at, d.seq
+           FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
+           WHERE ($1::uuid IS NULL OR d.service_id = $1)
+             AND ($2::text IS NULL OR d.environment = $2)
+             AND ($3::text IS NULL OR d.state = $3)
+             AND ($4::text IS NULL OR u.username = $4)
+             AND ($5::timestamptz IS NULL OR d.created_at >= $5)
+             AND ($6::timestamptz IS NULL OR d.created_at < $6)
+           ORDER BY d.created_at DESC, d.id DESC
+           LIMIT $7"#,
+        f.service_id,
+        f.environment,
+        f.state,
+        f.requester,
+        f.since,
+        f.until,
+        f.limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct TransitionRow {
+    pub id: i64,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_name: String,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A deploy's transitions after `after_id`, oldest first.
+pub async fn transitions(db: impl PgExecutor<'_>, id: Uuid, after_id: i64) -> Result<Vec<TransitionRow>, sqlx::Error> {
+    sqlx::query_as!(
+        TransitionRow,
+        r#"SELECT id, from_state, to_state, actor_name, note, at FROM deploy_transitions
+           WHERE deploy_id = $1 AND id > $2 ORDER BY id"#,
+        id,
+        after_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct LogRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub stream: String,
+    pub line: String,
+}
+
+/// A deploy's log lines after `after_id`, oldest first, at most `limit`.
+pub async fn log(db: impl PgExecutor<'_>, id: Uuid, after_id: i64, limit: i64) -> Result<Vec<LogRow>, sqlx::Error> {
+    sqlx::query_as!(
+        LogRow,
+        "SELECT id, at, stream, line FROM deploy_logs WHERE deploy_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        id,
+        after_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn append_log(db: impl PgExecutor<'_>, id: Uuid, stream: &str, lines: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"WITH added AS (
+               INSERT INTO deploy_logs (deploy_id, stream, line) SELECT $1::uuid, $2::text, unnest($3::text[]) RETURNING 1)
+           SELECT pg_notify($4::text, $1::uuid::text) FROM (SELECT 1 FROM added LIMIT 1) AS any_line"#,
+        id,
+        stream,
+        lines,
+        EVENTS_CHANNEL
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_progress(db: impl PgExecutor<'_>, id: Uuid, progress: i16) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE deploys SET progress = $2, updated_at = now() WHERE id = $1 AND state = 'running'",
+        id,
+        progress
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A job as a worker takes it.
+pub struct Claimed {
+    pub id: Uuid,
+    pub attempts: i32,
+}
+
+/// Takes the oldest queued deploy whose service and environment has nothing running and no
+/// older deploy queued, leases it to `worker` and marks it running. None when there is no work.
+pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64) -> Result<Option<Claimed>, sqlx::Error> {
+    sqlx::query_as!(
+        Claimed,
+        r#"WITH next AS (
+               SELECT d.id FROM deploys d
+               WHERE d.state = 'queued'
+                 AND NOT EXISTS (SELECT 1 FROM deploys r WHERE r.service_id = d.service_id
+                                   AND r.environment = d.environment AND r.state = 'running')
+                 AND NOT EXISTS (SELECT 1 FROM deploys o WHERE o.service_id = d.service_id
+                                   AND o.environment = d.environment AND o.state = 'queued' AND o.seq < d.seq)
+               ORDER BY d.seq
+               LIMIT 1
+               FOR UPDATE SKIP LOCKED)
+           UPDATE deploys SET state = 'running', lease_owner = $1,
+                  lease_expires_at = now() + make_interval(secs => $2),
+                  attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
+           FROM next WHERE deploys.id = next.id
+           RETURNING deploys.id, deploys.attempts"#,
+        worker,
+        lease_secs
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Extends the lease while the job is still this worker's and still running.
+pub async fn heartbeat(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid, lease_secs: f64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE deploys SET lease_expires_at = now() + make_interval(secs => $3)
+           WHERE id = $1 AND lease_owner = $2 AND state = 'running'"#,
+        id,
+        worker,
+        lease_secs
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records that `executor` is being started, with the deadline it must finish by. From here a
+/// lost worker means a failed deploy, never a second start.
+pub async fn mark_dispatched(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid, executor: &str, timeout_secs: f64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE deploys SET dispatched_at = now(), executor = $3, deadline_at = now() + make_interval(secs => $4)
+           WHERE id = $1 AND lease_owner = $2 AND state = 'running'"#,
+        id,
+        worker,
+        executor,
+        timeout_secs
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives up the worker's lease: the CD system owns the rollout now; the deadline still applies.
+pub async fn release(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE deploys SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+        id,
+        worker
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A running deploy whose worker stopped heartbeating: `dispatched` says whether its
+/// executor had been started.
+pub struct Lost {
+    pub id: Uuid,
+    pub dispatched: bool,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+}
+
+/// Running deploys whose lease expired, locked for the caller's transaction.
+pub async fn lost(conn: &mut PgConnection) -> Result<Vec<Lost>, sqlx::Error> {
+    sqlx::query_as!(
+        Lost,
+        r#"SELECT id, dispatched_at IS NOT NULL AS "dispatched!", lease_expires_at FROM deploys
+           WHERE state = 'running' AND lease_owner IS NOT NULL AND lease_expires_at < now()
+           ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED"#
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Running deploys past their deadline with no worker holding them (the webhook's wait).
+pub async fn overdue(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT id FROM deploys
+           WHERE state = 'running' AND lease_owner IS NULL AND deadline_at < now()
+           ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED"#
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Back to the queue (a worker took it but died before starting its executor).
+pub async fn requeue(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE deploys SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, deadline_at = NULL,
+                  updated_at = now() WHERE id = $1"#,
+        id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The worker holding a deploy's lease, if any.
+pub async fn lease_holder(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    Ok(sqlx::query_scalar!("SELECT lease_owner FROM deploys WHERE id = $1", id).fetch_optional(db).await?.flatten())
+}

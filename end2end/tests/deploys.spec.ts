@@ -1,0 +1,113 @@
+import { test, expect, type Page, type TestInfo } from '@playwright/test';
+import { hasJs, hydrated, open, signIn, submit } from './fixtures';
+
+// Each project deploys its own services, so the two never wait on each other's queue.
+const services = (testInfo: TestInfo) => (hasJs(testInfo) ? ['refunds', 'Refunds'] : ['payouts', 'Payouts']);
+
+/** Fills and submits the deploy form on /deploys/new; returns when the deploy page shows. */
+async function requestDeploy(page: Page, testInfo: TestInfo, service: string, environment: string, version: string) {
+  await open(page, testInfo, `/deploys/new?service=${service}`);
+  await page.getByLabel('Environment (required)').selectOption(environment);
+  await page.getByLabel('Version (required)').fill(version);
+  await page.getByLabel('Reason (required)').fill(`ship ${version}: fixes the rounding of partial refunds`);
+  await submit(page, page.getByRole('button', { name: 'Request deploy' }));
+}
+
+test('an engineer asks for a production deploy, cannot approve it, an admin does, and the log streams to success', async ({ browser }, testInfo) => {
+  test.setTimeout(90_000);
+  const js = hasJs(testInfo);
+  const [service, title] = services(testInfo);
+  const version = `v2.${Date.now() % 100000}.0`;
+  const bobContext = await browser.newContext({ javaScriptEnabled: js });
+  const bob = await bobContext.newPage();
+  await signIn(bob, testInfo, 'bob', `/catalog/component/default/${service}`);
+  await bob.getByRole('link', { name: 'Deploy', exact: true }).click();
+  await hydrated(bob, testInfo);
+  await expect(bob.getByTestId('policy-production')).toContainText('1 approval');
+  await expect(bob.getByTestId('policy-production')).toContainText('a lead of Payments, or an admin');
+  await bob.getByLabel('Environment (required)').selectOption('production');
+  await bob.getByLabel('Version (required)').fill(version);
+  await bob.getByLabel('Reason (required)').fill('ship the fix for the rounding of partial refunds');
+  await submit(bob, bob.getByRole('button', { name: 'Request deploy' }));
+  await expect(bob).toHaveURL(/\/deploys\/[0-9a-f-]{36}$/);
+  await hydrated(bob, testInfo);
+  const deployUrl = bob.url();
+  await expect(bob.getByTestId('deploy-state')).toHaveText('awaiting approval');
+
+  // bob leads Payments, but he asked: the request offers him no decision
+  await bob.getByRole('link', { name: 'The approval request' }).click();
+  await expect(bob.getByTestId('summary')).toHaveText(`Deploy ${title} ${version} to production`);
+  await expect(bob.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await open(bob, testInfo, deployUrl);
+  await expect(bob.getByTestId('deploy-state')).toHaveText('awaiting approval');
+
+  const aliceContext = await browser.newContext({ javaScriptEnabled: js });
+  const alice = await aliceContext.newPage();
+  await signIn(alice, testInfo, 'alice', '/approvals');
+  const card = alice.getByTestId('approval').filter({ hasText: `${title} ${version}` });
+  await expect(card.getByTestId('deploy-facts')).toContainText(`${service}`);
+  await expect(card.getByTestId('deploy-facts')).toContainText(`→ ${version}`);
+  await alice.screenshot({ path: `screenshots/deploy-approval-${testInfo.project.name}.png`, fullPage: true });
+  await card.getByLabel('Comment (required)').fill('change reviewed, canary plan is fine');
+  await submit(alice, card.getByRole('button', { name: 'Approve' }));
+  await expect(card).toHaveCount(0);
+
+  // bob's page follows along: live over server-sent events with JavaScript, by refreshing without
+  await expect(bob.getByTestId('deploy-state')).toHaveText('succeeded', { timeout: 30_000 });
+  await expect(bob.getByTestId('deploy-log')).toContainText(`${service} ${version} is live in production`);
+  await expect(bob.getByTestId('transitions')).toContainText('approved; queued by alice');
+  await bob.screenshot({ path: `screenshots/deploy-succeeded-${testInfo.project.name}.png`, fullPage: true });
+  await aliceContext.close();
+  await bobContext.close();
+});
+
+test('a deploy is rolled back to the version before it with one click', async ({ page }, testInfo) => {
+  test.setTimeout(90_000);
+  const [service] = services(testInfo);
+  const stamp = Date.now() % 100000;
+  const [v1, v2] = [`v1.${stamp}`, `v2.${stamp}`];
+  await signIn(page, testInfo, 'bob', '/');
+  for (const v of [v1, v2]) {
+    await requestDeploy(page, testInfo, service, 'dev', v);
+    await expect(page.getByTestId('deploy-state')).toHaveText('succeeded', { timeout: 30_000 });
+  }
+  await open(page, testInfo, `/deploys/service/${service}`);
+  await expect(page.getByTestId('current-dev')).toHaveText(v2);
+  await submit(page, page.getByTestId('env-dev').getByRole('button', { name: `Roll back to ${v1}` }));
+  await expect(page).toHaveURL(/\/deploys\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('deploy-version')).toHaveText(v1);
+  await expect(page.getByTestId('deploy-state')).toHaveText('succeeded', { timeout: 30_000 });
+  await open(page, testInfo, `/deploys/service/${service}`);
+  await expect(page.getByTestId('current-dev')).toHaveText(v1);
+  await page.screenshot({ path: `screenshots/deploy-history-${testInfo.project.name}.png`, fullPage: true });
+});
+
+test('a deploy inside a freeze window is refused with the window named, and what was typed stays', async ({ browser }, testInfo) => {
+  const js = hasJs(testInfo);
+  const [service] = services(testInfo);
+  const reason = `Certification ${testInfo.project.name} ${Date.now() % 100000}`;
+  const local = (d: Date) => d.toISOString().slice(0, 16);
+  const aliceContext = await browser.newContext({ javaScriptEnabled: js });
+  const alice = await aliceContext.newPage();
+  await signIn(alice, testInfo, 'alice', '/deploys/freezes');
+  const form = alice.getByTestId('freeze-form');
+  await form.getByLabel('Environment (required)').selectOption('staging');
+  await form.getByLabel('Reason (required)').fill(reason);
+  await form.getByLabel('Starts (UTC, required)').fill(local(new Date(Date.now() - 3_600_000)));
+  await form.getByLabel('Ends (UTC, one-off)').fill(local(new Date(Date.now() + 3_600_000)));
+  await submit(alice, form.getByRole('button', { name: 'Add window' }));
+  await expect(alice.getByTestId('freeze-list')).toContainText(reason);
+  await expect(alice.getByTestId('freeze-list').locator('li', { hasText: reason })).toContainText('active now');
+  await alice.screenshot({ path: `screenshots/freeze-calendar-${testInfo.project.name}.png`, fullPage: true });
+
+  const bobContext = await browser.newContext({ javaScriptEnabled: js });
+  const bob = await bobContext.newPage();
+  await signIn(bob, testInfo, 'bob', '/');
+  await requestDeploy(bob, testInfo, service, 'staging', 'v3.0.0');
+  await expect(bob.getByTestId('error-environment')).toContainText('staging is frozen: Certification');
+  await expect(bob.getByLabel('Version (required)')).toHaveValue('v3.0.0');
+  await expect(bob.getByLabel('Environment (required)')).toHaveValue('staging');
+  await bob.screenshot({ path: `screenshots/deploy-frozen-${testInfo.project.name}.png`, fullPage: true });
+  await aliceContext.close();
+  await bobContext.close();
+});

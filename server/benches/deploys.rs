@@ -1,0 +1,197 @@
+//! Deploy benchmark: kick-off requests over real HTTP against the real server (token auth,
+//! idempotency key, permission check, freeze check, the deploy row, its transitions, its audit
+//! row and the NOTIFY — one durable transaction each) from 32 concurrent clients, then the
+//! worker draining the queue. Prints tables. Run with `make bench`; `DATABASE_URL` names the
+//! server (the database is its own, made anew).
+use app::context::RequestMeta;
+use app::iam::principal::{Principal, Via};
+use app::iam::types::{Role, UserId};
+use serde_json::json;
+use server::config::Settings;
+use server::startup::Application;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const CLIENTS: usize = 32;
+const PER_CLIENT: usize = 250;
+
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into())
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let mut u = url::Url::parse(url).expect("DATABASE_URL");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// A deploy bot: a member of every team, with one personal token per client (read + deploy).
+async fn tokens(pool: &PgPool, n: usize) -> Vec<String> {
+    let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', 'bot', 'deploy-bot', 'Deploy bot') RETURNING id")
+        .fetch_one(pool)
+        .await
+        .expect("user");
+    sqlx::query("INSERT INTO team_members (team_id, user_id, role, source) SELECT id, $1, 'member', 'manual' FROM teams")
+        .bind(user)
+        .execute(pool)
+        .await
+        .expect("memberships");
+    let me = Principal {
+        user_id: UserId(user),
+        username: "deploy-bot".into(),
+        name: "Deploy bot".into(),
+        email: String::new(),
+        roles: vec![Role::Viewer],
+        teams: vec![],
+        via: Via::Session { session_id: Uuid::nil() },
+    };
+    let scopes = vec!["read".to_owned(), "deploy".to_owned()];
+    let mut out = Vec::new();
+    for i in 0..n {
+        let req = app::iam::tokens::Request { name: &format!("ci-{i}"), team: None, scopes: &scopes, days: 30 };
+        out.push(app::iam::tokens::create(pool, &me, req, &RequestMeta::default()).await.expect("token").secret);
+    }
+    out
+}
+
+struct Row {
+    what: &'static str,
+    requests: usize,
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// `CLIENTS` clients, each sending `PER_CLIENT` kick-offs one after another.
+async fn kick_offs(what: &'static str, base: &str, tokens: &[String], services: &[String], environment: &'static str, replay: bool) -> Row {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().expect("client");
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|c| {
+            let client = client.clone();
+            let url = format!("{base}/api/v1/deploys");
+            let token = tokens[c].clone();
+            let services = services.to_vec();
+            tokio::spawn(async move {
+                let mut times = Vec::with_capacity(PER_CLIENT);
+                let fixed_key = format!("replay-{c}");
+                for i in 0..PER_CLIENT {
+                    let service = &services[(c * 7 + i) % services.len()];
+                    let key = if replay { fixed_key.clone() } else { Uuid::new_v4().to_string() };
+                    let version = if replay { "v1".to_owned() } else { format!("v{c}.{i}") };
+                    let t = Instant::now();
+                    let r = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("idempotency-key", key)
+                        .json(&json!({ "service": if replay { &services[c % services.len()] } else { service }, "environment": environment, "version": version, "reason": "bench" }))
+                        .send()
+                        .await
+                        .expect("send");
+                    let status = r.status().as_u16();
+                    assert!(status == 201 || status == 200, "kick-off answered {status}: {}", r.text().await.unwrap_or_default());
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for t in tasks {
+        times.extend(t.await.expect("client"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    Row { what, requests: times.len(), per_second: times.len() as f64 / elapsed, p50: pct(&times, 0.5), p99: pct(&times, 0.99) }
+}
+
+/// Starts `workers` workers (each `concurrency` slots) on the queue and times until it is empty.
+async fn drain(pool: &PgPool, base: &str, workers: usize, concurrency: usize) -> (i64, f64) {
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM deploys WHERE state IN ('queued', 'running')").fetch_one(pool).await.expect("count");
+    let settings = Settings::from_figment(
+        Settings::figment(None)
+            .merge(("deploys.command.program", "true"))
+            .merge(("deploys.concurrency", concurrency))
+            .merge(("deploys.sweep_secs", 0.5)),
+    )
+    .expect("settings")
+    .deploys;
+    let settings = Arc::new(settings);
+    let started = Instant::now();
+    let handles: Vec<_> = (0..workers).map(|_| tokio::spawn(server::deploys::Worker::new(pool.clone(), settings.clone(), base).run())).collect();
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM deploys WHERE state IN ('queued', 'running')").fetch_one(pool).await.expect("count");
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    for h in handles {
+        h.abort();
+    }
+    (queued, queued as f64 / elapsed)
+}
+
+#[tokio::main]
+async fn main() {
+    let admin_url = database_url();
+    let bench_url = with_database(&admin_url, "switchyard_bench_deploys");
+    let mut admin = PgConnection::connect(&admin_url).await.expect("connect");
+    admin.execute("DROP DATABASE IF EXISTS switchyard_bench_deploys WITH (FORCE)").await.expect("drop");
+    admin.execute("CREATE DATABASE switchyard_bench_deploys").await.expect("create");
+
+    let settings = Settings::from_figment(
+        Settings::figment(None)
+            .merge(("server.addr", "127.0.0.1:0"))
+            .merge(("server.public_url", ""))
+            .merge(("database.url", bench_url.clone()))
+            .merge(("database.max_connections", 40))
+            .merge(("deploys.worker", false))
+            .merge(("log.filter", "off")),
+    )
+    .expect("settings");
+    let app = Application::build(settings).await.expect("app");
+    let pool = app.pool().clone();
+    server::db::load_demo_data(&pool).await.expect("demo data");
+    let base = format!("http://{}", app.local_addr().expect("addr"));
+    tokio::spawn(app.run_until(std::future::pending()));
+    let tokens = tokens(&pool, CLIENTS).await;
+    let services: Vec<String> = sqlx::query_scalar("SELECT name FROM entities WHERE kind = 'component' ORDER BY name").fetch_all(&pool).await.expect("services");
+
+    println!("Deploy benchmark — {CLIENTS} concurrent HTTP clients × {PER_CLIENT} requests, {} services", services.len());
+    println!();
+    println!("{:<58} | {:>8} | {:>9} | {:>7} | {:>7}", "kick-off (POST /api/v1/deploys)", "requests", "req/s", "p50 ms", "p99 ms");
+    println!("{}", "-".repeat(101));
+    // warm the server's pool and caches
+    kick_offs("warm-up", &base, &tokens, &services, "staging", false).await;
+    let rows = [
+        kick_offs("new deploy to dev (queued, NOTIFY)", &base, &tokens, &services, "dev", false).await,
+        kick_offs("new deploy to production (+ approval request)", &base, &tokens, &services, "production", false).await,
+        kick_offs("retry with the same key (answers the first deploy)", &base, &tokens, &services, "dev", true).await,
+    ];
+    for r in rows {
+        println!("{:<58} | {:>8} | {:>9.0} | {:>7.2} | {:>7.2}", r.what, r.requests, r.per_second, r.p50, r.p99);
+    }
+    println!();
+    println!("{:<58} | {:>8} | {:>9}", "worker (command executor running `true`)", "jobs", "jobs/s");
+    println!("{}", "-".repeat(81));
+    let (jobs, rate) = drain(&pool, &base, 1, 8).await;
+    println!("{:<58} | {:>8} | {:>9.0}", "1 worker, 8 slots", jobs, rate);
+    kick_offs("refill", &base, &tokens, &services, "dev", false).await;
+    let (jobs, rate) = drain(&pool, &base, 2, 8).await;
+    println!("{:<58} | {:>8} | {:>9.0}", "2 workers, 8 slots each (two processes' worth)", jobs, rate);
+    let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.expect("audit");
+    let chain = app::audit::service::verify(&pool).await.expect("verify");
+    println!();
+    println!("audit rows written: {audit}; chain: {chain:?}");
+    pool.close().await;
+    admin.execute("DROP DATABASE IF EXISTS switchyard_bench_deploys WITH (FORCE)").await.expect("drop");
+}

@@ -1,0 +1,189 @@
+//! Deploys over REST: kick off (idempotent), read, list, cancel, and the signed events a CD
+//! system reports back with. Approvals go through the approvals API.
+use super::error::{ApiError, Caller, ErrorBody};
+use crate::deploys::signature;
+use crate::startup::AppState;
+use app::context::RequestMeta;
+use app::deploys::service::{self, CdEvent};
+use app::deploys::types::{DeployFilter, DeployForm, DeployId, DeployState, DeployView};
+use app::error::AppError;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Deserialize, ToSchema)]
+pub struct KickOff {
+    /// The service's catalog name (a component).
+    service: String,
+    /// `dev`, `staging` or `production`.
+    environment: String,
+    /// A git ref or an image tag.
+    version: String,
+    reason: String,
+    /// An admin's reason to deploy inside a freeze window.
+    #[serde(default)]
+    freeze_override: Option<String>,
+}
+
+/// Kicks off a deploy. Send a fresh `Idempotency-Key` per deploy: the same key with the same
+/// body returns the first deploy (200); with a different body it is refused (409).
+#[utoipa::path(
+    post,
+    path = "/deploys",
+    tag = "deploys",
+    request_body = KickOff,
+    params(("Idempotency-Key" = String, Header, description = "The client's key for this deploy (1–200 visible ASCII)")),
+    responses(
+        (status = 201, description = "Created: awaiting approval or queued", body = DeployView),
+        (status = 200, description = "The deploy this key created before", body = DeployView),
+        (status = 403, description = "Not a member of an owning team (or a token without the deploy scope)", body = ErrorBody),
+        (status = 409, description = "The key was used with different parameters", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or the environment is frozen (the window is named)", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn create_deploy(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(body): Json<KickOff>,
+) -> Result<(StatusCode, Json<DeployView>), ApiError> {
+    let form = DeployForm {
+        service: body.service,
+        environment: body.environment,
+        version: body.version,
+        reason: body.reason,
+        idempotency_key: headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
+        freeze_override: body.freeze_override.unwrap_or_default(),
+    };
+    let kicked = service::request_deploy(&state.pool, &caller.principal, &form, &caller.meta)
+        .await
+        .map_err(|e| caller.fail(e.into_app()))?;
+    let status = if kicked.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(kicked.deploy)))
+}
+
+/// One deploy: its state, every transition, and `approval_id` when it needs approval.
+#[utoipa::path(
+    get,
+    path = "/deploys/{id}",
+    tag = "deploys",
+    params(("id" = Uuid, Path, description = "The deploy's id")),
+    responses((status = 200, body = DeployView), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn get_deploy(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<DeployView>, ApiError> {
+    service::get(&state.pool, &caller.principal, DeployId(id)).await.map(Json).map_err(|e| caller.fail(e.into_app()))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// A service's catalog name.
+    service: Option<String>,
+    environment: Option<String>,
+    /// One of the deploy states.
+    state: Option<String>,
+    /// A user name.
+    requester: Option<String>,
+    /// `YYYY-MM-DD`, inclusive (UTC).
+    since: Option<String>,
+    until: Option<String>,
+}
+
+/// Deploys, newest first (at most 200), without their transitions.
+#[utoipa::path(
+    get,
+    path = "/deploys",
+    tag = "deploys",
+    params(ListQuery),
+    responses((status = 200, body = Vec<DeployView>), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn list_deploys(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Vec<DeployView>>, ApiError> {
+    let filter = DeployFilter {
+        service: q.service.unwrap_or_default(),
+        environment: q.environment.unwrap_or_default(),
+        state: q.state.unwrap_or_default(),
+        requester: q.requester.unwrap_or_default(),
+        since: q.since.unwrap_or_default(),
+        until: q.until.unwrap_or_default(),
+    };
+    service::list(&state.pool, &caller.principal, &filter).await.map(Json).map_err(|e| caller.fail(e.into_app()))
+}
+
+/// Cancels a deploy that has not ended (its approval request with it; a running command is stopped).
+#[utoipa::path(
+    post,
+    path = "/deploys/{id}/cancel",
+    tag = "deploys",
+    params(("id" = Uuid, Path, description = "The deploy's id")),
+    responses((status = 200, body = DeployView), (status = 403, body = ErrorBody), (status = 422, description = "It ended already", body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn cancel_deploy(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<DeployView>, ApiError> {
+    service::cancel(&state.pool, &caller.principal, DeployId(id), &caller.meta)
+        .await
+        .map(Json)
+        .map_err(|e| caller.fail(e.into_app()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventAccepted {
+    state: DeployState,
+}
+
+/// A CD system reports on a deploy it took: `{"type": "log", "lines": [...]}`,
+/// `{"type": "progress", "percent": 40, "message": "..."}`, `{"type": "succeeded"}` or
+/// `{"type": "failed", "message": "..."}`. Signed like the webhook it received:
+/// `Switchyard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; a wrong or
+/// stale signature is refused with 401.
+#[utoipa::path(
+    post,
+    path = "/deploys/{id}/events",
+    tag = "deploys",
+    params(
+        ("id" = Uuid, Path, description = "The deploy's id"),
+        ("Switchyard-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex>"),
+    ),
+    request_body = CdEvent,
+    responses(
+        (status = 200, description = "Applied (a repeated final event changes nothing)", body = EventAccepted),
+        (status = 401, description = "Signature missing, wrong or stale", body = ErrorBody),
+        (status = 409, description = "The deploy is not running", body = ErrorBody),
+        (status = 422, description = "The body is not an event", body = ErrorBody),
+    )
+)]
+pub async fn deploy_event(State(state): State<AppState>, Path(id): Path<Uuid>, request: Request) -> Result<Json<EventAccepted>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let meta = RequestMeta::from_parts(&parts);
+    let fail = |e: AppError| ApiError::new(e, &meta);
+    let bytes = axum::body::to_bytes(body, 1024 * 1024)
+        .await
+        .map_err(|_| fail(AppError::Invalid { field: "body".into(), message: "the body could not be read (at most 1 MiB)".into() }))?;
+    let settings = &state.settings.deploys.webhook;
+    let header = parts.headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
+    if let Err(e) = signature::verify(
+        settings.secret.expose_secret().as_bytes(),
+        header,
+        &bytes,
+        chrono::Utc::now().timestamp(),
+        settings.max_skew_secs,
+    ) {
+        tracing::warn!(request_id = %meta.request_id, deploy = %id, reason = %e, "deploy event refused");
+        return Err(ApiError::unauthorized(&e.to_string(), &meta));
+    }
+    let event: CdEvent = serde_json::from_slice(&bytes)
+        .map_err(|e| fail(AppError::Invalid { field: "body".into(), message: format!("not a deploy event: {e}") }))?;
+    let state_now = service::cd_event(&state.pool, DeployId(id), event, &meta).await.map_err(|e| {
+        let e = e.into_app();
+        fail(match e {
+            AppError::Internal { .. } => AppError::Internal { request_id: meta.request_id.clone() },
+            other => other,
+        })
+    })?;
+    Ok(Json(EventAccepted { state: state_now }))
+}

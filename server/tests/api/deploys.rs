@@ -1,0 +1,495 @@
+//! Deploys end to end: kick-off over HTTP (idempotency, permissions, freezes, approvals), the
+//! worker on the real queue (one at a time, crash recovery, timeouts), the command and webhook
+//! executors, and the signed events a CD system reports with.
+use crate::helpers::{spawn_app_with, Browser, Options, TestApp};
+use app::deploys::service as deploys;
+use figment::value::Value as Setting;
+use serde_json::{json, Value};
+use server::config::{DeploySettings, Settings};
+use server::deploys::{signature, Worker};
+use sqlx::Row;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use uuid::Uuid;
+
+const ROLLOUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/rollout.sh");
+const SECRET: &str = "switchyard-dev-webhook-secret";
+
+/// The demo company, with the worker in the app when `worker`, fast rollouts, and `extra`.
+async fn app_with(worker: bool, extra: Vec<(&'static str, Setting)>) -> TestApp {
+    let mut settings = vec![
+        ("deploys.worker", Setting::from(worker)),
+        ("deploys.command.program", ROLLOUT.into()),
+        ("deploys.command.args", Setting::from(vec!["0.02"])),
+        ("deploys.lease_secs", Setting::from(2.0)),
+        ("deploys.sweep_secs", Setting::from(0.2)),
+    ];
+    settings.extend(extra);
+    spawn_app_with(Options { migrate: true, demo_data: true, settings }).await
+}
+
+/// Deploy settings as the app would read them, with `overrides`.
+fn deploy_settings(overrides: &[(&str, Setting)]) -> DeploySettings {
+    let mut f = Settings::figment(None)
+        .merge(("deploys.command.program", ROLLOUT))
+        .merge(("deploys.command.args", vec!["0.02"]))
+        .merge(("deploys.sweep_secs", 0.1));
+    for (k, v) in overrides {
+        f = f.merge((*k, v.clone()));
+    }
+    Settings::from_figment(f).expect("settings").deploys
+}
+
+/// Starts a worker of the test's own on the app's database; abort the handle to kill it.
+fn start_worker(app: &TestApp, settings: DeploySettings) -> tokio::task::JoinHandle<()> {
+    let worker = Worker::new(app.pool(), Arc::new(settings), &app.address);
+    tokio::spawn(worker.run())
+}
+
+async fn kick_off(b: &Browser, key: &str, body: Value) -> reqwest::Response {
+    b.client
+        .post(b.url("/api/v1/deploys"))
+        .header("origin", b.url(""))
+        .header("idempotency-key", key)
+        .json(&body)
+        .send()
+        .await
+        .expect("POST /deploys")
+}
+
+fn body(service: &str, environment: &str, version: &str) -> Value {
+    json!({ "service": service, "environment": environment, "version": version, "reason": "ship the fix for the refunds rounding bug" })
+}
+
+/// Kicks off and returns the new deploy's id (asserting it was created).
+async fn deploy(b: &Browser, service: &str, environment: &str, version: &str) -> String {
+    let r = kick_off(b, &Uuid::new_v4().to_string(), body(service, environment, version)).await;
+    let status = r.status();
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(status, 201, "{v}");
+    v["id"].as_str().expect("id").to_owned()
+}
+
+async fn state_of(app: &TestApp, id: &str) -> (String, Option<String>) {
+    let mut db = app.db().await;
+    let row = sqlx::query("SELECT state, outcome FROM deploys WHERE id = $1::uuid").bind(id).fetch_one(&mut db).await.expect("deploy");
+    (row.get(0), row.get(1))
+}
+
+/// Polls until the deploy reaches `state` (the worker runs on its own timeline), up to 30 s.
+async fn wait_for(app: &TestApp, id: &str, state: &str) -> Option<String> {
+    for _ in 0..600 {
+        let (now, outcome) = state_of(app, id).await;
+        if now == state {
+            return outcome;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("deploy {id} never reached {state}: it is {:?}", state_of(app, id).await);
+}
+
+async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
+    let mut db = app.db().await;
+    sqlx::query(sql).bind(id).fetch_one(&mut db).await.expect("count").get(0)
+}
+
+#[tokio::test]
+async fn the_same_key_returns_the_first_deploy_and_refuses_other_parameters() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let first = kick_off(&bob, "key-1", body("refunds", "dev", "v1.0.0")).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.expect("json");
+    assert_eq!(first["state"], "queued");
+
+    let again = kick_off(&bob, "key-1", body("refunds", "dev", "v1.0.0")).await;
+    assert_eq!(again.status(), 200, "a retry answers with the first deploy");
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["id"], first["id"]);
+
+    let other = kick_off(&bob, "key-1", body("refunds", "dev", "v2.0.0")).await;
+    assert_eq!(other.status(), 409);
+    let other: Value = other.json().await.expect("json");
+    assert_eq!(other["error"]["code"], "conflict");
+    assert!(other["error"]["message"].as_str().unwrap_or("").contains("key-1"), "{other}");
+
+    let id = first["id"].as_str().expect("id");
+    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE requester_id = (SELECT requester_id FROM deploys WHERE id = $1::uuid)", id).await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", id).await, 1);
+}
+
+#[tokio::test]
+async fn bad_input_is_named_and_writes_nothing() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let r = kick_off(&bob, "k", json!({ "service": "refunds", "environment": "moon", "version": "v1", "reason": "x" })).await;
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"]["field"], "environment");
+    assert!(v["error"]["message"].as_str().unwrap_or("").contains("dev, staging, production"), "{v}");
+    let r = kick_off(&bob, "k", json!({ "service": "refunds", "environment": "dev", "version": "v 1", "reason": "" })).await;
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["error"]["field"], "version", "{v}");
+    let no_key = kick_off(&bob, "", body("refunds", "dev", "v1")).await;
+    assert_eq!(no_key.status(), 422);
+    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE $1 = $1", "").await, 0);
+}
+
+#[tokio::test]
+async fn only_an_owning_team_or_an_admin_deploys() {
+    let app = app_with(false, vec![]).await;
+    for user in ["dave", "carol"] {
+        let b = app.login_as(user).await;
+        assert_eq!(kick_off(&b, "k", body("refunds", "dev", "v1")).await.status(), 403, "{user} is not in payments");
+    }
+    let alice = app.login_as("alice").await;
+    assert_eq!(kick_off(&alice, "k", body("refunds", "dev", "v1")).await.status(), 201, "admins deploy anything");
+}
+
+#[tokio::test]
+async fn a_production_deploy_waits_for_someone_else_and_then_runs() {
+    let app = app_with(true, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let alice = app.login_as("alice").await;
+    let id = deploy(&bob, "refunds", "production", "v3.1.0").await;
+    let d: Value = bob.get(&format!("/api/v1/deploys/{id}")).await.json().await.expect("json");
+    assert_eq!(d["state"], "awaiting_approval");
+    let approval = d["approval_id"].as_str().expect("an approval request").to_owned();
+
+    let decide = |b: &Browser, verdict: &str| {
+        b.client
+            .post(b.url(&format!("/api/v1/approvals/{approval}/{verdict}")))
+            .header("origin", b.url(""))
+            .json(&json!({ "comment": "checked the change" }))
+            .send()
+    };
+    let own = decide(&bob, "approve").await.expect("approve");
+    assert_eq!(own.status(), 422, "the requester never approves (bob leads payments, still no)");
+    assert_eq!(state_of(&app, &id).await.0, "awaiting_approval");
+    assert_eq!(decide(&alice, "approve").await.expect("approve").status(), 200);
+    let outcome = wait_for(&app, &id, "succeeded").await;
+    assert_eq!(outcome.as_deref(), Some("the command exited with 0"));
+
+    let d: Value = bob.get(&format!("/api/v1/deploys/{id}")).await.json().await.expect("json");
+    let states: Vec<&str> = d["transitions"].as_array().expect("transitions").iter().filter_map(|t| t["to"].as_str()).collect();
+    assert_eq!(states, ["requested", "awaiting_approval", "queued", "running", "succeeded"]);
+    let log: String = {
+        let mut db = app.db().await;
+        sqlx::query_scalar::<_, String>("SELECT string_agg(line, '\n' ORDER BY id) FROM deploy_logs WHERE deploy_id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&mut db)
+            .await
+            .expect("log")
+    };
+    assert!(log.contains("refunds v3.1.0 is live in production"), "{log}");
+}
+
+#[tokio::test]
+async fn a_tier_zero_service_needs_two_approvals() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let id = deploy(&bob, "payment-gateway", "production", "v9").await;
+    let d: Value = bob.get(&format!("/api/v1/deploys/{id}")).await.json().await.expect("json");
+    let a: Value = bob.get(&format!("/api/v1/approvals/{}", d["approval_id"].as_str().expect("approval"))).await.json().await.expect("json");
+    assert_eq!(a["required_approvals"], 2);
+    assert_eq!(a["approvers"], "team_leads_or_admins");
+}
+
+#[tokio::test]
+async fn deploys_of_one_service_and_environment_run_one_at_a_time_in_order() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let mut ids = Vec::new();
+    for v in ["v1", "v2", "v3"] {
+        ids.push(deploy(&bob, "refunds", "dev", v).await);
+    }
+    let other = deploy(&bob, "payouts", "dev", "v1").await;
+    let worker = start_worker(&app, deploy_settings(&[("deploys.concurrency", Setting::from(4))]));
+    for id in ids.iter().chain([&other]) {
+        wait_for(&app, id, "succeeded").await;
+    }
+    worker.abort();
+    // each run of refunds in dev started after the one before it ended, in the order asked
+    let mut db = app.db().await;
+    let runs = sqlx::query(
+        r#"SELECT d.version,
+                  (SELECT at FROM deploy_transitions t WHERE t.deploy_id = d.id AND t.to_state = 'running') AS started,
+                  (SELECT at FROM deploy_transitions t WHERE t.deploy_id = d.id AND t.to_state = 'succeeded') AS ended
+           FROM deploys d JOIN entities e ON e.id = d.service_id
+           WHERE e.name = 'refunds' AND d.environment = 'dev' ORDER BY started"#,
+    )
+    .fetch_all(&mut db)
+    .await
+    .expect("runs");
+    let versions: Vec<String> = runs.iter().map(|r| r.get(0)).collect();
+    assert_eq!(versions, ["v1", "v2", "v3"]);
+    for pair in runs.windows(2) {
+        let ended: chrono::DateTime<chrono::Utc> = pair[0].get(2);
+        let next_started: chrono::DateTime<chrono::Utc> = pair[1].get(1);
+        assert!(next_started >= ended, "a deploy started before the previous one ended");
+    }
+    // and the database itself refuses a second running deploy
+    let second = sqlx::query("UPDATE deploys SET state = 'running' WHERE environment = 'dev' AND service_id = (SELECT id FROM entities WHERE name = 'refunds')")
+        .execute(&mut db)
+        .await;
+    assert!(second.is_err(), "two running deploys of one service and environment were accepted");
+}
+
+/// A command that notes each start in `marker`, then takes `secs`.
+fn marking_command(marker: &std::path::Path, secs: &str) -> (std::path::PathBuf, Vec<(&'static str, Setting)>) {
+    let script = marker.with_extension("sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$SWITCHYARD_DEPLOY_ID\" >> {}\nsleep {secs}\necho done\n", marker.display()))
+        .expect("script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let settings = vec![
+        ("deploys.command.program", Setting::from(script.display().to_string())),
+        ("deploys.command.args", Setting::from(Vec::<String>::new())),
+        ("deploys.lease_secs", Setting::from(0.6)),
+    ];
+    (script, settings)
+}
+
+fn starts(marker: &std::path::Path) -> usize {
+    std::fs::read_to_string(marker).map(|s| s.lines().count()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_worker_that_dies_after_taking_a_deploy_loses_nothing() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
+    let (_script, settings) = marking_command(&marker, "0");
+    let id = deploy(&bob, "refunds", "dev", "v7").await;
+    // a worker takes the job and dies before starting it
+    let taken = deploys::claim(&app.pool(), Uuid::new_v4(), 0.3).await.expect("claim").expect("a job");
+    assert_eq!(taken.id.to_string(), id);
+    assert_eq!(state_of(&app, &id).await.0, "running");
+    // another worker finds the lapsed lease and runs it: once
+    let worker = start_worker(&app, deploy_settings(&settings));
+    wait_for(&app, &id, "succeeded").await;
+    worker.abort();
+    assert_eq!(starts(&marker), 1, "the command ran {} times", starts(&marker));
+    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state = 'succeeded'", &id).await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'deploy.requeued'", &id).await, 1);
+    let _ = std::fs::remove_file(&marker);
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_run_never_starts_the_deploy_twice() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
+    let (_script, settings) = marking_command(&marker, "3");
+    let id = deploy(&bob, "refunds", "dev", "v8").await;
+    let first = start_worker(&app, deploy_settings(&settings));
+    for _ in 0..400 {
+        if starts(&marker) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(starts(&marker), 1, "the first worker never started the command");
+    first.abort(); // the crash: its process (and the command with it) is gone
+    let _ = first.await;
+    let second = start_worker(&app, deploy_settings(&settings));
+    let outcome = wait_for(&app, &id, "failed").await.unwrap_or_default();
+    assert!(outcome.contains("stopped mid-run"), "{outcome}");
+    assert!(outcome.contains("never runs twice"), "{outcome}");
+    // the second worker keeps sweeping; nothing starts the command again
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    second.abort();
+    assert_eq!(starts(&marker), 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state IN ('succeeded', 'failed')", &id).await, 1);
+    let _ = std::fs::remove_file(&marker);
+}
+
+#[tokio::test]
+async fn a_command_past_its_timeout_is_killed_and_the_deploy_fails() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
+    let (_script, mut settings) = marking_command(&marker, "30");
+    settings.push(("deploys.command.timeout_secs", Setting::from(0.5)));
+    let id = deploy(&bob, "refunds", "dev", "v9").await;
+    let worker = start_worker(&app, deploy_settings(&settings));
+    let outcome = wait_for(&app, &id, "failed").await.unwrap_or_default();
+    worker.abort();
+    assert_eq!(outcome, "timed out after 0.5 s; the command was killed");
+    let _ = std::fs::remove_file(&marker);
+}
+
+/// A CD system: accepts deploy requests whose signature verifies, and keeps them.
+async fn cd_system() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let store = seen.clone();
+    let app = axum::Router::new().route(
+        "/deploy",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
+                if signature::verify(SECRET.as_bytes(), header, &body, chrono::Utc::now().timestamp(), 300).is_err() {
+                    return axum::http::StatusCode::UNAUTHORIZED;
+                }
+                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                    store.lock().expect("lock").push(v);
+                }
+                axum::http::StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}/deploy", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+async fn event(app: &TestApp, id: &str, body: &str, header: Option<String>) -> reqwest::Response {
+    let mut r = app.client.post(app.url(&format!("/api/v1/deploys/{id}/events"))).header("content-type", "application/json").body(body.to_owned());
+    if let Some(h) = header {
+        r = r.header(signature::HEADER, h);
+    }
+    r.send().await.expect("event")
+}
+
+fn signed(body: &str, at: i64) -> Option<String> {
+    Some(signature::sign(SECRET.as_bytes(), at, body.as_bytes()))
+}
+
+#[tokio::test]
+async fn a_webhook_deploy_is_signed_out_and_only_signed_fresh_events_come_in() {
+    let (url, seen) = cd_system().await;
+    let app = app_with(true, vec![("deploys.default_executor", "webhook".into()), ("deploys.webhook.url", url.into())]).await;
+    let bob = app.login_as("bob").await;
+    let id = deploy(&bob, "refunds", "staging", "v2.0.0").await;
+    // the CD system got the signed request, and the deploy waits on it
+    for _ in 0..400 {
+        if !seen.lock().expect("lock").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let request = seen.lock().expect("lock").first().cloned().expect("the CD system was called");
+    assert_eq!(request["deploy_id"], id.as_str());
+    assert_eq!(request["version"], "v2.0.0");
+    assert!(request["callback_url"].as_str().unwrap_or("").ends_with(&format!("/api/v1/deploys/{id}/events")));
+    assert_eq!(state_of(&app, &id).await.0, "running");
+
+    let now = chrono::Utc::now().timestamp();
+    let done = r#"{"type":"succeeded","message":"synced by argo"}"#;
+    let tampered = event(&app, &id, done, signed(r#"{"type":"log","lines":["hi"]}"#, now)).await;
+    assert_eq!(tampered.status(), 401);
+    let stale = event(&app, &id, done, signed(done, now - 3600)).await;
+    assert_eq!(stale.status(), 401);
+    let body: Value = stale.json().await.expect("json");
+    assert!(body["error"]["message"].as_str().unwrap_or("").contains("stale"), "{body}");
+    assert_eq!(event(&app, &id, done, None).await.status(), 401);
+    assert_eq!(state_of(&app, &id).await.0, "running", "a refused event changed the deploy");
+
+    let progress = r#"{"type":"progress","percent":60,"message":"3 of 5 pods updated"}"#;
+    assert_eq!(event(&app, &id, progress, signed(progress, now)).await.status(), 200);
+    assert_eq!(event(&app, &id, done, signed(done, now)).await.status(), 200);
+    assert_eq!(state_of(&app, &id).await, ("succeeded".into(), Some("synced by argo".into())));
+    assert_eq!(event(&app, &id, done, signed(done, now)).await.status(), 200, "a repeated result is accepted and changes nothing");
+    let late = r#"{"type":"failed","message":"too late"}"#;
+    assert_eq!(event(&app, &id, late, signed(late, now)).await.status(), 409);
+    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state = 'succeeded'", &id).await, 1);
+}
+
+#[tokio::test]
+async fn a_webhook_deploy_that_hears_nothing_fails_at_its_timeout() {
+    let (url, _seen) = cd_system().await;
+    let app = app_with(
+        true,
+        vec![("deploys.default_executor", "webhook".into()), ("deploys.webhook.url", url.into()), ("deploys.webhook.timeout_secs", Setting::from(0.5))],
+    )
+    .await;
+    let bob = app.login_as("bob").await;
+    let id = deploy(&bob, "refunds", "dev", "v2.0.1").await;
+    let outcome = wait_for(&app, &id, "failed").await.unwrap_or_default();
+    assert_eq!(outcome, "no result from the CD system before the deploy's timeout");
+}
+
+#[tokio::test]
+async fn a_freeze_refuses_deploys_naming_the_window_unless_an_admin_overrides() {
+    let app = app_with(false, vec![]).await;
+    let alice = app.login_as("alice").await;
+    let bob = app.login_as("bob").await;
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let now = chrono::Utc::now();
+    let (start, end) = (fmt(now - chrono::Duration::hours(1)), fmt(now + chrono::Duration::hours(1)));
+    let form = [
+        ("environment", "dev"), ("reason", "Card network certification"), ("kind", "once"), ("starts_at", start.as_str()),
+        ("ends_at", end.as_str()), ("schedule", ""), ("duration_mins", ""),
+    ];
+    assert_eq!(bob.server_fn("deploys/freeze-create", &form).await.status(), 403, "only admins add windows");
+    assert_eq!(alice.server_fn("deploys/freeze-create", &form).await.status(), 200);
+
+    let refused = kick_off(&bob, "k1", body("refunds", "dev", "v1")).await;
+    assert_eq!(refused.status(), 422);
+    let v: Value = refused.json().await.expect("json");
+    assert!(v["error"]["message"].as_str().unwrap_or("").contains("Card network certification"), "{v}");
+    let sneaky = kick_off(&bob, "k2", json!({ "service": "refunds", "environment": "dev", "version": "v1", "reason": "r", "freeze_override": "please" })).await;
+    assert_eq!(sneaky.status(), 422, "an engineer cannot override a freeze");
+
+    let r = kick_off(&alice, "k3", json!({ "service": "refunds", "environment": "dev", "version": "v1", "reason": "hotfix", "freeze_override": "incident 4711" })).await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'deploy.freeze_overridden'", &id).await, 1);
+    assert_eq!(kick_off(&bob, "k4", body("refunds", "staging", "v1")).await.status(), 201, "other environments are open");
+}
+
+#[tokio::test]
+async fn rollback_deploys_the_version_that_succeeded_before() {
+    let app = app_with(true, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let v1 = deploy(&bob, "payouts", "dev", "v1.0").await;
+    wait_for(&app, &v1, "succeeded").await;
+    let v2 = deploy(&bob, "payouts", "dev", "v2.0").await;
+    wait_for(&app, &v2, "succeeded").await;
+    let early = bob.server_fn("deploys/rollback", &[("id", v1.as_str()), ("idempotency_key", "rb-0")]).await;
+    assert_eq!(early.status(), 422, "only what runs now is rolled back");
+    let r = bob.server_fn("deploys/rollback", &[("id", v2.as_str()), ("idempotency_key", "rb-1")]).await;
+    assert_eq!(r.status(), 200);
+    let rb: Value = r.json().await.expect("json");
+    let rb = rb.as_str().expect("new deploy id").to_owned();
+    wait_for(&app, &rb, "succeeded").await;
+    let d: Value = bob.get(&format!("/api/v1/deploys/{rb}")).await.json().await.expect("json");
+    assert_eq!(d["version"], "v1.0");
+    assert_eq!(d["rollback_of"], v2.as_str());
+    assert_eq!(d["previous_version"], "v2.0");
+}
+
+#[tokio::test]
+async fn cancelling_a_running_deploy_stops_its_command() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let dave = app.login_as("dave").await;
+    let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
+    let (_script, settings) = marking_command(&marker, "30");
+    let id = deploy(&bob, "refunds", "dev", "v10").await;
+    let worker = start_worker(&app, deploy_settings(&settings));
+    wait_for(&app, &id, "running").await;
+    let cancel = |b: &Browser| b.client.post(b.url(&format!("/api/v1/deploys/{id}/cancel"))).header("origin", b.url("")).send();
+    assert_eq!(cancel(&dave).await.expect("cancel").status(), 403);
+    assert_eq!(cancel(&bob).await.expect("cancel").status(), 200);
+    assert_eq!(state_of(&app, &id).await.0, "cancelled");
+    // the worker notices at its next heartbeat and stops the command; nothing overwrites the state
+    let stopped = "SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND line LIKE 'stopped: the deploy was cancelled%'";
+    for _ in 0..200 {
+        if count(&app, stopped, &id).await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    worker.abort();
+    assert_eq!(count(&app, stopped, &id).await, 1, "the worker did not stop the command");
+    assert_eq!(state_of(&app, &id).await.0, "cancelled");
+    let again = cancel(&bob).await.expect("cancel");
+    assert_eq!(again.status(), 422);
+    let _ = std::fs::remove_file(&marker);
+}
