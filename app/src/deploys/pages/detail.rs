@@ -82,7 +82,10 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
                 </h1>
                 <div class="mt-2 flex flex-wrap items-center gap-2">
                     <span class="font-mono text-sm" data-testid="deploy-version">{d.version.clone()}</span>
-                    {move || view! { <span data-testid="deploy-state"><Badge tone=state_tone(state.get())>{state.get().label()}</Badge></span> }}
+                    {move || {
+                        let s = state.get();
+                        view! { <span data-testid="deploy-state"><Badge tone=state_tone(s)>{s.label()}</Badge></span> }
+                    }}
                     {d.rollback_of.map(|r| view! { <a class="text-xs text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/deploys/{}", r.0)>"a rollback"</a> })}
                 </div>
             </div>
