@@ -151,13 +151,15 @@ pub struct NewDeployRow<'a> {
     pub freeze_override: Option<&'a str>,
 }
 
-/// Inserts a deploy; false when the requester's key was taken meanwhile (nothing written).
-pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow<'_>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
+/// Inserts a deploy with its first two transitions (requested, then `state`); returns when
+/// it was stored, or None when the requester's key was taken meanwhile (nothing written).
+pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow<'_>, actor: (Uuid, &str), note: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let created = sqlx::query_scalar!(
         r#"INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
                                 requester_id, idempotency_key, fingerprint, state, freeze_override)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           ON CONFLICT (requester_id, idempotency_key) DO NOTHING"#,
+           ON CONFLICT (requester_id, idempotency_key) DO NOTHING
+           RETURNING created_at"#,
         d.id,
         d.service_id,
         d.environment,
@@ -171,9 +173,23 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow<'_>) -> Result<boo
         d.state,
         d.freeze_override
     )
-    .execute(conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if created.is_some() {
+        sqlx::query!(
+            r#"INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note, at)
+               VALUES ($1, NULL, 'requested', $2, $3, $4, now()), ($1, 'requested', $5, $2, $3, $6, now())"#,
+            d.id,
+            actor.0,
+            actor.1,
+            d.reason,
+            d.state,
+            note
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(created)
 }
 
 pub async fn insert_transition(

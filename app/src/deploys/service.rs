@@ -391,8 +391,9 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
     let id = Uuid::now_v7();
     let first_state = if env.requires_approval { DeployState::AwaitingApproval } else { DeployState::Queued };
 
+    let note = if env.requires_approval { "waiting for approval" } else { "queued" };
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let inserted = repo::insert(
+    let created_at = repo::insert(
         &mut tx,
         &repo::NewDeployRow {
             id,
@@ -408,20 +409,18 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
             state: first_state.as_str(),
             freeze_override: freeze_override.as_ref().map(|(t, _)| t.as_str()),
         },
+        (principal.user_id.0, &principal.username),
+        note,
     )
     .await?;
-    if !inserted {
+    let Some(created_at) = created_at else {
         // the same key won a race with this call: answer as a retry would be answered
         tx.rollback().await?;
         let (other, stored) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str())
             .await?
             .ok_or_else(|| DeployError::Denied(AppError::internal("idempotency key vanished")))?;
         return replay(&mut conn, other, &stored, &wanted, new.key.as_str()).await;
-    }
-    let who = (Some(principal.user_id.0), principal.username.as_str());
-    repo::insert_transition(&mut tx, id, None, DeployState::Requested.as_str(), who, &new.reason).await?;
-    let note = if env.requires_approval { "waiting for approval" } else { "queued" };
-    repo::insert_transition(&mut tx, id, Some(DeployState::Requested.as_str()), first_state.as_str(), who, note).await?;
+    };
     let mut approval = None;
     if env.requires_approval {
         let ask = DeployAsk {
@@ -484,7 +483,41 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
     // last, so the audit chain's lock is held for as short a time as possible
     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     tx.commit().await?;
-    Ok(Kicked { deploy: load(&mut conn, id).await?, created: true })
+    // the answer is what was just written; no second read
+    let transition = |from: Option<DeployState>, to: DeployState, note: &str| TransitionView {
+        from,
+        to,
+        actor: principal.username.clone(),
+        note: note.to_owned(),
+        at: created_at,
+    };
+    let deploy = DeployView {
+        id: DeployId(id),
+        service: target.name,
+        service_title: target.title,
+        environment: env.name.clone(),
+        version: new.version.as_str().to_owned(),
+        previous_version: previous,
+        rollback_of: rollback_of.map(DeployId),
+        transitions: vec![
+            transition(None, DeployState::Requested, &new.reason),
+            transition(Some(DeployState::Requested), first_state, note),
+        ],
+        reason: new.reason,
+        requester: principal.username.clone(),
+        state: first_state,
+        approval_id: approval.map(ApprovalId),
+        freeze_override: freeze_override.map(|(t, _)| t),
+        executor: None,
+        attempts: 0,
+        progress: None,
+        outcome: None,
+        created_at,
+        updated_at: created_at,
+        started_at: None,
+        finished_at: None,
+    };
+    Ok(Kicked { deploy, created: true })
 }
 
 /// A new deploy of the version that succeeded before `id`, which must be what runs in its
