@@ -5,9 +5,6 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Any constant works; it names "the audit chain" among advisory locks.
-const CHAIN_LOCK: i64 = 0x5357_4155_4449_54; // "SWAUDIT"
-
 pub struct Row {
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -24,22 +21,18 @@ pub struct Row {
     pub hash: Vec<u8>,
 }
 
-/// Waits for the chain, then returns the newest row's hash (None for an empty log).
-pub async fn lock_chain_head(conn: &mut PgConnection) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query_scalar!("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_optional(&mut *conn)
-        .await
-}
-
-pub async fn insert(conn: &mut PgConnection, row: &Row) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"INSERT INTO audit_log (at, actor_id, actor_name, action, subject_kind, subject_id,
+/// Appends `row` to the chain in one statement: locks the head, sets the row's `prev_hash` to
+/// the head's hash and its `hash` to SHA-256(prev_hash ‖ `content`), moves the head, inserts.
+/// Returns the row's id and hash.
+pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result<(i64, Vec<u8>), sqlx::Error> {
+    let r = sqlx::query!(
+        r#"WITH head AS (
+               UPDATE audit_chain_head SET prev_hash = hash, hash = sha256(hash || convert_to($11::text, 'UTF8'))
+               WHERE id RETURNING prev_hash, hash)
+           INSERT INTO audit_log (at, actor_id, actor_name, action, subject_kind, subject_id,
                                   before, after, request_id, source_ip, prev_hash, hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           RETURNING id"#,
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, head.prev_hash, head.hash FROM head
+           RETURNING id, hash"#,
         row.at,
         row.actor_id,
         row.actor_name,
@@ -50,11 +43,11 @@ pub async fn insert(conn: &mut PgConnection, row: &Row) -> Result<i64, sqlx::Err
         row.after,
         row.request_id,
         row.source_ip,
-        row.prev_hash,
-        row.hash,
+        content,
     )
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((r.id, r.hash))
 }
 
 /// Rows after `after_id`, oldest first, at most `limit`.

@@ -28,10 +28,10 @@ pub struct Change<'a> {
 
 const GENESIS: [u8; 32] = [0; 32];
 
-/// The hash a row must carry: SHA-256 over the previous hash and the row's content as
-/// canonical JSON (keys sorted, timestamps in microseconds, as stored).
-pub fn row_hash(prev_hash: &[u8], row: &Row) -> Vec<u8> {
-    let content = json!({
+/// A row's content as canonical JSON (keys sorted, timestamps in microseconds, as stored):
+/// what its hash covers after the previous row's hash.
+pub fn canonical(row: &Row) -> String {
+    json!({
         "at": row.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         "actor_id": row.actor_id,
         "actor_name": row.actor_name,
@@ -42,27 +42,32 @@ pub fn row_hash(prev_hash: &[u8], row: &Row) -> Vec<u8> {
         "after": row.after,
         "request_id": row.request_id,
         "source_ip": row.source_ip,
-    });
+    })
+    .to_string()
+}
+
+/// The hash a row must carry: SHA-256 over the previous hash and the row's canonical JSON.
+pub fn row_hash(prev_hash: &[u8], row: &Row) -> Vec<u8> {
     let mut hasher = Sha256::new();
     hasher.update(prev_hash);
-    hasher.update(content.to_string().as_bytes());
+    hasher.update(canonical(row).as_bytes());
     hasher.finalize().to_vec()
 }
 
 /// Appends one row for `change` to the chain. Call it inside the transaction that makes the
-/// change, so both commit or neither does.
+/// change, so both commit or neither does. The database links and hashes it onto the chain's
+/// head (`row_hash` is the same computation, for checking).
 pub async fn record(
     conn: &mut PgConnection,
     actor: Actor<'_>,
     change: Change<'_>,
     meta: &RequestMeta,
 ) -> Result<i64, sqlx::Error> {
-    let prev_hash = repo::lock_chain_head(conn).await?.unwrap_or_else(|| GENESIS.to_vec());
     let (actor_id, actor_name) = match actor {
         Actor::Person(p) => (Some(p.user_id.0), p.username.clone()),
         Actor::System => (None, "switchyard".to_owned()),
     };
-    let mut row = Row {
+    let row = Row {
         id: 0,
         // Postgres keeps microseconds: hash exactly what will be stored.
         at: Utc::now().trunc_subsecs(6),
@@ -78,9 +83,8 @@ pub async fn record(
         prev_hash: Vec::new(),
         hash: Vec::new(),
     };
-    row.hash = row_hash(&prev_hash, &row);
-    row.prev_hash = prev_hash;
-    repo::insert(conn, &row).await
+    let content = canonical(&row);
+    repo::append(conn, &row, &content).await.map(|(id, _)| id)
 }
 
 /// Walks the whole chain and reports the first row that does not match.

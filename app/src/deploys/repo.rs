@@ -151,15 +151,29 @@ pub struct NewDeployRow<'a> {
     pub freeze_override: Option<&'a str>,
 }
 
-/// Inserts a deploy with its first two transitions (requested, then `state`); returns when
-/// it was stored, or None when the requester's key was taken meanwhile (nothing written).
-pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow<'_>, actor: (Uuid, &str), note: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let created = sqlx::query_scalar!(
-        r#"INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
-                                requester_id, idempotency_key, fingerprint, state, freeze_override)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-           ON CONFLICT (requester_id, idempotency_key) DO NOTHING
-           RETURNING created_at"#,
+/// Inserts a deploy with its first two transitions (requested, then `state`) and, when
+/// `wake` is set, the NOTIFY that wakes the workers — one statement. Returns when it was stored,
+/// or None when the requester's key was taken meanwhile (nothing written).
+pub async fn insert(
+    conn: &mut PgConnection,
+    d: &NewDeployRow<'_>,
+    actor: (Uuid, &str),
+    note: &str,
+    wake: bool,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"WITH added AS (
+               INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
+                                    requester_id, idempotency_key, fingerprint, state, freeze_override)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               ON CONFLICT (requester_id, idempotency_key) DO NOTHING
+               RETURNING id, created_at),
+           steps AS (
+               INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note, at)
+               SELECT added.id, s.from_state, s.to_state, $8, $13, s.note, added.created_at
+               FROM added, (VALUES (NULL::text, 'requested'::text, $7::text), ('requested', $11::text, $14::text)) AS s (from_state, to_state, note))
+           SELECT added.created_at AS "created_at!"
+           FROM added LEFT JOIN LATERAL (SELECT pg_notify($15::text, '') WHERE $16::bool) AS woke ON true"#,
         d.id,
         d.service_id,
         d.environment,
@@ -171,25 +185,14 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow<'_>, actor: (Uuid,
         d.idempotency_key,
         d.fingerprint,
         d.state,
-        d.freeze_override
+        d.freeze_override,
+        actor.1,
+        note,
+        QUEUE_CHANNEL,
+        wake
     )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if created.is_some() {
-        sqlx::query!(
-            r#"INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note, at)
-               VALUES ($1, NULL, 'requested', $2, $3, $4, now()), ($1, 'requested', $5, $2, $3, $6, now())"#,
-            d.id,
-            actor.0,
-            actor.1,
-            d.reason,
-            d.state,
-            note
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(created)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn insert_transition(

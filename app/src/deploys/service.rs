@@ -411,6 +411,7 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
         },
         (principal.user_id.0, &principal.username),
         note,
+        !env.requires_approval,
     )
     .await?;
     let Some(created_at) = created_at else {
@@ -456,8 +457,6 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
         let approval_id = approvals::open(&mut tx, principal, ask, meta).await?;
         repo::set_approval(&mut tx, id, approval_id.0).await?;
         approval = Some(approval_id.0);
-    } else {
-        repo::notify(&mut tx, QUEUE_CHANNEL, "").await?;
     }
     if let Some((text, window)) = &freeze_override {
         let change = Change {
@@ -754,6 +753,7 @@ pub async fn updates(pool: &PgPool, principal: &Principal, id: DeployId, after_t
     let log = repo::log(&mut *conn, id.0, after_log, 1000).await?.into_iter().map(to_line).collect();
     Ok(DeployUpdate {
         state: DeployState::parse(&row.state).unwrap_or(DeployState::Failed),
+        executor: row.executor,
         progress: row.progress,
         outcome: row.outcome,
         transitions: rows.into_iter().map(to_transition).collect(),

@@ -265,6 +265,7 @@ pub struct DeployPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployUpdate {
     pub state: DeployState,
+    pub executor: Option<String>,
     pub progress: Option<i16>,
     pub outcome: Option<String>,
     pub transitions: Vec<TransitionView>,

@@ -208,8 +208,9 @@ pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &Reque
     Ok(())
 }
 
-/// The principal behind a bearer token, when it is live (not revoked, not expired); marks it
-/// used, to the minute (a busy CI token then costs a read, not a write, per request).
+/// The principal behind a bearer token, when it is live (not revoked, not expired), read with
+/// its owner's roles and teams in one query; marks it used, to the minute (a busy CI token then
+/// costs a read, not a write, per request).
 pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principal>, sqlx::Error> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
@@ -220,8 +221,19 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principa
                WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()),
            touched AS (
                UPDATE api_tokens SET last_used_at = now() FROM live
-               WHERE api_tokens.id = live.id AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute'))
-           SELECT id AS "id!", name AS "name!", user_id, team_id, scopes AS "scopes!", created_by AS "created_by!" FROM live"#,
+               WHERE api_tokens.id = live.id AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')),
+           mine AS (
+               SELECT t.id, t.slug, t.name, tm.role FROM live
+               JOIN team_members tm ON tm.user_id = live.user_id JOIN teams t ON t.id = tm.team_id)
+           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!", l.created_by AS "created_by!",
+                  u.username AS "username?", u.name AS "user_name?", u.email AS "email?",
+                  EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = l.user_id AND g.role = 'admin') AS "admin!",
+                  array(SELECT id FROM mine ORDER BY name) AS "team_ids!",
+                  array(SELECT slug FROM mine ORDER BY name) AS "team_slugs!",
+                  array(SELECT name FROM mine ORDER BY name) AS "team_names!",
+                  array(SELECT role FROM mine ORDER BY name) AS "team_roles!",
+                  st.slug AS "service_team_slug?", st.name AS "service_team_name?"
+           FROM live l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN teams st ON st.id = l.team_id"#,
         hash(secret)
     )
     .fetch_optional(pool)
@@ -231,28 +243,43 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principa
     };
     let scopes: Vec<Scope> = t.scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect();
     let via = Via::Token { token_id: t.id, scopes };
-    if let Some(user) = t.user_id {
-        let mut conn = pool.acquire().await?;
-        return Ok(super::repo::identity(&mut conn, UserId(user)).await?.map(|i| Principal {
+    if let (Some(user), Some(username)) = (t.user_id, t.username) {
+        let teams = t
+            .team_ids
+            .into_iter()
+            .zip(t.team_slugs)
+            .zip(t.team_names)
+            .zip(t.team_roles)
+            .map(|(((id, slug), name), role)| TeamMembership {
+                team_id: TeamId(id),
+                slug,
+                name,
+                role: TeamRole::parse(&role).unwrap_or(TeamRole::Member),
+            })
+            .collect();
+        let mut roles = vec![Role::Viewer];
+        if t.admin {
+            roles.push(Role::Admin);
+        }
+        return Ok(Some(Principal {
             user_id: UserId(user),
-            username: i.username,
-            name: i.name,
-            email: i.email,
-            roles: i.roles,
-            teams: i.teams,
+            username,
+            name: t.user_name.unwrap_or_default(),
+            email: t.email.unwrap_or_default(),
+            roles,
+            teams,
             via,
         }));
     }
-    let Some(team_id) = t.team_id else { return Ok(None) };
-    let team = sqlx::query!("SELECT slug, name FROM teams WHERE id = $1", team_id).fetch_one(pool).await?;
+    let (Some(team_id), Some(slug), Some(team_name)) = (t.team_id, t.service_team_slug, t.service_team_name) else { return Ok(None) };
     Ok(Some(Principal {
         // a service token acts for its team; the admin who made it answers for it
         user_id: UserId(t.created_by),
-        username: format!("token:{}/{}", team.slug, t.name),
-        name: format!("{} ({} service token)", t.name, team.name),
+        username: format!("token:{}/{}", slug, t.name),
+        name: format!("{} ({} service token)", t.name, team_name),
         email: String::new(),
         roles: vec![Role::Viewer],
-        teams: vec![TeamMembership { team_id: TeamId(team_id), slug: team.slug, name: team.name, role: TeamRole::Member }],
+        teams: vec![TeamMembership { team_id: TeamId(team_id), slug, name: team_name, role: TeamRole::Member }],
         via,
     }))
 }

@@ -46,10 +46,11 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
     let state = RwSignal::new(d.state);
     let progress = RwSignal::new(d.progress);
     let outcome = RwSignal::new(d.outcome.clone());
+    let executor = RwSignal::new(d.executor.clone());
     let transitions = RwSignal::new(d.transitions.clone());
     let lines = RwSignal::new(log);
     let last_transition = RwSignal::new(last_transition_id);
-    live(id, state, progress, outcome, transitions, lines, last_transition);
+    live(id, Live { state, executor, progress, outcome, transitions, lines, last_transition });
     let rollback = ServerAction::<RollbackDeploy>::new();
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
@@ -124,7 +125,7 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
                     {compare.map(|url| view! { <div><dt class=dt>"Changes"</dt><dd><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=url rel="noopener noreferrer">"Compare versions"</a></dd></div> })}
                     {d.approval_id.map(|a| view! { <div><dt class=dt>"Approval"</dt><dd><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/approvals/{}", a.0)>"The approval request"</a></dd></div> })}
                     {d.freeze_override.clone().map(|o| view! { <div><dt class=dt>"Freeze overridden"</dt><dd>{o}</dd></div> })}
-                    <div><dt class=dt>"Executor"</dt><dd>{d.executor.clone().unwrap_or_else(|| "chosen when it starts".into())} {(d.attempts > 1).then(|| format!(" · attempt {}", d.attempts))}</dd></div>
+                    <div><dt class=dt>"Executor"</dt><dd>{move || executor.get().unwrap_or_else(|| "chosen when it starts".into())} {(d.attempts > 1).then(|| format!(" · attempt {}", d.attempts))}</dd></div>
                     {move || outcome.get().map(|o| view! { <div><dt class=dt>"Outcome"</dt><dd data-testid="deploy-outcome">{o}</dd></div> })}
                 </dl>
             </Card>
@@ -156,21 +157,27 @@ fn render_line(l: &LogLine) -> String {
     format!("{} {}", l.at.format("%H:%M:%S"), l.line)
 }
 
-/// Follows the deploy's server-sent events until it ends (in the browser only).
-#[allow(unused_variables)]
-fn live(
-    id: Uuid,
+/// The parts of the page a live update changes.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+struct Live {
     state: RwSignal<DeployState>,
+    executor: RwSignal<Option<String>>,
     progress: RwSignal<Option<i16>>,
     outcome: RwSignal<Option<String>>,
     transitions: RwSignal<Vec<TransitionView>>,
     lines: RwSignal<Vec<LogLine>>,
     last_transition: RwSignal<i64>,
-) {
+}
+
+/// Follows the deploy's server-sent events until it ends (in the browser only).
+#[allow(unused_variables)]
+fn live(id: Uuid, live: Live) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
+        let Live { state, executor, progress, outcome, transitions, lines, last_transition } = live;
         Effect::new(move |_| {
             if state.get_untracked().is_final() {
                 return;
@@ -190,6 +197,7 @@ fn live(
                 }
                 last_transition.set(u.last_transition);
                 state.set(u.state);
+                executor.set(u.executor);
                 progress.set(u.progress);
                 outcome.set(u.outcome);
                 if u.state.is_final() {
