@@ -21,18 +21,23 @@ pub struct Row {
     pub hash: Vec<u8>,
 }
 
-/// Appends `row` to the chain in one statement: locks the head, sets the row's `prev_hash` to
-/// the head's hash and its `hash` to SHA-256(prev_hash ‖ `content`), moves the head, inserts.
-/// Returns the row's id and hash.
-pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result<(i64, Vec<u8>), sqlx::Error> {
-    let r = sqlx::query!(
+/// Any constant works; it names "the audit chain" among advisory locks.
+const CHAIN_LOCK: i64 = 0x5357_4155_4449_54; // "SWAUDIT"
+
+/// Appends `row` to the chain: waits for the chain's transaction-scoped advisory lock, then in
+/// one statement (whose snapshot is taken after the lock, so it sees every earlier link) sets the
+/// row's `prev_hash` to the newest row's hash and its `hash` to SHA-256(prev_hash ‖ `content`),
+/// and inserts it. Returns the row's id.
+pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query!("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK).execute(&mut *conn).await?;
+    sqlx::query_scalar!(
         r#"WITH head AS (
-               UPDATE audit_chain_head SET prev_hash = hash, hash = sha256(hash || convert_to($11::text, 'UTF8'))
-               WHERE id RETURNING prev_hash, hash)
+               SELECT coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), decode(repeat('00', 32), 'hex')) AS prev)
            INSERT INTO audit_log (at, actor_id, actor_name, action, subject_kind, subject_id,
                                   before, after, request_id, source_ip, prev_hash, hash)
-           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, head.prev_hash, head.hash FROM head
-           RETURNING id, hash"#,
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, head.prev, sha256(head.prev || convert_to($11::text, 'UTF8'))
+           FROM head
+           RETURNING id"#,
         row.at,
         row.actor_id,
         row.actor_name,
@@ -46,8 +51,7 @@ pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result
         content,
     )
     .fetch_one(conn)
-    .await?;
-    Ok((r.id, r.hash))
+    .await
 }
 
 /// Rows after `after_id`, oldest first, at most `limit`.

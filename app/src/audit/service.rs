@@ -55,8 +55,8 @@ pub fn row_hash(prev_hash: &[u8], row: &Row) -> Vec<u8> {
 }
 
 /// Appends one row for `change` to the chain. Call it inside the transaction that makes the
-/// change, so both commit or neither does. The database links and hashes it onto the chain's
-/// head (`row_hash` is the same computation, for checking).
+/// change, so both commit or neither does. The database links and hashes it onto the newest
+/// row (`row_hash` is the same computation, for checking).
 pub async fn record(
     conn: &mut PgConnection,
     actor: Actor<'_>,
@@ -84,7 +84,7 @@ pub async fn record(
         hash: Vec::new(),
     };
     let content = canonical(&row);
-    repo::append(conn, &row, &content).await.map(|(id, _)| id)
+    repo::append(conn, &row, &content).await
 }
 
 /// Walks the whole chain and reports the first row that does not match.
