@@ -3,25 +3,18 @@
 //! keyset page, filtered, searched), its facet counts and the search box, through the same
 //! service functions the pages and the API call (SQL and mapping; no HTTP). Prints tables.
 //! Run with `make bench`; `DATABASE_URL` names the server (the database is its own).
+mod common;
+
+use common::{database_url, pct, with_database};
 use app::catalog::service;
 use app::catalog::types::{EntityPage, ListQuery, SearchText};
 use app::iam::principal::{Principal, Via};
 use app::iam::types::{Role, UserId};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const SAMPLES: usize = 200;
 const CONCURRENCY: usize = 8;
-
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into())
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let mut u = url::Url::parse(url).expect("DATABASE_URL");
-    u.set_path(&format!("/{name}"));
-    u.to_string()
-}
 
 /// Adds entities until the catalog holds `total`: components in systems, an API for every
 /// tenth, a resource for every twentieth, about three dependencies each, 50 owning teams.
@@ -95,11 +88,6 @@ fn admin() -> Principal {
 
 fn query(pairs: &[(&str, &str)]) -> ListQuery {
     ListQuery::parse(|k| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| (*v).to_owned())).expect("query")
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 struct Row {

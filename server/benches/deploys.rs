@@ -3,6 +3,9 @@
 //! row and the NOTIFY — one durable transaction each) from 32 concurrent clients, then the
 //! worker draining the queue. Prints tables. Run with `make bench`; `DATABASE_URL` names the
 //! server (the database is its own, made anew).
+mod common;
+
+use common::{database_url, pct, with_database};
 use app::context::RequestMeta;
 use app::iam::principal::{Principal, Via};
 use app::iam::types::{Role, UserId};
@@ -16,21 +19,6 @@ use uuid::Uuid;
 
 const CLIENTS: usize = 32;
 const PER_CLIENT: usize = 250;
-
-fn database_url() -> String {
-    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into())
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let mut u = url::Url::parse(url).expect("DATABASE_URL");
-    u.set_path(&format!("/{name}"));
-    u.to_string()
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 /// A deploy bot: a member of every team, with one personal token per client (read + deploy).
 async fn tokens(pool: &PgPool, n: usize) -> Vec<String> {
