@@ -63,7 +63,6 @@ pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, s
         .await
 }
 
-#[derive(serde::Deserialize)]
 pub struct FreezeRow {
     pub id: Uuid,
     pub environment: String,
@@ -123,77 +122,6 @@ pub async fn delete_freeze(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(
         .fetch_optional(db)
         .await?;
     Ok(row.map(|r| (r.environment, r.reason)))
-}
-
-/// Everything a kick-off checks, read in one query: the deploy the requester's key already
-/// names (with its fingerprint), the service, the environment (and every environment's name),
-/// that environment's freeze windows still ahead, and the version running there now.
-pub struct KickOffContext {
-    pub existing: Option<(Uuid, Vec<u8>)>,
-    pub target: Option<Target>,
-    pub environment: Option<Environment>,
-    pub environment_names: Vec<String>,
-    pub freezes: Vec<FreezeRow>,
-    pub current_version: Option<String>,
-}
-
-pub async fn kick_off_context(
-    db: impl PgExecutor<'_>,
-    requester: Uuid,
-    key: &str,
-    service: &str,
-    environment: &str,
-) -> Result<KickOffContext, sqlx::Error> {
-    let r = sqlx::query!(
-        r#"SELECT k.id AS "existing_id?", k.fingerprint AS "existing_fingerprint?",
-                  e.id AS "service_id?", e.name AS "service_name?", e.title AS "service_title?", e.tier AS "tier?",
-                  e.status AS "status?", e.owner_team_id AS "owner_team_id?", t.name AS "owner_name?",
-                  e.repository_url AS "repository_url?",
-                  array(SELECT c.team_id FROM entity_co_owners c WHERE c.entity_id = e.id) AS "co_owners!",
-                  v.name AS "env_name?", v.title AS "env_title?", v.requires_approval AS "requires_approval?",
-                  array(SELECT name FROM environments ORDER BY position) AS "environment_names!",
-                  (SELECT d.version FROM deploys d
-                    WHERE d.service_id = e.id AND d.environment = v.name AND d.state = 'succeeded'
-                    ORDER BY d.finished_at DESC, d.seq DESC LIMIT 1) AS "current_version?",
-                  coalesce((SELECT json_agg(json_build_object(
-                               'id', f.id, 'environment', f.environment, 'reason', f.reason, 'starts_at', f.starts_at,
-                               'ends_at', f.ends_at, 'schedule', f.schedule, 'duration_mins', f.duration_mins,
-                               'created_by', u.username) ORDER BY f.starts_at)
-                            FROM freeze_windows f JOIN users u ON u.id = f.created_by
-                            WHERE f.environment = v.name AND (f.ends_at IS NULL OR f.ends_at > now())), '[]'::json) AS "freezes!"
-           FROM (SELECT 1) AS one
-           LEFT JOIN deploys k ON k.requester_id = $1 AND k.idempotency_key = $2
-           LEFT JOIN entities e ON e.kind = 'component' AND e.namespace = 'default' AND e.name = $3
-           LEFT JOIN teams t ON t.id = e.owner_team_id
-           LEFT JOIN environments v ON v.name = $4"#,
-        requester,
-        key,
-        service,
-        environment
-    )
-    .fetch_one(db)
-    .await?;
-    let target = match (r.service_id, r.service_name, r.service_title, r.status, r.owner_team_id, r.owner_name) {
-        (Some(id), Some(name), Some(title), Some(status), Some(owner), Some(owner_name)) => {
-            let mut owners = vec![owner];
-            owners.extend(r.co_owners);
-            Some(Target { id, name, title, tier: r.tier, status, owner_team_id: owner, owner_name, repository_url: r.repository_url, owners })
-        }
-        _ => None,
-    };
-    let environment = match (r.env_name, r.env_title, r.requires_approval) {
-        (Some(name), Some(title), Some(requires_approval)) => Some(Environment { name, title, requires_approval }),
-        _ => None,
-    };
-    Ok(KickOffContext {
-        existing: r.existing_id.zip(r.existing_fingerprint),
-        target,
-        environment,
-        environment_names: r.environment_names,
-        // a window that cannot be read must refuse, not vanish
-        freezes: serde_json::from_value(r.freezes).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        current_version: r.current_version,
-    })
 }
 
 /// The deploy a requester's key already names, with the fingerprint of its parameters.

@@ -355,13 +355,11 @@ async fn replay(conn: &mut PgConnection, id: Uuid, stored: &[u8], wanted: &[u8],
 async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback_of: Option<Uuid>, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     let wanted = fingerprint(&new, rollback_of);
     let mut conn = pool.acquire().await?;
-    // one read for every check below
-    let ctx = repo::kick_off_context(&mut *conn, principal.user_id.0, new.key.as_str(), &new.service, &new.environment).await?;
-    if let Some((id, stored)) = ctx.existing {
+    if let Some((id, stored)) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str()).await? {
         return replay(&mut conn, id, &stored, &wanted, new.key.as_str()).await;
     }
-    let target = ctx
-        .target
+    let target = repo::target(&mut *conn, &new.service)
+        .await?
         .ok_or_else(|| invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
     if target.status != "active" {
         return Err(invalid("service", format!("{} is waiting for its registration to be approved", target.name)));
@@ -369,15 +367,12 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
     if !may_deploy(principal, &target) {
         return Err(AppError::Forbidden.into());
     }
-    let Some(env) = ctx.environment else {
-        return Err(invalid(
-            "environment",
-            format!("unknown environment \"{}\": use {}", new.environment, ctx.environment_names.join(", ")),
-        ));
+    let envs = repo::environments(&mut *conn).await?;
+    let Some(env) = envs.iter().find(|e| e.name == new.environment) else {
+        let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+        return Err(invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))));
     };
-    let now = Utc::now();
-    let window = ctx.freezes.into_iter().map(|f| freeze_view(f, now, now + Duration::seconds(1))).find(|v| v.active_now);
-    let freeze_override = match window {
+    let freeze_override = match active_freeze(&mut conn, &env.name, Utc::now()).await? {
         Some(window) => match &new.freeze_override {
             Some(_) if !principal.is_admin() => {
                 return Err(invalid("freeze_override", "only an admin may deploy during a freeze window"));
@@ -392,7 +387,7 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
         },
         None => None,
     };
-    let previous = ctx.current_version;
+    let previous = repo::current(&mut *conn, target.id, &env.name).await?.map(|(v, _)| v);
     let id = Uuid::now_v7();
     let first_state = if env.requires_approval { DeployState::AwaitingApproval } else { DeployState::Queued };
 
