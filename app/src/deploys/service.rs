@@ -555,7 +555,8 @@ pub async fn cancel(pool: &PgPool, principal: &Principal, id: DeployId, meta: &R
     principal.require_read()?;
     let row = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
     let target = repo::target(pool, &row.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
-    let own = row.requester_id == principal.user_id.0 && principal.require_deploy(&[]).is_ok();
+    // the requester may cancel their own deploy (a token needs the deploy scope)
+    let own = row.requester_id == principal.user_id.0 && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
     if !own && !may_deploy(principal, &target) {
         return Err(AppError::Forbidden.into());
     }

@@ -74,6 +74,11 @@ impl Principal {
         self.check(member || self.is_admin())
     }
 
+    /// Acting with one scope (a session has them all; a token only those it was given).
+    pub fn require_scope(&self, needed: Scope) -> Result<(), AppError> {
+        self.check(self.scope_allows(needed))
+    }
+
     /// Deploying a service: a member of one of its owning teams (a token needs the deploy
     /// scope), or an admin.
     pub fn require_deploy(&self, owners: &[TeamId]) -> Result<(), AppError> {
