@@ -12,3 +12,10 @@ INSERT INTO teams (slug, name, description) VALUES
   ('treasury',        'Treasury',             'Liquidity, FX and settlement with partner banks'),
   ('data',            'Data',                 'Warehouse, reporting and regulatory feeds')
 ON CONFLICT (slug) DO NOTHING;
+
+-- A freeze window on production a week after the first load, so the freeze calendar shows one
+-- (no creator: Switchyard itself). Only added while there is no window at all.
+INSERT INTO freeze_windows (environment, reason, starts_at, ends_at)
+SELECT 'production', 'Card network certification', date_trunc('day', now()) + interval '7 days 6 hours',
+       date_trunc('day', now()) + interval '8 days 20 hours'
+WHERE NOT EXISTS (SELECT 1 FROM freeze_windows);

@@ -1,5 +1,5 @@
-//! Audit SQL. The chain is extended under a transaction-scoped advisory lock, so concurrent
-//! writers line up and the chain never forks.
+//! Audit SQL. The log is sixteen hash chains (stripes); each is extended under its own
+//! transaction-scoped advisory lock, so writers to one stripe line up and no chain forks.
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -21,23 +21,12 @@ pub struct Row {
     pub hash: Vec<u8>,
 }
 
-/// Any constant works; it names "the audit chain" among advisory locks.
-const CHAIN_LOCK: i64 = 0x5357_4155_4449_54; // "SWAUDIT"
-
-/// Appends `row` to the chain: waits for the chain's transaction-scoped advisory lock, then in
-/// one statement (whose snapshot is taken after the lock, so it sees every earlier link) sets the
-/// row's `prev_hash` to the newest row's hash and its `hash` to SHA-256(prev_hash ‖ `content`),
-/// and inserts it. Returns the row's id.
+/// Appends `row` to the audit chain in one round trip: `audit_append` (migration 5) takes the
+/// transaction-scoped lock of the connection's stripe, links the row onto the stripe's newest row
+/// with hash = SHA-256(prev_hash ‖ `content`) and inserts it. Returns the row's id.
 pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query!("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK).execute(&mut *conn).await?;
     sqlx::query_scalar!(
-        r#"WITH head AS (
-               SELECT coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1), decode(repeat('00', 32), 'hex')) AS prev)
-           INSERT INTO audit_log (at, actor_id, actor_name, action, subject_kind, subject_id,
-                                  before, after, request_id, source_ip, prev_hash, hash)
-           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, head.prev, sha256(head.prev || convert_to($11::text, 'UTF8'))
-           FROM head
-           RETURNING id"#,
+        r#"SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS "id!""#,
         row.at,
         row.actor_id,
         row.actor_name,
@@ -54,22 +43,49 @@ pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result
     .await
 }
 
-/// Rows after `after_id`, oldest first, at most `limit`.
+/// A row as the chain walk reads it: its stripe and the row.
+pub struct Link {
+    pub chain: i16,
+    pub row: Row,
+}
+
+/// The rows after (`after_chain`, `after_id`) in chain order (stripe, then id), at most `limit`.
 pub async fn chain_page(
     conn: &mut PgConnection,
-    after_id: i64,
+    after: (i16, i64),
     limit: i64,
-) -> Result<Vec<Row>, sqlx::Error> {
-    sqlx::query_as!(
-        Row,
-        r#"SELECT id, at, actor_id, actor_name, action, subject_kind, subject_id,
+) -> Result<Vec<Link>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT chain, id, at, actor_id, actor_name, action, subject_kind, subject_id,
                   before, after, request_id, source_ip, prev_hash, hash
-           FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"#,
-        after_id,
+           FROM audit_log WHERE (chain, id) > ($1, $2) ORDER BY chain, id LIMIT $3"#,
+        after.0,
+        after.1,
         limit
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Link {
+            chain: r.chain,
+            row: Row {
+                id: r.id,
+                at: r.at,
+                actor_id: r.actor_id,
+                actor_name: r.actor_name,
+                action: r.action,
+                subject_kind: r.subject_kind,
+                subject_id: r.subject_id,
+                before: r.before,
+                after: r.after,
+                request_id: r.request_id,
+                source_ip: r.source_ip,
+                prev_hash: r.prev_hash,
+                hash: r.hash,
+            },
+        })
+        .collect())
 }
 
 pub struct Filter<'a> {

@@ -56,7 +56,7 @@ pub fn row_hash(prev_hash: &[u8], row: &Row) -> Vec<u8> {
 
 /// Appends one row for `change` to the chain. Call it inside the transaction that makes the
 /// change, so both commit or neither does. The database links and hashes it onto the newest
-/// row (`row_hash` is the same computation, for checking).
+/// row of the connection's stripe (`row_hash` is the same computation, for checking).
 pub async fn record(
     conn: &mut PgConnection,
     actor: Actor<'_>,
@@ -87,18 +87,22 @@ pub async fn record(
     repo::append(conn, &row, &content).await
 }
 
-/// Walks the whole chain and reports the first row that does not match.
+/// Walks every stripe of the chain, each from the zero hash, and reports the first row that does
+/// not match.
 #[tracing::instrument(skip(pool), err)]
 pub async fn verify(pool: &PgPool) -> Result<ChainCheck, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let mut expected_prev = GENESIS.to_vec();
-    let (mut last_id, mut rows) = (0_i64, 0_i64);
+    let (mut last, mut rows) = ((-1_i16, 0_i64), 0_i64);
     loop {
-        let page = repo::chain_page(&mut conn, last_id, 1000).await?;
+        let page = repo::chain_page(&mut conn, last, 1000).await?;
         if page.is_empty() {
             return Ok(ChainCheck::Intact { rows });
         }
-        for row in page {
+        for repo::Link { chain, row } in page {
+            if chain != last.0 {
+                expected_prev = GENESIS.to_vec();
+            }
             if row.prev_hash != expected_prev {
                 return Ok(ChainCheck::Broken {
                     row_id: row.id,
@@ -112,7 +116,7 @@ pub async fn verify(pool: &PgPool) -> Result<ChainCheck, sqlx::Error> {
                 });
             }
             expected_prev = row.hash;
-            last_id = row.id;
+            last = (chain, row.id);
             rows += 1;
         }
     }

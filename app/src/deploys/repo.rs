@@ -63,6 +63,42 @@ pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, s
         .await
 }
 
+/// One environment with the freeze windows that may still apply after `from`, in one query.
+pub async fn environment(db: impl PgExecutor<'_>, name: &str, from: DateTime<Utc>) -> Result<Option<(Environment, Vec<FreezeRow>)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT e.name, e.title, e.requires_approval,
+                  f.id AS "freeze_id?", f.reason AS "freeze_reason?", f.starts_at AS "starts_at?", f.ends_at,
+                  f.schedule, f.duration_mins, coalesce(u.username, 'switchyard') AS "created_by!"
+           FROM environments e
+           LEFT JOIN freeze_windows f ON f.environment = e.name AND (f.ends_at IS NULL OR f.ends_at > $2)
+           LEFT JOIN users u ON u.id = f.created_by
+           WHERE e.name = $1
+           ORDER BY f.starts_at"#,
+        name,
+        from
+    )
+    .fetch_all(db)
+    .await?;
+    let Some(first) = rows.first() else { return Ok(None) };
+    let env = Environment { name: first.name.clone(), title: first.title.clone(), requires_approval: first.requires_approval };
+    let windows = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(FreezeRow {
+                id: r.freeze_id?,
+                environment: r.name,
+                reason: r.freeze_reason?,
+                starts_at: r.starts_at?,
+                ends_at: r.ends_at,
+                schedule: r.schedule,
+                duration_mins: r.duration_mins,
+                created_by: r.created_by,
+            })
+        })
+        .collect();
+    Ok(Some((env, windows)))
+}
+
 pub struct FreezeRow {
     pub id: Uuid,
     pub environment: String,
@@ -79,8 +115,8 @@ pub async fn freezes(db: impl PgExecutor<'_>, environment: Option<&str>, from: D
     sqlx::query_as!(
         FreezeRow,
         r#"SELECT f.id, f.environment, f.reason, f.starts_at, f.ends_at, f.schedule, f.duration_mins,
-                  u.username AS created_by
-           FROM freeze_windows f JOIN users u ON u.id = f.created_by
+                  coalesce(u.username, 'switchyard') AS "created_by!"
+           FROM freeze_windows f LEFT JOIN users u ON u.id = f.created_by
            WHERE ($1::text IS NULL OR f.environment = $1) AND (f.ends_at IS NULL OR f.ends_at > $2)
            ORDER BY f.starts_at"#,
         environment,
@@ -141,7 +177,6 @@ pub struct NewDeployRow<'a> {
     pub service_id: Uuid,
     pub environment: &'a str,
     pub version: &'a str,
-    pub previous_version: Option<&'a str>,
     pub rollback_of: Option<Uuid>,
     pub reason: &'a str,
     pub requester_id: Uuid,
@@ -151,34 +186,44 @@ pub struct NewDeployRow<'a> {
     pub freeze_override: Option<&'a str>,
 }
 
-/// Inserts a deploy with its first two transitions (requested, then `state`) and, when
-/// `wake` is set, the NOTIFY that wakes the workers — one statement. Returns when it was stored,
-/// or None when the requester's key was taken meanwhile (nothing written).
+/// What storing a deploy wrote.
+pub struct Inserted {
+    pub created_at: DateTime<Utc>,
+    /// The version that runs in the environment now (its newest succeeded deploy).
+    pub previous_version: Option<String>,
+}
+
+/// Inserts a deploy with its first two transitions (requested, then `state`), the version that
+/// runs now as its previous version, and, when `wake` is set, the NOTIFY that wakes the workers —
+/// one statement. None when the requester's idempotency key is taken (nothing written).
 pub async fn insert(
     conn: &mut PgConnection,
     d: &NewDeployRow<'_>,
     actor: (Uuid, &str),
     note: &str,
     wake: bool,
-) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar!(
+) -> Result<Option<Inserted>, sqlx::Error> {
+    sqlx::query_as!(
+        Inserted,
         r#"WITH added AS (
                INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
                                     requester_id, idempotency_key, fingerprint, state, freeze_override)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+               VALUES ($1, $2, $3, $4,
+                       (SELECT p.version FROM deploys p WHERE p.service_id = $2 AND p.environment = $3 AND p.state = 'succeeded'
+                        ORDER BY p.finished_at DESC, p.seq DESC LIMIT 1),
+                       $5, $6, $7, $8, $9, $10, $11)
                ON CONFLICT (requester_id, idempotency_key) DO NOTHING
-               RETURNING id, created_at),
+               RETURNING id, created_at, previous_version),
            steps AS (
                INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note, at)
-               SELECT added.id, s.from_state, s.to_state, $8, $13, s.note, added.created_at
-               FROM added, (VALUES (NULL::text, 'requested'::text, $7::text), ('requested', $11::text, $14::text)) AS s (from_state, to_state, note))
-           SELECT added.created_at AS "created_at!"
-           FROM added LEFT JOIN LATERAL (SELECT pg_notify($15::text, '') WHERE $16::bool) AS woke ON true"#,
+               SELECT added.id, s.from_state, s.to_state, $7, $12, s.note, added.created_at
+               FROM added, (VALUES (NULL::text, 'requested'::text, $6::text), ('requested', $10::text, $13::text)) AS s (from_state, to_state, note))
+           SELECT added.created_at AS "created_at!", added.previous_version
+           FROM added LEFT JOIN LATERAL (SELECT pg_notify($14::text, '') WHERE $15::bool) AS woke ON true"#,
         d.id,
         d.service_id,
         d.environment,
         d.version,
-        d.previous_version,
         d.rollback_of,
         d.reason,
         d.requester_id,
@@ -447,13 +492,15 @@ pub struct Claimed {
 }
 
 /// Takes the oldest queued deploy whose service and environment has nothing running and no
-/// older deploy queued, leases it to `worker` and marks it running. None when there is no work.
-pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64) -> Result<Option<Claimed>, sqlx::Error> {
+/// older deploy queued, and whose environment is not `frozen` (or whose freeze was overridden),
+/// leases it to `worker` and marks it running. None when there is no work.
+pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, frozen: &[String]) -> Result<Option<Claimed>, sqlx::Error> {
     sqlx::query_as!(
         Claimed,
         r#"WITH next AS (
                SELECT d.id FROM deploys d
                WHERE d.state = 'queued'
+                 AND (d.freeze_override IS NOT NULL OR d.environment <> ALL($3::text[]))
                  AND NOT EXISTS (SELECT 1 FROM deploys r WHERE r.service_id = d.service_id
                                    AND r.environment = d.environment AND r.state = 'running')
                  AND NOT EXISTS (SELECT 1 FROM deploys o WHERE o.service_id = d.service_id
@@ -467,7 +514,8 @@ pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64) -> Re
            FROM next WHERE deploys.id = next.id
            RETURNING deploys.id, deploys.attempts"#,
         worker,
-        lease_secs
+        lease_secs,
+        frozen
     )
     .fetch_optional(conn)
     .await

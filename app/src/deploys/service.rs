@@ -252,13 +252,30 @@ fn freeze_view(f: FreezeRow, now: DateTime<Utc>, until: DateTime<Utc>) -> Freeze
     }
 }
 
+/// The window among `rows` that freezes its environment at `at`, if any.
+fn active_among(rows: Vec<FreezeRow>, at: DateTime<Utc>) -> Option<FreezeView> {
+    rows.into_iter().map(|f| freeze_view(f, at, at + Duration::seconds(1))).find(|v| v.active_now)
+}
+
 /// The window that freezes `environment` at `at`, if any.
 async fn active_freeze(conn: &mut PgConnection, environment: &str, at: DateTime<Utc>) -> Result<Option<FreezeView>, DeployError> {
-    let rows = repo::freezes(&mut *conn, Some(environment), at).await?;
-    Ok(rows
+    Ok(active_among(repo::freezes(&mut *conn, Some(environment), at).await?, at))
+}
+
+/// The environments frozen now, for the worker: a queued deploy there waits for the window to
+/// end unless an admin overrode it.
+pub async fn frozen_now(pool: &PgPool) -> Result<Vec<String>, DeployError> {
+    let now = Utc::now();
+    let mut frozen: Vec<String> = repo::freezes(pool, None, now)
+        .await?
         .into_iter()
-        .map(|f| freeze_view(f, at, at + Duration::seconds(1)))
-        .find(|v| v.active_now))
+        .map(|f| freeze_view(f, now, now + Duration::seconds(1)))
+        .filter(|v| v.active_now)
+        .map(|v| v.environment)
+        .collect();
+    frozen.sort();
+    frozen.dedup();
+    Ok(frozen)
 }
 
 /// Every environment as (name, title), in order.
@@ -352,12 +369,17 @@ async fn replay(conn: &mut PgConnection, id: Uuid, stored: &[u8], wanted: &[u8],
     Ok(Kicked { deploy: load(conn, id).await?, created: false })
 }
 
-async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback_of: Option<Uuid>, meta: &RequestMeta) -> Result<Kicked, DeployError> {
-    let wanted = fingerprint(&new, rollback_of);
-    let mut conn = pool.acquire().await?;
-    if let Some((id, stored)) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str()).await? {
-        return replay(&mut conn, id, &stored, &wanted, new.key.as_str()).await;
-    }
+/// What a kick-off's checks found: the service, its environment and, inside a freeze window,
+/// the admin's override reason with the window.
+struct Checked {
+    target: Target,
+    env: repo::Environment,
+    freeze_override: Option<(String, FreezeView)>,
+}
+
+/// The service exists, is active and the caller may deploy it; the environment exists and is
+/// not frozen (or an admin overrides the window with a reason).
+async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy) -> Result<Checked, DeployError> {
     let target = repo::target(&mut *conn, &new.service)
         .await?
         .ok_or_else(|| invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
@@ -367,12 +389,12 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
     if !may_deploy(principal, &target) {
         return Err(AppError::Forbidden.into());
     }
-    let envs = repo::environments(&mut *conn).await?;
-    let Some(env) = envs.iter().find(|e| e.name == new.environment) else {
-        let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+    let now = Utc::now();
+    let Some((env, windows)) = repo::environment(&mut *conn, &new.environment, now).await? else {
+        let names: Vec<String> = repo::environments(&mut *conn).await?.into_iter().map(|e| e.name).collect();
         return Err(invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))));
     };
-    let freeze_override = match active_freeze(&mut conn, &env.name, Utc::now()).await? {
+    let freeze_override = match active_among(windows, now) {
         Some(window) => match &new.freeze_override {
             Some(_) if !principal.is_admin() => {
                 return Err(invalid("freeze_override", "only an admin may deploy during a freeze window"));
@@ -387,20 +409,38 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
         },
         None => None,
     };
-    let previous = repo::current(&mut *conn, target.id, &env.name).await?.map(|(v, _)| v);
+    Ok(Checked { target, env, freeze_override })
+}
+
+/// The happy path reads the service and the environment with its freeze windows, then writes in
+/// one transaction. The idempotency key is not looked up first: the insert claims it (the unique
+/// key of requester and key), and a taken key, or a check that refuses, turns the call into a
+/// replay of the deploy the key already names, if there is one.
+async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback_of: Option<Uuid>, meta: &RequestMeta) -> Result<Kicked, DeployError> {
+    let wanted = fingerprint(&new, rollback_of);
+    let mut conn = pool.acquire().await?;
+    let checked = match checks(&mut conn, principal, &new).await {
+        Ok(checked) => checked,
+        Err(refused) => {
+            return match repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str()).await? {
+                Some((id, stored)) => replay(&mut conn, id, &stored, &wanted, new.key.as_str()).await,
+                None => Err(refused),
+            };
+        }
+    };
+    let Checked { target, env, freeze_override } = checked;
     let id = Uuid::now_v7();
     let first_state = if env.requires_approval { DeployState::AwaitingApproval } else { DeployState::Queued };
 
     let note = if env.requires_approval { "waiting for approval" } else { "queued" };
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let created_at = repo::insert(
+    let inserted = repo::insert(
         &mut tx,
         &repo::NewDeployRow {
             id,
             service_id: target.id,
             environment: &env.name,
             version: new.version.as_str(),
-            previous_version: previous.as_deref(),
             rollback_of,
             reason: &new.reason,
             requester_id: principal.user_id.0,
@@ -414,8 +454,8 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
         !env.requires_approval,
     )
     .await?;
-    let Some(created_at) = created_at else {
-        // the same key won a race with this call: answer as a retry would be answered
+    let Some(repo::Inserted { created_at, previous_version: previous }) = inserted else {
+        // the key is taken (a retry, or a concurrent call with the same key): answer as a retry
         tx.rollback().await?;
         let (other, stored) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str())
             .await?
@@ -636,7 +676,12 @@ pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<
     let own = deploy.requester == principal.username;
     let current = repo::current(&mut *conn, target.id, &deploy.environment).await?;
     let rollback_to = if current.map(|(_, d)| d) == Some(id.0) { repo::previous_success(&mut *conn, id.0).await? } else { None };
+    let held_by_freeze = match (deploy.state, &deploy.freeze_override) {
+        (DeployState::Queued, None) => active_freeze(&mut conn, &deploy.environment, Utc::now()).await?.map(|w| w.describe()),
+        _ => None,
+    };
     Ok(DeployPage {
+        held_by_freeze,
         can_cancel: deploy.state.is_cancellable() && (may || own),
         rollback_to,
         may_deploy: may,
@@ -766,9 +811,10 @@ pub async fn updates(pool: &PgPool, principal: &Principal, id: DeployId, after_t
 // ------------------------------------------------------------------ the worker's side
 
 /// Takes the next job for `worker`, leased for `lease_secs`, and marks it running (audited).
-pub async fn claim(pool: &PgPool, worker: Uuid, lease_secs: f64) -> Result<Option<Job>, DeployError> {
+/// Deploys to a `frozen` environment wait, unless an admin overrode the freeze for them.
+pub async fn claim(pool: &PgPool, worker: Uuid, lease_secs: f64, frozen: &[String]) -> Result<Option<Job>, DeployError> {
     let mut tx = pool.begin().await?;
-    let claimed = match repo::claim(&mut tx, worker, lease_secs).await {
+    let claimed = match repo::claim(&mut tx, worker, lease_secs, frozen).await {
         Ok(c) => c,
         // another worker started this service's deploy a moment earlier: nothing to take now
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(None),

@@ -257,6 +257,8 @@ pub struct DeployPage {
     pub rollback_to: Option<String>,
     pub may_deploy: bool,
     pub repository_url: Option<String>,
+    /// The freeze window a queued deploy waits for, described, when one applies now.
+    pub held_by_freeze: Option<String>,
     /// Where the live stream continues from.
     pub last_transition_id: i64,
 }

@@ -95,9 +95,11 @@ impl Worker {
                     tracing::warn!(error = %e, "deploy recovery sweep failed");
                 }
             }
-            // take jobs while there are free slots and queued work
-            while let Ok(permit) = slots.clone().try_acquire_owned() {
-                match deploys::claim(&self.pool, self.id, self.settings.lease_secs).await {
+            // take jobs while there are free slots and queued work outside freeze windows
+            let frozen = if slots.available_permits() > 0 { self.frozen().await } else { None };
+            while let Some(frozen) = &frozen {
+                let Ok(permit) = slots.clone().try_acquire_owned() else { break };
+                match deploys::claim(&self.pool, self.id, self.settings.lease_secs, frozen).await {
                     Ok(Some(job)) => {
                         let me = self.clone();
                         jobs.spawn(async move {
@@ -130,6 +132,15 @@ impl Worker {
                 () = tokio::time::sleep(sweep) => {}
             }
         }
+    }
+
+    /// The environments frozen now; None when the windows cannot be read (nothing starts until
+    /// the next try, rather than something starting inside a window).
+    async fn frozen(&self) -> Option<Vec<String>> {
+        deploys::frozen_now(&self.pool)
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "could not read the freeze windows; no deploy starts until they can be"))
+            .ok()
     }
 
     /// Runs one job to its end (or until it stops being ours) and records the outcome once.

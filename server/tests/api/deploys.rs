@@ -265,7 +265,7 @@ async fn a_worker_that_dies_after_taking_a_deploy_loses_nothing() {
     let (_script, settings) = marking_command(&marker, "0");
     let id = deploy(&bob, "refunds", "dev", "v7").await;
     // a worker takes the job and dies before starting it
-    let taken = deploys::claim(&app.pool(), Uuid::new_v4(), 0.3).await.expect("claim").expect("a job");
+    let taken = deploys::claim(&app.pool(), Uuid::new_v4(), 0.3, &[]).await.expect("claim").expect("a job");
     assert_eq!(taken.id.to_string(), id);
     assert_eq!(state_of(&app, &id).await.0, "running");
     // another worker finds the lapsed lease and runs it: once
@@ -414,20 +414,26 @@ async fn a_webhook_deploy_that_hears_nothing_fails_at_its_timeout() {
     assert_eq!(outcome, "no result from the CD system before the deploy's timeout");
 }
 
+/// Asks, as `b`, for a one-off window on `environment` from an hour ago to an hour from now;
+/// returns the answer's status.
+async fn freeze_now(b: &Browser, environment: &str, reason: &str) -> u16 {
+    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+    let now = chrono::Utc::now();
+    let (start, end) = (fmt(now - chrono::Duration::hours(1)), fmt(now + chrono::Duration::hours(1)));
+    let form = [
+        ("environment", environment), ("reason", reason), ("kind", "once"), ("starts_at", start.as_str()),
+        ("ends_at", end.as_str()), ("schedule", ""), ("duration_mins", ""),
+    ];
+    b.server_fn("deploys/freeze-create", &form).await.status().as_u16()
+}
+
 #[tokio::test]
 async fn a_freeze_refuses_deploys_naming_the_window_unless_an_admin_overrides() {
     let app = app_with(false, vec![]).await;
     let alice = app.login_as("alice").await;
     let bob = app.login_as("bob").await;
-    let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
-    let now = chrono::Utc::now();
-    let (start, end) = (fmt(now - chrono::Duration::hours(1)), fmt(now + chrono::Duration::hours(1)));
-    let form = [
-        ("environment", "dev"), ("reason", "Card network certification"), ("kind", "once"), ("starts_at", start.as_str()),
-        ("ends_at", end.as_str()), ("schedule", ""), ("duration_mins", ""),
-    ];
-    assert_eq!(bob.server_fn("deploys/freeze-create", &form).await.status(), 403, "only admins add windows");
-    assert_eq!(alice.server_fn("deploys/freeze-create", &form).await.status(), 200);
+    assert_eq!(freeze_now(&bob, "dev", "Card network certification").await, 403, "only admins add windows");
+    assert_eq!(freeze_now(&alice, "dev", "Card network certification").await, 200);
 
     let refused = kick_off(&bob, "k1", body("refunds", "dev", "v1")).await;
     assert_eq!(refused.status(), 422);
@@ -441,6 +447,31 @@ async fn a_freeze_refuses_deploys_naming_the_window_unless_an_admin_overrides() 
     let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
     assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'deploy.freeze_overridden'", &id).await, 1);
     assert_eq!(kick_off(&bob, "k4", body("refunds", "staging", "v1")).await.status(), 201, "other environments are open");
+}
+
+#[tokio::test]
+async fn a_queued_deploy_waits_out_a_freeze_that_began_after_it_was_asked_for() {
+    let app = app_with(false, vec![]).await;
+    let alice = app.login_as("alice").await;
+    let bob = app.login_as("bob").await;
+    let first = kick_off(&bob, "before-the-window", body("refunds", "dev", "v3")).await;
+    assert_eq!(first.status(), 201);
+    let held = first.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    assert_eq!(freeze_now(&alice, "dev", "Quarter-end close").await, 200);
+    let retry = kick_off(&bob, "before-the-window", body("refunds", "dev", "v3")).await;
+    assert_eq!(retry.status(), 200, "a retry answers with the first deploy, window or not");
+    assert_eq!(retry.json::<Value>().await.expect("json")["id"], held.as_str());
+
+    let worker = start_worker(&app, deploy_settings(&[]));
+    // the worker is at work: a deploy to an open environment runs to its end ...
+    let open = deploy(&bob, "refunds", "staging", "v3").await;
+    wait_for(&app, &open, "succeeded").await;
+    // ... while the one in the frozen environment waits in the queue
+    assert_eq!(state_of(&app, &held).await.0, "queued", "nothing starts inside a freeze window");
+    let window: Uuid = sqlx::query_scalar("SELECT id FROM freeze_windows WHERE environment = 'dev'").fetch_one(&mut app.db().await).await.expect("window");
+    assert_eq!(alice.server_fn("deploys/freeze-delete", &[("id", window.to_string().as_str())]).await.status(), 200);
+    wait_for(&app, &held, "succeeded").await;
+    worker.abort();
 }
 
 #[tokio::test]

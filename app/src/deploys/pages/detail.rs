@@ -41,7 +41,7 @@ pub fn DeployDetailPage() -> impl IntoView {
 
 #[component]
 fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<crate::deploys::types::Problem>) -> impl IntoView {
-    let DeployPage { deploy: d, log, can_cancel, rollback_to, repository_url, last_transition_id, .. } = page;
+    let DeployPage { deploy: d, log, can_cancel, rollback_to, repository_url, held_by_freeze, last_transition_id, .. } = page;
     let id = d.id.0;
     let state = RwSignal::new(d.state);
     let progress = RwSignal::new(d.progress);
@@ -108,6 +108,12 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
             </div>
         </div>
         {action_error}
+        {held_by_freeze.map(|w| {
+            let note = format!("Waiting in the queue: {} is frozen ({w}). It starts when the window ends.", d.environment);
+            move || (state.get() == DeployState::Queued).then(|| view! {
+                <p class="mb-6 rounded-lg bg-sky-50 px-4 py-3 text-sm text-sky-900 ring-1 ring-sky-200 dark:bg-sky-950 dark:text-sky-200 dark:ring-sky-900" role="status" data-testid="held-by-freeze">{note.clone()}</p>
+            })
+        })}
         {move || {
             let p = progress.get().unwrap_or(0);
             (state.get() == DeployState::Running || progress.get().is_some()).then(|| view! {
