@@ -35,6 +35,8 @@ pub struct AppState {
     pub oidc: Arc<Oidc>,
     /// Deploy ids named by NOTIFY, for live views.
     pub deploy_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
+    /// Wakes the deploy workers after a kick-off queued a deploy.
+    pub queue_waker: app::deploys::service::QueueWaker,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,10 +121,12 @@ pub fn route_inventory() -> Vec<(String, String)> {
 /// and the middleware every request passes through.
 pub fn router(state: AppState) -> Router {
     let pool = state.pool.clone();
+    let waker = state.queue_waker.clone();
     let (_, doc) = crate::api::router();
     let reference = Arc::new(crate::api::reference::reference(&doc));
     let context = move || {
         provide_context(pool.clone());
+        provide_context(waker.clone());
         provide_context(reference.clone());
     };
     let routes = generate_route_list(App);
@@ -220,6 +224,7 @@ impl Application {
             settings: Arc::new(settings),
             oidc,
             deploy_events,
+            queue_waker: app::deploys::service::QueueWaker::start(pool.clone()),
         };
         Ok(Self { listener, router: router(state), pool, grace })
     }

@@ -193,15 +193,14 @@ pub struct Inserted {
     pub previous_version: Option<String>,
 }
 
-/// Inserts a deploy with its first two transitions (requested, then `state`), the version that
-/// runs now as its previous version, and, when `wake` is set, the NOTIFY that wakes the workers —
-/// one statement. None when the requester's idempotency key is taken (nothing written).
+/// Inserts a deploy with its first two transitions (requested, then `state`) and the version that
+/// runs now as its previous version — one statement. None when the requester's idempotency key is
+/// taken (nothing written).
 pub async fn insert(
     conn: &mut PgConnection,
     d: &NewDeployRow<'_>,
     actor: (Uuid, &str),
     note: &str,
-    wake: bool,
 ) -> Result<Option<Inserted>, sqlx::Error> {
     sqlx::query_as!(
         Inserted,
@@ -218,8 +217,7 @@ pub async fn insert(
                INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note, at)
                SELECT added.id, s.from_state, s.to_state, $7, $12, s.note, added.created_at
                FROM added, (VALUES (NULL::text, 'requested'::text, $6::text), ('requested', $10::text, $13::text)) AS s (from_state, to_state, note))
-           SELECT added.created_at AS "created_at!", added.previous_version
-           FROM added LEFT JOIN LATERAL (SELECT pg_notify($14::text, '') WHERE $15::bool) AS woke ON true"#,
+           SELECT added.created_at AS "created_at!", added.previous_version FROM added"#,
         d.id,
         d.service_id,
         d.environment,
@@ -232,9 +230,7 @@ pub async fn insert(
         d.state,
         d.freeze_override,
         actor.1,
-        note,
-        QUEUE_CHANNEL,
-        wake
+        note
     )
     .fetch_optional(conn)
     .await
@@ -292,8 +288,8 @@ pub async fn set_state(conn: &mut PgConnection, id: Uuid, to: &str, is_final: bo
 }
 
 /// Wakes whoever listens on `channel` when the transaction commits.
-pub async fn notify(conn: &mut PgConnection, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("SELECT pg_notify($1, $2)", channel, payload).execute(conn).await?;
+pub async fn notify(db: impl PgExecutor<'_>, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, $2)", channel, payload).execute(db).await?;
     Ok(())
 }
 

@@ -78,6 +78,41 @@ pub struct Job {
     pub attempt: i32,
 }
 
+/// Wakes the deploy workers of every process (a NOTIFY on the queue channel) after deploys were
+/// queued: sent after the commit, at most one per `WAKE_EVERY` however many deploys were queued.
+/// A NOTIFY inside the kick-off's transaction would make Postgres commit the kick-offs one at a
+/// time (it locks the notification queue until the commit is flushed: measured, half the
+/// transactions per second), and a worker needs one wake-up, not one per deploy. A wake-up lost
+/// to a crash between commit and NOTIFY costs at most the workers' sweep interval.
+#[derive(Clone)]
+pub struct QueueWaker {
+    pending: tokio::sync::mpsc::Sender<()>,
+}
+
+/// The shortest time between two wake-ups.
+const WAKE_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
+
+impl QueueWaker {
+    /// Starts the task that sends the wake-ups on `pool`; it ends when the last waker is dropped.
+    pub fn start(pool: PgPool) -> Self {
+        let (pending, mut wanted) = tokio::sync::mpsc::channel::<()>(1);
+        tokio::spawn(async move {
+            while wanted.recv().await.is_some() {
+                if let Err(e) = repo::notify(&pool, QUEUE_CHANNEL, "").await {
+                    tracing::warn!(error = %e, "could not wake the deploy workers; their sweep will find the work");
+                }
+                tokio::time::sleep(WAKE_EVERY).await;
+            }
+        });
+        QueueWaker { pending }
+    }
+
+    /// Asks for a wake-up; one already pending covers this one too.
+    pub fn wake(&self) {
+        let _ = self.pending.try_send(());
+    }
+}
+
 fn fingerprint(d: &NewDeploy, rollback_of: Option<Uuid>) -> Vec<u8> {
     let mut h = Sha256::new();
     for part in [
@@ -353,11 +388,11 @@ pub async fn delete_freeze(pool: &PgPool, principal: &Principal, id: FreezeId, m
 /// Kicks off a deploy: checks the caller may deploy the service, the environment's freeze
 /// windows and the idempotency key, then stores it with its first transitions and audit row and
 /// either opens its approval request or queues it — one transaction.
-#[tracing::instrument(skip(pool, principal, form), fields(user = %principal.username), err)]
-pub async fn request_deploy(pool: &PgPool, principal: &Principal, form: &DeployForm, meta: &RequestMeta) -> Result<Kicked, DeployError> {
+#[tracing::instrument(skip(pool, waker, principal, form), fields(user = %principal.username), err)]
+pub async fn request_deploy(pool: &PgPool, waker: &QueueWaker, principal: &Principal, form: &DeployForm, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
     let new = form.parse().map_err(|p| DeployError::Denied(AppError::InvalidFields(p)))?;
-    kick_off(pool, principal, new, None, meta).await
+    kick_off(pool, waker, principal, new, None, meta).await
 }
 
 async fn replay(conn: &mut PgConnection, id: Uuid, stored: &[u8], wanted: &[u8], key: &str) -> Result<Kicked, DeployError> {
@@ -416,7 +451,14 @@ async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy)
 /// one transaction. The idempotency key is not looked up first: the insert claims it (the unique
 /// key of requester and key), and a taken key, or a check that refuses, turns the call into a
 /// replay of the deploy the key already names, if there is one.
-async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback_of: Option<Uuid>, meta: &RequestMeta) -> Result<Kicked, DeployError> {
+async fn kick_off(
+    pool: &PgPool,
+    waker: &QueueWaker,
+    principal: &Principal,
+    new: NewDeploy,
+    rollback_of: Option<Uuid>,
+    meta: &RequestMeta,
+) -> Result<Kicked, DeployError> {
     let wanted = fingerprint(&new, rollback_of);
     let mut conn = pool.acquire().await?;
     let checked = match checks(&mut conn, principal, &new).await {
@@ -451,7 +493,6 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
         },
         (principal.user_id.0, &principal.username),
         note,
-        !env.requires_approval,
     )
     .await?;
     let Some(repo::Inserted { created_at, previous_version: previous }) = inserted else {
@@ -522,6 +563,9 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
     // last, so the audit chain's lock is held for as short a time as possible
     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     tx.commit().await?;
+    if first_state == DeployState::Queued {
+        waker.wake();
+    }
     // the answer is what was just written; no second read
     let transition = |from: Option<DeployState>, to: DeployState, note: &str| TransitionView {
         from,
@@ -561,8 +605,8 @@ async fn kick_off(pool: &PgPool, principal: &Principal, new: NewDeploy, rollback
 
 /// A new deploy of the version that succeeded before `id`, which must be what runs in its
 /// environment now. The environment's policy applies as to any deploy.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
-pub async fn rollback(pool: &PgPool, principal: &Principal, id: DeployId, key: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
+#[tracing::instrument(skip(pool, waker, principal), fields(user = %principal.username), err)]
+pub async fn rollback(pool: &PgPool, waker: &QueueWaker, principal: &Principal, id: DeployId, key: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
     let current = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
     let target = repo::target(pool, &current.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
@@ -585,7 +629,7 @@ pub async fn rollback(pool: &PgPool, principal: &Principal, id: DeployId, key: &
         freeze_override: String::new(),
     };
     let new = form.parse().map_err(|p| DeployError::Denied(AppError::InvalidFields(p)))?;
-    kick_off(pool, principal, new, Some(id.0), meta).await
+    kick_off(pool, waker, principal, new, Some(id.0), meta).await
 }
 
 /// Cancels a deploy that has not ended: its requester, a member of an owning team, or an admin.
@@ -833,7 +877,7 @@ pub async fn claim(pool: &PgPool, worker: Uuid, lease_secs: f64, frozen: &[Strin
         after: Some(json!({ "state": "running", "worker": worker, "attempt": claimed.attempts })),
     };
     audit::record(&mut tx, Actor::System, change, &meta).await?;
-    repo::notify(&mut tx, EVENTS_CHANNEL, &claimed.id.to_string()).await?;
+    repo::notify(&mut *tx, EVENTS_CHANNEL, &claimed.id.to_string()).await?;
     let row = repo::get(&mut *tx, claimed.id).await?.ok_or_else(|| not_found("That deploy"))?;
     tx.commit().await?;
     Ok(Some(Job {
@@ -874,7 +918,7 @@ pub async fn append_log(pool: &PgPool, id: Uuid, stream: &str, lines: &[String])
 pub async fn set_progress(pool: &PgPool, id: Uuid, percent: i16) -> Result<(), DeployError> {
     repo::set_progress(pool, id, percent.clamp(0, 100)).await?;
     let mut conn = pool.acquire().await?;
-    repo::notify(&mut conn, EVENTS_CHANNEL, &id.to_string()).await?;
+    repo::notify(&mut *conn, EVENTS_CHANNEL, &id.to_string()).await?;
     Ok(())
 }
 
@@ -931,8 +975,8 @@ pub async fn recover(pool: &PgPool) -> Result<Recovered, DeployError> {
                 after: Some(json!({ "state": "queued", "note": note })),
             };
             audit::record(&mut tx, Actor::System, change, &meta).await?;
-            repo::notify(&mut tx, EVENTS_CHANNEL, &lost.id.to_string()).await?;
-            repo::notify(&mut tx, QUEUE_CHANNEL, "").await?;
+            repo::notify(&mut *tx, EVENTS_CHANNEL, &lost.id.to_string()).await?;
+            repo::notify(&mut *tx, QUEUE_CHANNEL, "").await?;
             done.requeued += 1;
         }
     }

@@ -475,6 +475,20 @@ async fn a_queued_deploy_waits_out_a_freeze_that_began_after_it_was_asked_for() 
 }
 
 #[tokio::test]
+async fn a_kick_off_wakes_an_idle_worker_without_waiting_for_its_sweep() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    // a sweep a minute apart: only the wake-up can start a deploy within wait_for's 30 s
+    let worker = start_worker(&app, deploy_settings(&[("deploys.sweep_secs", Setting::from(60.0))]));
+    let first = deploy(&bob, "refunds", "dev", "v1").await;
+    wait_for(&app, &first, "succeeded").await;
+    // the worker is idle now; the next kick-off wakes it
+    let second = deploy(&bob, "payouts", "staging", "v1").await;
+    wait_for(&app, &second, "succeeded").await;
+    worker.abort();
+}
+
+#[tokio::test]
 async fn rollback_deploys_the_version_that_succeeded_before() {
     let app = app_with(true, vec![]).await;
     let bob = app.login_as("bob").await;
