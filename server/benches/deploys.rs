@@ -1,6 +1,6 @@
 //! Deploy benchmark: kick-off requests over real HTTP against the real server (token auth,
-//! idempotency key, permission check, freeze check, the deploy row, its transitions, its audit
-//! row and the NOTIFY — one durable transaction each) from 32 concurrent clients, then the
+//! idempotency key, permission check, freeze check, the deploy row, its transitions and its audit
+//! row — one durable transaction each — then the workers' wake-up) from 32 concurrent clients, then the
 //! worker draining the queue. Prints tables. Run with `make bench`; `DATABASE_URL` names the
 //! server (the database is its own, made anew).
 mod common;
@@ -161,7 +161,7 @@ async fn main() {
     // warm the server's pool and caches
     kick_offs("warm-up", &base, &tokens, &services, "staging", false).await;
     let rows = [
-        kick_offs("new deploy to dev (queued, NOTIFY)", &base, &tokens, &services, "dev", false).await,
+        kick_offs("new deploy to dev (queued, wakes the workers)", &base, &tokens, &services, "dev", false).await,
         kick_offs("new deploy to production (+ approval request)", &base, &tokens, &services, "production", false).await,
         kick_offs("retry with the same key (answers the first deploy)", &base, &tokens, &services, "dev", true).await,
     ];

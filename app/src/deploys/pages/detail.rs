@@ -109,7 +109,7 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
         </div>
         {action_error}
         {held_by_freeze.map(|w| {
-            let note = format!("Waiting in the queue: {} is frozen ({w}). It starts when the window ends.", d.environment);
+            let note = format!("Waiting in the queue: {} is frozen for {w}. It starts when the window ends.", d.environment);
             move || (state.get() == DeployState::Queued).then(|| view! {
                 <p class="mb-6 rounded-lg bg-sky-50 px-4 py-3 text-sm text-sky-900 ring-1 ring-sky-200 dark:bg-sky-950 dark:text-sky-200 dark:ring-sky-900" role="status" data-testid="held-by-freeze">{note.clone()}</p>
             })
