@@ -19,7 +19,7 @@ pub struct AuditEntry {
     pub source_ip: String,
 }
 
-/// The result of walking the chain from the first row.
+/// The result of walking every stripe of the chain from its first row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainCheck {
     Intact { rows: i64 },

@@ -475,6 +475,25 @@ async fn a_queued_deploy_waits_out_a_freeze_that_began_after_it_was_asked_for() 
 }
 
 #[tokio::test]
+async fn concurrent_kick_offs_spread_over_audit_stripes_and_every_row_stays_chained() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let kicks = (0..48).map(|i| {
+        let bob = &bob;
+        async move { kick_off(bob, &format!("burst-{i}"), body(["refunds", "payouts"][i % 2], "dev", &format!("v{i}"))).await.status() }
+    });
+    let statuses = futures::future::join_all(kicks).await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
+    let stripes: i64 = sqlx::query_scalar("SELECT count(DISTINCT chain) FROM audit_log").fetch_one(&mut app.db().await).await.expect("stripes");
+    assert!(stripes > 1, "the writers used {stripes} stripe(s)");
+    match app::audit::service::verify(&app.pool()).await.expect("verify") {
+        app::audit::types::ChainCheck::Intact { rows: walked } => assert_eq!(walked, rows, "every row is on a chain"),
+        broken => panic!("the audit chains forked: {broken:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_kick_off_wakes_an_idle_worker_without_waiting_for_its_sweep() {
     let app = app_with(false, vec![]).await;
     let bob = app.login_as("bob").await;

@@ -231,6 +231,40 @@ async fn the_audit_log_is_append_only_and_tampering_is_detected() {
 }
 
 #[tokio::test]
+async fn two_transactions_on_one_audit_stripe_line_up_instead_of_forking() {
+    use app::audit::service::{self as audit, Actor, Change};
+    use app::audit::types::ChainCheck;
+    let app = spawn_app().await;
+    // seventeen connections: at least two share a stripe (backend pid mod 16)
+    let mut conns: Vec<(i32, PgConnection)> = Vec::new();
+    let (mut a, mut b) = loop {
+        let mut c = app.db().await;
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut c).await.expect("pid");
+        if let Some(i) = conns.iter().position(|(p, _)| p % 16 == pid % 16) {
+            break (conns.swap_remove(i).1, c);
+        }
+        conns.push((pid, c));
+    };
+    let change = |n: &str| Change { action: "test.written", subject_kind: "test", subject_id: n.to_owned(), before: None, after: Some(json!({ "n": n })) };
+    let meta = RequestMeta::default();
+    let mut first = a.begin().await.expect("begin");
+    audit::record(&mut first, Actor::System, change("first"), &meta).await.expect("first link");
+    // the second writer starts while the first is uncommitted: it must wait for the first, not
+    // link onto the row before it
+    let second = tokio::spawn(async move {
+        let mut tx = b.begin().await.expect("begin");
+        audit::record(&mut tx, Actor::System, change("second"), &RequestMeta::default()).await.expect("second link");
+        tx.commit().await.expect("commit second");
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.expect("commit first");
+    second.await.expect("second writer");
+    let pool = app.pool();
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.expect("count");
+    assert_eq!(audit::verify(&pool).await.expect("verify"), ChainCheck::Intact { rows });
+}
+
+#[tokio::test]
 async fn admins_filter_and_export_the_audit_log() {
     let app = spawn_app().await;
     app.login_as("bob").await;
