@@ -6,6 +6,9 @@
 -- to one stripe and two transactions only queue when they share one. Every stripe starts from the
 -- zero hash; the rows already written are stripe 0, so their hashes stay valid.
 ALTER TABLE audit_log ADD COLUMN chain smallint NOT NULL DEFAULT 0 CHECK (chain BETWEEN 0 AND 15);
+-- no default from here on: a process still running the one-chain code (a replica mid-rollout)
+-- fails its audited writes loudly instead of linking rows onto another stripe's head
+ALTER TABLE audit_log ALTER COLUMN chain DROP DEFAULT;
 CREATE INDEX audit_log_chain_idx ON audit_log (chain, id);
 
 -- Appends one row to the caller's stripe and returns its id: takes the stripe's transaction-scoped

@@ -489,7 +489,8 @@ pub struct Claimed {
 
 /// Takes the oldest queued deploy whose service and environment has nothing running and no
 /// older deploy queued, and whose environment is not `frozen` (or whose freeze was overridden),
-/// leases it to `worker` and marks it running. None when there is no work.
+/// leases it to `worker` and marks it running. A deploy that overrode a freeze does not wait
+/// behind the ones the window holds. None when there is no work.
 pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, frozen: &[String]) -> Result<Option<Claimed>, sqlx::Error> {
     sqlx::query_as!(
         Claimed,
@@ -500,7 +501,8 @@ pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, froze
                  AND NOT EXISTS (SELECT 1 FROM deploys r WHERE r.service_id = d.service_id
                                    AND r.environment = d.environment AND r.state = 'running')
                  AND NOT EXISTS (SELECT 1 FROM deploys o WHERE o.service_id = d.service_id
-                                   AND o.environment = d.environment AND o.state = 'queued' AND o.seq < d.seq)
+                                   AND o.environment = d.environment AND o.state = 'queued' AND o.seq < d.seq
+                                   AND (o.freeze_override IS NOT NULL OR o.environment <> ALL($3::text[])))
                ORDER BY d.seq
                LIMIT 1
                FOR UPDATE SKIP LOCKED)

@@ -469,6 +469,12 @@ async fn a_queued_deploy_waits_out_a_freeze_that_began_after_it_was_asked_for() 
     // ... while the one in the frozen environment waits in the queue
     assert_eq!(state_of(&app, &held).await.0, "queued", "nothing starts inside a freeze window");
     let window: Uuid = sqlx::query_scalar("SELECT id FROM freeze_windows WHERE environment = 'dev'").fetch_one(&mut app.db().await).await.expect("window");
+    // an admin's hotfix that overrides the window does not wait behind the held deploy
+    let hotfix = kick_off(&alice, "hotfix", json!({ "service": "refunds", "environment": "dev", "version": "v3.0.1", "reason": "hotfix", "freeze_override": "incident 4711" })).await;
+    assert_eq!(hotfix.status(), 201);
+    let hotfix = hotfix.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    wait_for(&app, &hotfix, "succeeded").await;
+    assert_eq!(state_of(&app, &held).await.0, "queued");
     assert_eq!(alice.server_fn("deploys/freeze-delete", &[("id", window.to_string().as_str())]).await.status(), 200);
     wait_for(&app, &held, "succeeded").await;
     worker.abort();
@@ -501,7 +507,8 @@ async fn a_kick_off_wakes_an_idle_worker_without_waiting_for_its_sweep() {
     let worker = start_worker(&app, deploy_settings(&[("deploys.sweep_secs", Setting::from(60.0))]));
     let first = deploy(&bob, "refunds", "dev", "v1").await;
     wait_for(&app, &first, "succeeded").await;
-    // the worker is idle now; the next kick-off wakes it
+    // let the worker finish its round after the job and go idle; the next kick-off wakes it
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let second = deploy(&bob, "payouts", "staging", "v1").await;
     wait_for(&app, &second, "succeeded").await;
     worker.abort();
