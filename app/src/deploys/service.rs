@@ -287,9 +287,14 @@ fn freeze_view(f: FreezeRow, now: DateTime<Utc>, until: DateTime<Utc>) -> Freeze
     }
 }
 
+/// The windows among `rows` that freeze their environment at `at`.
+fn active_at(rows: Vec<FreezeRow>, at: DateTime<Utc>) -> impl Iterator<Item = FreezeView> {
+    rows.into_iter().map(move |f| freeze_view(f, at, at + Duration::seconds(1))).filter(|v| v.active_now)
+}
+
 /// The window among `rows` that freezes its environment at `at`, if any.
 fn active_among(rows: Vec<FreezeRow>, at: DateTime<Utc>) -> Option<FreezeView> {
-    rows.into_iter().map(|f| freeze_view(f, at, at + Duration::seconds(1))).find(|v| v.active_now)
+    active_at(rows, at).next()
 }
 
 /// The window that freezes `environment` at `at`, if any.
@@ -301,13 +306,7 @@ async fn active_freeze(conn: &mut PgConnection, environment: &str, at: DateTime<
 /// end unless an admin overrode it.
 pub async fn frozen_now(pool: &PgPool) -> Result<Vec<String>, DeployError> {
     let now = Utc::now();
-    let mut frozen: Vec<String> = repo::freezes(pool, None, now)
-        .await?
-        .into_iter()
-        .map(|f| freeze_view(f, now, now + Duration::seconds(1)))
-        .filter(|v| v.active_now)
-        .map(|v| v.environment)
-        .collect();
+    let mut frozen: Vec<String> = active_at(repo::freezes(pool, None, now).await?, now).map(|v| v.environment).collect();
     frozen.sort();
     frozen.dedup();
     Ok(frozen)
