@@ -112,25 +112,32 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
         location.pathname.track();
         open.set(false);
     });
-    let suggestions = move || {
-        let list = results.get().unwrap_or_default();
-        (open.get() && !list.is_empty()).then(|| view! {
+    // The list is keyed: an answer that arrives while the pointer is on a result (each keystroke
+    // asks again) keeps the elements it shares with the last one, so the click is not lost on a
+    // node swapped out between mouse-down and mouse-up.
+    let found = move || results.get().unwrap_or_default();
+    let suggestions = view! {
+        <Show when=move || open.get() && !found().is_empty()>
             <ul role="listbox" id="search-results" data-testid="search-results"
                 class="absolute left-0 right-0 top-11 z-40 max-h-96 overflow-auto rounded-lg border border-slate-200 bg-white py-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900">
-                {list.into_iter().map(|e| {
-                    let href = e.entity_ref().href();
+                <For
+                    each=found
+                    key=|e| (e.entity_ref().href(), e.title.clone(), e.description.clone())
+                    children=|e| {
+                    let (href, id) = (e.entity_ref().href(), format!("{}:{}", e.kind.as_str(), e.name));
                     view! {
-                        <li role="option">
-                            <a href=href class="block px-3 py-2 hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800">
-                                <span class="font-medium">{e.title}</span>
-                                <span class="ml-2 font-mono text-xs text-slate-500">{format!("{}:{}", e.kind.as_str(), e.name)}</span>
-                                <span class="block truncate text-xs text-slate-500">{e.description}</span>
-                            </a>
-                        </li>
+                    <li role="option">
+                        <a href=href class="block px-3 py-2 hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800">
+                            <span class="font-medium">{e.title}</span>
+                            <span class="ml-2 font-mono text-xs text-slate-500">{id}</span>
+                            <span class="block truncate text-xs text-slate-500">{e.description}</span>
+                        </a>
+                    </li>
                     }
-                }).collect_view()}
+                    }
+                />
             </ul>
-        })
+        </Show>
     };
 
     view! {
