@@ -529,6 +529,13 @@ async fn rollback_deploys_the_version_that_succeeded_before() {
     let rb: Value = r.json().await.expect("json");
     let rb = rb.as_str().expect("new deploy id").to_owned();
     wait_for(&app, &rb, "succeeded").await;
+    // a retry of the click after the rollback ran answers the same deploy, and makes none
+    let again = bob.server_fn("deploys/rollback", &[("id", v2.as_str()), ("idempotency_key", "rb-1")]).await;
+    assert_eq!(again.status(), 200, "a retried rollback replays");
+    assert_eq!(again.json::<Value>().await.expect("json").as_str(), Some(rb.as_str()));
+    let other = bob.server_fn("deploys/rollback", &[("id", rb.as_str()), ("idempotency_key", "rb-1")]).await;
+    assert_eq!(other.status(), 409, "the key names another rollback");
+    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE rollback_of = $1::uuid", &v2).await, 1);
     let d: Value = bob.get(&format!("/api/v1/deploys/{rb}")).await.json().await.expect("json");
     assert_eq!(d["version"], "v1.0");
     assert_eq!(d["rollback_of"], v2.as_str());
