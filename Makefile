@@ -143,6 +143,6 @@ test-e2e:
 # the catalog bench runs the dev profile (dependencies at opt-level 1): its time is spent in
 # Postgres; the deploy bench runs optimised (the bench profile): its HTTP path and JSON are the
 # server's own work, as in production
-bench: pg
+bench: db
 	cargo bench -p server --bench catalog --features app/ssr --profile dev
 	cargo bench -p server --bench deploys --features app/ssr

@@ -72,6 +72,8 @@ test('an engineer registers a service, an admin approves it, and it is found and
     await page.getByTestId('service-table').getByRole('link', { name: `Vault ${name}` }).click();
   }
   await expect(page.getByRole('heading', { level: 1, name: `Vault ${name}` })).toBeVisible();
+  // the suggestions close once one is chosen
+  await expect(page.getByTestId('search-results')).toHaveCount(0);
   await expect(page.getByTestId('entity-badges')).not.toContainText('pending approval');
   await expect(page.getByTestId('relations')).toContainText('Tokenization Vault');
 

@@ -109,7 +109,9 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
     });
     let location = leptos_router::hooks::use_location();
     Effect::new(move |_| {
-        location.pathname.track();
+        // read the path, not just track it: a memo that is only tracked is not recomputed, so
+        // the effect never heard of a navigation and the list stayed open on the new page
+        let _path = location.pathname.get();
         open.set(false);
     });
     // The list is keyed: an answer that arrives while the pointer is on a result (each keystroke
