@@ -624,15 +624,17 @@ pub async fn rollback(pool: &PgPool, waker: &QueueWaker, principal: &Principal, 
         freeze_override: String::new(),
     };
     let new = form.parse().map_err(|p| DeployError::Denied(AppError::InvalidFields(p)))?;
-    // a retried rollback answers the deploy its key made, even once that deploy runs (and so
-    // `id` no longer does); only a new key needs `id` to be what runs now
-    if let Some((made, stored)) = repo::by_key(pool, principal.user_id.0, new.key.as_str()).await? {
-        let mut conn = pool.acquire().await?;
-        return replay(&mut conn, made, &stored, &fingerprint(&new, Some(id.0)), new.key.as_str()).await;
-    }
     let running_now = repo::current(pool, current.service_id, &current.environment).await?;
     if running_now.as_ref().map(|(_, d)| *d) != Some(id.0) {
-        return Err(invalid("deploy", "only the deploy that runs in its environment now can be rolled back"));
+        // as in `kick_off`, a refused check turns a retry into a replay: once the rollback a key
+        // made runs, `id` no longer does, and the key answers that rollback
+        return match repo::by_key(pool, principal.user_id.0, new.key.as_str()).await? {
+            Some((made, stored)) => {
+                let mut conn = pool.acquire().await?;
+                replay(&mut conn, made, &stored, &fingerprint(&new, Some(id.0)), new.key.as_str()).await
+            }
+            None => Err(invalid("deploy", "only the deploy that runs in its environment now can be rolled back")),
+        };
     }
     kick_off(pool, waker, principal, new, Some(id.0), meta).await
 }
