@@ -8,12 +8,30 @@ use std::time::Duration;
 /// Every migration in `migrations/`, compiled in.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
+/// A connection that sat in the pool this long is pinged before it is handed out: long enough
+/// for the database or a firewall between to have dropped it.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
+
 /// A pool that connects lazily, so the server starts (and `/readyz` says why) when the
 /// database is down.
+///
+/// sqlx pings every connection on every acquire by default: a round trip per acquire that, on a
+/// busy pool whose connections were in use a moment ago, learns nothing (a kick-off acquires
+/// twice). Only a connection idle for [`PING_WHEN_IDLE_FOR`] is pinged; one that fails the ping
+/// is closed and another is taken.
 pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy(settings.url())
 }
 

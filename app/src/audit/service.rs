@@ -54,15 +54,16 @@ pub fn row_hash(prev_hash: &[u8], row: &Row) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
-/// Appends one row for `change` to the chain. Call it inside the transaction that makes the
-/// change, so both commit or neither does. The database links and hashes it onto the newest
-/// row of the connection's stripe (`row_hash` is the same computation, for checking).
-pub async fn record(
-    conn: &mut PgConnection,
-    actor: Actor<'_>,
-    change: Change<'_>,
-    meta: &RequestMeta,
-) -> Result<i64, sqlx::Error> {
+/// A change's audit row with its canonical content, ready to be appended: by [`record`], or by a
+/// statement that makes the change and calls `audit_append` itself, so that change and row are
+/// one statement (a deploy kick-off: `deploys::repo::insert`).
+pub struct Entry {
+    pub row: Row,
+    pub content: String,
+}
+
+/// The audit row `actor` makes for `change`.
+pub fn entry(actor: Actor<'_>, change: Change<'_>, meta: &RequestMeta) -> Entry {
     let (actor_id, actor_name) = match actor {
         Actor::Person(p) => (Some(p.user_id.0), p.username.clone()),
         Actor::System => (None, "switchyard".to_owned()),
@@ -84,6 +85,19 @@ pub async fn record(
         hash: Vec::new(),
     };
     let content = canonical(&row);
+    Entry { row, content }
+}
+
+/// Appends one row for `change` to the chain. Call it inside the transaction that makes the
+/// change, so both commit or neither does. The database links and hashes it onto the newest
+/// row of the connection's stripe (`row_hash` is the same computation, for checking).
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
+    change: Change<'_>,
+    meta: &RequestMeta,
+) -> Result<i64, sqlx::Error> {
+    let Entry { row, content } = entry(actor, change, meta);
     repo::append(conn, &row, &content).await
 }
 

@@ -1,6 +1,7 @@
 //! Deploy SQL. The deploys table is also the job queue: a job is a `queued` row, taken with
 //! `FOR UPDATE SKIP LOCKED` and leased to one worker; `deploys_one_running_idx` keeps one
 //! running per service and environment whatever the workers do.
+use crate::audit::service as audit;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -63,30 +64,74 @@ pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, s
         .await
 }
 
-/// One environment with the freeze windows that may still apply after `from`, in one query.
-pub async fn environment(db: impl PgExecutor<'_>, name: &str, from: DateTime<Utc>) -> Result<Option<(Environment, Vec<FreezeRow>)>, sqlx::Error> {
+/// What a kick-off checks and records, read in one query.
+pub struct KickOffFacts {
+    /// The service as a deploy target; None when no component has the name.
+    pub target: Option<Target>,
+    /// The environment with the freeze windows that may still apply; None when no environment
+    /// has the name.
+    pub environment: Option<(Environment, Vec<FreezeRow>)>,
+    /// The version that runs in the environment now: the service's newest succeeded deploy there.
+    pub running_version: Option<String>,
+}
+
+/// The facts a kick-off of `service` to `environment` needs, freeze windows from `from` on.
+pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment: &str, from: DateTime<Utc>) -> Result<KickOffFacts, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT e.name, e.title, e.requires_approval,
-                  f.id AS "freeze_id?", f.reason AS "freeze_reason?", f.starts_at AS "starts_at?", f.ends_at,
-                  f.schedule, f.duration_mins, coalesce(u.username, 'switchyard') AS "created_by!"
-           FROM environments e
-           LEFT JOIN freeze_windows f ON f.environment = e.name AND (f.ends_at IS NULL OR f.ends_at > $2)
+        r#"SELECT s.id AS "service_id?", s.name AS "service_name?", s.title AS "service_title?", s.tier AS "tier?",
+                  s.status AS "status?", s.owner_team_id AS "owner_team_id?", s.owner_name AS "owner_name?",
+                  s.repository_url AS "repository_url?", s.co_owners AS "co_owners?",
+                  (SELECT p.version FROM deploys p WHERE p.service_id = s.id AND p.environment = e.name AND p.state = 'succeeded'
+                   ORDER BY p.finished_at DESC, p.seq DESC LIMIT 1) AS "running_version?",
+                  e.name AS "env_name?", e.title AS "env_title?", e.requires_approval AS "requires_approval?",
+                  f.id AS "freeze_id?", f.reason AS "freeze_reason?", f.starts_at AS "starts_at?", f.ends_at AS "ends_at?",
+                  f.schedule AS "schedule?", f.duration_mins AS "duration_mins?", coalesce(u.username, 'switchyard') AS "created_by!"
+           FROM (SELECT 1) AS one
+           LEFT JOIN (SELECT e.id, e.name, e.title, e.tier, e.status, e.owner_team_id, t.name AS owner_name, e.repository_url,
+                             array(SELECT c.team_id FROM entity_co_owners c WHERE c.entity_id = e.id) AS co_owners
+                      FROM entities e JOIN teams t ON t.id = e.owner_team_id
+                      WHERE e.kind = 'component' AND e.namespace = 'default' AND e.name = $1) AS s ON true
+           LEFT JOIN environments e ON e.name = $2
+           LEFT JOIN freeze_windows f ON f.environment = e.name AND (f.ends_at IS NULL OR f.ends_at > $3)
            LEFT JOIN users u ON u.id = f.created_by
-           WHERE e.name = $1
            ORDER BY f.starts_at"#,
-        name,
+        service,
+        environment,
         from
     )
     .fetch_all(db)
     .await?;
-    let Some(first) = rows.first() else { return Ok(None) };
-    let env = Environment { name: first.name.clone(), title: first.title.clone(), requires_approval: first.requires_approval };
+    let Some(first) = rows.first() else { return Ok(KickOffFacts { target: None, environment: None, running_version: None }) };
+    let running_version = first.running_version.clone();
+    let target = match (&first.service_id, &first.service_name, &first.service_title, &first.status, &first.owner_team_id, &first.owner_name) {
+        (Some(id), Some(name), Some(title), Some(status), Some(owner), Some(owner_name)) => {
+            let mut owners = vec![*owner];
+            owners.extend(first.co_owners.iter().flatten());
+            Some(Target {
+                id: *id,
+                name: name.clone(),
+                title: title.clone(),
+                tier: first.tier,
+                status: status.clone(),
+                owner_team_id: *owner,
+                owner_name: owner_name.clone(),
+                repository_url: first.repository_url.clone(),
+                owners,
+            })
+        }
+        _ => None,
+    };
+    let env = match (&first.env_name, &first.env_title, first.requires_approval) {
+        (Some(name), Some(title), Some(requires_approval)) => Some(Environment { name: name.clone(), title: title.clone(), requires_approval }),
+        _ => None,
+    };
+    let Some(env) = env else { return Ok(KickOffFacts { target, environment: None, running_version }) };
     let windows = rows
         .into_iter()
         .filter_map(|r| {
             Some(FreezeRow {
                 id: r.freeze_id?,
-                environment: r.name,
+                environment: env.name.clone(),
                 reason: r.freeze_reason?,
                 starts_at: r.starts_at?,
                 ends_at: r.ends_at,
@@ -96,7 +141,7 @@ pub async fn environment(db: impl PgExecutor<'_>, name: &str, from: DateTime<Utc
             })
         })
         .collect();
-    Ok(Some((env, windows)))
+    Ok(KickOffFacts { target, environment: Some((env, windows)), running_version })
 }
 
 pub struct FreezeRow {
@@ -184,44 +229,43 @@ pub struct NewDeployRow<'a> {
     pub fingerprint: &'a [u8],
     pub state: &'a str,
     pub freeze_override: Option<&'a str>,
-}
-
-/// What storing a deploy wrote.
-pub struct Inserted {
-    pub created_at: DateTime<Utc>,
     /// The version that runs in the environment now (its newest succeeded deploy).
-    pub previous_version: Option<String>,
+    pub previous_version: Option<&'a str>,
+    pub approval_id: Option<Uuid>,
 }
 
-/// Inserts a deploy with its first two transitions (requested, then `state`) and the version that
-/// runs now as its previous version — one statement. None when the requester's idempotency key is
-/// taken (nothing written).
+/// Inserts a deploy with its first two transitions (requested, then `state`) and appends its
+/// audit row — one statement, so on its own (no BEGIN, no COMMIT) it is one transaction: a
+/// kick-off that needs nothing else in its transaction is a single round trip. Returns when the
+/// deploy was created; None when the requester's idempotency key is taken (nothing written, not
+/// even the audit row).
 pub async fn insert(
     conn: &mut PgConnection,
     d: &NewDeployRow<'_>,
-    actor: (Uuid, &str),
+    actor_name: &str,
     note: &str,
-) -> Result<Option<Inserted>, sqlx::Error> {
-    sqlx::query_as!(
-        Inserted,
+    audit: &audit::Entry,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let a = &audit.row;
+    sqlx::query_scalar!(
         r#"WITH added AS (
                INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
-                                    requester_id, idempotency_key, fingerprint, state, freeze_override)
-               VALUES ($1, $2, $3, $4,
-                       (SELECT p.version FROM deploys p WHERE p.service_id = $2 AND p.environment = $3 AND p.state = 'succeeded'
-                        ORDER BY p.finished_at DESC, p.seq DESC LIMIT 1),
-                       $5, $6, $7, $8, $9, $10, $11)
+                                    requester_id, idempotency_key, fingerprint, state, freeze_override, approval_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                ON CONFLICT (requester_id, idempotency_key) DO NOTHING
-               RETURNING id, created_at, previous_version),
+               RETURNING id, created_at),
            steps AS (
                INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note, at)
-               SELECT added.id, s.from_state, s.to_state, $7, $12, s.note, added.created_at
-               FROM added, (VALUES (NULL::text, 'requested'::text, $6::text), ('requested', $10::text, $13::text)) AS s (from_state, to_state, note))
-           SELECT added.created_at AS "created_at!", added.previous_version FROM added"#,
+               SELECT added.id, s.from_state, s.to_state, $8, $14, s.note, added.created_at
+               FROM added, (VALUES (NULL::text, 'requested'::text, $7::text), ('requested', $11::text, $15::text)) AS s (from_state, to_state, note)),
+           audited AS (
+               SELECT audit_append($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) AS id FROM added)
+           SELECT added.created_at AS "created_at!" FROM added, audited"#,
         d.id,
         d.service_id,
         d.environment,
         d.version,
+        d.previous_version,
         d.rollback_of,
         d.reason,
         d.requester_id,
@@ -229,8 +273,20 @@ pub async fn insert(
         d.fingerprint,
         d.state,
         d.freeze_override,
-        actor.1,
-        note
+        d.approval_id,
+        actor_name,
+        note,
+        a.at,
+        a.actor_id,
+        a.actor_name,
+        a.action,
+        a.subject_kind,
+        a.subject_id,
+        a.before,
+        a.after,
+        a.request_id,
+        a.source_ip,
+        audit.content,
     )
     .fetch_optional(conn)
     .await
@@ -258,10 +314,6 @@ pub async fn insert_transition(
     Ok(())
 }
 
-pub async fn set_approval(conn: &mut PgConnection, id: Uuid, approval: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE deploys SET approval_id = $2 WHERE id = $1", id, approval).execute(conn).await?;
-    Ok(())
-}
 
 /// Locks a deploy's row and returns its state.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {

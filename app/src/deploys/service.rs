@@ -409,22 +409,23 @@ struct Checked {
     target: Target,
     env: repo::Environment,
     freeze_override: Option<(String, FreezeView)>,
+    /// What runs in the environment now: the new deploy's previous version.
+    running_version: Option<String>,
 }
 
 /// The service exists, is active and the caller may deploy it; the environment exists and is
 /// not frozen (or an admin overrides the window with a reason).
 async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy) -> Result<Checked, DeployError> {
-    let target = repo::target(&mut *conn, &new.service)
-        .await?
-        .ok_or_else(|| invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
+    let now = Utc::now();
+    let repo::KickOffFacts { target, environment: env, running_version } = repo::kick_off_facts(&mut *conn, &new.service, &new.environment, now).await?;
+    let target = target.ok_or_else(|| invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
     if target.status != "active" {
         return Err(invalid("service", format!("{} is waiting for its registration to be approved", target.name)));
     }
     if !may_deploy(principal, &target) {
         return Err(AppError::Forbidden.into());
     }
-    let now = Utc::now();
-    let Some((env, windows)) = repo::environment(&mut *conn, &new.environment, now).await? else {
+    let Some((env, windows)) = env else {
         let names: Vec<String> = repo::environments(&mut *conn).await?.into_iter().map(|e| e.name).collect();
         return Err(invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))));
     };
@@ -443,13 +444,15 @@ async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy)
         },
         None => None,
     };
-    Ok(Checked { target, env, freeze_override })
+    Ok(Checked { target, env, freeze_override, running_version })
 }
 
-/// The happy path reads the service and the environment with its freeze windows, then writes in
-/// one transaction. The idempotency key is not looked up first: the insert claims it (the unique
-/// key of requester and key), and a taken key, or a check that refuses, turns the call into a
-/// replay of the deploy the key already names, if there is one.
+/// The happy path reads what the checks need in one query, then writes: a deploy that is simply
+/// queued is one statement (the deploy, its transitions and its audit row); one that waits for
+/// approval, or overrides a freeze window, is one transaction with the approval request or the
+/// override's audit row. The idempotency key is not looked up first: the insert claims it (the
+/// unique key of requester and key), and a taken key, or a check that refuses, turns the call
+/// into a replay of the deploy the key already names, if there is one.
 async fn kick_off(
     pool: &PgPool,
     waker: &QueueWaker,
@@ -469,42 +472,12 @@ async fn kick_off(
             };
         }
     };
-    let Checked { target, env, freeze_override } = checked;
+    let Checked { target, env, freeze_override, running_version: previous } = checked;
     let id = Uuid::now_v7();
     let first_state = if env.requires_approval { DeployState::AwaitingApproval } else { DeployState::Queued };
-
     let note = if env.requires_approval { "waiting for approval" } else { "queued" };
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let inserted = repo::insert(
-        &mut tx,
-        &repo::NewDeployRow {
-            id,
-            service_id: target.id,
-            environment: &env.name,
-            version: new.version.as_str(),
-            rollback_of,
-            reason: &new.reason,
-            requester_id: principal.user_id.0,
-            idempotency_key: new.key.as_str(),
-            fingerprint: &wanted,
-            state: first_state.as_str(),
-            freeze_override: freeze_override.as_ref().map(|(t, _)| t.as_str()),
-        },
-        (principal.user_id.0, &principal.username),
-        note,
-    )
-    .await?;
-    let Some(repo::Inserted { created_at, previous_version: previous }) = inserted else {
-        // the key is taken (a retry, or a concurrent call with the same key): answer as a retry
-        tx.rollback().await?;
-        let (other, stored) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str())
-            .await?
-            .ok_or_else(|| DeployError::Denied(AppError::internal("idempotency key vanished")))?;
-        return replay(&mut conn, other, &stored, &wanted, new.key.as_str()).await;
-    };
-    let mut approval = None;
-    if env.requires_approval {
-        let ask = DeployAsk {
+    let ask = env.requires_approval.then(|| {
+        let deploy = DeployAsk {
             deploy_id: DeployId(id),
             service: target.name.clone(),
             environment: env.name.clone(),
@@ -516,7 +489,7 @@ async fn kick_off(
             },
             rollback: rollback_of.is_some(),
         };
-        let ask = Ask {
+        Ask {
             subject_kind: DEPLOY,
             subject_id: id.to_string(),
             action: DEPLOY_ACTION,
@@ -527,41 +500,81 @@ async fn kick_off(
                 new.version.as_str(),
                 env.name
             ),
-            payload: serde_json::to_value(&ask).unwrap_or_default(),
+            payload: serde_json::to_value(&deploy).unwrap_or_default(),
             required_approvals: required_approvals(target.tier),
             approvers: Approvers::TeamLeadsOrAdmins,
             owning_team: Some(TeamId(target.owner_team_id)),
             reason: new.reason.clone(),
             valid_for: Duration::hours(APPROVAL_VALID_HOURS),
-        };
-        let approval_id = approvals::open(&mut tx, principal, ask, meta).await?;
-        repo::set_approval(&mut tx, id, approval_id.0).await?;
-        approval = Some(approval_id.0);
-    }
-    if let Some((text, window)) = &freeze_override {
+        }
+    });
+    let row = |approval: Option<Uuid>| repo::NewDeployRow {
+        id,
+        service_id: target.id,
+        environment: &env.name,
+        version: new.version.as_str(),
+        rollback_of,
+        reason: &new.reason,
+        requester_id: principal.user_id.0,
+        idempotency_key: new.key.as_str(),
+        fingerprint: &wanted,
+        state: first_state.as_str(),
+        freeze_override: freeze_override.as_ref().map(|(t, _)| t.as_str()),
+        previous_version: previous.as_deref(),
+        approval_id: approval,
+    };
+    let requested = |approval: Option<Uuid>| {
         let change = Change {
-            action: "deploy.freeze_overridden",
+            action: "deploy.requested",
             subject_kind: DEPLOY,
             subject_id: id.to_string(),
             before: None,
-            after: Some(json!({ "freeze_window": window.id.0, "window_reason": window.reason, "override_reason": text })),
+            after: Some(json!({
+                "service": target.name, "environment": env.name, "version": new.version.as_str(),
+                "previous_version": previous, "reason": new.reason, "state": first_state.as_str(),
+                "approval_id": approval, "rollback_of": rollback_of,
+            })),
         };
-        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
-    }
-    let change = Change {
-        action: "deploy.requested",
-        subject_kind: DEPLOY,
-        subject_id: id.to_string(),
-        before: None,
-        after: Some(json!({
-            "service": target.name, "environment": env.name, "version": new.version.as_str(),
-            "previous_version": previous, "reason": new.reason, "state": first_state.as_str(),
-            "approval_id": approval, "rollback_of": rollback_of,
-        })),
+        audit::entry(Actor::Person(principal), change, meta)
     };
-    // last, so the audit chain's lock is held for as short a time as possible
-    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
-    tx.commit().await?;
+    let stored = if ask.is_none() && freeze_override.is_none() {
+        // one statement: its own transaction
+        repo::insert(&mut conn, &row(None), &principal.username, note, &requested(None)).await?.map(|at| (at, None))
+    } else {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let approval = match ask {
+            Some(ask) => Some(approvals::open(&mut tx, principal, ask, meta).await?.0),
+            None => None,
+        };
+        match repo::insert(&mut tx, &row(approval), &principal.username, note, &requested(approval)).await? {
+            Some(at) => {
+                if let Some((text, window)) = &freeze_override {
+                    let change = Change {
+                        action: "deploy.freeze_overridden",
+                        subject_kind: DEPLOY,
+                        subject_id: id.to_string(),
+                        before: None,
+                        after: Some(json!({ "freeze_window": window.id.0, "window_reason": window.reason, "override_reason": text })),
+                    };
+                    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+                }
+                tx.commit().await?;
+                Some((at, approval))
+            }
+            None => {
+                // nothing of this call is kept, the approval request included
+                tx.rollback().await?;
+                None
+            }
+        }
+    };
+    let Some((created_at, approval)) = stored else {
+        // the key is taken (a retry, or a concurrent call with the same key): answer as a retry
+        let (other, stored) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str())
+            .await?
+            .ok_or_else(|| DeployError::Denied(AppError::internal("idempotency key vanished")))?;
+        return replay(&mut conn, other, &stored, &wanted, new.key.as_str()).await;
+    };
     if first_state == DeployState::Queued {
         waker.wake();
     }

@@ -196,6 +196,26 @@ async fn a_tier_zero_service_needs_two_approvals() {
 }
 
 #[tokio::test]
+async fn a_retried_production_kick_off_opens_one_approval_request() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let first = kick_off(&bob, "prod-key", body("refunds", "production", "v4.0.0")).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.expect("json");
+    let again = kick_off(&bob, "prod-key", body("refunds", "production", "v4.0.0")).await;
+    assert_eq!(again.status(), 200, "a retry answers with the first deploy");
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["approval_id"], first["approval_id"]);
+
+    // the retry's approval request was opened before its key was found taken, and rolled back with it
+    let id = first["id"].as_str().expect("id");
+    assert_eq!(count(&app, "SELECT count(*) FROM approval_requests WHERE subject_kind = $1", "deploy").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM approval_requests WHERE subject_id = $1", id).await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'approval.requested' AND after->>'subject_kind' = $1", "deploy").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", id).await, 1);
+}
+#[tokio::test]
 async fn deploys_of_one_service_and_environment_run_one_at_a_time_in_order() {
     let app = app_with(false, vec![]).await;
     let bob = app.login_as("bob").await;
