@@ -12,6 +12,7 @@ use app::iam::types::{Role, UserId};
 use serde_json::json;
 use server::config::Settings;
 use server::startup::Application;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,8 +101,11 @@ async fn kick_offs(what: &'static str, base: &str, tokens: &[String], services: 
     Row { what, requests: times.len(), per_second: times.len() as f64 / elapsed, p50: pct(&times, 0.5), p99: pct(&times, 0.99) }
 }
 
-/// Starts `workers` workers (each `concurrency` slots) on the queue and times until it is empty.
-async fn drain(pool: &PgPool, base: &str, workers: usize, concurrency: usize) -> (i64, f64) {
+/// Starts `workers` workers (each `concurrency` slots, each with a pool of its own, as a server
+/// process has) on the queue and times until it is empty. The workers are then aborted and their
+/// pools closed: an aborted task may leave its connection inside a transaction, which only
+/// closing it ends.
+async fn drain(pool: &PgPool, url: &str, base: &str, workers: usize, concurrency: usize) -> (i64, f64) {
     let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM deploys WHERE state IN ('queued', 'running')").fetch_one(pool).await.expect("count");
     let settings = Settings::from_figment(
         Settings::figment(None)
@@ -113,7 +117,11 @@ async fn drain(pool: &PgPool, base: &str, workers: usize, concurrency: usize) ->
     .deploys;
     let settings = Arc::new(settings);
     let started = Instant::now();
-    let handles: Vec<_> = (0..workers).map(|_| tokio::spawn(server::deploys::Worker::new(pool.clone(), settings.clone(), base).run())).collect();
+    let mut pools = Vec::new();
+    for _ in 0..workers {
+        pools.push(PgPoolOptions::new().max_connections(concurrency as u32 + 4).connect(url).await.expect("worker pool"));
+    }
+    let handles: Vec<_> = pools.iter().map(|p| tokio::spawn(server::deploys::Worker::new(p.clone(), settings.clone(), base).run())).collect();
     loop {
         let left: i64 = sqlx::query_scalar("SELECT count(*) FROM deploys WHERE state IN ('queued', 'running')").fetch_one(pool).await.expect("count");
         if left == 0 {
@@ -124,6 +132,9 @@ async fn drain(pool: &PgPool, base: &str, workers: usize, concurrency: usize) ->
     let elapsed = started.elapsed().as_secs_f64();
     for h in handles {
         h.abort();
+    }
+    for p in pools {
+        p.close().await;
     }
     (queued, queued as f64 / elapsed)
 }
@@ -171,10 +182,10 @@ async fn main() {
     println!();
     println!("{:<58} | {:>8} | {:>9}", "worker (command executor running `true`)", "jobs", "jobs/s");
     println!("{}", "-".repeat(81));
-    let (jobs, rate) = drain(&pool, &base, 1, 8).await;
+    let (jobs, rate) = drain(&pool, &bench_url, &base, 1, 8).await;
     println!("{:<58} | {:>8} | {:>9.0}", "1 worker, 8 slots", jobs, rate);
     kick_offs("refill", &base, &tokens, &services, "dev", false).await;
-    let (jobs, rate) = drain(&pool, &base, 2, 8).await;
+    let (jobs, rate) = drain(&pool, &bench_url, &base, 2, 8).await;
     println!("{:<58} | {:>8} | {:>9.0}", "2 workers, 8 slots each (two processes' worth)", jobs, rate);
     let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.expect("audit");
     let chain = app::audit::service::verify(&pool).await.expect("verify");

@@ -7,7 +7,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
-use tracing::Span;
+use tracing::{Instrument, Span};
 
 fn request_id(req: &Request) -> String {
     req.headers()
@@ -31,6 +31,24 @@ pub fn make_span(req: &Request<Body>) -> Span {
         route = matched.as_deref().unwrap_or(""),
         user = tracing::field::Empty,
     )
+}
+
+/// Runs the rest of the request in a task of its own, so that a request the client gives up on
+/// (it disconnects, or the timeout answers 408) still finishes what it began: a future dropped
+/// mid-transaction is how a connection goes back to the pool inside a transaction nothing will
+/// end (sqlx 0.8.6 rolls back nothing for a future dropped while its BEGIN is in flight,
+/// sqlx issue 4393), and the next request on that connection would then write inside it,
+/// uncommitted, holding its locks. A kick-off the client stopped waiting for is a retry with
+/// the same key away from its answer.
+pub async fn run_to_completion(req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    match tokio::spawn(next.run(req).instrument(Span::current())).await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(request_id = %id, error = %e, "request task failed");
+            error_page(StatusCode::INTERNAL_SERVER_ERROR, &id)
+        }
+    }
 }
 
 /// Turns a panic in a handler into a plain 500 page that shows the request id and nothing of

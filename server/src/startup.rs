@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard::check_origin))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::run_to_completion))
         .layer(
             // Outermost first: the id exists before the span, the span before everything else.
             ServiceBuilder::new()

@@ -107,7 +107,7 @@ mod tests {
     fn days_parse_and_bad_ones_name_the_field() {
         let q = AuditQuery { from: Some("2026-11-01".into()), until: Some("nope".into()), ..Default::default() };
         assert!(AuditQuery::parse_day("from", &q.from, false).is_ok_and(|d| d.is_some()));
-        let err = AuditQuery::parse_day("until", &q.until, true).unwrap_err();
+        let err = AuditQuery::parse_day("until", &q.until, true).expect_err("\"nope\" is not a day");
         assert_eq!(err.0, "until");
         assert!(err.1.contains("YYYY-MM-DD"));
     }

@@ -128,7 +128,7 @@ pub struct ServiceDraft {
 }
 
 fn list(raw: &str) -> impl Iterator<Item = &str> {
-    raw.split(|c: char| c == ',' || c == '\n' || c == '\r' || c == ' ').map(str::trim).filter(|s| !s.is_empty())
+    raw.split([',', '\n', '\r', ' ']).map(str::trim).filter(|s| !s.is_empty())
 }
 
 impl ServiceDraft {
@@ -288,7 +288,7 @@ mod tests {
             depends_on: "group:payments".into(),
             ..good()
         };
-        let problems = ServiceDraft::parse(&form).unwrap_err();
+        let problems = ServiceDraft::parse(&form).expect_err("every field of this draft is wrong");
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, vec!["name", "tier", "repository_url", "depends_on"]);
         assert!(problems[0].message.contains("Card_Vault"), "{:?}", problems[0]);

@@ -755,7 +755,7 @@ mod tests {
         for l in [Lifecycle::Experimental, Lifecycle::Production, Lifecycle::Deprecated] {
             assert_eq!(Lifecycle::parse(l.as_str()), Ok(l));
         }
-        let err = Lifecycle::parse("retired").unwrap_err();
+        let err = Lifecycle::parse("retired").expect_err("retired is no lifecycle");
         assert!(err.contains("retired"), "{err}");
     }
 

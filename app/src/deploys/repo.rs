@@ -231,36 +231,45 @@ pub struct NewDeployRow<'a> {
     pub freeze_override: Option<&'a str>,
     /// The version that runs in the environment now (its newest succeeded deploy).
     pub previous_version: Option<&'a str>,
-    pub approval_id: Option<Uuid>,
 }
 
-/// Inserts a deploy with its first two transitions (requested, then `state`) and appends its
-/// audit row — one statement, so on its own (no BEGIN, no COMMIT) it is one transaction: a
-/// kick-off that needs nothing else in its transaction is a single round trip. Returns when the
-/// deploy was created; None when the requester's idempotency key is taken (nothing written, not
-/// even the audit row).
+/// Inserts a deploy with its first two transitions (requested, then `state`), and with `audit`
+/// appends its audit row too — one statement, so on its own (no BEGIN, no COMMIT) it is one
+/// transaction: a kick-off that needs nothing else in its transaction is a single round trip.
+/// Returns when the deploy was created; None when the requester's idempotency key is taken
+/// (nothing written, not even the audit row).
+///
+/// Lock order: every audited transaction takes its row locks before its audit stripe's lock
+/// (which it holds until it commits), so no transaction waits for a row while holding a stripe
+/// that the row's holder waits for. The foreign keys lock the parent rows only at the end of the
+/// statement, after the audit link; `locked` takes the same locks (`FOR KEY SHARE`) before it.
 pub async fn insert(
     conn: &mut PgConnection,
     d: &NewDeployRow<'_>,
     actor_name: &str,
     note: &str,
-    audit: &audit::Entry,
+    audit: Option<&audit::Entry>,
 ) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    let a = &audit.row;
+    let a = audit.map(|e| &e.row);
     sqlx::query_scalar!(
         r#"WITH added AS (
                INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
-                                    requester_id, idempotency_key, fingerprint, state, freeze_override, approval_id)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                                    requester_id, idempotency_key, fingerprint, state, freeze_override)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                ON CONFLICT (requester_id, idempotency_key) DO NOTHING
                RETURNING id, created_at),
            steps AS (
                INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note, at)
-               SELECT added.id, s.from_state, s.to_state, $8, $14, s.note, added.created_at
-               FROM added, (VALUES (NULL::text, 'requested'::text, $7::text), ('requested', $11::text, $15::text)) AS s (from_state, to_state, note)),
+               SELECT added.id, s.from_state, s.to_state, $8, $13, s.note, added.created_at
+               FROM added, (VALUES (NULL::text, 'requested'::text, $7::text), ('requested', $11::text, $14::text)) AS s (from_state, to_state, note)),
+           locked AS (
+               SELECT (SELECT count(*) FROM (SELECT 1 FROM entities s, environments e, users u
+                                             WHERE s.id = $2 AND e.name = $3 AND u.id = $8 FOR KEY SHARE) AS p)
+                    + (SELECT count(*) FROM (SELECT 1 FROM deploys r WHERE r.id = $6 FOR KEY SHARE) AS r) AS n),
            audited AS (
-               SELECT audit_append($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) AS id FROM added)
-           SELECT added.created_at AS "created_at!" FROM added, audited"#,
+               SELECT audit_append($15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) AS id
+               FROM added, locked WHERE $25::text IS NOT NULL)
+           SELECT added.created_at AS "created_at!" FROM added LEFT JOIN audited ON true"#,
         d.id,
         d.service_id,
         d.environment,
@@ -273,23 +282,27 @@ pub async fn insert(
         d.fingerprint,
         d.state,
         d.freeze_override,
-        d.approval_id,
         actor_name,
         note,
-        a.at,
-        a.actor_id,
-        a.actor_name,
-        a.action,
-        a.subject_kind,
-        a.subject_id,
-        a.before,
-        a.after,
-        a.request_id,
-        a.source_ip,
-        audit.content,
+        a.map(|r| r.at),
+        a.and_then(|r| r.actor_id),
+        a.map(|r| r.actor_name.as_str()),
+        a.map(|r| r.action.as_str()),
+        a.map(|r| r.subject_kind.as_str()),
+        a.map(|r| r.subject_id.as_str()),
+        a.and_then(|r| r.before.clone()),
+        a.and_then(|r| r.after.clone()),
+        a.map(|r| r.request_id.as_str()),
+        a.map(|r| r.source_ip.as_str()),
+        audit.map(|e| e.content.as_str()),
     )
     .fetch_optional(conn)
     .await
+}
+
+pub async fn set_approval(conn: &mut PgConnection, id: Uuid, approval: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE deploys SET approval_id = $2 WHERE id = $1", id, approval).execute(conn).await?;
+    Ok(())
 }
 
 pub async fn insert_transition(

@@ -449,8 +449,8 @@ async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy)
 
 /// The happy path reads what the checks need in one query, then writes: a deploy that is simply
 /// queued is one statement (the deploy, its transitions and its audit row); one that waits for
-/// approval, or overrides a freeze window, is one transaction with the approval request or the
-/// override's audit row. The idempotency key is not looked up first: the insert claims it (the
+/// approval, or overrides a freeze window, is one transaction that adds the approval request or
+/// the override's audit row. The idempotency key is not looked up first: the insert claims it (the
 /// unique key of requester and key), and a taken key, or a check that refuses, turns the call
 /// into a replay of the deploy the key already names, if there is one.
 async fn kick_off(
@@ -508,7 +508,7 @@ async fn kick_off(
             valid_for: Duration::hours(APPROVAL_VALID_HOURS),
         }
     });
-    let row = |approval: Option<Uuid>| repo::NewDeployRow {
+    let row = repo::NewDeployRow {
         id,
         service_id: target.id,
         environment: &env.name,
@@ -521,33 +521,35 @@ async fn kick_off(
         state: first_state.as_str(),
         freeze_override: freeze_override.as_ref().map(|(t, _)| t.as_str()),
         previous_version: previous.as_deref(),
-        approval_id: approval,
     };
-    let requested = |approval: Option<Uuid>| {
-        let change = Change {
-            action: "deploy.requested",
-            subject_kind: DEPLOY,
-            subject_id: id.to_string(),
-            before: None,
-            after: Some(json!({
-                "service": target.name, "environment": env.name, "version": new.version.as_str(),
-                "previous_version": previous, "reason": new.reason, "state": first_state.as_str(),
-                "approval_id": approval, "rollback_of": rollback_of,
-            })),
-        };
-        audit::entry(Actor::Person(principal), change, meta)
+    let requested = |approval: Option<Uuid>| Change {
+        action: "deploy.requested",
+        subject_kind: DEPLOY,
+        subject_id: id.to_string(),
+        before: None,
+        after: Some(json!({
+            "service": target.name, "environment": env.name, "version": new.version.as_str(),
+            "previous_version": previous, "reason": new.reason, "state": first_state.as_str(),
+            "approval_id": approval, "rollback_of": rollback_of,
+        })),
     };
+    // Each transaction below claims the key and locks its rows before it takes an audit lock
+    // (see repo::insert): a retry with a taken key waits for nothing else, and no two kick-offs,
+    // or a kick-off and a catalog edit, wait on each other in a circle.
     let stored = if ask.is_none() && freeze_override.is_none() {
         // one statement: its own transaction
-        repo::insert(&mut conn, &row(None), &principal.username, note, &requested(None)).await?.map(|at| (at, None))
+        let entry = audit::entry(Actor::Person(principal), requested(None), meta);
+        repo::insert(&mut conn, &row, &principal.username, note, Some(&entry)).await?.map(|at| (at, None))
     } else {
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        let approval = match ask {
-            Some(ask) => Some(approvals::open(&mut tx, principal, ask, meta).await?.0),
-            None => None,
-        };
-        match repo::insert(&mut tx, &row(approval), &principal.username, note, &requested(approval)).await? {
+        match repo::insert(&mut tx, &row, &principal.username, note, None).await? {
             Some(at) => {
+                let mut approval = None;
+                if let Some(ask) = ask {
+                    let approval_id = approvals::open(&mut tx, principal, ask, meta).await?.0;
+                    repo::set_approval(&mut tx, id, approval_id).await?;
+                    approval = Some(approval_id);
+                }
                 if let Some((text, window)) = &freeze_override {
                     let change = Change {
                         action: "deploy.freeze_overridden",
@@ -558,11 +560,11 @@ async fn kick_off(
                     };
                     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
                 }
+                audit::record(&mut tx, Actor::Person(principal), requested(approval), meta).await?;
                 tx.commit().await?;
                 Some((at, approval))
             }
             None => {
-                // nothing of this call is kept, the approval request included
                 tx.rollback().await?;
                 None
             }

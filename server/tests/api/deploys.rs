@@ -208,7 +208,7 @@ async fn a_retried_production_kick_off_opens_one_approval_request() {
     assert_eq!(again["id"], first["id"]);
     assert_eq!(again["approval_id"], first["approval_id"]);
 
-    // the retry's approval request was opened before its key was found taken, and rolled back with it
+    // the retry found its key taken before it asked for anything: one approval request, one audit row each
     let id = first["id"].as_str().expect("id");
     assert_eq!(count(&app, "SELECT count(*) FROM approval_requests WHERE subject_kind = $1", "deploy").await, 1);
     assert_eq!(count(&app, "SELECT count(*) FROM approval_requests WHERE subject_id = $1", id).await, 1);
@@ -517,6 +517,44 @@ async fn concurrent_kick_offs_spread_over_audit_stripes_and_every_row_stays_chai
         app::audit::types::ChainCheck::Intact { rows: walked } => assert_eq!(walked, rows, "every row is on a chain"),
         broken => panic!("the audit chains forked: {broken:?}"),
     }
+}
+
+/// A catalog edit locks the service's row, then takes its audit stripe's lock; a kick-off must
+/// take its row locks before its own stripe's, or the two wait on each other in a circle. The
+/// "edit" here holds the row, waits until the kick-off waits for it, then takes every stripe.
+#[tokio::test]
+async fn a_kick_off_waiting_for_a_catalog_edit_holds_no_audit_lock() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let mut edit = app.db().await;
+    sqlx::query("BEGIN").execute(&mut edit).await.expect("begin");
+    sqlx::query("SELECT 1 FROM entities WHERE kind = 'component' AND name = 'refunds' FOR UPDATE")
+        .execute(&mut edit)
+        .await
+        .expect("the service's row");
+    let edit_then_audit = async {
+        let mut watch = app.db().await;
+        let mut waiting = 0_i64;
+        for _ in 0..200 {
+            waiting = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(&mut watch)
+                .await
+                .expect("activity");
+            if waiting > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(waiting, 1, "the kick-off waits for the edit's row lock");
+        // every stripe: whichever one the kick-off's connection uses
+        sqlx::query("SELECT pg_advisory_xact_lock(x'53574155'::int, s) FROM generate_series(0, 15) AS s")
+            .execute(&mut edit)
+            .await
+            .expect("the edit gets every audit stripe: the waiting kick-off holds none");
+        sqlx::query("COMMIT").execute(&mut edit).await.expect("commit");
+    };
+    let (kicked, ()) = tokio::join!(kick_off(&bob, "while-editing", body("refunds", "dev", "v7")), edit_then_audit);
+    assert_eq!(kicked.status(), 201, "the kick-off goes on once the edit commits");
 }
 
 #[tokio::test]
