@@ -21,8 +21,8 @@ pub struct Target {
     pub owner_team_id: Uuid,
     pub owner_name: String,
     pub repository_url: Option<String>,
-    /// The primary owner and the co-owners.
-    pub owners: Vec<Uuid>,
+    /// The teams that own it beside `owner_team_id`.
+    pub co_owners: Vec<Uuid>,
 }
 
 pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target>, sqlx::Error> {
@@ -35,20 +35,16 @@ pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| {
-        let mut owners = vec![r.owner_team_id];
-        owners.extend(r.co_owners);
-        Target {
-            id: r.id,
-            name: r.name,
-            title: r.title,
-            tier: r.tier,
-            status: r.status,
-            owner_team_id: r.owner_team_id,
-            owner_name: r.owner_name,
-            repository_url: r.repository_url,
-            owners,
-        }
+    Ok(row.map(|r| Target {
+        id: r.id,
+        name: r.name,
+        title: r.title,
+        tier: r.tier,
+        status: r.status,
+        owner_team_id: r.owner_team_id,
+        owner_name: r.owner_name,
+        repository_url: r.repository_url,
+        co_owners: r.co_owners,
     }))
 }
 
@@ -104,21 +100,17 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment:
     let Some(first) = rows.first() else { return Ok(KickOffFacts { target: None, environment: None, running_version: None }) };
     let running_version = first.running_version.clone();
     let target = match (&first.service_id, &first.service_name, &first.service_title, &first.status, &first.owner_team_id, &first.owner_name) {
-        (Some(id), Some(name), Some(title), Some(status), Some(owner), Some(owner_name)) => {
-            let mut owners = vec![*owner];
-            owners.extend(first.co_owners.iter().flatten());
-            Some(Target {
-                id: *id,
-                name: name.clone(),
-                title: title.clone(),
-                tier: first.tier,
-                status: status.clone(),
-                owner_team_id: *owner,
-                owner_name: owner_name.clone(),
-                repository_url: first.repository_url.clone(),
-                owners,
-            })
-        }
+        (Some(id), Some(name), Some(title), Some(status), Some(owner), Some(owner_name)) => Some(Target {
+            id: *id,
+            name: name.clone(),
+            title: title.clone(),
+            tier: first.tier,
+            status: status.clone(),
+            owner_team_id: *owner,
+            owner_name: owner_name.clone(),
+            repository_url: first.repository_url.clone(),
+            co_owners: first.co_owners.clone().unwrap_or_default(),
+        }),
         _ => None,
     };
     let env = match (&first.env_name, &first.env_title, first.requires_approval) {
@@ -326,7 +318,6 @@ pub async fn insert_transition(
     .await?;
     Ok(())
 }
-
 
 /// Locks a deploy's row and returns its state.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {

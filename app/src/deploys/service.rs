@@ -130,7 +130,7 @@ fn fingerprint(d: &NewDeploy, rollback_of: Option<Uuid>) -> Vec<u8> {
 }
 
 fn may_deploy(p: &Principal, t: &Target) -> bool {
-    let owners: Vec<TeamId> = t.owners.iter().map(|id| TeamId(*id)).collect();
+    let owners: Vec<TeamId> = std::iter::once(t.owner_team_id).chain(t.co_owners.iter().copied()).map(TeamId).collect();
     p.require_deploy(&owners).is_ok()
 }
 
