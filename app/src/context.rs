@@ -40,9 +40,9 @@ pub fn pool() -> Result<PgPool, AppError> {
     use_context::<PgPool>().ok_or_else(|| AppError::internal("no database pool in context"))
 }
 
-/// The deploy workers' waker the server put into the Leptos context.
-pub fn queue_waker() -> Result<crate::deploys::service::QueueWaker, AppError> {
-    use_context::<crate::deploys::service::QueueWaker>().ok_or_else(|| AppError::internal("no deploy queue waker in context"))
+/// The deploy queue (its writer and the workers' waker) the server put into the Leptos context.
+pub fn deploy_queue() -> Result<crate::deploys::queue::Queue, AppError> {
+    use_context::<crate::deploys::queue::Queue>().ok_or_else(|| AppError::internal("no deploy queue in context"))
 }
 
 fn parts() -> Option<http::request::Parts> {

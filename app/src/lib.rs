@@ -14,6 +14,8 @@ pub mod pages;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod batch;
+#[cfg(feature = "ssr")]
 pub mod context;
 
 pub use app::{shell, App};

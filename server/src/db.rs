@@ -20,8 +20,13 @@ const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 /// twice). Only a connection idle for [`PING_WHEN_IDLE_FOR`] is pinged; one that fails the ping
 /// is closed and another is taken.
 pub fn pool(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+    pool_of(settings, settings.max_connections)
+}
+
+/// [`pool`] with room for `max_connections` (the deploy queue's writers have a pool of their own).
+pub fn pool_of(settings: &DatabaseSettings, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
-        .max_connections(settings.max_connections)
+        .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {

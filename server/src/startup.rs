@@ -35,8 +35,8 @@ pub struct AppState {
     pub oidc: Arc<Oidc>,
     /// Deploy ids named by NOTIFY, for live views.
     pub deploy_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
-    /// Wakes the deploy workers after a kick-off queued a deploy.
-    pub queue_waker: app::deploys::service::QueueWaker,
+    /// Writes queued kick-offs in groups and wakes the deploy workers after them.
+    pub deploy_queue: app::deploys::queue::Queue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,12 +121,12 @@ pub fn route_inventory() -> Vec<(String, String)> {
 /// and the middleware every request passes through.
 pub fn router(state: AppState) -> Router {
     let pool = state.pool.clone();
-    let waker = state.queue_waker.clone();
+    let queue = state.deploy_queue.clone();
     let (_, doc) = crate::api::router();
     let reference = Arc::new(crate::api::reference::reference(&doc));
     let context = move || {
         provide_context(pool.clone());
-        provide_context(waker.clone());
+        provide_context(queue.clone());
         provide_context(reference.clone());
     };
     let routes = generate_route_list(App);
@@ -219,13 +219,14 @@ impl Application {
             let worker = crate::deploys::Worker::new(pool.clone(), Arc::new(settings.deploys.clone()), &settings.server.public_url);
             tokio::spawn(worker.run());
         }
+        let deploy_queue = app::deploys::queue::Queue::start(pool.clone(), db::pool_of(&settings.database, app::deploys::queue::WRITERS)?);
         let state = AppState {
             leptos_options,
             pool: pool.clone(),
             settings: Arc::new(settings),
             oidc,
             deploy_events,
-            queue_waker: app::deploys::service::QueueWaker::start(pool.clone()),
+            deploy_queue,
         };
         Ok(Self { listener, router: router(state), pool, grace })
     }

@@ -63,8 +63,8 @@ pub async fn request_deploy(
     };
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    let waker = crate::context::queue_waker()?;
-    match super::service::request_deploy(&pool, &waker, &principal, &form, &crate::context::request_meta()).await {
+    let queue = crate::context::deploy_queue()?;
+    match super::service::request_deploy(&pool, &queue, &principal, &form, &crate::context::request_meta()).await {
         Ok(k) => {
             if crate::context::accepts_html() {
                 leptos_axum::redirect(&format!("/deploys/{}", k.deploy.id.0));
@@ -143,8 +143,8 @@ pub async fn cancel_deploy(id: Uuid) -> Result<DeployView, AppError> {
 pub async fn rollback_deploy(id: Uuid, idempotency_key: String) -> Result<DeployId, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    let waker = crate::context::queue_waker()?;
-    let result = super::service::rollback(&pool, &waker, &principal, DeployId(id), &idempotency_key, &crate::context::request_meta()).await;
+    let queue = crate::context::deploy_queue()?;
+    let result = super::service::rollback(&pool, &queue, &principal, DeployId(id), &idempotency_key, &crate::context::request_meta()).await;
     match result {
         Ok(k) => {
             if crate::context::accepts_html() {

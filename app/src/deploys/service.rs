@@ -3,6 +3,7 @@
 //! requester; a freeze window refuses deploys unless an admin overrides with a reason. The same
 //! idempotency key returns the first deploy. Every state change is one transaction with its
 //! transition row, its audit row and the NOTIFY that wakes workers and live views.
+use super::queue::Queue;
 use super::repo::{self, DeployRow, FreezeRow, Target, EVENTS_CHANNEL, QUEUE_CHANNEL};
 use super::types::{
     compare_url, DeployAsk, DeployFilter, DeployForm, DeployId, DeployPage, DeployPlan, DeployState, DeployUpdate, DeployView,
@@ -76,41 +77,6 @@ pub struct Job {
     pub reason: String,
     pub requester: String,
     pub attempt: i32,
-}
-
-/// Wakes the deploy workers of every process (a NOTIFY on the queue channel) after deploys were
-/// queued: sent after the commit, at most one per `WAKE_EVERY` however many deploys were queued.
-/// A NOTIFY inside the kick-off's transaction would make Postgres commit the kick-offs one at a
-/// time (it locks the notification queue until the commit is flushed: measured, half the
-/// transactions per second), and a worker needs one wake-up, not one per deploy. A wake-up lost
-/// to a crash between commit and NOTIFY costs at most the workers' sweep interval.
-#[derive(Clone)]
-pub struct QueueWaker {
-    pending: tokio::sync::mpsc::Sender<()>,
-}
-
-/// The shortest time between two wake-ups.
-const WAKE_EVERY: std::time::Duration = std::time::Duration::from_millis(5);
-
-impl QueueWaker {
-    /// Starts the task that sends the wake-ups on `pool`; it ends when the last waker is dropped.
-    pub fn start(pool: PgPool) -> Self {
-        let (pending, mut wanted) = tokio::sync::mpsc::channel::<()>(1);
-        tokio::spawn(async move {
-            while wanted.recv().await.is_some() {
-                if let Err(e) = repo::notify(&pool, QUEUE_CHANNEL, "").await {
-                    tracing::warn!(error = %e, "could not wake the deploy workers; their sweep will find the work");
-                }
-                tokio::time::sleep(WAKE_EVERY).await;
-            }
-        });
-        QueueWaker { pending }
-    }
-
-    /// Asks for a wake-up; one already pending covers this one too.
-    pub fn wake(&self) {
-        let _ = self.pending.try_send(());
-    }
 }
 
 fn fingerprint(d: &NewDeploy, rollback_of: Option<Uuid>) -> Vec<u8> {
@@ -387,11 +353,11 @@ pub async fn delete_freeze(pool: &PgPool, principal: &Principal, id: FreezeId, m
 /// Kicks off a deploy: checks the caller may deploy the service, the environment's freeze
 /// windows and the idempotency key, then stores it with its first transitions and audit row and
 /// either opens its approval request or queues it — one transaction.
-#[tracing::instrument(skip(pool, waker, principal, form), fields(user = %principal.username), err)]
-pub async fn request_deploy(pool: &PgPool, waker: &QueueWaker, principal: &Principal, form: &DeployForm, meta: &RequestMeta) -> Result<Kicked, DeployError> {
+#[tracing::instrument(skip(pool, queue, principal, form), fields(user = %principal.username), err)]
+pub async fn request_deploy(pool: &PgPool, queue: &Queue, principal: &Principal, form: &DeployForm, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
     let new = form.parse().map_err(|p| DeployError::Denied(AppError::InvalidFields(p)))?;
-    kick_off(pool, waker, principal, new, None, meta).await
+    kick_off(pool, queue, principal, new, None, meta).await
 }
 
 async fn replay(conn: &mut PgConnection, id: Uuid, stored: &[u8], wanted: &[u8], key: &str) -> Result<Kicked, DeployError> {
@@ -415,9 +381,10 @@ struct Checked {
 
 /// The service exists, is active and the caller may deploy it; the environment exists and is
 /// not frozen (or an admin overrides the window with a reason).
-async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy) -> Result<Checked, DeployError> {
+async fn checks(pool: &PgPool, queue: &Queue, principal: &Principal, new: &NewDeploy) -> Result<Checked, DeployError> {
+    let repo::KickOffFacts { target, environment: env, running_version } = queue.facts(&new.service, &new.environment).await?;
+    // read after the facts, so a window the read left out (ended before it) has ended by now too
     let now = Utc::now();
-    let repo::KickOffFacts { target, environment: env, running_version } = repo::kick_off_facts(&mut *conn, &new.service, &new.environment, now).await?;
     let target = target.ok_or_else(|| invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
     if target.status != "active" {
         return Err(invalid("service", format!("{} is waiting for its registration to be approved", target.name)));
@@ -426,7 +393,7 @@ async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy)
         return Err(AppError::Forbidden.into());
     }
     let Some((env, windows)) = env else {
-        let names: Vec<String> = repo::environments(&mut *conn).await?.into_iter().map(|e| e.name).collect();
+        let names: Vec<String> = repo::environments(pool).await?.into_iter().map(|e| e.name).collect();
         return Err(invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))));
     };
     let freeze_override = match active_among(windows, now) {
@@ -448,24 +415,25 @@ async fn checks(conn: &mut PgConnection, principal: &Principal, new: &NewDeploy)
 }
 
 /// The happy path reads what the checks need in one query, then writes: a deploy that is simply
-/// queued is one statement (the deploy, its transitions and its audit row); one that waits for
+/// queued is one statement (the deploy, its transitions and its audit row), shared with the other
+/// kick-offs queued at the same moment (group commit, `deploys::queue`); one that waits for
 /// approval, or overrides a freeze window, is one transaction that adds the approval request or
 /// the override's audit row. The idempotency key is not looked up first: the insert claims it (the
 /// unique key of requester and key), and a taken key, or a check that refuses, turns the call
 /// into a replay of the deploy the key already names, if there is one.
 async fn kick_off(
     pool: &PgPool,
-    waker: &QueueWaker,
+    queue: &Queue,
     principal: &Principal,
     new: NewDeploy,
     rollback_of: Option<Uuid>,
     meta: &RequestMeta,
 ) -> Result<Kicked, DeployError> {
     let wanted = fingerprint(&new, rollback_of);
-    let mut conn = pool.acquire().await?;
-    let checked = match checks(&mut conn, principal, &new).await {
+    let checked = match checks(pool, queue, principal, &new).await {
         Ok(checked) => checked,
         Err(refused) => {
+            let mut conn = pool.acquire().await?;
             return match repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str()).await? {
                 Some((id, stored)) => replay(&mut conn, id, &stored, &wanted, new.key.as_str()).await,
                 None => Err(refused),
@@ -511,16 +479,18 @@ async fn kick_off(
     let row = repo::NewDeployRow {
         id,
         service_id: target.id,
-        environment: &env.name,
-        version: new.version.as_str(),
+        environment: env.name.clone(),
+        version: new.version.as_str().to_owned(),
         rollback_of,
-        reason: &new.reason,
+        reason: new.reason.clone(),
         requester_id: principal.user_id.0,
-        idempotency_key: new.key.as_str(),
-        fingerprint: &wanted,
+        idempotency_key: new.key.as_str().to_owned(),
+        fingerprint: wanted.clone(),
         state: first_state.as_str(),
-        freeze_override: freeze_override.as_ref().map(|(t, _)| t.as_str()),
-        previous_version: previous.as_deref(),
+        freeze_override: freeze_override.as_ref().map(|(t, _)| t.clone()),
+        previous_version: previous.clone(),
+        actor_name: principal.username.clone(),
+        note,
     };
     let requested = |approval: Option<Uuid>| Change {
         action: "deploy.requested",
@@ -537,12 +507,12 @@ async fn kick_off(
     // (see repo::insert): a retry with a taken key waits for nothing else, and no two kick-offs,
     // or a kick-off and a catalog edit, wait on each other in a circle.
     let stored = if ask.is_none() && freeze_override.is_none() {
-        // one statement: its own transaction
+        // one statement with the kick-offs queued at the same moment (see deploys::queue)
         let entry = audit::entry(Actor::Person(principal), requested(None), meta);
-        repo::insert(&mut conn, &row, &principal.username, note, Some(&entry)).await?.map(|at| (at, None))
+        queue.write(row, entry).await?.map(|at| (at, None))
     } else {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-        match repo::insert(&mut tx, &row, &principal.username, note, None).await? {
+        let mut tx = pool.begin().await?;
+        match repo::insert(&mut tx, &row, None).await? {
             Some(at) => {
                 let mut approval = None;
                 if let Some(ask) = ask {
@@ -571,14 +541,19 @@ async fn kick_off(
         }
     };
     let Some((created_at, approval)) = stored else {
-        // the key is taken (a retry, or a concurrent call with the same key): answer as a retry
+        // the key is taken: a retry, a concurrent call with the same key, or this very call when
+        // its group's commit went through but its answer was lost and it was written again
+        let mut conn = pool.acquire().await?;
         let (other, stored) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str())
             .await?
             .ok_or_else(|| DeployError::Denied(AppError::internal("idempotency key vanished")))?;
+        if other == id {
+            return Ok(Kicked { deploy: load(&mut conn, id).await?, created: true });
+        }
         return replay(&mut conn, other, &stored, &wanted, new.key.as_str()).await;
     };
     if first_state == DeployState::Queued {
-        waker.wake();
+        queue.wake();
     }
     // the answer is what was just written; no second read
     let transition = |from: Option<DeployState>, to: DeployState, note: &str| TransitionView {
@@ -619,8 +594,8 @@ async fn kick_off(
 
 /// A new deploy of the version that succeeded before `id`, which must be what runs in its
 /// environment now. The environment's policy applies as to any deploy.
-#[tracing::instrument(skip(pool, waker, principal), fields(user = %principal.username), err)]
-pub async fn rollback(pool: &PgPool, waker: &QueueWaker, principal: &Principal, id: DeployId, key: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
+#[tracing::instrument(skip(pool, queue, principal), fields(user = %principal.username), err)]
+pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: DeployId, key: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
     let current = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
     let target = repo::target(pool, &current.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
@@ -651,7 +626,7 @@ pub async fn rollback(pool: &PgPool, waker: &QueueWaker, principal: &Principal, 
             None => Err(invalid("deploy", "only the deploy that runs in its environment now can be rolled back")),
         };
     }
-    kick_off(pool, waker, principal, new, Some(id.0), meta).await
+    kick_off(pool, queue, principal, new, Some(id.0), meta).await
 }
 
 /// Cancels a deploy that has not ended: its requester, a member of an owning team, or an admin.

@@ -60,7 +60,7 @@ pub async fn create_deploy(
         idempotency_key: headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned(),
         freeze_override: body.freeze_override.unwrap_or_default(),
     };
-    let kicked = service::request_deploy(&state.pool, &state.queue_waker, &caller.principal, &form, &caller.meta)
+    let kicked = service::request_deploy(&state.pool, &state.deploy_queue, &caller.principal, &form, &caller.meta)
         .await
         .map_err(|e| caller.fail(e.into_app()))?;
     let status = if kicked.created { StatusCode::CREATED } else { StatusCode::OK };

@@ -135,6 +135,34 @@ async fn bad_input_is_named_and_writes_nothing() {
     assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE $1 = $1", "").await, 0);
 }
 
+/// Kick-offs checked at the same moment are read together; each still gets its own answer.
+#[tokio::test]
+async fn kick_offs_checked_together_each_get_their_own_answer() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let asks = [
+        ("refunds", "dev", 201, None),
+        ("no-such-service", "dev", 422, Some("service")),
+        ("payouts", "moon", 422, Some("environment")),
+        ("payouts", "staging", 201, None),
+        ("refunds", "dev", 201, None),
+    ];
+    let kicks = asks.iter().enumerate().map(|(i, (service, environment, _, _))| {
+        let bob = &bob;
+        async move { kick_off(bob, &format!("mixed-{i}"), body(service, environment, "v9")).await }
+    });
+    let answers = futures::future::join_all(kicks).await;
+    for ((service, environment, status, field), r) in asks.iter().zip(answers) {
+        assert_eq!(r.status().as_u16(), *status, "{service} to {environment}");
+        let v: Value = r.json().await.expect("json");
+        match field {
+            Some(field) => assert_eq!(v["error"]["field"], *field, "{v}"),
+            None => assert_eq!((v["service"].as_str(), v["environment"].as_str()), (Some(*service), Some(*environment)), "{v}"),
+        }
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE version = $1", "v9").await, 3);
+}
+
 #[tokio::test]
 async fn only_an_owning_team_or_an_admin_deploys() {
     let app = app_with(false, vec![]).await;
@@ -513,10 +541,110 @@ async fn concurrent_kick_offs_spread_over_audit_stripes_and_every_row_stays_chai
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
     let stripes: i64 = sqlx::query_scalar("SELECT count(DISTINCT chain) FROM audit_log").fetch_one(&mut app.db().await).await.expect("stripes");
     assert!(stripes > 1, "the writers used {stripes} stripe(s)");
-    match app::audit::service::verify(&app.pool()).await.expect("verify") {
+    assert_chained(rows, app::audit::service::verify(&app.pool()).await.expect("verify"));
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_make_one_deploy() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let tries = (0..12).map(|_| async { kick_off(&bob, "one-key", body("refunds", "dev", "v3")).await });
+    let mut created = 0;
+    let mut ids = Vec::new();
+    for r in futures::future::join_all(tries).await {
+        match r.status().as_u16() {
+            201 => created += 1,
+            200 => {}
+            other => panic!("a retry answered {other}"),
+        }
+        ids.push(r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(created, 1, "one of the twelve created it, the others answered it");
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE idempotency_key = $1", "one-key").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", &ids[0]).await, 1);
+}
+
+/// A queued deploy for bob as a kick-off hands it to the queue, with its audit row.
+async fn queued(app: &TestApp, service: Uuid, key: &str) -> (app::deploys::repo::NewDeployRow, app::audit::service::Entry) {
+    let mut db = app.db().await;
+    let bob: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'bob'").fetch_one(&mut db).await.expect("bob");
+    let id = Uuid::now_v7();
+    let row = app::deploys::repo::NewDeployRow {
+        id,
+        service_id: service,
+        environment: "dev".into(),
+        version: "v1".into(),
+        rollback_of: None,
+        reason: "a group".into(),
+        requester_id: bob,
+        idempotency_key: key.into(),
+        fingerprint: vec![1],
+        state: "queued",
+        freeze_override: None,
+        previous_version: None,
+        actor_name: "bob".into(),
+        note: "queued",
+    };
+    let change = app::audit::service::Change { action: "deploy.requested", subject_kind: "deploy", subject_id: id.to_string(), before: None, after: Some(json!({ "key": key })) };
+    (row, app::audit::service::entry(app::audit::service::Actor::System, change, &app::context::RequestMeta::default()))
+}
+
+async fn refunds_id(app: &TestApp) -> Uuid {
+    sqlx::query_scalar("SELECT id FROM entities WHERE kind = 'component' AND name = 'refunds'").fetch_one(&mut app.db().await).await.expect("refunds")
+}
+
+fn assert_chained(rows: i64, check: app::audit::types::ChainCheck) {
+    match check {
         app::audit::types::ChainCheck::Intact { rows: walked } => assert_eq!(walked, rows, "every row is on a chain"),
         broken => panic!("the audit chains forked: {broken:?}"),
     }
+}
+
+/// Kick-offs handed to the queue at one moment are one transaction: one creation time; a key
+/// taken by an earlier one of the group is answered as taken, with nothing written for it.
+#[tokio::test]
+async fn kick_offs_queued_at_one_moment_commit_together() {
+    let app = app_with(false, vec![]).await;
+    app.login_as("bob").await;
+    let refunds = refunds_id(&app).await;
+    let queue = app::deploys::queue::Queue::start(app.pool(), app.pool());
+    let mut writes = Vec::new();
+    for key in ["g-1", "g-2", "g-3", "g-3", "g-4"] {
+        writes.push(queued(&app, refunds, key).await);
+    }
+    let answers = futures::future::join_all(writes.into_iter().map(|(row, audit)| queue.write(row, audit))).await;
+    let times: Vec<_> = answers.into_iter().map(|a| a.expect("written")).collect();
+    assert_eq!(times[3], None, "the second g-3 finds its key taken: {times:?}");
+    let created: Vec<_> = times.iter().flatten().collect();
+    assert_eq!(created.len(), 4);
+    assert!(created.iter().all(|at| *at == created[0]), "one transaction, one time: {times:?}");
+    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE reason = $1", "a group").await, 4);
+    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions t JOIN deploys d ON d.id = t.deploy_id WHERE d.reason = $1", "a group").await, 8);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", "g-%").await, 4);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
+    assert_chained(rows, app::audit::service::verify(&app.pool()).await.expect("verify"));
+}
+
+/// One kick-off that cannot be written (its service is gone) fails the group's statement; the
+/// group is written again one by one, so it fails alone and the others are written.
+#[tokio::test]
+async fn a_kick_off_that_fails_in_its_group_fails_alone() {
+    let app = app_with(false, vec![]).await;
+    app.login_as("bob").await;
+    let refunds = refunds_id(&app).await;
+    let queue = app::deploys::queue::Queue::start(app.pool(), app.pool());
+    let mut writes = Vec::new();
+    for (key, service) in [("f-1", refunds), ("f-2", Uuid::new_v4()), ("f-3", refunds)] {
+        writes.push(queued(&app, service, key).await);
+    }
+    let answers = futures::future::join_all(writes.into_iter().map(|(row, audit)| queue.write(row, audit))).await;
+    assert!(matches!(answers[1], Err(sqlx::Error::Database(_))), "the one without a service fails: {answers:?}");
+    assert!(answers[0].as_ref().is_ok_and(|a| a.is_some()) && answers[2].as_ref().is_ok_and(|a| a.is_some()), "{answers:?}");
+    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE reason = $1", "a group").await, 2);
+    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", "f-%").await, 2);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
+    assert_chained(rows, app::audit::service::verify(&app.pool()).await.expect("verify"));
 }
 
 /// A catalog edit locks the service's row, then takes its audit stripe's lock; a kick-off must
