@@ -1,5 +1,6 @@
-//! The deploy queue's door in this process: kick-offs that simply queue a deploy are written in
-//! groups, and the workers are woken after the commit.
+//! The deploy queue's door in this process: the checks of kick-offs asked for at the same moment
+//! are read in one query, kick-offs that simply queue a deploy are written in groups, and the
+//! workers are woken after the commit.
 //!
 //! **Group commit.** A queued kick-off is one statement (its deploy, transitions and audit row;
 //! `repo::insert`), but a commit each is the price: Postgres starts an executor, takes the audit

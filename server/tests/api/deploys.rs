@@ -532,16 +532,17 @@ async fn a_queued_deploy_waits_out_a_freeze_that_began_after_it_was_asked_for() 
 async fn concurrent_kick_offs_spread_over_audit_stripes_and_every_row_stays_chained() {
     let app = app_with(false, vec![]).await;
     let bob = app.login_as("bob").await;
+    // to production: each kick-off is a transaction of its own on its request's connection (queued
+    // ones are written by the deploy queue's two connections, whose stripes may be one)
     let kicks = (0..48).map(|i| {
         let bob = &bob;
-        async move { kick_off(bob, &format!("burst-{i}"), body(["refunds", "payouts"][i % 2], "dev", &format!("v{i}"))).await.status() }
+        async move { kick_off(bob, &format!("burst-{i}"), body(["refunds", "payouts"][i % 2], "production", &format!("v{i}"))).await.status() }
     });
     let statuses = futures::future::join_all(kicks).await;
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
     let stripes: i64 = sqlx::query_scalar("SELECT count(DISTINCT chain) FROM audit_log").fetch_one(&mut app.db().await).await.expect("stripes");
     assert!(stripes > 1, "the writers used {stripes} stripe(s)");
-    assert_chained(rows, app::audit::service::verify(&app.pool()).await.expect("verify"));
+    assert_every_row_chained(&app).await;
 }
 
 #[tokio::test]
@@ -594,11 +595,24 @@ async fn refunds_id(app: &TestApp) -> Uuid {
     sqlx::query_scalar("SELECT id FROM entities WHERE kind = 'component' AND name = 'refunds'").fetch_one(&mut app.db().await).await.expect("refunds")
 }
 
-fn assert_chained(rows: i64, check: app::audit::types::ChainCheck) {
-    match check {
+/// Every audit row is on an intact chain.
+async fn assert_every_row_chained(app: &TestApp) {
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
+    match app::audit::service::verify(&app.pool()).await.expect("verify") {
         app::audit::types::ChainCheck::Intact { rows: walked } => assert_eq!(walked, rows, "every row is on a chain"),
         broken => panic!("the audit chains forked: {broken:?}"),
     }
+}
+
+/// Hands bob's queued deploys of (key, service) to a queue of the test's own at one moment (the
+/// test runtime polls every write before the queue's task runs, so they make one group).
+async fn write_together(app: &TestApp, deploys: &[(&str, Uuid)]) -> Vec<Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error>> {
+    let queue = app::deploys::queue::Queue::start(app.pool(), app.pool());
+    let mut writes = Vec::new();
+    for (key, service) in deploys {
+        writes.push(queued(app, *service, key).await);
+    }
+    futures::future::join_all(writes.into_iter().map(|(row, audit)| queue.write(row, audit))).await
 }
 
 /// Kick-offs handed to the queue at one moment are one transaction: one creation time; a key
@@ -608,12 +622,7 @@ async fn kick_offs_queued_at_one_moment_commit_together() {
     let app = app_with(false, vec![]).await;
     app.login_as("bob").await;
     let refunds = refunds_id(&app).await;
-    let queue = app::deploys::queue::Queue::start(app.pool(), app.pool());
-    let mut writes = Vec::new();
-    for key in ["g-1", "g-2", "g-3", "g-3", "g-4"] {
-        writes.push(queued(&app, refunds, key).await);
-    }
-    let answers = futures::future::join_all(writes.into_iter().map(|(row, audit)| queue.write(row, audit))).await;
+    let answers = write_together(&app, &[("g-1", refunds), ("g-2", refunds), ("g-3", refunds), ("g-3", refunds), ("g-4", refunds)]).await;
     let times: Vec<_> = answers.into_iter().map(|a| a.expect("written")).collect();
     assert_eq!(times[3], None, "the second g-3 finds its key taken: {times:?}");
     let created: Vec<_> = times.iter().flatten().collect();
@@ -622,8 +631,7 @@ async fn kick_offs_queued_at_one_moment_commit_together() {
     assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE reason = $1", "a group").await, 4);
     assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions t JOIN deploys d ON d.id = t.deploy_id WHERE d.reason = $1", "a group").await, 8);
     assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", "g-%").await, 4);
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
-    assert_chained(rows, app::audit::service::verify(&app.pool()).await.expect("verify"));
+    assert_every_row_chained(&app).await;
 }
 
 /// One kick-off that cannot be written (its service is gone) fails the group's statement; the
@@ -633,18 +641,12 @@ async fn a_kick_off_that_fails_in_its_group_fails_alone() {
     let app = app_with(false, vec![]).await;
     app.login_as("bob").await;
     let refunds = refunds_id(&app).await;
-    let queue = app::deploys::queue::Queue::start(app.pool(), app.pool());
-    let mut writes = Vec::new();
-    for (key, service) in [("f-1", refunds), ("f-2", Uuid::new_v4()), ("f-3", refunds)] {
-        writes.push(queued(&app, service, key).await);
-    }
-    let answers = futures::future::join_all(writes.into_iter().map(|(row, audit)| queue.write(row, audit))).await;
+    let answers = write_together(&app, &[("f-1", refunds), ("f-2", Uuid::new_v4()), ("f-3", refunds)]).await;
     assert!(matches!(answers[1], Err(sqlx::Error::Database(_))), "the one without a service fails: {answers:?}");
     assert!(answers[0].as_ref().is_ok_and(|a| a.is_some()) && answers[2].as_ref().is_ok_and(|a| a.is_some()), "{answers:?}");
     assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE reason = $1", "a group").await, 2);
     assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", "f-%").await, 2);
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&mut app.db().await).await.expect("count");
-    assert_chained(rows, app::audit::service::verify(&app.pool()).await.expect("verify"));
+    assert_every_row_chained(&app).await;
 }
 
 /// A catalog edit locks the service's row, then takes its audit stripe's lock; a kick-off must
