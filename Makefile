@@ -28,9 +28,12 @@ STAMP := target/.stamps
 .PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench
 
 help:
-	@echo "make run    build and serve Switchyard on http://127.0.0.1:3000 with demo data"
-	@echo "make test   every Rust test and the end-to-end suite"
-	@echo "make bench  benchmarks (tables on stdout)"
+	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
+	@echo "make test         every Rust test, the bundle size check and the end-to-end suite"
+	@echo "make release      the optimised build (target/release/server, target/site-release)"
+	@echo "make dev          live reload while editing (installs cargo-leptos the first time)"
+	@echo "make bundle-size  raw, gzip and brotli sizes of the release bundle"
+	@echo "make bench        benchmarks (tables on stdout)"
 
 # ---------------------------------------------------------------- tools
 tools: $(STAMP)/apt $(STAMP)/rust $(STAMP)/npm
@@ -42,6 +45,7 @@ $(STAMP)/apt:
 	 command -v pg_isready >/dev/null || need="$$need postgresql-client"; \
 	 command -v node >/dev/null || need="$$need nodejs npm"; \
 	 command -v curl >/dev/null || need="$$need curl"; \
+	 command -v brotli >/dev/null || need="$$need brotli"; \
 	 if [ -n "$$need" ]; then echo "apt: installing$$need"; \
 	   export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $$need >/dev/null; fi
 	@touch $@
@@ -60,10 +64,10 @@ endef
 $(STAMP)/rust: Cargo.lock
 	@mkdir -p $(STAMP)
 	rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-	@$(call install_fixed,cargo-leptos,$(CARGO_LEPTOS_VERSION),cargo-util-schemas@0.14.1)
 	@$(call install_fixed,wasm-bindgen-cli,$(WASM_BINDGEN_VERSION),webpki-roots@1.0.10)
+	@# sqlx-cli for `database create/drop`, `migrate run` and `prepare --check`: Postgres only, no TLS
 	@cargo install --list | grep -qE "^sqlx-cli v$(SQLX_CLI_VERSION)( |:)" || \
-	  cargo install sqlx-cli --version $(SQLX_CLI_VERSION) --no-default-features --features postgres,rustls --locked
+	  cargo install sqlx-cli --version $(SQLX_CLI_VERSION) --no-default-features --features postgres --locked
 	@touch $@
 
 $(STAMP)/npm: package-lock.json end2end/package-lock.json
@@ -99,8 +103,63 @@ postgres:
 	  echo "PostgreSQL did not come up on 127.0.0.1:5432" >&2; exit 1
 
 # ---------------------------------------------------------------- build, run
-build: tools
-	cargo leptos build
+# The site is built here, step by step, without cargo-leptos (which takes 15-25 minutes to compile
+# on these machines): the server with `ssr`; the `app` library for wasm32 with `hydrate`;
+# wasm-bindgen (--target web) into the site's pkg/; in release, wasm-opt; Tailwind for the CSS;
+# public/ copied; the three files renamed after their content, and the names written to the
+# site's hash.txt, where the server finds them for Leptos's hydration scripts.
+# Debug and release each have a site of their own, so a release build never replaces the files
+# a running debug server serves.
+SITE_debug          := target/site
+SITE_release        := target/site-release
+SERVER_FLAGS_debug  :=
+SERVER_FLAGS_release := --release
+WASM_FLAGS_debug    :=
+WASM_FLAGS_release  := --profile wasm-release
+WASM_DIR_debug      := debug
+WASM_DIR_release    := wasm-release
+TAILWIND_debug      :=
+TAILWIND_release    := --minify
+
+.PHONY: release build-debug build-release server-debug server-release site-debug site-release
+build: build-debug
+release: build-release
+build-debug build-release: build-%: server-% site-%
+
+server-debug server-release: server-%: tools
+	cargo build -p server --bin server $(SERVER_FLAGS_$*)
+
+site-debug site-release: site-%: tools
+	cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate $(WASM_FLAGS_$*)
+	@$(call assemble_site,$*)
+
+# assemble_site PROFILE: the built WASM, its JS, the CSS and public/ into the profile's site
+define assemble_site
+	set -e; site=$(SITE_$(1)); out=target/front-out/$(1); pkg=$$site/pkg; \
+	wasm=target/wasm32-unknown-unknown/$(WASM_DIR_$(1))/app.wasm; \
+	if [ ! -f $$out/.done ] || [ $$wasm -nt $$out/.done ]; then \
+	  rm -rf $$out; mkdir -p $$out; \
+	  wasm-bindgen --target web --no-typescript --out-name switchyard --out-dir $$out $$wasm; \
+	  if [ $(1) = release ]; then \
+	    node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+	      $$out/switchyard_bg.wasm -o $$out/switchyard_bg.wasm; fi; \
+	  touch $$out/.done; fi; \
+	node_modules/.bin/tailwindcss --input style/tailwind.css --output $$out/switchyard.css $(TAILWIND_$(1)) 2>/dev/null; \
+	hash() { sha256sum "$$1" | cut -c1-16; }; \
+	h_wasm=$$(hash $$out/switchyard_bg.wasm); h_css=$$(hash $$out/switchyard.css); \
+	sed "s/switchyard_bg\.wasm/switchyard.$$h_wasm.wasm/g" $$out/switchyard.js > $$out/switchyard.named.js; \
+	h_js=$$(hash $$out/switchyard.named.js); \
+	mkdir -p $$pkg; cp -r public/. $$site/; \
+	cp $$out/switchyard_bg.wasm $$pkg/switchyard.$$h_wasm.wasm; \
+	cp $$out/switchyard.named.js $$pkg/switchyard.$$h_js.js; \
+	cp $$out/switchyard.css $$pkg/switchyard.$$h_css.css; \
+	if [ -d $$out/snippets ]; then rm -rf $$pkg/snippets; cp -r $$out/snippets $$pkg/; fi; \
+	if [ $(1) = release ]; then for f in $$pkg/switchyard.$$h_js.js $$pkg/switchyard.$$h_wasm.wasm $$pkg/switchyard.$$h_css.css; do \
+	  [ -f $$f.br ] || brotli -q 11 -f -o $$f.br $$f; [ -f $$f.gz ] || gzip -9 -k -f $$f; done; fi; \
+	printf 'js: %s\nwasm: %s\ncss: %s\n' $$h_js $$h_wasm $$h_css > $$site/hash.txt; \
+	find $$pkg -maxdepth 1 -type f ! -name "switchyard.$$h_js.js*" ! -name "switchyard.$$h_wasm.wasm*" ! -name "switchyard.$$h_css.css*" -delete; \
+	echo "site: $$site (js $$h_js, wasm $$h_wasm, css $$h_css)"
+endef
 
 # start_idp PORT LOG: the development identity provider in the background, until the recipe ends
 define start_idp
@@ -114,12 +173,51 @@ run: db build
 	./target/debug/server demo-data
 	@$(call start_idp,3900,target/idp.log); \
 	  echo "Switchyard on http://127.0.0.1:3000 — sign in as alice, bob, carol or dave (password = name)"; \
-	  cargo leptos serve
+	  ./target/debug/server
+
+# The developer's live-reload loop: cargo-leptos rebuilds and reloads the browser on each save.
+# It is the one thing here that needs cargo-leptos, compiled from source the first time.
+dev: db tools
+	@cargo install --list | grep -qE "^cargo-leptos v$(CARGO_LEPTOS_VERSION)( |:)" || \
+	  echo "make dev: compiling cargo-leptos $(CARGO_LEPTOS_VERSION) once; this takes 15-25 minutes here"
+	@$(call install_fixed,cargo-leptos,$(CARGO_LEPTOS_VERSION),cargo-util-schemas@0.14.1)
+	cargo run -q -p server --bin server -- demo-data
+	@$(call start_idp,3900,target/idp.log); \
+	  echo "Switchyard on http://127.0.0.1:3000 (live reload) — sign in as alice, bob, carol or dave (password = name)"; \
+	  cargo leptos watch
+
+# ---------------------------------------------------------------- bundle size
+# The first page loads the JS glue and the WASM (and the CSS); browsers get them compressed.
+# The figure recorded in server/benches/README.md ("first page, brotli: N B") may grow by 10 %
+# before `make test` fails: a bigger bundle is a decision to write down there, not a drift.
+BUNDLE_RECORD := server/benches/README.md
+bundle-size: site-release
+	@printf '%-44s %12s %12s %12s\n' file raw gzip-9 brotli-11; \
+	 first=0; for f in $$(ls $(SITE_release)/pkg/*.js $(SITE_release)/pkg/*.wasm $(SITE_release)/pkg/*.css | sort); do \
+	   raw=$$(wc -c <$$f); gz=$$(gzip -9 -c $$f | wc -c); br=$$(brotli -q 11 -c $$f | wc -c); \
+	   printf '%-44s %12s %12s %12s\n' $${f#$(SITE_release)/} $$raw $$gz $$br; \
+	   case $$f in *.js|*.wasm) first=$$((first + br));; esac; done; \
+	 echo "first page, brotli: $$first B (JS + WASM)"; echo $$first > target/bundle-first-page.br
+
+bundle-size-check: bundle-size
+	@recorded=$$(sed -nE 's/.*first page, brotli: ([0-9]+) B.*/\1/p' $(BUNDLE_RECORD) | head -1); \
+	 now=$$(cat target/bundle-first-page.br); \
+	 [ -n "$$recorded" ] || { echo "no 'first page, brotli: N B' figure in $(BUNDLE_RECORD)" >&2; exit 1; }; \
+	 limit=$$((recorded * 110 / 100)); \
+	 if [ $$now -gt $$limit ]; then \
+	   echo "bundle-size: the first page is $$now B brotli, over $$limit B (recorded $$recorded B + 10 %)" >&2; exit 1; fi; \
+	 echo "bundle-size: first page $$now B brotli, within 10 % of the recorded $$recorded B"
 
 # ---------------------------------------------------------------- tests
-# the browser suite runs the binary cargo-leptos built, so that build comes last
+# The browser suite runs on the release site (what is deployed: optimised WASM, hashed names),
+# after its bundle's size is checked, served by the debug server the Rust suite's build already
+# paid for (a release server would add a second full compile to every CI run; `make release
+# test-e2e E2E_SERVER=release` runs the whole release build). `E2E_PROFILE=debug` runs the suite
+# on `make build`'s site.
 test: export DATABASE_URL := $(TEST_DATABASE_URL)
-test: fresh-db sqlx-check test-rust build test-e2e
+test: fresh-db sqlx-check test-rust server-debug site-release bundle-size-check test-e2e
+E2E_PROFILE ?= release
+E2E_SERVER  ?= debug
 
 # .sqlx/ must match the queries and the migrated schema
 sqlx-check:
@@ -135,7 +233,8 @@ test-rust:
 test-e2e:
 	sqlx database drop -y -f --database-url "$(E2E_DATABASE_URL)"
 	sqlx database create --database-url "$(E2E_DATABASE_URL)"
-	cd end2end && CI=1 npx playwright test
+	cd end2end && CI=1 E2E_SERVER_BIN=./target/$(E2E_SERVER)/server E2E_SITE_ROOT=$(SITE_$(E2E_PROFILE)) \
+	  npx playwright test
 
 # ---------------------------------------------------------------- benchmarks (not part of test)
 # catalog list p50/p99 and throughput at 10k and 50k generated entities, and deploy kick-offs over

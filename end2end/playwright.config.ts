@@ -1,12 +1,14 @@
 import { defineConfig, devices } from '@playwright/test';
 
-// The suite runs against the real built server (debug build by default), on its own port and
+// The suite runs against the real built server and site (`make test`: the release site), on its own port and
 // its own database, in Debian's Chromium: once with JavaScript (hydrated) and once without.
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
 const databaseUrl =
   process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/switchyard_e2e';
 const serverBin = process.env.E2E_SERVER_BIN ?? './target/debug/server';
+// the site it serves: the Makefile names the release site for `make test` (target/site-release)
+const siteRoot = process.env.E2E_SITE_ROOT ?? 'target/site';
 const idpPort = Number(process.env.E2E_IDP_PORT ?? 3902);
 
 const chromium = {
@@ -58,6 +60,7 @@ export default defineConfig({
     env: {
       DATABASE_URL: databaseUrl,
       SWITCHYARD_SERVER__ADDR: `127.0.0.1:${port}`,
+      SWITCHYARD_SITE__ROOT: siteRoot,
       SWITCHYARD_SERVER__PUBLIC_URL: baseURL,
       SWITCHYARD_LOG__FILTER: 'warn',
       SWITCHYARD_OIDC__ISSUER_URL: `http://127.0.0.1:${idpPort}`,

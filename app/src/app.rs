@@ -10,7 +10,7 @@ use crate::deploys::pages::{DeployDetailPage, DeploysPage, FreezeCalendarPage, N
 use crate::pages::section::{AdminPage, IntegrationsPage, TopologyPage};
 use crate::ui::AppShell;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -25,6 +25,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
+                {bundle_failure_script()}
                 <HydrationScripts options/>
                 <MetaTags/>
                 {crate::ui::layout::me_script()}
@@ -34,6 +36,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Tells the reader, in a banner, when the page's script bundle could not be loaded or started
+/// (a missing or mismatched file, a panic while hydrating): the page still works as it would
+/// without JavaScript, but silently falling back hides a broken deploy. After hydration, a WASM
+/// trap (a panic) says the page stopped responding. Text only, no markup from outside.
+fn bundle_failure_script() -> impl IntoView {
+    const SCRIPT: &str = r#"(function () {
+  function show(message) {
+    if (document.getElementById('bundle-failed')) return;
+    var box = document.createElement('div');
+    box.id = 'bundle-failed';
+    box.setAttribute('role', 'alert');
+    box.className = 'fixed inset-x-0 bottom-0 z-50 border-t border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100';
+    box.textContent = message;
+    (document.body || document.documentElement).appendChild(box);
+  }
+  function failed(reason) {
+    var hydrated = document.body && document.body.getAttribute('data-hydrated') === 'true';
+    var trap = typeof WebAssembly !== 'undefined' && reason instanceof WebAssembly.RuntimeError;
+    if (!hydrated) {
+      show('This page’s script could not be loaded, so it works only as a plain page: links and forms still work. Reload to try again; if this persists, the site may be mid-deploy.');
+    } else if (trap) {
+      show('This page’s script stopped with an error. Reload the page to continue.');
+    }
+  }
+  addEventListener('unhandledrejection', function (e) { failed(e.reason); });
+  addEventListener('error', function (e) { failed(e.error); });
+})();"#;
+    view! { <script inner_html=SCRIPT></script> }
 }
 
 #[component]
@@ -46,7 +78,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/switchyard.css"/>
         <Title formatter=|page: String| format!("{page} · Switchyard")/>
         // Pages stream in order (SsrMode::InOrder): they read complete without JavaScript. (Async
         // mode hung about one response in a thousand under parallel load in our tests, in

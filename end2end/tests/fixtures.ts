@@ -5,10 +5,11 @@ export function hasJs(testInfo: TestInfo): boolean {
   return testInfo.project.use.javaScriptEnabled !== false;
 }
 
-/** Waits, with JavaScript on, until the WASM app has hydrated the page. */
+/** Waits, with JavaScript on, until the WASM app has hydrated the page (and said nothing failed). */
 export async function hydrated(page: Page, testInfo: TestInfo) {
   if (hasJs(testInfo)) {
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    await expect(page.locator('#bundle-failed')).toHaveCount(0);
   }
 }
 

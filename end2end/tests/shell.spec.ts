@@ -101,3 +101,30 @@ test.describe('hydrated', () => {
     await page.screenshot({ path: `screenshots/mobile-${testInfo.project.name}.png` });
   });
 });
+
+test('the bundle has content-hashed names, kept a year; the page itself is not stored', async ({ page }, testInfo) => {
+  const response = await open(page, testInfo, '/');
+  expect(response?.headers()['cache-control']).toBe('no-store');
+  const html = (await response?.text()) ?? '';
+  const files = [...html.matchAll(/\/pkg\/(switchyard\.[0-9a-f]{16}\.(js|wasm|css))/g)];
+  expect(new Set(files.map((m) => m[2]))).toEqual(new Set(['js', 'wasm', 'css']));
+  for (const [, file] of files) {
+    const asset = await page.request.get(`/pkg/${file}`);
+    expect(asset.status(), file).toBe(200);
+    expect(asset.headers()['cache-control'], file).toBe('public, max-age=31536000, immutable');
+  }
+});
+
+test('a page whose script bundle fails to load says so, and still works as a plain page', async ({ page }, testInfo) => {
+  test.skip(!hasJs(testInfo), 'without JavaScript there is no bundle to fail');
+  await page.route(/\/pkg\/.*\.wasm$/, (route) => route.abort());
+  await page.goto('/catalog');
+  const alert = page.locator('#bundle-failed');
+  await expect(alert).toHaveAttribute('role', 'alert');
+  await expect(alert).toContainText('could not be loaded');
+  await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
+  // the server-rendered page still navigates
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Deploys' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Deploys' })).toBeVisible();
+  await page.screenshot({ path: `screenshots/bundle-failed-${testInfo.project.name}.png` });
+});

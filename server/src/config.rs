@@ -144,7 +144,9 @@ pub enum LogFormat {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SiteSettings {
-    /// Where cargo-leptos put the compiled CSS, JS and WASM.
+    /// Where the build put the compiled CSS, JS and WASM: each build profile has a site of its
+    /// own (`make build` and `make release`), so a release build never replaces a debug
+    /// server's files under it.
     pub root: String,
     pub pkg_dir: String,
 }
@@ -252,7 +254,7 @@ fn defaults() -> Defaults {
             format: LogFormat::Json,
         },
         site: SiteSettings {
-            root: "target/site".into(),
+            root: if cfg!(debug_assertions) { "target/site" } else { "target/site-release" }.into(),
             pkg_dir: "pkg".into(),
         },
         oidc: OidcDefaults {

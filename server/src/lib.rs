@@ -1,5 +1,6 @@
 //! Switchyard's server: configuration, telemetry, routes and start-up around the Leptos app.
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn(crate::assets::cache_control))
         // Each layer wraps the ones above it: the last is the outermost.
         .layer(axum::middleware::from_fn(middleware::catch_panic))
         .layer(axum::middleware::from_fn(auth::guard::require_principal))
@@ -202,11 +203,14 @@ impl Application {
         let local = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
+        let hash_file = crate::assets::hash_file(&settings.site.root);
         let leptos_options = LeptosOptions::builder()
             .output_name("switchyard")
             .site_root(settings.site.root.as_str())
             .site_pkg_dir(settings.site.pkg_dir.as_str())
             .site_addr(local)
+            .hash_files(hash_file.is_some())
+            .hash_file(hash_file.unwrap_or_else(|| "hash.txt".into()).into())
             .build();
         // An empty public URL means "where we listen" (tests bind port 0).
         if settings.server.public_url.is_empty() {
