@@ -6,6 +6,7 @@ SHELL := /bin/bash
 
 CARGO_LEPTOS_VERSION := 0.3.11
 SQLX_CLI_VERSION     := 0.8.6
+WASM_SPLIT_VERSION   := 0.2.4
 # the wasm-bindgen CLI must equal the crate in Cargo.lock exactly
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock 2>/dev/null)
 
@@ -65,6 +66,9 @@ $(STAMP)/rust: Cargo.lock
 	@mkdir -p $(STAMP)
 	rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@$(call install_fixed,wasm-bindgen-cli,$(WASM_BINDGEN_VERSION),webpki-roots@1.0.10)
+	@# splits the WASM at the pages' lazy routes (the splitter cargo-leptos uses, as a CLI)
+	@cargo install --list | grep -qE "^wasm_split_cli_support v$(WASM_SPLIT_VERSION)( |:)" || \
+	  cargo install wasm_split_cli_support --version $(WASM_SPLIT_VERSION) --features build-binary --locked
 	@# sqlx-cli for `database create/drop`, `migrate run` and `prepare --check`: Postgres only, no TLS
 	@cargo install --list | grep -qE "^sqlx-cli v$(SQLX_CLI_VERSION)( |:)" || \
 	  cargo install sqlx-cli --version $(SQLX_CLI_VERSION) --no-default-features --features postgres --locked
@@ -133,32 +137,42 @@ site-debug site-release: site-%: tools
 	cargo build -p app --lib --target wasm32-unknown-unknown --no-default-features --features hydrate $(WASM_FLAGS_$*)
 	@$(call assemble_site,$*)
 
-# assemble_site PROFILE: the built WASM, its JS, the CSS and public/ into the profile's site
+# assemble_site PROFILE: the built WASM split into the main module and the pages' chunks
+# (wasm-split-cli), their JS, the CSS and public/, into the profile's site. The bundle's files
+# name each other (the main JS imports the chunk loader, which imports the main JS and fetches
+# the chunks), so they share one name: a hash of all of them.
 define assemble_site
 	set -e; site=$(SITE_$(1)); out=target/front-out/$(1); pkg=$$site/pkg; \
 	wasm=target/wasm32-unknown-unknown/$(WASM_DIR_$(1))/app.wasm; \
 	if [ ! -f $$out/.done ] || [ $$wasm -nt $$out/.done ]; then \
-	  rm -rf $$out; mkdir -p $$out; \
-	  wasm-bindgen --target web --no-typescript --out-name switchyard --out-dir $$out $$wasm; \
-	  if [ $(1) = release ]; then \
-	    node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-	      $$out/switchyard_bg.wasm -o $$out/switchyard_bg.wasm; fi; \
+	  rm -rf $$out; mkdir -p $$out/split; \
+	  wasm-split-cli $$wasm $$out/split --out-name switchyard; \
+	  wasm-bindgen --target web --no-typescript --keep-lld-exports --no-demangle \
+	    --out-name switchyard --out-dir $$out $$out/split/switchyard.wasm; \
+	  mv $$out/split/__wasm_split.js $$out/; \
+	  for f in $$out/split/*.wasm; do [ $${f##*/} = switchyard.wasm ] || mv $$f $$out/; done; \
+	  if [ $(1) = release ]; then ls $$out/*.wasm | xargs -P 2 -I{} node_modules/.bin/wasm-opt -Oz \
+	    --enable-bulk-memory --enable-nontrapping-float-to-int {} -o {} 2>>$$out/wasm-opt.log \
+	    || { grep -v 'unknown name subsection' $$out/wasm-opt.log >&2; exit 1; }; fi; \
 	  touch $$out/.done; fi; \
 	node_modules/.bin/tailwindcss --input style/tailwind.css --output $$out/switchyard.css $(TAILWIND_$(1)) 2>/dev/null; \
-	hash() { sha256sum "$$1" | cut -c1-16; }; \
-	h_wasm=$$(hash $$out/switchyard_bg.wasm); h_css=$$(hash $$out/switchyard.css); \
-	sed "s/switchyard_bg\.wasm/switchyard.$$h_wasm.wasm/g" $$out/switchyard.js > $$out/switchyard.named.js; \
-	h_js=$$(hash $$out/switchyard.named.js); \
-	mkdir -p $$pkg; cp -r public/. $$site/; \
-	cp $$out/switchyard_bg.wasm $$pkg/switchyard.$$h_wasm.wasm; \
-	cp $$out/switchyard.named.js $$pkg/switchyard.$$h_js.js; \
-	cp $$out/switchyard.css $$pkg/switchyard.$$h_css.css; \
+	h=$$(cat $$out/*.js $$out/*.wasm | sha256sum | cut -c1-16); h_css=$$(sha256sum $$out/switchyard.css | cut -c1-16); \
+	named=$$out/named; rm -rf $$named; mkdir -p $$named $$pkg; \
+	sed -e "s#switchyard_bg\.wasm#switchyard.$$h.wasm#g" -e "s#^import \(.*\) from \"\./__wasm_split\.js\"#import \1 from \"./__wasm_split.$$h.js\"#" \
+	  $$out/switchyard.js > $$named/switchyard.$$h.js; \
+	sed -E -e "s#\./switchyard\.js#./switchyard.$$h.js#g" -e "s#\./((split|chunk)_[A-Za-z0-9_]+)\.wasm#./\1.$$h.wasm#g" \
+	  $$out/__wasm_split.js > $$named/__wasm_split.$$h.js; \
+	cp $$out/switchyard_bg.wasm $$named/switchyard.$$h.wasm; \
+	for f in $$out/split_*.wasm $$out/chunk_*.wasm; do [ -f $$f ] || continue; n=$${f##*/}; cp $$f $$named/$${n%.wasm}.$$h.wasm; done; \
+	cp $$out/switchyard.css $$named/switchyard.$$h_css.css; \
 	if [ -d $$out/snippets ]; then rm -rf $$pkg/snippets; cp -r $$out/snippets $$pkg/; fi; \
-	if [ $(1) = release ]; then for f in $$pkg/switchyard.$$h_js.js $$pkg/switchyard.$$h_wasm.wasm $$pkg/switchyard.$$h_css.css; do \
-	  [ -f $$f.br ] || brotli -q 11 -f -o $$f.br $$f; [ -f $$f.gz ] || gzip -9 -k -f $$f; done; fi; \
-	printf 'js: %s\nwasm: %s\ncss: %s\n' $$h_js $$h_wasm $$h_css > $$site/hash.txt; \
-	find $$pkg -maxdepth 1 -type f ! -name "switchyard.$$h_js.js*" ! -name "switchyard.$$h_wasm.wasm*" ! -name "switchyard.$$h_css.css*" -delete; \
-	echo "site: $$site (js $$h_js, wasm $$h_wasm, css $$h_css)"
+	if [ $(1) = release ]; then for f in $$named/*; do n=$${f##*/}; \
+	  if [ -f $$pkg/$$n.br ]; then cp $$pkg/$$n.br $$pkg/$$n.gz $$named/; \
+	  else brotli -q 11 -f -o $$f.br $$f; gzip -9 -k -f $$f; fi; done; fi; \
+	cp -r public/. $$site/; cp $$named/* $$pkg/; \
+	printf 'js: %s\nwasm: %s\ncss: %s\n' $$h $$h $$h_css > $$site/hash.txt; \
+	find $$pkg -maxdepth 1 -type f ! -name "*.$$h.*" ! -name "switchyard.$$h_css.css*" -delete; \
+	echo "site: $$site (bundle $$h: $$(ls $$named | grep -c '\.wasm$$') WASM modules; css $$h_css)"
 endef
 
 # start_idp PORT LOG: the development identity provider in the background, until the recipe ends
@@ -184,7 +198,7 @@ dev: db tools
 	cargo run -q -p server --bin server -- demo-data
 	@$(call start_idp,3900,target/idp.log); \
 	  echo "Switchyard on http://127.0.0.1:3000 (live reload) — sign in as alice, bob, carol or dave (password = name)"; \
-	  cargo leptos watch
+	  cargo leptos watch --split
 
 # ---------------------------------------------------------------- bundle size
 # The first page loads the JS glue and the WASM (and the CSS); browsers get them compressed.
@@ -192,12 +206,19 @@ dev: db tools
 # before `make test` fails: a bigger bundle is a decision to write down there, not a drift.
 BUNDLE_RECORD := server/benches/README.md
 bundle-size: site-release
-	@printf '%-44s %12s %12s %12s\n' file raw gzip-9 brotli-11; \
-	 first=0; for f in $$(ls $(SITE_release)/pkg/*.js $(SITE_release)/pkg/*.wasm $(SITE_release)/pkg/*.css | sort); do \
-	   raw=$$(wc -c <$$f); gz=$$(gzip -9 -c $$f | wc -c); br=$$(brotli -q 11 -c $$f | wc -c); \
-	   printf '%-44s %12s %12s %12s\n' $${f#$(SITE_release)/} $$raw $$gz $$br; \
-	   case $$f in *.js|*.wasm) first=$$((first + br));; esac; done; \
-	 echo "first page, brotli: $$first B (JS + WASM)"; echo $$first > target/bundle-first-page.br
+	@pkg=$(SITE_release)/pkg; link=$$(ls $$pkg/__wasm_split.*.js); \
+	 printf '%-72s %10s %10s %10s\n' file raw gzip-9 brotli-11; \
+	 total_raw=0; total_br=0; for f in $$(ls $$pkg/*.js $$pkg/*.wasm $$pkg/*.css); do \
+	   raw=$$(wc -c <$$f); gz=$$(wc -c <$$f.gz); br=$$(wc -c <$$f.br); \
+	   total_raw=$$((total_raw + raw)); total_br=$$((total_br + br)); \
+	   [ $$raw -lt 20000 ] || printf '%-72s %10s %10s %10s\n' $${f#$$pkg/} $$raw $$gz $$br; done; \
+	 echo "(files under 20,000 B raw not listed) all $$(ls $$pkg/*.js $$pkg/*.wasm | wc -l) JS and WASM files: $$total_raw B raw, $$total_br B brotli"; \
+	 home=$$(awk '/^export const __wasm_split_load___home_route_view/{f=1} f&&/\]\)\);/{print; exit}' $$link | grep -o '__chunk_[0-9]*' | sed 's/__chunk_/chunk_/'); \
+	 first="$$(ls $$pkg/switchyard.*.js $$pkg/switchyard.*.wasm $$link $$pkg/split___home_route_view_*.wasm)"; \
+	 for c in $$home; do first="$$first $$(ls $$pkg/$$c.*.wasm)"; done; \
+	 br=0; raw=0; n=0; for f in $$first; do br=$$((br + $$(wc -c <$$f.br))); raw=$$((raw + $$(wc -c <$$f))); n=$$((n + 1)); done; \
+	 echo "first page (home: main JS and WASM, the chunk loader, the home route's module and its $$(echo $$home | wc -w) shared chunks; $$n files): $$raw B raw"; \
+	 echo "first page, brotli: $$br B"; echo $$br > target/bundle-first-page.br
 
 bundle-size-check: bundle-size
 	@recorded=$$(sed -nE 's/.*first page, brotli: ([0-9]+) B.*/\1/p' $(BUNDLE_RECORD) | head -1); \

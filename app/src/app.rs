@@ -12,7 +12,7 @@ use crate::ui::AppShell;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -68,15 +68,64 @@ fn bundle_failure_script() -> impl IntoView {
     view! { <script inner_html=SCRIPT></script> }
 }
 
-#[component]
-pub fn App() -> impl IntoView {
-    provide_meta_context();
-    // Effects run only in the browser, after hydration: mark the page as live (tests wait on it).
+/// Marks the page as live once the view around it has hydrated (tests wait on it). An effect runs
+/// only in the browser, after the view it was made in: inside a lazy route, after that route's
+/// chunk arrived and its page hydrated.
+pub fn mark_hydrated() {
     Effect::new(|_| {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+}
+
+/// Every page is a lazy route: its code is a WASM chunk of its own, fetched the first time the
+/// page is shown or hydrated, so a first visit loads the shell and one page, not all of them.
+/// (Code that several pages share lands in chunks they load together; the shell stays in the
+/// main module.)
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+            fn view(_this: Self) -> AnyView {
+                mark_hydrated();
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    HomeRoute => HomePage,
+    CatalogRoute => CatalogPage,
+    RegisterRoute => RegisterPage,
+    ImportRoute => ImportPage,
+    EditRoute => EditPage,
+    EntityRoute => EntityPage,
+    TeamRoute => TeamPage,
+    IntegrationsRoute => IntegrationsPage,
+    TopologyRoute => TopologyPage,
+    DeploysRoute => DeploysPage,
+    NewDeployRoute => NewDeployPage,
+    FreezeCalendarRoute => FreezeCalendarPage,
+    ServiceDeploysRoute => ServiceDeploysPage,
+    DeployDetailRoute => DeployDetailPage,
+    InboxRoute => InboxPage,
+    ApprovalRoute => ApprovalPage,
+    AdminRoute => AdminPage,
+    AuditRoute => AuditPage,
+    TeamsRoute => TeamsPage,
+    ProfileRoute => ProfilePage,
+    ApiDocsRoute => ApiDocsPage,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
     view! {
         <Title formatter=|page: String| format!("{page} · Switchyard")/>
         // Pages stream in order (SsrMode::InOrder): they read complete without JavaScript. (Async
@@ -85,27 +134,27 @@ pub fn App() -> impl IntoView {
         <Router>
             <AppShell>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/catalog/new") view=RegisterPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/catalog/import") view=ImportPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/catalog/component/default/:name/edit") view=EditPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/catalog/:kind/:namespace/:name") view=EntityPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/integrations") view=IntegrationsPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/topology") view=TopologyPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/deploys") view=DeploysPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/deploys/new") view=NewDeployPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/deploys/freezes") view=FreezeCalendarPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/deploys/service/:name") view=ServiceDeploysPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/deploys/:id") view=DeployDetailPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/approvals") view=InboxPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/approvals/:id") view=ApprovalPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/admin/teams") view=TeamsPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/me") view=ProfilePage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/docs/api") view=ApiDocsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog") view={Lazy::<CatalogRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/new") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/import") view={Lazy::<ImportRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/component/default/:name/edit") view={Lazy::<EditRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/catalog/:kind/:namespace/:name") view={Lazy::<EntityRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/teams/:slug") view={Lazy::<TeamRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations") view={Lazy::<IntegrationsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/topology") view={Lazy::<TopologyRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys") view={Lazy::<DeploysRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/new") view={Lazy::<NewDeployRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/freezes") view={Lazy::<FreezeCalendarRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/service/:name") view={Lazy::<ServiceDeploysRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/deploys/:id") view={Lazy::<DeployDetailRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/approvals") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/approvals/:id") view={Lazy::<ApprovalRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/admin/teams") view={Lazy::<TeamsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/me") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/docs/api") view={Lazy::<ApiDocsRoute>::new()} ssr=SsrMode::InOrder/>
                 </Routes>
             </AppShell>
         </Router>

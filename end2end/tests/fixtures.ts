@@ -8,7 +8,9 @@ export function hasJs(testInfo: TestInfo): boolean {
 /** Waits, with JavaScript on, until the WASM app has hydrated the page (and said nothing failed). */
 export async function hydrated(page: Page, testInfo: TestInfo) {
   if (hasJs(testInfo)) {
-    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+    // a page's chunks arrive after the main module: on a debug build under two workers that can
+    // take more than the default five seconds
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 15_000 });
     await expect(page.locator('#bundle-failed')).toHaveCount(0);
   }
 }

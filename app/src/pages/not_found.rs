@@ -12,6 +12,7 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     let path = use_location().pathname;
+    crate::app::mark_hydrated();
     view! {
         <Title text="Page not found"/>
         <PageHeader title="Page not found"/>
