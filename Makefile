@@ -109,9 +109,10 @@ postgres:
 # ---------------------------------------------------------------- build, run
 # The site is built here, step by step, without cargo-leptos (which takes 15-25 minutes to compile
 # on these machines): the server with `ssr`; the `app` library for wasm32 with `hydrate`;
-# wasm-bindgen (--target web) into the site's pkg/; in release, wasm-opt; Tailwind for the CSS;
-# public/ copied; the three files renamed after their content, and the names written to the
-# site's hash.txt, where the server finds them for Leptos's hydration scripts.
+# wasm-split-cli (a module per page, shared chunks); wasm-bindgen (--target web); in release,
+# wasm-opt and precompressed copies; Tailwind for the CSS; public/ copied; the files renamed
+# after their content, the names written to the site's hash.txt, where the server finds them
+# for Leptos's hydration scripts.
 # Debug and release each have a site of their own, so a release build never replaces the files
 # a running debug server serves.
 SITE_debug          := target/site

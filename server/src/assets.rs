@@ -4,7 +4,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// The hash file the build writes into the site it built, naming the hashed JS, WASM and CSS,
+/// The hash file the build writes into the site it built, naming the bundle's and the CSS's hashes,
 /// when there is one. It lives with the files it names, so whichever server binary serves a site
 /// names that site's files. (Leptos joins the name to the binary's directory; an absolute path
 /// replaces it.)
