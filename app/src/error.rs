@@ -11,6 +11,10 @@ pub enum AppError {
     /// Several fields that do not parse (a whole form), each with what is wrong.
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
     InvalidFields(Vec<crate::catalog::types::FieldProblem>),
+    /// Input over one of the limits on what a request may carry (its size, or what reading it
+    /// would cost); names the input and the limit.
+    #[error("{field}: {message}")]
+    TooLarge { field: String, message: String },
     #[error("{0} was not found.")]
     NotFound(String),
     /// The request clashes with what is there already (an idempotency key reused with other
@@ -34,6 +38,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Invalid { .. } | AppError::InvalidFields(_) => 422,
+            AppError::TooLarge { .. } => 413,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Unauthenticated => 401,

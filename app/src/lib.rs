@@ -17,6 +17,8 @@ pub mod ui;
 pub mod batch;
 #[cfg(feature = "ssr")]
 pub mod context;
+#[cfg(feature = "ssr")]
+pub mod untrusted;
 
 pub use app::{shell, App};
 

@@ -55,6 +55,8 @@ pub struct DeploySettings {
     pub default_executor: ExecutorKind,
     pub command: CommandSettings,
     pub webhook: WebhookSettings,
+    /// Origins of code hosts (like `https://github.com`) whose compare links approvers see.
+    pub code_hosts: Vec<String>,
 }
 
 impl DeploySettings {
@@ -203,6 +205,7 @@ struct DeployDefaults {
     default_executor: ExecutorKind,
     command: CommandSettings,
     webhook: WebhookDefaults,
+    code_hosts: Vec<&'static str>,
 }
 
 /// The development secret (no secret): production sets its own.
@@ -260,7 +263,7 @@ fn defaults() -> Defaults {
         oidc: OidcDefaults {
             issuer_url: "http://127.0.0.1:3900",
             client_id: "switchyard",
-            client_secret: "switchyard-dev-secret",
+            client_secret: DEV_OIDC_SECRET,
             scopes: vec!["openid", "email", "profile", "groups"],
         },
         session: SessionSettings {
@@ -284,20 +287,30 @@ fn defaults() -> Defaults {
             },
             webhook: WebhookDefaults {
                 url: "",
-                secret: "switchyard-dev-webhook-secret",
+                secret: DEV_WEBHOOK_SECRET,
                 timeout_secs: 1800.0,
                 attempts: 5,
                 backoff_ms: 500,
                 request_timeout_secs: 10.0,
                 max_skew_secs: 300,
             },
+            code_hosts: vec!["https://github.com", "https://gitlab.com"],
         },
     }
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("configuration: {0}")]
-pub struct ConfigError(#[from] Box<figment::Error>);
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Read(#[from] Box<figment::Error>),
+    /// Settings that must not go together (a development secret on a public https portal).
+    #[error("configuration: {0}")]
+    Unsafe(String),
+}
+
+/// The development secrets, refused when the portal is served over https (where it is real).
+const DEV_WEBHOOK_SECRET: &str = "switchyard-dev-webhook-secret";
+const DEV_OIDC_SECRET: &str = "switchyard-dev-secret";
 
 impl Settings {
     /// Defaults ← `file` (when given and present) ← `DATABASE_URL` ← `SWITCHYARD_*`.
@@ -321,7 +334,28 @@ impl Settings {
     }
 
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
-        figment.extract().map_err(|e| ConfigError(Box::new(e)))
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Read(Box::new(e)))?;
+        settings.refuse_development_secrets()?;
+        Ok(settings)
+    }
+
+    /// Over https the portal is real: the development secrets (published in this repository)
+    /// would let anyone sign deploy events or pose as the portal to the identity provider.
+    fn refuse_development_secrets(&self) -> Result<(), ConfigError> {
+        if !self.server.is_https() {
+            return Ok(());
+        }
+        if self.deploys.webhook.secret.expose_secret() == DEV_WEBHOOK_SECRET {
+            return Err(ConfigError::Unsafe(
+                "server.public_url is https but deploys.webhook.secret is the development secret: set SWITCHYARD_DEPLOYS__WEBHOOK__SECRET".into(),
+            ));
+        }
+        if self.oidc.client_secret.expose_secret() == DEV_OIDC_SECRET {
+            return Err(ConfigError::Unsafe(
+                "server.public_url is https but oidc.client_secret is the development secret: set SWITCHYARD_OIDC__CLIENT_SECRET".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -341,6 +375,10 @@ mod tests {
                 request_timeout_secs = 10
                 [database]
                 url = "postgres://app:file-password@db/switchyard"
+                [oidc]
+                client_secret = "file-oidc-secret"
+                [deploys.webhook]
+                secret = "file-webhook-secret"
                 "#,
             )?;
             jail.set_env("SWITCHYARD_SERVER__REQUEST_TIMEOUT_SECS", "7");
@@ -354,10 +392,29 @@ mod tests {
             assert_eq!(s.database.url(), "postgres://app:env-password@db/sy");
             let printed = format!("{s:?}");
             assert!(!printed.contains("env-password"), "secret leaked: {printed}");
-            assert!(!printed.contains("switchyard-dev-secret"), "secret leaked: {printed}");
-            assert!(!printed.contains("switchyard-dev-webhook-secret"), "secret leaked: {printed}");
+            assert!(!printed.contains("file-oidc-secret"), "secret leaked: {printed}");
+            assert!(!printed.contains("file-webhook-secret"), "secret leaked: {printed}");
             assert_eq!(s.server.public_origin(), "https://switchyard.example");
             assert!(s.server.is_https());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_https_portal_refuses_the_development_secrets() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SWITCHYARD_SERVER__PUBLIC_URL", "https://switchyard.example");
+            let err = Settings::from_figment(Settings::figment(None)).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("deploys.webhook.secret is the development secret"), "{err}");
+            jail.set_env("SWITCHYARD_DEPLOYS__WEBHOOK__SECRET", "a-real-one");
+            let err = Settings::from_figment(Settings::figment(None)).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains("oidc.client_secret is the development secret"), "{err}");
+            jail.set_env("SWITCHYARD_OIDC__CLIENT_SECRET", "another-real-one");
+            assert!(Settings::from_figment(Settings::figment(None)).is_ok());
+            // plain http (development) keeps its defaults
+            jail.set_env("SWITCHYARD_SERVER__PUBLIC_URL", "http://127.0.0.1:3000");
+            jail.set_env("SWITCHYARD_OIDC__CLIENT_SECRET", DEV_OIDC_SECRET);
+            assert!(Settings::from_figment(Settings::figment(None)).is_ok());
             Ok(())
         });
     }

@@ -17,6 +17,21 @@ fn request_id(req: &Request) -> String {
         .to_owned()
 }
 
+/// A client's own `X-Request-Id` is kept only when it is a plain token (1 to 64 of
+/// `A-Z a-z 0-9 . _ -`); anything else is dropped, and the request gets a fresh id. The id goes
+/// into logs, error pages and the audit log (and its CSV export), so it must not carry markup,
+/// formulas or line breaks.
+pub async fn plain_request_id(mut req: Request, next: Next) -> Response {
+    let plain = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        (1..=64).contains(&b.len()) && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+    };
+    if req.headers().get(REQUEST_ID_HEADER).is_some_and(|v| !plain(v)) {
+        req.headers_mut().remove(REQUEST_ID_HEADER);
+    }
+    next.run(req).await
+}
+
 /// The span every request's log lines carry: request id, method, path and matched route.
 pub fn make_span(req: &Request<Body>) -> Span {
     let matched = req

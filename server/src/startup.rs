@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             // Outermost first: the id exists before the span, the span before everything else.
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(middleware::plain_request_id))
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http()
@@ -192,6 +193,7 @@ pub struct Application {
 impl Application {
     /// Connects to the database, applies migrations (unless disabled) and binds the address.
     pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
+        app::deploys::service::set_code_hosts(settings.deploys.code_hosts.clone());
         let pool = db::pool(&settings.database)?;
         if settings.database.migrate_on_start {
             db::MIGRATOR.run(&pool).await?;

@@ -90,7 +90,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option
             .fetch_optional(&mut *conn)
             .await?;
     }
-    let filter = ListFilter { id: Some(id), requester: None, state: None, limit: 1 };
+    let filter = ListFilter { id: Some(id), requester: None, state: None, limit: 1, whole_payload: true };
     Ok(list(conn, &filter).await?.pop())
 }
 
@@ -99,13 +99,32 @@ pub struct ListFilter {
     pub requester: Option<Uuid>,
     pub state: Option<String>,
     pub limit: i64,
+    /// Payloads over `LIST_PAYLOAD_BYTES` come as `null` unless this is set.
+    pub whole_payload: bool,
+}
+
+/// The largest payload a list of requests carries (a deploy's facts fit; an import's files do not).
+pub const LIST_PAYLOAD_BYTES: i32 = 4096;
+
+/// How many requests one person may have waiting at once.
+pub const MAX_OPEN_PER_REQUESTER: i64 = 100;
+
+/// How many requests `requester` has waiting (not yet expired).
+pub async fn open_count(db: impl PgExecutor<'_>, requester: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM approval_requests WHERE requester_id = $1 AND state = 'pending' AND expires_at > now()"#,
+        requester
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// Requests, newest first.
 pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<RequestRow>, sqlx::Error> {
     sqlx::query_as!(
         RequestRow,
-        r#"SELECT r.id, r.subject_kind, r.subject_id, r.action, r.summary, r.payload,
+        r#"SELECT r.id, r.subject_kind, r.subject_id, r.action, r.summary,
+                  CASE WHEN $5 OR r.payload_bytes <= $6 THEN r.payload ELSE 'null'::jsonb END AS "payload!",
                   r.required_approvals, r.approvers, r.owning_team_id, t.name AS "owning_team?",
                   r.requester_id, u.username AS requester, r.reason, r.state, r.created_at,
                   r.expires_at, r.decided_at,
@@ -122,7 +141,9 @@ pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<Request
         f.requester,
         f.state,
         f.limit,
-        f.id
+        f.id,
+        f.whole_payload,
+        LIST_PAYLOAD_BYTES
     )
     .fetch_all(conn)
     .await

@@ -6,7 +6,7 @@ use super::types::{ApprovalId, ApprovalState, ApprovalView, Approvers, Comment, 
 use crate::audit::service::{self as audit, Actor, Change};
 use crate::context::RequestMeta;
 use crate::error::AppError;
-use crate::iam::principal::Principal;
+use crate::iam::principal::{Principal, Scope};
 use crate::iam::types::{Role, TeamId, UserId};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
@@ -60,6 +60,12 @@ pub async fn open(
 ) -> Result<ApprovalId, ApprovalError> {
     if repo::pending_for(&mut *conn, ask.subject_kind, &ask.subject_id, ask.action).await?.is_some() {
         return Err(refuse("request", "the same change already waits for approval"));
+    }
+    if repo::open_count(&mut *conn, requester.user_id.0).await? >= repo::MAX_OPEN_PER_REQUESTER {
+        return Err(refuse(
+            "request",
+            format!("you have {} requests waiting for approval, the most one person may have; wait for decisions on them first", repo::MAX_OPEN_PER_REQUESTER),
+        ));
     }
     let id = repo::insert(
         &mut *conn,
@@ -194,8 +200,18 @@ async fn abandon(conn: &mut PgConnection, request: &RequestRow, outcome: Approva
     }
 }
 
+/// The scope a token needs to decide on a request: the one the change itself needs (deny by
+/// default: a kind not named here needs the admin scope).
+fn scope_to_decide(subject_kind: &str) -> Scope {
+    match subject_kind {
+        crate::catalog::service::ENTITY | crate::catalog::import::IMPORT => Scope::Write,
+        crate::deploys::service::DEPLOY => Scope::Deploy,
+        _ => Scope::Admin,
+    }
+}
+
 fn may_decide(p: &Principal, r: &RequestRow) -> bool {
-    if p.user_id.0 == r.requester_id {
+    if p.user_id.0 == r.requester_id || p.require_scope(scope_to_decide(&r.subject_kind)).is_err() {
         return false;
     }
     match Approvers::parse(&r.approvers) {
@@ -321,7 +337,7 @@ fn to_view(r: RequestRow, decisions: Vec<super::types::DecisionView>, viewer: &P
     let can_decide = pending && !already && may_decide(viewer, &r);
     ApprovalView {
         id: ApprovalId(r.id),
-        payload: serde_json::to_string_pretty(&r.payload).unwrap_or_default(),
+        payload: if r.payload.is_null() { String::new() } else { serde_json::to_string_pretty(&r.payload).unwrap_or_default() },
         state: ApprovalState::parse(&r.state).unwrap_or(ApprovalState::Cancelled),
         approvers: Approvers::parse(&r.approvers).unwrap_or(Approvers::Admins),
         subject_kind: r.subject_kind,
@@ -369,6 +385,7 @@ pub async fn list(
             _ => state.map(|s| s.as_str().to_owned()),
         },
         limit: 200,
+        whole_payload: false,
     };
     let rows = repo::list(&mut conn, &filter).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();

@@ -111,6 +111,7 @@ impl Comment {
         if text.chars().count() > Self::MAX_LEN {
             return Err(format!("the comment is longer than {} characters", Self::MAX_LEN));
         }
+        plain_text("comment", text)?;
         Ok(Comment(text.to_owned()))
     }
 
@@ -128,7 +129,17 @@ pub fn parse_reason(raw: &str) -> Result<String, String> {
     if text.chars().count() > 2000 {
         return Err("the reason is longer than 2000 characters".into());
     }
+    plain_text("reason", text)?;
     Ok(text.to_owned())
+}
+
+/// Free text people type (reasons, comments): lines and tabs, but no other control characters
+/// (a NUL cannot be stored; the others forge lines and colours where the text is shown).
+pub fn plain_text(what: &str, text: &str) -> Result<(), String> {
+    match text.chars().find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        Some(c) => Err(format!("the {what} holds the control character U+{:04X}: remove it", u32::from(c))),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -155,7 +155,8 @@ pub fn to_entry(row: Row) -> AuditEntry {
 /// Subjects whose history every employee may read; the rest (users, sessions, tokens) only admins.
 pub const PUBLIC_HISTORY: &[&str] = &["approval", "team", "entity", "catalog_import", "deploy", "freeze_window"];
 
-/// The history of one subject, newest first.
+/// The history of one subject, newest first. Where a change came from (source IP, request id)
+/// is for admins: others see who did what, when.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn history(
     pool: &PgPool,
@@ -180,9 +181,14 @@ pub async fn history(
         before_id: None,
         limit,
     };
-    Ok(repo::search(&mut conn, &filter).await?.into_iter().map(to_entry).collect())
+    let admin = principal.is_admin();
+    Ok(repo::search(&mut conn, &filter)
+        .await?
+        .into_iter()
+        .map(to_entry)
+        .map(|e| if admin { e } else { AuditEntry { request_id: String::new(), source_ip: String::new(), ..e } })
+        .collect())
 }
-
 
 pub const PAGE_SIZE: i64 = 100;
 

@@ -5,6 +5,8 @@ use super::types::{
     parse_description, parse_link, parse_name, parse_tags, parse_title, parse_type, Classification, EntityRef, Kind,
     Lifecycle, Link, Tier,
 };
+use crate::error::AppError;
+use crate::untrusted::{self, Deadline, Limits};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -175,27 +177,27 @@ pub fn normalise(path: &str) -> String {
     resolve("", path.trim_start_matches('/')).unwrap_or_else(|_| path.to_owned())
 }
 
-/// Reads every descriptor document in `files`. Files only referenced by `$text` are data,
-/// not descriptors. References are checked for form here, and for existence by the importer.
-pub fn parse_files(files: &[SourceFile]) -> Vec<Parsed> {
+/// Reads every descriptor document in `files`, within `limits` (a limit crossed refuses the
+/// whole batch; a file that is not YAML is refused on its own). Files only referenced by
+/// `$text` are data, not descriptors. References are checked for form here, and for existence
+/// by the importer.
+pub fn parse_files(files: &[SourceFile], limits: &Limits, deadline: &Deadline) -> Result<Vec<Parsed>, AppError> {
     let by_path: HashMap<String, &SourceFile> = files.iter().map(|f| (normalise(&f.path), f)).collect();
     // first pass: which files are `$text` data
-    let mut docs: Vec<(String, usize, Result<serde_yaml_ng::Value, String>)> = Vec::new();
+    let mut docs: Vec<(String, usize, Result<serde_json::Value, String>)> = Vec::new();
+    let mut used = untrusted::Used::default();
     for file in files {
         let path = normalise(&file.path);
-        for (i, doc) in serde_yaml_ng::Deserializer::from_str(&file.content).enumerate() {
-            let value = serde_yaml_ng::Value::deserialize(doc).map_err(|e| e.to_string());
-            let broken = value.is_err();
-            docs.push((path.clone(), i + 1, value));
-            if broken {
-                break; // the parser cannot go on past a syntax error
-            }
+        deadline.check(&path)?;
+        match untrusted::yaml_documents(&path, &file.content, limits, &mut used)? {
+            Ok(values) => docs.extend(values.into_iter().enumerate().map(|(i, v)| (path.clone(), i + 1, Ok(v)))),
+            Err(e) => docs.push((path.clone(), 1, Err(e))),
         }
     }
     let text_targets: BTreeSet<String> = docs
         .iter()
         .filter_map(|(path, _, v)| {
-            let text = v.as_ref().ok()?.get("spec")?.get("definition")?.get("$text")?.as_str()?;
+            let text = v.as_ref().ok()?.pointer("/spec/definition/$text")?.as_str()?;
             resolve(path, text).ok()
         })
         .collect();
@@ -209,7 +211,7 @@ pub fn parse_files(files: &[SourceFile]) -> Vec<Parsed> {
         let position = format!("document {index} of {path}");
         let document = match value {
             Err(e) => Document::Refused { entity: position, problems: vec![format!("not valid YAML: {e}")] },
-            Ok(serde_yaml_ng::Value::Null) => continue, // an empty document (a trailing `---`)
+            Ok(serde_json::Value::Null) => continue, // an empty document (a trailing `---`)
             Ok(value) => read_document(&path, &position, value, &by_path),
         };
         let document = match document {
@@ -221,16 +223,16 @@ pub fn parse_files(files: &[SourceFile]) -> Vec<Parsed> {
         };
         out.push(Parsed { file: path, document });
     }
-    out
+    Ok(out)
 }
 
 fn read_document(
     path: &str,
     position: &str,
-    value: serde_yaml_ng::Value,
+    value: serde_json::Value,
     files: &HashMap<String, &SourceFile>,
 ) -> Document {
-    let raw: RawEntity = match serde_yaml_ng::from_value(value) {
+    let raw: RawEntity = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => return Document::Refused { entity: position.to_owned(), problems: vec![format!("not a Backstage entity: {e}")] },
     };
@@ -664,6 +666,11 @@ mod tests {
 
     fn file(path: &str, content: &str) -> SourceFile {
         SourceFile { path: path.into(), content: content.into() }
+    }
+
+    fn parse_files(files: &[SourceFile]) -> Vec<Parsed> {
+        let limits = &untrusted::DESCRIPTORS;
+        super::parse_files(files, limits, &Deadline::from_now(limits)).expect("within the limits")
     }
 
     #[test]

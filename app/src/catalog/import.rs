@@ -1,7 +1,7 @@
 //! Importing Backstage descriptors: read every file, compare each entity with the catalog,
 //! and apply all of it in one transaction — or nothing, when anything is refused. An admin's
 //! import applies at once; anyone else's becomes one approval request for the whole batch.
-use super::backstage::{self, Desired, DesiredTeam, Document, SourceFile};
+use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile};
 use super::repo::{self, Stored};
 use super::service::{changed_fields, write_links, CatalogError, ENTITY};
 use super::types::{EntityRef, ImportItem, ImportReport, Outcome};
@@ -11,6 +11,7 @@ use crate::audit::service::{self as audit, Actor, Change};
 use crate::context::RequestMeta;
 use crate::error::AppError;
 use crate::iam::principal::Principal;
+use crate::untrusted::{self, Deadline, DESCRIPTORS};
 use chrono::Duration;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -20,7 +21,7 @@ use uuid::Uuid;
 pub const IMPORT: &str = "catalog_import";
 
 /// At most this much descriptor text in one import.
-pub const MAX_BYTES: usize = 20 * 1024 * 1024;
+pub const MAX_BYTES: usize = DESCRIPTORS.max_bytes;
 
 /// What an import would do, worked out against the catalog.
 struct Plan {
@@ -34,10 +35,19 @@ impl Plan {
     fn changes_something(&self) -> bool {
         self.teams.iter().any(|(_, changed)| *changed) || !self.writes.is_empty()
     }
+
+    /// A new tier-0 service, or a change of owners or tier of one that is or becomes tier 0:
+    /// two people must approve that, however it arrives (form or import, admin or not).
+    fn touches_tier_zero(&self) -> bool {
+        let zero = |d: &Desired| d.tier.map(|t| t.get()) == Some(0);
+        self.writes.iter().any(|(d, old)| match old {
+            None => zero(d),
+            Some(o) => (zero(&o.desired) || zero(d)) && (o.desired.owners != d.owners || o.desired.tier != d.tier),
+        })
+    }
 }
 
-async fn plan(conn: &mut PgConnection, files: &[SourceFile]) -> Result<Plan, CatalogError> {
-    let parsed = backstage::parse_files(files);
+async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, CatalogError> {
     let mut items = Vec::new();
     let mut teams = Vec::new();
     let mut entities: Vec<(String, Desired)> = Vec::new();
@@ -191,11 +201,18 @@ fn check_size(files: &[SourceFile]) -> Result<(), CatalogError> {
     if files.is_empty() {
         return Err(super::service::invalid("files", "no file given: upload one or more catalog-info.yaml files"));
     }
-    let total: usize = files.iter().map(|f| f.content.len()).sum();
-    if total > MAX_BYTES {
-        return Err(super::service::invalid("files", format!("{total} bytes given; an import takes at most {MAX_BYTES}")));
-    }
-    Ok(())
+    Ok(untrusted::check_sizes(&DESCRIPTORS, "files", files.iter().map(|f| f.content.len()))?)
+}
+
+/// Reads the files within the descriptor limits, on a reader thread, before any connection is
+/// taken: a hostile file costs a reader a few milliseconds and the database nothing.
+async fn read(files: Vec<SourceFile>) -> Result<(Vec<SourceFile>, Vec<Parsed>), CatalogError> {
+    check_size(&files)?;
+    Ok(untrusted::off_thread(&DESCRIPTORS, "files", move |deadline| {
+        let parsed = backstage::parse_files(&files, &DESCRIPTORS, &deadline)?;
+        Ok((files, parsed))
+    })
+    .await?)
 }
 
 /// Imports descriptor files (or, with `dry_run`, only reports what it would do).
@@ -211,16 +228,17 @@ pub async fn import(
     if !dry_run {
         principal.require_write()?;
     }
-    check_size(&files)?;
+    let (files, parsed) = read(files).await?;
     let mut tx = pool.begin().await?;
-    let plan = plan(&mut tx, &files).await?;
+    let plan = plan(&mut tx, parsed).await?;
     let refused = plan.items.iter().any(|i| i.outcome == Outcome::Refused);
     let mut report = ImportReport { dry_run, applied: false, approval_id: None, items: plan.items.clone() };
     if dry_run || refused || !plan.changes_something() {
         return Ok(report); // the transaction rolls back: nothing written
     }
     let import_id = Uuid::new_v4().to_string();
-    if principal.is_admin() {
+    let tier_zero = plan.touches_tier_zero();
+    if principal.is_admin() && !tier_zero {
         apply(&mut tx, &plan, Actor::Person(principal), &import_id, meta).await?;
         report.applied = true;
     } else {
@@ -230,13 +248,14 @@ pub async fn import(
             subject_id: import_id,
             action: "import",
             summary: format!(
-                "Import {} file(s): {} to create, {} to update",
+                "Import {} file(s): {} to create, {} to update{}",
                 files.len(),
                 counts(Outcome::Created),
-                counts(Outcome::Updated)
+                counts(Outcome::Updated),
+                if tier_zero { " (tier 0 services among them: two approvals)" } else { "" }
             ),
-            payload: json!({ "files": files, "report": plan.items }),
-            required_approvals: 1,
+            payload: json!({ "files": files, "report": plan.items, "tier_zero": tier_zero }),
+            required_approvals: if tier_zero { 2 } else { 1 },
             approvers: Approvers::Admins,
             owning_team: None,
             reason: format!("Catalog import by {}", principal.username),
@@ -253,7 +272,15 @@ pub async fn import(
 pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_json::Value, approver: &Principal, meta: &RequestMeta) -> Result<(), CatalogError> {
     let files: Vec<SourceFile> = serde_json::from_value(payload["files"].clone())
         .map_err(|_| super::service::invalid("payload", "the request holds no readable files"))?;
-    let plan = plan(conn, &files).await?;
+    // read when the request was filed, within the same limits: cheap to read again here
+    let parsed = backstage::parse_files(&files, &DESCRIPTORS, &Deadline::from_now(&DESCRIPTORS))?;
+    let plan = plan(conn, parsed).await?;
+    if plan.touches_tier_zero() && payload["tier_zero"] != json!(true) {
+        return Err(super::service::invalid(
+            "import",
+            "the catalog changed since the request: it now changes a tier 0 service, which needs two approvals; import it again",
+        ));
+    }
     if let Some(bad) = plan.items.iter().find(|i| i.outcome == Outcome::Refused) {
         return Err(CatalogError::Denied(AppError::Invalid {
             field: "import".into(),
@@ -265,9 +292,9 @@ pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_j
 
 /// Imports as Switchyard itself (the demo data loader): applies at once, audited as the system.
 pub async fn import_as_system(pool: &PgPool, files: Vec<SourceFile>, meta: &RequestMeta) -> Result<ImportReport, CatalogError> {
-    check_size(&files)?;
+    let (_, parsed) = read(files).await?;
     let mut tx = pool.begin().await?;
-    let plan = plan(&mut tx, &files).await?;
+    let plan = plan(&mut tx, parsed).await?;
     let mut report = ImportReport { dry_run: false, applied: false, approval_id: None, items: plan.items.clone() };
     if report.refused() || !plan.changes_something() {
         return Ok(report);

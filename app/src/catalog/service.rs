@@ -512,7 +512,16 @@ pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &
     if !repo::pending_requests(&mut *tx, s.id).await?.is_empty() {
         return Err(invalid("entity", format!("{} has a change waiting for approval; decide it first", r.short())));
     }
-    repo::delete(&mut tx, s.id).await?;
+    if let Err(e) = repo::delete(&mut tx, s.id).await {
+        // deploys keep the service they went to: its history stays, so the service does too
+        if matches!(&e, sqlx::Error::Database(d) if d.is_foreign_key_violation()) {
+            return Err(invalid(
+                "entity",
+                format!("{} has deploys, whose history is kept: deprecate it instead of deleting it", r.short()),
+            ));
+        }
+        return Err(e.into());
+    }
     let change = Change {
         action: "entity.deleted",
         subject_kind: ENTITY,

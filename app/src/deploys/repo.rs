@@ -499,6 +499,12 @@ pub struct DeployRow {
     pub seq: i64,
 }
 
+/// Records `seq` as the deploy's latest CD event when it is above the last; false for a replay.
+pub async fn take_event_seq(db: impl PgExecutor<'_>, id: Uuid, seq: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("UPDATE deploys SET cd_event_seq = $2 WHERE id = $1 AND cd_event_seq < $2", id, seq).execute(db).await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<DeployRow>, sqlx::Error> {
     sqlx::query_as!(
         DeployRow,

@@ -24,6 +24,21 @@ use sqlx::{PgConnection, PgPool};
 use std::str::FromStr;
 use uuid::Uuid;
 
+
+/// The code hosts (origins) whose compare links approvers are shown; set from configuration at
+/// startup (`deploys.code_hosts`).
+static CODE_HOSTS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+pub fn set_code_hosts(hosts: Vec<String>) {
+    if let Ok(mut h) = CODE_HOSTS.write() {
+        *h = hosts;
+    }
+}
+
+fn code_hosts() -> Vec<String> {
+    CODE_HOSTS.read().map(|h| h.clone()).unwrap_or_default()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     #[error("database: {0}")]
@@ -452,7 +467,7 @@ async fn kick_off(
             version: new.version.as_str().to_owned(),
             previous_version: previous.clone(),
             compare_url: match (&target.repository_url, &previous) {
-                (Some(repo), Some(prev)) => compare_url(repo, prev, new.version.as_str()),
+                (Some(repo), Some(prev)) => compare_url(repo, prev, new.version.as_str(), &code_hosts()),
                 _ => None,
             },
             rollback: rollback_of.is_some(),
@@ -721,7 +736,12 @@ pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<
         (DeployState::Queued, None) => active_freeze(&mut conn, &deploy.environment, Utc::now()).await?.map(|w| w.describe()),
         _ => None,
     };
+    let compare_url = match (&target.repository_url, &deploy.previous_version) {
+        (Some(repo), Some(prev)) => compare_url(repo, prev, &deploy.version, &code_hosts()),
+        _ => None,
+    };
     Ok(DeployPage {
+        compare_url,
         held_by_freeze,
         can_cancel: deploy.state.is_cancellable() && (may || own),
         rollback_to,
@@ -998,19 +1018,48 @@ pub enum CdEvent {
     Failed { message: String },
 }
 
-/// Applies a CD system's report (its signature was checked by the caller). A final report for
-/// a deploy that already ended the same way is accepted again and changes nothing.
-#[tracing::instrument(skip(pool, event), err)]
-pub async fn cd_event(pool: &PgPool, id: DeployId, event: CdEvent, meta: &RequestMeta) -> Result<DeployState, DeployError> {
+/// One event as a CD system sends it: for which attempt of the deploy, its place in the
+/// attempt's sequence (above the last one accepted), and what happened.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+pub struct CdReport {
+    /// The `attempt` of the request the CD system received.
+    pub attempt: i32,
+    /// 1, 2, 3 … for each event of the deploy: one not above the last accepted is a replay.
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: CdEvent,
+}
+
+/// Applies a CD system's report (its signature was checked by the caller): only for a deploy a
+/// CD system runs (the webhook executor), at its current attempt, and only once (by `seq`). A
+/// final report for a deploy that already ended the same way is accepted again and changes
+/// nothing.
+#[tracing::instrument(skip(pool, report), err)]
+pub async fn cd_event(pool: &PgPool, id: DeployId, report: CdReport, meta: &RequestMeta) -> Result<DeployState, DeployError> {
     let row = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
     let state = DeployState::parse(&row.state).unwrap_or(DeployState::Failed);
-    let conflict = |what: &str| {
-        DeployError::Denied(AppError::Conflict(format!("the deploy is {}: {what} was not applied", state.label())))
-    };
+    let refuse = |why: String| DeployError::Denied(AppError::Conflict(why));
+    let conflict = |what: &str| refuse(format!("the deploy is {}: {what} was not applied", state.label()));
+    if row.executor.as_deref() != Some("webhook") {
+        return Err(refuse("this deploy is not run by a CD system, so it takes no events".into()));
+    }
+    if report.attempt != row.attempts {
+        return Err(refuse(format!("the event is for attempt {} but the deploy is at attempt {}", report.attempt, row.attempts)));
+    }
+    let event = report.event;
     match event {
-        CdEvent::Succeeded { .. } if state == DeployState::Succeeded => Ok(state),
-        CdEvent::Failed { .. } if state == DeployState::Failed => Ok(state),
-        _ if state != DeployState::Running => Err(conflict("the event")),
+        CdEvent::Succeeded { .. } if state == DeployState::Succeeded => return Ok(state),
+        CdEvent::Failed { .. } if state == DeployState::Failed => return Ok(state),
+        _ if state != DeployState::Running => return Err(conflict("the event")),
+        _ => {}
+    }
+    if !repo::take_event_seq(pool, id.0, report.seq).await? {
+        return Err(refuse(format!(
+            "event {} of this deploy was accepted already, or a later one was: a replay is refused (send each event with a seq above the last)",
+            report.seq
+        )));
+    }
+    match event {
         CdEvent::Log { lines } => {
             let lines: Vec<String> = lines.into_iter().take(1000).collect();
             append_log(pool, id.0, "cd", &lines).await?;

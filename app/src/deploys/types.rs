@@ -100,6 +100,9 @@ impl Version {
         if v.chars().count() > 200 {
             return Err("the version is longer than 200 characters".into());
         }
+        if !v.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Err(format!("\"{v}\" must begin with a letter or a digit (a leading - would read as an option to a deploy script)"));
+        }
         if let Some(bad) = v.chars().find(|c| !(c.is_ascii_alphanumeric() || "._-/:@+".contains(*c))) {
             return Err(format!(
                 "\"{v}\" has the character {bad:?}: a version may hold letters, digits and . _ - / : @ + only"
@@ -183,7 +186,13 @@ impl DeployForm {
                 bad("freeze_override", "the override reason is longer than 500 characters".into());
                 None
             }
-            text => Some(text.to_owned()),
+            text => match crate::approvals::types::plain_text("override reason", text) {
+                Ok(()) => Some(text.to_owned()),
+                Err(m) => {
+                    bad("freeze_override", m);
+                    None
+                }
+            },
         };
         match (version, reason, key) {
             (Some(version), Some(reason), Some(key)) if problems.is_empty() => {
@@ -257,6 +266,8 @@ pub struct DeployPage {
     pub rollback_to: Option<String>,
     pub may_deploy: bool,
     pub repository_url: Option<String>,
+    /// The changes from the version before, on a code host named in configuration.
+    pub compare_url: Option<String>,
     /// The freeze window a queued deploy waits for, described, when one applies now.
     pub held_by_freeze: Option<String>,
     /// Where the live stream continues from.
@@ -510,19 +521,29 @@ pub struct DeployAsk {
     pub rollback: bool,
 }
 
-/// A link to the changes between two refs, for repositories hosted where such links exist.
-pub fn compare_url(repository: &str, from: &str, to: &str) -> Option<String> {
+/// A link to the changes between two refs, for repositories on one of `hosts` (origins named in
+/// configuration, like `https://github.com`): an approver follows it, so no other host is trusted.
+pub fn compare_url(repository: &str, from: &str, to: &str, hosts: &[String]) -> Option<String> {
     let repo = repository.trim_end_matches('/').trim_end_matches(".git");
-    let hosted = ["https://github.com/", "https://gitlab.com/", "https://git."];
-    hosted
+    hosts
         .iter()
-        .any(|h| repo.starts_with(h))
+        .any(|h| repo.strip_prefix(h.trim_end_matches('/')).is_some_and(|rest| rest.starts_with('/')))
         .then(|| format!("{repo}/compare/{from}...{to}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_never_reads_as_an_option_and_a_reason_holds_no_nul() {
+        assert!(Version::parse("-rf").is_err_and(|m| m.contains("begin with a letter or a digit")));
+        assert!(Version::parse("--upload-pack=x").is_err());
+        let form = |reason: &str| DeployForm { service: "s".into(), environment: "dev".into(), version: "v1".into(), reason: reason.into(), idempotency_key: "k".into(), freeze_override: String::new() };
+        let problems = form("fix\0").parse().err().unwrap_or_default();
+        assert!(problems.iter().any(|p| p.field == "reason" && p.message.contains("U+0000")), "{problems:?}");
+        assert!(form("line one\nline two").parse().is_ok());
+    }
 
     #[test]
     fn versions_are_refs_or_tags() {
@@ -566,11 +587,15 @@ mod tests {
     }
 
     #[test]
-    fn compare_links_only_for_known_hosts() {
+    fn compare_links_only_for_configured_hosts() {
+        let hosts = vec!["https://github.com".to_owned(), "https://git.acme.internal/".to_owned()];
         assert_eq!(
-            compare_url("https://github.com/acme/pay.git", "v1", "v2").as_deref(),
+            compare_url("https://github.com/acme/pay.git", "v1", "v2", &hosts).as_deref(),
             Some("https://github.com/acme/pay/compare/v1...v2")
         );
-        assert_eq!(compare_url("ssh://internal/pay", "v1", "v2"), None);
+        assert!(compare_url("https://git.acme.internal/pay", "v1", "v2", &hosts).is_some());
+        assert_eq!(compare_url("ssh://internal/pay", "v1", "v2", &hosts), None);
+        assert_eq!(compare_url("https://git.evil.example/pay", "v1", "v2", &hosts), None, "any git.* host was trusted");
+        assert_eq!(compare_url("https://github.com.evil.example/pay", "v1", "v2", &hosts), None);
     }
 }

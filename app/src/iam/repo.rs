@@ -290,7 +290,7 @@ pub async fn team_id(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Uuid>
 }
 
 pub async fn user_id_by_username(db: impl PgExecutor<'_>, username: &str) -> Result<Option<UserId>, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE username = $1 ORDER BY last_login_at DESC LIMIT 1"#, username)
+    sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE username = $1 AND kind = 'person' ORDER BY last_login_at DESC LIMIT 1"#, username)
         .fetch_optional(db)
         .await
 }

@@ -106,14 +106,14 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     if scopes.contains(&Scope::Admin) && !principal.is_admin() {
         return Err(invalid("scopes", "only admins may give a token the admin scope".into()));
     }
-    let team: Option<Uuid> = match req.team.map(str::trim).filter(|t| !t.is_empty()) {
+    let team: Option<(Uuid, String, String)> = match req.team.map(str::trim).filter(|t| !t.is_empty()) {
         Some(slug) => {
             principal.require_admin()?;
-            let id = sqlx::query_scalar!("SELECT id FROM teams WHERE slug = $1", slug)
+            let t = sqlx::query!("SELECT id, slug, name FROM teams WHERE slug = $1", slug)
                 .fetch_optional(pool)
                 .await?
                 .ok_or_else(|| invalid("team", format!("there is no team \"{slug}\"")))?;
-            Some(id)
+            Some((t.id, t.slug, t.name))
         }
         None => None,
     };
@@ -121,21 +121,39 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     let scope_names: Vec<String> = scopes.iter().map(|s| s.as_str().to_owned()).collect();
     let expires_at = Utc::now() + Duration::days(days);
     let prefix: String = secret.chars().take(PREFIX.len() + 6).collect();
+    let id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    let id = sqlx::query_scalar!(
-        r#"INSERT INTO api_tokens (name, kind, user_id, team_id, scopes, token_hash, token_prefix, created_by, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"#,
+    // a service token acts as itself (on behalf of its team), never as the admin creating it
+    let actor: Option<Uuid> = match &team {
+        Some((_, slug, team_name)) => Some(
+            sqlx::query_scalar!(
+                r#"INSERT INTO users (issuer, subject, username, name, kind)
+                   VALUES ('switchyard:service-token', $1, $2, $3, 'service_token') RETURNING id"#,
+                id.to_string(),
+                format!("token:{slug}/{name}"),
+                format!("{name} ({team_name} service token)")
+            )
+            .fetch_one(&mut *tx)
+            .await?,
+        ),
+        None => None,
+    };
+    sqlx::query!(
+        r#"INSERT INTO api_tokens (id, name, kind, user_id, team_id, scopes, token_hash, token_prefix, created_by, expires_at, actor_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
+        id,
         name,
         if team.is_some() { "service" } else { "personal" },
         if team.is_some() { None } else { Some(principal.user_id.0) },
-        team,
+        team.as_ref().map(|t| t.0),
         &scope_names,
         hash(&secret),
         prefix,
         principal.user_id.0,
-        expires_at
+        expires_at,
+        actor
     )
-    .fetch_one(&mut *tx)
+    .execute(&mut *tx)
     .await?;
     let change = Change {
         action: "token.created",
@@ -217,7 +235,7 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principa
     }
     let Some(t) = sqlx::query!(
         r#"WITH live AS (
-               SELECT id, name, user_id, team_id, scopes, created_by, last_used_at FROM api_tokens
+               SELECT id, name, user_id, team_id, scopes, actor_id, last_used_at FROM api_tokens
                WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()),
            touched AS (
                UPDATE api_tokens SET last_used_at = now() FROM live
@@ -225,7 +243,8 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principa
            mine AS (
                SELECT t.id, t.slug, t.name, tm.role FROM live
                JOIN team_members tm ON tm.user_id = live.user_id JOIN teams t ON t.id = tm.team_id)
-           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!", l.created_by AS "created_by!",
+           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!", l.actor_id,
+                  a.username AS "actor_username?", a.name AS "actor_name?",
                   u.username AS "username?", u.name AS "user_name?", u.email AS "email?",
                   EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = l.user_id AND g.role = 'admin') AS "admin!",
                   array(SELECT id FROM mine ORDER BY name) AS "team_ids!",
@@ -233,7 +252,8 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principa
                   array(SELECT name FROM mine ORDER BY name) AS "team_names!",
                   array(SELECT role FROM mine ORDER BY name) AS "team_roles!",
                   st.slug AS "service_team_slug?", st.name AS "service_team_name?"
-           FROM live l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN teams st ON st.id = l.team_id"#,
+           FROM live l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN teams st ON st.id = l.team_id
+                LEFT JOIN users a ON a.id = l.actor_id"#,
         hash(secret)
     )
     .fetch_optional(pool)
@@ -271,12 +291,16 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principa
             via,
         }));
     }
-    let (Some(team_id), Some(slug), Some(team_name)) = (t.team_id, t.service_team_slug, t.service_team_name) else { return Ok(None) };
+    let (Some(team_id), Some(slug), Some(team_name), Some(actor), Some(username)) =
+        (t.team_id, t.service_team_slug, t.service_team_name, t.actor_id, t.actor_username)
+    else {
+        return Ok(None);
+    };
     Ok(Some(Principal {
-        // a service token acts for its team; the admin who made it answers for it
-        user_id: UserId(t.created_by),
-        username: format!("token:{}/{}", slug, t.name),
-        name: format!("{} ({} service token)", t.name, team_name),
+        // a service token is an actor of its own, acting for its team
+        user_id: UserId(actor),
+        username,
+        name: t.actor_name.unwrap_or_default(),
         email: String::new(),
         roles: vec![Role::Viewer],
         teams: vec![TeamMembership { team_id: TeamId(team_id), slug, name: team_name, role: TeamRole::Member }],

@@ -228,7 +228,8 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
     request_body(content_type = "multipart/form-data", description = "One part per descriptor file; the filename is its relative path"),
     responses(
         (status = 200, description = "The report (applied, sent for approval, or refused as a whole)", body = ImportReport),
-        (status = 422, body = ErrorBody),
+        (status = 413, description = "Over 20 MiB or 5,000 files", body = ErrorBody),
+        (status = 422, description = "A file over a reading limit (nesting, documents, values, aliases), or not multipart", body = ErrorBody),
     ),
     security(("token" = []))
 )]
@@ -244,8 +245,10 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
             .ok_or_else(|| invalid(&caller, "body", "every part needs a filename: its path relative to the others"))?;
         let bytes = part.bytes().await.map_err(|e| invalid(&caller, &path, format!("could not be read: {e}")))?;
         total += bytes.len();
-        if total > import::MAX_BYTES {
-            return Err(invalid(&caller, "body", format!("more than {} bytes of descriptors", import::MAX_BYTES)));
+        let limits = &app::untrusted::DESCRIPTORS;
+        if total > limits.max_bytes || files.len() >= limits.max_files {
+            let sizes = files.iter().map(|f: &SourceFile| f.content.len()).chain([bytes.len()]);
+            app::untrusted::check_sizes(limits, "body", sizes).map_err(|e| caller.fail(e))?;
         }
         let content = String::from_utf8(bytes.to_vec()).map_err(|_| invalid(&caller, &path, "is not UTF-8 text"))?;
         files.push(SourceFile { path, content });

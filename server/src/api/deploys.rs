@@ -4,7 +4,7 @@ use super::error::{ApiError, Caller, ErrorBody};
 use crate::deploys::signature;
 use crate::startup::AppState;
 use app::context::RequestMeta;
-use app::deploys::service::{self, CdEvent};
+use app::deploys::service::{self, CdReport};
 use app::deploys::types::{DeployFilter, DeployForm, DeployId, DeployState, DeployView};
 use app::error::AppError;
 use axum::extract::{Path, Query, Request, State};
@@ -138,9 +138,10 @@ pub struct EventAccepted {
 
 /// A CD system reports on a deploy it took: `{"type": "log", "lines": [...]}`,
 /// `{"type": "progress", "percent": 40, "message": "..."}`, `{"type": "succeeded"}` or
-/// `{"type": "failed", "message": "..."}`. Signed like the webhook it received:
-/// `Switchyard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; a wrong or
-/// stale signature is refused with 401.
+/// `{"type": "failed", "message": "..."}`, each with the deploy's `attempt` and a `seq` above
+/// the last event's (1, 2, 3 …). Signed like the webhook it received:
+/// `Switchyard-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<deploy id>.<body>">`;
+/// a wrong or stale signature is refused with 401, a replayed event with 409.
 #[utoipa::path(
     post,
     path = "/deploys/{id}/events",
@@ -149,11 +150,11 @@ pub struct EventAccepted {
         ("id" = Uuid, Path, description = "The deploy's id"),
         ("Switchyard-Signature" = String, Header, description = "t=<unix seconds>,v1=<hex>"),
     ),
-    request_body = CdEvent,
+    request_body = CdReport,
     responses(
         (status = 200, description = "Applied (a repeated final event changes nothing)", body = EventAccepted),
         (status = 401, description = "Signature missing, wrong or stale", body = ErrorBody),
-        (status = 409, description = "The deploy is not running", body = ErrorBody),
+        (status = 409, description = "The deploy is not running, not a CD system's, at another attempt, or the event is a replay", body = ErrorBody),
         (status = 422, description = "The body is not an event", body = ErrorBody),
     )
 )]
@@ -169,6 +170,7 @@ pub async fn deploy_event(State(state): State<AppState>, Path(id): Path<Uuid>, r
     if let Err(e) = signature::verify(
         settings.secret.expose_secret().as_bytes(),
         header,
+        id,
         &bytes,
         chrono::Utc::now().timestamp(),
         settings.max_skew_secs,
@@ -176,7 +178,7 @@ pub async fn deploy_event(State(state): State<AppState>, Path(id): Path<Uuid>, r
         tracing::warn!(request_id = %meta.request_id, deploy = %id, reason = %e, "deploy event refused");
         return Err(ApiError::unauthorized(&e.to_string(), &meta));
     }
-    let event: CdEvent = serde_json::from_slice(&bytes)
+    let event: CdReport = serde_json::from_slice(&bytes)
         .map_err(|e| fail(AppError::Invalid { field: "body".into(), message: format!("not a deploy event: {e}") }))?;
     let state_now = service::cd_event(&state.pool, DeployId(id), event, &meta).await.map_err(|e| {
         let e = e.into_app();

@@ -26,7 +26,7 @@ pub struct ErrorBody {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// `invalid`, `not_found`, `conflict`, `unauthenticated`, `forbidden`, `cross_site_request`, `internal`.
+    /// `invalid`, `too_large`, `not_found`, `conflict`, `unauthenticated`, `forbidden`, `cross_site_request`, `internal`.
     pub code: String,
     pub message: String,
     /// For `invalid`: the input that is wrong.
@@ -57,6 +57,7 @@ impl IntoResponse for ApiError {
         let code = match &self.error {
             _ if self.status == Some(StatusCode::UNAUTHORIZED) => "bad_signature",
             AppError::Invalid { .. } | AppError::InvalidFields(_) => "invalid",
+            AppError::TooLarge { .. } => "too_large",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Unauthenticated => "unauthenticated",
@@ -64,7 +65,7 @@ impl IntoResponse for ApiError {
             AppError::Internal { .. } | AppError::Transport(_) => "internal",
         };
         let field = match &self.error {
-            AppError::Invalid { field, .. } => Some(field.clone()),
+            AppError::Invalid { field, .. } | AppError::TooLarge { field, .. } => Some(field.clone()),
             AppError::InvalidFields(list) => list.first().map(|p| p.field.clone()),
             _ => None,
         };

@@ -20,7 +20,8 @@ pub struct DeployRequest<'a> {
     pub previous_version: Option<&'a str>,
     pub requester: &'a str,
     pub reason: &'a str,
-    /// Where to POST events (`{"type": "log" | "progress" | "succeeded" | "failed", …}`).
+    /// Where to POST events (`{"attempt": <this attempt>, "seq": <1, 2, 3 …>, "type": "log" |
+    /// "progress" | "succeeded" | "failed", …}`), signed like this request.
     pub callback_url: String,
     /// No result by then and the deploy fails.
     pub deadline: chrono::DateTime<chrono::Utc>,
@@ -63,7 +64,7 @@ pub async fn run(run: &Run<'_>) -> Outcome {
             return Outcome::Abandoned;
         }
         // signed afresh each attempt, so a retry is never stale
-        let signed = signature::sign(settings.secret.expose_secret().as_bytes(), chrono::Utc::now().timestamp(), &body);
+        let signed = signature::sign(settings.secret.expose_secret().as_bytes(), chrono::Utc::now().timestamp(), job.id, &body);
         let sent = client
             .post(&settings.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")

@@ -380,10 +380,12 @@ async fn cd_system() -> (String, Arc<Mutex<Vec<Value>>>) {
             let store = store.clone();
             async move {
                 let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
-                if signature::verify(SECRET.as_bytes(), header, &body, chrono::Utc::now().timestamp(), 300).is_err() {
+                let Ok(v) = serde_json::from_slice::<Value>(&body) else { return axum::http::StatusCode::BAD_REQUEST };
+                let deploy = v["deploy_id"].as_str().and_then(|d| Uuid::parse_str(d).ok()).unwrap_or_default();
+                if signature::verify(SECRET.as_bytes(), header, deploy, &body, chrono::Utc::now().timestamp(), 300).is_err() {
                     return axum::http::StatusCode::UNAUTHORIZED;
                 }
-                if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                {
                     store.lock().expect("lock").push(v);
                 }
                 axum::http::StatusCode::ACCEPTED
@@ -404,8 +406,8 @@ async fn event(app: &TestApp, id: &str, body: &str, header: Option<String>) -> r
     r.send().await.expect("event")
 }
 
-fn signed(body: &str, at: i64) -> Option<String> {
-    Some(signature::sign(SECRET.as_bytes(), at, body.as_bytes()))
+fn signed(id: &str, body: &str, at: i64) -> Option<String> {
+    Some(signature::sign(SECRET.as_bytes(), at, Uuid::parse_str(id).expect("deploy id"), body.as_bytes()))
 }
 
 #[tokio::test]
@@ -428,24 +430,55 @@ async fn a_webhook_deploy_is_signed_out_and_only_signed_fresh_events_come_in() {
     assert_eq!(state_of(&app, &id).await.0, "running");
 
     let now = chrono::Utc::now().timestamp();
-    let done = r#"{"type":"succeeded","message":"synced by argo"}"#;
-    let tampered = event(&app, &id, done, signed(r#"{"type":"log","lines":["hi"]}"#, now)).await;
+    let done = r#"{"attempt":1,"seq":2,"type":"succeeded","message":"synced by argo"}"#;
+    let tampered = event(&app, &id, done, signed(&id, r#"{"attempt":1,"seq":2,"type":"log","lines":["hi"]}"#, now)).await;
     assert_eq!(tampered.status(), 401);
-    let stale = event(&app, &id, done, signed(done, now - 3600)).await;
+    let stale = event(&app, &id, done, signed(&id, done, now - 3600)).await;
     assert_eq!(stale.status(), 401);
     let body: Value = stale.json().await.expect("json");
     assert!(body["error"]["message"].as_str().unwrap_or("").contains("stale"), "{body}");
     assert_eq!(event(&app, &id, done, None).await.status(), 401);
     assert_eq!(state_of(&app, &id).await.0, "running", "a refused event changed the deploy");
 
-    let progress = r#"{"type":"progress","percent":60,"message":"3 of 5 pods updated"}"#;
-    assert_eq!(event(&app, &id, progress, signed(progress, now)).await.status(), 200);
-    assert_eq!(event(&app, &id, done, signed(done, now)).await.status(), 200);
+    let progress = r#"{"attempt":1,"seq":1,"type":"progress","percent":60,"message":"3 of 5 pods updated"}"#;
+    assert_eq!(event(&app, &id, progress, signed(&id, progress, now)).await.status(), 200);
+    let replayed = event(&app, &id, progress, signed(&id, progress, now)).await;
+    assert_eq!(replayed.status(), 409, "a replayed event is refused");
+    assert!(replayed.json::<Value>().await.expect("json")["error"]["message"].as_str().unwrap_or("").contains("replay"));
+    assert_eq!(count(&app, "SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND line = '3 of 5 pods updated'", &id).await, 1);
+    let other_attempt = r#"{"attempt":2,"seq":5,"type":"log","lines":["from elsewhere"]}"#;
+    assert_eq!(event(&app, &id, other_attempt, signed(&id, other_attempt, now)).await.status(), 409, "another attempt's event");
+    assert_eq!(event(&app, &id, done, signed(&id, done, now)).await.status(), 200);
     assert_eq!(state_of(&app, &id).await, ("succeeded".into(), Some("synced by argo".into())));
-    assert_eq!(event(&app, &id, done, signed(done, now)).await.status(), 200, "a repeated result is accepted and changes nothing");
-    let late = r#"{"type":"failed","message":"too late"}"#;
-    assert_eq!(event(&app, &id, late, signed(late, now)).await.status(), 409);
+    assert_eq!(event(&app, &id, done, signed(&id, done, now)).await.status(), 200, "a repeated result is accepted and changes nothing");
+    let late = r#"{"attempt":1,"seq":3,"type":"failed","message":"too late"}"#;
+    assert_eq!(event(&app, &id, late, signed(&id, late, now)).await.status(), 409);
     assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state = 'succeeded'", &id).await, 1);
+
+    // a signature made for this deploy is worth nothing for another, running one
+    let second = deploy(&bob, "payouts", "staging", "v2.0.0").await;
+    wait_for(&app, &second, "running").await;
+    let captured = r#"{"attempt":1,"seq":9,"type":"succeeded"}"#;
+    assert_eq!(event(&app, &second, captured, signed(&id, captured, now)).await.status(), 401);
+    assert_eq!(state_of(&app, &second).await.0, "running");
+}
+
+#[tokio::test]
+async fn a_command_deploy_takes_no_cd_events() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
+    let (_script, settings) = marking_command(&marker, "30");
+    let id = deploy(&bob, "refunds", "dev", "v9").await;
+    let worker = start_worker(&app, deploy_settings(&settings));
+    wait_for(&app, &id, "running").await;
+    let done = r#"{"attempt":1,"seq":1,"type":"succeeded"}"#;
+    let now = chrono::Utc::now().timestamp();
+    let refused = event(&app, &id, done, signed(&id, done, now)).await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(state_of(&app, &id).await.0, "running", "a signed event finished a command deploy");
+    worker.abort();
+    let _ = std::fs::remove_file(&marker);
 }
 
 #[tokio::test]

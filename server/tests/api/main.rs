@@ -8,5 +8,6 @@ mod helpers;
 mod health;
 mod pages;
 mod permissions;
+mod security;
 mod teams;
 mod tokens;

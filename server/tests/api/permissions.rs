@@ -13,14 +13,38 @@ use std::fmt::Write;
 use uuid::Uuid;
 
 /// Who calls: nobody, a viewer (dave), a team member (carol, ledger), another team's member
-/// (bob, payments), an admin (alice).
+/// (bob, payments' lead), an admin (alice).
 const ACTORS: [(&str, Option<&str>); 5] =
     [("anonymous", None), ("viewer", Some("dave")), ("member", Some("carol")), ("other_team", Some("bob")), ("admin", Some("alice"))];
+
+/// Callers with a bearer token: bob's personal tokens (payments' lead), alice's (an admin), and
+/// service tokens of payments, each with its scopes.
+const TOKENS: [(&str, &str, Option<&str>, &[&str]); 8] = [
+    ("lead:read", "other_team", None, &["read"]),
+    ("lead:write", "other_team", None, &["read", "write"]),
+    ("lead:deploy", "other_team", None, &["read", "deploy"]),
+    ("admin:read", "admin", None, &["read"]),
+    ("admin:admin", "admin", None, &["admin"]),
+    ("svc:read", "admin", Some("payments"), &["read"]),
+    ("svc:write", "admin", Some("payments"), &["read", "write"]),
+    ("svc:deploy", "admin", Some("payments"), &["read", "deploy"]),
+];
+
+/// Deciding on a production deploy of a payments service (which payments' lead may decide on),
+/// by every route that decides: rows of their own beside the inventory's.
+const DEPLOY_DECISIONS: [(&str, &str); 3] = [
+    ("POST", "/api/v1/approvals/{payments deploy}/approve"),
+    ("POST", "/api/v1/approvals/{payments deploy}/reject"),
+    ("POST", "/api/approvals/decide {payments deploy}"),
+];
 
 struct World {
     app: TestApp,
     browsers: Vec<(&'static str, Browser)>,
-    /// An approval request by dave, for reading.
+    tokens: Vec<(&'static str, String)>,
+    /// A payments service token that asks for the deploys the decision rows decide on.
+    requester: String,
+    /// An approval request, for reading.
     approval: String,
     /// A deploy of a ledger service by carol, for reading.
     deploy: String,
@@ -43,23 +67,26 @@ async fn fresh_deploy(app: &TestApp, browsers: &[(&'static str, Browser)]) -> St
     r.json::<serde_json::Value>().await.expect("json")["id"].as_str().expect("id").to_owned()
 }
 
-/// A fresh pending request by dave, to make an admin of a user who is none of the actors (so
-/// approving it changes no caller's rights).
+async fn new_user(db: &mut sqlx::PgConnection, name: &str) -> Uuid {
+    sqlx::query("INSERT INTO users (issuer, subject, username) VALUES ('matrix', $1, $2) RETURNING id")
+        .bind(Uuid::new_v4().to_string())
+        .bind(name)
+        .fetch_one(db)
+        .await
+        .expect("user")
+        .get(0)
+}
+
+/// A fresh pending request, by a new user, to make an admin of another new user who is none of
+/// the actors (so approving it changes no caller's rights, and no one's open requests pile up).
 async fn fresh_request(app: &TestApp) -> String {
     let mut db = app.db().await;
-    let dave: Uuid = sqlx::query("SELECT id FROM users WHERE username = 'dave'").fetch_one(&mut db).await.expect("dave").get(0);
-    let subject: Uuid = sqlx::query(
-        "INSERT INTO users (issuer, subject, username) VALUES ('matrix', $1, 'subject') RETURNING id",
-    )
-    .bind(Uuid::new_v4().to_string())
-    .fetch_one(&mut db)
-    .await
-    .expect("subject user")
-    .get(0);
+    let requester = new_user(&mut db, "asker").await;
+    let subject = new_user(&mut db, "subject").await;
     let who = Principal {
-        user_id: UserId(dave),
-        username: "dave".into(),
-        name: "Dave".into(),
+        user_id: UserId(requester),
+        username: "asker".into(),
+        name: "Asker".into(),
         email: String::new(),
         roles: vec![Role::Viewer],
         teams: vec![],
@@ -93,12 +120,45 @@ fn matrix_form(name: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A new token of `browser`'s with `scopes` (for a service token, of `team`).
+async fn token(browser: &Browser, name: &str, team: Option<&str>, scopes: &[&str]) -> String {
+    let mut form: Vec<(&str, &str)> = vec![("name", name), ("days", "30")];
+    form.extend(scopes.iter().map(|s| (*s, "on")));
+    form.extend(team.map(|t| ("team", t)));
+    let r = browser.server_fn("iam/create-token", &form).await;
+    assert_eq!(r.status(), 200, "token {name}");
+    r.json::<serde_json::Value>().await.expect("json")["secret"].as_str().expect("secret").to_owned()
+}
+
+/// A new production deploy of refunds (payments') asked for by the requester token; its approval.
+/// The requester's earlier requests are withdrawn first (one person has only so many open).
+async fn fresh_deploy_approval(w: &World) -> String {
+    sqlx::query("UPDATE approval_requests SET state = 'cancelled' WHERE state = 'pending' AND requester_id = (SELECT id FROM users WHERE username = 'token:payments/matrix-requester')")
+        .execute(&mut w.app.db().await)
+        .await
+        .expect("withdraw");
+    let r = w
+        .app
+        .client
+        .post(w.app.url("/api/v1/deploys"))
+        .bearer_auth(&w.requester)
+        .header("idempotency-key", Uuid::new_v4().to_string())
+        .json(&json!({ "service": "refunds", "environment": "production", "version": "v1", "reason": "matrix" }))
+        .send()
+        .await
+        .expect("deploy");
+    let v: serde_json::Value = r.json().await.expect("json");
+    v["approval_id"].as_str().expect("waits for approval").to_owned()
+}
+
 /// Calls `method path` as one actor and returns the status.
 async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> {
+    let token = w.tokens.iter().find(|(name, _)| *name == actor).map(|(_, secret)| secret);
     let b = match w.browsers.iter().find(|(name, _)| *name == actor) {
         Some((_, b)) => b,
         None => &w.app.browser(),
     };
+    let actor = &actor.replace([':', '_'], "-");
     let origin = w.app.url("");
     let sf = |endpoint: &str, form: Vec<(&str, String)>| {
         b.client
@@ -167,6 +227,15 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             let form = reqwest::multipart::Form::new().part("f", reqwest::multipart::Part::text(doc).file_name("catalog-info.yaml"));
             b.client.post(b.url("/api/v1/catalog/import?dry_run=true")).header("origin", &origin).multipart(form)
         }
+        ("POST", "/api/v1/approvals/{payments deploy}/approve") | ("POST", "/api/v1/approvals/{payments deploy}/reject") => {
+            let id = fresh_deploy_approval(w).await;
+            let verb = path.rsplit('/').next().unwrap_or("reject");
+            b.client.post(b.url(&format!("/api/v1/approvals/{id}/{verb}"))).header("origin", &origin).json(&json!({ "comment": "matrix" }))
+        }
+        ("POST", "/api/approvals/decide {payments deploy}") => {
+            let id = fresh_deploy_approval(w).await;
+            sf("approvals/decide", vec![("id", id), ("verdict", "approve".into()), ("comment", "matrix".into())])
+        }
         ("GET", p) if !p.starts_with("/api/") => b.client.get(b.url(p)),
         ("POST", "/auth/logout") => return None, // signs the actor out: covered in auth tests
         ("GET", "/api/v1/me") | ("GET", "/api/v1/approvals") => b.client.get(b.url(path)),
@@ -192,7 +261,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/catalog/team") => sf("catalog/team", vec![("slug", "ledger".into())]),
         ("POST", "/api/catalog/edit-form") => sf("catalog/edit-form", vec![("name", "reconciliation".into())]),
         ("POST", "/api/catalog/register") => {
-            let name = format!("matrix-{actor}").replace('_', "-");
+            let name = format!("matrix-{actor}");
             let mut form = matrix_form(&name);
             form.push(("tier", "3".into()));
             sf("catalog/register", form)
@@ -219,7 +288,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/iam/revoke-token") => sf("iam/revoke-token", vec![("id", Uuid::new_v4().to_string())]),
         ("POST", "/api/iam/teams") => sf("iam/teams", vec![]),
         ("POST", "/api/iam/create-team") => {
-            sf("iam/create-team", vec![("slug", format!("matrix-{actor}").replace('_', "-")), ("name", "Matrix".into()), ("description", String::new())])
+            sf("iam/create-team", vec![("slug", format!("matrix-{actor}")), ("name", "Matrix".into()), ("description", String::new())])
         }
         ("POST", "/api/iam/set-member") => {
             sf("iam/set-member", vec![("team", "data".into()), ("username", "dave".into()), ("role", "member".into())])
@@ -240,6 +309,10 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/audit/verify") => sf("audit/verify", vec![]),
         (m, p) => panic!("the permission matrix has no entry for {m} {p}: add one to `probe`"),
     };
+    let request = match token {
+        Some(secret) => request.bearer_auth(secret),
+        None => request,
+    };
     Some(request.send().await.expect("probe").status().as_u16())
 }
 
@@ -252,21 +325,32 @@ async fn every_route_answers_each_kind_of_caller_as_the_snapshot_says() {
             browsers.push((name, app.login_as(user).await));
         }
     }
+    let mut tokens = Vec::new();
+    for (name, owner, team, scopes) in TOKENS {
+        let browser = &browsers.iter().find(|(n, _)| *n == owner).expect("owner").1;
+        tokens.push((name, token(browser, name, team, scopes).await));
+    }
+    let alice = &browsers.iter().find(|(n, _)| *n == "admin").expect("admin").1;
+    let requester = token(alice, "matrix-requester", Some("payments"), &["read", "deploy"]).await;
     let approval = fresh_request(&app).await;
     let deploy = fresh_deploy(&app, &browsers).await;
-    let world = World { app, browsers, approval, deploy };
+    let world = World { app, browsers, tokens, requester, approval, deploy };
 
+    let callers: Vec<&str> = ACTORS.iter().map(|(n, _)| *n).chain(TOKENS.iter().map(|t| t.0)).collect();
     let mut table = String::new();
-    let _ = writeln!(table, "{:<42} {}", "route", ACTORS.map(|(n, _)| format!("{n:>10}")).join(" "));
-    for (method, path) in server::startup::route_inventory() {
+    let _ = writeln!(table, "{:<64} {}", "route", callers.iter().map(|n| format!("{n:>11}")).collect::<Vec<_>>().join(" "));
+    let rows = server::startup::route_inventory()
+        .into_iter()
+        .chain(DEPLOY_DECISIONS.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())));
+    for (method, path) in rows {
         let mut cells = Vec::new();
-        for (actor, _) in ACTORS {
+        for actor in &callers {
             cells.push(match probe(&world, actor, &method, &path).await {
-                Some(status) => format!("{status:>10}"),
-                None => format!("{:>10}", "-"),
+                Some(status) => format!("{status:>11}"),
+                None => format!("{:>11}", "-"),
             });
         }
-        let _ = writeln!(table, "{:<42} {}", format!("{method} {path}"), cells.join(" "));
+        let _ = writeln!(table, "{:<64} {}", format!("{method} {path}"), cells.join(" "));
     }
     insta::assert_snapshot!(table);
 }

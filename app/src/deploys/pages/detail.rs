@@ -41,7 +41,7 @@ pub fn DeployDetailPage() -> impl IntoView {
 
 #[component]
 fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<crate::deploys::types::Problem>) -> impl IntoView {
-    let DeployPage { deploy: d, log, can_cancel, rollback_to, repository_url, held_by_freeze, last_transition_id, .. } = page;
+    let DeployPage { deploy: d, log, can_cancel, rollback_to, compare_url: compare, held_by_freeze, last_transition_id, .. } = page;
     let id = d.id.0;
     let state = RwSignal::new(d.state);
     let progress = RwSignal::new(d.progress);
@@ -65,10 +65,6 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
             .map(|m| view! { <p class=ERROR role="alert" data-testid="action-error">{m}</p> })
     };
     let title = format!("{} → {}", d.service_title, d.environment);
-    let compare = match (&repository_url, &d.previous_version) {
-        (Some(repo), Some(prev)) => crate::deploys::types::compare_url(repo, prev, &d.version),
-        _ => None,
-    };
     let dt = "text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400";
     view! {
         <Title text=title.clone()/>

