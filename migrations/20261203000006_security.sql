@@ -20,3 +20,19 @@ ALTER TABLE deploys ADD COLUMN cd_event_seq bigint NOT NULL DEFAULT 0;
 -- import's files) load on the request's own page, once.
 ALTER TABLE approval_requests ADD COLUMN payload_bytes integer GENERATED ALWAYS AS (octet_length(payload::text)) STORED;
 CREATE INDEX approval_requests_open_by_requester_idx ON approval_requests (requester_id) WHERE state = 'pending';
+
+-- Checkpoints of the audit chains: every few minutes, the newest row (id and hash) of each of the
+-- sixteen stripes, themselves hash-chained. Verifying then also finds rows cut off the end of a
+-- stripe, or a stripe removed whole, up to the last checkpoint.
+CREATE TABLE audit_checkpoints (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at         timestamptz NOT NULL DEFAULT now(),
+    -- [{"chain": 3, "id": 812, "hash": "<hex>"}, …], by chain
+    heads      jsonb NOT NULL,
+    prev_hash  bytea NOT NULL,
+    hash       bytea NOT NULL
+);
+CREATE TRIGGER audit_checkpoints_no_update_delete BEFORE UPDATE OR DELETE ON audit_checkpoints
+    FOR EACH ROW EXECUTE FUNCTION audit_log_is_append_only();
+CREATE TRIGGER audit_checkpoints_no_truncate BEFORE TRUNCATE ON audit_checkpoints
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only();

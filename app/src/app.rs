@@ -26,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
+                {content_security_policy()}
                 {bundle_failure_script()}
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -35,6 +36,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The page's Content-Security-Policy, as a response header: scripts only from the site and
+/// inline ones carrying this response's nonce (Leptos's hydration script, the banner below),
+/// WebAssembly compiled, styles from the site's stylesheet (and `style` attributes, which the
+/// progress bars use), nothing framing it. Other responses get a stricter one from the server.
+fn content_security_policy() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) {
+        let policy = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+             style-src-attr 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+             base-uri 'none'; frame-ancestors 'none'"
+        );
+        if let Ok(value) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+        }
     }
 }
 
@@ -65,7 +84,7 @@ fn bundle_failure_script() -> impl IntoView {
   addEventListener('unhandledrejection', function (e) { failed(e.reason); });
   addEventListener('error', function (e) { failed(e.error); });
 })();"#;
-    view! { <script inner_html=SCRIPT></script> }
+    view! { <script nonce=leptos::nonce::use_nonce() inner_html=SCRIPT></script> }
 }
 
 /// Marks the page as live once the view around it has hydrated (tests wait on it). An effect runs

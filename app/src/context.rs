@@ -49,6 +49,28 @@ fn parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }
 
+/// Keeps `value` in the browser's session for the next page it opens: what a form post without
+/// JavaScript typed and what came of it, carried across its redirect in the session, never in
+/// the address, where a link could plant it for someone else to submit.
+pub async fn flash_put(key: &str, value: &impl serde::Serialize) {
+    if let Some(session) = parts().and_then(|p| p.extensions.get::<tower_sessions::Session>().cloned()) {
+        if let Err(e) = session.insert(&format!("flash:{key}"), value).await {
+            tracing::warn!(error = %e, "flash not kept");
+        }
+    }
+}
+
+/// Takes what `flash_put` kept under `key`, once. Saved at once: a page streams after its
+/// headers, when the session layer has already written the session.
+pub async fn flash_take<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    let session = parts().and_then(|p| p.extensions.get::<tower_sessions::Session>().cloned())?;
+    let value = session.remove::<T>(&format!("flash:{key}")).await.ok().flatten()?;
+    if let Err(e) = session.save().await {
+        tracing::warn!(error = %e, "flash not cleared");
+    }
+    Some(value)
+}
+
 /// The signed-in caller (the server's authentication layer put them in the request).
 pub fn principal() -> Result<Principal, AppError> {
     parts()

@@ -2,10 +2,11 @@
 # The demo executor: simulates a rolling deploy of $SWITCHYARD_SERVICE to
 # $SWITCHYARD_ENVIRONMENT in steps, printing what a real rollout would, so the deploy page shows
 # live progress. `::progress N` lines set the progress bar. The first argument is the seconds per step (default 0.6).
+# It never prints the reason (or anything else a person typed): a line of it could read as a
+# `::progress` mark or as another step.
 set -eu
 step="${1:-0.6}"
 echo "Rolling out ${SWITCHYARD_SERVICE} ${SWITCHYARD_VERSION} to ${SWITCHYARD_ENVIRONMENT} (was ${SWITCHYARD_PREVIOUS_VERSION:-nothing})"
-echo "Reason: ${SWITCHYARD_REASON}"
 case "$SWITCHYARD_VERSION" in
   *fail*) fail=1 ;;
   *) fail=0 ;;

@@ -17,6 +17,7 @@ pub struct Settings {
     pub site: SiteSettings,
     pub oidc: OidcSettings,
     pub session: SessionSettings,
+    pub audit: AuditSettings,
     /// How the IdP's groups become roles and teams.
     pub iam: GroupMapping,
     pub deploys: DeploySettings,
@@ -108,6 +109,18 @@ pub struct SessionSettings {
     pub idle_timeout_mins: i64,
     /// A session ends this long after sign-in, used or not.
     pub absolute_timeout_hours: i64,
+    /// How often expired sessions (and sign-ins never finished) are deleted.
+    pub purge_secs: f64,
+    /// A personal token stops working when its owner has not signed in for this long (their
+    /// roles and teams are those of their last sign-in).
+    pub token_owner_idle_days: i32,
+}
+
+/// The audit log's upkeep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditSettings {
+    /// How often the heads of the sixteen chains are recorded in a checkpoint.
+    pub checkpoint_secs: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -191,6 +204,7 @@ struct Defaults {
     site: SiteSettings,
     oidc: OidcDefaults,
     session: SessionSettings,
+    audit: AuditSettings,
     iam: GroupMapping,
     deploys: DeployDefaults,
 }
@@ -268,8 +282,11 @@ fn defaults() -> Defaults {
         },
         session: SessionSettings {
             idle_timeout_mins: 30,
+            purge_secs: 300.0,
+            token_owner_idle_days: 30,
             absolute_timeout_hours: 12,
         },
+        audit: AuditSettings { checkpoint_secs: 300.0 },
         iam: GroupMapping::default(),
         deploys: DeployDefaults {
             worker: true,

@@ -161,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard::check_origin))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(settings.server.is_https(), middleware::security_headers))
         .layer(
             // Outermost first: the id exists before the span, the span before everything else.
             ServiceBuilder::new()
@@ -180,6 +181,33 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// Deletes expired sessions (and sign-ins never finished) every `every_secs`, for as long as the
+/// server runs.
+async fn purge_sessions(store: crate::auth::store::PgSessionStore, every_secs: f64) {
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(every_secs.max(0.05)));
+    loop {
+        tick.tick().await;
+        match store.delete_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(deleted = n, "expired sessions purged"),
+            Err(e) => tracing::warn!(error = %e, "expired sessions could not be purged"),
+        }
+    }
+}
+
+/// Records the heads of the audit chains every `every_secs` (the first after one interval), so
+/// that a verify finds rows cut off a chain's end.
+async fn checkpoint_audit(pool: PgPool, every_secs: f64) {
+    let every = Duration::from_secs_f64(every_secs.max(0.05));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        if let Err(e) = app::audit::service::checkpoint(&pool).await {
+            tracing::warn!(error = %e, "audit checkpoint failed");
+        }
+    }
 }
 
 /// A bound, ready-to-run server.
@@ -221,6 +249,8 @@ impl Application {
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let oidc = Arc::new(Oidc::new(settings.oidc.clone(), &settings.server.public_url)?);
         let deploy_events = crate::deploys::events::spawn(pool.clone());
+        tokio::spawn(purge_sessions(crate::auth::store::PgSessionStore::new(pool.clone()), settings.session.purge_secs));
+        tokio::spawn(checkpoint_audit(pool.clone(), settings.audit.checkpoint_secs));
         if settings.deploys.worker {
             let worker = crate::deploys::Worker::new(pool.clone(), Arc::new(settings.deploys.clone()), &settings.server.public_url);
             tokio::spawn(worker.run());

@@ -128,3 +128,44 @@ pub async fn search(conn: &mut PgConnection, f: &Filter<'_>) -> Result<Vec<Row>,
     .fetch_all(conn)
     .await
 }
+
+/// The newest row of each stripe: (stripe, id, hash), by stripe.
+pub async fn stripe_heads(conn: &mut PgConnection) -> Result<Vec<(i16, i64, Vec<u8>)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (chain) chain, id, hash FROM audit_log ORDER BY chain, id DESC"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.chain, r.id, r.hash)).collect())
+}
+
+pub struct Checkpoint {
+    pub id: i64,
+    pub heads: Value,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Every checkpoint, oldest first.
+pub async fn checkpoints(conn: &mut PgConnection) -> Result<Vec<Checkpoint>, sqlx::Error> {
+    sqlx::query_as!(Checkpoint, "SELECT id, heads, prev_hash, hash FROM audit_checkpoints ORDER BY id").fetch_all(conn).await
+}
+
+/// The newest checkpoint, taking the lock that orders checkpoint writers.
+pub async fn last_checkpoint_locked(conn: &mut PgConnection) -> Result<Option<Checkpoint>, sqlx::Error> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(x'53574350'::int) AS locked").fetch_one(&mut *conn).await?;
+    sqlx::query_as!(Checkpoint, "SELECT id, heads, prev_hash, hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn insert_checkpoint(conn: &mut PgConnection, heads: &Value, prev_hash: &[u8], hash: &[u8]) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!("INSERT INTO audit_checkpoints (heads, prev_hash, hash) VALUES ($1, $2, $3) RETURNING id", heads, prev_hash, hash)
+        .fetch_one(conn)
+        .await
+}
+
+/// The stripe and hash of row `id`, if it exists.
+pub async fn row_link(conn: &mut PgConnection, id: i64) -> Result<Option<(i16, Vec<u8>)>, sqlx::Error> {
+    Ok(sqlx::query!("SELECT chain, hash FROM audit_log WHERE id = $1", id).fetch_optional(conn).await?.map(|r| (r.chain, r.hash)))
+}

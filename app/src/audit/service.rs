@@ -101,8 +101,68 @@ pub async fn record(
     repo::append(conn, &row, &content).await
 }
 
+/// A checkpoint's hash: SHA-256 over the previous checkpoint's hash and the heads' canonical JSON.
+fn checkpoint_hash(prev: &[u8], heads: &Value) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(prev);
+    hasher.update(heads.to_string().as_bytes());
+    hasher.finalize().to_vec()
+}
+
+/// Records the newest row of every stripe as a checkpoint, chained onto the last one, unless
+/// nothing was appended since. Returns the new checkpoint's id.
+#[tracing::instrument(skip(pool), err)]
+pub async fn checkpoint(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let last = repo::last_checkpoint_locked(&mut tx).await?;
+    let heads: Vec<Value> = repo::stripe_heads(&mut tx)
+        .await?
+        .into_iter()
+        .map(|(chain, id, hash)| json!({ "chain": chain, "id": id, "hash": hex::encode(hash) }))
+        .collect();
+    let heads = Value::Array(heads);
+    if last.as_ref().is_some_and(|c| c.heads == heads) || heads.as_array().is_some_and(|h| h.is_empty()) {
+        return Ok(None);
+    }
+    let prev = last.map(|c| c.hash).unwrap_or_else(|| GENESIS.to_vec());
+    let hash = checkpoint_hash(&prev, &heads);
+    let id = repo::insert_checkpoint(&mut tx, &heads, &prev, &hash).await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// Checks the checkpoints: each chained onto the one before, and every head it names still in
+/// its stripe with the hash it had (a stripe cut short, or removed, loses the head).
+async fn verify_checkpoints(conn: &mut PgConnection) -> Result<Option<ChainCheck>, sqlx::Error> {
+    let mut prev = GENESIS.to_vec();
+    for c in repo::checkpoints(&mut *conn).await? {
+        if c.prev_hash != prev || checkpoint_hash(&c.prev_hash, &c.heads) != c.hash {
+            return Ok(Some(ChainCheck::Broken { row_id: 0, reason: format!("checkpoint {} does not match its content or the one before it", c.id) }));
+        }
+        for head in c.heads.as_array().into_iter().flatten() {
+            let (Some(id), Some(chain), Some(hash)) = (head["id"].as_i64(), head["chain"].as_i64(), head["hash"].as_str()) else {
+                return Ok(Some(ChainCheck::Broken { row_id: 0, reason: format!("checkpoint {} holds an unreadable head", c.id) }));
+            };
+            match repo::row_link(&mut *conn, id).await? {
+                Some((stripe, found)) if i64::from(stripe) == chain && hex::encode(&found) == hash => {}
+                Some(_) => {
+                    return Ok(Some(ChainCheck::Broken { row_id: id, reason: format!("it differs from what checkpoint {} recorded", c.id) }))
+                }
+                None => {
+                    return Ok(Some(ChainCheck::Broken {
+                        row_id: id,
+                        reason: format!("it is missing: checkpoint {} recorded it as the newest row of stripe {chain}, so the stripe was cut short or removed", c.id),
+                    }))
+                }
+            }
+        }
+        prev = c.hash;
+    }
+    Ok(None)
+}
+
 /// Walks every stripe of the chain, each from the zero hash, and reports the first row that does
-/// not match.
+/// not match; then checks the checkpoints (which find rows cut off a stripe's end).
 #[tracing::instrument(skip(pool), err)]
 pub async fn verify(pool: &PgPool) -> Result<ChainCheck, sqlx::Error> {
     let mut conn = pool.acquire().await?;
@@ -111,7 +171,7 @@ pub async fn verify(pool: &PgPool) -> Result<ChainCheck, sqlx::Error> {
     loop {
         let page = repo::chain_page(&mut conn, last, 1000).await?;
         if page.is_empty() {
-            return Ok(ChainCheck::Intact { rows });
+            return Ok(verify_checkpoints(&mut conn).await?.unwrap_or(ChainCheck::Intact { rows }));
         }
         for repo::Link { chain, row } in page {
             if chain != last.0 {

@@ -226,6 +226,16 @@ pub async fn delete_entity(kind: String, namespace: String, name: String) -> Res
     Ok(())
 }
 
+#[cfg(feature = "ssr")]
+const IMPORT_RETURN: &str = "catalog-import";
+
+/// What the last import posted without JavaScript came back with (once), for the import page.
+#[server(endpoint = "catalog/import-returned")]
+pub async fn import_returned() -> Result<Option<super::types::ImportReturn>, AppError> {
+    crate::context::principal()?.require_read()?;
+    Ok(crate::context::flash_take(IMPORT_RETURN).await)
+}
+
 /// Imports descriptor YAML: pasted text (`content`, one file of one or more documents), or the
 /// files chosen in the browser (`files`, a JSON list of `{path, content}`, so Location targets
 /// and `$text` resolve between them).
@@ -244,23 +254,16 @@ pub async fn import_yaml(content: String, files: Option<String>, dry_run: Option
     let files = if pasted { vec![SourceFile { path: "catalog-info.yaml".into(), content: content.clone() }] } else { chosen };
     let result = super::import::import(&pool, &principal, files, dry_run.is_some(), &crate::context::request_meta()).await;
     if crate::context::accepts_html() {
-        // without JavaScript: back to the page with the report (and what was pasted), when the
-        // URL can hold them; otherwise the page says how to see the whole report
-        let (report, error) = match &result {
-            Ok(r) => (serde_json::to_string(r).unwrap_or_default(), String::new()),
-            Err(e) => (String::new(), e.to_string()),
+        // without JavaScript: back to the page, with the report (and what was pasted) kept in the
+        // session for it, not in the address (where a link could plant a text to import)
+        let returned = super::types::ImportReturn {
+            content: if pasted { content } else { String::new() },
+            dry_run: dry_run.is_some(),
+            report: result.as_ref().ok().cloned(),
+            error: result.as_ref().err().map(ToString::to_string),
         };
-        let mut url = format!("/catalog/import?report={}&error={}", super::types::encode_query_value(&report), super::types::encode_query_value(&error));
-        if pasted {
-            url.push_str(&format!("&content={}", super::types::encode_query_value(&content)));
-        }
-        if dry_run.is_some() {
-            url.push_str("&dry_run=on");
-        }
-        if url.len() > 32_000 {
-            url = "/catalog/import?too_long=1".into();
-        }
-        leptos_axum::redirect(&url);
+        crate::context::flash_put(IMPORT_RETURN, &returned).await;
+        leptos_axum::redirect("/catalog/import");
         return Ok(result.unwrap_or(ImportReport { dry_run: true, applied: false, approval_id: None, items: vec![] }));
     }
     result.map_err(fail)

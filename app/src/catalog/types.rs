@@ -677,6 +677,16 @@ pub struct ImportItem {
     pub messages: Vec<String>,
 }
 
+/// What the import page's form post without JavaScript comes back with, through the session:
+/// the pasted text, the dry-run box, and the report or the error.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReturn {
+    pub content: String,
+    pub dry_run: bool,
+    pub report: Option<ImportReport>,
+    pub error: Option<String>,
+}
+
 /// What an import did: one item per entity, and whether anything was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

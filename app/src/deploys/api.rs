@@ -33,13 +33,19 @@ fn back_to(path: &str, values: &[(&str, &str)], error: AppError) -> AppError {
     error
 }
 
-/// The deploy form's context for `service`, and a fresh idempotency key for this form.
+#[cfg(feature = "ssr")]
+const OVERRIDE_RETURN: &str = "deploy-freeze-override";
+
+/// The deploy form's context for `service`, a fresh idempotency key for this form, and the
+/// freeze override typed in a post that came back (kept in the session, never in the address:
+/// a link must not fill in an override for an admin to submit).
 #[server(endpoint = "deploys/plan")]
-pub async fn get_plan(service: String) -> Result<(DeployPlan, String), AppError> {
+pub async fn get_plan(service: String) -> Result<(DeployPlan, String, String), AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let plan = super::service::plan(&pool, &principal, &service).await.map_err(fail)?;
-    Ok((plan, Uuid::new_v4().to_string()))
+    let typed_override = crate::context::flash_take::<String>(OVERRIDE_RETURN).await.unwrap_or_default();
+    Ok((plan, Uuid::new_v4().to_string(), typed_override))
 }
 
 /// Kicks off a deploy. The same `idempotency_key` (the form's) returns the first deploy.
@@ -78,8 +84,10 @@ pub async fn request_deploy(
                 ("version", form.version.as_str()),
                 ("reason", form.reason.as_str()),
                 ("key", form.idempotency_key.as_str()),
-                ("freeze_override", form.freeze_override.as_str()),
             ];
+            if crate::context::accepts_html() && !form.freeze_override.is_empty() {
+                crate::context::flash_put(OVERRIDE_RETURN, &form.freeze_override).await;
+            }
             Err(back_to("/deploys/new", &values, e.into_app()))
         }
     }

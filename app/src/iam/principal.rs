@@ -103,13 +103,16 @@ impl Principal {
         }
     }
 
+    /// The caller as pages and `/api/v1/me` show them, with the roles in effect: an admin's token
+    /// without the admin scope does not administer, so it is no admin here either.
     pub fn me(&self) -> Me {
+        let admin = self.is_admin();
         Me {
             id: self.user_id,
             username: self.username.clone(),
             name: self.name.clone(),
             email: self.email.clone(),
-            roles: self.roles.clone(),
+            roles: self.roles.iter().copied().filter(|r| *r != Role::Admin || admin).collect(),
             teams: self.teams.clone(),
         }
     }

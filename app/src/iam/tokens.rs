@@ -226,10 +226,12 @@ pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &Reque
     Ok(())
 }
 
-/// The principal behind a bearer token, when it is live (not revoked, not expired), read with
-/// its owner's roles and teams in one query; marks it used, to the minute (a busy CI token then
+/// The principal behind a bearer token, when it is live (not revoked, not expired, and for a
+/// personal token, its owner signed in within `owner_idle_days`: roles and teams are the ones
+/// of that sign-in, so a person who left stops acting through their tokens), read with its
+/// owner's roles and teams in one query; marks it used, to the minute (a busy CI token then
 /// costs a read, not a write, per request).
-pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principal>, sqlx::Error> {
+pub async fn authenticate(pool: &PgPool, secret: &str, owner_idle_days: i32) -> Result<Option<Principal>, sqlx::Error> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
@@ -253,8 +255,10 @@ pub async fn authenticate(pool: &PgPool, secret: &str) -> Result<Option<Principa
                   array(SELECT role FROM mine ORDER BY name) AS "team_roles!",
                   st.slug AS "service_team_slug?", st.name AS "service_team_name?"
            FROM live l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN teams st ON st.id = l.team_id
-                LEFT JOIN users a ON a.id = l.actor_id"#,
-        hash(secret)
+                LEFT JOIN users a ON a.id = l.actor_id
+           WHERE l.user_id IS NULL OR u.last_login_at > now() - make_interval(days => $2)"#,
+        hash(secret),
+        owner_idle_days
     )
     .fetch_optional(pool)
     .await?

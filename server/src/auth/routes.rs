@@ -34,6 +34,9 @@ fn session_failure(e: impl std::fmt::Display, meta: &RequestMeta) -> Response {
     crate::middleware::error_page(StatusCode::INTERNAL_SERVER_ERROR, &meta.request_id)
 }
 
+/// How long a started sign-in waits for the provider's answer.
+pub const PENDING_LOGIN_MINUTES: i64 = 10;
+
 #[derive(Deserialize)]
 pub struct LoginQuery {
     next: Option<String>,
@@ -50,7 +53,11 @@ pub async fn login(
     let meta = meta(&headers, peer);
     let return_to = safe_return_path(q.next.as_deref());
     match state.oidc.begin(return_to).await {
-        Ok((url, pending)) => match session.insert(PENDING_LOGIN, pending).await {
+        // a sign-in not finished in ten minutes is gone (anyone may start one: it must cost little)
+        Ok((url, pending)) => match {
+            session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(time::Duration::minutes(PENDING_LOGIN_MINUTES))));
+            session.insert(PENDING_LOGIN, pending).await
+        } {
             Ok(()) => Redirect::to(url.as_str()).into_response(),
             Err(e) => session_failure(e, &meta),
         },

@@ -1,6 +1,8 @@
 //! `GET /deploys/{id}/stream`: a deploy's transitions and log lines as server-sent events
 //! (`event: update`, data a `DeployUpdate`), from the cursor given (query or Last-Event-ID) until
-//! the deploy ends. Woken by the process's one LISTEN; a timer covers anything missed.
+//! the deploy ends — or the session (or token) that opened it ends. Woken by the process's one
+//! LISTEN; a timer covers anything missed. One session (or token) has at most
+//! `MAX_STREAMS_PER_CALLER` open at once.
 use crate::startup::AppState;
 use app::deploys::service;
 use app::deploys::types::{DeployId, DeployState};
@@ -11,9 +13,75 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
-use std::time::Duration;
+use app::iam::principal::Via;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 use uuid::Uuid;
+
+/// Live streams one session or token may hold open (a few tabs' worth).
+pub const MAX_STREAMS_PER_CALLER: usize = 8;
+
+/// How often a stream checks that its session (or token) is still live.
+const RECHECK: Duration = Duration::from_secs(5);
+
+/// Open streams per session or token id, in this process.
+static OPEN: LazyLock<Mutex<HashMap<Uuid, usize>>> = LazyLock::new(Default::default);
+
+/// One open stream, counted while it lives.
+struct Slot(Uuid);
+
+impl Slot {
+    fn take(caller: Uuid) -> Option<Slot> {
+        let mut open = OPEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let n = open.entry(caller).or_default();
+        if *n >= MAX_STREAMS_PER_CALLER {
+            return None;
+        }
+        *n += 1;
+        Some(Slot(caller))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = OPEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(n) = open.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
+    }
+}
+
+fn caller_id(p: &Principal) -> Uuid {
+    match &p.via {
+        Via::Session { session_id } => *session_id,
+        Via::Token { token_id, .. } => *token_id,
+    }
+}
+
+/// Whether the session or token that opened the stream is still live.
+async fn still_live(state: &AppState, p: &Principal) -> bool {
+    match &p.via {
+        Via::Session { session_id } => matches!(
+            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM user_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > now())")
+                .bind(session_id)
+                .fetch_one(&state.pool)
+                .await,
+            Ok(true)
+        ),
+        Via::Token { token_id, .. } => matches!(
+            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())")
+                .bind(token_id)
+                .fetch_one(&state.pool)
+                .await,
+            Ok(true)
+        ),
+    }
+}
 
 #[derive(Deserialize)]
 pub struct Cursor {
@@ -32,6 +100,8 @@ struct Follow {
     rx: broadcast::Receiver<Uuid>,
     last: Option<(DeployState, Option<i16>)>,
     done: bool,
+    checked: Instant,
+    _slot: Slot,
 }
 
 /// Waits until this deploy is named by a NOTIFY (or a few seconds pass).
@@ -55,6 +125,12 @@ async fn next(mut f: Follow) -> Option<(Result<Event, std::convert::Infallible>,
         return None;
     }
     loop {
+        if f.checked.elapsed() >= RECHECK {
+            if !still_live(&f.state, &f.principal).await {
+                return None; // signed out, or the token revoked: the stream ends with it
+            }
+            f.checked = Instant::now();
+        }
         let u = match service::updates(&f.state.pool, &f.principal, DeployId(f.id), f.after_transition, f.after_log).await {
             Ok(u) => u,
             Err(e) => {
@@ -102,7 +178,14 @@ pub async fn stream(
         let e = e.into_app();
         return (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string()).into_response();
     }
+    let Some(slot) = Slot::take(caller_id(&principal)) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{MAX_STREAMS_PER_CALLER} live deploy streams are open for this session already; close a deploy page first"),
+        )
+            .into_response();
+    };
     let rx = state.deploy_events.subscribe();
-    let follow = Follow { state, principal, id, after_transition, after_log, rx, last: None, done: false };
+    let follow = Follow { state, principal, id, after_transition, after_log, rx, last: None, done: false, checked: Instant::now(), _slot: slot };
     Sse::new(futures::stream::unfold(follow, next)).keep_alive(KeepAlive::default()).into_response()
 }

@@ -792,3 +792,16 @@ async fn cancelling_a_running_deploy_stops_its_command() {
     assert_eq!(again.status(), 422);
     let _ = std::fs::remove_file(&marker);
 }
+
+#[tokio::test]
+async fn a_reason_never_reaches_the_log_as_lines_or_progress() {
+    let app = app_with(true, vec![]).await;
+    let bob = app.login_as("bob").await;
+    let reason = "hotfix\n::progress 100\n[6/6] health checks: ok (forged)";
+    let r = kick_off(&bob, "forge-1", json!({ "service": "refunds", "environment": "dev", "version": "v5", "reason": reason })).await;
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    wait_for(&app, &id, "succeeded").await;
+    let forged = count(&app, "SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND (line LIKE '%forged%' OR line LIKE '%hotfix%')", &id).await;
+    assert_eq!(forged, 0, "the reason was echoed into the log");
+}

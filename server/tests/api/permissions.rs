@@ -280,6 +280,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             vec![("content", "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: {name: matrix}\nspec: {owner: ledger}\n".into()), ("dry_run", "on".into())],
         ),
         ("POST", "/api/catalog/overview") => sf("catalog/overview", vec![]),
+        ("POST", "/api/catalog/import-returned") => sf("catalog/import-returned", vec![]),
         ("POST", "/api/iam/me") => sf("iam/me", vec![]),
         ("POST", "/api/iam/sessions") => sf("iam/sessions", vec![("everyone", "true".into())]),
         ("POST", "/api/iam/end-session") => sf("iam/end-session", vec![("id", Uuid::new_v4().to_string())]),

@@ -265,3 +265,224 @@ async fn tier_zero_through_the_importer_needs_two_approvals_even_from_an_admin()
     let found: i64 = sqlx::query("SELECT count(*) FROM entities WHERE name = 'vault-two'").fetch_one(&mut db).await.expect("count").get(0);
     assert_eq!(found, 0, "nothing is written before two approvals");
 }
+
+#[tokio::test]
+async fn a_service_with_deploys_is_refused_deletion_with_the_reason_not_a_500() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    let bob = app.login_as("bob").await;
+    let admin = token(&alice, "admin", &["admin"], None).await;
+    let leaf = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: leaf-svc\n  annotations: {switchyard.dev/tier: '3'}\nspec: {type: service, lifecycle: production, owner: payments}\n";
+    let report: Value = import(&app, &admin, vec![("catalog-info.yaml", leaf.into())], true).await.json().await.expect("json");
+    assert_eq!(report["applied"], true, "{report}");
+    let kicked = bob
+        .client
+        .post(bob.url("/api/v1/deploys"))
+        .header("origin", bob.url(""))
+        .header("idempotency-key", "leaf-1")
+        .json(&json!({ "service": "leaf-svc", "environment": "dev", "version": "v1", "reason": "first" }))
+        .send()
+        .await
+        .expect("deploy");
+    assert_eq!(kicked.status(), 201);
+    let form = [("kind", "component"), ("namespace", "default"), ("name", "leaf-svc")];
+    let r = alice.server_fn("catalog/delete", &form).await;
+    let status = r.status();
+    let body = r.text().await.expect("body");
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("deprecate it instead"), "{body}");
+}
+
+#[tokio::test]
+async fn histories_show_where_a_change_came_from_to_admins_only() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    let dave = app.login_as("dave").await;
+    let made = alice
+        .client
+        .post(alice.url("/api/iam/create-team"))
+        .header("origin", alice.url(""))
+        .header("accept", "application/json")
+        .header("x-request-id", "trace-me-123")
+        .form(&[("slug", "history-team"), ("name", "History"), ("description", "")])
+        .send()
+        .await
+        .expect("create team");
+    assert_eq!(made.status(), 200);
+    let history = async |b: &Browser| -> Vec<Value> {
+        b.server_fn("audit/history", &[("subject_kind", "team"), ("subject_id", "history-team")]).await.json().await.expect("json")
+    };
+    let for_admin = history(&alice).await;
+    assert_eq!(for_admin[0]["request_id"], "trace-me-123");
+    let for_dave = history(&dave).await;
+    assert_eq!(for_dave[0]["actor_name"], "alice", "everyone sees who did it");
+    assert_eq!(for_dave[0]["request_id"], "", "a viewer saw the request id");
+    assert_eq!(for_dave[0]["source_ip"], "", "a viewer saw the source IP");
+}
+
+#[tokio::test]
+async fn pages_allow_only_their_own_scripts_and_every_response_carries_the_browser_headers() {
+    let app = app().await;
+    let dave = app.login_as("dave").await;
+    let page = dave.get("/catalog").await;
+    assert_eq!(page.status(), 200);
+    let header = |r: &reqwest::Response, name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let csp = header(&page, "content-security-policy");
+    let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap_or("").to_owned();
+    assert!(nonce.len() >= 16, "a nonce in the page's policy: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("'unsafe-inline' 'self'") && !csp.contains("script-src 'unsafe-inline'"), "{csp}");
+    assert_eq!(header(&page, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&page, "referrer-policy"), "same-origin");
+    let html = page.text().await.expect("html");
+    // every script that runs carries the nonce (a JSON data block does not run)
+    let scripts = html.matches("<script").count() - html.matches("type=\"application/json\"").count();
+    let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
+    assert!(with_nonce >= 2 && with_nonce >= scripts, "{with_nonce} of {scripts} scripts carry the nonce");
+    let other = dave.get("/api/v1/me").await;
+    assert!(header(&other, "content-security-policy").starts_with("default-src 'none'"), "{:?}", other.headers());
+    assert_eq!(header(&other, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&other, "strict-transport-security"), "", "no HSTS over plain http");
+    // a second page gets a nonce of its own
+    let again = header(&dave.get("/catalog").await, "content-security-policy");
+    assert!(!again.contains(&nonce), "a nonce used twice");
+}
+
+#[tokio::test]
+async fn expired_sessions_are_purged_and_a_started_sign_in_is_short_lived() {
+    let app = spawn_app_with(Options { migrate: true, demo_data: false, settings: vec![("session.purge_secs", 0.1.into())] }).await;
+    let mut db = app.db().await;
+    sqlx::query("INSERT INTO tower_sessions.session (id, data, expiry_date) VALUES ('stale', '\\x7b7d', now() - interval '1 minute')")
+        .execute(&mut db)
+        .await
+        .expect("an expired session");
+    let started = app.get("/auth/login").await;
+    assert_eq!(started.status(), 303);
+    let minutes: f64 = sqlx::query("SELECT extract(epoch FROM max(expiry_date) - now())::float8 / 60 FROM tower_sessions.session")
+        .fetch_one(&mut db)
+        .await
+        .expect("pending")
+        .get(0);
+    assert!(minutes <= 10.0, "an anonymous sign-in start is kept {minutes:.1} minutes");
+    let mut left = 1;
+    for _ in 0..200 {
+        left = sqlx::query("SELECT count(*) FROM tower_sessions.session WHERE id = 'stale'").fetch_one(&mut db).await.expect("count").get::<i64, _>(0);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(left, 0, "the expired session was never purged");
+}
+
+#[tokio::test]
+async fn a_personal_token_stops_when_its_owner_has_not_signed_in_for_the_idle_limit() {
+    let app = app().await;
+    let bob = app.login_as("bob").await;
+    let secret = token(&bob, "laptop", &["read"], None).await;
+    let me = |s: &str| app.client.get(app.url("/api/v1/me")).bearer_auth(s.to_owned()).send();
+    assert_eq!(me(&secret).await.expect("me").status(), 200);
+    sqlx::query("UPDATE users SET last_login_at = now() - interval '31 days' WHERE username = 'bob'")
+        .execute(&mut app.db().await)
+        .await
+        .expect("age bob");
+    let refused = me(&secret).await.expect("me");
+    assert_eq!(refused.status(), 401, "a token of someone gone a month still works");
+    let body: Value = refused.json().await.expect("json");
+    assert!(body["error"]["message"].as_str().unwrap_or("").contains("has not signed in for too long"), "{body}");
+    app.login_as("bob").await;
+    assert_eq!(me(&secret).await.expect("me").status(), 200, "signing in again revives it");
+}
+
+#[tokio::test]
+async fn a_live_deploy_stream_ends_with_its_session_and_one_session_holds_only_a_few() {
+    let app = app().await;
+    let bob = app.login_as("bob").await;
+    let kicked = bob
+        .client
+        .post(bob.url("/api/v1/deploys"))
+        .header("origin", bob.url(""))
+        .header("idempotency-key", "stream-1")
+        .json(&json!({ "service": "refunds", "environment": "production", "version": "v1", "reason": "watch" }))
+        .send()
+        .await
+        .expect("deploy");
+    let id = kicked.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let r = bob.get(&format!("/deploys/{id}/stream")).await;
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    let ninth = bob.get(&format!("/deploys/{id}/stream")).await;
+    assert_eq!(ninth.status(), 429, "a ninth stream for one session");
+    drop(open.split_off(1)); // seven closed: their slots come back as the server notices
+    let watched = open.pop().expect("one stream");
+    sqlx::query("UPDATE user_sessions SET ended_at = now() WHERE user_id = (SELECT id FROM users WHERE username = 'bob')")
+        .execute(&mut app.db().await)
+        .await
+        .expect("end bob's session");
+    // the deploy waits for approval and never ends by itself: only the session's end ends this
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(30), watched.bytes()).await;
+    assert!(ended.is_ok(), "the stream outlived the session that opened it");
+}
+
+#[tokio::test]
+async fn a_checkpoint_shows_rows_cut_off_a_chain_and_a_stripe_removed() {
+    use app::audit::service as audit;
+    use app::audit::types::ChainCheck;
+    use sqlx::Executor;
+    let app = app().await;
+    app.login_as("bob").await;
+    let pool = app.pool();
+    let cp = audit::checkpoint(&pool).await.expect("checkpoint");
+    assert!(cp.is_some(), "a first checkpoint");
+    assert_eq!(audit::checkpoint(&pool).await.expect("again"), None, "nothing new: no checkpoint");
+    assert!(matches!(audit::verify(&pool).await.expect("verify"), ChainCheck::Intact { .. }));
+    // cut the newest row off one stripe (a truncated tail leaves a perfectly linked chain)
+    let (chain, newest): (i16, i64) = sqlx::query_as("SELECT chain, max(id) FROM audit_log GROUP BY chain ORDER BY 2 DESC LIMIT 1")
+        .fetch_one(&pool)
+        .await
+        .expect("a stripe");
+    let mut db = app.db().await;
+    db.execute(
+        format!(
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;
+             DELETE FROM audit_log WHERE id = {newest};
+             ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete;"
+        )
+        .as_str(),
+    )
+    .await
+    .expect("cut");
+    let ChainCheck::Broken { row_id, reason } = audit::verify(&pool).await.expect("verify") else { panic!("a cut tail went unnoticed") };
+    assert_eq!(row_id, newest);
+    assert!(reason.contains(&format!("newest row of stripe {chain}")), "{reason}");
+}
+
+#[tokio::test]
+async fn a_crafted_link_fills_in_no_import_and_no_freeze_override() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    let planted = "PLANTED-BY-A-LINK";
+    let page = alice.get(&format!("/catalog/import?content={planted}&report=%7B%7D&error={planted}")).await.text().await.expect("page");
+    assert!(!page.contains(planted), "the import page took text from its address");
+    let form = alice.get(&format!("/deploys/new?service=refunds&freeze_override={planted}")).await.text().await.expect("page");
+    assert!(!form.contains(planted), "the deploy form took an override from its address");
+
+    // without JavaScript, a post's text and report come back through the session, once
+    let posted = alice
+        .client
+        .post(alice.url("/api/catalog/import"))
+        .header("origin", alice.url(""))
+        .header("accept", "text/html")
+        .form(&[("content", DOMAIN), ("dry_run", "on")])
+        .send()
+        .await
+        .expect("post");
+    assert!(posted.status().is_redirection());
+    assert_eq!(posted.headers().get("location").and_then(|v| v.to_str().ok()), Some("/catalog/import"));
+    let back = alice.get("/catalog/import").await.text().await.expect("page");
+    assert!(back.contains("name: bombs") && back.contains("domain:default/bombs"), "the pasted text and its report come back");
+    let again = alice.get("/catalog/import").await.text().await.expect("page");
+    assert!(!again.contains("domain:default/bombs"), "shown once");
+}

@@ -1,6 +1,6 @@
-use crate::catalog::api::ImportYaml;
-use crate::catalog::types::{ImportReport, Outcome};
-use crate::ui::{Badge, Card, DataTable, ErrorBox, PageHeader, Tone};
+use crate::catalog::api::{import_returned, ImportYaml};
+use crate::catalog::types::{ImportReport, ImportReturn, Outcome};
+use crate::ui::{Badge, Card, DataTable, ErrorBox, Loading, PageHeader, Tone};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -8,21 +8,25 @@ use leptos_meta::Title;
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let import = ServerAction::<ImportYaml>::new();
-    // without JavaScript the post comes back here with the report and the pasted text
-    let query = leptos_router::hooks::use_query_map();
-    let (pasted, dry, from_url, url_error, too_long) = query.with_untracked(|q| {
-        (
-            q.get("content").unwrap_or_default(),
-            q.get("dry_run").is_some(),
-            q.get("report").and_then(|r| serde_json::from_str::<ImportReport>(&r).ok()),
-            q.get("error").filter(|e| !e.is_empty()),
-            q.get("too_long").is_some(),
-        )
-    });
+    // without JavaScript the post comes back here, and what it typed and got is in the session
+    let returned = Resource::new(|| (), |_| import_returned());
     view! {
         <Title text="Import"/>
         <PageHeader title="Import Backstage descriptors"
             subtitle="Paste catalog-info.yaml documents. An admin's import applies at once; anyone else's becomes one approval request. Several files with Locations: POST them to /api/v1/catalog/import."/>
+        <Suspense fallback=|| view! { <Loading rows=4/> }>
+            {move || Suspend::new(async move {
+                let back = returned.await.ok().flatten().unwrap_or_default();
+                view! { <ImportForm import back/> }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ImportForm(import: ServerAction<ImportYaml>, back: ImportReturn) -> impl IntoView {
+    let ImportReturn { content: pasted, dry_run: dry, report: from_post, error: post_error } = back;
+    view! {
         <Card>
             <ActionForm action=import attr:class="space-y-3 p-4">
                 <FilePicker/>
@@ -40,12 +44,9 @@ pub fn ImportPage() -> impl IntoView {
             {move || match import.value().get() {
                 Some(Ok(report)) => view! { <Report report/> }.into_any(),
                 Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
-                None => match (from_url.clone(), url_error.clone()) {
+                None => match (from_post.clone(), post_error.clone()) {
                     (Some(report), _) => view! { <Report report/> }.into_any(),
                     (None, Some(message)) => view! { <p role="alert" class="rounded-lg bg-rose-50 p-3 text-sm text-rose-900 dark:bg-rose-950 dark:text-rose-200">{message}</p> }.into_any(),
-                    (None, None) if too_long => view! {
-                        <p role="status" class="text-sm">"The import ran; its report is too long to show without JavaScript. See it in the audit log, or use the API's JSON report."</p>
-                    }.into_any(),
                     (None, None) => ().into_any(),
                 },
             }}

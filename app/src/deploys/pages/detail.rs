@@ -155,8 +155,17 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
     }
 }
 
+/// A log line with who wrote it: the program's own output (`stdout`, `stderr`), the CD system's
+/// (`cd`) or Switchyard's. The label comes from where the line arrived, never from its text, so
+/// a program cannot print a line that reads as Switchyard's.
 fn render_line(l: &LogLine) -> String {
-    format!("{} {}", l.at.format("%H:%M:%S"), l.line)
+    let source = match l.stream.as_str() {
+        "stdout" => "out",
+        "stderr" => "err",
+        "cd" => "cd ",
+        _ => "sy ",
+    };
+    format!("{} {source} │ {}", l.at.format("%H:%M:%S"), l.line)
 }
 
 /// The parts of the page a live update changes.

@@ -26,10 +26,10 @@ pub fn NewDeployPage() -> impl IntoView {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
             {move || Suspend::new(async move {
                 match plan.await {
-                    Ok(Some((plan, key))) => {
+                    Ok(Some((plan, key, typed_override))) => {
                         let typed = query.with_untracked(|q| {
                             let get = |k: &str| q.get(k).unwrap_or_default();
-                            (get("environment"), get("version"), get("reason"), q.get("key").unwrap_or(key), get("freeze_override"), problems_from(q))
+                            (get("environment"), get("version"), get("reason"), q.get("key").unwrap_or(key), typed_override, problems_from(q))
                         });
                         view! { <DeployFormView plan typed/> }.into_any()
                     }
