@@ -155,7 +155,7 @@ pub async fn decisions(
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<DecisionView>>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT d.request_id, u.username, d.decision, d.comment, d.decided_at
+        r#"SELECT d.request_id, d.approver_id, u.username, d.decision, d.comment, d.decided_at
            FROM approval_decisions d JOIN users u ON u.id = d.approver_id
            WHERE d.request_id = ANY($1) ORDER BY d.decided_at"#,
         ids
@@ -165,6 +165,7 @@ pub async fn decisions(
     let mut by_request: HashMap<Uuid, Vec<DecisionView>> = HashMap::new();
     for r in rows {
         by_request.entry(r.request_id).or_default().push(DecisionView {
+            approver_id: Some(r.approver_id),
             approver: r.username,
             verdict: Verdict::parse(&r.decision).unwrap_or(Verdict::Reject),
             comment: r.comment,

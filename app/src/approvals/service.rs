@@ -332,7 +332,7 @@ async fn view_of(conn: &mut PgConnection, viewer: &Principal, id: Uuid) -> Resul
 }
 
 fn to_view(r: RequestRow, decisions: Vec<super::types::DecisionView>, viewer: &Principal) -> ApprovalView {
-    let already = decisions.iter().any(|d| d.approver == viewer.username);
+    let already = decisions.iter().any(|d| d.approver_id == Some(viewer.user_id.0));
     let pending = r.state == "pending" && r.expires_at > Utc::now();
     let can_decide = pending && !already && may_decide(viewer, &r);
     ApprovalView {

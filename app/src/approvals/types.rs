@@ -145,6 +145,9 @@ pub fn plain_text(what: &str, text: &str) -> Result<(), String> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DecisionView {
+    /// Who decided (by id: names are not unique), and their name as shown.
+    #[serde(skip)]
+    pub approver_id: Option<uuid::Uuid>,
     pub approver: String,
     pub verdict: Verdict,
     pub comment: String,

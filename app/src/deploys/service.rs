@@ -729,7 +729,9 @@ pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<
     let log = repo::log(&mut *conn, id.0, 0, PAGE_LOG_LINES).await?.into_iter().map(to_line).collect();
     let target = repo::target(&mut *conn, &deploy.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
     let may = may_deploy(principal, &target);
-    let own = deploy.requester == principal.username;
+    // by id: user names are not unique
+    let requester_id = repo::get(&mut *conn, id.0).await?.map(|r| r.requester_id);
+    let own = requester_id == Some(principal.user_id.0) && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
     let current = repo::current(&mut *conn, target.id, &deploy.environment).await?;
     let rollback_to = if current.map(|(_, d)| d) == Some(id.0) { repo::previous_success(&mut *conn, id.0).await? } else { None };
     let held_by_freeze = match (deploy.state, &deploy.freeze_override) {

@@ -289,10 +289,17 @@ pub async fn team_id(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Uuid>
     sqlx::query_scalar!("SELECT id FROM teams WHERE slug = $1", slug).fetch_optional(db).await
 }
 
-pub async fn user_id_by_username(db: impl PgExecutor<'_>, username: &str) -> Result<Option<UserId>, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT id AS "id: UserId" FROM users WHERE username = $1 AND kind = 'person' ORDER BY last_login_at DESC LIMIT 1"#, username)
-        .fetch_optional(db)
-        .await
+/// The people a person is named by: their user name, or (when it has an `@`) their email. User
+/// names are the directory's and need not be unique, so this may find several (at most two).
+pub async fn people_named(db: impl PgExecutor<'_>, name: &str) -> Result<Vec<UserId>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT id AS "id: UserId" FROM users
+           WHERE kind = 'person' AND (username = $1 OR (strpos($1, '@') > 0 AND lower(email) = lower($1)))
+           ORDER BY last_login_at DESC LIMIT 2"#,
+        name
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// (role, source) of a membership.

@@ -38,10 +38,12 @@ async fn team_and_user(
     let team_id = super::repo::team_id(&mut *conn, team)
         .await?
         .ok_or_else(|| invalid("team", format!("there is no team \"{team}\"")))?;
-    let user = super::repo::user_id_by_username(&mut *conn, username)
-        .await?
-        .ok_or_else(|| invalid("username", format!("nobody called \"{username}\" has signed in to Switchyard yet")))?;
-    Ok((team_id, user))
+    // never a guess between two people who share a name: the email tells them apart
+    match super::repo::people_named(&mut *conn, username.trim()).await?.as_slice() {
+        [user] => Ok((team_id, *user)),
+        [] => Err(invalid("username", format!("nobody called \"{username}\" has signed in to Switchyard yet"))),
+        _ => Err(invalid("username", format!("more than one person is called \"{username}\": give their email instead"))),
+    }
 }
 
 /// Every team with its members (everyone may read).

@@ -486,3 +486,29 @@ async fn a_crafted_link_fills_in_no_import_and_no_freeze_override() {
     let again = alice.get("/catalog/import").await.text().await.expect("page");
     assert!(!again.contains("domain:default/bombs"), "shown once");
 }
+
+#[tokio::test]
+async fn people_who_share_a_name_are_never_mistaken_for_each_other() {
+    let app = app().await;
+    let alice = app.login_as("alice").await;
+    app.login_as("carol").await;
+    sqlx::query("INSERT INTO users (issuer, subject, username, email, name) VALUES ('https://other-idp.example', 'x-42', 'carol', 'carol@other.example', 'Another Carol')")
+        .execute(&mut app.db().await)
+        .await
+        .expect("a second carol");
+    let r = alice.server_fn("iam/set-member", &[("team", "data"), ("username", "carol"), ("role", "member")]).await;
+    let status = r.status();
+    let body = r.text().await.expect("body");
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("more than one person is called"), "{body}");
+    let r = alice.server_fn("iam/set-member", &[("team", "data"), ("username", "carol@switchyard.test"), ("role", "member")]).await;
+    assert_eq!(r.status(), 200, "by email: the one carol");
+    let members: i64 = sqlx::query(
+        "SELECT count(*) FROM team_members m JOIN teams t ON t.id = m.team_id JOIN users u ON u.id = m.user_id WHERE t.slug = 'data' AND u.email = 'carol@switchyard.test'",
+    )
+    .fetch_one(&mut app.db().await)
+    .await
+    .expect("count")
+    .get(0);
+    assert_eq!(members, 1);
+}
