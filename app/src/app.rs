@@ -57,7 +57,8 @@ fn content_security_policy() -> impl IntoView {
     }
 }
 
-/// Tells the reader, in a banner, when the page's script bundle could not be loaded or started
+/// The page's own script (it carries the response's nonce). It asks before a destructive button
+/// acts, and tells the reader, in a banner, when the page's script bundle could not be loaded or started
 /// (a missing or mismatched file, a panic while hydrating): the page still works as it would
 /// without JavaScript, but silently falling back hides a broken deploy. After hydration, a WASM
 /// trap (a panic) says the page stopped responding. Text only, no markup from outside.
@@ -83,6 +84,12 @@ fn bundle_failure_script() -> impl IntoView {
   }
   addEventListener('unhandledrejection', function (e) { failed(e.reason); });
   addEventListener('error', function (e) { failed(e.error); });
+  // a destructive button says `data-confirm="…"`: asked before anything else hears the click
+  // (the policy runs no inline handlers, so this is how pages confirm)
+  addEventListener('click', function (e) {
+    var b = e.target && e.target.closest ? e.target.closest('[data-confirm]') : null;
+    if (b && !confirm(b.getAttribute('data-confirm'))) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
 })();"#;
     view! { <script nonce=leptos::nonce::use_nonce() inner_html=SCRIPT></script> }
 }

@@ -111,3 +111,25 @@ test('a deploy inside a freeze window is refused with the window named, and what
   await aliceContext.close();
   await bobContext.close();
 });
+
+test('cancelling a deploy asks first, and a no keeps it', async ({ page }, testInfo) => {
+  test.skip(!hasJs(testInfo), 'the question is asked by the page script');
+  const [service] = services(testInfo);
+  await signIn(page, testInfo, 'bob');
+  await requestDeploy(page, testInfo, service, 'production', `v9.${Date.now() % 100000}.0`);
+  await expect(page).toHaveURL(/\/deploys\/[0-9a-f-]{36}$/);
+  await hydrated(page, testInfo);
+  await expect(page.getByTestId('deploy-state')).toHaveText('awaiting approval');
+  const asked: string[] = [];
+  const cancels: string[] = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().includes('/api/deploys/cancel')) cancels.push(r.url()); });
+  page.once('dialog', (d) => { asked.push(d.message()); void d.dismiss(); });
+  await page.getByRole('button', { name: 'Cancel deploy' }).click();
+  await expect.poll(() => asked).toEqual(['Cancel this deploy?']);
+  page.once('dialog', (d) => { asked.push(d.message()); void d.accept(); });
+  await page.getByRole('button', { name: 'Cancel deploy' }).click();
+  await expect(page.getByTestId('deploy-state')).toHaveText('cancelled');
+  // asked twice, sent once: the "no" sent nothing
+  expect(asked).toHaveLength(2);
+  expect(cancels).toHaveLength(1);
+});

@@ -338,6 +338,9 @@ async fn pages_allow_only_their_own_scripts_and_every_response_carries_the_brows
     let scripts = html.matches("<script").count() - html.matches("type=\"application/json\"").count();
     let with_nonce = html.matches(&format!("nonce=\"{nonce}\"")).count();
     assert!(with_nonce >= 2 && with_nonce >= scripts, "{with_nonce} of {scripts} scripts carry the nonce");
+    for handler in [" onclick=", " onchange=", " onsubmit=", " onload="] {
+        assert!(!html.contains(handler), "an inline handler ({handler}) the policy would block");
+    }
     let other = dave.get("/api/v1/me").await;
     assert!(header(&other, "content-security-policy").starts_with("default-src 'none'"), "{:?}", other.headers());
     assert_eq!(header(&other, "x-content-type-options"), "nosniff");

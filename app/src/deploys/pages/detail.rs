@@ -91,7 +91,7 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
                     <ActionForm action=cancel>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <button type="submit" class="h-9 rounded-lg bg-white px-3 text-sm font-medium text-rose-700 ring-1 ring-rose-300 hover:bg-rose-50 dark:bg-slate-900 dark:text-rose-300"
-                            onclick="return confirm('Cancel this deploy?')">"Cancel deploy"</button>
+                            data-confirm="Cancel this deploy?">"Cancel deploy"</button>
                     </ActionForm>
                 })}
                 {rollback_to.clone().map(|to| view! {

@@ -121,7 +121,7 @@ fn CalendarView(
                                             <ActionForm action=delete>
                                                 <input type="hidden" name="id" value=id.clone()/>
                                                 <button type="submit" class="h-8 rounded-lg px-2 text-xs font-medium text-rose-700 ring-1 ring-rose-300 hover:bg-rose-50 dark:text-rose-300"
-                                                    onclick="return confirm('End this freeze window?')">"End window"</button>
+                                                    data-confirm="End this freeze window?">"End window"</button>
                                             </ActionForm>
                                         })}
                                     </li>
