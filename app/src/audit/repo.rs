@@ -107,7 +107,7 @@ pub async fn search(conn: &mut PgConnection, f: &Filter<'_>) -> Result<Vec<Row>,
         r#"SELECT id, at, actor_id, actor_name, action, subject_kind, subject_id,
                   before, after, request_id, source_ip, prev_hash, hash
            FROM audit_log
-           WHERE ($1::text IS NULL OR actor_name = $1)
+           WHERE ($1::text IS NULL OR actor_name = $1 OR actor_id::text = $1)
              AND ($2::text IS NULL OR action = $2)
              AND ($3::text IS NULL OR subject_kind = $3)
              AND ($4::text IS NULL OR subject_id = $4)

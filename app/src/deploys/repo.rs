@@ -542,7 +542,7 @@ pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<Dep
            WHERE ($1::uuid IS NULL OR d.service_id = $1)
              AND ($2::text IS NULL OR d.environment = $2)
              AND ($3::text IS NULL OR d.state = $3)
-             AND ($4::text IS NULL OR u.username = $4)
+             AND ($4::text IS NULL OR u.username = $4 OR lower(u.email) = lower($4) OR d.requester_id::text = $4)
              AND ($5::timestamptz IS NULL OR d.created_at >= $5)
              AND ($6::timestamptz IS NULL OR d.created_at < $6)
            ORDER BY d.created_at DESC, d.id DESC

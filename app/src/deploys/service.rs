@@ -134,6 +134,7 @@ fn to_view(r: DeployRow, transitions: Vec<TransitionView>) -> DeployView {
         rollback_of: r.rollback_of.map(DeployId),
         reason: r.reason,
         requester: r.requester,
+        requester_id: r.requester_id,
         state: DeployState::parse(&r.state).unwrap_or(DeployState::Failed),
         approval_id: r.approval_id.map(ApprovalId),
         freeze_override: r.freeze_override,
@@ -592,6 +593,7 @@ async fn kick_off(
         ],
         reason: new.reason,
         requester: principal.username.clone(),
+        requester_id: principal.user_id.0,
         state: first_state,
         approval_id: approval.map(ApprovalId),
         freeze_override: freeze_override.map(|(t, _)| t),
@@ -730,8 +732,7 @@ pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<
     let target = repo::target(&mut *conn, &deploy.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
     let may = may_deploy(principal, &target);
     // by id: user names are not unique
-    let requester_id = repo::get(&mut *conn, id.0).await?.map(|r| r.requester_id);
-    let own = requester_id == Some(principal.user_id.0) && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
+    let own = deploy.requester_id == principal.user_id.0 && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
     let current = repo::current(&mut *conn, target.id, &deploy.environment).await?;
     let rollback_to = if current.map(|(_, d)| d) == Some(id.0) { repo::previous_success(&mut *conn, id.0).await? } else { None };
     let held_by_freeze = match (deploy.state, &deploy.freeze_override) {

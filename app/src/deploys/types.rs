@@ -237,7 +237,9 @@ pub struct DeployView {
     pub previous_version: Option<String>,
     pub rollback_of: Option<DeployId>,
     pub reason: String,
+    /// Who asked, by name (shown) and by id (names are not unique).
     pub requester: String,
+    pub requester_id: Uuid,
     pub state: DeployState,
     /// The approval request, when the environment needs one.
     pub approval_id: Option<ApprovalId>,

@@ -515,3 +515,37 @@ async fn people_who_share_a_name_are_never_mistaken_for_each_other() {
     .get(0);
     assert_eq!(members, 1);
 }
+
+#[tokio::test]
+async fn the_deploy_list_tells_requesters_apart_by_id() {
+    let app = app().await;
+    let bob = app.login_as("bob").await;
+    let kicked: Value = bob
+        .client
+        .post(bob.url("/api/v1/deploys"))
+        .header("origin", bob.url(""))
+        .header("idempotency-key", "by-id-1")
+        .json(&json!({ "service": "refunds", "environment": "dev", "version": "v1", "reason": "by id" }))
+        .send()
+        .await
+        .expect("deploy")
+        .json()
+        .await
+        .expect("json");
+    let bob_id = kicked["requester_id"].as_str().expect("the requester's id").to_owned();
+    // another "bob", from another directory
+    sqlx::query("INSERT INTO users (issuer, subject, username, email) VALUES ('https://other-idp.example', 'b-7', 'bob', 'bob@other.example')")
+        .execute(&mut app.db().await)
+        .await
+        .expect("a second bob");
+    let by_id: Value = bob.get(&format!("/api/v1/deploys?requester={bob_id}")).await.json().await.expect("json");
+    let items = by_id.as_array().or_else(|| by_id["items"].as_array()).cloned().unwrap_or_default();
+    assert!(!items.is_empty() && items.iter().all(|d| d["requester_id"] == bob_id.as_str()), "{by_id}");
+    let page = bob.get("/deploys").await.text().await.expect("page");
+    assert!(page.contains(&format!("/deploys?requester={bob_id}")), "the list links requesters by id");
+    // and the audit log's actor filter takes the id too
+    let alice = app.login_as("alice").await;
+    let rows: Value = alice.server_fn("audit/search", &[("actor", bob_id.as_str())]).await.json().await.expect("json");
+    let entries = rows["entries"].as_array().cloned().unwrap_or_default();
+    assert!(!entries.is_empty() && entries.iter().all(|e| e["actor_id"] == bob_id.as_str()), "{rows}");
+}

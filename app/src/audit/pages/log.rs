@@ -113,7 +113,11 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                         <tr class="align-top">
                             <td class="px-4 py-2 tabular-nums text-slate-500">{e.id}</td>
                             <td class="whitespace-nowrap px-4 py-2 tabular-nums">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                            <td class="px-4 py-2 font-mono text-xs">{e.actor_name.clone()}</td>
+                            // the name as it was; the link filters by id (two people may share a name)
+                            <td class="px-4 py-2 font-mono text-xs">{match e.actor_id {
+                                Some(id) => view! { <a class="hover:underline" href=format!("/admin/audit?actor={id}")>{e.actor_name.clone()}</a> }.into_any(),
+                                None => e.actor_name.clone().into_any(),
+                            }}</td>
                             <td class="px-4 py-2 font-mono text-xs">{e.action.clone()}</td>
                             <td class="px-4 py-2 font-mono text-xs">{format!("{} {}", e.subject_kind, e.subject_id)}</td>
                             <td class="px-4 py-2">

@@ -48,7 +48,7 @@ pub fn DeploysPage() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </label>
-            <label class="text-sm">"Requester"<input name="requester" value=value("requester") placeholder="user name" class=super::INPUT/></label>
+            <label class="text-sm">"Requester"<input name="requester" value=value("requester") placeholder="user name or email" class=super::INPUT/></label>
             <label class="text-sm">"From"<input type="date" name="since" value=value("since") class=super::INPUT/></label>
             <label class="text-sm">"Until"<input type="date" name="until" value=value("until") class=super::INPUT/></label>
             <button type="submit" class=super::BUTTON>"Filter"</button>
@@ -71,7 +71,8 @@ pub fn DeploysPage() -> impl IntoView {
                                         <td class="px-4 py-2">{d.environment.clone()}</td>
                                         <td class="px-4 py-2 font-mono">{d.version.clone()}</td>
                                         <td class="px-4 py-2"><Badge tone=state_tone(d.state)>{d.state.label()}</Badge></td>
-                                        <td class="px-4 py-2">{d.requester.clone()}</td>
+                                        // by id: two people may share a name
+                                        <td class="px-4 py-2"><a class="hover:underline" href=format!("/deploys?requester={}", d.requester_id)>{d.requester.clone()}</a></td>
                                     </tr>
                                 }).collect_view()}
                             </DataTable>
