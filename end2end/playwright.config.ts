@@ -10,6 +10,8 @@ const serverBin = process.env.E2E_SERVER_BIN ?? './target/debug/server';
 // the site it serves: the Makefile names the release site for `make test` (target/site-release)
 const siteRoot = process.env.E2E_SITE_ROOT ?? 'target/site';
 const idpPort = Number(process.env.E2E_IDP_PORT ?? 3902);
+// staging deploys go to a CD system by webhook; the security probe plays that system on this port
+const cdPort = Number(process.env.E2E_CD_PORT ?? 3903);
 
 const chromium = {
   ...devices['Desktop Chrome'],
@@ -66,6 +68,8 @@ export default defineConfig({
       SWITCHYARD_OIDC__ISSUER_URL: `http://127.0.0.1:${idpPort}`,
       // the demo rollout script, at 0.2 s a step
       SWITCHYARD_DEPLOYS__COMMAND__ARGS: '["0.2"]',
+      SWITCHYARD_DEPLOYS__EXECUTORS__STAGING: 'webhook',
+      SWITCHYARD_DEPLOYS__WEBHOOK__URL: `http://127.0.0.1:${cdPort}/deploy`,
     },
   },
   ],

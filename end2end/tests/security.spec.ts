@@ -1,6 +1,7 @@
 import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { signIn } from './fixtures';
 
 // The security review's probe (issue 13): the bad inputs it found, sent to the running server
@@ -8,6 +9,13 @@ import { signIn } from './fixtures';
 // no browser feature, so it runs once, in the JavaScript project.
 
 const port = Number(process.env.E2E_PORT ?? 3100);
+const cdPort = Number(process.env.E2E_CD_PORT ?? 3903);
+const webhookSecret = 'switchyard-dev-webhook-secret'; // the development server's own
+
+/** `Switchyard-Signature` for `body` about `deployId`, as Switchyard and a CD system sign. */
+function sign(deployId: string, body: string, t = Math.floor(Date.now() / 1000)) {
+  return `t=${t},v1=${createHmac('sha256', webhookSecret).update(`${t}.${deployId}.${body}`).digest('hex')}`;
+}
 
 /** The server process the suite started: the one whose environment binds our port. */
 function serverPid(): number {
@@ -115,22 +123,53 @@ test('the bad inputs of the security review get the answers they should', async 
   const bobDeploys = await token(bob, `probe-deploy-${randomUUID().slice(0, 8)}`, ['read', 'deploy']);
   expect((await approve(bobDeploys)).status()).toBe(200);
 
-  // a CD event signed for another deploy is refused; a signed one for a deploy that no CD
-  // system runs (the command executor) changes nothing
-  const secret = 'switchyard-dev-webhook-secret'; // the development server's own
-  const sign = (deployId: string, body: string) => {
-    const t = Math.floor(Date.now() / 1000);
-    return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${deployId}.${body}`).digest('hex')}`;
-  };
-  const event = JSON.stringify({ attempt: 1, seq: 1, type: 'succeeded' });
-  const send = (deployId: string, signature: string) =>
-    request.post(`/api/v1/deploys/${deployId}/events`, {
-      headers: { 'content-type': 'application/json', 'switchyard-signature': signature },
-      data: event,
+  // a CD system's events: signed for this deploy, with its attempt and a rising seq; a replay,
+  // or one signed for another deploy, or one for a deploy no CD system runs, is refused
+  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const cd = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(202).end();
     });
-  expect((await send(deploy.id, sign(randomUUID(), event))).status(), 'signed for another deploy').toBe(401);
-  const unowned = await send(deploy.id, sign(deploy.id, event));
-  expect(unowned.status()).toBe(409);
-  expect((await unowned.json()).error.message).toContain('not run by a CD system');
+  });
+  await new Promise<void>((resolve) => cd.listen(cdPort, '127.0.0.1', resolve));
+  try {
+    const admin = await token(alice, `probe-admin-${randomUUID().slice(0, 8)}`, ['admin']);
+    const staged = await request.post('/api/v1/deploys', {
+      headers: { authorization: `Bearer ${admin}`, 'idempotency-key': randomUUID() },
+      // staging may be frozen by another test: an admin's override says why this one may go
+      data: { service: 'apple-pay-bridge', environment: 'staging', version: `v${Date.now()}`, reason: 'security probe', freeze_override: 'security probe' },
+    });
+    expect(staged.status(), await staged.text()).toBe(201);
+    const webhookDeploy = (await staged.json()).id as string;
+    await expect.poll(() => received.length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const out = received[0];
+    const t = /t=(\d+)/.exec(String(out.headers['switchyard-signature']))?.[1] ?? '';
+    expect(out.headers['switchyard-signature'], 'the request is signed with the deploy id').toBe(sign(webhookDeploy, out.body, Number(t)));
+    const deployState = async () =>
+      (await (await request.get(`/api/v1/deploys/${webhookDeploy}`, { headers: { authorization: `Bearer ${admin}` } })).json()).state;
+    await expect.poll(deployState, { timeout: 30_000 }).toBe('running');
+    const send = (deployId: string, body: string, signature: string) =>
+      request.post(`/api/v1/deploys/${deployId}/events`, {
+        headers: { 'content-type': 'application/json', 'switchyard-signature': signature },
+        data: body,
+      });
+    const progress = JSON.stringify({ attempt: 1, seq: 1, type: 'progress', percent: 50, message: 'half the pods' });
+    expect((await send(webhookDeploy, progress, sign(webhookDeploy, progress))).status()).toBe(200);
+    const replayed = await send(webhookDeploy, progress, sign(webhookDeploy, progress));
+    expect(replayed.status(), 'a replayed event').toBe(409);
+    expect((await replayed.json()).error.message).toContain('replay');
+    const done = JSON.stringify({ attempt: 1, seq: 2, type: 'succeeded' });
+    expect((await send(webhookDeploy, done, sign(randomUUID(), done))).status(), 'signed for another deploy').toBe(401);
+    expect((await send(webhookDeploy, done, sign(webhookDeploy, done))).status()).toBe(200);
+    await expect.poll(deployState).toBe('succeeded');
+    const unowned = await send(deploy.id, done, sign(deploy.id, done));
+    expect(unowned.status(), 'an event for a deploy no CD system runs').toBe(409);
+    expect((await unowned.json()).error.message).toContain('not run by a CD system');
+  } finally {
+    cd.close();
+  }
   for (const c of [daveContext, aliceContext, bobContext]) await c.close();
 });

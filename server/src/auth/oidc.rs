@@ -93,6 +93,10 @@ impl Oidc {
             // following redirects would open the client to SSRF
             .redirect(openidconnect::reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
+            // a fresh connection each time: reusing an idle one races the provider closing it
+            // (Node's keep-alive ends after 5 s), and the code exchange then fails with
+            // "Request failed" — the rare refused sign-in the browser suite used to retry
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| OidcError::Config(format!("HTTP client: {e}")))?;
         Ok(Oidc { settings, redirect, http, discovered: RwLock::new(None) })

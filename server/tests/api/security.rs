@@ -32,6 +32,18 @@ async fn token(browser: &Browser, name: &str, scopes: &[&str], team: Option<&str
     r.json::<Value>().await.expect("json")["secret"].as_str().expect("secret").to_owned()
 }
 
+/// Kicks off a deploy of `service` to `environment` from `b`'s signed-in browser, keyed `key`.
+async fn kick_off(b: &Browser, key: &str, service: &str, environment: &str) -> reqwest::Response {
+    b.client
+        .post(b.url("/api/v1/deploys"))
+        .header("origin", b.url(""))
+        .header("idempotency-key", key)
+        .json(&json!({ "service": service, "environment": environment, "version": "v1", "reason": "security test" }))
+        .send()
+        .await
+        .expect("deploy")
+}
+
 async fn error_of(r: reqwest::Response) -> (u16, String, String) {
     let status = r.status().as_u16();
     let v: Value = r.json().await.expect("json");
@@ -275,16 +287,7 @@ async fn a_service_with_deploys_is_refused_deletion_with_the_reason_not_a_500() 
     let leaf = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: leaf-svc\n  annotations: {switchyard.dev/tier: '3'}\nspec: {type: service, lifecycle: production, owner: payments}\n";
     let report: Value = import(&app, &admin, vec![("catalog-info.yaml", leaf.into())], true).await.json().await.expect("json");
     assert_eq!(report["applied"], true, "{report}");
-    let kicked = bob
-        .client
-        .post(bob.url("/api/v1/deploys"))
-        .header("origin", bob.url(""))
-        .header("idempotency-key", "leaf-1")
-        .json(&json!({ "service": "leaf-svc", "environment": "dev", "version": "v1", "reason": "first" }))
-        .send()
-        .await
-        .expect("deploy");
-    assert_eq!(kicked.status(), 201);
+    assert_eq!(kick_off(&bob, "leaf-1", "leaf-svc", "dev").await.status(), 201);
     let form = [("kind", "component"), ("namespace", "default"), ("name", "leaf-svc")];
     let r = alice.server_fn("catalog/delete", &form).await;
     let status = r.status();
@@ -400,15 +403,7 @@ async fn a_personal_token_stops_when_its_owner_has_not_signed_in_for_the_idle_li
 async fn a_live_deploy_stream_ends_with_its_session_and_one_session_holds_only_a_few() {
     let app = app().await;
     let bob = app.login_as("bob").await;
-    let kicked = bob
-        .client
-        .post(bob.url("/api/v1/deploys"))
-        .header("origin", bob.url(""))
-        .header("idempotency-key", "stream-1")
-        .json(&json!({ "service": "refunds", "environment": "production", "version": "v1", "reason": "watch" }))
-        .send()
-        .await
-        .expect("deploy");
+    let kicked = kick_off(&bob, "stream-1", "refunds", "production").await;
     let id = kicked.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
     let mut open = Vec::new();
     for _ in 0..8 {
@@ -520,18 +515,7 @@ async fn people_who_share_a_name_are_never_mistaken_for_each_other() {
 async fn the_deploy_list_tells_requesters_apart_by_id() {
     let app = app().await;
     let bob = app.login_as("bob").await;
-    let kicked: Value = bob
-        .client
-        .post(bob.url("/api/v1/deploys"))
-        .header("origin", bob.url(""))
-        .header("idempotency-key", "by-id-1")
-        .json(&json!({ "service": "refunds", "environment": "dev", "version": "v1", "reason": "by id" }))
-        .send()
-        .await
-        .expect("deploy")
-        .json()
-        .await
-        .expect("json");
+    let kicked: Value = kick_off(&bob, "by-id-1", "refunds", "dev").await.json().await.expect("json");
     let bob_id = kicked["requester_id"].as_str().expect("the requester's id").to_owned();
     // another "bob", from another directory
     sqlx::query("INSERT INTO users (issuer, subject, username, email) VALUES ('https://other-idp.example', 'b-7', 'bob', 'bob@other.example')")
