@@ -108,6 +108,12 @@ test('a deploy inside a freeze window is refused with the window named, and what
   await expect(bob.getByLabel('Version (required)')).toHaveValue('v3.0.0');
   await expect(bob.getByLabel('Environment (required)')).toHaveValue('staging');
   await bob.screenshot({ path: `screenshots/deploy-frozen-${testInfo.project.name}.png`, fullPage: true });
+
+  // leave nothing behind for other tests: the window ends (with JavaScript the page asks first)
+  await open(alice, testInfo, '/deploys/freezes');
+  alice.once('dialog', (d) => void d.accept());
+  await submit(alice, alice.getByTestId('freeze-list').locator('li', { hasText: reason }).getByRole('button', { name: 'End window' }));
+  await expect(alice.getByTestId('freeze-list')).not.toContainText(reason);
   await aliceContext.close();
   await bobContext.close();
 });

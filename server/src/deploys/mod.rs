@@ -134,6 +134,18 @@ impl Worker {
         }
     }
 
+    /// One round, inline: the recovery sweep, then every runnable deploy claimed and run to its
+    /// end. `run` does the same on its own timeline; tests drive the queue step by step with this.
+    pub async fn run_once(&self) {
+        if let Err(e) = deploys::recover(&self.pool).await {
+            tracing::warn!(error = %e, "deploy recovery sweep failed");
+        }
+        let Some(frozen) = self.frozen().await else { return };
+        while let Ok(Some(job)) = deploys::claim(&self.pool, self.id, self.settings.lease_secs, &frozen).await {
+            self.execute(job).await;
+        }
+    }
+
     /// The environments frozen now; None when the windows cannot be read (nothing starts until
     /// the next try, rather than something starting inside a window).
     async fn frozen(&self) -> Option<Vec<String>> {

@@ -1,7 +1,7 @@
 //! Deploys end to end: kick-off over HTTP (idempotency, permissions, freezes, approvals), the
 //! worker on the real queue (one at a time, crash recovery, timeouts), the command and webhook
 //! executors, and the signed events a CD system reports with.
-use crate::helpers::{spawn_app_with, Browser, Options, TestApp};
+use crate::helpers::{eventually, spawn_app_with, Browser, Options, TestApp};
 use app::deploys::service as deploys;
 use figment::value::Value as Setting;
 use serde_json::{json, Value};
@@ -76,16 +76,13 @@ async fn state_of(app: &TestApp, id: &str) -> (String, Option<String>) {
     (row.get(0), row.get(1))
 }
 
-/// Polls until the deploy reaches `state` (the worker runs on its own timeline), up to 30 s.
+/// Waits until the deploy reaches `state` (the worker runs on its own timeline); its outcome.
 async fn wait_for(app: &TestApp, id: &str, state: &str) -> Option<String> {
-    for _ in 0..600 {
+    eventually(&format!("deploy {id} to be {state}"), || async {
         let (now, outcome) = state_of(app, id).await;
-        if now == state {
-            return outcome;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("deploy {id} never reached {state}: it is {:?}", state_of(app, id).await);
+        (now == state).then_some(outcome)
+    })
+    .await
 }
 
 async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
@@ -334,22 +331,19 @@ async fn a_worker_killed_mid_run_never_starts_the_deploy_twice() {
     let (_script, settings) = marking_command(&marker, "3");
     let id = deploy(&bob, "refunds", "dev", "v8").await;
     let first = start_worker(&app, deploy_settings(&settings));
-    for _ in 0..400 {
-        if starts(&marker) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(starts(&marker), 1, "the first worker never started the command");
+    eventually("the first worker to start the command", || async { (starts(&marker) == 1).then_some(()) }).await;
     first.abort(); // the crash: its process (and the command with it) is gone
     let _ = first.await;
     let second = start_worker(&app, deploy_settings(&settings));
     let outcome = wait_for(&app, &id, "failed").await.unwrap_or_default();
     assert!(outcome.contains("stopped mid-run"), "{outcome}");
     assert!(outcome.contains("never runs twice"), "{outcome}");
-    // the second worker keeps sweeping; nothing starts the command again
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     second.abort();
+    // more rounds of sweeping and claiming, driven step by step: nothing starts the command again
+    let third = Worker::new(app.pool(), Arc::new(deploy_settings(&settings)), &app.address);
+    for _ in 0..3 {
+        third.run_once().await;
+    }
     assert_eq!(starts(&marker), 1);
     assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state IN ('succeeded', 'failed')", &id).await, 1);
     let _ = std::fs::remove_file(&marker);
@@ -417,13 +411,7 @@ async fn a_webhook_deploy_is_signed_out_and_only_signed_fresh_events_come_in() {
     let bob = app.login_as("bob").await;
     let id = deploy(&bob, "refunds", "staging", "v2.0.0").await;
     // the CD system got the signed request, and the deploy waits on it
-    for _ in 0..400 {
-        if !seen.lock().expect("lock").is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let request = seen.lock().expect("lock").first().cloned().expect("the CD system was called");
+    let request = eventually("the CD system to be called", || async { seen.lock().expect("lock").first().cloned() }).await;
     assert_eq!(request["deploy_id"], id.as_str());
     assert_eq!(request["version"], "v2.0.0");
     assert!(request["callback_url"].as_str().unwrap_or("").ends_with(&format!("/api/v1/deploys/{id}/events")));
@@ -696,18 +684,14 @@ async fn a_kick_off_waiting_for_a_catalog_edit_holds_no_audit_lock() {
         .await
         .expect("the service's row");
     let edit_then_audit = async {
-        let mut watch = app.db().await;
-        let mut waiting = 0_i64;
-        for _ in 0..200 {
-            waiting = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-                .fetch_one(&mut watch)
+        let waiting = eventually("the kick-off to wait on a lock", || async {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                .fetch_one(&mut app.db().await)
                 .await
                 .expect("activity");
-            if waiting > 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+            (n > 0).then_some(n)
+        })
+        .await;
         assert_eq!(waiting, 1, "the kick-off waits for the edit's row lock");
         // every stripe: whichever one the kick-off's connection uses
         sqlx::query("SELECT pg_advisory_xact_lock(x'53574155'::int, s) FROM generate_series(0, 15) AS s")
@@ -728,8 +712,8 @@ async fn a_kick_off_wakes_an_idle_worker_without_waiting_for_its_sweep() {
     let worker = start_worker(&app, deploy_settings(&[("deploys.sweep_secs", Setting::from(60.0))]));
     let first = deploy(&bob, "refunds", "dev", "v1").await;
     wait_for(&app, &first, "succeeded").await;
-    // let the worker finish its round after the job and go idle; the next kick-off wakes it
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // the next kick-off's NOTIFY wakes it: idle by now, or finishing its round (then the
+    // notification waits in its LISTEN connection's queue until it looks)
     let second = deploy(&bob, "payouts", "staging", "v1").await;
     wait_for(&app, &second, "succeeded").await;
     worker.abort();
@@ -779,14 +763,8 @@ async fn cancelling_a_running_deploy_stops_its_command() {
     assert_eq!(state_of(&app, &id).await.0, "cancelled");
     // the worker notices at its next heartbeat and stops the command; nothing overwrites the state
     let stopped = "SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND line LIKE 'stopped: the deploy was cancelled%'";
-    for _ in 0..200 {
-        if count(&app, stopped, &id).await == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    eventually("the worker to stop the command", || async { (count(&app, stopped, &id).await == 1).then_some(()) }).await;
     worker.abort();
-    assert_eq!(count(&app, stopped, &id).await, 1, "the worker did not stop the command");
     assert_eq!(state_of(&app, &id).await.0, "cancelled");
     let again = cancel(&bob).await.expect("cancel");
     assert_eq!(again.status(), 422);

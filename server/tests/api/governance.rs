@@ -256,7 +256,14 @@ async fn two_transactions_on_one_audit_stripe_line_up_instead_of_forking() {
         audit::record(&mut tx, Actor::System, change("second"), &RequestMeta::default()).await.expect("second link");
         tx.commit().await.expect("commit second");
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    crate::helpers::eventually("the second writer to wait on the stripe's lock", || async {
+        let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            .fetch_one(&mut app.db().await)
+            .await
+            .expect("activity");
+        (waiting > 0).then_some(())
+    })
+    .await;
     first.commit().await.expect("commit first");
     second.await.expect("second writer");
     let pool = app.pool();

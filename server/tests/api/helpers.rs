@@ -284,3 +284,20 @@ impl Drop for TestApp {
         .join();
     }
 }
+
+/// Polls `check` every 25 ms until it gives a value, and returns it; after 30 s the test fails,
+/// saying what it waited for. Tests wait for conditions with this, never for a fixed time.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "waited 30 s for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}

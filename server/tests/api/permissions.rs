@@ -217,7 +217,16 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
                 ("schedule", String::new()), ("duration_mins", String::new()),
             ],
         ),
-        ("POST", "/api/deploys/freeze-delete") => sf("deploys/freeze-delete", vec![("id", Uuid::new_v4().to_string())]),
+        ("POST", "/api/deploys/freeze-delete") => {
+            // a window of its own for each caller (a random id would be 404 for everyone)
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO freeze_windows (environment, reason, starts_at, ends_at) VALUES ('dev', 'matrix', now() + interval '1 day', now() + interval '2 days') RETURNING id",
+            )
+            .fetch_one(&mut w.app.db().await)
+            .await
+            .expect("a window");
+            sf("deploys/freeze-delete", vec![("id", id.to_string())])
+        }
         ("GET", "/api/v1/catalog/entities/by-name/{kind}/{namespace}/{name}") => {
             b.client.get(b.url("/api/v1/catalog/entities/by-name/component/default/ledger-core"))
         }
@@ -253,8 +262,14 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/catalog/list") => sf("catalog/list", vec![("query", "kind=api".into())]),
         ("POST", "/api/catalog/entity") | ("POST", "/api/catalog/graph") | ("POST", "/api/catalog/deprecate") | ("POST", "/api/catalog/delete") => {
             // delete: ledger-core has dependents (refused after the permission check);
-            // deprecate: the first allowed caller deprecates, later ones hear it is done
+            // deprecate: each caller finds the service in production again, whoever came before
             let name = if path.ends_with("deprecate") { "statement-generator" } else { "ledger-core" };
+            if path.ends_with("deprecate") {
+                sqlx::query("UPDATE entities SET lifecycle = 'production' WHERE name = 'statement-generator'")
+                    .execute(&mut w.app.db().await)
+                    .await
+                    .expect("back in production");
+            }
             let endpoint = path.trim_start_matches("/api/");
             sf(endpoint, vec![("kind", "component".into()), ("namespace", "default".into()), ("name", name.into()), ("depth", "2".into())])
         }
@@ -283,10 +298,33 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/catalog/import-returned") => sf("catalog/import-returned", vec![]),
         ("POST", "/api/iam/me") => sf("iam/me", vec![]),
         ("POST", "/api/iam/sessions") => sf("iam/sessions", vec![("everyone", "true".into())]),
-        ("POST", "/api/iam/end-session") => sf("iam/end-session", vec![("id", Uuid::new_v4().to_string())]),
+        ("POST", "/api/iam/end-session") => {
+            // someone else's live session, new for each caller
+            let mut db = w.app.db().await;
+            let owner = new_user(&mut db, "session-owner").await;
+            let id: Uuid = sqlx::query_scalar("INSERT INTO user_sessions (id, user_id, expires_at) VALUES (gen_random_uuid(), $1, now() + interval '1 hour') RETURNING id")
+                .bind(owner)
+                .fetch_one(&mut db)
+                .await
+                .expect("a session");
+            sf("iam/end-session", vec![("id", id.to_string())])
+        }
         ("POST", "/api/iam/create-token") => sf("iam/create-token", vec![("name", "matrix".into()), ("read", "on".into()), ("days", "30".into())]),
         ("POST", "/api/iam/tokens") => sf("iam/tokens", vec![("everyone", "true".into())]),
-        ("POST", "/api/iam/revoke-token") => sf("iam/revoke-token", vec![("id", Uuid::new_v4().to_string())]),
+        ("POST", "/api/iam/revoke-token") => {
+            // someone else's live token, new for each caller
+            let mut db = w.app.db().await;
+            let owner = new_user(&mut db, "token-owner").await;
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO api_tokens (name, kind, user_id, scopes, token_hash, token_prefix, created_by, expires_at)
+                 VALUES ('matrix', 'personal', $1, '{read}', decode(md5(random()::text), 'hex'), 'sy_matrix', $1, now() + interval '1 day') RETURNING id",
+            )
+            .bind(owner)
+            .fetch_one(&mut db)
+            .await
+            .expect("a token");
+            sf("iam/revoke-token", vec![("id", id.to_string())])
+        }
         ("POST", "/api/iam/teams") => sf("iam/teams", vec![]),
         ("POST", "/api/iam/create-team") => {
             sf("iam/create-team", vec![("slug", format!("matrix-{actor}")), ("name", "Matrix".into()), ("description", String::new())])
