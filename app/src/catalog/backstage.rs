@@ -660,6 +660,68 @@ pub fn team_yaml(t: &DesiredTeam) -> String {
     serde_yaml_ng::to_string(&doc).unwrap_or_default()
 }
 
+/// Keeps only the dotted paths in `fields` (Backstage's `fields=metadata.name,kind`).
+pub fn select(doc: serde_json::Value, fields: &[String]) -> serde_json::Value {
+    if fields.is_empty() {
+        return doc;
+    }
+    let mut out = serde_json::Map::new();
+    for f in fields {
+        let mut src = &doc;
+        let parts: Vec<&str> = f.split('.').collect();
+        let mut found = true;
+        for p in &parts {
+            match src.get(p) {
+                Some(v) => src = v,
+                None => {
+                    found = false;
+                    break;
+                }
+            }
+        }
+        if !found {
+            continue;
+        }
+        let mut dst = &mut out;
+        for p in &parts[..parts.len() - 1] {
+            dst = dst
+                .entry((*p).to_owned())
+                .or_insert_with(|| serde_json::Value::Object(Default::default()))
+                .as_object_mut()
+                .expect("inserted as an object");
+        }
+        dst.insert(parts[parts.len() - 1].to_owned(), src.clone());
+    }
+    serde_json::Value::Object(out)
+}
+
+/// An entity in Backstage's shape, with `metadata.uid` and `relations` both ways added.
+pub fn entity_json(s: &super::repo::Stored) -> serde_json::Value {
+    let mut doc = to_document(&s.desired);
+    doc["metadata"]["uid"] = serde_json::Value::String(s.id.to_string());
+    let relations: Vec<serde_json::Value> = s
+        .desired
+        .relations
+        .iter()
+        .map(|(t, r)| serde_json::json!({ "type": backstage_relation(t), "targetRef": r.to_string() }))
+        .chain(s.desired.owners.iter().map(|o| serde_json::json!({ "type": "ownedBy", "targetRef": format!("group:default/{o}") })))
+        .collect();
+    doc["relations"] = serde_json::Value::Array(relations);
+    doc
+}
+
+fn backstage_relation(t: &str) -> &str {
+    match t {
+        "depends_on" => "dependsOn",
+        "provides_api" => "providesApi",
+        "consumes_api" => "consumesApi",
+        "part_of" => "partOf",
+        "subcomponent_of" => "subcomponentOf",
+        other => other,
+    }
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -650,6 +650,33 @@ pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Resu
 
 /// The whole catalog (or one entity) as Backstage YAML, teams first.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+/// A page of entities in Backstage's shape (`metadata.uid`, `relations` both ways), keeping only
+/// the dotted paths in `fields` when any are named; and the next page's cursor.
+#[tracing::instrument(skip(pool, principal, q, fields), fields(user = %principal.username), err)]
+pub async fn documents(
+    pool: &PgPool,
+    principal: &Principal,
+    q: &ListQuery,
+    fields: &[String],
+) -> Result<(Vec<serde_json::Value>, Option<String>), CatalogError> {
+    let page = list(pool, principal, q).await?;
+    let ids: Vec<Uuid> = page.items.iter().map(|e| e.id.0).collect();
+    let mut conn = pool.acquire().await?;
+    let stored = repo::load(&mut conn, &ids).await?;
+    let by_id: HashMap<Uuid, &repo::Stored> = stored.iter().map(|s| (s.id, s)).collect();
+    let docs = ids.iter().filter_map(|id| by_id.get(id)).map(|s| super::backstage::select(super::backstage::entity_json(s), fields)).collect();
+    Ok((docs, page.next))
+}
+
+/// One entity in Backstage's shape.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn document(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<serde_json::Value, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let s = stored(&mut conn, r).await?;
+    Ok(super::backstage::entity_json(&s))
+}
+
 pub async fn export(pool: &PgPool, principal: &Principal, one: Option<&EntityRef>) -> Result<String, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;

@@ -1,11 +1,12 @@
-//! The catalog over REST, in Backstage's shapes so existing tooling can point at it:
+//! The catalog over REST, in Backstage's shapes (shaped by the catalog domain) so existing
+//! tooling can point at it:
 //! entities (filters, keyset cursor, fields), one entity by name (JSON or YAML), facets,
 //! import of descriptor files (multipart, with a dry run) and export of the whole catalog.
 use super::error::{ApiError, Caller, ErrorBody};
 use crate::startup::AppState;
-use app::catalog::backstage::{self, SourceFile};
+use app::catalog::backstage::SourceFile;
 use app::catalog::types::{EntityRef, FacetCount, ImportReport, ListQuery};
-use app::catalog::{import, repo, service};
+use app::catalog::{import, service};
 use app::error::AppError;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::header;
@@ -22,67 +23,6 @@ fn pairs(raw: &Option<String>) -> Vec<(String, String)> {
 
 fn invalid(caller: &Caller, field: &str, message: impl Into<String>) -> ApiError {
     caller.fail(AppError::Invalid { field: field.into(), message: message.into() })
-}
-
-/// Keeps only the dotted paths in `fields` (Backstage's `fields=metadata.name,kind`).
-fn select(doc: Value, fields: &[String]) -> Value {
-    if fields.is_empty() {
-        return doc;
-    }
-    let mut out = serde_json::Map::new();
-    for f in fields {
-        let mut src = &doc;
-        let parts: Vec<&str> = f.split('.').collect();
-        let mut found = true;
-        for p in &parts {
-            match src.get(p) {
-                Some(v) => src = v,
-                None => {
-                    found = false;
-                    break;
-                }
-            }
-        }
-        if !found {
-            continue;
-        }
-        let mut dst = &mut out;
-        for p in &parts[..parts.len() - 1] {
-            dst = dst
-                .entry((*p).to_owned())
-                .or_insert_with(|| Value::Object(Default::default()))
-                .as_object_mut()
-                .expect("inserted as an object");
-        }
-        dst.insert(parts[parts.len() - 1].to_owned(), src.clone());
-    }
-    Value::Object(out)
-}
-
-/// An entity in Backstage's shape, with `metadata.uid` and `relations` both ways added.
-fn entity_json(s: &repo::Stored) -> Value {
-    let mut doc = backstage::to_document(&s.desired);
-    doc["metadata"]["uid"] = Value::String(s.id.to_string());
-    let relations: Vec<Value> = s
-        .desired
-        .relations
-        .iter()
-        .map(|(t, r)| serde_json::json!({ "type": backstage_relation(t), "targetRef": r.to_string() }))
-        .chain(s.desired.owners.iter().map(|o| serde_json::json!({ "type": "ownedBy", "targetRef": format!("group:default/{o}") })))
-        .collect();
-    doc["relations"] = Value::Array(relations);
-    doc
-}
-
-fn backstage_relation(t: &str) -> &str {
-    match t {
-        "depends_on" => "dependsOn",
-        "provides_api" => "providesApi",
-        "consumes_api" => "consumesApi",
-        "part_of" => "partOf",
-        "subcomponent_of" => "subcomponentOf",
-        other => other,
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -131,13 +71,9 @@ pub async fn list_entities(State(state): State<AppState>, caller: Caller, RawQue
         .filter(|(k, _)| k == "fields")
         .flat_map(|(_, v)| v.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect::<Vec<_>>())
         .collect();
-    let page = service::list(&state.pool, &caller.principal, &q).await.map_err(|e| caller.fail(e.into_app()))?;
-    let ids: Vec<uuid::Uuid> = page.items.iter().map(|e| e.id.0).collect();
-    let mut conn = state.pool.acquire().await.map_err(|e| caller.fail(AppError::internal(e)))?;
-    let stored = repo::load(&mut conn, &ids).await.map_err(|e| caller.fail(AppError::internal(e)))?;
-    let by_id: BTreeMap<uuid::Uuid, &repo::Stored> = stored.iter().map(|s| (s.id, s)).collect();
-    let items = ids.iter().filter_map(|id| by_id.get(id)).map(|s| select(entity_json(s), &fields)).collect();
-    Ok(Json(EntityList { items, page_info: PageInfo { next_cursor: page.next } }))
+    let (items, next_cursor) =
+        service::documents(&state.pool, &caller.principal, &q, &fields).await.map_err(|e| caller.fail(e.into_app()))?;
+    Ok(Json(EntityList { items, page_info: PageInfo { next_cursor } }))
 }
 
 /// One entity by kind, namespace and name; `?format=yaml` for its descriptor.
@@ -166,15 +102,8 @@ pub async fn entity_by_name(
         let text = service::export(&state.pool, &caller.principal, Some(&r)).await.map_err(|e| caller.fail(e.into_app()))?;
         return Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response());
     }
-    caller.principal.require_read().map_err(|e| caller.fail(e))?;
-    let mut conn = state.pool.acquire().await.map_err(|e| caller.fail(AppError::internal(e)))?;
-    let id = repo::find(&mut *conn, &r)
-        .await
-        .map_err(|e| caller.fail(AppError::internal(e)))?
-        .ok_or_else(|| caller.fail(AppError::NotFound(format!("The entity {}", r.short()))))?;
-    let stored = repo::load(&mut conn, &[id]).await.map_err(|e| caller.fail(AppError::internal(e)))?;
-    let s = stored.first().ok_or_else(|| caller.fail(AppError::NotFound(format!("The entity {}", r.short()))))?;
-    Ok(Json(entity_json(s)).into_response())
+    let doc = service::document(&state.pool, &caller.principal, &r).await.map_err(|e| caller.fail(e.into_app()))?;
+    Ok(Json(doc).into_response())
 }
 
 #[derive(Serialize, ToSchema)]

@@ -9,7 +9,6 @@ use server::config::{DeploySettings, Settings};
 use server::deploys::{signature, Worker};
 use sqlx::Row;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use uuid::Uuid;
 
 const ROLLOUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo/rollout.sh");
