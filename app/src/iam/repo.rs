@@ -329,3 +329,150 @@ pub async fn delete_member(db: impl PgExecutor<'_>, team: Uuid, user: UserId) ->
         .await?;
     Ok(())
 }
+
+/// An API token as its lists show it (never its hash).
+pub struct TokenRow {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub scopes: Vec<String>,
+    pub token_prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One token (`one`), or `user`'s personal tokens, or with `everyone` all tokens; newest first.
+pub async fn tokens(conn: &mut PgConnection, one: Option<Uuid>, everyone: bool, user: Uuid) -> Result<Vec<TokenRow>, sqlx::Error> {
+    sqlx::query_as!(
+        TokenRow,
+        r#"SELECT k.id, k.name, k.kind, u.username AS "owner?", t.slug AS "team?", k.scopes, k.token_prefix,
+                  k.created_at, k.expires_at, k.last_used_at, k.revoked_at
+           FROM api_tokens k LEFT JOIN users u ON u.id = k.user_id LEFT JOIN teams t ON t.id = k.team_id
+           WHERE CASE WHEN $1::uuid IS NOT NULL THEN k.id = $1 ELSE $2 OR k.user_id = $3 END
+           ORDER BY k.created_at DESC LIMIT 500"#,
+        one,
+        everyone,
+        user
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A team's id, slug and name.
+pub async fn team_by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<(Uuid, String, String)>, sqlx::Error> {
+    Ok(sqlx::query!("SELECT id, slug, name FROM teams WHERE slug = $1", slug).fetch_optional(db).await?.map(|t| (t.id, t.slug, t.name)))
+}
+
+/// The user row a service token acts as (never a person: it cannot sign in).
+pub async fn insert_service_actor(db: impl PgExecutor<'_>, token: Uuid, username: &str, name: &str) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO users (issuer, subject, username, name, kind)
+                   VALUES ('switchyard:service-token', $1, $2, $3, 'service_token') RETURNING id"#,
+        token.to_string(),
+        username,
+        name
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub struct NewTokenRow<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub user_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub scopes: &'a [String],
+    pub token_hash: &'a [u8],
+    pub token_prefix: &'a str,
+    pub created_by: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub actor_id: Option<Uuid>,
+}
+
+pub async fn insert_token(db: impl PgExecutor<'_>, t: &NewTokenRow<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO api_tokens (id, name, kind, user_id, team_id, scopes, token_hash, token_prefix, created_by, expires_at, actor_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
+        t.id,
+        t.name,
+        t.kind,
+        t.user_id,
+        t.team_id,
+        t.scopes,
+        t.token_hash,
+        t.token_prefix,
+        t.created_by,
+        t.expires_at,
+        t.actor_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Revokes a live token; its owner (None for a service token), or None when there was no such
+/// live token.
+pub async fn revoke_token(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar!(r#"UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id"#, id)
+        .fetch_optional(db)
+        .await
+}
+
+/// A live token with everything its principal needs, in one query (see `tokens::authenticate`).
+pub struct LiveToken {
+    pub id: Uuid,
+    pub name: String,
+    pub user_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub scopes: Vec<String>,
+    pub actor_id: Option<Uuid>,
+    pub actor_username: Option<String>,
+    pub actor_name: Option<String>,
+    pub username: Option<String>,
+    pub user_name: Option<String>,
+    pub email: Option<String>,
+    pub admin: bool,
+    pub team_ids: Vec<Uuid>,
+    pub team_slugs: Vec<String>,
+    pub team_names: Vec<String>,
+    pub team_roles: Vec<String>,
+    pub service_team_slug: Option<String>,
+    pub service_team_name: Option<String>,
+}
+
+/// The token with this hash when it is live, marked used (to the minute).
+pub async fn live_token(db: impl PgExecutor<'_>, token_hash: &[u8], owner_idle_days: i32) -> Result<Option<LiveToken>, sqlx::Error> {
+    sqlx::query_as!(
+        LiveToken,
+        r#"WITH live AS (
+               SELECT id, name, user_id, team_id, scopes, actor_id, last_used_at FROM api_tokens
+               WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()),
+           touched AS (
+               UPDATE api_tokens SET last_used_at = now() FROM live
+               WHERE api_tokens.id = live.id AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')),
+           mine AS (
+               SELECT t.id, t.slug, t.name, tm.role FROM live
+               JOIN team_members tm ON tm.user_id = live.user_id JOIN teams t ON t.id = tm.team_id)
+           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!", l.actor_id,
+                  a.username AS "actor_username?", a.name AS "actor_name?",
+                  u.username AS "username?", u.name AS "user_name?", u.email AS "email?",
+                  EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = l.user_id AND g.role = 'admin') AS "admin!",
+                  array(SELECT id FROM mine ORDER BY name) AS "team_ids!",
+                  array(SELECT slug FROM mine ORDER BY name) AS "team_slugs!",
+                  array(SELECT name FROM mine ORDER BY name) AS "team_names!",
+                  array(SELECT role FROM mine ORDER BY name) AS "team_roles!",
+                  st.slug AS "service_team_slug?", st.name AS "service_team_name?"
+           FROM live l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN teams st ON st.id = l.team_id
+                LEFT JOIN users a ON a.id = l.actor_id
+           WHERE l.user_id IS NULL OR u.last_login_at > now() - make_interval(days => $2)"#,
+        token_hash,
+        owner_idle_days
+    )
+    .fetch_optional(db)
+    .await
+}

@@ -7,7 +7,7 @@ use super::types::{
 use crate::audit::service::{self as audit, Actor, Change};
 use crate::context::RequestMeta;
 use crate::error::AppError;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -48,21 +48,8 @@ fn new_secret() -> String {
     format!("{PREFIX}{}", hex::encode(bytes))
 }
 
-struct Row {
-    id: Uuid,
-    name: String,
-    kind: String,
-    owner: Option<String>,
-    team: Option<String>,
-    scopes: Vec<String>,
-    token_prefix: String,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    last_used_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-}
 
-fn view(r: Row) -> TokenView {
+fn view(r: super::repo::TokenRow) -> TokenView {
     TokenView {
         id: r.id,
         name: r.name,
@@ -109,11 +96,8 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     let team: Option<(Uuid, String, String)> = match req.team.map(str::trim).filter(|t| !t.is_empty()) {
         Some(slug) => {
             principal.require_admin()?;
-            let t = sqlx::query!("SELECT id, slug, name FROM teams WHERE slug = $1", slug)
-                .fetch_optional(pool)
-                .await?
-                .ok_or_else(|| invalid("team", format!("there is no team \"{slug}\"")))?;
-            Some((t.id, t.slug, t.name))
+            let t = super::repo::team_by_slug(pool, slug).await?.ok_or_else(|| invalid("team", format!("there is no team \"{slug}\"")))?;
+            Some(t)
         }
         None => None,
     };
@@ -126,35 +110,25 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     // a service token acts as itself (on behalf of its team), never as the admin creating it
     let actor: Option<Uuid> = match &team {
         Some((_, slug, team_name)) => Some(
-            sqlx::query_scalar!(
-                r#"INSERT INTO users (issuer, subject, username, name, kind)
-                   VALUES ('switchyard:service-token', $1, $2, $3, 'service_token') RETURNING id"#,
-                id.to_string(),
-                format!("token:{slug}/{name}"),
-                format!("{name} ({team_name} service token)")
-            )
-            .fetch_one(&mut *tx)
-            .await?,
+            super::repo::insert_service_actor(&mut *tx, id, &format!("token:{slug}/{name}"), &format!("{name} ({team_name} service token)"))
+                .await?,
         ),
         None => None,
     };
-    sqlx::query!(
-        r#"INSERT INTO api_tokens (id, name, kind, user_id, team_id, scopes, token_hash, token_prefix, created_by, expires_at, actor_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"#,
+    let row = super::repo::NewTokenRow {
         id,
-        name,
-        if team.is_some() { "service" } else { "personal" },
-        if team.is_some() { None } else { Some(principal.user_id.0) },
-        team.as_ref().map(|t| t.0),
-        &scope_names,
-        hash(&secret),
-        prefix,
-        principal.user_id.0,
+        name: &name,
+        kind: if team.is_some() { "service" } else { "personal" },
+        user_id: if team.is_some() { None } else { Some(principal.user_id.0) },
+        team_id: team.as_ref().map(|t| t.0),
+        scopes: &scope_names,
+        token_hash: &hash(&secret),
+        token_prefix: &prefix,
+        created_by: principal.user_id.0,
         expires_at,
-        actor
-    )
-    .execute(&mut *tx)
-    .await?;
+        actor_id: actor,
+    };
+    super::repo::insert_token(&mut *tx, &row).await?;
     let change = Change {
         action: "token.created",
         subject_kind: "api_token",
@@ -168,18 +142,9 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     Ok(NewToken { secret, token })
 }
 
-async fn one(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<TokenView, sqlx::Error> {
-    let row = sqlx::query_as!(
-        Row,
-        r#"SELECT k.id, k.name, k.kind, u.username AS "owner?", t.slug AS "team?", k.scopes, k.token_prefix,
-                  k.created_at, k.expires_at, k.last_used_at, k.revoked_at
-           FROM api_tokens k LEFT JOIN users u ON u.id = k.user_id LEFT JOIN teams t ON t.id = k.team_id
-           WHERE k.id = $1"#,
-        id
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(view(row))
+async fn one(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<TokenView, TokenError> {
+    let row = super::repo::tokens(conn, Some(id), false, Uuid::nil()).await?.pop();
+    row.map(view).ok_or(TokenError::Denied(AppError::NotFound("That token".into())))
 }
 
 /// One's own personal tokens; admins, with `everyone`, all tokens.
@@ -189,18 +154,8 @@ pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Resul
     if everyone {
         principal.require_admin()?;
     }
-    let rows = sqlx::query_as!(
-        Row,
-        r#"SELECT k.id, k.name, k.kind, u.username AS "owner?", t.slug AS "team?", k.scopes, k.token_prefix,
-                  k.created_at, k.expires_at, k.last_used_at, k.revoked_at
-           FROM api_tokens k LEFT JOIN users u ON u.id = k.user_id LEFT JOIN teams t ON t.id = k.team_id
-           WHERE $1 OR k.user_id = $2
-           ORDER BY k.created_at DESC LIMIT 500"#,
-        everyone,
-        principal.user_id.0
-    )
-    .fetch_all(pool)
-    .await?;
+    let mut conn = pool.acquire().await?;
+    let rows = super::repo::tokens(&mut conn, None, everyone, principal.user_id.0).await?;
     Ok(rows.into_iter().map(view).collect())
 }
 
@@ -209,13 +164,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Resul
 pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &RequestMeta) -> Result<(), TokenError> {
     principal.require_session()?;
     let mut tx = pool.begin().await?;
-    let owner = sqlx::query_scalar!(
-        r#"UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id"#,
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(TokenError::Denied(AppError::NotFound("That token".into())))?;
+    let owner = super::repo::revoke_token(&mut *tx, id).await?.ok_or(TokenError::Denied(AppError::NotFound("That token".into())))?;
     match owner {
         Some(user) => principal.require_self_or_admin(UserId(user))?,
         None => principal.require_admin()?,
@@ -235,34 +184,7 @@ pub async fn authenticate(pool: &PgPool, secret: &str, owner_idle_days: i32) -> 
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
-    let Some(t) = sqlx::query!(
-        r#"WITH live AS (
-               SELECT id, name, user_id, team_id, scopes, actor_id, last_used_at FROM api_tokens
-               WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()),
-           touched AS (
-               UPDATE api_tokens SET last_used_at = now() FROM live
-               WHERE api_tokens.id = live.id AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')),
-           mine AS (
-               SELECT t.id, t.slug, t.name, tm.role FROM live
-               JOIN team_members tm ON tm.user_id = live.user_id JOIN teams t ON t.id = tm.team_id)
-           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!", l.actor_id,
-                  a.username AS "actor_username?", a.name AS "actor_name?",
-                  u.username AS "username?", u.name AS "user_name?", u.email AS "email?",
-                  EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = l.user_id AND g.role = 'admin') AS "admin!",
-                  array(SELECT id FROM mine ORDER BY name) AS "team_ids!",
-                  array(SELECT slug FROM mine ORDER BY name) AS "team_slugs!",
-                  array(SELECT name FROM mine ORDER BY name) AS "team_names!",
-                  array(SELECT role FROM mine ORDER BY name) AS "team_roles!",
-                  st.slug AS "service_team_slug?", st.name AS "service_team_name?"
-           FROM live l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN teams st ON st.id = l.team_id
-                LEFT JOIN users a ON a.id = l.actor_id
-           WHERE l.user_id IS NULL OR u.last_login_at > now() - make_interval(days => $2)"#,
-        hash(secret),
-        owner_idle_days
-    )
-    .fetch_optional(pool)
-    .await?
-    else {
+    let Some(t) = super::repo::live_token(pool, &hash(secret), owner_idle_days).await? else {
         return Ok(None);
     };
     let scopes: Vec<Scope> = t.scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect();
