@@ -1,5 +1,5 @@
 //! Static files: what browsers may keep, and for how long.
-use crate::helpers::{spawn_app_with, Options};
+use crate::helpers::{Options, Persona, spawn_app_with};
 
 /// A site directory of its own, with a hashed bundle file, a plain one and the favicon.
 fn site_with_files() -> std::path::PathBuf {
@@ -40,7 +40,7 @@ async fn hashed_bundle_files_are_kept_a_year_and_pages_are_never_stored() {
     assert_eq!(missing.status(), 404);
     assert_eq!(cache_control(&missing), Some("no-store"));
 
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     let page = dave.get("/catalog").await;
     assert_eq!(page.status(), 200);
     assert_eq!(cache_control(&page), Some("no-store"));

@@ -1,5 +1,5 @@
 //! Sign-in through the real identity provider, sessions, deny-by-default and CSRF.
-use crate::helpers::{spawn_app, spawn_app_with, Options};
+use crate::helpers::{Options, Persona, spawn_app, spawn_app_with};
 use serde_json::Value;
 
 #[tokio::test]
@@ -126,7 +126,7 @@ async fn cancelling_at_the_provider_shows_a_page_with_a_retry_link() {
 #[tokio::test]
 async fn a_cross_site_post_is_refused_even_when_signed_in() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     let forged = dave
         .client
         .post(dave.url("/api/iam/me"))
@@ -150,7 +150,7 @@ async fn a_cross_site_post_is_refused_even_when_signed_in() {
 #[tokio::test]
 async fn signing_out_ends_the_session_for_good() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     let cookie = dave.session_cookie().expect("session");
     let out = dave.post_form("/auth/logout", &[]).await;
     assert_eq!(out.status(), 303);
@@ -173,8 +173,8 @@ async fn signing_out_ends_the_session_for_good() {
 #[tokio::test]
 async fn ending_a_session_elsewhere_signs_that_browser_out() {
     let app = spawn_app().await;
-    let laptop = app.login_as("carol").await;
-    let phone = app.login_as("carol").await;
+    let laptop = app.login_as(Persona::LedgerMember).await;
+    let phone = app.login_as(Persona::LedgerMember).await;
     let sessions: Vec<Value> = phone
         .server_fn("iam/sessions", &[("everyone", "false")])
         .await
@@ -192,9 +192,9 @@ async fn ending_a_session_elsewhere_signs_that_browser_out() {
 #[tokio::test]
 async fn only_admins_see_everyones_sessions_and_end_them() {
     let app = spawn_app().await;
-    let carol = app.login_as("carol").await;
-    let dave = app.login_as("dave").await;
-    let alice = app.login_as("alice").await;
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let alice = app.login_as(Persona::Admin).await;
 
     assert_eq!(dave.server_fn("iam/sessions", &[("everyone", "true")]).await.status(), 403);
     let all: Vec<Value> = alice
@@ -215,11 +215,11 @@ async fn only_admins_see_everyones_sessions_and_end_them() {
 #[tokio::test]
 async fn roles_and_navigation_follow_the_directory() {
     let app = spawn_app().await;
-    let alice = app.login_as("alice").await.get("/").await.text().await.expect("html");
-    let dave = app.login_as("dave").await.get("/").await.text().await.expect("html");
+    let alice = app.login_as(Persona::Admin).await.get("/").await.text().await.expect("html");
+    let dave = app.login_as(Persona::Viewer).await.get("/").await.text().await.expect("html");
     assert!(alice.contains(r#"href="/admin""#), "admins see Admin");
     assert!(!dave.contains(r#"href="/admin""#), "viewers do not");
-    let forbidden = app.login_as("dave").await.get("/admin").await;
+    let forbidden = app.login_as(Persona::Viewer).await.get("/admin").await;
     assert_eq!(forbidden.status(), 403);
 }
 
@@ -247,7 +247,7 @@ async fn an_es256_signed_id_token_is_accepted_too() {
         ..Options::default()
     })
     .await;
-    let carol = app.login_as("carol").await;
+    let carol = app.login_as(Persona::LedgerMember).await;
     let me: Value = carol.get("/api/v1/me").await.json().await.expect("me");
     assert_eq!(me["username"], "carol");
 }

@@ -1,8 +1,7 @@
 //! The catalog over HTTP on the real database: registration through approval, edits with
 //! history, delete rules, search and keyset pages, and Backstage import and export.
-use crate::helpers::{spawn_app_with_demo_data, Browser, TestApp};
-use serde_json::{json, Value};
-use sqlx::Row;
+use crate::helpers::{Browser, Persona, TestApp, spawn_app_with_demo_data};
+use serde_json::Value;
 
 const SERVICE: &[(&str, &str)] = &[
     ("name", "card-vault"),
@@ -28,26 +27,10 @@ fn with(changes: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static
     SERVICE.iter().map(|(k, v)| changes.iter().find(|(ck, _)| ck == k).copied().unwrap_or((*k, *v))).collect()
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let mut db = app.db().await;
-    sqlx::query(sql).fetch_one(&mut db).await.expect("count").get::<i64, _>(0)
-}
-
 async fn entity(browser: &Browser, kind: &str, name: &str) -> Value {
     let r = browser.server_fn("catalog/entity", &[("kind", kind), ("namespace", "default"), ("name", name)]).await;
     assert_eq!(r.status(), 200, "entity {kind}:{name}");
     r.json().await.expect("json")
-}
-
-async fn decide(browser: &Browser, id: &str, verdict: &str) -> reqwest::Response {
-    browser
-        .client
-        .post(browser.url(&format!("/api/v1/approvals/{id}/{verdict}")))
-        .header("origin", browser.url(""))
-        .json(&json!({ "comment": "looks right" }))
-        .send()
-        .await
-        .expect("decide")
 }
 
 async fn approval_of(app: &TestApp, entity: &str) -> String {
@@ -65,10 +48,10 @@ async fn approval_of(app: &TestApp, entity: &str) -> String {
 #[tokio::test]
 async fn a_member_registers_a_service_and_it_is_pending_until_an_admin_approves_it() {
     let app = spawn_app_with_demo_data().await;
-    let bob = app.login_as("bob").await; // payments member and lead
-    let carol = app.login_as("carol").await; // ledger member
-    let alice = app.login_as("alice").await; // admin
-    let before = count(&app, "SELECT count(*) FROM entities").await;
+    let bob = app.login_as(Persona::PaymentsLead).await; // payments member and lead
+    let carol = app.login_as(Persona::LedgerMember).await; // ledger member
+    let alice = app.login_as(Persona::Admin).await; // admin
+    let before = app.count("SELECT count(*) FROM entities", &[]).await;
 
     // bad input: every problem named, nothing written
     let bad = bob.server_fn("catalog/register", &with(&[("name", "Card_Vault"), ("tier", "9"), ("runbook_url", "ftp://x")])).await;
@@ -81,7 +64,7 @@ async fn a_member_registers_a_service_and_it_is_pending_until_an_admin_approves_
     assert!(missing.text().await.expect("text").contains("no-such-service"), "names the missing dependency");
     let not_mine = carol.server_fn("catalog/register", SERVICE).await;
     assert_eq!(not_mine.status(), 422, "carol is not in payments");
-    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "nothing written");
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "nothing written");
 
     let ok = bob.server_fn("catalog/register", SERVICE).await;
     assert_eq!(ok.status(), 200);
@@ -92,9 +75,9 @@ async fn a_member_registers_a_service_and_it_is_pending_until_an_admin_approves_
     assert_eq!(page["pending_requests"].as_array().map(Vec::len), Some(1));
 
     let id = approval_of(&app, "card-vault").await;
-    assert_eq!(decide(&bob, &id, "approve").await.status(), 422, "never one's own request");
-    assert_eq!(decide(&carol, &id, "approve").await.status(), 403, "not a payments lead nor an admin");
-    assert_eq!(decide(&alice, &id, "approve").await.status(), 200);
+    assert_eq!(bob.decide(&id, "approve", "looks right").await.status(), 422, "never one's own request");
+    assert_eq!(carol.decide(&id, "approve", "looks right").await.status(), 403, "not a payments lead nor an admin");
+    assert_eq!(alice.decide(&id, "approve", "looks right").await.status(), 200);
 
     let page = entity(&carol, "component", "card-vault").await;
     assert_eq!(page["summary"]["pending"], false);
@@ -120,19 +103,19 @@ async fn a_member_registers_a_service_and_it_is_pending_until_an_admin_approves_
 #[tokio::test]
 async fn a_tier_zero_registration_needs_two_approvals_and_a_rejection_withdraws_it() {
     let app = spawn_app_with_demo_data().await;
-    let carol = app.login_as("carol").await;
-    let alice = app.login_as("alice").await;
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let alice = app.login_as(Persona::Admin).await;
     let ledger = with(&[("name", "ledger-mirror"), ("owner", "ledger"), ("tier", "0"), ("system", ""), ("depends_on", "ledger-core")]);
     assert_eq!(carol.server_fn("catalog/register", &ledger).await.status(), 200);
     let id = approval_of(&app, "ledger-mirror").await;
-    let decided: Value = decide(&alice, &id, "approve").await.json().await.expect("json");
+    let decided: Value = alice.decide(&id, "approve", "looks right").await.json().await.expect("json");
     assert_eq!((decided["approvals"].as_i64(), decided["required_approvals"].as_i64()), (Some(1), Some(2)));
     assert_eq!(entity(&carol, "component", "ledger-mirror").await["summary"]["pending"], true, "one approval is not enough");
 
     let second = with(&[("name", "ledger-shadow"), ("owner", "ledger"), ("system", ""), ("depends_on", "")]);
     assert_eq!(carol.server_fn("catalog/register", &second).await.status(), 200);
     let id = approval_of(&app, "ledger-shadow").await;
-    assert_eq!(decide(&alice, &id, "reject").await.status(), 200);
+    assert_eq!(alice.decide(&id, "reject", "looks right").await.status(), 200);
     let gone = carol.server_fn("catalog/entity", &[("kind", "component"), ("namespace", "default"), ("name", "ledger-shadow")]).await;
     assert_eq!(gone.status(), 404, "a rejected registration is withdrawn");
 }
@@ -140,8 +123,8 @@ async fn a_tier_zero_registration_needs_two_approvals_and_a_rejection_withdraws_
 #[tokio::test]
 async fn edits_apply_at_once_with_history_and_a_tier_change_waits_for_approval() {
     let app = spawn_app_with_demo_data().await;
-    let bob = app.login_as("bob").await;
-    let carol = app.login_as("carol").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let carol = app.login_as(Persona::LedgerMember).await;
     let (form, version): (Value, i32) = bob.server_fn("catalog/edit-form", &[("name", "refunds")]).await.json().await.expect("form");
     let mut fields: Vec<(String, String)> =
         form.as_object().expect("form").iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect();
@@ -173,9 +156,9 @@ async fn edits_apply_at_once_with_history_and_a_tier_change_waits_for_approval()
     assert!(update["after"].as_str().unwrap_or("").contains("same second"), "{update}");
 
     // the tier changes when an admin approves, in the approval's transaction, with its audit row
-    let alice = app.login_as("alice").await;
+    let alice = app.login_as(Persona::Admin).await;
     let request = page["pending_requests"][0][0].as_str().expect("request id").to_owned();
-    assert_eq!(decide(&alice, &request, "approve").await.status(), 200);
+    assert_eq!(alice.decide(&request, "approve", "looks right").await.status(), 200);
     let page = entity(&carol, "component", "refunds").await;
     assert_eq!(page["summary"]["tier"], 2, "applied on approval");
     assert_eq!(page["pending_requests"].as_array().map(Vec::len), Some(0));
@@ -190,21 +173,21 @@ async fn edits_apply_at_once_with_history_and_a_tier_change_waits_for_approval()
 #[tokio::test]
 async fn delete_is_refused_while_anything_depends_on_it_and_names_the_dependents() {
     let app = spawn_app_with_demo_data().await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let refused = bob.server_fn("catalog/delete", &[("kind", "component"), ("namespace", "default"), ("name", "tokenization")]).await;
     assert_eq!(refused.status(), 422);
     let text = refused.text().await.expect("text");
     assert!(text.contains("component:payment-gateway") && text.contains("component:card-authorizer"), "{text}");
     assert_eq!(bob.server_fn("catalog/deprecate", &[("kind", "component"), ("namespace", "default"), ("name", "a2a-payments")]).await.status(), 200);
     assert_eq!(bob.server_fn("catalog/delete", &[("kind", "component"), ("namespace", "default"), ("name", "a2a-payments")]).await.status(), 200);
-    assert_eq!(count(&app, "SELECT count(*) FROM entities WHERE name = 'a2a-payments'").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM entities WHERE name = 'a2a-payments'", &[]).await, 0);
 }
 
 #[tokio::test]
 async fn the_list_pages_by_keyset_without_gaps_or_repeats_and_counts_facets() {
     let app = spawn_app_with_demo_data().await;
-    let carol = app.login_as("carol").await;
-    let total = count(&app, "SELECT count(*) FROM entities").await;
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let total = app.count("SELECT count(*) FROM entities", &[]).await;
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -229,7 +212,7 @@ async fn the_list_pages_by_keyset_without_gaps_or_repeats_and_counts_facets() {
     let facets: Value = carol.get("/api/v1/catalog/entity-facets?facet=kind&facet=spec.owner&kind=component").await.json().await.expect("facets");
     let kinds = facets["facets"]["kind"].as_array().expect("kind facet");
     assert_eq!(kinds.len(), 1);
-    let components = count(&app, "SELECT count(*) FROM entities WHERE kind = 'component'").await;
+    let components = app.count("SELECT count(*) FROM entities WHERE kind = 'component'", &[]).await;
     assert_eq!(kinds[0]["count"].as_i64(), Some(components));
     let bad = carol.get("/api/v1/catalog/entities?tier=7").await;
     assert_eq!(bad.status(), 422);
@@ -275,12 +258,12 @@ fn outcomes(report: &Value) -> Vec<(String, String)> {
 #[tokio::test]
 async fn a_descriptor_set_with_a_location_imports_once_and_a_second_import_changes_nothing() {
     let app = spawn_app_with_demo_data().await;
-    let alice = app.login_as("alice").await;
-    let before = count(&app, "SELECT count(*) FROM entities").await;
+    let alice = app.login_as(Persona::Admin).await;
+    let before = app.count("SELECT count(*) FROM entities", &[]).await;
 
     let dry: Value = import(&alice, descriptor_set(), true).await.json().await.expect("report");
     assert_eq!(dry["applied"], false);
-    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "a dry run writes nothing");
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "a dry run writes nothing");
 
     let first = import(&alice, descriptor_set(), false).await;
     assert_eq!(first.status(), 200);
@@ -300,7 +283,7 @@ async fn a_descriptor_set_with_a_location_imports_once_and_a_second_import_chang
     ] {
         assert!(got.contains(&(e.to_owned(), o.to_owned())), "{e} {o} in {got:?}");
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before + 6);
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before + 6);
 
     let issuer: Value = alice.get("/api/v1/catalog/entities/by-name/component/cards/issuer").await.json().await.expect("issuer");
     let relations: Vec<(String, String)> = issuer["relations"]
@@ -343,9 +326,9 @@ async fn a_descriptor_set_with_a_location_imports_once_and_a_second_import_chang
 #[tokio::test]
 async fn an_invalid_file_reports_each_problem_and_writes_nothing() {
     let app = spawn_app_with_demo_data().await;
-    let alice = app.login_as("alice").await;
-    let before = count(&app, "SELECT count(*) FROM entities").await;
-    let audit_before = count(&app, "SELECT count(*) FROM audit_log").await;
+    let alice = app.login_as(Persona::Admin).await;
+    let before = app.count("SELECT count(*) FROM entities", &[]).await;
+    let audit_before = app.count("SELECT count(*) FROM audit_log", &[]).await;
     let files = vec![(
         "bad.yaml",
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine-service}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: gadget}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: Not_A_Name}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: orphan}\nspec: {type: service, lifecycle: production, owner: nobody-team, dependsOn: [ghost]}\n"
@@ -360,19 +343,19 @@ async fn an_invalid_file_reports_each_problem_and_writes_nothing() {
     assert!(messages("gadget").contains("unknown kind"), "{report}");
     assert!(messages("Not_A_Name").contains("metadata.name"), "{report}");
     assert!(messages("orphan").contains("nobody-team") && messages("orphan").contains("ghost"), "{report}");
-    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "the valid entity is not written either");
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log").await, audit_before);
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "the valid entity is not written either");
+    assert_eq!(app.count("SELECT count(*) FROM audit_log", &[]).await, audit_before);
 }
 
 #[tokio::test]
 async fn an_import_by_a_non_admin_waits_for_one_approval_of_the_whole_batch() {
     let app = spawn_app_with_demo_data().await;
-    let bob = app.login_as("bob").await;
-    let alice = app.login_as("alice").await;
-    let before = count(&app, "SELECT count(*) FROM entities").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let before = app.count("SELECT count(*) FROM entities", &[]).await;
     let report: Value = import(&bob, descriptor_set(), false).await.json().await.expect("report");
     let id = report["approval_id"].as_str().expect("sent for approval").to_owned();
-    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before, "nothing yet");
-    assert_eq!(decide(&alice, &id, "approve").await.status(), 200);
-    assert_eq!(count(&app, "SELECT count(*) FROM entities").await, before + 6);
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "nothing yet");
+    assert_eq!(alice.decide(&id, "approve", "looks right").await.status(), 200);
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before + 6);
 }

@@ -1,7 +1,7 @@
 //! Deploys end to end: kick-off over HTTP (idempotency, permissions, freezes, approvals), the
 //! worker on the real queue (one at a time, crash recovery, timeouts), the command and webhook
 //! executors, and the signed events a CD system reports with.
-use crate::helpers::{eventually, spawn_app_with, Browser, Options, TestApp};
+use crate::helpers::{Browser, Options, Persona, TestApp, eventually, spawn_app_with};
 use app::deploys::service as deploys;
 use figment::value::Value as Setting;
 use serde_json::{json, Value};
@@ -46,14 +46,7 @@ fn start_worker(app: &TestApp, settings: DeploySettings) -> tokio::task::JoinHan
 }
 
 async fn kick_off(b: &Browser, key: &str, body: Value) -> reqwest::Response {
-    b.client
-        .post(b.url("/api/v1/deploys"))
-        .header("origin", b.url(""))
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST /deploys")
+    b.kick_off(key, &body).await
 }
 
 fn body(service: &str, environment: &str, version: &str) -> Value {
@@ -84,15 +77,10 @@ async fn wait_for(app: &TestApp, id: &str, state: &str) -> Option<String> {
     .await
 }
 
-async fn count(app: &TestApp, sql: &str, id: &str) -> i64 {
-    let mut db = app.db().await;
-    sqlx::query(sql).bind(id).fetch_one(&mut db).await.expect("count").get(0)
-}
-
 #[tokio::test]
 async fn the_same_key_returns_the_first_deploy_and_refuses_other_parameters() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let first = kick_off(&bob, "key-1", body("refunds", "dev", "v1.0.0")).await;
     assert_eq!(first.status(), 201);
     let first: Value = first.json().await.expect("json");
@@ -110,14 +98,14 @@ async fn the_same_key_returns_the_first_deploy_and_refuses_other_parameters() {
     assert!(other["error"]["message"].as_str().unwrap_or("").contains("key-1"), "{other}");
 
     let id = first["id"].as_str().expect("id");
-    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE requester_id = (SELECT requester_id FROM deploys WHERE id = $1::uuid)", id).await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", id).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE requester_id = (SELECT requester_id FROM deploys WHERE id = $1::uuid)", &[&id]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", &[&id]).await, 1);
 }
 
 #[tokio::test]
 async fn bad_input_is_named_and_writes_nothing() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let r = kick_off(&bob, "k", json!({ "service": "refunds", "environment": "moon", "version": "v1", "reason": "x" })).await;
     assert_eq!(r.status(), 422);
     let v: Value = r.json().await.expect("json");
@@ -128,14 +116,14 @@ async fn bad_input_is_named_and_writes_nothing() {
     assert_eq!(v["error"]["field"], "version", "{v}");
     let no_key = kick_off(&bob, "", body("refunds", "dev", "v1")).await;
     assert_eq!(no_key.status(), 422);
-    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE $1 = $1", "").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE $1 = $1", &[""]).await, 0);
 }
 
 /// Kick-offs checked at the same moment are read together; each still gets its own answer.
 #[tokio::test]
 async fn kick_offs_checked_together_each_get_their_own_answer() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let asks = [
         ("refunds", "dev", 201, None),
         ("no-such-service", "dev", 422, Some("service")),
@@ -156,7 +144,7 @@ async fn kick_offs_checked_together_each_get_their_own_answer() {
             None => assert_eq!((v["service"].as_str(), v["environment"].as_str()), (Some(*service), Some(*environment)), "{v}"),
         }
     }
-    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE version = $1", "v9").await, 3);
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE version = $1", &["v9"]).await, 3);
 }
 
 #[tokio::test]
@@ -166,15 +154,15 @@ async fn only_an_owning_team_or_an_admin_deploys() {
         let b = app.login_as(user).await;
         assert_eq!(kick_off(&b, "k", body("refunds", "dev", "v1")).await.status(), 403, "{user} is not in payments");
     }
-    let alice = app.login_as("alice").await;
+    let alice = app.login_as(Persona::Admin).await;
     assert_eq!(kick_off(&alice, "k", body("refunds", "dev", "v1")).await.status(), 201, "admins deploy anything");
 }
 
 #[tokio::test]
 async fn a_production_deploy_waits_for_someone_else_and_then_runs() {
     let app = app_with(true, vec![]).await;
-    let bob = app.login_as("bob").await;
-    let alice = app.login_as("alice").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let alice = app.login_as(Persona::Admin).await;
     let id = deploy(&bob, "refunds", "production", "v3.1.0").await;
     let d: Value = bob.get(&format!("/api/v1/deploys/{id}")).await.json().await.expect("json");
     assert_eq!(d["state"], "awaiting_approval");
@@ -211,7 +199,7 @@ async fn a_production_deploy_waits_for_someone_else_and_then_runs() {
 #[tokio::test]
 async fn a_tier_zero_service_needs_two_approvals() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let id = deploy(&bob, "payment-gateway", "production", "v9").await;
     let d: Value = bob.get(&format!("/api/v1/deploys/{id}")).await.json().await.expect("json");
     let a: Value = bob.get(&format!("/api/v1/approvals/{}", d["approval_id"].as_str().expect("approval"))).await.json().await.expect("json");
@@ -222,7 +210,7 @@ async fn a_tier_zero_service_needs_two_approvals() {
 #[tokio::test]
 async fn a_retried_production_kick_off_opens_one_approval_request() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let first = kick_off(&bob, "prod-key", body("refunds", "production", "v4.0.0")).await;
     assert_eq!(first.status(), 201);
     let first: Value = first.json().await.expect("json");
@@ -234,15 +222,15 @@ async fn a_retried_production_kick_off_opens_one_approval_request() {
 
     // the retry found its key taken before it asked for anything: one approval request, one audit row each
     let id = first["id"].as_str().expect("id");
-    assert_eq!(count(&app, "SELECT count(*) FROM approval_requests WHERE subject_kind = $1", "deploy").await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM approval_requests WHERE subject_id = $1", id).await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'approval.requested' AND after->>'subject_kind' = $1", "deploy").await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", id).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM approval_requests WHERE subject_kind = $1", &["deploy"]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM approval_requests WHERE subject_id = $1", &[&id]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'approval.requested' AND after->>'subject_kind' = $1", &["deploy"]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", &[&id]).await, 1);
 }
 #[tokio::test]
 async fn deploys_of_one_service_and_environment_run_one_at_a_time_in_order() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let mut ids = Vec::new();
     for v in ["v1", "v2", "v3"] {
         ids.push(deploy(&bob, "refunds", "dev", v).await);
@@ -304,7 +292,7 @@ fn starts(marker: &std::path::Path) -> usize {
 #[tokio::test]
 async fn a_worker_that_dies_after_taking_a_deploy_loses_nothing() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
     let (_script, settings) = marking_command(&marker, "0");
     let id = deploy(&bob, "refunds", "dev", "v7").await;
@@ -317,15 +305,15 @@ async fn a_worker_that_dies_after_taking_a_deploy_loses_nothing() {
     wait_for(&app, &id, "succeeded").await;
     worker.abort();
     assert_eq!(starts(&marker), 1, "the command ran {} times", starts(&marker));
-    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state = 'succeeded'", &id).await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'deploy.requeued'", &id).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state = 'succeeded'", &[&id]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'deploy.requeued'", &[&id]).await, 1);
     let _ = std::fs::remove_file(&marker);
 }
 
 #[tokio::test]
 async fn a_worker_killed_mid_run_never_starts_the_deploy_twice() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
     let (_script, settings) = marking_command(&marker, "3");
     let id = deploy(&bob, "refunds", "dev", "v8").await;
@@ -344,14 +332,14 @@ async fn a_worker_killed_mid_run_never_starts_the_deploy_twice() {
         third.run_once().await;
     }
     assert_eq!(starts(&marker), 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state IN ('succeeded', 'failed')", &id).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state IN ('succeeded', 'failed')", &[&id]).await, 1);
     let _ = std::fs::remove_file(&marker);
 }
 
 #[tokio::test]
 async fn a_command_past_its_timeout_is_killed_and_the_deploy_fails() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
     let (_script, mut settings) = marking_command(&marker, "30");
     settings.push(("deploys.command.timeout_secs", Setting::from(0.5)));
@@ -407,7 +395,7 @@ fn signed(id: &str, body: &str, at: i64) -> Option<String> {
 async fn a_webhook_deploy_is_signed_out_and_only_signed_fresh_events_come_in() {
     let (url, seen) = cd_system().await;
     let app = app_with(true, vec![("deploys.default_executor", "webhook".into()), ("deploys.webhook.url", url.into())]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let id = deploy(&bob, "refunds", "staging", "v2.0.0").await;
     // the CD system got the signed request, and the deploy waits on it
     let request = eventually("the CD system to be called", || async { seen.lock().expect("lock").first().cloned() }).await;
@@ -432,7 +420,7 @@ async fn a_webhook_deploy_is_signed_out_and_only_signed_fresh_events_come_in() {
     let replayed = event(&app, &id, progress, signed(&id, progress, now)).await;
     assert_eq!(replayed.status(), 409, "a replayed event is refused");
     assert!(replayed.json::<Value>().await.expect("json")["error"]["message"].as_str().unwrap_or("").contains("replay"));
-    assert_eq!(count(&app, "SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND line = '3 of 5 pods updated'", &id).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND line = '3 of 5 pods updated'", &[&id]).await, 1);
     let other_attempt = r#"{"attempt":2,"seq":5,"type":"log","lines":["from elsewhere"]}"#;
     assert_eq!(event(&app, &id, other_attempt, signed(&id, other_attempt, now)).await.status(), 409, "another attempt's event");
     assert_eq!(event(&app, &id, done, signed(&id, done, now)).await.status(), 200);
@@ -440,7 +428,7 @@ async fn a_webhook_deploy_is_signed_out_and_only_signed_fresh_events_come_in() {
     assert_eq!(event(&app, &id, done, signed(&id, done, now)).await.status(), 200, "a repeated result is accepted and changes nothing");
     let late = r#"{"attempt":1,"seq":3,"type":"failed","message":"too late"}"#;
     assert_eq!(event(&app, &id, late, signed(&id, late, now)).await.status(), 409);
-    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state = 'succeeded'", &id).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM deploy_transitions WHERE deploy_id = $1::uuid AND to_state = 'succeeded'", &[&id]).await, 1);
 
     // a signature made for this deploy is worth nothing for another, running one
     let second = deploy(&bob, "payouts", "staging", "v2.0.0").await;
@@ -453,7 +441,7 @@ async fn a_webhook_deploy_is_signed_out_and_only_signed_fresh_events_come_in() {
 #[tokio::test]
 async fn a_command_deploy_takes_no_cd_events() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
     let (_script, settings) = marking_command(&marker, "30");
     let id = deploy(&bob, "refunds", "dev", "v9").await;
@@ -476,7 +464,7 @@ async fn a_webhook_deploy_that_hears_nothing_fails_at_its_timeout() {
         vec![("deploys.default_executor", "webhook".into()), ("deploys.webhook.url", url.into()), ("deploys.webhook.timeout_secs", Setting::from(0.5))],
     )
     .await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let id = deploy(&bob, "refunds", "dev", "v2.0.1").await;
     let outcome = wait_for(&app, &id, "failed").await.unwrap_or_default();
     assert_eq!(outcome, "no result from the CD system before the deploy's timeout");
@@ -498,8 +486,8 @@ async fn freeze_now(b: &Browser, environment: &str, reason: &str) -> u16 {
 #[tokio::test]
 async fn a_freeze_refuses_deploys_naming_the_window_unless_an_admin_overrides() {
     let app = app_with(false, vec![]).await;
-    let alice = app.login_as("alice").await;
-    let bob = app.login_as("bob").await;
+    let alice = app.login_as(Persona::Admin).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     assert_eq!(freeze_now(&bob, "dev", "Card network certification").await, 403, "only admins add windows");
     assert_eq!(freeze_now(&alice, "dev", "Card network certification").await, 200);
 
@@ -513,15 +501,15 @@ async fn a_freeze_refuses_deploys_naming_the_window_unless_an_admin_overrides() 
     let r = kick_off(&alice, "k3", json!({ "service": "refunds", "environment": "dev", "version": "v1", "reason": "hotfix", "freeze_override": "incident 4711" })).await;
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'deploy.freeze_overridden'", &id).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE subject_id = $1 AND action = 'deploy.freeze_overridden'", &[&id]).await, 1);
     assert_eq!(kick_off(&bob, "k4", body("refunds", "staging", "v1")).await.status(), 201, "other environments are open");
 }
 
 #[tokio::test]
 async fn a_queued_deploy_waits_out_a_freeze_that_began_after_it_was_asked_for() {
     let app = app_with(false, vec![]).await;
-    let alice = app.login_as("alice").await;
-    let bob = app.login_as("bob").await;
+    let alice = app.login_as(Persona::Admin).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let first = kick_off(&bob, "before-the-window", body("refunds", "dev", "v3")).await;
     assert_eq!(first.status(), 201);
     let held = first.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
@@ -551,7 +539,7 @@ async fn a_queued_deploy_waits_out_a_freeze_that_began_after_it_was_asked_for() 
 #[tokio::test]
 async fn concurrent_kick_offs_spread_over_audit_stripes_and_every_row_stays_chained() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     // to production: each kick-off is a transaction of its own on its request's connection (queued
     // ones are written by the deploy queue's two connections, whose stripes may be one)
     let kicks = (0..48).map(|i| {
@@ -568,7 +556,7 @@ async fn concurrent_kick_offs_spread_over_audit_stripes_and_every_row_stays_chai
 #[tokio::test]
 async fn concurrent_retries_with_one_key_make_one_deploy() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let tries = (0..12).map(|_| async { kick_off(&bob, "one-key", body("refunds", "dev", "v3")).await });
     let mut created = 0;
     let mut ids = Vec::new();
@@ -582,8 +570,8 @@ async fn concurrent_retries_with_one_key_make_one_deploy() {
     }
     assert_eq!(created, 1, "one of the twelve created it, the others answered it");
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
-    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE idempotency_key = $1", "one-key").await, 1);
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", &ids[0]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE idempotency_key = $1", &["one-key"]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'deploy.requested' AND subject_id = $1", &[&ids[0]]).await, 1);
 }
 
 /// A queued deploy for bob as a kick-off hands it to the queue, with its audit row.
@@ -640,7 +628,7 @@ async fn write_together(app: &TestApp, deploys: &[(&str, Uuid)]) -> Vec<Result<O
 #[tokio::test]
 async fn kick_offs_queued_at_one_moment_commit_together() {
     let app = app_with(false, vec![]).await;
-    app.login_as("bob").await;
+    app.login_as(Persona::PaymentsLead).await;
     let refunds = refunds_id(&app).await;
     let answers = write_together(&app, &[("g-1", refunds), ("g-2", refunds), ("g-3", refunds), ("g-3", refunds), ("g-4", refunds)]).await;
     let times: Vec<_> = answers.into_iter().map(|a| a.expect("written")).collect();
@@ -648,9 +636,9 @@ async fn kick_offs_queued_at_one_moment_commit_together() {
     let created: Vec<_> = times.iter().flatten().collect();
     assert_eq!(created.len(), 4);
     assert!(created.iter().all(|at| *at == created[0]), "one transaction, one time: {times:?}");
-    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE reason = $1", "a group").await, 4);
-    assert_eq!(count(&app, "SELECT count(*) FROM deploy_transitions t JOIN deploys d ON d.id = t.deploy_id WHERE d.reason = $1", "a group").await, 8);
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", "g-%").await, 4);
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE reason = $1", &["a group"]).await, 4);
+    assert_eq!(app.count("SELECT count(*) FROM deploy_transitions t JOIN deploys d ON d.id = t.deploy_id WHERE d.reason = $1", &["a group"]).await, 8);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", &["g-%"]).await, 4);
     assert_every_row_chained(&app).await;
 }
 
@@ -659,13 +647,13 @@ async fn kick_offs_queued_at_one_moment_commit_together() {
 #[tokio::test]
 async fn a_kick_off_that_fails_in_its_group_fails_alone() {
     let app = app_with(false, vec![]).await;
-    app.login_as("bob").await;
+    app.login_as(Persona::PaymentsLead).await;
     let refunds = refunds_id(&app).await;
     let answers = write_together(&app, &[("f-1", refunds), ("f-2", Uuid::new_v4()), ("f-3", refunds)]).await;
     assert!(matches!(answers[1], Err(sqlx::Error::Database(_))), "the one without a service fails: {answers:?}");
     assert!(answers[0].as_ref().is_ok_and(|a| a.is_some()) && answers[2].as_ref().is_ok_and(|a| a.is_some()), "{answers:?}");
-    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE reason = $1", "a group").await, 2);
-    assert_eq!(count(&app, "SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", "f-%").await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE reason = $1", &["a group"]).await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE after->>'key' LIKE $1", &["f-%"]).await, 2);
     assert_every_row_chained(&app).await;
 }
 
@@ -675,7 +663,7 @@ async fn a_kick_off_that_fails_in_its_group_fails_alone() {
 #[tokio::test]
 async fn a_kick_off_waiting_for_a_catalog_edit_holds_no_audit_lock() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let mut edit = app.db().await;
     sqlx::query("BEGIN").execute(&mut edit).await.expect("begin");
     sqlx::query("SELECT 1 FROM entities WHERE kind = 'component' AND name = 'refunds' FOR UPDATE")
@@ -706,7 +694,7 @@ async fn a_kick_off_waiting_for_a_catalog_edit_holds_no_audit_lock() {
 #[tokio::test]
 async fn a_kick_off_wakes_an_idle_worker_without_waiting_for_its_sweep() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     // a sweep a minute apart: only the wake-up can start a deploy within wait_for's 30 s
     let worker = start_worker(&app, deploy_settings(&[("deploys.sweep_secs", Setting::from(60.0))]));
     let first = deploy(&bob, "refunds", "dev", "v1").await;
@@ -721,7 +709,7 @@ async fn a_kick_off_wakes_an_idle_worker_without_waiting_for_its_sweep() {
 #[tokio::test]
 async fn rollback_deploys_the_version_that_succeeded_before() {
     let app = app_with(true, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let v1 = deploy(&bob, "payouts", "dev", "v1.0").await;
     wait_for(&app, &v1, "succeeded").await;
     let v2 = deploy(&bob, "payouts", "dev", "v2.0").await;
@@ -739,7 +727,7 @@ async fn rollback_deploys_the_version_that_succeeded_before() {
     assert_eq!(again.json::<Value>().await.expect("json").as_str(), Some(rb.as_str()));
     let other = bob.server_fn("deploys/rollback", &[("id", rb.as_str()), ("idempotency_key", "rb-1")]).await;
     assert_eq!(other.status(), 409, "the key names another rollback");
-    assert_eq!(count(&app, "SELECT count(*) FROM deploys WHERE rollback_of = $1::uuid", &v2).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE rollback_of = $1::uuid", &[&v2]).await, 1);
     let d: Value = bob.get(&format!("/api/v1/deploys/{rb}")).await.json().await.expect("json");
     assert_eq!(d["version"], "v1.0");
     assert_eq!(d["rollback_of"], v2.as_str());
@@ -749,8 +737,8 @@ async fn rollback_deploys_the_version_that_succeeded_before() {
 #[tokio::test]
 async fn cancelling_a_running_deploy_stops_its_command() {
     let app = app_with(false, vec![]).await;
-    let bob = app.login_as("bob").await;
-    let dave = app.login_as("dave").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let dave = app.login_as(Persona::Viewer).await;
     let marker = std::env::temp_dir().join(format!("switchyard-marker-{}", Uuid::new_v4()));
     let (_script, settings) = marking_command(&marker, "30");
     let id = deploy(&bob, "refunds", "dev", "v10").await;
@@ -762,7 +750,7 @@ async fn cancelling_a_running_deploy_stops_its_command() {
     assert_eq!(state_of(&app, &id).await.0, "cancelled");
     // the worker notices at its next heartbeat and stops the command; nothing overwrites the state
     let stopped = "SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND line LIKE 'stopped: the deploy was cancelled%'";
-    eventually("the worker to stop the command", || async { (count(&app, stopped, &id).await == 1).then_some(()) }).await;
+    eventually("the worker to stop the command", || async { (app.count(stopped, &[&id]).await == 1).then_some(()) }).await;
     worker.abort();
     assert_eq!(state_of(&app, &id).await.0, "cancelled");
     let again = cancel(&bob).await.expect("cancel");
@@ -773,12 +761,12 @@ async fn cancelling_a_running_deploy_stops_its_command() {
 #[tokio::test]
 async fn a_reason_never_reaches_the_log_as_lines_or_progress() {
     let app = app_with(true, vec![]).await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let reason = "hotfix\n::progress 100\n[6/6] health checks: ok (forged)";
     let r = kick_off(&bob, "forge-1", json!({ "service": "refunds", "environment": "dev", "version": "v5", "reason": reason })).await;
     assert_eq!(r.status(), 201);
     let id = r.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
     wait_for(&app, &id, "succeeded").await;
-    let forged = count(&app, "SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND (line LIKE '%forged%' OR line LIKE '%hotfix%')", &id).await;
+    let forged = app.count("SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND (line LIKE '%forged%' OR line LIKE '%hotfix%')", &[&id]).await;
     assert_eq!(forged, 0, "the reason was echoed into the log");
 }

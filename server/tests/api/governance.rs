@@ -1,5 +1,5 @@
 //! The approval engine and the audit chain, end to end over HTTP and on the real database.
-use crate::helpers::{spawn_app, Browser, TestApp};
+use crate::helpers::{Browser, Persona, TestApp, spawn_app};
 use app::approvals::service::{self as approvals, Ask};
 use app::approvals::types::Approvers;
 use app::context::RequestMeta;
@@ -16,17 +16,6 @@ async fn ask_admin(browser: &Browser, reason: &str) -> String {
     id.as_str().expect("approval id").to_owned()
 }
 
-async fn decide(browser: &Browser, id: &str, verdict: &str, comment: &str) -> reqwest::Response {
-    browser
-        .client
-        .post(browser.url(&format!("/api/v1/approvals/{id}/{verdict}")))
-        .header("origin", browser.url(""))
-        .json(&json!({ "comment": comment }))
-        .send()
-        .await
-        .expect("decide")
-}
-
 async fn roles(browser: &Browser) -> Vec<String> {
     let me: Value = browser.get("/api/v1/me").await.json().await.expect("me");
     me["roles"].as_array().expect("roles").iter().filter_map(|r| r.as_str().map(str::to_owned)).collect()
@@ -39,18 +28,18 @@ async fn count(db: &mut PgConnection, sql: &str) -> i64 {
 #[tokio::test]
 async fn an_admin_role_request_is_approved_by_an_admin_and_never_by_its_requester() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
-    let carol = app.login_as("carol").await;
-    let alice = app.login_as("alice").await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let alice = app.login_as(Persona::Admin).await;
     let id = ask_admin(&dave, "on call for the platform this quarter").await;
 
-    let own = decide(&dave, &id, "approve", "looks fine to me").await;
+    let own = dave.decide(&id, "approve", "looks fine to me").await;
     assert_eq!(own.status(), 422);
     let body: Value = own.json().await.expect("json");
     assert!(body["error"]["message"].as_str().unwrap_or("").contains("your own request"), "{body}");
 
-    assert_eq!(decide(&carol, &id, "approve", "sure").await.status(), 403, "carol is no admin");
-    let no_comment = decide(&alice, &id, "approve", "  ").await;
+    assert_eq!(carol.decide(&id, "approve", "sure").await.status(), 403, "carol is no admin");
+    let no_comment = alice.decide(&id, "approve", "  ").await;
     assert_eq!(no_comment.status(), 422);
     assert_eq!(roles(&dave).await, vec!["viewer"]);
 
@@ -59,23 +48,23 @@ async fn an_admin_role_request_is_approved_by_an_admin_and_never_by_its_requeste
     let not_for_dave: Vec<Value> = dave.get("/api/v1/approvals?inbox=waiting_for_me").await.json().await.expect("inbox");
     assert!(not_for_dave.is_empty(), "nobody waits for their own request");
 
-    let approved = decide(&alice, &id, "approve", "agreed with the platform lead").await;
+    let approved = alice.decide(&id, "approve", "agreed with the platform lead").await;
     assert_eq!(approved.status(), 200);
     let view: Value = approved.json().await.expect("json");
     assert_eq!(view["state"], "approved");
     assert_eq!(roles(&dave).await, vec!["viewer", "admin"], "the grant takes effect at once");
 
-    let again = decide(&alice, &id, "reject", "changed my mind").await;
+    let again = alice.decide(&id, "reject", "changed my mind").await;
     assert_eq!(again.status(), 422, "a decided request stays decided");
 }
 
 #[tokio::test]
 async fn a_rejection_ends_the_request() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
-    let alice = app.login_as("alice").await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let alice = app.login_as(Persona::Admin).await;
     let id = ask_admin(&dave, "curious").await;
-    let rejected: Value = decide(&alice, &id, "reject", "not needed for viewers").await.json().await.expect("json");
+    let rejected: Value = alice.decide(&id, "reject", "not needed for viewers").await.json().await.expect("json");
     assert_eq!(rejected["state"], "rejected");
     assert_eq!(rejected["decisions"][0]["comment"], "not needed for viewers");
     assert_eq!(roles(&dave).await, vec!["viewer"]);
@@ -125,22 +114,22 @@ async fn open_request(app: &TestApp, requester: &str, required: i32, valid_for: 
 #[tokio::test]
 async fn a_two_approver_policy_needs_two_different_people() {
     let app = spawn_app().await;
-    let carol = app.login_as("carol").await;
-    let bob = app.login_as("bob").await; // lead of payments
-    let alice = app.login_as("alice").await;
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let bob = app.login_as(Persona::PaymentsLead).await; // lead of payments
+    let alice = app.login_as(Persona::Admin).await;
     let id = open_request(&app, "carol", 2, chrono::Duration::days(1)).await;
 
-    let first: Value = decide(&bob, &id, "approve", "lead ok").await.json().await.expect("json");
+    let first: Value = bob.decide(&id, "approve", "lead ok").await.json().await.expect("json");
     assert_eq!(first["state"], "pending");
     assert_eq!(first["approvals"], 1);
-    let twice = decide(&bob, &id, "approve", "really ok").await;
+    let twice = bob.decide(&id, "approve", "really ok").await;
     assert_eq!(twice.status(), 422, "one person counts once");
     assert_eq!(roles(&carol).await, vec!["viewer"]);
 
     let detail = alice.get(&format!("/approvals/{id}")).await.text().await.expect("page");
     assert!(detail.contains("1 of 2 approvals"), "the detail page shows progress");
 
-    let second: Value = decide(&alice, &id, "approve", "admin ok").await.json().await.expect("json");
+    let second: Value = alice.decide(&id, "approve", "admin ok").await.json().await.expect("json");
     assert_eq!(second["state"], "approved");
     assert_eq!(roles(&carol).await, vec!["viewer", "admin"]);
 }
@@ -148,11 +137,11 @@ async fn a_two_approver_policy_needs_two_different_people() {
 #[tokio::test]
 async fn an_expired_request_cannot_be_decided() {
     let app = spawn_app().await;
-    app.login_as("carol").await;
-    app.login_as("bob").await; // brings team payments from the directory
-    let alice = app.login_as("alice").await;
+    app.login_as(Persona::LedgerMember).await;
+    app.login_as(Persona::PaymentsLead).await; // brings team payments from the directory
+    let alice = app.login_as(Persona::Admin).await;
     let id = open_request(&app, "carol", 1, chrono::Duration::seconds(-1)).await;
-    let late = decide(&alice, &id, "approve", "too late").await;
+    let late = alice.decide(&id, "approve", "too late").await;
     assert_eq!(late.status(), 422);
     let body: Value = late.json().await.expect("json");
     assert!(body["error"]["message"].as_str().unwrap_or("").contains("expired"), "{body}");
@@ -163,8 +152,8 @@ async fn an_expired_request_cannot_be_decided() {
 #[tokio::test]
 async fn the_action_and_its_audit_rows_commit_or_roll_back_together() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
-    let alice = app.login_as("alice").await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let alice = app.login_as(Persona::Admin).await;
     let id = ask_admin(&dave, "incident commander rota").await;
     let mut db = app.db().await;
     let audit_before = count(&mut db, "SELECT count(*) FROM audit_log").await;
@@ -176,7 +165,7 @@ async fn the_action_and_its_audit_rows_commit_or_roll_back_together() {
     )
     .await
     .expect("install failing trigger");
-    let failed = decide(&alice, &id, "approve", "approved").await;
+    let failed = alice.decide(&id, "approve", "approved").await;
     assert_eq!(failed.status(), 500);
     assert_eq!(count(&mut db, "SELECT count(*) FROM audit_log").await, audit_before, "no audit row survives");
     assert_eq!(count(&mut db, "SELECT count(*) FROM approval_decisions").await, 0, "no decision survives");
@@ -185,7 +174,7 @@ async fn the_action_and_its_audit_rows_commit_or_roll_back_together() {
     assert_eq!(roles(&dave).await, vec!["viewer"]);
 
     db.execute("DROP TRIGGER fail_grant ON role_grants").await.expect("remove trigger");
-    let ok: Value = decide(&alice, &id, "approve", "approved").await.json().await.expect("json");
+    let ok: Value = alice.decide(&id, "approve", "approved").await.json().await.expect("json");
     assert_eq!(ok["state"], "approved");
     assert_eq!(roles(&dave).await, vec!["viewer", "admin"]);
     // the approver's decision, the state change and the grant: three rows, in one go
@@ -195,9 +184,9 @@ async fn the_action_and_its_audit_rows_commit_or_roll_back_together() {
 #[tokio::test]
 async fn the_audit_log_is_append_only_and_tampering_is_detected() {
     let app = spawn_app().await;
-    app.login_as("dave").await;
-    app.login_as("bob").await;
-    let alice = app.login_as("alice").await;
+    app.login_as(Persona::Viewer).await;
+    app.login_as(Persona::PaymentsLead).await;
+    let alice = app.login_as(Persona::Admin).await;
     let verify = |b: &Browser| {
         let b = b.client.clone();
         let url = alice.url("/api/audit/verify");
@@ -226,7 +215,7 @@ async fn the_audit_log_is_append_only_and_tampering_is_detected() {
     let broken = verify(&alice).await;
     assert_eq!(broken["Broken"]["row_id"], 2, "{broken}");
 
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     assert_eq!(dave.server_fn("audit/verify", &[]).await.status(), 403, "only admins verify");
 }
 
@@ -274,8 +263,8 @@ async fn two_transactions_on_one_audit_stripe_line_up_instead_of_forking() {
 #[tokio::test]
 async fn admins_filter_and_export_the_audit_log() {
     let app = spawn_app().await;
-    app.login_as("bob").await;
-    let alice = app.login_as("alice").await;
+    app.login_as(Persona::PaymentsLead).await;
+    let alice = app.login_as(Persona::Admin).await;
     let page = alice.get("/admin/audit?action=user.created&actor=bob").await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.expect("html");
@@ -294,6 +283,6 @@ async fn admins_filter_and_export_the_audit_log() {
     let body: Value = bad.json().await.expect("json");
     assert_eq!(body["error"]["field"], "from");
 
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     assert_eq!(bob.get("/admin/audit.csv").await.status(), 403);
 }

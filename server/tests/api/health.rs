@@ -1,4 +1,4 @@
-use crate::helpers::{spawn_app, spawn_app_with, Options};
+use crate::helpers::{Options, Persona, spawn_app, spawn_app_with};
 use serde_json::Value;
 
 #[tokio::test]
@@ -86,7 +86,7 @@ async fn a_body_over_the_limit_is_refused_with_413() {
 #[tokio::test]
 async fn responses_are_compressed_when_the_client_accepts_it() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     let response = dave
         .client
         .get(dave.url("/"))

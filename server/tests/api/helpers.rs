@@ -143,12 +143,85 @@ impl TestApp {
         }
     }
 
-    /// Signs in through the real identity provider's login form, as `user` (password = name).
-    pub async fn login_as(&self, user: &str) -> Browser {
+    /// Signs in through the real identity provider's login form, as `who` (password = name).
+    pub async fn login_as(&self, who: impl AsRef<str>) -> Browser {
+        let user = who.as_ref();
         let browser = self.browser();
         let landed = browser.sign_in(user, user).await;
         assert_eq!(landed.status(), 200, "sign-in as {user} did not land on a page");
         browser
+    }
+}
+
+/// Who acts in a test, by what they are in the demo company (the IdP's users in
+/// end2end/idp/users.mjs): a test says who acts, not a comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persona {
+    /// alice: an admin, in no team.
+    Admin,
+    /// bob: lead of payments.
+    PaymentsLead,
+    /// carol: a member of ledger.
+    LedgerMember,
+    /// dave: a viewer, in no team.
+    Viewer,
+}
+
+impl AsRef<str> for Persona {
+    fn as_ref(&self) -> &str {
+        match self {
+            Persona::Admin => "alice",
+            Persona::PaymentsLead => "bob",
+            Persona::LedgerMember => "carol",
+            Persona::Viewer => "dave",
+        }
+    }
+}
+
+impl TestApp {
+    /// The first column of the first row of `sql`, with `binds` as text parameters (a count).
+    pub async fn count(&self, sql: &str, binds: &[&str]) -> i64 {
+        let mut query = sqlx::query(sql);
+        for b in binds {
+            query = query.bind(*b);
+        }
+        sqlx::Row::get(&query.fetch_one(&mut self.db().await).await.expect("count"), 0)
+    }
+}
+
+impl Browser {
+    /// Approves or rejects (`verdict`) an approval request over the API, with `comment`.
+    pub async fn decide(&self, id: &str, verdict: &str, comment: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/api/v1/approvals/{id}/{verdict}")))
+            .header("origin", self.url(""))
+            .json(&serde_json::json!({ "comment": comment }))
+            .send()
+            .await
+            .expect("decide")
+    }
+
+    /// A new API token of this browser's user with `scopes` (for a service token, of `team`);
+    /// its secret.
+    pub async fn token(&self, name: &str, scopes: &[&str], team: Option<&str>) -> String {
+        let mut form: Vec<(&str, &str)> = vec![("name", name), ("days", "30")];
+        form.extend(scopes.iter().map(|s| (*s, "on")));
+        form.extend(team.map(|t| ("team", t)));
+        let r = self.server_fn("iam/create-token", &form).await;
+        assert_eq!(r.status(), 200, "token {name}");
+        r.json::<serde_json::Value>().await.expect("json")["secret"].as_str().expect("secret").to_owned()
+    }
+
+    /// Kicks off a deploy over the API from this signed-in browser, keyed `key`.
+    pub async fn kick_off(&self, key: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/deploys"))
+            .header("origin", self.url(""))
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("kick off")
     }
 }
 

@@ -1,10 +1,10 @@
-use crate::helpers::{spawn_app, spawn_app_with_demo_data};
+use crate::helpers::{Persona, spawn_app, spawn_app_with_demo_data};
 use serde_json::Value;
 
 #[tokio::test]
 async fn the_home_page_renders_the_shell_and_demo_data() {
     let app = spawn_app_with_demo_data().await;
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     let response = dave.get("/").await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.expect("body");
@@ -21,7 +21,7 @@ async fn the_home_page_renders_the_shell_and_demo_data() {
 #[tokio::test]
 async fn an_unknown_path_answers_404_with_a_page() {
     let app = spawn_app().await;
-    let response = app.login_as("dave").await.get("/no/such/page").await;
+    let response = app.login_as(Persona::Viewer).await.get("/no/such/page").await;
     assert_eq!(response.status(), 404);
     let html = response.text().await.expect("body");
     assert!(html.contains("Page not found"));
@@ -31,7 +31,7 @@ async fn an_unknown_path_answers_404_with_a_page() {
 #[tokio::test]
 async fn a_failure_shows_the_request_id_and_no_internals() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     app.drop_database().await;
     let response = dave.get("/").await;
     let request_id = response
@@ -51,7 +51,7 @@ async fn a_failure_shows_the_request_id_and_no_internals() {
 #[tokio::test]
 async fn the_search_server_function_finds_services_by_name_and_title() {
     let app = spawn_app_with_demo_data().await;
-    let response = app.login_as("dave").await.server_fn("catalog/search", &[("text", "ledger")]).await;
+    let response = app.login_as(Persona::Viewer).await.server_fn("catalog/search", &[("text", "ledger")]).await;
     assert_eq!(response.status(), 200);
     let found: Vec<Value> = response.json().await.expect("json");
     let names: Vec<&str> = found.iter().filter_map(|s| s["name"].as_str()).collect();
@@ -63,7 +63,7 @@ async fn the_search_server_function_finds_services_by_name_and_title() {
 async fn a_too_long_search_is_refused_with_a_reason() {
     let app = spawn_app().await;
     let long = "a".repeat(201);
-    let response = app.login_as("dave").await.server_fn("catalog/search", &[("text", &long)]).await;
+    let response = app.login_as(Persona::Viewer).await.server_fn("catalog/search", &[("text", &long)]).await;
     assert_eq!(response.status(), 422);
     let body = response.text().await.expect("body");
     assert!(body.contains("longer than 200 characters"), "{body}");

@@ -120,16 +120,6 @@ fn matrix_form(name: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// A new token of `browser`'s with `scopes` (for a service token, of `team`).
-async fn token(browser: &Browser, name: &str, team: Option<&str>, scopes: &[&str]) -> String {
-    let mut form: Vec<(&str, &str)> = vec![("name", name), ("days", "30")];
-    form.extend(scopes.iter().map(|s| (*s, "on")));
-    form.extend(team.map(|t| ("team", t)));
-    let r = browser.server_fn("iam/create-token", &form).await;
-    assert_eq!(r.status(), 200, "token {name}");
-    r.json::<serde_json::Value>().await.expect("json")["secret"].as_str().expect("secret").to_owned()
-}
-
 /// A new production deploy of refunds (payments') asked for by the requester token; its approval.
 /// The requester's earlier requests are withdrawn first (one person has only so many open).
 async fn fresh_deploy_approval(w: &World) -> String {
@@ -367,10 +357,10 @@ async fn every_route_answers_each_kind_of_caller_as_the_snapshot_says() {
     let mut tokens = Vec::new();
     for (name, owner, team, scopes) in TOKENS {
         let browser = &browsers.iter().find(|(n, _)| *n == owner).expect("owner").1;
-        tokens.push((name, token(browser, name, team, scopes).await));
+        tokens.push((name, browser.token(name, scopes, team).await));
     }
     let alice = &browsers.iter().find(|(n, _)| *n == "admin").expect("admin").1;
-    let requester = token(alice, "matrix-requester", Some("payments"), &["read", "deploy"]).await;
+    let requester = alice.token("matrix-requester", &["read", "deploy"], Some("payments")).await;
     let approval = fresh_request(&app).await;
     let deploy = fresh_deploy(&app, &browsers).await;
     let world = World { app, browsers, tokens, requester, approval, deploy };

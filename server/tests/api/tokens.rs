@@ -1,5 +1,5 @@
 //! API tokens: shown once, stored hashed, scoped, revocable, and the only credential when sent.
-use crate::helpers::{spawn_app, Browser};
+use crate::helpers::{Browser, Persona, spawn_app};
 use serde_json::Value;
 
 async fn create(browser: &Browser, form: &[(&str, &str)]) -> reqwest::Response {
@@ -16,7 +16,7 @@ async fn secret(browser: &Browser, form: &[(&str, &str)]) -> String {
 #[tokio::test]
 async fn a_personal_token_acts_for_its_owner_until_revoked() {
     let app = spawn_app().await;
-    let bob = app.login_as("bob").await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
     let token = secret(&bob, &[("name", "laptop script"), ("read", "on"), ("days", "30")]).await;
     assert!(token.starts_with("sy_") && token.len() > 40);
 
@@ -50,8 +50,8 @@ async fn a_personal_token_acts_for_its_owner_until_revoked() {
 #[tokio::test]
 async fn a_token_is_held_to_its_scopes_even_for_an_admin() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
-    let alice = app.login_as("alice").await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let alice = app.login_as(Persona::Admin).await;
     let approval = dave.server_fn("approvals/request-admin", &[("reason", "rota")]).await.json::<Value>().await.expect("id");
     let id = approval.as_str().expect("id");
     let read_only = secret(&alice, &[("name", "reader"), ("read", "on"), ("days", "30")]).await;
@@ -81,9 +81,9 @@ async fn a_token_is_held_to_its_scopes_even_for_an_admin() {
 #[tokio::test]
 async fn only_admins_grant_the_admin_scope_or_make_service_tokens() {
     let app = spawn_app().await;
-    let dave = app.login_as("dave").await;
-    let bob = app.login_as("bob").await; // brings team payments
-    let alice = app.login_as("alice").await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let bob = app.login_as(Persona::PaymentsLead).await; // brings team payments
+    let alice = app.login_as(Persona::Admin).await;
 
     let refused = create(&dave, &[("name", "x"), ("admin", "on"), ("days", "30")]).await;
     assert_eq!(refused.status(), 422);
