@@ -11,7 +11,8 @@ pub const QUEUE_CHANNEL: &str = "switchyard_deploy_queue";
 /// The channel live views LISTEN on; the payload is the deploy's id.
 pub const EVENTS_CHANNEL: &str = "switchyard_deploy_events";
 
-/// A catalog component as a deploy target.
+/// A catalog component as a deploy target: read from the catalog's `catalog_ownership` view
+/// (who owns it and who may change it), never from the catalog's own tables.
 #[derive(Clone)]
 pub struct Target {
     pub id: Uuid,
@@ -28,10 +29,11 @@ pub struct Target {
 
 pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT e.id, e.name, e.title, e.tier, e.status, e.owner_team_id, t.name AS owner_name, e.repository_url,
-                  array(SELECT c.team_id FROM entity_co_owners c WHERE c.entity_id = e.id) AS "co_owners!"
-           FROM entities e JOIN teams t ON t.id = e.owner_team_id
-           WHERE e.kind = 'component' AND e.namespace = 'default' AND e.name = $1"#,
+        r#"SELECT o.id AS "id!", o.name AS "name!", o.title AS "title!", o.tier, o.status AS "status!",
+                  o.owner_team_id AS "owner_team_id!", o.owner_name AS "owner_name!", o.repository_url,
+                  o.co_owner_ids AS "co_owners!"
+           FROM catalog_ownership o
+           WHERE o.kind = 'component' AND o.namespace = 'default' AND o.name = $1"#,
         name
     )
     .fetch_optional(db)
@@ -89,10 +91,10 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, keys: &[(String, String)], 
                   f.schedule AS "schedule?", f.duration_mins AS "duration_mins?", coalesce(u.username, 'switchyard') AS "created_by!"
            FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k (service, environment, n)
            LEFT JOIN LATERAL (
-               SELECT e.id, e.name, e.title, e.tier, e.status, e.owner_team_id, t.name AS owner_name, e.repository_url,
-                      array(SELECT c.team_id FROM entity_co_owners c WHERE c.entity_id = e.id) AS co_owners
-               FROM entities e JOIN teams t ON t.id = e.owner_team_id
-               WHERE e.kind = 'component' AND e.namespace = 'default' AND e.name = k.service) AS s ON true
+               SELECT o.id, o.name, o.title, o.tier, o.status, o.owner_team_id, o.owner_name, o.repository_url,
+                      o.co_owner_ids AS co_owners
+               FROM catalog_ownership o
+               WHERE o.kind = 'component' AND o.namespace = 'default' AND o.name = k.service) AS s ON true
            LEFT JOIN environments e ON e.name = k.environment
            LEFT JOIN freeze_windows f ON f.environment = e.name AND (f.ends_at IS NULL OR f.ends_at > $3)
            LEFT JOIN users u ON u.id = f.created_by

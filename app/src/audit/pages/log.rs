@@ -5,9 +5,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// The audit log for admins: filter by actor, subject, action and time; export CSV; verify the chain.
+/// The audit log for admins: filter by actor, subject, action and time; export CSV; verify the
+/// chain. Anyone else gets a 403 page at once (decided before anything streams, so the status
+/// never depends on which part of the page finished first).
 #[component]
 pub fn AuditPage() -> impl IntoView {
+    if !crate::ui::layout::CurrentUser::get().is_some_and(|m| m.is_admin()) {
+        #[cfg(feature = "ssr")]
+        crate::context::respond(crate::error::AppError::Forbidden);
+        return view! { <Title text="Audit log"/><ErrorBox error=crate::error::AppError::Forbidden/> }.into_any();
+    }
     let params = use_query_map();
     let query = Memo::new(move |_| {
         let p = params.read();
@@ -76,6 +83,7 @@ pub fn AuditPage() -> impl IntoView {
             </Suspense>
         </Card>
     }
+    .into_any()
 }
 
 #[component]
