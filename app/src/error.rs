@@ -25,6 +25,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// Not allowed, and why (what the caller would need): a 403 that a form can explain.
+    #[error("{0}")]
+    NotAllowed(String),
     /// Something failed on the server; the details are in the log under this request id.
     #[error("Something went wrong on our side. Quote request id {request_id} if you report it.")]
     Internal { request_id: String },
@@ -42,7 +45,7 @@ impl AppError {
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::NotAllowed(_) => 403,
             AppError::Internal { .. } => 500,
             AppError::Transport(_) => 502,
         }

@@ -294,8 +294,9 @@ pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, 
     let draft = ServiceDraft::parse(form).map_err(problems)?;
     let mut tx = pool.begin().await?;
     let owners = owner_ids(&mut tx, &std::iter::once(draft.owner.clone()).chain(draft.co_owners.iter().cloned()).collect::<Vec<_>>()).await?;
+    // a refusal for lack of permission is a 403 that says what it would take
     principal.require_team_change(TeamId(owners[0])).map_err(|_| {
-        invalid("owner", format!("only members of {} (or an admin) can register its services", draft.owner))
+        AppError::NotAllowed(format!("only members of {} (or an admin) can register its services", draft.owner))
     })?;
     let desired = with_draft(None, &draft);
     if repo::find(&mut *tx, &desired.entity).await?.is_some() {

@@ -61,7 +61,7 @@ impl IntoResponse for ApiError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Unauthenticated => "unauthenticated",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::NotAllowed(_) => "forbidden",
             AppError::Internal { .. } | AppError::Transport(_) => "internal",
         };
         let field = match &self.error {

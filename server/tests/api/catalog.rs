@@ -63,7 +63,8 @@ async fn a_member_registers_a_service_and_it_is_pending_until_an_admin_approves_
     assert_eq!(missing.status(), 422);
     assert!(missing.text().await.expect("text").contains("no-such-service"), "names the missing dependency");
     let not_mine = carol.server_fn("catalog/register", SERVICE).await;
-    assert_eq!(not_mine.status(), 422, "carol is not in payments");
+    assert_eq!(not_mine.status(), 403, "carol is not in payments: a refusal for lack of permission");
+    assert!(not_mine.text().await.expect("text").contains("only members of payments"), "says what it would take");
     assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "nothing written");
 
     let ok = bob.server_fn("catalog/register", SERVICE).await;
