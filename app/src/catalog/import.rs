@@ -20,8 +20,6 @@ use uuid::Uuid;
 
 pub const IMPORT: &str = "catalog_import";
 
-/// At most this much descriptor text in one import.
-pub const MAX_BYTES: usize = DESCRIPTORS.max_bytes;
 
 /// What an import would do, worked out against the catalog.
 struct Plan {

@@ -476,3 +476,17 @@ pub async fn live_token(db: impl PgExecutor<'_>, token_hash: &[u8], owner_idle_d
     .fetch_optional(db)
     .await
 }
+
+/// Whether a session is still live (not ended, not expired), without marking it seen.
+pub async fn session_is_live(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM user_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > now()) AS "live!""#, id)
+        .fetch_one(db)
+        .await
+}
+
+/// Whether a token is still live (not revoked, not expired).
+pub async fn token_is_live(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()) AS "live!""#, id)
+        .fetch_one(db)
+        .await
+}

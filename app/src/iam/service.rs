@@ -172,6 +172,14 @@ pub async fn sign_in(
     Ok(principal)
 }
 
+/// Whether the session or token `p` came with is still live (a long-lived stream asks again).
+pub async fn still_live(pool: &PgPool, p: &Principal) -> Result<bool, IamError> {
+    Ok(match &p.via {
+        crate::iam::principal::Via::Session { session_id } => repo::session_is_live(pool, *session_id).await?,
+        crate::iam::principal::Via::Token { token_id, .. } => repo::token_is_live(pool, *token_id).await?,
+    })
+}
+
 /// The principal behind a live browser session, or None when it ended or expired.
 pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option<Principal>, IamError> {
     let mut conn = pool.acquire().await?;

@@ -63,25 +63,6 @@ fn caller_id(p: &Principal) -> Uuid {
     }
 }
 
-/// Whether the session or token that opened the stream is still live.
-async fn still_live(state: &AppState, p: &Principal) -> bool {
-    match &p.via {
-        Via::Session { session_id } => matches!(
-            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM user_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > now())")
-                .bind(session_id)
-                .fetch_one(&state.pool)
-                .await,
-            Ok(true)
-        ),
-        Via::Token { token_id, .. } => matches!(
-            sqlx::query_scalar::<_, bool>("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND expires_at > now())")
-                .bind(token_id)
-                .fetch_one(&state.pool)
-                .await,
-            Ok(true)
-        ),
-    }
-}
 
 #[derive(Deserialize)]
 pub struct Cursor {
@@ -126,7 +107,7 @@ async fn next(mut f: Follow) -> Option<(Result<Event, std::convert::Infallible>,
     }
     loop {
         if f.checked.elapsed() >= RECHECK {
-            if !still_live(&f.state, &f.principal).await {
+            if !matches!(app::iam::service::still_live(&f.state.pool, &f.principal).await, Ok(true)) {
                 return None; // signed out, or the token revoked: the stream ends with it
             }
             f.checked = Instant::now();
