@@ -45,6 +45,11 @@ pub fn deploy_queue() -> Result<crate::deploys::queue::Queue, AppError> {
     use_context::<crate::deploys::queue::Queue>().ok_or_else(|| AppError::internal("no deploy queue in context"))
 }
 
+/// The registered approval subjects (`crate::approval_subjects`) the server put into the Leptos context.
+pub fn approval_subjects() -> Result<crate::approvals::subject::Subjects, AppError> {
+    use_context::<crate::approvals::subject::Subjects>().ok_or_else(|| AppError::internal("no approval subjects in context"))
+}
+
 fn parts() -> Option<http::request::Parts> {
     use_context::<http::request::Parts>()
 }

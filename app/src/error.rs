@@ -3,6 +3,25 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
+/// A problem with one field of a form, query or descriptor: which, and what is wrong with it.
+/// Domains refuse input with it; it names no HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[error("{field}: {message}")]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        FieldProblem { field: field.into(), message: message.into() }
+    }
+}
+
+/// The error at the edges (server functions and REST handlers): what a domain's error becomes
+/// for people and HTTP. Services speak their own domain's errors; each domain maps them here
+/// once, in its `api` module.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// Input that does not parse; names the field and what is wrong with it.
@@ -10,7 +29,7 @@ pub enum AppError {
     Invalid { field: String, message: String },
     /// Several fields that do not parse (a whole form), each with what is wrong.
     #[error("{}", .0.iter().map(|p| format!("{}: {}", p.field, p.message)).collect::<Vec<_>>().join("; "))]
-    InvalidFields(Vec<crate::catalog::types::FieldProblem>),
+    InvalidFields(Vec<FieldProblem>),
     /// Input over one of the limits on what a request may carry (its size, or what reading it
     /// would cost); names the input and the limit.
     #[error("{field}: {message}")]
@@ -58,12 +77,31 @@ impl AppError {
         }
     }
 
-    /// Logs `source` once, with the request id, and returns an error that reveals nothing of it.
+    /// Logs `source` once, in the request's span (which carries its id), and returns an error
+    /// that reveals nothing of it. A REST handler's caller puts the request id in (its handlers
+    /// run outside the Leptos context this reads it from).
     #[cfg(feature = "ssr")]
     pub fn internal(source: impl std::fmt::Display) -> Self {
-        let request_id = crate::context::request_id();
-        tracing::error!(%request_id, error = %source, "internal error");
-        AppError::Internal { request_id }
+        tracing::error!(error = %source, "internal error");
+        AppError::Internal { request_id: crate::context::request_id() }
+    }
+}
+
+impl From<FieldProblem> for AppError {
+    fn from(p: FieldProblem) -> Self {
+        AppError::Invalid { field: p.field, message: p.message }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::untrusted::ReadError> for AppError {
+    fn from(e: crate::untrusted::ReadError) -> Self {
+        use crate::untrusted::ReadError as E;
+        match e {
+            E::TooLarge(p) => AppError::TooLarge { field: p.field, message: p.message },
+            E::OverLimit(p) => p.into(),
+            e @ E::Failed(_) => AppError::internal(e),
+        }
     }
 }
 

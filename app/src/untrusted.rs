@@ -3,7 +3,7 @@
 //! blocking thread (never an async worker), a few at a time, with a deadline — and before the
 //! request takes a database connection. A refusal names the limit: 413 for size, 422 for the
 //! rest.
-use crate::error::AppError;
+use crate::error::FieldProblem;
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
@@ -42,13 +42,27 @@ pub const DESCRIPTORS: Limits = Limits {
 static READERS: LazyLock<Arc<Semaphore>> =
     LazyLock::new(|| Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))));
 
-/// A refusal for input over its size limit (413).
-pub fn too_large(field: &str, message: impl Into<String>) -> AppError {
-    AppError::TooLarge { field: field.into(), message: message.into() }
+/// Why outside input was refused, naming the input and the limit.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Over its size limit (a 413 at the edge).
+    #[error(transparent)]
+    TooLarge(FieldProblem),
+    /// Over another limit (nesting, documents, values, aliases) or past the deadline.
+    #[error(transparent)]
+    OverLimit(FieldProblem),
+    /// The reader itself failed (not the input's fault).
+    #[error("reading failed: {0}")]
+    Failed(String),
 }
 
-fn over_limit(field: &str, message: impl Into<String>) -> AppError {
-    AppError::Invalid { field: field.into(), message: message.into() }
+/// A refusal for input over its size limit.
+pub fn too_large(field: &str, message: impl Into<String>) -> ReadError {
+    ReadError::TooLarge(FieldProblem::new(field, message))
+}
+
+fn over_limit(field: &str, message: impl Into<String>) -> ReadError {
+    ReadError::OverLimit(FieldProblem::new(field, message))
 }
 
 /// When reading must have ended; readers check it between pieces of work.
@@ -64,7 +78,7 @@ impl Deadline {
         Deadline { at: Instant::now() + limits.deadline, limit: limits.deadline }
     }
 
-    pub fn check(&self, field: &str) -> Result<(), AppError> {
+    pub fn check(&self, field: &str) -> Result<(), ReadError> {
         if Instant::now() > self.at {
             return Err(over_limit(field, self.message()));
         }
@@ -81,23 +95,23 @@ impl Deadline {
 pub async fn off_thread<T: Send + 'static>(
     limits: &Limits,
     field: &str,
-    read: impl FnOnce(Deadline) -> Result<T, AppError> + Send + 'static,
-) -> Result<T, AppError> {
+    read: impl FnOnce(Deadline) -> Result<T, ReadError> + Send + 'static,
+) -> Result<T, ReadError> {
     let deadline = Deadline::from_now(limits);
     let work = async {
-        let permit = READERS.clone().acquire_owned().await.map_err(AppError::internal)?;
+        let permit = READERS.clone().acquire_owned().await.map_err(|e| ReadError::Failed(e.to_string()))?;
         tokio::task::spawn_blocking(move || {
             let _permit = permit; // held while reading
             read(deadline)
         })
         .await
-        .map_err(AppError::internal)?
+        .map_err(|e| ReadError::Failed(e.to_string()))?
     };
     tokio::time::timeout(limits.deadline, work).await.unwrap_or_else(|_| Err(over_limit(field, deadline.message())))
 }
 
 /// Checks the count and total size of the files before anything is read.
-pub fn check_sizes(limits: &Limits, field: &str, sizes: impl IntoIterator<Item = usize>) -> Result<(), AppError> {
+pub fn check_sizes(limits: &Limits, field: &str, sizes: impl IntoIterator<Item = usize>) -> Result<(), ReadError> {
     let (mut files, mut bytes) = (0usize, 0usize);
     for size in sizes {
         files += 1;
@@ -126,7 +140,7 @@ pub fn yaml_documents(
     text: &str,
     limits: &Limits,
     used: &mut Used,
-) -> Result<Result<Vec<serde_json::Value>, String>, AppError> {
+) -> Result<Result<Vec<serde_json::Value>, String>, ReadError> {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = limits.max_depth;
     // flow collections (`[[[…`) are counted by the scanner before any event: the same limit
@@ -198,7 +212,7 @@ fn breach(mut e: &serde_saphyr::Error, limits: &Limits) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn read(text: &str) -> Result<Result<Vec<serde_json::Value>, String>, AppError> {
+    fn read(text: &str) -> Result<Result<Vec<serde_json::Value>, String>, ReadError> {
         yaml_documents("a.yaml", text, &DESCRIPTORS, &mut Used::default())
     }
 
@@ -213,7 +227,7 @@ mod tests {
     fn deep_nesting_is_refused_naming_the_limit() {
         let text = "[".repeat(100_000);
         let r = read(&text);
-        let Err(AppError::Invalid { field, message }) = r else { panic!("not refused: {r:?}") };
+        let Err(ReadError::OverLimit(FieldProblem { field, message })) = r else { panic!("not refused: {r:?}") };
         assert_eq!(field, "a.yaml");
         assert!(message.contains("deeper than 32 levels"), "{message}");
     }
@@ -221,7 +235,7 @@ mod tests {
     #[test]
     fn deep_block_nesting_is_refused_too() {
         let text: String = (0..40).map(|i| format!("{}k:\n", "  ".repeat(i))).collect::<String>() + &"  ".repeat(40) + "x\n";
-        let Err(AppError::Invalid { message, .. }) = read(&text) else { panic!("not refused") };
+        let Err(ReadError::OverLimit(FieldProblem { message, .. })) = read(&text) else { panic!("not refused") };
         assert!(message.contains("deeper than 32 levels"), "{message}");
     }
 
@@ -233,7 +247,7 @@ mod tests {
 
     #[test]
     fn aliases_are_refused() {
-        let Err(AppError::Invalid { message, .. }) = read("a: &big x\nb: [*big, *big]\n") else { panic!("not refused") };
+        let Err(ReadError::OverLimit(FieldProblem { message, .. })) = read("a: &big x\nb: [*big, *big]\n") else { panic!("not refused") };
         assert!(message.contains("alias"), "{message}");
     }
 
@@ -242,7 +256,7 @@ mod tests {
         let limits = Limits { max_nodes: 10, ..DESCRIPTORS };
         let mut used = Used::default();
         assert!(yaml_documents("a.yaml", "[1, 2, 3, 4]", &limits, &mut used).expect("within").is_ok());
-        let Err(AppError::Invalid { field, message }) = yaml_documents("b.yaml", "[1, 2, 3, 4, 5, 6]", &limits, &mut used) else {
+        let Err(ReadError::OverLimit(FieldProblem { field, message })) = yaml_documents("b.yaml", "[1, 2, 3, 4, 5, 6]", &limits, &mut used) else {
             panic!("the second file must cross the shared budget")
         };
         assert_eq!(field, "b.yaml");
@@ -259,7 +273,7 @@ mod tests {
     fn sizes_are_checked_before_reading() {
         let limits = Limits { max_files: 2, max_bytes: 100, ..DESCRIPTORS };
         assert!(check_sizes(&limits, "files", [10, 20]).is_ok());
-        assert!(matches!(check_sizes(&limits, "files", [10, 20, 30]), Err(AppError::TooLarge { .. })));
-        assert!(matches!(check_sizes(&limits, "files", [101]), Err(AppError::TooLarge { .. })));
+        assert!(matches!(check_sizes(&limits, "files", [10, 20, 30]), Err(ReadError::TooLarge(_))));
+        assert!(matches!(check_sizes(&limits, "files", [101]), Err(ReadError::TooLarge(_))));
     }
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub deploy_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
     /// Writes queued kick-offs in groups and wakes the deploy workers after them.
     pub deploy_queue: app::deploys::queue::Queue,
+    /// The kinds of change that wait for approval, each its domain's (`app::approval_subjects`).
+    pub approval_subjects: app::approvals::subject::Subjects,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,18 +53,33 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
 }
 
-/// Routes outside the REST API and the Leptos app. This table *is* their registration, so the
-/// permission matrix test sees every one of them.
-pub const PLAIN_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/healthz"),
-    ("GET", "/readyz"),
-    ("GET", "/auth/login"),
-    ("GET", "/auth/callback"),
-    ("POST", "/auth/logout"),
-    ("GET", "/auth/signed-out"),
-    ("GET", "/api/openapi.json"),
-    ("GET", "/admin/audit.csv"),
-    ("GET", "/deploys/{id}/stream"),
+/// How a route authenticates. The router is built from one group per kind, each with its own
+/// layers, so a new route is one line in the right group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: probes, sign-in and out, the static assets. A session or token is read when
+    /// there is one; a state-changing request must still come from our own pages.
+    Public,
+    /// A browser session or an API token (deny by default: anonymous pages go to sign-in,
+    /// everything else gets 401); state-changing requests from a session are CSRF-checked.
+    Principal,
+    /// A machine that signs each request itself (a CD system's HMAC): no session, no token, no
+    /// CSRF check; the handler checks the signature.
+    Signed,
+}
+
+/// Routes outside the REST API and the Leptos app, with how each authenticates. This table
+/// *is* their registration, so the permission matrix test sees every one of them.
+pub const PLAIN_ROUTES: &[(Access, &str, &str)] = &[
+    (Access::Public, "GET", "/healthz"),
+    (Access::Public, "GET", "/readyz"),
+    (Access::Public, "GET", "/auth/login"),
+    (Access::Public, "GET", "/auth/callback"),
+    (Access::Public, "POST", "/auth/logout"),
+    (Access::Public, "GET", "/auth/signed-out"),
+    (Access::Principal, "GET", "/api/openapi.json"),
+    (Access::Principal, "GET", "/admin/audit.csv"),
+    (Access::Principal, "GET", "/deploys/{id}/stream"),
 ];
 
 fn plain_handler(
@@ -87,12 +104,20 @@ fn plain_handler(
     }
 }
 
+/// The plain routes of one group.
+fn plain_routes(access: Access, openapi: &Arc<utoipa::openapi::OpenApi>) -> Router<AppState> {
+    PLAIN_ROUTES
+        .iter()
+        .filter(|(a, _, _)| *a == access)
+        .fold(Router::new(), |router, (_, method, path)| router.route(path, plain_handler(method, path, openapi)))
+}
+
 /// Every route the server answers: method and path pattern. Used by the permission matrix.
 pub fn route_inventory() -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> =
-        PLAIN_ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
-    let (_, openapi) = crate::api::router();
-    for (path, item) in &openapi.paths.paths {
+        PLAIN_ROUTES.iter().map(|(_, m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let api = crate::api::router();
+    for (path, item) in &api.doc.paths.paths {
         let methods = [
             ("GET", item.get.is_some()),
             ("POST", item.post.is_some()),
@@ -117,20 +142,23 @@ pub fn route_inventory() -> Vec<(String, String)> {
     all
 }
 
-/// The whole HTTP surface: health probes, the Leptos pages and server functions, static files,
-/// and the middleware every request passes through.
+/// The whole HTTP surface, in three groups by how they authenticate (`Access`), and the
+/// middleware every request passes through.
 pub fn router(state: AppState) -> Router {
     let pool = state.pool.clone();
     let queue = state.deploy_queue.clone();
-    let (_, doc) = crate::api::router();
-    let reference = Arc::new(crate::api::reference::reference(&doc));
+    let subjects = state.approval_subjects.clone();
+    let api = crate::api::router();
+    let reference = Arc::new(crate::api::reference::reference(&api.doc));
     let context = move || {
         provide_context(pool.clone());
         provide_context(queue.clone());
+        provide_context(subjects.clone());
         provide_context(reference.clone());
     };
-    let routes = generate_route_list(App);
     let settings = state.settings.clone();
+    let openapi = Arc::new(api.doc);
+    let options = state.leptos_options.clone();
 
     let secure = settings.server.is_https();
     let sessions = SessionManagerLayer::new(auth::store::PgSessionStore::new(state.pool.clone()))
@@ -140,25 +168,33 @@ pub fn router(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::minutes(settings.session.idle_timeout_mins)));
+    // Each layer wraps the ones above it: the last is the outermost.
+    let authenticate = axum::middleware::from_fn_with_state(state.clone(), auth::guard::authenticate);
+    let check_origin = axum::middleware::from_fn_with_state(state.clone(), auth::guard::check_origin);
 
-    let (api, openapi) = crate::api::router();
-    let openapi = Arc::new(openapi);
-    let mut router = Router::new().merge(api);
-    for (method, path) in PLAIN_ROUTES {
-        router = router.route(path, plain_handler(method, path, &openapi));
-    }
-    router
-        .leptos_routes_with_context(&state, routes, context.clone(), {
-            let options = state.leptos_options.clone();
+    let public = plain_routes(Access::Public, &openapi)
+        .route_service(&leptos_axum::site_pkg_dir_service_route_path(&options), leptos_axum::site_pkg_dir_service(&options))
+        .route_service("/favicon.svg", leptos_axum::site_pkg_dir_service(&options))
+        .layer(authenticate.clone())
+        .layer(check_origin.clone());
+    let signed = plain_routes(Access::Signed, &openapi).merge(api.signed);
+    let principal = plain_routes(Access::Principal, &openapi)
+        .merge(api.authenticated)
+        .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), {
+            let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(axum::middleware::from_fn(crate::assets::cache_control))
-        // Each layer wraps the ones above it: the last is the outermost.
-        .layer(axum::middleware::from_fn(middleware::catch_panic))
         .layer(axum::middleware::from_fn(auth::guard::require_principal))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard::authenticate))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard::check_origin))
+        .layer(authenticate)
+        .layer(check_origin);
+
+    Router::new()
+        .merge(public)
+        .merge(signed)
+        .merge(principal)
+        .layer(axum::middleware::from_fn(crate::assets::cache_control))
+        .layer(axum::middleware::from_fn(middleware::catch_panic))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::run_to_completion))
         .layer(axum::middleware::from_fn_with_state(settings.server.is_https(), middleware::security_headers))
@@ -263,6 +299,7 @@ impl Application {
             oidc,
             deploy_events,
             deploy_queue,
+            approval_subjects: app::approval_subjects(),
         };
         Ok(Self { listener, router: router(state), pool, grace })
     }

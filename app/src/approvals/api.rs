@@ -9,6 +9,25 @@ fn invalid(field: &str, message: String) -> AppError {
     crate::context::respond(AppError::Invalid { field: field.into(), message })
 }
 
+/// What an approval error is at the edge: refusals say which part of the request and why.
+#[cfg(feature = "ssr")]
+impl From<super::service::ApprovalError> for AppError {
+    fn from(e: super::service::ApprovalError) -> Self {
+        use super::service::ApprovalError as E;
+        use super::subject::SubjectError;
+        let field = |field: &str| AppError::Invalid { field: field.into(), message: e.to_string() };
+        match &e {
+            E::Denied(d) => d.clone().into(),
+            E::Invalid(p) => p.clone().into(),
+            E::NotFound => AppError::NotFound("That approval request".into()),
+            E::AlreadyPending | E::TooManyOpen | E::Expired | E::Ended(_) => field("request"),
+            E::OwnRequest | E::DecidedTwice => field("decision"),
+            E::Subject(SubjectError::Refused { field, message }) => AppError::Invalid { field: field.clone(), message: message.clone() },
+            E::UnknownKind(_) | E::Subject(SubjectError::Failed(_)) | E::Database(_) => AppError::internal(e),
+        }
+    }
+}
+
 /// The inbox: `waiting_for_me` (default), `asked_by_me` or `all`, optionally one state.
 #[server(endpoint = "approvals/list")]
 pub async fn list_approvals(inbox: String, state: Option<String>) -> Result<Vec<ApprovalView>, AppError> {
@@ -20,18 +39,20 @@ pub async fn list_approvals(inbox: String, state: Option<String>) -> Result<Vec<
     };
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::service::list(&pool, &principal, inbox, state, &crate::context::request_meta())
+    let subjects = crate::context::approval_subjects()?;
+    super::service::list(&pool, &subjects, &principal, inbox, state, &crate::context::request_meta())
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 #[server(endpoint = "approvals/get")]
 pub async fn get_approval(id: Uuid) -> Result<ApprovalView, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::service::get(&pool, &principal, ApprovalId(id))
+    let subjects = crate::context::approval_subjects()?;
+    super::service::get(&pool, &subjects, &principal, ApprovalId(id))
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// Approve or reject, with a comment.
@@ -41,17 +62,8 @@ pub async fn decide_approval(id: Uuid, verdict: String, comment: String) -> Resu
     let verdict = Verdict::parse(&verdict).map_err(|m| invalid("verdict", m))?;
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::service::decide(&pool, &principal, ApprovalId(id), verdict, &comment, &crate::context::request_meta())
+    let subjects = crate::context::approval_subjects()?;
+    super::service::decide(&pool, &subjects, &principal, ApprovalId(id), verdict, &comment, &crate::context::request_meta())
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
-}
-
-/// Asks to be made an admin.
-#[server(endpoint = "approvals/request-admin")]
-pub async fn request_admin_role(reason: String) -> Result<ApprovalId, AppError> {
-    let principal = crate::context::principal()?;
-    let pool = crate::context::pool()?;
-    super::service::request_admin_role(&pool, &principal, &reason, &crate::context::request_meta())
-        .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }

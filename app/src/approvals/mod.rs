@@ -7,3 +7,5 @@ pub mod types;
 pub mod repo;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod subject;

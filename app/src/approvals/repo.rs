@@ -1,5 +1,5 @@
 //! Approval SQL.
-use super::types::{ApprovalId, DecisionView, Verdict};
+use super::types::{ApprovalId, ApprovalState, Approvers, DecisionView, Verdict};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgExecutor};
@@ -14,13 +14,13 @@ pub struct RequestRow {
     pub summary: String,
     pub payload: Value,
     pub required_approvals: i32,
-    pub approvers: String,
+    pub approvers: Approvers,
     pub owning_team_id: Option<Uuid>,
     pub owning_team: Option<String>,
     pub requester_id: Uuid,
     pub requester: String,
     pub reason: String,
-    pub state: String,
+    pub state: ApprovalState,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -83,6 +83,18 @@ pub async fn pending_for(
     .await
 }
 
+/// The pending requests about one subject, oldest first: (id, summary).
+pub async fn pending_about(db: impl PgExecutor<'_>, subject_kind: &str, subject_id: &str) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT id, summary FROM approval_requests WHERE subject_kind = $1 AND subject_id = $2 AND state = 'pending' ORDER BY created_at",
+        subject_kind,
+        subject_id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.summary)).collect())
+}
+
 /// One request, locked for a decision when `lock` is set.
 pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<RequestRow>, sqlx::Error> {
     if lock {
@@ -125,8 +137,8 @@ pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<Request
         RequestRow,
         r#"SELECT r.id, r.subject_kind, r.subject_id, r.action, r.summary,
                   CASE WHEN $5 OR r.payload_bytes <= $6 THEN r.payload ELSE 'null'::jsonb END AS "payload!",
-                  r.required_approvals, r.approvers, r.owning_team_id, t.name AS "owning_team?",
-                  r.requester_id, u.username AS requester, r.reason, r.state, r.created_at,
+                  r.required_approvals, r.approvers AS "approvers: Approvers", r.owning_team_id, t.name AS "owning_team?",
+                  r.requester_id, u.username AS requester, r.reason, r.state AS "state: ApprovalState", r.created_at,
                   r.expires_at, r.decided_at,
                   (SELECT count(*) FROM approval_decisions d
                     WHERE d.request_id = r.id AND d.decision = 'approve')::int AS "approvals!"
@@ -155,7 +167,7 @@ pub async fn decisions(
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<DecisionView>>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT d.request_id, d.approver_id, u.username, d.decision, d.comment, d.decided_at
+        r#"SELECT d.request_id, d.approver_id, u.username, d.decision AS "decision: Verdict", d.comment, d.decided_at
            FROM approval_decisions d JOIN users u ON u.id = d.approver_id
            WHERE d.request_id = ANY($1) ORDER BY d.decided_at"#,
         ids
@@ -167,7 +179,7 @@ pub async fn decisions(
         by_request.entry(r.request_id).or_default().push(DecisionView {
             approver_id: Some(r.approver_id),
             approver: r.username,
-            verdict: Verdict::parse(&r.decision).unwrap_or(Verdict::Reject),
+            verdict: r.decision,
             comment: r.comment,
             decided_at: r.decided_at,
         });
@@ -196,11 +208,11 @@ pub async fn insert_decision(
     Ok(inserted.rows_affected() == 1)
 }
 
-pub async fn set_state(db: impl PgExecutor<'_>, id: Uuid, state: &str) -> Result<(), sqlx::Error> {
+pub async fn set_state(db: impl PgExecutor<'_>, id: Uuid, state: ApprovalState) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
         id,
-        state
+        state.as_str()
     )
     .execute(db)
     .await?;

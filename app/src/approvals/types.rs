@@ -9,7 +9,7 @@ pub struct ApprovalId(pub Uuid);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type), sqlx(type_name = "text", rename_all = "lowercase"))]
 pub enum ApprovalState {
     Pending,
     Approved,
@@ -48,7 +48,7 @@ impl ApprovalState {
 /// Who may decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type), sqlx(type_name = "text", rename_all = "snake_case"))]
 pub enum Approvers {
     Admins,
     TeamLeadsOrAdmins,
@@ -73,7 +73,7 @@ impl Approvers {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type), sqlx(type_name = "text", rename_all = "lowercase"))]
 pub enum Verdict {
     Approve,
     Reject,
@@ -155,6 +155,36 @@ pub struct DecisionView {
 }
 
 /// A request with its progress, as lists and the detail page show it.
+/// One thing an approver should know about a request, as its subject tells it: a service, a
+/// version, a link to what changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Fact {
+    /// What the value is (empty for a link or a flag that says it itself).
+    pub label: String,
+    pub value: String,
+    /// Where the value links to: a page of Switchyard, or a code host configuration trusts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+    /// Shown as a warning (a rollback).
+    #[serde(default)]
+    pub warn: bool,
+}
+
+impl Fact {
+    pub fn new(label: &str, value: impl Into<String>) -> Self {
+        Fact { label: label.into(), value: value.into(), href: None, warn: false }
+    }
+
+    pub fn link(value: &str, href: impl Into<String>) -> Self {
+        Fact { label: String::new(), value: value.into(), href: Some(href.into()), warn: false }
+    }
+
+    pub fn warning(value: &str) -> Self {
+        Fact { label: String::new(), value: value.into(), href: None, warn: true }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApprovalView {
@@ -165,6 +195,8 @@ pub struct ApprovalView {
     pub summary: String,
     /// The subject's details as indented JSON text.
     pub payload: String,
+    /// What the subject says an approver should know, besides the summary.
+    pub facts: Vec<Fact>,
     pub requester: String,
     pub reason: String,
     pub state: ApprovalState,

@@ -3,6 +3,18 @@ use super::types::{AuditEntry, AuditPage, ChainCheck};
 use crate::error::AppError;
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+impl From<super::service::AuditError> for AppError {
+    fn from(e: super::service::AuditError) -> Self {
+        use super::service::AuditError as E;
+        match e {
+            E::Denied(d) => d.into(),
+            E::Invalid(p) => p.into(),
+            e @ E::Database(_) => AppError::internal(e),
+        }
+    }
+}
+
 /// Every filter is optional (a form sends only what was filled in).
 #[server(endpoint = "audit/search")]
 pub async fn search_audit(
@@ -19,7 +31,7 @@ pub async fn search_audit(
     let pool = crate::context::pool()?;
     super::service::search(&pool, &principal, &query, super::service::PAGE_SIZE)
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 #[server(endpoint = "audit/verify")]
@@ -28,7 +40,7 @@ pub async fn verify_audit_chain() -> Result<ChainCheck, AppError> {
     let pool = crate::context::pool()?;
     super::service::verify_as(&pool, &principal)
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// One subject's history, newest first.
@@ -38,5 +50,5 @@ pub async fn subject_history(subject_kind: String, subject_id: String) -> Result
     let pool = crate::context::pool()?;
     super::service::history(&pool, &principal, &subject_kind, &subject_id, 200)
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }

@@ -1,9 +1,10 @@
 //! Writing and verifying the audit chain.
 use super::repo::{self, Row};
 use super::types::{AuditEntry, AuditPage, AuditQuery, ChainCheck};
+pub use super::types::SubjectKind;
 use crate::context::RequestMeta;
-use crate::error::AppError;
-use crate::iam::principal::Principal;
+use crate::error::FieldProblem;
+use crate::iam::principal::{Denied, Principal};
 use chrono::{SubsecRound, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -20,7 +21,7 @@ pub enum Actor<'a> {
 #[derive(Debug)]
 pub struct Change<'a> {
     pub action: &'a str,
-    pub subject_kind: &'a str,
+    pub subject_kind: SubjectKind,
     pub subject_id: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
@@ -75,7 +76,7 @@ pub fn entry(actor: Actor<'_>, change: Change<'_>, meta: &RequestMeta) -> Entry 
         actor_id,
         actor_name,
         action: change.action.to_owned(),
-        subject_kind: change.subject_kind.to_owned(),
+        subject_kind: change.subject_kind.as_str().to_owned(),
         subject_id: change.subject_id,
         before: change.before,
         after: change.after,
@@ -212,9 +213,6 @@ pub fn to_entry(row: Row) -> AuditEntry {
     }
 }
 
-/// Subjects whose history every employee may read; the rest (users, sessions, tokens) only admins.
-pub const PUBLIC_HISTORY: &[&str] = &["approval", "team", "entity", "catalog_import", "deploy", "freeze_window"];
-
 /// The history of one subject, newest first. Where a change came from (source IP, request id)
 /// is for admins: others see who did what, when.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
@@ -225,7 +223,7 @@ pub async fn history(
     subject_id: &str,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, AuditError> {
-    if PUBLIC_HISTORY.contains(&subject_kind) {
+    if SubjectKind::parse(subject_kind).is_some_and(SubjectKind::public_history) {
         principal.require_read()?;
     } else {
         principal.require_admin()?;
@@ -288,23 +286,18 @@ pub async fn verify_as(pool: &PgPool, principal: &Principal) -> Result<ChainChec
     Ok(verify(pool).await?)
 }
 
+/// What went wrong reading the audit log.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    /// A search field that does not parse.
+    #[error(transparent)]
+    Invalid(#[from] FieldProblem),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Denied(#[from] AppError),
-}
-
-impl AuditError {
-    pub fn into_app(self) -> AppError {
-        match self {
-            AuditError::Denied(e) => e,
-            other => AppError::internal(other),
-        }
-    }
 }
 
 fn invalid((field, message): (String, String)) -> AuditError {
-    AuditError::Denied(AppError::Invalid { field, message })
+    AuditError::Invalid(FieldProblem { field, message })
 }

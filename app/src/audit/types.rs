@@ -2,6 +2,66 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// What an audit row is about. Each domain names its own subjects with one of these; the
+/// audit log keeps them as text (`as_str`), so a stored row reads the same forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    Approval,
+    Team,
+    User,
+    Session,
+    ApiToken,
+    Entity,
+    CatalogImport,
+    Deploy,
+    FreezeWindow,
+}
+
+impl SubjectKind {
+    pub const ALL: [SubjectKind; 9] = [
+        SubjectKind::Approval,
+        SubjectKind::Team,
+        SubjectKind::User,
+        SubjectKind::Session,
+        SubjectKind::ApiToken,
+        SubjectKind::Entity,
+        SubjectKind::CatalogImport,
+        SubjectKind::Deploy,
+        SubjectKind::FreezeWindow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Approval => "approval",
+            SubjectKind::Team => "team",
+            SubjectKind::User => "user",
+            SubjectKind::Session => "session",
+            SubjectKind::ApiToken => "api_token",
+            SubjectKind::Entity => "entity",
+            SubjectKind::CatalogImport => "catalog_import",
+            SubjectKind::Deploy => "deploy",
+            SubjectKind::FreezeWindow => "freeze_window",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether every employee may read this subject's history; the rest (users, sessions,
+    /// tokens) only admins.
+    pub fn public_history(self) -> bool {
+        !matches!(self, SubjectKind::User | SubjectKind::Session | SubjectKind::ApiToken)
+    }
+}
+
+impl std::fmt::Display for SubjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One audit row as people read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {

@@ -5,9 +5,27 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// What a catalog error is at the edge.
+#[cfg(feature = "ssr")]
+impl From<super::service::CatalogError> for AppError {
+    fn from(e: super::service::CatalogError) -> Self {
+        use super::service::CatalogError as E;
+        match e {
+            E::Denied(d) => d.into(),
+            E::Invalid(p) => p.into(),
+            E::InvalidFields(list) => AppError::InvalidFields(list),
+            E::NotFound(what) => AppError::NotFound(what),
+            e @ E::StaleVersion => AppError::Invalid { field: "version".into(), message: e.to_string() },
+            E::Read(e) => e.into(),
+            E::Approval(e) => e.into(),
+            e @ E::Database(_) => AppError::internal(e),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn fail(e: super::service::CatalogError) -> AppError {
-    crate::context::respond(e.into_app())
+    crate::context::respond(e.into())
 }
 
 #[cfg(feature = "ssr")]
@@ -149,7 +167,7 @@ pub async fn register_service(
             }
             Ok(Saved { href, message: format!("{} is registered and waits for approval.", form.name) })
         }
-        Err(e) => Err(back_to_form("/catalog/new", &form, "", e.into_app())),
+        Err(e) => Err(back_to_form("/catalog/new", &form, "", e.into())),
     }
 }
 
@@ -202,7 +220,7 @@ pub async fn edit_service(
             }
             Ok(Saved { href, message: parts.join(" ") })
         }
-        Err(e) => Err(back_to_form(&format!("{}/edit", r.href()), &form, &format!("&version={version}"), e.into_app())),
+        Err(e) => Err(back_to_form(&format!("{}/edit", r.href()), &form, &format!("&version={version}"), e.into())),
     }
 }
 

@@ -5,7 +5,6 @@ use super::types::{
     parse_description, parse_link, parse_name, parse_tags, parse_title, parse_type, Classification, EntityRef, Kind,
     Lifecycle, Link, Tier,
 };
-use crate::error::AppError;
 use crate::untrusted::{self, Deadline, Limits};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -181,7 +180,7 @@ pub fn normalise(path: &str) -> String {
 /// whole batch; a file that is not YAML is refused on its own). Files only referenced by
 /// `$text` are data, not descriptors. References are checked for form here, and for existence
 /// by the importer.
-pub fn parse_files(files: &[SourceFile], limits: &Limits, deadline: &Deadline) -> Result<Vec<Parsed>, AppError> {
+pub fn parse_files(files: &[SourceFile], limits: &Limits, deadline: &Deadline) -> Result<Vec<Parsed>, untrusted::ReadError> {
     let by_path: HashMap<String, &SourceFile> = files.iter().map(|f| (normalise(&f.path), f)).collect();
     // first pass: which files are `$text` data
     let mut docs: Vec<(String, usize, Result<serde_json::Value, String>)> = Vec::new();

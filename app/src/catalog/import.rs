@@ -3,13 +3,13 @@
 //! import applies at once; anyone else's becomes one approval request for the whole batch.
 use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile};
 use super::repo::{self, Stored};
-use super::service::{changed_fields, write_links, CatalogError, ENTITY};
-use super::types::{EntityRef, ImportItem, ImportReport, Outcome};
+use super::service::{changed_fields, write_links, CatalogError};
+use super::approval::approvals_needed;
+use super::types::{EntityRef, ImportItem, ImportReport, Outcome, Tier};
 use crate::approvals::service::{self as approvals, Ask};
 use crate::approvals::types::Approvers;
-use crate::audit::service::{self as audit, Actor, Change};
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::AppError;
 use crate::iam::principal::Principal;
 use crate::untrusted::{self, Deadline, DESCRIPTORS};
 use chrono::Duration;
@@ -34,14 +34,22 @@ impl Plan {
         self.teams.iter().any(|(_, changed)| *changed) || !self.writes.is_empty()
     }
 
-    /// A new tier-0 service, or a change of owners or tier of one that is or becomes tier 0:
-    /// two people must approve that, however it arrives (form or import, admin or not).
+    /// The tiers (before and after) of the writes that are governed however they arrive (form
+    /// or import, admin or not): a new service, or a change of owners or tier.
+    fn governed_tiers(&self) -> Vec<Option<Tier>> {
+        self.writes
+            .iter()
+            .flat_map(|(d, old)| match old {
+                None => vec![d.tier],
+                Some(o) if o.desired.owners != d.owners || o.desired.tier != d.tier => vec![o.desired.tier, d.tier],
+                Some(_) => vec![],
+            })
+            .collect()
+    }
+
+    /// Whether a governed write touches tier 0: then two people must approve, admin or not.
     fn touches_tier_zero(&self) -> bool {
-        let zero = |d: &Desired| d.tier.map(|t| t.get()) == Some(0);
-        self.writes.iter().any(|(d, old)| match old {
-            None => zero(d),
-            Some(o) => (zero(&o.desired) || zero(d)) && (o.desired.owners != d.owners || o.desired.tier != d.tier),
-        })
+        approvals_needed(self.governed_tiers()) > 1
     }
 }
 
@@ -138,7 +146,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
         if *changed && repo::upsert_team(conn, t).await? {
             let change = Change {
                 action: "team.imported",
-                subject_kind: "team",
+                subject_kind: SubjectKind::Team,
                 subject_id: t.slug.clone(),
                 before: None,
                 after: Some(json!({ "name": t.name, "description": t.description })),
@@ -151,7 +159,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
     let owners_of = |d: &Desired| -> Result<Vec<Uuid>, CatalogError> {
         d.owners
             .iter()
-            .map(|o| team_ids.get(o).copied().ok_or_else(|| super::service::invalid("owner", format!("there is no team \"{o}\""))))
+            .map(|o| team_ids.get(o).copied().ok_or_else(|| CatalogError::invalid("owner", format!("there is no team \"{o}\""))))
             .collect()
     };
     let mut ids: HashMap<EntityRef, Uuid> = HashMap::new();
@@ -162,7 +170,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
         let change = match old {
             None => Change {
                 action: "entity.imported",
-                subject_kind: ENTITY,
+                subject_kind: SubjectKind::Entity,
                 subject_id: id.to_string(),
                 before: None,
                 after: Some(serde_json::to_value(d).unwrap_or_default()),
@@ -171,7 +179,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
                 let fields = changed_fields(&old.desired, d);
                 Change {
                     action: "entity.imported",
-                    subject_kind: ENTITY,
+                    subject_kind: SubjectKind::Entity,
                     subject_id: id.to_string(),
                     before: Some(json!({ "changed": fields })),
                     after: Some(serde_json::to_value(d).unwrap_or_default()),
@@ -190,14 +198,14 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
         "skipped": plan.items.iter().filter(|i| i.outcome == Outcome::Skipped).count(),
         "items": plan.items,
     });
-    let change = Change { action: "catalog.imported", subject_kind: IMPORT, subject_id: import_id.to_owned(), before: None, after: Some(summary) };
+    let change = Change { action: "catalog.imported", subject_kind: SubjectKind::CatalogImport, subject_id: import_id.to_owned(), before: None, after: Some(summary) };
     audit::record(conn, actor, change, meta).await?;
     Ok(())
 }
 
 fn check_size(files: &[SourceFile]) -> Result<(), CatalogError> {
     if files.is_empty() {
-        return Err(super::service::invalid("files", "no file given: upload one or more catalog-info.yaml files"));
+        return Err(CatalogError::invalid("files", "no file given: upload one or more catalog-info.yaml files"));
     }
     Ok(untrusted::check_sizes(&DESCRIPTORS, "files", files.iter().map(|f| f.content.len()))?)
 }
@@ -253,7 +261,7 @@ pub async fn import(
                 if tier_zero { " (tier 0 services among them: two approvals)" } else { "" }
             ),
             payload: json!({ "files": files, "report": plan.items, "tier_zero": tier_zero }),
-            required_approvals: if tier_zero { 2 } else { 1 },
+            required_approvals: approvals_needed(plan.governed_tiers()),
             approvers: Approvers::Admins,
             owning_team: None,
             reason: format!("Catalog import by {}", principal.username),
@@ -269,21 +277,21 @@ pub async fn import(
 /// again against today's catalog, and refused as a whole if anything no longer fits.
 pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_json::Value, approver: &Principal, meta: &RequestMeta) -> Result<(), CatalogError> {
     let files: Vec<SourceFile> = serde_json::from_value(payload["files"].clone())
-        .map_err(|_| super::service::invalid("payload", "the request holds no readable files"))?;
+        .map_err(|_| CatalogError::invalid("payload", "the request holds no readable files"))?;
     // read when the request was filed, within the same limits: cheap to read again here
     let parsed = backstage::parse_files(&files, &DESCRIPTORS, &Deadline::from_now(&DESCRIPTORS))?;
     let plan = plan(conn, parsed).await?;
     if plan.touches_tier_zero() && payload["tier_zero"] != json!(true) {
-        return Err(super::service::invalid(
+        return Err(CatalogError::invalid(
             "import",
             "the catalog changed since the request: it now changes a tier 0 service, which needs two approvals; import it again",
         ));
     }
     if let Some(bad) = plan.items.iter().find(|i| i.outcome == Outcome::Refused) {
-        return Err(CatalogError::Denied(AppError::Invalid {
-            field: "import".into(),
-            message: format!("the catalog changed since the request: {} is refused ({})", bad.entity, bad.messages.join("; ")),
-        }));
+        return Err(CatalogError::invalid(
+            "import",
+            format!("the catalog changed since the request: {} is refused ({})", bad.entity, bad.messages.join("; ")),
+        ));
     }
     apply(conn, &plan, Actor::Person(approver), import_id, meta).await
 }

@@ -7,6 +7,8 @@ pub mod pages;
 pub mod types;
 
 #[cfg(feature = "ssr")]
+pub mod approval;
+#[cfg(feature = "ssr")]
 pub mod backstage;
 #[cfg(feature = "ssr")]
 pub mod graph;

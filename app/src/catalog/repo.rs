@@ -633,17 +633,6 @@ pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>, sqlx::Error> 
     sqlx::query_scalar!("SELECT id FROM entities WHERE status = 'active' ORDER BY kind, namespace, name").fetch_all(db).await
 }
 
-/// Pending approval requests about an entity: (id, summary).
-pub async fn pending_requests(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        "SELECT id, summary FROM approval_requests WHERE subject_kind = 'entity' AND subject_id = $1 AND state = 'pending' ORDER BY created_at",
-        id.to_string()
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.summary)).collect())
-}
-
 /// Edges around a set of entities: (source, type, target) in both directions.
 pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String, Uuid)>, sqlx::Error> {
     let rows = sqlx::query!(

@@ -2,6 +2,7 @@
 //! edit; new services and changes of owner or tier go through the approval engine (an admin or
 //! a lead of the owning team decides; tier 0 needs two). Every write checks permission, writes
 //! its audit row in the same transaction, and answers with a domain error.
+use super::approval::approvals_needed;
 use super::backstage::{self, Desired};
 use super::draft::{ServiceDraft, ServiceForm};
 use super::repo::{self, Cursor, Stored};
@@ -12,10 +13,10 @@ use super::types::{
 };
 use crate::approvals::service::{self as approvals, ApprovalError, Ask};
 use crate::approvals::types::{ApprovalId, Approvers};
-use crate::audit::service::{self as audit, Actor, Change};
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::AppError;
-use crate::iam::principal::Principal;
+use crate::untrusted::ReadError;
+use crate::iam::principal::{Denied, Principal};
 use crate::iam::types::TeamId;
 use chrono::Duration;
 use serde_json::json;
@@ -23,32 +24,39 @@ use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
+/// What went wrong in the catalog, in its own words.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
     #[error(transparent)]
-    Denied(#[from] AppError),
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Invalid(#[from] FieldProblem),
+    /// A whole form's problems, each with its field.
+    #[error("{} problem(s) in the form", .0.len())]
+    InvalidFields(Vec<FieldProblem>),
+    /// What was not found, as a person would name it ("The entity component:x").
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// Someone changed the entity after the editor opened it.
+    #[error("someone changed this service after you opened it; reload to see their change, then edit again")]
+    StaleVersion,
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error(transparent)]
     Approval(#[from] ApprovalError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 impl CatalogError {
-    pub fn into_app(self) -> AppError {
-        match self {
-            CatalogError::Denied(e) => e,
-            CatalogError::Approval(e) => e.into_app(),
-            other => AppError::internal(other),
-        }
+    /// Input that is refused: which field, and why.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        FieldProblem::new(field, message).into()
     }
-}
 
-pub(crate) fn invalid(field: &str, message: impl Into<String>) -> CatalogError {
-    CatalogError::Denied(AppError::Invalid { field: field.into(), message: message.into() })
-}
-
-fn problems(list: Vec<FieldProblem>) -> CatalogError {
-    CatalogError::Denied(AppError::InvalidFields(list))
+    fn entity_not_found(r: &EntityRef) -> Self {
+        CatalogError::NotFound(format!("The entity {}", r.short()))
+    }
 }
 
 /// The subject kind of catalog entities in approvals and the audit log.
@@ -78,7 +86,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result
     principal.require_read()?;
     let cursor = match &q.after {
         None => None,
-        Some(a) => Some(Cursor::decode(a).ok_or_else(|| invalid("after", "the page cursor is not one this list gave out"))?),
+        Some(a) => Some(Cursor::decode(a).ok_or_else(|| CatalogError::invalid("after", "the page cursor is not one this list gave out"))?),
     };
     let mut conn = pool.acquire().await?;
     let mut items = repo::list(&mut conn, q, cursor.as_ref()).await?;
@@ -110,11 +118,11 @@ pub async fn quick_search(pool: &PgPool, principal: &Principal, text: &SearchTex
 }
 
 async fn stored(conn: &mut PgConnection, r: &EntityRef) -> Result<Stored, CatalogError> {
-    let id = repo::find(&mut *conn, r).await?.ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    let id = repo::find(&mut *conn, r).await?.ok_or_else(|| CatalogError::entity_not_found(r))?;
     repo::load(conn, &[id])
         .await?
         .pop()
-        .ok_or_else(|| CatalogError::Denied(AppError::NotFound(format!("The entity {}", r.short()))))
+        .ok_or_else(|| CatalogError::entity_not_found(r))
 }
 
 /// Whether `p` may edit an entity owned by these teams (a member of any, or an admin).
@@ -126,7 +134,7 @@ async fn owner_ids(conn: &mut PgConnection, owners: &[String]) -> Result<Vec<Uui
     let ids = repo::team_ids(&mut *conn, owners).await?;
     owners
         .iter()
-        .map(|o| ids.get(o).copied().ok_or_else(|| invalid("owner", format!("there is no team \"{o}\""))))
+        .map(|o| ids.get(o).copied().ok_or_else(|| CatalogError::invalid("owner", format!("there is no team \"{o}\""))))
         .collect()
 }
 
@@ -182,7 +190,7 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
         outgoing: repo::outgoing(&mut *conn, s.id).await?,
         incoming: repo::incoming(&mut *conn, s.id).await?,
         scorecard,
-        pending_requests: repo::pending_requests(&mut *conn, s.id).await?,
+        pending_requests: approvals::pending_about(&mut conn, ENTITY, &s.id.to_string()).await?,
         version: s.version,
         can_edit: may_edit(principal, &owner_ids),
         created_at: s.created_at,
@@ -273,7 +281,7 @@ pub(crate) async fn write_links(
     }
     if !missing.is_empty() {
         let field = if d.relations.iter().any(|(t, r)| t == "part_of" && missing.contains(&r.short())) { "system" } else { "depends_on" };
-        return Err(invalid(field, format!("not in the catalog: {}", missing.join(", "))));
+        return Err(CatalogError::invalid(field, format!("not in the catalog: {}", missing.join(", "))));
     }
     repo::set_links(conn, id, owner_ids.get(1..).unwrap_or_default(), &relations).await?;
     Ok(())
@@ -291,16 +299,16 @@ pub struct Registered {
 #[tracing::instrument(skip(pool, principal, form), fields(user = %principal.username), err)]
 pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, meta: &RequestMeta) -> Result<Registered, CatalogError> {
     principal.require_read()?;
-    let draft = ServiceDraft::parse(form).map_err(problems)?;
+    let draft = ServiceDraft::parse(form).map_err(CatalogError::InvalidFields)?;
     let mut tx = pool.begin().await?;
     let owners = owner_ids(&mut tx, &std::iter::once(draft.owner.clone()).chain(draft.co_owners.iter().cloned()).collect::<Vec<_>>()).await?;
     // a refusal for lack of permission is a 403 that says what it would take
-    principal.require_team_change(TeamId(owners[0])).map_err(|_| {
-        AppError::NotAllowed(format!("only members of {} (or an admin) can register its services", draft.owner))
-    })?;
+    principal
+        .require_team_change(TeamId(owners[0]))
+        .map_err(|_| Denied::Because(format!("only members of {} (or an admin) can register its services", draft.owner)))?;
     let desired = with_draft(None, &draft);
     if repo::find(&mut *tx, &desired.entity).await?.is_some() {
-        return Err(invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)));
+        return Err(CatalogError::invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)));
     }
     let id = repo::upsert(&mut tx, &desired, owners[0], "pending").await?;
     write_links(&mut tx, id, &desired, &owners, &HashMap::new()).await?;
@@ -311,7 +319,7 @@ pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, 
         action: REGISTER,
         summary: format!("Register {} ({}, tier {tier}, owned by {})", draft.title, draft.name, draft.owner),
         payload: json!({ "entity": desired.entity.to_string(), "owner": draft.owner, "tier": tier }),
-        required_approvals: if tier == 0 { 2 } else { 1 },
+        required_approvals: approvals_needed([Some(draft.tier)]),
         approvers: Approvers::TeamLeadsOrAdmins,
         owning_team: Some(TeamId(owners[0])),
         reason: format!("New service {}", draft.name),
@@ -320,7 +328,7 @@ pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, 
     let approval = approvals::open(&mut tx, principal, ask, meta).await?;
     let change = Change {
         action: "entity.registration_requested",
-        subject_kind: ENTITY,
+        subject_kind: SubjectKind::Entity,
         subject_id: id.to_string(),
         before: None,
         after: Some(serde_json::to_value(&desired).unwrap_or_default()),
@@ -394,26 +402,26 @@ pub async fn edit(
     meta: &RequestMeta,
 ) -> Result<Edited, CatalogError> {
     principal.require_read()?;
-    let draft = ServiceDraft::parse(form).map_err(problems)?;
+    let draft = ServiceDraft::parse(form).map_err(CatalogError::InvalidFields)?;
     let mut tx = pool.begin().await?;
-    let id = repo::find(&mut *tx, r).await?.ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    let id = repo::find(&mut *tx, r).await?.ok_or_else(|| CatalogError::entity_not_found(r))?;
     let current = repo::lock(&mut tx, id).await?;
-    let s = repo::load(&mut tx, &[id]).await?.pop().ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    let s = repo::load(&mut tx, &[id]).await?.pop().ok_or_else(|| CatalogError::entity_not_found(r))?;
     let old_owners = owner_ids(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &old_owners) {
-        return Err(AppError::Forbidden.into());
+        return Err(Denied::Forbidden.into());
     }
     if r.kind != "component" {
-        return Err(invalid("kind", "only components are edited here; change other kinds by importing their descriptor"));
+        return Err(CatalogError::invalid("kind", "only components are edited here; change other kinds by importing their descriptor"));
     }
     if s.status == "pending" {
-        return Err(invalid("status", "this service waits for approval of its registration; edit it once approved"));
+        return Err(CatalogError::invalid("status", "this service waits for approval of its registration; edit it once approved"));
     }
     if current != Some(version) {
-        return Err(invalid("version", "someone changed this service after you opened it; reload to see their change, then edit again"));
+        return Err(CatalogError::StaleVersion);
     }
     if draft.name != r.name {
-        return Err(invalid("name", "a service cannot be renamed; register the new name and deprecate this one"));
+        return Err(CatalogError::invalid("name", "a service cannot be renamed; register the new name and deprecate this one"));
     }
     let wanted = with_draft(Some(&s.desired), &draft);
     // the plain part: everything except owners and tier
@@ -424,7 +432,7 @@ pub async fn edit(
         write_links(&mut tx, id, &plain, &old_owners, &HashMap::new()).await?;
         let change = Change {
             action: "entity.updated",
-            subject_kind: ENTITY,
+            subject_kind: SubjectKind::Entity,
             subject_id: id.to_string(),
             before: Some(fields_json(&s.desired, &applied)),
             after: Some(fields_json(&plain, &applied)),
@@ -436,7 +444,6 @@ pub async fn edit(
         None
     } else {
         let new_owners = owner_ids(&mut tx, &wanted.owners).await?;
-        let tier0 = s.desired.tier.map(|t| t.get()) == Some(0) || draft.tier.get() == 0;
         let ask = Ask {
             subject_kind: ENTITY,
             subject_id: id.to_string(),
@@ -451,7 +458,7 @@ pub async fn edit(
                 draft.tier.get()
             ),
             payload: json!({ "owners": wanted.owners, "tier": draft.tier.get(), "owner_ids": new_owners }),
-            required_approvals: if tier0 { 2 } else { 1 },
+            required_approvals: approvals_needed([s.desired.tier, Some(draft.tier)]),
             approvers: Approvers::TeamLeadsOrAdmins,
             owning_team: Some(TeamId(old_owners[0])),
             reason: format!("Edit of {} by {}", r.name, principal.username),
@@ -471,20 +478,20 @@ pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta
     let s = stored(&mut tx, r).await?;
     let owners = owner_ids(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &owners) {
-        return Err(AppError::Forbidden.into());
+        return Err(Denied::Forbidden.into());
     }
     if s.desired.lifecycle == Some(Lifecycle::Deprecated) {
-        return Err(invalid("lifecycle", format!("{} is deprecated already", r.short())));
+        return Err(CatalogError::invalid("lifecycle", format!("{} is deprecated already", r.short())));
     }
     if !Kind::parse(&r.kind).is_ok_and(|k| matches!(k, Kind::Component | Kind::Api | Kind::Resource)) {
-        return Err(invalid("kind", format!("a {} has no lifecycle", r.kind)));
+        return Err(CatalogError::invalid("kind", format!("a {} has no lifecycle", r.kind)));
     }
     repo::lock(&mut tx, s.id).await?;
     let after = Desired { lifecycle: Some(Lifecycle::Deprecated), ..s.desired.clone() };
     repo::upsert(&mut tx, &after, owners[0], &s.status).await?;
     let change = Change {
         action: "entity.deprecated",
-        subject_kind: ENTITY,
+        subject_kind: SubjectKind::Entity,
         subject_id: s.id.to_string(),
         before: Some(json!({ "lifecycle": s.desired.lifecycle.map(Lifecycle::as_str) })),
         after: Some(json!({ "lifecycle": "deprecated" })),
@@ -502,21 +509,21 @@ pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &
     let s = stored(&mut tx, r).await?;
     let owners = owner_ids(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &owners) {
-        return Err(AppError::Forbidden.into());
+        return Err(Denied::Forbidden.into());
     }
     repo::lock(&mut tx, s.id).await?;
     let dependents = repo::incoming(&mut *tx, s.id).await?;
     if !dependents.is_empty() {
         let names: Vec<String> = dependents.iter().map(|d| d.entity.short()).collect();
-        return Err(invalid("entity", format!("{} cannot be deleted: {} still point at it", r.short(), names.join(", "))));
+        return Err(CatalogError::invalid("entity", format!("{} cannot be deleted: {} still point at it", r.short(), names.join(", "))));
     }
-    if !repo::pending_requests(&mut *tx, s.id).await?.is_empty() {
-        return Err(invalid("entity", format!("{} has a change waiting for approval; decide it first", r.short())));
+    if !approvals::pending_about(&mut tx, ENTITY, &s.id.to_string()).await?.is_empty() {
+        return Err(CatalogError::invalid("entity", format!("{} has a change waiting for approval; decide it first", r.short())));
     }
     if let Err(e) = repo::delete(&mut tx, s.id).await {
         // deploys keep the service they went to: its history stays, so the service does too
         if matches!(&e, sqlx::Error::Database(d) if d.is_foreign_key_violation()) {
-            return Err(invalid(
+            return Err(CatalogError::invalid(
                 "entity",
                 format!("{} has deploys, whose history is kept: deprecate it instead of deleting it", r.short()),
             ));
@@ -525,7 +532,7 @@ pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &
     }
     let change = Change {
         action: "entity.deleted",
-        subject_kind: ENTITY,
+        subject_kind: SubjectKind::Entity,
         subject_id: s.id.to_string(),
         before: Some(serde_json::to_value(&s.desired).unwrap_or_default()),
         after: None,
@@ -545,14 +552,14 @@ pub async fn perform(
     approver: &Principal,
     meta: &RequestMeta,
 ) -> Result<(), CatalogError> {
-    let id: Uuid = subject_id.parse().map_err(|_| invalid("subject", "not an entity id"))?;
-    let s = repo::load(conn, &[id]).await?.pop().ok_or_else(|| invalid("subject", "the entity is no longer in the catalog"))?;
+    let id: Uuid = subject_id.parse().map_err(|_| CatalogError::invalid("subject", "not an entity id"))?;
+    let s = repo::load(conn, &[id]).await?.pop().ok_or_else(|| CatalogError::invalid("subject", "the entity is no longer in the catalog"))?;
     match action {
         REGISTER => {
             repo::set_status(conn, id, "active").await?;
             let change = Change {
                 action: "entity.registered",
-                subject_kind: ENTITY,
+                subject_kind: SubjectKind::Entity,
                 subject_id: id.to_string(),
                 before: Some(json!({ "status": "pending" })),
                 after: Some(json!({ "status": "active" })),
@@ -560,7 +567,7 @@ pub async fn perform(
             audit::record(conn, Actor::Person(approver), change, meta).await?;
         }
         CHANGE_OWNER_TIER => {
-            let owners: Vec<String> = serde_json::from_value(payload["owners"].clone()).map_err(|_| invalid("payload", "owners"))?;
+            let owners: Vec<String> = serde_json::from_value(payload["owners"].clone()).map_err(|_| CatalogError::invalid("payload", "owners"))?;
             let tier = payload["tier"].as_i64().and_then(|t| super::types::Tier::parse(t).ok());
             let after = Desired { owners, tier, ..s.desired.clone() };
             let ids = owner_ids(conn, &after.owners).await?;
@@ -569,14 +576,14 @@ pub async fn perform(
             let fields = changed_fields(&s.desired, &after);
             let change = Change {
                 action: "entity.updated",
-                subject_kind: ENTITY,
+                subject_kind: SubjectKind::Entity,
                 subject_id: id.to_string(),
                 before: Some(fields_json(&s.desired, &fields)),
                 after: Some(fields_json(&after, &fields)),
             };
             audit::record(conn, Actor::Person(approver), change, meta).await?;
         }
-        other => return Err(invalid("action", format!("unknown catalog action {other}"))),
+        other => return Err(CatalogError::invalid("action", format!("unknown catalog action {other}"))),
     }
     Ok(())
 }
@@ -592,7 +599,7 @@ pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, me
         repo::delete(conn, id).await?;
         let change = Change {
             action: "entity.registration_withdrawn",
-            subject_kind: ENTITY,
+            subject_kind: SubjectKind::Entity,
             subject_id: id.to_string(),
             before: Some(json!({ "status": "pending", "entity": s.desired.entity.to_string() })),
             after: None,
@@ -611,7 +618,7 @@ pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Resu
         .await?
         .into_iter()
         .find(|t| t.slug == slug)
-        .ok_or_else(|| AppError::NotFound(format!("The team {slug}")))?;
+        .ok_or_else(|| CatalogError::NotFound(format!("The team {slug}")))?;
     let ids = repo::team_ids(&mut *conn, &[slug.to_owned()]).await?;
     let team_id = ids[slug];
     let members: Vec<_> = repo::members(&mut *conn, &[team_id]).await?.into_iter().map(|(_, m)| m).collect();
@@ -700,7 +707,7 @@ pub async fn export(pool: &PgPool, principal: &Principal, one: Option<&EntityRef
 pub async fn graph(pool: &PgPool, principal: &Principal, r: &EntityRef, depth: u8) -> Result<DependencyGraph, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    let root = repo::find(&mut *conn, r).await?.ok_or_else(|| AppError::NotFound(format!("The entity {}", r.short())))?;
+    let root = repo::find(&mut *conn, r).await?.ok_or_else(|| CatalogError::entity_not_found(r))?;
     const MAX_NODES: usize = 60;
     let mut depth_of: HashMap<Uuid, i32> = HashMap::from([(root, 0)]);
     let mut edges: BTreeSet<(Uuid, String, Uuid)> = BTreeSet::new();

@@ -53,6 +53,12 @@ impl Tier {
     pub fn get(self) -> u8 {
         self.0
     }
+
+    /// Tier 0: the services money moves through. Changes to them need two approvals
+    /// (`catalog::approval::approvals_needed`).
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
 }
 
 /// The kinds of Backstage entity the catalog holds itself (Group is a team, User a user).
@@ -309,13 +315,7 @@ pub fn parse_description(raw: &str) -> Result<String, String> {
     }
 }
 
-/// A problem with one field of a form or descriptor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct FieldProblem {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::error::FieldProblem;
 
 /// A link shown on an entity (besides repository, runbook, on-call and dashboards).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

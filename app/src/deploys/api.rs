@@ -7,9 +7,30 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// What a deploy error is at the edge: a refused form is a 422, a clash with what is there
+/// already (a reused key, an event the deploy cannot take) a 409.
+#[cfg(feature = "ssr")]
+impl From<super::service::DeployError> for AppError {
+    fn from(e: super::service::DeployError) -> Self {
+        use super::service::DeployError as E;
+        match e {
+            E::Denied(d) => d.into(),
+            E::Invalid(p) => p.into(),
+            E::InvalidFields(list) => AppError::InvalidFields(list),
+            E::NotFound(what) => AppError::NotFound(what),
+            e @ E::Frozen { .. } => AppError::Invalid { field: "environment".into(), message: e.to_string() },
+            e @ (E::KeyReused { .. } | E::NotWebhook | E::WrongAttempt { .. } | E::Replayed(_) | E::NotRunning { .. }) => {
+                AppError::Conflict(e.to_string())
+            }
+            E::Approval(e) => e.into(),
+            e @ E::Database(_) => AppError::internal(e),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn fail(e: super::service::DeployError) -> AppError {
-    crate::context::respond(e.into_app())
+    crate::context::respond(e.into())
 }
 
 /// Sends a failed form post back to `path` with the typed values and the problems (without
@@ -88,7 +109,7 @@ pub async fn request_deploy(
             if crate::context::accepts_html() && !form.freeze_override.is_empty() {
                 crate::context::flash_put(OVERRIDE_RETURN, &form.freeze_override).await;
             }
-            Err(back_to("/deploys/new", &values, e.into_app()))
+            Err(back_to("/deploys/new", &values, e.into()))
         }
     }
 }
@@ -142,7 +163,7 @@ pub async fn cancel_deploy(id: Uuid) -> Result<DeployView, AppError> {
             }
             Ok(view)
         }
-        Err(e) => Err(back_to(&format!("/deploys/{id}"), &[], e.into_app())),
+        Err(e) => Err(back_to(&format!("/deploys/{id}"), &[], e.into())),
     }
 }
 
@@ -160,7 +181,7 @@ pub async fn rollback_deploy(id: Uuid, idempotency_key: String) -> Result<Deploy
             }
             Ok(k.deploy.id)
         }
-        Err(e) => Err(back_to(&format!("/deploys/{id}"), &[], e.into_app())),
+        Err(e) => Err(back_to(&format!("/deploys/{id}"), &[], e.into())),
     }
 }
 
@@ -219,7 +240,7 @@ pub async fn create_freeze(
                 ("schedule", form.schedule.as_str()),
                 ("duration_mins", form.duration_mins.as_str()),
             ];
-            Err(back_to("/deploys/freezes", &values, e.into_app()))
+            Err(back_to("/deploys/freezes", &values, e.into()))
         }
     }
 }
@@ -236,6 +257,6 @@ pub async fn delete_freeze(id: Uuid) -> Result<(), AppError> {
             }
             Ok(())
         }
-        Err(e) => Err(back_to("/deploys/freezes", &[], e.into_app())),
+        Err(e) => Err(back_to("/deploys/freezes", &[], e.into())),
     }
 }

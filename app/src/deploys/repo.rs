@@ -2,6 +2,8 @@
 //! `FOR UPDATE SKIP LOCKED` and leased to one worker; `deploys_one_running_idx` keeps one
 //! running per service and environment whatever the workers do.
 use crate::audit::service as audit;
+use crate::catalog::types::Tier;
+use super::types::DeployState;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -18,13 +20,18 @@ pub struct Target {
     pub id: Uuid,
     pub name: String,
     pub title: String,
-    pub tier: Option<i16>,
+    pub tier: Option<Tier>,
     pub status: String,
     pub owner_team_id: Uuid,
     pub owner_name: String,
     pub repository_url: Option<String>,
     /// The teams that own it beside `owner_team_id`.
     pub co_owners: Vec<Uuid>,
+}
+
+/// A stored tier, which the catalog keeps within 0–3: anything else is an error, not a guess.
+fn tier(stored: Option<i16>) -> Result<Option<Tier>, sqlx::Error> {
+    stored.map(|t| Tier::parse(t.into()).map_err(|e| sqlx::Error::Decode(e.into()))).transpose()
 }
 
 pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target>, sqlx::Error> {
@@ -38,17 +45,20 @@ pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| Target {
+    row.map(|r| {
+        Ok(Target {
         id: r.id,
         name: r.name,
         title: r.title,
-        tier: r.tier,
+        tier: tier(r.tier)?,
         status: r.status,
         owner_team_id: r.owner_team_id,
         owner_name: r.owner_name,
         repository_url: r.repository_url,
         co_owners: r.co_owners,
-    }))
+        })
+    })
+    .transpose()
 }
 
 #[derive(Clone)]
@@ -113,7 +123,7 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, keys: &[(String, String)], 
                     id,
                     name,
                     title,
-                    tier: r.tier,
+                    tier: tier(r.tier)?,
                     status,
                     owner_team_id,
                     owner_name,
@@ -406,8 +416,8 @@ pub async fn insert_transition(
 }
 
 /// Locks a deploy's row and returns its state.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT state FROM deploys WHERE id = $1 FOR UPDATE", id).fetch_optional(conn).await
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<DeployState>, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT state AS "state: DeployState" FROM deploys WHERE id = $1 FOR UPDATE"#, id).fetch_optional(conn).await
 }
 
 /// Moves a deploy to `to`; a final state releases the lease and records the outcome.
@@ -487,7 +497,7 @@ pub struct DeployRow {
     pub reason: String,
     pub requester_id: Uuid,
     pub requester: String,
-    pub state: String,
+    pub state: DeployState,
     pub approval_id: Option<Uuid>,
     pub freeze_override: Option<String>,
     pub executor: Option<String>,
@@ -508,21 +518,12 @@ pub async fn take_event_seq(db: impl PgExecutor<'_>, id: Uuid, seq: i64) -> Resu
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<DeployRow>, sqlx::Error> {
-    sqlx::query_as!(
-        DeployRow,
-        r#"SELECT d.id, d.service_id, e.name AS service, e.title AS service_title, d.environment, d.version,
-                  d.previous_version, d.rollback_of, d.reason, d.requester_id, u.username AS requester, d.state,
-                  d.approval_id, d.freeze_override, d.executor, d.attempts, d.progress, d.outcome, d.created_at,
-                  d.updated_at, d.started_at, d.finished_at, d.seq
-           FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
-           WHERE d.id = $1"#,
-        id
-    )
-    .fetch_optional(db)
-    .await
+    let one = ListFilter { id: Some(id), service_id: None, environment: None, state: None, requester: None, since: None, until: None, limit: 1 };
+    Ok(list(db, &one).await?.pop())
 }
 
 pub struct ListFilter<'a> {
+    pub id: Option<Uuid>,
     pub service_id: Option<Uuid>,
     pub environment: Option<&'a str>,
     pub state: Option<&'a str>,
@@ -537,11 +538,12 @@ pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<Dep
     sqlx::query_as!(
         DeployRow,
         r#"SELECT d.id, d.service_id, e.name AS service, e.title AS service_title, d.environment, d.version,
-                  d.previous_version, d.rollback_of, d.reason, d.requester_id, u.username AS requester, d.state,
-                  d.approval_id, d.freeze_override, d.executor, d.attempts, d.progress, d.outcome, d.created_at,
-                  d.updated_at, d.started_at, d.finished_at, d.seq
+                  d.previous_version, d.rollback_of, d.reason, d.requester_id, u.username AS requester,
+                  d.state AS "state: DeployState", d.approval_id, d.freeze_override, d.executor, d.attempts, d.progress,
+                  d.outcome, d.created_at, d.updated_at, d.started_at, d.finished_at, d.seq
            FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
            WHERE ($1::uuid IS NULL OR d.service_id = $1)
+             AND ($8::uuid IS NULL OR d.id = $8)
              AND ($2::text IS NULL OR d.environment = $2)
              AND ($3::text IS NULL OR d.state = $3)
              AND ($4::text IS NULL OR u.username = $4 OR lower(u.email) = lower($4) OR d.requester_id::text = $4)
@@ -555,7 +557,8 @@ pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<Dep
         f.requester,
         f.since,
         f.until,
-        f.limit
+        f.limit,
+        f.id
     )
     .fetch_all(db)
     .await
@@ -563,8 +566,8 @@ pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<Dep
 
 pub struct TransitionRow {
     pub id: i64,
-    pub from_state: Option<String>,
-    pub to_state: String,
+    pub from_state: Option<DeployState>,
+    pub to_state: DeployState,
     pub actor_name: String,
     pub note: String,
     pub at: DateTime<Utc>,
@@ -574,7 +577,8 @@ pub struct TransitionRow {
 pub async fn transitions(db: impl PgExecutor<'_>, id: Uuid, after_id: i64) -> Result<Vec<TransitionRow>, sqlx::Error> {
     sqlx::query_as!(
         TransitionRow,
-        r#"SELECT id, from_state, to_state, actor_name, note, at FROM deploy_transitions
+        r#"SELECT id, from_state AS "from_state: DeployState", to_state AS "to_state: DeployState", actor_name, note, at
+           FROM deploy_transitions
            WHERE deploy_id = $1 AND id > $2 ORDER BY id"#,
         id,
         after_id

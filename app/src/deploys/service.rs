@@ -12,10 +12,11 @@ use super::types::{
 };
 use crate::approvals::service::{self as approvals, ApprovalError, Ask};
 use crate::approvals::types::{ApprovalId, ApprovalState, Approvers};
-use crate::audit::service::{self as audit, Actor, Change};
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
+use crate::catalog::approval::approvals_needed;
 use crate::context::RequestMeta;
-use crate::error::AppError;
-use crate::iam::principal::Principal;
+use crate::error::FieldProblem;
+use crate::iam::principal::{Denied, Principal};
 use crate::iam::types::TeamId;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -39,32 +40,52 @@ fn code_hosts() -> Vec<String> {
     CODE_HOSTS.read().map(|h| h.clone()).unwrap_or_default()
 }
 
+/// What went wrong with a deploy, in the deploy domain's words.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
     #[error(transparent)]
-    Denied(#[from] AppError),
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Invalid(#[from] FieldProblem),
+    /// A whole form's problems, each with its field.
+    #[error("{} problem(s) in the form", .0.len())]
+    InvalidFields(Vec<FieldProblem>),
+    /// What was not found, as a person would name it ("That deploy").
+    #[error("{0} was not found")]
+    NotFound(String),
+    /// The environment is in a freeze window and no admin overrode it.
+    #[error("{environment} is frozen: {window}. Deploys are refused until the window ends; an admin may override it with a reason.")]
+    Frozen { environment: String, window: String },
+    /// The idempotency key names another deploy.
+    #[error("the idempotency key \"{key}\" was already used for a different deploy ({deploy}); use a new key for a new deploy")]
+    KeyReused { key: String, deploy: Uuid },
+    /// A CD system's event for a deploy no CD system runs.
+    #[error("this deploy is not run by a CD system, so it takes no events")]
+    NotWebhook,
+    /// A CD system's event for another attempt than the current one.
+    #[error("the event is for attempt {event} but the deploy is at attempt {current}")]
+    WrongAttempt { event: i32, current: i32 },
+    /// A CD system's event whose seq is not above the last accepted.
+    #[error("event {0} of this deploy was accepted already, or a later one was: a replay is refused (send each event with a seq above the last)")]
+    Replayed(i64),
+    /// A CD system's event for a deploy that is not running.
+    #[error("the deploy is {}: {what} was not applied", .state.label())]
+    NotRunning { state: DeployState, what: &'static str },
     #[error(transparent)]
     Approval(#[from] ApprovalError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 impl DeployError {
-    pub fn into_app(self) -> AppError {
-        match self {
-            DeployError::Denied(e) => e,
-            DeployError::Approval(e) => e.into_app(),
-            other => AppError::internal(other),
-        }
+    /// Input that is refused: which field, and why.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        FieldProblem::new(field, message).into()
     }
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> DeployError {
-    DeployError::Denied(AppError::Invalid { field: field.into(), message: message.into() })
-}
-
 fn not_found(what: &str) -> DeployError {
-    DeployError::Denied(AppError::NotFound(what.into()))
+    DeployError::NotFound(what.into())
 }
 
 /// The subject kind of deploys in approvals and the audit log.
@@ -115,13 +136,6 @@ fn may_deploy(p: &Principal, t: &Target) -> bool {
     p.require_deploy(&owners).is_ok()
 }
 
-fn required_approvals(tier: Option<i16>) -> i32 {
-    if tier == Some(0) {
-        2
-    } else {
-        1
-    }
-}
 
 fn to_view(r: DeployRow, transitions: Vec<TransitionView>) -> DeployView {
     DeployView {
@@ -135,7 +149,7 @@ fn to_view(r: DeployRow, transitions: Vec<TransitionView>) -> DeployView {
         reason: r.reason,
         requester: r.requester,
         requester_id: r.requester_id,
-        state: DeployState::parse(&r.state).unwrap_or(DeployState::Failed),
+        state: r.state,
         approval_id: r.approval_id.map(ApprovalId),
         freeze_override: r.freeze_override,
         executor: r.executor,
@@ -152,8 +166,8 @@ fn to_view(r: DeployRow, transitions: Vec<TransitionView>) -> DeployView {
 
 fn to_transition(t: repo::TransitionRow) -> TransitionView {
     TransitionView {
-        from: t.from_state.as_deref().and_then(|s| DeployState::parse(s).ok()),
-        to: DeployState::parse(&t.to_state).unwrap_or(DeployState::Failed),
+        from: t.from_state,
+        to: t.to_state,
         actor: t.actor_name,
         note: t.note,
         at: t.at,
@@ -204,7 +218,7 @@ async fn transition(
             DeployState::Expired => "deploy.expired",
             DeployState::Requested | DeployState::AwaitingApproval => "deploy.requested",
         },
-        subject_kind: DEPLOY,
+        subject_kind: SubjectKind::Deploy,
         subject_id: id.to_string(),
         before: Some(json!({ "state": from.as_str() })),
         after: Some(json!({ "state": to.as_str(), "note": note })),
@@ -313,15 +327,15 @@ pub async fn calendar(pool: &PgPool, principal: &Principal, days: i64) -> Result
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeForm, meta: &RequestMeta) -> Result<FreezeId, DeployError> {
     principal.require_admin()?;
-    let (environment, reason, when) = form.parse().map_err(|p| DeployError::Denied(AppError::InvalidFields(p)))?;
+    let (environment, reason, when) = form.parse().map_err(DeployError::InvalidFields)?;
     let envs = repo::environments(pool).await?;
     if !envs.iter().any(|e| e.name == environment) {
-        return Err(invalid("environment", format!("unknown environment \"{environment}\"")));
+        return Err(DeployError::invalid("environment", format!("unknown environment \"{environment}\"")));
     }
     let (starts_at, ends_at, schedule, duration_mins) = match &when {
         FreezeWhen::Once { starts_at, ends_at } => (*starts_at, Some(*ends_at), None, None),
         FreezeWhen::Recurring { starts_at, schedule, duration_mins } => {
-            schedule_of(schedule).map_err(|m| invalid("schedule", m))?;
+            schedule_of(schedule).map_err(|m| DeployError::invalid("schedule", m))?;
             (*starts_at, None, Some(schedule.as_str()), Some(*duration_mins))
         }
     };
@@ -333,7 +347,7 @@ pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeFo
     .await?;
     let change = Change {
         action: "freeze.created",
-        subject_kind: "freeze_window",
+        subject_kind: SubjectKind::FreezeWindow,
         subject_id: id.to_string(),
         before: None,
         after: Some(json!({
@@ -354,7 +368,7 @@ pub async fn delete_freeze(pool: &PgPool, principal: &Principal, id: FreezeId, m
     let (environment, reason) = repo::delete_freeze(&mut *tx, id.0).await?.ok_or_else(|| not_found("That freeze window"))?;
     let change = Change {
         action: "freeze.deleted",
-        subject_kind: "freeze_window",
+        subject_kind: SubjectKind::FreezeWindow,
         subject_id: id.0.to_string(),
         before: Some(json!({ "environment": environment, "reason": reason })),
         after: None,
@@ -372,15 +386,13 @@ pub async fn delete_freeze(pool: &PgPool, principal: &Principal, id: FreezeId, m
 #[tracing::instrument(skip(pool, queue, principal, form), fields(user = %principal.username), err)]
 pub async fn request_deploy(pool: &PgPool, queue: &Queue, principal: &Principal, form: &DeployForm, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
-    let new = form.parse().map_err(|p| DeployError::Denied(AppError::InvalidFields(p)))?;
+    let new = form.parse().map_err(DeployError::InvalidFields)?;
     kick_off(pool, queue, principal, new, None, meta).await
 }
 
 async fn replay(conn: &mut PgConnection, id: Uuid, stored: &[u8], wanted: &[u8], key: &str) -> Result<Kicked, DeployError> {
     if stored != wanted {
-        return Err(DeployError::Denied(AppError::Conflict(format!(
-            "the idempotency key \"{key}\" was already used for a different deploy ({id}); use a new key for a new deploy"
-        ))));
+        return Err(DeployError::KeyReused { key: key.to_owned(), deploy: id });
     }
     Ok(Kicked { deploy: load(conn, id).await?, created: false })
 }
@@ -401,28 +413,25 @@ async fn checks(pool: &PgPool, queue: &Queue, principal: &Principal, new: &NewDe
     let repo::KickOffFacts { target, environment: env, running_version } = queue.facts(&new.service, &new.environment).await?;
     // read after the facts, so a window the read left out (ended before it) has ended by now too
     let now = Utc::now();
-    let target = target.ok_or_else(|| invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
+    let target = target.ok_or_else(|| DeployError::invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
     if target.status != "active" {
-        return Err(invalid("service", format!("{} is waiting for its registration to be approved", target.name)));
+        return Err(DeployError::invalid("service", format!("{} is waiting for its registration to be approved", target.name)));
     }
     if !may_deploy(principal, &target) {
-        return Err(AppError::Forbidden.into());
+        return Err(Denied::Forbidden.into());
     }
     let Some((env, windows)) = env else {
         let names: Vec<String> = repo::environments(pool).await?.into_iter().map(|e| e.name).collect();
-        return Err(invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))));
+        return Err(DeployError::invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))));
     };
     let freeze_override = match active_among(windows, now) {
         Some(window) => match &new.freeze_override {
             Some(_) if !principal.is_admin() => {
-                return Err(invalid("freeze_override", "only an admin may deploy during a freeze window"));
+                return Err(DeployError::invalid("freeze_override", "only an admin may deploy during a freeze window"));
             }
             Some(text) => Some((text.clone(), window)),
             None => {
-                return Err(invalid(
-                    "environment",
-                    format!("{} is frozen: {}. Deploys are refused until the window ends; an admin may override it with a reason.", env.name, window.describe()),
-                ));
+                return Err(DeployError::Frozen { environment: env.name, window: window.describe() });
             }
         },
         None => None,
@@ -485,7 +494,7 @@ async fn kick_off(
                 env.name
             ),
             payload: serde_json::to_value(&deploy).unwrap_or_default(),
-            required_approvals: required_approvals(target.tier),
+            required_approvals: approvals_needed([target.tier]),
             approvers: Approvers::TeamLeadsOrAdmins,
             owning_team: Some(TeamId(target.owner_team_id)),
             reason: new.reason.clone(),
@@ -510,7 +519,7 @@ async fn kick_off(
     };
     let requested = |approval: Option<Uuid>| Change {
         action: "deploy.requested",
-        subject_kind: DEPLOY,
+        subject_kind: SubjectKind::Deploy,
         subject_id: id.to_string(),
         before: None,
         after: Some(json!({
@@ -539,7 +548,7 @@ async fn kick_off(
                 if let Some((text, window)) = &freeze_override {
                     let change = Change {
                         action: "deploy.freeze_overridden",
-                        subject_kind: DEPLOY,
+                        subject_kind: SubjectKind::Deploy,
                         subject_id: id.to_string(),
                         before: None,
                         after: Some(json!({ "freeze_window": window.id.0, "window_reason": window.reason, "override_reason": text })),
@@ -562,7 +571,7 @@ async fn kick_off(
         let mut conn = pool.acquire().await?;
         let (other, stored) = repo::by_key(&mut *conn, principal.user_id.0, new.key.as_str())
             .await?
-            .ok_or_else(|| DeployError::Denied(AppError::internal("idempotency key vanished")))?;
+            .ok_or_else(|| DeployError::Database(sqlx::Error::RowNotFound))?; // the key was just taken: it cannot vanish
         if other == id {
             return Ok(Kicked { deploy: load(&mut conn, id).await?, created: true });
         }
@@ -617,11 +626,11 @@ pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: D
     let current = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
     let target = repo::target(pool, &current.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
     if !may_deploy(principal, &target) {
-        return Err(AppError::Forbidden.into());
+        return Err(Denied::Forbidden.into());
     }
     let to = repo::previous_success(pool, id.0)
         .await?
-        .ok_or_else(|| invalid("deploy", "no earlier version succeeded in this environment: there is nothing to roll back to"))?;
+        .ok_or_else(|| DeployError::invalid("deploy", "no earlier version succeeded in this environment: there is nothing to roll back to"))?;
     let form = DeployForm {
         service: current.service.clone(),
         environment: current.environment.clone(),
@@ -630,7 +639,7 @@ pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: D
         idempotency_key: key.to_owned(),
         freeze_override: String::new(),
     };
-    let new = form.parse().map_err(|p| DeployError::Denied(AppError::InvalidFields(p)))?;
+    let new = form.parse().map_err(DeployError::InvalidFields)?;
     let running_now = repo::current(pool, current.service_id, &current.environment).await?;
     if running_now.as_ref().map(|(_, d)| *d) != Some(id.0) {
         // as in `kick_off`, a refused check turns a retry into a replay: once the rollback a key
@@ -640,7 +649,7 @@ pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: D
                 let mut conn = pool.acquire().await?;
                 replay(&mut conn, made, &stored, &fingerprint(&new, Some(id.0)), new.key.as_str()).await
             }
-            None => Err(invalid("deploy", "only the deploy that runs in its environment now can be rolled back")),
+            None => Err(DeployError::invalid("deploy", "only the deploy that runs in its environment now can be rolled back")),
         };
     }
     kick_off(pool, queue, principal, new, Some(id.0), meta).await
@@ -656,26 +665,17 @@ pub async fn cancel(pool: &PgPool, principal: &Principal, id: DeployId, meta: &R
     // the requester may cancel their own deploy (a token needs the deploy scope)
     let own = row.requester_id == principal.user_id.0 && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
     if !own && !may_deploy(principal, &target) {
-        return Err(AppError::Forbidden.into());
+        return Err(Denied::Forbidden.into());
     }
     let mut tx = pool.begin().await?;
     let state = repo::lock(&mut tx, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
-    let state = DeployState::parse(&state).unwrap_or(DeployState::Failed);
     if !state.is_cancellable() {
-        return Err(invalid("deploy", format!("this deploy is {} already and cannot be cancelled", state.label())));
+        return Err(DeployError::invalid("deploy", format!("this deploy is {} already and cannot be cancelled", state.label())));
     }
     let note = format!("cancelled by {}", principal.username);
     transition(&mut tx, id.0, state, DeployState::Cancelled, Actor::Person(principal), &note, meta).await?;
     if let (DeployState::AwaitingApproval, Some(approval)) = (state, row.approval_id) {
-        crate::approvals::repo::set_state(&mut *tx, approval, ApprovalState::Cancelled.as_str()).await?;
-        let change = Change {
-            action: "approval.cancelled",
-            subject_kind: "approval",
-            subject_id: approval.to_string(),
-            before: Some(json!({ "state": "pending" })),
-            after: Some(json!({ "state": "cancelled", "because": "the deploy was cancelled" })),
-        };
-        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+        approvals::cancel(&mut tx, ApprovalId(approval), Actor::Person(principal), "the deploy was cancelled", meta).await?;
     }
     let view = load(&mut tx, id.0).await?;
     tx.commit().await?;
@@ -686,8 +686,8 @@ pub async fn cancel(pool: &PgPool, principal: &Principal, id: DeployId, meta: &R
 pub async fn perform(conn: &mut PgConnection, subject_id: &str, approver: &Principal, meta: &RequestMeta) -> Result<(), DeployError> {
     let id: Uuid = subject_id.parse().map_err(|_| not_found("That deploy"))?;
     let state = repo::lock(&mut *conn, id).await?.ok_or_else(|| not_found("That deploy"))?;
-    if state != DeployState::AwaitingApproval.as_str() {
-        return Err(invalid("deploy", format!("the deploy is {state}, not waiting for approval")));
+    if state != DeployState::AwaitingApproval {
+        return Err(DeployError::invalid("deploy", format!("the deploy is {}, not waiting for approval", state.label())));
     }
     let note = format!("approved; queued by {}", approver.username);
     transition(conn, id, DeployState::AwaitingApproval, DeployState::Queued, Actor::Person(approver), &note, meta).await
@@ -698,7 +698,7 @@ pub async fn perform(conn: &mut PgConnection, subject_id: &str, approver: &Princ
 pub async fn abandon(conn: &mut PgConnection, subject_id: &str, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), DeployError> {
     let id: Uuid = subject_id.parse().map_err(|_| not_found("That deploy"))?;
     let Some(state) = repo::lock(&mut *conn, id).await? else { return Ok(()) };
-    if state != DeployState::AwaitingApproval.as_str() {
+    if state != DeployState::AwaitingApproval {
         return Ok(());
     }
     let (to, note) = match outcome {
@@ -760,9 +760,9 @@ pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list(pool: &PgPool, principal: &Principal, filter: &DeployFilter) -> Result<Vec<DeployView>, DeployError> {
     principal.require_read()?;
-    let state = filter.state().map_err(|p| invalid(&p.field, p.message))?;
-    let since = DeployFilter::day("since", &filter.since, false).map_err(|p| invalid(&p.field, p.message))?;
-    let until = DeployFilter::day("until", &filter.until, true).map_err(|p| invalid(&p.field, p.message))?;
+    let state = filter.state().map_err(|p| DeployError::invalid(&p.field, p.message))?;
+    let since = DeployFilter::day("since", &filter.since, false).map_err(|p| DeployError::invalid(&p.field, p.message))?;
+    let until = DeployFilter::day("until", &filter.until, true).map_err(|p| DeployError::invalid(&p.field, p.message))?;
     let mut conn = pool.acquire().await?;
     let service_id = match filter.service.trim() {
         "" => None,
@@ -774,6 +774,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, filter: &DeployFilter) -
     let non_empty = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
     let (environment, requester) = (non_empty(&filter.environment), non_empty(&filter.requester));
     let f = repo::ListFilter {
+        id: None,
         service_id,
         environment: environment.as_deref(),
         state: state.map(DeployState::as_str),
@@ -798,7 +799,7 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
     for env in repo::environments(&mut *conn).await? {
         let freeze = active_freeze(&mut conn, &env.name, now).await?;
         environments.push(EnvironmentPolicy {
-            required_approvals: if env.requires_approval { required_approvals(target.tier) } else { 0 },
+            required_approvals: if env.requires_approval { approvals_needed([target.tier]) } else { 0 },
             approvers: if env.requires_approval { format!("a lead of {}, or an admin (not you)", target.owner_name) } else { "none".into() },
             current_version: repo::current(&mut *conn, target.id, &env.name).await?.map(|(v, _)| v),
             active_freeze: freeze.map(|f| f.describe()),
@@ -813,7 +814,7 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
         is_admin: principal.is_admin(),
         service: target.name,
         service_title: target.title,
-        tier: target.tier,
+        tier: target.tier.map(|t| i16::from(t.get())),
         owner: target.owner_name,
         environments,
     })
@@ -830,6 +831,7 @@ pub async fn service_history(pool: &PgPool, principal: &Principal, service: &str
     let mut environments = Vec::new();
     for env in repo::environments(&mut *conn).await? {
         let f = repo::ListFilter {
+            id: None,
             service_id: Some(target.id),
             environment: Some(&env.name),
             state: None,
@@ -862,7 +864,7 @@ pub async fn updates(pool: &PgPool, principal: &Principal, id: DeployId, after_t
     let last_transition = rows.last().map(|t| t.id).unwrap_or(after_transition);
     let log = repo::log(&mut *conn, id.0, after_log, 1000).await?.into_iter().map(to_line).collect();
     Ok(DeployUpdate {
-        state: DeployState::parse(&row.state).unwrap_or(DeployState::Failed),
+        state: row.state,
         executor: row.executor,
         progress: row.progress,
         outcome: row.outcome,
@@ -891,7 +893,7 @@ pub async fn claim(pool: &PgPool, worker: Uuid, lease_secs: f64, frozen: &[Strin
     repo::insert_transition(&mut tx, claimed.id, Some("queued"), "running", (actor_id, &actor_name), &note).await?;
     let change = Change {
         action: "deploy.started",
-        subject_kind: DEPLOY,
+        subject_kind: SubjectKind::Deploy,
         subject_id: claimed.id.to_string(),
         before: Some(json!({ "state": "queued" })),
         after: Some(json!({ "state": "running", "worker": worker, "attempt": claimed.attempts })),
@@ -947,7 +949,7 @@ pub async fn set_progress(pool: &PgPool, id: Uuid, percent: i16) -> Result<(), D
 pub async fn finish(pool: &PgPool, id: Uuid, worker: Option<Uuid>, to: DeployState, note: &str, meta: &RequestMeta) -> Result<bool, DeployError> {
     let mut tx = pool.begin().await?;
     let Some(state) = repo::lock(&mut tx, id).await? else { return Ok(false) };
-    if state != DeployState::Running.as_str() {
+    if state != DeployState::Running {
         return Ok(false);
     }
     if let Some(worker) = worker {
@@ -989,7 +991,7 @@ pub async fn recover(pool: &PgPool) -> Result<Recovered, DeployError> {
             repo::insert_transition(&mut tx, lost.id, Some("running"), "queued", (actor_id, &actor_name), note).await?;
             let change = Change {
                 action: "deploy.requeued",
-                subject_kind: DEPLOY,
+                subject_kind: SubjectKind::Deploy,
                 subject_id: lost.id.to_string(),
                 before: Some(json!({ "state": "running" })),
                 after: Some(json!({ "state": "queued", "note": note })),
@@ -1040,27 +1042,22 @@ pub struct CdReport {
 #[tracing::instrument(skip(pool, report), err)]
 pub async fn cd_event(pool: &PgPool, id: DeployId, report: CdReport, meta: &RequestMeta) -> Result<DeployState, DeployError> {
     let row = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
-    let state = DeployState::parse(&row.state).unwrap_or(DeployState::Failed);
-    let refuse = |why: String| DeployError::Denied(AppError::Conflict(why));
-    let conflict = |what: &str| refuse(format!("the deploy is {}: {what} was not applied", state.label()));
+    let state = row.state;
     if row.executor.as_deref() != Some("webhook") {
-        return Err(refuse("this deploy is not run by a CD system, so it takes no events".into()));
+        return Err(DeployError::NotWebhook);
     }
     if report.attempt != row.attempts {
-        return Err(refuse(format!("the event is for attempt {} but the deploy is at attempt {}", report.attempt, row.attempts)));
+        return Err(DeployError::WrongAttempt { event: report.attempt, current: row.attempts });
     }
     let event = report.event;
     match event {
         CdEvent::Succeeded { .. } if state == DeployState::Succeeded => return Ok(state),
         CdEvent::Failed { .. } if state == DeployState::Failed => return Ok(state),
-        _ if state != DeployState::Running => return Err(conflict("the event")),
+        _ if state != DeployState::Running => return Err(DeployError::NotRunning { state, what: "the event" }),
         _ => {}
     }
     if !repo::take_event_seq(pool, id.0, report.seq).await? {
-        return Err(refuse(format!(
-            "event {} of this deploy was accepted already, or a later one was: a replay is refused (send each event with a seq above the last)",
-            report.seq
-        )));
+        return Err(DeployError::Replayed(report.seq));
     }
     match event {
         CdEvent::Log { lines } => {
@@ -1078,13 +1075,13 @@ pub async fn cd_event(pool: &PgPool, id: DeployId, report: CdReport, meta: &Requ
         CdEvent::Succeeded { message } => {
             let note = message.unwrap_or_else(|| "the CD system reported success".into());
             if !finish(pool, id.0, None, DeployState::Succeeded, &note, meta).await? {
-                return Err(conflict("the result"));
+                return Err(DeployError::NotRunning { state, what: "the result" });
             }
             Ok(DeployState::Succeeded)
         }
         CdEvent::Failed { message } => {
             if !finish(pool, id.0, None, DeployState::Failed, &format!("the CD system reported failure: {message}"), meta).await? {
-                return Err(conflict("the result"));
+                return Err(DeployError::NotRunning { state, what: "the result" });
             }
             Ok(DeployState::Failed)
         }
@@ -1129,12 +1126,5 @@ mod tests {
         let w = window(None, None, Some(at(2, 0)));
         assert_eq!(occurrences(&w, at(1, 12), at(1, 13), 5).len(), 1);
         assert!(occurrences(&w, at(2, 0), at(2, 1), 5).is_empty());
-    }
-
-    #[test]
-    fn tier_zero_needs_two_approvals() {
-        assert_eq!(required_approvals(Some(0)), 2);
-        assert_eq!(required_approvals(Some(1)), 1);
-        assert_eq!(required_approvals(None), 1);
     }
 }

@@ -16,7 +16,7 @@ pub struct FreezeId(pub Uuid);
 /// rejected | expired`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, sqlx::Type), sqlx(type_name = "text", rename_all = "snake_case"))]
 pub enum DeployState {
     Requested,
     AwaitingApproval,

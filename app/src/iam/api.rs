@@ -4,6 +4,41 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use uuid::Uuid;
 
+/// A refusal for lack of permission is a 403; with a reason, it says what it would take.
+#[cfg(feature = "ssr")]
+impl From<super::principal::Denied> for AppError {
+    fn from(d: super::principal::Denied) -> Self {
+        match d {
+            super::principal::Denied::Forbidden => AppError::Forbidden,
+            super::principal::Denied::Because(why) => AppError::NotAllowed(why),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<super::service::IamError> for AppError {
+    fn from(e: super::service::IamError) -> Self {
+        use super::service::IamError as E;
+        match e {
+            E::Denied(d) => d.into(),
+            E::Invalid(p) => p.into(),
+            E::NotFound(what) => AppError::NotFound(what.into()),
+            E::Approval(e) => e.into(),
+            e @ (E::NoUsername | E::Database(_)) => AppError::internal(e),
+        }
+    }
+}
+
+/// Asks to be made an admin (an approval request any admin may decide).
+#[server(endpoint = "approvals/request-admin")]
+pub async fn request_admin_role(reason: String) -> Result<crate::approvals::types::ApprovalId, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::approval::request_admin_role(&pool, &principal, &reason, &crate::context::request_meta())
+        .await
+        .map_err(|e| crate::context::respond(e.into()))
+}
+
 /// The signed-in person.
 #[server(endpoint = "iam/me")]
 pub async fn get_me() -> Result<Me, AppError> {
@@ -18,7 +53,7 @@ pub async fn list_sessions(everyone: bool) -> Result<Vec<SessionInfo>, AppError>
     let pool = crate::context::pool()?;
     super::service::list_sessions(&pool, &principal, everyone)
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// Ends a session: one's own, or anyone's (admins).
@@ -30,7 +65,7 @@ pub async fn end_session(id: Uuid) -> Result<(), AppError> {
     super::service::end_session(&pool, &principal, id, &meta)
         .await
         .map(|_| ())
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// Creates an API token; with `team`, a service token for that team (admins). Each scope is a
@@ -56,7 +91,7 @@ pub async fn create_token(
     let request = super::tokens::Request { name: &name, team: team.as_deref(), scopes: &scopes, days };
     super::tokens::create(&pool, &principal, request, &crate::context::request_meta())
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// One's own tokens, or (admins) everyone's.
@@ -66,7 +101,7 @@ pub async fn list_tokens(everyone: bool) -> Result<Vec<TokenView>, AppError> {
     let pool = crate::context::pool()?;
     super::tokens::list(&pool, &principal, everyone)
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 #[server(endpoint = "iam/revoke-token")]
@@ -75,7 +110,7 @@ pub async fn revoke_token(id: Uuid) -> Result<(), AppError> {
     let pool = crate::context::pool()?;
     super::tokens::revoke(&pool, &principal, id, &crate::context::request_meta())
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// Every team with its members.
@@ -83,7 +118,7 @@ pub async fn revoke_token(id: Uuid) -> Result<(), AppError> {
 pub async fn list_teams() -> Result<Vec<TeamDetail>, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::teams::list(&pool, &principal).await.map_err(|e| crate::context::respond(e.into_app()))
+    super::teams::list(&pool, &principal).await.map_err(|e| crate::context::respond(e.into()))
 }
 
 /// Creates a team (admins).
@@ -93,7 +128,7 @@ pub async fn create_team(slug: String, name: String, description: String) -> Res
     let pool = crate::context::pool()?;
     super::teams::create(&pool, &principal, &slug, &name, &description, &crate::context::request_meta())
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// Adds someone to a team or changes their role (admins).
@@ -105,7 +140,7 @@ pub async fn set_team_member(team: String, username: String, role: String) -> Re
     let pool = crate::context::pool()?;
     super::teams::set_member(&pool, &principal, &team, &username, role, &crate::context::request_meta())
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }
 
 /// Removes a manually added member (admins).
@@ -115,5 +150,5 @@ pub async fn remove_team_member(team: String, username: String) -> Result<(), Ap
     let pool = crate::context::pool()?;
     super::teams::remove_member(&pool, &principal, &team, &username, &crate::context::request_meta())
         .await
-        .map_err(|e| crate::context::respond(e.into_app()))
+        .map_err(|e| crate::context::respond(e.into()))
 }

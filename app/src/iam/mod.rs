@@ -4,6 +4,9 @@ pub mod pages;
 pub mod types;
 
 #[cfg(feature = "ssr")]
+pub mod approval;
+
+#[cfg(feature = "ssr")]
 pub mod principal;
 #[cfg(feature = "ssr")]
 pub mod repo;

@@ -2,35 +2,38 @@
 use super::principal::{Principal, Via};
 use super::repo;
 use super::types::{SessionInfo, TeamRole, UserId};
-use crate::audit::service::{self as audit, Actor, Change};
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::AppError;
+use crate::error::FieldProblem;
+use super::principal::Denied;
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// What went wrong in identity: sign-in, sessions, teams, tokens, roles.
 #[derive(Debug, thiserror::Error)]
 pub enum IamError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    Invalid(#[from] FieldProblem),
+    /// What was not found, as a person would name it ("That session").
+    #[error("{0} was not found")]
+    NotFound(&'static str),
     #[error("the identity provider sent no usable user name")]
     NoUsername,
-    #[error("no such live session")]
-    NoSuchSession,
     #[error(transparent)]
-    Denied(#[from] AppError),
+    Approval(#[from] crate::approvals::service::ApprovalError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 impl IamError {
-    /// The error a person sees: permission and lookup errors as they are, the rest logged.
-    pub fn into_app(self) -> AppError {
-        match self {
-            IamError::Denied(e) => e,
-            IamError::NoSuchSession => AppError::NotFound("That session".into()),
-            other => AppError::internal(other),
-        }
+    /// Input that is refused: which field, and why.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        FieldProblem::new(field, message).into()
     }
 }
 
@@ -152,7 +155,7 @@ pub async fn sign_in(
     for slug in created_teams {
         let change = Change {
             action: "team.created_from_directory",
-            subject_kind: "team",
+            subject_kind: SubjectKind::Team,
             subject_id: slug.clone(),
             before: None,
             after: Some(json!({ "slug": slug })),
@@ -162,7 +165,7 @@ pub async fn sign_in(
     let snapshot = |name: &str, email: &str, groups: &[String]| json!({ "name": name, "email": email, "groups": groups });
     let change = Change {
         action: if before.is_none() { "user.created" } else { "user.signed_in" },
-        subject_kind: "user",
+        subject_kind: SubjectKind::User,
         subject_id: user.0.to_string(),
         before: before.as_ref().map(|b| snapshot(&b.name, &b.email, &b.groups)),
         after: Some(snapshot(&principal.name, &principal.email, &claims.groups)),
@@ -207,7 +210,7 @@ pub async fn sign_out(pool: &PgPool, principal: &Principal, meta: &RequestMeta) 
     if repo::end_session(&mut *tx, session_id, principal.user_id).await?.is_some() {
         let change = Change {
             action: "session.signed_out",
-            subject_kind: "session",
+            subject_kind: SubjectKind::Session,
             subject_id: session_id.to_string(),
             before: None,
             after: None,
@@ -248,12 +251,12 @@ pub async fn end_session(
     let mut tx = pool.begin().await?;
     let owner = repo::end_session(&mut *tx, session_id, principal.user_id)
         .await?
-        .ok_or(IamError::NoSuchSession)?;
+        .ok_or(IamError::NotFound("That session"))?;
     // Checked after the update so a stranger learns nothing: the transaction rolls back.
     principal.require_self_or_admin(owner)?;
     let change = Change {
         action: "session.ended",
-        subject_kind: "session",
+        subject_kind: SubjectKind::Session,
         subject_id: session_id.to_string(),
         before: None,
         after: Some(json!({ "user_id": owner.0 })),

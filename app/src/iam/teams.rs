@@ -2,53 +2,33 @@
 //! that come from directory groups are the directory's to change.
 use super::principal::Principal;
 use super::types::{parse_team_slug, TeamDetail, TeamMember, TeamRole};
-use crate::audit::service::{self as audit, Actor, Change};
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::AppError;
+use super::service::IamError;
 use serde_json::json;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 
-#[derive(Debug, thiserror::Error)]
-pub enum TeamError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Denied(#[from] AppError),
-}
-
-impl TeamError {
-    pub fn into_app(self) -> AppError {
-        match self {
-            TeamError::Denied(e) => e,
-            other => AppError::internal(other),
-        }
-    }
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> TeamError {
-    TeamError::Denied(AppError::Invalid { field: field.into(), message: message.into() })
-}
 
 async fn team_and_user(
     conn: &mut sqlx::PgConnection,
     team: &str,
     username: &str,
-) -> Result<(uuid::Uuid, super::types::UserId), TeamError> {
+) -> Result<(uuid::Uuid, super::types::UserId), IamError> {
     let team_id = super::repo::team_id(&mut *conn, team)
         .await?
-        .ok_or_else(|| invalid("team", format!("there is no team \"{team}\"")))?;
+        .ok_or_else(|| IamError::invalid("team", format!("there is no team \"{team}\"")))?;
     // never a guess between two people who share a name: the email tells them apart
     match super::repo::people_named(&mut *conn, username.trim()).await?.as_slice() {
         [user] => Ok((team_id, *user)),
-        [] => Err(invalid("username", format!("nobody called \"{username}\" has signed in to Switchyard yet"))),
-        _ => Err(invalid("username", format!("more than one person is called \"{username}\": give their email instead"))),
+        [] => Err(IamError::invalid("username", format!("nobody called \"{username}\" has signed in to Switchyard yet"))),
+        _ => Err(IamError::invalid("username", format!("more than one person is called \"{username}\": give their email instead"))),
     }
 }
 
 /// Every team with its members (everyone may read).
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
-pub async fn list(pool: &PgPool, principal: &Principal) -> Result<Vec<TeamDetail>, TeamError> {
+pub async fn list(pool: &PgPool, principal: &Principal) -> Result<Vec<TeamDetail>, IamError> {
     principal.require_read()?;
     let teams = super::repo::teams_with_members(pool).await?;
     let mut by_slug: BTreeMap<String, TeamDetail> = BTreeMap::new();
@@ -82,20 +62,20 @@ pub async fn create(
     name: &str,
     description: &str,
     meta: &RequestMeta,
-) -> Result<(), TeamError> {
+) -> Result<(), IamError> {
     principal.require_admin()?;
-    let slug = parse_team_slug(slug).map_err(|m| invalid("slug", m))?;
+    let slug = parse_team_slug(slug).map_err(|m| IamError::invalid("slug", m))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("name", "give the team a name of 1 to 100 characters"));
+        return Err(IamError::invalid("name", "give the team a name of 1 to 100 characters"));
     }
     let mut tx = pool.begin().await?;
     if !super::repo::insert_team(&mut *tx, &slug, name, description.trim()).await? {
-        return Err(invalid("slug", format!("a team \"{slug}\" exists already")));
+        return Err(IamError::invalid("slug", format!("a team \"{slug}\" exists already")));
     }
     let change = Change {
         action: "team.created",
-        subject_kind: "team",
+        subject_kind: SubjectKind::Team,
         subject_id: slug.clone(),
         before: None,
         after: Some(json!({ "slug": slug, "name": name, "description": description.trim() })),
@@ -115,19 +95,19 @@ pub async fn set_member(
     username: &str,
     role: TeamRole,
     meta: &RequestMeta,
-) -> Result<(), TeamError> {
+) -> Result<(), IamError> {
     principal.require_admin()?;
     let username = username.trim();
     let mut tx = pool.begin().await?;
     let (team_id, user) = team_and_user(&mut tx, team, username).await?;
     let before = super::repo::membership(&mut *tx, team_id, user).await?;
     if before.as_ref().is_some_and(|(_, source)| source == "idp") {
-        return Err(invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")));
+        return Err(IamError::invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")));
     }
     super::repo::upsert_manual_member(&mut *tx, team_id, user, role).await?;
     let change = Change {
         action: "team.member_set",
-        subject_kind: "team",
+        subject_kind: SubjectKind::Team,
         subject_id: team.to_owned(),
         before: before.map(|(r, _)| json!({ "username": username, "role": r })),
         after: Some(json!({ "username": username, "role": role.as_str() })),
@@ -145,20 +125,20 @@ pub async fn remove_member(
     team: &str,
     username: &str,
     meta: &RequestMeta,
-) -> Result<(), TeamError> {
+) -> Result<(), IamError> {
     principal.require_admin()?;
     let mut tx = pool.begin().await?;
     let (team_id, user) = team_and_user(&mut tx, team, username).await?;
     let Some((role, source)) = super::repo::membership(&mut *tx, team_id, user).await? else {
-        return Err(invalid("username", format!("{username} is not in {team}")));
+        return Err(IamError::invalid("username", format!("{username} is not in {team}")));
     };
     if source == "idp" {
-        return Err(invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")));
+        return Err(IamError::invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")));
     }
     super::repo::delete_member(&mut *tx, team_id, user).await?;
     let change = Change {
         action: "team.member_removed",
-        subject_kind: "team",
+        subject_kind: SubjectKind::Team,
         subject_id: team.to_owned(),
         before: Some(json!({ "username": username, "role": role })),
         after: None,

@@ -4,9 +4,9 @@ use super::principal::{Principal, Via};
 use super::types::{
     parse_token_days, parse_token_name, NewToken, Role, Scope, TeamId, TeamMembership, TeamRole, TokenView, UserId,
 };
-use crate::audit::service::{self as audit, Actor, Change};
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::AppError;
+use super::service::IamError;
 use chrono::{Duration, Utc};
 use rand::RngCore;
 use serde_json::json;
@@ -14,26 +14,6 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Denied(#[from] AppError),
-}
-
-impl TokenError {
-    pub fn into_app(self) -> AppError {
-        match self {
-            TokenError::Denied(e) => e,
-            other => AppError::internal(other),
-        }
-    }
-}
-
-fn invalid(field: &str, message: String) -> TokenError {
-    TokenError::Denied(AppError::Invalid { field: field.into(), message })
-}
 
 /// Every token starts with this, so secret scanners can find leaked ones.
 pub const PREFIX: &str = "sy_";
@@ -76,27 +56,27 @@ pub struct Request<'a> {
 /// Creates a token. Personal: for oneself, with at most one's own rights (the admin scope only
 /// for admins). Service: admins only, for a team. Audited without the secret.
 #[tracing::instrument(skip(pool, principal, req), fields(user = %principal.username), err)]
-pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta: &RequestMeta) -> Result<NewToken, TokenError> {
+pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta: &RequestMeta) -> Result<NewToken, IamError> {
     principal.require_session()?;
-    let name = parse_token_name(req.name).map_err(|m| invalid("name", m))?;
-    let days = parse_token_days(req.days).map_err(|m| invalid("days", m))?;
+    let name = parse_token_name(req.name).map_err(|m| IamError::invalid("name", m))?;
+    let days = parse_token_days(req.days).map_err(|m| IamError::invalid("days", m))?;
     let mut scopes: Vec<Scope> = Vec::new();
     for s in req.scopes {
-        let scope = Scope::parse(s).map_err(|m| invalid("scopes", m))?;
+        let scope = Scope::parse(s).map_err(|m| IamError::invalid("scopes", m))?;
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
     }
     if scopes.is_empty() {
-        return Err(invalid("scopes", "choose at least one scope".into()));
+        return Err(IamError::invalid("scopes", "choose at least one scope"));
     }
     if scopes.contains(&Scope::Admin) && !principal.is_admin() {
-        return Err(invalid("scopes", "only admins may give a token the admin scope".into()));
+        return Err(IamError::invalid("scopes", "only admins may give a token the admin scope"));
     }
     let team: Option<(Uuid, String, String)> = match req.team.map(str::trim).filter(|t| !t.is_empty()) {
         Some(slug) => {
             principal.require_admin()?;
-            let t = super::repo::team_by_slug(pool, slug).await?.ok_or_else(|| invalid("team", format!("there is no team \"{slug}\"")))?;
+            let t = super::repo::team_by_slug(pool, slug).await?.ok_or_else(|| IamError::invalid("team", format!("there is no team \"{slug}\"")))?;
             Some(t)
         }
         None => None,
@@ -131,7 +111,7 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     super::repo::insert_token(&mut *tx, &row).await?;
     let change = Change {
         action: "token.created",
-        subject_kind: "api_token",
+        subject_kind: SubjectKind::ApiToken,
         subject_id: id.to_string(),
         before: None,
         after: Some(json!({ "name": name, "team": req.team, "scopes": scope_names, "expires_at": expires_at })),
@@ -142,14 +122,14 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     Ok(NewToken { secret, token })
 }
 
-async fn one(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<TokenView, TokenError> {
+async fn one(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<TokenView, IamError> {
     let row = super::repo::tokens(conn, Some(id), false, Uuid::nil()).await?.pop();
-    row.map(view).ok_or(TokenError::Denied(AppError::NotFound("That token".into())))
+    row.map(view).ok_or(IamError::NotFound("That token"))
 }
 
 /// One's own personal tokens; admins, with `everyone`, all tokens.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
-pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Result<Vec<TokenView>, TokenError> {
+pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Result<Vec<TokenView>, IamError> {
     principal.require_session()?;
     if everyone {
         principal.require_admin()?;
@@ -161,15 +141,15 @@ pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Resul
 
 /// Revokes a token: one's own personal token, or any token for an admin.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
-pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &RequestMeta) -> Result<(), TokenError> {
+pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &RequestMeta) -> Result<(), IamError> {
     principal.require_session()?;
     let mut tx = pool.begin().await?;
-    let owner = super::repo::revoke_token(&mut *tx, id).await?.ok_or(TokenError::Denied(AppError::NotFound("That token".into())))?;
+    let owner = super::repo::revoke_token(&mut *tx, id).await?.ok_or(IamError::NotFound("That token"))?;
     match owner {
         Some(user) => principal.require_self_or_admin(UserId(user))?,
         None => principal.require_admin()?,
     }
-    let change = Change { action: "token.revoked", subject_kind: "api_token", subject_id: id.to_string(), before: None, after: None };
+    let change = Change { action: "token.revoked", subject_kind: SubjectKind::ApiToken, subject_id: id.to_string(), before: None, after: None };
     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     tx.commit().await?;
     Ok(())

@@ -49,10 +49,10 @@ pub async fn list_approvals(
         None | Some("") => None,
         Some(s) => Some(ApprovalState::parse(s).map_err(|m| invalid(&caller, "state", m))?),
     };
-    service::list(&state.pool, &caller.principal, inbox, st, &caller.meta)
+    service::list(&state.pool, &state.approval_subjects, &caller.principal, inbox, st, &caller.meta)
         .await
         .map(Json)
-        .map_err(|e| caller.fail(e.into_app()))
+        .map_err(|e| caller.fail(e))
 }
 
 /// One approval request with its decisions and progress.
@@ -72,17 +72,17 @@ pub async fn get_approval(
     caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Json<ApprovalView>, ApiError> {
-    service::get(&state.pool, &caller.principal, ApprovalId(id))
+    service::get(&state.pool, &state.approval_subjects, &caller.principal, ApprovalId(id))
         .await
         .map(Json)
-        .map_err(|e| caller.fail(e.into_app()))
+        .map_err(|e| caller.fail(e))
 }
 
 async fn decide(state: AppState, caller: Caller, id: Uuid, verdict: Verdict, body: DecisionBody) -> Result<Json<ApprovalView>, ApiError> {
-    service::decide(&state.pool, &caller.principal, ApprovalId(id), verdict, &body.comment, &caller.meta)
+    service::decide(&state.pool, &state.approval_subjects, &caller.principal, ApprovalId(id), verdict, &body.comment, &caller.meta)
         .await
         .map(Json)
-        .map_err(|e| caller.fail(e.into_app()))
+        .map_err(|e| caller.fail(e))
 }
 
 /// Approves. The requester cannot; each person counts once; the approval that completes the

@@ -72,7 +72,7 @@ pub async fn list_entities(State(state): State<AppState>, caller: Caller, RawQue
         .flat_map(|(_, v)| v.split(',').map(|f| f.trim().to_owned()).filter(|f| !f.is_empty()).collect::<Vec<_>>())
         .collect();
     let (items, next_cursor) =
-        service::documents(&state.pool, &caller.principal, &q, &fields).await.map_err(|e| caller.fail(e.into_app()))?;
+        service::documents(&state.pool, &caller.principal, &q, &fields).await.map_err(|e| caller.fail(e))?;
     Ok(Json(EntityList { items, page_info: PageInfo { next_cursor } }))
 }
 
@@ -99,10 +99,10 @@ pub async fn entity_by_name(
         .map_err(|m| invalid(&caller, "entity", m))?;
     let yaml = pairs(&raw).iter().any(|(k, v)| k == "format" && v == "yaml");
     if yaml {
-        let text = service::export(&state.pool, &caller.principal, Some(&r)).await.map_err(|e| caller.fail(e.into_app()))?;
+        let text = service::export(&state.pool, &caller.principal, Some(&r)).await.map_err(|e| caller.fail(e))?;
         return Ok(([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], text).into_response());
     }
-    let doc = service::document(&state.pool, &caller.principal, &r).await.map_err(|e| caller.fail(e.into_app()))?;
+    let doc = service::document(&state.pool, &caller.principal, &r).await.map_err(|e| caller.fail(e))?;
     Ok(Json(doc).into_response())
 }
 
@@ -125,7 +125,7 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
     let pairs = pairs(&raw);
     let q = ListQuery::parse(|k| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
         .map_err(|p| invalid(&caller, &p.field, p.message))?;
-    let f = service::facets(&state.pool, &caller.principal, &q).await.map_err(|e| caller.fail(e.into_app()))?;
+    let f = service::facets(&state.pool, &caller.principal, &q).await.map_err(|e| caller.fail(e))?;
     let mut facets = BTreeMap::new();
     for name in pairs.iter().filter(|(k, _)| k == "facet").map(|(_, v)| v.as_str()) {
         let values = match name {
@@ -185,7 +185,7 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
     import::import(&state.pool, &caller.principal, files, dry_run, &caller.meta)
         .await
         .map(Json)
-        .map_err(|e| caller.fail(e.into_app()))
+        .map_err(|e| caller.fail(e))
 }
 
 /// The whole catalog as Backstage YAML (teams as Groups first), ready to import elsewhere.
@@ -197,7 +197,7 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
     security(("token" = []))
 )]
 pub async fn export_catalog(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    let text = service::export(&state.pool, &caller.principal, None).await.map_err(|e| caller.fail(e.into_app()))?;
+    let text = service::export(&state.pool, &caller.principal, None).await.map_err(|e| caller.fail(e))?;
     Ok((
         [(header::CONTENT_TYPE, "application/yaml; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"catalog-info.yaml\"")],
         text,

@@ -62,7 +62,7 @@ pub async fn create_deploy(
     };
     let kicked = service::request_deploy(&state.pool, &state.deploy_queue, &caller.principal, &form, &caller.meta)
         .await
-        .map_err(|e| caller.fail(e.into_app()))?;
+        .map_err(|e| caller.fail(e))?;
     let status = if kicked.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(kicked.deploy)))
 }
@@ -77,7 +77,7 @@ pub async fn create_deploy(
     security(("token" = []))
 )]
 pub async fn get_deploy(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<DeployView>, ApiError> {
-    service::get(&state.pool, &caller.principal, DeployId(id)).await.map(Json).map_err(|e| caller.fail(e.into_app()))
+    service::get(&state.pool, &caller.principal, DeployId(id)).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -112,7 +112,7 @@ pub async fn list_deploys(State(state): State<AppState>, caller: Caller, Query(q
         since: q.since.unwrap_or_default(),
         until: q.until.unwrap_or_default(),
     };
-    service::list(&state.pool, &caller.principal, &filter).await.map(Json).map_err(|e| caller.fail(e.into_app()))
+    service::list(&state.pool, &caller.principal, &filter).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// Cancels a deploy that has not ended (its approval request with it; a running command is stopped).
@@ -128,7 +128,7 @@ pub async fn cancel_deploy(State(state): State<AppState>, caller: Caller, Path(i
     service::cancel(&state.pool, &caller.principal, DeployId(id), &caller.meta)
         .await
         .map(Json)
-        .map_err(|e| caller.fail(e.into_app()))
+        .map_err(|e| caller.fail(e))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -181,7 +181,7 @@ pub async fn deploy_event(State(state): State<AppState>, Path(id): Path<Uuid>, r
     let event: CdReport = serde_json::from_slice(&bytes)
         .map_err(|e| fail(AppError::Invalid { field: "body".into(), message: format!("not a deploy event: {e}") }))?;
     let state_now = service::cd_event(&state.pool, DeployId(id), event, &meta).await.map_err(|e| {
-        let e = e.into_app();
+        let e = AppError::from(e);
         fail(match e {
             AppError::Internal { .. } => AppError::Internal { request_id: meta.request_id.clone() },
             other => other,

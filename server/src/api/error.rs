@@ -86,8 +86,8 @@ pub struct Caller {
 impl Caller {
     /// Wraps a domain error for this request (an internal error gets this request's id: the
     /// REST handlers run outside the Leptos context the error would read it from).
-    pub fn fail(&self, error: AppError) -> ApiError {
-        let error = match error {
+    pub fn fail(&self, error: impl Into<AppError>) -> ApiError {
+        let error = match error.into() {
             AppError::Internal { .. } => AppError::Internal { request_id: self.meta.request_id.clone() },
             other => other,
         };

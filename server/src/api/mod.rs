@@ -45,9 +45,18 @@ impl Modify for Security {
     }
 }
 
-/// The API's routes, and the OpenAPI document that describes exactly them.
-pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// The API's routes by how they authenticate, and the OpenAPI document that describes exactly
+/// them.
+pub struct Api {
+    /// Called with a session or a token (`startup::Access::Principal`).
+    pub authenticated: axum::Router<AppState>,
+    /// Called by machines that sign each request (`startup::Access::Signed`).
+    pub signed: axum::Router<AppState>,
+    pub doc: utoipa::openapi::OpenApi,
+}
+
+pub fn router() -> Api {
+    let (authenticated, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
             OpenApiRouter::new()
@@ -63,8 +72,12 @@ pub fn router() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
                 .routes(routes!(catalog::export_catalog))
                 .routes(routes!(deploys::create_deploy, deploys::list_deploys))
                 .routes(routes!(deploys::get_deploy))
-                .routes(routes!(deploys::cancel_deploy))
-                .routes(routes!(deploys::deploy_event)),
+                .routes(routes!(deploys::cancel_deploy)),
         )
-        .split_for_parts()
+        .split_for_parts();
+    let (signed, signed_doc) = OpenApiRouter::new()
+        .nest("/api/v1", OpenApiRouter::new().routes(routes!(deploys::deploy_event)))
+        .split_for_parts();
+    doc.merge(signed_doc);
+    Api { authenticated, signed, doc }
 }

@@ -1,6 +1,7 @@
-//! The three checks every request passes: who is it (authenticate), may an anonymous request
-//! go there at all (deny by default), and does a state-changing request come from our own
-//! pages (CSRF, by Origin/Referer).
+//! The checks a request passes, by its route's group (`startup::Access`): who is it
+//! (authenticate), may an anonymous request go there at all (deny by default), and does a
+//! state-changing request come from our own pages (CSRF, by Origin/Referer). Signed
+//! machine-to-machine routes pass none of them: their handlers check the signature.
 use super::{SignedIn, SIGNED_IN};
 use crate::startup::AppState;
 use app::context::REQUEST_ID_HEADER;
@@ -78,26 +79,11 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
     next.run(req).await
 }
 
-/// Paths an anonymous request may reach. Everything else needs a signed-in principal.
-pub fn is_public(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/favicon.svg")
-        || path.starts_with("/auth/")
-        || path.starts_with("/pkg/")
-        || is_signed_event(path)
-}
-
-/// `/api/v1/deploys/<id>/events`: a CD system's reports, authorised by their HMAC signature
-/// (checked by the handler) rather than by a user; they carry no cookies, so no CSRF check.
-pub fn is_signed_event(path: &str) -> bool {
-    path.strip_prefix("/api/v1/deploys/")
-        .and_then(|rest| rest.strip_suffix("/events"))
-        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok())
-}
-
-/// Deny by default: anonymous requests go to sign-in (pages) or get 401 (API, server functions).
+/// Deny by default (every route of the `Access::Principal` group, and any path no route
+/// matches): anonymous requests go to sign-in (pages) or get 401 (API, server functions).
 pub async fn require_principal(req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if req.extensions().get::<Principal>().is_some() || is_public(path) {
+    if req.extensions().get::<Principal>().is_some() {
         return next.run(req).await;
     }
     let id = request_id(&req);
@@ -114,9 +100,6 @@ pub async fn require_principal(req: Request, next: Next) -> Response {
 /// no ambient credentials and are exempt.
 pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
-        return next.run(req).await;
-    }
-    if is_signed_event(req.uri().path()) {
         return next.run(req).await;
     }
     let headers = req.headers();

@@ -24,7 +24,7 @@ fn cell(text: String) -> String {
 pub async fn export(State(state): State<AppState>, caller: Caller, Query(query): Query<AuditQuery>) -> Result<Response, ApiError> {
     let page = service::search(&state.pool, &caller.principal, &AuditQuery { before_id: None, ..query }, MAX_ROWS)
         .await
-        .map_err(|e| caller.fail(e.into_app()))?;
+        .map_err(|e| caller.fail(e))?;
     let mut out = csv::Writer::from_writer(Vec::new());
     let header_row = ["id", "at", "actor", "action", "subject_kind", "subject_id", "before", "after", "request_id", "source_ip"];
     let write = |out: &mut csv::Writer<Vec<u8>>| -> Result<(), csv::Error> {

@@ -156,7 +156,7 @@ pub async fn stream(
         .and_then(|(t, l)| Some((t.parse::<i64>().ok()?, l.parse::<i64>().ok()?)));
     let (after_transition, after_log) = resume.unwrap_or((cursor.after_transition, cursor.after_log));
     if let Err(e) = service::get(&state.pool, &principal, DeployId(id)).await {
-        let e = e.into_app();
+        let e = app::error::AppError::from(e);
         return (StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), e.to_string()).into_response();
     }
     let Some(slot) = Slot::take(caller_id(&principal)) else {

@@ -595,7 +595,7 @@ async fn queued(app: &TestApp, service: Uuid, key: &str) -> (app::deploys::repo:
         actor_name: "bob".into(),
         note: "queued",
     };
-    let change = app::audit::service::Change { action: "deploy.requested", subject_kind: "deploy", subject_id: id.to_string(), before: None, after: Some(json!({ "key": key })) };
+    let change = app::audit::service::Change { action: "deploy.requested", subject_kind: app::audit::service::SubjectKind::Deploy, subject_id: id.to_string(), before: None, after: Some(json!({ "key": key })) };
     (row, app::audit::service::entry(app::audit::service::Actor::System, change, &app::context::RequestMeta::default()))
 }
 

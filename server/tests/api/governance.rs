@@ -90,12 +90,16 @@ async fn principal(db: &mut PgConnection, username: &str) -> Principal {
 }
 
 async fn open_request(app: &TestApp, requester: &str, required: i32, valid_for: chrono::Duration) -> String {
+    open_request_of(app, app::iam::approval::AdminRole::KIND, requester, required, valid_for).await
+}
+
+async fn open_request_of(app: &TestApp, kind: &'static str, requester: &str, required: i32, valid_for: chrono::Duration) -> String {
     let mut db = app.db().await;
     let who = principal(&mut db, requester).await;
     let team: Uuid = sqlx::query("SELECT id FROM teams WHERE slug = 'payments'").fetch_one(&mut db).await.expect("team").get(0);
     let mut tx = db.begin().await.expect("tx");
     let ask = Ask {
-        subject_kind: approvals::ROLE_GRANT,
+        subject_kind: kind,
         subject_id: who.user_id.0.to_string(),
         action: "grant_admin",
         summary: format!("Make {requester} an admin"),
@@ -109,6 +113,22 @@ async fn open_request(app: &TestApp, requester: &str, required: i32, valid_for: 
     let id = approvals::open(&mut tx, &who, ask, &RequestMeta::default()).await.expect("open");
     tx.commit().await.expect("commit");
     id.0.to_string()
+}
+
+#[tokio::test]
+async fn a_request_no_domain_claims_cannot_be_decided() {
+    let app = spawn_app().await;
+    let _carol = app.login_as(Persona::LedgerMember).await;
+    let _bob = app.login_as(Persona::PaymentsLead).await; // the payments team comes from bob's directory groups
+    let alice = app.login_as(Persona::Admin).await;
+    let id = open_request_of(&app, "nothing_claims_this", "carol", 1, chrono::Duration::days(1)).await;
+
+    let shown: Value = alice.server_fn("approvals/get", &[("id", &id)]).await.json().await.expect("json");
+    assert_eq!(shown["can_decide"], false, "deny by default: no subject says who may decide it");
+    let refused = alice.decide(&id, "approve", "looks fine").await;
+    assert_eq!(refused.status(), 403);
+    assert_eq!(app.count("SELECT count(*) FROM approval_requests WHERE id::text = $1 AND state = 'pending'", &[&id]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM approval_decisions WHERE request_id::text = $1", &[&id]).await, 0);
 }
 
 #[tokio::test]
@@ -221,7 +241,7 @@ async fn the_audit_log_is_append_only_and_tampering_is_detected() {
 
 #[tokio::test]
 async fn two_transactions_on_one_audit_stripe_line_up_instead_of_forking() {
-    use app::audit::service::{self as audit, Actor, Change};
+    use app::audit::service::{self as audit, Actor, Change, SubjectKind};
     use app::audit::types::ChainCheck;
     let app = spawn_app().await;
     // seventeen connections: at least two share a stripe (backend pid mod 16)
@@ -234,7 +254,7 @@ async fn two_transactions_on_one_audit_stripe_line_up_instead_of_forking() {
         }
         conns.push((pid, c));
     };
-    let change = |n: &str| Change { action: "test.written", subject_kind: "test", subject_id: n.to_owned(), before: None, after: Some(json!({ "n": n })) };
+    let change = |n: &str| Change { action: "test.written", subject_kind: SubjectKind::Team, subject_id: n.to_owned(), before: None, after: Some(json!({ "n": n })) };
     let meta = RequestMeta::default();
     let mut first = a.begin().await.expect("begin");
     audit::record(&mut first, Actor::System, change("first"), &meta).await.expect("first link");

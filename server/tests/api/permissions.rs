@@ -94,7 +94,7 @@ async fn fresh_request(app: &TestApp) -> String {
     };
     let mut tx = db.begin().await.expect("tx");
     let ask = Ask {
-        subject_kind: approvals::ROLE_GRANT,
+        subject_kind: app::iam::approval::AdminRole::KIND,
         subject_id: subject.to_string(),
         action: "grant_admin",
         summary: "matrix".into(),

@@ -1,5 +1,5 @@
 use crate::approvals::api::DecideApproval;
-use crate::approvals::types::{ApprovalState, ApprovalView};
+use crate::approvals::types::{ApprovalState, ApprovalView, Fact};
 use crate::ui::{Badge, ErrorBox, Tone};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -19,10 +19,7 @@ pub fn ApprovalCard(view: ApprovalView, decide: ServerAction<DecideApproval>) ->
     let href = format!("/approvals/{}", view.id.0);
     let id = view.id.0.to_string();
     let progress = view.progress();
-    let deploy = (view.subject_kind == "deploy")
-        .then(|| serde_json::from_str::<crate::deploys::types::DeployAsk>(&view.payload).ok())
-        .flatten();
-    let ApprovalView { summary, requester, created_at, reason, state, can_decide, .. } = view;
+    let ApprovalView { summary, requester, created_at, reason, state, can_decide, facts, subject_kind, .. } = view;
     view! {
         <li class="p-4" data-testid="approval">
             <div class="flex flex-wrap items-start justify-between gap-3">
@@ -33,7 +30,7 @@ pub fn ApprovalCard(view: ApprovalView, decide: ServerAction<DecideApproval>) ->
                         " · " {created_at.format("%Y-%m-%d %H:%M UTC").to_string()}
                     </p>
                     <p class="mt-1 text-sm">"“" {reason} "”"</p>
-                    {deploy.map(|d| view! { <DeployFacts ask=d/> })}
+                    {(!facts.is_empty()).then(|| view! { <Facts kind=subject_kind facts/> })}
                 </div>
                 <div class="flex items-center gap-2 text-sm">
                     <span class="tabular-nums text-slate-600 dark:text-slate-400" data-testid="progress">{progress}</span>
@@ -68,19 +65,19 @@ pub fn DecisionError(decide: ServerAction<DecideApproval>) -> impl IntoView {
     move || decide.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorBox error=e/></div> })
 }
 
-/// What a deploy's request is about: service, environment, the version now and the new one,
-/// and a link to the changes between them when the repository is known.
+/// What the request's subject says an approver should know: labelled values, links, warnings.
 #[component]
-fn DeployFacts(ask: crate::deploys::types::DeployAsk) -> impl IntoView {
+pub fn Facts(kind: String, facts: Vec<Fact>) -> impl IntoView {
+    let link = "text-indigo-700 hover:underline dark:text-indigo-300";
     view! {
-        <dl class="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600 dark:text-slate-400" data-testid="deploy-facts">
-            <div><dt class="inline font-medium">"Service "</dt><dd class="inline font-mono">{ask.service.clone()}</dd></div>
-            <div><dt class="inline font-medium">"Where "</dt><dd class="inline font-mono">{ask.environment.clone()}</dd></div>
-            <div><dt class="inline font-medium">"Version "</dt>
-                <dd class="inline font-mono">{ask.previous_version.clone().unwrap_or_else(|| "nothing".into())} " → " {ask.version.clone()}</dd></div>
-            {ask.compare_url.clone().map(|u| view! { <div><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=u rel="noopener noreferrer">"What changed"</a></div> })}
-            {ask.rollback.then(|| view! { <div class="font-medium text-amber-700 dark:text-amber-300">"rollback"</div> })}
-            <div><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/deploys/{}", ask.deploy_id.0)>"The deploy"</a></div>
+        <dl class="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600 dark:text-slate-400" data-testid=format!("{kind}-facts")>
+            {facts.into_iter().map(|f| match (f.href, f.warn) {
+                (Some(href), _) => view! { <div><a class=link href=href rel="noopener noreferrer">{f.value}</a></div> }.into_any(),
+                (None, true) => view! { <div class="font-medium text-amber-700 dark:text-amber-300">{f.value}</div> }.into_any(),
+                (None, false) => view! {
+                    <div><dt class="inline font-medium">{f.label} " "</dt><dd class="inline font-mono">{f.value}</dd></div>
+                }.into_any(),
+            }).collect_view()}
         </dl>
     }
 }

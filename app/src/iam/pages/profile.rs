@@ -1,5 +1,5 @@
 use super::access::AccessPanels;
-use crate::approvals::api::RequestAdminRole;
+use crate::iam::api::RequestAdminRole;
 use crate::iam::types::{Me, Role, TeamRole};
 use crate::ui::layout::CurrentUser;
 use crate::ui::{Badge, Card, ErrorBox, PageHeader, Tone};

@@ -1,0 +1,58 @@
+//! A deploy to an environment that needs approval: the deploy domain's subject for the
+//! approval engine.
+use super::service::{self, DeployError, DEPLOY};
+use super::types::DeployAsk;
+use crate::approvals::subject::{Request, Subject, SubjectError};
+use crate::approvals::types::{ApprovalState, Fact};
+use crate::context::RequestMeta;
+use crate::iam::principal::{Principal, Scope};
+use sqlx::PgConnection;
+
+impl From<DeployError> for SubjectError {
+    fn from(e: DeployError) -> Self {
+        match e {
+            DeployError::Invalid(p) => SubjectError::Refused { field: p.field, message: p.message },
+            e @ DeployError::NotFound(_) => SubjectError::refused("deploy", e.to_string()),
+            other => SubjectError::failed(other),
+        }
+    }
+}
+
+/// The approval that completes the policy queues the deploy; a rejection or expiry ends it.
+pub struct DeployApproval;
+
+#[async_trait::async_trait]
+impl Subject for DeployApproval {
+    fn kind(&self) -> &'static str {
+        DEPLOY
+    }
+
+    fn scope_to_decide(&self) -> Scope {
+        Scope::Deploy
+    }
+
+    /// Service, environment, the version now and the new one, a link to the changes between
+    /// them when the repository is on a trusted code host, and the deploy itself.
+    fn facts(&self, request: &Request) -> Vec<Fact> {
+        let Ok(ask) = serde_json::from_value::<DeployAsk>(request.payload.clone()) else { return Vec::new() };
+        let mut facts = vec![
+            Fact::new("Service", ask.service),
+            Fact::new("Where", ask.environment),
+            Fact::new("Version", format!("{} → {}", ask.previous_version.as_deref().unwrap_or("nothing"), ask.version)),
+        ];
+        facts.extend(ask.compare_url.map(|u| Fact::link("What changed", u)));
+        if ask.rollback {
+            facts.push(Fact::warning("rollback"));
+        }
+        facts.push(Fact::link("The deploy", format!("/deploys/{}", ask.deploy_id.0)));
+        facts
+    }
+
+    async fn perform(&self, conn: &mut PgConnection, request: &Request, approver: &Principal, meta: &RequestMeta) -> Result<(), SubjectError> {
+        Ok(service::perform(conn, &request.subject_id, approver, meta).await?)
+    }
+
+    async fn abandon(&self, conn: &mut PgConnection, request: &Request, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), SubjectError> {
+        Ok(service::abandon(conn, &request.subject_id, outcome, meta).await?)
+    }
+}
