@@ -1,7 +1,7 @@
 //! Calls handled in batches: calls that arrive while every handler is busy wait, and the next free
 //! handler takes them all at once (up to a limit). With no load a batch is one call and waits for
 //! nothing; under load one round trip serves many calls. The deploy queue writes kick-offs this way
-//! (group commit), and lookups that every request makes read many keys in one query.
+//! (group commit).
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Semaphore};
@@ -72,38 +72,5 @@ impl<I: Send + 'static, O: Send + 'static> Batcher<I, O> {
         let (answer, output) = oneshot::channel();
         self.calls.send(Call { input, answer }).await.map_err(|_| Stopped(self.name))?;
         output.await.map_err(|_| Stopped(self.name))
-    }
-}
-
-/// Answers every call of `batch` (each asking for one key) from one `load` of all their keys,
-/// which returns what it found by key; a key it did not find is answered None. When that load
-/// fails, each call loads alone, so one bad key fails only its own call.
-pub async fn lookup<K, V, L, F>(name: &str, batch: Vec<Call<K, Result<Option<V>, sqlx::Error>>>, load: L)
-where
-    K: PartialEq + Clone,
-    V: Clone,
-    L: Fn(Vec<K>) -> F,
-    F: Future<Output = Result<Vec<(K, V)>, sqlx::Error>>,
-{
-    let mut keys: Vec<K> = Vec::with_capacity(batch.len());
-    for call in &batch {
-        if !keys.contains(&call.input) {
-            keys.push(call.input.clone());
-        }
-    }
-    match load(keys).await {
-        Ok(found) => {
-            for call in batch {
-                let value = found.iter().find(|(k, _)| *k == call.input).map(|(_, v)| v.clone());
-                call.reply(Ok(value));
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, calls = batch.len(), "a batched {name} failed; each call reads alone");
-            for call in batch {
-                let alone = load(vec![call.input.clone()]).await.map(|found| found.into_iter().next().map(|(_, v)| v));
-                call.reply(alone);
-            }
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! Approval server functions.
-use super::types::{ApprovalId, ApprovalView};
+use super::types::ApprovalView;
 use crate::error::AppError;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -50,7 +50,7 @@ pub async fn get_approval(id: Uuid) -> Result<ApprovalView, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let subjects = crate::context::approval_subjects()?;
-    super::service::get(&pool, &subjects, &principal, ApprovalId(id))
+    super::service::get(&pool, &subjects, &principal, super::types::ApprovalId(id))
         .await
         .map_err(|e| crate::context::respond(e.into()))
 }
@@ -63,7 +63,7 @@ pub async fn decide_approval(id: Uuid, verdict: String, comment: String) -> Resu
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let subjects = crate::context::approval_subjects()?;
-    super::service::decide(&pool, &subjects, &principal, ApprovalId(id), verdict, &comment, &crate::context::request_meta())
+    super::service::decide(&pool, &subjects, &principal, super::types::ApprovalId(id), verdict, &comment, &crate::context::request_meta())
         .await
         .map_err(|e| crate::context::respond(e.into()))
 }

@@ -1,12 +1,16 @@
 //! A deploy to an environment that needs approval: the deploy domain's subject for the
 //! approval engine.
-use super::service::{self, DeployError, DEPLOY};
+use super::repo;
+use super::service::{not_found, transition, DeployError, DEPLOY};
 use super::types::DeployAsk;
 use crate::approvals::subject::{Request, Subject, SubjectError};
 use crate::approvals::types::{ApprovalState, Fact};
+use crate::audit::service::Actor;
 use crate::context::RequestMeta;
+use crate::deploys::types::DeployState;
 use crate::iam::principal::{Principal, Scope};
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 impl From<DeployError> for SubjectError {
     fn from(e: DeployError) -> Self {
@@ -49,10 +53,36 @@ impl Subject for DeployApproval {
     }
 
     async fn perform(&self, conn: &mut PgConnection, request: &Request, approver: &Principal, meta: &RequestMeta) -> Result<(), SubjectError> {
-        Ok(service::perform(conn, &request.subject_id, approver, meta).await?)
+        Ok(perform(conn, &request.subject_id, approver, meta).await?)
     }
 
     async fn abandon(&self, conn: &mut PgConnection, request: &Request, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), SubjectError> {
-        Ok(service::abandon(conn, &request.subject_id, outcome, meta).await?)
+        Ok(abandon(conn, &request.subject_id, outcome, meta).await?)
     }
+}
+
+/// The approval engine's hook: the approval that completes the policy queues the deploy.
+async fn perform(conn: &mut PgConnection, subject_id: &str, approver: &Principal, meta: &RequestMeta) -> Result<(), DeployError> {
+    let id: Uuid = subject_id.parse().map_err(|_| not_found("That deploy"))?;
+    let state = repo::lock(&mut *conn, id).await?.ok_or_else(|| not_found("That deploy"))?;
+    if state != DeployState::AwaitingApproval {
+        return Err(DeployError::invalid("deploy", format!("the deploy is {}, not waiting for approval", state.label())));
+    }
+    let note = format!("approved; queued by {}", approver.username);
+    transition(conn, id, DeployState::AwaitingApproval, DeployState::Queued, Actor::Person(approver), &note, meta).await
+}
+
+/// The approval engine's hook when a request ends without approval: the deploy is rejected or
+/// expired with it.
+async fn abandon(conn: &mut PgConnection, subject_id: &str, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), DeployError> {
+    let id: Uuid = subject_id.parse().map_err(|_| not_found("That deploy"))?;
+    let Some(state) = repo::lock(&mut *conn, id).await? else { return Ok(()) };
+    if state != DeployState::AwaitingApproval {
+        return Ok(());
+    }
+    let (to, note) = match outcome {
+        ApprovalState::Expired => (DeployState::Expired, "the approval request expired"),
+        _ => (DeployState::Rejected, "the approval request was rejected"),
+    };
+    transition(conn, id, DeployState::AwaitingApproval, to, Actor::System, note, meta).await
 }

@@ -1,6 +1,5 @@
-//! The deploy queue's door in this process: the checks of kick-offs asked for at the same moment
-//! are read in one query, kick-offs that simply queue a deploy are written in groups, and the
-//! workers are woken after the commit.
+//! The deploy queue's door in this process: kick-offs that simply queue a deploy are written in
+//! groups, and the workers are woken after the commit.
 //!
 //! **Group commit.** A queued kick-off is one statement (its deploy, transitions and audit row;
 //! `repo::insert`), but a commit each is the price: Postgres starts an executor, takes the audit
@@ -20,9 +19,9 @@
 //! (it locks the notification queue until the commit is flushed: measured, half the transactions
 //! per second), and a worker needs one wake-up, not one per deploy. A wake-up lost to a crash
 //! between commit and NOTIFY costs at most the workers' sweep interval.
-use super::repo::{self, KickOffFacts, NewDeployRow, QUEUE_CHANNEL};
+use super::repo::{self, NewDeployRow, QUEUE_CHANNEL};
 use crate::audit::service::Entry;
-use crate::batch::{lookup, Batcher, Call};
+use crate::batch::{Batcher, Call};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
@@ -43,27 +42,12 @@ type Write = Call<(NewDeployRow, Entry), Written>;
 pub struct Queue {
     wake: mpsc::Sender<()>,
     writes: Batcher<(NewDeployRow, Entry), Written>,
-    facts: Batcher<(String, String), Result<Option<KickOffFacts>, sqlx::Error>>,
 }
 
 impl Queue {
     /// Starts the writer, which writes on `writers` (a pool of [`WRITERS`] connections), and the
     /// waker, which sends its NOTIFYs on `pool`. Both end when the last handle is dropped.
     pub fn start(pool: PgPool, writers: PgPool) -> Self {
-        let reads = pool.clone();
-        let facts = Batcher::start("kick-off facts", 2, GROUP, move |batch| {
-            let pool = reads.clone();
-            async move {
-                let read = |keys: Vec<(String, String)>| {
-                    let pool = pool.clone();
-                    async move {
-                        let facts = repo::kick_off_facts(&pool, &keys, Utc::now()).await?;
-                        Ok(keys.into_iter().zip(facts).collect())
-                    }
-                };
-                lookup("kick-off facts read", batch, read).await
-            }
-        });
         let (wake, mut wanted) = mpsc::channel::<()>(1);
         tokio::spawn(async move {
             while wanted.recv().await.is_some() {
@@ -74,19 +58,12 @@ impl Queue {
             }
         });
         let writes = Batcher::start("deploy queue", WRITERS as usize, GROUP, move |group| write_group(writers.clone(), group));
-        Queue { wake, writes, facts }
+        Queue { wake, writes }
     }
 
     /// Asks for a wake-up; one already pending covers this one too.
     pub fn wake(&self) {
         let _ = self.wake.try_send(());
-    }
-
-    /// What a kick-off of `service` to `environment` checks, read with the other kick-offs'
-    /// facts asked for at the same moment, in one query that began after this call.
-    pub async fn facts(&self, service: &str, environment: &str) -> Result<KickOffFacts, sqlx::Error> {
-        let found = self.facts.call((service.to_owned(), environment.to_owned())).await.map_err(|_| sqlx::Error::PoolClosed)??;
-        found.ok_or(sqlx::Error::RowNotFound)
     }
 
     /// Writes a queued deploy with its transitions and its audit row, with whatever other

@@ -1,0 +1,120 @@
+//! Reading deploys, their transitions and their logs.
+use crate::deploys::types::DeployState;
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+pub struct DeployRow {
+    pub id: Uuid,
+    pub service_id: Uuid,
+    pub service: String,
+    pub service_title: String,
+    pub environment: String,
+    pub version: String,
+    pub previous_version: Option<String>,
+    pub rollback_of: Option<Uuid>,
+    pub reason: String,
+    pub requester_id: Uuid,
+    pub requester: String,
+    pub state: DeployState,
+    pub approval_id: Option<Uuid>,
+    pub freeze_override: Option<String>,
+    pub executor: Option<String>,
+    pub attempts: i32,
+    pub progress: Option<i16>,
+    pub outcome: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<DeployRow>, sqlx::Error> {
+    let one = ListFilter { id: Some(id), service_id: None, environment: None, state: None, requester: None, since: None, until: None, limit: 1 };
+    Ok(list(db, &one).await?.pop())
+}
+
+pub struct ListFilter<'a> {
+    pub id: Option<Uuid>,
+    pub service_id: Option<Uuid>,
+    pub environment: Option<&'a str>,
+    pub state: Option<&'a str>,
+    pub requester: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// Deploys matching the filter, newest first.
+pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<DeployRow>, sqlx::Error> {
+    sqlx::query_as!(
+        DeployRow,
+        r#"SELECT d.id, d.service_id, e.name AS service, e.title AS service_title, d.environment, d.version,
+                  d.previous_version, d.rollback_of, d.reason, d.requester_id, u.username AS requester,
+                  d.state AS "state: DeployState", d.approval_id, d.freeze_override, d.executor, d.attempts, d.progress,
+                  d.outcome, d.created_at, d.updated_at, d.started_at, d.finished_at
+           FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
+           WHERE ($1::uuid IS NULL OR d.service_id = $1)
+             AND ($8::uuid IS NULL OR d.id = $8)
+             AND ($2::text IS NULL OR d.environment = $2)
+             AND ($3::text IS NULL OR d.state = $3)
+             AND ($4::text IS NULL OR u.username = $4 OR lower(u.email) = lower($4) OR d.requester_id::text = $4)
+             AND ($5::timestamptz IS NULL OR d.created_at >= $5)
+             AND ($6::timestamptz IS NULL OR d.created_at < $6)
+           ORDER BY d.created_at DESC, d.id DESC
+           LIMIT $7"#,
+        f.service_id,
+        f.environment,
+        f.state,
+        f.requester,
+        f.since,
+        f.until,
+        f.limit,
+        f.id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct TransitionRow {
+    pub id: i64,
+    pub from_state: Option<DeployState>,
+    pub to_state: DeployState,
+    pub actor_name: String,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A deploy's transitions after `after_id`, oldest first.
+pub async fn transitions(db: impl PgExecutor<'_>, id: Uuid, after_id: i64) -> Result<Vec<TransitionRow>, sqlx::Error> {
+    sqlx::query_as!(
+        TransitionRow,
+        r#"SELECT id, from_state AS "from_state: DeployState", to_state AS "to_state: DeployState", actor_name, note, at
+           FROM deploy_transitions
+           WHERE deploy_id = $1 AND id > $2 ORDER BY id"#,
+        id,
+        after_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct LogRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub stream: String,
+    pub line: String,
+}
+
+/// A deploy's log lines after `after_id`, oldest first, at most `limit`.
+pub async fn log(db: impl PgExecutor<'_>, id: Uuid, after_id: i64, limit: i64) -> Result<Vec<LogRow>, sqlx::Error> {
+    sqlx::query_as!(
+        LogRow,
+        "SELECT id, at, stream, line FROM deploy_logs WHERE deploy_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        id,
+        after_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,179 @@
+//! Reading deploys: one, a page of one, a list, a service's history, the form's plan, and the
+//! live view's updates.
+use super::freeze::active_freeze;
+use super::{code_hosts, load, may_deploy, not_found, to_line, to_transition, to_view, DeployError};
+use crate::deploys::types::compare_url;
+use crate::catalog::approval::approvals_needed;
+use crate::deploys::repo;
+use crate::deploys::types::{
+    DeployFilter, DeployId, DeployPage, DeployPlan, DeployState, DeployUpdate, DeployView, EnvironmentHistory, EnvironmentPolicy,
+    ServiceDeploys,
+};
+use crate::iam::principal::Principal;
+use chrono::Utc;
+use sqlx::PgPool;
+
+/// One deploy with its transitions.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn get(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<DeployView, DeployError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    load(&mut conn, id.0).await
+}
+
+/// At most this many log lines on a page; the live stream sends the rest.
+pub const PAGE_LOG_LINES: i64 = 5000;
+
+/// A deploy's page: the deploy, its log, and what the viewer may do with it.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<DeployPage, DeployError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let deploy = load(&mut conn, id.0).await?;
+    let last_transition_id = repo::transitions(&mut *conn, id.0, 0).await?.last().map(|t| t.id).unwrap_or(0);
+    let log = repo::log(&mut *conn, id.0, 0, PAGE_LOG_LINES).await?.into_iter().map(to_line).collect();
+    let target = repo::target(&mut *conn, &deploy.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
+    let may = may_deploy(principal, &target);
+    // by id: user names are not unique
+    let own = deploy.requester_id == principal.user_id.0 && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
+    let current = repo::current(&mut *conn, target.id, &deploy.environment).await?;
+    let rollback_to = if current.map(|(_, d)| d) == Some(id.0) { repo::previous_success(&mut *conn, id.0).await? } else { None };
+    let held_by_freeze = match (deploy.state, &deploy.freeze_override) {
+        (DeployState::Queued, None) => active_freeze(&mut conn, &deploy.environment, Utc::now()).await?.map(|w| w.describe()),
+        _ => None,
+    };
+    let compare_url = match (&target.repository_url, &deploy.previous_version) {
+        (Some(repo), Some(prev)) => compare_url(repo, prev, &deploy.version, &code_hosts()),
+        _ => None,
+    };
+    Ok(DeployPage {
+        compare_url,
+        held_by_freeze,
+        can_cancel: deploy.state.is_cancellable() && (may || own),
+        rollback_to,
+        may_deploy: may,
+        repository_url: target.repository_url,
+        deploy,
+        log,
+        last_transition_id,
+    })
+}
+
+/// Deploys matching the filter, newest first (at most 200).
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn list(pool: &PgPool, principal: &Principal, filter: &DeployFilter) -> Result<Vec<DeployView>, DeployError> {
+    principal.require_read()?;
+    let state = filter.state().map_err(|p| DeployError::invalid(&p.field, p.message))?;
+    let since = DeployFilter::day("since", &filter.since, false).map_err(|p| DeployError::invalid(&p.field, p.message))?;
+    let until = DeployFilter::day("until", &filter.until, true).map_err(|p| DeployError::invalid(&p.field, p.message))?;
+    let mut conn = pool.acquire().await?;
+    let service_id = match filter.service.trim() {
+        "" => None,
+        name => match repo::target(&mut *conn, name).await? {
+            Some(t) => Some(t.id),
+            None => return Ok(Vec::new()),
+        },
+    };
+    let non_empty = |s: &str| Some(s.trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    let (environment, requester) = (non_empty(&filter.environment), non_empty(&filter.requester));
+    let f = repo::ListFilter {
+        id: None,
+        service_id,
+        environment: environment.as_deref(),
+        state: state.map(DeployState::as_str),
+        requester: requester.as_deref(),
+        since,
+        until,
+        limit: 200,
+    };
+    Ok(repo::list(&mut *conn, &f).await?.into_iter().map(|r| to_view(r, Vec::new())).collect())
+}
+
+/// What would apply to a deploy of `service` in each environment, for the deploy form.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result<DeployPlan, DeployError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let target = repo::target(&mut *conn, service)
+        .await?
+        .ok_or_else(|| not_found(&format!("A service named \"{service}\"")))?;
+    let now = Utc::now();
+    let mut environments = Vec::new();
+    for env in repo::environments(&mut *conn).await? {
+        let freeze = active_freeze(&mut conn, &env.name, now).await?;
+        environments.push(EnvironmentPolicy {
+            required_approvals: if env.requires_approval { approvals_needed([target.tier]) } else { 0 },
+            approvers: if env.requires_approval { format!("a lead of {}, or an admin (not you)", target.owner_name) } else { "none".into() },
+            current_version: repo::current(&mut *conn, target.id, &env.name).await?.map(|(v, _)| v),
+            active_freeze: freeze.map(|f| f.describe()),
+            in_flight: repo::in_flight(&mut *conn, target.id, &env.name).await?.map(DeployId),
+            requires_approval: env.requires_approval,
+            environment: env.name,
+            title: env.title,
+        });
+    }
+    Ok(DeployPlan {
+        may_deploy: may_deploy(principal, &target) && target.status == "active",
+        is_admin: principal.is_admin(),
+        service: target.name,
+        service_title: target.title,
+        tier: target.tier.map(|t| i16::from(t.get())),
+        owner: target.owner_name,
+        environments,
+    })
+}
+
+/// A service's deploys per environment, with what runs there now and what a rollback would deploy.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn service_history(pool: &PgPool, principal: &Principal, service: &str) -> Result<ServiceDeploys, DeployError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let target = repo::target(&mut *conn, service)
+        .await?
+        .ok_or_else(|| not_found(&format!("A service named \"{service}\"")))?;
+    let mut environments = Vec::new();
+    for env in repo::environments(&mut *conn).await? {
+        let f = repo::ListFilter {
+            id: None,
+            service_id: Some(target.id),
+            environment: Some(&env.name),
+            state: None,
+            requester: None,
+            since: None,
+            until: None,
+            limit: 20,
+        };
+        let history: Vec<DeployView> = repo::list(&mut *conn, &f).await?.into_iter().map(|r| to_view(r, Vec::new())).collect();
+        let current_id = repo::current(&mut *conn, target.id, &env.name).await?.map(|(_, id)| id);
+        let current = match current_id {
+            Some(id) => Some(load(&mut conn, id).await?),
+            None => None,
+        };
+        let rollback_to = match current_id {
+            Some(id) => repo::previous_success(&mut *conn, id).await?,
+            None => None,
+        };
+        environments.push(EnvironmentHistory { environment: env.name, title: env.title, current, rollback_to, history });
+    }
+    Ok(ServiceDeploys { may_deploy: may_deploy(principal, &target), service: target.name, service_title: target.title, environments })
+}
+
+/// Transitions and log lines after the given ids, and the deploy's state now.
+pub async fn updates(pool: &PgPool, principal: &Principal, id: DeployId, after_transition: i64, after_log: i64) -> Result<DeployUpdate, DeployError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let row = repo::get(&mut *conn, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
+    let rows = repo::transitions(&mut *conn, id.0, after_transition).await?;
+    let last_transition = rows.last().map(|t| t.id).unwrap_or(after_transition);
+    let log = repo::log(&mut *conn, id.0, after_log, 1000).await?.into_iter().map(to_line).collect();
+    Ok(DeployUpdate {
+        state: row.state,
+        executor: row.executor,
+        progress: row.progress,
+        outcome: row.outcome,
+        transitions: rows.into_iter().map(to_transition).collect(),
+        last_transition,
+        log,
+    })
+}
+
