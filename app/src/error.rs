@@ -19,6 +19,43 @@ impl FieldProblem {
     }
 }
 
+/// What every domain refuses with before its own words: the caller may not, the input is
+/// wrong, the thing is not there. Each domain's error carries it as it is (`Refused`); the edge
+/// maps it once (`From<Refusal> for AppError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("You do not have permission to do that.")]
+    Forbidden,
+    /// Not allowed, and what it would take.
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error(transparent)]
+    Invalid(FieldProblem),
+    /// A whole form's problems, each with its field.
+    #[error("{} problem(s) in the form", .0.len())]
+    InvalidFields(Vec<FieldProblem>),
+    /// What was not found, as a person would name it ("That deploy").
+    #[error("{0} was not found")]
+    NotFound(String),
+}
+
+impl Refusal {
+    /// Input that is refused: which field, and why.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Refusal::Invalid(FieldProblem::new(field, message))
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Refusal::NotFound(what.into())
+    }
+}
+
+impl From<FieldProblem> for Refusal {
+    fn from(p: FieldProblem) -> Self {
+        Refusal::Invalid(p)
+    }
+}
+
 /// The error at the edges (server functions and REST handlers): what a domain's error becomes
 /// for people and HTTP. Services speak their own domain's errors; each domain maps them here
 /// once, in its `api` module.
@@ -84,6 +121,18 @@ impl AppError {
     pub fn internal(source: impl std::fmt::Display) -> Self {
         tracing::error!(error = %source, "internal error");
         AppError::Internal { request_id: crate::context::request_id() }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Forbidden => AppError::Forbidden,
+            Refusal::NotAllowed(why) => AppError::NotAllowed(why),
+            Refusal::Invalid(p) => p.into(),
+            Refusal::InvalidFields(list) => AppError::InvalidFields(list),
+            Refusal::NotFound(what) => AppError::NotFound(what),
+        }
     }
 }
 

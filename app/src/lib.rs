@@ -9,6 +9,7 @@ pub mod audit;
 pub mod catalog;
 pub mod deploys;
 pub mod error;
+pub mod graph;
 pub mod iam;
 pub mod pages;
 pub mod ui;

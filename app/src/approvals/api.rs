@@ -17,9 +17,7 @@ impl From<super::service::ApprovalError> for AppError {
         use super::subject::SubjectError;
         let field = |field: &str| AppError::Invalid { field: field.into(), message: e.to_string() };
         match &e {
-            E::Denied(d) => d.clone().into(),
-            E::Invalid(p) => p.clone().into(),
-            E::NotFound => AppError::NotFound("That approval request".into()),
+            E::Refused(r) => r.clone().into(),
             E::AlreadyPending | E::TooManyOpen | E::Expired | E::Ended(_) => field("request"),
             E::OwnRequest | E::DecidedTwice => field("decision"),
             E::Subject(SubjectError::Refused { field, message }) => AppError::Invalid { field: field.clone(), message: message.clone() },

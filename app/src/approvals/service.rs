@@ -6,8 +6,8 @@ use super::subject::{Request, SubjectError, Subjects};
 use super::types::{ApprovalId, ApprovalState, ApprovalView, Approvers, Comment, Inbox, Verdict};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::FieldProblem;
-use crate::iam::principal::{Denied, Principal};
+use crate::error::Refusal;
+use crate::iam::principal::Principal;
 use crate::iam::types::TeamId;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
@@ -18,11 +18,7 @@ use uuid::Uuid;
 #[derive(Debug, thiserror::Error)]
 pub enum ApprovalError {
     #[error(transparent)]
-    Denied(#[from] Denied),
-    #[error(transparent)]
-    Invalid(#[from] FieldProblem),
-    #[error("that approval request was not found")]
-    NotFound,
+    Refused(#[from] Refusal),
     #[error("the same change already waits for approval")]
     AlreadyPending,
     #[error("you have {MAX_OPEN_PER_REQUESTER} requests waiting for approval, the most one person may have; wait for decisions on them first")]
@@ -207,9 +203,9 @@ pub async fn decide(
     comment: &str,
     meta: &RequestMeta,
 ) -> Result<ApprovalView, ApprovalError> {
-    let comment = Comment::parse(comment).map_err(|m| FieldProblem::new("comment", m))?;
+    let comment = Comment::parse(comment).map_err(|m| Refusal::invalid("comment", m))?;
     let mut tx = pool.begin().await?;
-    let request = repo::get(&mut tx, id.0, true).await?.ok_or(ApprovalError::NotFound)?;
+    let request = repo::get(&mut tx, id.0, true).await?.ok_or(Refusal::not_found("That approval request"))?;
     let state = request.state;
     if state == ApprovalState::Pending && request.expires_at <= Utc::now() {
         expire(subjects, &mut tx, request.id, meta).await?;
@@ -223,7 +219,7 @@ pub async fn decide(
         return Err(ApprovalError::OwnRequest);
     }
     if !may_decide(subjects, principal, &request) {
-        return Err(Denied::Forbidden.into());
+        return Err(Refusal::Forbidden.into());
     }
     if !repo::insert_decision(&mut *tx, request.id, principal.user_id.0, verdict, comment.as_str()).await? {
         return Err(ApprovalError::DecidedTwice);
@@ -268,7 +264,7 @@ pub async fn decide(
 }
 
 async fn view_of(subjects: &Subjects, conn: &mut PgConnection, viewer: &Principal, id: Uuid) -> Result<ApprovalView, ApprovalError> {
-    let row = repo::get(conn, id, false).await?.ok_or(ApprovalError::NotFound)?;
+    let row = repo::get(conn, id, false).await?.ok_or(Refusal::not_found("That approval request"))?;
     let decisions = repo::decisions(&mut *conn, &[id]).await?.remove(&id).unwrap_or_default();
     to_view(subjects, row, decisions, viewer)
 }

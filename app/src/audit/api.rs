@@ -8,8 +8,7 @@ impl From<super::service::AuditError> for AppError {
     fn from(e: super::service::AuditError) -> Self {
         use super::service::AuditError as E;
         match e {
-            E::Denied(d) => d.into(),
-            E::Invalid(p) => p.into(),
+            E::Refused(r) => r.into(),
             e @ E::Database(_) => AppError::internal(e),
         }
     }

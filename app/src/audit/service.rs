@@ -3,8 +3,8 @@ use super::repo::{self, Row};
 use super::types::{AuditEntry, AuditPage, AuditQuery, ChainCheck};
 pub use super::types::SubjectKind;
 use crate::context::RequestMeta;
-use crate::error::FieldProblem;
-use crate::iam::principal::{Denied, Principal};
+use crate::error::{FieldProblem, Refusal};
+use crate::iam::principal::Principal;
 use chrono::{SubsecRound, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -290,14 +290,11 @@ pub async fn verify_as(pool: &PgPool, principal: &Principal) -> Result<ChainChec
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error(transparent)]
-    Denied(#[from] Denied),
-    /// A search field that does not parse.
-    #[error(transparent)]
-    Invalid(#[from] FieldProblem),
+    Refused(#[from] Refusal),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
 
 fn invalid((field, message): (String, String)) -> AuditError {
-    AuditError::Invalid(FieldProblem { field, message })
+    AuditError::Refused(Refusal::Invalid(FieldProblem { field, message }))
 }

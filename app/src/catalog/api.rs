@@ -11,10 +11,7 @@ impl From<super::service::CatalogError> for AppError {
     fn from(e: super::service::CatalogError) -> Self {
         use super::service::CatalogError as E;
         match e {
-            E::Denied(d) => d.into(),
-            E::Invalid(p) => p.into(),
-            E::InvalidFields(list) => AppError::InvalidFields(list),
-            E::NotFound(what) => AppError::NotFound(what),
+            E::Refused(r) => r.into(),
             e @ E::StaleVersion => AppError::Invalid { field: "version".into(), message: e.to_string() },
             E::Read(e) => e.into(),
             E::Approval(e) => e.into(),
@@ -112,22 +109,10 @@ pub struct Saved {
     pub message: String,
 }
 
-/// Without JavaScript a failed form post is sent back to its form with everything typed in
-/// the query string, so nothing is lost (with JavaScript the form never leaves the page).
+/// What was typed into the service form, to send a refused post back with.
 #[cfg(feature = "ssr")]
-fn back_to_form(form_path: &str, form: &ServiceForm, extra: &str, error: AppError) -> AppError {
-    if !crate::context::accepts_html() {
-        return crate::context::respond(error);
-    }
-    let problems = match &error {
-        AppError::InvalidFields(list) => list.clone(),
-        AppError::Invalid { field, message } => vec![super::types::FieldProblem { field: field.clone(), message: message.clone() }],
-        other => vec![super::types::FieldProblem { field: "form".into(), message: other.to_string() }],
-    };
-    let errors = serde_json::to_string(&problems).unwrap_or_default();
-    // a redirect (not the error's status), so the browser shows the form again
-    leptos_axum::redirect(&format!("{form_path}?{}{extra}&errors={}", form.to_query_string(), super::types::encode_query_value(&errors)));
-    error
+fn typed(form: &ServiceForm) -> Vec<(&'static str, &str)> {
+    ServiceForm::FIELDS.iter().map(|f| (*f, form.get(f))).collect()
 }
 
 /// Registers a service (it waits for approval). Every field as the form posts it.
@@ -167,7 +152,7 @@ pub async fn register_service(
             }
             Ok(Saved { href, message: format!("{} is registered and waits for approval.", form.name) })
         }
-        Err(e) => Err(back_to_form("/catalog/new", &form, "", e.into())),
+        Err(e) => Err(crate::ui::form::send_back("/catalog/new", &typed(&form), e.into())),
     }
 }
 
@@ -220,7 +205,11 @@ pub async fn edit_service(
             }
             Ok(Saved { href, message: parts.join(" ") })
         }
-        Err(e) => Err(back_to_form(&format!("{}/edit", r.href()), &form, &format!("&version={version}"), e.into())),
+        Err(e) => {
+            let version = version.to_string();
+            let typed = [typed(&form), vec![("version", version.as_str())]].concat();
+            Err(crate::ui::form::send_back(&format!("{}/edit", r.href()), &typed, e.into()))
+        }
     }
 }
 

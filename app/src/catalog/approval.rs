@@ -1,5 +1,6 @@
 //! The catalog's subjects for the approval engine: a registration or an owner or tier change
 //! of one entity, and an import of descriptor files.
+use crate::error::Refusal;
 use super::service::{self, CatalogError};
 use super::{import, types::Tier};
 use crate::approvals::subject::{Request, Subject, SubjectError};
@@ -22,10 +23,10 @@ pub fn approvals_needed(tiers: impl IntoIterator<Item = Option<Tier>>) -> i32 {
 impl From<CatalogError> for SubjectError {
     fn from(e: CatalogError) -> Self {
         match e {
-            CatalogError::Invalid(p) | CatalogError::Read(ReadError::OverLimit(p) | ReadError::TooLarge(p)) => {
+            CatalogError::Refused(Refusal::Invalid(p)) | CatalogError::Read(ReadError::OverLimit(p) | ReadError::TooLarge(p)) => {
                 SubjectError::Refused { field: p.field, message: p.message }
             }
-            e @ (CatalogError::StaleVersion | CatalogError::NotFound(_)) => SubjectError::refused("subject", e.to_string()),
+            e @ (CatalogError::StaleVersion | CatalogError::Refused(Refusal::NotFound(_))) => SubjectError::refused("subject", e.to_string()),
             other => SubjectError::failed(other),
         }
     }

@@ -1,6 +1,7 @@
 //! Importing Backstage descriptors: read every file, compare each entity with the catalog,
 //! and apply all of it in one transaction — or nothing, when anything is refused. An admin's
 //! import applies at once; anyone else's becomes one approval request for the whole batch.
+use crate::error::Refusal;
 use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile};
 use super::repo::{self, Stored};
 use super::service::{changed_fields, write_links, CatalogError};
@@ -159,7 +160,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
     let owners_of = |d: &Desired| -> Result<Vec<Uuid>, CatalogError> {
         d.owners
             .iter()
-            .map(|o| team_ids.get(o).copied().ok_or_else(|| CatalogError::invalid("owner", format!("there is no team \"{o}\""))))
+            .map(|o| team_ids.get(o).copied().ok_or_else(|| Refusal::invalid("owner", format!("there is no team \"{o}\"")).into()))
             .collect()
     };
     let mut ids: HashMap<EntityRef, Uuid> = HashMap::new();
@@ -205,7 +206,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
 
 fn check_size(files: &[SourceFile]) -> Result<(), CatalogError> {
     if files.is_empty() {
-        return Err(CatalogError::invalid("files", "no file given: upload one or more catalog-info.yaml files"));
+        return Err(Refusal::invalid("files", "no file given: upload one or more catalog-info.yaml files").into());
     }
     Ok(untrusted::check_sizes(&DESCRIPTORS, "files", files.iter().map(|f| f.content.len()))?)
 }
@@ -277,21 +278,21 @@ pub async fn import(
 /// again against today's catalog, and refused as a whole if anything no longer fits.
 pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_json::Value, approver: &Principal, meta: &RequestMeta) -> Result<(), CatalogError> {
     let files: Vec<SourceFile> = serde_json::from_value(payload["files"].clone())
-        .map_err(|_| CatalogError::invalid("payload", "the request holds no readable files"))?;
+        .map_err(|_| Refusal::invalid("payload", "the request holds no readable files"))?;
     // read when the request was filed, within the same limits: cheap to read again here
     let parsed = backstage::parse_files(&files, &DESCRIPTORS, &Deadline::from_now(&DESCRIPTORS))?;
     let plan = plan(conn, parsed).await?;
     if plan.touches_tier_zero() && payload["tier_zero"] != json!(true) {
-        return Err(CatalogError::invalid(
+        return Err(Refusal::invalid(
             "import",
             "the catalog changed since the request: it now changes a tier 0 service, which needs two approvals; import it again",
-        ));
+        ).into());
     }
     if let Some(bad) = plan.items.iter().find(|i| i.outcome == Outcome::Refused) {
-        return Err(CatalogError::invalid(
+        return Err(Refusal::invalid(
             "import",
             format!("the catalog changed since the request: {} is refused ({})", bad.entity, bad.messages.join("; ")),
-        ));
+        ).into());
     }
     apply(conn, &plan, Actor::Person(approver), import_id, meta).await
 }

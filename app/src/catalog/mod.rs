@@ -11,8 +11,6 @@ pub mod approval;
 #[cfg(feature = "ssr")]
 pub mod backstage;
 #[cfg(feature = "ssr")]
-pub mod graph;
-#[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod repo;

@@ -531,38 +531,26 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error
     Ok(())
 }
 
-/// Entities pointing at `id` (relations of any type), to name them when a delete is refused
-/// and to show "depended on by" on the entity page.
-pub async fn incoming(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<Related>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT r.type, s.kind, s.namespace, s.name, s.title, s.lifecycle
-           FROM entity_relations r JOIN entities s ON s.id = r.source_id
-           WHERE r.target_id = $1
-           ORDER BY r.type, s.name"#,
-        id
-    )
-    .fetch_all(db)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(Related {
-                relation: r.r#type,
-                entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
-                title: r.title,
-                lifecycle: r.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
-            })
-        })
-        .collect()
+/// Which way a relation is read from an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Relations that point at the entity (its dependents, its consumers).
+    Incoming,
+    /// Relations the entity points along (what it depends on, provides, consumes).
+    Outgoing,
 }
 
-/// Titles and lifecycles of the entities an entity points at.
-pub async fn outgoing(db: impl PgExecutor<'_>, id: Uuid) -> Result<Vec<Related>, sqlx::Error> {
+/// The entities at the other end of an entity's relations one way, with their titles and
+/// lifecycles, by relation then name.
+pub async fn related(db: impl PgExecutor<'_>, id: Uuid, direction: Direction) -> Result<Vec<Related>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT r.type, x.kind, x.namespace, x.name, x.title, x.lifecycle
-           FROM entity_relations r JOIN entities x ON x.id = r.target_id
-           WHERE r.source_id = $1
-           ORDER BY r.type, x.name"#,
-        id
+        r#"SELECT r.type, o.kind, o.namespace, o.name, o.title, o.lifecycle
+           FROM entity_relations r
+           JOIN entities o ON o.id = CASE WHEN $2 THEN r.source_id ELSE r.target_id END
+           WHERE ($2 AND r.target_id = $1) OR (NOT $2 AND r.source_id = $1)
+           ORDER BY r.type, o.name"#,
+        id,
+        direction == Direction::Incoming
     )
     .fetch_all(db)
     .await?;

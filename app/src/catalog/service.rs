@@ -5,18 +5,21 @@
 use super::approval::approvals_needed;
 use super::backstage::{self, Desired};
 use super::draft::{ServiceDraft, ServiceForm};
-use super::repo::{self, Cursor, Stored};
+use super::repo::{self, Cursor, Direction, Stored};
 use super::scorecard::{self, Facts};
 use super::types::{
-    CatalogOverview, DependencyGraph, EntityDetail, EntityPage, EntityRef, EntitySummary, Facets, FieldProblem,
+    CatalogOverview, DependencyGraph, EntityDetail, EntityPage, EntityRef, EntitySummary, Facets,
     Kind, Level, Lifecycle, ListQuery, Owner, Scorecard, SearchText, TeamPage,
 };
 use crate::approvals::service::{self as approvals, ApprovalError, Ask};
 use crate::approvals::types::{ApprovalId, Approvers};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
+use crate::graph::layout::{layout, EdgeSpec, NodeSpec};
+use crate::graph::walk::Walk;
 use crate::untrusted::ReadError;
-use crate::iam::principal::{Denied, Principal};
+use crate::error::Refusal;
+use crate::iam::principal::Principal;
 use crate::iam::types::TeamId;
 use chrono::Duration;
 use serde_json::json;
@@ -28,15 +31,7 @@ use uuid::Uuid;
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error(transparent)]
-    Denied(#[from] Denied),
-    #[error(transparent)]
-    Invalid(#[from] FieldProblem),
-    /// A whole form's problems, each with its field.
-    #[error("{} problem(s) in the form", .0.len())]
-    InvalidFields(Vec<FieldProblem>),
-    /// What was not found, as a person would name it ("The entity component:x").
-    #[error("{0} was not found")]
-    NotFound(String),
+    Refused(#[from] Refusal),
     /// Someone changed the entity after the editor opened it.
     #[error("someone changed this service after you opened it; reload to see their change, then edit again")]
     StaleVersion,
@@ -48,15 +43,8 @@ pub enum CatalogError {
     Database(#[from] sqlx::Error),
 }
 
-impl CatalogError {
-    /// Input that is refused: which field, and why.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        FieldProblem::new(field, message).into()
-    }
-
-    fn entity_not_found(r: &EntityRef) -> Self {
-        CatalogError::NotFound(format!("The entity {}", r.short()))
-    }
+fn entity_not_found(r: &EntityRef) -> Refusal {
+    Refusal::NotFound(format!("The entity {}", r.short()))
 }
 
 /// The subject kind of catalog entities in approvals and the audit log.
@@ -86,7 +74,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result
     principal.require_read()?;
     let cursor = match &q.after {
         None => None,
-        Some(a) => Some(Cursor::decode(a).ok_or_else(|| CatalogError::invalid("after", "the page cursor is not one this list gave out"))?),
+        Some(a) => Some(Cursor::decode(a).ok_or_else(|| Refusal::invalid("after", "the page cursor is not one this list gave out"))?),
     };
     let mut conn = pool.acquire().await?;
     let mut items = repo::list(&mut conn, q, cursor.as_ref()).await?;
@@ -118,11 +106,8 @@ pub async fn quick_search(pool: &PgPool, principal: &Principal, text: &SearchTex
 }
 
 async fn stored(conn: &mut PgConnection, r: &EntityRef) -> Result<Stored, CatalogError> {
-    let id = repo::find(&mut *conn, r).await?.ok_or_else(|| CatalogError::entity_not_found(r))?;
-    repo::load(conn, &[id])
-        .await?
-        .pop()
-        .ok_or_else(|| CatalogError::entity_not_found(r))
+    let id = repo::find(&mut *conn, r).await?.ok_or_else(|| entity_not_found(r))?;
+    Ok(repo::load(conn, &[id]).await?.pop().ok_or_else(|| entity_not_found(r))?)
 }
 
 /// Whether `p` may edit an entity owned by these teams (a member of any, or an admin).
@@ -134,7 +119,7 @@ async fn owner_ids(conn: &mut PgConnection, owners: &[String]) -> Result<Vec<Uui
     let ids = repo::team_ids(&mut *conn, owners).await?;
     owners
         .iter()
-        .map(|o| ids.get(o).copied().ok_or_else(|| CatalogError::invalid("owner", format!("there is no team \"{o}\""))))
+        .map(|o| ids.get(o).copied().ok_or_else(|| Refusal::invalid("owner", format!("there is no team \"{o}\"")).into()))
         .collect()
 }
 
@@ -187,8 +172,8 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
         annotations: d.annotations.into_iter().collect(),
         definition: d.definition,
         owners,
-        outgoing: repo::outgoing(&mut *conn, s.id).await?,
-        incoming: repo::incoming(&mut *conn, s.id).await?,
+        outgoing: repo::related(&mut *conn, s.id, Direction::Outgoing).await?,
+        incoming: repo::related(&mut *conn, s.id, Direction::Incoming).await?,
         scorecard,
         pending_requests: approvals::pending_about(&mut conn, ENTITY, &s.id.to_string()).await?,
         version: s.version,
@@ -281,7 +266,7 @@ pub(crate) async fn write_links(
     }
     if !missing.is_empty() {
         let field = if d.relations.iter().any(|(t, r)| t == "part_of" && missing.contains(&r.short())) { "system" } else { "depends_on" };
-        return Err(CatalogError::invalid(field, format!("not in the catalog: {}", missing.join(", "))));
+        return Err(Refusal::invalid(field, format!("not in the catalog: {}", missing.join(", "))).into());
     }
     repo::set_links(conn, id, owner_ids.get(1..).unwrap_or_default(), &relations).await?;
     Ok(())
@@ -299,16 +284,16 @@ pub struct Registered {
 #[tracing::instrument(skip(pool, principal, form), fields(user = %principal.username), err)]
 pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, meta: &RequestMeta) -> Result<Registered, CatalogError> {
     principal.require_read()?;
-    let draft = ServiceDraft::parse(form).map_err(CatalogError::InvalidFields)?;
+    let draft = ServiceDraft::parse(form).map_err(Refusal::InvalidFields)?;
     let mut tx = pool.begin().await?;
     let owners = owner_ids(&mut tx, &std::iter::once(draft.owner.clone()).chain(draft.co_owners.iter().cloned()).collect::<Vec<_>>()).await?;
     // a refusal for lack of permission is a 403 that says what it would take
     principal
         .require_team_change(TeamId(owners[0]))
-        .map_err(|_| Denied::Because(format!("only members of {} (or an admin) can register its services", draft.owner)))?;
+        .map_err(|_| Refusal::NotAllowed(format!("only members of {} (or an admin) can register its services", draft.owner)))?;
     let desired = with_draft(None, &draft);
     if repo::find(&mut *tx, &desired.entity).await?.is_some() {
-        return Err(CatalogError::invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)));
+        return Err(Refusal::invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)).into());
     }
     let id = repo::upsert(&mut tx, &desired, owners[0], "pending").await?;
     write_links(&mut tx, id, &desired, &owners, &HashMap::new()).await?;
@@ -402,26 +387,26 @@ pub async fn edit(
     meta: &RequestMeta,
 ) -> Result<Edited, CatalogError> {
     principal.require_read()?;
-    let draft = ServiceDraft::parse(form).map_err(CatalogError::InvalidFields)?;
+    let draft = ServiceDraft::parse(form).map_err(Refusal::InvalidFields)?;
     let mut tx = pool.begin().await?;
-    let id = repo::find(&mut *tx, r).await?.ok_or_else(|| CatalogError::entity_not_found(r))?;
+    let id = repo::find(&mut *tx, r).await?.ok_or_else(|| entity_not_found(r))?;
     let current = repo::lock(&mut tx, id).await?;
-    let s = repo::load(&mut tx, &[id]).await?.pop().ok_or_else(|| CatalogError::entity_not_found(r))?;
+    let s = repo::load(&mut tx, &[id]).await?.pop().ok_or_else(|| entity_not_found(r))?;
     let old_owners = owner_ids(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &old_owners) {
-        return Err(Denied::Forbidden.into());
+        return Err(Refusal::Forbidden.into());
     }
     if r.kind != "component" {
-        return Err(CatalogError::invalid("kind", "only components are edited here; change other kinds by importing their descriptor"));
+        return Err(Refusal::invalid("kind", "only components are edited here; change other kinds by importing their descriptor").into());
     }
     if s.status == "pending" {
-        return Err(CatalogError::invalid("status", "this service waits for approval of its registration; edit it once approved"));
+        return Err(Refusal::invalid("status", "this service waits for approval of its registration; edit it once approved").into());
     }
     if current != Some(version) {
         return Err(CatalogError::StaleVersion);
     }
     if draft.name != r.name {
-        return Err(CatalogError::invalid("name", "a service cannot be renamed; register the new name and deprecate this one"));
+        return Err(Refusal::invalid("name", "a service cannot be renamed; register the new name and deprecate this one").into());
     }
     let wanted = with_draft(Some(&s.desired), &draft);
     // the plain part: everything except owners and tier
@@ -478,13 +463,13 @@ pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta
     let s = stored(&mut tx, r).await?;
     let owners = owner_ids(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &owners) {
-        return Err(Denied::Forbidden.into());
+        return Err(Refusal::Forbidden.into());
     }
     if s.desired.lifecycle == Some(Lifecycle::Deprecated) {
-        return Err(CatalogError::invalid("lifecycle", format!("{} is deprecated already", r.short())));
+        return Err(Refusal::invalid("lifecycle", format!("{} is deprecated already", r.short())).into());
     }
     if !Kind::parse(&r.kind).is_ok_and(|k| matches!(k, Kind::Component | Kind::Api | Kind::Resource)) {
-        return Err(CatalogError::invalid("kind", format!("a {} has no lifecycle", r.kind)));
+        return Err(Refusal::invalid("kind", format!("a {} has no lifecycle", r.kind)).into());
     }
     repo::lock(&mut tx, s.id).await?;
     let after = Desired { lifecycle: Some(Lifecycle::Deprecated), ..s.desired.clone() };
@@ -509,24 +494,24 @@ pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &
     let s = stored(&mut tx, r).await?;
     let owners = owner_ids(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &owners) {
-        return Err(Denied::Forbidden.into());
+        return Err(Refusal::Forbidden.into());
     }
     repo::lock(&mut tx, s.id).await?;
-    let dependents = repo::incoming(&mut *tx, s.id).await?;
+    let dependents = repo::related(&mut *tx, s.id, Direction::Incoming).await?;
     if !dependents.is_empty() {
         let names: Vec<String> = dependents.iter().map(|d| d.entity.short()).collect();
-        return Err(CatalogError::invalid("entity", format!("{} cannot be deleted: {} still point at it", r.short(), names.join(", "))));
+        return Err(Refusal::invalid("entity", format!("{} cannot be deleted: {} still point at it", r.short(), names.join(", "))).into());
     }
     if !approvals::pending_about(&mut tx, ENTITY, &s.id.to_string()).await?.is_empty() {
-        return Err(CatalogError::invalid("entity", format!("{} has a change waiting for approval; decide it first", r.short())));
+        return Err(Refusal::invalid("entity", format!("{} has a change waiting for approval; decide it first", r.short())).into());
     }
     if let Err(e) = repo::delete(&mut tx, s.id).await {
         // deploys keep the service they went to: its history stays, so the service does too
         if matches!(&e, sqlx::Error::Database(d) if d.is_foreign_key_violation()) {
-            return Err(CatalogError::invalid(
+            return Err(Refusal::invalid(
                 "entity",
                 format!("{} has deploys, whose history is kept: deprecate it instead of deleting it", r.short()),
-            ));
+            ).into());
         }
         return Err(e.into());
     }
@@ -552,8 +537,8 @@ pub async fn perform(
     approver: &Principal,
     meta: &RequestMeta,
 ) -> Result<(), CatalogError> {
-    let id: Uuid = subject_id.parse().map_err(|_| CatalogError::invalid("subject", "not an entity id"))?;
-    let s = repo::load(conn, &[id]).await?.pop().ok_or_else(|| CatalogError::invalid("subject", "the entity is no longer in the catalog"))?;
+    let id: Uuid = subject_id.parse().map_err(|_| Refusal::invalid("subject", "not an entity id"))?;
+    let s = repo::load(conn, &[id]).await?.pop().ok_or_else(|| Refusal::invalid("subject", "the entity is no longer in the catalog"))?;
     match action {
         REGISTER => {
             repo::set_status(conn, id, "active").await?;
@@ -567,7 +552,7 @@ pub async fn perform(
             audit::record(conn, Actor::Person(approver), change, meta).await?;
         }
         CHANGE_OWNER_TIER => {
-            let owners: Vec<String> = serde_json::from_value(payload["owners"].clone()).map_err(|_| CatalogError::invalid("payload", "owners"))?;
+            let owners: Vec<String> = serde_json::from_value(payload["owners"].clone()).map_err(|_| Refusal::invalid("payload", "owners"))?;
             let tier = payload["tier"].as_i64().and_then(|t| super::types::Tier::parse(t).ok());
             let after = Desired { owners, tier, ..s.desired.clone() };
             let ids = owner_ids(conn, &after.owners).await?;
@@ -583,7 +568,7 @@ pub async fn perform(
             };
             audit::record(conn, Actor::Person(approver), change, meta).await?;
         }
-        other => return Err(CatalogError::invalid("action", format!("unknown catalog action {other}"))),
+        other => return Err(Refusal::invalid("action", format!("unknown catalog action {other}")).into()),
     }
     Ok(())
 }
@@ -618,7 +603,7 @@ pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Resu
         .await?
         .into_iter()
         .find(|t| t.slug == slug)
-        .ok_or_else(|| CatalogError::NotFound(format!("The team {slug}")))?;
+        .ok_or_else(|| Refusal::NotFound(format!("The team {slug}")))?;
     let ids = repo::team_ids(&mut *conn, &[slug.to_owned()]).await?;
     let team_id = ids[slug];
     let members: Vec<_> = repo::members(&mut *conn, &[team_id]).await?.into_iter().map(|(_, m)| m).collect();
@@ -707,36 +692,34 @@ pub async fn export(pool: &PgPool, principal: &Principal, one: Option<&EntityRef
 pub async fn graph(pool: &PgPool, principal: &Principal, r: &EntityRef, depth: u8) -> Result<DependencyGraph, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    let root = repo::find(&mut *conn, r).await?.ok_or_else(|| CatalogError::entity_not_found(r))?;
-    const MAX_NODES: usize = 60;
-    let mut depth_of: HashMap<Uuid, i32> = HashMap::from([(root, 0)]);
-    let mut edges: BTreeSet<(Uuid, String, Uuid)> = BTreeSet::new();
-    let mut frontier = vec![root];
-    let mut truncated = false;
-    for step in 1..=i32::from(depth.clamp(1, 4)) {
-        if frontier.is_empty() {
+    let root = repo::find(&mut *conn, r).await?.ok_or_else(|| entity_not_found(r))?;
+    let mut walk = Walk::new(root, 60);
+    for _ in 1..=depth.clamp(1, 4) {
+        if walk.frontier.is_empty() {
             break;
         }
-        let found = repo::edges_touching(&mut *conn, &frontier).await?;
-        let mut next = Vec::new();
-        for (s, t, d) in found {
-            for n in [s, d] {
-                if !depth_of.contains_key(&n) {
-                    if depth_of.len() >= MAX_NODES {
-                        truncated = true;
-                        continue;
-                    }
-                    depth_of.insert(n, step);
-                    next.push(n);
-                }
-            }
-            if depth_of.contains_key(&s) && depth_of.contains_key(&d) {
-                edges.insert((s, t, d));
-            }
-        }
-        frontier = next;
+        walk.step(repo::edges_touching(&mut *conn, &walk.frontier).await?);
     }
-    let ids: Vec<Uuid> = depth_of.keys().copied().collect();
+    let ids: Vec<Uuid> = walk.depth_of.keys().copied().collect();
     let labels = repo::labels(&mut *conn, &ids).await?;
-    Ok(super::graph::layout(root, &depth_of, &edges, &labels, truncated))
+    let mut ids: Vec<Uuid> = ids.into_iter().filter(|id| labels.contains_key(id)).collect();
+    ids.sort_by_key(|id| (walk.depth_of[id], labels[id].0.name.clone(), *id != root));
+    let index: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let nodes = ids
+        .iter()
+        .map(|id| {
+            let (r, title) = &labels[id];
+            NodeSpec { label: format!("{} ({})", r.name, r.kind), title: title.clone(), href: r.href(), depth: walk.depth_of[id] }
+        })
+        .collect();
+    let edges = walk
+        .edges
+        .iter()
+        .filter_map(|(s, relation, t)| {
+            let (from, to) = (*index.get(s)?, *index.get(t)?);
+            // depends_on is drawn solid; providing or consuming an API dashed
+            Some(EdgeSpec { from, to, relation: relation.clone(), dashed: relation != "depends_on" })
+        })
+        .collect();
+    Ok(layout(nodes, edges, walk.truncated))
 }

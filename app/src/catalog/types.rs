@@ -608,37 +608,8 @@ pub struct EntityDetail {
     pub created_at: DateTime<Utc>,
 }
 
-/// A placed node of a dependency graph.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GraphNode {
-    pub entity: EntityRef,
-    pub title: String,
-    pub depth: i32,
-    pub x: f64,
-    pub y: f64,
-    pub width: f64,
-    pub height: f64,
-}
-
-/// A routed edge of a dependency graph.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GraphEdge {
-    pub from: usize,
-    pub to: usize,
-    pub relation: String,
-    /// SVG path data (numbers only), as the layout routed the edge.
-    pub d: String,
-}
-
 /// The dependency graph around one entity, laid out.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DependencyGraph {
-    pub nodes: Vec<GraphNode>,
-    pub edges: Vec<GraphEdge>,
-    pub width: f64,
-    pub height: f64,
-    pub truncated: bool,
-}
+pub type DependencyGraph = crate::graph::LaidOut;
 
 /// What an import did, or would do, to one entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

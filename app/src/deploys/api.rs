@@ -14,10 +14,7 @@ impl From<super::service::DeployError> for AppError {
     fn from(e: super::service::DeployError) -> Self {
         use super::service::DeployError as E;
         match e {
-            E::Denied(d) => d.into(),
-            E::Invalid(p) => p.into(),
-            E::InvalidFields(list) => AppError::InvalidFields(list),
-            E::NotFound(what) => AppError::NotFound(what),
+            E::Refused(r) => r.into(),
             e @ E::Frozen { .. } => AppError::Invalid { field: "environment".into(), message: e.to_string() },
             e @ (E::KeyReused { .. } | E::NotWebhook | E::WrongAttempt { .. } | E::Replayed(_) | E::NotRunning { .. }) => {
                 AppError::Conflict(e.to_string())
@@ -33,26 +30,8 @@ fn fail(e: super::service::DeployError) -> AppError {
     crate::context::respond(e.into())
 }
 
-/// Sends a failed form post back to `path` with the typed values and the problems (without
-/// JavaScript), or answers with the error (with it).
 #[cfg(feature = "ssr")]
-fn back_to(path: &str, values: &[(&str, &str)], error: AppError) -> AppError {
-    if !crate::context::accepts_html() {
-        return crate::context::respond(error);
-    }
-    let problems = match &error {
-        AppError::InvalidFields(list) => list.clone(),
-        AppError::Invalid { field, message } => vec![super::types::Problem { field: field.clone(), message: message.clone() }],
-        other => vec![super::types::Problem { field: "form".into(), message: other.to_string() }],
-    };
-    let mut q = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in values {
-        q.append_pair(k, v);
-    }
-    q.append_pair("errors", &serde_json::to_string(&problems).unwrap_or_default());
-    leptos_axum::redirect(&format!("{path}?{}", q.finish()));
-    error
-}
+use crate::ui::form::send_back as back_to;
 
 #[cfg(feature = "ssr")]
 const OVERRIDE_RETURN: &str = "deploy-freeze-override";

@@ -1,5 +1,6 @@
 //! A deploy to an environment that needs approval: the deploy domain's subject for the
 //! approval engine.
+use crate::error::Refusal;
 use super::repo;
 use super::service::{not_found, transition, DeployError, DEPLOY};
 use super::types::DeployAsk;
@@ -15,8 +16,8 @@ use uuid::Uuid;
 impl From<DeployError> for SubjectError {
     fn from(e: DeployError) -> Self {
         match e {
-            DeployError::Invalid(p) => SubjectError::Refused { field: p.field, message: p.message },
-            e @ DeployError::NotFound(_) => SubjectError::refused("deploy", e.to_string()),
+            DeployError::Refused(Refusal::Invalid(p)) => SubjectError::Refused { field: p.field, message: p.message },
+            e @ DeployError::Refused(Refusal::NotFound(_)) => SubjectError::refused("deploy", e.to_string()),
             other => SubjectError::failed(other),
         }
     }
@@ -66,7 +67,7 @@ async fn perform(conn: &mut PgConnection, subject_id: &str, approver: &Principal
     let id: Uuid = subject_id.parse().map_err(|_| not_found("That deploy"))?;
     let state = repo::lock(&mut *conn, id).await?.ok_or_else(|| not_found("That deploy"))?;
     if state != DeployState::AwaitingApproval {
-        return Err(DeployError::invalid("deploy", format!("the deploy is {}, not waiting for approval", state.label())));
+        return Err(Refusal::invalid("deploy", format!("the deploy is {}, not waiting for approval", state.label())).into());
     }
     let note = format!("approved; queued by {}", approver.username);
     transition(conn, id, DeployState::AwaitingApproval, DeployState::Queued, Actor::Person(approver), &note, meta).await

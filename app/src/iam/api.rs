@@ -4,25 +4,12 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use uuid::Uuid;
 
-/// A refusal for lack of permission is a 403; with a reason, it says what it would take.
-#[cfg(feature = "ssr")]
-impl From<super::principal::Denied> for AppError {
-    fn from(d: super::principal::Denied) -> Self {
-        match d {
-            super::principal::Denied::Forbidden => AppError::Forbidden,
-            super::principal::Denied::Because(why) => AppError::NotAllowed(why),
-        }
-    }
-}
-
 #[cfg(feature = "ssr")]
 impl From<super::service::IamError> for AppError {
     fn from(e: super::service::IamError) -> Self {
         use super::service::IamError as E;
         match e {
-            E::Denied(d) => d.into(),
-            E::Invalid(p) => p.into(),
-            E::NotFound(what) => AppError::NotFound(what.into()),
+            E::Refused(r) => r.into(),
             E::Approval(e) => e.into(),
             e @ (E::NoUsername | E::Database(_)) => AppError::internal(e),
         }

@@ -1,4 +1,5 @@
 //! Being made an admin waits for approval: iam's subject for the approval engine.
+use crate::error::Refusal;
 use super::principal::{Principal, Scope};
 use super::repo;
 use super::service::IamError;
@@ -24,9 +25,9 @@ impl AdminRole {
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn request_admin_role(pool: &PgPool, principal: &Principal, reason: &str, meta: &RequestMeta) -> Result<ApprovalId, IamError> {
     principal.require_session()?;
-    let reason = crate::approvals::types::parse_reason(reason).map_err(|m| IamError::invalid("reason", m))?;
+    let reason = crate::approvals::types::parse_reason(reason).map_err(|m| Refusal::invalid("reason", m))?;
     if principal.roles.contains(&Role::Admin) {
-        return Err(IamError::invalid("role", "you are an admin already"));
+        return Err(Refusal::invalid("role", "you are an admin already").into());
     }
     let mut tx = pool.begin().await?;
     let ask = Ask {

@@ -2,18 +2,8 @@
 //! check returns `Forbidden` unless a rule below allows it.
 pub use super::types::Scope;
 use super::types::{Me, Role, TeamId, TeamMembership, TeamRole, UserId};
+use crate::error::Refusal;
 use uuid::Uuid;
-
-/// A refusal for lack of permission. Every domain's error carries it as it is; the edge makes
-/// it a 403.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Denied {
-    #[error("You do not have permission to do that.")]
-    Forbidden,
-    /// Not allowed, and what it would take.
-    #[error("{0}")]
-    Because(String),
-}
 
 /// How the principal proved who they are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,11 +32,11 @@ impl Principal {
         }
     }
 
-    fn check(&self, allowed: bool) -> Result<(), Denied> {
+    fn check(&self, allowed: bool) -> Result<(), Refusal> {
         if allowed {
             Ok(())
         } else {
-            Err(Denied::Forbidden)
+            Err(Refusal::Forbidden.into())
         }
     }
 
@@ -63,46 +53,46 @@ impl Principal {
     }
 
     /// Reading the portal: every signed-in employee.
-    pub fn require_read(&self) -> Result<(), Denied> {
+    pub fn require_read(&self) -> Result<(), Refusal> {
         self.check(self.scope_allows(Scope::Read))
     }
 
     /// Writing at all (a session, or a token with the write scope); what may be written is
     /// checked by the rule of the thing written.
-    pub fn require_write(&self) -> Result<(), Denied> {
+    pub fn require_write(&self) -> Result<(), Refusal> {
         self.check(self.scope_allows(Scope::Write))
     }
 
     /// Administering: admins only.
-    pub fn require_admin(&self) -> Result<(), Denied> {
+    pub fn require_admin(&self) -> Result<(), Refusal> {
         self.check(self.is_admin())
     }
 
     /// Changing what a team owns: its members, or an admin.
-    pub fn require_team_change(&self, team: TeamId) -> Result<(), Denied> {
+    pub fn require_team_change(&self, team: TeamId) -> Result<(), Refusal> {
         let member = self.team_role(team).is_some() && self.scope_allows(Scope::Write);
         self.check(member || self.is_admin())
     }
 
     /// Acting with one scope (a session has them all; a token only those it was given).
-    pub fn require_scope(&self, needed: Scope) -> Result<(), Denied> {
+    pub fn require_scope(&self, needed: Scope) -> Result<(), Refusal> {
         self.check(self.scope_allows(needed))
     }
 
     /// Deploying a service: a member of one of its owning teams (a token needs the deploy
     /// scope), or an admin.
-    pub fn require_deploy(&self, owners: &[TeamId]) -> Result<(), Denied> {
+    pub fn require_deploy(&self, owners: &[TeamId]) -> Result<(), Refusal> {
         let member = owners.iter().any(|t| self.team_role(*t).is_some()) && self.scope_allows(Scope::Deploy);
         self.check(member || self.is_admin())
     }
 
     /// Acting on one's own things (sessions, personal tokens), or an admin on anyone's.
-    pub fn require_self_or_admin(&self, user: UserId) -> Result<(), Denied> {
+    pub fn require_self_or_admin(&self, user: UserId) -> Result<(), Refusal> {
         self.check((self.user_id == user && self.scope_allows(Scope::Write)) || self.is_admin())
     }
 
     /// Only a browser session (not a token) may manage sessions and tokens.
-    pub fn require_session(&self) -> Result<(), Denied> {
+    pub fn require_session(&self) -> Result<(), Refusal> {
         self.check(matches!(self.via, Via::Session { .. }))
     }
 
@@ -154,8 +144,8 @@ mod tests {
         let (mine, other) = (TeamId(Uuid::from_u128(10)), TeamId(Uuid::from_u128(11)));
         let p = principal(&[Role::Viewer], &[(mine, TeamRole::Member)], SESSION);
         assert!(p.require_team_change(mine).is_ok());
-        assert_eq!(p.require_team_change(other), Err(Denied::Forbidden));
-        assert_eq!(p.require_admin(), Err(Denied::Forbidden));
+        assert_eq!(p.require_team_change(other), Err(Refusal::Forbidden.into()));
+        assert_eq!(p.require_admin(), Err(Refusal::Forbidden.into()));
     }
 
     #[test]

@@ -4,8 +4,7 @@ use super::repo;
 use super::types::{SessionInfo, TeamRole, UserId};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::FieldProblem;
-use super::principal::Denied;
+use crate::error::Refusal;
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -16,25 +15,13 @@ use uuid::Uuid;
 #[derive(Debug, thiserror::Error)]
 pub enum IamError {
     #[error(transparent)]
-    Denied(#[from] Denied),
-    #[error(transparent)]
-    Invalid(#[from] FieldProblem),
-    /// What was not found, as a person would name it ("That session").
-    #[error("{0} was not found")]
-    NotFound(&'static str),
+    Refused(#[from] Refusal),
     #[error("the identity provider sent no usable user name")]
     NoUsername,
     #[error(transparent)]
     Approval(#[from] crate::approvals::service::ApprovalError),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
-}
-
-impl IamError {
-    /// Input that is refused: which field, and why.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        FieldProblem::new(field, message).into()
-    }
 }
 
 /// How IdP groups become roles and team memberships.
@@ -251,7 +238,7 @@ pub async fn end_session(
     let mut tx = pool.begin().await?;
     let owner = repo::end_session(&mut *tx, session_id, principal.user_id)
         .await?
-        .ok_or(IamError::NotFound("That session"))?;
+        .ok_or(Refusal::not_found("That session"))?;
     // Checked after the update so a stranger learns nothing: the transaction rolls back.
     principal.require_self_or_admin(owner)?;
     let change = Change {

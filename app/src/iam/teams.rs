@@ -1,5 +1,6 @@
 //! Teams as admins manage them: create, add or change a member, remove a member. Memberships
 //! that come from directory groups are the directory's to change.
+use crate::error::Refusal;
 use super::principal::Principal;
 use super::types::{parse_team_slug, TeamDetail, TeamMember, TeamRole};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -17,12 +18,12 @@ async fn team_and_user(
 ) -> Result<(uuid::Uuid, super::types::UserId), IamError> {
     let team_id = super::repo::team_id(&mut *conn, team)
         .await?
-        .ok_or_else(|| IamError::invalid("team", format!("there is no team \"{team}\"")))?;
+        .ok_or_else(|| Refusal::invalid("team", format!("there is no team \"{team}\"")))?;
     // never a guess between two people who share a name: the email tells them apart
     match super::repo::people_named(&mut *conn, username.trim()).await?.as_slice() {
         [user] => Ok((team_id, *user)),
-        [] => Err(IamError::invalid("username", format!("nobody called \"{username}\" has signed in to Switchyard yet"))),
-        _ => Err(IamError::invalid("username", format!("more than one person is called \"{username}\": give their email instead"))),
+        [] => Err(Refusal::invalid("username", format!("nobody called \"{username}\" has signed in to Switchyard yet")).into()),
+        _ => Err(Refusal::invalid("username", format!("more than one person is called \"{username}\": give their email instead")).into()),
     }
 }
 
@@ -64,14 +65,14 @@ pub async fn create(
     meta: &RequestMeta,
 ) -> Result<(), IamError> {
     principal.require_admin()?;
-    let slug = parse_team_slug(slug).map_err(|m| IamError::invalid("slug", m))?;
+    let slug = parse_team_slug(slug).map_err(|m| Refusal::invalid("slug", m))?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(IamError::invalid("name", "give the team a name of 1 to 100 characters"));
+        return Err(Refusal::invalid("name", "give the team a name of 1 to 100 characters").into());
     }
     let mut tx = pool.begin().await?;
     if !super::repo::insert_team(&mut *tx, &slug, name, description.trim()).await? {
-        return Err(IamError::invalid("slug", format!("a team \"{slug}\" exists already")));
+        return Err(Refusal::invalid("slug", format!("a team \"{slug}\" exists already")).into());
     }
     let change = Change {
         action: "team.created",
@@ -102,7 +103,7 @@ pub async fn set_member(
     let (team_id, user) = team_and_user(&mut tx, team, username).await?;
     let before = super::repo::membership(&mut *tx, team_id, user).await?;
     if before.as_ref().is_some_and(|(_, source)| source == "idp") {
-        return Err(IamError::invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")));
+        return Err(Refusal::invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")).into());
     }
     super::repo::upsert_manual_member(&mut *tx, team_id, user, role).await?;
     let change = Change {
@@ -130,10 +131,10 @@ pub async fn remove_member(
     let mut tx = pool.begin().await?;
     let (team_id, user) = team_and_user(&mut tx, team, username).await?;
     let Some((role, source)) = super::repo::membership(&mut *tx, team_id, user).await? else {
-        return Err(IamError::invalid("username", format!("{username} is not in {team}")));
+        return Err(Refusal::invalid("username", format!("{username} is not in {team}")).into());
     };
     if source == "idp" {
-        return Err(IamError::invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")));
+        return Err(Refusal::invalid("username", format!("{username} is in {team} through a directory group; change it in the directory")).into());
     }
     super::repo::delete_member(&mut *tx, team_id, user).await?;
     let change = Change {

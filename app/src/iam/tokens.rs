@@ -1,5 +1,6 @@
 //! API tokens: personal (a person's rights, narrowed to scopes) and service (a team's,
 //! created by an admin). The secret is shown once; only its SHA-256 is stored.
+use crate::error::Refusal;
 use super::principal::{Principal, Via};
 use super::types::{
     parse_token_days, parse_token_name, NewToken, Role, Scope, TeamId, TeamMembership, TeamRole, TokenView, UserId,
@@ -58,25 +59,25 @@ pub struct Request<'a> {
 #[tracing::instrument(skip(pool, principal, req), fields(user = %principal.username), err)]
 pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta: &RequestMeta) -> Result<NewToken, IamError> {
     principal.require_session()?;
-    let name = parse_token_name(req.name).map_err(|m| IamError::invalid("name", m))?;
-    let days = parse_token_days(req.days).map_err(|m| IamError::invalid("days", m))?;
+    let name = parse_token_name(req.name).map_err(|m| Refusal::invalid("name", m))?;
+    let days = parse_token_days(req.days).map_err(|m| Refusal::invalid("days", m))?;
     let mut scopes: Vec<Scope> = Vec::new();
     for s in req.scopes {
-        let scope = Scope::parse(s).map_err(|m| IamError::invalid("scopes", m))?;
+        let scope = Scope::parse(s).map_err(|m| Refusal::invalid("scopes", m))?;
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
     }
     if scopes.is_empty() {
-        return Err(IamError::invalid("scopes", "choose at least one scope"));
+        return Err(Refusal::invalid("scopes", "choose at least one scope").into());
     }
     if scopes.contains(&Scope::Admin) && !principal.is_admin() {
-        return Err(IamError::invalid("scopes", "only admins may give a token the admin scope"));
+        return Err(Refusal::invalid("scopes", "only admins may give a token the admin scope").into());
     }
     let team: Option<(Uuid, String, String)> = match req.team.map(str::trim).filter(|t| !t.is_empty()) {
         Some(slug) => {
             principal.require_admin()?;
-            let t = super::repo::team_by_slug(pool, slug).await?.ok_or_else(|| IamError::invalid("team", format!("there is no team \"{slug}\"")))?;
+            let t = super::repo::team_by_slug(pool, slug).await?.ok_or_else(|| Refusal::invalid("team", format!("there is no team \"{slug}\"")))?;
             Some(t)
         }
         None => None,
@@ -124,7 +125,7 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
 
 async fn one(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<TokenView, IamError> {
     let row = super::repo::tokens(conn, Some(id), false, Uuid::nil()).await?.pop();
-    row.map(view).ok_or(IamError::NotFound("That token"))
+    row.map(view).ok_or(Refusal::not_found("That token").into())
 }
 
 /// One's own personal tokens; admins, with `everyone`, all tokens.
@@ -144,7 +145,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Resul
 pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &RequestMeta) -> Result<(), IamError> {
     principal.require_session()?;
     let mut tx = pool.begin().await?;
-    let owner = super::repo::revoke_token(&mut *tx, id).await?.ok_or(IamError::NotFound("That token"))?;
+    let owner = super::repo::revoke_token(&mut *tx, id).await?.ok_or(Refusal::not_found("That token"))?;
     match owner {
         Some(user) => principal.require_self_or_admin(UserId(user))?,
         None => principal.require_admin()?,

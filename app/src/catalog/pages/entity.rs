@@ -6,6 +6,7 @@ use crate::audit::pages::AuditTable;
 use crate::audit::types::AuditEntry;
 use crate::catalog::api::{get_entity, get_graph, DeleteEntity, DeprecateEntity};
 use crate::catalog::types::{DependencyGraph, EntityDetail, Level, Related};
+use crate::ui::graph::GraphDrawing;
 use crate::error::AppError;
 use crate::ui::{Badge, Card, ErrorBox, Loading, Tone};
 use leptos::prelude::*;
@@ -246,7 +247,8 @@ fn GraphCard(graph: DependencyGraph, depth: u8, href: String) -> impl IntoView {
     if graph.edges.is_empty() {
         return view! { <Card title="Dependency graph"><p class="p-4 text-sm text-slate-500" data-testid="graph-empty">"No dependencies either way."</p></Card> }.into_any();
     }
-    let view_box = format!("0 0 {:.0} {:.0}", graph.width, graph.height);
+    let truncated = graph.truncated;
+    let linked: Vec<(String, String)> = graph.nodes.iter().filter(|n| n.depth > 0).map(|n| (n.href.clone(), n.title.clone())).collect();
     view! {
         <Card title="Dependency graph">
             <nav class="flex gap-2 px-4 pt-3 text-xs" aria-label="Graph depth">
@@ -260,32 +262,12 @@ fn GraphCard(graph: DependencyGraph, depth: u8, href: String) -> impl IntoView {
                 }).collect_view()}
             </nav>
             <div class="overflow-auto p-4">
-                <svg viewBox=view_box width=format!("{:.0}", graph.width) class="max-w-full text-slate-700 dark:text-slate-300" role="img" aria-label="Dependency graph" data-testid="graph">
-                    <defs>
-                        <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
-                            <path d="M 0 0 L 10 5 L 0 10 z" fill="currentColor"/>
-                        </marker>
-                    </defs>
-                    {graph.edges.iter().map(|e| view! {
-                        <path d=e.d.clone() fill="none" stroke="currentColor" stroke-opacity="0.5" marker-end="url(#arrow)"
-                            stroke-dasharray=if e.relation == "depends_on" { "" } else { "4 3" }/>
-                    }).collect_view()}
-                    {graph.nodes.iter().map(|n| {
-                        let root = n.depth == 0;
-                        view! {
-                            <rect x=format!("{:.1}", n.x) y=format!("{:.1}", n.y) width=format!("{:.1}", n.width) height=format!("{:.1}", n.height) rx="8"
-                                class=if root { "fill-indigo-100 stroke-indigo-500 dark:fill-indigo-950" } else { "fill-white stroke-slate-300 dark:fill-slate-900 dark:stroke-slate-600" }/>
-                            <text x=format!("{:.1}", n.x + n.width / 2.0) y=format!("{:.1}", n.y + n.height / 2.0 + 4.0) text-anchor="middle" font-size="13" fill="currentColor">
-                                {format!("{} ({})", n.entity.name, n.entity.kind)}
-                            </text>
-                        }
-                    }).collect_view()}
-                </svg>
+                <GraphDrawing graph label="Dependency graph"/>
                 <p class="mt-2 text-xs text-slate-500">"Solid: depends on. Dashed: provides or consumes an API."
-                    {graph.truncated.then_some(" Large neighbourhood: only the nearest entities are drawn.")}</p>
+                    {truncated.then_some(" Large neighbourhood: only the nearest entities are drawn.")}</p>
                 <ul class="mt-2 flex flex-wrap gap-x-3 gap-y-1 text-xs" data-testid="graph-nodes" aria-label="Entities in the graph">
-                    {graph.nodes.iter().filter(|n| n.depth > 0).map(|n| view! {
-                        <li><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=n.entity.href()>{n.title.clone()}</a></li>
+                    {linked.into_iter().map(|(href, title)| view! {
+                        <li><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=href>{title}</a></li>
                     }).collect_view()}
                 </ul>
             </div>

@@ -7,6 +7,7 @@ use crate::catalog::types::{Classification, FieldProblem, Kind, Lifecycle};
 use crate::error::AppError;
 use crate::iam::api::list_teams;
 use crate::iam::types::TeamDetail;
+use crate::ui::form::{returned_problems, BUTTON, ERROR, HINT, INPUT, LABEL, TEXTAREA};
 use crate::ui::{Card, ErrorBox, Loading, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,8 +16,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 /// The form's values and the server's problems, as a refused no-JS post left them in the URL.
 fn from_query(q: &leptos_router::params::ParamsMap) -> (ServiceForm, Vec<FieldProblem>) {
     let form = ServiceForm::from_pairs(ServiceForm::FIELDS.iter().filter_map(|f| q.get(f).map(|v| (*f, v))));
-    let problems = q.get("errors").and_then(|e| serde_json::from_str(&e).ok()).unwrap_or_default();
-    (form, problems)
+    (form, returned_problems(q))
 }
 
 #[component]
@@ -67,9 +67,6 @@ pub fn EditPage() -> impl IntoView {
     }
 }
 
-const INPUT: &str = "mt-1 h-9 w-full rounded-lg border border-slate-300 px-3 text-sm dark:border-slate-700 dark:bg-slate-800";
-const LABEL: &str = "block text-sm font-medium";
-const HINT: &str = "mt-1 text-xs text-slate-500 dark:text-slate-400";
 
 /// The form itself, for a new service (`version` none) or an edit.
 #[component]
@@ -123,7 +120,7 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
     let field_error = move |field: &'static str| {
         let p = problem(field);
         view! {
-            {move || p().map(|m| view! { <p class="mt-1 text-sm text-rose-700 dark:text-rose-300" data-testid=format!("error-{field}") role="alert">{m}</p> })}
+            {move || p().map(|m| view! { <p class=ERROR data-testid=format!("error-{field}") role="alert">{m}</p> })}
         }
     };
     let text = move |field: &'static str, label: &'static str, hint: &'static str, required: bool| {
@@ -146,7 +143,7 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
         view! {
             <div>
                 <label for=id.clone() class=LABEL>{label}</label>
-                <textarea id=id name=field rows="3" class="mt-1 w-full rounded-lg border border-slate-300 px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-800"
+                <textarea id=id name=field rows="3" class=TEXTAREA
                     on:input=on_input(field) prop:value=move || values.with(|f| f.get(field).to_owned())>{initial}</textarea>
                 {(!hint.is_empty()).then(|| view! { <p class=HINT>{hint}</p> })}
                 {field_error(field)}
@@ -211,7 +208,7 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
                 </p>
             })}
             <a href="/catalog" class="text-sm text-slate-600 hover:underline dark:text-slate-400">"Cancel"</a>
-            <button type="submit" class="h-9 rounded-lg bg-indigo-600 px-4 text-sm font-medium text-white hover:bg-indigo-500">
+            <button type="submit" class=BUTTON>
                 {if editing { "Save changes" } else { "Register service" }}
             </button>
         </div>

@@ -1,6 +1,7 @@
 //! One deploy: what, where, who and why, its transitions, and its log — live while it runs
 //! (server-sent events with JavaScript; the page refreshes itself without).
-use super::{problems_from, state_tone, when, BUTTON, ERROR};
+use super::{state_tone, when};
+use crate::ui::form::{returned_problems, BUTTON, ERROR};
 use crate::deploys::api::{get_deploy_page, CancelDeploy, RollbackDeploy};
 use crate::deploys::types::{DeployPage, DeployState, LogLine, TransitionView};
 use crate::ui::{Badge, Card, ErrorBox, Loading};
@@ -29,7 +30,7 @@ pub fn DeployDetailPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) => {
-                        let problems = query.with_untracked(problems_from);
+                        let problems = query.with_untracked(returned_problems);
                         view! { <Deploy page=p cancel problems/> }.into_any()
                     }
                     Err(e) => view! { <Title text="Deploy"/><ErrorBox error=e/> }.into_any(),

@@ -1,9 +1,8 @@
 //! The freeze calendar: the next four weeks, each day with the environments frozen in it, and
 //! every window; admins add and end windows here.
-use super::{problems_from, BUTTON, ERROR, INPUT, LABEL};
+use crate::ui::form::{returned_problems, FieldError, BUTTON, INPUT, LABEL};
 use crate::deploys::api::{get_calendar, Calendar, CreateFreeze, DeleteFreeze, CALENDAR_DAYS};
 use crate::deploys::types::{FreezeView, Problem};
-use crate::error::AppError;
 use crate::ui::icons::Icon;
 use crate::ui::{Badge, Card, EmptyState, ErrorBox, Loading, PageHeader, Tone};
 use chrono::{Duration, NaiveDate};
@@ -24,7 +23,7 @@ pub fn FreezeCalendarPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(c) => {
-                        let problems = query.with_untracked(problems_from);
+                        let problems = query.with_untracked(returned_problems);
                         let typed = query.with_untracked(|q| {
                             ["environment", "reason", "kind", "starts_at", "ends_at", "schedule", "duration_mins"].map(|k| q.get(k).unwrap_or_default())
                         });
@@ -64,15 +63,11 @@ fn CalendarView(
         (0..CALENDAR_DAYS).map(|i| today + Duration::days(i)).map(|day| (day, frozen_on(&windows, day))).collect();
     let server_problems = RwSignal::new(problems);
     Effect::new(move |_| match create.value().get() {
-        Some(Err(AppError::InvalidFields(list))) => server_problems.set(list),
-        Some(Err(AppError::Invalid { field, message })) => server_problems.set(vec![Problem { field, message }]),
-        Some(Err(e)) => server_problems.set(vec![Problem { field: "form".into(), message: e.to_string() }]),
+        Some(Err(e)) => server_problems.set(e.problems()),
         Some(Ok(_)) => server_problems.set(Vec::new()),
         None => {}
     });
-    let problem = move |field: &'static str| {
-        move || server_problems.get().into_iter().find(|p| p.field == field).map(|p| view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{p.message}</p> })
-    };
+    let problem = move |field: &'static str| view! { <FieldError field problems=server_problems/> };
     let [env0, reason0, kind0, starts0, ends0, schedule0, duration0] = typed;
     let recurring0 = kind0 == "recurring";
     view! {

@@ -1,6 +1,7 @@
 //! A service's deploys per environment: what runs there now, a one-click rollback to the
 //! version before, and the history.
-use super::{state_tone, when, BUTTON};
+use super::{state_tone, when};
+use crate::ui::form::BUTTON;
 use crate::deploys::api::{get_service_deploys, RollbackDeploy};
 use crate::deploys::types::{EnvironmentHistory, ServiceDeploys};
 use crate::error::AppError;

@@ -2,6 +2,7 @@
 use super::{state_tone, when};
 use crate::deploys::api::list_deploys;
 use crate::deploys::types::DeployState;
+use crate::ui::form::{BUTTON, INPUT};
 use crate::ui::icons::Icon;
 use crate::ui::{Badge, Card, DataTable, EmptyState, ErrorBox, Loading, PageHeader};
 use leptos::prelude::*;
@@ -32,26 +33,26 @@ pub fn DeploysPage() -> impl IntoView {
             <a href="/catalog?kind=component" class="rounded-lg px-3 py-2 font-medium text-slate-700 ring-1 ring-slate-200 hover:bg-slate-50 dark:text-slate-300 dark:ring-slate-700">"Deploy a service…"</a>
         </div>
         <form method="get" action="/deploys" class="mb-4 grid gap-2 sm:grid-cols-3 lg:grid-cols-7 lg:items-end" data-testid="deploy-filters">
-            <label class="text-sm">"Service"<input name="service" value=value("service") placeholder="payments-api" class=super::INPUT/></label>
+            <label class="text-sm">"Service"<input name="service" value=value("service") placeholder="payments-api" class=INPUT/></label>
             <label class="text-sm">"Environment"
-                <select name="environment" class=super::INPUT>
+                <select name="environment" class=INPUT>
                     {["", "dev", "staging", "production"].into_iter().map(|e| view! {
                         <option value=e selected=e == env_now>{if e.is_empty() { "any" } else { e }}</option>
                     }).collect_view()}
                 </select>
             </label>
             <label class="text-sm">"State"
-                <select name="state" class=super::INPUT>
+                <select name="state" class=INPUT>
                     <option value="" selected=state_now.is_empty()>"any"</option>
                     {DeployState::ALL.into_iter().map(|s| view! {
                         <option value=s.as_str() selected=s.as_str() == state_now>{s.label()}</option>
                     }).collect_view()}
                 </select>
             </label>
-            <label class="text-sm">"Requester"<input name="requester" value=value("requester") placeholder="user name or email" class=super::INPUT/></label>
-            <label class="text-sm">"From"<input type="date" name="since" value=value("since") class=super::INPUT/></label>
-            <label class="text-sm">"Until"<input type="date" name="until" value=value("until") class=super::INPUT/></label>
-            <button type="submit" class=super::BUTTON>"Filter"</button>
+            <label class="text-sm">"Requester"<input name="requester" value=value("requester") placeholder="user name or email" class=INPUT/></label>
+            <label class="text-sm">"From"<input type="date" name="since" value=value("since") class=INPUT/></label>
+            <label class="text-sm">"Until"<input type="date" name="until" value=value("until") class=INPUT/></label>
+            <button type="submit" class=BUTTON>"Filter"</button>
         </form>
         <Card>
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=5/></div> }>

@@ -1,9 +1,8 @@
 //! The kick-off form: pick environment and version, say why, and see the policy that will
 //! apply (approvals, freeze, what runs there now) before submitting.
-use super::{problems_from, BUTTON, ERROR, INPUT, LABEL};
+use crate::ui::form::{returned_problems, FieldError, BUTTON, INPUT, LABEL, TEXTAREA};
 use crate::deploys::api::{get_plan, RequestDeploy};
 use crate::deploys::types::{DeployPlan, Problem};
-use crate::error::AppError;
 use crate::ui::{Badge, Card, ErrorBox, Loading, PageHeader, Tone};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -29,7 +28,7 @@ pub fn NewDeployPage() -> impl IntoView {
                     Ok(Some((plan, key, typed_override))) => {
                         let typed = query.with_untracked(|q| {
                             let get = |k: &str| q.get(k).unwrap_or_default();
-                            (get("environment"), get("version"), get("reason"), q.get("key").unwrap_or(key), typed_override, problems_from(q))
+                            (get("environment"), get("version"), get("reason"), q.get("key").unwrap_or(key), typed_override, returned_problems(q))
                         });
                         view! { <DeployFormView plan typed/> }.into_any()
                     }
@@ -60,18 +59,10 @@ fn DeployFormView(plan: DeployPlan, typed: Typed) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| match action.value().get() {
         Some(Ok(id)) => navigate(&format!("/deploys/{}", id.0), Default::default()),
-        Some(Err(AppError::InvalidFields(list))) => server_problems.set(list),
-        Some(Err(AppError::Invalid { field, message })) => server_problems.set(vec![Problem { field, message }]),
-        Some(Err(other)) => server_problems.set(vec![Problem { field: "form".into(), message: other.to_string() }]),
+        Some(Err(e)) => server_problems.set(e.problems()),
         None => {}
     });
-    let problem = move |field: &'static str| {
-        move || {
-            server_problems.get().into_iter().find(|p| p.field == field).map(|p| {
-                view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{p.message}</p> }
-            })
-        }
-    };
+    let problem = move |field: &'static str| view! { <FieldError field problems=server_problems/> };
     let DeployPlan { service, service_title, tier, owner, may_deploy, is_admin, environments } = plan;
     let envs_for_select = environments.clone();
     let tier_text = tier.map(|t| format!("Tier {t}")).unwrap_or_else(|| "no tier".into());
@@ -111,7 +102,7 @@ fn DeployFormView(plan: DeployPlan, typed: Typed) -> impl IntoView {
                             </div>
                             <div>
                                 <label for="dep-reason" class=LABEL>"Reason (required)"</label>
-                                <textarea id="dep-reason" name="reason" required maxlength="2000" rows="3" class="mt-1 w-full rounded-lg border border-slate-300 px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-800">{reason0}</textarea>
+                                <textarea id="dep-reason" name="reason" required maxlength="2000" rows="3" class=TEXTAREA>{reason0}</textarea>
                                 {problem("reason")}
                             </div>
                             {is_admin.then(|| view! {

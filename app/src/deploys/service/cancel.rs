@@ -1,4 +1,5 @@
 //! Cancelling a deploy that has not ended.
+use crate::error::Refusal;
 use super::{load, may_deploy, not_found, transition, DeployError};
 use crate::approvals::service as approvals;
 use crate::approvals::types::ApprovalId;
@@ -6,7 +7,7 @@ use crate::audit::service::Actor;
 use crate::context::RequestMeta;
 use crate::deploys::repo;
 use crate::deploys::types::{DeployId, DeployState, DeployView};
-use crate::iam::principal::{Denied, Principal};
+use crate::iam::principal::Principal;
 use sqlx::PgPool;
 
 /// Cancels a deploy that has not ended: its requester, a member of an owning team, or an admin.
@@ -19,12 +20,12 @@ pub async fn cancel(pool: &PgPool, principal: &Principal, id: DeployId, meta: &R
     // the requester may cancel their own deploy (a token needs the deploy scope)
     let own = row.requester_id == principal.user_id.0 && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
     if !own && !may_deploy(principal, &target) {
-        return Err(Denied::Forbidden.into());
+        return Err(Refusal::Forbidden.into());
     }
     let mut tx = pool.begin().await?;
     let state = repo::lock(&mut tx, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
     if !state.is_cancellable() {
-        return Err(DeployError::invalid("deploy", format!("this deploy is {} already and cannot be cancelled", state.label())));
+        return Err(Refusal::invalid("deploy", format!("this deploy is {} already and cannot be cancelled", state.label())).into());
     }
     let note = format!("cancelled by {}", principal.username);
     transition(&mut tx, id.0, state, DeployState::Cancelled, Actor::Person(principal), &note, meta).await?;

@@ -1,5 +1,6 @@
 //! Freeze windows: one-off or recurring (cron) periods when an environment takes no deploys,
 //! unless an admin overrides one with a reason.
+use crate::error::Refusal;
 use super::{not_found, DeployError};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
@@ -105,15 +106,15 @@ pub async fn calendar(pool: &PgPool, principal: &Principal, days: i64) -> Result
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeForm, meta: &RequestMeta) -> Result<FreezeId, DeployError> {
     principal.require_admin()?;
-    let (environment, reason, when) = form.parse().map_err(DeployError::InvalidFields)?;
+    let (environment, reason, when) = form.parse().map_err(Refusal::InvalidFields)?;
     let envs = repo::environments(pool).await?;
     if !envs.iter().any(|e| e.name == environment) {
-        return Err(DeployError::invalid("environment", format!("unknown environment \"{environment}\"")));
+        return Err(Refusal::invalid("environment", format!("unknown environment \"{environment}\"")).into());
     }
     let (starts_at, ends_at, schedule, duration_mins) = match &when {
         FreezeWhen::Once { starts_at, ends_at } => (*starts_at, Some(*ends_at), None, None),
         FreezeWhen::Recurring { starts_at, schedule, duration_mins } => {
-            schedule_of(schedule).map_err(|m| DeployError::invalid("schedule", m))?;
+            schedule_of(schedule).map_err(|m| Refusal::invalid("schedule", m))?;
             (*starts_at, None, Some(schedule.as_str()), Some(*duration_mins))
         }
     };

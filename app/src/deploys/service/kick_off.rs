@@ -7,6 +7,7 @@
 //! override's audit row. The idempotency key is not looked up first: the insert claims it (the
 //! unique key of requester and key), and a taken key, or a check that refuses, turns the call
 //! into a replay of the deploy the key already names, if there is one.
+use crate::error::Refusal;
 use super::freeze::active_among;
 use super::{code_hosts, load, may_deploy, to_view, DeployError, Kicked, APPROVAL_VALID_HOURS, DEPLOY, DEPLOY_ACTION};
 use crate::approvals::service::{self as approvals, Ask};
@@ -17,7 +18,7 @@ use crate::context::RequestMeta;
 use crate::deploys::queue::Queue;
 use crate::deploys::repo::{self, DeployRow, Environment, KickOffFacts, NewDeployRow, Target};
 use crate::deploys::types::{compare_url, DeployAsk, DeployForm, DeployId, DeployState, FreezeView, NewDeploy, TransitionView};
-use crate::iam::principal::{Denied, Principal};
+use crate::iam::principal::Principal;
 use crate::iam::types::TeamId;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -29,7 +30,7 @@ use uuid::Uuid;
 #[tracing::instrument(skip(pool, queue, principal, form), fields(user = %principal.username), err)]
 pub async fn request_deploy(pool: &PgPool, queue: &Queue, principal: &Principal, form: &DeployForm, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
-    let new = form.parse().map_err(DeployError::InvalidFields)?;
+    let new = form.parse().map_err(Refusal::InvalidFields)?;
     kick_off(pool, queue, principal, new, None, meta).await
 }
 
@@ -122,21 +123,21 @@ async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result
     let KickOffFacts { target, environment: env, running_version } = repo::kick_off_facts(pool, &new.service, &new.environment, Utc::now()).await?;
     // read after the facts, so a window the read left out (ended before it) has ended by now too
     let now = Utc::now();
-    let target = target.ok_or_else(|| DeployError::invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
+    let target = target.ok_or_else(|| Refusal::invalid("service", format!("no service named \"{}\" is in the catalog", new.service)))?;
     if target.status != "active" {
-        return Err(DeployError::invalid("service", format!("{} is waiting for its registration to be approved", target.name)));
+        return Err(Refusal::invalid("service", format!("{} is waiting for its registration to be approved", target.name)).into());
     }
     if !may_deploy(principal, &target) {
-        return Err(Denied::Forbidden.into());
+        return Err(Refusal::Forbidden.into());
     }
     let Some((env, windows)) = env else {
         let names: Vec<String> = repo::environments(pool).await?.into_iter().map(|e| e.name).collect();
-        return Err(DeployError::invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))));
+        return Err(Refusal::invalid("environment", format!("unknown environment \"{}\": use {}", new.environment, names.join(", "))).into());
     };
     let freeze_override = match (active_among(windows, now), &new.freeze_override) {
         (None, _) => None,
         (Some(_), Some(_)) if !principal.is_admin() => {
-            return Err(DeployError::invalid("freeze_override", "only an admin may deploy during a freeze window"));
+            return Err(Refusal::invalid("freeze_override", "only an admin may deploy during a freeze window").into());
         }
         (Some(window), Some(text)) => Some((text.clone(), window)),
         (Some(window), None) => return Err(DeployError::Frozen { environment: env.name, window: window.describe() }),

@@ -28,8 +28,8 @@ use crate::approvals::service::ApprovalError;
 use crate::approvals::types::ApprovalId;
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::error::FieldProblem;
-use crate::iam::principal::{Denied, Principal};
+use crate::error::Refusal;
+use crate::iam::principal::Principal;
 use crate::iam::types::TeamId;
 use serde_json::json;
 use sqlx::PgConnection;
@@ -54,15 +54,7 @@ pub(crate) fn code_hosts() -> Vec<String> {
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     #[error(transparent)]
-    Denied(#[from] Denied),
-    #[error(transparent)]
-    Invalid(#[from] FieldProblem),
-    /// A whole form's problems, each with its field.
-    #[error("{} problem(s) in the form", .0.len())]
-    InvalidFields(Vec<FieldProblem>),
-    /// What was not found, as a person would name it ("That deploy").
-    #[error("{0} was not found")]
-    NotFound(String),
+    Refused(#[from] Refusal),
     /// The environment is in a freeze window and no admin overrode it.
     #[error("{environment} is frozen: {window}. Deploys are refused until the window ends; an admin may override it with a reason.")]
     Frozen { environment: String, window: String },
@@ -87,15 +79,8 @@ pub enum DeployError {
     Database(#[from] sqlx::Error),
 }
 
-impl DeployError {
-    /// Input that is refused: which field, and why.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        FieldProblem::new(field, message).into()
-    }
-}
-
-pub(crate) fn not_found(what: &str) -> DeployError {
-    DeployError::NotFound(what.into())
+pub(crate) fn not_found(what: &str) -> Refusal {
+    Refusal::not_found(what)
 }
 
 /// The subject kind of deploys in approvals and the audit log.

@@ -1,5 +1,6 @@
 //! Reading deploys: one, a page of one, a list, a service's history, the form's plan, and the
 //! live view's updates.
+use crate::error::Refusal;
 use super::freeze::active_freeze;
 use super::{code_hosts, load, may_deploy, not_found, to_line, to_transition, to_view, DeployError};
 use crate::deploys::types::compare_url;
@@ -63,9 +64,9 @@ pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list(pool: &PgPool, principal: &Principal, filter: &DeployFilter) -> Result<Vec<DeployView>, DeployError> {
     principal.require_read()?;
-    let state = filter.state().map_err(|p| DeployError::invalid(&p.field, p.message))?;
-    let since = DeployFilter::day("since", &filter.since, false).map_err(|p| DeployError::invalid(&p.field, p.message))?;
-    let until = DeployFilter::day("until", &filter.until, true).map_err(|p| DeployError::invalid(&p.field, p.message))?;
+    let state = filter.state().map_err(|p| Refusal::invalid(&p.field, p.message))?;
+    let since = DeployFilter::day("since", &filter.since, false).map_err(|p| Refusal::invalid(&p.field, p.message))?;
+    let until = DeployFilter::day("until", &filter.until, true).map_err(|p| Refusal::invalid(&p.field, p.message))?;
     let mut conn = pool.acquire().await?;
     let service_id = match filter.service.trim() {
         "" => None,

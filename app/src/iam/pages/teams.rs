@@ -4,9 +4,7 @@ use crate::ui::{Badge, Card, ErrorBox, Loading, PageHeader, Tone};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-const INPUT: &str = "mt-1 h-9 w-full rounded-lg border border-slate-300 px-2 text-sm dark:border-slate-700 dark:bg-slate-800";
-const LABEL: &str = "block text-xs font-medium text-slate-600 dark:text-slate-400";
-const BUTTON: &str = "h-9 rounded-lg bg-indigo-600 px-3 text-sm font-medium text-white hover:bg-indigo-500";
+use crate::ui::form::{BUTTON, INPUT, LABEL_SMALL as LABEL};
 
 /// Teams and their members; admins create teams and manage members here. Memberships from
 /// directory groups are shown but changed in the directory.

@@ -1,15 +1,30 @@
-//! Lays out a dependency graph with `layout-rs` (a Graphviz-style layered layout). The crate
-//! computes positions and edge routes; the page draws them itself, so every label is escaped
-//! text and nothing from the catalog becomes markup.
-use super::types::{DependencyGraph, EntityRef, GraphEdge, GraphNode};
+//! A layered (Graphviz-style) layout with `layout-rs`: it computes positions and edge routes;
+//! `ui::graph` draws them, so every label is escaped text and nothing from the data becomes
+//! markup.
+use super::{Edge, LaidOut, Node};
 use layout::core::base::Orientation;
 use layout::core::format::{ClipHandle, RenderBackend};
 use layout::core::geometry::Point;
 use layout::core::style::StyleAttr;
 use layout::std_shapes::shapes::{Arrow, Element, ShapeKind};
 use layout::topo::layout::VisualGraph;
-use std::collections::{BTreeSet, HashMap};
-use uuid::Uuid;
+use std::collections::HashMap;
+
+/// A node to place: its box's label, what links to it say and where they go, and its depth.
+pub struct NodeSpec {
+    pub label: String,
+    pub title: String,
+    pub href: String,
+    pub depth: i32,
+}
+
+/// An edge to route: its ends (indexes into the nodes), what it means, whether it is dashed.
+pub struct EdgeSpec {
+    pub from: usize,
+    pub to: usize,
+    pub relation: String,
+    pub dashed: bool,
+}
 
 /// Collects what the layout would draw: node boxes and edge paths, keyed by our indexes.
 #[derive(Default)]
@@ -50,67 +65,42 @@ impl RenderBackend for Collect {
     }
 }
 
-/// Lays out the nodes (with their distance from the root) and edges.
-pub fn layout(
-    root: Uuid,
-    depth_of: &HashMap<Uuid, i32>,
-    edges: &BTreeSet<(Uuid, String, Uuid)>,
-    labels: &HashMap<Uuid, (EntityRef, String)>,
-    truncated: bool,
-) -> DependencyGraph {
-    let mut ids: Vec<Uuid> = depth_of.keys().copied().filter(|id| labels.contains_key(id)).collect();
-    ids.sort_by_key(|id| (depth_of[id], labels[id].0.name.clone(), *id != root));
-    let index: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+/// Places the nodes left to right by their edges, and routes the edges.
+pub fn layout(nodes: Vec<NodeSpec>, edges: Vec<EdgeSpec>, truncated: bool) -> LaidOut {
     let mut vg = VisualGraph::new(Orientation::LeftToRight);
-    let mut handles = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let (r, _) = &labels[id];
-        let text = format!("{} ({})", r.name, r.kind);
-        let size = Point::new(9.0 * text.chars().count() as f64 + 24.0, 44.0);
-        let element = Element::create_with_properties(
-            ShapeKind::new_box(&text),
-            StyleAttr::simple(),
-            Orientation::LeftToRight,
-            size,
-            i.to_string(),
-        );
-        handles.push(vg.add_node(element));
-    }
-    let mut out_edges = Vec::new();
-    for (s, t, d) in edges {
-        let (Some(&from), Some(&to)) = (index.get(s), index.get(d)) else { continue };
-        let e = out_edges.len();
-        vg.add_edge(Arrow::simple_with_properties("", e.to_string()), handles[from], handles[to]);
-        out_edges.push((from, to, t.clone()));
-    }
-    let mut collect = Collect::default();
-    if !ids.is_empty() {
-        vg.do_it(false, false, false, &mut collect);
-    }
-    let nodes: Vec<GraphNode> = ids
+    let handles: Vec<_> = nodes
         .iter()
         .enumerate()
-        .map(|(i, id)| {
+        .map(|(i, n)| {
+            let size = Point::new(9.0 * n.label.chars().count() as f64 + 24.0, 44.0);
+            let element = Element::create_with_properties(ShapeKind::new_box(&n.label), StyleAttr::simple(), Orientation::LeftToRight, size, i.to_string());
+            vg.add_node(element)
+        })
+        .collect();
+    let edges: Vec<EdgeSpec> = edges.into_iter().filter(|e| e.from < nodes.len() && e.to < nodes.len()).collect();
+    for (i, e) in edges.iter().enumerate() {
+        vg.add_edge(Arrow::simple_with_properties("", i.to_string()), handles[e.from], handles[e.to]);
+    }
+    let mut collect = Collect::default();
+    if !nodes.is_empty() {
+        vg.do_it(false, false, false, &mut collect);
+    }
+    let nodes: Vec<Node> = nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| {
             let (xy, size) = collect.boxes.get(&i).copied().unwrap_or((Point::zero(), Point::new(120.0, 44.0)));
-            GraphNode {
-                entity: labels[id].0.clone(),
-                title: labels[id].1.clone(),
-                depth: depth_of[id],
-                x: xy.x,
-                y: xy.y,
-                width: size.x,
-                height: size.y,
-            }
+            Node { label: n.label, title: n.title, href: n.href, depth: n.depth, x: xy.x, y: xy.y, width: size.x, height: size.y }
         })
         .collect();
     let width = nodes.iter().map(|n| n.x + n.width).fold(0.0, f64::max) + 20.0;
     let height = nodes.iter().map(|n| n.y + n.height).fold(0.0, f64::max) + 20.0;
-    let edges = out_edges
+    let edges = edges
         .into_iter()
         .enumerate()
-        .map(|(i, (from, to, relation))| GraphEdge { from, to, relation, d: collect.paths.remove(&i).unwrap_or_default() })
+        .map(|(i, e)| Edge { from: e.from, to: e.to, relation: e.relation, dashed: e.dashed, d: collect.paths.remove(&i).unwrap_or_default() })
         .collect();
-    DependencyGraph { nodes, edges, width, height, truncated }
+    LaidOut { nodes, edges, width, height, truncated }
 }
 
 #[cfg(test)]
@@ -119,17 +109,11 @@ mod tests {
 
     #[test]
     fn every_node_gets_a_box_of_its_own_and_every_edge_a_path() {
-        let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
-        let depth_of: HashMap<Uuid, i32> = ids.iter().enumerate().map(|(i, id)| (*id, i32::from(i > 0))).collect();
-        let labels: HashMap<Uuid, (EntityRef, String)> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (*id, (EntityRef::new("component", "default", &format!("service-{i}")), format!("Service {i}"))))
+        let nodes: Vec<NodeSpec> = (0..4)
+            .map(|i| NodeSpec { label: format!("service-{i} (component)"), title: format!("Service {i}"), href: format!("/s/{i}"), depth: i32::from(i > 0) })
             .collect();
-        let edges: BTreeSet<(Uuid, String, Uuid)> =
-            ids[1..].iter().map(|d| (ids[0], "depends_on".to_owned(), *d)).collect();
-        let g = layout(ids[0], &depth_of, &edges, &labels, false);
-        println!("{g:#?}");
+        let edges: Vec<EdgeSpec> = (1..4).map(|to| EdgeSpec { from: 0, to, relation: "depends_on".into(), dashed: false }).collect();
+        let g = layout(nodes, edges, false);
         assert_eq!(g.nodes.len(), 4);
         assert_eq!(g.edges.len(), 3);
         for e in &g.edges {
