@@ -6,6 +6,7 @@
 mod common;
 
 use common::{database_url, pct, with_database};
+use app::approvals::repo::MAX_OPEN_PER_REQUESTER;
 use app::context::RequestMeta;
 use app::iam::principal::{Principal, Via};
 use app::iam::types::{Role, UserId};
@@ -21,30 +22,34 @@ use uuid::Uuid;
 const CLIENTS: usize = 32;
 const PER_CLIENT: usize = 250;
 
-/// A deploy bot: a member of every team, with one personal token per client (read + deploy).
+/// Deploy bots, one per client: each a member of every team, with a personal token (read +
+/// deploy). One bot per client, because one person may have at most
+/// `MAX_OPEN_PER_REQUESTER` requests waiting for approval.
 async fn tokens(pool: &PgPool, n: usize) -> Vec<String> {
-    let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', 'bot', 'deploy-bot', 'Deploy bot') RETURNING id")
-        .fetch_one(pool)
-        .await
-        .expect("user");
-    sqlx::query("INSERT INTO team_members (team_id, user_id, role, source) SELECT id, $1, 'member', 'manual' FROM teams")
-        .bind(user)
-        .execute(pool)
-        .await
-        .expect("memberships");
-    let me = Principal {
-        user_id: UserId(user),
-        username: "deploy-bot".into(),
-        name: "Deploy bot".into(),
-        email: String::new(),
-        roles: vec![Role::Viewer],
-        teams: vec![],
-        via: Via::Session { session_id: Uuid::nil() },
-    };
-    let scopes = vec!["read".to_owned(), "deploy".to_owned()];
     let mut out = Vec::new();
     for i in 0..n {
-        let req = app::iam::tokens::Request { name: &format!("ci-{i}"), team: None, scopes: &scopes, days: 30 };
+        let username = format!("deploy-bot-{i}");
+        let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', $1, $1, 'Deploy bot') RETURNING id")
+            .bind(&username)
+            .fetch_one(pool)
+            .await
+            .expect("user");
+        sqlx::query("INSERT INTO team_members (team_id, user_id, role, source) SELECT id, $1, 'member', 'manual' FROM teams")
+            .bind(user)
+            .execute(pool)
+            .await
+            .expect("memberships");
+        let me = Principal {
+            user_id: UserId(user),
+            username,
+            name: "Deploy bot".into(),
+            email: String::new(),
+            roles: vec![Role::Viewer],
+            teams: vec![],
+            via: Via::Session { session_id: Uuid::nil() },
+        };
+        let scopes = vec!["read".to_owned(), "deploy".to_owned()];
+        let req = app::iam::tokens::Request { name: "ci", team: None, scopes: &scopes, days: 30 };
         out.push(app::iam::tokens::create(pool, &me, req, &RequestMeta::default()).await.expect("token").secret);
     }
     out
@@ -58,8 +63,8 @@ struct Row {
     p99: f64,
 }
 
-/// `CLIENTS` clients, each sending `PER_CLIENT` kick-offs one after another.
-async fn kick_offs(what: &'static str, base: &str, tokens: &[String], services: &[String], environment: &'static str, replay: bool) -> Row {
+/// `CLIENTS` clients, each sending `per_client` kick-offs one after another.
+async fn kick_offs(what: &'static str, per_client: usize, base: &str, tokens: &[String], services: &[String], environment: &'static str, replay: bool) -> Row {
     let client = reqwest::Client::builder().pool_max_idle_per_host(CLIENTS).build().expect("client");
     let started = Instant::now();
     let tasks: Vec<_> = (0..CLIENTS)
@@ -69,9 +74,9 @@ async fn kick_offs(what: &'static str, base: &str, tokens: &[String], services: 
             let token = tokens[c].clone();
             let services = services.to_vec();
             tokio::spawn(async move {
-                let mut times = Vec::with_capacity(PER_CLIENT);
+                let mut times = Vec::with_capacity(per_client);
                 let fixed_key = format!("replay-{c}");
-                for i in 0..PER_CLIENT {
+                for i in 0..per_client {
                     let service = &services[(c * 7 + i) % services.len()];
                     let key = if replay { fixed_key.clone() } else { Uuid::new_v4().to_string() };
                     let version = if replay { "v1".to_owned() } else { format!("v{c}.{i}") };
@@ -170,11 +175,12 @@ async fn main() {
     println!("{:<58} | {:>8} | {:>9} | {:>7} | {:>7}", "kick-off (POST /api/v1/deploys)", "requests", "req/s", "p50 ms", "p99 ms");
     println!("{}", "-".repeat(101));
     // warm the server's pool and caches
-    kick_offs("warm-up", &base, &tokens, &services, "staging", false).await;
+    kick_offs("warm-up", PER_CLIENT, &base, &tokens, &services, "staging", false).await;
     let rows = [
-        kick_offs("new deploy to dev (queued, wakes the workers)", &base, &tokens, &services, "dev", false).await,
-        kick_offs("new deploy to production (+ approval request)", &base, &tokens, &services, "production", false).await,
-        kick_offs("retry with the same key (answers the first deploy)", &base, &tokens, &services, "dev", true).await,
+        kick_offs("new deploy to dev (queued, wakes the workers)", PER_CLIENT, &base, &tokens, &services, "dev", false).await,
+        // a requester may have at most this many requests waiting for approval
+        kick_offs("new deploy to production (+ approval request)", MAX_OPEN_PER_REQUESTER as usize, &base, &tokens, &services, "production", false).await,
+        kick_offs("retry with the same key (answers the first deploy)", PER_CLIENT, &base, &tokens, &services, "dev", true).await,
     ];
     for r in rows {
         println!("{:<58} | {:>8} | {:>9.0} | {:>7.2} | {:>7.2}", r.what, r.requests, r.per_second, r.p50, r.p99);
@@ -184,7 +190,7 @@ async fn main() {
     println!("{}", "-".repeat(81));
     let (jobs, rate) = drain(&pool, &bench_url, &base, 1, 8).await;
     println!("{:<58} | {:>8} | {:>9.0}", "1 worker, 8 slots", jobs, rate);
-    kick_offs("refill", &base, &tokens, &services, "dev", false).await;
+    kick_offs("refill", PER_CLIENT, &base, &tokens, &services, "dev", false).await;
     let (jobs, rate) = drain(&pool, &bench_url, &base, 2, 8).await;
     println!("{:<58} | {:>8} | {:>9.0}", "2 workers, 8 slots each (two processes' worth)", jobs, rate);
     let audit: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log").fetch_one(&pool).await.expect("audit");

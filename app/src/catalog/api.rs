@@ -117,30 +117,7 @@ fn typed(form: &ServiceForm) -> Vec<(&'static str, &str)> {
 
 /// Registers a service (it waits for approval). Every field as the form posts it.
 #[server(endpoint = "catalog/register")]
-#[allow(clippy::too_many_arguments)]
-pub async fn register_service(
-    name: String,
-    title: String,
-    description: String,
-    entity_type: String,
-    lifecycle: String,
-    tier: String,
-    owner: String,
-    co_owners: String,
-    system: String,
-    language: String,
-    repository_url: String,
-    runbook_url: String,
-    oncall_url: String,
-    dashboards: String,
-    tags: String,
-    classification: String,
-    depends_on: String,
-) -> Result<Saved, AppError> {
-    let form = ServiceForm {
-        name, title, description, entity_type, lifecycle, tier, owner, co_owners, system, language, repository_url,
-        runbook_url, oncall_url, dashboards, tags, classification, depends_on,
-    };
+pub async fn register_service(#[server(flatten)] form: ServiceForm) -> Result<Saved, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let meta = crate::context::request_meta();
@@ -158,31 +135,7 @@ pub async fn register_service(
 
 /// Saves an edit of a component: plain fields at once, owners and tier through approval.
 #[server(endpoint = "catalog/edit")]
-#[allow(clippy::too_many_arguments)]
-pub async fn edit_service(
-    version: i32,
-    name: String,
-    title: String,
-    description: String,
-    entity_type: String,
-    lifecycle: String,
-    tier: String,
-    owner: String,
-    co_owners: String,
-    system: String,
-    language: String,
-    repository_url: String,
-    runbook_url: String,
-    oncall_url: String,
-    dashboards: String,
-    tags: String,
-    classification: String,
-    depends_on: String,
-) -> Result<Saved, AppError> {
-    let form = ServiceForm {
-        name, title, description, entity_type, lifecycle, tier, owner, co_owners, system, language, repository_url,
-        runbook_url, oncall_url, dashboards, tags, classification, depends_on,
-    };
+pub async fn edit_service(version: i32, #[server(flatten)] form: ServiceForm) -> Result<Saved, AppError> {
     let r = entity_ref("component", "default", &form.name)?;
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
