@@ -36,7 +36,7 @@ impl Principal {
         if allowed {
             Ok(())
         } else {
-            Err(Refusal::Forbidden.into())
+            Err(Refusal::Forbidden)
         }
     }
 
