@@ -2,6 +2,9 @@
 //! `ssr`) the domain services and their SQL.
 #![recursion_limit = "256"]
 
+#[macro_use]
+mod id;
+
 pub mod apidocs;
 pub mod app;
 pub mod approvals;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 pub struct RequestRow {
-    pub id: Uuid,
+    pub id: ApprovalId,
     pub subject_kind: String,
     pub subject_id: String,
     pub action: String,
@@ -46,7 +46,7 @@ pub async fn insert(db: impl PgExecutor<'_>, r: &NewRequest<'_>) -> Result<Appro
         r#"INSERT INTO approval_requests (subject_kind, subject_id, action, summary, payload,
               required_approvals, approvers, owning_team_id, requester_id, reason, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-           RETURNING id"#,
+           RETURNING id AS "id: ApprovalId""#,
         r.subject_kind,
         r.subject_id,
         r.action,
@@ -61,7 +61,6 @@ pub async fn insert(db: impl PgExecutor<'_>, r: &NewRequest<'_>) -> Result<Appro
     )
     .fetch_one(db)
     .await
-    .map(ApprovalId)
 }
 
 /// A pending request for the same subject and action, if one exists.
@@ -70,9 +69,9 @@ pub async fn pending_for(
     subject_kind: &str,
     subject_id: &str,
     action: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<ApprovalId>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT id FROM approval_requests
+        r#"SELECT id AS "id: ApprovalId" FROM approval_requests
            WHERE subject_kind = $1 AND subject_id = $2 AND action = $3 AND state = 'pending'
              AND expires_at > now()"#,
         subject_kind,
@@ -84,9 +83,9 @@ pub async fn pending_for(
 }
 
 /// The pending requests about one subject, oldest first: (id, summary).
-pub async fn pending_about(db: impl PgExecutor<'_>, subject_kind: &str, subject_id: &str) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+pub async fn pending_about(db: impl PgExecutor<'_>, subject_kind: &str, subject_id: &str) -> Result<Vec<(ApprovalId, String)>, sqlx::Error> {
     let rows = sqlx::query!(
-        "SELECT id, summary FROM approval_requests WHERE subject_kind = $1 AND subject_id = $2 AND state = 'pending' ORDER BY created_at",
+        r#"SELECT id AS "id: ApprovalId", summary FROM approval_requests WHERE subject_kind = $1 AND subject_id = $2 AND state = 'pending' ORDER BY created_at"#,
         subject_kind,
         subject_id
     )
@@ -96,9 +95,9 @@ pub async fn pending_about(db: impl PgExecutor<'_>, subject_kind: &str, subject_
 }
 
 /// One request, locked for a decision when `lock` is set.
-pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<RequestRow>, sqlx::Error> {
+pub async fn get(conn: &mut PgConnection, id: ApprovalId, lock: bool) -> Result<Option<RequestRow>, sqlx::Error> {
     if lock {
-        sqlx::query!("SELECT id FROM approval_requests WHERE id = $1 FOR UPDATE", id)
+        sqlx::query!("SELECT id FROM approval_requests WHERE id = $1 FOR UPDATE", id.0)
             .fetch_optional(&mut *conn)
             .await?;
     }
@@ -107,7 +106,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option
 }
 
 pub struct ListFilter {
-    pub id: Option<Uuid>,
+    pub id: Option<ApprovalId>,
     pub requester: Option<Uuid>,
     pub state: Option<String>,
     pub limit: i64,
@@ -135,7 +134,7 @@ pub async fn open_count(db: impl PgExecutor<'_>, requester: Uuid) -> Result<i64,
 pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<RequestRow>, sqlx::Error> {
     sqlx::query_as!(
         RequestRow,
-        r#"SELECT r.id, r.subject_kind, r.subject_id, r.action, r.summary,
+        r#"SELECT r.id AS "id: ApprovalId", r.subject_kind, r.subject_id, r.action, r.summary,
                   CASE WHEN $5 OR r.payload_bytes <= $6 THEN r.payload ELSE 'null'::jsonb END AS "payload!",
                   r.required_approvals, r.approvers AS "approvers: Approvers", r.owning_team_id, t.name AS "owning_team?",
                   r.requester_id, u.username AS requester, r.reason, r.state AS "state: ApprovalState", r.created_at,
@@ -153,7 +152,7 @@ pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<Request
         f.requester,
         f.state,
         f.limit,
-        f.id,
+        f.id.map(|i| i.0),
         f.whole_payload,
         LIST_PAYLOAD_BYTES
     )
@@ -164,17 +163,17 @@ pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<Request
 /// The decisions on each of `ids`, oldest first, in one query.
 pub async fn decisions(
     db: impl PgExecutor<'_>,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<DecisionView>>, sqlx::Error> {
+    ids: &[ApprovalId],
+) -> Result<HashMap<ApprovalId, Vec<DecisionView>>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT d.request_id, d.approver_id, u.username, d.decision AS "decision: Verdict", d.comment, d.decided_at
+        r#"SELECT d.request_id AS "request_id: ApprovalId", d.approver_id, u.username, d.decision AS "decision: Verdict", d.comment, d.decided_at
            FROM approval_decisions d JOIN users u ON u.id = d.approver_id
            WHERE d.request_id = ANY($1) ORDER BY d.decided_at"#,
-        ids
+        ids as _
     )
     .fetch_all(db)
     .await?;
-    let mut by_request: HashMap<Uuid, Vec<DecisionView>> = HashMap::new();
+    let mut by_request: HashMap<ApprovalId, Vec<DecisionView>> = HashMap::new();
     for r in rows {
         by_request.entry(r.request_id).or_default().push(DecisionView {
             approver_id: Some(r.approver_id),
@@ -190,7 +189,7 @@ pub async fn decisions(
 /// Records a decision; false when this person already decided on this request.
 pub async fn insert_decision(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: ApprovalId,
     approver: Uuid,
     verdict: Verdict,
     comment: &str,
@@ -198,7 +197,7 @@ pub async fn insert_decision(
     let inserted = sqlx::query!(
         r#"INSERT INTO approval_decisions (request_id, approver_id, decision, comment)
            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"#,
-        id,
+        id.0,
         approver,
         verdict.as_str(),
         comment
@@ -208,10 +207,10 @@ pub async fn insert_decision(
     Ok(inserted.rows_affected() == 1)
 }
 
-pub async fn set_state(db: impl PgExecutor<'_>, id: Uuid, state: ApprovalState) -> Result<(), sqlx::Error> {
+pub async fn set_state(db: impl PgExecutor<'_>, id: ApprovalId, state: ApprovalState) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
-        id,
+        id.0,
         state.as_str()
     )
     .execute(db)
@@ -220,9 +219,9 @@ pub async fn set_state(db: impl PgExecutor<'_>, id: Uuid, state: ApprovalState) 
 }
 
 /// Pending requests past their expiry, locked, for expiring.
-pub async fn lock_overdue(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn lock_overdue(conn: &mut PgConnection) -> Result<Vec<ApprovalId>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT id FROM approval_requests WHERE state = 'pending' AND expires_at <= now()
+        r#"SELECT id AS "id: ApprovalId" FROM approval_requests WHERE state = 'pending' AND expires_at <= now()
            ORDER BY created_at FOR UPDATE SKIP LOCKED LIMIT 500"#
     )
     .fetch_all(conn)

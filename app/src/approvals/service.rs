@@ -12,7 +12,6 @@ use crate::iam::types::TeamId;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 /// What went wrong with an approval request, in the engine's own words.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +88,7 @@ pub async fn open(
     let change = Change {
         action: "approval.requested",
         subject_kind: SubjectKind::Approval,
-        subject_id: id.0.to_string(),
+        subject_id: id.to_string(),
         before: None,
         after: Some(json!({
             "subject_kind": ask.subject_kind, "subject_id": ask.subject_id, "action": ask.action,
@@ -102,7 +101,7 @@ pub async fn open(
 }
 
 /// The pending requests about one subject, oldest first: (id, summary).
-pub async fn pending_about(conn: &mut PgConnection, subject_kind: &str, subject_id: &str) -> Result<Vec<(Uuid, String)>, ApprovalError> {
+pub async fn pending_about(conn: &mut PgConnection, subject_kind: &str, subject_id: &str) -> Result<Vec<(ApprovalId, String)>, ApprovalError> {
     Ok(repo::pending_about(conn, subject_kind, subject_id).await?)
 }
 
@@ -116,15 +115,15 @@ pub async fn cancel(
     because: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApprovalError> {
-    let Some(request) = repo::get(&mut *conn, id.0, true).await? else { return Ok(()) };
+    let Some(request) = repo::get(&mut *conn, id, true).await? else { return Ok(()) };
     if request.state != ApprovalState::Pending {
         return Ok(());
     }
-    repo::set_state(&mut *conn, id.0, ApprovalState::Cancelled).await?;
+    repo::set_state(&mut *conn, id, ApprovalState::Cancelled).await?;
     let change = Change {
         action: "approval.cancelled",
         subject_kind: SubjectKind::Approval,
-        subject_id: id.0.to_string(),
+        subject_id: id.to_string(),
         before: Some(json!({ "state": "pending" })),
         after: Some(json!({ "state": "cancelled", "because": because })),
     };
@@ -163,7 +162,7 @@ fn may_decide(subjects: &Subjects, p: &Principal, r: &RequestRow) -> bool {
     }
 }
 
-async fn expire(subjects: &Subjects, conn: &mut PgConnection, id: Uuid, meta: &RequestMeta) -> Result<(), ApprovalError> {
+async fn expire(subjects: &Subjects, conn: &mut PgConnection, id: ApprovalId, meta: &RequestMeta) -> Result<(), ApprovalError> {
     repo::set_state(&mut *conn, id, ApprovalState::Expired).await?;
     if let Some(request) = repo::get(&mut *conn, id, false).await? {
         abandon(subjects, conn, &request, ApprovalState::Expired, meta).await?;
@@ -205,7 +204,7 @@ pub async fn decide(
 ) -> Result<ApprovalView, ApprovalError> {
     let comment = Comment::parse(comment).map_err(|m| Refusal::invalid("comment", m))?;
     let mut tx = pool.begin().await?;
-    let request = repo::get(&mut tx, id.0, true).await?.ok_or(Refusal::not_found("That approval request"))?;
+    let request = repo::get(&mut tx, id, true).await?.ok_or(Refusal::not_found("That approval request"))?;
     let state = request.state;
     if state == ApprovalState::Pending && request.expires_at <= Utc::now() {
         expire(subjects, &mut tx, request.id, meta).await?;
@@ -258,12 +257,12 @@ pub async fn decide(
             abandon(subjects, &mut tx, &request, ApprovalState::Rejected, meta).await?;
         }
     }
-    let view = view_of(subjects, &mut tx, principal, id.0).await?;
+    let view = view_of(subjects, &mut tx, principal, id).await?;
     tx.commit().await?;
     Ok(view)
 }
 
-async fn view_of(subjects: &Subjects, conn: &mut PgConnection, viewer: &Principal, id: Uuid) -> Result<ApprovalView, ApprovalError> {
+async fn view_of(subjects: &Subjects, conn: &mut PgConnection, viewer: &Principal, id: ApprovalId) -> Result<ApprovalView, ApprovalError> {
     let row = repo::get(conn, id, false).await?.ok_or(Refusal::not_found("That approval request"))?;
     let decisions = repo::decisions(&mut *conn, &[id]).await?.remove(&id).unwrap_or_default();
     to_view(subjects, row, decisions, viewer)
@@ -276,7 +275,7 @@ fn to_view(subjects: &Subjects, r: RequestRow, decisions: Vec<super::types::Deci
     let can_decide = pending && !already && may_decide(subjects, viewer, &r);
     let facts = subjects.get(&r.subject_kind).map(|s| s.facts(&request_of(&r))).unwrap_or_default();
     Ok(ApprovalView {
-        id: ApprovalId(r.id),
+        id: r.id,
         payload: if r.payload.is_null() { String::new() } else { serde_json::to_string_pretty(&r.payload).unwrap_or_default() },
         facts,
         state,
@@ -303,7 +302,7 @@ fn to_view(subjects: &Subjects, r: RequestRow, decisions: Vec<super::types::Deci
 pub async fn get(pool: &PgPool, subjects: &Subjects, principal: &Principal, id: ApprovalId) -> Result<ApprovalView, ApprovalError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    view_of(subjects, &mut conn, principal, id.0).await
+    view_of(subjects, &mut conn, principal, id).await
 }
 
 /// The inbox: waiting for me (pending, and I may decide), asked by me, or all; optionally one state.
@@ -330,7 +329,7 @@ pub async fn list(
         whole_payload: false,
     };
     let rows = repo::list(&mut conn, &filter).await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<ApprovalId> = rows.iter().map(|r| r.id).collect();
     let mut decisions = repo::decisions(&mut *conn, &ids).await?;
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {

@@ -12,12 +12,11 @@ use crate::iam::principal::{Principal, Scope};
 use serde_json::Value;
 use sqlx::PgConnection;
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// What a subject is told about the request it acts on.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub id: Uuid,
+    pub id: super::types::ApprovalId,
     pub subject_id: String,
     pub action: String,
     /// What the subject stored when it opened the request (`Value::Null` when a list left out

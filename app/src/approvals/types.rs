@@ -1,11 +1,8 @@
 //! Approval data shared by server and browser.
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ApprovalId(pub Uuid);
+uuid_id!(#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))] ApprovalId);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

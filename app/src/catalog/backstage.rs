@@ -552,7 +552,8 @@ pub fn to_document(d: &Desired) -> serde_json::Value {
         annotations: BTreeMap<String, String>,
     }
     use serde_json::Value;
-    let kind = Kind::parse(&d.entity.kind).unwrap_or(Kind::Component);
+    // a kind this build does not know is written as it is stored, never as another kind
+    let kind = Kind::parse(&d.entity.kind).ok();
     let mut annotations = d.annotations.clone();
     if let Some(t) = d.tier {
         annotations.insert(TIER.into(), t.get().to_string());
@@ -560,7 +561,7 @@ pub fn to_document(d: &Desired) -> serde_json::Value {
     if let Some(l) = &d.language {
         annotations.insert(LANGUAGE.into(), l.clone());
     }
-    if kind == Kind::Component || d.classification != Classification::Internal {
+    if kind == Some(Kind::Component) || d.classification != Classification::Internal {
         annotations.insert(CLASSIFICATION.into(), d.classification.as_str().into());
     }
     if d.owners.len() > 1 {
@@ -614,7 +615,7 @@ pub fn to_document(d: &Desired) -> serde_json::Value {
         ("dependsOn", "depends_on", true),
     ] {
         let mut values = refs(rel);
-        if key == "system" && kind == Kind::System {
+        if key == "system" && kind == Some(Kind::System) {
             if let Some(v) = values.pop() {
                 spec.insert("domain", v);
             }
@@ -633,7 +634,7 @@ pub fn to_document(d: &Desired) -> serde_json::Value {
     }
     let out = Out {
         api_version: "backstage.io/v1alpha1",
-        kind: kind.backstage(),
+        kind: kind.map_or(d.entity.kind.as_str(), |k| k.backstage()),
         metadata: OutMeta {
             name: &d.entity.name,
             namespace: &d.entity.namespace,
@@ -755,6 +756,18 @@ mod tests {
         assert_eq!(d.relations.len(), 6);
         let again = parse_files(&[file("x.yaml", &to_yaml(d))]);
         assert_eq!(again[0].document, Document::Entity(d.clone()));
+    }
+
+    #[test]
+    fn a_stored_kind_this_build_does_not_know_is_written_as_it_is_not_as_a_component() {
+        let files = [file("c.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: ledger-db}\nspec: {type: database, owner: team-a}\n")];
+        let parsed = parse_files(&files);
+        let Document::Entity(d) = &parsed[0].document else { panic!("{parsed:?}") };
+        assert_eq!(to_document(d)["kind"], "Resource");
+        let mut unknown = (**d).clone();
+        unknown.entity.kind = "template".into();
+        assert_eq!(to_document(&unknown)["kind"], "template");
+        assert!(to_document(&unknown)["metadata"]["annotations"].get(CLASSIFICATION).is_none());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile}
 use super::repo::{self, Stored};
 use super::service::{changed_fields, write_links, CatalogError};
 use super::approval::approvals_needed;
-use super::types::{EntityRef, ImportItem, ImportReport, Outcome, Tier};
+use super::types::{EntityId, EntityRef, ImportItem, ImportReport, Outcome, Tier};
 use crate::approvals::service::{self as approvals, Ask};
 use crate::approvals::types::Approvers;
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -90,7 +90,7 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
         .flat_map(|(_, d)| std::iter::once(d.entity.clone()).chain(d.relations.iter().map(|(_, r)| r.clone())))
         .collect();
     let found = repo::resolve(&mut *conn, &refs).await?;
-    let own_ids: Vec<Uuid> = entities.iter().filter_map(|(_, d)| found.get(&d.entity).copied()).collect();
+    let own_ids: Vec<EntityId> = entities.iter().filter_map(|(_, d)| found.get(&d.entity).copied()).collect();
     let mut stored: HashMap<EntityRef, Stored> =
         repo::load(conn, &own_ids).await?.into_iter().map(|s| (s.desired.entity.clone(), s)).collect();
     let in_batch: BTreeSet<EntityRef> = entities.iter().map(|(_, d)| d.entity.clone()).collect();
@@ -163,7 +163,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
             .map(|o| team_ids.get(o).copied().ok_or_else(|| Refusal::invalid("owner", format!("there is no team \"{o}\"")).into()))
             .collect()
     };
-    let mut ids: HashMap<EntityRef, Uuid> = HashMap::new();
+    let mut ids: HashMap<EntityRef, EntityId> = HashMap::new();
     for (d, old) in &plan.writes {
         let owners = owners_of(d)?;
         let id = repo::upsert(conn, d, owners[0], "active").await?;

@@ -6,6 +6,7 @@ use super::types::{
     Classification, EntityId, EntityRef, EntitySummary, FacetCount, Facets, Kind, Lifecycle, Link, ListQuery, OwnerMember,
     Related, Sort, TeamSummary, Tier,
 };
+use crate::iam::types::TeamRole;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -13,7 +14,7 @@ use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
 pub struct SummaryRow {
-    id: Uuid,
+    id: EntityId,
     kind: String,
     namespace: String,
     name: String,
@@ -39,7 +40,7 @@ fn decode<T>(r: Result<T, String>) -> Result<T, sqlx::Error> {
 impl SummaryRow {
     pub fn into_summary(self) -> Result<EntitySummary, sqlx::Error> {
         Ok(EntitySummary {
-            id: EntityId(self.id),
+            id: self.id,
             kind: decode(Kind::parse(&self.kind))?,
             namespace: self.namespace,
             name: self.name,
@@ -223,7 +224,7 @@ pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Re
                UNION (SELECT c.id FROM entities c WHERE c.name ILIKE $2 OR c.title ILIKE $2 LIMIT 50)
                UNION (SELECT c.id FROM entities c WHERE c.name % $1 LIMIT 50)
            )
-           SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+           SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
            FROM candidates JOIN entities e ON e.id = candidates.id JOIN teams t ON t.id = e.owner_team_id, q
@@ -242,7 +243,7 @@ pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Re
 pub async fn recently_changed(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
-        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+        r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
            FROM entities e JOIN teams t ON t.id = e.owner_team_id
@@ -260,7 +261,7 @@ pub async fn recently_changed(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec
 pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
-        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+        r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
            FROM entities e JOIN teams t ON t.id = e.owner_team_id
@@ -308,7 +309,7 @@ pub async fn teams(db: impl PgExecutor<'_>) -> Result<Vec<TeamSummary>, sqlx::Er
 
 /// An entity's row: identity, state and the desired-state fields.
 pub struct Stored {
-    pub id: Uuid,
+    pub id: EntityId,
     pub status: String,
     pub version: i32,
     pub created_at: DateTime<Utc>,
@@ -317,7 +318,7 @@ pub struct Stored {
 }
 
 struct StoredRow {
-    id: Uuid,
+    id: EntityId,
     kind: String,
     namespace: String,
     name: String,
@@ -345,40 +346,40 @@ struct StoredRow {
 
 /// The stored state of the entities with these ids, co-owners and outgoing relations
 /// included (three queries whatever the number of entities).
-pub async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Stored>, sqlx::Error> {
+pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Stored>, sqlx::Error> {
     let rows = sqlx::query_as!(
         StoredRow,
-        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+        r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   e.lifecycle, e.tier, t.slug AS owner, e.language, e.repository_url, e.runbook_url,
                   e.oncall_url, e.dashboards, e.links, e.tags, e.classification, e.annotations,
                   e.definition, e.status, e.version, e.created_at, e.updated_at
            FROM entities e JOIN teams t ON t.id = e.owner_team_id
            WHERE e.id = ANY($1)
            ORDER BY e.kind, e.namespace, e.name"#,
-        ids
+        ids as _
     )
     .fetch_all(&mut *conn)
     .await?;
     let co = sqlx::query!(
-        r#"SELECT c.entity_id, t.slug FROM entity_co_owners c JOIN teams t ON t.id = c.team_id
+        r#"SELECT c.entity_id AS "entity_id: EntityId", t.slug FROM entity_co_owners c JOIN teams t ON t.id = c.team_id
            WHERE c.entity_id = ANY($1) ORDER BY t.slug"#,
-        ids
+        ids as _
     )
     .fetch_all(&mut *conn)
     .await?;
     let rels = sqlx::query!(
-        r#"SELECT r.source_id, r.type, x.kind, x.namespace, x.name
+        r#"SELECT r.source_id AS "source_id: EntityId", r.type, x.kind, x.namespace, x.name
            FROM entity_relations r JOIN entities x ON x.id = r.target_id
            WHERE r.source_id = ANY($1)"#,
-        ids
+        ids as _
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut co_by: HashMap<Uuid, Vec<String>> = HashMap::new();
+    let mut co_by: HashMap<EntityId, Vec<String>> = HashMap::new();
     for c in co {
         co_by.entry(c.entity_id).or_default().push(c.slug);
     }
-    let mut rel_by: HashMap<Uuid, BTreeSet<(String, EntityRef)>> = HashMap::new();
+    let mut rel_by: HashMap<EntityId, BTreeSet<(String, EntityRef)>> = HashMap::new();
     for r in rels {
         rel_by.entry(r.source_id).or_default().insert((r.r#type, EntityRef::new(&r.kind, &r.namespace, &r.name)));
     }
@@ -386,8 +387,8 @@ pub async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Stored>, 
         .map(|r| {
             let mut owners = vec![r.owner];
             owners.extend(co_by.remove(&r.id).unwrap_or_default());
-            let annotations: BTreeMap<String, String> = serde_json::from_value(r.annotations).unwrap_or_default();
-            let links: Vec<Link> = serde_json::from_value(r.links).unwrap_or_default();
+            let annotations: BTreeMap<String, String> = serde_json::from_value(r.annotations).map_err(|e| sqlx::Error::Decode(e.into()))?;
+            let links: Vec<Link> = serde_json::from_value(r.links).map_err(|e| sqlx::Error::Decode(e.into()))?;
             Ok(Stored {
                 id: r.id,
                 status: r.status,
@@ -420,12 +421,12 @@ pub async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Stored>, 
 }
 
 /// Ids of the entities these references name (those that exist).
-pub async fn resolve(db: impl PgExecutor<'_>, refs: &[EntityRef]) -> Result<HashMap<EntityRef, Uuid>, sqlx::Error> {
+pub async fn resolve(db: impl PgExecutor<'_>, refs: &[EntityRef]) -> Result<HashMap<EntityRef, EntityId>, sqlx::Error> {
     let kinds: Vec<String> = refs.iter().map(|r| r.kind.clone()).collect();
     let namespaces: Vec<String> = refs.iter().map(|r| r.namespace.clone()).collect();
     let names: Vec<String> = refs.iter().map(|r| r.name.clone()).collect();
     let rows = sqlx::query!(
-        r#"SELECT e.id, e.kind, e.namespace, e.name
+        r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name
            FROM entities e
            JOIN UNNEST($1::text[], $2::text[], $3::text[]) AS r(kind, namespace, name)
              ON e.kind = r.kind AND e.namespace = r.namespace AND e.name = r.name"#,
@@ -446,7 +447,7 @@ pub async fn team_ids(db: impl PgExecutor<'_>, slugs: &[String]) -> Result<HashM
 
 /// Inserts or replaces an entity's own fields; returns its id. Relations and co-owners are
 /// written by `set_links` once every entity of a batch has an id.
-pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &str) -> Result<Uuid, sqlx::Error> {
+pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &str) -> Result<EntityId, sqlx::Error> {
     let links = serde_json::to_value(&d.links).unwrap_or_default();
     let annotations = serde_json::to_value(&d.annotations).unwrap_or_default();
     sqlx::query_scalar!(
@@ -463,7 +464,7 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
                classification = EXCLUDED.classification, annotations = EXCLUDED.annotations,
                definition = EXCLUDED.definition, status = EXCLUDED.status,
                version = entities.version + 1, updated_at = now()
-           RETURNING id"#,
+           RETURNING id AS "id: EntityId""#,
         &d.entity.kind,
         &d.entity.namespace,
         &d.entity.name,
@@ -490,22 +491,22 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
 }
 
 /// Replaces an entity's co-owners and outgoing relations.
-pub async fn set_links(conn: &mut PgConnection, id: Uuid, co_owners: &[Uuid], relations: &[(String, Uuid)]) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM entity_co_owners WHERE entity_id = $1", id).execute(&mut *conn).await?;
+pub async fn set_links(conn: &mut PgConnection, id: EntityId, co_owners: &[Uuid], relations: &[(String, EntityId)]) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM entity_co_owners WHERE entity_id = $1", id.0).execute(&mut *conn).await?;
     sqlx::query!(
         "INSERT INTO entity_co_owners (entity_id, team_id) SELECT $1, t FROM UNNEST($2::uuid[]) AS t ON CONFLICT DO NOTHING",
-        id,
+        id.0,
         co_owners
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!("DELETE FROM entity_relations WHERE source_id = $1", id).execute(&mut *conn).await?;
+    sqlx::query!("DELETE FROM entity_relations WHERE source_id = $1", id.0).execute(&mut *conn).await?;
     let types: Vec<String> = relations.iter().map(|(t, _)| t.clone()).collect();
-    let targets: Vec<Uuid> = relations.iter().map(|(_, id)| *id).collect();
+    let targets: Vec<Uuid> = relations.iter().map(|(_, id)| id.0).collect();
     sqlx::query!(
         "INSERT INTO entity_relations (source_id, type, target_id)
          SELECT $1, r.type, r.target FROM UNNEST($2::text[], $3::uuid[]) AS r(type, target) ON CONFLICT DO NOTHING",
-        id,
+        id.0,
         &types,
         &targets
     )
@@ -514,20 +515,20 @@ pub async fn set_links(conn: &mut PgConnection, id: Uuid, co_owners: &[Uuid], re
     Ok(())
 }
 
-pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE entities SET status = $2, updated_at = now(), version = version + 1 WHERE id = $1", id, status)
+pub async fn set_status(conn: &mut PgConnection, id: EntityId, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE entities SET status = $2, updated_at = now(), version = version + 1 WHERE id = $1", id.0, status)
         .execute(conn)
         .await?;
     Ok(())
 }
 
 /// Locks an entity's row for a change, returning its version.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<i32>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT version FROM entities WHERE id = $1 FOR UPDATE", id).fetch_optional(conn).await
+pub async fn lock(conn: &mut PgConnection, id: EntityId) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar!("SELECT version FROM entities WHERE id = $1 FOR UPDATE", id.0).fetch_optional(conn).await
 }
 
-pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM entities WHERE id = $1", id).execute(conn).await?;
+pub async fn delete(conn: &mut PgConnection, id: EntityId) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM entities WHERE id = $1", id.0).execute(conn).await?;
     Ok(())
 }
 
@@ -542,14 +543,14 @@ pub enum Direction {
 
 /// The entities at the other end of an entity's relations one way, with their titles and
 /// lifecycles, by relation then name.
-pub async fn related(db: impl PgExecutor<'_>, id: Uuid, direction: Direction) -> Result<Vec<Related>, sqlx::Error> {
+pub async fn related(db: impl PgExecutor<'_>, id: EntityId, direction: Direction) -> Result<Vec<Related>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT r.type, o.kind, o.namespace, o.name, o.title, o.lifecycle
            FROM entity_relations r
            JOIN entities o ON o.id = CASE WHEN $2 THEN r.source_id ELSE r.target_id END
            WHERE ($2 AND r.target_id = $1) OR (NOT $2 AND r.source_id = $1)
            ORDER BY r.type, o.name"#,
-        id,
+        id.0,
         direction == Direction::Incoming
     )
     .fetch_all(db)
@@ -567,9 +568,9 @@ pub async fn related(db: impl PgExecutor<'_>, id: Uuid, direction: Direction) ->
 }
 
 /// The id of the entity a reference names.
-pub async fn find(db: impl PgExecutor<'_>, r: &EntityRef) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn find(db: impl PgExecutor<'_>, r: &EntityRef) -> Result<Option<EntityId>, sqlx::Error> {
     sqlx::query_scalar!(
-        "SELECT id FROM entities WHERE kind = $1 AND namespace = $2 AND name = $3",
+        r#"SELECT id AS "id: EntityId" FROM entities WHERE kind = $1 AND namespace = $2 AND name = $3"#,
         &r.kind,
         &r.namespace,
         &r.name
@@ -581,7 +582,7 @@ pub async fn find(db: impl PgExecutor<'_>, r: &EntityRef) -> Result<Option<Uuid>
 /// Members of the given teams (team id, username, name, lead?).
 pub async fn members(db: impl PgExecutor<'_>, teams: &[Uuid]) -> Result<Vec<(Uuid, OwnerMember)>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT m.team_id, u.username, u.name, m.role
+        r#"SELECT m.team_id, u.username, u.name, m.role AS "role: TeamRole"
            FROM team_members m JOIN users u ON u.id = m.user_id
            WHERE m.team_id = ANY($1)
            ORDER BY m.role DESC, u.name"#,
@@ -591,7 +592,7 @@ pub async fn members(db: impl PgExecutor<'_>, teams: &[Uuid]) -> Result<Vec<(Uui
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| (r.team_id, OwnerMember { username: r.username, name: r.name, lead: r.role == "lead" }))
+        .map(|r| (r.team_id, OwnerMember { username: r.username, name: r.name, lead: r.role == TeamRole::Lead }))
         .collect())
 }
 
@@ -617,16 +618,16 @@ pub async fn teams_desired(db: impl PgExecutor<'_>) -> Result<Vec<DesiredTeam>, 
 }
 
 /// All entity ids, in a stable order (export of the whole catalog).
-pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar!("SELECT id FROM entities WHERE status = 'active' ORDER BY kind, namespace, name").fetch_all(db).await
+pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<EntityId>, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT id AS "id: EntityId" FROM entities WHERE status = 'active' ORDER BY kind, namespace, name"#).fetch_all(db).await
 }
 
 /// Edges around a set of entities: (source, type, target) in both directions.
-pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<(Uuid, String, Uuid)>, sqlx::Error> {
+pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<Vec<(EntityId, String, EntityId)>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT source_id, type, target_id FROM entity_relations
+        r#"SELECT source_id AS "source_id: EntityId", type, target_id AS "target_id: EntityId" FROM entity_relations
            WHERE (source_id = ANY($1) OR target_id = ANY($1)) AND type IN ('depends_on', 'consumes_api', 'provides_api')"#,
-        ids
+        ids as _
     )
     .fetch_all(db)
     .await?;
@@ -634,21 +635,21 @@ pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec
 }
 
 /// Refs and titles for ids.
-pub async fn labels(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<HashMap<Uuid, (EntityRef, String)>, sqlx::Error> {
-    let rows = sqlx::query!("SELECT id, kind, namespace, name, title FROM entities WHERE id = ANY($1)", ids).fetch_all(db).await?;
+pub async fn labels(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<HashMap<EntityId, (EntityRef, String)>, sqlx::Error> {
+    let rows = sqlx::query!(r#"SELECT id AS "id: EntityId", kind, namespace, name, title FROM entities WHERE id = ANY($1)"#, ids as _).fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| (r.id, (EntityRef::new(&r.kind, &r.namespace, &r.name), r.title))).collect())
 }
 
 /// One entity's list row.
-pub async fn summary(db: impl PgExecutor<'_>, id: Uuid) -> Result<EntitySummary, sqlx::Error> {
+pub async fn summary(db: impl PgExecutor<'_>, id: EntityId) -> Result<EntitySummary, sqlx::Error> {
     sqlx::query_as!(
         SummaryRow,
-        r#"SELECT e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
+        r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
            FROM entities e JOIN teams t ON t.id = e.owner_team_id
            WHERE e.id = $1"#,
-        id
+        id.0
     )
     .fetch_one(db)
     .await?

@@ -8,7 +8,7 @@ use super::draft::{ServiceDraft, ServiceForm};
 use super::repo::{self, Cursor, Direction, Stored};
 use super::scorecard::{self, Facts};
 use super::types::{
-    CatalogOverview, DependencyGraph, EntityDetail, EntityPage, EntityRef, EntitySummary, Facets,
+    CatalogOverview, DependencyGraph, EntityDetail, EntityId, EntityPage, EntityRef, EntitySummary, Facets,
     Kind, Level, Lifecycle, ListQuery, Owner, Scorecard, SearchText, TeamPage,
 };
 use crate::approvals::service::{self as approvals, ApprovalError, Ask};
@@ -126,7 +126,7 @@ async fn owner_ids(conn: &mut PgConnection, owners: &[String]) -> Result<Vec<Uui
 /// Facts the scorecard needs that are not on the entity.
 async fn score(conn: &mut PgConnection, s: &Stored, owner_members: usize) -> Result<Scorecard, CatalogError> {
     let deps: Vec<EntityRef> = s.desired.relations.iter().filter(|(t, _)| t == "depends_on").map(|(_, r)| r.clone()).collect();
-    let ids: Vec<Uuid> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
+    let ids: Vec<EntityId> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
     let deprecated = repo::load(conn, &ids)
         .await?
         .into_iter()
@@ -249,10 +249,10 @@ fn with_draft(base: Option<&Desired>, draft: &ServiceDraft) -> Desired {
 /// reference to nothing, or to an entity still waiting for approval, is refused by name.
 pub(crate) async fn write_links(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: EntityId,
     d: &Desired,
     owner_ids: &[Uuid],
-    batch: &HashMap<EntityRef, Uuid>,
+    batch: &HashMap<EntityRef, EntityId>,
 ) -> Result<(), CatalogError> {
     let wanted: Vec<EntityRef> = d.relations.iter().map(|(_, r)| r.clone()).filter(|r| !batch.contains_key(r)).collect();
     let found = repo::resolve(&mut *conn, &wanted).await?;
@@ -537,7 +537,7 @@ pub async fn perform(
     approver: &Principal,
     meta: &RequestMeta,
 ) -> Result<(), CatalogError> {
-    let id: Uuid = subject_id.parse().map_err(|_| Refusal::invalid("subject", "not an entity id"))?;
+    let id = subject_id.parse().map(EntityId).map_err(|_| Refusal::invalid("subject", "not an entity id"))?;
     let s = repo::load(conn, &[id]).await?.pop().ok_or_else(|| Refusal::invalid("subject", "the entity is no longer in the catalog"))?;
     match action {
         REGISTER => {
@@ -578,7 +578,7 @@ pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, me
     if action != REGISTER {
         return Ok(());
     }
-    let Ok(id) = subject_id.parse::<Uuid>() else { return Ok(()) };
+    let Ok(id) = subject_id.parse().map(EntityId) else { return Ok(()) };
     let Some(s) = repo::load(conn, &[id]).await?.pop() else { return Ok(()) };
     if s.status == "pending" {
         repo::delete(conn, id).await?;
@@ -608,14 +608,14 @@ pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Resu
     let team_id = ids[slug];
     let members: Vec<_> = repo::members(&mut *conn, &[team_id]).await?.into_iter().map(|(_, m)| m).collect();
     let owned = repo::owned_by(&mut *conn, team_id).await?;
-    let component_ids: Vec<Uuid> = owned.iter().filter(|e| e.kind == Kind::Component).map(|e| e.id.0).collect();
+    let component_ids: Vec<EntityId> = owned.iter().filter(|e| e.kind == Kind::Component).map(|e| e.id).collect();
     let stored = repo::load(&mut conn, &component_ids).await?;
     // one pass over all the teams' members and all deprecated targets: no query per service
     let all_owners: Vec<String> = stored.iter().flat_map(|s| s.desired.owners.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
     let owner_map = repo::team_ids(&mut *conn, &all_owners).await?;
     let all_members = repo::members(&mut *conn, &owner_map.values().copied().collect::<Vec<_>>()).await?;
     let deps: Vec<EntityRef> = stored.iter().flat_map(|s| s.desired.relations.iter().filter(|(t, _)| t == "depends_on").map(|(_, r)| r.clone())).collect();
-    let dep_ids: Vec<Uuid> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
+    let dep_ids: Vec<EntityId> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
     let deprecated: BTreeSet<EntityRef> = repo::load(&mut conn, &dep_ids)
         .await?
         .into_iter()
@@ -653,10 +653,10 @@ pub async fn documents(
     fields: &[String],
 ) -> Result<(Vec<serde_json::Value>, Option<String>), CatalogError> {
     let page = list(pool, principal, q).await?;
-    let ids: Vec<Uuid> = page.items.iter().map(|e| e.id.0).collect();
+    let ids: Vec<EntityId> = page.items.iter().map(|e| e.id).collect();
     let mut conn = pool.acquire().await?;
     let stored = repo::load(&mut conn, &ids).await?;
-    let by_id: HashMap<Uuid, &repo::Stored> = stored.iter().map(|s| (s.id, s)).collect();
+    let by_id: HashMap<EntityId, &repo::Stored> = stored.iter().map(|s| (s.id, s)).collect();
     let docs = ids.iter().filter_map(|id| by_id.get(id)).map(|s| super::backstage::select(super::backstage::entity_json(s), fields)).collect();
     Ok((docs, page.next))
 }
@@ -700,11 +700,11 @@ pub async fn graph(pool: &PgPool, principal: &Principal, r: &EntityRef, depth: u
         }
         walk.step(repo::edges_touching(&mut *conn, &walk.frontier).await?);
     }
-    let ids: Vec<Uuid> = walk.depth_of.keys().copied().collect();
+    let ids: Vec<EntityId> = walk.depth_of.keys().copied().collect();
     let labels = repo::labels(&mut *conn, &ids).await?;
-    let mut ids: Vec<Uuid> = ids.into_iter().filter(|id| labels.contains_key(id)).collect();
+    let mut ids: Vec<EntityId> = ids.into_iter().filter(|id| labels.contains_key(id)).collect();
     ids.sort_by_key(|id| (walk.depth_of[id], labels[id].0.name.clone(), *id != root));
-    let index: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let index: HashMap<EntityId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let nodes = ids
         .iter()
         .map(|id| {

@@ -3,8 +3,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct EntityId(pub Uuid);
+uuid_id!(EntityId);
 
 /// Where a service is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -602,7 +601,7 @@ pub struct EntityDetail {
     pub incoming: Vec<Related>,
     pub scorecard: Scorecard,
     /// Pending approval requests about this entity: id and summary.
-    pub pending_requests: Vec<(Uuid, String)>,
+    pub pending_requests: Vec<(crate::approvals::types::ApprovalId, String)>,
     pub version: i32,
     pub can_edit: bool,
     pub created_at: DateTime<Utc>,

@@ -11,7 +11,7 @@ use crate::context::RequestMeta;
 use crate::deploys::types::DeployState;
 use crate::iam::principal::{Principal, Scope};
 use sqlx::PgConnection;
-use uuid::Uuid;
+use crate::deploys::types::DeployId;
 
 impl From<DeployError> for SubjectError {
     fn from(e: DeployError) -> Self {
@@ -64,7 +64,7 @@ impl Subject for DeployApproval {
 
 /// The approval engine's hook: the approval that completes the policy queues the deploy.
 async fn perform(conn: &mut PgConnection, subject_id: &str, approver: &Principal, meta: &RequestMeta) -> Result<(), DeployError> {
-    let id: Uuid = subject_id.parse().map_err(|_| not_found("That deploy"))?;
+    let id = subject_id.parse().map(DeployId).map_err(|_| not_found("That deploy"))?;
     let state = repo::lock(&mut *conn, id).await?.ok_or_else(|| not_found("That deploy"))?;
     if state != DeployState::AwaitingApproval {
         return Err(Refusal::invalid("deploy", format!("the deploy is {}, not waiting for approval", state.label())).into());
@@ -76,7 +76,7 @@ async fn perform(conn: &mut PgConnection, subject_id: &str, approver: &Principal
 /// The approval engine's hook when a request ends without approval: the deploy is rejected or
 /// expired with it.
 async fn abandon(conn: &mut PgConnection, subject_id: &str, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), DeployError> {
-    let id: Uuid = subject_id.parse().map_err(|_| not_found("That deploy"))?;
+    let id = subject_id.parse().map(DeployId).map_err(|_| not_found("That deploy"))?;
     let Some(state) = repo::lock(&mut *conn, id).await? else { return Ok(()) };
     if state != DeployState::AwaitingApproval {
         return Ok(());

@@ -4,13 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct DeployId(pub Uuid);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct FreezeId(pub Uuid);
+uuid_id!(#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))] DeployId);
+uuid_id!(#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))] FreezeId);
 
 /// `requested → awaiting_approval → queued → running → succeeded | failed | cancelled |
 /// rejected | expired`.

@@ -1,5 +1,5 @@
 //! Identity SQL.
-use super::types::{Role, SessionInfo, TeamId, TeamMembership, TeamRole, UserId};
+use super::types::{Role, Scope, SessionInfo, TeamId, TeamMembership, TeamRole, UserId};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -154,7 +154,7 @@ pub async fn identity(conn: &mut PgConnection, user: UserId) -> Result<Option<Id
         return Ok(None);
     };
     let teams = sqlx::query!(
-        r#"SELECT t.id, t.slug, t.name, tm.role
+        r#"SELECT t.id, t.slug, t.name, tm.role AS "role: TeamRole"
            FROM team_members tm JOIN teams t ON t.id = tm.team_id
            WHERE tm.user_id = $1 ORDER BY t.name"#,
         user.0
@@ -166,7 +166,7 @@ pub async fn identity(conn: &mut PgConnection, user: UserId) -> Result<Option<Id
         team_id: TeamId(r.id),
         slug: r.slug,
         name: r.name,
-        role: TeamRole::parse(&r.role).unwrap_or(TeamRole::Member),
+        role: r.role,
     })
     .collect();
     let mut roles = vec![Role::Viewer];
@@ -253,7 +253,7 @@ pub struct TeamMemberRow {
     pub description: String,
     pub username: Option<String>,
     pub member_name: Option<String>,
-    pub role: Option<String>,
+    pub role: Option<TeamRole>,
     pub source: Option<String>,
 }
 
@@ -262,7 +262,7 @@ pub async fn teams_with_members(db: impl PgExecutor<'_>) -> Result<Vec<TeamMembe
     sqlx::query_as!(
         TeamMemberRow,
         r#"SELECT t.slug, t.name, t.description, u.username AS "username?", u.name AS "member_name?",
-                  tm.role AS "role?", tm.source AS "source?"
+                  tm.role AS "role?: TeamRole", tm.source AS "source?"
            FROM teams t
            LEFT JOIN team_members tm ON tm.team_id = t.id
            LEFT JOIN users u ON u.id = tm.user_id
@@ -303,8 +303,8 @@ pub async fn people_named(db: impl PgExecutor<'_>, name: &str) -> Result<Vec<Use
 }
 
 /// (role, source) of a membership.
-pub async fn membership(db: impl PgExecutor<'_>, team: Uuid, user: UserId) -> Result<Option<(String, String)>, sqlx::Error> {
-    Ok(sqlx::query!("SELECT role, source FROM team_members WHERE team_id = $1 AND user_id = $2", team, user.0)
+pub async fn membership(db: impl PgExecutor<'_>, team: Uuid, user: UserId) -> Result<Option<(TeamRole, String)>, sqlx::Error> {
+    Ok(sqlx::query!(r#"SELECT role AS "role: TeamRole", source FROM team_members WHERE team_id = $1 AND user_id = $2"#, team, user.0)
         .fetch_optional(db)
         .await?
         .map(|r| (r.role, r.source)))
@@ -337,7 +337,7 @@ pub struct TokenRow {
     pub kind: String,
     pub owner: Option<String>,
     pub team: Option<String>,
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     pub token_prefix: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -349,7 +349,7 @@ pub struct TokenRow {
 pub async fn tokens(conn: &mut PgConnection, one: Option<Uuid>, everyone: bool, user: Uuid) -> Result<Vec<TokenRow>, sqlx::Error> {
     sqlx::query_as!(
         TokenRow,
-        r#"SELECT k.id, k.name, k.kind, u.username AS "owner?", t.slug AS "team?", k.scopes, k.token_prefix,
+        r#"SELECT k.id, k.name, k.kind, u.username AS "owner?", t.slug AS "team?", k.scopes AS "scopes: Vec<Scope>", k.token_prefix,
                   k.created_at, k.expires_at, k.last_used_at, k.revoked_at
            FROM api_tokens k LEFT JOIN users u ON u.id = k.user_id LEFT JOIN teams t ON t.id = k.team_id
            WHERE CASE WHEN $1::uuid IS NOT NULL THEN k.id = $1 ELSE $2 OR k.user_id = $3 END
@@ -429,7 +429,7 @@ pub struct LiveToken {
     pub name: String,
     pub user_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Scope>,
     pub actor_id: Option<Uuid>,
     pub actor_username: Option<String>,
     pub actor_name: Option<String>,
@@ -440,7 +440,7 @@ pub struct LiveToken {
     pub team_ids: Vec<Uuid>,
     pub team_slugs: Vec<String>,
     pub team_names: Vec<String>,
-    pub team_roles: Vec<String>,
+    pub team_roles: Vec<TeamRole>,
     pub service_team_slug: Option<String>,
     pub service_team_name: Option<String>,
 }
@@ -458,14 +458,14 @@ pub async fn live_token(db: impl PgExecutor<'_>, token_hash: &[u8], owner_idle_d
            mine AS (
                SELECT t.id, t.slug, t.name, tm.role FROM live
                JOIN team_members tm ON tm.user_id = live.user_id JOIN teams t ON t.id = tm.team_id)
-           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!", l.actor_id,
+           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!: Vec<Scope>", l.actor_id,
                   a.username AS "actor_username?", a.name AS "actor_name?",
                   u.username AS "username?", u.name AS "user_name?", u.email AS "email?",
                   EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = l.user_id AND g.role = 'admin') AS "admin!",
                   array(SELECT id FROM mine ORDER BY name) AS "team_ids!",
                   array(SELECT slug FROM mine ORDER BY name) AS "team_slugs!",
                   array(SELECT name FROM mine ORDER BY name) AS "team_names!",
-                  array(SELECT role FROM mine ORDER BY name) AS "team_roles!",
+                  array(SELECT role FROM mine ORDER BY name) AS "team_roles!: Vec<TeamRole>",
                   st.slug AS "service_team_slug?", st.name AS "service_team_name?"
            FROM live l LEFT JOIN users u ON u.id = l.user_id LEFT JOIN teams st ON st.id = l.team_id
                 LEFT JOIN users a ON a.id = l.actor_id

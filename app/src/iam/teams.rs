@@ -44,7 +44,7 @@ pub async fn list(pool: &PgPool, principal: &Principal) -> Result<Vec<TeamDetail
             team.members.push(TeamMember {
                 username,
                 name: row.member_name.unwrap_or_default(),
-                role: TeamRole::parse(&role).unwrap_or(TeamRole::Member),
+                role,
                 source,
             });
         }

@@ -37,7 +37,7 @@ fn view(r: super::repo::TokenRow) -> TokenView {
         kind: r.kind,
         owner: r.owner,
         team: r.team,
-        scopes: r.scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect(),
+        scopes: r.scopes,
         prefix: r.token_prefix,
         created_at: r.created_at,
         expires_at: r.expires_at,
@@ -168,8 +168,7 @@ pub async fn authenticate(pool: &PgPool, secret: &str, owner_idle_days: i32) -> 
     let Some(t) = super::repo::live_token(pool, &hash(secret), owner_idle_days).await? else {
         return Ok(None);
     };
-    let scopes: Vec<Scope> = t.scopes.iter().filter_map(|s| Scope::parse(s).ok()).collect();
-    let via = Via::Token { token_id: t.id, scopes };
+    let via = Via::Token { token_id: t.id, scopes: t.scopes };
     if let (Some(user), Some(username)) = (t.user_id, t.username) {
         let teams = t
             .team_ids
@@ -177,12 +176,7 @@ pub async fn authenticate(pool: &PgPool, secret: &str, owner_idle_days: i32) -> 
             .zip(t.team_slugs)
             .zip(t.team_names)
             .zip(t.team_roles)
-            .map(|(((id, slug), name), role)| TeamMembership {
-                team_id: TeamId(id),
-                slug,
-                name,
-                role: TeamRole::parse(&role).unwrap_or(TeamRole::Member),
-            })
+            .map(|(((id, slug), name), role)| TeamMembership { team_id: TeamId(id), slug, name, role })
             .collect();
         let mut roles = vec![Role::Viewer];
         if t.admin {

@@ -30,14 +30,50 @@ pub fn returned_problems(q: &leptos_router::params::ParamsMap) -> Vec<FieldProbl
     q.get("errors").and_then(|e| serde_json::from_str(&e).ok()).unwrap_or_default()
 }
 
-/// The first problem of `field` among `problems`, shown under the field (`error-<field>`).
+/// The first problem of `field` among `problems`.
+pub fn problem_of(field: &'static str, problems: RwSignal<Vec<FieldProblem>>) -> Signal<Option<String>> {
+    Signal::derive(move || problems.with(|list| list.iter().find(|p| p.field == field).map(|p| p.message.clone())))
+}
+
+/// The first problem of `field` among `problems`, shown on its own (`error-<field>`): for the
+/// problems that belong to no one field (`form`) or to a hidden one.
 #[component]
 pub fn FieldError(field: &'static str, problems: RwSignal<Vec<FieldProblem>>) -> impl IntoView {
-    move || {
-        problems.with(|list| list.iter().find(|p| p.field == field).map(|p| p.message.clone())).map(|m| {
-            view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{m}</p> }
-        })
+    view! { <ErrorLine field error=problem_of(field, problems)/> }
+}
+
+#[component]
+fn ErrorLine(field: &'static str, error: Signal<Option<String>>) -> impl IntoView {
+    move || error.get().map(|m| view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{m}</p> })
+}
+
+/// A labelled field around its control (the children: an input, a select or a textarea with
+/// the same `id`): the label, "(required)" when it is, a hint, and the field's error
+/// (`error-<field>`), which names the field the server's problems use.
+#[component]
+pub fn Field(
+    #[prop(into)] id: String,
+    label: &'static str,
+    field: &'static str,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] hint: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class=LABEL>{label}{required.then_some(" (required)")}</label>
+            {children()}
+            {(!hint.is_empty()).then(|| view! { <p class=HINT>{hint}</p> })}
+            <ErrorLine field error/>
+        </div>
     }
+}
+
+/// A form's submit button.
+#[component]
+pub fn Submit(#[prop(into)] label: String, #[prop(optional, into)] disabled: Signal<bool>) -> impl IntoView {
+    view! { <button type="submit" class=BUTTON disabled=disabled>{label}</button> }
 }
 
 /// Answers a refused form post: with JavaScript, the error as it is (the form never left the

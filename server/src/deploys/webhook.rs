@@ -34,7 +34,7 @@ pub async fn run(run: &Run<'_>) -> Outcome {
         return Outcome::Failed("no webhook URL is configured for this environment (deploys.webhook.url)".into());
     }
     let body = DeployRequest {
-        deploy_id: job.id,
+        deploy_id: job.id.0,
         attempt: job.attempt,
         service: &job.service,
         environment: &job.environment,
@@ -64,7 +64,7 @@ pub async fn run(run: &Run<'_>) -> Outcome {
             return Outcome::Abandoned;
         }
         // signed afresh each attempt, so a retry is never stale
-        let signed = signature::sign(settings.secret.expose_secret().as_bytes(), chrono::Utc::now().timestamp(), job.id, &body);
+        let signed = signature::sign(settings.secret.expose_secret().as_bytes(), chrono::Utc::now().timestamp(), job.id.0, &body);
         let sent = client
             .post(&settings.url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")

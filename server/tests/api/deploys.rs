@@ -580,8 +580,8 @@ async fn queued(app: &TestApp, service: Uuid, key: &str) -> (app::deploys::repo:
     let bob: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'bob'").fetch_one(&mut db).await.expect("bob");
     let id = Uuid::now_v7();
     let row = app::deploys::repo::NewDeployRow {
-        id,
-        service_id: service,
+        id: app::deploys::types::DeployId(id),
+        service_id: app::catalog::types::EntityId(service),
         environment: "dev".into(),
         version: "v1".into(),
         rollback_of: None,

@@ -7,7 +7,7 @@ use crate::catalog::types::{Classification, FieldProblem, Kind, Lifecycle};
 use crate::error::AppError;
 use crate::iam::api::list_teams;
 use crate::iam::types::TeamDetail;
-use crate::ui::form::{returned_problems, BUTTON, ERROR, HINT, INPUT, LABEL, TEXTAREA};
+use crate::ui::form::{returned_problems, Field, Submit, INPUT, TEXTAREA};
 use crate::ui::{Card, ErrorBox, Loading, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -117,45 +117,32 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
             server_problems.update(|list| list.retain(|p| p.field != field));
         }
     };
-    let field_error = move |field: &'static str| {
-        let p = problem(field);
-        view! {
-            {move || p().map(|m| view! { <p class=ERROR data-testid=format!("error-{field}") role="alert">{m}</p> })}
-        }
-    };
     let text = move |field: &'static str, label: &'static str, hint: &'static str, required: bool| {
         let id = format!("svc-{field}");
         let initial = form_value(values, field);
         view! {
-            <div>
-                <label for=id.clone() class=LABEL>{label}{required.then_some(" (required)")}</label>
+            <Field id=id.clone() label field required hint error=Signal::derive(problem(field))>
                 <input id=id name=field value=initial required=required readonly=editing && field == "name"
                     class=INPUT on:input=on_input(field)
                     aria-invalid=move || problem(field)().is_some().then_some("true")/>
-                {(!hint.is_empty()).then(|| view! { <p class=HINT>{hint}</p> })}
-                {field_error(field)}
-            </div>
+            </Field>
         }
     };
     let area = move |field: &'static str, label: &'static str, hint: &'static str| {
         let id = format!("svc-{field}");
         let initial = form_value(values, field);
         view! {
-            <div>
-                <label for=id.clone() class=LABEL>{label}</label>
+            <Field id=id.clone() label field hint error=Signal::derive(problem(field))>
                 <textarea id=id name=field rows="3" class=TEXTAREA
                     on:input=on_input(field) prop:value=move || values.with(|f| f.get(field).to_owned())>{initial}</textarea>
-                {(!hint.is_empty()).then(|| view! { <p class=HINT>{hint}</p> })}
-                {field_error(field)}
-            </div>
+            </Field>
         }
     };
     let select = move |field: &'static str, label: &'static str, options: Vec<(String, String)>| {
         let id = format!("svc-{field}");
         let initial = form_value(values, field);
         view! {
-            <div>
-                <label for=id.clone() class=LABEL>{label}" (required)"</label>
+            <Field id=id.clone() label field required=true error=Signal::derive(problem(field))>
                 <select id=id name=field required class=INPUT on:change=on_input(field)>
                     <option value="" selected=initial.is_empty()>"Choose…"</option>
                     {options.into_iter().map(|(v, l)| {
@@ -163,8 +150,7 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
                         view! { <option value=v selected=selected>{l}</option> }
                     }).collect_view()}
                 </select>
-                {field_error(field)}
-            </div>
+            </Field>
         }
     };
     let team_options: Vec<(String, String)> = teams.iter().map(|t| (t.slug.clone(), format!("{} ({})", t.name, t.slug))).collect();
@@ -208,9 +194,7 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
                 </p>
             })}
             <a href="/catalog" class="text-sm text-slate-600 hover:underline dark:text-slate-400">"Cancel"</a>
-            <button type="submit" class=BUTTON>
-                {if editing { "Save changes" } else { "Register service" }}
-            </button>
+            <Submit label=if editing { "Save changes" } else { "Register service" }/>
         </div>
     };
     match version {

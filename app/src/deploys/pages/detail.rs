@@ -1,7 +1,7 @@
 //! One deploy: what, where, who and why, its transitions, and its log — live while it runs
 //! (server-sent events with JavaScript; the page refreshes itself without).
 use super::{state_tone, when};
-use crate::ui::form::{returned_problems, BUTTON, ERROR};
+use crate::ui::form::{returned_problems, Submit, ERROR};
 use crate::deploys::api::{get_deploy_page, CancelDeploy, RollbackDeploy};
 use crate::deploys::types::{DeployPage, DeployState, LogLine, TransitionView};
 use crate::ui::{Badge, Card, ErrorBox, Loading};
@@ -99,7 +99,7 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
                     <ActionForm action=rollback>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <input type="hidden" name="idempotency_key" value=format!("rollback-{id}")/>
-                        <button type="submit" class=BUTTON>{format!("Roll back to {to}")}</button>
+                        <Submit label=format!("Roll back to {to}")/>
                     </ActionForm>
                 })}
             </div>

@@ -1,6 +1,6 @@
 //! The freeze calendar: the next four weeks, each day with the environments frozen in it, and
 //! every window; admins add and end windows here.
-use crate::ui::form::{returned_problems, FieldError, BUTTON, INPUT, LABEL};
+use crate::ui::form::{problem_of, returned_problems, Field, FieldError, Submit, INPUT, LABEL};
 use crate::deploys::api::{get_calendar, Calendar, CreateFreeze, DeleteFreeze, CALENDAR_DAYS};
 use crate::deploys::types::{FreezeView, Problem};
 use crate::ui::icons::Icon;
@@ -130,46 +130,34 @@ fn CalendarView(
                 <Card title="Add a freeze window">
                     <ActionForm action=create attr:class="space-y-3 p-4" attr:data-testid="freeze-form">
                         {problem("form")}
-                        <div>
-                            <label for="fz-env" class=LABEL>"Environment (required)"</label>
+                        <Field id="fz-env" label="Environment" field="environment" required=true error=problem_of("environment", server_problems)>
                             <select id="fz-env" name="environment" class=INPUT>
                                 {environments.iter().map(|(name, title)| view! { <option value=name.clone() selected=*name == env0>{title.clone()}</option> }).collect_view()}
                             </select>
-                            {problem("environment")}
-                        </div>
-                        <div>
-                            <label for="fz-reason" class=LABEL>"Reason (required)"</label>
+                        </Field>
+                        <Field id="fz-reason" label="Reason" field="freeze_reason" required=true error=problem_of("freeze_reason", server_problems)>
                             <input id="fz-reason" name="reason" value=reason0 maxlength="500" class=INPUT placeholder="Month-end close"/>
-                            {problem("freeze_reason")}
-                        </div>
+                        </Field>
                         <fieldset class="text-sm">
                             <legend class=LABEL>"Kind"</legend>
                             <label class="mr-4"><input type="radio" name="kind" value="once" checked=!recurring0/>" One-off"</label>
                             <label><input type="radio" name="kind" value="recurring" checked=recurring0/>" Recurring"</label>
                         </fieldset>
                         <div class="grid gap-3 sm:grid-cols-2">
-                            <div>
-                                <label for="fz-start" class=LABEL>"Starts (UTC, required)"</label>
+                            <Field id="fz-start" label="Starts (UTC, required)" field="starts_at" error=problem_of("starts_at", server_problems)>
                                 <input id="fz-start" type="datetime-local" name="starts_at" value=starts0 class=INPUT/>
-                                {problem("starts_at")}
-                            </div>
-                            <div>
-                                <label for="fz-end" class=LABEL>"Ends (UTC, one-off)"</label>
+                            </Field>
+                            <Field id="fz-end" label="Ends (UTC, one-off)" field="ends_at" error=problem_of("ends_at", server_problems)>
                                 <input id="fz-end" type="datetime-local" name="ends_at" value=ends0 class=INPUT/>
-                                {problem("ends_at")}
-                            </div>
-                            <div>
-                                <label for="fz-schedule" class=LABEL>"Schedule (cron, recurring)"</label>
+                            </Field>
+                            <Field id="fz-schedule" label="Schedule (cron, recurring)" field="schedule" error=problem_of("schedule", server_problems)>
                                 <input id="fz-schedule" name="schedule" value=schedule0 class=INPUT placeholder="0 0 18 * * Fri"/>
-                                {problem("schedule")}
-                            </div>
-                            <div>
-                                <label for="fz-duration" class=LABEL>"Duration in minutes (recurring)"</label>
+                            </Field>
+                            <Field id="fz-duration" label="Duration in minutes (recurring)" field="duration_mins" error=problem_of("duration_mins", server_problems)>
                                 <input id="fz-duration" name="duration_mins" value=duration0 inputmode="numeric" class=INPUT placeholder="3720"/>
-                                {problem("duration_mins")}
-                            </div>
+                            </Field>
                         </div>
-                        <button type="submit" class=BUTTON>"Add window"</button>
+                        <Submit label="Add window"/>
                     </ActionForm>
                 </Card>
             })}

@@ -1,7 +1,7 @@
 //! A service's deploys per environment: what runs there now, a one-click rollback to the
 //! version before, and the history.
 use super::{state_tone, when};
-use crate::ui::form::BUTTON;
+use crate::ui::form::{Submit, BUTTON};
 use crate::deploys::api::{get_service_deploys, RollbackDeploy};
 use crate::deploys::types::{EnvironmentHistory, ServiceDeploys};
 use crate::error::AppError;
@@ -69,7 +69,7 @@ fn EnvironmentCard(env: EnvironmentHistory, may_deploy: bool, rollback: ServerAc
                         <ActionForm action=rollback attr:class="mt-2">
                             <input type="hidden" name="id" value=c.id.0.to_string()/>
                             <input type="hidden" name="idempotency_key" value=format!("rollback-{}", c.id.0)/>
-                            <button type="submit" class=BUTTON>{format!("Roll back to {to}")}</button>
+                            <Submit label=format!("Roll back to {to}")/>
                         </ActionForm>
                     }),
                     _ => None,

@@ -2,7 +2,7 @@
 use super::{state_tone, when};
 use crate::deploys::api::list_deploys;
 use crate::deploys::types::DeployState;
-use crate::ui::form::{BUTTON, INPUT};
+use crate::ui::form::{Submit, INPUT};
 use crate::ui::icons::Icon;
 use crate::ui::{Badge, Card, DataTable, EmptyState, ErrorBox, Loading, PageHeader};
 use leptos::prelude::*;
@@ -52,7 +52,7 @@ pub fn DeploysPage() -> impl IntoView {
             <label class="text-sm">"Requester"<input name="requester" value=value("requester") placeholder="user name or email" class=INPUT/></label>
             <label class="text-sm">"From"<input type="date" name="since" value=value("since") class=INPUT/></label>
             <label class="text-sm">"Until"<input type="date" name="until" value=value("until") class=INPUT/></label>
-            <button type="submit" class=BUTTON>"Filter"</button>
+            <Submit label="Filter"/>
         </form>
         <Card>
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=5/></div> }>

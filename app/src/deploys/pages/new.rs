@@ -1,6 +1,6 @@
 //! The kick-off form: pick environment and version, say why, and see the policy that will
 //! apply (approvals, freeze, what runs there now) before submitting.
-use crate::ui::form::{returned_problems, FieldError, BUTTON, INPUT, LABEL, TEXTAREA};
+use crate::ui::form::{problem_of, returned_problems, Field, FieldError, Submit, INPUT, TEXTAREA};
 use crate::deploys::api::{get_plan, RequestDeploy};
 use crate::deploys::types::{DeployPlan, Problem};
 use crate::ui::{Badge, Card, ErrorBox, Loading, PageHeader, Tone};
@@ -36,7 +36,7 @@ pub fn NewDeployPage() -> impl IntoView {
                         <Card>
                             <form method="get" action="/deploys/new" class="flex flex-wrap items-end gap-2 p-4">
                                 <label class="text-sm">"Service (its catalog name)"<input name="service" required class=INPUT placeholder="payments-api"/></label>
-                                <button type="submit" class=BUTTON>"Continue"</button>
+                                <Submit label="Continue"/>
                             </form>
                         </Card>
                     }.into_any(),
@@ -85,35 +85,28 @@ fn DeployFormView(plan: DeployPlan, typed: Typed) -> impl IntoView {
                         <ActionForm action attr:class="space-y-4" attr:data-testid="deploy-form">
                             <input type="hidden" name="service" value=service.clone()/>
                             <input type="hidden" name="idempotency_key" value=key/>
-                            <div>
-                                <label for="dep-env" class=LABEL>"Environment (required)"</label>
+                            <Field id="dep-env" label="Environment" field="environment" required=true error=problem_of("environment", server_problems)>
                                 <select id="dep-env" name="environment" class=INPUT on:change=move |ev| chosen.set(event_target_value(&ev))>
                                     {envs_for_select.into_iter().map(|e| {
                                         let selected = e.environment == chosen.get_untracked();
                                         view! { <option value=e.environment.clone() selected=selected>{format!("{} ({})", e.title, e.environment)}</option> }
                                     }).collect_view()}
                                 </select>
-                                {problem("environment")}
-                            </div>
-                            <div>
-                                <label for="dep-version" class=LABEL>"Version (required)"</label>
+                            </Field>
+                            <Field id="dep-version" label="Version" field="version" required=true error=problem_of("version", server_problems)>
                                 <input id="dep-version" name="version" value=version0 required maxlength="200" class=INPUT placeholder="v1.4.2, a commit or an image tag"/>
-                                {problem("version")}
-                            </div>
-                            <div>
-                                <label for="dep-reason" class=LABEL>"Reason (required)"</label>
+                            </Field>
+                            <Field id="dep-reason" label="Reason" field="reason" required=true error=problem_of("reason", server_problems)>
                                 <textarea id="dep-reason" name="reason" required maxlength="2000" rows="3" class=TEXTAREA>{reason0}</textarea>
-                                {problem("reason")}
-                            </div>
+                            </Field>
                             {is_admin.then(|| view! {
-                                <div>
-                                    <label for="dep-override" class=LABEL>"Freeze override reason (admins; only if the environment is frozen)"</label>
+                                <Field id="dep-override" label="Freeze override reason (admins; only if the environment is frozen)" field="freeze_override"
+                                    error=problem_of("freeze_override", server_problems)>
                                     <input id="dep-override" name="freeze_override" value=override0 maxlength="500" class=INPUT/>
-                                    {problem("freeze_override")}
-                                </div>
+                                </Field>
                             })}
                             {problem("idempotency_key")}
-                            <button type="submit" class=BUTTON disabled=!may_deploy>"Request deploy"</button>
+                            <Submit label="Request deploy" disabled=!may_deploy/>
                         </ActionForm>
                     </div>
                 </Card>

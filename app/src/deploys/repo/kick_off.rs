@@ -1,7 +1,10 @@
 //! Writing kick-offs: the facts their checks read, the idempotency key, the deploy with its
 //! first transitions and audit row (alone or in a group).
 use super::{tier, Environment, FreezeRow, Target};
+use crate::approvals::types::ApprovalId;
 use crate::audit::service as audit;
+use crate::catalog::types::EntityId;
+use crate::deploys::types::{DeployId, FreezeId};
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
@@ -22,13 +25,13 @@ pub struct KickOffFacts {
 /// one query.
 pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment: &str, from: DateTime<Utc>) -> Result<KickOffFacts, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT s.id AS "service_id?", s.name AS "service_name?", s.title AS "service_title?", s.tier AS "tier?",
+        r#"SELECT s.id AS "service_id?: EntityId", s.name AS "service_name?", s.title AS "service_title?", s.tier AS "tier?",
                   s.status AS "status?", s.owner_team_id AS "owner_team_id?", s.owner_name AS "owner_name?",
                   s.repository_url AS "repository_url?", s.co_owners AS "co_owners?",
                   (SELECT p.version FROM deploys p WHERE p.service_id = s.id AND p.environment = e.name AND p.state = 'succeeded'
                    ORDER BY p.finished_at DESC, p.seq DESC LIMIT 1) AS "running_version?",
                   e.name AS "env_name?", e.title AS "env_title?", e.requires_approval AS "requires_approval?",
-                  f.id AS "freeze_id?", f.reason AS "freeze_reason?", f.starts_at AS "starts_at?", f.ends_at AS "ends_at?",
+                  f.id AS "freeze_id?: FreezeId", f.reason AS "freeze_reason?", f.starts_at AS "starts_at?", f.ends_at AS "ends_at?",
                   f.schedule AS "schedule?", f.duration_mins AS "duration_mins?", coalesce(u.username, 'switchyard') AS "created_by!"
            FROM (SELECT $1::text AS service, $2::text AS environment) AS k
            LEFT JOIN LATERAL (
@@ -88,9 +91,9 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment:
 }
 
 /// The deploy a requester's key already names, with the fingerprint of its parameters.
-pub async fn by_key(db: impl PgExecutor<'_>, requester: Uuid, key: &str) -> Result<Option<(Uuid, Vec<u8>)>, sqlx::Error> {
+pub async fn by_key(db: impl PgExecutor<'_>, requester: Uuid, key: &str) -> Result<Option<(DeployId, Vec<u8>)>, sqlx::Error> {
     let row = sqlx::query!(
-        "SELECT id, fingerprint FROM deploys WHERE requester_id = $1 AND idempotency_key = $2",
+        r#"SELECT id AS "id: DeployId", fingerprint FROM deploys WHERE requester_id = $1 AND idempotency_key = $2"#,
         requester,
         key
     )
@@ -102,11 +105,11 @@ pub async fn by_key(db: impl PgExecutor<'_>, requester: Uuid, key: &str) -> Resu
 /// A deploy to insert with its first two transitions (`requested`, then `state`), made by
 /// `actor_name`, the second noting `note`.
 pub struct NewDeployRow {
-    pub id: Uuid,
-    pub service_id: Uuid,
+    pub id: DeployId,
+    pub service_id: EntityId,
     pub environment: String,
     pub version: String,
-    pub rollback_of: Option<Uuid>,
+    pub rollback_of: Option<DeployId>,
     pub reason: String,
     pub requester_id: Uuid,
     pub idempotency_key: String,
@@ -150,12 +153,12 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow, audit: Option<&au
                SELECT audit_append($15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25) AS id
                FROM added, locked WHERE $25::text IS NOT NULL)
            SELECT added.created_at AS "created_at!" FROM added LEFT JOIN audited ON true"#,
-        d.id,
-        d.service_id,
+        d.id.0,
+        d.service_id.0,
         d.environment,
         d.version,
         d.previous_version,
-        d.rollback_of,
+        d.rollback_of.map(|r| r.0),
         d.reason,
         d.requester_id,
         d.idempotency_key,
@@ -187,7 +190,7 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow, audit: Option<&au
 /// nothing for the whole group. Every key is claimed (a key another transaction is claiming is
 /// waited for) and the parent rows are locked, in key order, before the first audit link, so the
 /// group waits for nothing while it holds its audit stripe (as [`insert`]).
-pub async fn insert_group(conn: &mut PgConnection, group: &[(NewDeployRow, audit::Entry)]) -> Result<Vec<(Uuid, DateTime<Utc>)>, sqlx::Error> {
+pub async fn insert_group(conn: &mut PgConnection, group: &[(NewDeployRow, audit::Entry)]) -> Result<Vec<(DeployId, DateTime<Utc>)>, sqlx::Error> {
     fn col<T>(group: &[(NewDeployRow, audit::Entry)], f: impl Fn(&(NewDeployRow, audit::Entry)) -> T) -> Vec<T> {
         group.iter().map(f).collect()
     }
@@ -225,14 +228,14 @@ pub async fn insert_group(conn: &mut PgConnection, group: &[(NewDeployRow, audit
                                    i.a_before, i.a_after, i.a_request_id, i.a_source_ip, i.a_content) AS id
                FROM locked, added JOIN input i ON i.id = added.id
                WHERE locked.n >= 0)
-           SELECT added.id AS "id!", added.created_at AS "created_at!"
+           SELECT added.id AS "id!: DeployId", added.created_at AS "created_at!"
            FROM added, (SELECT count(*) FROM audited) AS a"#,
-        &col(group, |(d, _)| d.id),
-        &col(group, |(d, _)| d.service_id),
+        &col(group, |(d, _)| d.id.0),
+        &col(group, |(d, _)| d.service_id.0),
         &col(group, |(d, _)| d.environment.clone()),
         &col(group, |(d, _)| d.version.clone()),
         &col(group, |(d, _)| d.previous_version.clone()) as _,
-        &col(group, |(d, _)| d.rollback_of) as _,
+        &col(group, |(d, _)| d.rollback_of.map(|r| r.0)) as _,
         &col(group, |(d, _)| d.reason.clone()),
         &col(group, |(d, _)| d.requester_id),
         &col(group, |(d, _)| d.idempotency_key.clone()),
@@ -258,7 +261,7 @@ pub async fn insert_group(conn: &mut PgConnection, group: &[(NewDeployRow, audit
     Ok(rows.into_iter().map(|r| (r.id, r.created_at)).collect())
 }
 
-pub async fn set_approval(conn: &mut PgConnection, id: Uuid, approval: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("UPDATE deploys SET approval_id = $2 WHERE id = $1", id, approval).execute(conn).await?;
+pub async fn set_approval(conn: &mut PgConnection, id: DeployId, approval: ApprovalId) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE deploys SET approval_id = $2 WHERE id = $1", id.0, approval.0).execute(conn).await?;
     Ok(())
 }

@@ -15,8 +15,8 @@ pub use kick_off::*;
 pub use read::*;
 pub use worker::*;
 
-use crate::catalog::types::Tier;
-use super::types::DeployState;
+use crate::catalog::types::{EntityId, Tier};
+use super::types::{DeployId, DeployState};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
@@ -29,7 +29,7 @@ pub const EVENTS_CHANNEL: &str = "switchyard_deploy_events";
 /// (who owns it and who may change it), never from the catalog's own tables.
 #[derive(Clone)]
 pub struct Target {
-    pub id: Uuid,
+    pub id: EntityId,
     pub name: String,
     pub title: String,
     pub tier: Option<Tier>,
@@ -48,7 +48,7 @@ pub(super) fn tier(stored: Option<i16>) -> Result<Option<Tier>, sqlx::Error> {
 
 pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT o.id AS "id!", o.name AS "name!", o.title AS "title!", o.tier, o.status AS "status!",
+        r#"SELECT o.id AS "id!: EntityId", o.name AS "name!", o.title AS "title!", o.tier, o.status AS "status!",
                   o.owner_team_id AS "owner_team_id!", o.owner_name AS "owner_name!", o.repository_url,
                   o.co_owner_ids AS "co_owners!"
            FROM catalog_ownership o
@@ -88,7 +88,7 @@ pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, s
 
 pub async fn insert_transition(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: DeployId,
     from: Option<&str>,
     to: &str,
     actor: (Option<Uuid>, &str),
@@ -96,7 +96,7 @@ pub async fn insert_transition(
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO deploy_transitions (deploy_id, from_state, to_state, actor_id, actor_name, note) VALUES ($1, $2, $3, $4, $5, $6)",
-        id,
+        id.0,
         from,
         to,
         actor.0,
@@ -109,12 +109,12 @@ pub async fn insert_transition(
 }
 
 /// Locks a deploy's row and returns its state.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<DeployState>, sqlx::Error> {
-    sqlx::query_scalar!(r#"SELECT state AS "state: DeployState" FROM deploys WHERE id = $1 FOR UPDATE"#, id).fetch_optional(conn).await
+pub async fn lock(conn: &mut PgConnection, id: DeployId) -> Result<Option<DeployState>, sqlx::Error> {
+    sqlx::query_scalar!(r#"SELECT state AS "state: DeployState" FROM deploys WHERE id = $1 FOR UPDATE"#, id.0).fetch_optional(conn).await
 }
 
 /// Moves a deploy to `to`; a final state releases the lease and records the outcome.
-pub async fn set_state(conn: &mut PgConnection, id: Uuid, to: &str, is_final: bool, outcome: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn set_state(conn: &mut PgConnection, id: DeployId, to: &str, is_final: bool, outcome: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"UPDATE deploys SET state = $2, updated_at = now(),
                   outcome = coalesce($4, outcome),
@@ -122,7 +122,7 @@ pub async fn set_state(conn: &mut PgConnection, id: Uuid, to: &str, is_final: bo
                   lease_owner = CASE WHEN $3 THEN NULL ELSE lease_owner END,
                   lease_expires_at = CASE WHEN $3 THEN NULL ELSE lease_expires_at END
            WHERE id = $1"#,
-        id,
+        id.0,
         to,
         is_final,
         outcome
@@ -139,11 +139,11 @@ pub async fn notify(db: impl PgExecutor<'_>, channel: &str, payload: &str) -> Re
 }
 
 /// What runs in an environment now: the newest succeeded deploy's version and id.
-pub async fn current(db: impl PgExecutor<'_>, service: Uuid, environment: &str) -> Result<Option<(String, Uuid)>, sqlx::Error> {
+pub async fn current(db: impl PgExecutor<'_>, service: EntityId, environment: &str) -> Result<Option<(String, DeployId)>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT version, id FROM deploys WHERE service_id = $1 AND environment = $2 AND state = 'succeeded'
+        r#"SELECT version, id AS "id: DeployId" FROM deploys WHERE service_id = $1 AND environment = $2 AND state = 'succeeded'
            ORDER BY finished_at DESC, seq DESC LIMIT 1"#,
-        service,
+        service.0,
         environment
     )
     .fetch_optional(db)
@@ -152,26 +152,26 @@ pub async fn current(db: impl PgExecutor<'_>, service: Uuid, environment: &str) 
 }
 
 /// The version that succeeded before `deploy` in its environment, other than its own.
-pub async fn previous_success(db: impl PgExecutor<'_>, deploy: Uuid) -> Result<Option<String>, sqlx::Error> {
+pub async fn previous_success(db: impl PgExecutor<'_>, deploy: DeployId) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT p.version FROM deploys d
            JOIN deploys p ON p.service_id = d.service_id AND p.environment = d.environment
                          AND p.state = 'succeeded' AND p.finished_at < d.finished_at AND p.version <> d.version
            WHERE d.id = $1
            ORDER BY p.finished_at DESC LIMIT 1"#,
-        deploy
+        deploy.0
     )
     .fetch_optional(db)
     .await
 }
 
 /// Deploys of a service to an environment that have not ended, oldest first.
-pub async fn in_flight(db: impl PgExecutor<'_>, service: Uuid, environment: &str) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn in_flight(db: impl PgExecutor<'_>, service: EntityId, environment: &str) -> Result<Option<DeployId>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT id FROM deploys WHERE service_id = $1 AND environment = $2
+        r#"SELECT id AS "id: DeployId" FROM deploys WHERE service_id = $1 AND environment = $2
              AND state IN ('requested', 'awaiting_approval', 'queued', 'running')
            ORDER BY seq LIMIT 1"#,
-        service,
+        service.0,
         environment
     )
     .fetch_optional(db)

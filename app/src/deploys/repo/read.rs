@@ -1,23 +1,24 @@
 //! Reading deploys, their transitions and their logs.
-use crate::deploys::types::DeployState;
+use crate::approvals::types::ApprovalId;
+use crate::catalog::types::EntityId;
+use crate::deploys::types::{DeployId, DeployState};
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
-use uuid::Uuid;
 
 pub struct DeployRow {
-    pub id: Uuid,
-    pub service_id: Uuid,
+    pub id: DeployId,
+    pub service_id: EntityId,
     pub service: String,
     pub service_title: String,
     pub environment: String,
     pub version: String,
     pub previous_version: Option<String>,
-    pub rollback_of: Option<Uuid>,
+    pub rollback_of: Option<DeployId>,
     pub reason: String,
-    pub requester_id: Uuid,
+    pub requester_id: uuid::Uuid,
     pub requester: String,
     pub state: DeployState,
-    pub approval_id: Option<Uuid>,
+    pub approval_id: Option<ApprovalId>,
     pub freeze_override: Option<String>,
     pub executor: Option<String>,
     pub attempts: i32,
@@ -29,14 +30,14 @@ pub struct DeployRow {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<DeployRow>, sqlx::Error> {
+pub async fn get(db: impl PgExecutor<'_>, id: DeployId) -> Result<Option<DeployRow>, sqlx::Error> {
     let one = ListFilter { id: Some(id), service_id: None, environment: None, state: None, requester: None, since: None, until: None, limit: 1 };
     Ok(list(db, &one).await?.pop())
 }
 
 pub struct ListFilter<'a> {
-    pub id: Option<Uuid>,
-    pub service_id: Option<Uuid>,
+    pub id: Option<DeployId>,
+    pub service_id: Option<EntityId>,
     pub environment: Option<&'a str>,
     pub state: Option<&'a str>,
     pub requester: Option<&'a str>,
@@ -49,9 +50,9 @@ pub struct ListFilter<'a> {
 pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<DeployRow>, sqlx::Error> {
     sqlx::query_as!(
         DeployRow,
-        r#"SELECT d.id, d.service_id, e.name AS service, e.title AS service_title, d.environment, d.version,
-                  d.previous_version, d.rollback_of, d.reason, d.requester_id, u.username AS requester,
-                  d.state AS "state: DeployState", d.approval_id, d.freeze_override, d.executor, d.attempts, d.progress,
+        r#"SELECT d.id AS "id: DeployId", d.service_id AS "service_id: EntityId", e.name AS service, e.title AS service_title, d.environment, d.version,
+                  d.previous_version, d.rollback_of AS "rollback_of: DeployId", d.reason, d.requester_id, u.username AS requester,
+                  d.state AS "state: DeployState", d.approval_id AS "approval_id: ApprovalId", d.freeze_override, d.executor, d.attempts, d.progress,
                   d.outcome, d.created_at, d.updated_at, d.started_at, d.finished_at
            FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
            WHERE ($1::uuid IS NULL OR d.service_id = $1)
@@ -63,14 +64,14 @@ pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<Dep
              AND ($6::timestamptz IS NULL OR d.created_at < $6)
            ORDER BY d.created_at DESC, d.id DESC
            LIMIT $7"#,
-        f.service_id,
+        f.service_id.map(|s| s.0),
         f.environment,
         f.state,
         f.requester,
         f.since,
         f.until,
         f.limit,
-        f.id
+        f.id.map(|d| d.0)
     )
     .fetch_all(db)
     .await
@@ -86,13 +87,13 @@ pub struct TransitionRow {
 }
 
 /// A deploy's transitions after `after_id`, oldest first.
-pub async fn transitions(db: impl PgExecutor<'_>, id: Uuid, after_id: i64) -> Result<Vec<TransitionRow>, sqlx::Error> {
+pub async fn transitions(db: impl PgExecutor<'_>, id: DeployId, after_id: i64) -> Result<Vec<TransitionRow>, sqlx::Error> {
     sqlx::query_as!(
         TransitionRow,
         r#"SELECT id, from_state AS "from_state: DeployState", to_state AS "to_state: DeployState", actor_name, note, at
            FROM deploy_transitions
            WHERE deploy_id = $1 AND id > $2 ORDER BY id"#,
-        id,
+        id.0,
         after_id
     )
     .fetch_all(db)
@@ -107,11 +108,11 @@ pub struct LogRow {
 }
 
 /// A deploy's log lines after `after_id`, oldest first, at most `limit`.
-pub async fn log(db: impl PgExecutor<'_>, id: Uuid, after_id: i64, limit: i64) -> Result<Vec<LogRow>, sqlx::Error> {
+pub async fn log(db: impl PgExecutor<'_>, id: DeployId, after_id: i64, limit: i64) -> Result<Vec<LogRow>, sqlx::Error> {
     sqlx::query_as!(
         LogRow,
         "SELECT id, at, stream, line FROM deploy_logs WHERE deploy_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        id,
+        id.0,
         after_id,
         limit
     )

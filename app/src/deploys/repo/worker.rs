@@ -1,21 +1,22 @@
 //! The worker's side: claims, leases, logs, progress, CD events, recovery.
 use super::EVENTS_CHANNEL;
+use crate::deploys::types::DeployId;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 /// Records `seq` as the deploy's latest CD event when it is above the last; false for a replay.
-pub async fn take_event_seq(db: impl PgExecutor<'_>, id: Uuid, seq: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!("UPDATE deploys SET cd_event_seq = $2 WHERE id = $1 AND cd_event_seq < $2", id, seq).execute(db).await?;
+pub async fn take_event_seq(db: impl PgExecutor<'_>, id: DeployId, seq: i64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("UPDATE deploys SET cd_event_seq = $2 WHERE id = $1 AND cd_event_seq < $2", id.0, seq).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn append_log(db: impl PgExecutor<'_>, id: Uuid, stream: &str, lines: &[String]) -> Result<(), sqlx::Error> {
+pub async fn append_log(db: impl PgExecutor<'_>, id: DeployId, stream: &str, lines: &[String]) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"WITH added AS (
                INSERT INTO deploy_logs (deploy_id, stream, line) SELECT $1::uuid, $2::text, unnest($3::text[]) RETURNING 1)
            SELECT pg_notify($4::text, $1::uuid::text) FROM (SELECT 1 FROM added LIMIT 1) AS any_line"#,
-        id,
+        id.0,
         stream,
         lines,
         EVENTS_CHANNEL
@@ -25,10 +26,10 @@ pub async fn append_log(db: impl PgExecutor<'_>, id: Uuid, stream: &str, lines: 
     Ok(())
 }
 
-pub async fn set_progress(db: impl PgExecutor<'_>, id: Uuid, progress: i16) -> Result<(), sqlx::Error> {
+pub async fn set_progress(db: impl PgExecutor<'_>, id: DeployId, progress: i16) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE deploys SET progress = $2, updated_at = now() WHERE id = $1 AND state = 'running'",
-        id,
+        id.0,
         progress
     )
     .execute(db)
@@ -38,7 +39,7 @@ pub async fn set_progress(db: impl PgExecutor<'_>, id: Uuid, progress: i16) -> R
 
 /// A job as a worker takes it.
 pub struct Claimed {
-    pub id: Uuid,
+    pub id: DeployId,
     pub attempts: i32,
 }
 
@@ -65,7 +66,7 @@ pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, froze
                   lease_expires_at = now() + make_interval(secs => $2),
                   attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
            FROM next WHERE deploys.id = next.id
-           RETURNING deploys.id, deploys.attempts"#,
+           RETURNING deploys.id AS "id: DeployId", deploys.attempts"#,
         worker,
         lease_secs,
         frozen
@@ -75,11 +76,11 @@ pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, froze
 }
 
 /// Extends the lease while the job is still this worker's and still running.
-pub async fn heartbeat(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid, lease_secs: f64) -> Result<bool, sqlx::Error> {
+pub async fn heartbeat(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid, lease_secs: f64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE deploys SET lease_expires_at = now() + make_interval(secs => $3)
            WHERE id = $1 AND lease_owner = $2 AND state = 'running'"#,
-        id,
+        id.0,
         worker,
         lease_secs
     )
@@ -90,11 +91,11 @@ pub async fn heartbeat(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid, lease_se
 
 /// Records that `executor` is being started, with the deadline it must finish by. From here a
 /// lost worker means a failed deploy, never a second start.
-pub async fn mark_dispatched(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid, executor: &str, timeout_secs: f64) -> Result<bool, sqlx::Error> {
+pub async fn mark_dispatched(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid, executor: &str, timeout_secs: f64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE deploys SET dispatched_at = now(), executor = $3, deadline_at = now() + make_interval(secs => $4)
            WHERE id = $1 AND lease_owner = $2 AND state = 'running'"#,
-        id,
+        id.0,
         worker,
         executor,
         timeout_secs
@@ -105,10 +106,10 @@ pub async fn mark_dispatched(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid, ex
 }
 
 /// Gives up the worker's lease: the CD system owns the rollout now; the deadline still applies.
-pub async fn release(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn release(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE deploys SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
-        id,
+        id.0,
         worker
     )
     .execute(db)
@@ -119,7 +120,7 @@ pub async fn release(db: impl PgExecutor<'_>, id: Uuid, worker: Uuid) -> Result<
 /// A running deploy whose worker stopped heartbeating: `dispatched` says whether its
 /// executor had been started.
 pub struct Lost {
-    pub id: Uuid,
+    pub id: DeployId,
     pub dispatched: bool,
     pub lease_expires_at: Option<DateTime<Utc>>,
 }
@@ -128,7 +129,7 @@ pub struct Lost {
 pub async fn lost(conn: &mut PgConnection) -> Result<Vec<Lost>, sqlx::Error> {
     sqlx::query_as!(
         Lost,
-        r#"SELECT id, dispatched_at IS NOT NULL AS "dispatched!", lease_expires_at FROM deploys
+        r#"SELECT id AS "id: DeployId", dispatched_at IS NOT NULL AS "dispatched!", lease_expires_at FROM deploys
            WHERE state = 'running' AND lease_owner IS NOT NULL AND lease_expires_at < now()
            ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED"#
     )
@@ -137,9 +138,9 @@ pub async fn lost(conn: &mut PgConnection) -> Result<Vec<Lost>, sqlx::Error> {
 }
 
 /// Running deploys past their deadline with no worker holding them (the webhook's wait).
-pub async fn overdue(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+pub async fn overdue(conn: &mut PgConnection) -> Result<Vec<DeployId>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT id FROM deploys
+        r#"SELECT id AS "id: DeployId" FROM deploys
            WHERE state = 'running' AND lease_owner IS NULL AND deadline_at < now()
            ORDER BY seq LIMIT 100 FOR UPDATE SKIP LOCKED"#
     )
@@ -148,11 +149,11 @@ pub async fn overdue(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> 
 }
 
 /// Back to the queue (a worker took it but died before starting its executor).
-pub async fn requeue(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn requeue(conn: &mut PgConnection, id: DeployId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"UPDATE deploys SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, deadline_at = NULL,
                   updated_at = now() WHERE id = $1"#,
-        id
+        id.0
     )
     .execute(conn)
     .await?;
@@ -160,6 +161,6 @@ pub async fn requeue(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Erro
 }
 
 /// The worker holding a deploy's lease, if any.
-pub async fn lease_holder(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    Ok(sqlx::query_scalar!("SELECT lease_owner FROM deploys WHERE id = $1", id).fetch_optional(db).await?.flatten())
+pub async fn lease_holder(db: impl PgExecutor<'_>, id: DeployId) -> Result<Option<Uuid>, sqlx::Error> {
+    Ok(sqlx::query_scalar!("SELECT lease_owner FROM deploys WHERE id = $1", id.0).fetch_optional(db).await?.flatten())
 }

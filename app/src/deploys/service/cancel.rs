@@ -2,7 +2,6 @@
 use crate::error::Refusal;
 use super::{load, may_deploy, not_found, transition, DeployError};
 use crate::approvals::service as approvals;
-use crate::approvals::types::ApprovalId;
 use crate::audit::service::Actor;
 use crate::context::RequestMeta;
 use crate::deploys::repo;
@@ -15,7 +14,7 @@ use sqlx::PgPool;
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn cancel(pool: &PgPool, principal: &Principal, id: DeployId, meta: &RequestMeta) -> Result<DeployView, DeployError> {
     principal.require_read()?;
-    let row = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
+    let row = repo::get(pool, id).await?.ok_or_else(|| not_found("That deploy"))?;
     let target = repo::target(pool, &row.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
     // the requester may cancel their own deploy (a token needs the deploy scope)
     let own = row.requester_id == principal.user_id.0 && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
@@ -23,16 +22,16 @@ pub async fn cancel(pool: &PgPool, principal: &Principal, id: DeployId, meta: &R
         return Err(Refusal::Forbidden.into());
     }
     let mut tx = pool.begin().await?;
-    let state = repo::lock(&mut tx, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
+    let state = repo::lock(&mut tx, id).await?.ok_or_else(|| not_found("That deploy"))?;
     if !state.is_cancellable() {
         return Err(Refusal::invalid("deploy", format!("this deploy is {} already and cannot be cancelled", state.label())).into());
     }
     let note = format!("cancelled by {}", principal.username);
-    transition(&mut tx, id.0, state, DeployState::Cancelled, Actor::Person(principal), &note, meta).await?;
+    transition(&mut tx, id, state, DeployState::Cancelled, Actor::Person(principal), &note, meta).await?;
     if let (DeployState::AwaitingApproval, Some(approval)) = (state, row.approval_id) {
-        approvals::cancel(&mut tx, ApprovalId(approval), Actor::Person(principal), "the deploy was cancelled", meta).await?;
+        approvals::cancel(&mut tx, approval, Actor::Person(principal), "the deploy was cancelled", meta).await?;
     }
-    let view = load(&mut tx, id.0).await?;
+    let view = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(view)
 }

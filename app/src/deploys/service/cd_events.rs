@@ -37,7 +37,7 @@ pub struct CdReport {
 /// nothing.
 #[tracing::instrument(skip(pool, report), err)]
 pub async fn cd_event(pool: &PgPool, id: DeployId, report: CdReport, meta: &RequestMeta) -> Result<DeployState, DeployError> {
-    let row = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
+    let row = repo::get(pool, id).await?.ok_or_else(|| not_found("That deploy"))?;
     let state = row.state;
     if row.executor.as_deref() != Some("webhook") {
         return Err(DeployError::NotWebhook);
@@ -52,31 +52,31 @@ pub async fn cd_event(pool: &PgPool, id: DeployId, report: CdReport, meta: &Requ
         _ if state != DeployState::Running => return Err(DeployError::NotRunning { state, what: "the event" }),
         _ => {}
     }
-    if !repo::take_event_seq(pool, id.0, report.seq).await? {
+    if !repo::take_event_seq(pool, id, report.seq).await? {
         return Err(DeployError::Replayed(report.seq));
     }
     match event {
         CdEvent::Log { lines } => {
             let lines: Vec<String> = lines.into_iter().take(1000).collect();
-            append_log(pool, id.0, "cd", &lines).await?;
+            append_log(pool, id, "cd", &lines).await?;
             Ok(state)
         }
         CdEvent::Progress { percent, message } => {
             if let Some(m) = message {
-                append_log(pool, id.0, "cd", &[m]).await?;
+                append_log(pool, id, "cd", &[m]).await?;
             }
-            set_progress(pool, id.0, percent).await?;
+            set_progress(pool, id, percent).await?;
             Ok(state)
         }
         CdEvent::Succeeded { message } => {
             let note = message.unwrap_or_else(|| "the CD system reported success".into());
-            if !finish(pool, id.0, None, DeployState::Succeeded, &note, meta).await? {
+            if !finish(pool, id, None, DeployState::Succeeded, &note, meta).await? {
                 return Err(DeployError::NotRunning { state, what: "the result" });
             }
             Ok(DeployState::Succeeded)
         }
         CdEvent::Failed { message } => {
-            if !finish(pool, id.0, None, DeployState::Failed, &format!("the CD system reported failure: {message}"), meta).await? {
+            if !finish(pool, id, None, DeployState::Failed, &format!("the CD system reported failure: {message}"), meta).await? {
                 return Err(DeployError::NotRunning { state, what: "the result" });
             }
             Ok(DeployState::Failed)

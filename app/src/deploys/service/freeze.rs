@@ -49,7 +49,7 @@ fn freeze_view(f: FreezeRow, now: DateTime<Utc>, until: DateTime<Utc>) -> Freeze
     let occ = occurrences(&f, now, until, 60);
     let active_now = occ.first().is_some_and(|(s, e)| *s <= now && now < *e);
     FreezeView {
-        id: FreezeId(f.id),
+        id: f.id,
         environment: f.environment,
         reason: f.reason,
         starts_at: f.starts_at,
@@ -136,7 +136,7 @@ pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeFo
     };
     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     tx.commit().await?;
-    Ok(FreezeId(id))
+    Ok(id)
 }
 
 /// Admins remove a freeze window (audited).
@@ -144,7 +144,7 @@ pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeFo
 pub async fn delete_freeze(pool: &PgPool, principal: &Principal, id: FreezeId, meta: &RequestMeta) -> Result<(), DeployError> {
     principal.require_admin()?;
     let mut tx = pool.begin().await?;
-    let (environment, reason) = repo::delete_freeze(&mut *tx, id.0).await?.ok_or_else(|| not_found("That freeze window"))?;
+    let (environment, reason) = repo::delete_freeze(&mut *tx, id).await?.ok_or_else(|| not_found("That freeze window"))?;
     let change = Change {
         action: "freeze.deleted",
         subject_kind: SubjectKind::FreezeWindow,
@@ -165,7 +165,7 @@ mod tests {
 
     fn window(schedule: Option<&str>, mins: Option<i32>, ends: Option<DateTime<Utc>>) -> FreezeRow {
         FreezeRow {
-            id: Uuid::nil(),
+            id: FreezeId(Uuid::nil()),
             environment: "production".into(),
             reason: "r".into(),
             starts_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or_default(),

@@ -11,7 +11,7 @@ use crate::error::Refusal;
 use super::freeze::active_among;
 use super::{code_hosts, load, may_deploy, to_view, DeployError, Kicked, APPROVAL_VALID_HOURS, DEPLOY, DEPLOY_ACTION};
 use crate::approvals::service::{self as approvals, Ask};
-use crate::approvals::types::Approvers;
+use crate::approvals::types::{ApprovalId, Approvers};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::catalog::approval::approvals_needed;
 use crate::context::RequestMeta;
@@ -40,7 +40,7 @@ pub(super) async fn kick_off(
     queue: &Queue,
     principal: &Principal,
     new: NewDeploy,
-    rollback_of: Option<Uuid>,
+    rollback_of: Option<DeployId>,
     meta: &RequestMeta,
 ) -> Result<Kicked, DeployError> {
     let key = Key::of(principal, &new, rollback_of);
@@ -50,7 +50,7 @@ pub(super) async fn kick_off(
         Err(refused) => return replay(pool, &key).await?.ok_or(refused),
     };
     // build
-    let draft = Draft { id: Uuid::now_v7(), new, rollback_of, checked, fingerprint: key.fingerprint.clone() };
+    let draft = Draft { id: DeployId(Uuid::now_v7()), new, rollback_of, checked, fingerprint: key.fingerprint.clone() };
     // write
     let written = match draft.ask() {
         None if draft.checked.freeze_override.is_none() => {
@@ -64,7 +64,7 @@ pub(super) async fn kick_off(
         // the key is taken: a retry, a concurrent call with the same key, or this very call when
         // its group's commit went through but its answer was lost and it was written again
         let first = replay(pool, &key).await?.ok_or(DeployError::Database(sqlx::Error::RowNotFound))?;
-        return Ok(Kicked { created: first.deploy.id.0 == draft.id, ..first });
+        return Ok(Kicked { created: first.deploy.id == draft.id, ..first });
     };
     if draft.state() == DeployState::Queued {
         queue.wake();
@@ -80,7 +80,7 @@ pub(super) struct Key {
 }
 
 impl Key {
-    pub(super) fn of(principal: &Principal, new: &NewDeploy, rollback_of: Option<Uuid>) -> Self {
+    pub(super) fn of(principal: &Principal, new: &NewDeploy, rollback_of: Option<DeployId>) -> Self {
         let mut h = Sha256::new();
         for part in [
             new.service.as_str(),
@@ -148,9 +148,9 @@ async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result
 /// A checked kick-off, built: the row to write, its audit row, its approval request, and the
 /// view it answers with.
 struct Draft {
-    id: Uuid,
+    id: DeployId,
     new: NewDeploy,
-    rollback_of: Option<Uuid>,
+    rollback_of: Option<DeployId>,
     checked: Checked,
     fingerprint: Vec<u8>,
 }
@@ -191,7 +191,7 @@ impl Draft {
         }
         let version = self.new.version.as_str();
         let deploy = DeployAsk {
-            deploy_id: DeployId(self.id),
+            deploy_id: self.id,
             service: target.name.clone(),
             environment: env.name.clone(),
             version: version.to_owned(),
@@ -218,7 +218,7 @@ impl Draft {
     }
 
     /// The audit row of the request itself.
-    fn requested(&self, approval: Option<Uuid>) -> Change<'static> {
+    fn requested(&self, approval: Option<ApprovalId>) -> Change<'static> {
         let Checked { target, env, running_version, .. } = &self.checked;
         Change {
             action: "deploy.requested",
@@ -234,7 +234,7 @@ impl Draft {
     }
 
     /// The deploy as it was written, without reading it back.
-    fn into_view(self, principal: &Principal, created_at: DateTime<Utc>, approval: Option<Uuid>) -> crate::deploys::types::DeployView {
+    fn into_view(self, principal: &Principal, created_at: DateTime<Utc>, approval: Option<ApprovalId>) -> crate::deploys::types::DeployView {
         let (state, note) = (self.state(), self.note());
         let transition = |from: Option<DeployState>, to: DeployState, note: &str| TransitionView {
             from,
@@ -282,7 +282,7 @@ async fn write_governed(
     draft: &Draft,
     ask: Option<Ask<'static>>,
     meta: &RequestMeta,
-) -> Result<Option<(DateTime<Utc>, Option<Uuid>)>, DeployError> {
+) -> Result<Option<(DateTime<Utc>, Option<ApprovalId>)>, DeployError> {
     // the transaction claims the key and locks its rows before it takes an audit lock (see
     // repo::insert): a retry with a taken key waits for nothing else, and no two kick-offs, or a
     // kick-off and a catalog edit, wait on each other in a circle
@@ -293,7 +293,7 @@ async fn write_governed(
     };
     let mut approval = None;
     if let Some(ask) = ask {
-        let id = approvals::open(&mut tx, principal, ask, meta).await?.0;
+        let id = approvals::open(&mut tx, principal, ask, meta).await?;
         repo::set_approval(&mut tx, draft.id, id).await?;
         approval = Some(id);
     }

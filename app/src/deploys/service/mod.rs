@@ -25,7 +25,6 @@ pub use worker::{append_log, claim, dispatched, finish, hand_over, heartbeat, re
 use super::repo::{self, DeployRow, Target, EVENTS_CHANNEL, QUEUE_CHANNEL};
 use super::types::{DeployId, DeployState, DeployView, LogLine, TransitionView};
 use crate::approvals::service::ApprovalError;
-use crate::approvals::types::ApprovalId;
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
 use crate::error::Refusal;
@@ -60,7 +59,7 @@ pub enum DeployError {
     Frozen { environment: String, window: String },
     /// The idempotency key names another deploy.
     #[error("the idempotency key \"{key}\" was already used for a different deploy ({deploy}); use a new key for a new deploy")]
-    KeyReused { key: String, deploy: Uuid },
+    KeyReused { key: String, deploy: DeployId },
     /// A CD system's event for a deploy no CD system runs.
     #[error("this deploy is not run by a CD system, so it takes no events")]
     NotWebhook,
@@ -100,7 +99,7 @@ pub struct Kicked {
 /// A deploy as a worker needs it to run.
 #[derive(Debug, Clone)]
 pub struct Job {
-    pub id: Uuid,
+    pub id: DeployId,
     pub service: String,
     pub environment: String,
     pub version: String,
@@ -118,18 +117,18 @@ pub(crate) fn may_deploy(p: &Principal, t: &Target) -> bool {
 
 pub(crate) fn to_view(r: DeployRow, transitions: Vec<TransitionView>) -> DeployView {
     DeployView {
-        id: DeployId(r.id),
+        id: r.id,
         service: r.service,
         service_title: r.service_title,
         environment: r.environment,
         version: r.version,
         previous_version: r.previous_version,
-        rollback_of: r.rollback_of.map(DeployId),
+        rollback_of: r.rollback_of,
         reason: r.reason,
         requester: r.requester,
         requester_id: r.requester_id,
         state: r.state,
-        approval_id: r.approval_id.map(ApprovalId),
+        approval_id: r.approval_id,
         freeze_override: r.freeze_override,
         executor: r.executor,
         attempts: r.attempts,
@@ -157,7 +156,7 @@ pub(crate) fn to_line(l: repo::LogRow) -> LogLine {
     LogLine { id: l.id, at: l.at, stream: l.stream, line: l.line }
 }
 
-pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<DeployView, DeployError> {
+pub(crate) async fn load(conn: &mut PgConnection, id: DeployId) -> Result<DeployView, DeployError> {
     let row = repo::get(&mut *conn, id).await?.ok_or_else(|| not_found("That deploy"))?;
     let transitions = repo::transitions(&mut *conn, id, 0).await?.into_iter().map(to_transition).collect();
     Ok(to_view(row, transitions))
@@ -174,7 +173,7 @@ pub(crate) fn actor_of<'a>(actor: &Actor<'a>) -> (Option<Uuid>, String) {
 /// the audit row and the notifications.
 pub(crate) async fn transition(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: DeployId,
     from: DeployState,
     to: DeployState,
     actor: Actor<'_>,

@@ -19,7 +19,7 @@ use sqlx::PgPool;
 pub async fn get(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<DeployView, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    load(&mut conn, id.0).await
+    load(&mut conn, id).await
 }
 
 /// At most this many log lines on a page; the live stream sends the rest.
@@ -30,15 +30,15 @@ pub const PAGE_LOG_LINES: i64 = 5000;
 pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<DeployPage, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    let deploy = load(&mut conn, id.0).await?;
-    let last_transition_id = repo::transitions(&mut *conn, id.0, 0).await?.last().map(|t| t.id).unwrap_or(0);
-    let log = repo::log(&mut *conn, id.0, 0, PAGE_LOG_LINES).await?.into_iter().map(to_line).collect();
+    let deploy = load(&mut conn, id).await?;
+    let last_transition_id = repo::transitions(&mut *conn, id, 0).await?.last().map(|t| t.id).unwrap_or(0);
+    let log = repo::log(&mut *conn, id, 0, PAGE_LOG_LINES).await?.into_iter().map(to_line).collect();
     let target = repo::target(&mut *conn, &deploy.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
     let may = may_deploy(principal, &target);
     // by id: user names are not unique
     let own = deploy.requester_id == principal.user_id.0 && principal.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
     let current = repo::current(&mut *conn, target.id, &deploy.environment).await?;
-    let rollback_to = if current.map(|(_, d)| d) == Some(id.0) { repo::previous_success(&mut *conn, id.0).await? } else { None };
+    let rollback_to = if current.map(|(_, d)| d) == Some(id) { repo::previous_success(&mut *conn, id).await? } else { None };
     let held_by_freeze = match (deploy.state, &deploy.freeze_override) {
         (DeployState::Queued, None) => active_freeze(&mut conn, &deploy.environment, Utc::now()).await?.map(|w| w.describe()),
         _ => None,
@@ -107,7 +107,7 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
             approvers: if env.requires_approval { format!("a lead of {}, or an admin (not you)", target.owner_name) } else { "none".into() },
             current_version: repo::current(&mut *conn, target.id, &env.name).await?.map(|(v, _)| v),
             active_freeze: freeze.map(|f| f.describe()),
-            in_flight: repo::in_flight(&mut *conn, target.id, &env.name).await?.map(DeployId),
+            in_flight: repo::in_flight(&mut *conn, target.id, &env.name).await?,
             requires_approval: env.requires_approval,
             environment: env.name,
             title: env.title,
@@ -163,10 +163,10 @@ pub async fn service_history(pool: &PgPool, principal: &Principal, service: &str
 pub async fn updates(pool: &PgPool, principal: &Principal, id: DeployId, after_transition: i64, after_log: i64) -> Result<DeployUpdate, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    let row = repo::get(&mut *conn, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
-    let rows = repo::transitions(&mut *conn, id.0, after_transition).await?;
+    let row = repo::get(&mut *conn, id).await?.ok_or_else(|| not_found("That deploy"))?;
+    let rows = repo::transitions(&mut *conn, id, after_transition).await?;
     let last_transition = rows.last().map(|t| t.id).unwrap_or(after_transition);
-    let log = repo::log(&mut *conn, id.0, after_log, 1000).await?.into_iter().map(to_line).collect();
+    let log = repo::log(&mut *conn, id, after_log, 1000).await?.into_iter().map(to_line).collect();
     Ok(DeployUpdate {
         state: row.state,
         executor: row.executor,

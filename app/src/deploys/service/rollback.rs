@@ -14,12 +14,12 @@ use sqlx::PgPool;
 #[tracing::instrument(skip(pool, queue, principal), fields(user = %principal.username), err)]
 pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: DeployId, key: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
-    let current = repo::get(pool, id.0).await?.ok_or_else(|| not_found("That deploy"))?;
+    let current = repo::get(pool, id).await?.ok_or_else(|| not_found("That deploy"))?;
     let target = repo::target(pool, &current.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
     if !may_deploy(principal, &target) {
         return Err(Refusal::Forbidden.into());
     }
-    let to = repo::previous_success(pool, id.0)
+    let to = repo::previous_success(pool, id)
         .await?
         .ok_or_else(|| Refusal::invalid("deploy", "no earlier version succeeded in this environment: there is nothing to roll back to"))?;
     let form = DeployForm {
@@ -32,11 +32,11 @@ pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: D
     };
     let new = form.parse().map_err(Refusal::InvalidFields)?;
     let running_now = repo::current(pool, current.service_id, &current.environment).await?;
-    if running_now.as_ref().map(|(_, d)| *d) != Some(id.0) {
+    if running_now.as_ref().map(|(_, d)| *d) != Some(id) {
         // as in a kick-off, a refused check turns a retry into a replay: once the rollback a key
         // made runs, `id` no longer does, and the key answers that rollback
         let refused = Refusal::invalid("deploy", "only the deploy that runs in its environment now can be rolled back");
-        return replay(pool, &Key::of(principal, &new, Some(id.0))).await?.ok_or(refused.into());
+        return replay(pool, &Key::of(principal, &new, Some(id))).await?.ok_or(refused.into());
     }
-    kick_off(pool, queue, principal, new, Some(id.0), meta).await
+    kick_off(pool, queue, principal, new, Some(id), meta).await
 }

@@ -5,7 +5,7 @@ use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use serde_json::json;
 use crate::context::RequestMeta;
 use crate::deploys::repo::{self, EVENTS_CHANNEL, QUEUE_CHANNEL};
-use crate::deploys::types::DeployState;
+use crate::deploys::types::{DeployId, DeployState};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -48,29 +48,29 @@ pub async fn claim(pool: &PgPool, worker: Uuid, lease_secs: f64, frozen: &[Strin
 }
 
 /// Records that the executor is starting; false when the job is no longer this worker's.
-pub async fn dispatched(pool: &PgPool, id: Uuid, worker: Uuid, executor: &str, timeout_secs: f64) -> Result<bool, DeployError> {
+pub async fn dispatched(pool: &PgPool, id: DeployId, worker: Uuid, executor: &str, timeout_secs: f64) -> Result<bool, DeployError> {
     Ok(repo::mark_dispatched(pool, id, worker, executor, timeout_secs).await?)
 }
 
 /// Hands a running deploy to its CD system: the worker lets go; the deadline still applies.
-pub async fn hand_over(pool: &PgPool, id: Uuid, worker: Uuid) -> Result<bool, DeployError> {
+pub async fn hand_over(pool: &PgPool, id: DeployId, worker: Uuid) -> Result<bool, DeployError> {
     Ok(repo::release(pool, id, worker).await?)
 }
 
 /// Extends the worker's lease; false when the job was cancelled or taken from it.
-pub async fn heartbeat(pool: &PgPool, id: Uuid, worker: Uuid, lease_secs: f64) -> Result<bool, DeployError> {
+pub async fn heartbeat(pool: &PgPool, id: DeployId, worker: Uuid, lease_secs: f64) -> Result<bool, DeployError> {
     Ok(repo::heartbeat(pool, id, worker, lease_secs).await?)
 }
 
 /// Appends log lines (and wakes live views).
-pub async fn append_log(pool: &PgPool, id: Uuid, stream: &str, lines: &[String]) -> Result<(), DeployError> {
+pub async fn append_log(pool: &PgPool, id: DeployId, stream: &str, lines: &[String]) -> Result<(), DeployError> {
     if lines.is_empty() {
         return Ok(());
     }
     Ok(repo::append_log(pool, id, stream, lines).await?)
 }
 
-pub async fn set_progress(pool: &PgPool, id: Uuid, percent: i16) -> Result<(), DeployError> {
+pub async fn set_progress(pool: &PgPool, id: DeployId, percent: i16) -> Result<(), DeployError> {
     repo::set_progress(pool, id, percent.clamp(0, 100)).await?;
     let mut conn = pool.acquire().await?;
     repo::notify(&mut *conn, EVENTS_CHANNEL, &id.to_string()).await?;
@@ -79,7 +79,7 @@ pub async fn set_progress(pool: &PgPool, id: Uuid, percent: i16) -> Result<(), D
 
 /// Ends a running deploy as succeeded or failed, once: false (and nothing written) when it is
 /// not running any more, or, with `worker`, when that worker no longer holds it.
-pub async fn finish(pool: &PgPool, id: Uuid, worker: Option<Uuid>, to: DeployState, note: &str, meta: &RequestMeta) -> Result<bool, DeployError> {
+pub async fn finish(pool: &PgPool, id: DeployId, worker: Option<Uuid>, to: DeployState, note: &str, meta: &RequestMeta) -> Result<bool, DeployError> {
     let mut tx = pool.begin().await?;
     let Some(state) = repo::lock(&mut tx, id).await? else { return Ok(false) };
     if state != DeployState::Running {

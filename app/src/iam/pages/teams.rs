@@ -4,7 +4,7 @@ use crate::ui::{Badge, Card, ErrorBox, Loading, PageHeader, Tone};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::ui::form::{BUTTON, INPUT, LABEL_SMALL as LABEL};
+use crate::ui::form::{Submit, INPUT, LABEL_SMALL as LABEL};
 
 /// Teams and their members; admins create teams and manage members here. Memberships from
 /// directory groups are shown but changed in the directory.
@@ -32,7 +32,7 @@ pub fn TeamsPage() -> impl IntoView {
                 <label class="w-48"><span class=LABEL>"Name in URLs"</span><input name="slug" required placeholder="payments-core" class=INPUT/></label>
                 <label class="w-56"><span class=LABEL>"Display name"</span><input name="name" required maxlength="100" placeholder="Payments Core" class=INPUT/></label>
                 <label class="min-w-64 flex-1"><span class=LABEL>"What the team does"</span><input name="description" class=INPUT/></label>
-                <button type="submit" class=BUTTON>"Create team"</button>
+                <Submit label="Create team"/>
             </ActionForm>
         </Card>
         <Suspense fallback=|| view! { <div class="mt-6"><Loading rows=4/></div> }>
@@ -99,7 +99,7 @@ fn TeamCard(team: TeamDetail, set: ServerAction<SetTeamMember>, remove: ServerAc
                 <label class="w-32"><span class=LABEL>"Role"</span>
                     <select name="role" class=INPUT><option value="member">"member"</option><option value="lead">"lead"</option></select>
                 </label>
-                <button type="submit" class=BUTTON>"Add or change"</button>
+                <Submit label="Add or change"/>
             </ActionForm>
         </section>
     }

@@ -1,5 +1,6 @@
 use crate::iam::api::{CreateToken, RevokeToken};
 use crate::iam::types::TokenView;
+use crate::ui::form::{Submit, INPUT, LABEL_SMALL};
 use crate::ui::{Badge, DataTable, ErrorBox, Tone};
 use leptos::prelude::*;
 
@@ -7,36 +8,34 @@ use leptos::prelude::*;
 /// secret is shown once, below the form.
 #[component]
 pub fn TokenForm(everyone: bool, create: ServerAction<CreateToken>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
-    let input = "mt-1 h-9 w-full rounded-lg border border-slate-300 px-2 text-sm dark:border-slate-700 dark:bg-slate-800";
-    let label = "block text-xs font-medium text-slate-600 dark:text-slate-400";
     view! {
         <ActionForm action=create attr:class="flex flex-wrap items-end gap-3 p-4" attr:data-testid="token-form">
             <label class="min-w-48 flex-1">
-                <span class=label>"Name"</span>
-                <input name="name" required maxlength="100" placeholder="e.g. ci-pipeline" class=input/>
+                <span class=LABEL_SMALL>"Name"</span>
+                <input name="name" required maxlength="100" placeholder="e.g. ci-pipeline" class=INPUT/>
             </label>
             {everyone.then(|| view! {
                 <label class="w-40">
-                    <span class=label>"Team (service token)"</span>
-                    <input name="team" placeholder="slug, e.g. payments" class=input/>
+                    <span class=LABEL_SMALL>"Team (service token)"</span>
+                    <input name="team" placeholder="slug, e.g. payments" class=INPUT/>
                 </label>
             })}
             <fieldset class="flex items-center gap-3 text-sm">
-                <legend class=label>"Scopes"</legend>
+                <legend class=LABEL_SMALL>"Scopes"</legend>
                 <label class="flex items-center gap-1"><input type="checkbox" name="read" checked/>"read"</label>
                 <label class="flex items-center gap-1"><input type="checkbox" name="write"/>"write"</label>
                 <label class="flex items-center gap-1"><input type="checkbox" name="deploy"/>"deploy"</label>
                 <label class="flex items-center gap-1"><input type="checkbox" name="admin"/>"admin"</label>
             </fieldset>
             <label class="w-32">
-                <span class=label>"Expires in"</span>
-                <select name="days" class=input>
+                <span class=LABEL_SMALL>"Expires in"</span>
+                <select name="days" class=INPUT>
                     <option value="30">"30 days"</option>
                     <option value="90" selected>"90 days"</option>
                     <option value="365">"1 year"</option>
                 </select>
             </label>
-            <button type="submit" class="h-9 rounded-lg bg-indigo-600 px-3 text-sm font-medium text-white hover:bg-indigo-500">"Create token"</button>
+            <Submit label="Create token"/>
         </ActionForm>
         {move || create.value().get().map(|r| match r {
             Ok(new) => view! {
