@@ -23,6 +23,10 @@ E2E_DATABASE_URL := $(call sibling_db,switchyard_e2e)
 export E2E_DATABASE_URL
 export RUST_BACKTRACE := 0
 export SQLX_OFFLINE := true
+# public data some tests read in place (never copied here): beside the checkout, or the
+# workplace's shared folder when the checkout is elsewhere (a CI clone)
+PEER_DATA ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/peer-data) /work/shared/peer-data))
+export PEER_DATA
 TOOLS := target/tools
 STAMP := target/.stamps
 

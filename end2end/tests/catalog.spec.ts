@@ -105,23 +105,23 @@ test('the catalog filters by facet and the URL keeps the view', async ({ page },
   await page.screenshot({ path: `screenshots/catalog-api-${testInfo.project.name}.png`, fullPage: true });
 });
 
-test('pasted descriptors are checked in a dry run and then imported', async ({ page }, testInfo) => {
+test('pasted descriptors are checked in a dry run, then every entity not refused is imported', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'alice', '/catalog/import');
   const name = `imported-${testInfo.project.name}-${Date.now() % 100000}`;
-  const yaml = `apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata:\n  name: ${name}\nspec:\n  owner: ledger\n---\napiVersion: backstage.io/v1alpha1\nkind: Gadget\nmetadata:\n  name: nope\n`;
+  const yaml = `apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata:\n  name: ${name}\nspec:\n  owner: ledger\n---\n`
+    + `apiVersion: backstage.io/v1alpha1\nkind: Gadget\nmetadata:\n  name: nope\n---\n`
+    + `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad name\nspec: {type: service, lifecycle: production, owner: ledger}\n`;
   await page.getByLabel('Descriptor YAML').fill(yaml);
-  await submit(page, page.getByRole('button', { name: 'Import' }));
-  await expect(page.getByTestId('import-headline')).toHaveText('Nothing was imported: 1 document(s) refused.');
-  await expect(page.getByTestId('import-report')).toContainText('unknown kind "Gadget"');
-  await expect(page.getByLabel('Descriptor YAML')).toHaveValue(yaml);
-
-  await page.getByLabel('Descriptor YAML').fill(yaml.split('---')[0]);
   await page.getByLabel('Only report what would change (dry run)').check();
   await submit(page, page.getByRole('button', { name: 'Import' }));
-  await expect(page.getByTestId('import-headline')).toHaveText('Dry run: nothing was written.');
+  await expect(page.getByTestId('import-headline')).toHaveText('Dry run: nothing was written. 1 would be created, 0 updated. 1 document(s) refused and left out.');
+  await expect(page.getByTestId('import-report')).toContainText('kind Gadget is not one Switchyard keeps');
+  await expect(page.getByTestId('import-report')).toContainText('the name "bad name" contains " "');
+  await expect(page.getByLabel('Descriptor YAML')).toHaveValue(yaml);
+
   await page.getByLabel('Only report what would change (dry run)').uncheck();
   await submit(page, page.getByRole('button', { name: 'Import' }));
-  await expect(page.getByTestId('import-headline')).toHaveText('Imported.');
+  await expect(page.getByTestId('import-headline')).toHaveText('Imported: 1 created, 0 updated. 1 document(s) refused and left out.');
   await expect(page.getByTestId('import-report')).toContainText(`domain:default/${name}`);
   await page.screenshot({ path: `screenshots/catalog-import-${testInfo.project.name}.png`, fullPage: true });
   await open(page, testInfo, `/catalog/domain/default/${name}`);

@@ -212,7 +212,8 @@ pub async fn import_yaml(content: String, files: Option<String>, dry_run: Option
     };
     let pasted = chosen.is_empty();
     let files = if pasted { vec![SourceFile { path: "catalog-info.yaml".into(), content: content.clone() }] } else { chosen };
-    let result = super::import::import(&pool, &principal, files, dry_run.is_some(), &crate::context::request_meta()).await;
+    let options = super::import::Options { dry_run: dry_run.is_some(), atomic: false };
+    let result = super::import::import(&pool, &principal, files, options, &crate::context::request_meta()).await;
     if crate::context::accepts_html() {
         // without JavaScript: back to the page, with the report (and what was pasted) kept in the
         // session for it, not in the address (where a link could plant a text to import)

@@ -2,7 +2,7 @@
 //! desired state of catalog entities, and entities become documents again. No database here;
 //! `import.rs` compares and applies.
 use super::types::{
-    parse_description, parse_link, parse_name, parse_tags, parse_title, parse_type, Classification, EntityRef, Kind,
+    parse_description, parse_entity_name, parse_imported_type, parse_link, parse_name, parse_tags, parse_title, Classification, EntityRef, Kind,
     Lifecycle, Link, Tier,
 };
 use crate::untrusted::{self, Deadline, Limits};
@@ -44,6 +44,10 @@ pub struct Desired {
     pub classification: Classification,
     pub annotations: BTreeMap<String, String>,
     pub definition: Option<String>,
+    /// Where the definition lives when the descriptor points at a URL (`$text: https://…`):
+    /// kept as its source and shown as a link, never fetched.
+    #[serde(default)]
+    pub definition_url: Option<String>,
     /// (relation type, target), sorted.
     pub relations: BTreeSet<(String, EntityRef)>,
 }
@@ -123,6 +127,9 @@ struct RawSpec {
     #[serde(default)]
     depends_on: Vec<String>,
     definition: Option<RawDefinition>,
+    /// An MCP server's endpoints (`type: mcp-server` APIs have these instead of a definition).
+    #[serde(default)]
+    remotes: Vec<serde_json::Value>,
     target: Option<String>,
     #[serde(default)]
     targets: Vec<String>,
@@ -145,10 +152,16 @@ struct RawProfile {
     display_name: Option<String>,
 }
 
+/// Whether a `$text` or location target is a URL rather than a path among the files.
+fn is_url(target: &str) -> bool {
+    let t = target.trim();
+    t.contains("://") || t.starts_with("url:")
+}
+
 /// Resolves `target` relative to the directory of `from` (`./a.yaml`, `../b/c.yaml`).
 pub fn resolve(from: &str, target: &str) -> Result<String, String> {
     let target = target.trim();
-    if target.contains("://") || target.starts_with("url:") {
+    if is_url(target) {
         return Err(format!("\"{target}\" is a URL; an import reads only the files given to it"));
     }
     let target = target.strip_prefix("file:").unwrap_or(target);
@@ -255,7 +268,8 @@ fn read_document(
         Some(other) => problems.push(format!("apiVersion \"{other}\" is not supported: use backstage.io/v1alpha1")),
         None => problems.push("apiVersion is missing".into()),
     }
-    if let Err(e) = parse_name("name", &name) {
+    let name_rule = if kind_text.eq_ignore_ascii_case("group") { parse_name("name", &name) } else { parse_entity_name(&name) };
+    if let Err(e) = name_rule {
         problems.push(format!("metadata.name: {e}"));
     }
     let refuse = |problems: Vec<String>| Document::Refused { entity: label.clone(), problems };
@@ -306,6 +320,11 @@ fn read_document(
             }
         }
         other => match Kind::parse(other) {
+            // as Backstage does with a kind no processor knows: left out, the rest imported
+            Err(_) if problems.is_empty() => Document::Skipped {
+                entity: label,
+                why: format!("kind {kind_text} is not one Switchyard keeps (Component, API, System, Domain, Resource, Group, User, Location): skipped"),
+            },
             Err(_) => {
                 problems.insert(0, format!("unknown kind \"{kind_text}\": Switchyard takes Component, API, System, Domain, Resource, Group, User and Location"));
                 refuse(problems)
@@ -344,7 +363,7 @@ fn read_entity(
     let title = ok!("metadata.title", parse_title(meta.title.as_deref().unwrap_or(name)));
     let description = ok!("metadata.description", parse_description(meta.description.as_deref().unwrap_or("")));
     let tags = ok!("metadata.tags", parse_tags(&meta.tags.join(",")));
-    let entity_type = ok!("spec.type", parse_type(kind, spec.kind.as_deref().unwrap_or("")));
+    let entity_type = ok!("spec.type", parse_imported_type(kind, spec.kind.as_deref()));
     let lifecycle = match (kind, spec.lifecycle.as_deref()) {
         (Kind::Component | Kind::Api, None) => ok!("spec.lifecycle", Err("is required".into())),
         (_, None) => Some(None),
@@ -465,12 +484,27 @@ fn read_entity(
     if relations.iter().any(|(_, r)| *r == self_ref) {
         problems.push("an entity cannot relate to itself".into());
     }
+    let mut definition_url = None;
     let definition = match (kind, spec.definition) {
+        // Backstage's MCP server APIs name their endpoints instead of a definition
+        (Kind::Api, None) if entity_type.as_ref().is_some_and(|t| t.as_deref() == Some("mcp-server")) => {
+            if spec.remotes.is_empty() {
+                problems.push("spec.remotes: is required for an mcp-server API".into());
+            }
+            None
+        }
         (Kind::Api, None) => {
             problems.push("spec.definition: is required for an API".into());
             None
         }
         (Kind::Api, Some(RawDefinition::Inline(text))) => Some(text),
+        (Kind::Api, Some(RawDefinition::Substitution { text })) if is_url(&text) => {
+            match parse_link("$text", text.trim().strip_prefix("url:").unwrap_or(text.trim())) {
+                Ok(url) => definition_url = url,
+                Err(e) => problems.push(format!("spec.definition: {e}")),
+            }
+            None
+        }
         (Kind::Api, Some(RawDefinition::Substitution { text })) => match resolve(path, &text) {
             Ok(p) => match files.get(&p) {
                 Some(f) => Some(f.content.clone()),
@@ -515,6 +549,7 @@ fn read_entity(
                 classification,
                 annotations,
                 definition,
+                definition_url,
                 relations,
             })
         }
@@ -598,7 +633,7 @@ pub fn to_document(d: &Desired) -> serde_json::Value {
     if let Some(t) = &d.entity_type {
         spec.insert("type", Value::String(t.clone()));
     }
-    if let Some(l) = d.lifecycle {
+    if let Some(l) = &d.lifecycle {
         spec.insert("lifecycle", Value::String(l.as_str().into()));
     }
     if let Some(o) = d.owners.first() {
@@ -631,6 +666,8 @@ pub fn to_document(d: &Desired) -> serde_json::Value {
     }
     if let Some(def) = &d.definition {
         spec.insert("definition", Value::String(def.clone()));
+    } else if let Some(url) = &d.definition_url {
+        spec.insert("definition", serde_json::json!({ "$text": url }));
     }
     let out = Out {
         api_version: "backstage.io/v1alpha1",
@@ -771,13 +808,16 @@ mod tests {
     }
 
     #[test]
-    fn problems_are_named_per_document() {
-        let files = [file("a.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: Bad_Name}\nspec: {type: service, lifecycle: production, owner: 'user:bob'}\n")];
+    fn problems_are_named_per_document_and_an_unknown_kind_is_left_out() {
+        let files = [file("a.yaml", "apiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: x}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: Bad Name}\nspec: {type: service, lifecycle: production, owner: 'user:bob'}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: Odd_Name.v2}\nspec: {type: worker, lifecycle: sandbox, owner: team-a}\n")];
         let parsed = parse_files(&files);
-        let Document::Refused { problems, .. } = &parsed[0].document else { panic!() };
-        assert!(problems[0].contains("unknown kind \"Widget\""), "{problems:?}");
+        let Document::Skipped { why, .. } = &parsed[0].document else { panic!("{parsed:?}") };
+        assert!(why.contains("kind Widget is not one Switchyard keeps"), "{why}");
+        let Document::Entity(d) = &parsed[2].document else { panic!("{parsed:?}") };
+        assert_eq!((d.entity.name.as_str(), d.entity_type.as_deref()), ("Odd_Name.v2", Some("worker")));
+        assert_eq!(d.lifecycle, Some(Lifecycle::Other("sandbox".into())));
         let Document::Refused { problems, .. } = &parsed[1].document else { panic!() };
-        assert!(problems.iter().any(|p| p.contains("metadata.name") && p.contains("Bad_Name")), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("metadata.name") && p.contains("Bad Name")), "{problems:?}");
         assert!(problems.iter().any(|p| p.contains("not users")), "{problems:?}");
     }
 }

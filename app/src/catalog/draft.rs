@@ -149,7 +149,7 @@ impl ServiceDraft {
         let entity_type = check!("entity_type", parse_type(Kind::Component, &form.entity_type));
         let lifecycle = check!(
             "lifecycle",
-            if form.lifecycle.trim().is_empty() { Err("choose a lifecycle".into()) } else { Lifecycle::parse(form.lifecycle.trim()) },
+            if form.lifecycle.trim().is_empty() { Err("choose a lifecycle".into()) } else { Lifecycle::parse_well_known(form.lifecycle.trim()) },
         );
         let tier = check!(
             "tier",

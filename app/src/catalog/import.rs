@@ -1,6 +1,7 @@
 //! Importing Backstage descriptors: read every file, compare each entity with the catalog,
-//! and apply all of it in one transaction — or nothing, when anything is refused. An admin's
-//! import applies at once; anyone else's becomes one approval request for the whole batch.
+//! and apply every entity that is not refused in one transaction (or, `atomic`, nothing when
+//! anything is refused). An admin's import applies at once; anyone else's becomes one approval
+//! request for the whole batch.
 use crate::error::Refusal;
 use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile};
 use super::repo::{self, Stored};
@@ -93,9 +94,9 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
     let own_ids: Vec<EntityId> = entities.iter().filter_map(|(_, d)| found.get(&d.entity).copied()).collect();
     let mut stored: HashMap<EntityRef, Stored> =
         repo::load(conn, &own_ids).await?.into_iter().map(|s| (s.desired.entity.clone(), s)).collect();
-    let in_batch: BTreeSet<EntityRef> = entities.iter().map(|(_, d)| d.entity.clone()).collect();
-    let mut writes = Vec::new();
-    for (file, d) in entities {
+    // documents refused as they were read, by the reference they would have had
+    let refused_docs: BTreeSet<String> = items.iter().filter(|i| i.outcome == Outcome::Refused).map(|i| i.entity.clone()).collect();
+    let problems_of = |d: &Desired, refused: &BTreeSet<EntityRef>| {
         let mut problems = Vec::new();
         for o in &d.owners {
             if !existing_teams.contains_key(o) && !batch_teams.contains(o.as_str()) {
@@ -103,14 +104,37 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
             }
         }
         for (rel, target) in &d.relations {
-            if !in_batch.contains(target) && !found.contains_key(target) {
+            if found.contains_key(target) {
+                continue;
+            }
+            if refused.contains(target) || refused_docs.contains(&target.to_string()) {
+                problems.push(format!("{rel} {target}: that entity is refused in this import"));
+            } else if !entities.iter().any(|(_, e)| e.entity == *target) {
                 problems.push(format!("{rel} {target}: no such entity in the catalog or the files"));
             }
         }
-        let old = stored.remove(&d.entity);
-        if old.as_ref().is_some_and(|s| s.status == "pending") {
+        if stored.get(&d.entity).is_some_and(|s| s.status == "pending") {
             problems.push("this entity waits for approval of its registration; import it once that is decided".into());
         }
+        problems
+    };
+    // an entity refused takes with it what points at it: repeat until nothing more is refused
+    let mut refused: BTreeSet<EntityRef> = BTreeSet::new();
+    loop {
+        let before = refused.len();
+        for (_, d) in &entities {
+            if !refused.contains(&d.entity) && !problems_of(d, &refused).is_empty() {
+                refused.insert(d.entity.clone());
+            }
+        }
+        if refused.len() == before {
+            break;
+        }
+    }
+    let problems: Vec<Vec<String>> = entities.iter().map(|(_, d)| problems_of(d, &refused)).collect();
+    let mut writes = Vec::new();
+    for ((file, d), problems) in entities.into_iter().zip(problems) {
+        let old = stored.remove(&d.entity);
         let entity = d.entity.to_string();
         if !problems.is_empty() {
             items.push(ImportItem { entity, file, outcome: Outcome::Refused, messages: problems });
@@ -222,15 +246,25 @@ async fn read(files: Vec<SourceFile>) -> Result<(Vec<SourceFile>, Vec<Parsed>), 
     .await?)
 }
 
-/// Imports descriptor files (or, with `dry_run`, only reports what it would do).
+/// How an import applies.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Only report what it would do.
+    pub dry_run: bool,
+    /// Write nothing when any entity is refused (otherwise every other entity is written).
+    pub atomic: bool,
+}
+
+/// Imports descriptor files: every entity that is not refused, in one transaction.
 #[tracing::instrument(skip(pool, principal, files), fields(user = %principal.username, files = files.len()), err)]
 pub async fn import(
     pool: &PgPool,
     principal: &Principal,
     files: Vec<SourceFile>,
-    dry_run: bool,
+    options: Options,
     meta: &RequestMeta,
 ) -> Result<ImportReport, CatalogError> {
+    let Options { dry_run, atomic } = options;
     principal.require_read()?;
     if !dry_run {
         principal.require_write()?;
@@ -240,7 +274,7 @@ pub async fn import(
     let plan = plan(&mut tx, parsed).await?;
     let refused = plan.items.iter().any(|i| i.outcome == Outcome::Refused);
     let mut report = ImportReport { dry_run, applied: false, approval_id: None, items: plan.items.clone() };
-    if dry_run || refused || !plan.changes_something() {
+    if dry_run || (atomic && refused) || !plan.changes_something() {
         return Ok(report); // the transaction rolls back: nothing written
     }
     let import_id = Uuid::new_v4().to_string();
@@ -288,7 +322,10 @@ pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_j
             "the catalog changed since the request: it now changes a tier 0 service, which needs two approvals; import it again",
         ).into());
     }
-    if let Some(bad) = plan.items.iter().find(|i| i.outcome == Outcome::Refused) {
+    // the approvers saw which entities were refused: one more now, and the request no longer holds
+    let refused_then: Vec<ImportItem> = serde_json::from_value(payload["report"].clone()).unwrap_or_default();
+    let was_refused = |entity: &str| refused_then.iter().any(|i| i.entity == entity && i.outcome == Outcome::Refused);
+    if let Some(bad) = plan.items.iter().find(|i| i.outcome == Outcome::Refused && !was_refused(&i.entity)) {
         return Err(Refusal::invalid(
             "import",
             format!("the catalog changed since the request: {} is refused ({})", bad.entity, bad.messages.join("; ")),

@@ -50,7 +50,7 @@ impl SummaryRow {
             owner_slug: self.owner_slug,
             owner_name: self.owner_name,
             tier: self.tier.map(|t| decode(Tier::parse(t.into()))).transpose()?,
-            lifecycle: self.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
+            lifecycle: self.lifecycle.map(Lifecycle::from),
             language: self.language,
             tags: self.tags,
             classification: decode(Classification::parse(&self.classification))?,
@@ -97,8 +97,8 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
             .push_bind(o.as_str())
             .push("))");
     }
-    if let Some(l) = q.lifecycle {
-        b.push(" AND e.lifecycle = ").push_bind(l.as_str());
+    if let Some(l) = &q.lifecycle {
+        b.push(" AND e.lifecycle = ").push_bind(l.as_str().to_owned());
     }
     if let Some(t) = q.tier {
         b.push(" AND e.tier = ").push_bind(i16::from(t.get()));
@@ -338,6 +338,7 @@ struct StoredRow {
     classification: String,
     annotations: serde_json::Value,
     definition: Option<String>,
+    definition_url: Option<String>,
     status: String,
     version: i32,
     created_at: DateTime<Utc>,
@@ -352,7 +353,7 @@ pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Store
         r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   e.lifecycle, e.tier, t.slug AS owner, e.language, e.repository_url, e.runbook_url,
                   e.oncall_url, e.dashboards, e.links, e.tags, e.classification, e.annotations,
-                  e.definition, e.status, e.version, e.created_at, e.updated_at
+                  e.definition, e.definition_url, e.status, e.version, e.created_at, e.updated_at
            FROM entities e JOIN teams t ON t.id = e.owner_team_id
            WHERE e.id = ANY($1)
            ORDER BY e.kind, e.namespace, e.name"#,
@@ -400,7 +401,7 @@ pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Store
                     title: r.title,
                     description: r.description,
                     entity_type: r.entity_type,
-                    lifecycle: r.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
+                    lifecycle: r.lifecycle.map(Lifecycle::from),
                     tier: r.tier.map(|t| decode(Tier::parse(t.into()))).transpose()?,
                     owners,
                     language: r.language,
@@ -413,6 +414,7 @@ pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Store
                     classification: decode(Classification::parse(&r.classification))?,
                     annotations,
                     definition: r.definition,
+                    definition_url: r.definition_url,
                     relations: rel_by.remove(&r.id).unwrap_or_default(),
                 },
             })
@@ -453,8 +455,8 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
     sqlx::query_scalar!(
         r#"INSERT INTO entities (kind, namespace, name, title, description, type, lifecycle, tier, owner_team_id,
                                  language, repository_url, runbook_url, oncall_url, dashboards, links, tags,
-                                 classification, annotations, definition, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                                 classification, annotations, definition, status, definition_url)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
            ON CONFLICT (kind, namespace, name) DO UPDATE SET
                title = EXCLUDED.title, description = EXCLUDED.description, type = EXCLUDED.type,
                lifecycle = EXCLUDED.lifecycle, tier = EXCLUDED.tier, owner_team_id = EXCLUDED.owner_team_id,
@@ -462,7 +464,7 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
                runbook_url = EXCLUDED.runbook_url, oncall_url = EXCLUDED.oncall_url,
                dashboards = EXCLUDED.dashboards, links = EXCLUDED.links, tags = EXCLUDED.tags,
                classification = EXCLUDED.classification, annotations = EXCLUDED.annotations,
-               definition = EXCLUDED.definition, status = EXCLUDED.status,
+               definition = EXCLUDED.definition, status = EXCLUDED.status, definition_url = EXCLUDED.definition_url,
                version = entities.version + 1, updated_at = now()
            RETURNING id AS "id: EntityId""#,
         &d.entity.kind,
@@ -471,7 +473,7 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
         &d.title,
         &d.description,
         d.entity_type.as_deref(),
-        d.lifecycle.map(Lifecycle::as_str),
+        d.lifecycle.as_ref().map(Lifecycle::as_str),
         d.tier.map(|t| i16::from(t.get())),
         owner,
         d.language.as_deref(),
@@ -484,7 +486,8 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
         d.classification.as_str(),
         annotations,
         d.definition.as_deref(),
-        status
+        status,
+        d.definition_url.as_deref()
     )
     .fetch_one(&mut *conn)
     .await
@@ -561,7 +564,7 @@ pub async fn related(db: impl PgExecutor<'_>, id: EntityId, direction: Direction
                 relation: r.r#type,
                 entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
                 title: r.title,
-                lifecycle: r.lifecycle.map(|l| decode(Lifecycle::parse(&l))).transpose()?,
+                lifecycle: r.lifecycle.map(Lifecycle::from),
             })
         })
         .collect()

@@ -103,6 +103,7 @@ mod tests {
             classification: Classification::Internal,
             annotations: Default::default(),
             definition: None,
+            definition_url: None,
             relations: Default::default(),
         }
     }

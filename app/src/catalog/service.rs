@@ -171,6 +171,7 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
         links: d.links,
         annotations: d.annotations.into_iter().collect(),
         definition: d.definition,
+        definition_url: d.definition_url,
         owners,
         outgoing: repo::related(&mut *conn, s.id, Direction::Outgoing).await?,
         incoming: repo::related(&mut *conn, s.id, Direction::Incoming).await?,
@@ -198,7 +199,7 @@ fn form_of(d: &Desired) -> ServiceForm {
         title: d.title.clone(),
         description: d.description.clone(),
         entity_type: d.entity_type.clone().unwrap_or_default(),
-        lifecycle: d.lifecycle.map(|l| l.as_str().to_owned()).unwrap_or_default(),
+        lifecycle: d.lifecycle.as_ref().map(|l| l.as_str().to_owned()).unwrap_or_default(),
         tier: d.tier.map(|t| t.get().to_string()).unwrap_or_default(),
         owner: d.owners.first().cloned().unwrap_or_default(),
         co_owners: d.owners.iter().skip(1).cloned().collect::<Vec<_>>().join(", "),
@@ -228,7 +229,7 @@ fn with_draft(base: Option<&Desired>, draft: &ServiceDraft) -> Desired {
         title: draft.title.clone(),
         description: draft.description.clone(),
         entity_type: Some(draft.entity_type.clone()),
-        lifecycle: Some(draft.lifecycle),
+        lifecycle: Some(draft.lifecycle.clone()),
         tier: Some(draft.tier),
         owners,
         language: draft.language.clone(),
@@ -241,6 +242,7 @@ fn with_draft(base: Option<&Desired>, draft: &ServiceDraft) -> Desired {
         classification: draft.classification,
         annotations: base.map(|b| b.annotations.clone()).unwrap_or_default(),
         definition: None,
+        definition_url: None,
         relations,
     }
 }
@@ -353,7 +355,7 @@ pub fn changed_fields(a: &Desired, b: &Desired) -> Vec<String> {
     diff("tags", a.tags == b.tags);
     diff("classification", a.classification == b.classification);
     diff("annotations", a.annotations == b.annotations);
-    diff("definition", a.definition == b.definition);
+    diff("definition", a.definition == b.definition && a.definition_url == b.definition_url);
     diff("relations", a.relations == b.relations);
     out
 }
@@ -478,7 +480,7 @@ pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta
         action: "entity.deprecated",
         subject_kind: SubjectKind::Entity,
         subject_id: s.id.to_string(),
-        before: Some(json!({ "lifecycle": s.desired.lifecycle.map(Lifecycle::as_str) })),
+        before: Some(json!({ "lifecycle": s.desired.lifecycle.as_ref().map(Lifecycle::as_str) })),
         after: Some(json!({ "lifecycle": "deprecated" })),
     };
     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;

@@ -5,35 +5,72 @@ use uuid::Uuid;
 
 uuid_id!(EntityId);
 
-/// Where a service is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// Where an entity is in its life. In Backstage a lifecycle is a free word with three
+/// well-known values: Switchyard's rules (the scorecard, deprecation) treat those specially and
+/// keep any other as it is (`sandbox`, `retired`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum Lifecycle {
     Experimental,
     Production,
     Deprecated,
+    Other(String),
 }
 
 impl Lifecycle {
-    pub fn as_str(self) -> &'static str {
+    pub const WELL_KNOWN: [Lifecycle; 3] = [Lifecycle::Experimental, Lifecycle::Production, Lifecycle::Deprecated];
+
+    pub fn as_str(&self) -> &str {
         match self {
             Lifecycle::Experimental => "experimental",
             Lifecycle::Production => "production",
             Lifecycle::Deprecated => "deprecated",
+            Lifecycle::Other(s) => s,
         }
     }
 
-    /// Parses the stored or typed name of a lifecycle.
+    /// Parses a stored or imported lifecycle: any word Backstage takes (1 to 63 characters, no
+    /// spaces or control characters), the well-known ones recognised.
     pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "experimental" => Ok(Lifecycle::Experimental),
-            "production" => Ok(Lifecycle::Production),
-            "deprecated" => Ok(Lifecycle::Deprecated),
-            other => Err(format!(
-                "unknown lifecycle \"{other}\": use experimental, production or deprecated"
-            )),
-        }
+        let word = parse_word("lifecycle", s)?;
+        Ok(Lifecycle::from(word))
     }
+
+    /// Parses a lifecycle chosen in Switchyard's own form: one of the well-known three.
+    pub fn parse_well_known(s: &str) -> Result<Self, String> {
+        Lifecycle::WELL_KNOWN
+            .into_iter()
+            .find(|l| l.as_str() == s.trim())
+            .ok_or_else(|| format!("unknown lifecycle \"{s}\": use experimental, production or deprecated"))
+    }
+}
+
+impl From<String> for Lifecycle {
+    fn from(s: String) -> Self {
+        Lifecycle::WELL_KNOWN.into_iter().find(|l| l.as_str() == s).unwrap_or(Lifecycle::Other(s))
+    }
+}
+
+impl From<Lifecycle> for String {
+    fn from(l: Lifecycle) -> Self {
+        l.as_str().to_owned()
+    }
+}
+
+/// A free word as Backstage takes it in `spec.type` and `spec.lifecycle`: trimmed, 1 to 63
+/// characters, no whitespace or control characters.
+pub fn parse_word(what: &str, raw: &str) -> Result<String, String> {
+    let word = raw.trim();
+    if word.is_empty() {
+        return Err(format!("the {what} is empty"));
+    }
+    if word.chars().count() > 63 {
+        return Err(format!("the {what} \"{word}\" is longer than 63 characters"));
+    }
+    if word.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("the {what} \"{word}\" contains a space or a control character"));
+    }
+    Ok(word.to_owned())
 }
 
 /// Criticality, 0 (most critical: money stops if it stops) to 3.
@@ -108,7 +145,8 @@ impl Kind {
             .ok_or_else(|| format!("unknown kind \"{s}\": use component, api, system, domain or resource"))
     }
 
-    /// The types an entity of this kind may have; `None` when the kind has no type.
+    /// The well-known types of this kind (what the registration form offers); `None` when the
+    /// kind has none. An imported entity may have any other type, kept as it is.
     pub fn types(self) -> Option<&'static [&'static str]> {
         match self {
             Kind::Component => Some(&["service", "website", "library", "job"]),
@@ -117,9 +155,14 @@ impl Kind {
             Kind::System | Kind::Domain => None,
         }
     }
+
+    /// Whether Backstage requires a `spec.type` of this kind (System and Domain may have one).
+    pub fn requires_type(self) -> bool {
+        self.types().is_some()
+    }
 }
 
-/// Checks the type of an entity of `kind` (kinds without types take none).
+/// Checks a type chosen in Switchyard's own form: one of the kind's well-known types.
 pub fn parse_type(kind: Kind, raw: &str) -> Result<Option<String>, String> {
     let t = raw.trim().to_ascii_lowercase();
     match kind.types() {
@@ -128,6 +171,16 @@ pub fn parse_type(kind: Kind, raw: &str) -> Result<Option<String>, String> {
         Some(_) if t.is_empty() => Err(format!("choose the {} type", kind.as_str())),
         Some(allowed) if allowed.contains(&t.as_str()) => Ok(Some(t)),
         Some(allowed) => Err(format!("unknown {} type \"{raw}\": use {}", kind.as_str(), allowed.join(", "))),
+    }
+}
+
+/// Checks an imported entity's type as Backstage does: required where the kind requires one,
+/// otherwise any word, kept as written (`trpc`, `mcp-server`, `worker`).
+pub fn parse_imported_type(kind: Kind, raw: Option<&str>) -> Result<Option<String>, String> {
+    match raw.map(str::trim).filter(|t| !t.is_empty()) {
+        None if kind.requires_type() => Err("is required".into()),
+        None => Ok(None),
+        Some(t) => parse_word("type", t).map(Some),
     }
 }
 
@@ -193,6 +246,27 @@ pub fn parse_name(what: &str, raw: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// An entity's name as Backstage takes it: runs of letters and digits joined by `-`, `_` or
+/// `.`, at most 63 characters (`breanna.davison`, `Team_A`). Names in Switchyard's own form
+/// follow the stricter [`parse_name`]; an imported entity keeps the name it has.
+pub fn parse_entity_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("the name is required".into());
+    }
+    if name.len() > 63 {
+        return Err(format!("the name \"{name}\" is longer than 63 characters"));
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        return Err(format!("the name \"{name}\" contains \"{c}\": use letters, digits and -, _ or . between them"));
+    }
+    let separator = |c: char| matches!(c, '-' | '_' | '.');
+    if name.starts_with(separator) || name.ends_with(separator) || name.chars().zip(name.chars().skip(1)).any(|(a, b)| separator(a) && separator(b)) {
+        return Err(format!("the name \"{name}\" must start and end with a letter or digit, with one -, _ or . between them"));
+    }
+    Ok(name.to_owned())
+}
+
 /// `kind:namespace/name`, Backstage's entity reference.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct EntityRef {
@@ -225,7 +299,7 @@ impl EntityRef {
             return Err(format!("\"{text}\" refers to a {kind}; here it must be a {}", kinds.join(" or ")));
         }
         let namespace = parse_name("namespace", namespace).map_err(|e| format!("in \"{text}\": {e}"))?;
-        let name = parse_name("name", name).map_err(|e| format!("in \"{text}\": {e}"))?;
+        let name = parse_entity_name(name).map_err(|e| format!("in \"{text}\": {e}"))?;
         Ok(EntityRef { kind, namespace, name })
     }
 
@@ -463,7 +537,7 @@ impl ListQuery {
         if let Some(o) = &self.owner {
             pairs.push(("owner", o.clone()));
         }
-        if let Some(l) = self.lifecycle {
+        if let Some(l) = &self.lifecycle {
             pairs.push(("lifecycle", l.as_str().into()));
         }
         if let Some(t) = self.tier {
@@ -594,6 +668,8 @@ pub struct EntityDetail {
     pub links: Vec<Link>,
     pub annotations: Vec<(String, String)>,
     pub definition: Option<String>,
+    /// Where the definition lives, when the descriptor points at a URL.
+    pub definition_url: Option<String>,
     pub owners: Vec<Owner>,
     /// What this entity points at (depends on, provides, consumes, part of …).
     pub outgoing: Vec<Related>,
@@ -731,12 +807,38 @@ mod tests {
     }
 
     #[test]
-    fn lifecycle_round_trips_and_names_bad_input() {
-        for l in [Lifecycle::Experimental, Lifecycle::Production, Lifecycle::Deprecated] {
-            assert_eq!(Lifecycle::parse(l.as_str()), Ok(l));
+    fn lifecycle_keeps_any_word_and_knows_the_well_known_three() {
+        for l in Lifecycle::WELL_KNOWN {
+            assert_eq!(Lifecycle::parse(l.as_str()), Ok(l.clone()));
+            assert_eq!(Lifecycle::parse_well_known(l.as_str()), Ok(l));
         }
-        let err = Lifecycle::parse("retired").expect_err("retired is no lifecycle");
+        assert_eq!(Lifecycle::parse(" sandbox "), Ok(Lifecycle::Other("sandbox".into())));
+        assert_eq!(serde_json::to_string(&Lifecycle::Other("sandbox".into())).ok().as_deref(), Some("\"sandbox\""));
+        assert_eq!(serde_json::from_str::<Lifecycle>("\"deprecated\"").ok(), Some(Lifecycle::Deprecated));
+        let err = Lifecycle::parse_well_known("retired").expect_err("the form offers three");
         assert!(err.contains("retired"), "{err}");
+        assert!(Lifecycle::parse("two words").is_err());
+    }
+
+    #[test]
+    fn entity_names_follow_backstage_and_form_names_stay_dns_labels() {
+        for ok in ["breanna.davison", "Team_A", "a", "x-1.b_2"] {
+            assert_eq!(parse_entity_name(ok).as_deref(), Ok(ok));
+        }
+        for bad in ["invalid component", ".a", "a.", "a..b", "a-_b", ""] {
+            assert!(parse_entity_name(bad).is_err(), "{bad}");
+        }
+        assert!(parse_entity_name(&"a".repeat(64)).is_err());
+        assert!(parse_name("name", "breanna.davison").is_err());
+    }
+
+    #[test]
+    fn imported_types_are_free_words_where_the_form_offers_a_list() {
+        assert_eq!(parse_imported_type(Kind::Api, Some("trpc")), Ok(Some("trpc".into())));
+        assert_eq!(parse_imported_type(Kind::System, Some("product")), Ok(Some("product".into())));
+        assert_eq!(parse_imported_type(Kind::System, None), Ok(None));
+        assert!(parse_imported_type(Kind::Component, None).is_err());
+        assert!(parse_type(Kind::Component, "worker").is_err());
     }
 
     #[test]

@@ -148,22 +148,27 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
 
 /// Imports descriptor files: a multipart body, one part per file, each part's filename its
 /// path relative to the others (so `Location` targets and `$text` resolve). With
-/// `?dry_run=true` it only reports. Nothing is half-applied: one refused entity refuses all.
+/// `?dry_run=true` it only reports. Every entity that is not refused is written, in one
+/// transaction; with `?atomic=true` one refused entity refuses all.
 #[utoipa::path(
     post,
     path = "/catalog/import",
     tag = "catalog",
-    params(("dry_run" = Option<bool>, Query, description = "Only report what would change")),
+    params(
+        ("dry_run" = Option<bool>, Query, description = "Only report what would change"),
+        ("atomic" = Option<bool>, Query, description = "Write nothing when any entity is refused"),
+    ),
     request_body(content_type = "multipart/form-data", description = "One part per descriptor file; the filename is its relative path"),
     responses(
-        (status = 200, description = "The report (applied, sent for approval, or refused as a whole)", body = ImportReport),
+        (status = 200, description = "The report: each entity created, updated, unchanged, skipped or refused, and whether it was applied or sent for approval", body = ImportReport),
         (status = 413, description = "Over 20 MiB or 5,000 files", body = ErrorBody),
         (status = 422, description = "A file over a reading limit (nesting, documents, values, aliases), or not multipart", body = ErrorBody),
     ),
     security(("token" = []))
 )]
 pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, mut body: Multipart) -> Result<Json<ImportReport>, ApiError> {
-    let dry_run = pairs(&raw).iter().any(|(k, v)| k == "dry_run" && (v == "true" || v == "1"));
+    let flag = |name: &str| pairs(&raw).iter().any(|(k, v)| k == name && (v == "true" || v == "1"));
+    let options = import::Options { dry_run: flag("dry_run"), atomic: flag("atomic") };
     let mut files = Vec::new();
     let mut total = 0usize;
     while let Some(part) = body.next_field().await.map_err(|e| invalid(&caller, "body", format!("not a readable multipart body: {e}")))? {
@@ -182,7 +187,7 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
         let content = String::from_utf8(bytes.to_vec()).map_err(|_| invalid(&caller, &path, "is not UTF-8 text"))?;
         files.push(SourceFile { path, content });
     }
-    import::import(&state.pool, &caller.principal, files, dry_run, &caller.meta)
+    import::import(&state.pool, &caller.principal, files, options, &caller.meta)
         .await
         .map(Json)
         .map_err(|e| caller.fail(e))

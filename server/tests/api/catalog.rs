@@ -230,11 +230,14 @@ fn descriptor_set() -> Vec<(&'static str, String)> {
 }
 
 async fn import(browser: &Browser, files: Vec<(&'static str, String)>, dry_run: bool) -> reqwest::Response {
+    import_with(browser, files, if dry_run { "?dry_run=true" } else { "" }).await
+}
+
+async fn import_with(browser: &Browser, files: Vec<(&'static str, String)>, q: &str) -> reqwest::Response {
     let mut form = reqwest::multipart::Form::new();
     for (path, content) in files {
         form = form.part("file", reqwest::multipart::Part::text(content).file_name(path));
     }
-    let q = if dry_run { "?dry_run=true" } else { "" };
     browser
         .client
         .post(browser.url(&format!("/api/v1/catalog/import{q}")))
@@ -325,27 +328,38 @@ async fn a_descriptor_set_with_a_location_imports_once_and_a_second_import_chang
 }
 
 #[tokio::test]
-async fn an_invalid_file_reports_each_problem_and_writes_nothing() {
+async fn an_import_writes_every_entity_not_refused_and_atomic_writes_nothing_when_one_is() {
     let app = spawn_app_with_demo_data().await;
     let alice = app.login_as(Persona::Admin).await;
     let before = app.count("SELECT count(*) FROM entities", &[]).await;
     let audit_before = app.count("SELECT count(*) FROM audit_log", &[]).await;
-    let files = vec![(
-        "bad.yaml",
-        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine-service}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: gadget}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: Not_A_Name}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: orphan}\nspec: {type: service, lifecycle: production, owner: nobody-team, dependsOn: [ghost]}\n"
-            .to_owned(),
-    )];
-    let report: Value = import(&alice, files, false).await.json().await.expect("report");
-    assert_eq!(report["applied"], false);
-    let items = report["items"].as_array().expect("items");
-    let messages = |entity: &str| -> String {
-        items.iter().filter(|i| i["entity"].as_str().unwrap_or("").contains(entity)).map(|i| i["messages"].to_string()).collect()
+    let files = || {
+        vec![(
+            "bad.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine-service}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: gadget}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: not a name}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: orphan}\nspec: {type: service, lifecycle: production, owner: nobody-team, dependsOn: [ghost]}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: leaf}\nspec: {type: service, lifecycle: production, owner: payments, dependsOn: [orphan]}\n"
+                .to_owned(),
+        )]
     };
-    assert!(messages("gadget").contains("unknown kind"), "{report}");
-    assert!(messages("Not_A_Name").contains("metadata.name"), "{report}");
-    assert!(messages("orphan").contains("nobody-team") && messages("orphan").contains("ghost"), "{report}");
-    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "the valid entity is not written either");
+    let atomic: Value = import_with(&alice, files(), "?atomic=true").await.json().await.expect("report");
+    assert_eq!(atomic["applied"], false, "{atomic}");
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "atomic: the valid entity is not written either");
     assert_eq!(app.count("SELECT count(*) FROM audit_log", &[]).await, audit_before);
+
+    let report: Value = import(&alice, files(), false).await.json().await.expect("report");
+    assert_eq!(report["applied"], true, "{report}");
+    let items = report["items"].as_array().expect("items");
+    let item = |entity: &str| items.iter().find(|i| i["entity"].as_str().unwrap_or("").contains(entity)).cloned().unwrap_or_default();
+    assert_eq!(item("fine-service")["outcome"], "created", "{report}");
+    assert_eq!(item("gadget")["outcome"], "skipped", "an unknown kind is left out, not refused: {report}");
+    assert!(item("gadget")["messages"].to_string().contains("not one Switchyard keeps"), "{report}");
+    assert_eq!(item("not a name")["outcome"], "refused", "{report}");
+    assert!(item("not a name")["messages"].to_string().contains("metadata.name"), "{report}");
+    assert_eq!(item("orphan")["outcome"], "refused", "{report}");
+    assert!(item("orphan")["messages"].to_string().contains("nobody-team") && item("orphan")["messages"].to_string().contains("ghost"), "{report}");
+    assert_eq!(item("leaf")["outcome"], "refused", "what points at a refused entity is refused with it: {report}");
+    assert!(item("leaf")["messages"].to_string().contains("refused in this import"), "{report}");
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before + 1, "only fine-service is written");
+    assert_eq!(app.count("SELECT count(*) FROM entities WHERE name = 'fine-service'", &[]).await, 1);
 }
 
 #[tokio::test]
@@ -359,4 +373,76 @@ async fn an_import_by_a_non_admin_waits_for_one_approval_of_the_whole_batch() {
     assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before, "nothing yet");
     assert_eq!(alice.decide(&id, "approve", "looks right").await.status(), 200);
     assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before + 6);
+}
+
+/// Every YAML file under `dir`, with its path relative to it, read in place.
+fn peer_files(dir: &str) -> Vec<(&'static str, String)> {
+    let root = std::path::PathBuf::from(std::env::var("PEER_DATA").expect("PEER_DATA names the shared peer-data folder (the Makefile sets it)")).join(dir);
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                let rel = path.strip_prefix(&root).expect("under root").to_string_lossy().into_owned();
+                out.push((&*Box::leak(rel.into_boxed_str()), std::fs::read_to_string(&path).expect("utf-8")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn backstages_own_example_catalog_keeps_names_types_lifecycles_and_unknown_kinds_as_backstage_does() {
+    let app = spawn_app_with_demo_data().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let files = peer_files("backstage-examples");
+    assert!(files.len() > 50, "the examples are there: {}", files.len());
+    let report: Value = import(&alice, files.clone(), false).await.json().await.expect("report");
+    assert_eq!(report["applied"], true, "{report}");
+    let outcome = |entity: &str| -> (String, String) {
+        let item = report["items"].as_array().expect("items").iter().find(|i| i["entity"] == entity).cloned().unwrap_or_default();
+        (item["outcome"].as_str().unwrap_or("missing").to_owned(), item["messages"].to_string())
+    };
+    let refused: Vec<String> = report["items"].as_array().expect("items").iter()
+        .filter(|i| i["outcome"] == "refused").map(|i| format!("{} {}", i["entity"], i["messages"])).collect();
+    // what Backstage itself accepts and Switchyard used to refuse
+    for created in [
+        "api:default/hello-world-trpc",        // a type outside the well-known list
+        "api:default/backstage-mcp-server",    // an MCP server: remotes, no definition
+        "api:default/spotify",                 // a definition at a URL
+        "component:alternative/different-namespace",
+        "domain:default/artists",
+    ] {
+        assert_eq!(outcome(created).0, "created", "{created}: {:?}; refused: {refused:#?}", outcome(created));
+    }
+    // no entity is refused for its name, type or lifecycle but the one Backstage refuses too
+    let for_form: Vec<&String> = refused
+        .iter()
+        .filter(|r| !r.contains("invalid component") && ["metadata.name", "spec.type", "spec.lifecycle"].iter().any(|f| r.contains(f)))
+        .collect();
+    assert!(for_form.is_empty(), "{for_form:#?}");
+    assert_eq!(outcome("user:default/breanna.davison").0, "skipped", "a dotted name is a name");
+    // what Backstage refuses, named with the reason
+    let (o, why) = outcome("component:default/invalid component");
+    assert!(o == "refused" && why.contains("invalid component"), "{o}: {why}");
+    let (o, why) = outcome("api:default/local-inference-server");
+    assert!(o == "refused" && why.contains("spec.definition"), "{o}: {why}");
+    // kinds Switchyard does not keep are left out with a warning, and the rest goes in
+    for skipped in ["airesource:default/frontend-design", "environment:default/prod"] {
+        let (o, why) = outcome(skipped);
+        assert!(o == "skipped" && why.contains("not one Switchyard keeps"), "{skipped}: {o} {why}");
+    }
+    let url: String = sqlx::query_scalar("SELECT definition_url FROM entities WHERE kind = 'api' AND name = 'spotify'")
+        .fetch_one(&mut app.db().await)
+        .await
+        .expect("spotify");
+    assert!(url.starts_with("https://github.com/APIs-guru/"), "{url}");
+    // importing the same files again changes nothing
+    let again: Value = import(&alice, files, true).await.json().await.expect("report");
+    let changed: Vec<&Value> = again["items"].as_array().expect("items").iter().filter(|i| i["outcome"] == "created" || i["outcome"] == "updated").collect();
+    assert!(changed.is_empty(), "a re-import is unchanged: {changed:?}");
 }

@@ -112,7 +112,7 @@ fn Entity(data: PageData) -> impl IntoView {
                 <div class="mt-2 flex flex-wrap gap-2" data-testid="entity-badges">
                     <Badge tone=Tone::Neutral>{kind_label}</Badge>
                     {s.pending.then(|| view! { <Badge tone=Tone::Info>"pending approval"</Badge> })}
-                    {s.lifecycle.map(|l| view! { <Badge tone=lifecycle_tone(l)>{l.as_str()}</Badge> })}
+                    {s.lifecycle.map(|l| view! { <Badge tone=lifecycle_tone(&l)>{l.as_str().to_owned()}</Badge> })}
                     {s.tier.map(|t| view! { <Badge tone=tier_tone(t.get())>{format!("Tier {}", t.get())}</Badge> })}
                     <Badge tone=if s.classification == crate::catalog::types::Classification::Pci { Tone::Bad } else { Tone::Neutral }>{s.classification.label()}</Badge>
                     {d.scorecard.level.map(|l| view! { <Badge tone=Tone::Good>{format!("scorecard: {}", l.as_str())}</Badge> })}
@@ -173,6 +173,15 @@ fn Entity(data: PageData) -> impl IntoView {
                 {d.definition.clone().map(|def| view! {
                     <Card title="API definition">
                         <pre class="max-h-[32rem] overflow-auto p-4 font-mono text-xs leading-relaxed" data-testid="api-definition">{def}</pre>
+                    </Card>
+                })}
+                {d.definition_url.clone().map(|url| view! {
+                    <Card title="API definition">
+                        <p class="p-4 text-sm" data-testid="api-definition-url">
+                            "The definition lives at "
+                            <a class="break-all font-mono text-indigo-700 hover:underline dark:text-indigo-300" href=url.clone() rel="noopener noreferrer">{url.clone()}</a>
+                            "; Switchyard keeps the link and does not fetch it."
+                        </p>
                     </Card>
                 })}
                 <Card title="History"><div data-testid="history"><AuditTable entries=history/></div></Card>

@@ -155,7 +155,7 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
     };
     let team_options: Vec<(String, String)> = teams.iter().map(|t| (t.slug.clone(), format!("{} ({})", t.name, t.slug))).collect();
     let types = Kind::Component.types().unwrap_or_default().iter().map(|t| ((*t).to_owned(), (*t).to_owned())).collect();
-    let lifecycles = [Lifecycle::Experimental, Lifecycle::Production, Lifecycle::Deprecated]
+    let lifecycles = Lifecycle::WELL_KNOWN
         .into_iter()
         .map(|l| (l.as_str().to_owned(), l.as_str().to_owned()))
         .collect();

@@ -103,14 +103,20 @@ fn tone(o: Outcome) -> Tone {
 
 #[component]
 pub fn Report(report: ImportReport) -> impl IntoView {
-    let headline = if report.refused() {
-        format!("Nothing was imported: {} document(s) refused.", report.count(Outcome::Refused))
-    } else if report.dry_run {
-        "Dry run: nothing was written.".to_owned()
+    let refused = report.count(Outcome::Refused);
+    let left_out = if refused > 0 { format!(" {refused} document(s) refused and left out.") } else { String::new() };
+    let headline = if report.dry_run {
+        format!(
+            "Dry run: nothing was written. {} would be created, {} updated.{left_out}",
+            report.count(Outcome::Created),
+            report.count(Outcome::Updated)
+        )
     } else if let Some(id) = report.approval_id {
-        format!("Sent for approval (request {id}).")
+        format!("Sent for approval (request {id}).{left_out}")
     } else if report.applied {
-        "Imported.".to_owned()
+        format!("Imported: {} created, {} updated.{left_out}", report.count(Outcome::Created), report.count(Outcome::Updated))
+    } else if refused > 0 {
+        format!("Nothing was imported: {refused} document(s) refused.")
     } else {
         "Nothing to change: the catalog already matches.".to_owned()
     };

@@ -2,11 +2,12 @@ use crate::catalog::types::{EntitySummary, Lifecycle};
 use crate::ui::{Badge, Tone};
 use leptos::prelude::*;
 
-pub fn lifecycle_tone(l: Lifecycle) -> Tone {
+pub fn lifecycle_tone(l: &Lifecycle) -> Tone {
     match l {
         Lifecycle::Production => Tone::Good,
         Lifecycle::Experimental => Tone::Info,
         Lifecycle::Deprecated => Tone::Warn,
+        Lifecycle::Other(_) => Tone::Neutral,
     }
 }
 
@@ -52,7 +53,7 @@ pub fn EntityTable(entities: Vec<EntitySummary>) -> impl IntoView {
                                 <td class="px-4 py-2.5 text-slate-700 dark:text-slate-300">{kind}</td>
                                 <td class="px-4 py-2.5"><a class="text-slate-700 hover:underline dark:text-slate-300" href=format!("/teams/{}", s.owner_slug)>{s.owner_name}</a></td>
                                 <td class="px-4 py-2.5">{s.tier.map(|t| view! { <Badge tone=tier_tone(t.get())>{format!("Tier {}", t.get())}</Badge> })}</td>
-                                <td class="px-4 py-2.5">{s.lifecycle.map(|l| view! { <Badge tone=lifecycle_tone(l)>{l.as_str()}</Badge> })}</td>
+                                <td class="px-4 py-2.5">{s.lifecycle.map(|l| view! { <Badge tone=lifecycle_tone(&l)>{l.as_str().to_owned()}</Badge> })}</td>
                                 <td class="hidden px-4 py-2.5 text-slate-600 md:table-cell dark:text-slate-400">{s.language.unwrap_or_else(|| "—".into())}</td>
                             </tr>
                         }
