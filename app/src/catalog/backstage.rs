@@ -437,8 +437,10 @@ fn read_entity(
     }
 
     let mut relations = BTreeSet::new();
-    let mut relate = |field: &str, rel: &str, raw: &str, default_kind: &str, kinds: &[&str], problems: &mut Vec<String>| {
-        match EntityRef::parse(raw, default_kind, namespace, kinds) {
+    // a target of another kind than the field's (`consumesApis: [component:x]`) is kept as
+    // declared, as Backstage keeps it
+    let mut relate = |field: &str, rel: &str, raw: &str, default_kind: &str, problems: &mut Vec<String>| {
+        match EntityRef::parse(raw, default_kind, namespace, &["component", "api", "system", "domain", "resource"]) {
             Ok(r) => {
                 relations.insert((rel.to_owned(), r));
             }
@@ -452,33 +454,33 @@ fn read_entity(
     };
     if let Some(s) = spec.system.as_deref() {
         allowed("spec.system", &[Kind::Component, Kind::Api, Kind::Resource], &mut problems);
-        relate("spec.system", "part_of", s, "system", &["system"], &mut problems);
+        relate("spec.system", "part_of", s, "system", &mut problems);
     }
     if let Some(d) = spec.domain.as_deref() {
         allowed("spec.domain", &[Kind::System], &mut problems);
-        relate("spec.domain", "part_of", d, "domain", &["domain"], &mut problems);
+        relate("spec.domain", "part_of", d, "domain", &mut problems);
     }
     if let Some(c) = spec.subcomponent_of.as_deref() {
         allowed("spec.subcomponentOf", &[Kind::Component], &mut problems);
-        relate("spec.subcomponentOf", "subcomponent_of", c, "component", &["component"], &mut problems);
+        relate("spec.subcomponentOf", "subcomponent_of", c, "component", &mut problems);
     }
     if !spec.provides_apis.is_empty() {
         allowed("spec.providesApis", &[Kind::Component], &mut problems);
     }
     for a in &spec.provides_apis {
-        relate("spec.providesApis", "provides_api", a, "api", &["api"], &mut problems);
+        relate("spec.providesApis", "provides_api", a, "api", &mut problems);
     }
     if !spec.consumes_apis.is_empty() {
         allowed("spec.consumesApis", &[Kind::Component], &mut problems);
     }
     for a in &spec.consumes_apis {
-        relate("spec.consumesApis", "consumes_api", a, "api", &["api"], &mut problems);
+        relate("spec.consumesApis", "consumes_api", a, "api", &mut problems);
     }
     if !spec.depends_on.is_empty() {
         allowed("spec.dependsOn", &[Kind::Component, Kind::Resource], &mut problems);
     }
     for d in &spec.depends_on {
-        relate("spec.dependsOn", "depends_on", d, "component", &["component", "resource"], &mut problems);
+        relate("spec.dependsOn", "depends_on", d, "component", &mut problems);
     }
     let self_ref = EntityRef::new(kind.as_str(), namespace, name);
     if relations.iter().any(|(_, r)| *r == self_ref) {

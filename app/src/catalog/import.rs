@@ -5,7 +5,7 @@
 use crate::error::Refusal;
 use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile};
 use super::repo::{self, Stored};
-use super::service::{changed_fields, write_links, CatalogError};
+use super::service::{changed_fields, write_links, CatalogError, Missing};
 use super::approval::approvals_needed;
 use super::types::{EntityId, EntityRef, ImportItem, ImportReport, Outcome, Tier};
 use crate::approvals::service::{self as approvals, Ask};
@@ -94,23 +94,11 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
     let own_ids: Vec<EntityId> = entities.iter().filter_map(|(_, d)| found.get(&d.entity).copied()).collect();
     let mut stored: HashMap<EntityRef, Stored> =
         repo::load(conn, &own_ids).await?.into_iter().map(|s| (s.desired.entity.clone(), s)).collect();
-    // documents refused as they were read, by the reference they would have had
-    let refused_docs: BTreeSet<String> = items.iter().filter(|i| i.outcome == Outcome::Refused).map(|i| i.entity.clone()).collect();
-    let problems_of = |d: &Desired, refused: &BTreeSet<EntityRef>| {
+    let problems_of = |d: &Desired| {
         let mut problems = Vec::new();
         for o in &d.owners {
             if !existing_teams.contains_key(o) && !batch_teams.contains(o.as_str()) {
                 problems.push(format!("owner group:default/{o} is not a team here, nor in the files"));
-            }
-        }
-        for (rel, target) in &d.relations {
-            if found.contains_key(target) {
-                continue;
-            }
-            if refused.contains(target) || refused_docs.contains(&target.to_string()) {
-                problems.push(format!("{rel} {target}: that entity is refused in this import"));
-            } else if !entities.iter().any(|(_, e)| e.entity == *target) {
-                problems.push(format!("{rel} {target}: no such entity in the catalog or the files"));
             }
         }
         if stored.get(&d.entity).is_some_and(|s| s.status == "pending") {
@@ -118,22 +106,19 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
         }
         problems
     };
-    // an entity refused takes with it what points at it: repeat until nothing more is refused
-    let mut refused: BTreeSet<EntityRef> = BTreeSet::new();
-    loop {
-        let before = refused.len();
-        for (_, d) in &entities {
-            if !refused.contains(&d.entity) && !problems_of(d, &refused).is_empty() {
-                refused.insert(d.entity.clone());
-            }
-        }
-        if refused.len() == before {
-            break;
-        }
-    }
-    let problems: Vec<Vec<String>> = entities.iter().map(|(_, d)| problems_of(d, &refused)).collect();
+    let problems: Vec<Vec<String>> = entities.iter().map(|(_, d)| problems_of(d)).collect();
+    let written: BTreeSet<&EntityRef> = entities.iter().zip(&problems).filter(|(_, p)| p.is_empty()).map(|((_, d), _)| &d.entity).collect();
+    // a reference to what is neither in the catalog nor written now is kept, unresolved, and listed
+    let unresolved = |d: &Desired| -> Vec<String> {
+        d.relations
+            .iter()
+            .filter(|(_, target)| !found.contains_key(target) && !written.contains(target))
+            .map(|(rel, target)| format!("{rel} {target} is not in the catalog: kept, and resolved when it arrives"))
+            .collect()
+    };
+    let warnings: Vec<Vec<String>> = entities.iter().map(|(_, d)| unresolved(d)).collect();
     let mut writes = Vec::new();
-    for ((file, d), problems) in entities.into_iter().zip(problems) {
+    for (((file, d), problems), warnings) in entities.into_iter().zip(problems).zip(warnings) {
         let old = stored.remove(&d.entity);
         let entity = d.entity.to_string();
         if !problems.is_empty() {
@@ -142,19 +127,19 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
         }
         match old {
             None => {
-                items.push(ImportItem { entity, file, outcome: Outcome::Created, messages: vec![] });
+                items.push(ImportItem { entity, file, outcome: Outcome::Created, messages: warnings });
                 writes.push((d, None));
             }
             Some(old) => {
                 let changed = changed_fields(&old.desired, &d);
                 if changed.is_empty() {
-                    items.push(ImportItem { entity, file, outcome: Outcome::Unchanged, messages: vec![] });
+                    items.push(ImportItem { entity, file, outcome: Outcome::Unchanged, messages: warnings });
                 } else {
                     items.push(ImportItem {
                         entity,
                         file,
                         outcome: Outcome::Updated,
-                        messages: vec![format!("changed: {}", changed.join(", "))],
+                        messages: std::iter::once(format!("changed: {}", changed.join(", "))).chain(warnings).collect(),
                     });
                     writes.push((d, Some(old)));
                 }
@@ -214,7 +199,7 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
         audit::record(conn, actor, change, meta).await?;
     }
     for (d, _) in &plan.writes {
-        write_links(conn, ids[&d.entity], d, &owners_of(d)?, &ids).await?;
+        write_links(conn, ids[&d.entity], d, &owners_of(d)?, &ids, Missing::Keep).await?;
     }
     let summary = json!({
         "created": plan.items.iter().filter(|i| i.outcome == Outcome::Created).count(),

@@ -369,8 +369,9 @@ pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Store
     .fetch_all(&mut *conn)
     .await?;
     let rels = sqlx::query!(
-        r#"SELECT r.source_id AS "source_id: EntityId", r.type, x.kind, x.namespace, x.name
-           FROM entity_relations r JOIN entities x ON x.id = r.target_id
+        r#"SELECT r.source_id AS "source_id: EntityId", r.type, r.target_kind AS kind, r.target_namespace AS namespace,
+                  r.target_name AS name
+           FROM entity_relations r
            WHERE r.source_id = ANY($1)"#,
         ids as _
     )
@@ -493,8 +494,9 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
     .await
 }
 
-/// Replaces an entity's co-owners and outgoing relations.
-pub async fn set_links(conn: &mut PgConnection, id: EntityId, co_owners: &[Uuid], relations: &[(String, EntityId)]) -> Result<(), sqlx::Error> {
+/// Replaces an entity's co-owners and outgoing relations: (type, target as declared, the
+/// target's id when it is in the catalog).
+pub async fn set_links(conn: &mut PgConnection, id: EntityId, co_owners: &[Uuid], relations: &[(String, EntityRef, Option<EntityId>)]) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM entity_co_owners WHERE entity_id = $1", id.0).execute(&mut *conn).await?;
     sqlx::query!(
         "INSERT INTO entity_co_owners (entity_id, team_id) SELECT $1, t FROM UNNEST($2::uuid[]) AS t ON CONFLICT DO NOTHING",
@@ -504,14 +506,22 @@ pub async fn set_links(conn: &mut PgConnection, id: EntityId, co_owners: &[Uuid]
     .execute(&mut *conn)
     .await?;
     sqlx::query!("DELETE FROM entity_relations WHERE source_id = $1", id.0).execute(&mut *conn).await?;
-    let types: Vec<String> = relations.iter().map(|(t, _)| t.clone()).collect();
-    let targets: Vec<Uuid> = relations.iter().map(|(_, id)| id.0).collect();
+    let types: Vec<String> = relations.iter().map(|(t, _, _)| t.clone()).collect();
+    let kinds: Vec<String> = relations.iter().map(|(_, r, _)| r.kind.clone()).collect();
+    let namespaces: Vec<String> = relations.iter().map(|(_, r, _)| r.namespace.clone()).collect();
+    let names: Vec<String> = relations.iter().map(|(_, r, _)| r.name.clone()).collect();
+    let targets: Vec<Option<Uuid>> = relations.iter().map(|(_, _, id)| id.map(|i| i.0)).collect();
     sqlx::query!(
-        "INSERT INTO entity_relations (source_id, type, target_id)
-         SELECT $1, r.type, r.target FROM UNNEST($2::text[], $3::uuid[]) AS r(type, target) ON CONFLICT DO NOTHING",
+        "INSERT INTO entity_relations (source_id, type, target_kind, target_namespace, target_name, target_id)
+         SELECT $1, r.type, r.kind, r.namespace, r.name, r.target
+         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[]) AS r(type, kind, namespace, name, target)
+         ON CONFLICT DO NOTHING",
         id.0,
         &types,
-        &targets
+        &kinds,
+        &namespaces,
+        &names,
+        &targets as &[Option<Uuid>]
     )
     .execute(&mut *conn)
     .await?;
@@ -523,6 +533,21 @@ pub async fn set_status(conn: &mut PgConnection, id: EntityId, status: &str) -> 
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Resolves the relations that were waiting for this entity (declared before it arrived).
+pub async fn resolve_waiting(conn: &mut PgConnection, id: EntityId, r: &EntityRef) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE entity_relations SET target_id = $1
+         WHERE target_id IS NULL AND target_kind = $2 AND target_namespace = $3 AND target_name = $4 AND source_id <> $1",
+        id.0,
+        &r.kind,
+        &r.namespace,
+        &r.name
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Locks an entity's row for a change, returning its version.
@@ -548,11 +573,15 @@ pub enum Direction {
 /// lifecycles, by relation then name.
 pub async fn related(db: impl PgExecutor<'_>, id: EntityId, direction: Direction) -> Result<Vec<Related>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT r.type, o.kind, o.namespace, o.name, o.title, o.lifecycle
+        r#"SELECT r.type AS "type!",
+                  CASE WHEN $2 THEN o.kind ELSE r.target_kind END AS "kind!",
+                  CASE WHEN $2 THEN o.namespace ELSE r.target_namespace END AS "namespace!",
+                  CASE WHEN $2 THEN o.name ELSE r.target_name END AS "name!",
+                  o.title AS "title?", o.lifecycle AS "lifecycle?"
            FROM entity_relations r
-           JOIN entities o ON o.id = CASE WHEN $2 THEN r.source_id ELSE r.target_id END
+           LEFT JOIN entities o ON o.id = CASE WHEN $2 THEN r.source_id ELSE r.target_id END
            WHERE ($2 AND r.target_id = $1) OR (NOT $2 AND r.source_id = $1)
-           ORDER BY r.type, o.name"#,
+           ORDER BY 1, 4"#,
         id.0,
         direction == Direction::Incoming
     )
@@ -563,7 +592,8 @@ pub async fn related(db: impl PgExecutor<'_>, id: EntityId, direction: Direction
             Ok(Related {
                 relation: r.r#type,
                 entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
-                title: r.title,
+                in_catalog: r.title.is_some(),
+                title: r.title.unwrap_or_else(|| r.name.clone()),
                 lifecycle: r.lifecycle.map(Lifecycle::from),
             })
         })
@@ -628,8 +658,9 @@ pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<EntityId>, sqlx::Err
 /// Edges around a set of entities: (source, type, target) in both directions.
 pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<Vec<(EntityId, String, EntityId)>, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT source_id AS "source_id: EntityId", type, target_id AS "target_id: EntityId" FROM entity_relations
-           WHERE (source_id = ANY($1) OR target_id = ANY($1)) AND type IN ('depends_on', 'consumes_api', 'provides_api')"#,
+        r#"SELECT source_id AS "source_id: EntityId", type, target_id AS "target_id!: EntityId" FROM entity_relations
+           WHERE (source_id = ANY($1) OR target_id = ANY($1)) AND target_id IS NOT NULL
+             AND type IN ('depends_on', 'consumes_api', 'provides_api')"#,
         ids as _
     )
     .fetch_all(db)

@@ -247,30 +247,42 @@ fn with_draft(base: Option<&Desired>, draft: &ServiceDraft) -> Desired {
     }
 }
 
-/// Writes co-owners and relations of `d` (stored as `id`), resolving every reference; a
-/// reference to nothing, or to an entity still waiting for approval, is refused by name.
+/// What `write_links` does with a reference to an entity that is not in the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// Switchyard's own form: refused by name, so a typo is caught.
+    Refuse,
+    /// An import: kept as declared, unresolved until that entity arrives (as Backstage does).
+    Keep,
+}
+
+/// Writes co-owners and relations of `d` (stored as `id`), resolving every reference it can,
+/// and resolves the relations that were waiting for `d` itself.
 pub(crate) async fn write_links(
     conn: &mut PgConnection,
     id: EntityId,
     d: &Desired,
     owner_ids: &[Uuid],
     batch: &HashMap<EntityRef, EntityId>,
+    on_missing: Missing,
 ) -> Result<(), CatalogError> {
     let wanted: Vec<EntityRef> = d.relations.iter().map(|(_, r)| r.clone()).filter(|r| !batch.contains_key(r)).collect();
     let found = repo::resolve(&mut *conn, &wanted).await?;
     let mut relations = Vec::new();
     let mut missing = Vec::new();
     for (t, r) in &d.relations {
-        match batch.get(r).or_else(|| found.get(r)) {
-            Some(target) => relations.push((t.clone(), *target)),
-            None => missing.push(r.short()),
+        let target = batch.get(r).or_else(|| found.get(r)).copied();
+        if target.is_none() {
+            missing.push(r.short());
         }
+        relations.push((t.clone(), r.clone(), target));
     }
-    if !missing.is_empty() {
+    if on_missing == Missing::Refuse && !missing.is_empty() {
         let field = if d.relations.iter().any(|(t, r)| t == "part_of" && missing.contains(&r.short())) { "system" } else { "depends_on" };
         return Err(Refusal::invalid(field, format!("not in the catalog: {}", missing.join(", "))).into());
     }
     repo::set_links(conn, id, owner_ids.get(1..).unwrap_or_default(), &relations).await?;
+    repo::resolve_waiting(conn, id, &d.entity).await?;
     Ok(())
 }
 
@@ -298,7 +310,7 @@ pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, 
         return Err(Refusal::invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)).into());
     }
     let id = repo::upsert(&mut tx, &desired, owners[0], "pending").await?;
-    write_links(&mut tx, id, &desired, &owners, &HashMap::new()).await?;
+    write_links(&mut tx, id, &desired, &owners, &HashMap::new(), Missing::Refuse).await?;
     let tier = draft.tier.get();
     let ask = Ask {
         subject_kind: ENTITY,
@@ -416,7 +428,7 @@ pub async fn edit(
     let applied = changed_fields(&s.desired, &plain);
     if !applied.is_empty() {
         repo::upsert(&mut tx, &plain, old_owners[0], "active").await?;
-        write_links(&mut tx, id, &plain, &old_owners, &HashMap::new()).await?;
+        write_links(&mut tx, id, &plain, &old_owners, &HashMap::new(), Missing::Refuse).await?;
         let change = Change {
             action: "entity.updated",
             subject_kind: SubjectKind::Entity,
@@ -559,7 +571,7 @@ pub async fn perform(
             let after = Desired { owners, tier, ..s.desired.clone() };
             let ids = owner_ids(conn, &after.owners).await?;
             repo::upsert(conn, &after, ids[0], &s.status).await?;
-            write_links(conn, id, &after, &ids, &HashMap::new()).await?;
+            write_links(conn, id, &after, &ids, &HashMap::new(), Missing::Refuse).await?;
             let fields = changed_fields(&s.desired, &after);
             let change = Change {
                 action: "entity.updated",

@@ -602,6 +602,8 @@ pub struct Facets {
 pub struct Related {
     pub relation: String,
     pub entity: EntityRef,
+    /// False for a relation kept as declared whose target is not in the catalog (yet).
+    pub in_catalog: bool,
     pub title: String,
     pub lifecycle: Option<Lifecycle>,
 }

@@ -355,11 +355,18 @@ async fn an_import_writes_every_entity_not_refused_and_atomic_writes_nothing_whe
     assert_eq!(item("not a name")["outcome"], "refused", "{report}");
     assert!(item("not a name")["messages"].to_string().contains("metadata.name"), "{report}");
     assert_eq!(item("orphan")["outcome"], "refused", "{report}");
-    assert!(item("orphan")["messages"].to_string().contains("nobody-team") && item("orphan")["messages"].to_string().contains("ghost"), "{report}");
-    assert_eq!(item("leaf")["outcome"], "refused", "what points at a refused entity is refused with it: {report}");
-    assert!(item("leaf")["messages"].to_string().contains("refused in this import"), "{report}");
-    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before + 1, "only fine-service is written");
-    assert_eq!(app.count("SELECT count(*) FROM entities WHERE name = 'fine-service'", &[]).await, 1);
+    assert!(item("orphan")["messages"].to_string().contains("nobody-team"), "{report}");
+    assert_eq!(item("leaf")["outcome"], "created", "a reference to a refused entity is kept unresolved: {report}");
+    assert!(item("leaf")["messages"].to_string().contains("component:default/orphan is not in the catalog: kept"), "{report}");
+    assert_eq!(app.count("SELECT count(*) FROM entities", &[]).await, before + 2, "fine-service and leaf are written");
+    let waiting = "SELECT count(*) FROM entity_relations r JOIN entities s ON s.id = r.source_id WHERE s.name = 'leaf' AND r.target_id IS NULL";
+    assert_eq!(app.count(waiting, &[]).await, 1);
+
+    // the missing entity arrives: what waited for it resolves
+    let orphan = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: orphan}\nspec: {type: service, lifecycle: production, owner: payments}\n";
+    let report: Value = import(&alice, vec![("orphan.yaml", orphan.to_owned())], false).await.json().await.expect("report");
+    assert_eq!(report["applied"], true, "{report}");
+    assert_eq!(app.count(waiting, &[]).await, 0, "leaf's dependency resolved when orphan arrived");
 }
 
 #[tokio::test]
@@ -416,6 +423,7 @@ async fn backstages_own_example_catalog_keeps_names_types_lifecycles_and_unknown
         "api:default/spotify",                 // a definition at a URL
         "component:alternative/different-namespace",
         "domain:default/artists",
+        "system:default/audio-playback",       // a System with a type, whose domain is not imported
     ] {
         assert_eq!(outcome(created).0, "created", "{created}: {:?}; refused: {refused:#?}", outcome(created));
     }
@@ -425,6 +433,7 @@ async fn backstages_own_example_catalog_keeps_names_types_lifecycles_and_unknown
         .filter(|r| !r.contains("invalid component") && ["metadata.name", "spec.type", "spec.lifecycle"].iter().any(|f| r.contains(f)))
         .collect();
     assert!(for_form.is_empty(), "{for_form:#?}");
+    assert!(outcome("system:default/audio-playback").1.contains("part_of domain:default/playback is not in the catalog: kept"), "{:?}", outcome("system:default/audio-playback"));
     assert_eq!(outcome("user:default/breanna.davison").0, "skipped", "a dotted name is a name");
     // what Backstage refuses, named with the reason
     let (o, why) = outcome("component:default/invalid component");

@@ -238,8 +238,13 @@ fn Relations(title: &'static str, list: Vec<Related>, outgoing: bool) -> impl In
                         {list.into_iter().map(|r| view! {
                             <li>
                                 <span class="text-xs text-slate-500">{relation_label(&r.relation, outgoing)}" "</span>
-                                <a class="text-indigo-700 hover:underline dark:text-indigo-300" href=r.entity.href()>{r.title}</a>
+                                {if r.in_catalog {
+                                    view! { <a class="text-indigo-700 hover:underline dark:text-indigo-300" href=r.entity.href()>{r.title}</a> }.into_any()
+                                } else {
+                                    view! { <span>{r.title}</span> }.into_any()
+                                }}
                                 <span class="ml-1 font-mono text-xs text-slate-500">{r.entity.short()}</span>
+                                {(!r.in_catalog).then(|| view! { <span class="ml-1" data-testid="not-in-catalog"><Badge tone=Tone::Neutral>"not in the catalog"</Badge></span> })}
                                 {(r.lifecycle == Some(crate::catalog::types::Lifecycle::Deprecated)).then(|| view! { <span class="ml-1"><Badge tone=Tone::Warn>"deprecated"</Badge></span> })}
                             </li>
                         }).collect_view()}
