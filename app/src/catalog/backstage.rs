@@ -401,11 +401,14 @@ fn read_entity(
         })
     };
     let mut owners = Vec::new();
+    // the owner may be a group or a person (`user:guest`), as in Backstage: kept as declared,
+    // a team in the default namespace by its slug alone
     match spec.owner.as_deref() {
         None => problems.push("spec.owner: is required".into()),
-        Some(o) => match group("spec.owner", o) {
-            Ok(g) => owners.push(g),
-            Err(e) => problems.push(e),
+        Some(o) => match EntityRef::parse(o, "group", "default", &["group", "user"]) {
+            Ok(r) if r.kind == "group" && r.namespace == "default" => owners.push(r.name),
+            Ok(r) => owners.push(r.short()),
+            Err(e) => problems.push(format!("spec.owner: {e}")),
         },
     }
     for co in annotations.remove(CO_OWNERS).unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -559,6 +562,11 @@ fn read_entity(
     }
 }
 
+/// A declared owner as a full reference: a bare slug is a team (`group:default/<slug>`).
+pub fn owner_ref(declared: &str) -> EntityRef {
+    EntityRef::parse(declared, "group", "default", &["group", "user"]).unwrap_or_else(|_| EntityRef::new("group", "default", declared))
+}
+
 /// The descriptor document of an entity, in Backstage's shape, as YAML.
 pub fn to_yaml(d: &Desired) -> String {
     serde_yaml_ng::to_string(&to_document(d)).unwrap_or_default()
@@ -639,7 +647,7 @@ pub fn to_document(d: &Desired) -> serde_json::Value {
         spec.insert("lifecycle", Value::String(l.as_str().into()));
     }
     if let Some(o) = d.owners.first() {
-        spec.insert("owner", Value::String(format!("group:default/{o}")));
+        spec.insert("owner", Value::String(owner_ref(o).to_string()));
     }
     let refs = |rel: &str| -> Vec<Value> {
         d.relations.iter().filter(|(r, _)| r == rel).map(|(_, e)| Value::String(e.to_string())).collect()
@@ -743,7 +751,7 @@ pub fn entity_json(s: &super::repo::Stored) -> serde_json::Value {
         .relations
         .iter()
         .map(|(t, r)| serde_json::json!({ "type": backstage_relation(t), "targetRef": r.to_string() }))
-        .chain(s.desired.owners.iter().map(|o| serde_json::json!({ "type": "ownedBy", "targetRef": format!("group:default/{o}") })))
+        .chain(s.desired.owners.iter().map(|o| serde_json::json!({ "type": "ownedBy", "targetRef": owner_ref(o).to_string() })))
         .collect();
     doc["relations"] = serde_json::Value::Array(relations);
     doc
@@ -820,6 +828,5 @@ mod tests {
         assert_eq!(d.lifecycle, Some(Lifecycle::Other("sandbox".into())));
         let Document::Refused { problems, .. } = &parsed[1].document else { panic!() };
         assert!(problems.iter().any(|p| p.contains("metadata.name") && p.contains("Bad Name")), "{problems:?}");
-        assert!(problems.iter().any(|p| p.contains("not users")), "{problems:?}");
     }
 }

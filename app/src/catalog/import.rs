@@ -4,8 +4,8 @@
 //! request for the whole batch.
 use crate::error::Refusal;
 use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile};
-use super::repo::{self, Stored};
-use super::service::{changed_fields, write_links, CatalogError, Missing};
+use super::repo::{self, OwnerId, Stored};
+use super::service::{changed_fields, write_links, CatalogError, Missing, Owners};
 use super::approval::approvals_needed;
 use super::types::{EntityId, EntityRef, ImportItem, ImportReport, Outcome, Tier};
 use crate::approvals::service::{self as approvals, Ask};
@@ -94,11 +94,19 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
     let own_ids: Vec<EntityId> = entities.iter().filter_map(|(_, d)| found.get(&d.entity).copied()).collect();
     let mut stored: HashMap<EntityRef, Stored> =
         repo::load(conn, &own_ids).await?.into_iter().map(|s| (s.desired.entity.clone(), s)).collect();
+    // people who own entities, by whether they have signed in here
+    let mut people: HashMap<&str, bool> = HashMap::new();
+    for o in entities.iter().filter_map(|(_, d)| d.owners.first()).filter(|o| o.starts_with("user:")) {
+        if !people.contains_key(o.as_str()) {
+            people.insert(o, repo::owner_id(&mut *conn, o).await? != OwnerId::NotHere);
+        }
+    }
+    let team_here = |slug: &str| existing_teams.contains_key(slug) || batch_teams.contains(slug);
     let problems_of = |d: &Desired| {
         let mut problems = Vec::new();
-        for o in &d.owners {
-            if !existing_teams.contains_key(o) && !batch_teams.contains(o.as_str()) {
-                problems.push(format!("owner group:default/{o} is not a team here, nor in the files"));
+        for o in d.owners.iter().skip(1) {
+            if !team_here(o) {
+                problems.push(format!("co-owner group:default/{o} is not a team here, nor in the files"));
             }
         }
         if stored.get(&d.entity).is_some_and(|s| s.status == "pending") {
@@ -116,7 +124,18 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
             .map(|(rel, target)| format!("{rel} {target} is not in the catalog: kept, and resolved when it arrives"))
             .collect()
     };
-    let warnings: Vec<Vec<String>> = entities.iter().map(|(_, d)| unresolved(d)).collect();
+    let owner_note = |d: &Desired| -> Option<String> {
+        let owner = d.owners.first()?;
+        match people.get(owner.as_str()) {
+            Some(true) => Some(format!("owned by a person ({owner}): they edit and deploy it as a team's members would")),
+            Some(false) => Some(format!("owner {owner} has not signed in to Switchyard yet: kept; only admins may change it until they do")),
+            None if owner.contains(':') || !team_here(owner) => {
+                Some(format!("owner {owner} is not a team here: kept; only admins may change it until the team exists"))
+            }
+            None => None,
+        }
+    };
+    let warnings: Vec<Vec<String>> = entities.iter().map(|(_, d)| owner_note(d).into_iter().chain(unresolved(d)).collect()).collect();
     let mut writes = Vec::new();
     for (((file, d), problems), warnings) in entities.into_iter().zip(problems).zip(warnings) {
         let old = stored.remove(&d.entity);
@@ -164,18 +183,12 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
             audit::record(conn, actor, change, meta).await?;
         }
     }
-    let slugs: Vec<String> = plan.writes.iter().flat_map(|(d, _)| d.owners.iter().cloned()).collect();
-    let team_ids = repo::team_ids(&mut *conn, &slugs).await?;
-    let owners_of = |d: &Desired| -> Result<Vec<Uuid>, CatalogError> {
-        d.owners
-            .iter()
-            .map(|o| team_ids.get(o).copied().ok_or_else(|| Refusal::invalid("owner", format!("there is no team \"{o}\"")).into()))
-            .collect()
-    };
     let mut ids: HashMap<EntityRef, EntityId> = HashMap::new();
+    let mut co_owners: HashMap<EntityRef, Vec<Uuid>> = HashMap::new();
     for (d, old) in &plan.writes {
-        let owners = owners_of(d)?;
-        let id = repo::upsert(conn, d, owners[0], "active").await?;
+        let owners = Owners::of(conn, &d.owners).await?;
+        let id = repo::upsert(conn, d, owners.primary, "active").await?;
+        co_owners.insert(d.entity.clone(), owners.co);
         ids.insert(d.entity.clone(), id);
         let change = match old {
             None => Change {
@@ -199,8 +212,10 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
         audit::record(conn, actor, change, meta).await?;
     }
     for (d, _) in &plan.writes {
-        write_links(conn, ids[&d.entity], d, &owners_of(d)?, &ids, Missing::Keep).await?;
+        write_links(conn, ids[&d.entity], d, &co_owners[&d.entity], &ids, Missing::Keep).await?;
     }
+    // owners declared before their team (or person) was here resolve now
+    repo::resolve_waiting_owners(conn).await?;
     let summary = json!({
         "created": plan.items.iter().filter(|i| i.outcome == Outcome::Created).count(),
         "updated": plan.items.iter().filter(|i| i.outcome == Outcome::Updated).count(),

@@ -62,7 +62,7 @@ impl SummaryRow {
 
 /// The select list every summary query shares (entities `e`, primary owner `t`).
 const SUMMARY_COLUMNS: &str = "e.id, e.kind, e.namespace, e.name, e.title, e.description, e.type, \
-     t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags, \
+     e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS owner_name, e.tier, e.lifecycle, e.language, e.tags, \
      e.classification, e.status, e.updated_at";
 
 /// `%` and `_` match literally inside ILIKE patterns built from user text.
@@ -91,7 +91,7 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
         b.push(" AND e.type = ").push_bind(t.as_str());
     }
     if let Some(o) = &q.owner {
-        b.push(" AND (t.slug = ")
+        b.push(" AND (e.owner_ref = ")
             .push_bind(o.as_str())
             .push(" OR EXISTS (SELECT 1 FROM entity_co_owners c JOIN teams ct ON ct.id = c.team_id WHERE c.entity_id = e.id AND ct.slug = ")
             .push_bind(o.as_str())
@@ -140,7 +140,7 @@ impl Cursor {
 /// One page of the list: `limit + 1` rows are read so the caller knows whether more follow.
 /// Keyset pagination: the cost of a page does not grow with how deep it is.
 pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor>) -> Result<Vec<EntitySummary>, sqlx::Error> {
-    let mut b = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM entities e JOIN teams t ON t.id = e.owner_team_id"));
+    let mut b = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id"));
     push_filters(&mut b, q);
     // tiers: NULL (no tier) sorts last, as 4
     match cursor {
@@ -175,12 +175,12 @@ pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor
 /// and one for tags; the ten most common tags and owners).
 pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sqlx::Error> {
     let mut b = QueryBuilder::new(
-        "SELECT GROUPING(e.kind, e.type, t.slug, e.lifecycle, e.tier, e.classification) AS g, \
-         e.kind, e.type, t.slug, e.lifecycle, e.tier, e.classification, count(*) AS n \
-         FROM entities e JOIN teams t ON t.id = e.owner_team_id",
+        "SELECT GROUPING(e.kind, e.type, e.owner_ref, e.lifecycle, e.tier, e.classification) AS g, \
+         e.kind, e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, count(*) AS n \
+         FROM entities e",
     );
     push_filters(&mut b, q);
-    b.push(" GROUP BY GROUPING SETS ((e.kind), (e.type), (t.slug), (e.lifecycle), (e.tier), (e.classification), ())");
+    b.push(" GROUP BY GROUPING SETS ((e.kind), (e.type), (e.owner_ref), (e.lifecycle), (e.tier), (e.classification), ())");
     type Row = (i32, Option<String>, Option<String>, Option<String>, Option<String>, Option<i16>, Option<String>, i64);
     let rows: Vec<Row> = b.build_query_as().fetch_all(&mut *conn).await?;
     let mut f = Facets::default();
@@ -198,7 +198,7 @@ pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sq
             _ => {}
         }
     }
-    let mut b = QueryBuilder::new("SELECT tag, count(*) AS n FROM entities e JOIN teams t ON t.id = e.owner_team_id CROSS JOIN LATERAL unnest(e.tags) AS tag");
+    let mut b = QueryBuilder::new("SELECT tag, count(*) AS n FROM entities e CROSS JOIN LATERAL unnest(e.tags) AS tag");
     push_filters(&mut b, q);
     b.push(" GROUP BY tag ORDER BY n DESC, tag LIMIT 15");
     let tags: Vec<(String, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
@@ -225,9 +225,9 @@ pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Re
                UNION (SELECT c.id FROM entities c WHERE c.name % $1 LIMIT 50)
            )
            SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
-                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
-           FROM candidates JOIN entities e ON e.id = candidates.id JOIN teams t ON t.id = e.owner_team_id, q
+           FROM candidates JOIN entities e ON e.id = candidates.id LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id, q
            ORDER BY ts_rank(e.search, q.query) + similarity(e.name, $1) + word_similarity($1, e.title) DESC, e.name
            LIMIT $3"#,
         text,
@@ -244,9 +244,9 @@ pub async fn recently_changed(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec
     let rows = sqlx::query_as!(
         SummaryRow,
         r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
-                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
-           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
            WHERE e.kind = 'component'
            ORDER BY e.updated_at DESC, e.name
            LIMIT $1"#,
@@ -262,9 +262,9 @@ pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid) -> Result<Vec<EntityS
     let rows = sqlx::query_as!(
         SummaryRow,
         r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
-                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
-           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
            WHERE e.owner_team_id = $1
               OR EXISTS (SELECT 1 FROM entity_co_owners c WHERE c.entity_id = e.id AND c.team_id = $1)
            ORDER BY e.kind, e.name"#,
@@ -351,10 +351,10 @@ pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Store
     let rows = sqlx::query_as!(
         StoredRow,
         r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
-                  e.lifecycle, e.tier, t.slug AS owner, e.language, e.repository_url, e.runbook_url,
+                  e.lifecycle, e.tier, e.owner_ref AS owner, e.language, e.repository_url, e.runbook_url,
                   e.oncall_url, e.dashboards, e.links, e.tags, e.classification, e.annotations,
                   e.definition, e.definition_url, e.status, e.version, e.created_at, e.updated_at
-           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           FROM entities e
            WHERE e.id = ANY($1)
            ORDER BY e.kind, e.namespace, e.name"#,
         ids as _
@@ -448,16 +448,76 @@ pub async fn team_ids(db: impl PgExecutor<'_>, slugs: &[String]) -> Result<HashM
     Ok(rows.into_iter().map(|r| (r.slug, r.id)).collect())
 }
 
+/// Who an entity's primary owner, as declared (`Desired::owners[0]`: a team's slug,
+/// `user:guest`, `group:other/x`), is here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerId {
+    Team(Uuid),
+    Person(Uuid),
+    /// No team or person of that name here (yet): kept as declared; only admins may change it.
+    NotHere,
+}
+
+impl OwnerId {
+    pub fn team(self) -> Option<Uuid> {
+        match self {
+            OwnerId::Team(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn person(self) -> Option<Uuid> {
+        match self {
+            OwnerId::Person(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// Resolves a declared owner: a team by slug (`team-a`), a person by user name (`user:guest`).
+pub async fn owner_id(db: impl PgExecutor<'_>, declared: &str) -> Result<OwnerId, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT id FROM teams WHERE slug = $1) AS team,
+                  (SELECT id FROM users WHERE kind = 'person' AND 'user:' || username = $1
+                   ORDER BY last_login_at DESC LIMIT 1) AS person"#,
+        declared
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(match (row.team, row.person) {
+        (Some(t), _) => OwnerId::Team(t),
+        (None, Some(p)) => OwnerId::Person(p),
+        (None, None) => OwnerId::NotHere,
+    })
+}
+
+/// Resolves the owners that were waiting for a team or a person of their name; how many.
+pub async fn resolve_waiting_owners(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE entities e SET owner_team_id = o.team, owner_user_id = o.person
+           FROM (SELECT w.id,
+                        (SELECT t.id FROM teams t WHERE t.slug = w.owner_ref) AS team,
+                        (SELECT u.id FROM users u WHERE u.kind = 'person' AND 'user:' || u.username = w.owner_ref
+                         ORDER BY u.last_login_at DESC LIMIT 1) AS person
+                 FROM entities w WHERE w.owner_team_id IS NULL AND w.owner_user_id IS NULL) AS o
+           WHERE e.id = o.id AND (o.team IS NOT NULL OR o.person IS NOT NULL)"#
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Inserts or replaces an entity's own fields; returns its id. Relations and co-owners are
 /// written by `set_links` once every entity of a batch has an id.
-pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &str) -> Result<EntityId, sqlx::Error> {
+pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: OwnerId, status: &str) -> Result<EntityId, sqlx::Error> {
     let links = serde_json::to_value(&d.links).unwrap_or_default();
     let annotations = serde_json::to_value(&d.annotations).unwrap_or_default();
     sqlx::query_scalar!(
         r#"INSERT INTO entities (kind, namespace, name, title, description, type, lifecycle, tier, owner_team_id,
                                  language, repository_url, runbook_url, oncall_url, dashboards, links, tags,
-                                 classification, annotations, definition, status, definition_url)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+                                 classification, annotations, definition, status, definition_url,
+                                 owner_ref, owner_user_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
            ON CONFLICT (kind, namespace, name) DO UPDATE SET
                title = EXCLUDED.title, description = EXCLUDED.description, type = EXCLUDED.type,
                lifecycle = EXCLUDED.lifecycle, tier = EXCLUDED.tier, owner_team_id = EXCLUDED.owner_team_id,
@@ -466,6 +526,7 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
                dashboards = EXCLUDED.dashboards, links = EXCLUDED.links, tags = EXCLUDED.tags,
                classification = EXCLUDED.classification, annotations = EXCLUDED.annotations,
                definition = EXCLUDED.definition, status = EXCLUDED.status, definition_url = EXCLUDED.definition_url,
+               owner_ref = EXCLUDED.owner_ref, owner_user_id = EXCLUDED.owner_user_id,
                version = entities.version + 1, updated_at = now()
            RETURNING id AS "id: EntityId""#,
         &d.entity.kind,
@@ -476,7 +537,7 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
         d.entity_type.as_deref(),
         d.lifecycle.as_ref().map(Lifecycle::as_str),
         d.tier.map(|t| i16::from(t.get())),
-        owner,
+        owner.team(),
         d.language.as_deref(),
         d.repository_url.as_deref(),
         d.runbook_url.as_deref(),
@@ -488,7 +549,9 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: Uuid, status: &
         annotations,
         d.definition.as_deref(),
         status,
-        d.definition_url.as_deref()
+        d.definition_url.as_deref(),
+        d.owners.first().map(String::as_str).unwrap_or_default(),
+        owner.person()
     )
     .fetch_one(&mut *conn)
     .await
@@ -679,9 +742,9 @@ pub async fn summary(db: impl PgExecutor<'_>, id: EntityId) -> Result<EntitySumm
     sqlx::query_as!(
         SummaryRow,
         r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
-                  t.slug AS owner_slug, t.name AS owner_name, e.tier, e.lifecycle, e.language, e.tags,
+                  e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
-           FROM entities e JOIN teams t ON t.id = e.owner_team_id
+           FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
            WHERE e.id = $1"#,
         id.0
     )

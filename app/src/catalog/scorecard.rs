@@ -22,7 +22,13 @@ pub fn evaluate(f: &Facts<'_>) -> Scorecard {
     let production = d.lifecycle == Some(Lifecycle::Production);
     let critical = d.tier.is_some_and(|t| t.get() <= 1);
     let mut checks = vec![
-        check("Has an owner", Level::Bronze, !d.owners.is_empty(), format!("owned by {}", d.owners.join(", "))),
+        match d.owners.first() {
+            // Backstage allows a person to own an entity; on-call and approvals need a team
+            Some(person) if person.starts_with("user:") => {
+                check("Has an owner", Level::Bronze, false, format!("owned by a person ({person}): give it to a team"))
+            }
+            _ => check("Has an owner", Level::Bronze, !d.owners.is_empty(), format!("owned by {}", d.owners.join(", "))),
+        },
         check(
             "Has a description",
             Level::Bronze,

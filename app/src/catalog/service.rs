@@ -5,11 +5,11 @@
 use super::approval::approvals_needed;
 use super::backstage::{self, Desired};
 use super::draft::{ServiceDraft, ServiceForm};
-use super::repo::{self, Cursor, Direction, Stored};
+use super::repo::{self, Cursor, Direction, OwnerId, Stored};
 use super::scorecard::{self, Facts};
 use super::types::{
     CatalogOverview, DependencyGraph, EntityDetail, EntityId, EntityPage, EntityRef, EntitySummary, Facets,
-    Kind, Level, Lifecycle, ListQuery, Owner, Scorecard, SearchText, TeamPage,
+    Kind, Level, Lifecycle, ListQuery, Owner, OwnerKind, Scorecard, SearchText, TeamPage,
 };
 use crate::approvals::service::{self as approvals, ApprovalError, Ask};
 use crate::approvals::types::{ApprovalId, Approvers};
@@ -20,7 +20,7 @@ use crate::graph::walk::Walk;
 use crate::untrusted::ReadError;
 use crate::error::Refusal;
 use crate::iam::principal::Principal;
-use crate::iam::types::TeamId;
+use crate::iam::types::{TeamId, UserId};
 use chrono::Duration;
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
@@ -110,9 +110,42 @@ async fn stored(conn: &mut PgConnection, r: &EntityRef) -> Result<Stored, Catalo
     Ok(repo::load(conn, &[id]).await?.pop().ok_or_else(|| entity_not_found(r))?)
 }
 
-/// Whether `p` may edit an entity owned by these teams (a member of any, or an admin).
-fn may_edit(p: &Principal, owner_ids: &[Uuid]) -> bool {
-    p.is_admin() || owner_ids.iter().any(|t| p.require_team_change(TeamId(*t)).is_ok())
+/// An entity's owners as they resolve here: the primary one as declared (a team, a person, or
+/// nobody here yet) and the co-owning teams.
+pub(crate) struct Owners {
+    pub primary: OwnerId,
+    pub co: Vec<Uuid>,
+}
+
+impl Owners {
+    /// Resolves declared owners: the first may be a team, a person or not here; co-owners
+    /// (Switchyard's annotation) must be teams.
+    pub(crate) async fn of(conn: &mut PgConnection, declared: &[String]) -> Result<Owners, CatalogError> {
+        let Some((first, rest)) = declared.split_first() else {
+            return Err(Refusal::invalid("owner", "an entity needs an owner").into());
+        };
+        Ok(Owners { primary: repo::owner_id(&mut *conn, first).await?, co: owner_ids(conn, rest).await? })
+    }
+
+    fn teams(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.primary.team().into_iter().chain(self.co.iter().copied())
+    }
+
+    /// Who approves a change of the entity: the owning team's leads, or admins when a person
+    /// (or nobody here) owns it.
+    fn approvers(&self) -> (Approvers, Option<TeamId>) {
+        match self.primary {
+            OwnerId::Team(t) => (Approvers::TeamLeadsOrAdmins, Some(TeamId(t))),
+            _ => (Approvers::Admins, None),
+        }
+    }
+}
+
+/// Whether `p` may edit an entity with these owners: a member of an owning team, the person who
+/// owns it, or an admin (the only ones for an owner not here).
+fn may_edit(p: &Principal, owners: &Owners) -> bool {
+    let person = owners.primary.person().is_some_and(|u| p.require_self_or_admin(UserId(u)).is_ok());
+    p.is_admin() || person || owners.teams().any(|t| p.require_team_change(TeamId(t)).is_ok())
 }
 
 async fn owner_ids(conn: &mut PgConnection, owners: &[String]) -> Result<Vec<Uuid>, CatalogError> {
@@ -142,25 +175,36 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
     let s = stored(&mut conn, r).await?;
-    let owner_ids = owner_ids(&mut conn, &s.desired.owners).await?;
-    let members = repo::members(&mut *conn, &owner_ids).await?;
+    let resolved = Owners::of(&mut conn, &s.desired.owners).await?;
+    let team_ids: Vec<Option<Uuid>> = std::iter::once(resolved.primary.team()).chain(resolved.co.iter().copied().map(Some)).collect();
+    let members = repo::members(&mut *conn, &team_ids.iter().flatten().copied().collect::<Vec<_>>()).await?;
     let names = repo::teams(&mut *conn).await?;
+    let summary = repo::summary(&mut *conn, s.id).await?;
     let owners: Vec<Owner> = s
         .desired
         .owners
         .iter()
-        .zip(&owner_ids)
+        .zip(&team_ids)
         .enumerate()
-        .map(|(i, (slug, id))| Owner {
-            slug: slug.clone(),
-            name: names.iter().find(|t| &t.slug == slug).map(|t| t.name.clone()).unwrap_or_else(|| slug.clone()),
-            primary: i == 0,
-            members: members.iter().filter(|(t, _)| t == id).map(|(_, m)| m.clone()).collect(),
+        .map(|(i, (declared, id))| {
+            let kind = match (i, resolved.primary) {
+                (0, OwnerId::Person(_)) => OwnerKind::Person,
+                (0, OwnerId::NotHere) => OwnerKind::NotHere,
+                _ => OwnerKind::Team,
+            };
+            let team_name = names.iter().find(|t| &t.slug == declared).map(|t| t.name.clone());
+            Owner {
+                slug: declared.clone(),
+                name: if i == 0 { summary.owner_name.clone() } else { team_name.unwrap_or_else(|| declared.clone()) },
+                primary: i == 0,
+                kind,
+                members: members.iter().filter(|(t, _)| Some(*t) == *id).map(|(_, m)| m.clone()).collect(),
+            }
         })
         .collect();
     let people: BTreeSet<&str> = members.iter().map(|(_, m)| m.username.as_str()).collect();
-    let scorecard = score(&mut conn, &s, people.len()).await?;
-    let summary = repo::summary(&mut *conn, s.id).await?;
+    let people = people.len() + usize::from(resolved.primary.person().is_some());
+    let scorecard = score(&mut conn, &s, people).await?;
     let d = s.desired;
     Ok(EntityDetail {
         summary,
@@ -178,7 +222,7 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
         scorecard,
         pending_requests: approvals::pending_about(&mut conn, ENTITY, &s.id.to_string()).await?,
         version: s.version,
-        can_edit: may_edit(principal, &owner_ids),
+        can_edit: may_edit(principal, &resolved),
         created_at: s.created_at,
     })
 }
@@ -262,7 +306,7 @@ pub(crate) async fn write_links(
     conn: &mut PgConnection,
     id: EntityId,
     d: &Desired,
-    owner_ids: &[Uuid],
+    co_owners: &[Uuid],
     batch: &HashMap<EntityRef, EntityId>,
     on_missing: Missing,
 ) -> Result<(), CatalogError> {
@@ -281,7 +325,7 @@ pub(crate) async fn write_links(
         let field = if d.relations.iter().any(|(t, r)| t == "part_of" && missing.contains(&r.short())) { "system" } else { "depends_on" };
         return Err(Refusal::invalid(field, format!("not in the catalog: {}", missing.join(", "))).into());
     }
-    repo::set_links(conn, id, owner_ids.get(1..).unwrap_or_default(), &relations).await?;
+    repo::set_links(conn, id, co_owners, &relations).await?;
     repo::resolve_waiting(conn, id, &d.entity).await?;
     Ok(())
 }
@@ -309,8 +353,8 @@ pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, 
     if repo::find(&mut *tx, &desired.entity).await?.is_some() {
         return Err(Refusal::invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)).into());
     }
-    let id = repo::upsert(&mut tx, &desired, owners[0], "pending").await?;
-    write_links(&mut tx, id, &desired, &owners, &HashMap::new(), Missing::Refuse).await?;
+    let id = repo::upsert(&mut tx, &desired, OwnerId::Team(owners[0]), "pending").await?;
+    write_links(&mut tx, id, &desired, &owners[1..], &HashMap::new(), Missing::Refuse).await?;
     let tier = draft.tier.get();
     let ask = Ask {
         subject_kind: ENTITY,
@@ -406,7 +450,7 @@ pub async fn edit(
     let id = repo::find(&mut *tx, r).await?.ok_or_else(|| entity_not_found(r))?;
     let current = repo::lock(&mut tx, id).await?;
     let s = repo::load(&mut tx, &[id]).await?.pop().ok_or_else(|| entity_not_found(r))?;
-    let old_owners = owner_ids(&mut tx, &s.desired.owners).await?;
+    let old_owners = Owners::of(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &old_owners) {
         return Err(Refusal::Forbidden.into());
     }
@@ -427,8 +471,8 @@ pub async fn edit(
     let plain = Desired { owners: s.desired.owners.clone(), tier: s.desired.tier, ..wanted.clone() };
     let applied = changed_fields(&s.desired, &plain);
     if !applied.is_empty() {
-        repo::upsert(&mut tx, &plain, old_owners[0], "active").await?;
-        write_links(&mut tx, id, &plain, &old_owners, &HashMap::new(), Missing::Refuse).await?;
+        repo::upsert(&mut tx, &plain, old_owners.primary, "active").await?;
+        write_links(&mut tx, id, &plain, &old_owners.co, &HashMap::new(), Missing::Refuse).await?;
         let change = Change {
             action: "entity.updated",
             subject_kind: SubjectKind::Entity,
@@ -443,6 +487,7 @@ pub async fn edit(
         None
     } else {
         let new_owners = owner_ids(&mut tx, &wanted.owners).await?;
+        let (approvers, owning_team) = old_owners.approvers();
         let ask = Ask {
             subject_kind: ENTITY,
             subject_id: id.to_string(),
@@ -458,8 +503,8 @@ pub async fn edit(
             ),
             payload: json!({ "owners": wanted.owners, "tier": draft.tier.get(), "owner_ids": new_owners }),
             required_approvals: approvals_needed([s.desired.tier, Some(draft.tier)]),
-            approvers: Approvers::TeamLeadsOrAdmins,
-            owning_team: Some(TeamId(old_owners[0])),
+            approvers,
+            owning_team,
             reason: format!("Edit of {} by {}", r.name, principal.username),
             valid_for: Duration::days(14),
         };
@@ -475,7 +520,7 @@ pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta
     principal.require_read()?;
     let mut tx = pool.begin().await?;
     let s = stored(&mut tx, r).await?;
-    let owners = owner_ids(&mut tx, &s.desired.owners).await?;
+    let owners = Owners::of(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &owners) {
         return Err(Refusal::Forbidden.into());
     }
@@ -487,7 +532,7 @@ pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta
     }
     repo::lock(&mut tx, s.id).await?;
     let after = Desired { lifecycle: Some(Lifecycle::Deprecated), ..s.desired.clone() };
-    repo::upsert(&mut tx, &after, owners[0], &s.status).await?;
+    repo::upsert(&mut tx, &after, owners.primary, &s.status).await?;
     let change = Change {
         action: "entity.deprecated",
         subject_kind: SubjectKind::Entity,
@@ -506,7 +551,7 @@ pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &
     principal.require_read()?;
     let mut tx = pool.begin().await?;
     let s = stored(&mut tx, r).await?;
-    let owners = owner_ids(&mut tx, &s.desired.owners).await?;
+    let owners = Owners::of(&mut tx, &s.desired.owners).await?;
     if !may_edit(principal, &owners) {
         return Err(Refusal::Forbidden.into());
     }
@@ -570,8 +615,8 @@ pub async fn perform(
             let tier = payload["tier"].as_i64().and_then(|t| super::types::Tier::parse(t).ok());
             let after = Desired { owners, tier, ..s.desired.clone() };
             let ids = owner_ids(conn, &after.owners).await?;
-            repo::upsert(conn, &after, ids[0], &s.status).await?;
-            write_links(conn, id, &after, &ids, &HashMap::new(), Missing::Refuse).await?;
+            repo::upsert(conn, &after, OwnerId::Team(ids[0]), &s.status).await?;
+            write_links(conn, id, &after, &ids[1..], &HashMap::new(), Missing::Refuse).await?;
             let fields = changed_fields(&s.desired, &after);
             let change = Change {
                 action: "entity.updated",

@@ -611,10 +611,22 @@ pub struct Related {
 /// An owning team with its people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
+    /// As declared: a team's slug, or `user:guest` for a person.
     pub slug: String,
     pub name: String,
     pub primary: bool,
+    pub kind: OwnerKind,
     pub members: Vec<OwnerMember>,
+}
+
+/// What an owner turned out to be here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OwnerKind {
+    Team,
+    /// A person (Backstage allows `owner: user:guest`): they edit and deploy as a team's members would.
+    Person,
+    /// No team or person of that name here (yet): kept as declared; only admins may change it.
+    NotHere,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

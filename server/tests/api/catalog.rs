@@ -336,7 +336,7 @@ async fn an_import_writes_every_entity_not_refused_and_atomic_writes_nothing_whe
     let files = || {
         vec![(
             "bad.yaml",
-            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine-service}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: gadget}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: not a name}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: orphan}\nspec: {type: service, lifecycle: production, owner: nobody-team, dependsOn: [ghost]}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: leaf}\nspec: {type: service, lifecycle: production, owner: payments, dependsOn: [orphan]}\n"
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fine-service}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Widget\nmetadata: {name: gadget}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: not a name}\nspec: {type: service, lifecycle: production, owner: payments}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: orphan, annotations: {switchyard.dev/co-owners: 'group:nobody-team'}}\nspec: {type: service, lifecycle: production, owner: payments, dependsOn: [ghost]}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: leaf}\nspec: {type: service, lifecycle: production, owner: payments, dependsOn: [orphan]}\n"
                 .to_owned(),
         )]
     };
@@ -403,7 +403,7 @@ fn peer_files(dir: &str) -> Vec<(&'static str, String)> {
 }
 
 #[tokio::test]
-async fn backstages_own_example_catalog_keeps_names_types_lifecycles_and_unknown_kinds_as_backstage_does() {
+async fn backstages_own_example_catalog_imports_every_entity_backstage_accepts() {
     let app = spawn_app_with_demo_data().await;
     let alice = app.login_as(Persona::Admin).await;
     let files = peer_files("backstage-examples");
@@ -423,17 +423,21 @@ async fn backstages_own_example_catalog_keeps_names_types_lifecycles_and_unknown
         "api:default/spotify",                 // a definition at a URL
         "component:alternative/different-namespace",
         "domain:default/artists",
-        "system:default/audio-playback",       // a System with a type, whose domain is not imported
+        "system:default/audio-playback",       // a System with a type
+        "domain:default/playback",             // owned by a person
     ] {
         assert_eq!(outcome(created).0, "created", "{created}: {:?}; refused: {refused:#?}", outcome(created));
     }
-    // no entity is refused for its name, type or lifecycle but the one Backstage refuses too
-    let for_form: Vec<&String> = refused
-        .iter()
-        .filter(|r| !r.contains("invalid component") && ["metadata.name", "spec.type", "spec.lifecycle"].iter().any(|f| r.contains(f)))
-        .collect();
-    assert!(for_form.is_empty(), "{for_form:#?}");
-    assert!(outcome("system:default/audio-playback").1.contains("part_of domain:default/playback is not in the catalog: kept"), "{:?}", outcome("system:default/audio-playback"));
+    // only what Backstage refuses is refused
+    let mut names: Vec<&str> = refused.iter().map(|r| r.split(' ').next().unwrap_or("")).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["\"api:default/local-inference-server\"", "\"component:default/invalid"], "{refused:#?}");
+    // a person owns it, or an owner that is not here: kept, said, and only admins change the latter
+    assert!(outcome("component:default/searcher").1.contains("user:guest has not signed in"), "{:?}", outcome("component:default/searcher"));
+    assert!(outcome("component:default/playback-order").1.contains("owner guest is not a team here"), "{:?}", outcome("component:default/playback-order"));
+    assert_eq!(outcome("component:default/dream11-svc").0, "created", "a relation to another kind is kept as Backstage keeps it");
+    // a relation to what is in no file is kept and listed
+    assert!(outcome("component:default/aware").1.contains("provides_api api:default/awarecoreinsight is not in the catalog: kept"), "{:?}", outcome("component:default/aware"));
     assert_eq!(outcome("user:default/breanna.davison").0, "skipped", "a dotted name is a name");
     // what Backstage refuses, named with the reason
     let (o, why) = outcome("component:default/invalid component");
@@ -454,4 +458,33 @@ async fn backstages_own_example_catalog_keeps_names_types_lifecycles_and_unknown
     let again: Value = import(&alice, files, true).await.json().await.expect("report");
     let changed: Vec<&Value> = again["items"].as_array().expect("items").iter().filter(|i| i["outcome"] == "created" || i["outcome"] == "updated").collect();
     assert!(changed.is_empty(), "a re-import is unchanged: {changed:?}");
+}
+
+#[tokio::test]
+async fn a_person_may_own_a_component_and_an_owner_not_here_leaves_it_to_admins() {
+    let app = spawn_app_with_demo_data().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let dave = app.login_as(Persona::Viewer).await; // signed in, in no team
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let yaml = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: daves-tool}\nspec: {type: service, lifecycle: experimental, owner: 'user:dave'}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: nobodys-tool}\nspec: {type: service, lifecycle: experimental, owner: platform-guild}\n";
+    let report: Value = import(&alice, vec![("people.yaml", yaml.to_owned())], false).await.json().await.expect("report");
+    assert_eq!(report["applied"], true, "{report}");
+    let deprecate = |name: &'static str| [("kind", "component"), ("namespace", "default"), ("name", name)];
+    // the person who owns it acts as a team's member would; someone else may not
+    assert_eq!(carol.server_fn("catalog/deprecate", &deprecate("daves-tool")).await.status(), 403);
+    assert_eq!(dave.server_fn("catalog/deprecate", &deprecate("daves-tool")).await.status(), 200);
+    // an owner that is not here: only an admin
+    assert_eq!(dave.server_fn("catalog/deprecate", &deprecate("nobodys-tool")).await.status(), 403);
+    assert_eq!(alice.server_fn("catalog/deprecate", &deprecate("nobodys-tool")).await.status(), 200);
+    let owner: Option<uuid::Uuid> = sqlx::query_scalar("SELECT owner_team_id FROM entities WHERE name = 'nobodys-tool'")
+        .fetch_one(&mut app.db().await)
+        .await
+        .expect("row");
+    assert_eq!(owner, None);
+    // the team arrives through an import: the owner resolves
+    let group = "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: platform-guild}\nspec: {type: team, children: []}\n";
+    let report: Value = import(&alice, vec![("guild.yaml", group.to_owned())], false).await.json().await.expect("report");
+    assert_eq!(report["applied"], true, "{report}");
+    let resolved = app.count("SELECT count(*) FROM entities e JOIN teams t ON t.id = e.owner_team_id WHERE e.name = 'nobodys-tool' AND t.slug = 'platform-guild'", &[]).await;
+    assert_eq!(resolved, 1);
 }

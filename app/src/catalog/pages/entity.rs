@@ -5,7 +5,7 @@ use crate::audit::api::subject_history;
 use crate::audit::pages::AuditTable;
 use crate::audit::types::AuditEntry;
 use crate::catalog::api::{get_entity, get_graph, DeleteEntity, DeprecateEntity};
-use crate::catalog::types::{DependencyGraph, EntityDetail, Level, Related};
+use crate::catalog::types::{DependencyGraph, EntityDetail, Level, OwnerKind, Related};
 use crate::ui::graph::GraphDrawing;
 use crate::error::AppError;
 use crate::ui::{Badge, Card, ErrorBox, Loading, Tone};
@@ -191,7 +191,19 @@ fn Entity(data: PageData) -> impl IntoView {
                     <ul class="divide-y divide-slate-200 dark:divide-slate-800" data-testid="owners">
                         {d.owners.iter().map(|o| view! {
                             <li class="p-4">
-                                <a class="font-medium text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/teams/{}", o.slug)>{o.name.clone()}</a>
+                                {match o.kind {
+                                    OwnerKind::Team => view! {
+                                        <a class="font-medium text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/teams/{}", o.slug)>{o.name.clone()}</a>
+                                    }.into_any(),
+                                    OwnerKind::Person => view! {
+                                        <span class="font-medium">{o.name.clone()}</span>
+                                        <span class="ml-2"><Badge tone=Tone::Warn>"a person"</Badge></span>
+                                    }.into_any(),
+                                    OwnerKind::NotHere => view! {
+                                        <span class="font-mono text-sm">{o.slug.clone()}</span>
+                                        <span class="ml-2" data-testid="owner-not-here"><Badge tone=Tone::Neutral>"not in the catalog"</Badge></span>
+                                    }.into_any(),
+                                }}
                                 {o.primary.then(|| view! { <span class="ml-2 text-xs text-slate-500">"primary owner"</span> })}
                                 <ul class="mt-1 text-sm text-slate-600 dark:text-slate-400">
                                     {if o.members.is_empty() { view! { <li>"No members yet."</li> }.into_any() } else {

@@ -26,7 +26,7 @@ pub struct KickOffFacts {
 pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment: &str, from: DateTime<Utc>) -> Result<KickOffFacts, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT s.id AS "service_id?: EntityId", s.name AS "service_name?", s.title AS "service_title?", s.tier AS "tier?",
-                  s.status AS "status?", s.owner_team_id AS "owner_team_id?", s.owner_name AS "owner_name?",
+                  s.status AS "status?", s.owner_team_id AS "owner_team_id?", s.owner_user_id AS "owner_user_id?", s.owner_name AS "owner_name?",
                   s.repository_url AS "repository_url?", s.co_owners AS "co_owners?",
                   (SELECT p.version FROM deploys p WHERE p.service_id = s.id AND p.environment = e.name AND p.state = 'succeeded'
                    ORDER BY p.finished_at DESC, p.seq DESC LIMIT 1) AS "running_version?",
@@ -35,7 +35,7 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment:
                   f.schedule AS "schedule?", f.duration_mins AS "duration_mins?", coalesce(u.username, 'switchyard') AS "created_by!"
            FROM (SELECT $1::text AS service, $2::text AS environment) AS k
            LEFT JOIN LATERAL (
-               SELECT o.id, o.name, o.title, o.tier, o.status, o.owner_team_id, o.owner_name, o.repository_url,
+               SELECT o.id, o.name, o.title, o.tier, o.status, o.owner_team_id, o.owner_user_id, o.owner_name, o.repository_url,
                       o.co_owner_ids AS co_owners
                FROM catalog_ownership o
                WHERE o.kind = 'component' AND o.namespace = 'default' AND o.name = k.service) AS s ON true
@@ -53,14 +53,15 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment:
     let mut facts = KickOffFacts::default();
     for (i, r) in rows.into_iter().enumerate() {
         if i == 0 {
-            facts.target = match (r.service_id, r.service_name, r.service_title, r.status, r.owner_team_id, r.owner_name) {
-                (Some(id), Some(name), Some(title), Some(status), Some(owner_team_id), Some(owner_name)) => Some(Target {
+            facts.target = match (r.service_id, r.service_name, r.service_title, r.status, r.owner_name) {
+                (Some(id), Some(name), Some(title), Some(status), Some(owner_name)) => Some(Target {
                     id,
                     name,
                     title,
                     tier: tier(r.tier)?,
                     status,
-                    owner_team_id,
+                    owner_team_id: r.owner_team_id,
+                    owner_user_id: r.owner_user_id,
                     owner_name,
                     repository_url: r.repository_url,
                     co_owners: r.co_owners.unwrap_or_default(),

@@ -34,7 +34,9 @@ pub struct Target {
     pub title: String,
     pub tier: Option<Tier>,
     pub status: String,
-    pub owner_team_id: Uuid,
+    /// The owning team; None when a person owns it (`owner_user_id`) or its owner is not here.
+    pub owner_team_id: Option<Uuid>,
+    pub owner_user_id: Option<Uuid>,
     pub owner_name: String,
     pub repository_url: Option<String>,
     /// The teams that own it beside `owner_team_id`.
@@ -49,7 +51,7 @@ pub(super) fn tier(stored: Option<i16>) -> Result<Option<Tier>, sqlx::Error> {
 pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT o.id AS "id!: EntityId", o.name AS "name!", o.title AS "title!", o.tier, o.status AS "status!",
-                  o.owner_team_id AS "owner_team_id!", o.owner_name AS "owner_name!", o.repository_url,
+                  o.owner_team_id, o.owner_user_id, o.owner_name AS "owner_name!", o.repository_url,
                   o.co_owner_ids AS "co_owners!"
            FROM catalog_ownership o
            WHERE o.kind = 'component' AND o.namespace = 'default' AND o.name = $1"#,
@@ -65,6 +67,7 @@ pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target
         tier: tier(r.tier)?,
         status: r.status,
         owner_team_id: r.owner_team_id,
+        owner_user_id: r.owner_user_id,
         owner_name: r.owner_name,
         repository_url: r.repository_url,
         co_owners: r.co_owners,

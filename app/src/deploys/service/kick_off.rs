@@ -211,7 +211,7 @@ impl Draft {
             payload: serde_json::to_value(&deploy).unwrap_or_default(),
             required_approvals: approvals_needed([target.tier]),
             approvers: Approvers::TeamLeadsOrAdmins,
-            owning_team: Some(TeamId(target.owner_team_id)),
+            owning_team: target.owner_team_id.map(TeamId),
             reason: self.new.reason.clone(),
             valid_for: Duration::hours(APPROVAL_VALID_HOURS),
         })

@@ -110,8 +110,10 @@ pub struct Job {
 }
 
 pub(crate) fn may_deploy(p: &Principal, t: &Target) -> bool {
-    let owners: Vec<TeamId> = std::iter::once(t.owner_team_id).chain(t.co_owners.iter().copied()).map(TeamId).collect();
-    p.require_deploy(&owners).is_ok()
+    let owners: Vec<TeamId> = t.owner_team_id.into_iter().chain(t.co_owners.iter().copied()).map(TeamId).collect();
+    // a service a person owns: that person deploys it (with the deploy scope), as a team's members would
+    let own = t.owner_user_id == Some(p.user_id.0) && p.require_scope(crate::iam::principal::Scope::Deploy).is_ok();
+    own || p.require_deploy(&owners).is_ok()
 }
 
 

@@ -104,7 +104,11 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
         let freeze = active_freeze(&mut conn, &env.name, now).await?;
         environments.push(EnvironmentPolicy {
             required_approvals: if env.requires_approval { approvals_needed([target.tier]) } else { 0 },
-            approvers: if env.requires_approval { format!("a lead of {}, or an admin (not you)", target.owner_name) } else { "none".into() },
+            approvers: match (env.requires_approval, target.owner_team_id) {
+                (false, _) => "none".into(),
+                (true, Some(_)) => format!("a lead of {}, or an admin (not you)", target.owner_name),
+                (true, None) => "an admin (not you)".into(),
+            },
             current_version: repo::current(&mut *conn, target.id, &env.name).await?.map(|(v, _)| v),
             active_freeze: freeze.map(|f| f.describe()),
             in_flight: repo::in_flight(&mut *conn, target.id, &env.name).await?,
