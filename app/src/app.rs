@@ -1,6 +1,6 @@
 //! The document shell and the route table.
 use crate::audit::pages::AuditPage;
-use crate::catalog::pages::{CatalogPage, EditPage, EntityPage, ImportPage, RegisterPage, TeamPage};
+use crate::catalog::pages::{CatalogPage, EditPage, EntityPage, ImportPage, RegisterPage, TeamPage, UnresolvedPage};
 use crate::iam::pages::{ProfilePage, TeamsPage};
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
@@ -145,6 +145,7 @@ lazy_pages! {
     AdminRoute => AdminPage,
     AuditRoute => AuditPage,
     TeamsRoute => TeamsPage,
+    UnresolvedRoute => UnresolvedPage,
     ProfileRoute => ProfilePage,
     ApiDocsRoute => ApiDocsPage,
 }
@@ -179,6 +180,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/admin/teams") view={Lazy::<TeamsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/admin/catalog-references") view={Lazy::<UnresolvedRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/me") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/docs/api") view={Lazy::<ApiDocsRoute>::new()} ssr=SsrMode::InOrder/>
                 </Routes>

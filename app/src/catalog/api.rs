@@ -86,6 +86,14 @@ pub async fn get_graph(kind: String, namespace: String, name: String, depth: u8)
     super::service::graph(&pool, &principal, &r, depth).await.map_err(fail)
 }
 
+/// References kept unresolved (admins).
+#[server(endpoint = "catalog/unresolved")]
+pub async fn list_unresolved() -> Result<Vec<super::types::UnresolvedRef>, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::unresolved(&pool, &principal).await.map_err(fail)
+}
+
 #[server(endpoint = "catalog/team")]
 pub async fn get_team(slug: String) -> Result<TeamPage, AppError> {
     let principal = crate::context::principal()?;

@@ -613,6 +613,27 @@ pub async fn resolve_waiting(conn: &mut PgConnection, id: EntityId, r: &EntityRe
     Ok(done.rows_affected())
 }
 
+/// References kept as declared whose target is not here: relations, then owners; at most `limit`.
+pub async fn unresolved(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(EntityRef, String, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT kind AS "kind!", namespace AS "namespace!", name AS "name!", relation AS "relation!", target AS "target!"
+           FROM (SELECT s.kind, s.namespace, s.name, r.type AS relation,
+                        r.target_kind || ':' || r.target_namespace || '/' || r.target_name AS target
+                 FROM entity_relations r JOIN entities s ON s.id = r.source_id
+                 WHERE r.target_id IS NULL
+                 UNION ALL
+                 SELECT e.kind, e.namespace, e.name, 'owned_by', e.owner_ref
+                 FROM entities e
+                 WHERE e.owner_team_id IS NULL AND e.owner_user_id IS NULL) AS u
+           ORDER BY target, kind, namespace, name
+           LIMIT $1"#,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (EntityRef::new(&r.kind, &r.namespace, &r.name), r.relation, r.target)).collect())
+}
+
 /// Locks an entity's row for a change, returning its version.
 pub async fn lock(conn: &mut PgConnection, id: EntityId) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar!("SELECT version FROM entities WHERE id = $1 FOR UPDATE", id.0).fetch_optional(conn).await

@@ -9,7 +9,7 @@ use super::repo::{self, Cursor, Direction, OwnerId, Stored};
 use super::scorecard::{self, Facts};
 use super::types::{
     CatalogOverview, DependencyGraph, EntityDetail, EntityId, EntityPage, EntityRef, EntitySummary, Facets,
-    Kind, Level, Lifecycle, ListQuery, Owner, OwnerKind, Scorecard, SearchText, TeamPage,
+    Kind, Level, Lifecycle, ListQuery, Owner, OwnerKind, Scorecard, SearchText, TeamPage, UnresolvedRef,
 };
 use crate::approvals::service::{self as approvals, ApprovalError, Ask};
 use crate::approvals::types::{ApprovalId, Approvers};
@@ -335,6 +335,15 @@ pub(crate) async fn write_links(
 pub struct Registered {
     pub entity: EntityRef,
     pub approval: ApprovalId,
+}
+
+/// References that wait for their target (admins): what was imported pointing at entities,
+/// teams or people that are not here. The first 1,000, by target.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn unresolved(pool: &PgPool, principal: &Principal) -> Result<Vec<UnresolvedRef>, CatalogError> {
+    principal.require_admin()?;
+    let rows = repo::unresolved(pool, 1000).await?;
+    Ok(rows.into_iter().map(|(entity, relation, target)| UnresolvedRef { entity, relation, target }).collect())
 }
 
 /// Registers a service: stored as pending, with an approval request for an admin or a lead of

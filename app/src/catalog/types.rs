@@ -608,6 +608,15 @@ pub struct Related {
     pub lifecycle: Option<Lifecycle>,
 }
 
+/// A reference kept as declared whose target is not in the catalog (yet): a relation, or an
+/// owner (`owned_by`) that is no team or person here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnresolvedRef {
+    pub entity: EntityRef,
+    pub relation: String,
+    pub target: String,
+}
+
 /// An owning team with its people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {

@@ -66,6 +66,10 @@ pub fn AdminPage() -> impl IntoView {
                                 <div class="font-medium">"Teams"</div>
                                 <div class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Create teams, add members and leads."</div>
                             </a>
+                            <a href="/admin/catalog-references" class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300 dark:border-slate-800 dark:bg-slate-900">
+                                <div class="font-medium">"References not in the catalog"</div>
+                                <div class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Imported relations and owners waiting for their target."</div>
+                            </a>
                             <a href="/approvals?inbox=all" class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300 dark:border-slate-800 dark:bg-slate-900">
                                 <div class="font-medium">"All approval requests"</div>
                                 <div class="mt-1 text-sm text-slate-600 dark:text-slate-400">"The history of every decision."</div>

@@ -488,3 +488,26 @@ async fn a_person_may_own_a_component_and_an_owner_not_here_leaves_it_to_admins(
     let resolved = app.count("SELECT count(*) FROM entities e JOIN teams t ON t.id = e.owner_team_id WHERE e.name = 'nobodys-tool' AND t.slug = 'platform-guild'", &[]).await;
     assert_eq!(resolved, 1);
 }
+
+#[tokio::test]
+async fn admins_see_the_references_that_wait_for_their_target_and_they_go_when_it_arrives() {
+    let app = spawn_app_with_demo_data().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let yaml = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: early-bird}\nspec: {type: service, lifecycle: production, owner: payments, dependsOn: [late-comer], system: nowhere}\n";
+    let report: Value = import(&alice, vec![("early.yaml", yaml.to_owned())], false).await.json().await.expect("report");
+    assert_eq!(report["applied"], true, "{report}");
+    let listed: Value = alice.server_fn("catalog/unresolved", &[]).await.json().await.expect("list");
+    let targets: Vec<&str> = listed.as_array().expect("a list").iter().filter(|u| u["entity"]["name"] == "early-bird").filter_map(|u| u["target"].as_str()).collect();
+    assert_eq!(targets, ["component:default/late-comer", "system:default/nowhere"], "{listed}");
+    assert_eq!(bob.server_fn("catalog/unresolved", &[]).await.status(), 403, "admins only");
+
+    let late = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: late-comer}\nspec: {type: service, lifecycle: production, owner: payments}\n";
+    import(&alice, vec![("late.yaml", late.to_owned())], false).await;
+    let listed: Value = alice.server_fn("catalog/unresolved", &[]).await.json().await.expect("list");
+    let targets: Vec<&str> = listed.as_array().expect("a list").iter().filter(|u| u["entity"]["name"] == "early-bird").filter_map(|u| u["target"].as_str()).collect();
+    assert_eq!(targets, ["system:default/nowhere"], "late-comer resolved: {listed}");
+    let page = alice.get("/admin/catalog-references").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.expect("html").contains("system:default/nowhere"));
+}

@@ -264,6 +264,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             sf(endpoint, vec![("kind", "component".into()), ("namespace", "default".into()), ("name", name.into()), ("depth", "2".into())])
         }
         ("POST", "/api/catalog/team") => sf("catalog/team", vec![("slug", "ledger".into())]),
+        ("POST", "/api/catalog/unresolved") => sf("catalog/unresolved", vec![]),
         ("POST", "/api/catalog/edit-form") => sf("catalog/edit-form", vec![("name", "reconciliation".into())]),
         ("POST", "/api/catalog/register") => {
             let name = format!("matrix-{actor}");

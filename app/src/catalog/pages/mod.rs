@@ -4,6 +4,7 @@ mod import;
 mod list;
 mod table;
 mod team;
+mod unresolved;
 
 pub use entity::EntityPage;
 pub use form::{EditPage, RegisterPage};
@@ -11,3 +12,4 @@ pub use import::ImportPage;
 pub use list::CatalogPage;
 pub use table::{lifecycle_tone, tier_tone, EntityTable};
 pub use team::TeamPage;
+pub use unresolved::UnresolvedPage;
