@@ -127,3 +127,19 @@ test('pasted descriptors are checked in a dry run, then every entity not refused
   await open(page, testInfo, `/catalog/domain/default/${name}`);
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
 });
+
+test('a reference to what is not in the catalog is kept, shown, and listed for admins', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'alice', '/catalog/import');
+  const name = `early-${testInfo.project.name}-${Date.now() % 100000}`;
+  const yaml = `apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata:\n  name: ${name}\nspec:\n  type: product\n  owner: ledger\n  domain: later-${name}\n`;
+  await page.getByLabel('Descriptor YAML').fill(yaml);
+  await submit(page, page.getByRole('button', { name: 'Import' }));
+  await expect(page.getByTestId('import-headline')).toHaveText('Imported: 1 created, 0 updated.');
+  await expect(page.getByTestId('import-report')).toContainText(`part_of domain:default/later-${name} is not in the catalog: kept`);
+  await open(page, testInfo, `/catalog/system/default/${name}`);
+  await expect(page.getByTestId('relations').getByTestId('not-in-catalog')).toBeVisible();
+  await page.screenshot({ path: `screenshots/catalog-unresolved-entity-${testInfo.project.name}.png`, fullPage: true });
+  await open(page, testInfo, '/admin/catalog-references');
+  await expect(page.getByTestId('unresolved')).toContainText(`domain:default/later-${name}`);
+  await page.screenshot({ path: `screenshots/catalog-references-${testInfo.project.name}.png`, fullPage: true });
+});
