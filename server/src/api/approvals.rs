@@ -1,9 +1,9 @@
-use super::error::{ApiError, Caller, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, Caller, ErrorBody};
 use crate::startup::AppState;
 use app::approvals::service;
 use app::approvals::types::{ApprovalId, ApprovalState, ApprovalView, Inbox, Verdict};
 use app::error::AppError;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -42,7 +42,7 @@ fn invalid(caller: &Caller, field: &str, message: String) -> ApiError {
 pub async fn list_approvals(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<ApprovalView>>, ApiError> {
     let inbox = Inbox::parse(q.inbox.as_deref().unwrap_or("")).map_err(|m| invalid(&caller, "inbox", m))?;
     let st = match q.state.as_deref() {
@@ -70,7 +70,7 @@ pub async fn list_approvals(
 pub async fn get_approval(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ApprovalView>, ApiError> {
     service::get(&state.pool, &state.approval_subjects, &caller.principal, ApprovalId(id))
         .await
@@ -103,8 +103,8 @@ async fn decide(state: AppState, caller: Caller, id: Uuid, verdict: Verdict, bod
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
-    Json(body): Json<DecisionBody>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<Json<ApprovalView>, ApiError> {
     decide(state, caller, id, Verdict::Approve, body).await
 }
@@ -126,8 +126,8 @@ pub async fn approve(
 pub async fn reject(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<Uuid>,
-    Json(body): Json<DecisionBody>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<Json<ApprovalView>, ApiError> {
     decide(state, caller, id, Verdict::Reject, body).await
 }

@@ -2,13 +2,13 @@
 //! tooling can point at it:
 //! entities (filters, keyset cursor, fields), one entity by name (JSON or YAML), facets,
 //! import of descriptor files (multipart, with a dry run) and export of the whole catalog.
-use super::error::{ApiError, Caller, ErrorBody};
+use super::error::{ApiError, ApiPath, Caller, ErrorBody};
 use crate::startup::AppState;
 use app::catalog::backstage::SourceFile;
 use app::catalog::types::{EntityRef, FacetCount, ImportReport, ListQuery};
 use app::catalog::{import, service};
 use app::error::AppError;
-use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::extract::{Multipart, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -91,7 +91,7 @@ pub async fn list_entities(State(state): State<AppState>, caller: Caller, RawQue
 pub async fn entity_by_name(
     State(state): State<AppState>,
     caller: Caller,
-    Path((kind, namespace, name)): Path<(String, String, String)>,
+    ApiPath((kind, namespace, name)): ApiPath<(String, String, String)>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let kinds = ["component", "api", "system", "domain", "resource"];

@@ -1,13 +1,13 @@
 //! Deploys over REST: kick off (idempotent), read, list, cancel, and the signed events a CD
 //! system reports back with. Approvals go through the approvals API.
-use super::error::{ApiError, Caller, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery, Caller, ErrorBody};
 use crate::deploys::signature;
 use crate::startup::AppState;
 use app::context::RequestMeta;
 use app::deploys::service::{self, CdReport};
 use app::deploys::types::{DeployFilter, DeployForm, DeployId, DeployState, DeployView};
 use app::error::AppError;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use secrecy::ExposeSecret;
@@ -50,7 +50,7 @@ pub async fn create_deploy(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    Json(body): Json<KickOff>,
+    ApiJson(body): ApiJson<KickOff>,
 ) -> Result<(StatusCode, Json<DeployView>), ApiError> {
     let form = DeployForm {
         service: body.service,
@@ -76,7 +76,7 @@ pub async fn create_deploy(
     responses((status = 200, body = DeployView), (status = 404, body = ErrorBody)),
     security(("token" = []))
 )]
-pub async fn get_deploy(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<DeployView>, ApiError> {
+pub async fn get_deploy(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DeployView>, ApiError> {
     service::get(&state.pool, &caller.principal, DeployId(id)).await.map(Json).map_err(|e| caller.fail(e))
 }
 
@@ -103,7 +103,7 @@ pub struct ListQuery {
     responses((status = 200, body = Vec<DeployView>), (status = 422, body = ErrorBody)),
     security(("token" = []))
 )]
-pub async fn list_deploys(State(state): State<AppState>, caller: Caller, Query(q): Query<ListQuery>) -> Result<Json<Vec<DeployView>>, ApiError> {
+pub async fn list_deploys(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<Vec<DeployView>>, ApiError> {
     let filter = DeployFilter {
         service: q.service.unwrap_or_default(),
         environment: q.environment.unwrap_or_default(),
@@ -124,7 +124,7 @@ pub async fn list_deploys(State(state): State<AppState>, caller: Caller, Query(q
     responses((status = 200, body = DeployView), (status = 403, body = ErrorBody), (status = 422, description = "It ended already", body = ErrorBody)),
     security(("token" = []))
 )]
-pub async fn cancel_deploy(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<DeployView>, ApiError> {
+pub async fn cancel_deploy(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DeployView>, ApiError> {
     service::cancel(&state.pool, &caller.principal, DeployId(id), &caller.meta)
         .await
         .map(Json)
@@ -158,7 +158,7 @@ pub struct EventAccepted {
         (status = 422, description = "The body is not an event", body = ErrorBody),
     )
 )]
-pub async fn deploy_event(State(state): State<AppState>, Path(id): Path<Uuid>, request: Request) -> Result<Json<EventAccepted>, ApiError> {
+pub async fn deploy_event(State(state): State<AppState>, ApiPath(id): ApiPath<Uuid>, request: Request) -> Result<Json<EventAccepted>, ApiError> {
     let (parts, body) = request.into_parts();
     let meta = RequestMeta::from_parts(&parts);
     let fail = |e: AppError| ApiError::new(e, &meta);

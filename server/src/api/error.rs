@@ -106,3 +106,53 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         }
     }
 }
+
+/// A rejection of axum's own extractors (a path segment, a query or a JSON body that does not
+/// parse) as the documented error body, with the rejection's status and text.
+fn rejected(parts_meta: &RequestMeta, field: &str, status: StatusCode, text: String) -> ApiError {
+    ApiError { error: AppError::Invalid { field: field.into(), message: text }, request_id: parts_meta.request_id.clone(), status: Some(status) }
+}
+
+/// `axum::extract::Path`, refusing with the API's JSON error body.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(r) => Err(rejected(&RequestMeta::from_parts(parts), "path", r.status(), r.body_text())),
+        }
+    }
+}
+
+/// `axum::extract::Query`, refusing with the API's JSON error body.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(r) => Err(rejected(&RequestMeta::from_parts(parts), "query", r.status(), r.body_text())),
+        }
+    }
+}
+
+/// `axum::Json` as a request body, refusing with the API's JSON error body.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let meta = RequestMeta::from_parts(&parts);
+        match Json::<T>::from_request(axum::extract::Request::from_parts(parts, body), state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(r) => Err(rejected(&meta, "body", r.status(), r.body_text())),
+        }
+    }
+}

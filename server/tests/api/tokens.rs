@@ -99,3 +99,26 @@ async fn only_admins_grant_the_admin_scope_or_make_service_tokens() {
     assert_eq!(me["teams"][0]["slug"], "payments");
     assert_eq!(me["roles"], serde_json::json!(["viewer"]));
 }
+
+#[tokio::test]
+async fn a_malformed_path_query_or_body_is_refused_with_the_documented_json_error() {
+    let app = spawn_app().await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let token = secret(&bob, &[("name", "contract"), ("read", "on"), ("write", "on"), ("deploy", "on"), ("days", "30")]).await;
+    let cases = [
+        app.client.get(app.url("/api/v1/approvals/not-a-uuid")).bearer_auth(&token),
+        app.client.get(app.url("/api/v1/deploys?service=a&service=b")).bearer_auth(&token),
+        app.client.post(app.url("/api/v1/deploys")).bearer_auth(&token).header("content-type", "application/json").body("{not json"),
+        app.client.post(app.url("/api/v1/deploys")).bearer_auth(&token).body("service=x"),
+    ];
+    for (request, (status, field)) in cases.into_iter().zip([(400, "path"), (400, "query"), (400, "body"), (415, "body")]) {
+        let response = request.send().await.expect("request");
+        let url = response.url().to_string();
+        assert_eq!(response.status(), status, "{url}");
+        assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("application/json"), "{url}");
+        let body: Value = response.json().await.expect("a JSON error body");
+        assert_eq!(body["error"]["code"], "invalid", "{url}: {body}");
+        assert_eq!(body["error"]["field"], field, "{url}: {body}");
+        assert!(body["error"]["request_id"].as_str().is_some_and(|id| !id.is_empty() && id != "-"), "{url}: {body}");
+    }
+}
