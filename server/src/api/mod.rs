@@ -78,6 +78,51 @@ pub fn router() -> Api {
     let (signed, signed_doc) = OpenApiRouter::new()
         .nest("/api/v1", OpenApiRouter::new().routes(routes!(deploys::deploy_event)))
         .split_for_parts();
+    document_refusals(&mut doc, Refusals::Principal);
+    let mut signed_doc = signed_doc;
+    document_refusals(&mut signed_doc, Refusals::Signed);
     doc.merge(signed_doc);
     Api { authenticated, signed, doc }
 }
+
+/// How a group of routes can refuse a request, whatever the handler does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refusals {
+    /// A session or a token: none (401) or one without the right (403).
+    Principal,
+    /// A signed machine-to-machine call: a bad signature (401).
+    Signed,
+}
+
+/// Adds to every operation the refusals the middleware and extractors can answer before (or
+/// besides) its handler, each with the API's error body — so the document lists every status
+/// each route can answer: 400 (a path, query or body that does not parse), 401, 403 for callers
+/// with a principal, 408 (over the request time limit) and 500.
+fn document_refusals(doc: &mut utoipa::openapi::OpenApi, group: Refusals) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+                .build(),
+        )
+    };
+    let mut refusals = vec![
+        ("400", "A path segment, query or body that does not parse"),
+        ("401", if group == Refusals::Signed { "No signature, or one that does not verify" } else { "No credential, or one that is not valid" }),
+        ("408", "Over the request time limit"),
+        ("500", "Internal error: the request id finds it in the server's log"),
+    ];
+    if group == Refusals::Principal {
+        refusals.push(("403", "The caller may not do this (a role, a team or a token's scope is missing, or a cross-site request)"));
+    }
+    for item in doc.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
+            for (status, description) in &refusals {
+                op.responses.responses.entry((*status).to_owned()).or_insert_with(|| error(description));
+            }
+        }
+    }
+}
+

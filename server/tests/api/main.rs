@@ -2,6 +2,7 @@
 mod assets;
 mod auth;
 mod catalog;
+mod contract;
 mod deploys;
 mod governance;
 mod helpers;

@@ -1,0 +1,29 @@
+//! The REST API is what its OpenAPI document says: every refusal an operation can answer is in
+//! the document, with the API's error body.
+use crate::helpers::{Persona, spawn_app};
+use serde_json::Value;
+
+#[tokio::test]
+async fn every_operation_documents_the_refusals_it_can_answer_with_the_error_body() {
+    let app = spawn_app().await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let doc: Value = dave.get("/api/openapi.json").await.json().await.expect("json");
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object(), "the error body is a schema");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("a path item") {
+            operations += 1;
+            let signed = path.ends_with("/events");
+            let expected: &[&str] = if signed { &["400", "401", "408", "500"] } else { &["400", "401", "403", "408", "500"] };
+            for status in expected {
+                let response = &op["responses"][*status];
+                assert_eq!(
+                    response["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                    "{method} {path} documents {status} with the error body: {response}"
+                );
+            }
+        }
+    }
+    assert!(operations >= 15, "{operations} operations");
+}
