@@ -84,6 +84,16 @@ $(STAMP)/npm: package-lock.json end2end/package-lock.json
 	cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# schemathesis (PyPI), the property-based API tester the browser suite runs against the REST API's
+# OpenAPI document (end2end/contract/): in a virtual environment of its own, pinned
+SCHEMATHESIS_VERSION := 4.32.5
+CONTRACT_VENV := target/contract-venv
+$(STAMP)/contract:
+	@mkdir -p $(STAMP)
+	python3 -m venv $(CONTRACT_VENV)
+	$(CONTRACT_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
+	@touch $@
+
 # ---------------------------------------------------------------- database
 pg: tools
 ifdef LOCAL_PG
@@ -274,11 +284,11 @@ test-rust:
 	@$(call start_idp,3901,target/idp-rust.log); \
 	  IDP_URL=http://127.0.0.1:3901 cargo test --workspace --features app/ssr
 
-test-e2e:
+test-e2e: $(STAMP)/contract
 	sqlx database drop -y -f --database-url "$(E2E_DATABASE_URL)"
 	sqlx database create --database-url "$(E2E_DATABASE_URL)"
 	cd end2end && CI=1 E2E_SERVER_BIN=./target/$(E2E_SERVER)/server E2E_SITE_ROOT=$(SITE_$(E2E_PROFILE)) \
-	  npx playwright test
+	  E2E_SCHEMATHESIS=$(CURDIR)/$(CONTRACT_VENV)/bin/st npx playwright test
 
 # ---------------------------------------------------------------- benchmarks (not part of test)
 # catalog list p50/p99 and throughput at 10k and 50k generated entities, and deploy kick-offs over

@@ -37,6 +37,9 @@ export default defineConfig({
   projects: [
     { name: 'js', use: { ...chromium } },
     { name: 'no-js', use: { ...chromium, javaScriptEnabled: false } },
+    // the REST API against its OpenAPI document (schemathesis, from the Makefile's venv), alone,
+    // after the browser suites
+    { name: 'contract', testDir: './contract', use: { ...chromium }, dependencies: ['js', 'no-js'] },
   ],
   webServer: [
   {

@@ -19,7 +19,9 @@ pub struct ListQuery {
 
 #[derive(Deserialize, ToSchema)]
 pub struct DecisionBody {
-    /// Why; required.
+    /// Why; required: text with at least one visible character, no control characters but
+    /// line breaks and tabs.
+    #[schema(max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     comment: String,
 }
 

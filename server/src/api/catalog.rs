@@ -2,13 +2,13 @@
 //! tooling can point at it:
 //! entities (filters, keyset cursor, fields), one entity by name (JSON or YAML), facets,
 //! import of descriptor files (multipart, with a dry run) and export of the whole catalog.
-use super::error::{ApiError, ApiPath, Caller, ErrorBody};
+use super::error::{ApiError, ApiMultipart, ApiPath, Caller, ErrorBody};
 use crate::startup::AppState;
 use app::catalog::backstage::SourceFile;
 use app::catalog::types::{EntityRef, FacetCount, ImportReport, ListQuery};
 use app::catalog::{import, service};
 use app::error::AppError;
-use axum::extract::{Multipart, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -41,18 +41,82 @@ pub struct PageInfo {
     next_cursor: Option<String>,
 }
 
+/// The kinds of entity the catalog keeps (for the document).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum KindName {
+    Component,
+    Api,
+    System,
+    Domain,
+    Resource,
+}
+
+/// The list's orders (for the document).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum SortName {
+    Name,
+    Updated,
+    Tier,
+}
+
+/// Data classifications (for the document).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ClassificationName {
+    Public,
+    Internal,
+    Confidential,
+    Pci,
+}
+
+/// The files of an import (for the document): one part per file.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportFiles {
+    /// Descriptor files (YAML text), one part each; a part's filename is its path relative to the
+    /// others (so `Location` targets and `$text` resolve).
+    #[schema(min_items = 1)]
+    file: Vec<String>,
+}
+
+/// The facets `entity-facets` counts (for the document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum FacetName {
+    #[schema(rename = "kind")]
+    Kind,
+    #[schema(rename = "spec.type")]
+    Type,
+    #[schema(rename = "spec.owner")]
+    Owner,
+    #[schema(rename = "spec.lifecycle")]
+    Lifecycle,
+    #[schema(rename = "metadata.tags")]
+    Tags,
+    #[schema(rename = "switchyard.dev/tier")]
+    Tier,
+    #[schema(rename = "switchyard.dev/data-classification")]
+    Classification,
+}
+
 /// Entities, a page at a time (keyset cursor), with the catalog list's filters.
 #[utoipa::path(
     get,
     path = "/catalog/entities",
     tag = "catalog",
     params(
-        ("q" = Option<String>, Query, description = "Full-text and fuzzy search"),
-        ("kind" = Option<String>, Query, description = "component, api, system, domain or resource"),
-        ("type" = Option<String>, Query), ("owner" = Option<String>, Query, description = "A team slug"),
-        ("lifecycle" = Option<String>, Query), ("tier" = Option<u8>, Query), ("tag" = Option<String>, Query),
-        ("classification" = Option<String>, Query), ("sort" = Option<String>, Query, description = "name, updated or tier"),
-        ("limit" = Option<u16>, Query, description = "1 to 200, default 50"),
+        ("q" = Option<String>, Query, max_length = 200, description = "Full-text and fuzzy search"),
+        ("kind" = inline(Option<KindName>), Query),
+        ("type" = Option<String>, Query), ("owner" = Option<String>, Query, description = "A team slug, or user:<name>"),
+        ("lifecycle" = Option<String>, Query, pattern = r"^\S{0,63}$", description = "Empty: any"), ("tier" = Option<u8>, Query, minimum = 0, maximum = 3),
+        ("tag" = Option<String>, Query),
+        ("classification" = inline(Option<ClassificationName>), Query), ("sort" = inline(Option<SortName>), Query),
+        ("limit" = Option<u16>, Query, minimum = 1, maximum = 200, description = "Default 50"),
         ("cursor" = Option<String>, Query, description = "`pageInfo.nextCursor` of the previous page"),
         ("fields" = Option<String>, Query, description = "Comma-separated dotted paths to keep, like metadata.name,kind"),
     ),
@@ -82,10 +146,16 @@ pub async fn list_entities(State(state): State<AppState>, caller: Caller, RawQue
     path = "/catalog/entities/by-name/{kind}/{namespace}/{name}",
     tag = "catalog",
     params(
-        ("kind" = String, Path), ("namespace" = String, Path), ("name" = String, Path),
-        ("format" = Option<String>, Query, description = "json (default) or yaml"),
+        ("kind" = inline(KindName), Path),
+        ("namespace" = String, Path, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"),
+        ("name" = String, Path, max_length = 63, pattern = r"^[A-Za-z0-9]+([-_.][A-Za-z0-9]+)*$"),
+        ("format" = Option<String>, Query, pattern = "^(json|yaml)$", description = "json (default) or yaml"),
     ),
-    responses((status = 200, body = Object), (status = 404, body = ErrorBody)),
+    responses(
+        (status = 200, body = Object),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "A kind, namespace or name that cannot name an entity", body = ErrorBody),
+    ),
     security(("token" = []))
 )]
 pub async fn entity_by_name(
@@ -117,7 +187,7 @@ pub struct FacetsResponse {
     get,
     path = "/catalog/entity-facets",
     tag = "catalog",
-    params(("facet" = Vec<String>, Query, description = "kind, spec.type, spec.owner, spec.lifecycle, metadata.tags, switchyard.dev/tier or switchyard.dev/data-classification; repeatable")),
+    params(("facet" = inline(Vec<FacetName>), Query, min_items = 1, description = "Repeatable")),
     responses((status = 200, body = FacetsResponse), (status = 422, body = ErrorBody)),
     security(("token" = []))
 )]
@@ -158,7 +228,7 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
         ("dry_run" = Option<bool>, Query, description = "Only report what would change"),
         ("atomic" = Option<bool>, Query, description = "Write nothing when any entity is refused"),
     ),
-    request_body(content_type = "multipart/form-data", description = "One part per descriptor file; the filename is its relative path"),
+    request_body(content = ImportFiles, content_type = "multipart/form-data", description = "One part per descriptor file; the filename is its relative path"),
     responses(
         (status = 200, description = "The report: each entity created, updated, unchanged, skipped or refused, and whether it was applied or sent for approval", body = ImportReport),
         (status = 413, description = "Over 20 MiB or 5,000 files", body = ErrorBody),
@@ -166,9 +236,18 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
     ),
     security(("token" = []))
 )]
-pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, mut body: Multipart) -> Result<Json<ImportReport>, ApiError> {
-    let flag = |name: &str| pairs(&raw).iter().any(|(k, v)| k == name && (v == "true" || v == "1"));
-    let options = import::Options { dry_run: flag("dry_run"), atomic: flag("atomic") };
+pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, ApiMultipart(mut body): ApiMultipart) -> Result<Json<ImportReport>, ApiError> {
+    let query = pairs(&raw);
+    let flag = |name: &str| -> Result<bool, ApiError> {
+        let values: Vec<&str> = query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
+        match values.as_slice() {
+            [] => Ok(false),
+            ["true" | "1"] => Ok(true),
+            ["false" | "0"] => Ok(false),
+            _ => Err(invalid(&caller, name, format!("{name} is true or false, given once"))),
+        }
+    };
+    let options = import::Options { dry_run: flag("dry_run")?, atomic: flag("atomic")? };
     let mut files = Vec::new();
     let mut total = 0usize;
     while let Some(part) = body.next_field().await.map_err(|e| invalid(&caller, "body", format!("not a readable multipart body: {e}")))? {

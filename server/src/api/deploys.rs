@@ -16,16 +16,23 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
+#[schema(example = json!({ "service": "refunds", "environment": "dev", "version": "v2.4.1", "reason": "Ship the rounding fix for partial refunds" }))]
 pub struct KickOff {
     /// The service's catalog name (a component).
+    #[schema(max_length = 63, pattern = r"^\s*[A-Za-z0-9]+([-_.][A-Za-z0-9]+)*\s*$")]
     service: String,
     /// `dev`, `staging` or `production`.
+    #[schema(max_length = 63, pattern = r"^\s*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\s*$")]
     environment: String,
-    /// A git ref or an image tag.
+    /// A git ref or an image tag: a letter or digit, then letters, digits and `._-/:@+`.
+    #[schema(max_length = 200, pattern = r"^\s*[A-Za-z0-9][A-Za-z0-9._\-/:@+]*\s*$")]
     version: String,
+    /// Why; required.
+    #[schema(max_length = 2000, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     reason: String,
     /// An admin's reason to deploy inside a freeze window.
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$")]
     freeze_override: Option<String>,
 }
 

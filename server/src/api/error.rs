@@ -156,3 +156,19 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
         }
     }
 }
+
+/// `axum::extract::Multipart`, refusing a body that is not multipart with the API's JSON error body.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let (parts, body) = request.into_parts();
+        let meta = RequestMeta::from_parts(&parts);
+        match axum::extract::Multipart::from_request(axum::extract::Request::from_parts(parts, body), state).await {
+            Ok(multipart) => Ok(ApiMultipart(multipart)),
+            Err(r) => Err(rejected(&meta, "body", r.status(), r.body_text())),
+        }
+    }
+}

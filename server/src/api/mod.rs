@@ -117,10 +117,20 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi, group: Refusals) {
     if group == Refusals::Principal {
         refusals.push(("403", "The caller may not do this (a role, a team or a token's scope is missing, or a cross-site request)"));
     }
-    for item in doc.paths.paths.values_mut() {
+    for (path, item) in doc.paths.paths.iter_mut() {
         for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten() {
-            for (status, description) in &refusals {
-                op.responses.responses.entry((*status).to_owned()).or_insert_with(|| error(description));
+            let mut own = refusals.clone();
+            if path.contains('{') {
+                own.push(("404", "Nothing has that id or name"));
+            }
+            if let Some(body) = &op.request_body {
+                own.push(("413", "A body over the size limit"));
+                if body.content.contains_key("application/json") {
+                    own.push(("415", "A body that is not `application/json`"));
+                }
+            }
+            for (status, description) in own {
+                op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
             }
         }
     }

@@ -96,15 +96,14 @@ pub async fn require_principal(req: Request, next: Next) -> Response {
 }
 
 /// A state-changing request must come from a page of ours: its Origin (or, without one, its
-/// Referer) must be the public URL's origin. Requests authorised only by a bearer token carry
-/// no ambient credentials and are exempt.
+/// Referer) must be the public URL's origin. A request without cookies carries no ambient
+/// credentials (a bearer token, or nothing: authentication answers it) and is exempt.
 pub async fn check_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
     let headers = req.headers();
-    let bearer_only = headers.get(header::AUTHORIZATION).is_some() && headers.get(header::COOKIE).is_none();
-    if bearer_only {
+    if headers.get(header::COOKIE).is_none() {
         return next.run(req).await;
     }
     let expected = state.settings.server.public_origin();

@@ -26,4 +26,24 @@ async fn every_operation_documents_the_refusals_it_can_answer_with_the_error_bod
         }
     }
     assert!(operations >= 15, "{operations} operations");
+    // and every reference in it resolves
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    let dangling: Vec<&&str> = all
+        .iter()
+        .filter(|r| r.strip_prefix("#/components/schemas/").is_none_or(|name| !doc["components"]["schemas"][name].is_object()))
+        .collect();
+    assert!(dangling.is_empty(), "references that resolve to nothing: {dangling:?}");
 }
