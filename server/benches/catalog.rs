@@ -29,8 +29,8 @@ async fn grow(pool: &PgPool, total: i64) {
         .await
         .expect("teams");
     sqlx::query(
-        r#"WITH t AS (SELECT id, (row_number() OVER (ORDER BY slug)) - 1 AS n FROM teams WHERE slug LIKE 'team-%')
-           INSERT INTO entities (kind, name, title, description, type, lifecycle, tier, owner_team_id, language,
+        r#"WITH t AS (SELECT id, slug, (row_number() OVER (ORDER BY slug)) - 1 AS n FROM teams WHERE slug LIKE 'team-%')
+           INSERT INTO entities (kind, name, title, description, type, lifecycle, tier, owner_team_id, owner_ref, language,
                                  tags, classification, runbook_url, oncall_url, dashboards)
            SELECT CASE WHEN g % 20 = 0 THEN 'resource' WHEN g % 10 = 0 THEN 'api' WHEN g % 100 = 1 THEN 'system' ELSE 'component' END,
                   'svc-' || g,
@@ -41,7 +41,7 @@ async fn grow(pool: &PgPool, total: i64) {
                   CASE WHEN g % 20 = 0 THEN 'database' WHEN g % 10 = 0 THEN 'openapi' WHEN g % 100 = 1 THEN NULL ELSE 'service' END,
                   CASE WHEN g % 100 = 1 OR g % 20 = 0 THEN NULL ELSE (ARRAY['production', 'production', 'production', 'experimental', 'deprecated'])[1 + g % 5] END,
                   CASE WHEN g % 10 = 0 OR g % 100 = 1 THEN NULL ELSE g % 4 END,
-                  t.id,
+                  t.id, t.slug,
                   (ARRAY['Rust', 'Go', 'Java', 'Kotlin', 'Python', 'TypeScript'])[1 + g % 6],
                   ARRAY[(ARRAY['pci', 'cards', 'money', 'fraud', 'internal-tools'])[1 + g % 5], 'region-' || (g % 17)],
                   (ARRAY['public', 'internal', 'confidential', 'pci'])[1 + g % 4],
@@ -56,8 +56,8 @@ async fn grow(pool: &PgPool, total: i64) {
     .await
     .expect("entities");
     sqlx::query(
-        r#"INSERT INTO entity_relations (source_id, type, target_id)
-           SELECT s.id, 'depends_on', d.id
+        r#"INSERT INTO entity_relations (source_id, type, target_id, target_kind, target_namespace, target_name)
+           SELECT s.id, 'depends_on', d.id, d.kind, d.namespace, d.name
            FROM generate_series($1::bigint, $2::bigint) g
            CROSS JOIN generate_series(1, 3) k
            JOIN entities s ON s.name = 'svc-' || g AND s.kind = 'component'
