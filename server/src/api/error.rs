@@ -113,33 +113,34 @@ fn rejected(parts_meta: &RequestMeta, field: &str, status: StatusCode, text: Str
     ApiError { error: AppError::Invalid { field: field.into(), message: text }, request_id: parts_meta.request_id.clone(), status: Some(status) }
 }
 
-/// `axum::extract::Path`, refusing with the API's JSON error body.
-pub struct ApiPath<T>(pub T);
+/// An extractor of axum's that reads the request's parts (`Path`, `Query`), refusing with the
+/// API's JSON error body (`field` names where the input was).
+macro_rules! refusing_as_json {
+    ($(#[$doc:meta])* $name:ident wraps $inner:ident as $field:literal) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
 
-impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
-    type Rejection = ApiError;
+        impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for $name<T> {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
-            Err(r) => Err(rejected(&RequestMeta::from_parts(parts), "path", r.status(), r.body_text())),
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+                match axum::extract::$inner::<T>::from_request_parts(parts, state).await {
+                    Ok(axum::extract::$inner(value)) => Ok($name(value)),
+                    Err(r) => Err(rejected(&RequestMeta::from_parts(parts), $field, r.status(), r.body_text())),
+                }
+            }
         }
-    }
+    };
 }
 
-/// `axum::extract::Query`, refusing with the API's JSON error body.
-pub struct ApiQuery<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(r) => Err(rejected(&RequestMeta::from_parts(parts), "query", r.status(), r.body_text())),
-        }
-    }
-}
+refusing_as_json!(
+    /// `axum::extract::Path`, refusing with the API's JSON error body.
+    ApiPath wraps Path as "path"
+);
+refusing_as_json!(
+    /// `axum::extract::Query`, refusing with the API's JSON error body.
+    ApiQuery wraps Query as "query"
+);
 
 /// `axum::Json` as a request body, refusing with the API's JSON error body.
 pub struct ApiJson<T>(pub T);
