@@ -116,3 +116,26 @@ pub fn error_page(status: StatusCode, request_id: &str) -> Response {
         &[("Back to the home page", "/")],
     )
 }
+
+/// The refusals the outer layers answer with a bare body (over the body limit: 413; over the
+/// time limit: 408) in the shape the caller reads: the API's JSON error body, or a page.
+pub async fn limits_explained(axum::extract::State(limit): axum::extract::State<usize>, req: Request, next: Next) -> Response {
+    let id = request_id(&req);
+    let api = req.uri().path().starts_with("/api/");
+    let response = next.run(req).await;
+    let status = response.status();
+    // the layers' own answers: no body, or tower-http's text/plain one; ours are JSON or HTML
+    let bare = response.headers().get(axum::http::header::CONTENT_TYPE).is_none_or(|t| t.as_bytes().starts_with(b"text/plain"));
+    if !matches!(status, StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT) || !bare {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", format!("The request body is over this server's limit of {limit} bytes (server.body_limit_bytes).")),
+        _ => ("timeout", "The request took longer than this server's time limit (server.request_timeout_secs).".to_owned()),
+    };
+    if api {
+        crate::auth::guard::json_error(status, code, &message, &id)
+    } else {
+        crate::plain::page(status, if code == "too_large" { "Too large" } else { "Too slow" }, &[message.as_str()], &id, &[("Back to the home page", "/")])
+    }
+}

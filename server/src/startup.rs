@@ -209,8 +209,11 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(axum::middleware::from_fn_with_state(settings.server.body_limit_bytes, middleware::limits_explained))
                 .layer(CompressionLayer::new())
                 .layer(RequestBodyLimitLayer::new(settings.server.body_limit_bytes))
+                // the limit above is the one: axum's own 2 MB default for extractors is off
+                .layer(axum::extract::DefaultBodyLimit::disable())
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,
                     settings.server.request_timeout(),

@@ -43,6 +43,24 @@ pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result
     .await
 }
 
+/// Appends rows to the audit chain in order, in one round trip (`audit_append_many`, migration
+/// 11: the links and hashes `append` makes, under one lock). Returns their ids.
+pub async fn append_many(conn: &mut PgConnection, entries: &[super::service::Entry]) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let r = &e.row;
+            serde_json::json!({
+                "at": r.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true), "actor_id": r.actor_id,
+                "actor_name": r.actor_name, "action": r.action, "subject_kind": r.subject_kind,
+                "subject_id": r.subject_id, "before": r.before, "after": r.after, "request_id": r.request_id,
+                "source_ip": r.source_ip, "content": e.content,
+            })
+        })
+        .collect();
+    sqlx::query_scalar!(r#"SELECT audit_append_many($1) AS "id!""#, Value::Array(rows)).fetch_all(conn).await
+}
+
 /// A row as the chain walk reads it: its stripe and the row.
 pub struct Link {
     pub chain: i16,

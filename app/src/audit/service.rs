@@ -102,6 +102,21 @@ pub async fn record(
     repo::append(conn, &row, &content).await
 }
 
+/// Appends one row for each change, in order, in one round trip (an import's rows): the rows
+/// and links `record` would make one at a time.
+pub async fn record_many(
+    conn: &mut PgConnection,
+    actor: Actor<'_>,
+    changes: Vec<Change<'_>>,
+    meta: &RequestMeta,
+) -> Result<Vec<i64>, sqlx::Error> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let entries: Vec<Entry> = changes.into_iter().map(|c| entry(actor, c, meta)).collect();
+    repo::append_many(conn, &entries).await
+}
+
 /// A checkpoint's hash: SHA-256 over the previous checkpoint's hash and the heads' canonical JSON.
 fn checkpoint_hash(prev: &[u8], heads: &Value) -> Vec<u8> {
     let mut hasher = Sha256::new();

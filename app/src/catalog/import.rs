@@ -5,7 +5,7 @@
 use crate::error::Refusal;
 use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile};
 use super::repo::{self, OwnerId, Stored};
-use super::service::{changed_fields, write_links, CatalogError, Missing, Owners};
+use super::service::{changed_fields, write_links_of, CatalogError, Missing};
 use super::approval::approvals_needed;
 use super::types::{EntityId, EntityRef, ImportItem, ImportReport, Outcome, Tier};
 use crate::approvals::service::{self as approvals, Ask};
@@ -95,12 +95,10 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
     let mut stored: HashMap<EntityRef, Stored> =
         repo::load(conn, &own_ids).await?.into_iter().map(|s| (s.desired.entity.clone(), s)).collect();
     // people who own entities, by whether they have signed in here
-    let mut people: HashMap<&str, bool> = HashMap::new();
-    for o in entities.iter().filter_map(|(_, d)| d.owners.first()).filter(|o| o.starts_with("user:")) {
-        if !people.contains_key(o.as_str()) {
-            people.insert(o, repo::owner_id(&mut *conn, o).await? != OwnerId::NotHere);
-        }
-    }
+    let persons: Vec<String> =
+        entities.iter().filter_map(|(_, d)| d.owners.first()).filter(|o| o.starts_with("user:")).cloned().collect();
+    let people: HashMap<String, bool> =
+        repo::owner_ids(&mut *conn, &persons).await?.into_iter().map(|(o, who)| (o, who != OwnerId::NotHere)).collect();
     let team_here = |slug: &str| existing_teams.contains_key(slug) || batch_teams.contains(slug);
     let problems_of = |d: &Desired| {
         let mut problems = Vec::new();
@@ -183,37 +181,37 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
             audit::record(conn, actor, change, meta).await?;
         }
     }
-    let mut ids: HashMap<EntityRef, EntityId> = HashMap::new();
-    let mut co_owners: HashMap<EntityRef, Vec<Uuid>> = HashMap::new();
-    for (d, old) in &plan.writes {
-        let owners = Owners::of(conn, &d.owners).await?;
-        let id = repo::upsert(conn, d, owners.primary, "active").await?;
-        co_owners.insert(d.entity.clone(), owners.co);
-        ids.insert(d.entity.clone(), id);
-        let change = match old {
-            None => Change {
-                action: "entity.imported",
-                subject_kind: SubjectKind::Entity,
-                subject_id: id.to_string(),
-                before: None,
-                after: Some(serde_json::to_value(d).unwrap_or_default()),
-            },
-            Some(old) => {
-                let fields = changed_fields(&old.desired, d);
-                Change {
-                    action: "entity.imported",
-                    subject_kind: SubjectKind::Entity,
-                    subject_id: id.to_string(),
-                    before: Some(json!({ "changed": fields })),
-                    after: Some(serde_json::to_value(d).unwrap_or_default()),
-                }
-            }
-        };
-        audit::record(conn, actor, change, meta).await?;
-    }
+    // every owner the batch declares, resolved at once (its teams are written by now)
+    let declared: Vec<String> = plan.writes.iter().flat_map(|(d, _)| d.owners.iter().cloned()).collect();
+    let who = repo::owner_ids(&mut *conn, &declared).await?;
+    let mut rows = Vec::with_capacity(plan.writes.len());
+    let mut co_owners = Vec::with_capacity(plan.writes.len());
     for (d, _) in &plan.writes {
-        write_links(conn, ids[&d.entity], d, &co_owners[&d.entity], &ids, Missing::Keep).await?;
+        let Some((first, rest)) = d.owners.split_first() else {
+            return Err(Refusal::invalid("owner", format!("{} needs an owner", d.entity)).into());
+        };
+        rows.push((d, who.get(first).copied().unwrap_or(OwnerId::NotHere)));
+        let co = rest.iter().map(|o| who.get(o).and_then(|w| w.team()).ok_or_else(|| Refusal::invalid("owner", format!("there is no team \"{o}\""))));
+        co_owners.push(co.collect::<Result<Vec<Uuid>, Refusal>>()?);
     }
+    let ids = repo::upsert_many(conn, &rows, "active").await?;
+    let id_of = |d: &Desired| ids.get(&d.entity).copied().ok_or_else(|| CatalogError::from(sqlx::Error::RowNotFound));
+    let mut changes = Vec::with_capacity(plan.writes.len());
+    for (d, old) in &plan.writes {
+        changes.push(Change {
+            action: "entity.imported",
+            subject_kind: SubjectKind::Entity,
+            subject_id: id_of(d)?.to_string(),
+            before: old.as_ref().map(|old| json!({ "changed": changed_fields(&old.desired, d) })),
+            after: Some(serde_json::to_value(d).unwrap_or_default()),
+        });
+    }
+    audit::record_many(conn, actor, changes, meta).await?;
+    let mut links = Vec::with_capacity(plan.writes.len());
+    for ((d, _), co) in plan.writes.iter().zip(co_owners) {
+        links.push((id_of(d)?, d, co));
+    }
+    write_links_of(conn, &links, Missing::Keep).await?;
     // owners declared before their team (or person) was here resolve now
     repo::resolve_waiting_owners(conn).await?;
     let summary = json!({

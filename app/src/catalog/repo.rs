@@ -9,7 +9,7 @@ use super::types::{
 use crate::iam::types::TeamRole;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
@@ -71,9 +71,24 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Appends ` WHERE …` for every filter of `q` (except those named in `skip`).
+/// Appends the entities the facets count, as `e`: every entity, or with an owner filter those
+/// the owner owns first-hand and those it co-owns.
+fn push_from<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
+    match &q.owner {
+        None => b.push(" entities e"),
+        Some(o) => b
+            .push(" (SELECT * FROM entities WHERE owner_ref = ")
+            .push_bind(o.as_str())
+            .push(" UNION ALL SELECT x.* FROM entity_co_owners c JOIN teams ct ON ct.id = c.team_id JOIN entities x ON x.id = c.entity_id WHERE ct.slug = ")
+            .push_bind(o.as_str())
+            .push(" AND x.owner_ref <> ")
+            .push_bind(o.as_str())
+            .push(") e"),
+    };
+}
+
+/// Appends ` AND …` for every filter of `q` but the owner, after a `WHERE` the caller wrote.
 fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
-    b.push(" WHERE true");
     if !q.text.is_empty() {
         let text = q.text.as_str();
         b.push(" AND (e.search @@ websearch_to_tsquery('english', ")
@@ -89,13 +104,6 @@ fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
     }
     if let Some(t) = &q.entity_type {
         b.push(" AND e.type = ").push_bind(t.as_str());
-    }
-    if let Some(o) = &q.owner {
-        b.push(" AND (e.owner_ref = ")
-            .push_bind(o.as_str())
-            .push(" OR EXISTS (SELECT 1 FROM entity_co_owners c JOIN teams ct ON ct.id = c.team_id WHERE c.entity_id = e.id AND ct.slug = ")
-            .push_bind(o.as_str())
-            .push("))");
     }
     if let Some(l) = &q.lifecycle {
         b.push(" AND e.lifecycle = ").push_bind(l.as_str().to_owned());
@@ -137,16 +145,15 @@ impl Cursor {
     }
 }
 
-/// One page of the list: `limit + 1` rows are read so the caller knows whether more follow.
-/// Keyset pagination: the cost of a page does not grow with how deep it is.
-pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor>) -> Result<Vec<EntitySummary>, sqlx::Error> {
-    let mut b = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id"));
-    push_filters(&mut b, q);
+/// Appends a page's conditions on `e` (every filter but the owner, and where the previous page
+/// ended), its order and its limit: `limit + 1` rows, so the caller knows whether more follow.
+fn push_page<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery, cursor: Option<&'a Cursor>) {
+    push_filters(b, q);
     // tiers: NULL (no tier) sorts last, as 4
     match cursor {
         None => {}
         Some(Cursor::Name(name, id)) => {
-            b.push(" AND (e.name, e.id) > (").push_bind(name.clone()).push(", ").push_bind(*id).push(")");
+            b.push(" AND (e.name, e.id) > (").push_bind(name.as_str()).push(", ").push_bind(*id).push(")");
         }
         Some(Cursor::Updated(at, id)) => {
             b.push(" AND (e.updated_at, e.id) < (").push_bind(*at).push(", ").push_bind(*id).push(")");
@@ -155,58 +162,124 @@ pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor
             b.push(" AND (coalesce(e.tier, 4::smallint), e.name, e.id) > (")
                 .push_bind(tier.unwrap_or(4))
                 .push(", ")
-                .push_bind(name.clone())
+                .push_bind(name.as_str())
                 .push(", ")
                 .push_bind(*id)
                 .push(")");
         }
     }
-    b.push(match q.sort {
+    b.push(order_by(q.sort));
+    b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
+}
+
+fn order_by(sort: Sort) -> &'static str {
+    match sort {
         Sort::Name => " ORDER BY e.name, e.id",
         Sort::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
         Sort::Tier => " ORDER BY coalesce(e.tier, 4::smallint), e.name, e.id",
-    });
-    b.push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
+    }
+}
+
+/// One page of the list. Keyset pagination: the cost of a page does not grow with how deep it
+/// is. An owner's page is the first page of what it owns first-hand (read in index order) merged
+/// with the first page of what it co-owns: it reads a page, not everything the owner has.
+pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor>) -> Result<Vec<EntitySummary>, sqlx::Error> {
+    let mut b = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM "));
+    match &q.owner {
+        None => {
+            b.push("entities e");
+        }
+        Some(owner) => {
+            b.push("((SELECT e.* FROM entities e WHERE e.owner_ref = ").push_bind(owner.as_str());
+            push_page(&mut b, q, cursor);
+            b.push(") UNION ALL (SELECT e.* FROM entities e JOIN entity_co_owners c ON c.entity_id = e.id JOIN teams ct ON ct.id = c.team_id WHERE ct.slug = ")
+                .push_bind(owner.as_str())
+                .push(" AND e.owner_ref <> ")
+                .push_bind(owner.as_str());
+            push_page(&mut b, q, cursor);
+            b.push(")) e");
+        }
+    }
+    b.push(" LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id WHERE true");
+    if q.owner.is_none() {
+        push_page(&mut b, q, cursor);
+    } else {
+        b.push(order_by(q.sort)).push(" LIMIT ").push_bind(i64::from(q.limit) + 1);
+    }
     let rows: Vec<SummaryRow> = b.build_query_as().fetch_all(&mut *conn).await?;
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// Counts per facet value among the entities matching the query (one pass with grouping sets,
-/// and one for tags; the ten most common tags and owners).
+/// Counts per facet value among the entities matching the query: the ten-odd most common owners
+/// and tags, every value of the other facets. With no filter but the kind, the kept counts
+/// answer (`catalog_facet_counts`, a few dozen rows whatever the catalog's size); otherwise one
+/// grouped pass over the matching entities.
 pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sqlx::Error> {
-    let mut b = QueryBuilder::new(
-        "SELECT GROUPING(e.kind, e.type, e.owner_ref, e.lifecycle, e.tier, e.classification) AS g, \
-         e.kind, e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, count(*) AS n \
-         FROM entities e",
-    );
-    push_filters(&mut b, q);
-    b.push(" GROUP BY GROUPING SETS ((e.kind), (e.type), (e.owner_ref), (e.lifecycle), (e.tier), (e.classification), ())");
-    type Row = (i32, Option<String>, Option<String>, Option<String>, Option<String>, Option<i16>, Option<String>, i64);
-    let rows: Vec<Row> = b.build_query_as().fetch_all(&mut *conn).await?;
+    let only_kind = q.text.is_empty()
+        && q.entity_type.is_none()
+        && q.owner.is_none()
+        && q.lifecycle.is_none()
+        && q.tier.is_none()
+        && q.tag.is_none()
+        && q.classification.is_none();
+    let rows: Vec<(String, String, i64)> = if only_kind {
+        sqlx::query!(
+            r#"SELECT CASE WHEN facet = 'total' THEN 'kind' ELSE facet END AS "facet!",
+                      CASE WHEN facet = 'total' THEN kind ELSE value END AS "value!", sum(n)::bigint AS "n!"
+               FROM catalog_facet_counts WHERE $1::text IS NULL OR kind = $1 GROUP BY 1, 2
+               UNION ALL
+               SELECT 'total', '', coalesce(sum(n), 0)::bigint FROM catalog_facet_counts
+               WHERE facet = 'total' AND ($1::text IS NULL OR kind = $1)"#,
+            q.kind.map(|k| k.as_str())
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.facet, r.value, r.n))
+        .collect()
+    } else {
+        let mut b = QueryBuilder::new(
+            "WITH m AS MATERIALIZED (SELECT e.kind, e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags FROM",
+        );
+        push_from(&mut b, q);
+        b.push(" WHERE true");
+        push_filters(&mut b, q);
+        // GROUPING sets a bit for each column *not* grouped in a row: 0b011111 = kind alone
+        b.push(
+            ") SELECT CASE GROUPING(kind, type, owner_ref, lifecycle, tier, classification) \
+                  WHEN 31 THEN 'kind' WHEN 47 THEN 'type' WHEN 55 THEN 'owner' WHEN 59 THEN 'lifecycle' \
+                  WHEN 61 THEN 'tier' WHEN 62 THEN 'classification' ELSE 'total' END, \
+                  coalesce(kind, type, owner_ref, lifecycle, tier::text, classification, ''), count(*) \
+             FROM m GROUP BY GROUPING SETS ((kind), (type), (owner_ref), (lifecycle), (tier), (classification), ()) \
+             UNION ALL \
+             (SELECT 'tag', tag, count(*) FROM m CROSS JOIN LATERAL unnest(m.tags) AS tag GROUP BY tag ORDER BY 3 DESC, 2 LIMIT 15)",
+        );
+        b.build_query_as().fetch_all(&mut *conn).await?
+    };
     let mut f = Facets::default();
-    for (g, kind, ty, owner, lifecycle, tier, class, n) in rows {
-        // GROUPING: a bit is set for each column *not* grouped in this row; 0b011111 = only kind
-        let count = |value: String| FacetCount { value, count: n };
-        match g {
-            0b011111 => f.kind.extend(kind.map(count)),
-            0b101111 => f.entity_type.extend(ty.map(count)),
-            0b110111 => f.owner.extend(owner.map(count)),
-            0b111011 => f.lifecycle.extend(lifecycle.map(count)),
-            0b111101 => f.tier.extend(tier.map(|t| count(t.to_string()))),
-            0b111110 => f.classification.extend(class.map(count)),
-            0b111111 => f.total = n,
-            _ => {}
-        }
+    for (facet, value, count) in rows {
+        let list = match facet.as_str() {
+            "total" => {
+                f.total = count;
+                continue;
+            }
+            _ if value.is_empty() => continue, // the group of entities without a value
+            "kind" => &mut f.kind,
+            "type" => &mut f.entity_type,
+            "owner" => &mut f.owner,
+            "lifecycle" => &mut f.lifecycle,
+            "tier" => &mut f.tier,
+            "classification" => &mut f.classification,
+            "tag" => &mut f.tag,
+            _ => continue,
+        };
+        list.push(FacetCount { value, count });
     }
-    let mut b = QueryBuilder::new("SELECT tag, count(*) AS n FROM entities e CROSS JOIN LATERAL unnest(e.tags) AS tag");
-    push_filters(&mut b, q);
-    b.push(" GROUP BY tag ORDER BY n DESC, tag LIMIT 15");
-    let tags: Vec<(String, i64)> = b.build_query_as().fetch_all(&mut *conn).await?;
-    f.tag = tags.into_iter().map(|(value, count)| FacetCount { value, count }).collect();
-    for list in [&mut f.kind, &mut f.entity_type, &mut f.owner, &mut f.lifecycle, &mut f.classification] {
+    for list in [&mut f.kind, &mut f.entity_type, &mut f.owner, &mut f.lifecycle, &mut f.classification, &mut f.tag] {
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
     }
     f.owner.truncate(15);
+    f.tag.truncate(15);
     f.tier.sort_by(|a, b| a.value.cmp(&b.value));
     Ok(f)
 }
@@ -281,25 +354,26 @@ pub struct ServiceCounts {
     pub tier_zero: i64,
 }
 
-/// Home-page counts of components (uses the kind index; the home page is not the list).
+/// Home-page counts of components, from the kept counts (not recounted).
 pub async fn service_counts(db: impl PgExecutor<'_>) -> Result<ServiceCounts, sqlx::Error> {
     sqlx::query_as!(
         ServiceCounts,
-        r#"SELECT count(*) AS "services!",
-                  count(*) FILTER (WHERE lifecycle = 'production') AS "production!",
-                  count(*) FILTER (WHERE tier = 0) AS "tier_zero!"
-           FROM entities WHERE kind = 'component'"#
+        r#"SELECT coalesce(sum(n) FILTER (WHERE facet = 'total'), 0)::bigint AS "services!",
+                  coalesce(sum(n) FILTER (WHERE facet = 'lifecycle' AND value = 'production'), 0)::bigint AS "production!",
+                  coalesce(sum(n) FILTER (WHERE facet = 'tier' AND value = '0'), 0)::bigint AS "tier_zero!"
+           FROM catalog_facet_counts WHERE kind = 'component'"#
     )
     .fetch_one(db)
     .await
 }
 
-/// Every team with the number of components it owns, by name.
+/// Every team with the number of components it owns (kept counts), by name.
 pub async fn teams(db: impl PgExecutor<'_>) -> Result<Vec<TeamSummary>, sqlx::Error> {
     sqlx::query_as!(
         TeamSummary,
         r#"SELECT t.slug, t.name, t.description,
-                  (SELECT count(*) FROM entities e WHERE e.owner_team_id = t.id AND e.kind = 'component') AS "services!"
+                  coalesce((SELECT c.n FROM catalog_facet_counts c
+                            WHERE c.kind = 'component' AND c.facet = 'owner' AND c.value = t.slug), 0) AS "services!"
            FROM teams t
            ORDER BY t.name"#
     )
@@ -343,54 +417,52 @@ struct StoredRow {
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    co_owners: Vec<String>,
+    relations: serde_json::Value,
 }
 
 /// The stored state of the entities with these ids, co-owners and outgoing relations
-/// included (three queries whatever the number of entities).
+/// included: one statement whatever the number of entities.
 pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Stored>, sqlx::Error> {
+    load_where(conn, ids, None).await
+}
+
+/// The stored state of the entity `r` names, when it is here: one statement.
+pub async fn load_named(conn: &mut PgConnection, r: &EntityRef) -> Result<Option<Stored>, sqlx::Error> {
+    Ok(load_where(conn, &[], Some(r)).await?.pop())
+}
+
+/// The entities with these ids, or the one `named` names (one statement; each index answers
+/// its half).
+async fn load_where(conn: &mut PgConnection, ids: &[EntityId], named: Option<&EntityRef>) -> Result<Vec<Stored>, sqlx::Error> {
     let rows = sqlx::query_as!(
         StoredRow,
         r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
                   e.lifecycle, e.tier, e.owner_ref AS owner, e.language, e.repository_url, e.runbook_url,
                   e.oncall_url, e.dashboards, e.links, e.tags, e.classification, e.annotations,
-                  e.definition, e.definition_url, e.status, e.version, e.created_at, e.updated_at
+                  e.definition, e.definition_url, e.status, e.version, e.created_at, e.updated_at,
+                  array(SELECT t.slug FROM entity_co_owners c JOIN teams t ON t.id = c.team_id
+                        WHERE c.entity_id = e.id ORDER BY t.slug) AS "co_owners!",
+                  coalesce((SELECT jsonb_agg(jsonb_build_array(r.type, r.target_kind, r.target_namespace, r.target_name))
+                            FROM entity_relations r WHERE r.source_id = e.id), '[]') AS "relations!"
            FROM entities e
-           WHERE e.id = ANY($1)
+           WHERE e.id = ANY($1) OR (e.kind = $2 AND e.namespace = $3 AND e.name = $4)
            ORDER BY e.kind, e.namespace, e.name"#,
-        ids as _
+        ids as _,
+        named.map(|r| r.kind.as_str()),
+        named.map(|r| r.namespace.as_str()),
+        named.map(|r| r.name.as_str()),
     )
     .fetch_all(&mut *conn)
     .await?;
-    let co = sqlx::query!(
-        r#"SELECT c.entity_id AS "entity_id: EntityId", t.slug FROM entity_co_owners c JOIN teams t ON t.id = c.team_id
-           WHERE c.entity_id = ANY($1) ORDER BY t.slug"#,
-        ids as _
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let rels = sqlx::query!(
-        r#"SELECT r.source_id AS "source_id: EntityId", r.type, r.target_kind AS kind, r.target_namespace AS namespace,
-                  r.target_name AS name
-           FROM entity_relations r
-           WHERE r.source_id = ANY($1)"#,
-        ids as _
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut co_by: HashMap<EntityId, Vec<String>> = HashMap::new();
-    for c in co {
-        co_by.entry(c.entity_id).or_default().push(c.slug);
-    }
-    let mut rel_by: HashMap<EntityId, BTreeSet<(String, EntityRef)>> = HashMap::new();
-    for r in rels {
-        rel_by.entry(r.source_id).or_default().insert((r.r#type, EntityRef::new(&r.kind, &r.namespace, &r.name)));
-    }
     rows.into_iter()
         .map(|r| {
             let mut owners = vec![r.owner];
-            owners.extend(co_by.remove(&r.id).unwrap_or_default());
+            owners.extend(r.co_owners);
             let annotations: BTreeMap<String, String> = serde_json::from_value(r.annotations).map_err(|e| sqlx::Error::Decode(e.into()))?;
             let links: Vec<Link> = serde_json::from_value(r.links).map_err(|e| sqlx::Error::Decode(e.into()))?;
+            let relations: Vec<(String, String, String, String)> =
+                serde_json::from_value(r.relations).map_err(|e| sqlx::Error::Decode(e.into()))?;
             Ok(Stored {
                 id: r.id,
                 status: r.status,
@@ -416,7 +488,7 @@ pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Store
                     annotations,
                     definition: r.definition,
                     definition_url: r.definition_url,
-                    relations: rel_by.remove(&r.id).unwrap_or_default(),
+                    relations: relations.into_iter().map(|(t, kind, ns, name)| (t, EntityRef::new(&kind, &ns, &name))).collect(),
                 },
             })
         })
@@ -476,19 +548,33 @@ impl OwnerId {
 
 /// Resolves a declared owner: a team by slug (`team-a`), a person by user name (`user:guest`).
 pub async fn owner_id(db: impl PgExecutor<'_>, declared: &str) -> Result<OwnerId, sqlx::Error> {
-    let row = sqlx::query!(
-        r#"SELECT (SELECT id FROM teams WHERE slug = $1) AS team,
-                  (SELECT id FROM users WHERE kind = 'person' AND 'user:' || username = $1
-                   ORDER BY last_login_at DESC LIMIT 1) AS person"#,
+    let found = owner_ids(db, &[declared.to_owned()]).await?;
+    Ok(found.get(declared).copied().unwrap_or(OwnerId::NotHere))
+}
+
+/// Resolves declared owners, all in one statement (an import's): declared → who it is here.
+pub async fn owner_ids(db: impl PgExecutor<'_>, declared: &[String]) -> Result<HashMap<String, OwnerId>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT d.declared AS "declared!",
+                  (SELECT id FROM teams WHERE slug = d.declared) AS team,
+                  (SELECT id FROM users WHERE kind = 'person' AND 'user:' || username = d.declared
+                   ORDER BY last_login_at DESC LIMIT 1) AS person
+           FROM (SELECT DISTINCT unnest($1::text[]) AS declared) d"#,
         declared
     )
-    .fetch_one(db)
+    .fetch_all(db)
     .await?;
-    Ok(match (row.team, row.person) {
-        (Some(t), _) => OwnerId::Team(t),
-        (None, Some(p)) => OwnerId::Person(p),
-        (None, None) => OwnerId::NotHere,
-    })
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let who = match (r.team, r.person) {
+                (Some(t), _) => OwnerId::Team(t),
+                (None, Some(p)) => OwnerId::Person(p),
+                (None, None) => OwnerId::NotHere,
+            };
+            (r.declared, who)
+        })
+        .collect())
 }
 
 /// Resolves the owners that were waiting for a team or a person of their name; how many.
@@ -510,14 +596,41 @@ pub async fn resolve_waiting_owners(conn: &mut PgConnection) -> Result<u64, sqlx
 /// Inserts or replaces an entity's own fields; returns its id. Relations and co-owners are
 /// written by `set_links` once every entity of a batch has an id.
 pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: OwnerId, status: &str) -> Result<EntityId, sqlx::Error> {
-    let links = serde_json::to_value(&d.links).unwrap_or_default();
-    let annotations = serde_json::to_value(&d.annotations).unwrap_or_default();
-    sqlx::query_scalar!(
+    let ids = upsert_many(conn, &[(d, owner)], status).await?;
+    ids.get(&d.entity).copied().ok_or_else(|| sqlx::Error::RowNotFound)
+}
+
+/// Inserts or replaces the own fields of many entities (each named once) in one statement;
+/// returns their ids.
+pub async fn upsert_many(conn: &mut PgConnection, batch: &[(&Desired, OwnerId)], status: &str) -> Result<HashMap<EntityRef, EntityId>, sqlx::Error> {
+    let rows: Vec<serde_json::Value> = batch
+        .iter()
+        .map(|(d, owner)| {
+            serde_json::json!({
+                "kind": d.entity.kind, "namespace": d.entity.namespace, "name": d.entity.name,
+                "title": d.title, "description": d.description, "type": d.entity_type,
+                "lifecycle": d.lifecycle.as_ref().map(Lifecycle::as_str), "tier": d.tier.map(|t| t.get()),
+                "owner_team_id": owner.team(), "owner_user_id": owner.person(),
+                "owner_ref": d.owners.first().map(String::as_str).unwrap_or_default(),
+                "language": d.language, "repository_url": d.repository_url, "runbook_url": d.runbook_url,
+                "oncall_url": d.oncall_url, "dashboards": d.dashboards, "links": d.links, "tags": d.tags,
+                "classification": d.classification.as_str(), "annotations": d.annotations,
+                "definition": d.definition, "definition_url": d.definition_url,
+            })
+        })
+        .collect();
+    let rows = sqlx::query!(
         r#"INSERT INTO entities (kind, namespace, name, title, description, type, lifecycle, tier, owner_team_id,
                                  language, repository_url, runbook_url, oncall_url, dashboards, links, tags,
                                  classification, annotations, definition, status, definition_url,
                                  owner_ref, owner_user_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+           SELECT kind, namespace, name, title, description, type, lifecycle, tier, owner_team_id,
+                  language, repository_url, runbook_url, oncall_url, coalesce(dashboards, '{}'), links, coalesce(tags, '{}'),
+                  classification, annotations, definition, $2, definition_url, owner_ref, owner_user_id
+           FROM jsonb_to_recordset($1) AS x(kind text, namespace text, name text, title text, description text, type text,
+                lifecycle text, tier smallint, owner_team_id uuid, language text, repository_url text, runbook_url text,
+                oncall_url text, dashboards text[], links jsonb, tags text[], classification text, annotations jsonb,
+                definition text, definition_url text, owner_ref text, owner_user_id uuid)
            ON CONFLICT (kind, namespace, name) DO UPDATE SET
                title = EXCLUDED.title, description = EXCLUDED.description, type = EXCLUDED.type,
                lifecycle = EXCLUDED.lifecycle, tier = EXCLUDED.tier, owner_team_id = EXCLUDED.owner_team_id,
@@ -528,58 +641,53 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: OwnerId, status
                definition = EXCLUDED.definition, status = EXCLUDED.status, definition_url = EXCLUDED.definition_url,
                owner_ref = EXCLUDED.owner_ref, owner_user_id = EXCLUDED.owner_user_id,
                version = entities.version + 1, updated_at = now()
-           RETURNING id AS "id: EntityId""#,
-        &d.entity.kind,
-        &d.entity.namespace,
-        &d.entity.name,
-        &d.title,
-        &d.description,
-        d.entity_type.as_deref(),
-        d.lifecycle.as_ref().map(Lifecycle::as_str),
-        d.tier.map(|t| i16::from(t.get())),
-        owner.team(),
-        d.language.as_deref(),
-        d.repository_url.as_deref(),
-        d.runbook_url.as_deref(),
-        d.oncall_url.as_deref(),
-        &d.dashboards,
-        links,
-        &d.tags,
-        d.classification.as_str(),
-        annotations,
-        d.definition.as_deref(),
-        status,
-        d.definition_url.as_deref(),
-        d.owners.first().map(String::as_str).unwrap_or_default(),
-        owner.person()
+           RETURNING id AS "id: EntityId", kind, namespace, name"#,
+        serde_json::Value::Array(rows),
+        status
     )
-    .fetch_one(&mut *conn)
-    .await
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (EntityRef::new(&r.kind, &r.namespace, &r.name), r.id)).collect())
 }
 
-/// Replaces an entity's co-owners and outgoing relations: (type, target as declared, the
-/// target's id when it is in the catalog).
-pub async fn set_links(conn: &mut PgConnection, id: EntityId, co_owners: &[Uuid], relations: &[(String, EntityRef, Option<EntityId>)]) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM entity_co_owners WHERE entity_id = $1", id.0).execute(&mut *conn).await?;
+/// An entity's links as written: its co-owning teams and its outgoing relations (type, target
+/// as declared, the target's id when it is in the catalog).
+pub struct Links {
+    pub id: EntityId,
+    pub co_owners: Vec<Uuid>,
+    pub relations: Vec<(String, EntityRef, Option<EntityId>)>,
+}
+
+/// Replaces the co-owners and outgoing relations of many entities: four statements whatever
+/// their number.
+pub async fn set_links(conn: &mut PgConnection, batch: &[Links]) -> Result<(), sqlx::Error> {
+    let ids: Vec<Uuid> = batch.iter().map(|l| l.id.0).collect();
+    let (co_entities, co_teams): (Vec<Uuid>, Vec<Uuid>) = batch.iter().flat_map(|l| l.co_owners.iter().map(|t| (l.id.0, *t))).unzip();
+    sqlx::query!("DELETE FROM entity_co_owners WHERE entity_id = ANY($1)", &ids).execute(&mut *conn).await?;
     sqlx::query!(
-        "INSERT INTO entity_co_owners (entity_id, team_id) SELECT $1, t FROM UNNEST($2::uuid[]) AS t ON CONFLICT DO NOTHING",
-        id.0,
-        co_owners
+        "INSERT INTO entity_co_owners (entity_id, team_id) SELECT * FROM UNNEST($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING",
+        &co_entities,
+        &co_teams
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!("DELETE FROM entity_relations WHERE source_id = $1", id.0).execute(&mut *conn).await?;
-    let types: Vec<String> = relations.iter().map(|(t, _, _)| t.clone()).collect();
-    let kinds: Vec<String> = relations.iter().map(|(_, r, _)| r.kind.clone()).collect();
-    let namespaces: Vec<String> = relations.iter().map(|(_, r, _)| r.namespace.clone()).collect();
-    let names: Vec<String> = relations.iter().map(|(_, r, _)| r.name.clone()).collect();
-    let targets: Vec<Option<Uuid>> = relations.iter().map(|(_, _, id)| id.map(|i| i.0)).collect();
+    sqlx::query!("DELETE FROM entity_relations WHERE source_id = ANY($1)", &ids).execute(&mut *conn).await?;
+    let relations = batch.iter().flat_map(|l| l.relations.iter().map(move |r| (l.id, r)));
+    let (mut sources, mut types, mut kinds, mut namespaces, mut names, mut targets) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::<Option<Uuid>>::new());
+    for (source, (t, r, target)) in relations {
+        sources.push(source.0);
+        types.push(t.clone());
+        kinds.push(r.kind.clone());
+        namespaces.push(r.namespace.clone());
+        names.push(r.name.clone());
+        targets.push(target.map(|i| i.0));
+    }
     sqlx::query!(
         "INSERT INTO entity_relations (source_id, type, target_kind, target_namespace, target_name, target_id)
-         SELECT $1, r.type, r.kind, r.namespace, r.name, r.target
-         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[]) AS r(type, kind, namespace, name, target)
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[])
          ON CONFLICT DO NOTHING",
-        id.0,
+        &sources,
         &types,
         &kinds,
         &namespaces,
@@ -598,15 +706,22 @@ pub async fn set_status(conn: &mut PgConnection, id: EntityId, status: &str) -> 
     Ok(())
 }
 
-/// Resolves the relations that were waiting for this entity (declared before it arrived).
-pub async fn resolve_waiting(conn: &mut PgConnection, id: EntityId, r: &EntityRef) -> Result<u64, sqlx::Error> {
+/// Resolves the relations that were waiting for these entities (declared before they arrived),
+/// in one statement.
+pub async fn resolve_waiting(conn: &mut PgConnection, arrived: &[(EntityId, &EntityRef)]) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = arrived.iter().map(|(id, _)| id.0).collect();
+    let kinds: Vec<&str> = arrived.iter().map(|(_, r)| r.kind.as_str()).collect();
+    let namespaces: Vec<&str> = arrived.iter().map(|(_, r)| r.namespace.as_str()).collect();
+    let names: Vec<&str> = arrived.iter().map(|(_, r)| r.name.as_str()).collect();
     let done = sqlx::query!(
-        "UPDATE entity_relations SET target_id = $1
-         WHERE target_id IS NULL AND target_kind = $2 AND target_namespace = $3 AND target_name = $4 AND source_id <> $1",
-        id.0,
-        &r.kind,
-        &r.namespace,
-        &r.name
+        "UPDATE entity_relations r SET target_id = a.id
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[]) AS a(id, kind, namespace, name)
+         WHERE r.target_id IS NULL AND r.target_kind = a.kind AND r.target_namespace = a.namespace
+           AND r.target_name = a.name AND r.source_id <> a.id",
+        &ids,
+        &kinds as &[&str],
+        &namespaces as &[&str],
+        &names as &[&str]
     )
     .execute(conn)
     .await?;

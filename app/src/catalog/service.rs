@@ -106,8 +106,7 @@ pub async fn quick_search(pool: &PgPool, principal: &Principal, text: &SearchTex
 }
 
 async fn stored(conn: &mut PgConnection, r: &EntityRef) -> Result<Stored, CatalogError> {
-    let id = repo::find(&mut *conn, r).await?.ok_or_else(|| entity_not_found(r))?;
-    Ok(repo::load(conn, &[id]).await?.pop().ok_or_else(|| entity_not_found(r))?)
+    Ok(repo::load_named(conn, r).await?.ok_or_else(|| entity_not_found(r))?)
 }
 
 /// An entity's owners as they resolve here: the primary one as declared (a team, a person, or
@@ -307,26 +306,42 @@ pub(crate) async fn write_links(
     id: EntityId,
     d: &Desired,
     co_owners: &[Uuid],
-    batch: &HashMap<EntityRef, EntityId>,
     on_missing: Missing,
 ) -> Result<(), CatalogError> {
-    let wanted: Vec<EntityRef> = d.relations.iter().map(|(_, r)| r.clone()).filter(|r| !batch.contains_key(r)).collect();
+    write_links_of(conn, &[(id, d, co_owners.to_vec())], on_missing).await
+}
+
+/// `write_links` for a batch of entities (an import's), in a fixed number of statements: a
+/// reference to an entity of the batch resolves to it.
+pub(crate) async fn write_links_of(
+    conn: &mut PgConnection,
+    batch: &[(EntityId, &Desired, Vec<Uuid>)],
+    on_missing: Missing,
+) -> Result<(), CatalogError> {
+    let in_batch: HashMap<&EntityRef, EntityId> = batch.iter().map(|(id, d, _)| (&d.entity, *id)).collect();
+    let wanted: Vec<EntityRef> =
+        batch.iter().flat_map(|(_, d, _)| d.relations.iter().map(|(_, r)| r)).filter(|r| !in_batch.contains_key(r)).cloned().collect();
     let found = repo::resolve(&mut *conn, &wanted).await?;
-    let mut relations = Vec::new();
-    let mut missing = Vec::new();
-    for (t, r) in &d.relations {
-        let target = batch.get(r).or_else(|| found.get(r)).copied();
-        if target.is_none() {
-            missing.push(r.short());
+    let mut links = Vec::with_capacity(batch.len());
+    for (id, d, co_owners) in batch {
+        let mut relations = Vec::new();
+        let mut missing = Vec::new();
+        for (t, r) in &d.relations {
+            let target = in_batch.get(r).or_else(|| found.get(r)).copied();
+            if target.is_none() {
+                missing.push(r.short());
+            }
+            relations.push((t.clone(), r.clone(), target));
         }
-        relations.push((t.clone(), r.clone(), target));
+        if on_missing == Missing::Refuse && !missing.is_empty() {
+            let field = if d.relations.iter().any(|(t, r)| t == "part_of" && missing.contains(&r.short())) { "system" } else { "depends_on" };
+            return Err(Refusal::invalid(field, format!("not in the catalog: {}", missing.join(", "))).into());
+        }
+        links.push(repo::Links { id: *id, co_owners: co_owners.clone(), relations });
     }
-    if on_missing == Missing::Refuse && !missing.is_empty() {
-        let field = if d.relations.iter().any(|(t, r)| t == "part_of" && missing.contains(&r.short())) { "system" } else { "depends_on" };
-        return Err(Refusal::invalid(field, format!("not in the catalog: {}", missing.join(", "))).into());
-    }
-    repo::set_links(conn, id, co_owners, &relations).await?;
-    repo::resolve_waiting(conn, id, &d.entity).await?;
+    repo::set_links(conn, &links).await?;
+    let arrived: Vec<(EntityId, &EntityRef)> = batch.iter().map(|(id, d, _)| (*id, &d.entity)).collect();
+    repo::resolve_waiting(conn, &arrived).await?;
     Ok(())
 }
 
@@ -363,7 +378,7 @@ pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, 
         return Err(Refusal::invalid("name", format!("a component called \"{}\" is in the catalog already", draft.name)).into());
     }
     let id = repo::upsert(&mut tx, &desired, OwnerId::Team(owners[0]), "pending").await?;
-    write_links(&mut tx, id, &desired, &owners[1..], &HashMap::new(), Missing::Refuse).await?;
+    write_links(&mut tx, id, &desired, &owners[1..], Missing::Refuse).await?;
     let tier = draft.tier.get();
     let ask = Ask {
         subject_kind: ENTITY,
@@ -481,7 +496,7 @@ pub async fn edit(
     let applied = changed_fields(&s.desired, &plain);
     if !applied.is_empty() {
         repo::upsert(&mut tx, &plain, old_owners.primary, "active").await?;
-        write_links(&mut tx, id, &plain, &old_owners.co, &HashMap::new(), Missing::Refuse).await?;
+        write_links(&mut tx, id, &plain, &old_owners.co, Missing::Refuse).await?;
         let change = Change {
             action: "entity.updated",
             subject_kind: SubjectKind::Entity,
@@ -625,7 +640,7 @@ pub async fn perform(
             let after = Desired { owners, tier, ..s.desired.clone() };
             let ids = owner_ids(conn, &after.owners).await?;
             repo::upsert(conn, &after, OwnerId::Team(ids[0]), &s.status).await?;
-            write_links(conn, id, &after, &ids[1..], &HashMap::new(), Missing::Refuse).await?;
+            write_links(conn, id, &after, &ids[1..], Missing::Refuse).await?;
             let fields = changed_fields(&s.desired, &after);
             let change = Change {
                 action: "entity.updated",

@@ -231,7 +231,7 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
     request_body(content = ImportFiles, content_type = "multipart/form-data", description = "One part per descriptor file; the filename is its relative path"),
     responses(
         (status = 200, description = "The report: each entity created, updated, unchanged, skipped or refused, and whether it was applied or sent for approval", body = ImportReport),
-        (status = 413, description = "Over 20 MiB or 5,000 files", body = ErrorBody),
+        (status = 413, description = "Over the server's body limit (`server.body_limit_bytes`), 20 MiB of files or 5,000 files", body = ErrorBody),
         (status = 422, description = "A file over a reading limit (nesting, documents, values, aliases), or not multipart", body = ErrorBody),
     ),
     security(("token" = []))
@@ -250,13 +250,24 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
     let options = import::Options { dry_run: flag("dry_run")?, atomic: flag("atomic")? };
     let mut files = Vec::new();
     let mut total = 0usize;
-    while let Some(part) = body.next_field().await.map_err(|e| invalid(&caller, "body", format!("not a readable multipart body: {e}")))? {
+    let unreadable = |field: &str, e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            let limit = state.settings.server.body_limit_bytes;
+            caller.fail(AppError::TooLarge {
+                field: "body".into(),
+                message: format!("the request is over this server's limit of {limit} bytes (server.body_limit_bytes): send the files in several imports"),
+            })
+        } else {
+            invalid(&caller, field, format!("could not be read: {e}"))
+        }
+    };
+    while let Some(part) = body.next_field().await.map_err(|e| unreadable("body", e))? {
         let path = part
             .file_name()
             .or(part.name())
             .map(str::to_owned)
             .ok_or_else(|| invalid(&caller, "body", "every part needs a filename: its path relative to the others"))?;
-        let bytes = part.bytes().await.map_err(|e| invalid(&caller, &path, format!("could not be read: {e}")))?;
+        let bytes = part.bytes().await.map_err(|e| unreadable(&path, e))?;
         total += bytes.len();
         let limits = &app::untrusted::DESCRIPTORS;
         if total > limits.max_bytes || files.len() >= limits.max_files {

@@ -88,6 +88,18 @@ async fn an_import_over_its_size_limits_is_a_413_naming_the_limit() {
     assert!(message.contains("at most 5000"), "{message}");
 }
 
+#[tokio::test]
+async fn an_import_over_the_body_limit_is_a_413_naming_that_limit() {
+    let app = app().await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let reader = dave.token("reader", &["read"], None).await;
+    let big = format!("# {}\n", "x".repeat(3 * 1024 * 1024));
+    let r = import(&app, &reader, vec![("catalog-info.yaml", big)], false).await;
+    let (status, field, message) = error_of(r).await;
+    assert_eq!(status, 413, "{message}");
+    assert!(message.contains("server.body_limit_bytes"), "names the limit: {field}: {message}");
+}
+
 /// A production deploy of refunds (payments') asked for by a payments service token, so that
 /// bob, payments' lead, may decide on it.
 async fn production_deploy(app: &TestApp, ci: &str) -> (String, String) {
