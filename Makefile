@@ -30,7 +30,7 @@ export PEER_DATA
 TOOLS := target/tools
 STAMP := target/.stamps
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench bench-http
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -39,6 +39,7 @@ help:
 	@echo "make dev          live reload while editing (installs cargo-leptos the first time)"
 	@echo "make bundle-size  raw, gzip and brotli sizes of the release bundle"
 	@echo "make bench        benchmarks (tables on stdout)"
+	@echo "make bench-http   the catalog over HTTP at 10k and 50k components, beside pgbench"
 
 # ---------------------------------------------------------------- tools
 tools: $(STAMP)/apt $(STAMP)/rust $(STAMP)/npm
@@ -299,3 +300,19 @@ test-e2e: $(STAMP)/contract
 bench: db
 	cargo bench -p server --bench catalog --features app/ssr --profile dev
 	cargo bench -p server --bench deploys --features app/ssr
+
+# the catalog over HTTP beside Backstage's cases and pgbench on the same SQL, at 10,000 and
+# 50,000 components (~15 min): the release server, oha, the peers' data generator
+# (../shared/peers, read in place) and the identity provider on BENCH_IDP_PORT
+OHA_VERSION := 1.16.0
+PEERS ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/peers) /work/shared/peers))
+BENCH_IDP_PORT ?= 3921
+$(STAMP)/oha:
+	@mkdir -p $(STAMP)
+	cargo install oha --version $(OHA_VERSION) --locked --root $(TOOLS)
+	@touch $@
+bench-http: db $(STAMP)/oha server-release site-release
+	@$(call start_idp,$(BENCH_IDP_PORT),target/idp-bench.log); \
+	 for n in $${BENCH_SIZES:-10000 50000}; do \
+	   N=$$n PEERS=$(PEERS) OHA=$(TOOLS)/bin/oha IDP_URL=http://127.0.0.1:$(BENCH_IDP_PORT) SITE=$(SITE_release) \
+	     server/benches/catalog_http.sh; done

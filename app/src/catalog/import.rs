@@ -321,7 +321,8 @@ pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_j
         ).into());
     }
     // the approvers saw which entities were refused: one more now, and the request no longer holds
-    let refused_then: Vec<ImportItem> = serde_json::from_value(payload["report"].clone()).unwrap_or_default();
+    let refused_then: Vec<ImportItem> = serde_json::from_value(payload["report"].clone())
+        .map_err(|_| Refusal::invalid("payload", "the request holds no readable report of what was refused"))?;
     let was_refused = |entity: &str| refused_then.iter().any(|i| i.entity == entity && i.outcome == Outcome::Refused);
     if let Some(bad) = plan.items.iter().find(|i| i.outcome == Outcome::Refused && !was_refused(&i.entity)) {
         return Err(Refusal::invalid(

@@ -427,6 +427,7 @@ pub async fn revoke_token(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Op
 pub struct LiveToken {
     pub id: Uuid,
     pub name: String,
+    pub last_used_at: Option<DateTime<Utc>>,
     pub user_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
     pub scopes: Vec<Scope>,
@@ -445,20 +446,17 @@ pub struct LiveToken {
     pub service_team_name: Option<String>,
 }
 
-/// The token with this hash when it is live, marked used (to the minute).
+/// The token with this hash when it is live (a read: `touch_token` marks it used).
 pub async fn live_token(db: impl PgExecutor<'_>, token_hash: &[u8], owner_idle_days: i32) -> Result<Option<LiveToken>, sqlx::Error> {
     sqlx::query_as!(
         LiveToken,
         r#"WITH live AS (
                SELECT id, name, user_id, team_id, scopes, actor_id, last_used_at FROM api_tokens
                WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()),
-           touched AS (
-               UPDATE api_tokens SET last_used_at = now() FROM live
-               WHERE api_tokens.id = live.id AND (live.last_used_at IS NULL OR live.last_used_at < now() - interval '1 minute')),
            mine AS (
                SELECT t.id, t.slug, t.name, tm.role FROM live
                JOIN team_members tm ON tm.user_id = live.user_id JOIN teams t ON t.id = tm.team_id)
-           SELECT l.id AS "id!", l.name AS "name!", l.user_id, l.team_id, l.scopes AS "scopes!: Vec<Scope>", l.actor_id,
+           SELECT l.id AS "id!", l.name AS "name!", l.last_used_at, l.user_id, l.team_id, l.scopes AS "scopes!: Vec<Scope>", l.actor_id,
                   a.username AS "actor_username?", a.name AS "actor_name?",
                   u.username AS "username?", u.name AS "user_name?", u.email AS "email?",
                   EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = l.user_id AND g.role = 'admin') AS "admin!",
@@ -475,6 +473,12 @@ pub async fn live_token(db: impl PgExecutor<'_>, token_hash: &[u8], owner_idle_d
     )
     .fetch_optional(db)
     .await
+}
+
+/// Marks a token used now.
+pub async fn touch_token(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", id).execute(db).await?;
+    Ok(())
 }
 
 /// Whether a session is still live (not ended, not expired), without marking it seen.

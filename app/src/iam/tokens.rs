@@ -160,7 +160,7 @@ pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &Reque
 /// personal token, its owner signed in within `owner_idle_days`: roles and teams are the ones
 /// of that sign-in, so a person who left stops acting through their tokens), read with its
 /// owner's roles and teams in one query; marks it used, to the minute (a busy CI token then
-/// costs a read, not a write, per request).
+/// costs a read, not a write, per request, and the read is a plain read).
 pub async fn authenticate(pool: &PgPool, secret: &str, owner_idle_days: i32) -> Result<Option<Principal>, sqlx::Error> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
@@ -168,6 +168,10 @@ pub async fn authenticate(pool: &PgPool, secret: &str, owner_idle_days: i32) -> 
     let Some(t) = super::repo::live_token(pool, &hash(secret), owner_idle_days).await? else {
         return Ok(None);
     };
+    // marked used to the minute: a busy CI token costs a read per request, and a write a minute
+    if t.last_used_at.is_none_or(|at| at < chrono::Utc::now() - chrono::Duration::minutes(1)) {
+        super::repo::touch_token(pool, t.id).await?;
+    }
     let via = Via::Token { token_id: t.id, scopes: t.scopes };
     if let (Some(user), Some(username)) = (t.user_id, t.username) {
         let teams = t
