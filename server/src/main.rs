@@ -5,6 +5,11 @@ use server::startup::{shutdown_signal, Application};
 use server::{db, telemetry};
 use std::process::ExitCode;
 
+/// Serving a request allocates many small, short-lived values (JSON trees, rows, headers);
+/// mimalloc serves them with less work than the system allocator (measured in `make bench-http`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = match Settings::load() {
