@@ -7,7 +7,7 @@ use super::backstage::{self, Desired, DesiredTeam, Document, Parsed, SourceFile}
 use super::repo::{self, OwnerId, Stored};
 use super::service::{changed_fields, write_links_of, CatalogError, Missing};
 use super::approval::approvals_needed;
-use super::types::{EntityId, EntityRef, ImportItem, ImportReport, Outcome, Tier};
+use super::types::{EntityId, EntityRef, ImportItem, ImportJob, ImportReport, Outcome, Tier};
 use crate::approvals::service::{self as approvals, Ask};
 use crate::approvals::types::Approvers;
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -168,7 +168,14 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
 
 /// Writes a plan: teams, then every entity's own fields, then relations and co-owners (once
 /// every entity of the batch has an id), each with its audit row, then one row for the import.
-async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id: &str, meta: &RequestMeta) -> Result<(), CatalogError> {
+async fn apply(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    actor: Actor<'_>,
+    import_id: &str,
+    meta: &RequestMeta,
+    progress: Option<&Progress>,
+) -> Result<(), CatalogError> {
     for (t, changed) in &plan.teams {
         if *changed && repo::upsert_team(conn, t).await? {
             let change = Change {
@@ -194,7 +201,14 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
         let co = rest.iter().map(|o| who.get(o).and_then(|w| w.team()).ok_or_else(|| Refusal::invalid("owner", format!("there is no team \"{o}\""))));
         co_owners.push(co.collect::<Result<Vec<Uuid>, Refusal>>()?);
     }
-    let ids = repo::upsert_many(conn, &rows, "active").await?;
+    let total = rows.len();
+    let mut ids = HashMap::with_capacity(total);
+    for chunk in rows.chunks(WRITE_CHUNK) {
+        ids.extend(repo::upsert_many(conn, chunk, "active").await?);
+        if let Some(p) = progress {
+            p.report(&format!("writing entities: {} of {total}", ids.len()), total, ids.len()).await?;
+        }
+    }
     let id_of = |d: &Desired| ids.get(&d.entity).copied().ok_or_else(|| CatalogError::from(sqlx::Error::RowNotFound));
     let mut changes = Vec::with_capacity(plan.writes.len());
     for (d, old) in &plan.writes {
@@ -206,12 +220,22 @@ async fn apply(conn: &mut PgConnection, plan: &Plan, actor: Actor<'_>, import_id
             after: Some(serde_json::to_value(d).unwrap_or_default()),
         });
     }
-    audit::record_many(conn, actor, changes, meta).await?;
+    while !changes.is_empty() {
+        let rest = changes.split_off(changes.len().min(WRITE_CHUNK));
+        audit::record_many(conn, actor, changes, meta).await?;
+        changes = rest;
+    }
+    if let Some(p) = progress {
+        p.report("writing relations and co-owners", total, total).await?;
+    }
     let mut links = Vec::with_capacity(plan.writes.len());
     for ((d, _), co) in plan.writes.iter().zip(co_owners) {
         links.push((id_of(d)?, d, co));
     }
-    write_links_of(conn, &links, Missing::Keep).await?;
+    // a reference to an entity of another chunk resolves: it is written, in this transaction
+    for chunk in links.chunks(WRITE_CHUNK) {
+        write_links_of(conn, chunk, Missing::Keep).await?;
+    }
     // owners declared before their team (or person) was here resolve now
     repo::resolve_waiting_owners(conn).await?;
     let summary = json!({
@@ -262,12 +286,92 @@ pub async fn import(
     options: Options,
     meta: &RequestMeta,
 ) -> Result<ImportReport, CatalogError> {
-    let Options { dry_run, atomic } = options;
+    allowed(principal, options)?;
+    run(pool, principal, files, options, meta, None).await
+}
+
+fn allowed(principal: &Principal, options: Options) -> Result<(), CatalogError> {
     principal.require_read()?;
-    if !dry_run {
+    if !options.dry_run {
         principal.require_write()?;
     }
+    Ok(())
+}
+
+/// Entities written per statement, and between two reports of a background import's progress.
+const WRITE_CHUNK: usize = 2_000;
+
+/// Where a background import reports how far it is: on a connection of its own, since the
+/// import's transaction shows nothing until it commits.
+pub struct Progress {
+    pool: PgPool,
+    job: Uuid,
+}
+
+impl Progress {
+    async fn report(&self, step: &str, entities: usize, written: usize) -> Result<(), CatalogError> {
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(repo::job_progress(&self.pool, self.job, step, count(entities), count(written)).await?)
+    }
+}
+
+/// Starts an import in the background and returns its job's id at once: the caller's rights
+/// and the files' sizes are checked now; reading, planning and writing (one transaction, as
+/// `import`) then run on their own, reporting progress, and end with the job's report or error.
+#[tracing::instrument(skip(pool, principal, files), fields(user = %principal.username, files = files.len()), err)]
+pub async fn start(pool: &PgPool, principal: &Principal, files: Vec<SourceFile>, options: Options, meta: &RequestMeta) -> Result<Uuid, CatalogError> {
+    allowed(principal, options)?;
+    check_size(&files)?;
+    let id = Uuid::new_v4();
+    repo::insert_job(pool, id, principal.user_id.0, "reading the files").await?;
+    let (pool, principal, meta) = (pool.clone(), principal.clone(), meta.clone());
+    tokio::spawn(async move {
+        let progress = Progress { pool: pool.clone(), job: id };
+        let outcome = run(&pool, &principal, files, options, &meta, Some(&progress)).await;
+        let ended = match outcome {
+            Ok(report) => repo::finish_job(&pool, id, Ok(&report)).await,
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "background import failed");
+                let error = match e {
+                    CatalogError::Database(_) => format!(
+                        "Something went wrong on our side; nothing was written. Quote request id {} if you report it.",
+                        meta.request_id
+                    ),
+                    other => other.to_string(),
+                };
+                repo::finish_job(&pool, id, Err(&error)).await
+            }
+        };
+        if let Err(e) = ended {
+            tracing::error!(job = %id, error = %e, "could not record the end of a background import");
+        }
+    });
+    Ok(id)
+}
+
+/// A background import, for whoever started it (or an admin); anyone else is told it is not there.
+#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn job(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<ImportJob, CatalogError> {
+    principal.require_read()?;
+    match repo::job(pool, id).await? {
+        Some((job, by)) if by == principal.user_id.0 || principal.is_admin() => Ok(job),
+        _ => Err(Refusal::NotFound(format!("The import job {id}")).into()),
+    }
+}
+
+async fn run(
+    pool: &PgPool,
+    principal: &Principal,
+    files: Vec<SourceFile>,
+    options: Options,
+    meta: &RequestMeta,
+    progress: Option<&Progress>,
+) -> Result<ImportReport, CatalogError> {
+    let Options { dry_run, atomic } = options;
     let (files, parsed) = read(files).await?;
+    if let Some(p) = progress {
+        p.report("comparing with the catalog", parsed.len(), 0).await?;
+    }
     let mut tx = pool.begin().await?;
     let plan = plan(&mut tx, parsed).await?;
     let refused = plan.items.iter().any(|i| i.outcome == Outcome::Refused);
@@ -278,7 +382,7 @@ pub async fn import(
     let import_id = Uuid::new_v4().to_string();
     let tier_zero = plan.touches_tier_zero();
     if principal.is_admin() && !tier_zero {
-        apply(&mut tx, &plan, Actor::Person(principal), &import_id, meta).await?;
+        apply(&mut tx, &plan, Actor::Person(principal), &import_id, meta, progress).await?;
         report.applied = true;
     } else {
         let counts = |o: Outcome| plan.items.iter().filter(|i| i.outcome == o).count();
@@ -330,7 +434,7 @@ pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_j
             format!("the catalog changed since the request: {} is refused ({})", bad.entity, bad.messages.join("; ")),
         ).into());
     }
-    apply(conn, &plan, Actor::Person(approver), import_id, meta).await
+    apply(conn, &plan, Actor::Person(approver), import_id, meta, None).await
 }
 
 /// Imports as Switchyard itself (the demo data loader): applies at once, audited as the system.
@@ -342,7 +446,7 @@ pub async fn import_as_system(pool: &PgPool, files: Vec<SourceFile>, meta: &Requ
     if report.refused() || !plan.changes_something() {
         return Ok(report);
     }
-    apply(&mut tx, &plan, Actor::System, &Uuid::new_v4().to_string(), meta).await?;
+    apply(&mut tx, &plan, Actor::System, &Uuid::new_v4().to_string(), meta, None).await?;
     tx.commit().await?;
     report.applied = true;
     Ok(report)

@@ -3,8 +3,8 @@
 //! is compile-checked.
 use super::backstage::{Desired, DesiredTeam};
 use super::types::{
-    Classification, EntityId, EntityRef, EntitySummary, FacetCount, Facets, Kind, Lifecycle, Link, ListQuery, OwnerMember,
-    Related, Sort, TeamSummary, Tier,
+    Classification, EntityId, EntityRef, EntitySummary, FacetCount, Facets, ImportJob, ImportReport, JobState, Kind, Lifecycle, Link,
+    ListQuery, OwnerMember, Related, Sort, TeamSummary, Tier,
 };
 use crate::iam::types::TeamRole;
 use chrono::{DateTime, Utc};
@@ -898,4 +898,105 @@ pub async fn summary(db: impl PgExecutor<'_>, id: EntityId) -> Result<EntitySumm
     .fetch_one(db)
     .await?
     .into_summary()
+}
+
+/// Records an import job, running.
+pub async fn insert_job(db: impl PgExecutor<'_>, id: Uuid, requested_by: Uuid, step: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO catalog_import_jobs (id, requested_by, state, step) VALUES ($1, $2, 'running', $3)",
+        id,
+        requested_by,
+        step
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records how far a running import job is.
+pub async fn job_progress(db: impl PgExecutor<'_>, id: Uuid, step: &str, entities: i32, written: i32) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE catalog_import_jobs SET step = $2, entities = $3, written = $4, updated_at = now() WHERE id = $1 AND state = 'running'",
+        id,
+        step,
+        entities,
+        written
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends an import job: done with its report, or failed with why.
+pub async fn finish_job(db: impl PgExecutor<'_>, id: Uuid, outcome: Result<&ImportReport, &str>) -> Result<(), sqlx::Error> {
+    let (state, step, report, error) = match outcome {
+        Ok(r) => ("done", "finished", Some(serde_json::to_value(r).map_err(|e| sqlx::Error::Encode(e.into()))?), None),
+        Err(e) => ("failed", "failed: nothing was written", None, Some(e)),
+    };
+    sqlx::query!(
+        "UPDATE catalog_import_jobs SET state = $2, step = $3, report = $4, error = $5, updated_at = now(), finished_at = now()
+         WHERE id = $1 AND state = 'running'",
+        id,
+        state,
+        step,
+        report,
+        error
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A running job reports progress at least this often (seconds); one silent for longer stopped
+/// with the server that ran it, and its transaction with it.
+pub const JOB_SILENT_AFTER_SECS: f64 = 300.0;
+
+/// An import job and who asked for it.
+pub async fn job(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(ImportJob, Uuid)>, sqlx::Error> {
+    let Some(r) = sqlx::query!(
+        r#"SELECT id, requested_by, state, step, entities, written, report, error, created_at, finished_at,
+                  updated_at < now() - make_interval(secs => $2) AS "silent!"
+           FROM catalog_import_jobs WHERE id = $1"#,
+        id,
+        JOB_SILENT_AFTER_SECS
+    )
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    if r.state == "running" && r.silent {
+        let error = "the import stopped reporting progress (the server running it stopped); nothing of it was written: send it again";
+        let job = ImportJob {
+            id: r.id,
+            state: JobState::Failed,
+            step: "failed: nothing was written".into(),
+            entities: r.entities,
+            written: 0,
+            created_at: r.created_at,
+            finished_at: None,
+            report: None,
+            error: Some(error.into()),
+        };
+        return Ok(Some((job, r.requested_by)));
+    }
+    let state = match r.state.as_str() {
+        "running" => JobState::Running,
+        "done" => JobState::Done,
+        "failed" => JobState::Failed,
+        other => return Err(sqlx::Error::Decode(format!("unknown import job state {other:?}").into())),
+    };
+    let report: Option<ImportReport> = r.report.map(serde_json::from_value).transpose().map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let job = ImportJob {
+        id: r.id,
+        state,
+        step: r.step,
+        entities: r.entities,
+        written: r.written,
+        created_at: r.created_at,
+        finished_at: r.finished_at,
+        report,
+        error: r.error,
+    };
+    Ok(Some((job, r.requested_by)))
 }

@@ -779,6 +779,37 @@ impl ImportReport {
     }
 }
 
+/// Where an import sent to the background is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub enum JobState {
+    Running,
+    Done,
+    Failed,
+}
+
+/// An import running in the background: its progress, then its report or why it failed (a
+/// failed import wrote nothing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportJob {
+    pub id: Uuid,
+    pub state: JobState,
+    /// What it is doing now, in words ("writing 12,000 of 50,000 entities").
+    pub step: String,
+    /// Entities the files hold (known once they are read).
+    pub entities: i32,
+    /// Entities written so far.
+    pub written: i32,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When done: the same report an import answers at once.
+    pub report: Option<ImportReport>,
+    /// When failed: why.
+    pub error: Option<String>,
+}
+
 /// A team's page: its people, what it owns, and each component's scorecard level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TeamPage {

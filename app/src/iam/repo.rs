@@ -199,6 +199,39 @@ pub async fn create_session(
 
 /// The session's user when the session is live (not ended, not past its absolute expiry);
 /// marks it seen.
+/// The user of a live session (not ended, not expired) with their name, roles and teams, in one
+/// read; and whether its "last seen" is over a minute old (then `touch_session` marks it).
+pub async fn live_session(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(UserId, Identity, bool)>, sqlx::Error> {
+    let Some(r) = sqlx::query!(
+        r#"SELECT s.user_id AS "user_id: UserId", s.last_seen_at < now() - interval '1 minute' AS "stale!",
+                  u.username, u.name, u.email,
+                  EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = u.id AND g.role = 'admin') AS "admin!",
+                  coalesce((SELECT jsonb_agg(jsonb_build_array(t.id, t.slug, t.name, tm.role) ORDER BY t.name)
+                            FROM team_members tm JOIN teams t ON t.id = tm.team_id WHERE tm.user_id = u.id), '[]') AS "teams!"
+           FROM user_sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.id = $1 AND s.ended_at IS NULL AND s.expires_at > now()"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let teams: Vec<(Uuid, String, String, TeamRole)> = serde_json::from_value(r.teams).map_err(|e| sqlx::Error::Decode(e.into()))?;
+    let mut roles = vec![Role::Viewer];
+    if r.admin {
+        roles.push(Role::Admin);
+    }
+    let identity = Identity {
+        username: r.username,
+        name: r.name,
+        email: r.email,
+        roles,
+        teams: teams.into_iter().map(|(id, slug, name, role)| TeamMembership { team_id: TeamId(id), slug, name, role }).collect(),
+    };
+    Ok(Some((r.user_id, identity, r.stale)))
+}
+
 pub async fn touch_session(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"UPDATE user_sessions SET last_seen_at = now()

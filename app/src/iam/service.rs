@@ -172,11 +172,14 @@ pub async fn still_live(pool: &PgPool, p: &Principal) -> Result<bool, IamError> 
 
 /// The principal behind a live browser session, or None when it ended or expired.
 pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option<Principal>, IamError> {
-    let mut conn = pool.acquire().await?;
-    let Some(user) = repo::touch_session(&mut *conn, session_id).await? else {
+    let Some((user, i, stale)) = repo::live_session(pool, session_id).await? else {
         return Ok(None);
     };
-    Ok(repo::identity(&mut conn, user).await?.map(|i| Principal {
+    // seen to the minute: a page costs one read, and a write a minute
+    if stale {
+        repo::touch_session(pool, session_id).await?;
+    }
+    Ok(Some(Principal {
         user_id: user,
         username: i.username,
         name: i.name,

@@ -5,11 +5,12 @@
 use super::error::{ApiError, ApiMultipart, ApiPath, Caller, ErrorBody};
 use crate::startup::AppState;
 use app::catalog::backstage::SourceFile;
-use app::catalog::types::{EntityRef, FacetCount, ImportReport, ListQuery};
+use app::catalog::types::{EntityRef, FacetCount, ImportJob, ImportReport, ListQuery};
+use uuid::Uuid;
 use app::catalog::{import, service};
 use app::error::AppError;
 use axum::extract::{RawQuery, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
@@ -219,7 +220,9 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
 /// Imports descriptor files: a multipart body, one part per file, each part's filename its
 /// path relative to the others (so `Location` targets and `$text` resolve). With
 /// `?dry_run=true` it only reports. Every entity that is not refused is written, in one
-/// transaction; with `?atomic=true` one refused entity refuses all.
+/// transaction; with `?atomic=true` one refused entity refuses all. With `?background=true`
+/// (for a large catalog) it answers 202 at once with a job to follow at
+/// `/catalog/imports/{id}`, which ends with the same report.
 #[utoipa::path(
     post,
     path = "/catalog/import",
@@ -227,16 +230,19 @@ pub async fn entity_facets(State(state): State<AppState>, caller: Caller, RawQue
     params(
         ("dry_run" = Option<bool>, Query, description = "Only report what would change"),
         ("atomic" = Option<bool>, Query, description = "Write nothing when any entity is refused"),
+        ("background" = Option<bool>, Query, description = "Answer 202 at once with a job that reports progress, then the report"),
     ),
     request_body(content = ImportFiles, content_type = "multipart/form-data", description = "One part per descriptor file; the filename is its relative path"),
     responses(
         (status = 200, description = "The report: each entity created, updated, unchanged, skipped or refused, and whether it was applied or sent for approval", body = ImportReport),
+        (status = 202, description = "With `background=true`: the job, to follow at its `Location`", body = ImportJob,
+         headers(("location" = String, description = "/api/v1/catalog/imports/{id}"))),
         (status = 413, description = "Over the server's body limit (`server.body_limit_bytes`), 20 MiB of files or 5,000 files", body = ErrorBody),
         (status = 422, description = "A file over a reading limit (nesting, documents, values, aliases), or not multipart", body = ErrorBody),
     ),
     security(("token" = []))
 )]
-pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, ApiMultipart(mut body): ApiMultipart) -> Result<Json<ImportReport>, ApiError> {
+pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuery(raw): RawQuery, ApiMultipart(mut body): ApiMultipart) -> Result<Response, ApiError> {
     let query = pairs(&raw);
     let flag = |name: &str| -> Result<bool, ApiError> {
         let values: Vec<&str> = query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect();
@@ -248,6 +254,7 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
         }
     };
     let options = import::Options { dry_run: flag("dry_run")?, atomic: flag("atomic")? };
+    let background = flag("background")?;
     let mut files = Vec::new();
     let mut total = 0usize;
     let unreadable = |field: &str, e: axum::extract::multipart::MultipartError| {
@@ -277,10 +284,30 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
         let content = String::from_utf8(bytes.to_vec()).map_err(|_| invalid(&caller, &path, "is not UTF-8 text"))?;
         files.push(SourceFile { path, content });
     }
+    if background {
+        let id = import::start(&state.pool, &caller.principal, files, options, &caller.meta).await.map_err(|e| caller.fail(e))?;
+        let job = import::job(&state.pool, &caller.principal, id).await.map_err(|e| caller.fail(e))?;
+        let location = format!("/api/v1/catalog/imports/{id}");
+        return Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(job)).into_response());
+    }
     import::import(&state.pool, &caller.principal, files, options, &caller.meta)
         .await
-        .map(Json)
+        .map(|report| Json(report).into_response())
         .map_err(|e| caller.fail(e))
+}
+
+/// A background import: its progress while it runs, then its report (or why it failed, having
+/// written nothing). Only whoever started it, or an admin, sees it.
+#[utoipa::path(
+    get,
+    path = "/catalog/imports/{id}",
+    tag = "catalog",
+    params(("id" = Uuid, Path, description = "The job's id, from the import's answer")),
+    responses((status = 200, body = ImportJob), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn import_job(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<ImportJob>, ApiError> {
+    import::job(&state.pool, &caller.principal, id).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// The whole catalog as Backstage YAML (teams as Groups first), ready to import elsewhere.

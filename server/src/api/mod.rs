@@ -69,6 +69,7 @@ pub fn router() -> Api {
                 .routes(routes!(catalog::entity_by_name))
                 .routes(routes!(catalog::entity_facets))
                 .routes(routes!(catalog::import_files))
+                .routes(routes!(catalog::import_job))
                 .routes(routes!(catalog::export_catalog))
                 .routes(routes!(deploys::create_deploy, deploys::list_deploys))
                 .routes(routes!(deploys::get_deploy))

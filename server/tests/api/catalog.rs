@@ -219,6 +219,48 @@ async fn the_list_pages_by_keyset_without_gaps_or_repeats_and_counts_facets() {
     assert_eq!(bad.status(), 422);
 }
 
+/// Follows a background import at `location` until it ends (bounded: it is a few entities).
+async fn job_when_ended(browser: &Browser, location: &str) -> Value {
+    for _ in 0..600 {
+        let job: Value = browser.get(location).await.json().await.expect("job");
+        if job["state"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import job at {location} did not end");
+}
+
+#[tokio::test]
+async fn a_background_import_answers_at_once_and_its_job_ends_with_the_report_an_import_gives() {
+    let app = spawn_app_with_demo_data().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let expected: Value = import(&alice, descriptor_set(), true).await.json().await.expect("dry run");
+    let r = import_with(&alice, descriptor_set(), "?background=true").await;
+    assert_eq!(r.status(), 202);
+    let location = r.headers()["location"].to_str().expect("location").to_owned();
+    let started: Value = r.json().await.expect("job");
+    assert!(location.ends_with(started["id"].as_str().expect("id")), "{location} {started}");
+    let job = job_when_ended(&alice, &location).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["report"]["applied"], true, "{job}");
+    assert_eq!(outcomes(&job["report"]), outcomes(&expected), "the same report as an import at once");
+    let created = expected["items"].as_array().expect("items").iter().filter(|i| i["outcome"] == "created" && !i["entity"].as_str().unwrap_or("").starts_with("group:")).count();
+    assert_eq!(job["written"].as_u64(), u64::try_from(created).ok(), "{job}");
+    assert_eq!(app.count("SELECT count(*) FROM entities WHERE name = 'issuer-worker'", &[]).await, 1);
+    // only its author (or an admin) sees it
+    let carol = app.login_as(Persona::LedgerMember).await;
+    assert_eq!(carol.get(&location).await.status(), 404);
+    // a job that fails wrote nothing and says why
+    let bomb = ("catalog-info.yaml", format!("a: {}1{}\n", "[".repeat(40), "]".repeat(40)));
+    let r = import_with(&alice, vec![bomb], "?background=true").await;
+    assert_eq!(r.status(), 202);
+    let location = r.headers()["location"].to_str().expect("location").to_owned();
+    let failed = job_when_ended(&alice, &location).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    assert!(failed["error"].as_str().unwrap_or("").contains("deeper than 32"), "{failed}");
+}
+
 /// Rows where the kept facet counts and a recount of the entities differ, either way.
 const KEPT_COUNTS_DIFFER: &str = "WITH recount AS (
         SELECT e.kind, f.facet, f.value, count(*) AS n FROM entities e

@@ -221,6 +221,17 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             b.client.get(b.url("/api/v1/catalog/entities/by-name/component/default/ledger-core"))
         }
         ("GET", "/api/v1/catalog/entity-facets") => b.client.get(b.url("/api/v1/catalog/entity-facets?facet=kind")),
+        ("GET", "/api/v1/catalog/imports/{id}") => {
+            // a job of alice's (an admin): hers to read, and every admin's; anyone else's 404
+            let id: Uuid = sqlx::query_scalar(
+                "INSERT INTO catalog_import_jobs (id, requested_by, state, step) SELECT gen_random_uuid(), id, 'running', 'matrix'
+                 FROM users WHERE username = 'alice' RETURNING id",
+            )
+            .fetch_one(&mut w.app.db().await)
+            .await
+            .expect("a job");
+            b.client.get(b.url(&format!("/api/v1/catalog/imports/{id}")))
+        }
         ("POST", "/api/v1/catalog/import") => {
             let doc = "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: {name: matrix}\nspec: {owner: ledger}\n";
             let form = reqwest::multipart::Form::new().part("f", reqwest::multipart::Part::text(doc).file_name("catalog-info.yaml"));
