@@ -146,5 +146,54 @@ flag = "" if ok == 1 else f" ({100 * ok:.0f} % 200)"
 print(f"| {name}{flag} | {rps:,.0f} | {p['p50'] * 1000:.1f} | {p['p99'] * 1000:.1f} | {statements} | {tps:,.0f} | {rps / tps if tps else 0:.2f} |")
 PY
 done
+
+# ---- pages: a signed-in reader (alice, through the identity provider's form), each page beside
+# the API call that returns the same data; statements per page from Postgres's own log
+cookie=$(awk '$6 ~ /^(switchyard_session|__Host-switchyard)$/ {print $6 "=" $7}' "$work/jar" | tail -1)
+[ -n "$cookie" ] || { echo "no session cookie in $work/jar" >&2; exit 1; }
+pglog=${PGLOG:-$(ls -t /var/log/postgresql/*.log 2>/dev/null | head -1)}
+statements_of() { # URL HEADER: the statements Postgres logs for one request
+  [ -n "$pglog" ] || { echo "?"; return; }
+  # for every session, the server's pooled ones included (a reload reaches them all); reset after
+  psql -qX "$PG/postgres" -c "ALTER SYSTEM SET log_min_duration_statement = 0" -c "SELECT pg_reload_conf()" >/dev/null
+  local before; before=$(wc -l < "$pglog")
+  curl -s -o /dev/null -H "$2" "$1"   # each statement is logged as it ends, before the answer
+  psql -qX "$PG/postgres" -c "ALTER SYSTEM RESET log_min_duration_statement" -c "SELECT pg_reload_conf()" >/dev/null
+  tail -n +"$((before + 1))" "$pglog" | grep -v 'pg_reload_conf\|ALTER SYSTEM' | grep -c "execute \|statement: "
+}
+PAGES=(
+  "home|$APP/|$B/entity-facets?facet=kind"
+  "catalog|$APP/catalog?kind=component|$B/entities?kind=component&limit=50"
+  "catalog, filtered by owner|$APP/catalog?kind=component&owner=group-7|$B/entities?kind=component&owner=group-7&limit=50"
+  "a component|$APP/catalog/component/default/svc-1234|$B/entities/by-name/component/default/svc-1234"
+  "a team|$APP/teams/group-7|$B/entities?kind=component&owner=group-7&limit=50"
+  "deploys|$APP/deploys|$APP/api/v1/deploys"
+  "approvals inbox|$APP/approvals|$APP/api/v1/approvals"
+)
+echo
+echo "### Pages at $N components: one signed-in reader, 20 requests each (p50, p99), beside the API call returning the same data"
+echo
+echo "| page | p50 ms | p99 ms | statements | API p50 ms | page ÷ API |"
+echo "|---|---:|---:|---:|---:|---:|"
+for row in "${PAGES[@]}"; do
+  IFS='|' read -r name page api <<< "$row"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$page"); [ "$code" = 200 ] || { echo "| $name | answered $code |"; continue; }
+  "$OHA" --no-tui --output-format json -n 20 -c 1 -H "Cookie: $cookie" "$page" > "$work/page.json" 2>/dev/null
+  "$OHA" --no-tui --output-format json -n 20 -c 1 -H "$AUTH" "$api" > "$work/api.json" 2>/dev/null
+  n=$(statements_of "$page" "Cookie: $cookie")
+  python3 - "$name" "$work/page.json" "$work/api.json" "$n" <<'PY'
+import json, sys
+name, page, api, n = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), sys.argv[4]
+p50, p99, a50 = page["latencyPercentiles"]["p50"] * 1000, page["latencyPercentiles"]["p99"] * 1000, api["latencyPercentiles"]["p50"] * 1000
+print(f"| {name} | {p50:.1f} | {p99:.1f} | {n} | {a50:.1f} | {p50 / a50:.1f} |")
+PY
+done
+"$OHA" --no-tui --output-format json -z "${DURATION}s" -c "$CONC" -H "Cookie: $cookie" "$APP/catalog?kind=component" > "$work/page16.json" 2>/dev/null
+"$OHA" --no-tui --output-format json -z "${DURATION}s" -c "$CONC" -H "$AUTH" "$B/entities?kind=component&limit=50" > "$work/api16.json" 2>/dev/null
+python3 - "$work/page16.json" "$work/api16.json" "$CONC" <<'PY'
+import json, sys
+page, api = json.load(open(sys.argv[1]))["summary"]["requestsPerSec"], json.load(open(sys.argv[2]))["summary"]["requestsPerSec"]
+print(f"\nThe catalog page at {sys.argv[3]} readers: {page:,.0f} pages/s; the list API (50 a page): {api:,.0f} req/s; ratio {page / api:.2f}")
+PY
 echo
 echo "Server RSS peak: $(( $(awk '/VmHWM/{print $2}' /proc/$srv/status) / 1024 )) MiB. Work dir: $work"
