@@ -348,8 +348,8 @@ pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid) -> Result<Vec<EntityS
                   e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags,
                   e.classification, e.status, e.updated_at
            FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
-           WHERE e.owner_team_id = $1
-              OR EXISTS (SELECT 1 FROM entity_co_owners c WHERE c.entity_id = e.id AND c.team_id = $1)
+           WHERE e.id IN (SELECT o.id FROM entities o WHERE o.owner_team_id = $1
+                          UNION SELECT c.entity_id FROM entity_co_owners c WHERE c.team_id = $1)
            ORDER BY e.kind, e.name"#,
         team
     )
@@ -568,7 +568,7 @@ pub async fn owner_ids(db: impl PgExecutor<'_>, declared: &[String]) -> Result<H
     let rows = sqlx::query!(
         r#"SELECT d.declared AS "declared!",
                   (SELECT id FROM teams WHERE slug = d.declared) AS team,
-                  (SELECT id FROM users WHERE kind = 'person' AND 'user:' || username = d.declared
+                  (SELECT id FROM users WHERE kind = 'person' AND d.declared LIKE 'user:%' AND username = substr(d.declared, 6)
                    ORDER BY last_login_at DESC LIMIT 1) AS person
            FROM (SELECT DISTINCT unnest($1::text[]) AS declared) d"#,
         declared
@@ -594,8 +594,8 @@ pub async fn resolve_waiting_owners(conn: &mut PgConnection) -> Result<u64, sqlx
         r#"UPDATE entities e SET owner_team_id = o.team, owner_user_id = o.person
            FROM (SELECT w.id,
                         (SELECT t.id FROM teams t WHERE t.slug = w.owner_ref) AS team,
-                        (SELECT u.id FROM users u WHERE u.kind = 'person' AND 'user:' || u.username = w.owner_ref
-                         ORDER BY u.last_login_at DESC LIMIT 1) AS person
+                        (SELECT u.id FROM users u WHERE u.kind = 'person' AND w.owner_ref LIKE 'user:%'
+                           AND u.username = substr(w.owner_ref, 6) ORDER BY u.last_login_at DESC LIMIT 1) AS person
                  FROM entities w WHERE w.owner_team_id IS NULL AND w.owner_user_id IS NULL) AS o
            WHERE e.id = o.id AND (o.team IS NOT NULL OR o.person IS NOT NULL)"#
     )
