@@ -32,42 +32,34 @@ CREATE FUNCTION catalog_facet_apply(delta jsonb) RETURNS void LANGUAGE sql AS $$
     DELETE FROM catalog_facet_counts WHERE n = 0;
 $$;
 
-CREATE FUNCTION catalog_facets_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One function for the three triggers: each sees the transition tables of its event (the new
+-- rows of an insert, the old of a delete, both of an update), counted +1 and -1.
+CREATE FUNCTION catalog_facets_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    changed text[] := '{}';
 BEGIN
-    PERFORM catalog_facet_apply(coalesce((
-        SELECT jsonb_agg(jsonb_build_object('kind', kind, 'facet', facet, 'value', value, 'n', n))
-        FROM (SELECT e.kind, f.facet, f.value, count(*) AS n
-              FROM new_rows e CROSS JOIN LATERAL catalog_facet_values(e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags) f GROUP BY 1, 2, 3) s), '[]'));
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION catalog_facets_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM catalog_facet_apply(coalesce((
-        SELECT jsonb_agg(jsonb_build_object('kind', kind, 'facet', facet, 'value', value, 'n', -n))
-        FROM (SELECT e.kind, f.facet, f.value, count(*) AS n
-              FROM old_rows e CROSS JOIN LATERAL catalog_facet_values(e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags) f GROUP BY 1, 2, 3) s), '[]'));
-    RETURN NULL;
-END $$;
-
-CREATE FUNCTION catalog_facets_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM catalog_facet_apply(coalesce((
-        SELECT jsonb_agg(jsonb_build_object('kind', kind, 'facet', facet, 'value', value, 'n', n))
-        FROM (SELECT kind, facet, value, sum(n) AS n
-              FROM (SELECT e.kind, f.facet, f.value, 1 AS n FROM new_rows e CROSS JOIN LATERAL catalog_facet_values(e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags) f
-                    UNION ALL
-                    SELECT e.kind, f.facet, f.value, -1 FROM old_rows e CROSS JOIN LATERAL catalog_facet_values(e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags) f) d
-              GROUP BY 1, 2, 3 HAVING sum(n) <> 0) s), '[]'));
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        changed := changed || 'SELECT kind, type, owner_ref, lifecycle, tier, classification, tags, 1 AS sign FROM new_rows'::text;
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        changed := changed || 'SELECT kind, type, owner_ref, lifecycle, tier, classification, tags, -1 AS sign FROM old_rows'::text;
+    END IF;
+    EXECUTE format(
+        'SELECT catalog_facet_apply(coalesce((
+             SELECT jsonb_agg(jsonb_build_object(''kind'', kind, ''facet'', facet, ''value'', value, ''n'', n))
+             FROM (SELECT e.kind, f.facet, f.value, sum(e.sign) AS n
+                   FROM (%s) e CROSS JOIN LATERAL catalog_facet_values(e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags) f
+                   GROUP BY 1, 2, 3 HAVING sum(e.sign) <> 0) s), ''[]''))',
+        array_to_string(changed, ' UNION ALL '));
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER entities_facets_insert AFTER INSERT ON entities
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_facets_on_insert();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_facets_changed();
 CREATE TRIGGER entities_facets_update AFTER UPDATE ON entities
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_facets_on_update();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_facets_changed();
 CREATE TRIGGER entities_facets_delete AFTER DELETE ON entities
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_facets_on_delete();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog_facets_changed();
 
 INSERT INTO catalog_facet_counts (kind, facet, value, n)
 SELECT e.kind, f.facet, f.value, count(*) FROM entities e CROSS JOIN LATERAL catalog_facet_values(e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags) f GROUP BY 1, 2, 3;

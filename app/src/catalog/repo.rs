@@ -927,20 +927,27 @@ pub async fn job_progress(db: impl PgExecutor<'_>, id: Uuid, step: &str, entitie
     Ok(())
 }
 
-/// Ends an import job: done with its report, or failed with why.
+/// The channel on which an import job's id is announced when it ends.
+pub const JOB_ENDED: &str = "catalog_import_job_ended";
+
+/// Ends an import job: done with its report, or failed with why; announces its id on
+/// [`JOB_ENDED`] (when the row commits).
 pub async fn finish_job(db: impl PgExecutor<'_>, id: Uuid, outcome: Result<&ImportReport, &str>) -> Result<(), sqlx::Error> {
     let (state, step, report, error) = match outcome {
         Ok(r) => ("done", "finished", Some(serde_json::to_value(r).map_err(|e| sqlx::Error::Encode(e.into()))?), None),
         Err(e) => ("failed", "failed: nothing was written", None, Some(e)),
     };
     sqlx::query!(
-        "UPDATE catalog_import_jobs SET state = $2, step = $3, report = $4, error = $5, updated_at = now(), finished_at = now()
-         WHERE id = $1 AND state = 'running'",
+        "WITH ended AS (
+             UPDATE catalog_import_jobs SET state = $2, step = $3, report = $4, error = $5, updated_at = now(), finished_at = now()
+             WHERE id = $1 AND state = 'running' RETURNING id)
+         SELECT pg_notify($6, id::text) FROM ended",
         id,
         state,
         step,
         report,
-        error
+        error,
+        JOB_ENDED
     )
     .execute(db)
     .await?;
@@ -965,38 +972,19 @@ pub async fn job(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(ImportJob,
     else {
         return Ok(None);
     };
-    if r.state == "running" && r.silent {
-        let error = "the import stopped reporting progress (the server running it stopped); nothing of it was written: send it again";
-        let job = ImportJob {
-            id: r.id,
-            state: JobState::Failed,
-            step: "failed: nothing was written".into(),
-            entities: r.entities,
-            written: 0,
-            created_at: r.created_at,
-            finished_at: None,
-            report: None,
-            error: Some(error.into()),
-        };
-        return Ok(Some((job, r.requested_by)));
-    }
-    let state = match r.state.as_str() {
-        "running" => JobState::Running,
-        "done" => JobState::Done,
-        "failed" => JobState::Failed,
+    let (state, step, written, error) = match r.state.as_str() {
+        "running" if r.silent => (
+            JobState::Failed,
+            "failed: nothing was written".to_owned(),
+            0,
+            Some("the import stopped reporting progress (the server running it stopped); nothing of it was written: send it again".to_owned()),
+        ),
+        "running" => (JobState::Running, r.step, r.written, r.error),
+        "done" => (JobState::Done, r.step, r.written, r.error),
+        "failed" => (JobState::Failed, r.step, r.written, r.error),
         other => return Err(sqlx::Error::Decode(format!("unknown import job state {other:?}").into())),
     };
     let report: Option<ImportReport> = r.report.map(serde_json::from_value).transpose().map_err(|e| sqlx::Error::Decode(e.into()))?;
-    let job = ImportJob {
-        id: r.id,
-        state,
-        step: r.step,
-        entities: r.entities,
-        written: r.written,
-        created_at: r.created_at,
-        finished_at: r.finished_at,
-        report,
-        error: r.error,
-    };
+    let job = ImportJob { id: r.id, state, step, entities: r.entities, written, created_at: r.created_at, finished_at: r.finished_at, report, error };
     Ok(Some((job, r.requested_by)))
 }

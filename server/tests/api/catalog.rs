@@ -219,16 +219,16 @@ async fn the_list_pages_by_keyset_without_gaps_or_repeats_and_counts_facets() {
     assert_eq!(bad.status(), 422);
 }
 
-/// Follows a background import at `location` until it ends (bounded: it is a few entities).
-async fn job_when_ended(browser: &Browser, location: &str) -> Value {
-    for _ in 0..600 {
-        let job: Value = browser.get(location).await.json().await.expect("job");
-        if job["state"] != "running" {
-            return job;
+/// Waits for the background import `id` to end (the job announces it), then reads it at
+/// `location`.
+async fn job_when_ended(browser: &Browser, ended: &mut sqlx::postgres::PgListener, location: &str) -> Value {
+    let id = location.rsplit('/').next().expect("id");
+    loop {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(60), ended.recv()).await.expect("the job ended").expect("notification");
+        if n.payload() == id {
+            return browser.get(location).await.json().await.expect("job");
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("the import job at {location} did not end");
 }
 
 #[tokio::test]
@@ -236,12 +236,13 @@ async fn a_background_import_answers_at_once_and_its_job_ends_with_the_report_an
     let app = spawn_app_with_demo_data().await;
     let alice = app.login_as(Persona::Admin).await;
     let expected: Value = import(&alice, descriptor_set(), true).await.json().await.expect("dry run");
+    let mut ended = app.listen(app::catalog::repo::JOB_ENDED).await;
     let r = import_with(&alice, descriptor_set(), "?background=true").await;
     assert_eq!(r.status(), 202);
     let location = r.headers()["location"].to_str().expect("location").to_owned();
     let started: Value = r.json().await.expect("job");
     assert!(location.ends_with(started["id"].as_str().expect("id")), "{location} {started}");
-    let job = job_when_ended(&alice, &location).await;
+    let job = job_when_ended(&alice, &mut ended, &location).await;
     assert_eq!(job["state"], "done", "{job}");
     assert_eq!(job["report"]["applied"], true, "{job}");
     assert_eq!(outcomes(&job["report"]), outcomes(&expected), "the same report as an import at once");
@@ -256,7 +257,7 @@ async fn a_background_import_answers_at_once_and_its_job_ends_with_the_report_an
     let r = import_with(&alice, vec![bomb], "?background=true").await;
     assert_eq!(r.status(), 202);
     let location = r.headers()["location"].to_str().expect("location").to_owned();
-    let failed = job_when_ended(&alice, &location).await;
+    let failed = job_when_ended(&alice, &mut ended, &location).await;
     assert_eq!(failed["state"], "failed", "{failed}");
     assert!(failed["error"].as_str().unwrap_or("").contains("deeper than 32"), "{failed}");
 }

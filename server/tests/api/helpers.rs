@@ -119,6 +119,13 @@ impl TestApp {
         PgConnection::connect(&self.db_url).await.expect("connect to test database")
     }
 
+    /// Listens on a notification channel of the app's database.
+    pub async fn listen(&self, channel: &str) -> sqlx::postgres::PgListener {
+        let mut listener = sqlx::postgres::PgListener::connect(&self.db_url).await.expect("listener");
+        listener.listen(channel).await.expect("listen");
+        listener
+    }
+
     /// A pool of its own on the app's database (for workers a test starts and stops itself).
     pub fn pool(&self) -> sqlx::PgPool {
         sqlx::postgres::PgPoolOptions::new().max_connections(6).connect_lazy(&self.db_url).expect("pool")
