@@ -1,7 +1,7 @@
 //! The service form: what a person types, and the one parse both the browser (live, as they
 //! type) and the server (before anything is written) run on it, so both say the same thing.
 use super::types::{
-    parse_description, parse_link, parse_name, parse_tags, parse_title, parse_type, Classification, EntityRef,
+    parse_description, parse_entity_name, parse_imported_type, parse_link, parse_name, parse_tags, parse_title, parse_type, Classification, EntityRef,
     FieldProblem, Kind, Lifecycle, Tier,
 };
 use serde::{Deserialize, Serialize};
@@ -127,6 +127,20 @@ pub struct ServiceDraft {
     pub depends_on: Vec<EntityRef>,
 }
 
+/// A team's name as Backstage takes it (a team may have come from an imported Group).
+fn parse_team(raw: &str) -> Result<String, String> {
+    parse_entity_name(raw).map_err(|e| e.replacen("the name", "the team", 1))
+}
+
+/// The owner: a team (`payments`, `group:payments`) or, as Backstage allows and an imported
+/// entity may have, a person (`user:guest`).
+fn parse_owner(raw: &str) -> Result<String, String> {
+    match raw.strip_prefix("user:") {
+        Some(person) => parse_entity_name(person).map(|n| format!("user:{n}")).map_err(|e| e.replacen("the name", "the user name", 1)),
+        None => parse_team(raw.trim_start_matches("group:")),
+    }
+}
+
 fn list(raw: &str) -> impl Iterator<Item = &str> {
     raw.split([',', '\n', '\r', ' ']).map(str::trim).filter(|s| !s.is_empty())
 }
@@ -146,10 +160,18 @@ impl ServiceDraft {
         let name = check!("name", parse_name("name", &form.name));
         let title = check!("title", parse_title(&form.title));
         let description = check!("description", parse_description(&form.description));
-        let entity_type = check!("entity_type", parse_type(Kind::Component, &form.entity_type));
+        // the form offers the well-known types and lifecycles, and keeps an imported entity's own
+        // (`worker`, `sandbox`): any word Backstage takes
+        let entity_type = check!(
+            "entity_type",
+            match parse_type(Kind::Component, &form.entity_type) {
+                Err(_) if !form.entity_type.trim().is_empty() => parse_imported_type(Kind::Component, Some(&form.entity_type)),
+                well_known => well_known,
+            }
+        );
         let lifecycle = check!(
             "lifecycle",
-            if form.lifecycle.trim().is_empty() { Err("choose a lifecycle".into()) } else { Lifecycle::parse_well_known(form.lifecycle.trim()) },
+            if form.lifecycle.trim().is_empty() { Err("choose a lifecycle".into()) } else { Lifecycle::parse(form.lifecycle.trim()) },
         );
         let tier = check!(
             "tier",
@@ -161,11 +183,11 @@ impl ServiceDraft {
         );
         let owner = check!(
             "owner",
-            if form.owner.trim().is_empty() { Err("choose the owning team".into()) } else { parse_name("owning team", form.owner.trim_start_matches("group:")) },
+            if form.owner.trim().is_empty() { Err("choose the owning team".into()) } else { parse_owner(form.owner.trim()) },
         );
         let co_owners = check!(
             "co_owners",
-            list(&form.co_owners).map(|o| parse_name("team", o.trim_start_matches("group:"))).collect::<Result<Vec<_>, _>>(),
+            list(&form.co_owners).map(|o| parse_team(o.trim_start_matches("group:"))).collect::<Result<Vec<_>, _>>(),
         );
         let system = check!(
             "system",
@@ -292,6 +314,24 @@ mod tests {
         let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
         assert_eq!(fields, vec!["name", "tier", "repository_url", "depends_on"]);
         assert!(problems[0].message.contains("Card_Vault"), "{:?}", problems[0]);
+    }
+
+    #[test]
+    fn an_imported_owner_keeps_its_backstage_name_and_a_person_may_own() {
+        let person = ServiceForm {
+            owner: "user:breanna.davison".into(),
+            co_owners: "Team_A".into(),
+            entity_type: "worker".into(),
+            lifecycle: "sandbox".into(),
+            ..good()
+        };
+        let draft = ServiceDraft::parse(&person).expect("a person owner, a Backstage team name, its own type and lifecycle are kept");
+        assert_eq!((draft.owner.as_str(), draft.co_owners.as_slice()), ("user:breanna.davison", &["Team_A".to_owned()][..]));
+        assert_eq!((draft.entity_type.as_str(), draft.lifecycle.as_str()), ("worker", "sandbox"));
+        let bad = ServiceForm { owner: "user:no one".into(), ..good() };
+        let problems = ServiceDraft::parse(&bad).expect_err("a user name with a space");
+        assert_eq!(problems[0].field, "owner");
+        assert!(problems[0].message.contains("user name \"no one\""), "{:?}", problems[0]);
     }
 
     #[test]

@@ -6,7 +6,6 @@ use super::types::{
     Classification, EntityId, EntityRef, EntitySummary, FacetCount, Facets, ImportJob, ImportReport, JobState, Kind, Lifecycle, Link,
     ListQuery, OwnerMember, Related, Sort, TeamSummary, Tier,
 };
-use crate::iam::types::TeamRole;
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use std::collections::{BTreeMap, HashMap};
@@ -217,22 +216,22 @@ pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor
 }
 
 /// Counts per facet value among the entities matching the query: the ten-odd most common owners
-/// and tags, every value of the other facets. With no filter but the kind, the kept counts
-/// answer (`catalog_facet_counts`, a few dozen rows whatever the catalog's size); otherwise one
-/// grouped pass over the matching entities.
+/// and tags, every value of the other facets. With no filter but the kind and the owner, the
+/// kept counts answer (`catalog_facet_counts`, or the owner's in `catalog_owner_facet_counts`
+/// plus a count of the few it co-owns): a few dozen rows whatever the catalog's size.
+/// Otherwise one grouped pass over the matching entities.
 pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sqlx::Error> {
-    let only_kind = q.text.is_empty()
+    let kept = q.text.is_empty()
         && q.entity_type.is_none()
-        && q.owner.is_none()
         && q.lifecycle.is_none()
         && q.tier.is_none()
         && q.tag.is_none()
         && q.classification.is_none();
-    let rows: Vec<(String, String, i64)> = if only_kind {
-        let kinds: Vec<&str> = match q.kind {
-            Some(k) => vec![k.as_str()],
-            None => Kind::ALL.iter().map(|k| k.as_str()).collect(),
-        };
+    let kinds: Vec<&str> = match q.kind {
+        Some(k) => vec![k.as_str()],
+        None => Kind::ALL.iter().map(|k| k.as_str()).collect(),
+    };
+    let rows: Vec<(String, String, i64)> = if kept && q.owner.is_none() {
         sqlx::query!(
             r#"SELECT CASE WHEN facet = 'total' THEN 'kind' ELSE facet END AS "facet!",
                       CASE WHEN facet = 'total' THEN kind ELSE value END AS "value!", sum(n)::bigint AS "n!"
@@ -241,6 +240,31 @@ pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sq
                SELECT 'total', '', coalesce(sum(n), 0)::bigint FROM catalog_facet_counts
                WHERE facet = 'total' AND kind = ANY($1)"#,
             &kinds as &[&str]
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.facet, r.value, r.n))
+        .collect()
+    } else if let (true, Some(owner)) = (kept, &q.owner) {
+        sqlx::query!(
+            r#"WITH co AS MATERIALIZED (
+                   SELECT x.kind, x.type, x.owner_ref, x.lifecycle, x.tier, x.classification, x.tags
+                   FROM entity_co_owners c JOIN teams ct ON ct.id = c.team_id JOIN entities x ON x.id = c.entity_id
+                   WHERE ct.slug = $2 AND x.owner_ref <> $2 AND x.kind = ANY($1)),
+               counted AS (
+                   SELECT o.kind, o.facet, o.value, o.n FROM catalog_owner_facet_counts o WHERE o.owner_ref = $2 AND o.kind = ANY($1)
+                   UNION ALL
+                   SELECT co.kind, f.facet, f.value, count(*)
+                   FROM co CROSS JOIN LATERAL catalog_facet_values(co.type, co.owner_ref, co.lifecycle, co.tier, co.classification, co.tags) f
+                   GROUP BY 1, 2, 3)
+               SELECT CASE WHEN facet = 'total' THEN 'kind' ELSE facet END AS "facet!",
+                      CASE WHEN facet = 'total' THEN kind ELSE value END AS "value!", sum(n)::bigint AS "n!"
+               FROM counted GROUP BY 1, 2
+               UNION ALL
+               SELECT 'total', '', coalesce(sum(n), 0)::bigint FROM counted WHERE facet = 'total'"#,
+            &kinds as &[&str],
+            owner.as_str()
         )
         .fetch_all(&mut *conn)
         .await?
@@ -322,8 +346,9 @@ pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Re
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// The most recently changed entities.
-pub async fn recently_changed(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<EntitySummary>, sqlx::Error> {
+/// The eight most recently changed components (the limit written in: a bound limit is planned
+/// anew on every execution).
+pub async fn recently_changed(db: impl PgExecutor<'_>) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
         r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
@@ -331,31 +356,58 @@ pub async fn recently_changed(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec
                   e.classification, e.status, e.updated_at
            FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
            WHERE e.kind = 'component'
-           ORDER BY e.updated_at DESC, e.name
-           LIMIT $1"#,
-        limit
+           ORDER BY e.updated_at DESC, e.id DESC
+           LIMIT 8"#
     )
     .fetch_all(db)
     .await?;
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// Everything a team owns, primarily or as a co-owner, by kind and name.
-pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid) -> Result<Vec<EntitySummary>, sqlx::Error> {
+/// How many entities a team page lists at most.
+pub const TEAM_PAGE: usize = 100;
+
+/// The first `TEAM_PAGE` entities a team owns, primarily or as a co-owner, by kind and name:
+/// its own in index order merged with those it co-owns, so the cost is a page's, not the team's.
+pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid, slug: &str) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
-        r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
-                  e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags,
-                  e.classification, e.status, e.updated_at
-           FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
-           WHERE e.id IN (SELECT o.id FROM entities o WHERE o.owner_team_id = $1
-                          UNION SELECT c.entity_id FROM entity_co_owners c WHERE c.team_id = $1)
-           ORDER BY e.kind, e.name"#,
-        team
+        r#"SELECT e.id AS "id!: EntityId", e.kind AS "kind!", e.namespace AS "namespace!", e.name AS "name!", e.title AS "title!",
+                  e.description AS "description!", e.type AS entity_type, e.owner_ref AS "owner_slug!",
+                  coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags AS "tags!",
+                  e.classification AS "classification!", e.status AS "status!", e.updated_at AS "updated_at!"
+           FROM ((SELECT o.* FROM entities o WHERE o.owner_ref = $2 ORDER BY o.kind, o.name, o.id LIMIT 100)
+                 UNION ALL
+                 (SELECT x.* FROM entity_co_owners c JOIN entities x ON x.id = c.entity_id
+                  WHERE c.team_id = $1 AND x.owner_ref <> $2 ORDER BY x.kind, x.name, x.id LIMIT 100)) e
+           LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
+           ORDER BY e.kind, e.name, e.id
+           LIMIT 100"#,
+        team,
+        slug
     )
     .fetch_all(db)
     .await?;
     rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+/// How many entities a team owns, primarily (the kept counts) or as a co-owner.
+pub async fn owned_count(db: impl PgExecutor<'_>, team: Uuid, slug: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT (SELECT coalesce(sum(n), 0) FROM catalog_facet_counts WHERE facet = 'owner' AND value = $2)::bigint
+                + (SELECT count(*) FROM entity_co_owners c JOIN entities x ON x.id = c.entity_id
+                   WHERE c.team_id = $1 AND x.owner_ref <> $2) AS "n!""#,
+        team,
+        slug
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A team by slug: its id and how it describes itself.
+pub async fn team(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<(Uuid, DesiredTeam)>, sqlx::Error> {
+    let row = sqlx::query!("SELECT id, slug, name, description FROM teams WHERE slug = $1", slug).fetch_optional(db).await?;
+    Ok(row.map(|r| (r.id, DesiredTeam { slug: r.slug, name: r.name, description: r.description })))
 }
 
 pub struct ServiceCounts {
@@ -782,30 +834,90 @@ pub enum Direction {
 /// The entities at the other end of an entity's relations one way, with their titles and
 /// lifecycles, by relation then name.
 pub async fn related(db: impl PgExecutor<'_>, id: EntityId, direction: Direction) -> Result<Vec<Related>, sqlx::Error> {
+    let (outgoing, incoming) = relations(db, id).await?;
+    Ok(match direction {
+        Direction::Outgoing => outgoing,
+        Direction::Incoming => incoming,
+    })
+}
+
+/// An entity's relations both ways (outgoing, incoming), each with the title and lifecycle of
+/// the entity at the other end, by relation then name: one statement.
+pub async fn relations(db: impl PgExecutor<'_>, id: EntityId) -> Result<(Vec<Related>, Vec<Related>), sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT r.type AS "type!",
-                  CASE WHEN $2 THEN o.kind ELSE r.target_kind END AS "kind!",
-                  CASE WHEN $2 THEN o.namespace ELSE r.target_namespace END AS "namespace!",
-                  CASE WHEN $2 THEN o.name ELSE r.target_name END AS "name!",
-                  o.title AS "title?", o.lifecycle AS "lifecycle?"
-           FROM entity_relations r
-           LEFT JOIN entities o ON o.id = CASE WHEN $2 THEN r.source_id ELSE r.target_id END
-           WHERE ($2 AND r.target_id = $1) OR (NOT $2 AND r.source_id = $1)
-           ORDER BY 1, 4"#,
+        r#"SELECT false AS "incoming!", r.type AS "type!", r.target_kind AS "kind!", r.target_namespace AS "namespace!",
+                  r.target_name AS "name!", o.title AS "title?", o.lifecycle AS "lifecycle?"
+           FROM entity_relations r LEFT JOIN entities o ON o.id = r.target_id
+           WHERE r.source_id = $1
+           UNION ALL
+           SELECT true, r.type, o.kind, o.namespace, o.name, o.title, o.lifecycle
+           FROM entity_relations r JOIN entities o ON o.id = r.source_id
+           WHERE r.target_id = $1
+           ORDER BY 1, 2, 5"#,
         id.0,
-        direction == Direction::Incoming
+    )
+    .fetch_all(db)
+    .await?;
+    let (mut outgoing, mut incoming) = (Vec::new(), Vec::new());
+    for r in rows {
+        let related = Related {
+            relation: r.r#type,
+            entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
+            in_catalog: r.title.is_some(),
+            title: r.title.unwrap_or_else(|| r.name.clone()),
+            lifecycle: r.lifecycle.map(Lifecycle::from),
+        };
+        if r.incoming { incoming.push(related) } else { outgoing.push(related) }
+    }
+    Ok((outgoing, incoming))
+}
+
+/// What the entities with these ids depend on that is deprecated: (entity, dependency).
+pub async fn deprecated_dependencies(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<Vec<(EntityId, EntityRef)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT r.source_id AS "source_id: EntityId", t.kind, t.namespace, t.name
+           FROM entity_relations r JOIN entities t ON t.id = r.target_id
+           WHERE r.source_id = ANY($1) AND r.type = 'depends_on' AND t.lifecycle = 'deprecated'
+           ORDER BY t.name"#,
+        ids as _
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.source_id, EntityRef::new(&r.kind, &r.namespace, &r.name))).collect())
+}
+
+/// A declared owner as it is here: who, the name to show, and (a team's) its people.
+pub struct OwnerHere {
+    pub id: OwnerId,
+    pub name: String,
+    pub members: Vec<OwnerMember>,
+}
+
+/// Resolves declared owners with their names and their teams' members: one statement.
+pub async fn owners_here(db: impl PgExecutor<'_>, declared: &[String]) -> Result<HashMap<String, OwnerHere>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT d.declared AS "declared!", t.id AS "team?", p.id AS "person?", coalesce(t.name, p.name, d.declared) AS "name!",
+                  coalesce((SELECT jsonb_agg(jsonb_build_object('username', u.username, 'name', u.name, 'lead', m.role = 'lead')
+                                             ORDER BY m.role DESC, u.name)
+                            FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = t.id), '[]') AS "members!"
+           FROM (SELECT DISTINCT unnest($1::text[]) AS declared) d
+           LEFT JOIN teams t ON t.slug = d.declared
+           LEFT JOIN LATERAL (SELECT u.id, u.name FROM users u
+                              WHERE t.id IS NULL AND u.kind = 'person' AND d.declared LIKE 'user:%' AND u.username = substr(d.declared, 6)
+                              ORDER BY u.last_login_at DESC LIMIT 1) p ON true"#,
+        declared
     )
     .fetch_all(db)
     .await?;
     rows.into_iter()
         .map(|r| {
-            Ok(Related {
-                relation: r.r#type,
-                entity: EntityRef::new(&r.kind, &r.namespace, &r.name),
-                in_catalog: r.title.is_some(),
-                title: r.title.unwrap_or_else(|| r.name.clone()),
-                lifecycle: r.lifecycle.map(Lifecycle::from),
-            })
+            let id = match (r.team, r.person) {
+                (Some(t), _) => OwnerId::Team(t),
+                (None, Some(p)) => OwnerId::Person(p),
+                (None, None) => OwnerId::NotHere,
+            };
+            let members = serde_json::from_value(r.members).map_err(|e| sqlx::Error::Decode(e.into()))?;
+            Ok((r.declared, OwnerHere { id, name: r.name, members }))
         })
         .collect()
 }
@@ -820,23 +932,6 @@ pub async fn find(db: impl PgExecutor<'_>, r: &EntityRef) -> Result<Option<Entit
     )
     .fetch_optional(db)
     .await
-}
-
-/// Members of the given teams (team id, username, name, lead?).
-pub async fn members(db: impl PgExecutor<'_>, teams: &[Uuid]) -> Result<Vec<(Uuid, OwnerMember)>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT m.team_id, u.username, u.name, m.role AS "role: TeamRole"
-           FROM team_members m JOIN users u ON u.id = m.user_id
-           WHERE m.team_id = ANY($1)
-           ORDER BY m.role DESC, u.name"#,
-        teams
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.team_id, OwnerMember { username: r.username, name: r.name, lead: r.role == TeamRole::Lead }))
-        .collect())
 }
 
 /// Inserts or renames a team from a Group descriptor; true when something changed.
@@ -884,20 +979,29 @@ pub async fn labels(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<HashMap
     Ok(rows.into_iter().map(|r| (r.id, (EntityRef::new(&r.kind, &r.namespace, &r.name), r.title))).collect())
 }
 
-/// One entity's list row.
-pub async fn summary(db: impl PgExecutor<'_>, id: EntityId) -> Result<EntitySummary, sqlx::Error> {
-    sqlx::query_as!(
-        SummaryRow,
-        r#"SELECT e.id AS "id: EntityId", e.kind, e.namespace, e.name, e.title, e.description, e.type AS entity_type,
-                  e.owner_ref AS owner_slug, coalesce(t.name, ou.name, e.owner_ref) AS "owner_name!", e.tier, e.lifecycle, e.language, e.tags,
-                  e.classification, e.status, e.updated_at
-           FROM entities e LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
-           WHERE e.id = $1"#,
-        id.0
-    )
-    .fetch_one(db)
-    .await?
-    .into_summary()
+impl Stored {
+    /// The entity's list row, with its owner's name as shown.
+    pub fn summary(&self, owner_name: String) -> Result<EntitySummary, sqlx::Error> {
+        let d = &self.desired;
+        Ok(EntitySummary {
+            id: self.id,
+            kind: decode(Kind::parse(&d.entity.kind))?,
+            namespace: d.entity.namespace.clone(),
+            name: d.entity.name.clone(),
+            title: d.title.clone(),
+            description: d.description.clone(),
+            entity_type: d.entity_type.clone(),
+            owner_slug: d.owners.first().cloned().unwrap_or_default(),
+            owner_name,
+            tier: d.tier,
+            lifecycle: d.lifecycle.clone(),
+            language: d.language.clone(),
+            tags: d.tags.clone(),
+            classification: d.classification,
+            pending: self.status == "pending",
+            updated_at: self.updated_at,
+        })
+    }
 }
 
 /// Records an import job, running.

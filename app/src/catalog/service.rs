@@ -9,7 +9,7 @@ use super::repo::{self, Cursor, Direction, OwnerId, Stored};
 use super::scorecard::{self, Facts};
 use super::types::{
     CatalogOverview, DependencyGraph, EntityDetail, EntityId, EntityPage, EntityRef, EntitySummary, Facets,
-    Kind, Level, Lifecycle, ListQuery, Owner, OwnerKind, Scorecard, SearchText, TeamPage, UnresolvedRef,
+    Kind, Lifecycle, ListQuery, Owner, OwnerKind, Scorecard, SearchText, TeamPage, UnresolvedRef,
 };
 use crate::approvals::service::{self as approvals, ApprovalError, Ask};
 use crate::approvals::types::{ApprovalId, Approvers};
@@ -64,7 +64,7 @@ pub async fn overview(pool: &PgPool) -> Result<CatalogOverview, CatalogError> {
         production: counts.production,
         tier_zero: counts.tier_zero,
         teams: repo::teams(pool).await?,
-        recently_changed: repo::recently_changed(pool, 8).await?,
+        recently_changed: repo::recently_changed(pool).await?,
     })
 }
 
@@ -155,55 +155,88 @@ async fn owner_ids(conn: &mut PgConnection, owners: &[String]) -> Result<Vec<Uui
         .collect()
 }
 
-/// Facts the scorecard needs that are not on the entity.
-async fn score(conn: &mut PgConnection, s: &Stored, owner_members: usize) -> Result<Scorecard, CatalogError> {
-    let deps: Vec<EntityRef> = s.desired.relations.iter().filter(|(t, _)| t == "depends_on").map(|(_, r)| r.clone()).collect();
-    let ids: Vec<EntityId> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
-    let deprecated = repo::load(conn, &ids)
-        .await?
-        .into_iter()
-        .filter(|d| d.desired.lifecycle == Some(Lifecycle::Deprecated))
-        .map(|d| d.desired.entity.short())
-        .collect();
-    Ok(scorecard::evaluate(&Facts { entity: &s.desired, owner_members, deprecated_dependencies: deprecated }))
+/// People in an entity's owning teams (each counted once), and the person who owns it.
+fn owner_people(owners: &[String], here: &HashMap<String, repo::OwnerHere>) -> usize {
+    let mut people = BTreeSet::new();
+    let mut person = false;
+    for (i, o) in owners.iter().enumerate() {
+        match here.get(o) {
+            Some(h) if matches!(h.id, OwnerId::Team(_)) => people.extend(h.members.iter().map(|m| m.username.as_str())),
+            Some(h) if i == 0 && matches!(h.id, OwnerId::Person(_)) => person = true,
+            _ => {}
+        }
+    }
+    people.len() + usize::from(person)
 }
 
-/// Everything the entity page shows.
+/// The scorecards of stored entities: two statements (their owners' people, their deprecated
+/// dependencies) whatever their number.
+async fn scorecards(conn: &mut PgConnection, stored: &[repo::Stored]) -> Result<Vec<Scorecard>, CatalogError> {
+    let declared: Vec<String> = stored.iter().flat_map(|s| s.desired.owners.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
+    let here = repo::owners_here(&mut *conn, &declared).await?;
+    let ids: Vec<EntityId> = stored.iter().map(|s| s.id).collect();
+    let mut deprecated: HashMap<EntityId, Vec<String>> = HashMap::new();
+    for (id, dep) in repo::deprecated_dependencies(&mut *conn, &ids).await? {
+        deprecated.entry(id).or_default().push(dep.short());
+    }
+    Ok(stored
+        .iter()
+        .map(|s| {
+            scorecard::evaluate(&Facts {
+                entity: &s.desired,
+                owner_members: owner_people(&s.desired.owners, &here),
+                deprecated_dependencies: deprecated.remove(&s.id).unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// Everything the entity page shows: four statements (the entity, its owners with their
+/// people, its relations both ways, the requests pending about it).
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<EntityDetail, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
     let s = stored(&mut conn, r).await?;
-    let resolved = Owners::of(&mut conn, &s.desired.owners).await?;
-    let team_ids: Vec<Option<Uuid>> = std::iter::once(resolved.primary.team()).chain(resolved.co.iter().copied().map(Some)).collect();
-    let members = repo::members(&mut *conn, &team_ids.iter().flatten().copied().collect::<Vec<_>>()).await?;
-    let names = repo::teams(&mut *conn).await?;
-    let summary = repo::summary(&mut *conn, s.id).await?;
+    let mut here = repo::owners_here(&mut *conn, &s.desired.owners).await?;
+    let (outgoing, incoming) = repo::relations(&mut *conn, s.id).await?;
+    let pending_requests = approvals::pending_about(&mut conn, ENTITY, &s.id.to_string()).await?;
+    let who = |o: &String| here.get(o).map_or(OwnerId::NotHere, |h| h.id);
+    let resolved = Owners {
+        primary: s.desired.owners.first().map_or(OwnerId::NotHere, who),
+        co: s.desired.owners.iter().skip(1).filter_map(|o| who(o).team()).collect(),
+    };
+    // what it depends on that is deprecated, from its relations as read
+    let deprecated_dependencies = outgoing
+        .iter()
+        .filter(|r| r.relation == "depends_on" && r.lifecycle == Some(Lifecycle::Deprecated))
+        .map(|r| r.entity.short())
+        .collect();
+    let scorecard = scorecard::evaluate(&Facts {
+        entity: &s.desired,
+        owner_members: owner_people(&s.desired.owners, &here),
+        deprecated_dependencies,
+    });
     let owners: Vec<Owner> = s
         .desired
         .owners
         .iter()
-        .zip(&team_ids)
         .enumerate()
-        .map(|(i, (declared, id))| {
-            let kind = match (i, resolved.primary) {
-                (0, OwnerId::Person(_)) => OwnerKind::Person,
-                (0, OwnerId::NotHere) => OwnerKind::NotHere,
+        .map(|(i, declared)| {
+            let h = here.remove(declared);
+            let kind = match h.as_ref().map(|h| h.id) {
+                Some(OwnerId::Team(_)) => OwnerKind::Team,
+                Some(OwnerId::Person(_)) if i == 0 => OwnerKind::Person,
+                _ if i == 0 => OwnerKind::NotHere,
                 _ => OwnerKind::Team,
             };
-            let team_name = names.iter().find(|t| &t.slug == declared).map(|t| t.name.clone());
-            Owner {
-                slug: declared.clone(),
-                name: if i == 0 { summary.owner_name.clone() } else { team_name.unwrap_or_else(|| declared.clone()) },
-                primary: i == 0,
-                kind,
-                members: members.iter().filter(|(t, _)| Some(*t) == *id).map(|(_, m)| m.clone()).collect(),
-            }
+            let (name, members) = h.map_or_else(|| (declared.clone(), Vec::new()), |h| (h.name, h.members));
+            let members = if kind == OwnerKind::Team { members } else { Vec::new() };
+            Owner { slug: declared.clone(), name, primary: i == 0, kind, members }
         })
         .collect();
-    let people: BTreeSet<&str> = members.iter().map(|(_, m)| m.username.as_str()).collect();
-    let people = people.len() + usize::from(resolved.primary.person().is_some());
-    let scorecard = score(&mut conn, &s, people).await?;
+    let summary = s.summary(owners.first().map(|o| o.name.clone()).unwrap_or_default())?;
+    let can_edit = may_edit(principal, &resolved);
     let d = s.desired;
     Ok(EntityDetail {
         summary,
@@ -216,12 +249,12 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
         definition: d.definition,
         definition_url: d.definition_url,
         owners,
-        outgoing: repo::related(&mut *conn, s.id, Direction::Outgoing).await?,
-        incoming: repo::related(&mut *conn, s.id, Direction::Incoming).await?,
+        outgoing,
+        incoming,
         scorecard,
-        pending_requests: approvals::pending_about(&mut conn, ENTITY, &s.id.to_string()).await?,
+        pending_requests,
         version: s.version,
-        can_edit: may_edit(principal, &resolved),
+        can_edit,
         created_at: s.created_at,
     })
 }
@@ -677,51 +710,22 @@ pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, me
     Ok(())
 }
 
-/// A team's page: members, what it owns, and each component's scorecard level.
+/// A team's page: members, the first `repo::TEAM_PAGE` entities it owns with the number it owns
+/// in all, and the scorecard level of each component listed. Its cost is a page's whatever the
+/// team owns: seven statements.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Result<TeamPage, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    let team = repo::teams_desired(&mut *conn)
-        .await?
-        .into_iter()
-        .find(|t| t.slug == slug)
-        .ok_or_else(|| Refusal::NotFound(format!("The team {slug}")))?;
-    let ids = repo::team_ids(&mut *conn, &[slug.to_owned()]).await?;
-    let team_id = ids[slug];
-    let members: Vec<_> = repo::members(&mut *conn, &[team_id]).await?.into_iter().map(|(_, m)| m).collect();
-    let owned = repo::owned_by(&mut *conn, team_id).await?;
+    let (team_id, team) = repo::team(&mut *conn, slug).await?.ok_or_else(|| Refusal::NotFound(format!("The team {slug}")))?;
+    let owned = repo::owned_by(&mut *conn, team_id, slug).await?;
+    let total = repo::owned_count(&mut *conn, team_id, slug).await?;
     let component_ids: Vec<EntityId> = owned.iter().filter(|e| e.kind == Kind::Component).map(|e| e.id).collect();
     let stored = repo::load(&mut conn, &component_ids).await?;
-    // one pass over all the teams' members and all deprecated targets: no query per service
-    let all_owners: Vec<String> = stored.iter().flat_map(|s| s.desired.owners.iter().cloned()).collect::<BTreeSet<_>>().into_iter().collect();
-    let owner_map = repo::team_ids(&mut *conn, &all_owners).await?;
-    let all_members = repo::members(&mut *conn, &owner_map.values().copied().collect::<Vec<_>>()).await?;
-    let deps: Vec<EntityRef> = stored.iter().flat_map(|s| s.desired.relations.iter().filter(|(t, _)| t == "depends_on").map(|(_, r)| r.clone())).collect();
-    let dep_ids: Vec<EntityId> = repo::resolve(&mut *conn, &deps).await?.into_values().collect();
-    let deprecated: BTreeSet<EntityRef> = repo::load(&mut conn, &dep_ids)
-        .await?
-        .into_iter()
-        .filter(|d| d.desired.lifecycle == Some(Lifecycle::Deprecated))
-        .map(|d| d.desired.entity)
-        .collect();
-    let levels: Vec<(String, Option<Level>)> = stored
-        .iter()
-        .map(|s| {
-            let teams: BTreeSet<Uuid> = s.desired.owners.iter().filter_map(|o| owner_map.get(o).copied()).collect();
-            let people: BTreeSet<&str> = all_members.iter().filter(|(t, _)| teams.contains(t)).map(|(_, m)| m.username.as_str()).collect();
-            let deprecated_dependencies = s
-                .desired
-                .relations
-                .iter()
-                .filter(|(t, r)| t == "depends_on" && deprecated.contains(r))
-                .map(|(_, r)| r.short())
-                .collect();
-            let card = scorecard::evaluate(&Facts { entity: &s.desired, owner_members: people.len(), deprecated_dependencies });
-            (s.desired.entity.name.clone(), card.level)
-        })
-        .collect();
-    Ok(TeamPage { slug: team.slug, name: team.name, description: team.description, members, owned, levels })
+    let cards = scorecards(&mut conn, &stored).await?;
+    let levels = stored.iter().zip(cards).map(|(s, c)| (s.desired.entity.name.clone(), c.level)).collect();
+    let members = repo::owners_here(&mut *conn, std::slice::from_ref(&team.slug)).await?.remove(&team.slug).map(|h| h.members).unwrap_or_default();
+    Ok(TeamPage { slug: team.slug, name: team.name, description: team.description, members, owned, total, levels })
 }
 
 /// The whole catalog (or one entity) as Backstage YAML, teams first.

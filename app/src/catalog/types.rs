@@ -817,7 +817,11 @@ pub struct TeamPage {
     pub name: String,
     pub description: String,
     pub members: Vec<OwnerMember>,
+    /// The first entities it owns (at most a hundred), by kind and name.
     pub owned: Vec<EntitySummary>,
+    /// How many it owns in all.
+    pub total: i64,
+    /// The scorecard level of each component in `owned`.
     pub levels: Vec<(String, Option<Level>)>,
 }
 

@@ -34,7 +34,7 @@ pub fn Card(#[prop(optional)] title: Option<&'static str>, children: Children) -
 }
 
 #[component]
-pub fn StatCard(label: &'static str, value: i64, hint: &'static str) -> impl IntoView {
+pub fn StatCard(label: &'static str, value: i64, #[prop(into)] hint: String) -> impl IntoView {
     view! {
         <div class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <div class="text-sm text-slate-500 dark:text-slate-400">{label}</div>

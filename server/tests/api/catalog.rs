@@ -262,13 +262,17 @@ async fn a_background_import_answers_at_once_and_its_job_ends_with_the_report_an
     assert!(failed["error"].as_str().unwrap_or("").contains("deeper than 32"), "{failed}");
 }
 
-/// Rows where the kept facet counts and a recount of the entities differ, either way.
+/// Rows where the kept facet counts (the catalog's, and each owner's) and a recount of the
+/// entities differ, either way.
 const KEPT_COUNTS_DIFFER: &str = "WITH recount AS (
-        SELECT e.kind, f.facet, f.value, count(*) AS n FROM entities e
+        SELECT e.owner_ref, e.kind, f.facet, f.value, count(*) AS n FROM entities e
         CROSS JOIN LATERAL catalog_facet_values(e.type, e.owner_ref, e.lifecycle, e.tier, e.classification, e.tags) f
-        GROUP BY 1, 2, 3)
-    SELECT count(*) FROM ((SELECT kind, facet, value, n FROM catalog_facet_counts EXCEPT SELECT * FROM recount)
-                          UNION ALL (SELECT * FROM recount EXCEPT SELECT kind, facet, value, n FROM catalog_facet_counts)) d";
+        GROUP BY 1, 2, 3, 4),
+    total AS (SELECT kind, facet, value, sum(n)::bigint AS n FROM recount GROUP BY 1, 2, 3)
+    SELECT (SELECT count(*) FROM ((SELECT kind, facet, value, n FROM catalog_facet_counts EXCEPT SELECT * FROM total)
+                                  UNION ALL (SELECT * FROM total EXCEPT SELECT kind, facet, value, n FROM catalog_facet_counts)) d)
+         + (SELECT count(*) FROM ((SELECT owner_ref, kind, facet, value, n FROM catalog_owner_facet_counts EXCEPT SELECT * FROM recount)
+                                  UNION ALL (SELECT * FROM recount EXCEPT SELECT owner_ref, kind, facet, value, n FROM catalog_owner_facet_counts)) o)";
 
 #[tokio::test]
 async fn kept_facet_counts_match_a_recount_after_imports_edits_and_deletes_and_filters_recount() {
@@ -298,6 +302,27 @@ async fn kept_facet_counts_match_a_recount_after_imports_edits_and_deletes_and_f
     let services = app.count("SELECT count(*) FROM entities WHERE kind = 'component' AND lifecycle = 'production' AND type = 'service'", &[]).await;
     assert_eq!(count_of(&filtered, "spec.type", "service"), Some(services));
     assert!(count_of(&filtered, "spec.type", "worker").is_none(), "the sandbox worker is filtered out: {filtered}");
+
+    // an owner's kept counts, with what it co-owns counted in
+    let by_owner: Value =
+        alice.get("/api/v1/catalog/entity-facets?facet=spec.type&kind=component&owner=platform").await.json().await.expect("facets");
+    let owned_types: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT e.type, count(*) FROM entities e WHERE e.kind = 'component' AND e.type IS NOT NULL AND (e.owner_ref = $1
+         OR EXISTS (SELECT 1 FROM entity_co_owners c JOIN teams t ON t.id = c.team_id WHERE c.entity_id = e.id AND t.slug = $1))
+         GROUP BY 1 ORDER BY 2 DESC, 1",
+    )
+    .bind("platform")
+    .fetch_all(&mut app.db().await)
+    .await
+    .expect("owned types");
+    let answered: Vec<(String, i64)> = by_owner["facets"]["spec.type"]
+        .as_array()
+        .expect("spec.type")
+        .iter()
+        .map(|c| (c["value"].as_str().unwrap_or("").to_owned(), c["count"].as_i64().unwrap_or(-1)))
+        .collect();
+    assert!(!owned_types.is_empty(), "platform owns components");
+    assert_eq!(answered, owned_types, "{by_owner}");
 }
 
 #[tokio::test]

@@ -29,11 +29,13 @@ pub fn EntityPage() -> impl IntoView {
         let depth = query.with(|q| q.get("depth").and_then(|d| d.parse::<u8>().ok()).unwrap_or(1).clamp(1, 3));
         params.with(|p| (p.get("kind").unwrap_or_default(), p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default(), depth))
     };
-    // one resource for the page (one Suspense): the entity, then its history and graph
+    // one resource for the page (one Suspense): the entity and its graph together, then its
+    // history (which needs the entity's id)
     let data = Resource::new(key, |(kind, namespace, name, depth)| async move {
-        let detail = get_entity(kind.clone(), namespace.clone(), name.clone()).await?;
+        let (detail, graph) =
+            futures::join!(get_entity(kind.clone(), namespace.clone(), name.clone()), get_graph(kind, namespace, name, depth));
+        let (detail, graph) = (detail?, graph?);
         let history = subject_history("entity".into(), detail.summary.id.0.to_string()).await?;
-        let graph = get_graph(kind, namespace, name, depth).await?;
         Ok::<_, AppError>(PageData { detail, history, graph, depth })
     });
     let notice = move || {

@@ -138,9 +138,13 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
             </Field>
         }
     };
-    let select = move |field: &'static str, label: &'static str, options: Vec<(String, String)>| {
+    let select = move |field: &'static str, label: &'static str, mut options: Vec<(String, String)>| {
         let id = format!("svc-{field}");
         let initial = form_value(values, field);
+        // an imported entity's own value (a `worker` type, a person as owner) stays a choice
+        if !initial.is_empty() && !options.iter().any(|(v, _)| *v == initial) {
+            options.push((initial.clone(), format!("{initial} (as it is now)")));
+        }
         view! {
             <Field id=id.clone() label field required=true error=Signal::derive(problem(field))>
                 <select id=id name=field required class=INPUT on:change=on_input(field)>

@@ -29,6 +29,10 @@ fn TeamView(team: Team) -> impl IntoView {
     let count = |l: Option<Level>| i64::try_from(team.levels.iter().filter(|(_, x)| *x == l).count()).unwrap_or(0);
     let (gold, silver, bronze, none) = (count(Some(Level::Gold)), count(Some(Level::Silver)), count(Some(Level::Bronze)), count(None));
     let levels = team.levels.clone();
+    let shown = team.owned.len();
+    let partial = i64::try_from(shown).unwrap_or(i64::MAX) < team.total;
+    let hint = |level: &'static str| if partial { format!("of the components listed, at {level}") } else { format!("components at {level}") };
+    let all_href = format!("/catalog?owner={}", team.slug);
     view! {
         <Title text=team.name.clone()/>
         <div class="mb-6">
@@ -37,9 +41,9 @@ fn TeamView(team: Team) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{team.description.clone()}</p>
         </div>
         <div class="mb-6 grid grid-cols-2 gap-4 lg:grid-cols-4" data-testid="scorecard-summary">
-            <StatCard label="Gold" value=gold hint="components at gold"/>
-            <StatCard label="Silver" value=silver hint="components at silver"/>
-            <StatCard label="Bronze" value=bronze hint="components at bronze"/>
+            <StatCard label="Gold" value=gold hint=hint("gold")/>
+            <StatCard label="Silver" value=silver hint=hint("silver")/>
+            <StatCard label="Bronze" value=bronze hint=hint("bronze")/>
             <StatCard label="Below bronze" value=none hint="need an owner's attention"/>
         </div>
         <div class="grid gap-6 xl:grid-cols-3">
@@ -52,6 +56,12 @@ fn TeamView(team: Team) -> impl IntoView {
                             view! { <EntityTable entities=team.owned.clone()/> }.into_any()
                         }}
                     </div>
+                    {partial.then(|| view! {
+                        <div class="border-t border-slate-200 px-4 py-3 text-sm dark:border-slate-800" data-testid="owned-more">
+                            {format!("The first {shown} of {} it owns. ", team.total)}
+                            <a class="font-medium text-indigo-600 hover:underline dark:text-indigo-400" href=all_href>"Browse them all in the catalog →"</a>
+                        </div>
+                    })}
                 </Card>
             </div>
             <div class="space-y-6">
