@@ -43,6 +43,15 @@ pub enum CatalogError {
     Database(#[from] sqlx::Error),
 }
 
+impl From<audit::AuditError> for CatalogError {
+    fn from(e: audit::AuditError) -> Self {
+        match e {
+            audit::AuditError::Refused(r) => CatalogError::Refused(r),
+            audit::AuditError::Database(e) => CatalogError::Database(e),
+        }
+    }
+}
+
 fn entity_not_found(r: &EntityRef) -> Refusal {
     Refusal::NotFound(format!("The entity {}", r.short()))
 }
@@ -191,16 +200,23 @@ async fn scorecards(conn: &mut PgConnection, stored: &[repo::Stored]) -> Result<
         .collect())
 }
 
-/// Everything the entity page shows: four statements (the entity, its owners with their
-/// people, its relations both ways, the requests pending about it).
+/// Everything the entity page shows but its graph: five statements (the entity; then its owners
+/// with their people, its relations both ways and the requests pending about it, beside its
+/// history on a second connection).
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<EntityDetail, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
     let s = stored(&mut conn, r).await?;
-    let mut here = repo::owners_here(&mut *conn, &s.desired.owners).await?;
-    let (outgoing, incoming) = repo::relations(&mut *conn, s.id).await?;
-    let pending_requests = approvals::pending_about(&mut conn, ENTITY, &s.id.to_string()).await?;
+    let subject = s.id.to_string();
+    let (history, ours) = futures::join!(audit::history(pool, principal, "entity", &subject, 200), async {
+        let here = repo::owners_here(&mut *conn, &s.desired.owners).await?;
+        let relations = repo::relations(&mut *conn, s.id).await?;
+        let pending = approvals::pending_about(&mut conn, ENTITY, &subject).await?;
+        Ok::<_, CatalogError>((here, relations, pending))
+    });
+    let (mut here, (outgoing, incoming), pending_requests) = ours?;
+    let history = history?;
     let who = |o: &String| here.get(o).map_or(OwnerId::NotHere, |h| h.id);
     let resolved = Owners {
         primary: s.desired.owners.first().map_or(OwnerId::NotHere, who),
@@ -256,6 +272,7 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
         version: s.version,
         can_edit,
         created_at: s.created_at,
+        history,
     })
 }
 
@@ -543,7 +560,13 @@ pub async fn edit(
     let approval = if governed.is_empty() {
         None
     } else {
-        let new_owners = owner_ids(&mut tx, &wanted.owners).await?;
+        // the new owner may be a person, as Backstage allows; a new one must be here
+        let owners = Owners::of(&mut tx, &wanted.owners).await?;
+        if owners.primary == OwnerId::NotHere && wanted.owners.first() != s.desired.owners.first() {
+            let owner = wanted.owners.first().cloned().unwrap_or_default();
+            return Err(Refusal::invalid("owner", format!("there is no team or person \"{owner}\"")).into());
+        }
+        let new_owners: Vec<Uuid> = owners.teams().collect();
         let (approvers, owning_team) = old_owners.approvers();
         let ask = Ask {
             subject_kind: ENTITY,
@@ -671,9 +694,9 @@ pub async fn perform(
             let owners: Vec<String> = serde_json::from_value(payload["owners"].clone()).map_err(|_| Refusal::invalid("payload", "owners"))?;
             let tier = payload["tier"].as_i64().and_then(|t| super::types::Tier::parse(t).ok());
             let after = Desired { owners, tier, ..s.desired.clone() };
-            let ids = owner_ids(conn, &after.owners).await?;
-            repo::upsert(conn, &after, OwnerId::Team(ids[0]), &s.status).await?;
-            write_links(conn, id, &after, &ids[1..], Missing::Refuse).await?;
+            let owners = Owners::of(conn, &after.owners).await?;
+            repo::upsert(conn, &after, owners.primary, &s.status).await?;
+            write_links(conn, id, &after, &owners.co, Missing::Refuse).await?;
             let fields = changed_fields(&s.desired, &after);
             let change = Change {
                 action: "entity.updated",

@@ -704,6 +704,8 @@ pub struct EntityDetail {
     pub version: i32,
     pub can_edit: bool,
     pub created_at: DateTime<Utc>,
+    /// Its audit history, newest first.
+    pub history: Vec<crate::audit::types::AuditEntry>,
 }
 
 /// The dependency graph around one entity, laid out.

@@ -1,6 +1,6 @@
 //! The catalog over HTTP on the real database: registration through approval, edits with
 //! history, delete rules, search and keyset pages, and Backstage import and export.
-use crate::helpers::{Browser, Persona, TestApp, spawn_app_with_demo_data};
+use crate::helpers::{Browser, Persona, TestApp, spawn_app, spawn_app_with_demo_data};
 use serde_json::Value;
 
 const SERVICE: &[(&str, &str)] = &[
@@ -652,4 +652,100 @@ async fn admins_see_the_references_that_wait_for_their_target_and_they_go_when_i
     let page = alice.get("/admin/catalog-references").await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.expect("html").contains("system:default/nowhere"));
+}
+
+#[tokio::test]
+async fn a_team_page_lists_its_first_hundred_entities_and_says_how_many_it_owns() {
+    let app = spawn_app().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let mut yaml = String::from(
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: big-team\nspec:\n  type: team\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: small-team\nspec:\n  type: team\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: lone-service\nspec:\n  type: service\n  lifecycle: production\n  owner: small-team\n",
+    );
+    for i in 0..105 {
+        yaml.push_str(&format!(
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc-{i:03}\nspec:\n  type: service\n  lifecycle: production\n  owner: big-team\n"
+        ));
+    }
+    assert_eq!(import(&alice, vec![("catalog-info.yaml", yaml)], false).await.status(), 200);
+    let html = alice.get("/teams/big-team").await.text().await.expect("team page");
+    assert!(html.contains("The first 100 of 105 it owns."), "the page says it lists a part");
+    assert!(html.contains(r#"href="/catalog?owner=big-team""#), "and links to the rest");
+    assert!(html.contains("svc-099") && !html.contains("svc-100"), "the first hundred by name, no more");
+
+    let small = app.login_as(Persona::Viewer).await.get("/teams/small-team").await.text().await.expect("team page");
+    assert!(small.contains("lone-service") && !small.contains("it owns."), "a team with fewer than a hundred lists them all");
+}
+
+#[tokio::test]
+async fn an_entity_a_person_owns_keeps_its_owner_type_and_lifecycle_through_an_edit() {
+    let app = spawn_app().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let yaml = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: guest-tool\n  description: A tool\nspec:\n  type: worker\n  lifecycle: sandbox\n  owner: user:alice\n";
+    assert_eq!(import(&alice, vec![("catalog-info.yaml", yaml.into())], false).await.status(), 200);
+    let form = alice.get("/catalog/component/default/guest-tool/edit").await.text().await.expect("edit page");
+    for kept in ["user:alice (as it is now)", "worker (as it is now)", "sandbox (as it is now)"] {
+        assert!(form.contains(kept), "the form offers {kept}");
+    }
+    let version = app.count("SELECT version::bigint FROM entities WHERE name = 'guest-tool'", &[]).await.to_string();
+    let r = alice
+        .server_fn(
+            "catalog/edit",
+            &[
+                ("version", version.as_str()),
+                ("name", "guest-tool"),
+                ("title", "guest-tool"),
+                ("description", "A tool for guests"),
+                ("entity_type", "worker"),
+                ("lifecycle", "sandbox"),
+                ("tier", "3"),
+                ("owner", "user:alice"),
+                ("co_owners", ""),
+                ("system", ""),
+                ("language", ""),
+                ("repository_url", ""),
+                ("runbook_url", ""),
+                ("oncall_url", ""),
+                ("dashboards", ""),
+                ("tags", ""),
+                ("classification", "internal"),
+                ("depends_on", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    let row = app
+        .count(
+            "SELECT count(*) FROM entities WHERE name = 'guest-tool' AND description = 'A tool for guests'
+             AND owner_ref = 'user:alice' AND type = 'worker' AND lifecycle = 'sandbox'",
+            &[],
+        )
+        .await;
+    assert_eq!(row, 1, "the description changed; owner, type and lifecycle kept");
+}
+
+#[tokio::test]
+async fn an_owner_not_here_resolves_when_its_team_is_made_or_its_person_signs_in() {
+    let app = spawn_app().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let component = |name: &str, owner: &str| {
+        format!("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n")
+    };
+    let yaml = format!("{}---\n{}", component("waits-for-team", "later-team"), component("waits-for-dave", "user:dave"));
+    assert_eq!(import(&alice, vec![("catalog-info.yaml", yaml)], false).await.status(), 200);
+    let waiting = "SELECT count(*) FROM entities WHERE owner_team_id IS NULL AND owner_user_id IS NULL AND name LIKE 'waits-for-%'";
+    assert_eq!(app.count(waiting, &[]).await, 2, "neither owner is here yet");
+
+    let made = alice.server_fn("iam/create-team", &[("slug", "later-team"), ("name", "Later Team"), ("description", "Arrives late")]).await;
+    assert_eq!(made.status(), 200, "{}", made.text().await.unwrap_or_default());
+    let resolved = "SELECT count(*) FROM entities e JOIN teams t ON t.id = e.owner_team_id WHERE e.name = 'waits-for-team' AND t.slug = 'later-team'";
+    assert_eq!(app.count(resolved, &[]).await, 1, "the team's entity resolves when an admin makes the team");
+
+    app.login_as(Persona::Viewer).await;
+    let resolved = "SELECT count(*) FROM entities e JOIN users u ON u.id = e.owner_user_id WHERE e.name = 'waits-for-dave' AND u.username = 'dave'";
+    assert_eq!(app.count(resolved, &[]).await, 1, "the person's entity resolves at their first sign-in");
+    assert_eq!(app.count(waiting, &[]).await, 0);
+    let page = alice.get("/admin/catalog-references").await.text().await.expect("references page");
+    assert!(!page.contains("later-team") && !page.contains("user:dave"), "no longer listed as waiting");
 }

@@ -1,9 +1,7 @@
 //! One entity: overview, owners and their people, relations both ways, its API definition,
 //! links, scorecard, dependency graph and history.
 use super::table::{lifecycle_tone, tier_tone};
-use crate::audit::api::subject_history;
 use crate::audit::pages::AuditTable;
-use crate::audit::types::AuditEntry;
 use crate::catalog::api::{get_entity, get_graph, DeleteEntity, DeprecateEntity};
 use crate::catalog::types::{DependencyGraph, EntityDetail, Level, OwnerKind, Related};
 use crate::ui::graph::GraphDrawing;
@@ -16,7 +14,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct PageData {
     detail: EntityDetail,
-    history: Vec<AuditEntry>,
     graph: DependencyGraph,
     depth: u8,
 }
@@ -29,14 +26,12 @@ pub fn EntityPage() -> impl IntoView {
         let depth = query.with(|q| q.get("depth").and_then(|d| d.parse::<u8>().ok()).unwrap_or(1).clamp(1, 3));
         params.with(|p| (p.get("kind").unwrap_or_default(), p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default(), depth))
     };
-    // one resource for the page (one Suspense): the entity and its graph together, then its
-    // history (which needs the entity's id)
+    // one resource for the page (one Suspense): the entity (its history included) and its graph,
+    // fetched together
     let data = Resource::new(key, |(kind, namespace, name, depth)| async move {
         let (detail, graph) =
             futures::join!(get_entity(kind.clone(), namespace.clone(), name.clone()), get_graph(kind, namespace, name, depth));
-        let (detail, graph) = (detail?, graph?);
-        let history = subject_history("entity".into(), detail.summary.id.0.to_string()).await?;
-        Ok::<_, AppError>(PageData { detail, history, graph, depth })
+        Ok::<_, AppError>(PageData { detail: detail?, graph: graph?, depth })
     });
     let notice = move || {
         query.with(|q| {
@@ -82,7 +77,8 @@ fn relation_label(rel: &str, outgoing: bool) -> &'static str {
 
 #[component]
 fn Entity(data: PageData) -> impl IntoView {
-    let PageData { detail: d, history, graph, depth } = data;
+    let PageData { detail: mut d, graph, depth } = data;
+    let history = std::mem::take(&mut d.history);
     let s = d.summary.clone();
     let r = s.entity_ref();
     let title = s.title.clone();
