@@ -21,6 +21,19 @@ pub struct Settings {
     /// How the IdP's groups become roles and teams.
     pub iam: GroupMapping,
     pub deploys: DeploySettings,
+    pub catalog: CatalogSettings,
+}
+
+/// The catalog's reach outside: API definitions named by URL (`$text: https://…`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CatalogSettings {
+    /// Hosts (`host` or `host:port`) an import may fetch API definitions from; empty (the
+    /// default): none, the URL is kept and shown as a link.
+    pub definition_hosts: Vec<String>,
+    /// Time for all of one import's fetches.
+    pub definition_timeout_secs: f64,
+    /// Largest definition fetched.
+    pub definition_max_bytes: usize,
 }
 
 /// Which executor runs an environment's deploys.
@@ -207,6 +220,7 @@ struct Defaults {
     audit: AuditSettings,
     iam: GroupMapping,
     deploys: DeployDefaults,
+    catalog: CatalogSettings,
 }
 
 #[derive(Serialize)]
@@ -313,6 +327,7 @@ fn defaults() -> Defaults {
             },
             code_hosts: vec!["https://github.com", "https://gitlab.com"],
         },
+        catalog: CatalogSettings { definition_hosts: vec![], definition_timeout_secs: 10.0, definition_max_bytes: 1024 * 1024 },
     }
 }
 

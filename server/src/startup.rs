@@ -40,6 +40,8 @@ pub struct AppState {
     pub deploy_queue: app::deploys::queue::Queue,
     /// The kinds of change that wait for approval, each its domain's (`app::approval_subjects`).
     pub approval_subjects: app::approvals::subject::Subjects,
+    /// Fetches API definitions named by URL from the allowed hosts (`catalog.definition_hosts`).
+    pub definitions: Arc<app::catalog::definitions::Definitions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +54,8 @@ pub enum StartupError {
     Oidc(#[from] crate::auth::oidc::OidcError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("HTTP client for API definitions: {0}")]
+    Http(#[from] reqwest::Error),
 }
 
 /// How a route authenticates. The router is built from one group per kind, each with its own
@@ -149,6 +153,7 @@ pub fn router(state: AppState) -> Router {
     let pool = state.pool.clone();
     let queue = state.deploy_queue.clone();
     let subjects = state.approval_subjects.clone();
+    let definitions = state.definitions.clone();
     let api = crate::api::router();
     let reference = Arc::new(crate::api::reference::reference(&api.doc));
     let context = move || {
@@ -156,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         provide_context(queue.clone());
         provide_context(subjects.clone());
         provide_context(reference.clone());
+        provide_context(definitions.clone());
     };
     let settings = state.settings.clone();
     let openapi = Arc::new(api.doc);
@@ -303,6 +309,12 @@ impl Application {
             tokio::spawn(worker.run());
         }
         let deploy_queue = app::deploys::queue::Queue::start(pool.clone(), db::pool_of(&settings.database, app::deploys::queue::WRITERS)?);
+        let catalog = &settings.catalog;
+        let definitions = Arc::new(app::catalog::definitions::Definitions::new(
+            &catalog.definition_hosts,
+            Duration::from_secs_f64(catalog.definition_timeout_secs),
+            catalog.definition_max_bytes,
+        )?);
         let state = AppState {
             leptos_options,
             pool: pool.clone(),
@@ -311,6 +323,7 @@ impl Application {
             deploy_events,
             deploy_queue,
             approval_subjects: app::approval_subjects(),
+            definitions,
         };
         Ok(Self { listener, router: router(state), pool, grace })
     }

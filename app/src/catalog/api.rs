@@ -219,7 +219,10 @@ pub async fn import_yaml(content: String, files: Option<String>, dry_run: Option
         })?,
     };
     let pasted = chosen.is_empty();
-    let files = if pasted { vec![SourceFile { path: "catalog-info.yaml".into(), content: content.clone() }] } else { chosen };
+    let mut files = if pasted { vec![SourceFile { path: "catalog-info.yaml".into(), content: content.clone() }] } else { chosen };
+    if let Some(definitions) = use_context::<std::sync::Arc<super::definitions::Definitions>>() {
+        definitions.fetch_into(&mut files, &crate::untrusted::DESCRIPTORS).await;
+    }
     let options = super::import::Options { dry_run: dry_run.is_some(), atomic: false };
     let result = super::import::import(&pool, &principal, files, options, &crate::context::request_meta()).await;
     if crate::context::accepts_html() {

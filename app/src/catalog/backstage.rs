@@ -158,6 +158,29 @@ fn is_url(target: &str) -> bool {
     t.contains("://") || t.starts_with("url:")
 }
 
+/// A `$text` URL as it is looked up among fetched definitions (`url:` dropped, trimmed).
+fn definition_url(text: &str) -> String {
+    let t = text.trim();
+    t.strip_prefix("url:").unwrap_or(t).trim().to_owned()
+}
+
+/// The URLs the files' APIs take their definitions from (`$text: https://…`), each once, for
+/// fetching from allowed hosts before the import reads the files. A file that is not YAML, or
+/// crosses `limits`, names none here: the import itself refuses it.
+pub fn definition_urls(files: &[SourceFile], limits: &Limits) -> Vec<String> {
+    let mut used = untrusted::Used::default();
+    let mut urls = BTreeSet::new();
+    for file in files.iter().filter(|f| !is_url(&f.path)) {
+        let Ok(Ok(values)) = untrusted::yaml_documents(&file.path, &file.content, limits, &mut used) else { continue };
+        for v in &values {
+            if let Some(text) = v.pointer("/spec/definition/$text").and_then(|t| t.as_str()).filter(|t| is_url(t)) {
+                urls.insert(definition_url(text));
+            }
+        }
+    }
+    urls.into_iter().collect()
+}
+
 /// Resolves `target` relative to the directory of `from` (`./a.yaml`, `../b/c.yaml`).
 pub fn resolve(from: &str, target: &str) -> Result<String, String> {
     let target = target.trim();
@@ -193,12 +216,15 @@ pub fn normalise(path: &str) -> String {
 /// whole batch; a file that is not YAML is refused on its own). Files only referenced by
 /// `$text` are data, not descriptors. References are checked for form here, and for existence
 /// by the importer.
+/// A file named by a URL is a definition fetched from there (`$text: https://…`), kept under its
+/// URL as written.
 pub fn parse_files(files: &[SourceFile], limits: &Limits, deadline: &Deadline) -> Result<Vec<Parsed>, untrusted::ReadError> {
-    let by_path: HashMap<String, &SourceFile> = files.iter().map(|f| (normalise(&f.path), f)).collect();
+    let by_path: HashMap<String, &SourceFile> =
+        files.iter().map(|f| (if is_url(&f.path) { definition_url(&f.path) } else { normalise(&f.path) }, f)).collect();
     // first pass: which files are `$text` data
     let mut docs: Vec<(String, usize, Result<serde_json::Value, String>)> = Vec::new();
     let mut used = untrusted::Used::default();
-    for file in files {
+    for file in files.iter().filter(|f| !is_url(&f.path)) {
         let path = normalise(&file.path);
         deadline.check(&path)?;
         match untrusted::yaml_documents(&path, &file.content, limits, &mut used)? {
@@ -503,13 +529,17 @@ fn read_entity(
             None
         }
         (Kind::Api, Some(RawDefinition::Inline(text))) => Some(text),
-        (Kind::Api, Some(RawDefinition::Substitution { text })) if is_url(&text) => {
-            match parse_link("$text", text.trim().strip_prefix("url:").unwrap_or(text.trim())) {
-                Ok(url) => definition_url = url,
-                Err(e) => problems.push(format!("spec.definition: {e}")),
+        // kept as a link, with the text when it was fetched (an allowed host)
+        (Kind::Api, Some(RawDefinition::Substitution { text })) if is_url(&text) => match parse_link("$text", &self::definition_url(&text)) {
+            Ok(url) => {
+                definition_url = url;
+                files.get(&self::definition_url(&text)).map(|f| f.content.clone())
             }
-            None
-        }
+            Err(e) => {
+                problems.push(format!("spec.definition: {e}"));
+                None
+            }
+        },
         (Kind::Api, Some(RawDefinition::Substitution { text })) => match resolve(path, &text) {
             Ok(p) => match files.get(&p) {
                 Some(f) => Some(f.content.clone()),

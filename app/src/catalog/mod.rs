@@ -11,6 +11,8 @@ pub mod approval;
 #[cfg(feature = "ssr")]
 pub mod backstage;
 #[cfg(feature = "ssr")]
+pub mod definitions;
+#[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
 pub mod repo;

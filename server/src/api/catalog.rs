@@ -284,6 +284,7 @@ pub async fn import_files(State(state): State<AppState>, caller: Caller, RawQuer
         let content = String::from_utf8(bytes.to_vec()).map_err(|_| invalid(&caller, &path, "is not UTF-8 text"))?;
         files.push(SourceFile { path, content });
     }
+    state.definitions.fetch_into(&mut files, &app::untrusted::DESCRIPTORS).await;
     if background {
         let id = import::start(&state.pool, &caller.principal, files, options, &caller.meta).await.map_err(|e| caller.fail(e))?;
         let job = import::job(&state.pool, &caller.principal, id).await.map_err(|e| caller.fail(e))?;

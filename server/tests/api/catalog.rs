@@ -1,6 +1,6 @@
 //! The catalog over HTTP on the real database: registration through approval, edits with
 //! history, delete rules, search and keyset pages, and Backstage import and export.
-use crate::helpers::{Browser, Persona, TestApp, spawn_app, spawn_app_with_demo_data};
+use crate::helpers::{Browser, Options, Persona, TestApp, spawn_app, spawn_app_with, spawn_app_with_demo_data};
 use serde_json::Value;
 
 const SERVICE: &[(&str, &str)] = &[
@@ -748,4 +748,56 @@ async fn an_owner_not_here_resolves_when_its_team_is_made_or_its_person_signs_in
     assert_eq!(app.count(waiting, &[]).await, 0);
     let page = alice.get("/admin/catalog-references").await.text().await.expect("references page");
     assert!(!page.contains("later-team") && !page.contains("user:dave"), "no longer listed as waiting");
+}
+
+#[tokio::test]
+async fn an_api_definition_at_a_url_is_fetched_at_import_from_an_allowed_host_only() {
+    use std::sync::{Arc, Mutex};
+    let spec = "openapi: 3.0.3\ninfo: {title: Fetched, version: 1.0.0}\npaths: {}\n";
+    // a definitions host: serves one definition, notes every Host it was asked as
+    let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let noted = asked.clone();
+    let host = axum::Router::new().route(
+        "/specs/{name}",
+        axum::routing::get(move |axum::extract::Path(name): axum::extract::Path<String>, headers: axum::http::HeaderMap| {
+            let noted = noted.clone();
+            async move {
+                let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("").to_owned();
+                noted.lock().expect("lock").push(host);
+                if name == "cards.yaml" { (axum::http::StatusCode::OK, spec) } else { (axum::http::StatusCode::NOT_FOUND, "") }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, host).await });
+    let allowed = format!("127.0.0.1:{port}");
+    let app = spawn_app_with(Options {
+        migrate: true,
+        settings: vec![("catalog.definition_hosts", vec![allowed.clone()].into())],
+        ..Options::default()
+    })
+    .await;
+    let alice = app.login_as(Persona::Admin).await;
+    let api = |name: &str, url: &str| {
+        format!("apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: {name}\nspec:\n  type: openapi\n  lifecycle: production\n  owner: payments\n  definition:\n    $text: {url}\n")
+    };
+    let fetched = format!("http://{allowed}/specs/cards.yaml");
+    let elsewhere = format!("http://localhost:{port}/specs/cards.yaml");
+    let missing = format!("http://{allowed}/specs/missing.yaml");
+    let yaml = [api("fetched", &fetched), api("elsewhere", &elsewhere), api("missing", &missing)].join("---\n");
+    let r = import(&alice, vec![("catalog-info.yaml", yaml)], false).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+
+    let definition = |name: &'static str| {
+        let alice = &alice;
+        async move {
+            let doc: Value = alice.get(&format!("/api/v1/catalog/entities/by-name/api/default/{name}")).await.json().await.expect("entity");
+            doc["spec"]["definition"].clone()
+        }
+    };
+    assert_eq!(definition("fetched").await, Value::String(spec.into()), "fetched from the allowed host");
+    assert_eq!(definition("elsewhere").await, serde_json::json!({ "$text": elsewhere }), "another host: kept as a link");
+    assert_eq!(definition("missing").await, serde_json::json!({ "$text": missing }), "a 404: kept as a link");
+    assert_eq!(*asked.lock().expect("lock"), vec![allowed.clone(), allowed], "only the allowed host was asked, once per definition");
 }
