@@ -170,8 +170,9 @@ pub async fn still_live(pool: &PgPool, p: &Principal) -> Result<bool, IamError> 
     })
 }
 
-/// The principal behind a live browser session, or None when it ended or expired.
-pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option<Principal>, IamError> {
+/// The principal behind a live browser session, or None when it ended or expired; and whether
+/// this request is its first in a minute (when "last seen" and the idle expiry are renewed).
+pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option<(Principal, bool)>, IamError> {
     let Some((user, i, stale)) = repo::live_session(pool, session_id).await? else {
         return Ok(None);
     };
@@ -179,7 +180,7 @@ pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option
     if stale {
         repo::touch_session(pool, session_id).await?;
     }
-    Ok(Some(Principal {
+    let principal = Principal {
         user_id: user,
         username: i.username,
         name: i.name,
@@ -187,7 +188,8 @@ pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option
         roles: i.roles,
         teams: i.teams,
         via: Via::Session { session_id },
-    }))
+    };
+    Ok(Some((principal, stale)))
 }
 
 /// Ends the caller's own session (sign-out).

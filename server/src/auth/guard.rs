@@ -62,7 +62,14 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
     };
     if let Some(signed_in) = signed_in {
         match iam::session_principal(&state.pool, signed_in.session_id).await {
-            Ok(Some(principal)) => {
+            Ok(Some((principal, first_this_minute))) => {
+                // the idle timeout counts from the last request, not from sign-in: the session
+                // layer saves (and renews the cookie's and the store's expiry) only a session
+                // marked changed, so mark it, once a minute
+                if first_this_minute {
+                    let idle = time::Duration::minutes(state.settings.session.idle_timeout_mins);
+                    session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(idle)));
+                }
                 tracing::Span::current().record("user", principal.username.as_str());
                 req.extensions_mut().insert(principal);
             }

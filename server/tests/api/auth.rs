@@ -268,3 +268,30 @@ async fn an_unreachable_identity_provider_gets_a_clear_page_with_a_retry() {
     assert!(html.contains(r#"href="/auth/login""#), "retry link");
     assert!(html.contains("data-testid=\"request-id\""));
 }
+
+#[tokio::test]
+async fn the_idle_timeout_counts_from_the_last_request_not_from_sign_in() {
+    let app = spawn_app().await;
+    let dave = app.login_as(Persona::Viewer).await;
+    // as if dave signed in long ago and was last seen over a minute ago: his session would end
+    // in ten seconds were it not renewed by his next request
+    let mut db = app.db().await;
+    sqlx::query("UPDATE tower_sessions.session SET expiry_date = now() + interval '10 seconds'").execute(&mut db).await.expect("age the session");
+    sqlx::query("UPDATE user_sessions SET last_seen_at = now() - interval '2 minutes'").execute(&mut db).await.expect("age last seen");
+    let page = dave.get("/").await;
+    assert_eq!(page.status(), 200);
+    let cookie = page.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|c| c.starts_with("switchyard_session="));
+    let max_age: i64 = cookie
+        .and_then(|c| c.split(';').find_map(|p| p.trim().strip_prefix("Max-Age=")))
+        .and_then(|s| s.parse().ok())
+        .expect("the cookie is sent again with a new Max-Age");
+    assert!(max_age > 25 * 60, "renewed for the idle timeout (30 min): {max_age} s");
+    let renewed: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session WHERE expiry_date > now() + interval '25 minutes'")
+        .fetch_one(&mut db)
+        .await
+        .expect("expiry");
+    assert_eq!(renewed, 1, "the store's expiry is renewed too");
+    // within the same minute nothing is written again
+    let again = dave.get("/").await;
+    assert!(again.headers().get_all("set-cookie").iter().all(|v| !v.to_str().unwrap_or("").starts_with("switchyard_session=")));
+}
