@@ -194,6 +194,13 @@ a50 = sum(json.load(open(a))["latencyPercentiles"]["p50"] * 1000 for a in sys.ar
 print(f"| {name} | {p50:.1f} | {p99:.1f} | {n} | {a50:.1f} | {p50 / a50:.1f} |")
 PY
 done
+# a page's floor: the shell alone (the layout and the session's read), as the 404 page
+"$OHA" --no-tui --output-format json -n 20 -c 1 -H "Cookie: $cookie" "$APP/no/such/page" > "$work/shell.json" 2>/dev/null
+python3 - "$work/shell.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))["latencyPercentiles"]
+print(f"\nA page's floor, the shell alone (the 404 page): p50 {p['p50'] * 1000:.1f} ms, p99 {p['p99'] * 1000:.1f} ms")
+PY
 "$OHA" --no-tui --output-format json -z "${DURATION}s" -c "$CONC" -H "Cookie: $cookie" "$APP/catalog?kind=component" > "$work/page16.json" 2>/dev/null
 "$OHA" --no-tui --output-format json -z "${DURATION}s" -c "$CONC" -H "$AUTH" "$B/entities?kind=component&limit=50" > "$work/api16.json" 2>/dev/null
 python3 - "$work/page16.json" "$work/api16.json" "$CONC" <<'PY'

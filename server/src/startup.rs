@@ -62,8 +62,9 @@ pub enum StartupError {
 /// layers, so a new route is one line in the right group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone: probes, sign-in and out, the static assets. A session or token is read when
-    /// there is one; a state-changing request must still come from our own pages.
+    /// Anyone: probes, sign-in and out. A session or token is read when there is one; a
+    /// state-changing request must still come from our own pages. (The build's static files
+    /// are public too, in a group of their own that reads no session.)
     Public,
     /// A browser session or an API token (deny by default: anonymous pages go to sign-in,
     /// everything else gets 401); state-changing requests from a session are CSRF-checked.
@@ -179,11 +180,12 @@ pub fn router(state: AppState) -> Router {
     let authenticate = axum::middleware::from_fn_with_state(state.clone(), auth::guard::authenticate);
     let check_origin = axum::middleware::from_fn_with_state(state.clone(), auth::guard::check_origin);
 
-    let public = plain_routes(Access::Public, &openapi)
+    // the build's static files: public, and never a session read (a page's bundle requests
+    // would each cost the database two statements)
+    let statics = Router::new()
         .route_service(&leptos_axum::site_pkg_dir_service_route_path(&options), leptos_axum::site_pkg_dir_service(&options))
-        .route_service("/favicon.svg", leptos_axum::site_pkg_dir_service(&options))
-        .layer(authenticate.clone())
-        .layer(check_origin.clone());
+        .route_service("/favicon.svg", leptos_axum::site_pkg_dir_service(&options));
+    let public = plain_routes(Access::Public, &openapi).layer(authenticate.clone()).layer(check_origin.clone());
     let signed = plain_routes(Access::Signed, &openapi).merge(api.signed);
     let principal = plain_routes(Access::Principal, &openapi)
         .merge(api.authenticated)
@@ -197,6 +199,7 @@ pub fn router(state: AppState) -> Router {
         .layer(check_origin);
 
     Router::new()
+        .merge(statics)
         .merge(public)
         .merge(signed)
         .merge(principal)
