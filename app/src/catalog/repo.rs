@@ -364,10 +364,7 @@ pub async fn recently_changed(db: impl PgExecutor<'_>) -> Result<Vec<EntitySumma
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-/// How many entities a team page lists at most.
-pub const TEAM_PAGE: usize = 100;
-
-/// The first `TEAM_PAGE` entities a team owns, primarily or as a co-owner, by kind and name:
+/// The first hundred entities a team owns, primarily or as a co-owner, by kind and name:
 /// its own in index order merged with those it co-owns, so the cost is a page's, not the team's.
 pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid, slug: &str) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
@@ -820,25 +817,6 @@ pub async fn lock(conn: &mut PgConnection, id: EntityId) -> Result<Option<i32>, 
 pub async fn delete(conn: &mut PgConnection, id: EntityId) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM entities WHERE id = $1", id.0).execute(conn).await?;
     Ok(())
-}
-
-/// Which way a relation is read from an entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Direction {
-    /// Relations that point at the entity (its dependents, its consumers).
-    Incoming,
-    /// Relations the entity points along (what it depends on, provides, consumes).
-    Outgoing,
-}
-
-/// The entities at the other end of an entity's relations one way, with their titles and
-/// lifecycles, by relation then name.
-pub async fn related(db: impl PgExecutor<'_>, id: EntityId, direction: Direction) -> Result<Vec<Related>, sqlx::Error> {
-    let (outgoing, incoming) = relations(db, id).await?;
-    Ok(match direction {
-        Direction::Outgoing => outgoing,
-        Direction::Incoming => incoming,
-    })
 }
 
 /// An entity's relations both ways (outgoing, incoming), each with the title and lifecycle of

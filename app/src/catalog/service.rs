@@ -5,7 +5,7 @@
 use super::approval::approvals_needed;
 use super::backstage::{self, Desired};
 use super::draft::{ServiceDraft, ServiceForm};
-use super::repo::{self, Cursor, Direction, OwnerId, Stored};
+use super::repo::{self, Cursor, OwnerId, Stored};
 use super::scorecard::{self, Facts};
 use super::types::{
     CatalogOverview, DependencyGraph, EntityDetail, EntityId, EntityPage, EntityRef, EntitySummary, Facets,
@@ -638,7 +638,7 @@ pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &
         return Err(Refusal::Forbidden.into());
     }
     repo::lock(&mut tx, s.id).await?;
-    let dependents = repo::related(&mut *tx, s.id, Direction::Incoming).await?;
+    let (_, dependents) = repo::relations(&mut *tx, s.id).await?;
     if !dependents.is_empty() {
         let names: Vec<String> = dependents.iter().map(|d| d.entity.short()).collect();
         return Err(Refusal::invalid("entity", format!("{} cannot be deleted: {} still point at it", r.short(), names.join(", "))).into());
@@ -735,7 +735,7 @@ pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, me
     Ok(())
 }
 
-/// A team's page: members, the first `repo::TEAM_PAGE` entities it owns with the number it owns
+/// A team's page: members, the first hundred entities it owns with the number it owns
 /// in all, and the scorecard level of each component listed. Its cost is a page's whatever the
 /// team owns: six statements.
 #[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
