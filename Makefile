@@ -29,8 +29,12 @@ PEER_DATA ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/peer-data) /wo
 export PEER_DATA
 TOOLS := target/tools
 STAMP := target/.stamps
+# the build's commit, in /metrics as switchyard_build_info{commit}
+export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+# promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
+export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench bench-http
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench bench-http bench-telemetry
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -40,9 +44,10 @@ help:
 	@echo "make bundle-size  raw, gzip and brotli sizes of the release bundle"
 	@echo "make bench        benchmarks (tables on stdout)"
 	@echo "make bench-http   the catalog over HTTP at 10k and 50k components, beside pgbench"
+	@echo "make bench-telemetry  throughput with telemetry off, metrics on, and traces exported"
 
 # ---------------------------------------------------------------- tools
-tools: $(STAMP)/apt $(STAMP)/rust $(STAMP)/npm
+tools: $(STAMP)/apt $(STAMP)/rust $(STAMP)/npm $(PROMTOOL)
 
 $(STAMP)/apt:
 	@mkdir -p $(STAMP)
@@ -55,6 +60,15 @@ $(STAMP)/apt:
 	 if [ -n "$$need" ]; then echo "apt: installing$$need"; \
 	   export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $$need >/dev/null; fi
 	@touch $@
+
+# promtool alone, from Debian's prometheus package unpacked under target/tools (the Prometheus
+# server is neither installed nor started)
+$(PROMTOOL):
+	@mkdir -p $(TOOLS)/bin $(TOOLS)/prometheus-deb
+	cd $(TOOLS)/prometheus-deb && { apt-get download prometheus 2>/dev/null || { apt-get update -qq && apt-get download prometheus; }; } \
+	  && dpkg-deb -x prometheus_*.deb root
+	cp $(TOOLS)/prometheus-deb/root/usr/bin/promtool $@
+	rm -rf $(TOOLS)/prometheus-deb
 
 # install_fixed CRATE VERSION [PKG@PRECISE ...]: a tool whose own lockfile needs a nudge to build offline here
 define install_fixed
@@ -300,6 +314,11 @@ test-e2e: $(STAMP)/contract
 bench: db
 	cargo bench -p server --bench catalog --features app/ssr --profile dev
 	cargo bench -p server --bench deploys --features app/ssr
+
+# what telemetry costs: the release server with it off, with metrics, and with every span exported
+# to an OTLP/HTTP collector (the bench's own), catalog list and kick-off throughput (~4 min)
+bench-telemetry: db server-release
+	SERVER_BIN=$(CURDIR)/target/release/server cargo bench -p server --bench telemetry --features app/ssr
 
 # the catalog over HTTP beside Backstage's cases and pgbench on the same SQL, at 10,000 and
 # 50,000 components (~15 min): the release server, oha, the peers' data generator

@@ -40,6 +40,8 @@ export default defineConfig({
     // the REST API against its OpenAPI document (schemathesis, from the Makefile's venv), alone,
     // after the browser suites
     { name: 'contract', testDir: './contract', use: { ...chromium }, dependencies: ['js', 'no-js'] },
+    // the shipped Grafana dashboard against Grafana's dashboard model (no browser)
+    { name: 'monitoring', testDir: './monitoring' },
   ],
   webServer: [
   {

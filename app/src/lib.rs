@@ -22,6 +22,8 @@ pub mod batch;
 #[cfg(feature = "ssr")]
 pub mod context;
 #[cfg(feature = "ssr")]
+pub mod telemetry;
+#[cfg(feature = "ssr")]
 pub mod untrusted;
 
 pub use app::{shell, App};

@@ -22,6 +22,43 @@ pub struct Settings {
     pub iam: GroupMapping,
     pub deploys: DeploySettings,
     pub catalog: CatalogSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+/// Metrics and traces (the README's Operations section).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TelemetrySettings {
+    /// Where Prometheus scrapes `/metrics`: a listener of its own, never the app's; empty turns
+    /// metrics off.
+    pub metrics_addr: String,
+    /// Seconds a scrape's figures read from the database (deploys by state, the queue, approvals
+    /// waiting) are reused, so scrapes never load the database.
+    pub metrics_db_cache_secs: f64,
+    /// OTLP/HTTP collector base URL (`http://collector:4318`; traces go to `/v1/traces`);
+    /// empty: the standard `OTEL_EXPORTER_OTLP_ENDPOINT` when set, else no traces at all.
+    pub otlp_endpoint: String,
+    /// The traced service's name, unless `OTEL_SERVICE_NAME` says otherwise.
+    pub service_name: String,
+}
+
+impl TelemetrySettings {
+    /// The metrics listener's address, None when metrics are off.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>, String> {
+        let addr = self.metrics_addr.trim();
+        if addr.is_empty() {
+            return Ok(None);
+        }
+        addr.parse().map(Some).map_err(|_| format!("telemetry.metrics_addr: {addr:?} is not an address like 127.0.0.1:9464"))
+    }
+
+    /// Where traces go, None when they go nowhere.
+    pub fn otlp_traces_url(&self) -> Option<String> {
+        let base = match self.otlp_endpoint.trim() {
+            "" => std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|e| !e.trim().is_empty())?,
+            e => e.to_owned(),
+        };
+        Some(format!("{}/v1/traces", base.trim().trim_end_matches('/')))
+    }
 }
 
 /// The catalog's reach outside: API definitions named by URL (`$text: https://…`).
@@ -221,6 +258,7 @@ struct Defaults {
     iam: GroupMapping,
     deploys: DeployDefaults,
     catalog: CatalogSettings,
+    telemetry: TelemetrySettings,
 }
 
 #[derive(Serialize)]
@@ -281,7 +319,7 @@ fn defaults() -> Defaults {
             migrate_on_start: true,
         },
         log: LogSettings {
-            filter: "info,server=debug,app=debug,sqlx=warn".into(),
+            filter: "info,sqlx=warn".into(),
             format: LogFormat::Json,
         },
         site: SiteSettings {
@@ -328,6 +366,12 @@ fn defaults() -> Defaults {
             code_hosts: vec!["https://github.com", "https://gitlab.com"],
         },
         catalog: CatalogSettings { definition_hosts: vec![], definition_timeout_secs: 10.0, definition_max_bytes: 1024 * 1024 },
+        telemetry: TelemetrySettings {
+            metrics_addr: "127.0.0.1:9464".into(),
+            metrics_db_cache_secs: 5.0,
+            otlp_endpoint: String::new(),
+            service_name: "switchyard".into(),
+        },
     }
 }
 
@@ -338,6 +382,9 @@ pub enum ConfigError {
     /// Settings that must not go together (a development secret on a public https portal).
     #[error("configuration: {0}")]
     Unsafe(String),
+    /// A value of the right type that is still wrong (an address that is none).
+    #[error("configuration: {0}")]
+    Invalid(String),
 }
 
 /// The development secrets, refused when the portal is served over https (where it is real).
@@ -368,6 +415,7 @@ impl Settings {
     pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
         let settings: Settings = figment.extract().map_err(|e| ConfigError::Read(Box::new(e)))?;
         settings.refuse_development_secrets()?;
+        settings.telemetry.metrics_addr().map_err(ConfigError::Invalid)?;
         Ok(settings)
     }
 

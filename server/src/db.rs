@@ -29,6 +29,9 @@ pub fn pool_of(settings: &DatabaseSettings, max_connections: u32) -> Result<PgPo
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(settings.acquire_timeout_secs))
         .test_before_acquire(false)
+        // sqlx reports every acquire's wait as an event (target `sqlx::pool::acquire`), which
+        // `metrics::AcquireTimes` turns into `switchyard_db_pool_acquire_seconds`
+        .acquire_time_level(log::LevelFilter::Debug)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
                 if meta.idle_for >= PING_WHEN_IDLE_FOR {

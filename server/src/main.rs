@@ -19,14 +19,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(&settings.log);
     let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let telemetry = telemetry::init(&settings.log, &settings.telemetry);
     let result = match command.as_str() {
         "serve" => serve(settings).await,
         "migrate" => migrate(settings).await,
         "demo-data" => demo_data(settings).await,
         other => Err(format!("unknown command {other:?}: use serve, migrate or demo-data")),
     };
+    telemetry.shutdown().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,7 +1,7 @@
 //! Cross-cutting request handling: request ids, tracing spans, panics.
 use app::context::REQUEST_ID_HEADER;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -54,20 +54,33 @@ pub async fn security_headers(axum::extract::State(https): axum::extract::State<
     response
 }
 
-/// The span every request's log lines carry: request id, method, path and matched route.
+/// The span every request's log lines carry: request id, method, path, and — named once the
+/// router has matched (`metrics::route_of`, which also records the trace and span ids when traces
+/// are exported) — the route. A W3C `traceparent` on the request makes the span its caller's
+/// child. The OpenTelemetry span is not started here: its name, the route's template, is known
+/// only after routing.
 pub fn make_span(req: &Request<Body>) -> Span {
-    let matched = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
-    tracing::info_span!(
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let span = tracing::info_span!(
         "request",
+        otel.name = %req.method(),
+        otel.kind = "server",
         request_id = %request_id(req),
         method = %req.method(),
         path = %req.uri().path(),
-        route = matched.as_deref().unwrap_or(""),
+        route = tracing::field::Empty,
         user = tracing::field::Empty,
-    )
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+    );
+    if !span.is_disabled() && req.headers().contains_key("traceparent") {
+        let parent = opentelemetry::global::get_text_map_propagator(|p| p.extract(&opentelemetry_http::HeaderExtractor(req.headers())));
+        if parent.span().span_context().is_valid() {
+            let _ = span.set_parent(parent);
+        }
+    }
+    span
 }
 
 /// Runs the rest of the request in a task of its own, so that a request the client gives up on

@@ -56,6 +56,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("HTTP client for API definitions: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("metrics: {0}")]
+    Metrics(String),
 }
 
 /// How a route authenticates. The router is built from one group per kind, each with its own
@@ -198,11 +200,13 @@ pub fn router(state: AppState) -> Router {
         .layer(authenticate)
         .layer(check_origin);
 
+    let metrics_on = matches!(settings.telemetry.metrics_addr(), Ok(Some(_)));
     Router::new()
         .merge(statics)
         .merge(public)
         .merge(signed)
         .merge(principal)
+        .route_layer(axum::middleware::from_fn(crate::metrics::route_of))
         .layer(axum::middleware::from_fn(crate::assets::cache_control))
         .layer(axum::middleware::from_fn(middleware::catch_panic))
         .layer(sessions)
@@ -218,6 +222,8 @@ pub fn router(state: AppState) -> Router {
                         .make_span_with(middleware::make_span)
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
+                // counts and times every answer, the outer layers' own (408, 413) included
+                .option_layer(metrics_on.then(|| axum::middleware::from_fn(crate::metrics::track)))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(axum::middleware::from_fn_with_state(settings.server.body_limit_bytes, middleware::limits_explained))
                 // what is made per request: gzip at level 4, from 1 KiB up (measured: brotli at the
@@ -270,6 +276,8 @@ async fn checkpoint_audit(pool: PgPool, every_secs: f64) {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// `/metrics`, on a listener of its own (`telemetry.metrics_addr`), when metrics are on.
+    metrics: Option<(TcpListener, Router)>,
     pool: PgPool,
     grace: Duration,
 }
@@ -302,6 +310,10 @@ impl Application {
         if settings.server.public_url.is_empty() {
             settings.server.public_url = format!("http://{local}");
         }
+        let metrics_listener = match settings.telemetry.metrics_addr().map_err(StartupError::Metrics)? {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?),
+            None => None,
+        };
         let grace = Duration::from_secs(settings.server.shutdown_grace_secs);
         let oidc = Arc::new(Oidc::new(settings.oidc.clone(), &settings.server.public_url)?);
         let deploy_events = crate::deploys::events::spawn(pool.clone());
@@ -328,11 +340,24 @@ impl Application {
             approval_subjects: app::approval_subjects(),
             definitions,
         };
-        Ok(Self { listener, router: router(state), pool, grace })
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                let scrape = crate::metrics::Scrape::new(&state).map_err(StartupError::Metrics)?;
+                tokio::spawn(crate::metrics::upkeep());
+                Some((listener, crate::metrics::router(scrape)))
+            }
+            None => None,
+        };
+        Ok(Self { listener, router: router(state), metrics, pool, grace })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served, when metrics are on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -342,6 +367,13 @@ impl Application {
     /// Serves until `shutdown` resolves, then lets in-flight requests finish for up to the
     /// configured grace period.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        if let Some((listener, router)) = self.metrics {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
         let (tx, mut rx) = tokio::sync::watch::channel(false);
         let signal = async move {
             shutdown.await;

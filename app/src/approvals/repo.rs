@@ -41,6 +41,7 @@ pub struct NewRequest<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
+#[tracing::instrument(level = "debug", name = "approvals.repo.insert", skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, r: &NewRequest<'_>) -> Result<ApprovalId, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO approval_requests (subject_kind, subject_id, action, summary, payload,
@@ -64,6 +65,7 @@ pub async fn insert(db: impl PgExecutor<'_>, r: &NewRequest<'_>) -> Result<Appro
 }
 
 /// A pending request for the same subject and action, if one exists.
+#[tracing::instrument(level = "debug", name = "approvals.repo.pending_for", skip_all)]
 pub async fn pending_for(
     db: impl PgExecutor<'_>,
     subject_kind: &str,
@@ -83,6 +85,7 @@ pub async fn pending_for(
 }
 
 /// The pending requests about one subject, oldest first: (id, summary).
+#[tracing::instrument(level = "debug", name = "approvals.repo.pending_about", skip_all)]
 pub async fn pending_about(db: impl PgExecutor<'_>, subject_kind: &str, subject_id: &str) -> Result<Vec<(ApprovalId, String)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT id AS "id: ApprovalId", summary FROM approval_requests WHERE subject_kind = $1 AND subject_id = $2 AND state = 'pending' ORDER BY created_at"#,
@@ -95,6 +98,7 @@ pub async fn pending_about(db: impl PgExecutor<'_>, subject_kind: &str, subject_
 }
 
 /// One request, locked for a decision when `lock` is set.
+#[tracing::instrument(level = "debug", name = "approvals.repo.get", skip_all)]
 pub async fn get(conn: &mut PgConnection, id: ApprovalId, lock: bool) -> Result<Option<RequestRow>, sqlx::Error> {
     if lock {
         sqlx::query!("SELECT id FROM approval_requests WHERE id = $1 FOR UPDATE", id.0)
@@ -121,6 +125,7 @@ pub const LIST_PAYLOAD_BYTES: i32 = 4096;
 pub const MAX_OPEN_PER_REQUESTER: i64 = 100;
 
 /// How many requests `requester` has waiting (not yet expired).
+#[tracing::instrument(level = "debug", name = "approvals.repo.open_count", skip_all)]
 pub async fn open_count(db: impl PgExecutor<'_>, requester: Uuid) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM approval_requests WHERE requester_id = $1 AND state = 'pending' AND expires_at > now()"#,
@@ -131,6 +136,7 @@ pub async fn open_count(db: impl PgExecutor<'_>, requester: Uuid) -> Result<i64,
 }
 
 /// Requests, newest first.
+#[tracing::instrument(level = "debug", name = "approvals.repo.list", skip_all)]
 pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<RequestRow>, sqlx::Error> {
     sqlx::query_as!(
         RequestRow,
@@ -161,6 +167,7 @@ pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<Request
 }
 
 /// The decisions on each of `ids`, oldest first, in one query.
+#[tracing::instrument(level = "debug", name = "approvals.repo.decisions", skip_all)]
 pub async fn decisions(
     db: impl PgExecutor<'_>,
     ids: &[ApprovalId],
@@ -187,6 +194,7 @@ pub async fn decisions(
 }
 
 /// Records a decision; false when this person already decided on this request.
+#[tracing::instrument(level = "debug", name = "approvals.repo.insert_decision", skip_all)]
 pub async fn insert_decision(
     db: impl PgExecutor<'_>,
     id: ApprovalId,
@@ -207,6 +215,7 @@ pub async fn insert_decision(
     Ok(inserted.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", name = "approvals.repo.set_state", skip_all)]
 pub async fn set_state(db: impl PgExecutor<'_>, id: ApprovalId, state: ApprovalState) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE approval_requests SET state = $2, decided_at = now() WHERE id = $1",
@@ -219,6 +228,7 @@ pub async fn set_state(db: impl PgExecutor<'_>, id: ApprovalId, state: ApprovalS
 }
 
 /// Pending requests past their expiry, locked, for expiring.
+#[tracing::instrument(level = "debug", name = "approvals.repo.lock_overdue", skip_all)]
 pub async fn lock_overdue(conn: &mut PgConnection) -> Result<Vec<ApprovalId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT id AS "id: ApprovalId" FROM approval_requests WHERE state = 'pending' AND expires_at <= now()
@@ -226,4 +236,16 @@ pub async fn lock_overdue(conn: &mut PgConnection) -> Result<Vec<ApprovalId>, sq
     )
     .fetch_all(conn)
     .await
+}
+
+/// How many requests wait for a decision, and how long the oldest has waited (0 with none).
+#[tracing::instrument(level = "debug", name = "approvals.repo.waiting", skip_all)]
+pub async fn waiting(db: impl PgExecutor<'_>) -> Result<(i64, f64), sqlx::Error> {
+    let r = sqlx::query!(
+        r#"SELECT count(*) AS "n!", coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldest_secs!"
+           FROM approval_requests WHERE state = 'pending'"#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((r.n, r.oldest_secs))
 }

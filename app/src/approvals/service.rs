@@ -36,7 +36,15 @@ pub enum ApprovalError {
     #[error(transparent)]
     Subject(#[from] SubjectError),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// Every database error is counted as this domain's (`switchyard_db_errors_total`).
+impl From<sqlx::Error> for ApprovalError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::telemetry::db_error("approvals", &e);
+        ApprovalError::Database(e)
+    }
 }
 
 /// What a new request asks for, and who must agree.
@@ -56,6 +64,7 @@ pub struct Ask<'a> {
 
 /// Opens a request inside the caller's transaction (the subject's change and the request
 /// commit together), with its audit row. At most one pending request per subject and action.
+#[tracing::instrument(level = "debug", name = "approvals.service.open", skip_all)]
 pub async fn open(
     conn: &mut PgConnection,
     requester: &Principal,
@@ -101,6 +110,7 @@ pub async fn open(
 }
 
 /// The pending requests about one subject, oldest first: (id, summary).
+#[tracing::instrument(level = "debug", name = "approvals.service.pending_about", skip_all)]
 pub async fn pending_about(conn: &mut PgConnection, subject_kind: &str, subject_id: &str) -> Result<Vec<(ApprovalId, String)>, ApprovalError> {
     Ok(repo::pending_about(conn, subject_kind, subject_id).await?)
 }
@@ -108,6 +118,7 @@ pub async fn pending_about(conn: &mut PgConnection, subject_kind: &str, subject_
 /// Cancels a pending request because its subject went away (a deploy cancelled while it
 /// waited), inside the caller's transaction, with its audit row. A request that is not
 /// pending is left as it is.
+#[tracing::instrument(level = "debug", name = "approvals.service.cancel", skip_all)]
 pub async fn cancel(
     conn: &mut PgConnection,
     id: ApprovalId,
@@ -136,12 +147,14 @@ fn request_of(r: &RequestRow) -> Request {
 }
 
 /// Performs an approved request's change, through its subject.
+#[tracing::instrument(level = "debug", name = "approvals.service.perform", skip_all)]
 async fn perform(subjects: &Subjects, conn: &mut PgConnection, r: &RequestRow, approver: &Principal, meta: &RequestMeta) -> Result<(), ApprovalError> {
     let subject = subjects.get(&r.subject_kind).ok_or_else(|| ApprovalError::UnknownKind(r.subject_kind.clone()))?;
     Ok(subject.perform(conn, &request_of(r), approver, meta).await?)
 }
 
 /// Lets the subject undo what it set up for a request that ended without approval.
+#[tracing::instrument(level = "debug", name = "approvals.service.abandon", skip_all)]
 async fn abandon(subjects: &Subjects, conn: &mut PgConnection, r: &RequestRow, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), ApprovalError> {
     match subjects.get(&r.subject_kind) {
         Some(subject) => Ok(subject.abandon(conn, &request_of(r), outcome, meta).await?),
@@ -162,6 +175,7 @@ fn may_decide(subjects: &Subjects, p: &Principal, r: &RequestRow) -> bool {
     }
 }
 
+#[tracing::instrument(level = "debug", name = "approvals.service.expire", skip_all)]
 async fn expire(subjects: &Subjects, conn: &mut PgConnection, id: ApprovalId, meta: &RequestMeta) -> Result<(), ApprovalError> {
     repo::set_state(&mut *conn, id, ApprovalState::Expired).await?;
     if let Some(request) = repo::get(&mut *conn, id, false).await? {
@@ -179,6 +193,7 @@ async fn expire(subjects: &Subjects, conn: &mut PgConnection, id: ApprovalId, me
 }
 
 /// Ends every pending request past its expiry. Returns how many.
+#[tracing::instrument(level = "debug", name = "approvals.service.expire_overdue", skip_all)]
 pub async fn expire_overdue(pool: &PgPool, subjects: &Subjects, meta: &RequestMeta) -> Result<usize, ApprovalError> {
     let mut tx = pool.begin().await?;
     let due = repo::lock_overdue(&mut tx).await?;
@@ -192,7 +207,7 @@ pub async fn expire_overdue(pool: &PgPool, subjects: &Subjects, meta: &RequestMe
 /// Approves or rejects. The requester is refused; so is anyone the policy does not name, and
 /// anyone deciding twice. A rejection ends the request; the approval that reaches the policy's
 /// count performs the action — all in one transaction.
-#[tracing::instrument(skip(pool, principal, comment), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "approvals.service.decide", skip(pool, principal, comment), fields(user = %principal.username), err)]
 pub async fn decide(
     pool: &PgPool,
     subjects: &Subjects,
@@ -262,6 +277,7 @@ pub async fn decide(
     Ok(view)
 }
 
+#[tracing::instrument(level = "debug", name = "approvals.service.view_of", skip_all)]
 async fn view_of(subjects: &Subjects, conn: &mut PgConnection, viewer: &Principal, id: ApprovalId) -> Result<ApprovalView, ApprovalError> {
     let row = repo::get(conn, id, false).await?.ok_or(Refusal::not_found("That approval request"))?;
     let decisions = repo::decisions(&mut *conn, &[id]).await?.remove(&id).unwrap_or_default();
@@ -298,7 +314,7 @@ fn to_view(subjects: &Subjects, r: RequestRow, decisions: Vec<super::types::Deci
 }
 
 /// One request, for anyone signed in (everyone may read).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "approvals.service.get", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn get(pool: &PgPool, subjects: &Subjects, principal: &Principal, id: ApprovalId) -> Result<ApprovalView, ApprovalError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -306,7 +322,7 @@ pub async fn get(pool: &PgPool, subjects: &Subjects, principal: &Principal, id: 
 }
 
 /// The inbox: waiting for me (pending, and I may decide), asked by me, or all; optionally one state.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "approvals.service.list", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list(
     pool: &PgPool,
     subjects: &Subjects,
@@ -340,4 +356,20 @@ pub async fn list(
         }
     }
     Ok(views)
+}
+
+/// What `/metrics` shows of the approvals waiting.
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    pub waiting: i64,
+    /// How long the oldest request has waited; 0 with none waiting.
+    pub oldest_waiting_secs: f64,
+}
+
+/// The approvals waiting, for the operators' metrics listener (no principal: that listener is
+/// not the app's and shows counts only). One statement over the pending requests' index.
+#[tracing::instrument(level = "debug", name = "approvals.service.gauges", skip_all)]
+pub async fn gauges(pool: &PgPool) -> Result<Gauges, ApprovalError> {
+    let (waiting, oldest_waiting_secs) = repo::waiting(pool).await?;
+    Ok(Gauges { waiting, oldest_waiting_secs })
 }

@@ -47,6 +47,7 @@ impl SubjectError {
 
 impl From<sqlx::Error> for SubjectError {
     fn from(e: sqlx::Error) -> Self {
+        crate::telemetry::db_error("approvals", &e);
         SubjectError::failed(e)
     }
 }

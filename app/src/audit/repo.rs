@@ -24,6 +24,7 @@ pub struct Row {
 /// Appends `row` to the audit chain in one round trip: `audit_append` (migration 5) takes the
 /// transaction-scoped lock of the connection's stripe, links the row onto the stripe's newest row
 /// with hash = SHA-256(prev_hash ‖ `content`) and inserts it. Returns the row's id.
+#[tracing::instrument(level = "debug", name = "audit.repo.append", skip_all)]
 pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS "id!""#,
@@ -45,6 +46,7 @@ pub async fn append(conn: &mut PgConnection, row: &Row, content: &str) -> Result
 
 /// Appends rows to the audit chain in order, in one round trip (`audit_append_many`, migration
 /// 11: the links and hashes `append` makes, under one lock). Returns their ids.
+#[tracing::instrument(level = "debug", name = "audit.repo.append_many", skip_all)]
 pub async fn append_many(conn: &mut PgConnection, entries: &[super::service::Entry]) -> Result<Vec<i64>, sqlx::Error> {
     let rows: Vec<Value> = entries
         .iter()
@@ -68,6 +70,7 @@ pub struct Link {
 }
 
 /// The rows after (`after_chain`, `after_id`) in chain order (stripe, then id), at most `limit`.
+#[tracing::instrument(level = "debug", name = "audit.repo.chain_page", skip_all)]
 pub async fn chain_page(
     conn: &mut PgConnection,
     after: (i16, i64),
@@ -119,6 +122,7 @@ pub struct Filter<'a> {
 }
 
 /// Newest first, filtered.
+#[tracing::instrument(level = "debug", name = "audit.repo.search", skip_all)]
 pub async fn search(conn: &mut PgConnection, f: &Filter<'_>) -> Result<Vec<Row>, sqlx::Error> {
     sqlx::query_as!(
         Row,
@@ -148,6 +152,7 @@ pub async fn search(conn: &mut PgConnection, f: &Filter<'_>) -> Result<Vec<Row>,
 }
 
 /// The newest row of each stripe: (stripe, id, hash), by stripe.
+#[tracing::instrument(level = "debug", name = "audit.repo.stripe_heads", skip_all)]
 pub async fn stripe_heads(conn: &mut PgConnection) -> Result<Vec<(i16, i64, Vec<u8>)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT DISTINCT ON (chain) chain, id, hash FROM audit_log ORDER BY chain, id DESC"#
@@ -165,11 +170,13 @@ pub struct Checkpoint {
 }
 
 /// Every checkpoint, oldest first.
+#[tracing::instrument(level = "debug", name = "audit.repo.checkpoints", skip_all)]
 pub async fn checkpoints(conn: &mut PgConnection) -> Result<Vec<Checkpoint>, sqlx::Error> {
     sqlx::query_as!(Checkpoint, "SELECT id, heads, prev_hash, hash FROM audit_checkpoints ORDER BY id").fetch_all(conn).await
 }
 
 /// The newest checkpoint, taking the lock that orders checkpoint writers.
+#[tracing::instrument(level = "debug", name = "audit.repo.last_checkpoint_locked", skip_all)]
 pub async fn last_checkpoint_locked(conn: &mut PgConnection) -> Result<Option<Checkpoint>, sqlx::Error> {
     sqlx::query!("SELECT pg_advisory_xact_lock(x'53574350'::int) AS locked").fetch_one(&mut *conn).await?;
     sqlx::query_as!(Checkpoint, "SELECT id, heads, prev_hash, hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1")
@@ -177,6 +184,7 @@ pub async fn last_checkpoint_locked(conn: &mut PgConnection) -> Result<Option<Ch
         .await
 }
 
+#[tracing::instrument(level = "debug", name = "audit.repo.insert_checkpoint", skip_all)]
 pub async fn insert_checkpoint(conn: &mut PgConnection, heads: &Value, prev_hash: &[u8], hash: &[u8]) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!("INSERT INTO audit_checkpoints (heads, prev_hash, hash) VALUES ($1, $2, $3) RETURNING id", heads, prev_hash, hash)
         .fetch_one(conn)
@@ -184,6 +192,7 @@ pub async fn insert_checkpoint(conn: &mut PgConnection, heads: &Value, prev_hash
 }
 
 /// The stripe and hash of row `id`, if it exists.
+#[tracing::instrument(level = "debug", name = "audit.repo.row_link", skip_all)]
 pub async fn row_link(conn: &mut PgConnection, id: i64) -> Result<Option<(i16, Vec<u8>)>, sqlx::Error> {
     Ok(sqlx::query!("SELECT chain, hash FROM audit_log WHERE id = $1", id).fetch_optional(conn).await?.map(|r| (r.chain, r.hash)))
 }

@@ -92,6 +92,7 @@ pub fn entry(actor: Actor<'_>, change: Change<'_>, meta: &RequestMeta) -> Entry 
 /// Appends one row for `change` to the chain. Call it inside the transaction that makes the
 /// change, so both commit or neither does. The database links and hashes it onto the newest
 /// row of the connection's stripe (`row_hash` is the same computation, for checking).
+#[tracing::instrument(level = "debug", name = "audit.service.record", skip_all)]
 pub async fn record(
     conn: &mut PgConnection,
     actor: Actor<'_>,
@@ -99,11 +100,14 @@ pub async fn record(
     meta: &RequestMeta,
 ) -> Result<i64, sqlx::Error> {
     let Entry { row, content } = entry(actor, change, meta);
-    repo::append(conn, &row, &content).await
+    let id = repo::append(conn, &row, &content).await?;
+    crate::telemetry::audit_rows(1);
+    Ok(id)
 }
 
 /// Appends one row for each change, in order, in one round trip (an import's rows): the rows
 /// and links `record` would make one at a time.
+#[tracing::instrument(level = "debug", name = "audit.service.record_many", skip_all)]
 pub async fn record_many(
     conn: &mut PgConnection,
     actor: Actor<'_>,
@@ -114,7 +118,9 @@ pub async fn record_many(
         return Ok(Vec::new());
     }
     let entries: Vec<Entry> = changes.into_iter().map(|c| entry(actor, c, meta)).collect();
-    repo::append_many(conn, &entries).await
+    let ids = repo::append_many(conn, &entries).await?;
+    crate::telemetry::audit_rows(ids.len());
+    Ok(ids)
 }
 
 /// A checkpoint's hash: SHA-256 over the previous checkpoint's hash and the heads' canonical JSON.
@@ -127,7 +133,7 @@ fn checkpoint_hash(prev: &[u8], heads: &Value) -> Vec<u8> {
 
 /// Records the newest row of every stripe as a checkpoint, chained onto the last one, unless
 /// nothing was appended since. Returns the new checkpoint's id.
-#[tracing::instrument(skip(pool), err)]
+#[tracing::instrument(name = "audit.service.checkpoint", skip(pool), err)]
 pub async fn checkpoint(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let last = repo::last_checkpoint_locked(&mut tx).await?;
@@ -149,6 +155,7 @@ pub async fn checkpoint(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
 
 /// Checks the checkpoints: each chained onto the one before, and every head it names still in
 /// its stripe with the hash it had (a stripe cut short, or removed, loses the head).
+#[tracing::instrument(level = "debug", name = "audit.service.verify_checkpoints", skip_all)]
 async fn verify_checkpoints(conn: &mut PgConnection) -> Result<Option<ChainCheck>, sqlx::Error> {
     let mut prev = GENESIS.to_vec();
     for c in repo::checkpoints(&mut *conn).await? {
@@ -179,7 +186,7 @@ async fn verify_checkpoints(conn: &mut PgConnection) -> Result<Option<ChainCheck
 
 /// Walks every stripe of the chain, each from the zero hash, and reports the first row that does
 /// not match; then checks the checkpoints (which find rows cut off a stripe's end).
-#[tracing::instrument(skip(pool), err)]
+#[tracing::instrument(name = "audit.service.verify", skip(pool), err)]
 pub async fn verify(pool: &PgPool) -> Result<ChainCheck, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     let mut expected_prev = GENESIS.to_vec();
@@ -230,7 +237,7 @@ pub fn to_entry(row: Row) -> AuditEntry {
 
 /// The history of one subject, newest first. Where a change came from (source IP, request id)
 /// is for admins: others see who did what, when.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "audit.service.history", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn history(
     pool: &PgPool,
     principal: &Principal,
@@ -266,7 +273,7 @@ pub async fn history(
 pub const PAGE_SIZE: i64 = 100;
 
 /// Admins search the log, newest first, a page at a time.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "audit.service.search", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn search(
     pool: &PgPool,
     principal: &Principal,
@@ -295,7 +302,7 @@ pub async fn search(
 }
 
 /// Admins check the chain.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "audit.service.verify_as", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn verify_as(pool: &PgPool, principal: &Principal) -> Result<ChainCheck, AuditError> {
     principal.require_admin()?;
     Ok(verify(pool).await?)
@@ -307,7 +314,15 @@ pub enum AuditError {
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// Every database error is counted as this domain's (`switchyard_db_errors_total`).
+impl From<sqlx::Error> for AuditError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::telemetry::db_error("audit", &e);
+        AuditError::Database(e)
+    }
 }
 
 fn invalid((field, message): (String, String)) -> AuditError {

@@ -63,7 +63,11 @@ impl Definitions {
     }
 
     async fn fetch(&self, url: &Url, within: Duration) -> Result<String, String> {
-        let mut response = self.client.get(url.clone()).timeout(within).send().await.map_err(|e| e.to_string())?;
+        let mut request = self.client.get(url.clone()).timeout(within);
+        for (name, value) in crate::telemetry::trace_headers() {
+            request = request.header(name, value);
+        }
+        let mut response = request.send().await.map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status()));
         }

@@ -278,7 +278,7 @@ pub struct Options {
 }
 
 /// Imports descriptor files: every entity that is not refused, in one transaction.
-#[tracing::instrument(skip(pool, principal, files), fields(user = %principal.username, files = files.len()), err)]
+#[tracing::instrument(name = "catalog.service.import", skip(pool, principal, files), fields(user = %principal.username, files = files.len()), err)]
 pub async fn import(
     pool: &PgPool,
     principal: &Principal,
@@ -318,7 +318,7 @@ impl Progress {
 /// Starts an import in the background and returns its job's id at once: the caller's rights
 /// and the files' sizes are checked now; reading, planning and writing (one transaction, as
 /// `import`) then run on their own, reporting progress, and end with the job's report or error.
-#[tracing::instrument(skip(pool, principal, files), fields(user = %principal.username, files = files.len()), err)]
+#[tracing::instrument(name = "catalog.service.start", skip(pool, principal, files), fields(user = %principal.username, files = files.len()), err)]
 pub async fn start(pool: &PgPool, principal: &Principal, files: Vec<SourceFile>, options: Options, meta: &RequestMeta) -> Result<Uuid, CatalogError> {
     allowed(principal, options)?;
     check_size(&files)?;
@@ -350,7 +350,7 @@ pub async fn start(pool: &PgPool, principal: &Principal, files: Vec<SourceFile>,
 }
 
 /// A background import, for whoever started it (or an admin); anyone else is told it is not there.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.job", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn job(pool: &PgPool, principal: &Principal, id: Uuid) -> Result<ImportJob, CatalogError> {
     principal.require_read()?;
     match repo::job(pool, id).await? {

@@ -188,6 +188,7 @@ fn order_by(sort: Sort) -> &'static str {
 /// One page of the list. Keyset pagination: the cost of a page does not grow with how deep it
 /// is. An owner's page is the first page of what it owns first-hand (read in index order) merged
 /// with the first page of what it co-owns: it reads a page, not everything the owner has.
+#[tracing::instrument(level = "debug", name = "catalog.repo.list", skip_all)]
 pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor>) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let mut b = QueryBuilder::new(format!("SELECT {SUMMARY_COLUMNS} FROM "));
     match &q.owner {
@@ -220,6 +221,7 @@ pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor
 /// kept counts answer (`catalog_facet_counts`, or the owner's in `catalog_owner_facet_counts`
 /// plus a count of the few it co-owns): a few dozen rows whatever the catalog's size.
 /// Otherwise one grouped pass over the matching entities.
+#[tracing::instrument(level = "debug", name = "catalog.repo.facets", skip_all)]
 pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sqlx::Error> {
     let kept = q.text.is_empty()
         && q.entity_type.is_none()
@@ -322,6 +324,7 @@ pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sq
 /// first), from substring matches on name or title and from trigram similarity of the name
 /// (typos), each branch bounded and index-driven; then full-text rank plus name and title
 /// similarity orders the few candidates. For the search box's results as you type.
+#[tracing::instrument(level = "debug", name = "catalog.repo.quick_search", skip_all)]
 pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
@@ -348,6 +351,7 @@ pub async fn quick_search(db: impl PgExecutor<'_>, text: &str, limit: i64) -> Re
 
 /// The eight most recently changed components (the limit written in: a bound limit is planned
 /// anew on every execution).
+#[tracing::instrument(level = "debug", name = "catalog.repo.recently_changed", skip_all)]
 pub async fn recently_changed(db: impl PgExecutor<'_>) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
@@ -366,6 +370,7 @@ pub async fn recently_changed(db: impl PgExecutor<'_>) -> Result<Vec<EntitySumma
 
 /// The first hundred entities a team owns, primarily or as a co-owner, by kind and name:
 /// its own in index order merged with those it co-owns, so the cost is a page's, not the team's.
+#[tracing::instrument(level = "debug", name = "catalog.repo.owned_by", skip_all)]
 pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid, slug: &str) -> Result<Vec<EntitySummary>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SummaryRow,
@@ -389,6 +394,7 @@ pub async fn owned_by(db: impl PgExecutor<'_>, team: Uuid, slug: &str) -> Result
 }
 
 /// How many entities a team owns, primarily (the kept counts) or as a co-owner.
+#[tracing::instrument(level = "debug", name = "catalog.repo.owned_count", skip_all)]
 pub async fn owned_count(db: impl PgExecutor<'_>, team: Uuid, slug: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT (SELECT coalesce(sum(n), 0) FROM catalog_facet_counts WHERE facet = 'owner' AND value = $2)::bigint
@@ -402,6 +408,7 @@ pub async fn owned_count(db: impl PgExecutor<'_>, team: Uuid, slug: &str) -> Res
 }
 
 /// A team by slug: its id and how it describes itself.
+#[tracing::instrument(level = "debug", name = "catalog.repo.team", skip_all)]
 pub async fn team(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<(Uuid, DesiredTeam)>, sqlx::Error> {
     let row = sqlx::query!("SELECT id, slug, name, description FROM teams WHERE slug = $1", slug).fetch_optional(db).await?;
     Ok(row.map(|r| (r.id, DesiredTeam { slug: r.slug, name: r.name, description: r.description })))
@@ -414,6 +421,7 @@ pub struct ServiceCounts {
 }
 
 /// Home-page counts of components, from the kept counts (not recounted).
+#[tracing::instrument(level = "debug", name = "catalog.repo.service_counts", skip_all)]
 pub async fn service_counts(db: impl PgExecutor<'_>) -> Result<ServiceCounts, sqlx::Error> {
     sqlx::query_as!(
         ServiceCounts,
@@ -427,6 +435,7 @@ pub async fn service_counts(db: impl PgExecutor<'_>) -> Result<ServiceCounts, sq
 }
 
 /// Every team with the number of components it owns (kept counts), by name.
+#[tracing::instrument(level = "debug", name = "catalog.repo.teams", skip_all)]
 pub async fn teams(db: impl PgExecutor<'_>) -> Result<Vec<TeamSummary>, sqlx::Error> {
     sqlx::query_as!(
         TeamSummary,
@@ -482,17 +491,20 @@ struct StoredRow {
 
 /// The stored state of the entities with these ids, co-owners and outgoing relations
 /// included: one statement whatever the number of entities.
+#[tracing::instrument(level = "debug", name = "catalog.repo.load", skip_all)]
 pub async fn load(conn: &mut PgConnection, ids: &[EntityId]) -> Result<Vec<Stored>, sqlx::Error> {
     load_where(conn, ids, None).await
 }
 
 /// The stored state of the entity `r` names, when it is here: one statement.
+#[tracing::instrument(level = "debug", name = "catalog.repo.load_named", skip_all)]
 pub async fn load_named(conn: &mut PgConnection, r: &EntityRef) -> Result<Option<Stored>, sqlx::Error> {
     Ok(load_where(conn, &[], Some(r)).await?.pop())
 }
 
 /// The entities with these ids, or (no ids) the one `named` names: one statement, written so
 /// that its generic plan is the good one (an index scan of ids), planned once per connection.
+#[tracing::instrument(level = "debug", name = "catalog.repo.load_where", skip_all)]
 async fn load_where(conn: &mut PgConnection, ids: &[EntityId], named: Option<&EntityRef>) -> Result<Vec<Stored>, sqlx::Error> {
     let ids: Option<Vec<Uuid>> = named.is_none().then(|| ids.iter().map(|i| i.0).collect());
     let rows = sqlx::query_as!(
@@ -556,6 +568,7 @@ async fn load_where(conn: &mut PgConnection, ids: &[EntityId], named: Option<&En
 }
 
 /// Ids of the entities these references name (those that exist).
+#[tracing::instrument(level = "debug", name = "catalog.repo.resolve", skip_all)]
 pub async fn resolve(db: impl PgExecutor<'_>, refs: &[EntityRef]) -> Result<HashMap<EntityRef, EntityId>, sqlx::Error> {
     let kinds: Vec<String> = refs.iter().map(|r| r.kind.clone()).collect();
     let namespaces: Vec<String> = refs.iter().map(|r| r.namespace.clone()).collect();
@@ -575,6 +588,7 @@ pub async fn resolve(db: impl PgExecutor<'_>, refs: &[EntityRef]) -> Result<Hash
 }
 
 /// Team ids by slug, for the slugs that exist.
+#[tracing::instrument(level = "debug", name = "catalog.repo.team_ids", skip_all)]
 pub async fn team_ids(db: impl PgExecutor<'_>, slugs: &[String]) -> Result<HashMap<String, Uuid>, sqlx::Error> {
     let rows = sqlx::query!(r#"SELECT id, slug FROM teams WHERE slug = ANY($1)"#, slugs).fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| (r.slug, r.id)).collect())
@@ -607,12 +621,14 @@ impl OwnerId {
 }
 
 /// Resolves a declared owner: a team by slug (`team-a`), a person by user name (`user:guest`).
+#[tracing::instrument(level = "debug", name = "catalog.repo.owner_id", skip_all)]
 pub async fn owner_id(db: impl PgExecutor<'_>, declared: &str) -> Result<OwnerId, sqlx::Error> {
     let found = owner_ids(db, &[declared.to_owned()]).await?;
     Ok(found.get(declared).copied().unwrap_or(OwnerId::NotHere))
 }
 
 /// Resolves declared owners, all in one statement (an import's): declared → who it is here.
+#[tracing::instrument(level = "debug", name = "catalog.repo.owner_ids", skip_all)]
 pub async fn owner_ids(db: impl PgExecutor<'_>, declared: &[String]) -> Result<HashMap<String, OwnerId>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT d.declared AS "declared!",
@@ -638,6 +654,7 @@ pub async fn owner_ids(db: impl PgExecutor<'_>, declared: &[String]) -> Result<H
 }
 
 /// Resolves the owners that were waiting for a team or a person of their name; how many.
+#[tracing::instrument(level = "debug", name = "catalog.repo.resolve_waiting_owners", skip_all)]
 pub async fn resolve_waiting_owners(conn: &mut PgConnection) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE entities e SET owner_team_id = o.team, owner_user_id = o.person
@@ -655,6 +672,7 @@ pub async fn resolve_waiting_owners(conn: &mut PgConnection) -> Result<u64, sqlx
 
 /// Inserts or replaces an entity's own fields; returns its id. Relations and co-owners are
 /// written by `set_links` once every entity of a batch has an id.
+#[tracing::instrument(level = "debug", name = "catalog.repo.upsert", skip_all)]
 pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: OwnerId, status: &str) -> Result<EntityId, sqlx::Error> {
     let ids = upsert_many(conn, &[(d, owner)], status).await?;
     ids.get(&d.entity).copied().ok_or_else(|| sqlx::Error::RowNotFound)
@@ -662,6 +680,7 @@ pub async fn upsert(conn: &mut PgConnection, d: &Desired, owner: OwnerId, status
 
 /// Inserts or replaces the own fields of many entities (each named once) in one statement;
 /// returns their ids.
+#[tracing::instrument(level = "debug", name = "catalog.repo.upsert_many", skip_all)]
 pub async fn upsert_many(conn: &mut PgConnection, batch: &[(&Desired, OwnerId)], status: &str) -> Result<HashMap<EntityRef, EntityId>, sqlx::Error> {
     let rows: Vec<serde_json::Value> = batch
         .iter()
@@ -720,6 +739,7 @@ pub struct Links {
 
 /// Replaces the co-owners and outgoing relations of many entities: four statements whatever
 /// their number.
+#[tracing::instrument(level = "debug", name = "catalog.repo.set_links", skip_all)]
 pub async fn set_links(conn: &mut PgConnection, batch: &[Links]) -> Result<(), sqlx::Error> {
     let ids: Vec<Uuid> = batch.iter().map(|l| l.id.0).collect();
     let (co_entities, co_teams): (Vec<Uuid>, Vec<Uuid>) = batch.iter().flat_map(|l| l.co_owners.iter().map(|t| (l.id.0, *t))).unzip();
@@ -759,6 +779,7 @@ pub async fn set_links(conn: &mut PgConnection, batch: &[Links]) -> Result<(), s
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", name = "catalog.repo.set_status", skip_all)]
 pub async fn set_status(conn: &mut PgConnection, id: EntityId, status: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE entities SET status = $2, updated_at = now(), version = version + 1 WHERE id = $1", id.0, status)
         .execute(conn)
@@ -768,6 +789,7 @@ pub async fn set_status(conn: &mut PgConnection, id: EntityId, status: &str) -> 
 
 /// Resolves the relations that were waiting for these entities (declared before they arrived),
 /// in one statement.
+#[tracing::instrument(level = "debug", name = "catalog.repo.resolve_waiting", skip_all)]
 pub async fn resolve_waiting(conn: &mut PgConnection, arrived: &[(EntityId, &EntityRef)]) -> Result<u64, sqlx::Error> {
     let ids: Vec<Uuid> = arrived.iter().map(|(id, _)| id.0).collect();
     let kinds: Vec<&str> = arrived.iter().map(|(_, r)| r.kind.as_str()).collect();
@@ -789,6 +811,7 @@ pub async fn resolve_waiting(conn: &mut PgConnection, arrived: &[(EntityId, &Ent
 }
 
 /// References kept as declared whose target is not here: relations, then owners; at most `limit`.
+#[tracing::instrument(level = "debug", name = "catalog.repo.unresolved", skip_all)]
 pub async fn unresolved(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(EntityRef, String, String)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT kind AS "kind!", namespace AS "namespace!", name AS "name!", relation AS "relation!", target AS "target!"
@@ -810,10 +833,12 @@ pub async fn unresolved(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<(Enti
 }
 
 /// Locks an entity's row for a change, returning its version.
+#[tracing::instrument(level = "debug", name = "catalog.repo.lock", skip_all)]
 pub async fn lock(conn: &mut PgConnection, id: EntityId) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar!("SELECT version FROM entities WHERE id = $1 FOR UPDATE", id.0).fetch_optional(conn).await
 }
 
+#[tracing::instrument(level = "debug", name = "catalog.repo.delete", skip_all)]
 pub async fn delete(conn: &mut PgConnection, id: EntityId) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM entities WHERE id = $1", id.0).execute(conn).await?;
     Ok(())
@@ -821,6 +846,7 @@ pub async fn delete(conn: &mut PgConnection, id: EntityId) -> Result<(), sqlx::E
 
 /// An entity's relations both ways (outgoing, incoming), each with the title and lifecycle of
 /// the entity at the other end, by relation then name: one statement.
+#[tracing::instrument(level = "debug", name = "catalog.repo.relations", skip_all)]
 pub async fn relations(db: impl PgExecutor<'_>, id: EntityId) -> Result<(Vec<Related>, Vec<Related>), sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT false AS "incoming!", r.type AS "type!", r.target_kind AS "kind!", r.target_namespace AS "namespace!",
@@ -851,6 +877,7 @@ pub async fn relations(db: impl PgExecutor<'_>, id: EntityId) -> Result<(Vec<Rel
 }
 
 /// What the entities with these ids depend on that is deprecated: (entity, dependency).
+#[tracing::instrument(level = "debug", name = "catalog.repo.deprecated_dependencies", skip_all)]
 pub async fn deprecated_dependencies(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<Vec<(EntityId, EntityRef)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT r.source_id AS "source_id: EntityId", t.kind, t.namespace, t.name
@@ -872,6 +899,7 @@ pub struct OwnerHere {
 }
 
 /// Resolves declared owners with their names and their teams' members: one statement.
+#[tracing::instrument(level = "debug", name = "catalog.repo.owners_here", skip_all)]
 pub async fn owners_here(db: impl PgExecutor<'_>, declared: &[String]) -> Result<HashMap<String, OwnerHere>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT d.declared AS "declared!", t.id AS "team?", p.id AS "person?", coalesce(t.name, p.name, d.declared) AS "name!",
@@ -901,6 +929,7 @@ pub async fn owners_here(db: impl PgExecutor<'_>, declared: &[String]) -> Result
 }
 
 /// The id of the entity a reference names.
+#[tracing::instrument(level = "debug", name = "catalog.repo.find", skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, r: &EntityRef) -> Result<Option<EntityId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT id AS "id: EntityId" FROM entities WHERE kind = $1 AND namespace = $2 AND name = $3"#,
@@ -913,6 +942,7 @@ pub async fn find(db: impl PgExecutor<'_>, r: &EntityRef) -> Result<Option<Entit
 }
 
 /// Inserts or renames a team from a Group descriptor; true when something changed.
+#[tracing::instrument(level = "debug", name = "catalog.repo.upsert_team", skip_all)]
 pub async fn upsert_team(conn: &mut PgConnection, t: &DesiredTeam) -> Result<bool, sqlx::Error> {
     let changed = sqlx::query!(
         r#"INSERT INTO teams (slug, name, description) VALUES ($1, $2, $3)
@@ -929,16 +959,19 @@ pub async fn upsert_team(conn: &mut PgConnection, t: &DesiredTeam) -> Result<boo
 }
 
 /// Teams as Group descriptors, for export and for comparing an import.
+#[tracing::instrument(level = "debug", name = "catalog.repo.teams_desired", skip_all)]
 pub async fn teams_desired(db: impl PgExecutor<'_>) -> Result<Vec<DesiredTeam>, sqlx::Error> {
     sqlx::query_as!(DesiredTeam, "SELECT slug, name, description FROM teams ORDER BY slug").fetch_all(db).await
 }
 
 /// All entity ids, in a stable order (export of the whole catalog).
+#[tracing::instrument(level = "debug", name = "catalog.repo.all_ids", skip_all)]
 pub async fn all_ids(db: impl PgExecutor<'_>) -> Result<Vec<EntityId>, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT id AS "id: EntityId" FROM entities WHERE status = 'active' ORDER BY kind, namespace, name"#).fetch_all(db).await
 }
 
 /// Edges around a set of entities: (source, type, target) in both directions.
+#[tracing::instrument(level = "debug", name = "catalog.repo.edges_touching", skip_all)]
 pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<Vec<(EntityId, String, EntityId)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT source_id AS "source_id: EntityId", type, target_id AS "target_id!: EntityId" FROM entity_relations
@@ -952,6 +985,7 @@ pub async fn edges_touching(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result
 }
 
 /// Refs and titles for ids.
+#[tracing::instrument(level = "debug", name = "catalog.repo.labels", skip_all)]
 pub async fn labels(db: impl PgExecutor<'_>, ids: &[EntityId]) -> Result<HashMap<EntityId, (EntityRef, String)>, sqlx::Error> {
     let rows = sqlx::query!(r#"SELECT id AS "id: EntityId", kind, namespace, name, title FROM entities WHERE id = ANY($1)"#, ids as _).fetch_all(db).await?;
     Ok(rows.into_iter().map(|r| (r.id, (EntityRef::new(&r.kind, &r.namespace, &r.name), r.title))).collect())
@@ -983,6 +1017,7 @@ impl Stored {
 }
 
 /// Records an import job, running.
+#[tracing::instrument(level = "debug", name = "catalog.repo.insert_job", skip_all)]
 pub async fn insert_job(db: impl PgExecutor<'_>, id: Uuid, requested_by: Uuid, step: &str) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO catalog_import_jobs (id, requested_by, state, step) VALUES ($1, $2, 'running', $3)",
@@ -996,6 +1031,7 @@ pub async fn insert_job(db: impl PgExecutor<'_>, id: Uuid, requested_by: Uuid, s
 }
 
 /// Records how far a running import job is.
+#[tracing::instrument(level = "debug", name = "catalog.repo.job_progress", skip_all)]
 pub async fn job_progress(db: impl PgExecutor<'_>, id: Uuid, step: &str, entities: i32, written: i32) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE catalog_import_jobs SET step = $2, entities = $3, written = $4, updated_at = now() WHERE id = $1 AND state = 'running'",
@@ -1014,6 +1050,7 @@ pub const JOB_ENDED: &str = "catalog_import_job_ended";
 
 /// Ends an import job: done with its report, or failed with why; announces its id on
 /// [`JOB_ENDED`] (when the row commits).
+#[tracing::instrument(level = "debug", name = "catalog.repo.finish_job", skip_all)]
 pub async fn finish_job(db: impl PgExecutor<'_>, id: Uuid, outcome: Result<&ImportReport, &str>) -> Result<(), sqlx::Error> {
     let (state, step, report, error) = match outcome {
         Ok(r) => ("done", "finished", Some(serde_json::to_value(r).map_err(|e| sqlx::Error::Encode(e.into()))?), None),
@@ -1041,6 +1078,7 @@ pub async fn finish_job(db: impl PgExecutor<'_>, id: Uuid, outcome: Result<&Impo
 pub const JOB_SILENT_AFTER_SECS: f64 = 300.0;
 
 /// An import job and who asked for it.
+#[tracing::instrument(level = "debug", name = "catalog.repo.job", skip_all)]
 pub async fn job(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(ImportJob, Uuid)>, sqlx::Error> {
     let Some(r) = sqlx::query!(
         r#"SELECT id, requested_by, state, step, entities, written, report, error, created_at, finished_at,

@@ -40,7 +40,15 @@ pub enum CatalogError {
     #[error(transparent)]
     Approval(#[from] ApprovalError),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// Every database error is counted as this domain's (`switchyard_db_errors_total`).
+impl From<sqlx::Error> for CatalogError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::telemetry::db_error("catalog", &e);
+        CatalogError::Database(e)
+    }
 }
 
 impl From<audit::AuditError> for CatalogError {
@@ -65,7 +73,7 @@ pub const CHANGE_OWNER_TIER: &str = "change_owner_or_tier";
 pub const SEARCH_LIMIT: i64 = 10;
 
 /// Counts, teams and the latest changes, for the home page.
-#[tracing::instrument(skip(pool), err)]
+#[tracing::instrument(name = "catalog.service.overview", skip(pool), err)]
 pub async fn overview(pool: &PgPool) -> Result<CatalogOverview, CatalogError> {
     let counts = repo::service_counts(pool).await?;
     Ok(CatalogOverview {
@@ -78,7 +86,7 @@ pub async fn overview(pool: &PgPool) -> Result<CatalogOverview, CatalogError> {
 }
 
 /// One page of the catalog list.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.list", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result<EntityPage, CatalogError> {
     principal.require_read()?;
     let cursor = match &q.after {
@@ -97,7 +105,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result
 }
 
 /// Counts per facet for the list's filters.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.facets", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn facets(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result<Facets, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -105,7 +113,7 @@ pub async fn facets(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Resu
 }
 
 /// The best matches for the search box.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.quick_search", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn quick_search(pool: &PgPool, principal: &Principal, text: &SearchText) -> Result<Vec<EntitySummary>, CatalogError> {
     principal.require_read()?;
     if text.is_empty() {
@@ -114,6 +122,7 @@ pub async fn quick_search(pool: &PgPool, principal: &Principal, text: &SearchTex
     Ok(repo::quick_search(pool, text.as_str(), SEARCH_LIMIT).await?)
 }
 
+#[tracing::instrument(level = "debug", name = "catalog.service.stored", skip_all)]
 async fn stored(conn: &mut PgConnection, r: &EntityRef) -> Result<Stored, CatalogError> {
     Ok(repo::load_named(conn, r).await?.ok_or_else(|| entity_not_found(r))?)
 }
@@ -128,6 +137,7 @@ pub(crate) struct Owners {
 impl Owners {
     /// Resolves declared owners: the first may be a team, a person or not here; co-owners
     /// (Switchyard's annotation) must be teams.
+    #[tracing::instrument(level = "debug", name = "catalog.service.of", skip_all)]
     pub(crate) async fn of(conn: &mut PgConnection, declared: &[String]) -> Result<Owners, CatalogError> {
         let Some((first, rest)) = declared.split_first() else {
             return Err(Refusal::invalid("owner", "an entity needs an owner").into());
@@ -156,6 +166,7 @@ fn may_edit(p: &Principal, owners: &Owners) -> bool {
     p.is_admin() || person || owners.teams().any(|t| p.require_team_change(TeamId(t)).is_ok())
 }
 
+#[tracing::instrument(level = "debug", name = "catalog.service.owner_ids", skip_all)]
 async fn owner_ids(conn: &mut PgConnection, owners: &[String]) -> Result<Vec<Uuid>, CatalogError> {
     let ids = repo::team_ids(&mut *conn, owners).await?;
     owners
@@ -180,6 +191,7 @@ fn owner_people(owners: &[String], here: &HashMap<String, repo::OwnerHere>) -> u
 
 /// The scorecards of stored entities, their owners resolved in `here`: one statement (their
 /// deprecated dependencies) whatever their number.
+#[tracing::instrument(level = "debug", name = "catalog.service.scorecards", skip_all)]
 async fn scorecards(
     conn: &mut PgConnection,
     stored: &[repo::Stored],
@@ -205,7 +217,7 @@ async fn scorecards(
 /// Everything the entity page shows but its graph: five statements (the entity; then its owners
 /// with their people, its relations both ways and the requests pending about it, beside its
 /// history on a second connection).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.detail", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<EntityDetail, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -279,7 +291,7 @@ pub async fn detail(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Resu
 }
 
 /// The edit form of a component, filled in, and the version it shows.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.edit_form", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn edit_form(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<(ServiceForm, i32), CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -353,6 +365,7 @@ pub(crate) enum Missing {
 
 /// Writes co-owners and relations of `d` (stored as `id`), resolving every reference it can,
 /// and resolves the relations that were waiting for `d` itself.
+#[tracing::instrument(level = "debug", name = "catalog.service.write_links", skip_all)]
 pub(crate) async fn write_links(
     conn: &mut PgConnection,
     id: EntityId,
@@ -365,6 +378,7 @@ pub(crate) async fn write_links(
 
 /// `write_links` for a batch of entities (an import's), in a fixed number of statements: a
 /// reference to an entity of the batch resolves to it.
+#[tracing::instrument(level = "debug", name = "catalog.service.write_links_of", skip_all)]
 pub(crate) async fn write_links_of(
     conn: &mut PgConnection,
     batch: &[(EntityId, &Desired, Vec<Uuid>)],
@@ -406,7 +420,7 @@ pub struct Registered {
 
 /// References that wait for their target (admins): what was imported pointing at entities,
 /// teams or people that are not here. The first 1,000, by target.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.unresolved", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn unresolved(pool: &PgPool, principal: &Principal) -> Result<Vec<UnresolvedRef>, CatalogError> {
     principal.require_admin()?;
     let rows = repo::unresolved(pool, 1000).await?;
@@ -415,7 +429,7 @@ pub async fn unresolved(pool: &PgPool, principal: &Principal) -> Result<Vec<Unre
 
 /// Registers a service: stored as pending, with an approval request for an admin or a lead of
 /// the owning team (two approvals for tier 0).
-#[tracing::instrument(skip(pool, principal, form), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.register", skip(pool, principal, form), fields(user = %principal.username), err)]
 pub async fn register(pool: &PgPool, principal: &Principal, form: &ServiceForm, meta: &RequestMeta) -> Result<Registered, CatalogError> {
     principal.require_read()?;
     let draft = ServiceDraft::parse(form).map_err(Refusal::InvalidFields)?;
@@ -511,7 +525,7 @@ fn fields_json(d: &Desired, fields: &[String]) -> serde_json::Value {
 /// Edits a component. Plain fields apply at once (one audit row with before and after);
 /// a change of owners or tier becomes an approval request. `version` is the one the editor
 /// saw: a change made meanwhile is never overwritten.
-#[tracing::instrument(skip(pool, principal, form), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.edit", skip(pool, principal, form), fields(user = %principal.username), err)]
 pub async fn edit(
     pool: &PgPool,
     principal: &Principal,
@@ -597,7 +611,7 @@ pub async fn edit(
 }
 
 /// Marks a component deprecated (owning team or admin; a plain edit).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.deprecate", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &RequestMeta) -> Result<(), CatalogError> {
     principal.require_read()?;
     let mut tx = pool.begin().await?;
@@ -628,7 +642,7 @@ pub async fn deprecate(pool: &PgPool, principal: &Principal, r: &EntityRef, meta
 }
 
 /// Deletes an entity nothing depends on; otherwise the error names the dependents.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.delete", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &RequestMeta) -> Result<(), CatalogError> {
     principal.require_read()?;
     let mut tx = pool.begin().await?;
@@ -670,6 +684,7 @@ pub async fn delete(pool: &PgPool, principal: &Principal, r: &EntityRef, meta: &
 
 /// Performs an approved catalog request (called by the approval engine, inside its
 /// transaction).
+#[tracing::instrument(level = "debug", name = "catalog.service.perform", skip_all)]
 pub async fn perform(
     conn: &mut PgConnection,
     subject_id: &str,
@@ -715,6 +730,7 @@ pub async fn perform(
 }
 
 /// A request that ends without approval: a pending registration is withdrawn.
+#[tracing::instrument(level = "debug", name = "catalog.service.abandon", skip_all)]
 pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, meta: &RequestMeta) -> Result<(), CatalogError> {
     if action != REGISTER {
         return Ok(());
@@ -738,7 +754,7 @@ pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, me
 /// A team's page: members, the first hundred entities it owns with the number it owns
 /// in all, and the scorecard level of each component listed. Its cost is a page's whatever the
 /// team owns: six statements.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.team_page", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Result<TeamPage, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -756,11 +772,9 @@ pub async fn team_page(pool: &PgPool, principal: &Principal, slug: &str) -> Resu
     Ok(TeamPage { slug: team.slug, name: team.name, description: team.description, members, owned, total, levels })
 }
 
-/// The whole catalog (or one entity) as Backstage YAML, teams first.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
 /// A page of entities in Backstage's shape (`metadata.uid`, `relations` both ways), keeping only
 /// the dotted paths in `fields` when any are named; and the next page's cursor.
-#[tracing::instrument(skip(pool, principal, q, fields), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.documents", skip(pool, principal, q, fields), fields(user = %principal.username), err)]
 pub async fn documents(
     pool: &PgPool,
     principal: &Principal,
@@ -777,7 +791,7 @@ pub async fn documents(
 }
 
 /// One entity in Backstage's shape.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.document", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn document(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Result<serde_json::Value, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -785,6 +799,7 @@ pub async fn document(pool: &PgPool, principal: &Principal, r: &EntityRef) -> Re
     Ok(super::backstage::entity_json(&s))
 }
 
+#[tracing::instrument(level = "debug", name = "catalog.service.export", skip_all)]
 pub async fn export(pool: &PgPool, principal: &Principal, one: Option<&EntityRef>) -> Result<String, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -803,7 +818,7 @@ pub async fn export(pool: &PgPool, principal: &Principal, one: Option<&EntityRef
 }
 
 /// The dependency graph around an entity, up to `depth` steps up- and downstream, laid out.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "catalog.service.graph", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn graph(pool: &PgPool, principal: &Principal, r: &EntityRef, depth: u8) -> Result<DependencyGraph, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;

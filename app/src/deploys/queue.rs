@@ -25,6 +25,7 @@ use crate::batch::{Batcher, Call};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// The most kick-offs written in one statement.
 pub const GROUP: usize = 64;
@@ -74,7 +75,19 @@ impl Queue {
     }
 }
 
+/// One group's commit, in a span of its own that links to the trace of every kick-off in it.
 async fn write_group(pool: PgPool, group: Vec<Write>) {
+    metrics::histogram!("switchyard_deploy_kickoff_group_size").record(group.len() as f64);
+    let span = tracing::debug_span!("deploys.queue.group_commit", size = group.len());
+    for w in &group {
+        if let Some(parent) = &w.input.0.trace_context {
+            crate::telemetry::link(&span, parent);
+        }
+    }
+    write_group_in(pool, group).instrument(span).await
+}
+
+async fn write_group_in(pool: PgPool, group: Vec<Write>) {
     if group.len() == 1 {
         for w in group {
             write_one(&pool, w).await;
@@ -88,6 +101,7 @@ async fn write_group(pool: PgPool, group: Vec<Write>) {
     };
     match written {
         Ok(created) => {
+            crate::telemetry::audit_rows(created.len());
             for ((row, _), answer) in rows.iter().zip(answers) {
                 let at = created.iter().find(|(id, _)| *id == row.id).map(|(_, at)| *at);
                 let _ = answer.send(Ok(at));
@@ -107,5 +121,8 @@ async fn write_one(pool: &PgPool, w: Write) {
         Ok(mut conn) => repo::insert(&mut conn, &w.input.0, Some(&w.input.1)).await,
         Err(e) => Err(e),
     };
+    if let Ok(Some(_)) = written {
+        crate::telemetry::audit_rows(1);
+    }
     w.reply(written);
 }

@@ -22,7 +22,7 @@ impl AdminRole {
 }
 
 /// Asks for the admin role for oneself (from a browser session).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.request_admin_role", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn request_admin_role(pool: &PgPool, principal: &Principal, reason: &str, meta: &RequestMeta) -> Result<ApprovalId, IamError> {
     principal.require_session()?;
     let reason = crate::approvals::types::parse_reason(reason).map_err(|m| Refusal::invalid("reason", m))?;

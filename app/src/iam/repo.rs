@@ -13,6 +13,7 @@ pub struct UserRow {
 }
 
 /// The user as stored before a login changes it, if they exist.
+#[tracing::instrument(level = "debug", name = "iam.repo.find_by_subject", skip_all)]
 pub async fn find_by_subject(
     db: impl PgExecutor<'_>,
     issuer: &str,
@@ -30,6 +31,7 @@ pub async fn find_by_subject(
 }
 
 /// Creates or refreshes the user from their ID token.
+#[tracing::instrument(level = "debug", name = "iam.repo.upsert_user", skip_all)]
 pub async fn upsert_user(
     db: impl PgExecutor<'_>,
     issuer: &str,
@@ -58,6 +60,7 @@ pub async fn upsert_user(
 }
 
 /// Makes the IdP-sourced admin grant match `admin`.
+#[tracing::instrument(level = "debug", name = "iam.repo.set_idp_admin", skip_all)]
 pub async fn set_idp_admin(conn: &mut PgConnection, user: UserId, admin: bool) -> Result<(), sqlx::Error> {
     if admin {
         sqlx::query!(
@@ -77,6 +80,7 @@ pub async fn set_idp_admin(conn: &mut PgConnection, user: UserId, admin: bool) -
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", name = "iam.repo.grant_role", skip_all)]
 pub async fn grant_role(conn: &mut PgConnection, user: UserId, role: Role, source: &str) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO role_grants (user_id, role, source) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -92,6 +96,7 @@ pub async fn grant_role(conn: &mut PgConnection, user: UserId, role: Role, sourc
 /// Makes the user's IdP-sourced team memberships exactly `teams` (slug, role), creating teams
 /// the directory knows and Switchyard does not yet (their slugs are returned). Manual
 /// memberships are left alone.
+#[tracing::instrument(level = "debug", name = "iam.repo.sync_idp_teams", skip_all)]
 pub async fn sync_idp_teams(
     conn: &mut PgConnection,
     user: UserId,
@@ -141,6 +146,7 @@ pub struct Identity {
 }
 
 /// Name, roles and teams of a user.
+#[tracing::instrument(level = "debug", name = "iam.repo.identity", skip_all)]
 pub async fn identity(conn: &mut PgConnection, user: UserId) -> Result<Option<Identity>, sqlx::Error> {
     let Some(u) = sqlx::query!(
         r#"SELECT username, name, email,
@@ -176,6 +182,7 @@ pub async fn identity(conn: &mut PgConnection, user: UserId) -> Result<Option<Id
     Ok(Some(Identity { username: u.username, name: u.name, email: u.email, roles, teams }))
 }
 
+#[tracing::instrument(level = "debug", name = "iam.repo.create_session", skip_all)]
 pub async fn create_session(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -201,6 +208,7 @@ pub async fn create_session(
 /// marks it seen.
 /// The user of a live session (not ended, not expired) with their name, roles and teams, in one
 /// read; and whether its "last seen" is over a minute old (then `touch_session` marks it).
+#[tracing::instrument(level = "debug", name = "iam.repo.live_session", skip_all)]
 pub async fn live_session(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(UserId, Identity, bool)>, sqlx::Error> {
     let Some(r) = sqlx::query!(
         r#"SELECT s.user_id AS "user_id: UserId", s.last_seen_at < now() - interval '1 minute' AS "stale!",
@@ -232,6 +240,7 @@ pub async fn live_session(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<(U
     Ok(Some((r.user_id, identity, r.stale)))
 }
 
+#[tracing::instrument(level = "debug", name = "iam.repo.touch_session", skip_all)]
 pub async fn touch_session(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"UPDATE user_sessions SET last_seen_at = now()
@@ -244,6 +253,7 @@ pub async fn touch_session(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<U
 }
 
 /// Ends a live session; returns its owner, or None when there was no such live session.
+#[tracing::instrument(level = "debug", name = "iam.repo.end_session", skip_all)]
 pub async fn end_session(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -261,6 +271,7 @@ pub async fn end_session(
 }
 
 /// Live sessions, of one user or of everyone, newest first.
+#[tracing::instrument(level = "debug", name = "iam.repo.live_sessions", skip_all)]
 pub async fn live_sessions(
     db: impl PgExecutor<'_>,
     user: Option<UserId>,
@@ -291,6 +302,7 @@ pub struct TeamMemberRow {
 }
 
 /// Every team, one row per member (or one row with no member), in one query.
+#[tracing::instrument(level = "debug", name = "iam.repo.teams_with_members", skip_all)]
 pub async fn teams_with_members(db: impl PgExecutor<'_>) -> Result<Vec<TeamMemberRow>, sqlx::Error> {
     sqlx::query_as!(
         TeamMemberRow,
@@ -306,6 +318,7 @@ pub async fn teams_with_members(db: impl PgExecutor<'_>) -> Result<Vec<TeamMembe
 }
 
 /// Inserts a team; false when the slug is taken.
+#[tracing::instrument(level = "debug", name = "iam.repo.insert_team", skip_all)]
 pub async fn insert_team(db: impl PgExecutor<'_>, slug: &str, name: &str, description: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "INSERT INTO teams (slug, name, description) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING",
@@ -318,12 +331,14 @@ pub async fn insert_team(db: impl PgExecutor<'_>, slug: &str, name: &str, descri
     Ok(done.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", name = "iam.repo.team_id", skip_all)]
 pub async fn team_id(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar!("SELECT id FROM teams WHERE slug = $1", slug).fetch_optional(db).await
 }
 
 /// The people a person is named by: their user name, or (when it has an `@`) their email. User
 /// names are the directory's and need not be unique, so this may find several (at most two).
+#[tracing::instrument(level = "debug", name = "iam.repo.people_named", skip_all)]
 pub async fn people_named(db: impl PgExecutor<'_>, name: &str) -> Result<Vec<UserId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT id AS "id: UserId" FROM users
@@ -336,6 +351,7 @@ pub async fn people_named(db: impl PgExecutor<'_>, name: &str) -> Result<Vec<Use
 }
 
 /// (role, source) of a membership.
+#[tracing::instrument(level = "debug", name = "iam.repo.membership", skip_all)]
 pub async fn membership(db: impl PgExecutor<'_>, team: Uuid, user: UserId) -> Result<Option<(TeamRole, String)>, sqlx::Error> {
     Ok(sqlx::query!(r#"SELECT role AS "role: TeamRole", source FROM team_members WHERE team_id = $1 AND user_id = $2"#, team, user.0)
         .fetch_optional(db)
@@ -343,6 +359,7 @@ pub async fn membership(db: impl PgExecutor<'_>, team: Uuid, user: UserId) -> Re
         .map(|r| (r.role, r.source)))
 }
 
+#[tracing::instrument(level = "debug", name = "iam.repo.upsert_manual_member", skip_all)]
 pub async fn upsert_manual_member(db: impl PgExecutor<'_>, team: Uuid, user: UserId, role: TeamRole) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"INSERT INTO team_members (team_id, user_id, role, source) VALUES ($1, $2, $3, 'manual')
@@ -356,6 +373,7 @@ pub async fn upsert_manual_member(db: impl PgExecutor<'_>, team: Uuid, user: Use
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", name = "iam.repo.delete_member", skip_all)]
 pub async fn delete_member(db: impl PgExecutor<'_>, team: Uuid, user: UserId) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2", team, user.0)
         .execute(db)
@@ -379,6 +397,7 @@ pub struct TokenRow {
 }
 
 /// One token (`one`), or `user`'s personal tokens, or with `everyone` all tokens; newest first.
+#[tracing::instrument(level = "debug", name = "iam.repo.tokens", skip_all)]
 pub async fn tokens(conn: &mut PgConnection, one: Option<Uuid>, everyone: bool, user: Uuid) -> Result<Vec<TokenRow>, sqlx::Error> {
     sqlx::query_as!(
         TokenRow,
@@ -396,11 +415,13 @@ pub async fn tokens(conn: &mut PgConnection, one: Option<Uuid>, everyone: bool, 
 }
 
 /// A team's id, slug and name.
+#[tracing::instrument(level = "debug", name = "iam.repo.team_by_slug", skip_all)]
 pub async fn team_by_slug(db: impl PgExecutor<'_>, slug: &str) -> Result<Option<(Uuid, String, String)>, sqlx::Error> {
     Ok(sqlx::query!("SELECT id, slug, name FROM teams WHERE slug = $1", slug).fetch_optional(db).await?.map(|t| (t.id, t.slug, t.name)))
 }
 
 /// The user row a service token acts as (never a person: it cannot sign in).
+#[tracing::instrument(level = "debug", name = "iam.repo.insert_service_actor", skip_all)]
 pub async fn insert_service_actor(db: impl PgExecutor<'_>, token: Uuid, username: &str, name: &str) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO users (issuer, subject, username, name, kind)
@@ -427,6 +448,7 @@ pub struct NewTokenRow<'a> {
     pub actor_id: Option<Uuid>,
 }
 
+#[tracing::instrument(level = "debug", name = "iam.repo.insert_token", skip_all)]
 pub async fn insert_token(db: impl PgExecutor<'_>, t: &NewTokenRow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"INSERT INTO api_tokens (id, name, kind, user_id, team_id, scopes, token_hash, token_prefix, created_by, expires_at, actor_id)
@@ -450,6 +472,7 @@ pub async fn insert_token(db: impl PgExecutor<'_>, t: &NewTokenRow<'_>) -> Resul
 
 /// Revokes a live token; its owner (None for a service token), or None when there was no such
 /// live token.
+#[tracing::instrument(level = "debug", name = "iam.repo.revoke_token", skip_all)]
 pub async fn revoke_token(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Option<Uuid>>, sqlx::Error> {
     sqlx::query_scalar!(r#"UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id"#, id)
         .fetch_optional(db)
@@ -480,6 +503,7 @@ pub struct LiveToken {
 }
 
 /// The token with this hash when it is live (a read: `touch_token` marks it used).
+#[tracing::instrument(level = "debug", name = "iam.repo.live_token", skip_all)]
 pub async fn live_token(db: impl PgExecutor<'_>, token_hash: &[u8], owner_idle_days: i32) -> Result<Option<LiveToken>, sqlx::Error> {
     sqlx::query_as!(
         LiveToken,
@@ -509,12 +533,14 @@ pub async fn live_token(db: impl PgExecutor<'_>, token_hash: &[u8], owner_idle_d
 }
 
 /// Marks a token used now.
+#[tracing::instrument(level = "debug", name = "iam.repo.touch_token", skip_all)]
 pub async fn touch_token(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", id).execute(db).await?;
     Ok(())
 }
 
 /// Whether a session is still live (not ended, not expired), without marking it seen.
+#[tracing::instrument(level = "debug", name = "iam.repo.session_is_live", skip_all)]
 pub async fn session_is_live(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM user_sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > now()) AS "live!""#, id)
         .fetch_one(db)
@@ -522,6 +548,7 @@ pub async fn session_is_live(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, 
 }
 
 /// Whether a token is still live (not revoked, not expired).
+#[tracing::instrument(level = "debug", name = "iam.repo.token_is_live", skip_all)]
 pub async fn token_is_live(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND expires_at > now()) AS "live!""#, id)
         .fetch_one(db)

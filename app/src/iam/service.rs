@@ -21,7 +21,15 @@ pub enum IamError {
     #[error(transparent)]
     Approval(#[from] crate::approvals::service::ApprovalError),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// Every database error is counted as this domain's (`switchyard_db_errors_total`).
+impl From<sqlx::Error> for IamError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::telemetry::db_error("iam", &e);
+        IamError::Database(e)
+    }
 }
 
 /// How IdP groups become roles and team memberships.
@@ -96,7 +104,7 @@ pub struct SignInClaims {
 /// Creates the user on first sign-in, refreshes name, email, groups, roles and teams on later
 /// ones, and opens a session that ends at `absolute` from now at the latest. One audit row for
 /// the sign-in, one per team the directory brought in.
-#[tracing::instrument(skip(pool, claims, mapping), fields(subject = %claims.subject), err)]
+#[tracing::instrument(name = "iam.service.sign_in", skip(pool, claims, mapping), fields(subject = %claims.subject), err)]
 pub async fn sign_in(
     pool: &PgPool,
     claims: &SignInClaims,
@@ -124,7 +132,8 @@ pub async fn sign_in(
     )
     .await?;
     repo::set_idp_admin(&mut tx, user, mapping.is_admin(&claims.groups)).await?;
-    let created_teams = repo::sync_idp_teams(&mut tx, user, &mapping.teams(&claims.groups)).await?;
+    let teams = mapping.teams(&claims.groups);
+    let created_teams = repo::sync_idp_teams(&mut tx, user, &teams).await?;
     let identity = repo::identity(&mut tx, user).await?.ok_or(IamError::NoUsername)?;
 
     let session_id = Uuid::new_v4();
@@ -163,6 +172,7 @@ pub async fn sign_in(
 }
 
 /// Whether the session or token `p` came with is still live (a long-lived stream asks again).
+#[tracing::instrument(level = "debug", name = "iam.service.still_live", skip_all)]
 pub async fn still_live(pool: &PgPool, p: &Principal) -> Result<bool, IamError> {
     Ok(match &p.via {
         crate::iam::principal::Via::Session { session_id } => repo::session_is_live(pool, *session_id).await?,
@@ -172,6 +182,7 @@ pub async fn still_live(pool: &PgPool, p: &Principal) -> Result<bool, IamError> 
 
 /// The principal behind a live browser session, or None when it ended or expired; and whether
 /// this request is its first in a minute (when "last seen" and the idle expiry are renewed).
+#[tracing::instrument(level = "debug", name = "iam.service.session_principal", skip_all)]
 pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option<(Principal, bool)>, IamError> {
     let Some((user, i, stale)) = repo::live_session(pool, session_id).await? else {
         return Ok(None);
@@ -193,7 +204,7 @@ pub async fn session_principal(pool: &PgPool, session_id: Uuid) -> Result<Option
 }
 
 /// Ends the caller's own session (sign-out).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.sign_out", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn sign_out(pool: &PgPool, principal: &Principal, meta: &RequestMeta) -> Result<(), IamError> {
     let Some(session_id) = principal.session_id() else {
         return Ok(());
@@ -214,7 +225,7 @@ pub async fn sign_out(pool: &PgPool, principal: &Principal, meta: &RequestMeta) 
 }
 
 /// Live sessions: the caller's own, or (admins) anyone's when `everyone` is set.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.list_sessions", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list_sessions(pool: &PgPool, principal: &Principal, everyone: bool) -> Result<Vec<SessionInfo>, IamError> {
     principal.require_session()?;
     let scope = if everyone {
@@ -232,7 +243,7 @@ pub async fn list_sessions(pool: &PgPool, principal: &Principal, everyone: bool)
 }
 
 /// Ends a session: one's own, or anyone's for an admin. Audited.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.end_session", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn end_session(
     pool: &PgPool,
     principal: &Principal,

@@ -28,7 +28,7 @@ async fn team_and_user(
 }
 
 /// Every team with its members (everyone may read).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.list", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list(pool: &PgPool, principal: &Principal) -> Result<Vec<TeamDetail>, IamError> {
     principal.require_read()?;
     let teams = super::repo::teams_with_members(pool).await?;
@@ -55,7 +55,7 @@ pub async fn list(pool: &PgPool, principal: &Principal) -> Result<Vec<TeamDetail
 }
 
 /// Creates a team (admins).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.create", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn create(
     pool: &PgPool,
     principal: &Principal,
@@ -88,7 +88,7 @@ pub async fn create(
 
 /// Adds a person to a team, or changes their role there (admins). The person must have signed
 /// in once, so Switchyard knows them.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.set_member", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn set_member(
     pool: &PgPool,
     principal: &Principal,
@@ -119,7 +119,7 @@ pub async fn set_member(
 }
 
 /// Removes a manually added member (admins).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.remove_member", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn remove_member(
     pool: &PgPool,
     principal: &Principal,

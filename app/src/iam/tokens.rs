@@ -56,7 +56,7 @@ pub struct Request<'a> {
 
 /// Creates a token. Personal: for oneself, with at most one's own rights (the admin scope only
 /// for admins). Service: admins only, for a team. Audited without the secret.
-#[tracing::instrument(skip(pool, principal, req), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.create", skip(pool, principal, req), fields(user = %principal.username), err)]
 pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta: &RequestMeta) -> Result<NewToken, IamError> {
     principal.require_session()?;
     let name = parse_token_name(req.name).map_err(|m| Refusal::invalid("name", m))?;
@@ -129,7 +129,7 @@ async fn one(conn: &mut sqlx::PgConnection, id: Uuid) -> Result<TokenView, IamEr
 }
 
 /// One's own personal tokens; admins, with `everyone`, all tokens.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.list", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Result<Vec<TokenView>, IamError> {
     principal.require_session()?;
     if everyone {
@@ -141,7 +141,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, everyone: bool) -> Resul
 }
 
 /// Revokes a token: one's own personal token, or any token for an admin.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "iam.service.revoke", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn revoke(pool: &PgPool, principal: &Principal, id: Uuid, meta: &RequestMeta) -> Result<(), IamError> {
     principal.require_session()?;
     let mut tx = pool.begin().await?;

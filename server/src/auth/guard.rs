@@ -31,20 +31,25 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
     if let Some(value) = req.headers().get(header::AUTHORIZATION) {
         let id = request_id(&req);
         let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
+            metrics::counter!("switchyard_api_token_requests_total", "result" => "refused").increment(1);
             return json_error(StatusCode::UNAUTHORIZED, "invalid_token", "Use `Authorization: Bearer <token>`.", &id);
         };
         return match app::iam::tokens::authenticate(&state.pool, secret.trim(), state.settings.session.token_owner_idle_days).await {
             Ok(Some(principal)) => {
+                metrics::counter!("switchyard_api_token_requests_total", "result" => "accepted").increment(1);
                 tracing::Span::current().record("user", principal.username.as_str());
                 req.extensions_mut().insert(principal);
                 next.run(req).await
             }
-            Ok(None) => json_error(
+            Ok(None) => {
+                metrics::counter!("switchyard_api_token_requests_total", "result" => "refused").increment(1);
+                json_error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_token",
                 "The API token is unknown, revoked or expired, or its owner has not signed in for too long (signing in again revives it).",
                 &id,
-            ),
+            )
+            }
             Err(e) => {
                 tracing::error!(request_id = %id, error = %e, "token lookup failed");
                 json_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Switchyard cannot check tokens right now.", &id)

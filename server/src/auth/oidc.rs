@@ -78,6 +78,19 @@ struct Discovered {
     end_session: Option<EndSessionUrl>,
 }
 
+/// The provider's HTTP client, sending the current trace's context with each request.
+struct Traced<'a>(&'a openidconnect::reqwest::Client);
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for Traced<'_> {
+    type Error = <openidconnect::reqwest::Client as openidconnect::AsyncHttpClient<'c>>::Error;
+    type Future = <openidconnect::reqwest::Client as openidconnect::AsyncHttpClient<'c>>::Future;
+
+    fn call(&'c self, mut request: openidconnect::HttpRequest) -> Self::Future {
+        request.headers_mut().extend(crate::telemetry::outgoing_headers());
+        self.0.call(request)
+    }
+}
+
 pub struct Oidc {
     settings: OidcSettings,
     redirect: RedirectUrl,
@@ -152,6 +165,7 @@ impl Oidc {
     /// Exchanges the code (with the PKCE verifier) and verifies the ID token: signature with an
     /// algorithm the provider announced, issuer, audience, expiry and nonce. Returns the claims
     /// and the raw ID token (kept for logout).
+    #[tracing::instrument(name = "oidc.exchange", skip_all, err)]
     pub async fn finish(&self, pending: &PendingLogin, code: String) -> Result<(SignInClaims, String), OidcError> {
         let d = self.current().await?;
         let response = d
@@ -159,7 +173,7 @@ impl Oidc {
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| OidcError::Config(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-            .request_async(&self.http)
+            .request_async(&Traced(&self.http))
             .await
             .map_err(|e| OidcError::Exchange(e.to_string()))?;
         let id_token = response

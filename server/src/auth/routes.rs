@@ -80,6 +80,11 @@ pub struct CallbackQuery {
     error: Option<String>,
 }
 
+/// A sign-in that did not happen, counted by why (`switchyard_signins_total`).
+fn refused(reason: &'static str) {
+    metrics::counter!("switchyard_signins_total", "outcome" => "refused", "reason" => reason).increment(1);
+}
+
 /// Checks state, exchanges the code, verifies the ID token, signs the user in on a new
 /// session id, and returns them where they were going.
 pub async fn callback(
@@ -97,6 +102,7 @@ pub async fn callback(
     };
     let Some(pending) = pending else {
         tracing::warn!(request_id = %meta.request_id, "callback without a sign-in in progress (replayed or expired)");
+        refused("no_sign_in_in_progress");
         return failure(
             StatusCode::BAD_REQUEST,
             "This sign-in link has already been used",
@@ -106,6 +112,7 @@ pub async fn callback(
     };
     if q.state.as_deref() != Some(pending.state.as_str()) {
         tracing::warn!(request_id = %meta.request_id, "callback state mismatch");
+        refused("state_mismatch");
         return failure(
             StatusCode::BAD_REQUEST,
             "Sign-in could not be verified",
@@ -115,6 +122,7 @@ pub async fn callback(
     }
     if let Some(error) = q.error.as_deref() {
         tracing::info!(request_id = %meta.request_id, %error, "the provider ended the sign-in");
+        refused(if error == "access_denied" { "cancelled" } else { "provider_refused" });
         let (title, message) = if error == "access_denied" {
             ("Sign-in cancelled", "You cancelled the sign-in at the company SSO. Nothing was changed.")
         } else {
@@ -123,16 +131,19 @@ pub async fn callback(
         return failure(StatusCode::UNAUTHORIZED, title, message, &meta);
     }
     let Some(code) = q.code else {
+        refused("no_code");
         return failure(StatusCode::BAD_REQUEST, "Sign-in could not be verified", "The identity provider sent no authorization code.", &meta);
     };
     let (claims, id_token) = match state.oidc.finish(&pending, code).await {
         Ok(ok) => ok,
         Err(OidcError::Unreachable(e)) => {
             tracing::warn!(request_id = %meta.request_id, error = %e, "identity provider unreachable at callback");
+            refused("provider_unreachable");
             return failure(StatusCode::SERVICE_UNAVAILABLE, "The company sign-in is not answering", "Switchyard could not reach the identity provider to finish signing you in.", &meta);
         }
         Err(e) => {
             tracing::warn!(request_id = %meta.request_id, error = %e, "sign-in refused");
+            refused("not_verified");
             return failure(StatusCode::UNAUTHORIZED, "Sign-in could not be verified", "The identity provider's answer did not pass verification, so you were not signed in.", &meta);
         }
     };
@@ -142,6 +153,7 @@ pub async fn callback(
         Ok(p) => p,
         Err(e) => {
             tracing::error!(request_id = %meta.request_id, error = %e, "sign-in failed");
+            refused("error");
             return crate::middleware::error_page(StatusCode::INTERNAL_SERVER_ERROR, &meta.request_id);
         }
     };
@@ -156,6 +168,7 @@ pub async fn callback(
         return session_failure(e, &meta);
     }
     tracing::info!(request_id = %meta.request_id, user = %principal.username, "signed in");
+    metrics::counter!("switchyard_signins_total", "outcome" => "succeeded", "reason" => "signed_in").increment(1);
     Redirect::to(&pending.return_to).into_response()
 }
 

@@ -17,6 +17,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use uuid::Uuid;
 
 /// How a run ended, as the executor saw it.
@@ -155,9 +156,26 @@ impl Worker {
             .ok()
     }
 
-    /// Runs one job to its end (or until it stops being ours) and records the outcome once.
+    /// Runs one job to its end (or until it stops being ours) and records the outcome once, in a
+    /// span that continues the kick-off's trace and links to it.
     pub async fn execute(&self, job: Job) {
+        let span = tracing::info_span!(
+            "deploys.worker.execute",
+            deploy = %job.id,
+            attempt = job.attempt,
+            service = %job.service,
+            environment = %job.environment,
+            executor = tracing::field::Empty,
+        );
+        if let Some(parent) = &job.trace_context {
+            app::telemetry::continue_from(&span, parent);
+        }
+        self.execute_in(job).instrument(span).await
+    }
+
+    async fn execute_in(&self, job: Job) {
         let kind = self.settings.executor_for(&job.environment);
+        tracing::Span::current().record("executor", kind.as_str());
         let timeout = match kind {
             ExecutorKind::Command => self.settings.command.timeout_secs,
             ExecutorKind::Webhook => self.settings.webhook.timeout_secs,
@@ -170,11 +188,22 @@ impl Worker {
                 return; // the lease runs out and recovery requeues it (nothing was started)
             }
         }
+        metrics::counter!("switchyard_deploy_jobs_started_total", "executor" => kind.as_str()).increment(1);
+        let started = std::time::Instant::now();
         let run = Run { pool: &self.pool, job: &job, worker: self.id, settings: &self.settings, public_url: &self.public_url };
         let outcome = match kind {
             ExecutorKind::Command => command::run(&run).await,
             ExecutorKind::Webhook => webhook::run(&run).await,
         };
+        let ended = match &outcome {
+            Outcome::Succeeded(_) => "succeeded",
+            Outcome::Failed(_) => "failed",
+            Outcome::Handed => "handed_over",
+            Outcome::Abandoned => "abandoned",
+        };
+        let labels = [("executor", kind.as_str()), ("outcome", ended)];
+        metrics::counter!("switchyard_deploy_jobs_finished_total", &labels).increment(1);
+        metrics::histogram!("switchyard_deploy_executor_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
         let meta = RequestMeta { request_id: format!("worker-{}", self.id), ip: String::new() };
         let (state, note) = match outcome {
             Outcome::Succeeded(note) => (DeployState::Succeeded, note),

@@ -67,6 +67,7 @@ pub async fn run(run: &Run<'_>) -> Outcome {
         let signed = signature::sign(settings.secret.expose_secret().as_bytes(), chrono::Utc::now().timestamp(), job.id.0, &body);
         let sent = client
             .post(&settings.url)
+            .headers(crate::telemetry::outgoing_headers())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(signature::HEADER, signed)
             .header("idempotency-key", job.id.to_string())

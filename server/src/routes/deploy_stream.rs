@@ -83,6 +83,8 @@ struct Follow {
     done: bool,
     checked: Instant,
     _slot: Slot,
+    /// Counted in `switchyard_sse_streams_open` while the stream lives.
+    _open: crate::metrics::OpenGauge,
 }
 
 /// Waits until this deploy is named by a NOTIFY (or a few seconds pass).
@@ -167,6 +169,6 @@ pub async fn stream(
             .into_response();
     };
     let rx = state.deploy_events.subscribe();
-    let follow = Follow { state, principal, id, after_transition, after_log, rx, last: None, done: false, checked: Instant::now(), _slot: slot };
+    let follow = Follow { state, principal, id, after_transition, after_log, rx, last: None, done: false, checked: Instant::now(), _slot: slot, _open: crate::metrics::OpenGauge::open("switchyard_sse_streams_open") };
     Sse::new(futures::stream::unfold(follow, next)).keep_alive(KeepAlive::default()).into_response()
 }

@@ -594,6 +594,7 @@ async fn queued(app: &TestApp, service: Uuid, key: &str) -> (app::deploys::repo:
         previous_version: None,
         actor_name: "bob".into(),
         note: "queued",
+        trace_context: None,
     };
     let change = app::audit::service::Change { action: "deploy.requested", subject_kind: app::audit::service::SubjectKind::Deploy, subject_id: id.to_string(), before: None, after: Some(json!({ "key": key })) };
     (row, app::audit::service::entry(app::audit::service::Actor::System, change, &app::context::RequestMeta::default()))

@@ -14,6 +14,9 @@ pub fn idp_url() -> String {
 /// A running server on a fresh database, dropped with the value.
 pub struct TestApp {
     pub address: String,
+    /// Where its `/metrics` is served (`http://127.0.0.1:<port>`; the telemetry tests read it).
+    #[allow(dead_code)]
+    pub metrics: String,
     /// An anonymous client that does not follow redirects.
     pub client: reqwest::Client,
     db_name: String,
@@ -71,6 +74,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .merge(("database.max_connections", 10))
         .merge(("database.migrate_on_start", options.migrate))
         .merge(("oidc.issuer_url", idp_url()))
+        // every test server scrapes on a port of its own
+        .merge(("telemetry.metrics_addr", "127.0.0.1:0"))
         // the demo rollout, fast (tests run in server/, not the repository's root)
         .merge(("deploys.command.program", concat!(env!("CARGO_MANIFEST_DIR"), "/demo/rollout.sh")))
         .merge(("deploys.command.args", vec!["0.02"]))
@@ -80,10 +85,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         figment = figment.merge((*key, value.clone()));
     }
     let settings = Settings::from_figment(figment).expect("test settings");
-    server::telemetry::init(&settings.log);
+    server::telemetry::init(&settings.log, &settings.telemetry);
 
     let app = Application::build(settings).await.expect("build app");
     let address = format!("http://{}", app.local_addr().expect("local addr"));
+    let metrics = app.metrics_addr().map(|a| format!("http://{a}")).unwrap_or_default();
     if options.demo_data {
         server::db::load_demo_data(app.pool()).await.expect("demo data");
     }
@@ -91,6 +97,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
     TestApp {
         address,
+        metrics,
         client: reqwest::Client::builder().redirect(Policy::none()).build().expect("http client"),
         db_name,
         admin_url,

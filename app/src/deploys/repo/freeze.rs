@@ -17,6 +17,7 @@ pub struct FreezeRow {
 }
 
 /// Freeze windows, of one environment or all, that may still apply after `from`.
+#[tracing::instrument(level = "debug", name = "deploys.repo.freezes", skip_all)]
 pub async fn freezes(db: impl PgExecutor<'_>, environment: Option<&str>, from: DateTime<Utc>) -> Result<Vec<FreezeRow>, sqlx::Error> {
     sqlx::query_as!(
         FreezeRow,
@@ -42,6 +43,7 @@ pub struct NewFreeze<'a> {
     pub created_by: Uuid,
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.insert_freeze", skip_all)]
 pub async fn insert_freeze(db: impl PgExecutor<'_>, f: &NewFreeze<'_>) -> Result<FreezeId, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO freeze_windows (environment, reason, starts_at, ends_at, schedule, duration_mins, created_by)
@@ -59,6 +61,7 @@ pub async fn insert_freeze(db: impl PgExecutor<'_>, f: &NewFreeze<'_>) -> Result
 }
 
 /// Deletes a window; returns its reason and environment when it existed.
+#[tracing::instrument(level = "debug", name = "deploys.repo.delete_freeze", skip_all)]
 pub async fn delete_freeze(db: impl PgExecutor<'_>, id: FreezeId) -> Result<Option<(String, String)>, sqlx::Error> {
     let row = sqlx::query!("DELETE FROM freeze_windows WHERE id = $1 RETURNING environment, reason", id.0)
         .fetch_optional(db)

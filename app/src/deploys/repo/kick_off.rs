@@ -23,6 +23,7 @@ pub struct KickOffFacts {
 
 /// The facts a kick-off of `service` to `environment` checks, freeze windows from `from` on:
 /// one query.
+#[tracing::instrument(level = "debug", name = "deploys.repo.kick_off_facts", skip_all)]
 pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment: &str, from: DateTime<Utc>) -> Result<KickOffFacts, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT s.id AS "service_id?: EntityId", s.name AS "service_name?", s.title AS "service_title?", s.tier AS "tier?",
@@ -92,6 +93,7 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment:
 }
 
 /// The deploy a requester's key already names, with the fingerprint of its parameters.
+#[tracing::instrument(level = "debug", name = "deploys.repo.by_key", skip_all)]
 pub async fn by_key(db: impl PgExecutor<'_>, requester: Uuid, key: &str) -> Result<Option<(DeployId, Vec<u8>)>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT id AS "id: DeployId", fingerprint FROM deploys WHERE requester_id = $1 AND idempotency_key = $2"#,
@@ -121,6 +123,8 @@ pub struct NewDeployRow {
     pub previous_version: Option<String>,
     pub actor_name: String,
     pub note: &'static str,
+    /// The kick-off's `traceparent`, for the worker's span to link to.
+    pub trace_context: Option<String>,
 }
 
 /// Inserts a deploy with its first two transitions, and with `audit` appends its audit row too —
@@ -133,13 +137,14 @@ pub struct NewDeployRow {
 /// (which it holds until it commits), so no transaction waits for a row while holding a stripe
 /// that the row's holder waits for. The foreign keys lock the parent rows only at the end of the
 /// statement, after the audit link; `locked` takes the same locks (`FOR KEY SHARE`) before it.
+#[tracing::instrument(level = "debug", name = "deploys.repo.insert", skip_all)]
 pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow, audit: Option<&audit::Entry>) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     let a = audit.map(|e| &e.row);
     sqlx::query_scalar!(
         r#"WITH added AS (
                INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
-                                    requester_id, idempotency_key, fingerprint, state, freeze_override)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                    requester_id, idempotency_key, fingerprint, state, freeze_override, trace_context)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $26)
                ON CONFLICT (requester_id, idempotency_key) DO NOTHING
                RETURNING id, created_at),
            steps AS (
@@ -179,6 +184,7 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow, audit: Option<&au
         a.map(|r| r.request_id.as_str()),
         a.map(|r| r.source_ip.as_str()),
         audit.map(|e| e.content.as_str()),
+        d.trace_context,
     )
     .fetch_optional(conn)
     .await
@@ -191,6 +197,7 @@ pub async fn insert(conn: &mut PgConnection, d: &NewDeployRow, audit: Option<&au
 /// nothing for the whole group. Every key is claimed (a key another transaction is claiming is
 /// waited for) and the parent rows are locked, in key order, before the first audit link, so the
 /// group waits for nothing while it holds its audit stripe (as [`insert`]).
+#[tracing::instrument(level = "debug", name = "deploys.repo.insert_group", skip_all)]
 pub async fn insert_group(conn: &mut PgConnection, group: &[(NewDeployRow, audit::Entry)]) -> Result<Vec<(DeployId, DateTime<Utc>)>, sqlx::Error> {
     fn col<T>(group: &[(NewDeployRow, audit::Entry)], f: impl Fn(&(NewDeployRow, audit::Entry)) -> T) -> Vec<T> {
         group.iter().map(f).collect()
@@ -200,16 +207,16 @@ pub async fn insert_group(conn: &mut PgConnection, group: &[(NewDeployRow, audit
                SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[],
                                     $8::uuid[], $9::text[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::text[],
                                     $15::timestamptz[], $16::uuid[], $17::text[], $18::text[], $19::text[], $20::text[],
-                                    $21::jsonb[], $22::jsonb[], $23::text[], $24::text[], $25::text[])
+                                    $21::jsonb[], $22::jsonb[], $23::text[], $24::text[], $25::text[], $26::text[])
                    AS i (id, service_id, environment, version, previous_version, rollback_of, reason, requester_id,
                          idempotency_key, fingerprint, state, freeze_override, actor_name, note,
                          a_at, a_actor_id, a_actor_name, a_action, a_subject_kind, a_subject_id, a_before, a_after,
-                         a_request_id, a_source_ip, a_content)),
+                         a_request_id, a_source_ip, a_content, trace_context)),
            added AS (
                INSERT INTO deploys (id, service_id, environment, version, previous_version, rollback_of, reason,
-                                    requester_id, idempotency_key, fingerprint, state, freeze_override)
+                                    requester_id, idempotency_key, fingerprint, state, freeze_override, trace_context)
                SELECT id, service_id, environment, version, previous_version, rollback_of, reason,
-                      requester_id, idempotency_key, fingerprint, state, freeze_override
+                      requester_id, idempotency_key, fingerprint, state, freeze_override, trace_context
                FROM input
                ON CONFLICT (requester_id, idempotency_key) DO NOTHING
                RETURNING id, created_at),
@@ -256,12 +263,14 @@ pub async fn insert_group(conn: &mut PgConnection, group: &[(NewDeployRow, audit
         &col(group, |(_, a)| a.row.request_id.clone()),
         &col(group, |(_, a)| a.row.source_ip.clone()),
         &col(group, |(_, a)| a.content.clone()),
+        &col(group, |(d, _)| d.trace_context.clone()) as _,
     )
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.created_at)).collect())
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.set_approval", skip_all)]
 pub async fn set_approval(conn: &mut PgConnection, id: DeployId, approval: ApprovalId) -> Result<(), sqlx::Error> {
     sqlx::query!("UPDATE deploys SET approval_id = $2 WHERE id = $1", id.0, approval.0).execute(conn).await?;
     Ok(())

@@ -48,6 +48,7 @@ pub(super) fn tier(stored: Option<i16>) -> Result<Option<Tier>, sqlx::Error> {
     stored.map(|t| Tier::parse(t.into()).map_err(|e| sqlx::Error::Decode(e.into()))).transpose()
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.target", skip_all)]
 pub async fn target(db: impl PgExecutor<'_>, name: &str) -> Result<Option<Target>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT o.id AS "id!: EntityId", o.name AS "name!", o.title AS "title!", o.tier, o.status AS "status!",
@@ -83,12 +84,14 @@ pub struct Environment {
     pub requires_approval: bool,
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.environments", skip_all)]
 pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, sqlx::Error> {
     sqlx::query_as!(Environment, "SELECT name, title, requires_approval FROM environments ORDER BY position")
         .fetch_all(db)
         .await
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.insert_transition", skip_all)]
 pub async fn insert_transition(
     conn: &mut PgConnection,
     id: DeployId,
@@ -112,11 +115,13 @@ pub async fn insert_transition(
 }
 
 /// Locks a deploy's row and returns its state.
+#[tracing::instrument(level = "debug", name = "deploys.repo.lock", skip_all)]
 pub async fn lock(conn: &mut PgConnection, id: DeployId) -> Result<Option<DeployState>, sqlx::Error> {
     sqlx::query_scalar!(r#"SELECT state AS "state: DeployState" FROM deploys WHERE id = $1 FOR UPDATE"#, id.0).fetch_optional(conn).await
 }
 
 /// Moves a deploy to `to`; a final state releases the lease and records the outcome.
+#[tracing::instrument(level = "debug", name = "deploys.repo.set_state", skip_all)]
 pub async fn set_state(conn: &mut PgConnection, id: DeployId, to: &str, is_final: bool, outcome: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"UPDATE deploys SET state = $2, updated_at = now(),
@@ -136,12 +141,14 @@ pub async fn set_state(conn: &mut PgConnection, id: DeployId, to: &str, is_final
 }
 
 /// Wakes whoever listens on `channel` when the transaction commits.
+#[tracing::instrument(level = "debug", name = "deploys.repo.notify", skip_all)]
 pub async fn notify(db: impl PgExecutor<'_>, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
     sqlx::query!("SELECT pg_notify($1, $2)", channel, payload).execute(db).await?;
     Ok(())
 }
 
 /// What runs in an environment now: the newest succeeded deploy's version and id.
+#[tracing::instrument(level = "debug", name = "deploys.repo.current", skip_all)]
 pub async fn current(db: impl PgExecutor<'_>, service: EntityId, environment: &str) -> Result<Option<(String, DeployId)>, sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT version, id AS "id: DeployId" FROM deploys WHERE service_id = $1 AND environment = $2 AND state = 'succeeded'
@@ -155,6 +162,7 @@ pub async fn current(db: impl PgExecutor<'_>, service: EntityId, environment: &s
 }
 
 /// The version that succeeded before `deploy` in its environment, other than its own.
+#[tracing::instrument(level = "debug", name = "deploys.repo.previous_success", skip_all)]
 pub async fn previous_success(db: impl PgExecutor<'_>, deploy: DeployId) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT p.version FROM deploys d
@@ -169,6 +177,7 @@ pub async fn previous_success(db: impl PgExecutor<'_>, deploy: DeployId) -> Resu
 }
 
 /// Deploys of a service to an environment that have not ended, oldest first.
+#[tracing::instrument(level = "debug", name = "deploys.repo.in_flight", skip_all)]
 pub async fn in_flight(db: impl PgExecutor<'_>, service: EntityId, environment: &str) -> Result<Option<DeployId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT id AS "id: DeployId" FROM deploys WHERE service_id = $1 AND environment = $2

@@ -30,6 +30,7 @@ pub struct DeployRow {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.get", skip_all)]
 pub async fn get(db: impl PgExecutor<'_>, id: DeployId) -> Result<Option<DeployRow>, sqlx::Error> {
     let one = ListFilter { id: Some(id), service_id: None, environment: None, state: None, requester: None, since: None, until: None, limit: 1 };
     Ok(list(db, &one).await?.pop())
@@ -47,6 +48,7 @@ pub struct ListFilter<'a> {
 }
 
 /// Deploys matching the filter, newest first.
+#[tracing::instrument(level = "debug", name = "deploys.repo.list", skip_all)]
 pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<DeployRow>, sqlx::Error> {
     sqlx::query_as!(
         DeployRow,
@@ -87,6 +89,7 @@ pub struct TransitionRow {
 }
 
 /// A deploy's transitions after `after_id`, oldest first.
+#[tracing::instrument(level = "debug", name = "deploys.repo.transitions", skip_all)]
 pub async fn transitions(db: impl PgExecutor<'_>, id: DeployId, after_id: i64) -> Result<Vec<TransitionRow>, sqlx::Error> {
     sqlx::query_as!(
         TransitionRow,
@@ -108,6 +111,7 @@ pub struct LogRow {
 }
 
 /// A deploy's log lines after `after_id`, oldest first, at most `limit`.
+#[tracing::instrument(level = "debug", name = "deploys.repo.log", skip_all)]
 pub async fn log(db: impl PgExecutor<'_>, id: DeployId, after_id: i64, limit: i64) -> Result<Vec<LogRow>, sqlx::Error> {
     sqlx::query_as!(
         LogRow,
@@ -118,4 +122,22 @@ pub async fn log(db: impl PgExecutor<'_>, id: DeployId, after_id: i64, limit: i6
     )
     .fetch_all(db)
     .await
+}
+
+/// The deploys not yet ended, by state: how many, the longest a queued one has waited since it
+/// was queued (its last change), and how many running ones are past their executor's deadline.
+/// Reads only those rows (`deploys_open_idx`), however long the history.
+#[tracing::instrument(level = "debug", name = "deploys.repo.open_counts", skip_all)]
+pub async fn open_counts(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64, f64, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT state AS "state!", count(*) AS "n!",
+                  coalesce(extract(epoch FROM now() - min(updated_at)), 0)::float8 AS "oldest_secs!",
+                  count(*) FILTER (WHERE deadline_at < now()) AS "overdue!"
+           FROM deploys
+           WHERE state IN ('requested', 'awaiting_approval', 'queued', 'running')
+           GROUP BY state"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.state, r.n, r.oldest_secs, r.overdue)).collect())
 }

@@ -6,11 +6,13 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 /// Records `seq` as the deploy's latest CD event when it is above the last; false for a replay.
+#[tracing::instrument(level = "debug", name = "deploys.repo.take_event_seq", skip_all)]
 pub async fn take_event_seq(db: impl PgExecutor<'_>, id: DeployId, seq: i64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!("UPDATE deploys SET cd_event_seq = $2 WHERE id = $1 AND cd_event_seq < $2", id.0, seq).execute(db).await?;
     Ok(done.rows_affected() == 1)
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.append_log", skip_all)]
 pub async fn append_log(db: impl PgExecutor<'_>, id: DeployId, stream: &str, lines: &[String]) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"WITH added AS (
@@ -26,6 +28,7 @@ pub async fn append_log(db: impl PgExecutor<'_>, id: DeployId, stream: &str, lin
     Ok(())
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.repo.set_progress", skip_all)]
 pub async fn set_progress(db: impl PgExecutor<'_>, id: DeployId, progress: i16) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE deploys SET progress = $2, updated_at = now() WHERE id = $1 AND state = 'running'",
@@ -41,12 +44,14 @@ pub async fn set_progress(db: impl PgExecutor<'_>, id: DeployId, progress: i16) 
 pub struct Claimed {
     pub id: DeployId,
     pub attempts: i32,
+    pub trace_context: Option<String>,
 }
 
 /// Takes the oldest queued deploy whose service and environment has nothing running and no
 /// older deploy queued, and whose environment is not `frozen` (or whose freeze was overridden),
 /// leases it to `worker` and marks it running. A deploy that overrode a freeze does not wait
 /// behind the ones the window holds. None when there is no work.
+#[tracing::instrument(level = "debug", name = "deploys.repo.claim", skip_all)]
 pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, frozen: &[String]) -> Result<Option<Claimed>, sqlx::Error> {
     sqlx::query_as!(
         Claimed,
@@ -66,7 +71,7 @@ pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, froze
                   lease_expires_at = now() + make_interval(secs => $2),
                   attempts = attempts + 1, started_at = coalesce(started_at, now()), updated_at = now()
            FROM next WHERE deploys.id = next.id
-           RETURNING deploys.id AS "id: DeployId", deploys.attempts"#,
+           RETURNING deploys.id AS "id: DeployId", deploys.attempts, deploys.trace_context"#,
         worker,
         lease_secs,
         frozen
@@ -76,6 +81,7 @@ pub async fn claim(conn: &mut PgConnection, worker: Uuid, lease_secs: f64, froze
 }
 
 /// Extends the lease while the job is still this worker's and still running.
+#[tracing::instrument(level = "debug", name = "deploys.repo.heartbeat", skip_all)]
 pub async fn heartbeat(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid, lease_secs: f64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE deploys SET lease_expires_at = now() + make_interval(secs => $3)
@@ -91,6 +97,7 @@ pub async fn heartbeat(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid, leas
 
 /// Records that `executor` is being started, with the deadline it must finish by. From here a
 /// lost worker means a failed deploy, never a second start.
+#[tracing::instrument(level = "debug", name = "deploys.repo.mark_dispatched", skip_all)]
 pub async fn mark_dispatched(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid, executor: &str, timeout_secs: f64) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE deploys SET dispatched_at = now(), executor = $3, deadline_at = now() + make_interval(secs => $4)
@@ -106,6 +113,7 @@ pub async fn mark_dispatched(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid
 }
 
 /// Gives up the worker's lease: the CD system owns the rollout now; the deadline still applies.
+#[tracing::instrument(level = "debug", name = "deploys.repo.release", skip_all)]
 pub async fn release(db: impl PgExecutor<'_>, id: DeployId, worker: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "UPDATE deploys SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
@@ -126,6 +134,7 @@ pub struct Lost {
 }
 
 /// Running deploys whose lease expired, locked for the caller's transaction.
+#[tracing::instrument(level = "debug", name = "deploys.repo.lost", skip_all)]
 pub async fn lost(conn: &mut PgConnection) -> Result<Vec<Lost>, sqlx::Error> {
     sqlx::query_as!(
         Lost,
@@ -138,6 +147,7 @@ pub async fn lost(conn: &mut PgConnection) -> Result<Vec<Lost>, sqlx::Error> {
 }
 
 /// Running deploys past their deadline with no worker holding them (the webhook's wait).
+#[tracing::instrument(level = "debug", name = "deploys.repo.overdue", skip_all)]
 pub async fn overdue(conn: &mut PgConnection) -> Result<Vec<DeployId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT id AS "id: DeployId" FROM deploys
@@ -149,6 +159,7 @@ pub async fn overdue(conn: &mut PgConnection) -> Result<Vec<DeployId>, sqlx::Err
 }
 
 /// Back to the queue (a worker took it but died before starting its executor).
+#[tracing::instrument(level = "debug", name = "deploys.repo.requeue", skip_all)]
 pub async fn requeue(conn: &mut PgConnection, id: DeployId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         r#"UPDATE deploys SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, deadline_at = NULL,
@@ -161,6 +172,7 @@ pub async fn requeue(conn: &mut PgConnection, id: DeployId) -> Result<(), sqlx::
 }
 
 /// The worker holding a deploy's lease, if any.
+#[tracing::instrument(level = "debug", name = "deploys.repo.lease_holder", skip_all)]
 pub async fn lease_holder(db: impl PgExecutor<'_>, id: DeployId) -> Result<Option<Uuid>, sqlx::Error> {
     Ok(sqlx::query_scalar!("SELECT lease_owner FROM deploys WHERE id = $1", id.0).fetch_optional(db).await?.flatten())
 }

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 
 /// Cancels a deploy that has not ended: its requester, a member of an owning team, or an admin.
 /// A pending approval request is cancelled with it; a running command is stopped by its worker.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.cancel", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn cancel(pool: &PgPool, principal: &Principal, id: DeployId, meta: &RequestMeta) -> Result<DeployView, DeployError> {
     principal.require_read()?;
     let row = repo::get(pool, id).await?.ok_or_else(|| not_found("That deploy"))?;

@@ -35,7 +35,7 @@ pub struct CdReport {
 /// CD system runs (the webhook executor), at its current attempt, and only once (by `seq`). A
 /// final report for a deploy that already ended the same way is accepted again and changes
 /// nothing.
-#[tracing::instrument(skip(pool, report), err)]
+#[tracing::instrument(name = "deploys.service.cd_event", skip(pool, report), err)]
 pub async fn cd_event(pool: &PgPool, id: DeployId, report: CdReport, meta: &RequestMeta) -> Result<DeployState, DeployError> {
     let row = repo::get(pool, id).await?.ok_or_else(|| not_found("That deploy"))?;
     let state = row.state;

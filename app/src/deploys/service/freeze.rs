@@ -73,12 +73,14 @@ pub(super) fn active_among(rows: Vec<FreezeRow>, at: DateTime<Utc>) -> Option<Fr
 }
 
 /// The window that freezes `environment` at `at`, if any.
+#[tracing::instrument(level = "debug", name = "deploys.service.active_freeze", skip_all)]
 pub(super) async fn active_freeze(conn: &mut PgConnection, environment: &str, at: DateTime<Utc>) -> Result<Option<FreezeView>, DeployError> {
     Ok(active_among(repo::freezes(&mut *conn, Some(environment), at).await?, at))
 }
 
 /// The environments frozen now, for the worker: a queued deploy there waits for the window to
 /// end unless an admin overrode it.
+#[tracing::instrument(level = "debug", name = "deploys.service.frozen_now", skip_all)]
 pub async fn frozen_now(pool: &PgPool) -> Result<Vec<String>, DeployError> {
     let now = Utc::now();
     let mut frozen: Vec<String> = active_at(repo::freezes(pool, None, now).await?, now).map(|v| v.environment).collect();
@@ -88,13 +90,14 @@ pub async fn frozen_now(pool: &PgPool) -> Result<Vec<String>, DeployError> {
 }
 
 /// Every environment as (name, title), in order.
+#[tracing::instrument(level = "debug", name = "deploys.service.environments", skip_all)]
 pub async fn environments(pool: &PgPool, principal: &Principal) -> Result<Vec<(String, String)>, DeployError> {
     principal.require_read()?;
     Ok(repo::environments(pool).await?.into_iter().map(|e| (e.name, e.title)).collect())
 }
 
 /// Every window with its occurrences over the next `days` days, for the calendar.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.calendar", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn calendar(pool: &PgPool, principal: &Principal, days: i64) -> Result<Vec<FreezeView>, DeployError> {
     principal.require_read()?;
     let now = Utc::now();
@@ -103,7 +106,7 @@ pub async fn calendar(pool: &PgPool, principal: &Principal, days: i64) -> Result
 }
 
 /// Admins add a freeze window (audited).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.create_freeze", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeForm, meta: &RequestMeta) -> Result<FreezeId, DeployError> {
     principal.require_admin()?;
     let (environment, reason, when) = form.parse().map_err(Refusal::InvalidFields)?;
@@ -140,7 +143,7 @@ pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeFo
 }
 
 /// Admins remove a freeze window (audited).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.delete_freeze", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn delete_freeze(pool: &PgPool, principal: &Principal, id: FreezeId, meta: &RequestMeta) -> Result<(), DeployError> {
     principal.require_admin()?;
     let mut tx = pool.begin().await?;

@@ -27,7 +27,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Kicks off a deploy from its form (or the API's body).
-#[tracing::instrument(skip(pool, queue, principal, form), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.request_deploy", skip(pool, queue, principal, form), fields(user = %principal.username), err)]
 pub async fn request_deploy(pool: &PgPool, queue: &Queue, principal: &Principal, form: &DeployForm, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
     let new = form.parse().map_err(Refusal::InvalidFields)?;
@@ -35,6 +35,7 @@ pub async fn request_deploy(pool: &PgPool, queue: &Queue, principal: &Principal,
 }
 
 /// A kick-off (or a rollback, which is a kick-off of an earlier version).
+#[tracing::instrument(level = "debug", name = "deploys.service.kick_off", skip_all)]
 pub(super) async fn kick_off(
     pool: &PgPool,
     queue: &Queue,
@@ -99,6 +100,7 @@ impl Key {
 
 /// The deploy the key already names, if any: the same deploy again, or a refusal when the key
 /// was used for another.
+#[tracing::instrument(level = "debug", name = "deploys.service.replay", skip_all)]
 pub(super) async fn replay(pool: &PgPool, key: &Key) -> Result<Option<Kicked>, DeployError> {
     let mut conn = pool.acquire().await?;
     let Some((id, stored)) = repo::by_key(&mut *conn, key.requester, &key.key).await? else { return Ok(None) };
@@ -119,6 +121,7 @@ struct Checked {
 
 /// The service exists, is active and the caller may deploy it; the environment exists and is
 /// not frozen (or an admin overrides the window with a reason).
+#[tracing::instrument(level = "debug", name = "deploys.service.checks", skip_all)]
 async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result<Checked, DeployError> {
     let KickOffFacts { target, environment: env, running_version } = repo::kick_off_facts(pool, &new.service, &new.environment, Utc::now()).await?;
     // read after the facts, so a window the read left out (ended before it) has ended by now too
@@ -180,6 +183,7 @@ impl Draft {
             previous_version: self.checked.running_version.clone(),
             actor_name: principal.username.clone(),
             note: self.note(),
+            trace_context: crate::telemetry::traceparent(),
         }
     }
 
@@ -276,6 +280,7 @@ impl Draft {
 /// Writes a kick-off that needs more than its own statement, in one transaction: the deploy,
 /// its approval request, the freeze override's audit row, the request's audit row. None when
 /// the requester's key is taken (nothing written).
+#[tracing::instrument(level = "debug", name = "deploys.service.write_governed", skip_all)]
 async fn write_governed(
     pool: &PgPool,
     principal: &Principal,

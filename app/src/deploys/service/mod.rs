@@ -19,7 +19,7 @@ pub use cancel::cancel;
 pub use cd_events::{cd_event, CdEvent, CdReport};
 pub use freeze::{calendar, create_freeze, delete_freeze, environments, frozen_now};
 pub use kick_off::request_deploy;
-pub use read::{get, list, page, plan, service_history, updates, PAGE_LOG_LINES};
+pub use read::{gauges, get, list, page, plan, service_history, updates, Gauges, PAGE_LOG_LINES};
 pub use rollback::rollback;
 pub use worker::{append_log, claim, dispatched, finish, hand_over, heartbeat, recover, set_progress, Recovered};
 use super::repo::{self, DeployRow, Target, EVENTS_CHANNEL, QUEUE_CHANNEL};
@@ -75,7 +75,15 @@ pub enum DeployError {
     #[error(transparent)]
     Approval(#[from] ApprovalError),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+}
+
+/// Every database error is counted as this domain's (`switchyard_db_errors_total`).
+impl From<sqlx::Error> for DeployError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::telemetry::db_error("deploys", &e);
+        DeployError::Database(e)
+    }
 }
 
 pub(crate) fn not_found(what: &str) -> Refusal {
@@ -107,6 +115,8 @@ pub struct Job {
     pub reason: String,
     pub requester: String,
     pub attempt: i32,
+    /// The kick-off's `traceparent`, when it was traced.
+    pub trace_context: Option<String>,
 }
 
 pub(crate) fn may_deploy(p: &Principal, t: &Target) -> bool {
@@ -158,6 +168,7 @@ pub(crate) fn to_line(l: repo::LogRow) -> LogLine {
     LogLine { id: l.id, at: l.at, stream: l.stream, line: l.line }
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.service.load", skip_all)]
 pub(crate) async fn load(conn: &mut PgConnection, id: DeployId) -> Result<DeployView, DeployError> {
     let row = repo::get(&mut *conn, id).await?.ok_or_else(|| not_found("That deploy"))?;
     let transitions = repo::transitions(&mut *conn, id, 0).await?.into_iter().map(to_transition).collect();
@@ -173,6 +184,7 @@ pub(crate) fn actor_of<'a>(actor: &Actor<'a>) -> (Option<Uuid>, String) {
 
 /// Moves a deploy from `from` to `to` inside the caller's transaction: the row, its transition,
 /// the audit row and the notifications.
+#[tracing::instrument(level = "debug", name = "deploys.service.transition", skip_all)]
 pub(crate) async fn transition(
     conn: &mut PgConnection,
     id: DeployId,

@@ -15,7 +15,7 @@ use chrono::Utc;
 use sqlx::PgPool;
 
 /// One deploy with its transitions.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.get", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn get(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<DeployView, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -26,7 +26,7 @@ pub async fn get(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<D
 pub const PAGE_LOG_LINES: i64 = 5000;
 
 /// A deploy's page: the deploy, its log, and what the viewer may do with it.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.page", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<DeployPage, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -61,7 +61,7 @@ pub async fn page(pool: &PgPool, principal: &Principal, id: DeployId) -> Result<
 }
 
 /// Deploys matching the filter, newest first (at most 200).
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.list", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn list(pool: &PgPool, principal: &Principal, filter: &DeployFilter) -> Result<Vec<DeployView>, DeployError> {
     principal.require_read()?;
     let state = filter.state().map_err(|p| Refusal::invalid(&p.field, p.message))?;
@@ -91,7 +91,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, filter: &DeployFilter) -
 }
 
 /// What would apply to a deploy of `service` in each environment, for the deploy form.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.plan", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result<DeployPlan, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -129,7 +129,7 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
 }
 
 /// A service's deploys per environment, with what runs there now and what a rollback would deploy.
-#[tracing::instrument(skip(pool, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.service_history", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn service_history(pool: &PgPool, principal: &Principal, service: &str) -> Result<ServiceDeploys, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -164,6 +164,7 @@ pub async fn service_history(pool: &PgPool, principal: &Principal, service: &str
 }
 
 /// Transitions and log lines after the given ids, and the deploy's state now.
+#[tracing::instrument(level = "debug", name = "deploys.service.updates", skip_all)]
 pub async fn updates(pool: &PgPool, principal: &Principal, id: DeployId, after_transition: i64, after_log: i64) -> Result<DeployUpdate, DeployError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
@@ -182,3 +183,36 @@ pub async fn updates(pool: &PgPool, principal: &Principal, id: DeployId, after_t
     })
 }
 
+
+/// What `/metrics` shows of the deploys in flight (see [`gauges`]).
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    /// Every state a deploy is in before it ends, with how many are in it (0 included).
+    pub by_state: Vec<(&'static str, i64)>,
+    pub queued: i64,
+    /// How long the oldest queued deploy has waited; 0 with none queued.
+    pub oldest_queued_secs: f64,
+    /// Running deploys past their executor's deadline.
+    pub running_overdue: i64,
+}
+
+/// The deploys in flight, for the operators' metrics listener (no principal: that listener is
+/// not the app's and shows counts only). One statement over the deploys not yet ended.
+#[tracing::instrument(level = "debug", name = "deploys.service.gauges", skip_all)]
+pub async fn gauges(pool: &PgPool) -> Result<Gauges, DeployError> {
+    let rows = repo::open_counts(pool).await?;
+    let mut g = Gauges::default();
+    for state in DeployState::ALL.into_iter().filter(|s| !s.is_final()) {
+        let row = rows.iter().find(|r| r.0 == state.as_str());
+        g.by_state.push((state.as_str(), row.map_or(0, |r| r.1)));
+        match state {
+            DeployState::Queued => {
+                g.queued = row.map_or(0, |r| r.1);
+                g.oldest_queued_secs = row.map_or(0.0, |r| r.2);
+            }
+            DeployState::Running => g.running_overdue = row.map_or(0, |r| r.3),
+            _ => {}
+        }
+    }
+    Ok(g)
+}

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 
 /// A new deploy of the version that succeeded before `id`, which must be what runs in its
 /// environment now. The environment's policy applies as to any deploy.
-#[tracing::instrument(skip(pool, queue, principal), fields(user = %principal.username), err)]
+#[tracing::instrument(name = "deploys.service.rollback", skip(pool, queue, principal), fields(user = %principal.username), err)]
 pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: DeployId, key: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
     let current = repo::get(pool, id).await?.ok_or_else(|| not_found("That deploy"))?;

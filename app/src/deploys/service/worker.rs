@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 /// Takes the next job for `worker`, leased for `lease_secs`, and marks it running (audited).
 /// Deploys to a `frozen` environment wait, unless an admin overrode the freeze for them.
+#[tracing::instrument(level = "debug", name = "deploys.service.claim", skip_all)]
 pub async fn claim(pool: &PgPool, worker: Uuid, lease_secs: f64, frozen: &[String]) -> Result<Option<Job>, DeployError> {
     let mut tx = pool.begin().await?;
     let claimed = match repo::claim(&mut tx, worker, lease_secs, frozen).await {
@@ -44,25 +45,30 @@ pub async fn claim(pool: &PgPool, worker: Uuid, lease_secs: f64, frozen: &[Strin
         reason: row.reason,
         requester: row.requester,
         attempt: claimed.attempts,
+        trace_context: claimed.trace_context,
     }))
 }
 
 /// Records that the executor is starting; false when the job is no longer this worker's.
+#[tracing::instrument(level = "debug", name = "deploys.service.dispatched", skip_all)]
 pub async fn dispatched(pool: &PgPool, id: DeployId, worker: Uuid, executor: &str, timeout_secs: f64) -> Result<bool, DeployError> {
     Ok(repo::mark_dispatched(pool, id, worker, executor, timeout_secs).await?)
 }
 
 /// Hands a running deploy to its CD system: the worker lets go; the deadline still applies.
+#[tracing::instrument(level = "debug", name = "deploys.service.hand_over", skip_all)]
 pub async fn hand_over(pool: &PgPool, id: DeployId, worker: Uuid) -> Result<bool, DeployError> {
     Ok(repo::release(pool, id, worker).await?)
 }
 
 /// Extends the worker's lease; false when the job was cancelled or taken from it.
+#[tracing::instrument(level = "debug", name = "deploys.service.heartbeat", skip_all)]
 pub async fn heartbeat(pool: &PgPool, id: DeployId, worker: Uuid, lease_secs: f64) -> Result<bool, DeployError> {
     Ok(repo::heartbeat(pool, id, worker, lease_secs).await?)
 }
 
 /// Appends log lines (and wakes live views).
+#[tracing::instrument(level = "debug", name = "deploys.service.append_log", skip_all)]
 pub async fn append_log(pool: &PgPool, id: DeployId, stream: &str, lines: &[String]) -> Result<(), DeployError> {
     if lines.is_empty() {
         return Ok(());
@@ -70,6 +76,7 @@ pub async fn append_log(pool: &PgPool, id: DeployId, stream: &str, lines: &[Stri
     Ok(repo::append_log(pool, id, stream, lines).await?)
 }
 
+#[tracing::instrument(level = "debug", name = "deploys.service.set_progress", skip_all)]
 pub async fn set_progress(pool: &PgPool, id: DeployId, percent: i16) -> Result<(), DeployError> {
     repo::set_progress(pool, id, percent.clamp(0, 100)).await?;
     let mut conn = pool.acquire().await?;
@@ -79,6 +86,7 @@ pub async fn set_progress(pool: &PgPool, id: DeployId, percent: i16) -> Result<(
 
 /// Ends a running deploy as succeeded or failed, once: false (and nothing written) when it is
 /// not running any more, or, with `worker`, when that worker no longer holds it.
+#[tracing::instrument(level = "debug", name = "deploys.service.finish", skip_all)]
 pub async fn finish(pool: &PgPool, id: DeployId, worker: Option<Uuid>, to: DeployState, note: &str, meta: &RequestMeta) -> Result<bool, DeployError> {
     let mut tx = pool.begin().await?;
     let Some(state) = repo::lock(&mut tx, id).await? else { return Ok(false) };
@@ -105,6 +113,7 @@ pub struct Recovered {
 /// Deals with deploys whose worker died: one whose executor never started goes back to the
 /// queue; one whose command had started is failed with the reason (never started twice); a
 /// webhook deploy past its deadline with no result is failed.
+#[tracing::instrument(level = "debug", name = "deploys.service.recover", skip_all)]
 pub async fn recover(pool: &PgPool) -> Result<Recovered, DeployError> {
     let meta = RequestMeta { request_id: "recovery".into(), ip: String::new() };
     let mut tx = pool.begin().await?;

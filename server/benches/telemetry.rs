@@ -1,0 +1,270 @@
+//! What telemetry costs: the release server (a child process, `SERVER_BIN`, default
+//! `target/release/server`) under the same load three ways — telemetry off (no metrics listener,
+//! no traces), metrics on (the default), and metrics plus every span exported over OTLP/HTTP to a
+//! collector (this bench's own receiver, decoding what it gets) at 100 % sampling — alternated
+//! over two rounds, each on a fresh copy of the same database. Load: the catalog list and
+//! deploy kick-offs over HTTP with API tokens, from this process. Prints a table; run with
+//! `make bench-telemetry`.
+mod common;
+
+use common::{database_url, pct, with_database};
+use app::context::RequestMeta;
+use app::iam::principal::{Principal, Via};
+use app::iam::types::{Role, UserId};
+use serde_json::json;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+const LIST_CLIENTS: usize = 16;
+const LIST_SECS: u64 = 10;
+const KICK_CLIENTS: usize = 32;
+const KICKS_PER_CLIENT: usize = 150;
+const ROUNDS: usize = 2;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Off,
+    Metrics,
+    Traced,
+}
+
+impl Mode {
+    fn label(self) -> &'static str {
+        match self {
+            Mode::Off => "telemetry off",
+            Mode::Metrics => "metrics on, traces off (the default)",
+            Mode::Traced => "metrics on, traces exported at 100 %",
+        }
+    }
+}
+
+/// An OTLP/HTTP receiver that decodes every export and counts its spans.
+async fn collector() -> (String, Arc<AtomicU64>) {
+    let spans = Arc::new(AtomicU64::new(0));
+    let count = spans.clone();
+    let app = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let count = count.clone();
+            async move {
+                use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+                use prost::Message;
+                let Ok(req) = ExportTraceServiceRequest::decode(body) else { return axum::http::StatusCode::BAD_REQUEST };
+                let n: usize = req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
+                count.fetch_add(n as u64, Ordering::Relaxed);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind collector");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await.expect("collector") });
+    (url, spans)
+}
+
+/// The template database: migrated, the demo company, one deploy bot per kick-off client (a
+/// member of every team) with a read+deploy token. Returns the tokens.
+async fn template(url: &str) -> Vec<String> {
+    let server = server_bin();
+    let status = Command::new(&server).arg("demo-data").env("DATABASE_URL", url).env("SWITCHYARD_LOG__FILTER", "warn").status().expect("demo-data");
+    assert!(status.success(), "server demo-data failed");
+    let pool = PgPool::connect(url).await.expect("template pool");
+    let mut tokens = Vec::new();
+    for i in 0..KICK_CLIENTS {
+        let username = format!("bench-bot-{i}");
+        let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', $1, $1, 'Bench bot') RETURNING id")
+            .bind(&username)
+            .fetch_one(&pool)
+            .await
+            .expect("user");
+        sqlx::query("INSERT INTO team_members (team_id, user_id, role, source) SELECT id, $1, 'member', 'manual' FROM teams").bind(user).execute(&pool).await.expect("members");
+        let me = Principal {
+            user_id: UserId(user),
+            username,
+            name: "Bench bot".into(),
+            email: String::new(),
+            roles: vec![Role::Viewer],
+            teams: vec![],
+            via: Via::Session { session_id: Uuid::nil() },
+        };
+        let scopes = vec!["read".to_owned(), "deploy".to_owned()];
+        let req = app::iam::tokens::Request { name: "bench", team: None, scopes: &scopes, days: 30 };
+        tokens.push(app::iam::tokens::create(&pool, &me, req, &RequestMeta::default()).await.expect("token").secret);
+    }
+    pool.close().await;
+    tokens
+}
+
+fn server_bin() -> String {
+    std::env::var("SERVER_BIN").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/server").into())
+}
+
+/// The server on `port` and `db`, telemetry as `mode` says; answers once ready.
+async fn start(mode: Mode, port: u16, db: &str, collector: &str) -> Child {
+    let mut cmd = Command::new(server_bin());
+    cmd.env("DATABASE_URL", db)
+        .env("SWITCHYARD_SERVER__ADDR", format!("127.0.0.1:{port}"))
+        .env("SWITCHYARD_SERVER__PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("SWITCHYARD_DATABASE__MAX_CONNECTIONS", "40")
+        .env("SWITCHYARD_DEPLOYS__WORKER", "false")
+        .env("SWITCHYARD_TELEMETRY__METRICS_ADDR", if mode == Mode::Off { String::new() } else { format!("127.0.0.1:{}", port + 1000) })
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if mode == Mode::Traced {
+        cmd.env("SWITCHYARD_TELEMETRY__OTLP_ENDPOINT", collector).env("OTEL_TRACES_SAMPLER", "always_on");
+    }
+    let child = cmd.spawn().expect("start the server");
+    let ready = format!("http://127.0.0.1:{port}/readyz");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if reqwest::get(&ready).await.is_ok_and(|r| r.status().is_success()) {
+            return child;
+        }
+        assert!(Instant::now() < deadline, "the server did not get ready on port {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Closed loop: `LIST_CLIENTS` clients reading the first page of components for `LIST_SECS`.
+async fn list(base: &str, token: &str) -> (f64, f64) {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(LIST_CLIENTS).build().expect("client");
+    let until = Instant::now() + Duration::from_secs(LIST_SECS);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..LIST_CLIENTS)
+        .map(|_| {
+            let (client, url, token) = (client.clone(), format!("{base}/api/v1/catalog/entities?kind=component&limit=50"), token.to_owned());
+            tokio::spawn(async move {
+                let mut times = Vec::new();
+                while Instant::now() < until {
+                    let t = Instant::now();
+                    let r = client.get(&url).bearer_auth(&token).send().await.expect("list");
+                    assert_eq!(r.status(), 200);
+                    r.bytes().await.expect("body");
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for t in tasks {
+        times.extend(t.await.expect("client"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    (times.len() as f64 / elapsed, pct(&times, 0.99))
+}
+
+/// `KICK_CLIENTS` clients, each kicking off `KICKS_PER_CLIENT` deploys to dev one after another.
+async fn kick_offs(base: &str, tokens: &[String], services: &[String]) -> (f64, f64) {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(KICK_CLIENTS).build().expect("client");
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..KICK_CLIENTS)
+        .map(|c| {
+            let (client, url, token, services) = (client.clone(), format!("{base}/api/v1/deploys"), tokens[c].clone(), services.to_vec());
+            tokio::spawn(async move {
+                let mut times = Vec::new();
+                for i in 0..KICKS_PER_CLIENT {
+                    let t = Instant::now();
+                    let r = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .header("idempotency-key", Uuid::new_v4().to_string())
+                        .json(&json!({ "service": services[(c * 7 + i) % services.len()], "environment": "dev", "version": format!("v{c}.{i}"), "reason": "bench" }))
+                        .send()
+                        .await
+                        .expect("kick off");
+                    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+                    times.push(t.elapsed());
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    for t in tasks {
+        times.extend(t.await.expect("client"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    (times.len() as f64 / elapsed, pct(&times, 0.99))
+}
+
+#[tokio::main]
+async fn main() {
+    let admin_url = database_url();
+    let mut admin = PgConnection::connect(&admin_url).await.expect("connect");
+    let template_name = "switchyard_bench_telemetry";
+    admin.execute(format!("DROP DATABASE IF EXISTS {template_name} WITH (FORCE)").as_str()).await.expect("drop");
+    admin.execute(format!("CREATE DATABASE {template_name}").as_str()).await.expect("create");
+    let template_url = with_database(&admin_url, template_name);
+    let tokens = template(&template_url).await;
+    let pool = PgPool::connect(&template_url).await.expect("pool");
+    let services: Vec<String> = sqlx::query_scalar("SELECT name FROM entities WHERE kind = 'component' ORDER BY name").fetch_all(&pool).await.expect("services");
+    pool.close().await;
+    let (collector, spans) = collector().await;
+
+    println!("Telemetry cost — release server {}; catalog list: {LIST_CLIENTS} clients for {LIST_SECS} s; kick-offs: {KICK_CLIENTS} clients × {KICKS_PER_CLIENT}; {ROUNDS} rounds, modes alternated", server_bin());
+    println!();
+    println!("{:<40} | {:>5} | {:>10} | {:>8} | {:>12} | {:>8} | {:>14}", "mode", "round", "list req/s", "p99 ms", "kick-offs/s", "p99 ms", "spans exported");
+    println!("{}", "-".repeat(114));
+    let modes = [Mode::Off, Mode::Metrics, Mode::Traced];
+    let mut sums = [(0.0, 0.0); 3];
+    for round in 1..=ROUNDS {
+        for (m, mode) in modes.into_iter().enumerate() {
+            let db_name = "switchyard_bench_telemetry_run";
+            admin.execute(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)").as_str()).await.expect("drop run");
+            admin.execute(format!("CREATE DATABASE {db_name} TEMPLATE {template_name}").as_str()).await.expect("copy");
+            let db = with_database(&admin_url, db_name);
+            let port = 3320 + m as u16;
+            let mut child = start(mode, port, &db, &collector).await;
+            let base = format!("http://127.0.0.1:{port}");
+            // warm-up: connections, plans, caches
+            kick_offs_warm(&base, &tokens, &services).await;
+            let before = spans.load(Ordering::Relaxed);
+            let (list_rate, list_p99) = list(&base, &tokens[0]).await;
+            let (kick_rate, kick_p99) = kick_offs(&base, &tokens, &services).await;
+            let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let _ = child.wait();
+            // the server flushes its spans at shutdown
+            let exported = spans.load(Ordering::Relaxed) - before;
+            if mode == Mode::Traced {
+                assert!(exported > 1000, "only {exported} spans reached the collector");
+            }
+            sums[m].0 += list_rate;
+            sums[m].1 += kick_rate;
+            println!("{:<40} | {:>5} | {:>10.0} | {:>8.2} | {:>12.0} | {:>8.2} | {:>14}", mode.label(), round, list_rate, list_p99, kick_rate, kick_p99, exported);
+        }
+    }
+    println!();
+    println!("{:<40} | {:>20} | {:>20}", "throughput ÷ telemetry off (mean of rounds)", "catalog list", "kick-offs");
+    println!("{}", "-".repeat(86));
+    for (m, mode) in modes.into_iter().enumerate().skip(1) {
+        println!("{:<40} | {:>20.3} | {:>20.3}", mode.label(), sums[m].0 / sums[0].0, sums[m].1 / sums[0].1);
+    }
+    admin.execute("DROP DATABASE IF EXISTS switchyard_bench_telemetry_run WITH (FORCE)").await.expect("drop run");
+    admin.execute(format!("DROP DATABASE IF EXISTS {template_name} WITH (FORCE)").as_str()).await.expect("drop");
+}
+
+/// A few hundred requests of each kind before measuring.
+async fn kick_offs_warm(base: &str, tokens: &[String], services: &[String]) {
+    let client = reqwest::Client::new();
+    for i in 0..200 {
+        let r = client.get(format!("{base}/api/v1/catalog/entities?kind=component&limit=50")).bearer_auth(&tokens[i % tokens.len()]).send().await.expect("warm");
+        assert_eq!(r.status(), 200);
+        let r = client
+            .post(format!("{base}/api/v1/deploys"))
+            .bearer_auth(&tokens[i % tokens.len()])
+            .header("idempotency-key", Uuid::new_v4().to_string())
+            .json(&json!({ "service": services[i % services.len()], "environment": "staging", "version": format!("w{i}"), "reason": "warm" }))
+            .send()
+            .await
+            .expect("warm kick-off");
+        assert_eq!(r.status(), 201);
+    }
+}
