@@ -75,6 +75,8 @@ export default defineConfig({
       SWITCHYARD_DEPLOYS__COMMAND__ARGS: '["0.2"]',
       SWITCHYARD_DEPLOYS__EXECUTORS__STAGING: 'webhook',
       SWITCHYARD_DEPLOYS__WEBHOOK__URL: `http://127.0.0.1:${cdPort}/deploy`,
+      // /metrics on a port of its own choosing: never in the way of a server already on 9464
+      SWITCHYARD_TELEMETRY__METRICS_ADDR: '127.0.0.1:0',
     },
   },
   ],

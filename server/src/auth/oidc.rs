@@ -118,7 +118,7 @@ impl Oidc {
     async fn discover(&self) -> Result<Arc<Discovered>, OidcError> {
         let issuer = IssuerUrl::new(self.settings.issuer_url.clone())
             .map_err(|e| OidcError::Config(format!("issuer URL: {e}")))?;
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &Traced(&self.http))
             .await
             .map_err(|e| OidcError::Unreachable(e.to_string()))?;
         let signing_algs = metadata.id_token_signing_alg_values_supported().clone();

@@ -166,10 +166,13 @@ impl Worker {
             service = %job.service,
             environment = %job.environment,
             executor = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+            span_id = tracing::field::Empty,
         );
         if let Some(parent) = &job.trace_context {
             app::telemetry::continue_from(&span, parent);
         }
+        crate::telemetry::record_ids(&span);
         self.execute_in(job).instrument(span).await
     }
 
