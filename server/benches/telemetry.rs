@@ -1,8 +1,8 @@
 //! What telemetry costs: the release server (a child process, `SERVER_BIN`, default
 //! `target/release/server`) under the same load three ways — telemetry off (no metrics listener,
 //! no traces), metrics on (the default), and metrics plus every span exported over OTLP/HTTP to a
-//! collector (this bench's own receiver, decoding what it gets) at 100 % sampling — alternated
-//! over two rounds, each on a fresh copy of the same database. Load: the catalog list and
+//! collector (this bench's own receiver, which decodes what it got after each run) at 100 %
+//! sampling — alternated over six rounds, each on a fresh copy of the same database. Load: the catalog list and
 //! deploy kick-offs over HTTP with API tokens, from this process. Prints a table; run with
 //! `make bench-telemetry`.
 mod common;
@@ -14,16 +14,15 @@ use app::iam::types::{Role, UserId};
 use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const LIST_CLIENTS: usize = 16;
-const LIST_SECS: u64 = 10;
+const LIST_SECS: u64 = 8;
 const KICK_CLIENTS: usize = 32;
 const KICKS_PER_CLIENT: usize = 150;
-const ROUNDS: usize = 2;
+const ROUNDS: usize = 6;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
@@ -42,20 +41,17 @@ impl Mode {
     }
 }
 
-/// An OTLP/HTTP receiver that decodes every export and counts its spans.
-async fn collector() -> (String, Arc<AtomicU64>) {
-    let spans = Arc::new(AtomicU64::new(0));
-    let count = spans.clone();
+/// An OTLP/HTTP receiver that keeps every export's body, to decode and count after the run (a
+/// collector is not on the app's machine: its decoding is kept out of the measured window).
+async fn collector() -> (String, Arc<Mutex<Vec<axum::body::Bytes>>>) {
+    let bodies: Arc<Mutex<Vec<axum::body::Bytes>>> = Arc::default();
+    let keep = bodies.clone();
     let app = axum::Router::new().route(
         "/v1/traces",
         axum::routing::post(move |body: axum::body::Bytes| {
-            let count = count.clone();
+            let keep = keep.clone();
             async move {
-                use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-                use prost::Message;
-                let Ok(req) = ExportTraceServiceRequest::decode(body) else { return axum::http::StatusCode::BAD_REQUEST };
-                let n: usize = req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len()).sum();
-                count.fetch_add(n as u64, Ordering::Relaxed);
+                keep.lock().expect("bodies").push(body);
                 axum::http::StatusCode::OK
             }
         }),
@@ -63,7 +59,21 @@ async fn collector() -> (String, Arc<AtomicU64>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind collector");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await.expect("collector") });
-    (url, spans)
+    (url, bodies)
+}
+
+/// The spans in the exports received so far (which are taken): each decoded as a collector would.
+fn spans_in(bodies: &Mutex<Vec<axum::body::Bytes>>) -> u64 {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+    let taken = std::mem::take(&mut *bodies.lock().expect("bodies"));
+    taken
+        .into_iter()
+        .map(|b| {
+            let req = ExportTraceServiceRequest::decode(b).expect("an OTLP export");
+            req.resource_spans.iter().flat_map(|r| &r.scope_spans).map(|s| s.spans.len() as u64).sum::<u64>()
+        })
+        .sum()
 }
 
 /// The template database: migrated, the demo company, one deploy bot per kick-off client (a
@@ -131,7 +141,7 @@ async fn start(mode: Mode, port: u16, db: &str, collector: &str) -> Child {
 }
 
 /// Closed loop: `LIST_CLIENTS` clients reading the first page of components for `LIST_SECS`.
-async fn list(base: &str, token: &str) -> (f64, f64) {
+async fn list(base: &str, token: &str) -> (f64, f64, usize) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(LIST_CLIENTS).build().expect("client");
     let until = Instant::now() + Duration::from_secs(LIST_SECS);
     let started = Instant::now();
@@ -157,11 +167,11 @@ async fn list(base: &str, token: &str) -> (f64, f64) {
     }
     let elapsed = started.elapsed().as_secs_f64();
     times.sort();
-    (times.len() as f64 / elapsed, pct(&times, 0.99))
+    (times.len() as f64 / elapsed, pct(&times, 0.99), times.len())
 }
 
 /// `KICK_CLIENTS` clients, each kicking off `KICKS_PER_CLIENT` deploys to dev one after another.
-async fn kick_offs(base: &str, tokens: &[String], services: &[String]) -> (f64, f64) {
+async fn kick_offs(base: &str, tokens: &[String], services: &[String]) -> (f64, f64, usize) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(KICK_CLIENTS).build().expect("client");
     let started = Instant::now();
     let tasks: Vec<_> = (0..KICK_CLIENTS)
@@ -192,7 +202,7 @@ async fn kick_offs(base: &str, tokens: &[String], services: &[String]) -> (f64, 
     }
     let elapsed = started.elapsed().as_secs_f64();
     times.sort();
-    (times.len() as f64 / elapsed, pct(&times, 0.99))
+    (times.len() as f64 / elapsed, pct(&times, 0.99), times.len())
 }
 
 #[tokio::main]
@@ -211,14 +221,20 @@ async fn main() {
 
     println!("Telemetry cost — release server {}; catalog list: {LIST_CLIENTS} clients for {LIST_SECS} s; kick-offs: {KICK_CLIENTS} clients × {KICKS_PER_CLIENT}; {ROUNDS} rounds, modes alternated", server_bin());
     println!();
-    println!("{:<40} | {:>5} | {:>10} | {:>8} | {:>12} | {:>8} | {:>14}", "mode", "round", "list req/s", "p99 ms", "kick-offs/s", "p99 ms", "spans exported");
-    println!("{}", "-".repeat(114));
+    println!(
+        "{:<38} | {:>5} | {:>10} | {:>7} | {:>9} | {:>11} | {:>7} | {:>9} | {:>9}",
+        "mode", "round", "list req/s", "p99 ms", "CPU µs/req", "kick-offs/s", "p99 ms", "CPU µs/req", "spans"
+    );
+    println!("{}", "-".repeat(132));
     let modes = [Mode::Off, Mode::Metrics, Mode::Traced];
-    let mut sums = [(0.0, 0.0); 3];
+    // per mode, per round: list req/s, list CPU/request, kick-offs/s, kick-off CPU/request
+    let mut figures: Vec<Vec<[f64; 4]>> = vec![Vec::new(); modes.len()];
     for round in 1..=ROUNDS {
         for (m, mode) in modes.into_iter().enumerate() {
             let db_name = "switchyard_bench_telemetry_run";
             admin.execute(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)").as_str()).await.expect("drop run");
+            // a closed pool's backends may still be leaving: a template must have no sessions
+            sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1").bind(template_name).execute(&mut admin).await.expect("sessions");
             admin.execute(format!("CREATE DATABASE {db_name} TEMPLATE {template_name}").as_str()).await.expect("copy");
             let db = with_database(&admin_url, db_name);
             let port = 3320 + m as u16;
@@ -226,29 +242,56 @@ async fn main() {
             let base = format!("http://127.0.0.1:{port}");
             // warm-up: connections, plans, caches
             kick_offs_warm(&base, &tokens, &services).await;
-            let before = spans.load(Ordering::Relaxed);
-            let (list_rate, list_p99) = list(&base, &tokens[0]).await;
-            let (kick_rate, kick_p99) = kick_offs(&base, &tokens, &services).await;
+            spans_in(&spans);
+            let t0 = cpu(child.id());
+            let (list_rate, list_p99, lists) = list(&base, &tokens[0]).await;
+            let t1 = cpu(child.id());
+            let (kick_rate, kick_p99, kicks) = kick_offs(&base, &tokens, &services).await;
+            let t2 = cpu(child.id());
             let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
             let _ = child.wait();
             // the server flushes its spans at shutdown
-            let exported = spans.load(Ordering::Relaxed) - before;
+            let exported = spans_in(&spans);
             if mode == Mode::Traced {
                 assert!(exported > 1000, "only {exported} spans reached the collector");
             }
-            sums[m].0 += list_rate;
-            sums[m].1 += kick_rate;
-            println!("{:<40} | {:>5} | {:>10.0} | {:>8.2} | {:>12.0} | {:>8.2} | {:>14}", mode.label(), round, list_rate, list_p99, kick_rate, kick_p99, exported);
+            let list_cpu = (t1 - t0).as_secs_f64() * 1e6 / lists as f64;
+            let kick_cpu = (t2 - t1).as_secs_f64() * 1e6 / kicks as f64;
+            figures[m].push([list_rate, list_cpu, kick_rate, kick_cpu]);
+            println!(
+                "{:<38} | {:>5} | {:>10.0} | {:>7.2} | {:>9.0} | {:>11.0} | {:>7.2} | {:>9.0} | {:>9}",
+                mode.label(), round, list_rate, list_p99, list_cpu, kick_rate, kick_p99, kick_cpu, exported
+            );
         }
     }
+    // the machine's own noise (±10 % from one minute to the next) only ever slows a run down: each
+    // mode's best round is its cost, and the median of the rounds' ratios is beside it
     println!();
-    println!("{:<40} | {:>20} | {:>20}", "throughput ÷ telemetry off (mean of rounds)", "catalog list", "kick-offs");
-    println!("{}", "-".repeat(86));
+    println!("each mode's best round ÷ telemetry off's best round (median of the rounds' own ratios in brackets):");
+    println!("{:<38} | {:>16} | {:>16} | {:>16} | {:>16}", "mode", "list req/s", "list CPU/req", "kick-offs/s", "kick-off CPU/req");
+    println!("{}", "-".repeat(118));
+    let best = |m: usize, i: usize| {
+        let values = figures[m].iter().map(|f| f[i]);
+        // throughput: the highest; CPU per request: the lowest
+        if i % 2 == 0 { values.fold(f64::MIN, f64::max) } else { values.fold(f64::MAX, f64::min) }
+    };
     for (m, mode) in modes.into_iter().enumerate().skip(1) {
-        println!("{:<40} | {:>20.3} | {:>20.3}", mode.label(), sums[m].0 / sums[0].0, sums[m].1 / sums[0].1);
+        let median = |i: usize| {
+            let mut r: Vec<f64> = figures[m].iter().zip(&figures[0]).map(|(x, off)| x[i] / off[i]).collect();
+            r.sort_by(f64::total_cmp);
+            r[r.len() / 2]
+        };
+        let cell = |i: usize| format!("{:.3} ({:.3})", best(m, i) / best(0, i), median(i));
+        println!("{:<38} | {:>16} | {:>16} | {:>16} | {:>16}", mode.label(), cell(0), cell(1), cell(2), cell(3));
     }
     admin.execute("DROP DATABASE IF EXISTS switchyard_bench_telemetry_run WITH (FORCE)").await.expect("drop run");
     admin.execute(format!("DROP DATABASE IF EXISTS {template_name} WITH (FORCE)").as_str()).await.expect("drop");
+}
+
+/// The CPU time (user and system) process `pid` has used so far.
+fn cpu(pid: u32) -> Duration {
+    let stat = procfs::process::Process::new(pid as i32).expect("the server's process").stat().expect("its /proc stat");
+    Duration::from_secs_f64((stat.utime + stat.stime) as f64 / procfs::ticks_per_second() as f64)
 }
 
 /// A few hundred requests of each kind before measuring.

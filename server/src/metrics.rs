@@ -162,7 +162,7 @@ impl Drop for InFlight {
 pub async fn route_of(req: Request, next: Next) -> Response {
     let matched = req.extensions().get::<MatchedPath>().cloned();
     if let Some(m) = &matched {
-        let span = tracing::Span::current();
+        let span = crate::middleware::RequestSpan::of(&req);
         span.record("route", m.as_str());
         span.record("otel.name", tracing::field::display(format_args!("{} {}", req.method(), m.as_str())));
         crate::telemetry::record_ids(&span);

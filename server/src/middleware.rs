@@ -83,6 +83,18 @@ pub fn make_span(req: &Request<Body>) -> Span {
     span
 }
 
+/// The request's own span (`make_span`'s), for what is known only later: its route, its user,
+/// its trace ids. Inside the router `Span::current()` is the session layer's span, not this one.
+#[derive(Clone)]
+pub struct RequestSpan(pub Span);
+
+impl RequestSpan {
+    /// The request's span, or the current one for a request that came another way (a test).
+    pub fn of<B>(req: &axum::http::Request<B>) -> Span {
+        req.extensions().get::<RequestSpan>().map_or_else(Span::current, |s| s.0.clone())
+    }
+}
+
 /// Runs the rest of the request in a task of its own, so that a request the client gives up on
 /// (it disconnects, or the timeout answers 408) still finishes what it began: a future dropped
 /// mid-transaction is how a connection goes back to the pool inside a transaction nothing will
@@ -90,8 +102,10 @@ pub fn make_span(req: &Request<Body>) -> Span {
 /// sqlx issue 4393), and the next request on that connection would then write inside it,
 /// uncommitted, holding its locks. A kick-off the client stopped waiting for is a retry with
 /// the same key away from its answer.
-pub async fn run_to_completion(req: Request, next: Next) -> Response {
+pub async fn run_to_completion(mut req: Request, next: Next) -> Response {
     let id = request_id(&req);
+    // outside the session layer, the current span is still the request's own
+    req.extensions_mut().insert(RequestSpan(Span::current()));
     match tokio::spawn(next.run(req).instrument(Span::current())).await {
         Ok(response) => response,
         Err(e) => {

@@ -37,7 +37,7 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
         return match app::iam::tokens::authenticate(&state.pool, secret.trim(), state.settings.session.token_owner_idle_days).await {
             Ok(Some(principal)) => {
                 metrics::counter!("switchyard_api_token_requests_total", "result" => "accepted").increment(1);
-                tracing::Span::current().record("user", principal.username.as_str());
+                crate::middleware::RequestSpan::of(&req).record("user", principal.username.as_str());
                 req.extensions_mut().insert(principal);
                 next.run(req).await
             }
@@ -75,7 +75,7 @@ pub async fn authenticate(State(state): State<AppState>, session: Session, mut r
                     let idle = time::Duration::minutes(state.settings.session.idle_timeout_mins);
                     session.set_expiry(Some(tower_sessions::Expiry::OnInactivity(idle)));
                 }
-                tracing::Span::current().record("user", principal.username.as_str());
+                crate::middleware::RequestSpan::of(&req).record("user", principal.username.as_str());
                 req.extensions_mut().insert(principal);
             }
             Ok(None) => {

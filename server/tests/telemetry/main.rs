@@ -73,7 +73,12 @@ pub async fn turn() -> tokio::sync::MutexGuard<'static, ()> {
 /// process installs the subscriber that does), with `settings` on top.
 pub async fn spawn(settings: Vec<(&'static str, figment::value::Value)>) -> TestApp {
     let (endpoint, _) = receiver();
-    let mut all = vec![("telemetry.otlp_endpoint", endpoint.clone().into())];
+    let mut all = vec![
+        ("telemetry.otlp_endpoint", endpoint.clone().into()),
+        // logs as production has them in one respect: the session layer's span is on (it wraps
+        // the router, so inside it the current span is not the request's), and nothing prints
+        ("log.filter", "off,tower_sessions=info".into()),
+    ];
     all.extend(settings);
     spawn_app_with(Options { migrate: true, demo_data: true, settings: all }).await
 }

@@ -98,6 +98,10 @@ async fn a_traced_kick_off_is_one_trace_through_the_request_the_queue_the_worker
         .find(|s| s.name == "POST /api/v1/deploys")
         .unwrap_or_else(|| panic!("no request span in the trace: {names:?}"));
     assert_eq!(hex(&request.parent_span_id), caller_span, "the request span's parent is the caller's span");
+    // what the router and the sign-in learnt reached the request's own span (its log lines too)
+    assert_eq!(attribute(request, "route").as_deref(), Some("/api/v1/deploys"));
+    assert_eq!(attribute(request, "user").as_deref(), Some("bob"));
+    assert_eq!(attribute(request, "trace_id").as_deref(), Some(trace.as_str()), "the log lines' trace id is the trace's");
 
     // service and repo calls below it
     let below = |prefix: &str| spans.iter().filter(|s| s.name.starts_with(prefix) && descends(s, &request.span_id, &by_id)).count();
