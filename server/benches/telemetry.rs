@@ -21,7 +21,7 @@ use uuid::Uuid;
 const LIST_CLIENTS: usize = 16;
 const LIST_SECS: u64 = 8;
 const KICK_CLIENTS: usize = 32;
-const KICKS_PER_CLIENT: usize = 150;
+const KICKS_PER_CLIENT: usize = 250;
 const ROUNDS: usize = 6;
 
 #[derive(Clone, Copy, PartialEq)]
