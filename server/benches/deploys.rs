@@ -5,7 +5,7 @@
 //! server (the database is its own, made anew).
 mod common;
 
-use common::{database_url, pct, with_database};
+use common::{database_url, gather, pct, with_database};
 use app::approvals::repo::MAX_OPEN_PER_REQUESTER;
 use app::context::RequestMeta;
 use app::iam::principal::{Principal, Via};
@@ -97,12 +97,7 @@ async fn kick_offs(what: &'static str, per_client: usize, base: &str, tokens: &[
             })
         })
         .collect();
-    let mut times = Vec::new();
-    for t in tasks {
-        times.extend(t.await.expect("client"));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    times.sort();
+    let (times, elapsed) = gather(started, tasks).await;
     Row { what, requests: times.len(), per_second: times.len() as f64 / elapsed, p50: pct(&times, 0.5), p99: pct(&times, 0.99) }
 }
 

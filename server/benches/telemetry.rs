@@ -7,7 +7,7 @@
 //! `make bench-telemetry`.
 mod common;
 
-use common::{database_url, pct, with_database};
+use common::{database_url, gather, pct, with_database};
 use app::context::RequestMeta;
 use app::iam::principal::{Principal, Via};
 use app::iam::types::{Role, UserId};
@@ -161,12 +161,7 @@ async fn list(base: &str, token: &str) -> (f64, f64, usize) {
             })
         })
         .collect();
-    let mut times = Vec::new();
-    for t in tasks {
-        times.extend(t.await.expect("client"));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    times.sort();
+    let (times, elapsed) = gather(started, tasks).await;
     (times.len() as f64 / elapsed, pct(&times, 0.99), times.len())
 }
 
@@ -196,12 +191,7 @@ async fn kick_offs(base: &str, tokens: &[String], services: &[String]) -> (f64, 
             })
         })
         .collect();
-    let mut times = Vec::new();
-    for t in tasks {
-        times.extend(t.await.expect("client"));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    times.sort();
+    let (times, elapsed) = gather(started, tasks).await;
     (times.len() as f64 / elapsed, pct(&times, 0.99), times.len())
 }
 

@@ -18,3 +18,15 @@ pub fn pct(sorted: &[Duration], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i].as_secs_f64() * 1000.0
 }
+
+/// Every client's request times, once all are done, sorted; and the seconds since `started`.
+#[allow(dead_code)] // the HTTP benches' (each bench compiles this module on its own)
+pub async fn gather(started: std::time::Instant, clients: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> (Vec<Duration>, f64) {
+    let mut times = Vec::new();
+    for c in clients {
+        times.extend(c.await.expect("client"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    (times, elapsed)
+}
