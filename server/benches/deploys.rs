@@ -5,11 +5,8 @@
 //! server (the database is its own, made anew).
 mod common;
 
-use common::{database_url, gather, pct, with_database};
+use common::{database_url, deploy_bots, gather, pct, with_database};
 use app::approvals::repo::MAX_OPEN_PER_REQUESTER;
-use app::context::RequestMeta;
-use app::iam::principal::{Principal, Via};
-use app::iam::types::{Role, UserId};
 use serde_json::json;
 use server::config::Settings;
 use server::startup::Application;
@@ -21,39 +18,6 @@ use uuid::Uuid;
 
 const CLIENTS: usize = 32;
 const PER_CLIENT: usize = 250;
-
-/// Deploy bots, one per client: each a member of every team, with a personal token (read +
-/// deploy). One bot per client, because one person may have at most
-/// `MAX_OPEN_PER_REQUESTER` requests waiting for approval.
-async fn tokens(pool: &PgPool, n: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    for i in 0..n {
-        let username = format!("deploy-bot-{i}");
-        let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', $1, $1, 'Deploy bot') RETURNING id")
-            .bind(&username)
-            .fetch_one(pool)
-            .await
-            .expect("user");
-        sqlx::query("INSERT INTO team_members (team_id, user_id, role, source) SELECT id, $1, 'member', 'manual' FROM teams")
-            .bind(user)
-            .execute(pool)
-            .await
-            .expect("memberships");
-        let me = Principal {
-            user_id: UserId(user),
-            username,
-            name: "Deploy bot".into(),
-            email: String::new(),
-            roles: vec![Role::Viewer],
-            teams: vec![],
-            via: Via::Session { session_id: Uuid::nil() },
-        };
-        let scopes = vec!["read".to_owned(), "deploy".to_owned()];
-        let req = app::iam::tokens::Request { name: "ci", team: None, scopes: &scopes, days: 30 };
-        out.push(app::iam::tokens::create(pool, &me, req, &RequestMeta::default()).await.expect("token").secret);
-    }
-    out
-}
 
 struct Row {
     what: &'static str,
@@ -162,7 +126,7 @@ async fn main() {
     server::db::load_demo_data(&pool).await.expect("demo data");
     let base = format!("http://{}", app.local_addr().expect("addr"));
     tokio::spawn(app.run_until(std::future::pending()));
-    let tokens = tokens(&pool, CLIENTS).await;
+    let tokens = deploy_bots(&pool, CLIENTS).await;
     let services: Vec<String> = sqlx::query_scalar("SELECT name FROM entities WHERE kind = 'component' ORDER BY name").fetch_all(&pool).await.expect("services");
 
     println!("Deploy benchmark — {CLIENTS} concurrent HTTP clients × {PER_CLIENT} requests, {} services", services.len());

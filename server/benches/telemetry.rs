@@ -7,10 +7,7 @@
 //! `make bench-telemetry`.
 mod common;
 
-use common::{database_url, gather, pct, with_database};
-use app::context::RequestMeta;
-use app::iam::principal::{Principal, Via};
-use app::iam::types::{Role, UserId};
+use common::{database_url, deploy_bots, gather, pct, with_database};
 use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::process::{Child, Command, Stdio};
@@ -83,28 +80,7 @@ async fn template(url: &str) -> Vec<String> {
     let status = Command::new(&server).arg("demo-data").env("DATABASE_URL", url).env("SWITCHYARD_LOG__FILTER", "warn").status().expect("demo-data");
     assert!(status.success(), "server demo-data failed");
     let pool = PgPool::connect(url).await.expect("template pool");
-    let mut tokens = Vec::new();
-    for i in 0..KICK_CLIENTS {
-        let username = format!("bench-bot-{i}");
-        let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', $1, $1, 'Bench bot') RETURNING id")
-            .bind(&username)
-            .fetch_one(&pool)
-            .await
-            .expect("user");
-        sqlx::query("INSERT INTO team_members (team_id, user_id, role, source) SELECT id, $1, 'member', 'manual' FROM teams").bind(user).execute(&pool).await.expect("members");
-        let me = Principal {
-            user_id: UserId(user),
-            username,
-            name: "Bench bot".into(),
-            email: String::new(),
-            roles: vec![Role::Viewer],
-            teams: vec![],
-            via: Via::Session { session_id: Uuid::nil() },
-        };
-        let scopes = vec!["read".to_owned(), "deploy".to_owned()];
-        let req = app::iam::tokens::Request { name: "bench", team: None, scopes: &scopes, days: 30 };
-        tokens.push(app::iam::tokens::create(&pool, &me, req, &RequestMeta::default()).await.expect("token").secret);
-    }
+    let tokens = deploy_bots(&pool, KICK_CLIENTS).await;
     pool.close().await;
     tokens
 }

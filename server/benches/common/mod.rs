@@ -30,3 +30,37 @@ pub async fn gather(started: std::time::Instant, clients: Vec<tokio::task::JoinH
     times.sort();
     (times, elapsed)
 }
+
+/// Deploy bots, one per client: each a member of every team, with a personal token (read +
+/// deploy). One bot per client, because one person may have at most
+/// `MAX_OPEN_PER_REQUESTER` requests waiting for approval.
+#[allow(dead_code)] // the HTTP benches'
+pub async fn deploy_bots(pool: &sqlx::PgPool, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let username = format!("deploy-bot-{i}");
+        let user: uuid::Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', $1, $1, 'Deploy bot') RETURNING id")
+            .bind(&username)
+            .fetch_one(pool)
+            .await
+            .expect("user");
+        sqlx::query("INSERT INTO team_members (team_id, user_id, role, source) SELECT id, $1, 'member', 'manual' FROM teams")
+            .bind(user)
+            .execute(pool)
+            .await
+            .expect("memberships");
+        let me = app::iam::principal::Principal {
+            user_id: app::iam::types::UserId(user),
+            username,
+            name: "Deploy bot".into(),
+            email: String::new(),
+            roles: vec![app::iam::types::Role::Viewer],
+            teams: vec![],
+            via: app::iam::principal::Via::Session { session_id: uuid::Uuid::nil() },
+        };
+        let scopes = vec!["read".to_owned(), "deploy".to_owned()];
+        let req = app::iam::tokens::Request { name: "ci", team: None, scopes: &scopes, days: 30 };
+        out.push(app::iam::tokens::create(pool, &me, req, &app::context::RequestMeta::default()).await.expect("token").secret);
+    }
+    out
+}
