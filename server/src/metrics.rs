@@ -123,7 +123,8 @@ pub async fn track(req: Request, next: Next) -> Response {
         _ => "other",
     };
     let started = Instant::now();
-    let in_flight = InFlight::start();
+    // counted out however the request ends (a client gone mid-answer drops it)
+    let in_flight = OpenGauge::open("switchyard_http_requests_in_flight");
     let response = next.run(req).await;
     drop(in_flight);
     let route = response.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
@@ -138,22 +139,6 @@ pub async fn track(req: Request, next: Next) -> Response {
     counter!("switchyard_http_requests_total", labels.clone()).increment(1);
     histogram!("switchyard_http_request_duration_seconds", labels).record(started.elapsed().as_secs_f64());
     response
-}
-
-/// Decrements the in-flight gauge however the request ends (a client gone mid-answer drops it).
-struct InFlight;
-
-impl InFlight {
-    fn start() -> Self {
-        gauge!("switchyard_http_requests_in_flight").increment(1.0);
-        InFlight
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        gauge!("switchyard_http_requests_in_flight").decrement(1.0);
-    }
 }
 
 /// Inside the router (a route layer, outside the route groups' own layers): names the matched
