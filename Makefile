@@ -109,6 +109,16 @@ $(STAMP)/contract:
 	$(CONTRACT_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
 	@touch $@
 
+# The stock OpenLineage Python client, which the integrations tests send run events with: in a
+# virtual environment of its own, pinned
+OPENLINEAGE_VERSION := 1.54.0
+LINEAGE_VENV := target/lineage-venv
+$(STAMP)/lineage:
+	@mkdir -p $(STAMP)
+	python3 -m venv $(LINEAGE_VENV)
+	$(LINEAGE_VENV)/bin/pip install --quiet --disable-pip-version-check openlineage-python==$(OPENLINEAGE_VERSION)
+	@touch $@
+
 # ---------------------------------------------------------------- database
 pg: tools
 ifdef LOCAL_PG
@@ -287,7 +297,7 @@ sqlx-prepare: db
 # the workspace's query macros run online against the migrated database and write what they found
 # to target/sqlx-check (the touch makes every one of them run), which must equal .sqlx/.
 SQLX_FOUND := $(CURDIR)/target/sqlx-check
-test-rust:
+test-rust: $(STAMP)/lineage
 	@rm -rf $(SQLX_FOUND) && mkdir -p $(SQLX_FOUND) && touch app/src/lib.rs server/src/main.rs
 	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$(SQLX_FOUND) cargo test --workspace --features app/ssr --no-run
 	@found=$$(ls $(SQLX_FOUND) | grep -c '^query-.*\.json$$' || true); \
@@ -297,7 +307,7 @@ test-rust:
 	 for f in .sqlx/query-*.json; do [ -f $(SQLX_FOUND)/$${f##*/} ] || echo "sqlx check: $$f is not used by any query (make sqlx-prepare drops it)"; done; \
 	 echo "sqlx check: the $$found queries match .sqlx/"
 	@$(call start_idp,3901,target/idp-rust.log); \
-	  IDP_URL=http://127.0.0.1:3901 cargo test --workspace --features app/ssr
+	  IDP_URL=http://127.0.0.1:3901 OPENLINEAGE_PYTHON=$(CURDIR)/$(LINEAGE_VENV)/bin/python cargo test --workspace --features app/ssr
 
 test-e2e: $(STAMP)/contract
 	sqlx database drop -y -f --database-url "$(E2E_DATABASE_URL)"

@@ -14,6 +14,7 @@ pub mod deploys;
 pub mod error;
 pub mod graph;
 pub mod iam;
+pub mod integrations;
 pub mod pages;
 pub mod ui;
 
@@ -38,6 +39,7 @@ pub fn approval_subjects() -> approvals::subject::Subjects {
         Box::new(catalog::approval::EntityChange),
         Box::new(catalog::approval::Import),
         Box::new(deploys::approval::DeployApproval),
+        Box::new(integrations::approval::IntegrationChange),
     ])
 }
 

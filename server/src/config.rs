@@ -23,6 +23,16 @@ pub struct Settings {
     pub deploys: DeploySettings,
     pub catalog: CatalogSettings,
     pub telemetry: TelemetrySettings,
+    pub integrations: IntegrationSettings,
+}
+
+/// Integrations' upkeep: how long runs are kept, how often schedules are checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IntegrationSettings {
+    /// Months of runs and events kept; older months are dropped whole (their partitions).
+    pub retention_months: u32,
+    /// How often due schedule slots (late, missed) and stale successes are looked for.
+    pub check_secs: f64,
 }
 
 /// Metrics and traces (the README's Operations section).
@@ -259,6 +269,7 @@ struct Defaults {
     deploys: DeployDefaults,
     catalog: CatalogSettings,
     telemetry: TelemetrySettings,
+    integrations: IntegrationSettings,
 }
 
 #[derive(Serialize)]
@@ -339,6 +350,7 @@ fn defaults() -> Defaults {
             absolute_timeout_hours: 12,
         },
         audit: AuditSettings { checkpoint_secs: 300.0 },
+        integrations: IntegrationSettings { retention_months: 13, check_secs: 30.0 },
         iam: GroupMapping::default(),
         deploys: DeployDefaults {
             worker: true,

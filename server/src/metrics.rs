@@ -49,6 +49,8 @@ pub const FAMILIES: &[(&str, Kind, Unit, &str)] = &[
     ("switchyard_api_token_requests_total", Kind::Counter, Unit::Count, "Requests that presented an API token, by result (accepted, refused)."),
     ("switchyard_sse_streams_open", Kind::Gauge, Unit::Count, "Live deploy views (server-sent event streams) open now."),
     ("switchyard_metrics_db_read_errors_total", Kind::Counter, Unit::Count, "Scrapes whose figures could not be read from Postgres (the last ones read are served)."),
+    ("switchyard_integration_events_total", Kind::Counter, Unit::Count, "OpenLineage run events received, by result (stored, duplicate, refused)."),
+    ("switchyard_integration_runs_ended_total", Kind::Counter, Unit::Count, "Integration runs that ended, by state."),
 ];
 
 /// Latency buckets, from a cached page to the request time limit.
@@ -88,7 +90,11 @@ pub fn recorder() -> Result<&'static PrometheusHandle, String> {
             for result in ["accepted", "refused"] {
                 counter!("switchyard_api_token_requests_total", "result" => result).increment(0);
             }
-            for domain in ["approvals", "audit", "catalog", "deploys", "iam"] {
+            for result in ["stored", "duplicate", "refused"] {
+                counter!("switchyard_integration_events_total", "result" => result).increment(0);
+            }
+            counter!("switchyard_integration_runs_ended_total", "state" => "failed").increment(0);
+            for domain in ["approvals", "audit", "catalog", "deploys", "iam", "integrations"] {
                 counter!("switchyard_db_errors_total", "domain" => domain, "kind" => "pool_timeout").increment(0);
             }
             Ok(handle)

@@ -272,6 +272,31 @@ async fn checkpoint_audit(pool: PgPool, every_secs: f64) {
     }
 }
 
+/// Keeps the integrations current while the server runs: the next months' partitions exist,
+/// schedule slots that came due are judged (late, missed) every `check_secs`, and once an hour
+/// months past retention are dropped whole.
+async fn integrations_upkeep(pool: PgPool, settings: crate::config::IntegrationSettings) {
+    use app::integrations::service as integrations;
+    let every = Duration::from_secs_f64(settings.check_secs.max(0.05));
+    let mut tick = tokio::time::interval(every);
+    let mut last_upkeep: Option<tokio::time::Instant> = None;
+    loop {
+        tick.tick().await;
+        let now = chrono::Utc::now();
+        if last_upkeep.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
+            if let Err(e) = integrations::ensure_partitions(&pool, now).await {
+                tracing::warn!(error = %e, "integration partitions could not be made");
+            } else if let Err(e) = integrations::retention(&pool, now, settings.retention_months).await {
+                tracing::warn!(error = %e, "integration retention failed");
+            }
+            last_upkeep = Some(tokio::time::Instant::now());
+        }
+        if let Err(e) = integrations::check_due(&pool, now, 500).await {
+            tracing::warn!(error = %e, "integration schedule check failed");
+        }
+    }
+}
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -319,6 +344,7 @@ impl Application {
         let deploy_events = crate::deploys::events::spawn(pool.clone());
         tokio::spawn(purge_sessions(crate::auth::store::PgSessionStore::new(pool.clone()), settings.session.purge_secs));
         tokio::spawn(checkpoint_audit(pool.clone(), settings.audit.checkpoint_secs));
+        tokio::spawn(integrations_upkeep(pool.clone(), settings.integrations.clone()));
         if settings.deploys.worker {
             let worker = crate::deploys::Worker::new(pool.clone(), Arc::new(settings.deploys.clone()), &settings.server.public_url);
             tokio::spawn(worker.run());

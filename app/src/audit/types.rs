@@ -16,10 +16,12 @@ pub enum SubjectKind {
     CatalogImport,
     Deploy,
     FreezeWindow,
+    Integration,
+    IntegrationSystem,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 9] = [
+    pub const ALL: [SubjectKind; 11] = [
         SubjectKind::Approval,
         SubjectKind::Team,
         SubjectKind::User,
@@ -29,6 +31,8 @@ impl SubjectKind {
         SubjectKind::CatalogImport,
         SubjectKind::Deploy,
         SubjectKind::FreezeWindow,
+        SubjectKind::Integration,
+        SubjectKind::IntegrationSystem,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,8 @@ impl SubjectKind {
             SubjectKind::CatalogImport => "catalog_import",
             SubjectKind::Deploy => "deploy",
             SubjectKind::FreezeWindow => "freeze_window",
+            SubjectKind::Integration => "integration",
+            SubjectKind::IntegrationSystem => "integration_system",
         }
     }
 

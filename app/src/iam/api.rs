@@ -66,9 +66,10 @@ pub async fn create_token(
     write: Option<String>,
     deploy: Option<String>,
     admin: Option<String>,
+    ingest: Option<String>,
     days: i64,
 ) -> Result<NewToken, AppError> {
-    let scopes: Vec<String> = [("read", read), ("write", write), ("deploy", deploy), ("admin", admin)]
+    let scopes: Vec<String> = [("read", read), ("write", write), ("deploy", deploy), ("admin", admin), ("ingest", ingest)]
         .into_iter()
         .filter(|(_, on)| on.is_some())
         .map(|(s, _)| s.to_owned())

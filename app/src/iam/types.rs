@@ -98,10 +98,12 @@ pub enum Scope {
     Write,
     Deploy,
     Admin,
+    /// Pushing run events (OpenLineage) for integrations, and nothing else.
+    Ingest,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::Read, Scope::Write, Scope::Deploy, Scope::Admin];
+    pub const ALL: [Scope; 5] = [Scope::Read, Scope::Write, Scope::Deploy, Scope::Admin, Scope::Ingest];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -109,6 +111,7 @@ impl Scope {
             Scope::Write => "write",
             Scope::Deploy => "deploy",
             Scope::Admin => "admin",
+            Scope::Ingest => "ingest",
         }
     }
 
@@ -116,7 +119,7 @@ impl Scope {
         Scope::ALL
             .into_iter()
             .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| format!("unknown scope \"{s}\": use read, write, deploy or admin"))
+            .ok_or_else(|| format!("unknown scope \"{s}\": use read, write, deploy, admin or ingest"))
     }
 }
 

@@ -4,6 +4,7 @@ mod approvals;
 mod catalog;
 mod deploys;
 mod error;
+mod integrations;
 mod me;
 pub mod reference;
 
@@ -29,6 +30,7 @@ use utoipa_axum::routes;
         (name = "approvals", description = "The approval engine: requests and decisions"),
         (name = "catalog", description = "The catalog in Backstage's shapes: entities, facets, import and export"),
         (name = "deploys", description = "Deploys: kick off (idempotent), read, list, cancel; events from the CD system"),
+        (name = "integrations", description = "Integrations between business systems: run events in as OpenLineage, health, runs and systems out"),
     )
 )]
 struct ApiDoc;
@@ -73,9 +75,26 @@ pub fn router() -> Api {
                 .routes(routes!(catalog::export_catalog))
                 .routes(routes!(deploys::create_deploy, deploys::list_deploys))
                 .routes(routes!(deploys::get_deploy))
-                .routes(routes!(deploys::cancel_deploy)),
+                .routes(routes!(deploys::cancel_deploy))
+                .routes(routes!(integrations::list_integrations, integrations::register_integration))
+                .routes(routes!(integrations::get_integration, integrations::edit_integration))
+                .routes(routes!(integrations::list_runs))
+                .routes(routes!(integrations::unregistered_jobs))
+                .routes(routes!(integrations::get_run))
+                .routes(routes!(integrations::list_systems, integrations::create_system))
+                .routes(routes!(integrations::get_system))
+                .routes(routes!(integrations::system_map)),
         )
         .split_for_parts();
+    // run events: gzip bodies are undone before the handler reads (and limits) them
+    let (lineage, lineage_doc) = OpenApiRouter::new()
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new().routes(routes!(integrations::lineage_event)).routes(routes!(integrations::lineage_batch)),
+        )
+        .split_for_parts();
+    let authenticated = authenticated.merge(lineage.layer(tower_http::decompression::RequestDecompressionLayer::new()));
+    doc.merge(lineage_doc);
     let (signed, signed_doc) = OpenApiRouter::new()
         .nest("/api/v1", OpenApiRouter::new().routes(routes!(deploys::deploy_event)))
         .split_for_parts();

@@ -7,6 +7,7 @@ mod deploys;
 mod governance;
 mod helpers;
 mod health;
+mod integrations;
 mod pages;
 mod permissions;
 mod security;

@@ -19,7 +19,7 @@ const ACTORS: [(&str, Option<&str>); 5] =
 
 /// Callers with a bearer token: bob's personal tokens (payments' lead), alice's (an admin), and
 /// service tokens of payments, each with its scopes.
-const TOKENS: [(&str, &str, Option<&str>, &[&str]); 8] = [
+const TOKENS: [(&str, &str, Option<&str>, &[&str]); 9] = [
     ("lead:read", "other_team", None, &["read"]),
     ("lead:write", "other_team", None, &["read", "write"]),
     ("lead:deploy", "other_team", None, &["read", "deploy"]),
@@ -28,6 +28,7 @@ const TOKENS: [(&str, &str, Option<&str>, &[&str]); 8] = [
     ("svc:read", "admin", Some("payments"), &["read"]),
     ("svc:write", "admin", Some("payments"), &["read", "write"]),
     ("svc:deploy", "admin", Some("payments"), &["read", "deploy"]),
+    ("svc:ingest", "admin", Some("payments"), &["ingest"]),
 ];
 
 /// Deciding on a production deploy of a payments service (which payments' lead may decide on),
@@ -48,6 +49,8 @@ struct World {
     approval: String,
     /// A deploy of a ledger service by carol, for reading.
     deploy: String,
+    /// A run of ledger's matrix integration, for reading.
+    run: String,
 }
 
 /// A new deploy of fees-engine (ledger's) to production by carol (a ledger member): it waits for
@@ -139,6 +142,38 @@ async fn fresh_deploy_approval(w: &World) -> String {
         .expect("deploy");
     let v: serde_json::Value = r.json().await.expect("json");
     v["approval_id"].as_str().expect("waits for approval").to_owned()
+}
+
+/// A run event of a fresh run (of ledger's matrix integration's job).
+fn matrix_event() -> serde_json::Value {
+    json!({
+        "eventType": "START", "eventTime": chrono::Utc::now().to_rfc3339(),
+        "run": { "runId": Uuid::now_v7() }, "job": { "namespace": "switchyard", "name": "matrix-flow" },
+        "producer": "https://example.com/matrix", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    })
+}
+
+/// An integration form of ledger's, between the matrix systems.
+fn matrix_integration(name: &str) -> serde_json::Value {
+    json!({
+        "name": name, "title": "Matrix", "sources": "matrix-source", "targets": "matrix-target", "platform": "in-house",
+        "trigger": "manual", "data_format": "json", "transport": "https", "auth": "mtls", "owner": "ledger",
+    })
+}
+
+/// Ledger's matrix systems and integration (`matrix-flow`) with one run: made once, by alice.
+async fn integrations_world(app: &TestApp, alice: &Browser, ingest: &str) -> String {
+    for name in ["matrix-source", "matrix-target"] {
+        let r = alice.client.post(alice.url("/api/v1/integration-systems")).header("origin", alice.url(""))
+            .json(&json!({ "name": name, "title": name, "kind": "internal-service", "owner": "ledger" })).send().await.expect("system");
+        assert_eq!(r.status(), 201);
+    }
+    let r = alice.client.post(alice.url("/api/v1/integrations")).header("origin", alice.url("")).json(&matrix_integration("matrix-flow")).send().await.expect("integration");
+    assert_eq!(r.status(), 201);
+    let event = matrix_event();
+    let r = app.client.post(app.url("/api/v1/lineage")).bearer_auth(ingest).json(&event).send().await.expect("event");
+    assert_eq!(r.status(), 201);
+    event["run"]["runId"].as_str().expect("run id").to_owned()
 }
 
 /// Calls `method path` as one actor and returns the status.
@@ -258,6 +293,21 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
                 .header("origin", &origin)
                 .json(&json!({ "comment": "matrix" }))
         }
+        ("GET", "/api/v1/integrations/{name}") => b.client.get(b.url("/api/v1/integrations/matrix-flow")),
+        ("GET", "/api/v1/integrations/{name}/runs") => b.client.get(b.url("/api/v1/integrations/matrix-flow/runs")),
+        ("GET", "/api/v1/integration-runs/{run_id}") => b.client.get(b.url(&format!("/api/v1/integration-runs/{}", w.run))),
+        ("GET", "/api/v1/integration-systems/{name}") => b.client.get(b.url("/api/v1/integration-systems/matrix-source")),
+        ("POST", "/api/v1/integration-systems") => b.client.post(b.url("/api/v1/integration-systems")).header("origin", &origin)
+            .json(&json!({ "name": format!("matrix-{actor}"), "title": "Matrix", "kind": "saas", "owner": "ledger" })),
+        ("POST", "/api/v1/integrations") => {
+            b.client.post(b.url("/api/v1/integrations")).header("origin", &origin).json(&matrix_integration(&format!("matrix-{actor}")))
+        }
+        ("PATCH", "/api/v1/integrations/{name}") => {
+            let version: i32 = sqlx::query("SELECT version FROM integrations WHERE name = 'matrix-flow'").fetch_one(&mut w.app.db().await).await.expect("version").get(0);
+            b.client.patch(b.url("/api/v1/integrations/matrix-flow")).header("origin", &origin).json(&json!({ "version": version, "title": format!("Matrix, as {actor} left it") }))
+        }
+        ("POST", "/api/v1/lineage") => b.client.post(b.url("/api/v1/lineage")).header("origin", &origin).json(&matrix_event()),
+        ("POST", "/api/v1/lineage/batch") => b.client.post(b.url("/api/v1/lineage/batch")).header("origin", &origin).json(&json!([matrix_event()])),
         ("GET", p) if p.starts_with("/api/v1/") || p == "/api/openapi.json" => b.client.get(b.url(p)),
         ("POST", "/api/catalog/search") => sf("catalog/search", vec![("text", "ledger".into())]),
         ("POST", "/api/catalog/list") => sf("catalog/list", vec![("query", "kind=api".into())]),
@@ -375,7 +425,9 @@ async fn every_route_answers_each_kind_of_caller_as_the_snapshot_says() {
     let requester = alice.token("matrix-requester", &["read", "deploy"], Some("payments")).await;
     let approval = fresh_request(&app).await;
     let deploy = fresh_deploy(&app, &browsers).await;
-    let world = World { app, browsers, tokens, requester, approval, deploy };
+    let ingest = &tokens.iter().find(|(n, _)| *n == "svc:ingest").expect("ingest token").1;
+    let run = integrations_world(&app, alice, ingest).await;
+    let world = World { app, browsers, tokens, requester, approval, deploy, run };
 
     let callers: Vec<&str> = ACTORS.iter().map(|(n, _)| *n).chain(TOKENS.iter().map(|t| t.0)).collect();
     let mut table = String::new();

@@ -26,6 +26,9 @@ pub fn TokenForm(everyone: bool, create: ServerAction<CreateToken>, revoke: Serv
                 <label class="flex items-center gap-1"><input type="checkbox" name="write"/>"write"</label>
                 <label class="flex items-center gap-1"><input type="checkbox" name="deploy"/>"deploy"</label>
                 <label class="flex items-center gap-1"><input type="checkbox" name="admin"/>"admin"</label>
+                <label class="flex items-center gap-1" title="Pushing integration run events (OpenLineage); service tokens only">
+                    <input type="checkbox" name="ingest"/>"ingest"
+                </label>
             </fieldset>
             <label class="w-32">
                 <span class=LABEL_SMALL>"Expires in"</span>

@@ -1,0 +1,755 @@
+//! The integrations' SQL. Runs and events live in monthly partitions (see the migration); a run
+//! is found by its id in whichever month it began.
+use super::types::{IntegrationId, JobId, SystemId};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// Serialises the events of one run (two processes taking events of one run in parallel would
+/// otherwise both create it).
+#[tracing::instrument(level = "debug", name = "integrations.repo.lock_run", skip_all)]
+pub async fn lock_run(conn: &mut PgConnection, run_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 1717))", run_id.to_string())
+        .fetch_one(conn)
+        .await?;
+    Ok(())
+}
+
+#[tracing::instrument(level = "debug", name = "integrations.repo.event_seen", skip_all)]
+pub async fn event_seen(conn: &mut PgConnection, run_id: Uuid, digest: &[u8]) -> sqlx::Result<bool> {
+    let seen = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM integration_events WHERE run_id = $1 AND digest = $2) AS "seen!""#,
+        run_id,
+        digest
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(seen)
+}
+
+/// The job of this namespace and name, made on its first event.
+#[tracing::instrument(level = "debug", name = "integrations.repo.job_id", skip_all)]
+pub async fn job_id(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx::Result<JobId> {
+    if let Some(id) = sqlx::query_scalar!("SELECT id FROM integration_jobs WHERE namespace = $1 AND name = $2", namespace, name)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        return Ok(JobId(id));
+    }
+    let made = sqlx::query_scalar!(
+        "INSERT INTO integration_jobs (namespace, name) VALUES ($1, $2) ON CONFLICT (namespace, name) DO NOTHING RETURNING id",
+        namespace,
+        name
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    match made {
+        Some(id) => Ok(JobId(id)),
+        // made meanwhile by another transaction: this statement sees it now
+        None => sqlx::query_scalar!("SELECT id FROM integration_jobs WHERE namespace = $1 AND name = $2", namespace, name)
+            .fetch_one(conn)
+            .await
+            .map(JobId),
+    }
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub month: NaiveDate,
+    pub run_id: Uuid,
+    pub job_id: Uuid,
+    pub state: String,
+    pub raw_status: Option<String>,
+    pub trigger: String,
+    pub nominal_start: Option<DateTime<Utc>>,
+    pub nominal_end: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub records_in: Option<i64>,
+    pub records_out: Option<i64>,
+    pub records_failed: Option<i64>,
+    pub error_class: Option<String>,
+    pub error_message: Option<String>,
+    pub retry_of: Option<Uuid>,
+    pub parent_run_id: Option<Uuid>,
+    pub runtime_node: Option<String>,
+    pub facets: Value,
+    pub decided_by: Option<String>,
+    pub counted: bool,
+    pub duration_counted: bool,
+    pub event_count: i32,
+    pub first_received: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[tracing::instrument(level = "debug", name = "integrations.repo.find_run", skip_all)]
+pub async fn find_run(conn: &mut PgConnection, run_id: Uuid) -> sqlx::Result<Option<RunRow>> {
+    sqlx::query_as!(
+        RunRow,
+        r#"SELECT month, run_id, job_id, state, raw_status, trigger, nominal_start, nominal_end, started_at, ended_at,
+                  records_in, records_out, records_failed, error_class, error_message, retry_of, parent_run_id,
+                  runtime_node, facets, decided_by, counted, duration_counted, event_count, first_received, updated_at
+           FROM integration_runs WHERE run_id = $1"#,
+        run_id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Writes a run: inserts it, or replaces the stored row of that run and month.
+#[tracing::instrument(level = "debug", name = "integrations.repo.save_run", skip_all)]
+pub async fn save_run(conn: &mut PgConnection, r: &RunRow) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO integration_runs (month, run_id, job_id, state, raw_status, trigger, nominal_start, nominal_end,
+               started_at, ended_at, records_in, records_out, records_failed, error_class, error_message, retry_of,
+               parent_run_id, runtime_node, facets, decided_by, counted, duration_counted, event_count, first_received, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+           ON CONFLICT (run_id, month) DO UPDATE SET
+               state = EXCLUDED.state, raw_status = EXCLUDED.raw_status, trigger = EXCLUDED.trigger,
+               nominal_start = EXCLUDED.nominal_start, nominal_end = EXCLUDED.nominal_end,
+               started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, records_in = EXCLUDED.records_in,
+               records_out = EXCLUDED.records_out, records_failed = EXCLUDED.records_failed,
+               error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message, retry_of = EXCLUDED.retry_of,
+               parent_run_id = EXCLUDED.parent_run_id, runtime_node = EXCLUDED.runtime_node, facets = EXCLUDED.facets,
+               decided_by = EXCLUDED.decided_by, counted = EXCLUDED.counted, duration_counted = EXCLUDED.duration_counted,
+               event_count = EXCLUDED.event_count, updated_at = EXCLUDED.updated_at"#,
+        r.month,
+        r.run_id,
+        r.job_id,
+        r.state,
+        r.raw_status,
+        r.trigger,
+        r.nominal_start,
+        r.nominal_end,
+        r.started_at,
+        r.ended_at,
+        r.records_in,
+        r.records_out,
+        r.records_failed,
+        r.error_class,
+        r.error_message,
+        r.retry_of,
+        r.parent_run_id,
+        r.runtime_node,
+        r.facets,
+        r.decided_by,
+        r.counted,
+        r.duration_counted,
+        r.event_count,
+        r.first_received,
+        r.updated_at,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub struct NewEvent<'a> {
+    pub month: NaiveDate,
+    pub run_id: Uuid,
+    pub digest: &'a [u8],
+    pub job_id: Uuid,
+    pub event_type: &'a str,
+    pub event_time: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub token_id: Option<Uuid>,
+    /// The event's JSON text, as it came.
+    pub body: &'a str,
+}
+
+#[tracing::instrument(level = "debug", name = "integrations.repo.insert_event", skip_all)]
+pub async fn insert_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO integration_events (month, run_id, digest, job_id, event_type, event_time, received_at, token_id, body)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json)"#,
+        e.month,
+        e.run_id,
+        e.digest,
+        e.job_id,
+        e.event_type,
+        e.event_time,
+        e.received_at,
+        e.token_id,
+        e.body,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts a run that ended into its hour's and day's roll-ups (and its error class into the
+/// day's), and into the job's last run.
+pub struct Ended<'a> {
+    pub job_id: Uuid,
+    pub run_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub state: &'a str,
+    pub test: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    pub records_failed: i64,
+    pub error_class: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+#[tracing::instrument(level = "debug", name = "integrations.repo.count_end", skip_all)]
+pub async fn count_end(conn: &mut PgConnection, e: &Ended<'_>) -> sqlx::Result<()> {
+    let ok = matches!(e.state, "succeeded") && !e.test;
+    let warned = matches!(e.state, "succeeded_with_warnings") && !e.test;
+    let failed = matches!(e.state, "failed") && !e.test;
+    let aborted = matches!(e.state, "aborted") && !e.test;
+    sqlx::query!(
+        r#"WITH hourly AS (
+               INSERT INTO integration_rollup_hourly AS h (job_id, at, succeeded, warned, failed, aborted, tests, records_failed)
+               VALUES ($1, date_trunc('hour', $2::timestamptz), $3::int, $4::int, $5::int, $6::int, $7::int, $8)
+               ON CONFLICT (job_id, at) DO UPDATE SET succeeded = h.succeeded + EXCLUDED.succeeded,
+                   warned = h.warned + EXCLUDED.warned, failed = h.failed + EXCLUDED.failed,
+                   aborted = h.aborted + EXCLUDED.aborted, tests = h.tests + EXCLUDED.tests,
+                   records_failed = h.records_failed + EXCLUDED.records_failed
+               RETURNING 1
+           )
+           INSERT INTO integration_rollup_daily AS d (job_id, at, succeeded, warned, failed, aborted, tests, records_failed)
+           VALUES ($1, date_trunc('day', $2::timestamptz, 'UTC'), $3::int, $4::int, $5::int, $6::int, $7::int, $8)
+           ON CONFLICT (job_id, at) DO UPDATE SET succeeded = d.succeeded + EXCLUDED.succeeded,
+               warned = d.warned + EXCLUDED.warned, failed = d.failed + EXCLUDED.failed,
+               aborted = d.aborted + EXCLUDED.aborted, tests = d.tests + EXCLUDED.tests,
+               records_failed = d.records_failed + EXCLUDED.records_failed"#,
+        e.job_id,
+        e.at,
+        i32::from(ok),
+        i32::from(warned),
+        i32::from(failed),
+        i32::from(aborted),
+        i32::from(e.test),
+        e.records_failed,
+    )
+    .execute(&mut *conn)
+    .await?;
+    if let (Some(class), false) = (e.error_class, e.test) {
+        sqlx::query!(
+            r#"INSERT INTO integration_rollup_errors AS r (job_id, day, error_class, runs)
+               VALUES ($1, ($2::timestamptz AT TIME ZONE 'UTC')::date, $3, 1)
+               ON CONFLICT (job_id, day, error_class) DO UPDATE SET runs = r.runs + 1"#,
+            e.job_id,
+            e.at,
+            class
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !e.test {
+        sqlx::query!(
+            r#"INSERT INTO integration_job_stats AS s (job_id, runs, last_run_id, last_state, last_started_at, last_ended_at,
+                   last_error, last_success_at, last_event_at)
+               VALUES ($1, 1, $2, $3, $4, $5::timestamptz, $6, CASE WHEN $7 THEN $5::timestamptz END, $5::timestamptz)
+               ON CONFLICT (job_id) DO UPDATE SET
+                   runs = s.runs + 1,
+                   last_run_id = CASE WHEN s.last_ended_at IS NULL OR EXCLUDED.last_ended_at >= s.last_ended_at THEN EXCLUDED.last_run_id ELSE s.last_run_id END,
+                   last_state = CASE WHEN s.last_ended_at IS NULL OR EXCLUDED.last_ended_at >= s.last_ended_at THEN EXCLUDED.last_state ELSE s.last_state END,
+                   last_started_at = CASE WHEN s.last_ended_at IS NULL OR EXCLUDED.last_ended_at >= s.last_ended_at THEN EXCLUDED.last_started_at ELSE s.last_started_at END,
+                   last_error = CASE WHEN s.last_ended_at IS NULL OR EXCLUDED.last_ended_at >= s.last_ended_at THEN EXCLUDED.last_error ELSE s.last_error END,
+                   last_ended_at = greatest(s.last_ended_at, EXCLUDED.last_ended_at),
+                   last_success_at = greatest(s.last_success_at, EXCLUDED.last_success_at),
+                   last_event_at = greatest(s.last_event_at, EXCLUDED.last_event_at)"#,
+            e.job_id,
+            e.run_id,
+            e.state,
+            e.started_at,
+            e.at,
+            e.error,
+            ok || warned,
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Adds a run's duration to the histograms of the hour and day it ended in.
+#[tracing::instrument(level = "debug", name = "integrations.repo.count_duration", skip_all)]
+pub async fn count_duration(conn: &mut PgConnection, job_id: Uuid, ended_at: DateTime<Utc>, bucket: i32) -> sqlx::Result<()> {
+    // arrays are 1-based; a bucket past the array's end extends it (with NULLs between)
+    sqlx::query!(
+        r#"WITH hourly AS (
+               UPDATE integration_rollup_hourly SET durations[$3::int + 1] = coalesce(durations[$3::int + 1], 0) + 1
+               WHERE job_id = $1 AND at = date_trunc('hour', $2::timestamptz)
+               RETURNING 1
+           )
+           UPDATE integration_rollup_daily SET durations[$3::int + 1] = coalesce(durations[$3::int + 1], 0) + 1
+           WHERE job_id = $1 AND at = date_trunc('day', $2::timestamptz, 'UTC')"#,
+        job_id,
+        ended_at,
+        bucket
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The registered integration of a job, if any.
+pub async fn integration_of_job(conn: &mut PgConnection, job_id: Uuid) -> sqlx::Result<Option<IntegrationId>> {
+    sqlx::query_scalar!("SELECT id FROM integrations WHERE job_id = $1", job_id)
+        .fetch_optional(conn)
+        .await
+        .map(|id| id.map(IntegrationId))
+}
+
+/// A new job's first run: counts it for the unregistered-jobs list.
+pub async fn note_run(conn: &mut PgConnection, job_id: Uuid, at: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO integration_job_stats AS s (job_id, last_event_at) VALUES ($1, $2)
+           ON CONFLICT (job_id) DO UPDATE SET last_event_at = greatest(s.last_event_at, EXCLUDED.last_event_at)"#,
+        job_id,
+        at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// What the health rule reads about one integration, in one statement.
+#[derive(Debug)]
+pub struct HealthRow {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub lifecycle: String,
+    pub status: String,
+    pub trigger: String,
+    pub schedule: Option<String>,
+    pub time_zone: String,
+    pub grace_mins: i32,
+    pub max_duration_mins: i32,
+    pub freshness_hours: Option<i32>,
+    pub success_target: f64,
+    pub created_at: DateTime<Utc>,
+    pub watch_from: Option<DateTime<Utc>>,
+    pub last_run_id: Option<Uuid>,
+    pub last_state: Option<String>,
+    pub last_started_at: Option<DateTime<Utc>>,
+    pub last_ended_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    pub day_succeeded: i64,
+    pub day_warned: i64,
+    pub day_failed: i64,
+    pub day_aborted: i64,
+    pub month_ended: i64,
+    pub month_failures: i64,
+    pub month_slots: i64,
+    pub month_missed: i64,
+    pub late_nominal: Option<DateTime<Utc>>,
+    pub late_state: Option<String>,
+}
+
+#[tracing::instrument(level = "debug", name = "integrations.repo.health_row", skip_all)]
+pub async fn health_row(conn: &mut PgConnection, id: IntegrationId, now: DateTime<Utc>) -> sqlx::Result<Option<HealthRow>> {
+    sqlx::query_as!(
+        HealthRow,
+        r#"SELECT i.id, i.job_id, i.lifecycle, i.status, i.trigger, i.schedule, i.time_zone, i.grace_mins, i.max_duration_mins,
+                  i.freshness_hours, i.success_target, i.created_at, h.watch_from,
+                  s.last_run_id, s.last_state, s.last_started_at, s.last_ended_at, s.last_error, s.last_success_at,
+                  coalesce(d1.succeeded, 0) AS "day_succeeded!", coalesce(d1.warned, 0) AS "day_warned!",
+                  coalesce(d1.failed, 0) AS "day_failed!", coalesce(d1.aborted, 0) AS "day_aborted!",
+                  coalesce(d30.ended, 0) AS "month_ended!", coalesce(d30.failures, 0) AS "month_failures!",
+                  coalesce(d30.slots, 0) AS "month_slots!", coalesce(d30.missed, 0) AS "month_missed!",
+                  late.nominal AS "late_nominal?", late.state AS "late_state?"
+           FROM integrations i
+           LEFT JOIN integration_health h ON h.integration_id = i.id
+           LEFT JOIN integration_job_stats s ON s.job_id = i.job_id
+           LEFT JOIN LATERAL (
+               SELECT sum(succeeded)::bigint AS succeeded, sum(warned)::bigint AS warned,
+                      sum(failed)::bigint AS failed, sum(aborted)::bigint AS aborted
+               FROM integration_rollup_hourly WHERE job_id = i.job_id AND at > $2::timestamptz - interval '24 hours'
+           ) d1 ON true
+           LEFT JOIN LATERAL (
+               SELECT sum(succeeded + warned + failed + aborted)::bigint AS ended, sum(failed + aborted)::bigint AS failures,
+                      sum(slots)::bigint AS slots, sum(missed)::bigint AS missed
+               FROM integration_rollup_daily WHERE job_id = i.job_id AND at > $2::timestamptz - interval '30 days'
+           ) d30 ON true
+           LEFT JOIN LATERAL (
+               SELECT sl.nominal, sl.state FROM integration_slots sl
+               WHERE sl.integration_id = i.id AND sl.state IN ('late', 'missed')
+                 AND (s.last_success_at IS NULL OR s.last_success_at < sl.nominal)
+               ORDER BY sl.nominal DESC LIMIT 1
+           ) late ON true
+           WHERE i.id = $1"#,
+        id.0,
+        now
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+#[tracing::instrument(level = "debug", name = "integrations.repo.save_health", skip_all)]
+pub async fn save_health(
+    conn: &mut PgConnection,
+    id: IntegrationId,
+    state: &str,
+    reason: &str,
+    watch_from: Option<DateTime<Utc>>,
+    next_check_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO integration_health (integration_id, state, reason, watch_from, next_check_at, computed_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (integration_id) DO UPDATE SET state = EXCLUDED.state, reason = EXCLUDED.reason,
+               watch_from = EXCLUDED.watch_from, next_check_at = EXCLUDED.next_check_at, computed_at = EXCLUDED.computed_at"#,
+        id.0,
+        state,
+        reason,
+        watch_from,
+        next_check_at,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The integrations whose health must be looked at again by `now` (a slot came due, a late
+/// slot's deadline passed, a success went stale), oldest due first.
+pub async fn due_for_check(pool: &PgPool, now: DateTime<Utc>, limit: i64) -> sqlx::Result<Vec<IntegrationId>> {
+    sqlx::query_scalar!(
+        "SELECT integration_id FROM integration_health WHERE next_check_at <= $1 ORDER BY next_check_at LIMIT $2",
+        now,
+        limit
+    )
+    .fetch_all(pool)
+    .await
+    .map(|ids| ids.into_iter().map(IntegrationId).collect())
+}
+
+/// When a job's runs for one slot first started and first ended: a run whose nominal start is
+/// the slot, or (without one) a run started from a minute before it until `until`.
+pub async fn slot_runs(
+    conn: &mut PgConnection,
+    job_id: Uuid,
+    nominal: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> sqlx::Result<(Option<Uuid>, Option<DateTime<Utc>>, Option<DateTime<Utc>>)> {
+    let row = sqlx::query!(
+        r#"SELECT (array_agg(run_id ORDER BY at))[1] AS run_id,
+                  min(started_at) AS started, min(ended_at) AS ended
+           FROM integration_runs
+           WHERE job_id = $1 AND trigger <> 'test'
+             AND at >= $2::timestamptz - interval '1 day' AND at < $3
+             AND (nominal_start = $2 OR (nominal_start IS NULL AND at >= $2::timestamptz - interval '1 minute'))"#,
+        job_id,
+        nominal,
+        until
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.run_id, row.started, row.ended))
+}
+
+/// Records a slot's judgement; counts it into its day once it is settled.
+pub async fn save_slot(
+    conn: &mut PgConnection,
+    integration_id: IntegrationId,
+    job_id: Uuid,
+    nominal: DateTime<Utc>,
+    state: &str,
+    settled: bool,
+    run_id: Option<Uuid>,
+) -> sqlx::Result<()> {
+    let was_settled = sqlx::query_scalar!(
+        "SELECT settled FROM integration_slots WHERE integration_id = $1 AND nominal = $2",
+        integration_id.0,
+        nominal
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or(false);
+    if was_settled {
+        return Ok(());
+    }
+    sqlx::query!(
+        r#"INSERT INTO integration_slots (integration_id, nominal, state, settled, run_id) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (integration_id, nominal) DO UPDATE SET state = EXCLUDED.state, settled = EXCLUDED.settled, run_id = EXCLUDED.run_id"#,
+        integration_id.0,
+        nominal,
+        state,
+        settled,
+        run_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if settled {
+        sqlx::query!(
+            r#"INSERT INTO integration_rollup_daily AS d (job_id, at, slots, late, missed)
+               VALUES ($1, date_trunc('day', $2::timestamptz, 'UTC'), 1, $3::int, $4::int)
+               ON CONFLICT (job_id, at) DO UPDATE SET slots = d.slots + 1, late = d.late + EXCLUDED.late, missed = d.missed + EXCLUDED.missed"#,
+            job_id,
+            nominal,
+            i32::from(state == "late"),
+            i32::from(state == "missed"),
+        )
+        .execute(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Makes the partitions of the months from `from` for `months` months (idempotent).
+pub async fn ensure_partitions(pool: &PgPool, from: NaiveDate, months: i32) -> sqlx::Result<()> {
+    sqlx::query!(
+        "SELECT integration_partition_create(($1::date + make_interval(months => k))::date) FROM generate_series(0, $2::int - 1) AS k",
+        from,
+        months
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(())
+}
+
+/// Drops the partitions of months before `cutoff`, and the roll-ups and slots older than it;
+/// returns the months dropped.
+pub async fn drop_before(pool: &PgPool, cutoff: NaiveDate) -> sqlx::Result<Vec<NaiveDate>> {
+    let mut tx = pool.begin().await?;
+    let months = sqlx::query_scalar!(r#"SELECT m AS "m!" FROM integration_partition_drop_before($1) AS m"#, cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+    sqlx::query!("DELETE FROM integration_rollup_daily WHERE at < $1::date", cutoff).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM integration_rollup_errors WHERE day < $1::date", cutoff).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM integration_slots WHERE nominal < $1::date", cutoff).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(months)
+}
+
+/// Hourly roll-ups are read for the last day only: older ones go.
+pub async fn prune_hourly(pool: &PgPool, before: DateTime<Utc>) -> sqlx::Result<u64> {
+    Ok(sqlx::query!("DELETE FROM integration_rollup_hourly WHERE at < $1", before).execute(pool).await?.rows_affected())
+}
+
+/// Team ids by slug (those that exist).
+pub async fn team_ids(conn: &mut PgConnection, slugs: &[String]) -> sqlx::Result<Vec<(String, Uuid)>> {
+    let rows = sqlx::query!("SELECT slug, id FROM teams WHERE slug = ANY($1)", slugs).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.slug, r.id)).collect())
+}
+
+/// Systems by name (those that exist): id and whether it is outside the company.
+pub async fn system_ids(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(String, Uuid, bool)>> {
+    let rows = sqlx::query!("SELECT name, id, external FROM integration_systems WHERE name = ANY($1)", names).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.id, r.external)).collect())
+}
+
+/// A catalog component's id by name.
+pub async fn component_id(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("SELECT id FROM entities WHERE kind = 'component' AND namespace = 'default' AND name = $1", name)
+        .fetch_optional(conn)
+        .await
+}
+
+pub struct NewSystem<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub kind: &'a str,
+    pub vendor: &'a str,
+    pub environment: &'a str,
+    pub external: bool,
+    pub owner_team_id: Uuid,
+    pub classification: &'a str,
+    pub contacts: &'a [String],
+    pub entity_id: Option<Uuid>,
+}
+
+/// Inserts a system; `None` when the name is taken.
+pub async fn insert_system(conn: &mut PgConnection, s: &NewSystem<'_>) -> sqlx::Result<Option<SystemId>> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO integration_systems (name, title, description, kind, vendor, environment, external, owner_team_id,
+               classification, contacts, entity_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING RETURNING id"#,
+        s.name,
+        s.title,
+        s.description,
+        s.kind,
+        s.vendor,
+        s.environment,
+        s.external,
+        s.owner_team_id,
+        s.classification,
+        s.contacts,
+        s.entity_id
+    )
+    .fetch_optional(conn)
+    .await
+    .map(|id| id.map(SystemId))
+}
+
+/// An integration's columns as written.
+pub struct IntegrationRow<'a> {
+    pub name: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub platform: &'a str,
+    pub platform_ref: &'a str,
+    pub trigger: &'a str,
+    pub schedule: Option<&'a str>,
+    pub time_zone: &'a str,
+    pub data_format: &'a str,
+    pub transport: &'a str,
+    pub auth: &'a str,
+    pub owner_team_id: Uuid,
+    pub classification: &'a str,
+    pub lifecycle: &'a str,
+    pub runbook_url: &'a str,
+    pub on_call: &'a str,
+    pub tags: &'a [String],
+    pub grace_mins: i32,
+    pub max_duration_mins: i32,
+    pub freshness_hours: Option<i32>,
+    pub success_target: f64,
+    pub job_id: Uuid,
+}
+
+/// Inserts an integration; `None` when the name is taken.
+pub async fn insert_integration(conn: &mut PgConnection, i: &IntegrationRow<'_>, status: &str, created_by: Uuid, now: DateTime<Utc>) -> sqlx::Result<Option<IntegrationId>> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO integrations (name, title, description, platform, platform_ref, trigger, schedule, time_zone, data_format,
+               transport, auth, owner_team_id, classification, lifecycle, runbook_url, on_call, tags, grace_mins,
+               max_duration_mins, freshness_hours, success_target, job_id, status, created_by, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25)
+           ON CONFLICT (name) DO NOTHING RETURNING id"#,
+        i.name,
+        i.title,
+        i.description,
+        i.platform,
+        i.platform_ref,
+        i.trigger,
+        i.schedule,
+        i.time_zone,
+        i.data_format,
+        i.transport,
+        i.auth,
+        i.owner_team_id,
+        i.classification,
+        i.lifecycle,
+        i.runbook_url,
+        i.on_call,
+        i.tags,
+        i.grace_mins,
+        i.max_duration_mins,
+        i.freshness_hours,
+        i.success_target,
+        i.job_id,
+        status,
+        created_by,
+        now,
+    )
+    .fetch_optional(conn)
+    .await
+    .map(|id| id.map(IntegrationId))
+}
+
+/// Replaces an integration's columns if its version is still `version`; false when it moved on.
+pub async fn update_integration(conn: &mut PgConnection, id: IntegrationId, version: i32, i: &IntegrationRow<'_>, now: DateTime<Utc>) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"UPDATE integrations SET title = $3, description = $4, platform = $5, platform_ref = $6, trigger = $7, schedule = $8,
+               time_zone = $9, data_format = $10, transport = $11, auth = $12, owner_team_id = $13, classification = $14,
+               lifecycle = $15, runbook_url = $16, on_call = $17, tags = $18, grace_mins = $19, max_duration_mins = $20,
+               freshness_hours = $21, success_target = $22, job_id = $23, updated_at = $24, version = version + 1
+           WHERE id = $1 AND version = $2"#,
+        id.0,
+        version,
+        i.title,
+        i.description,
+        i.platform,
+        i.platform_ref,
+        i.trigger,
+        i.schedule,
+        i.time_zone,
+        i.data_format,
+        i.transport,
+        i.auth,
+        i.owner_team_id,
+        i.classification,
+        i.lifecycle,
+        i.runbook_url,
+        i.on_call,
+        i.tags,
+        i.grace_mins,
+        i.max_duration_mins,
+        i.freshness_hours,
+        i.success_target,
+        i.job_id,
+        now,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Sets an integration's ends and co-owners (replacing what was there).
+pub async fn set_links(conn: &mut PgConnection, id: IntegrationId, sources: &[Uuid], targets: &[Uuid], co_owners: &[Uuid]) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM integration_ends WHERE integration_id = $1", id.0).execute(&mut *conn).await?;
+    sqlx::query!("DELETE FROM integration_co_owners WHERE integration_id = $1", id.0).execute(&mut *conn).await?;
+    sqlx::query!(
+        r#"INSERT INTO integration_ends (integration_id, system_id, direction, position)
+           SELECT $1::uuid, s.id, 'source', s.n - 1 FROM unnest($2::uuid[]) WITH ORDINALITY AS s(id, n)
+           UNION ALL
+           SELECT $1::uuid, t.id, 'target', t.n - 1 FROM unnest($3::uuid[]) WITH ORDINALITY AS t(id, n)"#,
+        id.0,
+        sources,
+        targets
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("INSERT INTO integration_co_owners (integration_id, team_id) SELECT $1, unnest($2::uuid[])", id.0, co_owners)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An integration as the registry reads it before a change.
+#[derive(Debug)]
+pub struct Current {
+    pub id: Uuid,
+    pub name: String,
+    pub status: String,
+    pub version: i32,
+    pub owner_team_id: Uuid,
+    pub classification: String,
+    pub co_owners: Vec<Uuid>,
+    pub job_id: Uuid,
+}
+
+pub async fn current(conn: &mut PgConnection, by_id: Option<Uuid>, by_name: Option<&str>) -> sqlx::Result<Option<Current>> {
+    sqlx::query_as!(
+        Current,
+        r#"SELECT i.id, i.name, i.status, i.version, i.owner_team_id, i.classification, i.job_id,
+                  coalesce((SELECT array_agg(team_id) FROM integration_co_owners c WHERE c.integration_id = i.id), '{}') AS "co_owners!"
+           FROM integrations i WHERE ($1::uuid IS NULL OR i.id = $1) AND ($2::text IS NULL OR i.name = $2)
+           FOR UPDATE OF i"#,
+        by_id,
+        by_name
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_status(conn: &mut PgConnection, id: Uuid, status: &str) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE integrations SET status = $2, version = version + 1 WHERE id = $1", id, status).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn delete_integration(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM integrations WHERE id = $1", id).execute(conn).await?;
+    Ok(())
+}
+
+/// The integration a job is registered as, by name, if any.
+pub async fn job_owner(conn: &mut PgConnection, job_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT name FROM integrations WHERE job_id = $1", job_id).fetch_optional(conn).await
+}
+
+/// A job by namespace and name, if it sent events.
+pub async fn find_job(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx::Result<Option<JobId>> {
+    sqlx::query_scalar!("SELECT id FROM integration_jobs WHERE namespace = $1 AND name = $2", namespace, name)
+        .fetch_optional(conn)
+        .await
+        .map(|id| id.map(JobId))
+}

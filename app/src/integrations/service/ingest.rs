@@ -1,0 +1,313 @@
+//! Taking run events in. Each event is stored once (a retry is recognised by its digest) and
+//! applied to its run under a lock of that run: the first terminal event decides the run, a
+//! late START never reopens it, facets merge. A run's end is counted into the roll-ups, and its
+//! integration's health recomputed, in the same transaction — so a 2xx means all of it is
+//! committed.
+use super::{health, IntegrationError};
+use crate::error::Refusal;
+use crate::iam::principal::{Principal, Scope, Via};
+use crate::integrations::lineage::{self, EventType, LineageEvent, Refused};
+use crate::integrations::repo::{self, Ended, NewEvent, RunRow};
+use crate::integrations::types::{duration_bucket, RunState, RunTrigger};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// What became of one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Created,
+    /// The same event was stored before; nothing changed.
+    Duplicate,
+}
+
+/// Pushing events: a token (never a browser session) with the `ingest` scope.
+fn may_ingest(p: &Principal) -> Result<Option<Uuid>, Refusal> {
+    match &p.via {
+        Via::Token { token_id, .. } if p.require_scope(Scope::Ingest).is_ok() => Ok(Some(*token_id)),
+        Via::Token { .. } => Err(Refusal::NotAllowed("run events need a token with the ingest scope".into())),
+        Via::Session { .. } => Err(Refusal::NotAllowed("run events are sent with a team's service token (ingest scope), not from a browser session".into())),
+    }
+}
+
+fn month_of(t: DateTime<Utc>) -> NaiveDate {
+    NaiveDate::from_ymd_opt(t.year(), t.month(), 1).unwrap_or_default()
+}
+
+/// Stores one event. `value` is the event's JSON, `raw` its text as received.
+#[tracing::instrument(name = "integrations.service.ingest", skip_all, fields(run_id, job), err)]
+pub async fn ingest(pool: &PgPool, principal: &Principal, value: &Value, raw: &str, now: DateTime<Utc>) -> Result<Stored, IntegrationError> {
+    let token = may_ingest(principal)?;
+    let event = lineage::parse(value).map_err(IntegrationError::BadEvent)?;
+    let span = tracing::Span::current();
+    span.record("run_id", tracing::field::display(event.run_id));
+    span.record("job", tracing::field::display(format_args!("{}/{}", event.namespace, event.name)));
+    let mut tx = pool.begin().await?;
+    let stored = apply(&mut tx, &event, raw, token, now).await?;
+    tx.commit().await?;
+    count(stored);
+    Ok(stored)
+}
+
+fn count(stored: Stored) {
+    let result = match stored {
+        Stored::Created => "stored",
+        Stored::Duplicate => "duplicate",
+    };
+    metrics::counter!("switchyard_integration_events_total", "result" => result).increment(1);
+}
+
+/// What a batch did: how many events were stored or were duplicates, and each refused one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub stored: usize,
+    pub duplicates: usize,
+    /// (index in the batch, the field's JSON pointer, why)
+    pub failed: Vec<(usize, Refused)>,
+}
+
+/// Stores a batch: every event that reads is stored (in one transaction), every one that does
+/// not is listed with its index.
+#[tracing::instrument(name = "integrations.service.ingest_batch", skip_all, fields(events = events.len()), err)]
+pub async fn ingest_batch(pool: &PgPool, principal: &Principal, events: &[(Value, &str)], now: DateTime<Utc>) -> Result<BatchOutcome, IntegrationError> {
+    let token = may_ingest(principal)?;
+    let mut outcome = BatchOutcome::default();
+    let mut good: Vec<(LineageEvent, &str)> = Vec::with_capacity(events.len());
+    for (i, (value, raw)) in events.iter().enumerate() {
+        match lineage::parse(value) {
+            Ok(e) => good.push((e, raw)),
+            Err(r) => outcome.failed.push((i, r)),
+        }
+    }
+    // runs are locked in one order by every batch (no two wait on each other); a run's events
+    // keep the order they came in
+    good.sort_by_key(|(e, _)| e.run_id);
+    if !good.is_empty() {
+        let mut tx = pool.begin().await?;
+        for (event, raw) in &good {
+            match apply(&mut tx, event, raw, token, now).await? {
+                Stored::Created => outcome.stored += 1,
+                Stored::Duplicate => outcome.duplicates += 1,
+            }
+        }
+        tx.commit().await?;
+    }
+    metrics::counter!("switchyard_integration_events_total", "result" => "stored").increment(outcome.stored as u64);
+    metrics::counter!("switchyard_integration_events_total", "result" => "duplicate").increment(outcome.duplicates as u64);
+    metrics::counter!("switchyard_integration_events_total", "result" => "refused").increment(outcome.failed.len() as u64);
+    Ok(outcome)
+}
+
+/// Records one refused event (the API answers before reaching a service).
+pub fn count_refused() {
+    metrics::counter!("switchyard_integration_events_total", "result" => "refused").increment(1);
+}
+
+async fn apply(conn: &mut PgConnection, e: &LineageEvent, raw: &str, token: Option<Uuid>, now: DateTime<Utc>) -> Result<Stored, IntegrationError> {
+    repo::lock_run(&mut *conn, e.run_id).await?;
+    if repo::event_seen(&mut *conn, e.run_id, &e.digest).await? {
+        return Ok(Stored::Duplicate);
+    }
+    let stored = repo::find_run(&mut *conn, e.run_id).await?;
+    let job_id = match &stored {
+        Some(r) => r.job_id,
+        None => repo::job_id(&mut *conn, &e.namespace, &e.name).await?.0,
+    };
+    let is_new = stored.is_none();
+    let (run, effects) = merge(stored, e, job_id, now);
+    repo::insert_event(
+        &mut *conn,
+        &NewEvent {
+            month: run.month,
+            run_id: e.run_id,
+            digest: &e.digest,
+            job_id,
+            event_type: e.event_type.as_str(),
+            event_time: e.event_time,
+            received_at: now,
+            token_id: token,
+            body: raw,
+        },
+    )
+    .await?;
+    repo::save_run(&mut *conn, &run).await?;
+    if is_new {
+        repo::note_run(&mut *conn, job_id, now).await?;
+    }
+    let test = run.trigger == RunTrigger::Test.as_str();
+    if effects.ended {
+        let at = run.ended_at.unwrap_or(e.event_time);
+        repo::count_end(
+            &mut *conn,
+            &Ended {
+                job_id,
+                run_id: run.run_id,
+                at,
+                state: &run.state,
+                test,
+                started_at: run.started_at,
+                records_failed: run.records_failed.unwrap_or(0),
+                error_class: run.error_class.as_deref().or(if run.state == "failed" { Some("unclassified") } else { None }),
+                error: run.error_message.as_deref(),
+            },
+        )
+        .await?;
+        metrics::counter!("switchyard_integration_runs_ended_total", "state" => RunState::stored(&run.state).as_str()).increment(1);
+    }
+    if let (true, Some(start), Some(end)) = (effects.timed, run.started_at, run.ended_at) {
+        let secs = (end - start).num_milliseconds().max(0) as f64 / 1000.0;
+        repo::count_duration(&mut *conn, job_id, end, duration_bucket(secs) as i32).await?;
+    }
+    if (effects.ended || effects.timed) && !test {
+        if let Some(integration) = repo::integration_of_job(&mut *conn, job_id).await? {
+            health::recompute(&mut *conn, integration, now).await?;
+        }
+    }
+    Ok(Stored::Created)
+}
+
+/// What applying an event did besides changing the run.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Effects {
+    /// The run ended with this event: count it.
+    ended: bool,
+    /// The run's duration became known with this event: count it.
+    timed: bool,
+}
+
+/// The run after one more event.
+fn merge(stored: Option<RunRow>, e: &LineageEvent, job_id: Uuid, now: DateTime<Utc>) -> (RunRow, Effects) {
+    let mut r = stored.unwrap_or_else(|| RunRow {
+        month: month_of(now),
+        run_id: e.run_id,
+        job_id,
+        state: RunState::Queued.as_str().into(),
+        raw_status: None,
+        trigger: e
+            .trigger
+            .unwrap_or(if e.retry_of.is_some() {
+                RunTrigger::Retry
+            } else if e.parent_run_id.is_some() {
+                RunTrigger::SubProcess
+            } else if e.nominal_start.is_some() {
+                RunTrigger::Scheduled
+            } else {
+                RunTrigger::Manual
+            })
+            .as_str()
+            .into(),
+        nominal_start: None,
+        nominal_end: None,
+        started_at: None,
+        ended_at: None,
+        records_in: None,
+        records_out: None,
+        records_failed: None,
+        error_class: None,
+        error_message: None,
+        retry_of: None,
+        parent_run_id: None,
+        runtime_node: None,
+        facets: Value::Object(Default::default()),
+        decided_by: None,
+        counted: false,
+        duration_counted: false,
+        event_count: 0,
+        first_received: now,
+        updated_at: now,
+    });
+    let decided = r.decided_by.is_some();
+    if !decided {
+        if let Some(state) = e.state {
+            r.state = state.as_str().into();
+            if state.is_terminal() {
+                r.decided_by = Some(e.event_type.as_str().into());
+                r.ended_at = Some(e.event_time);
+            }
+        }
+        if e.raw_status.is_some() {
+            r.raw_status.clone_from(&e.raw_status);
+        }
+        if let Some(t) = e.trigger {
+            r.trigger = t.as_str().into();
+        }
+    } else if r.raw_status.is_none() {
+        r.raw_status.clone_from(&e.raw_status);
+    }
+    if e.event_type == EventType::Start {
+        r.started_at = Some(r.started_at.map_or(e.event_time, |s| s.min(e.event_time)));
+    }
+    r.nominal_start = r.nominal_start.or(e.nominal_start);
+    r.nominal_end = r.nominal_end.or(e.nominal_end);
+    r.parent_run_id = r.parent_run_id.or(e.parent_run_id);
+    r.retry_of = r.retry_of.or(e.retry_of);
+    r.runtime_node = r.runtime_node.take().or_else(|| e.node.clone());
+    r.error_message = r.error_message.take().or_else(|| e.error_message.clone());
+    r.error_class = r.error_class.take().or_else(|| e.error_class.clone());
+    // the deciding event's counts are the final ones; a late event fills only what is missing
+    let later = |mine: Option<i64>, theirs: Option<i64>| if decided { mine.or(theirs) } else { theirs.or(mine) };
+    r.records_in = later(r.records_in, e.records_in);
+    r.records_out = later(r.records_out, e.records_out);
+    r.records_failed = later(r.records_failed, e.records_failed);
+    if let Value::Object(facets) = &mut r.facets {
+        for (name, facet) in &e.facets {
+            if !decided || !facets.contains_key(name) {
+                facets.insert(name.clone(), facet.clone());
+            }
+        }
+    }
+    r.event_count += 1;
+    r.updated_at = now;
+    let mut effects = Effects::default();
+    if r.decided_by.is_some() && !r.counted {
+        r.counted = true;
+        effects.ended = true;
+    }
+    if r.counted && !r.duration_counted && r.started_at.is_some() && r.ended_at.is_some() {
+        r.duration_counted = true;
+        effects.timed = true;
+    }
+    (r, effects)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(kind: &str, at: &str, extra: Value) -> LineageEvent {
+        let mut v = json!({
+            "eventType": kind, "eventTime": at,
+            "run": { "runId": "0193a1e2-7c3b-7d4e-8f00-000000000001", "facets": {} },
+            "job": { "namespace": "workato", "name": "coupa-invoices" },
+            "producer": "https://example.com", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+        });
+        if let (Some(facets), Value::Object(extra)) = (v.pointer_mut("/run/facets").and_then(Value::as_object_mut), extra) {
+            facets.extend(extra);
+        }
+        lineage::parse(&v).expect("a valid event")
+    }
+
+    fn now() -> DateTime<Utc> {
+        "2026-12-05T07:00:00Z".parse().expect("a time")
+    }
+
+    #[test]
+    fn the_first_terminal_event_decides_and_a_late_start_does_not_reopen() {
+        let job = Uuid::nil();
+        let fail = event("FAIL", "2026-12-05T06:05:00Z", json!({ "errorMessage": { "message": "HTTP 401", "programmingLanguage": "x" } }));
+        let (run, fx) = merge(None, &fail, job, now());
+        assert_eq!((run.state.as_str(), fx), ("failed", Effects { ended: true, timed: false }));
+        let complete = event("COMPLETE", "2026-12-05T06:06:00Z", json!({}));
+        let (run, fx) = merge(Some(run), &complete, job, now());
+        assert_eq!((run.state.as_str(), run.decided_by.as_deref(), fx), ("failed", Some("FAIL"), Effects::default()));
+        let start = event("START", "2026-12-05T06:00:00Z", json!({ "errorMessage": { "message": "other", "programmingLanguage": "x" } }));
+        let (run, fx) = merge(Some(run), &start, job, now());
+        assert_eq!(run.state, "failed", "a late START never reopens a run");
+        assert_eq!(fx, Effects { ended: false, timed: true }, "its start time makes the duration known");
+        assert_eq!(run.error_message.as_deref(), Some("HTTP 401"));
+        assert_eq!(run.facets["errorMessage"]["message"], "HTTP 401", "a late event's facet does not replace the deciding one's");
+        assert_eq!(run.event_count, 3);
+    }
+}

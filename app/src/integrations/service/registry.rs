@@ -1,0 +1,363 @@
+//! Registering and changing systems and integrations. Members of the owning team (or admins)
+//! change what the team owns. An integration that carries confidential or PCI data, or whose
+//! target is outside the company, waits for approval by an admin or a lead of the owning team
+//! (PCI: two), never the requester; so does raising an integration's classification. Every
+//! change is one transaction with its audit row.
+use super::IntegrationError;
+use crate::approvals::service::{self as approvals, Ask};
+use crate::approvals::types::Approvers;
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
+use crate::catalog::types::Classification;
+use crate::context::RequestMeta;
+use crate::error::{FieldProblem, Refusal};
+use crate::iam::principal::Principal;
+use crate::iam::types::TeamId;
+use crate::integrations::repo::{self, IntegrationRow, NewSystem};
+use crate::integrations::types::{IntegrationDraft, IntegrationId, SystemDraft, SystemId, Trigger};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// The subject kind of integrations in approvals.
+pub const INTEGRATION: &str = "integration";
+const REGISTER: &str = "register";
+const EDIT: &str = "edit";
+const APPROVAL_VALID_DAYS: i64 = 7;
+
+fn invalid(field: &str, message: impl Into<String>) -> IntegrationError {
+    Refusal::invalid(field, message).into()
+}
+
+fn rank(c: Classification) -> u8 {
+    match c {
+        Classification::Public => 0,
+        Classification::Internal => 1,
+        Classification::Confidential => 2,
+        Classification::Pci => 3,
+    }
+}
+
+/// Registers a system (a member of the owning team, or an admin).
+#[tracing::instrument(name = "integrations.service.create_system", skip_all, fields(system = %draft.name), err)]
+pub async fn create_system(pool: &PgPool, principal: &Principal, draft: &SystemDraft, meta: &RequestMeta) -> Result<SystemId, IntegrationError> {
+    principal.require_write()?;
+    let mut tx = pool.begin().await?;
+    let owner = team(&mut tx, &draft.owner, "owner").await?;
+    principal.require_team_change(TeamId(owner))?;
+    let entity_id = match &draft.component {
+        Some(c) => Some(repo::component_id(&mut tx, c).await?.ok_or_else(|| invalid("component", format!("no component named \"{c}\" in the catalog")))?),
+        None => None,
+    };
+    let id = repo::insert_system(
+        &mut tx,
+        &NewSystem {
+            name: &draft.name,
+            title: &draft.title,
+            description: &draft.description,
+            kind: draft.kind.as_str(),
+            vendor: &draft.vendor,
+            environment: draft.environment.as_str(),
+            external: draft.external,
+            owner_team_id: owner,
+            classification: draft.classification.as_str(),
+            contacts: &draft.contacts,
+            entity_id,
+        },
+    )
+    .await?
+    .ok_or_else(|| invalid("name", format!("a system named \"{}\" exists already", draft.name)))?;
+    let after = serde_json::to_value(draft).unwrap_or(Value::Null);
+    let change = Change { action: "integration_system.created", subject_kind: SubjectKind::IntegrationSystem, subject_id: id.to_string(), before: None, after: Some(after) };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn team(conn: &mut PgConnection, slug: &str, field: &str) -> Result<Uuid, IntegrationError> {
+    repo::team_ids(conn, &[slug.to_owned()])
+        .await?
+        .first()
+        .map(|(_, id)| *id)
+        .ok_or_else(|| invalid(field, format!("no team named \"{slug}\"")))
+}
+
+/// The ids of a draft's teams and systems, each missing one named.
+struct Resolved {
+    owner: Uuid,
+    co_owners: Vec<Uuid>,
+    sources: Vec<Uuid>,
+    targets: Vec<Uuid>,
+    /// A target outside the company, if any.
+    external_target: Option<String>,
+    job_id: Uuid,
+}
+
+async fn resolve(conn: &mut PgConnection, d: &IntegrationDraft, this: Option<Uuid>) -> Result<Resolved, IntegrationError> {
+    let mut problems: Vec<FieldProblem> = Vec::new();
+    let teams = repo::team_ids(&mut *conn, &[vec![d.owner.clone()], d.co_owners.clone()].concat()).await?;
+    let team_of = |slug: &String| teams.iter().find(|(s, _)| s == slug).map(|(_, id)| *id);
+    let owner = team_of(&d.owner);
+    if owner.is_none() {
+        problems.push(FieldProblem::new("owner", format!("no team named \"{}\"", d.owner)));
+    }
+    let co_owners: Vec<Uuid> = d.co_owners.iter().filter_map(team_of).collect();
+    if let Some(missing) = d.co_owners.iter().find(|t| team_of(t).is_none()) {
+        problems.push(FieldProblem::new("co_owners", format!("no team named \"{missing}\"")));
+    }
+    let systems = repo::system_ids(&mut *conn, &[d.sources.clone(), d.targets.clone()].concat()).await?;
+    let system_of = |name: &String| systems.iter().find(|(n, _, _)| n == name);
+    for (field, names) in [("sources", &d.sources), ("targets", &d.targets)] {
+        if let Some(missing) = names.iter().find(|n| system_of(n).is_none()) {
+            problems.push(FieldProblem::new(field, format!("no system named \"{missing}\": register it first")));
+        }
+    }
+    let job_id = repo::job_id(&mut *conn, &d.job_namespace, &d.job_name).await?.0;
+    if let Some(other) = repo::job_owner(&mut *conn, job_id).await? {
+        if this.is_none() || repo::current(&mut *conn, this, None).await?.is_none_or(|c| c.job_id != job_id) {
+            problems.push(FieldProblem::new("job_name", format!("the job {}/{} is already the integration \"{other}\"", d.job_namespace, d.job_name)));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Refusal::InvalidFields(problems).into());
+    }
+    Ok(Resolved {
+        owner: owner.unwrap_or_default(),
+        co_owners,
+        sources: d.sources.iter().filter_map(|n| system_of(n).map(|s| s.1)).collect(),
+        targets: d.targets.iter().filter_map(|n| system_of(n).map(|s| s.1)).collect(),
+        external_target: d.targets.iter().find(|n| system_of(n).is_some_and(|s| s.2)).cloned(),
+        job_id,
+    })
+}
+
+fn row<'a>(d: &'a IntegrationDraft, r: &Resolved) -> IntegrationRow<'a> {
+    IntegrationRow {
+        name: &d.name,
+        title: &d.title,
+        description: &d.description,
+        platform: d.platform.as_str(),
+        platform_ref: &d.platform_ref,
+        trigger: d.trigger.as_str(),
+        schedule: d.schedule.as_ref().map(|s| s.as_str()).filter(|_| d.trigger == Trigger::Schedule),
+        time_zone: &d.time_zone,
+        data_format: d.data_format.as_str(),
+        transport: d.transport.as_str(),
+        auth: d.auth.as_str(),
+        owner_team_id: r.owner,
+        classification: d.classification.as_str(),
+        lifecycle: d.lifecycle.as_str(),
+        runbook_url: d.runbook.as_deref().unwrap_or(""),
+        on_call: &d.on_call,
+        tags: &d.tags,
+        grace_mins: d.levels.grace_mins,
+        max_duration_mins: d.levels.max_duration_mins,
+        freshness_hours: d.levels.freshness_hours,
+        success_target: d.levels.success_target,
+        job_id: r.job_id,
+    }
+}
+
+/// Why a registration needs approval, if it does.
+fn approval_reason(d: &IntegrationDraft, r: &Resolved) -> Option<String> {
+    match (d.classification, &r.external_target) {
+        (Classification::Pci, _) => Some("it carries PCI (card) data".into()),
+        (Classification::Confidential, _) => Some("it carries confidential data".into()),
+        (_, Some(t)) => Some(format!("its target \"{t}\" is outside the company")),
+        _ => None,
+    }
+}
+
+/// What registering answered: the integration, and the approval it waits for.
+pub struct Registered {
+    pub id: IntegrationId,
+    pub approval: Option<Uuid>,
+}
+
+/// Registers an integration (a member of the owning team, or an admin); it is active at once
+/// unless its data or target needs approval.
+#[tracing::instrument(name = "integrations.service.register", skip_all, fields(integration = %d.name), err)]
+pub async fn register_integration(pool: &PgPool, principal: &Principal, d: &IntegrationDraft, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Registered, IntegrationError> {
+    principal.require_write()?;
+    let mut tx = pool.begin().await?;
+    let r = resolve(&mut tx, d, None).await?;
+    principal.require_team_change(TeamId(r.owner))?;
+    let why = approval_reason(d, &r);
+    if why.is_some() && d.reason.trim().is_empty() {
+        return Err(invalid("reason", format!("this registration needs approval ({}): say why it is needed", why.unwrap_or_default())));
+    }
+    let status = if why.is_some() { "pending" } else { "active" };
+    let id = repo::insert_integration(&mut tx, &row(d, &r), status, principal.user_id.0, now)
+        .await?
+        .ok_or_else(|| invalid("name", format!("an integration named \"{}\" exists already", d.name)))?;
+    repo::set_links(&mut tx, id, &r.sources, &r.targets, &r.co_owners).await?;
+    let after = serde_json::to_value(d).unwrap_or(Value::Null);
+    let action = if why.is_some() { "integration.requested" } else { "integration.registered" };
+    let change = Change { action, subject_kind: SubjectKind::Integration, subject_id: id.to_string(), before: None, after: Some(after.clone()) };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    let approval = match why {
+        Some(why) => Some(
+            approvals::open(
+                &mut tx,
+                principal,
+                Ask {
+                    subject_kind: INTEGRATION,
+                    subject_id: id.to_string(),
+                    action: REGISTER,
+                    summary: format!("Register the integration {} ({} → {}): {why}", d.name, d.sources.join(", "), d.targets.join(", ")),
+                    payload: after,
+                    required_approvals: if d.classification == Classification::Pci { 2 } else { 1 },
+                    approvers: Approvers::TeamLeadsOrAdmins,
+                    owning_team: Some(TeamId(r.owner)),
+                    reason: d.reason.clone(),
+                    valid_for: Duration::days(APPROVAL_VALID_DAYS),
+                },
+                meta,
+            )
+            .await?
+            .0,
+        ),
+        None => {
+            super::health::recompute(&mut tx, id, now).await?;
+            None
+        }
+    };
+    tx.commit().await?;
+    Ok(Registered { id, approval })
+}
+
+/// Claims a job that sent events as a new integration: its runs so far become its history.
+#[tracing::instrument(name = "integrations.service.claim_job", skip_all, err)]
+pub async fn claim_job(pool: &PgPool, principal: &Principal, d: &IntegrationDraft, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Registered, IntegrationError> {
+    let mut conn = pool.acquire().await?;
+    if repo::find_job(&mut conn, &d.job_namespace, &d.job_name).await?.is_none() {
+        return Err(invalid("job_name", format!("no job {}/{} has sent events", d.job_namespace, d.job_name)));
+    }
+    drop(conn);
+    register_integration(pool, principal, d, meta, now).await
+}
+
+/// Changes an integration (members of an owning team, or admins), if it is still at `version`.
+/// Raising its classification waits for approval; anything else applies at once.
+#[tracing::instrument(name = "integrations.service.edit", skip_all, fields(integration = %d.name), err)]
+pub async fn edit_integration(pool: &PgPool, principal: &Principal, d: &IntegrationDraft, version: i32, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Option<Uuid>, IntegrationError> {
+    principal.require_write()?;
+    let mut tx = pool.begin().await?;
+    let Some(current) = repo::current(&mut tx, None, Some(&d.name)).await? else {
+        return Err(Refusal::not_found(format!("The integration \"{}\"", d.name)).into());
+    };
+    let owners: Vec<TeamId> = std::iter::once(current.owner_team_id).chain(current.co_owners.iter().copied()).map(TeamId).collect();
+    if !owners.iter().any(|t| principal.require_team_change(*t).is_ok()) {
+        return Err(Refusal::Forbidden.into());
+    }
+    if current.version != version {
+        return Err(IntegrationError::StaleVersion);
+    }
+    let r = resolve(&mut tx, d, Some(current.id)).await?;
+    if r.owner != current.owner_team_id {
+        // handing over to another team: one must belong to it (or administer)
+        principal.require_team_change(TeamId(r.owner))?;
+    }
+    let was = Classification::parse(&current.classification).unwrap_or(Classification::Internal);
+    let after = json!({ "draft": d, "version": version });
+    if rank(d.classification) > rank(was) && current.status == "active" {
+        if d.reason.trim().is_empty() {
+            return Err(invalid("reason", format!("raising the classification from {} to {} needs approval: say why", was.as_str(), d.classification.as_str())));
+        }
+        let approval = approvals::open(
+            &mut tx,
+            principal,
+            Ask {
+                subject_kind: INTEGRATION,
+                subject_id: current.id.to_string(),
+                action: EDIT,
+                summary: format!("Raise the classification of {} from {} to {}", d.name, was.as_str(), d.classification.as_str()),
+                payload: after,
+                required_approvals: if d.classification == Classification::Pci { 2 } else { 1 },
+                approvers: Approvers::TeamLeadsOrAdmins,
+                owning_team: Some(TeamId(current.owner_team_id)),
+                reason: d.reason.clone(),
+                valid_for: Duration::days(APPROVAL_VALID_DAYS),
+            },
+            meta,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Some(approval.0));
+    }
+    apply_edit(&mut tx, IntegrationId(current.id), d, version, &r, Actor::Person(principal), meta, now).await?;
+    tx.commit().await?;
+    Ok(None)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn apply_edit(
+    conn: &mut PgConnection,
+    id: IntegrationId,
+    d: &IntegrationDraft,
+    version: i32,
+    r: &Resolved,
+    actor: Actor<'_>,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> Result<(), IntegrationError> {
+    let before = crate::integrations::repo::current(&mut *conn, Some(id.0), None).await?;
+    if !repo::update_integration(&mut *conn, id, version, &row(d, r), now).await? {
+        return Err(IntegrationError::StaleVersion);
+    }
+    repo::set_links(&mut *conn, id, &r.sources, &r.targets, &r.co_owners).await?;
+    let change = Change {
+        action: "integration.updated",
+        subject_kind: SubjectKind::Integration,
+        subject_id: id.to_string(),
+        before: before.map(|b| json!({ "version": b.version, "classification": b.classification })),
+        after: Some(serde_json::to_value(d).unwrap_or(Value::Null)),
+    };
+    audit::record(&mut *conn, actor, change, meta).await?;
+    super::health::recompute(conn, id, now).await?;
+    Ok(())
+}
+
+/// Performs an approved change: activates a registration, or applies an edit (if the
+/// integration has not changed since it was asked for).
+pub async fn perform(conn: &mut PgConnection, subject_id: &str, action: &str, payload: &Value, approver: &Principal, meta: &RequestMeta) -> Result<(), IntegrationError> {
+    let id = Uuid::parse_str(subject_id).map_err(|_| invalid("subject", "not an integration id"))?;
+    let Some(current) = repo::current(&mut *conn, Some(id), None).await? else {
+        return Err(Refusal::not_found("The integration").into());
+    };
+    let now = Utc::now();
+    match action {
+        REGISTER => {
+            repo::set_status(&mut *conn, id, "active").await?;
+            let change = Change { action: "integration.activated", subject_kind: SubjectKind::Integration, subject_id: id.to_string(), before: None, after: Some(json!({ "status": "active" })) };
+            audit::record(&mut *conn, Actor::Person(approver), change, meta).await?;
+            super::health::recompute(conn, IntegrationId(id), now).await
+        }
+        EDIT => {
+            let draft: IntegrationDraft = serde_json::from_value(payload["draft"].clone()).map_err(|_| invalid("subject", "the stored change does not read"))?;
+            let version = payload["version"].as_i64().unwrap_or(-1) as i32;
+            if version != current.version {
+                return Err(IntegrationError::StaleVersion);
+            }
+            let r = resolve(&mut *conn, &draft, Some(id)).await?;
+            apply_edit(conn, IntegrationId(id), &draft, version, &r, Actor::Person(approver), meta, now).await
+        }
+        other => Err(invalid("action", format!("unknown integration action \"{other}\""))),
+    }
+}
+
+/// A registration that was not approved is withdrawn (its job and any runs stay, unregistered).
+pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, meta: &RequestMeta) -> Result<(), IntegrationError> {
+    let Ok(id) = Uuid::parse_str(subject_id) else { return Ok(()) };
+    if action != REGISTER {
+        return Ok(());
+    }
+    if let Some(current) = repo::current(&mut *conn, Some(id), None).await? {
+        if current.status == "pending" {
+            repo::delete_integration(&mut *conn, id).await?;
+            let change = Change { action: "integration.withdrawn", subject_kind: SubjectKind::Integration, subject_id: id.to_string(), before: Some(json!({ "name": current.name })), after: None };
+            audit::record(conn, Actor::System, change, meta).await?;
+        }
+    }
+    Ok(())
+}
