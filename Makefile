@@ -226,10 +226,12 @@ define start_idp
 	for i in $$(seq 1 50); do curl -sf http://127.0.0.1:$(1)/.well-known/openid-configuration >/dev/null && break; sleep 0.2; done
 endef
 
-run: db build
+run: db build $(STAMP)/lineage
 	./target/debug/server demo-data
 	@$(call start_idp,3900,target/idp.log); \
-	  echo "Switchyard on http://127.0.0.1:3000 — sign in as alice, bob, carol or dave (password = name)"; \
+	  $(LINEAGE_VENV)/bin/python server/demo/simulate.py http://127.0.0.1:3000 > target/simulate.log 2>&1 & sim=$$!; \
+	  trap "kill $$sim 2>/dev/null; kill $$idp 2>/dev/null; rm -f $$pidfile" EXIT; \
+	  echo "Switchyard on http://127.0.0.1:3000 — sign in as alice, bob, carol, dave or erin (password = name); integration runs keep coming (target/simulate.log)"; \
 	  ./target/debug/server
 
 # The developer's live-reload loop: cargo-leptos rebuilds and reloads the browser on each save.

@@ -61,7 +61,8 @@ export default defineConfig({
     cwd: '..',
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
-    timeout: 60_000,
+    // the demo data includes 30 days of integration runs
+    timeout: 120_000,
     stdout: 'ignore',
     stderr: 'pipe',
     env: {
@@ -77,6 +78,8 @@ export default defineConfig({
       SWITCHYARD_DEPLOYS__WEBHOOK__URL: `http://127.0.0.1:${cdPort}/deploy`,
       // /metrics on a port of its own choosing: never in the way of a server already on 9464
       SWITCHYARD_TELEMETRY__METRICS_ADDR: '127.0.0.1:0',
+      // schedule slots are judged every second, so a slot without a run shows late soon after
+      SWITCHYARD_INTEGRATIONS__CHECK_SECS: '1',
     },
   },
   ],

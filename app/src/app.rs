@@ -7,7 +7,8 @@ use crate::pages::not_found::NotFound;
 use crate::apidocs::page::ApiDocsPage;
 use crate::approvals::pages::{ApprovalPage, InboxPage};
 use crate::deploys::pages::{DeployDetailPage, DeploysPage, FreezeCalendarPage, NewDeployPage, ServiceDeploysPage};
-use crate::pages::section::{AdminPage, IntegrationsPage, TopologyPage};
+use crate::pages::section::{AdminPage, TopologyPage};
+use crate::integrations::pages::{IntegrationPage, IntegrationsPage, RegisterIntegrationPage, RunPage, SystemPage, SystemsPage, UnregisteredJobsPage};
 use crate::ui::AppShell;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -134,6 +135,12 @@ lazy_pages! {
     EntityRoute => EntityPage,
     TeamRoute => TeamPage,
     IntegrationsRoute => IntegrationsPage,
+    IntegrationRoute => IntegrationPage,
+    NewIntegrationRoute => RegisterIntegrationPage,
+    IntegrationRunRoute => RunPage,
+    SystemsRoute => SystemsPage,
+    SystemRoute => SystemPage,
+    UnregisteredJobsRoute => UnregisteredJobsPage,
     TopologyRoute => TopologyPage,
     DeploysRoute => DeploysPage,
     NewDeployRoute => NewDeployPage,
@@ -169,6 +176,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog/:kind/:namespace/:name") view={Lazy::<EntityRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/teams/:slug") view={Lazy::<TeamRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/integrations") view={Lazy::<IntegrationsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations/new") view={Lazy::<NewIntegrationRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations/unregistered-jobs") view={Lazy::<UnregisteredJobsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations/systems") view={Lazy::<SystemsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations/systems/:name") view={Lazy::<SystemRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations/runs/:id") view={Lazy::<IntegrationRunRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations/:name") view={Lazy::<IntegrationRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/topology") view={Lazy::<TopologyRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys") view={Lazy::<DeploysRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys/new") view={Lazy::<NewDeployRoute>::new()} ssr=SsrMode::InOrder/>

@@ -123,7 +123,7 @@ async fn main() {
     .expect("settings");
     let app = Application::build(settings).await.expect("app");
     let pool = app.pool().clone();
-    server::db::load_demo_data(&pool).await.expect("demo data");
+    server::db::load_demo_data(&pool, 1).await.expect("demo data");
     let base = format!("http://{}", app.local_addr().expect("addr"));
     tokio::spawn(app.run_until(std::future::pending()));
     let tokens = deploy_bots(&pool, CLIENTS).await;

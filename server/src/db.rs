@@ -94,9 +94,13 @@ const DEMO_CATALOG: &[(&str, &str)] = &[
     ("apis/merchant-graph.graphql", include_str!("../demo/catalog/apis/merchant-graph.graphql")),
 ];
 
+/// Days of integration runs `server demo-data` loads.
+pub const DEMO_HISTORY_DAYS: i64 = 30;
+
 /// Loads the demo company: its teams, then its catalog through the importer (as Switchyard
-/// itself). Safe to run again: a second load changes nothing.
-pub async fn load_demo_data(pool: &PgPool) -> Result<(), String> {
+/// itself), then its integrations with `history_days` of runs. Safe to run again: a second load
+/// changes nothing.
+pub async fn load_demo_data(pool: &PgPool, history_days: i64) -> Result<(), String> {
     let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
     sqlx::raw_sql(include_str!("../demo/seed.sql")).execute(&mut *tx).await.map_err(|e| e.to_string())?;
     tx.commit().await.map_err(|e| e.to_string())?;
@@ -115,5 +119,5 @@ pub async fn load_demo_data(pool: &PgPool) -> Result<(), String> {
             .collect();
         return Err(format!("the demo catalog does not import: {}", problems.join(" | ")));
     }
-    Ok(())
+    crate::demo_integrations::load(pool, history_days).await
 }

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod db;
+mod demo_integrations;
 pub mod metrics;
 pub mod deploys;
 pub mod middleware;

@@ -54,7 +54,7 @@ async fn migrate(settings: Settings) -> Result<(), String> {
 async fn demo_data(settings: Settings) -> Result<(), String> {
     let pool = db::pool(&settings.database).map_err(|e| e.to_string())?;
     db::MIGRATOR.run(&pool).await.map_err(|e| e.to_string())?;
-    db::load_demo_data(&pool).await?;
+    db::load_demo_data(&pool, db::DEMO_HISTORY_DAYS).await?;
     tracing::info!("demo data loaded");
     Ok(())
 }

@@ -607,7 +607,7 @@ pub struct IntegrationRow<'a> {
 }
 
 /// Inserts an integration; `None` when the name is taken.
-pub async fn insert_integration(conn: &mut PgConnection, i: &IntegrationRow<'_>, status: &str, created_by: Uuid, now: DateTime<Utc>) -> sqlx::Result<Option<IntegrationId>> {
+pub async fn insert_integration(conn: &mut PgConnection, i: &IntegrationRow<'_>, status: &str, created_by: Option<Uuid>, now: DateTime<Utc>) -> sqlx::Result<Option<IntegrationId>> {
     sqlx::query_scalar!(
         r#"INSERT INTO integrations (name, title, description, platform, platform_ref, trigger, schedule, time_zone, data_format,
                transport, auth, owner_team_id, classification, lifecycle, runbook_url, on_call, tags, grace_mins,

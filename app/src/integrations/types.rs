@@ -1048,6 +1048,8 @@ pub struct IntegrationDetail {
     pub history: Vec<DayPoint>,
     /// An approval waiting on this integration, if any.
     pub pending_approval: Option<Uuid>,
+    /// When the server read it (ages on the page count from here).
+    pub as_of: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

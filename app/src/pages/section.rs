@@ -23,19 +23,6 @@ pub fn Section(
 }
 
 #[component]
-pub fn IntegrationsPage() -> impl IntoView {
-    view! {
-        <Section
-            title="Integrations"
-            subtitle="The iPaaS flows that move data between business systems, and their health."
-            icon=Icon::Integrations
-            empty_title="No integrations yet"
-            empty_text="Integrations and their runs are pushed in through the API by MuleSoft, Workato, Boomi and in-house jobs. Once the first one reports, it appears here with its health."
-        />
-    }
-}
-
-#[component]
 pub fn TopologyPage() -> impl IntoView {
     view! {
         <Section

@@ -91,7 +91,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let address = format!("http://{}", app.local_addr().expect("local addr"));
     let metrics = app.metrics_addr().map(|a| format!("http://{a}")).unwrap_or_default();
     if options.demo_data {
-        server::db::load_demo_data(app.pool()).await.expect("demo data");
+        // a day of integration runs: the demo's 30 take seconds a test does not need
+        server::db::load_demo_data(app.pool(), 1).await.expect("demo data");
     }
     tokio::spawn(app.run_until(std::future::pending()));
 

@@ -281,6 +281,9 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             let id = fresh_deploy_approval(w).await;
             sf("approvals/decide", vec![("id", id), ("verdict", "approve".into()), ("comment", "matrix".into())])
         }
+        ("GET", "/integrations/{name}") => b.client.get(b.url("/integrations/matrix-flow")),
+        ("GET", "/integrations/systems/{name}") => b.client.get(b.url("/integrations/systems/matrix-source")),
+        ("GET", "/integrations/runs/{id}") => b.client.get(b.url(&format!("/integrations/runs/{}", w.run))),
         ("GET", p) if !p.starts_with("/api/") => b.client.get(b.url(p)),
         ("POST", "/auth/logout") => return None, // signs the actor out: covered in auth tests
         ("GET", "/api/v1/me") | ("GET", "/api/v1/approvals") => b.client.get(b.url(path)),
@@ -387,6 +390,22 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/iam/remove-member") => {
             sf("iam/remove-member", vec![("team", "ledger".into()), ("username", "nobody".into())])
         }
+        ("POST", "/api/integrations/list") => sf("integrations/list", vec![("query", "health=unknown".into())]),
+        ("POST", "/api/integrations/get") => sf("integrations/get", vec![("name", "matrix-flow".into()), ("runs", String::new())]),
+        ("POST", "/api/integrations/runs") => sf("integrations/runs", vec![("name", "matrix-flow".into())]),
+        ("POST", "/api/integrations/run") => sf("integrations/run", vec![("id", w.run.clone())]),
+        ("POST", "/api/integrations/systems") => sf("integrations/systems", vec![]),
+        ("POST", "/api/integrations/system") => sf("integrations/system", vec![("name", "matrix-source".into())]),
+        ("POST", "/api/integrations/unregistered") => sf("integrations/unregistered", vec![]),
+        ("POST", "/api/integrations/register") => {
+            let form = matrix_integration(&format!("matrix-sf-{actor}"));
+            let pairs: Vec<(&str, String)> = form.as_object().expect("a form").iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("").to_owned())).collect();
+            sf("integrations/register", pairs)
+        }
+        ("POST", "/api/integrations/create-system") => sf(
+            "integrations/create-system",
+            vec![("name", format!("matrix-sfs-{actor}")), ("title", "Matrix".into()), ("kind", "saas".into()), ("owner", "ledger".into())],
+        ),
         ("POST", "/api/docs/api") => sf("docs/api", vec![]),
         ("POST", "/api/audit/history") => sf("audit/history", vec![("subject_kind", "approval".into()), ("subject_id", w.approval.clone())]),
         ("POST", "/api/approvals/list") => sf("approvals/list", vec![("inbox", "all".into())]),

@@ -83,9 +83,9 @@ async fn refresh(
 /// goes stale.
 fn next_check(row: &HealthRow, watch_from: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let grace = Duration::minutes(i64::from(row.grace_mins));
-    // slots due before now were judged (or are held late, with their own deadline)
-    let from = watch_from.max(now - grace);
-    let slot = schedule(row).and_then(|(s, tz)| s.slots(&tz, from, now + Duration::days(400), 1).first().map(|n| *n + grace));
+    // the first slot not yet judged: due at once when it is in the past (a slot held late is
+    // looked at again each check until its deadline settles it)
+    let slot = schedule(row).and_then(|(s, tz)| s.slots(&tz, watch_from, now + Duration::days(400), 1).first().map(|n| *n + grace));
     let stale = row.freshness_hours.zip(row.last_success_at).map(|(h, s)| s + Duration::hours(i64::from(h))).filter(|t| *t > now);
     match (slot, stale) {
         (Some(a), Some(b)) => Some(a.min(b)),

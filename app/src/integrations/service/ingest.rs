@@ -72,6 +72,15 @@ pub struct BatchOutcome {
 #[tracing::instrument(name = "integrations.service.ingest_batch", skip_all, fields(events = events.len()), err)]
 pub async fn ingest_batch(pool: &PgPool, principal: &Principal, events: &[(Value, &str)], now: DateTime<Utc>) -> Result<BatchOutcome, IntegrationError> {
     let token = may_ingest(principal)?;
+    store_batch(pool, token, events, now).await
+}
+
+/// Stores events Switchyard itself replays (the demo company's history): as a batch, with no token.
+pub async fn replay(pool: &PgPool, events: &[(Value, &str)], now: DateTime<Utc>) -> Result<BatchOutcome, IntegrationError> {
+    store_batch(pool, None, events, now).await
+}
+
+async fn store_batch(pool: &PgPool, token: Option<Uuid>, events: &[(Value, &str)], now: DateTime<Utc>) -> Result<BatchOutcome, IntegrationError> {
     let mut outcome = BatchOutcome::default();
     let mut good: Vec<(LineageEvent, &str)> = Vec::with_capacity(events.len());
     for (i, (value, raw)) in events.iter().enumerate() {

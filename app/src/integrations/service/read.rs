@@ -386,6 +386,7 @@ pub async fn get(pool: &PgPool, principal: &Principal, name: &str, now: DateTime
         late_slots,
         history: fill_days(&points, first, today),
         pending_approval,
+        as_of: now,
     })
 }
 

@@ -38,13 +38,42 @@ fn rank(c: Classification) -> u8 {
     }
 }
 
+/// Who registers: a person (their rights checked, approval where needed), or Switchyard itself
+/// loading data of its own (the demo company), which is active at once.
+#[derive(Clone, Copy)]
+pub enum By<'a> {
+    Person(&'a Principal),
+    Switchyard,
+}
+
+impl By<'_> {
+    fn actor(&self) -> Actor<'_> {
+        match self {
+            By::Person(p) => Actor::Person(p),
+            By::Switchyard => Actor::System,
+        }
+    }
+
+    fn require_team_change(&self, team: Uuid) -> Result<(), IntegrationError> {
+        match self {
+            By::Person(p) => Ok(p.require_team_change(TeamId(team))?),
+            By::Switchyard => Ok(()),
+        }
+    }
+}
+
 /// Registers a system (a member of the owning team, or an admin).
 #[tracing::instrument(name = "integrations.service.create_system", skip_all, fields(system = %draft.name), err)]
 pub async fn create_system(pool: &PgPool, principal: &Principal, draft: &SystemDraft, meta: &RequestMeta) -> Result<SystemId, IntegrationError> {
     principal.require_write()?;
+    add_system(pool, By::Person(principal), draft, meta).await
+}
+
+/// Registers a system as `by`.
+pub async fn add_system(pool: &PgPool, by: By<'_>, draft: &SystemDraft, meta: &RequestMeta) -> Result<SystemId, IntegrationError> {
     let mut tx = pool.begin().await?;
     let owner = team(&mut tx, &draft.owner, "owner").await?;
-    principal.require_team_change(TeamId(owner))?;
+    by.require_team_change(owner)?;
     let entity_id = match &draft.component {
         Some(c) => Some(repo::component_id(&mut tx, c).await?.ok_or_else(|| invalid("component", format!("no component named \"{c}\" in the catalog")))?),
         None => None,
@@ -69,7 +98,7 @@ pub async fn create_system(pool: &PgPool, principal: &Principal, draft: &SystemD
     .ok_or_else(|| invalid("name", format!("a system named \"{}\" exists already", draft.name)))?;
     let after = serde_json::to_value(draft).unwrap_or(Value::Null);
     let change = Change { action: "integration_system.created", subject_kind: SubjectKind::IntegrationSystem, subject_id: id.to_string(), before: None, after: Some(after) };
-    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    audit::record(&mut tx, by.actor(), change, meta).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -179,24 +208,36 @@ pub struct Registered {
 #[tracing::instrument(name = "integrations.service.register", skip_all, fields(integration = %d.name), err)]
 pub async fn register_integration(pool: &PgPool, principal: &Principal, d: &IntegrationDraft, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Registered, IntegrationError> {
     principal.require_write()?;
+    register(pool, By::Person(principal), d, meta, now).await
+}
+
+/// Registers an integration as `by`, as of `now` (its schedule's slots count from then).
+pub async fn register(pool: &PgPool, by: By<'_>, d: &IntegrationDraft, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Registered, IntegrationError> {
     let mut tx = pool.begin().await?;
     let r = resolve(&mut tx, d, None).await?;
-    principal.require_team_change(TeamId(r.owner))?;
-    let why = approval_reason(d, &r);
+    by.require_team_change(r.owner)?;
+    let why = match by {
+        By::Person(_) => approval_reason(d, &r),
+        By::Switchyard => None,
+    };
     if why.is_some() && d.reason.trim().is_empty() {
         return Err(invalid("reason", format!("this registration needs approval ({}): say why it is needed", why.unwrap_or_default())));
     }
     let status = if why.is_some() { "pending" } else { "active" };
-    let id = repo::insert_integration(&mut tx, &row(d, &r), status, principal.user_id.0, now)
+    let created_by = match by {
+        By::Person(p) => Some(p.user_id.0),
+        By::Switchyard => None,
+    };
+    let id = repo::insert_integration(&mut tx, &row(d, &r), status, created_by, now)
         .await?
         .ok_or_else(|| invalid("name", format!("an integration named \"{}\" exists already", d.name)))?;
     repo::set_links(&mut tx, id, &r.sources, &r.targets, &r.co_owners).await?;
     let after = serde_json::to_value(d).unwrap_or(Value::Null);
     let action = if why.is_some() { "integration.requested" } else { "integration.registered" };
     let change = Change { action, subject_kind: SubjectKind::Integration, subject_id: id.to_string(), before: None, after: Some(after.clone()) };
-    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
-    let approval = match why {
-        Some(why) => Some(
+    audit::record(&mut tx, by.actor(), change, meta).await?;
+    let approval = match (why, by) {
+        (Some(why), By::Person(principal)) => Some(
             approvals::open(
                 &mut tx,
                 principal,
@@ -217,7 +258,7 @@ pub async fn register_integration(pool: &PgPool, principal: &Principal, d: &Inte
             .await?
             .0,
         ),
-        None => {
+        _ => {
             super::health::recompute(&mut tx, id, now).await?;
             None
         }

@@ -1,0 +1,162 @@
+import { test, expect, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
+import { hasJs, hydrated, open, signIn, submit } from './fixtures';
+
+/** A token of the signed-in page's user (a server function, called as the browser would). */
+async function token(page: Page, name: string, scopes: string[], team?: string): Promise<string> {
+  const form: Record<string, string> = { name, days: '1' };
+  for (const s of scopes) form[s] = 'on';
+  if (team) form.team = team;
+  const origin = new URL(page.url()).origin;
+  const r = await page.request.post('/api/iam/create-token', { form, headers: { origin, accept: 'application/json' } });
+  expect(r.status(), await r.text()).toBe(200);
+  return (await r.json()).secret;
+}
+
+/** Posts one OpenLineage RunEvent as a job's poller would. */
+async function lineage(request: APIRequestContext, secret: string, job: string, runId: string, eventType: string, minutesAgo: number, facets: object = {}) {
+  const r = await request.post('/api/v1/lineage', {
+    headers: { authorization: `Bearer ${secret}` },
+    data: {
+      eventType,
+      eventTime: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+      run: { runId, facets },
+      job: { namespace: 'switchyard', name: job },
+      producer: 'https://github.com/switchyard/end2end',
+      schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent',
+    },
+  });
+  expect(r.status(), await r.text()).toBe(201);
+}
+
+/** Registers a system on the systems page. */
+async function registerSystem(page: Page, testInfo: TestInfo, name: string, title: string, kind: string) {
+  await open(page, testInfo, '/integrations/systems');
+  const form = page.getByTestId('system-form');
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Title', { exact: true }).fill(title);
+  await form.getByLabel('Kind', { exact: true }).selectOption(kind);
+  await form.getByLabel('Owning team', { exact: true }).fill('ledger');
+  await submit(page, form.getByRole('button', { name: 'Register system' }));
+  await expect(page).toHaveURL(new RegExp(`/integrations/systems/${name}$`));
+}
+
+function uuid(): string {
+  return crypto.randomUUID();
+}
+
+test('an engineer registers a confidential integration, a lead approves it, and its runs and health show', async ({ browser, request }, testInfo) => {
+  test.setTimeout(150_000);
+  const js = hasJs(testInfo);
+  const p = testInfo.project.name;
+  const [sfdc, netsuite, name] = [`salesforce-${p}`, `netsuite-${p}`, `sfdc-opportunities-to-netsuite-${p}`];
+
+  const carolContext = await browser.newContext({ javaScriptEnabled: js });
+  const carol = await carolContext.newPage();
+  await signIn(carol, testInfo, 'carol', '/integrations');
+  await registerSystem(carol, testInfo, sfdc, 'Salesforce', 'crm');
+  await registerSystem(carol, testInfo, netsuite, 'NetSuite', 'erp');
+
+  // a wrong schedule is named before anything is written, and what was typed stays
+  await open(carol, testInfo, '/integrations/new');
+  await carol.getByLabel('Name (required)').fill(name);
+  await carol.getByLabel('Title (required)').fill('Opportunities to sales orders');
+  await carol.getByLabel('Source systems (required)').fill(sfdc);
+  await carol.getByLabel('Target systems (required)').fill(netsuite);
+  await carol.getByLabel('Platform (required)').selectOption('mulesoft');
+  await carol.getByLabel('Trigger (required)').selectOption('schedule');
+  await carol.getByLabel('Schedule (cron)').fill('every morning');
+  await carol.getByLabel('Data format (required)').selectOption('json');
+  await carol.getByLabel('Transport (required)').selectOption('https');
+  await carol.getByLabel('Auth (required)').selectOption('oauth2-client-credentials');
+  await carol.getByLabel('Owning team (required)').fill('ledger');
+  await carol.getByLabel('Data classification').selectOption('confidential');
+  await carol.getByLabel('Why (for the approver)').fill('Closed-won deals must become sales orders the same day');
+  await submit(carol, carol.getByRole('button', { name: 'Register integration' }));
+  await expect(carol.getByTestId('error-schedule')).toContainText('"every morning" has 2 fields');
+  await expect(carol.getByLabel('Name (required)')).toHaveValue(name);
+  await carol.getByLabel('Schedule (cron)').fill('0 6 * * *');
+  await submit(carol, carol.getByRole('button', { name: 'Register integration' }));
+  await expect(carol).toHaveURL(new RegExp(`/integrations/${name}\\?registered=1$`));
+  await hydrated(carol, testInfo);
+  await expect(carol.getByTestId('registered')).toContainText('waits for approval');
+
+  // erin leads ledger: she approves
+  const erinContext = await browser.newContext({ javaScriptEnabled: js });
+  const erin = await erinContext.newPage();
+  await signIn(erin, testInfo, 'erin', '/approvals');
+  const card = erin.getByTestId('approval').filter({ hasText: name });
+  await card.getByLabel('Comment (required)').fill('the data map is right; confidential is correct');
+  await submit(erin, card.getByRole('button', { name: 'Approve' }));
+  await expect(card).toHaveCount(0);
+  await erinContext.close();
+
+  await open(carol, testInfo, `/integrations/${name}`);
+  await expect(carol.getByTestId('health')).toHaveAttribute('data-health', 'unknown');
+  await expect(carol.getByTestId('no-runs')).toBeVisible();
+
+  // the poller's token posts a run: with JavaScript it appears without a reload
+  const aliceContext = await browser.newContext();
+  const alice = await aliceContext.newPage();
+  await signIn(alice, testInfo, 'alice', '/');
+  const secret = await token(alice, `poller-${p}`, ['ingest'], 'ledger');
+  await aliceContext.close();
+  const ok = uuid();
+  await lineage(request, secret, name, ok, 'START', 3);
+  await lineage(request, secret, name, ok, 'COMPLETE', 2, { switchyard_run: { recordsIn: 40, recordsOut: 40 } });
+  if (!js) await carol.reload();
+  await expect(carol.locator(`tr[data-run="${ok}"]`)).toContainText('Succeeded', { timeout: 15_000 });
+
+  const failed = uuid();
+  await lineage(request, secret, name, failed, 'START', 1);
+  await lineage(request, secret, name, failed, 'FAIL', 0, {
+    errorMessage: { message: 'NetSuite answered 401: the integration token expired', programmingLanguage: 'java' },
+    switchyard_run: { errorClass: 'auth' },
+  });
+  if (!js) await carol.reload();
+  await expect(carol.locator(`tr[data-run="${failed}"]`)).toContainText('the integration token expired', { timeout: 15_000 });
+  await open(carol, testInfo, `/integrations/${name}`);
+  await expect(carol.getByTestId('health')).toHaveAttribute('data-health', 'failing');
+  await expect(carol.getByTestId('health-reason')).toContainText('token expired');
+  await carol.screenshot({ path: `screenshots/integration-failing-${p}.png`, fullPage: true });
+
+  await carol.locator(`tr[data-run="${failed}"]`).getByRole('link').click();
+  await expect(carol).toHaveURL(new RegExp(`/integrations/runs/${failed}$`));
+  await expect(carol.getByTestId('run-error')).toContainText('the integration token expired');
+  await expect(carol.getByTestId('events')).toContainText('FAIL');
+  await carolContext.close();
+});
+
+test('a schedule slot that passes without a run turns the integration late', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  const p = testInfo.project.name;
+  const [source, target, name] = [`workday-${p}`, `okta-${p}`, `workday-to-okta-${p}`];
+  await signIn(page, testInfo, 'carol', '/integrations');
+  await registerSystem(page, testInfo, source, 'Workday', 'hris');
+  await registerSystem(page, testInfo, target, 'Okta', 'identity-provider');
+  await open(page, testInfo, '/integrations/new');
+  await page.getByLabel('Name (required)').fill(name);
+  await page.getByLabel('Title (required)').fill('Workers to the identity provider');
+  await page.getByLabel('Source systems (required)').fill(source);
+  await page.getByLabel('Target systems (required)').fill(target);
+  await page.getByLabel('Platform (required)').selectOption('workato');
+  await page.getByLabel('Trigger (required)').selectOption('schedule');
+  await page.getByLabel('Schedule (cron)').fill('* * * * *');
+  await page.getByLabel('Data format (required)').selectOption('json');
+  await page.getByLabel('Transport (required)').selectOption('https');
+  await page.getByLabel('Auth (required)').selectOption('oauth2-client-credentials');
+  await page.getByLabel('Owning team (required)').fill('ledger');
+  await page.getByLabel('Grace (minutes)').fill('0');
+  await page.getByLabel('Maximum duration (minutes)').fill('5');
+  await submit(page, page.getByRole('button', { name: 'Register integration' }));
+  await expect(page).toHaveURL(new RegExp(`/integrations/${name}\\?registered=1$`));
+  // the next minute's slot passes with no run: the periodic check (every second here) finds it
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('health')).toHaveAttribute('data-health', 'late', { timeout: 1_000 });
+  }).toPass({ timeout: 100_000, intervals: [2_000] });
+  await expect(page.getByTestId('health-reason')).toContainText('is late');
+  await expect(page.getByTestId('late-slots')).toContainText('Late');
+  await open(page, testInfo, '/integrations?health=late');
+  await expect(page.getByTestId('integrations')).toContainText('Workers to the identity provider');
+  await page.screenshot({ path: `screenshots/integrations-late-${p}.png`, fullPage: true });
+});
