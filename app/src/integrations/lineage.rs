@@ -102,7 +102,7 @@ fn required<'a>(v: &'a Value, pointer: &str, max: usize) -> Result<&'a str, Refu
 
 /// An ISO 8601 time: with an offset, or without one (read as UTC).
 fn time(v: &Value, pointer: &str) -> Result<Option<DateTime<Utc>>, Refused> {
-    let Some(raw) = text(v, pointer, 64)? else { return Ok(None) };
+    let Some(raw) = text(v, pointer, 100)? else { return Ok(None) };
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(Some(t.with_timezone(&Utc)));
     }
