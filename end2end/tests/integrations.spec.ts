@@ -1,16 +1,6 @@
 import { test, expect, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
-import { hasJs, hydrated, open, signIn, submit } from './fixtures';
+import { hasJs, hydrated, open, signIn, submit, token } from './fixtures';
 
-/** A token of the signed-in page's user (a server function, called as the browser would). */
-async function token(page: Page, name: string, scopes: string[], team?: string): Promise<string> {
-  const form: Record<string, string> = { name, days: '1' };
-  for (const s of scopes) form[s] = 'on';
-  if (team) form.team = team;
-  const origin = new URL(page.url()).origin;
-  const r = await page.request.post('/api/iam/create-token', { form, headers: { origin, accept: 'application/json' } });
-  expect(r.status(), await r.text()).toBe(200);
-  return (await r.json()).secret;
-}
 
 /** Posts one OpenLineage RunEvent as a job's poller would. */
 async function lineage(request: APIRequestContext, secret: string, job: string, runId: string, eventType: string, minutesAgo: number, facets: object = {}) {

@@ -1,8 +1,8 @@
-import { test, expect, type APIRequestContext, type Page } from '@playwright/test';
+import { test, expect, type APIRequestContext } from '@playwright/test';
 import { createHmac, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { signIn } from './fixtures';
+import { signIn, token } from './fixtures';
 
 // The security review's probe (issue 13): the bad inputs it found, sent to the running server
 // the suite starts (its own process, so its memory can be read), each answer asserted. It needs
@@ -38,16 +38,6 @@ function peakKiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
 }
 
-/** A token of the signed-in page's user (a server function, called as the browser would). */
-async function token(page: Page, name: string, scopes: string[], team?: string): Promise<string> {
-  const form: Record<string, string> = { name, days: '1' };
-  for (const s of scopes) form[s] = 'on';
-  if (team) form.team = team;
-  const origin = new URL(page.url()).origin;
-  const r = await page.request.post('/api/iam/create-token', { form, headers: { origin, accept: 'application/json' } });
-  expect(r.status(), await r.text()).toBe(200);
-  return (await r.json()).secret;
-}
 
 async function importDryRun(request: APIRequestContext, secret: string, text: string) {
   return request.post('/api/v1/catalog/import?dry_run=true', {

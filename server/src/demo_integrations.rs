@@ -69,8 +69,20 @@ const FLOWS: &[Flow] = &[
     ("sftp-gateway-archive", "File archive sweep", "sftp-gateway", "warehouse", "in-house", "0 23 * * *", "other", "sftp", "sftp-key", "platform", "pci", 7, Behaviour::Steady),
 ];
 
+/// The catalog component an in-house system is.
+fn component_of(system: &str) -> &'static str {
+    match system {
+        "ledger-core" => "ledger-core",
+        "fraud-engine" => "fraud-scoring",
+        "merchant-portal" => "merchant-dashboard",
+        "sftp-gateway" => "bank-file-gateway",
+        _ => "",
+    }
+}
+
 fn system_form(s: &(&str, &str, &str, &str, &str, &str, &str)) -> SystemForm {
     SystemForm {
+        component: component_of(s.0).into(),
         name: s.0.into(),
         title: s.1.into(),
         kind: s.2.into(),

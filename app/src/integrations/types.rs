@@ -1133,6 +1133,8 @@ pub struct IntegrationQuery {
     pub classification: Option<Classification>,
     pub trigger: Option<Trigger>,
     pub lifecycle: Option<IntegrationLifecycle>,
+    /// A catalog component's name: integrations to or from a system that is it.
+    pub component: Option<String>,
     /// Opaque keyset cursor from the previous page (the last name).
     pub after: Option<String>,
     pub limit: u16,
@@ -1169,6 +1171,7 @@ impl IntegrationQuery {
             classification: one("classification", field("classification"), Classification::parse)?,
             trigger: one("trigger", field("trigger"), Trigger::parse)?,
             lifecycle: one("lifecycle", field("lifecycle"), IntegrationLifecycle::parse)?,
+            component: one("component", field("component"), crate::catalog::types::parse_entity_name)?,
             after: one("after", field("after"), |a| parse_name("cursor", a))?,
             limit,
         })
@@ -1200,6 +1203,9 @@ impl IntegrationQuery {
         }
         if let Some(v) = self.lifecycle {
             pairs.push(("lifecycle", v.as_str().into()));
+        }
+        if let Some(v) = &self.component {
+            pairs.push(("component", v.clone()));
         }
         if self.limit != Self::DEFAULT_LIMIT && self.limit != 0 {
             pairs.push(("limit", self.limit.to_string()));

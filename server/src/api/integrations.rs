@@ -214,6 +214,8 @@ pub struct ListParams {
     classification: Option<String>,
     trigger: Option<String>,
     lifecycle: Option<String>,
+    /// A catalog component's name: integrations to or from a system that is it.
+    component: Option<String>,
     /// The `next` of the previous page.
     after: Option<String>,
     /// 1 to 200 (50).

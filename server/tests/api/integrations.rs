@@ -291,3 +291,15 @@ async fn the_openlineage_python_client_reports_runs_of_registered_and_unregister
     assert!(out.status.success());
     assert_eq!(app.count("SELECT count(*) FROM integration_events WHERE run_id = $1::uuid", &[&unregistered.to_string()]).await, 2);
 }
+
+#[tokio::test]
+async fn a_components_integrations_are_those_of_the_systems_it_is() {
+    let app = crate::helpers::spawn_app_with_demo_data().await;
+    let reader = app.login_as(Persona::Viewer).await;
+    let page: Value = reader.get("/api/v1/integrations?component=ledger-core&limit=200").await.json().await.expect("json");
+    let names: Vec<&str> = page["items"].as_array().expect("items").iter().filter_map(|i| i["name"].as_str()).collect();
+    assert!(names.contains(&"barclays-camt053-to-ledger") && names.contains(&"ledger-to-warehouse"), "{names:?}");
+    assert!(!names.contains(&"workday-workers-to-okta"), "an integration between other systems is not the ledger's: {names:?}");
+    let none: Value = reader.get("/api/v1/integrations?component=refunds").await.json().await.expect("json");
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+}

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const KEYS: [&str; 10] = ["q", "platform", "system", "owner", "health", "classification", "trigger", "lifecycle", "after", "limit"];
+const KEYS: [&str; 11] = ["q", "platform", "system", "owner", "health", "classification", "trigger", "lifecycle", "component", "after", "limit"];
 
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
@@ -144,6 +144,45 @@ fn Listing(q: IntegrationQuery, page: IntegrationPage) -> impl IntoView {
                 <span>{first.map(|href| view! { <a href=href class="text-indigo-700 hover:underline dark:text-indigo-300">"← First page"</a> })}</span>
                 <span>{next.map(|href| view! { <a href=href rel="next" class="text-indigo-700 hover:underline dark:text-indigo-300">"Next page →"</a> })}</span>
             </nav>
+        </Card>
+    }
+}
+
+/// The integrations that touch a catalog component (through a system that is it), for the
+/// component's page.
+#[component]
+pub fn ComponentIntegrations(name: String) -> impl IntoView {
+    let query = format!("component={}", url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>());
+    let data = Resource::new(move || query.clone(), list_integrations);
+    view! {
+        <Card title="Integrations">
+            <Suspense fallback=|| view! { <div class="p-4"><Loading rows=2/></div> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(page) if page.items.is_empty() => view! {
+                            <p class="p-4 text-sm text-slate-500" data-testid="component-integrations-empty">"No integration moves data to or from it."</p>
+                        }.into_any(),
+                        Ok(page) => view! {
+                            <DataTable testid="component-integrations" columns=vec!["Integration", "Flow", "Health", "Last run"]>
+                                {page.items.into_iter().map(|i| {
+                                    let flow = format!("{} → {}",
+                                        i.sources.iter().map(|s| s.title.as_str()).collect::<Vec<_>>().join(", "),
+                                        i.targets.iter().map(|s| s.title.as_str()).collect::<Vec<_>>().join(", "));
+                                    view! {
+                                        <tr>
+                                            <td class="px-4 py-2"><a href=format!("/integrations/{}", i.name) class="text-indigo-700 hover:underline dark:text-indigo-300">{i.title.clone()}</a></td>
+                                            <td class="px-4 py-2 text-sm">{flow}</td>
+                                            <td class="px-4 py-2"><HealthBadge health=i.health/></td>
+                                            <td class="px-4 py-2">{i.last_run.map(|r| view! { <RunBadge state=r.state/> })}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </DataTable>
+                        }.into_any(),
+                        Err(e) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </Card>
     }
 }

@@ -9,7 +9,7 @@ mod systems;
 
 pub use detail::IntegrationPage;
 pub use form::RegisterIntegrationPage;
-pub use list::IntegrationsPage;
+pub use list::{ComponentIntegrations, IntegrationsPage};
 pub use run::RunPage;
 pub use systems::{SystemPage, SystemsPage, UnregisteredJobsPage};
 

@@ -166,6 +166,9 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
              AND ($7::text IS NULL OR i.trigger = $7)
              AND ($8::text IS NULL OR i.lifecycle = $8)
              AND ($9::text IS NULL OR i.name ILIKE $9 OR i.title ILIKE $9)
+             AND ($11::text IS NULL OR EXISTS (SELECT 1 FROM integration_ends e JOIN integration_systems sy ON sy.id = e.system_id
+                                              JOIN entities en ON en.id = sy.entity_id
+                                              WHERE e.integration_id = i.id AND en.kind = 'component' AND en.name = $11))
            ORDER BY i.name
            LIMIT $10"#,
         q.after,
@@ -178,6 +181,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
         q.lifecycle.map(IntegrationLifecycle::as_str),
         text,
         limit + 1,
+        q.component,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -195,6 +199,9 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
              AND ($5::text IS NULL OR i.trigger = $5)
              AND ($6::text IS NULL OR i.lifecycle = $6)
              AND ($7::text IS NULL OR i.name ILIKE $7 OR i.title ILIKE $7)
+             AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM integration_ends e JOIN integration_systems sy ON sy.id = e.system_id
+                                             JOIN entities en ON en.id = sy.entity_id
+                                             WHERE e.integration_id = i.id AND en.kind = 'component' AND en.name = $8))
            GROUP BY 1"#,
         q.platform.map(Platform::as_str),
         q.system,
@@ -203,6 +210,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
         q.trigger.map(Trigger::as_str),
         q.lifecycle.map(IntegrationLifecycle::as_str),
         text,
+        q.component,
     )
     .fetch_all(&mut *conn)
     .await?;
