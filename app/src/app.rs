@@ -8,7 +8,7 @@ use crate::apidocs::page::ApiDocsPage;
 use crate::approvals::pages::{ApprovalPage, InboxPage};
 use crate::deploys::pages::{DeployDetailPage, DeploysPage, FreezeCalendarPage, NewDeployPage, ServiceDeploysPage};
 use crate::pages::section::{AdminPage, TopologyPage};
-use crate::integrations::pages::{IntegrationPage, IntegrationsPage, RegisterIntegrationPage, RunPage, SystemPage, SystemsPage, UnregisteredJobsPage};
+use crate::integrations::pages::{EditIntegrationPage, IntegrationPage, IntegrationsPage, RegisterIntegrationPage, RunPage, SystemPage, SystemsPage, UnregisteredJobsPage};
 use crate::ui::AppShell;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -137,6 +137,7 @@ lazy_pages! {
     IntegrationsRoute => IntegrationsPage,
     IntegrationRoute => IntegrationPage,
     NewIntegrationRoute => RegisterIntegrationPage,
+    EditIntegrationRoute => EditIntegrationPage,
     IntegrationRunRoute => RunPage,
     SystemsRoute => SystemsPage,
     SystemRoute => SystemPage,
@@ -182,6 +183,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/systems/:name") view={Lazy::<SystemRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/integrations/runs/:id") view={Lazy::<IntegrationRunRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/integrations/:name") view={Lazy::<IntegrationRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/integrations/:name/edit") view={Lazy::<EditIntegrationRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/topology") view={Lazy::<TopologyRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys") view={Lazy::<DeploysRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys/new") view={Lazy::<NewDeployRoute>::new()} ssr=SsrMode::InOrder/>

@@ -41,9 +41,17 @@ pub async fn list_integrations(query: String) -> Result<IntegrationPage, AppErro
     super::service::list(&pool, &principal, &q, chrono::Utc::now()).await.map_err(fail)
 }
 
-/// An integration's page: the integration and the first page of its runs.
+/// What an integration's page shows: the integration, a page of its runs, its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationView {
+    pub detail: IntegrationDetail,
+    pub runs: RunPage,
+    pub history: Vec<crate::audit::types::AuditEntry>,
+}
+
+/// An integration's page: the integration, the first page of its runs, and its history.
 #[server(endpoint = "integrations/get")]
-pub async fn get_integration(name: String, runs: String) -> Result<(IntegrationDetail, RunPage), AppError> {
+pub async fn get_integration(name: String, runs: String) -> Result<IntegrationView, AppError> {
     let pairs = pairs(&runs);
     let q = super::types::RunQuery::parse(|k| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
         .map_err(|p| crate::context::respond(p.into()))?;
@@ -51,7 +59,39 @@ pub async fn get_integration(name: String, runs: String) -> Result<(IntegrationD
     let pool = crate::context::pool()?;
     let detail = super::service::get(&pool, &principal, &name, chrono::Utc::now()).await.map_err(fail)?;
     let runs = super::service::list_runs(&pool, &principal, &name, &q).await.map_err(fail)?;
-    Ok((detail, runs))
+    let history = crate::audit::service::history(&pool, &principal, "integration", &detail.summary.id.to_string(), 50)
+        .await
+        .map_err(|e| crate::context::respond(e.into()))?;
+    Ok(IntegrationView { detail, runs, history })
+}
+
+/// The edit form of an integration, filled in, and the version it was read at.
+#[server(endpoint = "integrations/edit-form")]
+pub async fn get_edit_form(name: String) -> Result<(IntegrationForm, i32), AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let detail = super::service::get(&pool, &principal, &name, chrono::Utc::now()).await.map_err(fail)?;
+    Ok((super::types::form_of(&detail), detail.version))
+}
+
+/// Saves an edit: at once, or (raising the classification) through approval.
+#[server(endpoint = "integrations/edit")]
+pub async fn edit_integration(version: i32, #[server(flatten)] form: IntegrationForm) -> Result<Saved, AppError> {
+    let typed = form_pairs(&form);
+    let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let path = format!("/integrations/{}/edit", form.name);
+    let back = |e: AppError| crate::ui::form::send_back(&path, &typed, e);
+    let draft = form.parse().map_err(|p| back(AppError::InvalidFields(p)))?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let meta = crate::context::request_meta();
+    let approval = super::service::edit_integration(&pool, &principal, &draft, version, &meta, chrono::Utc::now()).await.map_err(|e| back(e.into()))?;
+    let href = format!("/integrations/{}", draft.name);
+    if crate::context::accepts_html() {
+        leptos_axum::redirect(&format!("{href}?saved=1"));
+    }
+    let message = if approval.is_some() { "Saved; the new classification waits for approval." } else { "Saved." };
+    Ok(Saved { href, message: message.into() })
 }
 
 /// The newest runs of an integration (the page polls this for live updates).

@@ -303,3 +303,30 @@ async fn a_components_integrations_are_those_of_the_systems_it_is() {
     let none: Value = reader.get("/api/v1/integrations?component=refunds").await.json().await.expect("json");
     assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test]
+async fn an_edit_applies_at_once_a_stale_one_is_refused_and_a_higher_classification_waits() {
+    let app = spawn_app().await;
+    assert_eq!(register(&app, "payroll-journal", "internal", json!({ "schedule": "0 2 * * *" })).await.status(), 201);
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let patch = |body: Value| {
+        let carol = &carol;
+        async move {
+            carol.client.patch(carol.url("/api/v1/integrations/payroll-journal")).header("origin", carol.url("")).json(&body).send().await.expect("patch")
+        }
+    };
+    let r = patch(json!({ "version": 1, "title": "Payroll journal to the GL", "lifecycle": "stable" })).await;
+    assert_eq!(r.status(), 200);
+    let saved: Value = r.json().await.expect("json");
+    assert_eq!((saved["summary"]["title"].as_str(), saved["summary"]["lifecycle"].as_str(), saved["version"].as_i64()), (Some("Payroll journal to the GL"), Some("stable"), Some(2)));
+    assert_eq!(patch(json!({ "version": 1, "title": "Someone else's" })).await.status(), 409, "a change made meanwhile refuses this one");
+    let r = patch(json!({ "version": 2, "classification": "pci", "reason": "it carries card numbers after all" })).await;
+    assert_eq!(r.status(), 200);
+    let waiting: Value = r.json().await.expect("json");
+    assert_eq!(waiting["summary"]["classification"], "internal", "raising the classification waits for approval");
+    assert!(waiting["pending_approval"].is_string(), "{waiting}");
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let r = bob.client.patch(bob.url("/api/v1/integrations/payroll-journal")).header("origin", bob.url("")).json(&json!({ "version": 2, "title": "Not mine" })).send().await.expect("patch");
+    assert_eq!(r.status(), 403, "another team's member may not change it");
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'integration.updated'", &[]).await, 1);
+}

@@ -282,6 +282,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             sf("approvals/decide", vec![("id", id), ("verdict", "approve".into()), ("comment", "matrix".into())])
         }
         ("GET", "/integrations/{name}") => b.client.get(b.url("/integrations/matrix-flow")),
+        ("GET", "/integrations/{name}/edit") => b.client.get(b.url("/integrations/matrix-flow/edit")),
         ("GET", "/integrations/systems/{name}") => b.client.get(b.url("/integrations/systems/matrix-source")),
         ("GET", "/integrations/runs/{id}") => b.client.get(b.url(&format!("/integrations/runs/{}", w.run))),
         ("GET", p) if !p.starts_with("/api/") => b.client.get(b.url(p)),
@@ -401,6 +402,16 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             let form = matrix_integration(&format!("matrix-sf-{actor}"));
             let pairs: Vec<(&str, String)> = form.as_object().expect("a form").iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("").to_owned())).collect();
             sf("integrations/register", pairs)
+        }
+        ("POST", "/api/integrations/edit-form") => sf("integrations/edit-form", vec![("name", "matrix-flow".into())]),
+        ("POST", "/api/integrations/edit") => {
+            let version: i32 = sqlx::query("SELECT version FROM integrations WHERE name = 'matrix-flow'").fetch_one(&mut w.app.db().await).await.expect("version").get(0);
+            let form = matrix_integration("matrix-flow");
+            let mut pairs: Vec<(&str, String)> = form.as_object().expect("a form").iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("").to_owned())).collect();
+            pairs.retain(|(k, _)| *k != "title");
+            pairs.push(("title", format!("Matrix, saved by {actor}")));
+            pairs.push(("version", version.to_string()));
+            sf("integrations/edit", pairs)
         }
         ("POST", "/api/integrations/create-system") => sf(
             "integrations/create-system",

@@ -2,7 +2,8 @@
 //! appear while the page is open, with JavaScript), service levels and owners.
 use super::charts::{duration_text, DailyDuration, DailyRuns};
 use super::{HealthBadge, RunBadge, When};
-use crate::integrations::api::{get_integration, recent_runs};
+use crate::audit::pages::AuditTable;
+use crate::integrations::api::{get_integration, recent_runs, IntegrationView};
 use crate::integrations::types::{age_text, IntegrationDetail, RunPage, RunView, SlotState, SystemRef};
 use crate::ui::{Badge, Card, DataTable, ErrorBox, Loading, Tone};
 use leptos::prelude::*;
@@ -17,19 +18,26 @@ pub fn IntegrationPage() -> impl IntoView {
     let runs_q = move || query.with(|q| ["state", "after"].iter().filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(&v)))).collect::<Vec<_>>().join("&"));
     let data = Resource::new(move || (name(), runs_q()), |(n, r)| get_integration(n, r));
     let registered = move || query.with(|q| q.get("registered").is_some());
+    let saved = move || query.with(|q| q.get("saved").is_some());
     // new runs come in live on the first page of runs, filtered by nothing
     let first_page = move || query.with(|q| q.get("after").is_none() && q.get("state").is_none());
     view! {
         <Suspense fallback=|| view! { <Loading rows=8/> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((detail, runs)) => view! {
+                    Ok(IntegrationView { detail, runs, history }) => view! {
                         {registered().then(|| view! {
                             <p role="status" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200" data-testid="registered">
                                 {if detail.summary.status == "pending" { "Registered: it waits for approval." } else { "Registered." }}
                             </p>
                         })}
+                        {saved().then(|| view! {
+                            <p role="status" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200" data-testid="saved">
+                                {if detail.pending_approval.is_some() { "Saved; a change waits for approval." } else { "Saved." }}
+                            </p>
+                        })}
                         <Integration detail runs live=first_page()/>
+                        <div class="mt-6"><Card title="History"><div data-testid="history"><AuditTable entries=history/></div></Card></div>
                     }.into_any(),
                     Err(e) => view! { <Title text="Integration"/><ErrorBox error=e/> }.into_any(),
                 }
@@ -139,6 +147,7 @@ fn Integration(detail: IntegrationDetail, runs: RunPage, live: bool) -> impl Int
     view! {
         <Title text=s.title.clone()/>
         <div class="mb-6 flex flex-wrap items-start justify-between gap-4">
+            <a href=format!("/integrations/{}/edit", s.name) class="order-last h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Edit"</a>
             <div>
                 <p class="font-mono text-xs text-slate-500">{format!("integration {}", s.name)}</p>
                 <h1 class="text-2xl font-semibold tracking-tight">{s.title.clone()}</h1>

@@ -3,13 +3,13 @@
 //! form, and a refused post comes back here with everything typed still in place.
 use crate::catalog::types::Classification;
 use crate::error::AppError;
-use crate::integrations::api::RegisterIntegration;
+use crate::integrations::api::{get_edit_form, EditIntegration, RegisterIntegration};
 use crate::integrations::types::{AuthMethod, DataFormat, FieldProblem, IntegrationForm, IntegrationLifecycle, Platform, Transport, Trigger};
 use crate::ui::form::{returned_problems, Field, Submit, INPUT, TEXTAREA};
-use crate::ui::{Card, ErrorBox, PageHeader};
+use crate::ui::{Card, ErrorBox, Loading, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 #[component]
 pub fn RegisterIntegrationPage() -> impl IntoView {
@@ -34,24 +34,63 @@ pub fn RegisterIntegrationPage() -> impl IntoView {
                 "Claiming the job " <span class="font-mono">{format!("{}/{}", form.job_namespace, form.job_name)}</span> ": its runs so far become this integration's history."
             </p>
         })}
-        <IntegrationFormView form problems/>
+        <IntegrationFormView form problems version=None/>
+    }
+}
+
+/// The form's values and the server's problems, as a refused no-JS post left them in the URL.
+fn typed(q: &leptos_router::params::ParamsMap) -> (IntegrationForm, Vec<FieldProblem>) {
+    let mut form = IntegrationForm::default();
+    for f in IntegrationForm::FIELDS {
+        if let Some(v) = q.get(f) {
+            form.set(f, &v);
+        }
+    }
+    (form, returned_problems(q))
+}
+
+#[component]
+pub fn EditIntegrationPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let data = Resource::new(name, get_edit_form);
+    view! {
+        <Title text="Edit integration"/>
+        <PageHeader title="Edit integration" subtitle="Changes apply at once and show in its history; raising the data classification waits for approval."/>
+        <Suspense fallback=|| view! { <Loading rows=8/> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((stored, version)) => {
+                        // a refused no-JS post comes back with what was typed: prefer it
+                        let (typed, problems) = query.with_untracked(typed);
+                        let form = if typed.name.is_empty() { stored } else { typed };
+                        view! { <IntegrationFormView form problems version=Some(version)/> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
 #[component]
-fn IntegrationFormView(form: IntegrationForm, problems: Vec<FieldProblem>) -> impl IntoView {
+fn IntegrationFormView(form: IntegrationForm, problems: Vec<FieldProblem>, version: Option<i32>) -> impl IntoView {
+    let editing = version.is_some();
     let values = RwSignal::new(form);
     let touched = RwSignal::new(Vec::<String>::new());
     let server_problems = RwSignal::new(problems);
     let register = ServerAction::<RegisterIntegration>::new();
+    let edit = ServerAction::<EditIntegration>::new();
+    let answer = move || if editing { edit.value().get() } else { register.value().get() };
     let navigate = use_navigate();
-    Effect::new(move |_| match register.value().get() {
-        Some(Ok(saved)) => navigate(&format!("{}?registered=1", saved.href), Default::default()),
+    Effect::new(move |_| match answer() {
+        Some(Ok(saved)) => navigate(&format!("{}?{}=1", saved.href, if editing { "saved" } else { "registered" }), Default::default()),
         Some(Err(AppError::InvalidFields(list))) => server_problems.set(list),
         Some(Err(AppError::Invalid { field, message })) => server_problems.set(vec![FieldProblem { field, message }]),
         _ => {}
     });
-    let other_error = move || register.value().get().and_then(Result::err).filter(|e| !matches!(e, AppError::Invalid { .. } | AppError::InvalidFields(_)));
+    let other_error = move || answer().and_then(Result::err).filter(|e| !matches!(e, AppError::Invalid { .. } | AppError::InvalidFields(_)));
     // the live check: the same parse the server runs, shown for fields already visited
     let live = Memo::new(move |_| values.with(IntegrationForm::parse).err().unwrap_or_default());
     let problem = move |field: &'static str| {
@@ -84,7 +123,7 @@ fn IntegrationFormView(form: IntegrationForm, problems: Vec<FieldProblem>) -> im
         let id = format!("int-{field}");
         view! {
             <Field id=id.clone() label field required hint error=Signal::derive(problem(field))>
-                <input id=id name=field value=initial(field) required=required class=INPUT on:input=on_input(field)
+                <input id=id name=field value=initial(field) required=required readonly=editing && field == "name" class=INPUT on:input=on_input(field)
                     aria-invalid=move || problem(field)().is_some().then_some("true")/>
             </Field>
         }
@@ -141,21 +180,25 @@ fn IntegrationFormView(form: IntegrationForm, problems: Vec<FieldProblem>) -> im
             <div class="md:col-span-2">{area("reason", "Why (for the approver)", "Needed when the registration waits for approval.")}</div>
         </div>
     };
-    view! {
-        <Card>
-            <ActionForm action=register attr:data-testid="integration-form">
-                {fields}
-                <div class="flex items-center justify-end gap-3 border-t border-slate-200 p-4 dark:border-slate-800">
-                    {move || other_error().map(|e| view! { <div class="mr-auto"><ErrorBox error=e/></div> })}
-                    {move || server_problems.with(|p| !p.is_empty()).then(|| view! {
-                        <p class="mr-auto text-sm text-rose-700 dark:text-rose-300" role="alert" data-testid="form-problems">
-                            {move || server_problems.get().into_iter().map(|p| format!("{}: {}", p.field.replace('_', " "), p.message)).collect::<Vec<_>>().join(" · ")}
-                        </p>
-                    })}
-                    <a href="/integrations" class="text-sm text-slate-600 hover:underline dark:text-slate-400">"Cancel"</a>
-                    <Submit label="Register integration"/>
-                </div>
-            </ActionForm>
-        </Card>
+    let buttons = view! {
+        <div class="flex items-center justify-end gap-3 border-t border-slate-200 p-4 dark:border-slate-800">
+            {move || other_error().map(|e| view! { <div class="mr-auto"><ErrorBox error=e/></div> })}
+            {move || server_problems.with(|p| !p.is_empty()).then(|| view! {
+                <p class="mr-auto text-sm text-rose-700 dark:text-rose-300" role="alert" data-testid="form-problems">
+                    {move || server_problems.get().into_iter().map(|p| format!("{}: {}", p.field.replace('_', " "), p.message)).collect::<Vec<_>>().join(" · ")}
+                </p>
+            })}
+            <a href="/integrations" class="text-sm text-slate-600 hover:underline dark:text-slate-400">"Cancel"</a>
+            <Submit label=if editing { "Save changes" } else { "Register integration" }/>
+        </div>
+    };
+    match version {
+        None => view! { <Card><ActionForm action=register attr:data-testid="integration-form">{fields}{buttons}</ActionForm></Card> }.into_any(),
+        Some(v) => view! {
+            <Card><ActionForm action=edit attr:data-testid="integration-form">
+                <input type="hidden" name="version" value=v.to_string()/>
+                {fields}{buttons}
+            </ActionForm></Card>
+        }.into_any(),
     }
 }

@@ -8,7 +8,7 @@ mod run;
 mod systems;
 
 pub use detail::IntegrationPage;
-pub use form::RegisterIntegrationPage;
+pub use form::{EditIntegrationPage, RegisterIntegrationPage};
 pub use list::{ComponentIntegrations, IntegrationsPage};
 pub use run::RunPage;
 pub use systems::{SystemPage, SystemsPage, UnregisteredJobsPage};
