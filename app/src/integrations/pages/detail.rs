@@ -74,17 +74,18 @@ fn FlowDiagram(sources: Vec<SystemRef>, targets: Vec<SystemRef>, platform: Strin
     let left = column(&sources, 8.0);
     let right = column(&targets, w - box_w - 8.0);
     let px = (w - box_w) / 2.0;
+    // boxes only (an SVG <a> made in the browser would land in the HTML namespace); the systems'
+    // links are listed under the drawing
     let node = |s: &SystemRef, x: f64, y: f64| {
-        let href = format!("/integrations/systems/{}", s.name);
         let title = s.title.clone();
         let kind = format!("{}{}", s.kind.label(), if s.external { " · outside" } else { "" });
         view! {
-            <a href=href>
+            <g>
                 <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{box_w}") height=format!("{box_h}") rx="8"
                     class="fill-white stroke-slate-300 dark:fill-slate-900 dark:stroke-slate-600"/>
                 <text x=format!("{:.1}", x + box_w / 2.0) y=format!("{:.1}", y + 17.0) text-anchor="middle" font-size="13" fill="currentColor">{title}</text>
                 <text x=format!("{:.1}", x + box_w / 2.0) y=format!("{:.1}", y + 32.0) text-anchor="middle" font-size="10" fill="currentColor" fill-opacity="0.7">{kind}</text>
-            </a>
+            </g>
         }
     };
     view! {
@@ -165,6 +166,12 @@ fn Integration(detail: IntegrationDetail, runs: RunPage, live: bool) -> impl Int
                     <div class="p-4">
                         <FlowDiagram sources=s.sources.clone() targets=s.targets.clone() platform=s.platform.label().to_owned() label=flow_label.clone()/>
                         <p class="mt-2 text-xs text-slate-600 dark:text-slate-400">{format!("{} · {} · {}", d.data_format.label(), d.transport.label(), d.auth.label())}</p>
+                        <p class="mt-1 text-sm" data-testid="flow-systems">
+                            {s.sources.iter().chain(s.targets.iter()).enumerate().map(|(i, x)| view! {
+                                {(i > 0).then_some(" · ")}
+                                <a class="text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/integrations/systems/{}", x.name)>{x.title.clone()}</a>
+                            }).collect_view()}
+                        </p>
                     </div>
                 </Card>
                 <Card title="Runs per day, last 30 days"><div class="p-4"><DailyRuns days=last30 label="Runs per day over the last 30 days" testid="chart-30d"/></div></Card>
