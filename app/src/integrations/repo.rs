@@ -745,11 +745,3 @@ pub async fn delete_integration(conn: &mut PgConnection, id: Uuid) -> sqlx::Resu
 pub async fn job_owner(conn: &mut PgConnection, job_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT name FROM integrations WHERE job_id = $1", job_id).fetch_optional(conn).await
 }
-
-/// A job by namespace and name, if it sent events.
-pub async fn find_job(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx::Result<Option<JobId>> {
-    sqlx::query_scalar!("SELECT id FROM integration_jobs WHERE namespace = $1 AND name = $2", namespace, name)
-        .fetch_optional(conn)
-        .await
-        .map(|id| id.map(JobId))
-}

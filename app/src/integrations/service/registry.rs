@@ -267,17 +267,6 @@ pub async fn register(pool: &PgPool, by: By<'_>, d: &IntegrationDraft, meta: &Re
     Ok(Registered { id, approval })
 }
 
-/// Claims a job that sent events as a new integration: its runs so far become its history.
-#[tracing::instrument(name = "integrations.service.claim_job", skip_all, err)]
-pub async fn claim_job(pool: &PgPool, principal: &Principal, d: &IntegrationDraft, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Registered, IntegrationError> {
-    let mut conn = pool.acquire().await?;
-    if repo::find_job(&mut conn, &d.job_namespace, &d.job_name).await?.is_none() {
-        return Err(invalid("job_name", format!("no job {}/{} has sent events", d.job_namespace, d.job_name)));
-    }
-    drop(conn);
-    register_integration(pool, principal, d, meta, now).await
-}
-
 /// Changes an integration (members of an owning team, or admins), if it is still at `version`.
 /// Raising its classification waits for approval; anything else applies at once.
 #[tracing::instrument(name = "integrations.service.edit", skip_all, fields(integration = %d.name), err)]
