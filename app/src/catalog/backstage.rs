@@ -5,6 +5,7 @@ use super::types::{
     parse_description, parse_entity_name, parse_imported_type, parse_link, parse_name, parse_tags, parse_title, Classification, EntityRef, Kind,
     Lifecycle, Link, Tier,
 };
+use crate::integrations::declared;
 use crate::untrusted::{self, Deadline, Limits};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -61,17 +62,19 @@ pub struct DesiredTeam {
 }
 
 /// What one document turned out to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Document {
     Entity(Box<Desired>),
     Team(DesiredTeam),
+    /// A system or an integration, under Switchyard's own `apiVersion`.
+    Declared(Box<crate::integrations::declared::Declaration>),
     /// Accepted and not stored (users come from sign-in; locations point at files).
     Skipped { entity: String, why: String },
     Refused { entity: String, problems: Vec<String> },
 }
 
 /// A document and the file it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Parsed {
     pub file: String,
     pub document: Document,
@@ -242,6 +245,7 @@ pub fn parse_files(files: &[SourceFile], limits: &Limits, deadline: &Deadline) -
 
     let mut out = Vec::new();
     let mut seen: BTreeSet<EntityRef> = BTreeSet::new();
+    let mut seen_declared: BTreeSet<String> = BTreeSet::new();
     for (path, index, value) in docs {
         if text_targets.contains(&path) {
             continue;
@@ -257,6 +261,10 @@ pub fn parse_files(files: &[SourceFile], limits: &Limits, deadline: &Deadline) -
                 entity: d.entity.to_string(),
                 problems: vec!["this entity is described twice in the files".into()],
             },
+            Document::Declared(d) if !seen_declared.insert(d.label()) => Document::Refused {
+                entity: d.label(),
+                problems: vec!["this entity is described twice in the files".into()],
+            },
             other => other,
         };
         out.push(Parsed { file: path, document });
@@ -270,6 +278,12 @@ fn read_document(
     value: serde_json::Value,
     files: &HashMap<String, &SourceFile>,
 ) -> Document {
+    if declared::is_ours(&value) {
+        return match declared::read(&value) {
+            Ok(d) => Document::Declared(Box::new(d)),
+            Err((label, problems)) => Document::Refused { entity: label.unwrap_or_else(|| position.to_owned()), problems },
+        };
+    }
     let raw: RawEntity = match serde_json::from_value(value) {
         Ok(r) => r,
         Err(e) => return Document::Refused { entity: position.to_owned(), problems: vec![format!("not a Backstage entity: {e}")] },

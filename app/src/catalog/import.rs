@@ -12,9 +12,10 @@ use crate::approvals::service::{self as approvals, Ask};
 use crate::approvals::types::Approvers;
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
+use crate::integrations::service::{self as integrations, Batch, By, DeclaredPlan, IntegrationError};
 use crate::iam::principal::Principal;
 use crate::untrusted::{self, Deadline, DESCRIPTORS};
-use chrono::Duration;
+use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeSet, HashMap};
@@ -29,11 +30,13 @@ struct Plan {
     teams: Vec<(DesiredTeam, bool)>,
     /// Entities to write: desired state, the stored one if any.
     writes: Vec<(Desired, Option<Stored>)>,
+    /// Systems and integrations declared beside them, written through their own domain.
+    declared: DeclaredPlan,
 }
 
 impl Plan {
     fn changes_something(&self) -> bool {
-        self.teams.iter().any(|(_, changed)| *changed) || !self.writes.is_empty()
+        self.teams.iter().any(|(_, changed)| *changed) || !self.writes.is_empty() || !self.declared.is_empty()
     }
 
     /// The tiers (before and after) of the writes that are governed however they arrive (form
@@ -59,9 +62,11 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
     let mut items = Vec::new();
     let mut teams = Vec::new();
     let mut entities: Vec<(String, Desired)> = Vec::new();
+    let mut declared = Vec::new();
     for p in parsed {
         match p.document {
             Document::Entity(d) => entities.push((p.file, *d)),
+            Document::Declared(d) => declared.push((p.file, *d)),
             Document::Team(t) => teams.push((p.file, t)),
             Document::Skipped { entity, why } => {
                 items.push(ImportItem { entity, file: p.file, outcome: Outcome::Skipped, messages: vec![why] })
@@ -163,7 +168,13 @@ async fn plan(conn: &mut PgConnection, parsed: Vec<Parsed>) -> Result<Plan, Cata
             }
         }
     }
-    Ok(Plan { items, teams: team_plan, writes })
+    // systems and integrations, which may name the teams and components written above
+    let declared_teams: BTreeSet<String> = team_plan.iter().map(|(t, _)| t.slug.clone()).collect();
+    let components: BTreeSet<String> =
+        writes.iter().filter(|(d, _)| d.entity.kind == "component" && d.entity.namespace == "default").map(|(d, _)| d.entity.name.clone()).collect();
+    let (declared_items, declared) = integrations::plan_declared(&mut *conn, declared, Batch { teams: &declared_teams, components: &components }).await?;
+    items.extend(declared_items);
+    Ok(Plan { items, teams: team_plan, writes, declared })
 }
 
 /// Writes a plan: teams, then every entity's own fields, then relations and co-owners (once
@@ -175,7 +186,7 @@ async fn apply(
     import_id: &str,
     meta: &RequestMeta,
     progress: Option<&Progress>,
-) -> Result<(), CatalogError> {
+) -> Result<Notes, CatalogError> {
     for (t, changed) in &plan.teams {
         if *changed && repo::upsert_team(conn, t).await? {
             let change = Change {
@@ -238,6 +249,11 @@ async fn apply(
     }
     // owners declared before their team (or person) was here resolve now
     repo::resolve_waiting_owners(conn).await?;
+    let by = match actor {
+        Actor::Person(p) => By::Person(p),
+        Actor::System => By::Switchyard,
+    };
+    let notes = integrations::apply_declared(&mut *conn, by, &plan.declared, meta, Utc::now()).await?;
     let summary = json!({
         "created": plan.items.iter().filter(|i| i.outcome == Outcome::Created).count(),
         "updated": plan.items.iter().filter(|i| i.outcome == Outcome::Updated).count(),
@@ -247,7 +263,31 @@ async fn apply(
     });
     let change = Change { action: "catalog.imported", subject_kind: SubjectKind::CatalogImport, subject_id: import_id.to_owned(), before: None, after: Some(summary) };
     audit::record(conn, actor, change, meta).await?;
-    Ok(())
+    Ok(notes)
+}
+
+/// What applying adds to the report, per entity (an approval a declared integration waits for).
+type Notes = Vec<(String, String)>;
+
+fn add_notes(items: &mut [ImportItem], notes: Notes) {
+    for (entity, note) in notes {
+        if let Some(item) = items.iter_mut().find(|i| i.entity == entity) {
+            item.messages.push(note);
+        }
+    }
+}
+
+/// A declared system's or integration's refusal, in the catalog's words.
+impl From<IntegrationError> for CatalogError {
+    fn from(e: IntegrationError) -> Self {
+        match e {
+            IntegrationError::Refused(r) => CatalogError::Refused(r),
+            IntegrationError::BadEvent(r) => CatalogError::Refused(Refusal::invalid("files", r.to_string())),
+            IntegrationError::StaleVersion => CatalogError::StaleVersion,
+            IntegrationError::Approval(a) => CatalogError::Approval(a),
+            IntegrationError::Database(d) => CatalogError::Database(d),
+        }
+    }
 }
 
 fn check_size(files: &[SourceFile]) -> Result<(), CatalogError> {
@@ -382,7 +422,8 @@ async fn run(
     let import_id = Uuid::new_v4().to_string();
     let tier_zero = plan.touches_tier_zero();
     if principal.is_admin() && !tier_zero {
-        apply(&mut tx, &plan, Actor::Person(principal), &import_id, meta, progress).await?;
+        let notes = apply(&mut tx, &plan, Actor::Person(principal), &import_id, meta, progress).await?;
+        add_notes(&mut report.items, notes);
         report.applied = true;
     } else {
         let counts = |o: Outcome| plan.items.iter().filter(|i| i.outcome == o).count();
@@ -434,7 +475,7 @@ pub async fn perform(conn: &mut PgConnection, import_id: &str, payload: &serde_j
             format!("the catalog changed since the request: {} is refused ({})", bad.entity, bad.messages.join("; ")),
         ).into());
     }
-    apply(conn, &plan, Actor::Person(approver), import_id, meta, None).await
+    apply(conn, &plan, Actor::Person(approver), import_id, meta, None).await.map(|_| ())
 }
 
 /// Imports as Switchyard itself (the demo data loader): applies at once, audited as the system.
@@ -446,7 +487,8 @@ pub async fn import_as_system(pool: &PgPool, files: Vec<SourceFile>, meta: &Requ
     if report.refused() || !plan.changes_something() {
         return Ok(report);
     }
-    apply(&mut tx, &plan, Actor::System, &Uuid::new_v4().to_string(), meta, None).await?;
+    let notes = apply(&mut tx, &plan, Actor::System, &Uuid::new_v4().to_string(), meta, None).await?;
+    add_notes(&mut report.items, notes);
     tx.commit().await?;
     report.applied = true;
     Ok(report)

@@ -7,6 +7,7 @@
 //! registry service with their audit row, and wait for approval where the data or the target
 //! calls for it.
 pub mod api;
+pub mod declared;
 pub mod pages;
 pub mod types;
 

@@ -1,6 +1,6 @@
 //! The integrations' SQL. Runs and events live in monthly partitions (see the migration); a run
 //! is found by its id in whichever month it began.
-use super::types::{IntegrationId, JobId, SystemId};
+use super::types::{IntegrationForm, IntegrationId, JobId, SystemForm, SystemId};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
@@ -744,4 +744,128 @@ pub async fn delete_integration(conn: &mut PgConnection, id: Uuid) -> sqlx::Resu
 /// The integration a job is registered as, by name, if any.
 pub async fn job_owner(conn: &mut PgConnection, job_id: Uuid) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT name FROM integrations WHERE job_id = $1", job_id).fetch_optional(conn).await
+}
+
+/// Changes a system's fields by name; its id, or `None` when there is no such system.
+#[tracing::instrument(level = "debug", name = "integrations.repo.update_system", skip_all)]
+pub async fn update_system(conn: &mut PgConnection, s: &NewSystem<'_>) -> sqlx::Result<Option<SystemId>> {
+    sqlx::query_scalar!(
+        r#"UPDATE integration_systems SET title = $2, description = $3, kind = $4, vendor = $5, environment = $6,
+               external = $7, owner_team_id = $8, classification = $9, contacts = $10, entity_id = $11,
+               updated_at = now(), version = version + 1
+           WHERE name = $1 RETURNING id"#,
+        s.name,
+        s.title,
+        s.description,
+        s.kind,
+        s.vendor,
+        s.environment,
+        s.external,
+        s.owner_team_id,
+        s.classification,
+        s.contacts,
+        s.entity_id
+    )
+    .fetch_optional(conn)
+    .await
+    .map(|id| id.map(SystemId))
+}
+
+/// Stored systems as their forms would state them, with their owning team's id, by name.
+#[tracing::instrument(level = "debug", name = "integrations.repo.system_forms", skip_all)]
+pub async fn system_forms(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(SystemForm, Uuid)>> {
+    let rows = sqlx::query!(
+        r#"SELECT s.name, s.title, s.description, s.kind, s.vendor, s.environment, s.external, t.slug AS owner,
+                  s.classification, s.contacts, e.name AS "component?", s.owner_team_id
+           FROM integration_systems s JOIN teams t ON t.id = s.owner_team_id
+           LEFT JOIN entities e ON e.id = s.entity_id
+           WHERE s.name = ANY($1)"#,
+        names
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let form = SystemForm {
+                name: r.name,
+                title: r.title,
+                description: r.description,
+                kind: r.kind,
+                vendor: r.vendor,
+                environment: r.environment,
+                external: if r.external { "yes" } else { "no" }.into(),
+                owner: r.owner,
+                classification: r.classification,
+                contacts: r.contacts.join(", "),
+                component: r.component.unwrap_or_default(),
+            };
+            (form, r.owner_team_id)
+        })
+        .collect())
+}
+
+/// Stored integrations as their forms would state them, with their status, by name.
+#[tracing::instrument(level = "debug", name = "integrations.repo.integration_forms", skip_all)]
+pub async fn integration_forms(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(IntegrationForm, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT i.name, i.title, i.description, i.platform, i.platform_ref, i.trigger, i.schedule, i.time_zone,
+                  i.data_format, i.transport, i.auth, t.slug AS owner, i.classification, i.lifecycle, i.runbook_url,
+                  i.on_call, i.tags, i.grace_mins, i.max_duration_mins, i.freshness_hours, i.success_target, i.status,
+                  j.namespace AS job_namespace, j.name AS job_name,
+                  coalesce((SELECT string_agg(s.name, ', ' ORDER BY e.position) FROM integration_ends e
+                            JOIN integration_systems s ON s.id = e.system_id WHERE e.integration_id = i.id AND e.direction = 'source'), '') AS "sources!",
+                  coalesce((SELECT string_agg(s.name, ', ' ORDER BY e.position) FROM integration_ends e
+                            JOIN integration_systems s ON s.id = e.system_id WHERE e.integration_id = i.id AND e.direction = 'target'), '') AS "targets!",
+                  coalesce((SELECT string_agg(ct.slug, ', ' ORDER BY ct.slug) FROM integration_co_owners c
+                            JOIN teams ct ON ct.id = c.team_id WHERE c.integration_id = i.id), '') AS "co_owners!"
+           FROM integrations i JOIN teams t ON t.id = i.owner_team_id JOIN integration_jobs j ON j.id = i.job_id
+           WHERE i.name = ANY($1)"#,
+        names
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let form = IntegrationForm {
+                name: r.name,
+                title: r.title,
+                description: r.description,
+                sources: r.sources,
+                targets: r.targets,
+                platform: r.platform,
+                platform_ref: r.platform_ref,
+                trigger: r.trigger,
+                schedule: r.schedule.unwrap_or_default(),
+                time_zone: r.time_zone,
+                data_format: r.data_format,
+                transport: r.transport,
+                auth: r.auth,
+                owner: r.owner,
+                co_owners: r.co_owners,
+                classification: r.classification,
+                lifecycle: r.lifecycle,
+                runbook: r.runbook_url,
+                on_call: r.on_call,
+                tags: r.tags.join(", "),
+                grace_mins: r.grace_mins.to_string(),
+                max_duration_mins: r.max_duration_mins.to_string(),
+                freshness_hours: r.freshness_hours.map(|h| h.to_string()).unwrap_or_default(),
+                success_target: r.success_target.to_string(),
+                job_namespace: r.job_namespace,
+                job_name: r.job_name,
+                reason: String::new(),
+            };
+            (form, r.status)
+        })
+        .collect())
+}
+
+/// The names of the catalog's components among `names`.
+#[tracing::instrument(level = "debug", name = "integrations.repo.component_names", skip_all)]
+pub async fn component_names(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!("SELECT name FROM entities WHERE kind = 'component' AND namespace = 'default' AND name = ANY($1)", names)
+        .fetch_all(conn)
+        .await
 }

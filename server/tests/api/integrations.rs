@@ -330,3 +330,113 @@ async fn an_edit_applies_at_once_a_stale_one_is_refused_and_a_higher_classificat
     assert_eq!(r.status(), 403, "another team's member may not change it");
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'integration.updated'", &[]).await, 1);
 }
+
+/// Systems and integrations declared in YAML beside catalog descriptors, as the catalog's
+/// importer takes them.
+fn declarations(schedule: &str) -> String {
+    format!(
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {{ name: treasury }}
+spec: {{ type: team, children: [] }}
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: IntegrationSystem
+metadata: {{ name: bank-sftp, title: Bank statements over SFTP }}
+spec: {{ kind: bank, vendor: Barclays, owner: treasury, classification: confidential, contacts: [ops@bank.example] }}
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: IntegrationSystem
+metadata: {{ name: ledger-db, title: The ledger }}
+spec: {{ kind: internal-service, owner: ledger }}
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: Integration
+metadata: {{ name: statements-in, title: Bank statements into the ledger, tags: [treasury, camt] }}
+spec:
+  sources: [bank-sftp]
+  targets: [ledger-db]
+  platform: in-house
+  trigger: schedule
+  schedule: "{schedule}"
+  timeZone: Europe/London
+  dataFormat: iso20022-camt
+  transport: sftp
+  auth: sftp-key
+  owner: ledger
+  lifecycle: stable
+  serviceLevels: {{ graceMinutes: 10, maxDurationMinutes: 30, successTarget: 99.5 }}
+  job: {{ namespace: cron, name: statements-in }}
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: Integration
+metadata: {{ name: payments-out, title: Payment files to the bank }}
+spec: {{ sources: [ledger-db], targets: [bank-sftp], platform: boomi, trigger: manual, dataFormat: iso20022-pain,
+        transport: sftp, auth: sftp-key, owner: ledger, classification: confidential }}
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: Integration
+metadata: {{ name: broken-flow, title: Broken }}
+spec: {{ sources: [nowhere], targets: [ledger-db], platform: workato, trigger: schedule, schedule: "every day",
+        dataFormat: json, transport: https, auth: api-key, owner: ledger, colour: blue }}
+"#
+    )
+}
+
+async fn import_declarations(app: &TestApp, schedule: &str) -> Value {
+    let alice = app.login_as(Persona::Admin).await;
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text(declarations(schedule)).file_name("integrations.yaml"));
+    let r = alice.client.post(alice.url("/api/v1/catalog/import")).header("origin", alice.url("")).multipart(form).send().await.expect("import");
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("report")
+}
+
+fn item<'a>(report: &'a Value, entity: &str) -> &'a Value {
+    report["items"].as_array().and_then(|items| items.iter().find(|i| i["entity"] == entity)).unwrap_or_else(|| panic!("{entity} not in {report}"))
+}
+
+#[tokio::test]
+async fn systems_and_integrations_declared_in_yaml_import_once_each_refusal_named() {
+    let app = spawn_app().await;
+    app.login_as(Persona::LedgerMember).await; // makes the ledger team
+    let report = import_declarations(&app, "0 7 * * 1-5").await;
+    assert_eq!(report["applied"], true, "{report}");
+    for (entity, outcome) in [
+        ("group:default/treasury", "created"),
+        ("integrationsystem:bank-sftp", "created"),
+        ("integrationsystem:ledger-db", "created"),
+        ("integration:statements-in", "created"),
+        ("integration:payments-out", "created"),
+        ("integration:broken-flow", "refused"),
+    ] {
+        assert_eq!(item(&report, entity)["outcome"], outcome, "{entity}: {report}");
+    }
+    let broken = item(&report, "integration:broken-flow")["messages"].to_string();
+    for place in ["spec.schedule:", "spec.colour is not a field"] {
+        assert!(broken.contains(place), "{place} not named in {broken}");
+    }
+    let waiting = item(&report, "integration:payments-out")["messages"].to_string();
+    assert!(waiting.contains("waits for approval"), "a confidential flow to a bank waits: {waiting}");
+    assert_eq!(app.count("SELECT count(*) FROM integrations WHERE name = 'statements-in' AND status = 'active' AND schedule = '0 7 * * 1-5'", &[]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM integrations WHERE name = 'payments-out' AND status = 'pending'", &[]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM integration_systems s JOIN teams t ON t.id = s.owner_team_id WHERE s.name = 'bank-sftp' AND t.slug = 'treasury' AND s.external", &[]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM integrations WHERE name = 'broken-flow'", &[]).await, 0, "a refused declaration writes nothing");
+    let audited = "SELECT count(*) FROM audit_log WHERE action IN ('integration_system.created', 'integration.registered', 'integration.requested', 'integration_system.updated', 'integration.updated')";
+    assert_eq!(app.count(audited, &[]).await, 4);
+
+    // the same files again: nothing changes but the one waiting, which is named
+    let again = import_declarations(&app, "0 7 * * 1-5").await;
+    for entity in ["integrationsystem:bank-sftp", "integrationsystem:ledger-db", "integration:statements-in"] {
+        assert_eq!(item(&again, entity)["outcome"], "unchanged", "{entity}: {again}");
+    }
+    assert_eq!(item(&again, "integration:payments-out")["outcome"], "refused");
+    assert_eq!(app.count(audited, &[]).await, 4, "an unchanged declaration writes no audit row");
+
+    // a changed schedule is an update, with the field named
+    let changed = import_declarations(&app, "30 7 * * 1-5").await;
+    let statements = item(&changed, "integration:statements-in");
+    assert_eq!(statements["outcome"], "updated", "{changed}");
+    assert!(statements["messages"].to_string().contains("schedule"), "{statements}");
+    assert_eq!(app.count("SELECT count(*) FROM integrations WHERE name = 'statements-in' AND schedule = '30 7 * * 1-5' AND version = 2", &[]).await, 1);
+    assert_eq!(app.count(audited, &[]).await, 5);
+}

@@ -3,11 +3,13 @@
 //! (`health::check_due`, run periodically by the server); `retention` drops whole months.
 //! Systems and integrations change through `registry`, with their audit row, and wait for
 //! approval where their data or their target calls for it.
+mod declared;
 mod health;
 mod ingest;
 mod read;
 mod registry;
 
+pub use declared::{apply_declared, plan_declared, Batch, DeclaredPlan};
 pub use health::{check_due, ensure_partitions, recompute, retention};
 pub use ingest::{count_refused, ingest, ingest_batch, replay, BatchOutcome, Stored};
 pub use read::{get, get_run, get_system, list, list_runs, list_systems, map_drawing, system_map, unregistered_jobs};

@@ -72,34 +72,48 @@ pub async fn create_system(pool: &PgPool, principal: &Principal, draft: &SystemD
 /// Registers a system as `by`.
 pub async fn add_system(pool: &PgPool, by: By<'_>, draft: &SystemDraft, meta: &RequestMeta) -> Result<SystemId, IntegrationError> {
     let mut tx = pool.begin().await?;
-    let owner = team(&mut tx, &draft.owner, "owner").await?;
+    let id = write_system(&mut tx, by, draft, false, meta).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Writes a system as `by` inside the caller's transaction: a new one, or (`update`) the one of
+/// that name, which the writer must be able to change too.
+pub(super) async fn write_system(conn: &mut PgConnection, by: By<'_>, draft: &SystemDraft, update: bool, meta: &RequestMeta) -> Result<SystemId, IntegrationError> {
+    let owner = team(&mut *conn, &draft.owner, "owner").await?;
     by.require_team_change(owner)?;
     let entity_id = match &draft.component {
-        Some(c) => Some(repo::component_id(&mut tx, c).await?.ok_or_else(|| invalid("component", format!("no component named \"{c}\" in the catalog")))?),
+        Some(c) => Some(repo::component_id(&mut *conn, c).await?.ok_or_else(|| invalid("component", format!("no component named \"{c}\" in the catalog")))?),
         None => None,
     };
-    let id = repo::insert_system(
-        &mut tx,
-        &NewSystem {
-            name: &draft.name,
-            title: &draft.title,
-            description: &draft.description,
-            kind: draft.kind.as_str(),
-            vendor: &draft.vendor,
-            environment: draft.environment.as_str(),
-            external: draft.external,
-            owner_team_id: owner,
-            classification: draft.classification.as_str(),
-            contacts: &draft.contacts,
-            entity_id,
-        },
-    )
-    .await?
-    .ok_or_else(|| invalid("name", format!("a system named \"{}\" exists already", draft.name)))?;
+    let row = NewSystem {
+        name: &draft.name,
+        title: &draft.title,
+        description: &draft.description,
+        kind: draft.kind.as_str(),
+        vendor: &draft.vendor,
+        environment: draft.environment.as_str(),
+        external: draft.external,
+        owner_team_id: owner,
+        classification: draft.classification.as_str(),
+        contacts: &draft.contacts,
+        entity_id,
+    };
+    let (id, action) = if update {
+        let was = repo::system_forms(&mut *conn, std::slice::from_ref(&draft.name)).await?;
+        let Some((_, was_owner)) = was.first() else {
+            return Err(Refusal::not_found(format!("The system \"{}\"", draft.name)).into());
+        };
+        by.require_team_change(*was_owner)?;
+        let id = repo::update_system(&mut *conn, &row).await?.ok_or_else(|| Refusal::not_found(format!("The system \"{}\"", draft.name)))?;
+        (id, "integration_system.updated")
+    } else {
+        let id = repo::insert_system(&mut *conn, &row).await?.ok_or_else(|| invalid("name", format!("a system named \"{}\" exists already", draft.name)))?;
+        (id, "integration_system.created")
+    };
     let after = serde_json::to_value(draft).unwrap_or(Value::Null);
-    let change = Change { action: "integration_system.created", subject_kind: SubjectKind::IntegrationSystem, subject_id: id.to_string(), before: None, after: Some(after) };
-    audit::record(&mut tx, by.actor(), change, meta).await?;
-    tx.commit().await?;
+    let change = Change { action, subject_kind: SubjectKind::IntegrationSystem, subject_id: id.to_string(), before: None, after: Some(after) };
+    audit::record(conn, by.actor(), change, meta).await?;
     Ok(id)
 }
 
@@ -214,7 +228,14 @@ pub async fn register_integration(pool: &PgPool, principal: &Principal, d: &Inte
 /// Registers an integration as `by`, as of `now` (its schedule's slots count from then).
 pub async fn register(pool: &PgPool, by: By<'_>, d: &IntegrationDraft, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Registered, IntegrationError> {
     let mut tx = pool.begin().await?;
-    let r = resolve(&mut tx, d, None).await?;
+    let registered = register_in(&mut tx, by, d, meta, now).await?;
+    tx.commit().await?;
+    Ok(registered)
+}
+
+/// Registers an integration as `by` inside the caller's transaction.
+pub(super) async fn register_in(tx: &mut PgConnection, by: By<'_>, d: &IntegrationDraft, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Registered, IntegrationError> {
+    let r = resolve(&mut *tx, d, None).await?;
     by.require_team_change(r.owner)?;
     let why = match by {
         By::Person(_) => approval_reason(d, &r),
@@ -228,18 +249,18 @@ pub async fn register(pool: &PgPool, by: By<'_>, d: &IntegrationDraft, meta: &Re
         By::Person(p) => Some(p.user_id.0),
         By::Switchyard => None,
     };
-    let id = repo::insert_integration(&mut tx, &row(d, &r), status, created_by, now)
+    let id = repo::insert_integration(&mut *tx, &row(d, &r), status, created_by, now)
         .await?
         .ok_or_else(|| invalid("name", format!("an integration named \"{}\" exists already", d.name)))?;
-    repo::set_links(&mut tx, id, &r.sources, &r.targets, &r.co_owners).await?;
+    repo::set_links(&mut *tx, id, &r.sources, &r.targets, &r.co_owners).await?;
     let after = serde_json::to_value(d).unwrap_or(Value::Null);
     let action = if why.is_some() { "integration.requested" } else { "integration.registered" };
     let change = Change { action, subject_kind: SubjectKind::Integration, subject_id: id.to_string(), before: None, after: Some(after.clone()) };
-    audit::record(&mut tx, by.actor(), change, meta).await?;
+    audit::record(&mut *tx, by.actor(), change, meta).await?;
     let approval = match (why, by) {
         (Some(why), By::Person(principal)) => Some(
             approvals::open(
-                &mut tx,
+                &mut *tx,
                 principal,
                 Ask {
                     subject_kind: INTEGRATION,
@@ -259,11 +280,10 @@ pub async fn register(pool: &PgPool, by: By<'_>, d: &IntegrationDraft, meta: &Re
             .0,
         ),
         _ => {
-            super::health::recompute(&mut tx, id, now).await?;
+            super::health::recompute(&mut *tx, id, now).await?;
             None
         }
     };
-    tx.commit().await?;
     Ok(Registered { id, approval })
 }
 
@@ -273,29 +293,38 @@ pub async fn register(pool: &PgPool, by: By<'_>, d: &IntegrationDraft, meta: &Re
 pub async fn edit_integration(pool: &PgPool, principal: &Principal, d: &IntegrationDraft, version: i32, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Option<Uuid>, IntegrationError> {
     principal.require_write()?;
     let mut tx = pool.begin().await?;
-    let Some(current) = repo::current(&mut tx, None, Some(&d.name)).await? else {
+    let approval = change_in(&mut tx, By::Person(principal), d, Some(version), meta, now).await?;
+    tx.commit().await?;
+    Ok(approval)
+}
+
+/// Changes an integration as `by` inside the caller's transaction, if it is still at `version`
+/// (`None`: whatever version it is at, for a declaration that states the whole of it).
+pub(super) async fn change_in(tx: &mut PgConnection, by: By<'_>, d: &IntegrationDraft, version: Option<i32>, meta: &RequestMeta, now: DateTime<Utc>) -> Result<Option<Uuid>, IntegrationError> {
+    let Some(current) = repo::current(&mut *tx, None, Some(&d.name)).await? else {
         return Err(Refusal::not_found(format!("The integration \"{}\"", d.name)).into());
     };
-    let owners: Vec<TeamId> = std::iter::once(current.owner_team_id).chain(current.co_owners.iter().copied()).map(TeamId).collect();
-    if !owners.iter().any(|t| principal.require_team_change(*t).is_ok()) {
+    let owners: Vec<Uuid> = std::iter::once(current.owner_team_id).chain(current.co_owners.iter().copied()).collect();
+    if !owners.iter().any(|t| by.require_team_change(*t).is_ok()) {
         return Err(Refusal::Forbidden.into());
     }
+    let version = version.unwrap_or(current.version);
     if current.version != version {
         return Err(IntegrationError::StaleVersion);
     }
-    let r = resolve(&mut tx, d, Some(current.id)).await?;
+    let r = resolve(&mut *tx, d, Some(current.id)).await?;
     if r.owner != current.owner_team_id {
         // handing over to another team: one must belong to it (or administer)
-        principal.require_team_change(TeamId(r.owner))?;
+        by.require_team_change(r.owner)?;
     }
     let was = Classification::parse(&current.classification).unwrap_or(Classification::Internal);
     let after = json!({ "draft": d, "version": version });
-    if rank(d.classification) > rank(was) && current.status == "active" {
+    if let (By::Person(principal), true) = (by, rank(d.classification) > rank(was) && current.status == "active") {
         if d.reason.trim().is_empty() {
             return Err(invalid("reason", format!("raising the classification from {} to {} needs approval: say why", was.as_str(), d.classification.as_str())));
         }
         let approval = approvals::open(
-            &mut tx,
+            &mut *tx,
             principal,
             Ask {
                 subject_kind: INTEGRATION,
@@ -312,11 +341,9 @@ pub async fn edit_integration(pool: &PgPool, principal: &Principal, d: &Integrat
             meta,
         )
         .await?;
-        tx.commit().await?;
         return Ok(Some(approval.0));
     }
-    apply_edit(&mut tx, IntegrationId(current.id), d, version, &r, Actor::Person(principal), meta, now).await?;
-    tx.commit().await?;
+    apply_edit(&mut *tx, IntegrationId(current.id), d, version, &r, by.actor(), meta, now).await?;
     Ok(None)
 }
 
