@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench bench-http bench-telemetry
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -45,6 +45,7 @@ help:
 	@echo "make bench        benchmarks (tables on stdout)"
 	@echo "make bench-http   the catalog over HTTP at 10k and 50k components, beside pgbench"
 	@echo "make bench-telemetry  throughput with telemetry off, metrics on, and traces exported"
+	@echo "make bench-integrations  ingest beside pgbench and COPY; reads at 100k and 10M runs"
 
 # ---------------------------------------------------------------- tools
 tools: $(STAMP)/apt $(STAMP)/rust $(STAMP)/npm $(PROMTOOL)
@@ -322,10 +323,15 @@ test-e2e: $(STAMP)/contract
 # HTTP at 32 clients plus the worker's jobs/s, each on a database of its own;
 # the catalog bench runs the dev profile (dependencies at opt-level 1): its time is spent in
 # Postgres; the deploy bench runs optimised (the bench profile): its HTTP path and JSON are the
-# server's own work, as in production
+# server's own work, as in production; the integrations bench (ingest beside pgbench and COPY,
+# reads at 100 k and 10 M generated runs, ~15 min) likewise
 bench: db
 	cargo bench -p server --bench catalog --features app/ssr --profile dev
 	cargo bench -p server --bench deploys --features app/ssr
+	cargo bench -p server --bench integrations --features app/ssr
+
+bench-integrations: db
+	cargo bench -p server --bench integrations --features app/ssr
 
 # what telemetry costs: the release server with it off, with metrics, and with every span exported
 # to an OTLP/HTTP collector (the bench's own), catalog list and kick-off throughput (~4 min)

@@ -869,3 +869,120 @@ pub async fn component_names(conn: &mut PgConnection, names: &[String]) -> sqlx:
         .fetch_all(conn)
         .await
 }
+
+/// Locks the runs of a batch, in the order given (every batch sorts them: none waits on another).
+#[tracing::instrument(level = "debug", name = "integrations.repo.lock_runs", skip_all, fields(runs = run_ids.len()))]
+pub async fn lock_runs(conn: &mut PgConnection, run_ids: &[Uuid]) -> sqlx::Result<()> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended(r::text, 1717)) FROM unnest($1::uuid[]) AS r", run_ids)
+        .fetch_all(conn)
+        .await?;
+    Ok(())
+}
+
+/// Which of these (run, digest) pairs are stored already.
+#[tracing::instrument(level = "debug", name = "integrations.repo.events_seen", skip_all)]
+pub async fn events_seen(conn: &mut PgConnection, run_ids: &[Uuid], digests: &[Vec<u8>]) -> sqlx::Result<Vec<(Uuid, Vec<u8>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT e.run_id, e.digest FROM integration_events e
+           JOIN unnest($1::uuid[], $2::bytea[]) AS x(run_id, digest) ON e.run_id = x.run_id AND e.digest = x.digest"#,
+        run_ids,
+        digests
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.run_id, r.digest)).collect())
+}
+
+#[tracing::instrument(level = "debug", name = "integrations.repo.find_runs", skip_all)]
+pub async fn find_runs(conn: &mut PgConnection, run_ids: &[Uuid]) -> sqlx::Result<Vec<RunRow>> {
+    sqlx::query_as!(
+        RunRow,
+        r#"SELECT month, run_id, job_id, state, raw_status, trigger, nominal_start, nominal_end, started_at, ended_at,
+                  records_in, records_out, records_failed, error_class, error_message, retry_of, parent_run_id,
+                  runtime_node, facets, decided_by, counted, duration_counted, event_count, first_received, updated_at
+           FROM integration_runs WHERE run_id = ANY($1)"#,
+        run_ids
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Inserts a batch's events in one statement.
+#[tracing::instrument(level = "debug", name = "integrations.repo.insert_events", skip_all, fields(events = events.len()))]
+pub async fn insert_events(conn: &mut PgConnection, events: &[NewEvent<'_>]) -> sqlx::Result<()> {
+    let col = |f: &dyn Fn(&NewEvent<'_>) -> String| events.iter().map(f).collect::<Vec<String>>();
+    sqlx::query!(
+        r#"INSERT INTO integration_events (month, run_id, digest, job_id, event_type, event_time, received_at, token_id, body)
+           SELECT month, run_id, digest, job_id, event_type, event_time, received_at, token_id, body::json
+           FROM unnest($1::date[], $2::uuid[], $3::bytea[], $4::uuid[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::uuid[], $9::text[])
+                AS x(month, run_id, digest, job_id, event_type, event_time, received_at, token_id, body)"#,
+        &events.iter().map(|e| e.month).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.run_id).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.digest.to_vec()).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.job_id).collect::<Vec<_>>(),
+        &col(&|e| e.event_type.to_owned()),
+        &events.iter().map(|e| e.event_time).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.received_at).collect::<Vec<_>>(),
+        &events.iter().map(|e| e.token_id).collect::<Vec<Option<Uuid>>>() as &[Option<Uuid>],
+        &col(&|e| e.body.to_owned()),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes a batch's runs in one statement, as `save_run` does each.
+#[tracing::instrument(level = "debug", name = "integrations.repo.save_runs", skip_all, fields(runs = runs.len()))]
+pub async fn save_runs(conn: &mut PgConnection, runs: &[&RunRow]) -> sqlx::Result<()> {
+    macro_rules! col {
+        ($f:ident) => {
+            runs.iter().map(|r| r.$f.clone()).collect::<Vec<_>>()
+        };
+    }
+    sqlx::query!(
+        r#"INSERT INTO integration_runs (month, run_id, job_id, state, raw_status, trigger, nominal_start, nominal_end,
+               started_at, ended_at, records_in, records_out, records_failed, error_class, error_message, retry_of,
+               parent_run_id, runtime_node, facets, decided_by, counted, duration_counted, event_count, first_received, updated_at)
+           SELECT * FROM unnest($1::date[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
+               $8::timestamptz[], $9::timestamptz[], $10::timestamptz[], $11::int8[], $12::int8[], $13::int8[], $14::text[],
+               $15::text[], $16::uuid[], $17::uuid[], $18::text[], $19::jsonb[], $20::text[], $21::bool[], $22::bool[],
+               $23::int4[], $24::timestamptz[], $25::timestamptz[])
+           ON CONFLICT (run_id, month) DO UPDATE SET
+               state = EXCLUDED.state, raw_status = EXCLUDED.raw_status, trigger = EXCLUDED.trigger,
+               nominal_start = EXCLUDED.nominal_start, nominal_end = EXCLUDED.nominal_end,
+               started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, records_in = EXCLUDED.records_in,
+               records_out = EXCLUDED.records_out, records_failed = EXCLUDED.records_failed,
+               error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message, retry_of = EXCLUDED.retry_of,
+               parent_run_id = EXCLUDED.parent_run_id, runtime_node = EXCLUDED.runtime_node, facets = EXCLUDED.facets,
+               decided_by = EXCLUDED.decided_by, counted = EXCLUDED.counted, duration_counted = EXCLUDED.duration_counted,
+               event_count = EXCLUDED.event_count, updated_at = EXCLUDED.updated_at"#,
+        &col!(month),
+        &col!(run_id),
+        &col!(job_id),
+        &col!(state),
+        &col!(raw_status) as &[Option<String>],
+        &col!(trigger),
+        &col!(nominal_start) as &[Option<DateTime<Utc>>],
+        &col!(nominal_end) as &[Option<DateTime<Utc>>],
+        &col!(started_at) as &[Option<DateTime<Utc>>],
+        &col!(ended_at) as &[Option<DateTime<Utc>>],
+        &col!(records_in) as &[Option<i64>],
+        &col!(records_out) as &[Option<i64>],
+        &col!(records_failed) as &[Option<i64>],
+        &col!(error_class) as &[Option<String>],
+        &col!(error_message) as &[Option<String>],
+        &col!(retry_of) as &[Option<Uuid>],
+        &col!(parent_run_id) as &[Option<Uuid>],
+        &col!(runtime_node) as &[Option<String>],
+        &col!(facets),
+        &col!(decided_by) as &[Option<String>],
+        &col!(counted),
+        &col!(duration_counted),
+        &col!(event_count),
+        &col!(first_received),
+        &col!(updated_at),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -13,7 +13,7 @@ pub fn ImportPage() -> impl IntoView {
     view! {
         <Title text="Import"/>
         <PageHeader title="Import Backstage descriptors"
-            subtitle="Paste catalog-info.yaml documents. An admin's import applies at once; anyone else's becomes one approval request. Several files with Locations: POST them to /api/v1/catalog/import."/>
+            subtitle="Paste catalog-info.yaml documents (and switchyard.dev/v1alpha1 IntegrationSystem and Integration declarations). An admin's import applies at once; anyone else's becomes one approval request. Several files with Locations: POST them to /api/v1/catalog/import."/>
         <Suspense fallback=|| view! { <Loading rows=4/> }>
             {move || Suspend::new(async move {
                 let back = returned.await.ok().flatten().unwrap_or_default();

@@ -12,6 +12,7 @@ use crate::integrations::types::{duration_bucket, RunState, RunTrigger};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
+use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// What became of one event.
@@ -94,13 +95,10 @@ async fn store_batch(pool: &PgPool, token: Option<Uuid>, events: &[(Value, &str)
     good.sort_by_key(|(e, _)| e.run_id);
     if !good.is_empty() {
         let mut tx = pool.begin().await?;
-        for (event, raw) in &good {
-            match apply(&mut tx, event, raw, token, now).await? {
-                Stored::Created => outcome.stored += 1,
-                Stored::Duplicate => outcome.duplicates += 1,
-            }
-        }
+        let (stored, duplicates) = apply_batch(&mut tx, &good, token, now).await?;
         tx.commit().await?;
+        outcome.stored = stored;
+        outcome.duplicates = duplicates;
     }
     metrics::counter!("switchyard_integration_events_total", "result" => "stored").increment(outcome.stored as u64);
     metrics::counter!("switchyard_integration_events_total", "result" => "duplicate").increment(outcome.duplicates as u64);
@@ -174,6 +172,134 @@ async fn apply(conn: &mut PgConnection, e: &LineageEvent, raw: &str, token: Opti
         }
     }
     Ok(Stored::Created)
+}
+
+/// A run's end, as counted into the roll-ups.
+struct End {
+    job_id: Uuid,
+    run_id: Uuid,
+    at: DateTime<Utc>,
+    state: String,
+    test: bool,
+    started_at: Option<DateTime<Utc>>,
+    records_failed: i64,
+    error_class: Option<String>,
+    error: Option<String>,
+}
+
+/// Applies a batch's events (sorted by run) as `apply` applies each, set-wise: the runs locked,
+/// looked up and written, and the events inserted, a statement each; the ends and durations
+/// counted, and each touched integration's health recomputed once. Answers (stored, duplicates).
+async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], token: Option<Uuid>, now: DateTime<Utc>) -> Result<(usize, usize), IntegrationError> {
+    let mut run_ids: Vec<Uuid> = events.iter().map(|(e, _)| e.run_id).collect();
+    run_ids.dedup();
+    repo::lock_runs(&mut *conn, &run_ids).await?;
+    let seen: HashSet<(Uuid, Vec<u8>)> = repo::events_seen(
+        &mut *conn,
+        &events.iter().map(|(e, _)| e.run_id).collect::<Vec<_>>(),
+        &events.iter().map(|(e, _)| e.digest.clone()).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .collect();
+    let mut runs: HashMap<Uuid, RunRow> = repo::find_runs(&mut *conn, &run_ids).await?.into_iter().map(|r| (r.run_id, r)).collect();
+    let mut jobs: HashMap<(&str, &str), Uuid> = HashMap::new();
+    for (e, _) in events.iter().filter(|(e, _)| !runs.contains_key(&e.run_id)) {
+        if !jobs.contains_key(&(e.namespace.as_str(), e.name.as_str())) {
+            let id = repo::job_id(&mut *conn, &e.namespace, &e.name).await?.0;
+            jobs.insert((e.namespace.as_str(), e.name.as_str()), id);
+        }
+    }
+    let (mut stored, mut duplicates) = (0, 0);
+    let mut in_batch: HashSet<(Uuid, &[u8])> = HashSet::new();
+    let mut new_events = Vec::with_capacity(events.len());
+    let mut touched: Vec<Uuid> = Vec::new();
+    let mut new_run_jobs: HashSet<Uuid> = HashSet::new();
+    let mut ends: Vec<End> = Vec::new();
+    let mut durations: Vec<(Uuid, DateTime<Utc>, i32)> = Vec::new();
+    let mut recompute: HashSet<Uuid> = HashSet::new();
+    for (e, raw) in events {
+        if seen.contains(&(e.run_id, e.digest.clone())) || !in_batch.insert((e.run_id, e.digest.as_slice())) {
+            duplicates += 1;
+            continue;
+        }
+        let before = runs.remove(&e.run_id);
+        let job_id = before.as_ref().map_or_else(|| jobs.get(&(e.namespace.as_str(), e.name.as_str())).copied().unwrap_or_default(), |r| r.job_id);
+        if before.is_none() {
+            new_run_jobs.insert(job_id);
+        }
+        let (run, effects) = merge(before, e, job_id, now);
+        new_events.push(NewEvent {
+            month: run.month,
+            run_id: e.run_id,
+            digest: &e.digest,
+            job_id,
+            event_type: e.event_type.as_str(),
+            event_time: e.event_time,
+            received_at: now,
+            token_id: token,
+            body: raw,
+        });
+        let test = run.trigger == RunTrigger::Test.as_str();
+        if effects.ended {
+            ends.push(End {
+                job_id,
+                run_id: run.run_id,
+                at: run.ended_at.unwrap_or(e.event_time),
+                state: run.state.clone(),
+                test,
+                started_at: run.started_at,
+                records_failed: run.records_failed.unwrap_or(0),
+                error_class: run.error_class.clone().or_else(|| (run.state == "failed").then(|| "unclassified".to_owned())),
+                error: run.error_message.clone(),
+            });
+        }
+        if let (true, Some(start), Some(end)) = (effects.timed, run.started_at, run.ended_at) {
+            let secs = (end - start).num_milliseconds().max(0) as f64 / 1000.0;
+            durations.push((job_id, end, duration_bucket(secs) as i32));
+        }
+        if (effects.ended || effects.timed) && !test {
+            recompute.insert(job_id);
+        }
+        if !touched.contains(&run.run_id) {
+            touched.push(run.run_id);
+        }
+        runs.insert(run.run_id, run);
+        stored += 1;
+    }
+    if new_events.is_empty() {
+        return Ok((stored, duplicates));
+    }
+    repo::insert_events(&mut *conn, &new_events).await?;
+    let written: Vec<&RunRow> = touched.iter().filter_map(|id| runs.get(id)).collect();
+    repo::save_runs(&mut *conn, &written).await?;
+    for job_id in new_run_jobs {
+        repo::note_run(&mut *conn, job_id, now).await?;
+    }
+    for end in &ends {
+        let ended = Ended {
+            job_id: end.job_id,
+            run_id: end.run_id,
+            at: end.at,
+            state: &end.state,
+            test: end.test,
+            started_at: end.started_at,
+            records_failed: end.records_failed,
+            error_class: end.error_class.as_deref(),
+            error: end.error.as_deref(),
+        };
+        repo::count_end(&mut *conn, &ended).await?;
+        metrics::counter!("switchyard_integration_runs_ended_total", "state" => RunState::stored(&end.state).as_str()).increment(1);
+    }
+    for (job_id, end, bucket) in durations {
+        repo::count_duration(&mut *conn, job_id, end, bucket).await?;
+    }
+    for job_id in recompute {
+        if let Some(integration) = repo::integration_of_job(&mut *conn, job_id).await? {
+            health::recompute(&mut *conn, integration, now).await?;
+        }
+    }
+    Ok((stored, duplicates))
 }
 
 /// What applying an event did besides changing the run.
