@@ -16,18 +16,6 @@ pub async fn lock_run(conn: &mut PgConnection, run_id: Uuid) -> sqlx::Result<()>
     Ok(())
 }
 
-#[tracing::instrument(level = "debug", name = "integrations.repo.event_seen", skip_all)]
-pub async fn event_seen(conn: &mut PgConnection, run_id: Uuid, digest: &[u8]) -> sqlx::Result<bool> {
-    let seen = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM integration_events WHERE run_id = $1 AND digest = $2) AS "seen!""#,
-        run_id,
-        digest
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(seen)
-}
-
 /// The job of this namespace and name, made on its first event.
 #[tracing::instrument(level = "debug", name = "integrations.repo.job_id", skip_all)]
 pub async fn job_id(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx::Result<JobId> {
@@ -159,11 +147,19 @@ pub struct NewEvent<'a> {
     pub body: &'a str,
 }
 
+/// Inserts an event unless it is stored already (the same run, digest and month): false for a
+/// retry. `new_run_at`: the event opens a run, so its job's last event moves on in the same
+/// statement.
 #[tracing::instrument(level = "debug", name = "integrations.repo.insert_event", skip_all)]
-pub async fn insert_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"INSERT INTO integration_events (month, run_id, digest, job_id, event_type, event_time, received_at, token_id, body)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json)"#,
+pub async fn insert_event(conn: &mut PgConnection, e: &NewEvent<'_>, new_run_at: Option<DateTime<Utc>>) -> sqlx::Result<bool> {
+    let inserted = sqlx::query_scalar!(
+        r#"WITH e AS (
+               INSERT INTO integration_events (month, run_id, digest, job_id, event_type, event_time, received_at, token_id, body)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json) ON CONFLICT DO NOTHING RETURNING job_id),
+           s AS (
+               INSERT INTO integration_job_stats AS s (job_id, last_event_at) SELECT job_id, $10 FROM e WHERE $10::timestamptz IS NOT NULL
+               ON CONFLICT (job_id) DO UPDATE SET last_event_at = greatest(s.last_event_at, EXCLUDED.last_event_at))
+           SELECT count(*) AS "n!" FROM e"#,
         e.month,
         e.run_id,
         e.digest,
@@ -173,10 +169,11 @@ pub async fn insert_event(conn: &mut PgConnection, e: &NewEvent<'_>) -> sqlx::Re
         e.received_at,
         e.token_id,
         e.body,
+        new_run_at,
     )
-    .execute(conn)
+    .fetch_one(conn)
     .await?;
-    Ok(())
+    Ok(inserted > 0)
 }
 
 /// Counts a run that ended into its hour's and day's roll-ups (and its error class into the
@@ -293,19 +290,6 @@ pub async fn integration_of_job(conn: &mut PgConnection, job_id: Uuid) -> sqlx::
         .fetch_optional(conn)
         .await
         .map(|id| id.map(IntegrationId))
-}
-
-/// A new job's first run: counts it for the unregistered-jobs list.
-pub async fn note_run(conn: &mut PgConnection, job_id: Uuid, at: DateTime<Utc>) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"INSERT INTO integration_job_stats AS s (job_id, last_event_at) VALUES ($1, $2)
-           ON CONFLICT (job_id) DO UPDATE SET last_event_at = greatest(s.last_event_at, EXCLUDED.last_event_at)"#,
-        job_id,
-        at
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// What the health rule reads about one integration, in one statement.
@@ -981,6 +965,46 @@ pub async fn save_runs(conn: &mut PgConnection, runs: &[&RunRow]) -> sqlx::Resul
         &col!(event_count),
         &col!(first_received),
         &col!(updated_at),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The jobs of these (namespace, name) pairs, made where new, in one statement (a pair made by
+/// another transaction meanwhile is looked up again on its own).
+#[tracing::instrument(level = "debug", name = "integrations.repo.job_ids", skip_all, fields(jobs = jobs.len()))]
+pub async fn job_ids(conn: &mut PgConnection, jobs: &[(String, String)]) -> sqlx::Result<Vec<((String, String), Uuid)>> {
+    let rows = sqlx::query!(
+        r#"WITH want AS (SELECT * FROM unnest($1::text[], $2::text[]) AS w(namespace, name)),
+           made AS (INSERT INTO integration_jobs (namespace, name) SELECT namespace, name FROM want
+                    ON CONFLICT (namespace, name) DO NOTHING RETURNING id, namespace, name)
+           SELECT id AS "id!", namespace AS "namespace!", name AS "name!" FROM made
+           UNION ALL
+           SELECT j.id, j.namespace, j.name FROM integration_jobs j JOIN want w ON w.namespace = j.namespace AND w.name = j.name"#,
+        &jobs.iter().map(|j| j.0.clone()).collect::<Vec<_>>(),
+        &jobs.iter().map(|j| j.1.clone()).collect::<Vec<_>>(),
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut found: Vec<((String, String), Uuid)> = rows.into_iter().map(|r| ((r.namespace, r.name), r.id)).collect();
+    for job in jobs {
+        if !found.iter().any(|(j, _)| j == job) {
+            let id = job_id(&mut *conn, &job.0, &job.1).await?.0;
+            found.push((job.clone(), id));
+        }
+    }
+    Ok(found)
+}
+
+/// New runs of these jobs (distinct) at `at`: their last event moves on, in one statement.
+#[tracing::instrument(level = "debug", name = "integrations.repo.note_runs", skip_all)]
+pub async fn note_runs(conn: &mut PgConnection, job_ids: &[Uuid], at: DateTime<Utc>) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"INSERT INTO integration_job_stats AS s (job_id, last_event_at) SELECT j, $2 FROM unnest($1::uuid[]) AS j ORDER BY j
+           ON CONFLICT (job_id) DO UPDATE SET last_event_at = greatest(s.last_event_at, EXCLUDED.last_event_at)"#,
+        job_ids,
+        at
     )
     .execute(conn)
     .await?;

@@ -12,7 +12,7 @@ use crate::integrations::types::{duration_bucket, RunState, RunTrigger};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use uuid::Uuid;
 
 /// What became of one event.
@@ -113,9 +113,6 @@ pub fn count_refused() {
 
 async fn apply(conn: &mut PgConnection, e: &LineageEvent, raw: &str, token: Option<Uuid>, now: DateTime<Utc>) -> Result<Stored, IntegrationError> {
     repo::lock_run(&mut *conn, e.run_id).await?;
-    if repo::event_seen(&mut *conn, e.run_id, &e.digest).await? {
-        return Ok(Stored::Duplicate);
-    }
     let stored = repo::find_run(&mut *conn, e.run_id).await?;
     let job_id = match &stored {
         Some(r) => r.job_id,
@@ -123,25 +120,22 @@ async fn apply(conn: &mut PgConnection, e: &LineageEvent, raw: &str, token: Opti
     };
     let is_new = stored.is_none();
     let (run, effects) = merge(stored, e, job_id, now);
-    repo::insert_event(
-        &mut *conn,
-        &NewEvent {
-            month: run.month,
-            run_id: e.run_id,
-            digest: &e.digest,
-            job_id,
-            event_type: e.event_type.as_str(),
-            event_time: e.event_time,
-            received_at: now,
-            token_id: token,
-            body: raw,
-        },
-    )
-    .await?;
-    repo::save_run(&mut *conn, &run).await?;
-    if is_new {
-        repo::note_run(&mut *conn, job_id, now).await?;
+    // a retry is the insert that inserts nothing (a new run has no events to match)
+    let event = NewEvent {
+        month: run.month,
+        run_id: e.run_id,
+        digest: &e.digest,
+        job_id,
+        event_type: e.event_type.as_str(),
+        event_time: e.event_time,
+        received_at: now,
+        token_id: token,
+        body: raw,
+    };
+    if !repo::insert_event(&mut *conn, &event, is_new.then_some(now)).await? {
+        return Ok(Stored::Duplicate);
     }
+    repo::save_run(&mut *conn, &run).await?;
     let test = run.trigger == RunTrigger::Test.as_str();
     if effects.ended {
         let at = run.ended_at.unwrap_or(e.event_time);
@@ -203,18 +197,17 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], t
     .into_iter()
     .collect();
     let mut runs: HashMap<Uuid, RunRow> = repo::find_runs(&mut *conn, &run_ids).await?.into_iter().map(|r| (r.run_id, r)).collect();
-    let mut jobs: HashMap<(&str, &str), Uuid> = HashMap::new();
-    for (e, _) in events.iter().filter(|(e, _)| !runs.contains_key(&e.run_id)) {
-        if !jobs.contains_key(&(e.namespace.as_str(), e.name.as_str())) {
-            let id = repo::job_id(&mut *conn, &e.namespace, &e.name).await?.0;
-            jobs.insert((e.namespace.as_str(), e.name.as_str()), id);
-        }
-    }
+    let mut wanted: Vec<(String, String)> =
+        events.iter().filter(|(e, _)| !runs.contains_key(&e.run_id)).map(|(e, _)| (e.namespace.clone(), e.name.clone())).collect();
+    wanted.sort();
+    wanted.dedup();
+    let jobs: HashMap<(String, String), Uuid> =
+        if wanted.is_empty() { HashMap::new() } else { repo::job_ids(&mut *conn, &wanted).await?.into_iter().collect() };
     let (mut stored, mut duplicates) = (0, 0);
     let mut in_batch: HashSet<(Uuid, &[u8])> = HashSet::new();
     let mut new_events = Vec::with_capacity(events.len());
     let mut touched: Vec<Uuid> = Vec::new();
-    let mut new_run_jobs: HashSet<Uuid> = HashSet::new();
+    let mut new_run_jobs: BTreeSet<Uuid> = BTreeSet::new();
     let mut ends: Vec<End> = Vec::new();
     let mut durations: Vec<(Uuid, DateTime<Utc>, i32)> = Vec::new();
     let mut recompute: HashSet<Uuid> = HashSet::new();
@@ -224,7 +217,7 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], t
             continue;
         }
         let before = runs.remove(&e.run_id);
-        let job_id = before.as_ref().map_or_else(|| jobs.get(&(e.namespace.as_str(), e.name.as_str())).copied().unwrap_or_default(), |r| r.job_id);
+        let job_id = before.as_ref().map_or_else(|| jobs.get(&(e.namespace.clone(), e.name.clone())).copied().unwrap_or_default(), |r| r.job_id);
         if before.is_none() {
             new_run_jobs.insert(job_id);
         }
@@ -273,8 +266,8 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], t
     repo::insert_events(&mut *conn, &new_events).await?;
     let written: Vec<&RunRow> = touched.iter().filter_map(|id| runs.get(id)).collect();
     repo::save_runs(&mut *conn, &written).await?;
-    for job_id in new_run_jobs {
-        repo::note_run(&mut *conn, job_id, now).await?;
+    if !new_run_jobs.is_empty() {
+        repo::note_runs(&mut *conn, &new_run_jobs.into_iter().collect::<Vec<_>>(), now).await?;
     }
     for end in &ends {
         let ended = Ended {
