@@ -51,6 +51,7 @@ pub const FAMILIES: &[(&str, Kind, Unit, &str)] = &[
     ("switchyard_metrics_db_read_errors_total", Kind::Counter, Unit::Count, "Scrapes whose figures could not be read from Postgres (the last ones read are served)."),
     ("switchyard_integration_events_total", Kind::Counter, Unit::Count, "OpenLineage run events received, by result (stored, duplicate, refused)."),
     ("switchyard_integration_runs_ended_total", Kind::Counter, Unit::Count, "Integration runs that ended, by state."),
+    ("switchyard_integration_event_group_size", Kind::Histogram, Unit::Count, "Single run events written together in one group commit."),
 ];
 
 /// Latency buckets, from a cached page to the request time limit.
@@ -70,6 +71,7 @@ pub fn recorder() -> Result<&'static PrometheusHandle, String> {
                 .set_buckets_for_metric(Matcher::Full("switchyard_http_request_duration_seconds".into()), SECONDS)
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full("switchyard_db_pool_acquire_seconds".into()), ACQUIRE_SECONDS))
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full("switchyard_deploy_kickoff_group_size".into()), GROUP_SIZES))
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full("switchyard_integration_event_group_size".into()), GROUP_SIZES))
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full("switchyard_deploy_executor_duration_seconds".into()), EXECUTOR_SECONDS))
                 .map_err(|e| e.to_string())?;
             let handle = builder.install_recorder().map_err(|e| e.to_string())?;

@@ -38,6 +38,8 @@ pub struct AppState {
     pub deploy_events: tokio::sync::broadcast::Sender<uuid::Uuid>,
     /// Writes queued kick-offs in groups and wakes the deploy workers after them.
     pub deploy_queue: app::deploys::queue::Queue,
+    /// Writes single OpenLineage run events in groups (`integrations::service::Writer`).
+    pub lineage_writer: app::integrations::service::Writer,
     /// The kinds of change that wait for approval, each its domain's (`app::approval_subjects`).
     pub approval_subjects: app::approvals::subject::Subjects,
     /// Fetches API definitions named by URL from the allowed hosts (`catalog.definition_hosts`).
@@ -350,6 +352,7 @@ impl Application {
             tokio::spawn(worker.run());
         }
         let deploy_queue = app::deploys::queue::Queue::start(pool.clone(), db::pool_of(&settings.database, app::deploys::queue::WRITERS)?);
+        let lineage_writer = app::integrations::service::Writer::start(db::pool_of(&settings.database, app::integrations::service::EVENT_WRITERS)?);
         let catalog = &settings.catalog;
         let definitions = Arc::new(app::catalog::definitions::Definitions::new(
             &catalog.definition_hosts,
@@ -363,6 +366,7 @@ impl Application {
             oidc,
             deploy_events,
             deploy_queue,
+            lineage_writer,
             approval_subjects: app::approval_subjects(),
             definitions,
         };

@@ -119,7 +119,7 @@ pub async fn lineage_event(State(state): State<AppState>, caller: Caller, reques
         service::count_refused();
         bad_request(&caller, "", format!("the body is not JSON ({e})"))
     })?;
-    match service::ingest(&state.pool, &caller.principal, &value, text, Utc::now()).await {
+    match service::ingest(&state.lineage_writer, &caller.principal, &value, text, Utc::now()).await {
         Ok(Stored::Created) => Ok((StatusCode::CREATED, Json(Ingested { stored: true }))),
         Ok(Stored::Duplicate) => Ok((StatusCode::OK, Json(Ingested { stored: false }))),
         Err(e @ service::IntegrationError::BadEvent(_)) => {

@@ -440,3 +440,17 @@ async fn systems_and_integrations_declared_in_yaml_import_once_each_refusal_name
     assert_eq!(app.count("SELECT count(*) FROM integrations WHERE name = 'statements-in' AND schedule = '30 7 * * 1-5' AND version = 2", &[]).await, 1);
     assert_eq!(app.count(audited, &[]).await, 5);
 }
+
+#[tokio::test]
+async fn concurrent_retries_of_one_event_are_stored_once_whatever_group_they_are_written_in() {
+    let app = spawn_app().await;
+    let token = ingest_token(&app).await;
+    let run = Uuid::now_v7();
+    let start = event("START", run, "concurrent", Utc::now());
+    let sends = (0..16).map(|_| post(&app, &token, "/api/v1/lineage", &start));
+    let statuses: Vec<u16> = futures::future::join_all(sends).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 15, "{statuses:?}");
+    assert_eq!(app.count("SELECT count(*) FROM integration_events WHERE run_id = $1::uuid", &[&run.to_string()]).await, 1);
+    assert_eq!(app.count("SELECT event_count::bigint FROM integration_runs WHERE run_id = $1::uuid", &[&run.to_string()]).await, 1);
+}

@@ -108,6 +108,15 @@ async fn a_scrape_after_a_sign_in_a_catalog_list_and_a_kick_off_counts_each_in_i
         (state == 1).then_some(())
     })
     .await;
+    // a run event, written through the group-commit writer
+    let ingest = app.login_as(Persona::Admin).await.token("metrics-ingest", &["ingest"], Some("payments")).await;
+    let event = json!({
+        "eventType": "START", "eventTime": "2026-12-06T01:00:00Z", "run": { "runId": Uuid::now_v7() },
+        "job": { "namespace": "metrics", "name": "probe" }, "producer": "https://example.com/metrics-test",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    });
+    let pushed = app.client.post(app.url("/api/v1/lineage")).bearer_auth(&ingest).json(&event).send().await.expect("event");
+    assert_eq!(pushed.status(), 201);
     // a live view open while the figures are read
     let stream = bob.get(&format!("/deploys/{id}/stream")).await;
     assert_eq!(stream.status(), 200);
@@ -139,10 +148,12 @@ async fn a_scrape_after_a_sign_in_a_catalog_list_and_a_kick_off_counts_each_in_i
     assert_eq!(after.value("switchyard_sse_streams_open", &[]), 1.0);
 
     // sign-in, tokens, the deploy's path through the queue and the worker, the audit log
-    assert_eq!(delta("switchyard_signins_total", &[("outcome", "succeeded"), ("reason", "signed_in")]), 1.0);
-    assert_eq!(delta("switchyard_api_token_requests_total", &[("result", "accepted")]), 1.0);
+    assert_eq!(delta("switchyard_signins_total", &[("outcome", "succeeded"), ("reason", "signed_in")]), 2.0);
+    assert_eq!(delta("switchyard_api_token_requests_total", &[("result", "accepted")]), 2.0);
     assert_eq!(delta("switchyard_api_token_requests_total", &[("result", "refused")]), 1.0);
     assert_eq!(delta("switchyard_deploy_kickoff_group_size", &[]), 1.0, "one group commit");
+    assert_eq!(delta("switchyard_integration_event_group_size", &[]), 1.0, "one run event's group");
+    assert_eq!(delta("switchyard_integration_events_total", &[("result", "stored")]), 1.0);
     assert_eq!(delta("switchyard_deploy_jobs_started_total", &[("executor", "command")]), 1.0);
     assert_eq!(delta("switchyard_deploy_jobs_finished_total", &[("executor", "command"), ("outcome", "succeeded")]), 1.0);
     assert_eq!(delta("switchyard_deploy_executor_duration_seconds", &[("executor", "command"), ("outcome", "succeeded")]), 1.0);

@@ -4,6 +4,7 @@
 //! integration's health recomputed, in the same transaction — so a 2xx means all of it is
 //! committed.
 use super::{health, IntegrationError};
+use crate::batch::{Batcher, Call};
 use crate::error::Refusal;
 use crate::iam::principal::{Principal, Scope, Via};
 use crate::integrations::lineage::{self, EventType, LineageEvent, Refused};
@@ -36,19 +37,98 @@ fn month_of(t: DateTime<Utc>) -> NaiveDate {
     NaiveDate::from_ymd_opt(t.year(), t.month(), 1).unwrap_or_default()
 }
 
-/// Stores one event. `value` is the event's JSON, `raw` its text as received.
+/// Stores one event. `value` is the event's JSON, `raw` its text as received. Events that
+/// arrive together are written together ([`Writer`]); the answer comes once its group committed.
 #[tracing::instrument(name = "integrations.service.ingest", skip_all, fields(run_id, job), err)]
-pub async fn ingest(pool: &PgPool, principal: &Principal, value: &Value, raw: &str, now: DateTime<Utc>) -> Result<Stored, IntegrationError> {
+pub async fn ingest(writer: &Writer, principal: &Principal, value: &Value, raw: &str, now: DateTime<Utc>) -> Result<Stored, IntegrationError> {
     let token = may_ingest(principal)?;
     let event = lineage::parse(value).map_err(IntegrationError::BadEvent)?;
     let span = tracing::Span::current();
     span.record("run_id", tracing::field::display(event.run_id));
     span.record("job", tracing::field::display(format_args!("{}/{}", event.namespace, event.name)));
-    let mut tx = pool.begin().await?;
-    let stored = apply(&mut tx, &event, raw, token, now).await?;
-    tx.commit().await?;
+    let stored = writer.write(Pending { event, raw: raw.to_owned(), token, now }).await?;
     count(stored);
     Ok(stored)
+}
+
+/// One event waiting for its group's commit.
+pub struct Pending {
+    event: LineageEvent,
+    raw: String,
+    token: Option<Uuid>,
+    now: DateTime<Utc>,
+}
+
+/// The most events written in one group.
+pub const GROUP: usize = 64;
+/// How many groups are written at once: the size of the writer's own pool.
+pub const WRITERS: u32 = 2;
+
+type Write = Call<Pending, Result<Stored, IntegrationError>>;
+
+/// **Group commit** of single events, as the deploy queue writes kick-offs: events that arrive
+/// while a group is being written go together into the next one ([`apply_batch`], one
+/// transaction), at most [`GROUP`] at once and [`WRITERS`] groups at a time, on connections of
+/// the writer's own. Each caller is answered after its group committed: as durable as on its
+/// own. With no load a group is one event and waits for nothing. A group that fails is written
+/// again event by event, so a bad one fails alone.
+#[derive(Clone)]
+pub struct Writer {
+    writes: Batcher<Pending, Result<Stored, IntegrationError>>,
+}
+
+impl Writer {
+    /// Starts the writer on `writers` (a pool of [`WRITERS`] connections); it ends when the last
+    /// handle is dropped.
+    pub fn start(writers: PgPool) -> Self {
+        Writer { writes: Batcher::start("lineage writer", WRITERS as usize, GROUP, move |group| write_group(writers.clone(), group)) }
+    }
+
+    async fn write(&self, pending: Pending) -> Result<Stored, IntegrationError> {
+        self.writes.call(pending).await.map_err(|_| IntegrationError::Database(sqlx::Error::PoolClosed))?
+    }
+}
+
+async fn write_group(pool: PgPool, group: Vec<Write>) {
+    metrics::histogram!("switchyard_integration_event_group_size").record(group.len() as f64);
+    if group.len() > 1 {
+        // runs locked in one order; a run's events keep the order they came in
+        let mut order: Vec<usize> = (0..group.len()).collect();
+        order.sort_by_key(|i| group[*i].input.event.run_id);
+        let events: Vec<(&LineageEvent, &str, Option<Uuid>)> = order.iter().map(|i| (&group[*i].input.event, group[*i].input.raw.as_str(), group[*i].input.token)).collect();
+        let now = group[0].input.now;
+        let written = async {
+            let mut tx = pool.begin().await?;
+            let stored = apply_batch(&mut tx, &events, now).await?;
+            tx.commit().await?;
+            Ok::<_, IntegrationError>(stored)
+        }
+        .await;
+        match written {
+            Ok(stored) => {
+                let mut answers: Vec<Option<Stored>> = vec![None; group.len()];
+                for (i, s) in order.into_iter().zip(stored) {
+                    answers[i] = Some(s);
+                }
+                for (call, answer) in group.into_iter().zip(answers) {
+                    call.reply(answer.ok_or(IntegrationError::Database(sqlx::Error::RowNotFound)));
+                }
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, events = group.len(), "a group of run events failed; writing them one by one"),
+        }
+    }
+    for call in group {
+        let p = &call.input;
+        let written = async {
+            let mut tx = pool.begin().await?;
+            let stored = apply(&mut tx, &p.event, &p.raw, p.token, p.now).await?;
+            tx.commit().await?;
+            Ok(stored)
+        }
+        .await;
+        call.reply(written);
+    }
 }
 
 fn count(stored: Stored) {
@@ -94,11 +174,12 @@ async fn store_batch(pool: &PgPool, token: Option<Uuid>, events: &[(Value, &str)
     // keep the order they came in
     good.sort_by_key(|(e, _)| e.run_id);
     if !good.is_empty() {
+        let events: Vec<(&LineageEvent, &str, Option<Uuid>)> = good.iter().map(|(e, raw)| (e, *raw, token)).collect();
         let mut tx = pool.begin().await?;
-        let (stored, duplicates) = apply_batch(&mut tx, &good, token, now).await?;
+        let stored = apply_batch(&mut tx, &events, now).await?;
         tx.commit().await?;
-        outcome.stored = stored;
-        outcome.duplicates = duplicates;
+        outcome.stored = stored.iter().filter(|s| **s == Stored::Created).count();
+        outcome.duplicates = stored.len() - outcome.stored;
     }
     metrics::counter!("switchyard_integration_events_total", "result" => "stored").increment(outcome.stored as u64);
     metrics::counter!("switchyard_integration_events_total", "result" => "duplicate").increment(outcome.duplicates as u64);
@@ -183,27 +264,27 @@ struct End {
 
 /// Applies a batch's events (sorted by run) as `apply` applies each, set-wise: the runs locked,
 /// looked up and written, and the events inserted, a statement each; the ends and durations
-/// counted, and each touched integration's health recomputed once. Answers (stored, duplicates).
-async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], token: Option<Uuid>, now: DateTime<Utc>) -> Result<(usize, usize), IntegrationError> {
-    let mut run_ids: Vec<Uuid> = events.iter().map(|(e, _)| e.run_id).collect();
+/// counted, and each touched integration's health recomputed once. Answers each event's fate.
+async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Option<Uuid>)], now: DateTime<Utc>) -> Result<Vec<Stored>, IntegrationError> {
+    let mut run_ids: Vec<Uuid> = events.iter().map(|(e, _, _)| e.run_id).collect();
     run_ids.dedup();
     repo::lock_runs(&mut *conn, &run_ids).await?;
     let seen: HashSet<(Uuid, Vec<u8>)> = repo::events_seen(
         &mut *conn,
-        &events.iter().map(|(e, _)| e.run_id).collect::<Vec<_>>(),
-        &events.iter().map(|(e, _)| e.digest.clone()).collect::<Vec<_>>(),
+        &events.iter().map(|(e, _, _)| e.run_id).collect::<Vec<_>>(),
+        &events.iter().map(|(e, _, _)| e.digest.clone()).collect::<Vec<_>>(),
     )
     .await?
     .into_iter()
     .collect();
     let mut runs: HashMap<Uuid, RunRow> = repo::find_runs(&mut *conn, &run_ids).await?.into_iter().map(|r| (r.run_id, r)).collect();
     let mut wanted: Vec<(String, String)> =
-        events.iter().filter(|(e, _)| !runs.contains_key(&e.run_id)).map(|(e, _)| (e.namespace.clone(), e.name.clone())).collect();
+        events.iter().filter(|(e, _, _)| !runs.contains_key(&e.run_id)).map(|(e, _, _)| (e.namespace.clone(), e.name.clone())).collect();
     wanted.sort();
     wanted.dedup();
     let jobs: HashMap<(String, String), Uuid> =
         if wanted.is_empty() { HashMap::new() } else { repo::job_ids(&mut *conn, &wanted).await?.into_iter().collect() };
-    let (mut stored, mut duplicates) = (0, 0);
+    let mut fates = Vec::with_capacity(events.len());
     let mut in_batch: HashSet<(Uuid, &[u8])> = HashSet::new();
     let mut new_events = Vec::with_capacity(events.len());
     let mut touched: Vec<Uuid> = Vec::new();
@@ -211,9 +292,9 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], t
     let mut ends: Vec<End> = Vec::new();
     let mut durations: Vec<(Uuid, DateTime<Utc>, i32)> = Vec::new();
     let mut recompute: HashSet<Uuid> = HashSet::new();
-    for (e, raw) in events {
+    for (e, raw, token) in events {
         if seen.contains(&(e.run_id, e.digest.clone())) || !in_batch.insert((e.run_id, e.digest.as_slice())) {
-            duplicates += 1;
+            fates.push(Stored::Duplicate);
             continue;
         }
         let before = runs.remove(&e.run_id);
@@ -230,7 +311,7 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], t
             event_type: e.event_type.as_str(),
             event_time: e.event_time,
             received_at: now,
-            token_id: token,
+            token_id: *token,
             body: raw,
         });
         let test = run.trigger == RunTrigger::Test.as_str();
@@ -258,10 +339,10 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], t
             touched.push(run.run_id);
         }
         runs.insert(run.run_id, run);
-        stored += 1;
+        fates.push(Stored::Created);
     }
     if new_events.is_empty() {
-        return Ok((stored, duplicates));
+        return Ok(fates);
     }
     repo::insert_events(&mut *conn, &new_events).await?;
     let written: Vec<&RunRow> = touched.iter().filter_map(|id| runs.get(id)).collect();
@@ -292,7 +373,7 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(LineageEvent, &str)], t
             health::recompute(&mut *conn, integration, now).await?;
         }
     }
-    Ok((stored, duplicates))
+    Ok(fates)
 }
 
 /// What applying an event did besides changing the run.
