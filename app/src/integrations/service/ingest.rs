@@ -291,7 +291,7 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Op
     let mut new_run_jobs: BTreeSet<Uuid> = BTreeSet::new();
     let mut ends: Vec<End> = Vec::new();
     let mut durations: Vec<(Uuid, DateTime<Utc>, i32)> = Vec::new();
-    let mut recompute: HashSet<Uuid> = HashSet::new();
+    let mut recompute: BTreeSet<Uuid> = BTreeSet::new();
     for (e, raw, token) in events {
         if seen.contains(&(e.run_id, e.digest.clone())) || !in_batch.insert((e.run_id, e.digest.as_slice())) {
             fates.push(Stored::Duplicate);
@@ -350,6 +350,9 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Op
     if !new_run_jobs.is_empty() {
         repo::note_runs(&mut *conn, &new_run_jobs.into_iter().collect::<Vec<_>>(), now).await?;
     }
+    // a job's roll-ups are written in job order, so two groups never wait on each other
+    ends.sort_by_key(|e| (e.job_id, e.run_id));
+    durations.sort_by_key(|d| d.0);
     for end in &ends {
         let ended = Ended {
             job_id: end.job_id,
