@@ -269,15 +269,21 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Op
     let mut run_ids: Vec<Uuid> = events.iter().map(|(e, _, _)| e.run_id).collect();
     run_ids.dedup();
     repo::lock_runs(&mut *conn, &run_ids).await?;
-    let seen: HashSet<(Uuid, Vec<u8>)> = repo::events_seen(
-        &mut *conn,
-        &events.iter().map(|(e, _, _)| e.run_id).collect::<Vec<_>>(),
-        &events.iter().map(|(e, _, _)| e.digest.clone()).collect::<Vec<_>>(),
-    )
-    .await?
-    .into_iter()
-    .collect();
     let mut runs: HashMap<Uuid, RunRow> = repo::find_runs(&mut *conn, &run_ids).await?.into_iter().map(|r| (r.run_id, r)).collect();
+    // only a stored run has events a retry could match
+    let known: Vec<&(&LineageEvent, &str, Option<Uuid>)> = events.iter().filter(|(e, _, _)| runs.contains_key(&e.run_id)).collect();
+    let seen: HashSet<(Uuid, Vec<u8>)> = if known.is_empty() {
+        HashSet::new()
+    } else {
+        repo::events_seen(
+            &mut *conn,
+            &known.iter().map(|(e, _, _)| e.run_id).collect::<Vec<_>>(),
+            &known.iter().map(|(e, _, _)| e.digest.clone()).collect::<Vec<_>>(),
+        )
+        .await?
+        .into_iter()
+        .collect()
+    };
     let mut wanted: Vec<(String, String)> =
         events.iter().filter(|(e, _, _)| !runs.contains_key(&e.run_id)).map(|(e, _, _)| (e.namespace.clone(), e.name.clone())).collect();
     wanted.sort();
