@@ -202,17 +202,7 @@ async fn apply(conn: &mut PgConnection, e: &LineageEvent, raw: &str, token: Opti
     let is_new = stored.is_none();
     let (run, effects) = merge(stored, e, job_id, now);
     // a retry is the insert that inserts nothing (a new run has no events to match)
-    let event = NewEvent {
-        month: run.month,
-        run_id: e.run_id,
-        digest: &e.digest,
-        job_id,
-        event_type: e.event_type.as_str(),
-        event_time: e.event_time,
-        received_at: now,
-        token_id: token,
-        body: raw,
-    };
+    let event = new_event(e, &run, raw, token, now);
     if !repo::insert_event(&mut *conn, &event, is_new.then_some(now)).await? {
         return Ok(Stored::Duplicate);
     }
@@ -247,6 +237,21 @@ async fn apply(conn: &mut PgConnection, e: &LineageEvent, raw: &str, token: Opti
         }
     }
     Ok(Stored::Created)
+}
+
+/// An event as stored, in its run's month and with its run's job.
+fn new_event<'a>(e: &'a LineageEvent, run: &RunRow, raw: &'a str, token: Option<Uuid>, now: DateTime<Utc>) -> NewEvent<'a> {
+    NewEvent {
+        month: run.month,
+        run_id: e.run_id,
+        digest: &e.digest,
+        job_id: run.job_id,
+        event_type: e.event_type.as_str(),
+        event_time: e.event_time,
+        received_at: now,
+        token_id: token,
+        body: raw,
+    }
 }
 
 /// A run's end, as counted into the roll-ups.
@@ -309,17 +314,7 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Op
             new_run_jobs.insert(job_id);
         }
         let (run, effects) = merge(before, e, job_id, now);
-        new_events.push(NewEvent {
-            month: run.month,
-            run_id: e.run_id,
-            digest: &e.digest,
-            job_id,
-            event_type: e.event_type.as_str(),
-            event_time: e.event_time,
-            received_at: now,
-            token_id: *token,
-            body: raw,
-        });
+        new_events.push(new_event(e, &run, raw, *token, now));
         let test = run.trigger == RunTrigger::Test.as_str();
         if effects.ended {
             ends.push(End {
