@@ -15,7 +15,7 @@ pub const API_VERSION: &str = "switchyard.dev/v1alpha1";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Declaration {
     System(SystemDraft),
-    Integration(IntegrationDraft),
+    Integration(Box<IntegrationDraft>),
 }
 
 impl Declaration {
@@ -179,7 +179,7 @@ pub fn read(value: &Value) -> Result<Declaration, (Option<String>, Vec<String>)>
                 form.title.clone_from(&form.name);
             }
             match form.parse() {
-                Ok(d) if problems.is_empty() => Ok(Declaration::Integration(d)),
+                Ok(d) if problems.is_empty() => Ok(Declaration::Integration(Box::new(d))),
                 Ok(_) => Err((named(kind), problems)),
                 Err(fields) => {
                     problems.extend(fields.into_iter().map(|p| format!("{}: {}", place_of(&INTEGRATION_PLACES, &p.field), p.message)));

@@ -75,7 +75,7 @@ pub async fn plan_declared(conn: &mut PgConnection, declared: Vec<(String, Decla
     let stored_integrations: HashMap<String, (Declaration, String)> = repo::integration_forms(&mut *conn, &names(false))
         .await?
         .into_iter()
-        .filter_map(|(f, status)| f.parse().ok().map(|d| (f.name, (normalised(Declaration::Integration(d)), status))))
+        .filter_map(|(f, status)| f.parse().ok().map(|d| (f.name, (normalised(Declaration::Integration(Box::new(d))), status))))
         .collect();
     // what the declarations name
     let mut teams: Vec<String> = Vec::new();
@@ -181,7 +181,7 @@ pub async fn apply_declared(conn: &mut PgConnection, by: By<'_>, plan: &Declared
                 write_system(&mut *conn, by, s, w.update, meta).await.map_err(named)?;
             }
             Declaration::Integration(i) => {
-                let draft = IntegrationDraft { reason: format!("declared in {}", w.file), ..i.clone() };
+                let draft = IntegrationDraft { reason: format!("declared in {}", w.file), ..(**i).clone() };
                 let approval = if w.update {
                     change_in(&mut *conn, by, &draft, None, meta, now).await.map_err(named)?
                 } else {
