@@ -5,11 +5,10 @@
 //! server (the database is its own, made anew).
 mod common;
 
-use common::{database_url, deploy_bots, gather, pct, with_database};
+use common::{demo_server, database_url, deploy_bots, gather, pct, with_database};
 use app::approvals::repo::MAX_OPEN_PER_REQUESTER;
 use serde_json::json;
 use server::config::Settings;
-use server::startup::Application;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::sync::Arc;
@@ -111,21 +110,7 @@ async fn main() {
     admin.execute("DROP DATABASE IF EXISTS switchyard_bench_deploys WITH (FORCE)").await.expect("drop");
     admin.execute("CREATE DATABASE switchyard_bench_deploys").await.expect("create");
 
-    let settings = Settings::from_figment(
-        Settings::figment(None)
-            .merge(("server.addr", "127.0.0.1:0"))
-            .merge(("server.public_url", ""))
-            .merge(("database.url", bench_url.clone()))
-            .merge(("database.max_connections", 40))
-            .merge(("deploys.worker", false))
-            .merge(("log.filter", "off")),
-    )
-    .expect("settings");
-    let app = Application::build(settings).await.expect("app");
-    let pool = app.pool().clone();
-    server::db::load_demo_data(&pool, 1).await.expect("demo data");
-    let base = format!("http://{}", app.local_addr().expect("addr"));
-    tokio::spawn(app.run_until(std::future::pending()));
+    let (pool, base) = demo_server(&bench_url).await;
     let tokens = deploy_bots(&pool, CLIENTS).await;
     let services: Vec<String> = sqlx::query_scalar("SELECT name FROM entities WHERE kind = 'component' ORDER BY name").fetch_all(&pool).await.expect("services");
 

@@ -10,10 +10,8 @@
 mod common;
 
 use chrono::{Datelike, Utc};
-use common::{database_url, gather, pct, with_database};
+use common::{demo_server, database_url, gather, pct, with_database};
 use serde_json::{json, Value};
-use server::config::Settings;
-use server::startup::Application;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::Instant;
 use uuid::Uuid;
@@ -342,22 +340,7 @@ async fn main() {
     admin_conn.execute(format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)").as_str()).await.expect("drop");
     admin_conn.execute(format!("CREATE DATABASE {DB}").as_str()).await.expect("create");
 
-    let settings = Settings::from_figment(
-        Settings::figment(None)
-            .merge(("server.addr", "127.0.0.1:0"))
-            .merge(("server.public_url", ""))
-            .merge(("database.url", bench_url.clone()))
-            .merge(("database.max_connections", 40))
-            .merge(("deploys.worker", false))
-            .merge(("integrations.check_secs", 3600))
-            .merge(("log.filter", "off")),
-    )
-    .expect("settings");
-    let app = Application::build(settings).await.expect("app");
-    let pool = app.pool().clone();
-    server::db::load_demo_data(&pool, 1).await.expect("demo data");
-    let base = format!("http://{}", app.local_addr().expect("addr"));
-    tokio::spawn(app.run_until(std::future::pending()));
+    let (pool, base) = demo_server(&bench_url).await;
     pool.execute("SELECT integration_partition_create((date_trunc('month', now()) - make_interval(months => k))::date) FROM generate_series(0, 13) k")
         .await
         .expect("partitions");

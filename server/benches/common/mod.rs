@@ -64,3 +64,26 @@ pub async fn deploy_bots(pool: &sqlx::PgPool, n: usize) -> Vec<String> {
     }
     out
 }
+
+/// The real server on `url` (its own database), holding the demo company with a day of
+/// history, its deploy workers and periodic integration checks off: its pool and base URL.
+#[allow(dead_code)] // the HTTP benches'
+pub async fn demo_server(url: &str) -> (sqlx::PgPool, String) {
+    let settings = server::config::Settings::from_figment(
+        server::config::Settings::figment(None)
+            .merge(("server.addr", "127.0.0.1:0"))
+            .merge(("server.public_url", ""))
+            .merge(("database.url", url))
+            .merge(("database.max_connections", 40))
+            .merge(("deploys.worker", false))
+            .merge(("integrations.check_secs", 3600))
+            .merge(("log.filter", "off")),
+    )
+    .expect("settings");
+    let app = server::startup::Application::build(settings).await.expect("app");
+    let pool = app.pool().clone();
+    server::db::load_demo_data(&pool, 1).await.expect("demo data");
+    let base = format!("http://{}", app.local_addr().expect("addr"));
+    tokio::spawn(app.run_until(std::future::pending()));
+    (pool, base)
+}
