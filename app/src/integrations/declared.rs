@@ -157,7 +157,9 @@ pub fn read(value: &Value) -> Result<Declaration, (Option<String>, Vec<String>)>
     match kind {
         "IntegrationSystem" => {
             let mut form = SystemForm::default();
-            problems.extend(fill(value, &SYSTEM_PLACES, |field, text| set_system(&mut form, field, text)));
+            problems.extend(fill(value, &SYSTEM_PLACES, |field, text| {
+                form.set(field, text);
+            }));
             if form.title.trim().is_empty() {
                 form.title.clone_from(&form.name); // as in Backstage, the title is optional
             }
@@ -192,24 +194,6 @@ pub fn read(value: &Value) -> Result<Declaration, (Option<String>, Vec<String>)>
             Err((named(other), problems))
         }
     }
-}
-
-fn set_system(form: &mut SystemForm, field: &str, text: &str) {
-    let slot = match field {
-        "name" => &mut form.name,
-        "title" => &mut form.title,
-        "description" => &mut form.description,
-        "kind" => &mut form.kind,
-        "vendor" => &mut form.vendor,
-        "environment" => &mut form.environment,
-        "external" => &mut form.external,
-        "owner" => &mut form.owner,
-        "classification" => &mut form.classification,
-        "contacts" => &mut form.contacts,
-        "component" => &mut form.component,
-        _ => return,
-    };
-    text.clone_into(slot);
 }
 
 /// The top-level fields in which two declarations of the same thing differ.

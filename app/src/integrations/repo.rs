@@ -6,16 +6,6 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// Serialises the events of one run (two processes taking events of one run in parallel would
-/// otherwise both create it).
-#[tracing::instrument(level = "debug", name = "integrations.repo.lock_run", skip_all)]
-pub async fn lock_run(conn: &mut PgConnection, run_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 1717))", run_id.to_string())
-        .fetch_one(conn)
-        .await?;
-    Ok(())
-}
-
 /// The job of this namespace and name, made on its first event.
 #[tracing::instrument(level = "debug", name = "integrations.repo.job_id", skip_all)]
 pub async fn job_id(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx::Result<JobId> {
@@ -72,68 +62,6 @@ pub struct RunRow {
     pub updated_at: DateTime<Utc>,
 }
 
-#[tracing::instrument(level = "debug", name = "integrations.repo.find_run", skip_all)]
-pub async fn find_run(conn: &mut PgConnection, run_id: Uuid) -> sqlx::Result<Option<RunRow>> {
-    sqlx::query_as!(
-        RunRow,
-        r#"SELECT month, run_id, job_id, state, raw_status, trigger, nominal_start, nominal_end, started_at, ended_at,
-                  records_in, records_out, records_failed, error_class, error_message, retry_of, parent_run_id,
-                  runtime_node, facets, decided_by, counted, duration_counted, event_count, first_received, updated_at
-           FROM integration_runs WHERE run_id = $1"#,
-        run_id
-    )
-    .fetch_optional(conn)
-    .await
-}
-
-/// Writes a run: inserts it, or replaces the stored row of that run and month.
-#[tracing::instrument(level = "debug", name = "integrations.repo.save_run", skip_all)]
-pub async fn save_run(conn: &mut PgConnection, r: &RunRow) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"INSERT INTO integration_runs (month, run_id, job_id, state, raw_status, trigger, nominal_start, nominal_end,
-               started_at, ended_at, records_in, records_out, records_failed, error_class, error_message, retry_of,
-               parent_run_id, runtime_node, facets, decided_by, counted, duration_counted, event_count, first_received, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
-           ON CONFLICT (run_id, month) DO UPDATE SET
-               state = EXCLUDED.state, raw_status = EXCLUDED.raw_status, trigger = EXCLUDED.trigger,
-               nominal_start = EXCLUDED.nominal_start, nominal_end = EXCLUDED.nominal_end,
-               started_at = EXCLUDED.started_at, ended_at = EXCLUDED.ended_at, records_in = EXCLUDED.records_in,
-               records_out = EXCLUDED.records_out, records_failed = EXCLUDED.records_failed,
-               error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message, retry_of = EXCLUDED.retry_of,
-               parent_run_id = EXCLUDED.parent_run_id, runtime_node = EXCLUDED.runtime_node, facets = EXCLUDED.facets,
-               decided_by = EXCLUDED.decided_by, counted = EXCLUDED.counted, duration_counted = EXCLUDED.duration_counted,
-               event_count = EXCLUDED.event_count, updated_at = EXCLUDED.updated_at"#,
-        r.month,
-        r.run_id,
-        r.job_id,
-        r.state,
-        r.raw_status,
-        r.trigger,
-        r.nominal_start,
-        r.nominal_end,
-        r.started_at,
-        r.ended_at,
-        r.records_in,
-        r.records_out,
-        r.records_failed,
-        r.error_class,
-        r.error_message,
-        r.retry_of,
-        r.parent_run_id,
-        r.runtime_node,
-        r.facets,
-        r.decided_by,
-        r.counted,
-        r.duration_counted,
-        r.event_count,
-        r.first_received,
-        r.updated_at,
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 pub struct NewEvent<'a> {
     pub month: NaiveDate,
     pub run_id: Uuid,
@@ -145,35 +73,6 @@ pub struct NewEvent<'a> {
     pub token_id: Option<Uuid>,
     /// The event's JSON text, as it came.
     pub body: &'a str,
-}
-
-/// Inserts an event unless it is stored already (the same run, digest and month): false for a
-/// retry. `new_run_at`: the event opens a run, so its job's last event moves on in the same
-/// statement.
-#[tracing::instrument(level = "debug", name = "integrations.repo.insert_event", skip_all)]
-pub async fn insert_event(conn: &mut PgConnection, e: &NewEvent<'_>, new_run_at: Option<DateTime<Utc>>) -> sqlx::Result<bool> {
-    let inserted = sqlx::query_scalar!(
-        r#"WITH e AS (
-               INSERT INTO integration_events (month, run_id, digest, job_id, event_type, event_time, received_at, token_id, body)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::json) ON CONFLICT DO NOTHING RETURNING job_id),
-           s AS (
-               INSERT INTO integration_job_stats AS s (job_id, last_event_at) SELECT job_id, $10 FROM e WHERE $10::timestamptz IS NOT NULL
-               ON CONFLICT (job_id) DO UPDATE SET last_event_at = greatest(s.last_event_at, EXCLUDED.last_event_at))
-           SELECT count(*) AS "n!" FROM e"#,
-        e.month,
-        e.run_id,
-        e.digest,
-        e.job_id,
-        e.event_type,
-        e.event_time,
-        e.received_at,
-        e.token_id,
-        e.body,
-        new_run_at,
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(inserted > 0)
 }
 
 /// Counts a run that ended into its hour's and day's roll-ups (and its error class into the

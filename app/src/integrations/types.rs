@@ -405,6 +405,28 @@ impl SystemForm {
     }
 }
 
+impl SystemForm {
+    /// Sets one field by its name; false when there is no such field.
+    pub fn set(&mut self, field: &str, value: &str) -> bool {
+        let slot = match field {
+            "name" => &mut self.name,
+            "title" => &mut self.title,
+            "description" => &mut self.description,
+            "kind" => &mut self.kind,
+            "vendor" => &mut self.vendor,
+            "environment" => &mut self.environment,
+            "external" => &mut self.external,
+            "owner" => &mut self.owner,
+            "classification" => &mut self.classification,
+            "contacts" => &mut self.contacts,
+            "component" => &mut self.component,
+            _ => return false,
+        };
+        value.clone_into(slot);
+        true
+    }
+}
+
 /// An integration as a form sends it: every field a string, parsed by [`IntegrationForm::parse`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -91,44 +91,45 @@ impl Writer {
 
 async fn write_group(pool: PgPool, group: Vec<Write>) {
     metrics::histogram!("switchyard_integration_event_group_size").record(group.len() as f64);
-    if group.len() > 1 {
-        // runs locked in one order; a run's events keep the order they came in
-        let mut order: Vec<usize> = (0..group.len()).collect();
-        order.sort_by_key(|i| group[*i].input.event.run_id);
-        let events: Vec<(&LineageEvent, &str, Option<Uuid>)> = order.iter().map(|i| (&group[*i].input.event, group[*i].input.raw.as_str(), group[*i].input.token)).collect();
-        let now = group[0].input.now;
-        let written = async {
-            let mut tx = pool.begin().await?;
-            let stored = apply_batch(&mut tx, &events, now).await?;
-            tx.commit().await?;
-            Ok::<_, IntegrationError>(stored)
-        }
-        .await;
-        match written {
-            Ok(stored) => {
-                let mut answers: Vec<Option<Stored>> = vec![None; group.len()];
-                for (i, s) in order.into_iter().zip(stored) {
-                    answers[i] = Some(s);
-                }
-                for (call, answer) in group.into_iter().zip(answers) {
-                    call.reply(answer.ok_or(IntegrationError::Database(sqlx::Error::RowNotFound)));
-                }
-                return;
+    // runs locked in one order; a run's events keep the order they came in
+    let mut order: Vec<usize> = (0..group.len()).collect();
+    order.sort_by_key(|i| group[*i].input.event.run_id);
+    let events: Vec<(&LineageEvent, &str, Option<Uuid>)> = order.iter().map(|i| pending_event(&group[*i].input)).collect();
+    match write_events(&pool, &events, group[0].input.now).await {
+        Ok(stored) => {
+            let mut answers: Vec<Option<Stored>> = vec![None; group.len()];
+            for (i, s) in order.into_iter().zip(stored) {
+                answers[i] = Some(s);
             }
-            Err(e) => tracing::warn!(error = %e, events = group.len(), "a group of run events failed; writing them one by one"),
+            for (call, answer) in group.into_iter().zip(answers) {
+                call.reply(answer.ok_or(IntegrationError::Database(sqlx::Error::RowNotFound)));
+            }
+        }
+        Err(e) if group.len() == 1 => {
+            if let Some(call) = group.into_iter().next() {
+                call.reply(Err(e));
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, events = group.len(), "a group of run events failed; writing them one by one");
+            for call in group {
+                let written = write_events(&pool, &[pending_event(&call.input)], call.input.now).await;
+                call.reply(written.and_then(|s| s.into_iter().next().ok_or(IntegrationError::Database(sqlx::Error::RowNotFound))));
+            }
         }
     }
-    for call in group {
-        let p = &call.input;
-        let written = async {
-            let mut tx = pool.begin().await?;
-            let stored = apply(&mut tx, &p.event, &p.raw, p.token, p.now).await?;
-            tx.commit().await?;
-            Ok(stored)
-        }
-        .await;
-        call.reply(written);
-    }
+}
+
+fn pending_event(p: &Pending) -> (&LineageEvent, &str, Option<Uuid>) {
+    (&p.event, p.raw.as_str(), p.token)
+}
+
+/// Applies events (sorted by run) in one transaction of their own.
+async fn write_events(pool: &PgPool, events: &[(&LineageEvent, &str, Option<Uuid>)], now: DateTime<Utc>) -> Result<Vec<Stored>, IntegrationError> {
+    let mut tx = pool.begin().await?;
+    let stored = apply_batch(&mut tx, events, now).await?;
+    tx.commit().await?;
+    Ok(stored)
 }
 
 fn count(stored: Stored) {
@@ -175,9 +176,7 @@ async fn store_batch(pool: &PgPool, token: Option<Uuid>, events: &[(Value, &str)
     good.sort_by_key(|(e, _)| e.run_id);
     if !good.is_empty() {
         let events: Vec<(&LineageEvent, &str, Option<Uuid>)> = good.iter().map(|(e, raw)| (e, *raw, token)).collect();
-        let mut tx = pool.begin().await?;
-        let stored = apply_batch(&mut tx, &events, now).await?;
-        tx.commit().await?;
+        let stored = write_events(pool, &events, now).await?;
         outcome.stored = stored.iter().filter(|s| **s == Stored::Created).count();
         outcome.duplicates = stored.len() - outcome.stored;
     }
@@ -190,53 +189,6 @@ async fn store_batch(pool: &PgPool, token: Option<Uuid>, events: &[(Value, &str)
 /// Records one refused event (the API answers before reaching a service).
 pub fn count_refused() {
     metrics::counter!("switchyard_integration_events_total", "result" => "refused").increment(1);
-}
-
-async fn apply(conn: &mut PgConnection, e: &LineageEvent, raw: &str, token: Option<Uuid>, now: DateTime<Utc>) -> Result<Stored, IntegrationError> {
-    repo::lock_run(&mut *conn, e.run_id).await?;
-    let stored = repo::find_run(&mut *conn, e.run_id).await?;
-    let job_id = match &stored {
-        Some(r) => r.job_id,
-        None => repo::job_id(&mut *conn, &e.namespace, &e.name).await?.0,
-    };
-    let is_new = stored.is_none();
-    let (run, effects) = merge(stored, e, job_id, now);
-    // a retry is the insert that inserts nothing (a new run has no events to match)
-    let event = new_event(e, &run, raw, token, now);
-    if !repo::insert_event(&mut *conn, &event, is_new.then_some(now)).await? {
-        return Ok(Stored::Duplicate);
-    }
-    repo::save_run(&mut *conn, &run).await?;
-    let test = run.trigger == RunTrigger::Test.as_str();
-    if effects.ended {
-        let at = run.ended_at.unwrap_or(e.event_time);
-        repo::count_end(
-            &mut *conn,
-            &Ended {
-                job_id,
-                run_id: run.run_id,
-                at,
-                state: &run.state,
-                test,
-                started_at: run.started_at,
-                records_failed: run.records_failed.unwrap_or(0),
-                error_class: run.error_class.as_deref().or(if run.state == "failed" { Some("unclassified") } else { None }),
-                error: run.error_message.as_deref(),
-            },
-        )
-        .await?;
-        metrics::counter!("switchyard_integration_runs_ended_total", "state" => RunState::stored(&run.state).as_str()).increment(1);
-    }
-    if let (true, Some(start), Some(end)) = (effects.timed, run.started_at, run.ended_at) {
-        let secs = (end - start).num_milliseconds().max(0) as f64 / 1000.0;
-        repo::count_duration(&mut *conn, job_id, end, duration_bucket(secs) as i32).await?;
-    }
-    if (effects.ended || effects.timed) && !test {
-        if let Some(integration) = repo::integration_of_job(&mut *conn, job_id).await? {
-            health::recompute(&mut *conn, integration, now).await?;
-        }
-    }
-    Ok(Stored::Created)
 }
 
 /// An event as stored, in its run's month and with its run's job.
@@ -267,7 +219,7 @@ struct End {
     error: Option<String>,
 }
 
-/// Applies a batch's events (sorted by run) as `apply` applies each, set-wise: the runs locked,
+/// Applies events (sorted by run), set-wise, one batch or one group of single events: the runs locked,
 /// looked up and written, and the events inserted, a statement each; the ends and durations
 /// counted, and each touched integration's health recomputed once. Answers each event's fate.
 async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Option<Uuid>)], now: DateTime<Utc>) -> Result<Vec<Stored>, IntegrationError> {
