@@ -406,5 +406,8 @@ async fn main() {
         println!("{:<62} | {:>8.2} {}", what, b.p99 / s.p99, if b.p99 / s.p99 <= 1.3 { "met" } else { "NOT met" });
     }
     pool.close().await;
-    admin_conn.execute(format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)").as_str()).await.expect("drop");
+    // BENCH_KEEP=1 leaves the database for a look at the plans (EXPLAIN) at the large size
+    if std::env::var_os("BENCH_KEEP").is_none() {
+        admin_conn.execute(format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)").as_str()).await.expect("drop");
+    }
 }

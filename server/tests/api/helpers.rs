@@ -22,6 +22,65 @@ pub struct TestApp {
     db_name: String,
     admin_url: String,
     db_url: String,
+    /// Dropped with the app: tells its watchdog the test ended.
+    _watchdog: std::sync::mpsc::Sender<()>,
+}
+
+/// How long one test's app may live (`TEST_STUCK_SECS`, 300 s unless set). A test that runs
+/// longer is stuck: its watchdog says which test it is and what its database is doing, then ends
+/// the run (a hang would otherwise last until CI's own limit and say nothing).
+fn stuck_after() -> std::time::Duration {
+    std::time::Duration::from_secs(std::env::var("TEST_STUCK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(300))
+}
+
+/// Watches the app of the test running on this thread (libtest names the thread after the test).
+fn watchdog(admin_url: String, db_name: String) -> std::sync::mpsc::Sender<()> {
+    let (ended, wait) = std::sync::mpsc::channel::<()>();
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    std::thread::spawn(move || {
+        let limit = stuck_after();
+        if wait.recv_timeout(limit) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+            return;
+        }
+        let activity = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(|rt| rt.block_on(activity_of(&admin_url, &db_name)))
+            .unwrap_or_else(|e| format!("(no runtime to ask the database: {e})"));
+        // straight to the process's stderr: the test harness captures what its threads print
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\n{test} is stuck: its app has run for {} s. Its database's connections:\n{activity}",
+            limit.as_secs()
+        );
+        std::process::exit(1);
+    });
+    ended
+}
+
+/// What each connection to `db_name` is doing, and what it waits for.
+async fn activity_of(admin_url: &str, db_name: &str) -> String {
+    let rows: Result<Vec<(i32, String, String, String, String)>, sqlx::Error> = async {
+        let mut c = PgConnection::connect(admin_url).await?;
+        sqlx::query_as(
+            "SELECT pid, coalesce(state, ''), coalesce(wait_event_type || ':' || wait_event, ''),
+                    coalesce(pg_blocking_pids(pid)::text, ''), left(query, 300)
+             FROM pg_stat_activity WHERE datname = $1 ORDER BY pid",
+        )
+        .bind(db_name)
+        .fetch_all(&mut c)
+        .await
+    }
+    .await;
+    match rows {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|(pid, state, wait, blocked_by, query)| format!("  {pid} {state} waits {wait} blocked by {blocked_by}: {query}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        Err(e) => format!("  (could not ask: {e})"),
+    }
 }
 
 /// The database URL the Makefile exports, or the local default.
@@ -100,6 +159,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         address,
         metrics,
         client: reqwest::Client::builder().redirect(Policy::none()).build().expect("http client"),
+        _watchdog: watchdog(admin_url.clone(), db_name.clone()),
         db_name,
         admin_url,
         db_url,

@@ -9,6 +9,13 @@ use leptos_meta::Title;
 
 #[component]
 pub fn UnresolvedPage() -> impl IntoView {
+    // decided before anything streams, so the status is 403 (not a 200 with the refusal inside,
+    // as it would be if the list's own refusal came after the first chunk)
+    if !crate::ui::layout::CurrentUser::get().is_some_and(|m| m.is_admin()) {
+        #[cfg(feature = "ssr")]
+        crate::context::respond(crate::error::AppError::Forbidden);
+        return view! { <Title text="References not in the catalog"/><ErrorBox error=crate::error::AppError::Forbidden/> }.into_any();
+    }
     let refs = Resource::new(|| (), |_| list_unresolved());
     view! {
         <Title text="References not in the catalog"/>
@@ -27,6 +34,7 @@ pub fn UnresolvedPage() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
