@@ -403,9 +403,7 @@ impl SystemForm {
             _ => Err(p.0),
         }
     }
-}
 
-impl SystemForm {
     /// Sets one field by its name; false when there is no such field.
     pub fn set(&mut self, field: &str, value: &str) -> bool {
         let slot = match field {
