@@ -69,6 +69,14 @@ pub async fn deploy_bots(pool: &sqlx::PgPool, n: usize) -> Vec<String> {
 /// history, its deploy workers and periodic integration checks off: its pool and base URL.
 #[allow(dead_code)] // the HTTP benches'
 pub async fn demo_server(url: &str) -> (sqlx::PgPool, String) {
+    let (pool, base) = server_on(url).await;
+    server::db::load_demo_data(&pool, 1).await.expect("demo data");
+    (pool, base)
+}
+
+/// [`demo_server`] on a database that holds its data already.
+#[allow(dead_code)] // the HTTP benches'
+pub async fn server_on(url: &str) -> (sqlx::PgPool, String) {
     let settings = server::config::Settings::from_figment(
         server::config::Settings::figment(None)
             .merge(("server.addr", "127.0.0.1:0"))
@@ -77,12 +85,13 @@ pub async fn demo_server(url: &str) -> (sqlx::PgPool, String) {
             .merge(("database.max_connections", 40))
             .merge(("deploys.worker", false))
             .merge(("integrations.check_secs", 3600))
-            .merge(("log.filter", "off")),
+            .merge(("log.filter", "off"))
+            // metrics on, as by default, on a port of its own: a bench may run two servers
+            .merge(("telemetry.metrics_addr", "127.0.0.1:0")),
     )
     .expect("settings");
     let app = server::startup::Application::build(settings).await.expect("app");
     let pool = app.pool().clone();
-    server::db::load_demo_data(&pool, 1).await.expect("demo data");
     let base = format!("http://{}", app.local_addr().expect("addr"));
     tokio::spawn(app.run_until(std::future::pending()));
     (pool, base)

@@ -225,6 +225,9 @@ struct End {
 async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Option<Uuid>)], now: DateTime<Utc>) -> Result<Vec<Stored>, IntegrationError> {
     let mut run_ids: Vec<Uuid> = events.iter().map(|(e, _, _)| e.run_id).collect();
     run_ids.dedup();
+    // the set-wise statements, planned once per connection (their arrays differ every time);
+    // the roll-ups and health below, one job at a time, as Postgres chooses
+    repo::plan_once(&mut *conn, true).await?;
     repo::lock_runs(&mut *conn, &run_ids).await?;
     let mut runs: HashMap<Uuid, RunRow> = repo::find_runs(&mut *conn, &run_ids).await?.into_iter().map(|r| (r.run_id, r)).collect();
     // only a stored run has events a retry could match
@@ -295,6 +298,7 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Op
         fates.push(Stored::Created);
     }
     if new_events.is_empty() {
+        repo::plan_once(&mut *conn, false).await?;
         return Ok(fates);
     }
     repo::insert_events(&mut *conn, &new_events).await?;
@@ -303,6 +307,7 @@ async fn apply_batch(conn: &mut PgConnection, events: &[(&LineageEvent, &str, Op
     if !new_run_jobs.is_empty() {
         repo::note_runs(&mut *conn, &new_run_jobs.into_iter().collect::<Vec<_>>(), now).await?;
     }
+    repo::plan_once(&mut *conn, false).await?;
     // a job's roll-ups are written in job order, so two groups never wait on each other
     ends.sort_by_key(|e| (e.job_id, e.run_id));
     durations.sort_by_key(|d| d.0);

@@ -70,10 +70,42 @@ fn fill_days(rows: &HashMap<NaiveDate, DayPoint>, from: NaiveDate, to: NaiveDate
         .collect()
 }
 
-/// The summaries of these rows: their ends, last runs and 30 days, in three statements.
-async fn summaries(conn: &mut PgConnection, rows: Vec<SummaryRow>, now: DateTime<Utc>) -> Result<Vec<IntegrationSummary>, IntegrationError> {
+/// The days since `first` of these jobs, by job and day.
+async fn days_of(conn: &mut PgConnection, jobs: &[Uuid], first: NaiveDate) -> Result<HashMap<Uuid, HashMap<NaiveDate, DayPoint>>, IntegrationError> {
+    let days = sqlx::query!(
+        r#"SELECT job_id, (at AT TIME ZONE 'UTC')::date AS "day!", succeeded, warned, failed, aborted, late, missed, durations AS "durations: Vec<Option<i32>>"
+           FROM integration_rollup_daily WHERE job_id = ANY($1) AND at >= $2::date"#,
+        jobs,
+        first
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_job: HashMap<Uuid, HashMap<NaiveDate, DayPoint>> = HashMap::new();
+    for d in days {
+        let point = DayPoint {
+            day: d.day,
+            counts: counts_of(d.succeeded, d.warned, d.failed, d.aborted, d.late, d.missed),
+            p95_secs: histogram_quantile(&histogram(&d.durations), 0.95),
+        };
+        by_job.entry(d.job_id).or_default().insert(d.day, point);
+    }
+    Ok(by_job)
+}
+
+/// The first of the 30 days a summary shows.
+fn first_of_30(now: DateTime<Utc>) -> NaiveDate {
+    now.date_naive() - Duration::days(29)
+}
+
+/// The summaries of these rows: their ends and last runs, and their 30 days from `by_job` (at
+/// least [`first_of_30`] on), in one statement.
+async fn summaries(
+    conn: &mut PgConnection,
+    rows: Vec<SummaryRow>,
+    by_job: &HashMap<Uuid, HashMap<NaiveDate, DayPoint>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<IntegrationSummary>, IntegrationError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let jobs: Vec<Uuid> = rows.iter().map(|r| r.job_id).collect();
     let ends = sqlx::query!(
         r#"SELECT e.integration_id, e.direction, sy.name, sy.title, sy.kind, sy.external
            FROM integration_ends e JOIN integration_systems sy ON sy.id = e.system_id
@@ -88,25 +120,7 @@ async fn summaries(conn: &mut PgConnection, rows: Vec<SummaryRow>, now: DateTime
         let r = SystemRef { name: e.name, title: e.title, kind: SystemKind::stored(&e.kind), external: e.external };
         if e.direction == "source" { &mut sources } else { &mut targets }.entry(e.integration_id).or_default().push(r);
     }
-    let today = now.date_naive();
-    let first = today - Duration::days(29);
-    let days = sqlx::query!(
-        r#"SELECT job_id, (at AT TIME ZONE 'UTC')::date AS "day!", succeeded, warned, failed, aborted, late, missed, durations AS "durations: Vec<Option<i32>>"
-           FROM integration_rollup_daily WHERE job_id = ANY($1) AND at >= $2::date"#,
-        &jobs,
-        first
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut by_job: HashMap<Uuid, HashMap<NaiveDate, DayPoint>> = HashMap::new();
-    for d in days {
-        let point = DayPoint {
-            day: d.day,
-            counts: counts_of(d.succeeded, d.warned, d.failed, d.aborted, d.late, d.missed),
-            p95_secs: histogram_quantile(&histogram(&d.durations), 0.95),
-        };
-        by_job.entry(d.job_id).or_default().insert(d.day, point);
-    }
+    let (first, today) = (first_of_30(now), now.date_naive());
     let empty = HashMap::new();
     Ok(rows
         .into_iter()
@@ -221,7 +235,9 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
     } else {
         None
     };
-    let items = summaries(&mut conn, rows, now).await?;
+    let jobs: Vec<Uuid> = rows.iter().map(|r| r.job_id).collect();
+    let by_job = days_of(&mut conn, &jobs, first_of_30(now)).await?;
+    let items = summaries(&mut conn, rows, &by_job, now).await?;
     let health_counts = Health::ALL
         .iter()
         .map(|h| HealthCount { health: *h, count: counts.iter().find(|c| c.state == h.as_str()).map_or(0, |c| c.n) })
@@ -364,7 +380,10 @@ pub async fn get(pool: &PgPool, principal: &Principal, name: &str, now: DateTime
         last_ended_at: i.last_ended_at,
         last_error: i.last_error,
     };
-    let summary = summaries(&mut conn, vec![row], now).await?.pop().ok_or_else(|| Refusal::not_found("The integration"))?;
+    // the summary's 30 days are the last of the 13 months read above
+    let job_id = row.job_id;
+    let by_job = HashMap::from([(job_id, points)]);
+    let summary = summaries(&mut conn, vec![row], &by_job, now).await?.pop().ok_or_else(|| Refusal::not_found("The integration"))?;
     Ok(IntegrationDetail {
         summary,
         description: i.description,
@@ -392,7 +411,7 @@ pub async fn get(pool: &PgPool, principal: &Principal, name: &str, now: DateTime
         top_errors,
         next_slots,
         late_slots,
-        history: fill_days(&points, first, today),
+        history: fill_days(&by_job[&job_id], first, today),
         pending_approval,
         as_of: now,
     })
@@ -455,6 +474,11 @@ pub async fn list_runs(pool: &PgPool, principal: &Principal, name: &str, q: &Run
     };
     let limit = i64::from(if q.limit == 0 { RunQuery::DEFAULT_LIMIT } else { q.limit });
     let (after_at, after_id) = q.after.map_or((None, None), |(t, id)| (Some(t), Some(id)));
+    // The runs of a job are looked for in every monthly partition. Postgres plans that anew for
+    // each request (a custom plan: its filters are optional) unless told not to, and at 10 M runs
+    // planning costs more than running (0.9 ms against 0.2); the generic plan is the same plan.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan").execute(&mut *tx).await?;
     let mut rows = sqlx::query_as!(
         RunRow,
         r#"SELECT r.run_id, j.namespace, j.name AS job_name, $2::text AS integration, r.state, r.raw_status, r.trigger,
@@ -477,8 +501,9 @@ pub async fn list_runs(pool: &PgPool, principal: &Principal, name: &str, q: &Run
         after_id,
         limit + 1,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last().and_then(|r| r.at.map(|at| RunQuery::cursor(at, r.run_id)))
