@@ -13,7 +13,7 @@
 mod common;
 
 use chrono::{Datelike, Utc};
-use common::{demo_server, database_url, gather, pct, server_on, with_database};
+use common::{demo_server, database_url, gather, pct, server_on, with_database, POOL_CONNECTIONS};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::Instant;
@@ -26,9 +26,9 @@ const CLIENTS: usize = 32;
 const PER_CLIENT: usize = 150;
 const BATCH: usize = 500;
 const BATCHES: usize = 20;
-/// The server's pool holds 40 connections and hands them out in turn: each prepares the batch's
-/// statements (and reads the partitions' metadata) the first time it takes one.
-const WARM_BATCHES: usize = 40;
+/// The server's pool hands its connections out in turn: each prepares the batch's statements (and
+/// reads the partitions' metadata) the first time it takes one.
+const WARM_BATCHES: usize = POOL_CONNECTIONS as usize;
 const INTEGRATIONS: i64 = 5_000;
 const SMALL_RUNS: i64 = 100_000;
 const SAMPLES: usize = 2_000;
@@ -316,16 +316,17 @@ async fn generate_runs(pool: &PgPool, to: i64) {
     pool.execute("CHECKPOINT").await.expect("checkpoint");
 }
 
-/// A server to read from: its base URL and a read token.
+/// A server to read from: its base URL, a read token, and what it holds (for the rows' names).
 struct Site {
     base: String,
     token: String,
+    holds: String,
 }
 
 /// `SAMPLES` sequential reads of `path(i)` from each site, taking turns (which goes first
 /// alternates), after 50 each to warm up: a row for each site. Taking turns, a slow moment of
 /// the machine falls on both sizes alike.
-async fn reads(what: &str, sites: [(&Site, String); 2], path: impl Fn(usize) -> String) -> [Row; 2] {
+async fn reads(what: &str, sites: [&Site; 2], path: impl Fn(usize) -> String) -> [Row; 2] {
     let client = reqwest::Client::new();
     let get = |site: &Site, i: usize| {
         let url = format!("{}{}", site.base, path(i));
@@ -339,14 +340,14 @@ async fn reads(what: &str, sites: [(&Site, String); 2], path: impl Fn(usize) -> 
         }
     };
     for i in 0..50 {
-        get(sites[0].0, i).await;
-        get(sites[1].0, i).await;
+        get(sites[0], i).await;
+        get(sites[1], i).await;
     }
     let mut times = [Vec::with_capacity(SAMPLES), Vec::with_capacity(SAMPLES)];
     let mut spent = [0.0; 2];
     for i in 0..SAMPLES {
         for k in [i % 2, 1 - i % 2] {
-            let t = get(sites[k].0, i).await;
+            let t = get(sites[k], i).await;
             spent[k] += t.as_secs_f64();
             times[k].push(t);
         }
@@ -354,22 +355,21 @@ async fn reads(what: &str, sites: [(&Site, String); 2], path: impl Fn(usize) -> 
     let mut row = |k: usize| {
         let mut times = std::mem::take(&mut times[k]);
         times.sort();
-        Row { what: format!("{what} ({})", sites[k].1), requests: SAMPLES, per_second: SAMPLES as f64 / spent[k], p50: pct(&times, 0.5), p99: pct(&times, 0.99) }
+        Row { what: format!("{what} ({})", sites[k].holds), requests: SAMPLES, per_second: SAMPLES as f64 / spent[k], p50: pct(&times, 0.5), p99: pct(&times, 0.99) }
     };
     [row(0), row(1)]
 }
 
 /// What the list and an integration's page read, from both sites: rows at the small size, then
 /// at the large.
-async fn read_rows(small: (&Site, String), large: (&Site, String)) -> (Vec<Row>, Vec<Row>) {
+async fn read_rows(small: &Site, large: &Site) -> (Vec<Row>, Vec<Row>) {
     let name = |i: usize| format!("flow-{:05}", 1 + (i * 37) % INTEGRATIONS as usize);
-    let sites = || [(small.0, small.1.clone()), (large.0, large.1.clone())];
     let all = [
-        reads("list with health, first page", sites(), |_| "/api/v1/integrations".into()).await,
-        reads("list with health, filtered by platform", sites(), |_| "/api/v1/integrations?platform=boomi".into()).await,
-        reads("an integration, health + 13 months", sites(), |i| format!("/api/v1/integrations/{}", name(i))).await,
+        reads("list with health, first page", [small, large], |_| "/api/v1/integrations".into()).await,
+        reads("list with health, filtered by platform", [small, large], |_| "/api/v1/integrations?platform=boomi".into()).await,
+        reads("an integration, health + 13 months", [small, large], |i| format!("/api/v1/integrations/{}", name(i))).await,
         // a page of 20: at 100 k a job has about 20 runs, so both sizes answer the same rows
-        reads("its runs, first page of 20", sites(), |i| format!("/api/v1/integrations/{}/runs?limit=20", name(i))).await,
+        reads("its runs, first page of 20", [small, large], |i| format!("/api/v1/integrations/{}/runs?limit=20", name(i))).await,
     ];
     all.into_iter().map(|[s, l]| (s, l)).unzip()
 }
@@ -475,10 +475,10 @@ async fn compare_reads(small: (&PgPool, &app::iam::principal::Principal, String)
         async move { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM integration_runs").fetch_one(&pool).await.expect("count") }
     };
     let (small_runs, large_runs) = (runs(small.0).await, runs(large.0).await);
-    let small = Site { token: token(small.0, small.1, "bench-read", &["read"], None).await, base: small.2 };
-    let big = Site { token: token(large.0, large.1, "bench-read", &["read"], None).await, base: large.2 };
+    let small = Site { token: token(small.0, small.1, "bench-read", &["read"], None).await, base: small.2, holds: format!("{small_runs} runs") };
+    let big = Site { token: token(large.0, large.1, "bench-read", &["read"], None).await, base: large.2, holds: format!("{large_runs} runs") };
     print_header("GET, API token");
-    let (small, big) = read_rows((&small, format!("{small_runs} runs")), (&big, format!("{large_runs} runs"))).await;
+    let (small, big) = read_rows(&small, &big).await;
     small.iter().chain(&big).for_each(print_row);
     println!();
     println!("{:<62} | {:>14}", "p99 at the large size ÷ p99 at 100 k", "ratio (≤ 1.3)");

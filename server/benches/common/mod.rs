@@ -65,6 +65,10 @@ pub async fn deploy_bots(pool: &sqlx::PgPool, n: usize) -> Vec<String> {
     out
 }
 
+/// The connections of a bench server's pool.
+#[allow(dead_code)] // the integrations bench's
+pub const POOL_CONNECTIONS: u32 = 40;
+
 /// The real server on `url` (its own database), holding the demo company with a day of
 /// history, its deploy workers and periodic integration checks off: its pool and base URL.
 #[allow(dead_code)] // the HTTP benches'
@@ -82,7 +86,7 @@ pub async fn server_on(url: &str) -> (sqlx::PgPool, String) {
             .merge(("server.addr", "127.0.0.1:0"))
             .merge(("server.public_url", ""))
             .merge(("database.url", url))
-            .merge(("database.max_connections", 40))
+            .merge(("database.max_connections", POOL_CONNECTIONS))
             .merge(("deploys.worker", false))
             .merge(("integrations.check_secs", 3600))
             .merge(("log.filter", "off"))

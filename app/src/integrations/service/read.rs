@@ -478,7 +478,7 @@ pub async fn list_runs(pool: &PgPool, principal: &Principal, name: &str, q: &Run
     // each request (a custom plan: its filters are optional) unless told not to, and at 10 M runs
     // planning costs more than running (0.9 ms against 0.2); the generic plan is the same plan.
     let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan").execute(&mut *tx).await?;
+    crate::integrations::repo::plan_once(&mut tx, true).await?;
     let mut rows = sqlx::query_as!(
         RunRow,
         r#"SELECT r.run_id, j.namespace, j.name AS job_name, $2::text AS integration, r.state, r.raw_status, r.trigger,
