@@ -281,12 +281,20 @@ async fn generate_runs(pool: &PgPool, to: i64) {
         at = end;
     }
     let rollups = r#"
-        TRUNCATE integration_rollup_daily, integration_rollup_hourly, integration_rollup_errors;
+        TRUNCATE integration_rollup_monthly, integration_rollup_hourly, integration_rollup_errors;
         DELETE FROM integration_job_stats WHERE job_id IN (SELECT id FROM integration_jobs WHERE namespace = 'bench');
-        INSERT INTO integration_rollup_daily (job_id, at, succeeded, failed, records_failed)
-        SELECT job_id, date_trunc('day', ended_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
-               count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'failed'), sum(records_failed)
-        FROM integration_runs WHERE ended_at IS NOT NULL GROUP BY 1, 2;
+        WITH days AS (
+            SELECT job_id, (ended_at AT TIME ZONE 'UTC')::date AS day, count(*) FILTER (WHERE state = 'succeeded')::int AS succeeded,
+                   count(*) FILTER (WHERE state = 'failed')::int AS failed, sum(records_failed)::bigint AS records_failed
+            FROM integration_runs WHERE ended_at IS NOT NULL GROUP BY 1, 2
+        )
+        INSERT INTO integration_rollup_monthly (job_id, month, succeeded, failed, records_failed)
+        SELECT m.job_id, m.month, array_agg(coalesce(d.succeeded, 0) ORDER BY k), array_agg(coalesce(d.failed, 0) ORDER BY k),
+               array_agg(coalesce(d.records_failed, 0) ORDER BY k)
+        FROM (SELECT DISTINCT job_id, date_trunc('month', day)::date AS month FROM days) m
+        CROSS JOIN generate_series(1, 31) k
+        LEFT JOIN days d ON d.job_id = m.job_id AND d.day = m.month + k - 1 AND d.day < m.month + interval '1 month'
+        GROUP BY m.job_id, m.month;
         INSERT INTO integration_rollup_hourly (job_id, at, succeeded, failed, records_failed)
         SELECT job_id, date_trunc('hour', ended_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
                count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'failed'), sum(records_failed)

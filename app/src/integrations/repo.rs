@@ -1,7 +1,7 @@
 //! The integrations' SQL. Runs and events live in monthly partitions (see the migration); a run
 //! is found by its id in whichever month it began.
 use super::types::{IntegrationForm, IntegrationId, JobId, SystemForm, SystemId};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -95,6 +95,7 @@ pub async fn count_end(conn: &mut PgConnection, e: &Ended<'_>) -> sqlx::Result<(
     let warned = matches!(e.state, "succeeded_with_warnings") && !e.test;
     let failed = matches!(e.state, "failed") && !e.test;
     let aborted = matches!(e.state, "aborted") && !e.test;
+    let (month, day) = month_day(e.at);
     sqlx::query!(
         r#"WITH hourly AS (
                INSERT INTO integration_rollup_hourly AS h (job_id, at, succeeded, warned, failed, aborted, tests, records_failed)
@@ -105,12 +106,13 @@ pub async fn count_end(conn: &mut PgConnection, e: &Ended<'_>) -> sqlx::Result<(
                    records_failed = h.records_failed + EXCLUDED.records_failed
                RETURNING 1
            )
-           INSERT INTO integration_rollup_daily AS d (job_id, at, succeeded, warned, failed, aborted, tests, records_failed)
-           VALUES ($1, date_trunc('day', $2::timestamptz, 'UTC'), $3::int, $4::int, $5::int, $6::int, $7::int, $8)
-           ON CONFLICT (job_id, at) DO UPDATE SET succeeded = d.succeeded + EXCLUDED.succeeded,
-               warned = d.warned + EXCLUDED.warned, failed = d.failed + EXCLUDED.failed,
-               aborted = d.aborted + EXCLUDED.aborted, tests = d.tests + EXCLUDED.tests,
-               records_failed = d.records_failed + EXCLUDED.records_failed"#,
+           INSERT INTO integration_rollup_monthly AS m (job_id, month, succeeded, warned, failed, aborted, tests, records_failed)
+           VALUES ($1, $9, integration_on_day($10, $3)::int[], integration_on_day($10, $4)::int[], integration_on_day($10, $5)::int[],
+                   integration_on_day($10, $6)::int[], integration_on_day($10, $7)::int[], integration_on_day($10, $8))
+           ON CONFLICT (job_id, month) DO UPDATE SET succeeded[$10] = m.succeeded[$10] + $3::int,
+               warned[$10] = m.warned[$10] + $4::int, failed[$10] = m.failed[$10] + $5::int,
+               aborted[$10] = m.aborted[$10] + $6::int, tests[$10] = m.tests[$10] + $7::int,
+               records_failed[$10] = m.records_failed[$10] + $8"#,
         e.job_id,
         e.at,
         i32::from(ok),
@@ -119,6 +121,8 @@ pub async fn count_end(conn: &mut PgConnection, e: &Ended<'_>) -> sqlx::Result<(
         i32::from(aborted),
         i32::from(e.test),
         e.records_failed,
+        month,
+        day,
     )
     .execute(&mut *conn)
     .await?;
@@ -162,25 +166,42 @@ pub async fn count_end(conn: &mut PgConnection, e: &Ended<'_>) -> sqlx::Result<(
     Ok(())
 }
 
-/// Adds a run's duration to the histograms of the hour and day it ended in.
+/// Adds a run's duration to the histograms of the hour and day it ended in (the day's row was
+/// made by [`count_end`]).
 #[tracing::instrument(level = "debug", name = "integrations.repo.count_duration", skip_all)]
 pub async fn count_duration(conn: &mut PgConnection, job_id: Uuid, ended_at: DateTime<Utc>, bucket: i32) -> sqlx::Result<()> {
-    // arrays are 1-based; a bucket past the array's end extends it (with NULLs between)
+    let (month, day) = month_day(ended_at);
+    // arrays are 1-based; the hour's histogram grows past its end if need be (NULLs between)
     sqlx::query!(
         r#"WITH hourly AS (
                UPDATE integration_rollup_hourly SET durations[$3::int + 1] = coalesce(durations[$3::int + 1], 0) + 1
                WHERE job_id = $1 AND at = date_trunc('hour', $2::timestamptz)
                RETURNING 1
            )
-           UPDATE integration_rollup_daily SET durations[$3::int + 1] = coalesce(durations[$3::int + 1], 0) + 1
-           WHERE job_id = $1 AND at = date_trunc('day', $2::timestamptz, 'UTC')"#,
+           UPDATE integration_rollup_monthly SET durations[$5] = durations[$5] + 1
+           WHERE job_id = $1 AND month = $4"#,
         job_id,
         ended_at,
-        bucket
+        bucket,
+        month,
+        histogram_entry(day, bucket),
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The month (its first day) and the day of the month (from 1) that `at` falls on in UTC: where
+/// it counts in `integration_rollup_monthly`.
+pub fn month_day(at: DateTime<Utc>) -> (NaiveDate, i32) {
+    let date = at.date_naive();
+    (date.with_day(1).unwrap_or(date), date.day() as i32)
+}
+
+/// The entry (from 1) of a month's `durations` that counts `bucket` (from 0) on `day` (from 1).
+pub fn histogram_entry(day: i32, bucket: i32) -> i32 {
+    const BUCKETS: i32 = super::types::DURATION_BUCKETS.len() as i32 + 1;
+    (day - 1) * BUCKETS + bucket.clamp(0, BUCKETS - 1) + 1
 }
 
 /// The registered integration of a job, if any.
@@ -246,9 +267,13 @@ pub async fn health_row(conn: &mut PgConnection, id: IntegrationId, now: DateTim
                FROM integration_rollup_hourly WHERE job_id = i.job_id AND at > $2::timestamptz - interval '24 hours'
            ) d1 ON true
            LEFT JOIN LATERAL (
-               SELECT sum(succeeded + warned + failed + aborted)::bigint AS ended, sum(failed + aborted)::bigint AS failures,
-                      sum(slots)::bigint AS slots, sum(missed)::bigint AS missed
-               FROM integration_rollup_daily WHERE job_id = i.job_id AND at > $2::timestamptz - interval '30 days'
+               SELECT sum(s + w + f + a)::bigint AS ended, sum(f + a)::bigint AS failures, sum(sl)::bigint AS slots,
+                      sum(mi)::bigint AS missed
+               FROM integration_rollup_monthly m,
+                    unnest(m.succeeded, m.warned, m.failed, m.aborted, m.slots, m.missed) WITH ORDINALITY AS u(s, w, f, a, sl, mi, k)
+               WHERE m.job_id = i.job_id
+                 AND m.month >= date_trunc('month', ($2::timestamptz - interval '30 days') AT TIME ZONE 'UTC')::date
+                 AND (m.month + k::int - 1)::timestamp AT TIME ZONE 'UTC' > $2::timestamptz - interval '30 days'
            ) d30 ON true
            LEFT JOIN LATERAL (
                SELECT sl.nominal, sl.state FROM integration_slots sl
@@ -361,14 +386,17 @@ pub async fn save_slot(
     .execute(&mut *conn)
     .await?;
     if settled {
+        let (month, day) = month_day(nominal);
         sqlx::query!(
-            r#"INSERT INTO integration_rollup_daily AS d (job_id, at, slots, late, missed)
-               VALUES ($1, date_trunc('day', $2::timestamptz, 'UTC'), 1, $3::int, $4::int)
-               ON CONFLICT (job_id, at) DO UPDATE SET slots = d.slots + 1, late = d.late + EXCLUDED.late, missed = d.missed + EXCLUDED.missed"#,
+            r#"INSERT INTO integration_rollup_monthly AS m (job_id, month, slots, late, missed)
+               VALUES ($1, $2, integration_on_day($5, 1)::int[], integration_on_day($5, $3::int)::int[], integration_on_day($5, $4::int)::int[])
+               ON CONFLICT (job_id, month) DO UPDATE SET slots[$5] = m.slots[$5] + 1, late[$5] = m.late[$5] + $3::int,
+                   missed[$5] = m.missed[$5] + $4::int"#,
             job_id,
-            nominal,
+            month,
             i32::from(state == "late"),
             i32::from(state == "missed"),
+            day,
         )
         .execute(conn)
         .await?;
@@ -395,7 +423,7 @@ pub async fn drop_before(pool: &PgPool, cutoff: NaiveDate) -> sqlx::Result<Vec<N
     let months = sqlx::query_scalar!(r#"SELECT m AS "m!" FROM integration_partition_drop_before($1) AS m"#, cutoff)
         .fetch_all(&mut *tx)
         .await?;
-    sqlx::query!("DELETE FROM integration_rollup_daily WHERE at < $1::date", cutoff).execute(&mut *tx).await?;
+    sqlx::query!("DELETE FROM integration_rollup_monthly WHERE month < $1::date", cutoff).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM integration_rollup_errors WHERE day < $1::date", cutoff).execute(&mut *tx).await?;
     sqlx::query!("DELETE FROM integration_slots WHERE nominal < $1::date", cutoff).execute(&mut *tx).await?;
     tx.commit().await?;

@@ -842,7 +842,7 @@ impl RunCounts {
 pub struct DayPoint {
     pub day: chrono::NaiveDate,
     pub counts: RunCounts,
-    /// The day's p95 run duration, seconds.
+    /// The day's p95 run duration, seconds (on an integration's page; not in lists).
     pub p95_secs: Option<f64>,
 }
 
@@ -1025,7 +1025,8 @@ pub struct IntegrationSummary {
     pub health: Health,
     pub health_reason: String,
     pub last_run: Option<LastRun>,
-    /// The last 30 days, oldest first (days without runs included).
+    /// The last 30 days, oldest first (days without runs included): their counts (no `p95_secs`
+    /// here; an integration's `history` has each day's).
     pub days: Vec<DayPoint>,
 }
 

@@ -215,6 +215,50 @@ async fn a_confidential_integration_waits_for_a_lead_and_runs_then_show_its_heal
 }
 
 #[tokio::test]
+async fn ended_runs_count_on_their_day_in_the_history_the_sparkline_the_rates_and_the_budget() {
+    // the days are kept a month a row (integration_rollup_monthly): each run lands on its own day
+    let app = spawn_app().await;
+    assert_eq!(register(&app, "gl-export", "internal", json!({ "trigger": "event", "schedule": "" })).await.status(), 201);
+    let token = ingest_token(&app).await;
+    let now = Utc::now();
+    // (start, failed): each ends 40 s after it starts; a failure two days ago, three successes now
+    let runs = [(now - Duration::days(2), true), (now - Duration::minutes(5), false), (now - Duration::minutes(4), false), (now - Duration::minutes(3), false)];
+    let mut expected: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for (start, failed) in runs {
+        let run = Uuid::now_v7();
+        assert_eq!(post(&app, &token, "/api/v1/lineage", &event("START", run, "gl-export", start)).await.status(), 201);
+        let end = start + Duration::seconds(40);
+        let kind = if failed { "FAIL" } else { "COMPLETE" };
+        assert_eq!(post(&app, &token, "/api/v1/lineage", &event(kind, run, "gl-export", end)).await.status(), 201);
+        let day = expected.entry(end.date_naive().to_string()).or_default();
+        if failed { day.1 += 1 } else { day.0 += 1 }
+    }
+    let reader = app.login_as(Persona::Viewer).await;
+    let detail: Value = reader.get("/api/v1/integrations/gl-export").await.json().await.expect("json");
+    let listed: Value = reader.get("/api/v1/integrations?q=gl-export").await.json().await.expect("json");
+    let history = detail["history"].as_array().expect("13 months of days");
+    let sparkline = listed["items"][0]["days"].as_array().expect("30 days");
+    assert_eq!(sparkline.len(), 30);
+    assert_eq!(history.last().map(|d| d["day"].clone()), Some(json!(now.date_naive().to_string())));
+    for days in [history, sparkline] {
+        let counted: std::collections::BTreeMap<String, (i64, i64)> = days
+            .iter()
+            .filter(|d| d["counts"]["succeeded"] != 0 || d["counts"]["failed"] != 0)
+            .map(|d| (d["day"].as_str().unwrap_or("").to_owned(), (d["counts"]["succeeded"].as_i64().unwrap_or(0), d["counts"]["failed"].as_i64().unwrap_or(0))))
+            .collect();
+        assert_eq!(counted, expected, "the days with runs, and nothing else");
+    }
+    let today = |days: &[Value]| days.iter().find(|d| d["day"] == now.date_naive().to_string()).cloned().expect("today");
+    assert_eq!(today(history)["p95_secs"], 60.0, "40 s runs fall in the bucket up to a minute");
+    assert_eq!(today(sparkline)["p95_secs"], Value::Null, "a list's days carry their counts only");
+    assert_eq!(detail["success_30d"], 0.75);
+    assert_eq!(detail["p95_30d_secs"], 60.0);
+    // the last day's runs all succeeded; one failure in four over 30 days spends a 99 % budget
+    assert_eq!(detail["summary"]["health"], "degraded", "{}", detail["summary"]);
+    assert!(detail["summary"]["health_reason"].as_str().unwrap_or("").contains("error budget"), "{}", detail["summary"]);
+}
+
+#[tokio::test]
 async fn a_schedule_slot_without_a_run_turns_the_health_late_then_missed() {
     let app = spawn_app().await;
     assert_eq!(register(&app, "payroll-to-gl", "internal", json!({ "schedule": "0 * * * *" })).await.status(), 201);

@@ -5,7 +5,7 @@ use crate::catalog::types::Classification;
 use crate::error::Refusal;
 use crate::iam::principal::Principal;
 use crate::integrations::types::*;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -48,12 +48,9 @@ fn counts_of(succeeded: i32, warned: i32, failed: i32, aborted: i32, late: i32, 
     }
 }
 
+/// An hour's histogram as stored.
 fn histogram(durations: &[Option<i32>]) -> Vec<i64> {
-    let mut h = vec![0i64; DURATION_BUCKETS.len() + 1];
-    for (i, c) in durations.iter().enumerate().take(h.len()) {
-        h[i] = i64::from(c.unwrap_or(0));
-    }
-    h
+    durations.iter().take(DURATION_BUCKETS.len() + 1).map(|c| i64::from(c.unwrap_or(0))).collect()
 }
 
 fn add_histogram(into: &mut [i64], from: &[i64]) {
@@ -62,32 +59,93 @@ fn add_histogram(into: &mut [i64], from: &[i64]) {
     }
 }
 
-/// Days `from..=to`, each with its counts (zero when no row).
-fn fill_days(rows: &HashMap<NaiveDate, DayPoint>, from: NaiveDate, to: NaiveDate) -> Vec<DayPoint> {
+/// A day of a job's roll-up, as read.
+struct Day {
+    day: NaiveDate,
+    counts: RunCounts,
+    slots: i64,
+    records_failed: i64,
+    /// Ended runs per duration bucket ([`DURATION_BUCKETS`], and one past the last).
+    histogram: Vec<i64>,
+}
+
+impl Day {
+    fn point(&self) -> DayPoint {
+        DayPoint { day: self.day, counts: self.counts, p95_secs: histogram_quantile(&self.histogram, 0.95) }
+    }
+}
+
+/// Days `from..=to`, each with its counts (zero on a day without runs); `days` oldest first.
+fn fill_days(days: &[Day], from: NaiveDate, to: NaiveDate) -> Vec<DayPoint> {
+    let mut rows = days.iter().skip_while(|d| d.day < from).peekable();
     from.iter_days()
         .take_while(|d| *d <= to)
-        .map(|d| rows.get(&d).cloned().unwrap_or(DayPoint { day: d, counts: RunCounts::default(), p95_secs: None }))
+        .map(|d| match rows.next_if(|r| r.day == d) {
+            Some(r) => r.point(),
+            None => DayPoint { day: d, counts: RunCounts::default(), p95_secs: None },
+        })
         .collect()
 }
 
-/// The days since `first` of these jobs, by job and day.
-async fn days_of(conn: &mut PgConnection, jobs: &[Uuid], first: NaiveDate) -> Result<HashMap<Uuid, HashMap<NaiveDate, DayPoint>>, IntegrationError> {
-    let days = sqlx::query!(
-        r#"SELECT job_id, (at AT TIME ZONE 'UTC')::date AS "day!", succeeded, warned, failed, aborted, late, missed, durations AS "durations: Vec<Option<i32>>"
-           FROM integration_rollup_daily WHERE job_id = ANY($1) AND at >= $2::date"#,
-        jobs,
-        first
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut by_job: HashMap<Uuid, HashMap<NaiveDate, DayPoint>> = HashMap::new();
-    for d in days {
-        let point = DayPoint {
-            day: d.day,
-            counts: counts_of(d.succeeded, d.warned, d.failed, d.aborted, d.late, d.missed),
-            p95_secs: histogram_quantile(&histogram(&d.durations), 0.95),
-        };
-        by_job.entry(d.job_id).or_default().insert(d.day, point);
+/// A month of a job's roll-up as read: each array a day an entry (see the migration of
+/// `integration_rollup_monthly`).
+struct MonthRow {
+    job_id: Uuid,
+    month: NaiveDate,
+    succeeded: Vec<i32>,
+    warned: Vec<i32>,
+    failed: Vec<i32>,
+    aborted: Vec<i32>,
+    late: Vec<i32>,
+    missed: Vec<i32>,
+    slots: Vec<i32>,
+    records_failed: Vec<i64>,
+    durations: Vec<i32>,
+}
+
+/// The days from `first` on of these jobs, by job, oldest first: those with something counted,
+/// a month a row. A list's sparklines read the counts alone (its days have no p95), an
+/// integration's page everything.
+async fn days_of(conn: &mut PgConnection, jobs: &[Uuid], first: NaiveDate, counts_only: bool) -> Result<HashMap<Uuid, Vec<Day>>, IntegrationError> {
+    const BUCKETS: usize = DURATION_BUCKETS.len() + 1;
+    let months = if counts_only {
+        sqlx::query_as!(
+            MonthRow,
+            r#"SELECT job_id, month, succeeded, warned, failed, aborted, late, missed, '{}'::int[] AS "slots!",
+                      '{}'::bigint[] AS "records_failed!", '{}'::int[] AS "durations!"
+               FROM integration_rollup_monthly WHERE job_id = ANY($1) AND month >= date_trunc('month', $2::date)::date"#,
+            jobs,
+            first
+        )
+        .fetch_all(&mut *conn)
+        .await?
+    } else {
+        sqlx::query_as!(
+            MonthRow,
+            r#"SELECT job_id, month, succeeded, warned, failed, aborted, late, missed, slots, records_failed, durations
+               FROM integration_rollup_monthly WHERE job_id = ANY($1) AND month >= date_trunc('month', $2::date)::date"#,
+            jobs,
+            first
+        )
+        .fetch_all(&mut *conn)
+        .await?
+    };
+    let mut by_job: HashMap<Uuid, Vec<Day>> = HashMap::new();
+    for m in months {
+        let days = by_job.entry(m.job_id).or_default();
+        let at = |a: &[i32], k: usize| a.get(k).copied().unwrap_or(0);
+        for (k, day) in m.month.iter_days().take_while(|d| d.month() == m.month.month()).enumerate().skip_while(|(_, d)| *d < first) {
+            let counts = counts_of(at(&m.succeeded, k), at(&m.warned, k), at(&m.failed, k), at(&m.aborted, k), at(&m.late, k), at(&m.missed, k));
+            let histogram = m.durations.get(k * BUCKETS..(k + 1) * BUCKETS).unwrap_or_default();
+            let (slots, records_failed) = (at(&m.slots, k), m.records_failed.get(k).copied().unwrap_or(0));
+            if counts != RunCounts::default() || slots != 0 || records_failed != 0 || histogram.iter().any(|c| *c != 0) {
+                let histogram = histogram.iter().map(|c| i64::from(*c)).collect();
+                days.push(Day { day, counts, slots: i64::from(slots), records_failed, histogram });
+            }
+        }
+    }
+    for days in by_job.values_mut() {
+        days.sort_unstable_by_key(|d| d.day);
     }
     Ok(by_job)
 }
@@ -102,7 +160,7 @@ fn first_of_30(now: DateTime<Utc>) -> NaiveDate {
 async fn summaries(
     conn: &mut PgConnection,
     rows: Vec<SummaryRow>,
-    by_job: &HashMap<Uuid, HashMap<NaiveDate, DayPoint>>,
+    by_job: &HashMap<Uuid, Vec<Day>>,
     now: DateTime<Utc>,
 ) -> Result<Vec<IntegrationSummary>, IntegrationError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -121,14 +179,13 @@ async fn summaries(
         if e.direction == "source" { &mut sources } else { &mut targets }.entry(e.integration_id).or_default().push(r);
     }
     let (first, today) = (first_of_30(now), now.date_naive());
-    let empty = HashMap::new();
     Ok(rows
         .into_iter()
         .map(|r| IntegrationSummary {
             id: IntegrationId(r.id),
             sources: sources.remove(&r.id).unwrap_or_default(),
             targets: targets.remove(&r.id).unwrap_or_default(),
-            days: fill_days(by_job.get(&r.job_id).unwrap_or(&empty), first, today),
+            days: fill_days(by_job.get(&r.job_id).map_or(&[], Vec::as_slice), first, today),
             last_run: r.last_run_id.map(|run_id| LastRun {
                 run_id,
                 state: RunState::stored(r.last_state.as_deref().unwrap_or("succeeded")),
@@ -236,7 +293,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
         None
     };
     let jobs: Vec<Uuid> = rows.iter().map(|r| r.job_id).collect();
-    let by_job = days_of(&mut conn, &jobs, first_of_30(now)).await?;
+    let by_job = days_of(&mut conn, &jobs, first_of_30(now), true).await?;
     let items = summaries(&mut conn, rows, &by_job, now).await?;
     let health_counts = Health::ALL
         .iter()
@@ -287,15 +344,7 @@ pub async fn get(pool: &PgPool, principal: &Principal, name: &str, now: DateTime
     .await?;
     let today = now.date_naive();
     let first = today - Duration::days(395);
-    let days = sqlx::query!(
-        r#"SELECT (at AT TIME ZONE 'UTC')::date AS "day!", succeeded, warned, failed, aborted, late, missed, slots,
-                  records_failed, durations AS "durations: Vec<Option<i32>>"
-           FROM integration_rollup_daily WHERE job_id = $1 AND at >= $2::date ORDER BY at"#,
-        i.job_id,
-        first
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let days = days_of(&mut conn, &[i.job_id], first, false).await?.remove(&i.job_id).unwrap_or_default();
     let top_errors = sqlx::query!(
         r#"SELECT error_class, sum(runs)::bigint AS "runs!" FROM integration_rollup_errors
            WHERE job_id = $1 AND day > $2::date - 30 GROUP BY error_class ORDER BY 2 DESC, 1 LIMIT 5"#,
@@ -330,20 +379,16 @@ pub async fn get(pool: &PgPool, principal: &Principal, name: &str, now: DateTime
     let (mut week, mut month) = (RunCounts::default(), RunCounts::default());
     let mut hist30 = vec![0i64; DURATION_BUCKETS.len() + 1];
     let (mut slots30, mut records_failed_30d) = (0i64, 0i64);
-    let mut points: HashMap<NaiveDate, DayPoint> = HashMap::new();
     for d in &days {
-        let counts = counts_of(d.succeeded, d.warned, d.failed, d.aborted, d.late, d.missed);
-        let h = histogram(&d.durations);
         if d.day > today - Duration::days(7) {
-            week.add(&counts);
+            week.add(&d.counts);
         }
         if d.day > today - Duration::days(30) {
-            month.add(&counts);
-            add_histogram(&mut hist30, &h);
-            slots30 += i64::from(d.slots);
+            month.add(&d.counts);
+            add_histogram(&mut hist30, &d.histogram);
+            slots30 += d.slots;
             records_failed_30d += d.records_failed;
         }
-        points.insert(d.day, DayPoint { day: d.day, counts, p95_secs: histogram_quantile(&h, 0.95) });
     }
     let trigger = Trigger::stored(&i.trigger);
     let levels = ServiceLevels {
@@ -381,8 +426,8 @@ pub async fn get(pool: &PgPool, principal: &Principal, name: &str, now: DateTime
         last_error: i.last_error,
     };
     // the summary's 30 days are the last of the 13 months read above
-    let job_id = row.job_id;
-    let by_job = HashMap::from([(job_id, points)]);
+    let history = fill_days(&days, first, today);
+    let by_job = HashMap::from([(row.job_id, days)]);
     let summary = summaries(&mut conn, vec![row], &by_job, now).await?.pop().ok_or_else(|| Refusal::not_found("The integration"))?;
     Ok(IntegrationDetail {
         summary,
@@ -411,7 +456,7 @@ pub async fn get(pool: &PgPool, principal: &Principal, name: &str, now: DateTime
         top_errors,
         next_slots,
         late_slots,
-        history: fill_days(&by_job[&job_id], first, today),
+        history,
         pending_approval,
         as_of: now,
     })
