@@ -805,12 +805,20 @@ pub async fn events_seen(conn: &mut PgConnection, run_ids: &[Uuid], digests: &[V
 }
 
 /// For the rest of the transaction (`on`), or no longer: statements are planned once per
-/// connection (Postgres's generic plan) rather than for each execution. A batch's statements take
-/// arrays of hundreds of values into 14 monthly partitions: planning them for each batch took
-/// milliseconds (6 ms for the run lookup alone), and gave the same plans.
+/// connection (Postgres's generic plan) rather than for each execution, and by their indexes. A
+/// batch's statements take arrays of hundreds of values into 14 monthly partitions: planning them
+/// for each batch took milliseconds (6 ms for the run lookup alone), and gave the same plans. A
+/// plan made once must not depend on a partition's size at that moment: made while the month's
+/// partition was nearly empty it scanned the partition whole, and went on doing so as it grew
+/// until autovacuum analysed it again (a batch's run lookup went from 22 to 108 ms in 20 batches).
 #[tracing::instrument(level = "debug", name = "integrations.repo.plan_once", skip_all)]
 pub async fn plan_once(conn: &mut PgConnection, on: bool) -> sqlx::Result<()> {
-    let mode = if on { "SET LOCAL plan_cache_mode = force_generic_plan" } else { "SET LOCAL plan_cache_mode = DEFAULT" };
+    // both in one round trip, for the transaction only (`true`); off restores what RESET would
+    let mode = if on {
+        "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)"
+    } else {
+        "SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name IN ('plan_cache_mode', 'enable_seqscan')"
+    };
     sqlx::query(mode).execute(conn).await?;
     Ok(())
 }
