@@ -193,13 +193,13 @@ pub async fn count_duration(conn: &mut PgConnection, job_id: Uuid, ended_at: Dat
 
 /// The month (its first day) and the day of the month (from 1) that `at` falls on in UTC: where
 /// it counts in `integration_rollup_monthly`.
-pub fn month_day(at: DateTime<Utc>) -> (NaiveDate, i32) {
+fn month_day(at: DateTime<Utc>) -> (NaiveDate, i32) {
     let date = at.date_naive();
     (date.with_day(1).unwrap_or(date), date.day() as i32)
 }
 
 /// The entry (from 1) of a month's `durations` that counts `bucket` (from 0) on `day` (from 1).
-pub fn histogram_entry(day: i32, bucket: i32) -> i32 {
+fn histogram_entry(day: i32, bucket: i32) -> i32 {
     const BUCKETS: i32 = super::types::DURATION_BUCKETS.len() as i32 + 1;
     (day - 1) * BUCKETS + bucket.clamp(0, BUCKETS - 1) + 1
 }
