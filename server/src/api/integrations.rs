@@ -264,7 +264,9 @@ pub struct RunParams {
     limit: Option<String>,
 }
 
-/// An integration's runs, newest first, a page at a time.
+/// An integration's runs, newest first, a page at a time: by start, or (before a START is seen) by end
+/// or arrival, and never later than a day after the run's first event arrived (a clock far ahead
+/// does not pin a run to the top).
 #[utoipa::path(
     get,
     path = "/integrations/{name}/runs",

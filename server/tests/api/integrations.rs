@@ -259,6 +259,68 @@ async fn ended_runs_count_on_their_day_in_the_history_the_sparkline_the_rates_an
 }
 
 #[tokio::test]
+async fn the_runs_page_is_newest_first_across_months_and_a_clock_ahead_sits_a_day_after_it_arrived() {
+    // A run's partition is the month its first event arrived. The page reads this month's and
+    // last month's, and older ones only when those do not hold a full page; paging through
+    // must give every run once, newest first, whichever partitions each page read.
+    let app = spawn_app().await;
+    assert_eq!(register(&app, "gl-export", "internal", json!({ "trigger": "event", "schedule": "" })).await.status(), 201);
+    let token = ingest_token(&app).await;
+    let now = Utc::now();
+    // through the API: three runs now, a backfill of a year ago and a clock a month ahead, all received now
+    let [a, b, c, backfill, ahead] = [(); 5].map(|_| Uuid::now_v7());
+    for (run, start) in [(a, now - Duration::minutes(3)), (b, now - Duration::minutes(2)), (c, now - Duration::minutes(1)),
+                         (backfill, now - Duration::days(365)), (ahead, now + Duration::days(30))] {
+        assert_eq!(post(&app, &token, "/api/v1/lineage", &event("START", run, "gl-export", start)).await.status(), 201);
+    }
+    // runs that arrived two and five months ago, stored as a system that has run for months holds them
+    let pool = app.pool();
+    let mut older = Vec::new();
+    for back in [2, 5] {
+        let month = now.date_naive().with_day(1).and_then(|d| d.checked_sub_months(chrono::Months::new(back))).expect("month");
+        sqlx::query("SELECT integration_partition_create($1)").bind(month).execute(&pool).await.expect("partition");
+        let mut ids: Vec<(Uuid, chrono::DateTime<Utc>)> = sqlx::query_as(
+            "INSERT INTO integration_runs (month, run_id, job_id, state, trigger, started_at, facets, event_count, first_received, updated_at)
+             SELECT $1, gen_random_uuid(), j.id, 'succeeded', 'scheduled', t, '{}', 1, t, t
+             FROM integration_jobs j, generate_series(1, 8) g, LATERAL (SELECT ($1 + g)::timestamp AT TIME ZONE 'UTC' AS t) x
+             WHERE j.namespace = 'switchyard' AND j.name = 'gl-export'
+             RETURNING run_id, started_at",
+        )
+        .bind(month)
+        .fetch_all(&pool)
+        .await
+        .expect("older runs");
+        ids.sort_by(|x, y| y.1.cmp(&x.1));
+        older.extend(ids.into_iter().map(|(id, _)| id));
+    }
+    // the clock ahead sits a day after it arrived, its start kept as sent
+    let sits: (bool, chrono::DateTime<Utc>) =
+        sqlx::query_as("SELECT at = first_received + interval '24 hours', started_at FROM integration_runs WHERE run_id = $1")
+            .bind(ahead)
+            .fetch_one(&pool)
+            .await
+            .expect("ahead");
+    assert!(sits.0, "a run's place is at most a day after it arrived");
+    assert_eq!(sits.1.timestamp(), (now + Duration::days(30)).timestamp());
+
+    let reader = app.login_as(Persona::Viewer).await;
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    for _ in 0..20 {
+        let page: Value = reader.get(&format!("/api/v1/integrations/gl-export/runs?limit=2{after}")).await.json().await.expect("json");
+        seen.extend(page["items"].as_array().expect("items").iter().map(|r| r["run_id"].as_str().and_then(|id| Uuid::parse_str(id).ok()).expect("id")));
+        match page["next"].as_str() {
+            Some(cursor) => after = format!("&after={cursor}"),
+            None => break,
+        }
+    }
+    let mut expected = vec![ahead, c, b, a];
+    expected.extend(older);
+    expected.push(backfill);
+    assert_eq!(seen, expected, "every run once, newest first");
+}
+
+#[tokio::test]
 async fn a_schedule_slot_without_a_run_turns_the_health_late_then_missed() {
     let app = spawn_app().await;
     assert_eq!(register(&app, "payroll-to-gl", "internal", json!({ "schedule": "0 * * * *" })).await.status(), 201);
