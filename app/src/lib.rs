@@ -16,6 +16,7 @@ pub mod graph;
 pub mod iam;
 pub mod integrations;
 pub mod pages;
+pub mod topology;
 pub mod ui;
 
 #[cfg(feature = "ssr")]

@@ -18,10 +18,12 @@ pub enum SubjectKind {
     FreezeWindow,
     Integration,
     IntegrationSystem,
+    /// A network drawing imported, or a sync from NetBox: the topology's changes in one.
+    TopologyImport,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 11] = [
+    pub const ALL: [SubjectKind; 12] = [
         SubjectKind::Approval,
         SubjectKind::Team,
         SubjectKind::User,
@@ -33,6 +35,7 @@ impl SubjectKind {
         SubjectKind::FreezeWindow,
         SubjectKind::Integration,
         SubjectKind::IntegrationSystem,
+        SubjectKind::TopologyImport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl SubjectKind {
             SubjectKind::FreezeWindow => "freeze_window",
             SubjectKind::Integration => "integration",
             SubjectKind::IntegrationSystem => "integration_system",
+            SubjectKind::TopologyImport => "topology_import",
         }
     }
 

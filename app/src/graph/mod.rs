@@ -1,11 +1,14 @@
 //! Graphs, apart from any domain and from drawing: a walk out from one node (`walk`), a
 //! layered layout (`layout`, with `layout-rs`), and the laid-out graph both server and browser
-//! read. The catalog's dependency graph is one; the topology's paths and single points of
-//! failure will be others. Drawing is `ui::graph`'s.
+//! read. The catalog's dependency graph is one. `network` questions an undirected network: what
+//! splits it, the paths through it, the independent paths between two places (the topology's).
+//! Drawing is `ui::graph`'s.
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod layout;
+#[cfg(feature = "ssr")]
+pub mod network;
 #[cfg(feature = "ssr")]
 pub mod walk;
 

@@ -6,6 +6,7 @@ mod deploys;
 mod error;
 mod integrations;
 mod me;
+mod topology;
 pub mod reference;
 
 pub use error::{ApiError, Caller};
@@ -31,6 +32,7 @@ use utoipa_axum::routes;
         (name = "catalog", description = "The catalog in Backstage's shapes: entities, facets, import and export"),
         (name = "deploys", description = "Deploys: kick off (idempotent), read, list, cancel; events from the CD system"),
         (name = "integrations", description = "Integrations between business systems: run events in as OpenLineage, health, runs and systems out"),
+        (name = "topology", description = "The network: drawings in (GraphML), single points of failure, paths and each partner's redundancy out"),
     )
 )]
 struct ApiDoc;
@@ -83,7 +85,11 @@ pub fn router() -> Api {
                 .routes(routes!(integrations::get_run))
                 .routes(routes!(integrations::list_systems, integrations::create_system))
                 .routes(routes!(integrations::get_system))
-                .routes(routes!(integrations::system_map)),
+                .routes(routes!(integrations::system_map))
+                .routes(routes!(topology::import_graphml))
+                .routes(routes!(topology::single_points_of_failure))
+                .routes(routes!(topology::paths))
+                .routes(routes!(topology::partner_redundancy)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

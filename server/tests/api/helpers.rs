@@ -240,6 +240,8 @@ pub enum Persona {
     LedgerMember,
     /// dave: a viewer, in no team.
     Viewer,
+    /// nina: a member of network, the team that runs the network.
+    NetworkMember,
 }
 
 impl AsRef<str> for Persona {
@@ -249,6 +251,7 @@ impl AsRef<str> for Persona {
             Persona::PaymentsLead => "bob",
             Persona::LedgerMember => "carol",
             Persona::Viewer => "dave",
+            Persona::NetworkMember => "nina",
         }
     }
 }

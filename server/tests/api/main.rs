@@ -8,6 +8,7 @@ mod governance;
 mod helpers;
 mod health;
 mod integrations;
+mod topology;
 mod pages;
 mod permissions;
 mod security;

@@ -272,6 +272,13 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             let form = reqwest::multipart::Form::new().part("f", reqwest::multipart::Part::text(doc).file_name("catalog-info.yaml"));
             b.client.post(b.url("/api/v1/catalog/import?dry_run=true")).header("origin", &origin).multipart(form)
         }
+        ("POST", "/api/v1/topology/import/graphml") => {
+            let drawing = r#"<graphml><graph><node id="a"/><node id="b"/><edge source="a" target="b"/></graph></graphml>"#;
+            let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text(drawing).file_name("matrix.graphml"));
+            b.client.post(b.url("/api/v1/topology/import/graphml?dry_run=true")).header("origin", &origin).multipart(form)
+        }
+        ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
+        ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),
         ("POST", "/api/v1/approvals/{payments deploy}/approve") | ("POST", "/api/v1/approvals/{payments deploy}/reject") => {
             let id = fresh_deploy_approval(w).await;
             let verb = path.rsplit('/').next().unwrap_or("reject");

@@ -1,0 +1,264 @@
+//! Topology rules: who changes the network (the network team, or an admin), a GraphML drawing
+//! imported in one transaction with its audit row (or, dry, rolled back), and what the
+//! network's shape says, read in three statements whatever its size.
+use super::graphml;
+use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow};
+use super::types::{Counts, Hop, ImportProblem, ImportReport, PathView, Paths, Redundancy, SiteRedundancy, WeakPoint, WeakPoints};
+use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
+use crate::context::RequestMeta;
+use crate::error::Refusal;
+use crate::graph::network::{Cut, Network};
+use crate::iam::principal::Principal;
+use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The team whose members change the network (besides admins): `team-network` in the IdP.
+pub const NETWORK_TEAM: &str = "network";
+
+/// The most paths a question asks for.
+pub const MAX_PATHS: usize = 20;
+
+/// What went wrong, in the topology domain's words.
+#[derive(Debug, thiserror::Error)]
+pub enum TopologyError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("database: {0}")]
+    Database(sqlx::Error),
+}
+
+/// Every database error is counted as this domain's (`switchyard_db_errors_total`).
+impl From<sqlx::Error> for TopologyError {
+    fn from(e: sqlx::Error) -> Self {
+        crate::telemetry::db_error("topology", &e);
+        TopologyError::Database(e)
+    }
+}
+
+/// Changing the network: a member of the network team (writing), or an admin.
+pub fn require_change(principal: &Principal) -> Result<(), Refusal> {
+    principal.require_write()?;
+    if principal.is_admin() || principal.teams.iter().any(|t| t.slug == NETWORK_TEAM) {
+        Ok(())
+    } else {
+        Err(Refusal::NotAllowed(format!("Only the {NETWORK_TEAM} team or an admin changes the network.")))
+    }
+}
+
+/// A GraphML file to import: its name, its text, the site its nodes go in (else the graph's
+/// `Network` name, else the file's name), and whether only to report.
+pub struct GraphmlImport<'a> {
+    pub file_name: &'a str,
+    pub text: &'a str,
+    pub site: Option<&'a str>,
+    pub dry_run: bool,
+}
+
+/// Imports a drawing: its nodes become devices of one site, its edges links between them
+/// (parallel edges each a link), all from source `graphml:<site>`, so importing the file again
+/// finds them, changes what changed and removes what the file no longer has. One transaction
+/// with one audit row; a dry run does all of it and rolls it back, so its report is exact.
+#[tracing::instrument(name = "topology.service.import_graphml", skip_all, fields(file = file.file_name, dry_run = file.dry_run), err)]
+pub async fn import_graphml(pool: &PgPool, principal: &Principal, file: GraphmlImport<'_>, meta: &RequestMeta) -> Result<ImportReport, TopologyError> {
+    require_change(principal)?;
+    let graph = graphml::parse(file.text).map_err(|message| Refusal::invalid(file.file_name, message))?;
+    let stem = file.file_name.rsplit('/').next().unwrap_or(file.file_name).trim_end_matches(".graphml").trim_end_matches(".xml");
+    let site = file.site.map(str::trim).filter(|s| !s.is_empty()).or(graph.attributes.get("Network").map(|s| s.trim())).unwrap_or(stem).to_owned();
+    if site.is_empty() || site.chars().count() > 100 || site.chars().any(char::is_control) {
+        return Err(Refusal::invalid("site", "a site name is 1 to 100 characters, none of them control characters").into());
+    }
+    let source = format!("graphml:{site}");
+    let mut problems: Vec<ImportProblem> = graph.problems.iter().map(|(element, message)| ImportProblem { element: element.clone(), message: message.clone() }).collect();
+
+    let mut tx = pool.begin().await?;
+    let site_id = repo::ensure_site(&mut tx, &site, &source).await?;
+    // a name another source's device has: this site's name added; still taken, the node is left out
+    let mut names = graphml::names(&graph);
+    let wanted: Vec<String> = names.values().cloned().collect();
+    let taken: HashSet<String> = repo::names_taken(&mut tx, &wanted, &source).await?.into_iter().collect();
+    if !taken.is_empty() {
+        for name in names.values_mut().filter(|n| taken.contains(n.as_str())) {
+            *name = format!("{name} ({site})");
+        }
+        let again: Vec<String> = names.values().filter(|n| n.ends_with(&format!(" ({site})"))).cloned().collect();
+        let still: HashSet<String> = repo::names_taken(&mut tx, &again, &source).await?.into_iter().collect();
+        names.retain(|id, name| {
+            let keep = !still.contains(name);
+            if !keep {
+                problems.push(ImportProblem { element: id.clone(), message: format!("\"{name}\" is another device's name") });
+            }
+            keep
+        });
+    }
+    let devices: Vec<DrawnDevice> = graph
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let name = names.get(&n.id)?.chars().take(100).collect();
+            let role = n.attributes.iter().find(|(k, _)| k.eq_ignore_ascii_case("role")).map(|(_, v)| v.to_lowercase().chars().take(50).collect()).unwrap_or_else(|| "other".into());
+            // a place from the drawing, else from the map (longitude east, latitude up)
+            let (x, y) = match (n.x, n.y, n.longitude, n.latitude) {
+                (Some(x), Some(y), _, _) => (Some(x), Some(y)),
+                (_, _, Some(lon), Some(lat)) => (Some(lon), Some(-lat)),
+                _ => (None, None),
+            };
+            Some(DrawnDevice { source_id: n.id.clone(), name, role, x, y })
+        })
+        .collect();
+    let mut links = Vec::new();
+    for e in &graph.edges {
+        match [&e.source, &e.target].into_iter().find(|end| !names.contains_key(*end)) {
+            Some(end) => problems.push(ImportProblem { element: e.id.clone(), message: format!("joins \"{end}\", which was left out") }),
+            None => links.push(DrawnLink { source_id: e.id.clone(), label: e.label.clone().map(|l| l.chars().take(200).collect()), a: e.source.clone(), b: e.target.clone() }),
+        }
+    }
+    let count = |written: Vec<bool>, total: usize, removed: u64| Counts {
+        created: written.iter().filter(|c| **c).count() as u32,
+        updated: written.iter().filter(|c| !**c).count() as u32,
+        unchanged: (total - written.len()) as u32,
+        removed: removed as u32,
+    };
+    let keep_links: Vec<String> = links.iter().map(|l| l.source_id.clone()).collect();
+    let links_removed = repo::remove_links(&mut tx, &source, &keep_links).await?;
+    let keep_devices: Vec<String> = devices.iter().map(|d| d.source_id.clone()).collect();
+    let devices_removed = repo::remove_devices(&mut tx, &source, &keep_devices).await?;
+    let written = repo::save_devices(&mut tx, &source, site_id, &devices).await?;
+    let device_counts = count(written, devices.len(), devices_removed);
+    let written = repo::save_links(&mut tx, &source, &links).await?;
+    let link_counts = count(written, links.len(), links_removed);
+    let report = ImportReport { dry_run: file.dry_run, site, devices: device_counts, links: link_counts, problems };
+    if file.dry_run {
+        tx.rollback().await?;
+        return Ok(report);
+    }
+    if report.devices.changed() || report.links.changed() {
+        let after = serde_json::json!({ "file": file.file_name, "site": report.site, "devices": report.devices, "links": report.links });
+        let change = Change { action: "topology.import", subject_kind: SubjectKind::TopologyImport, subject_id: source, before: None, after: Some(after) };
+        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    }
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// The network as the analyses read it, in three statements.
+struct Loaded {
+    version: i64,
+    nodes: HashMap<String, NodeRow>,
+    labels: HashMap<String, String>,
+    network: Network,
+}
+
+async fn load(conn: &mut PgConnection) -> Result<Loaded, TopologyError> {
+    let version = repo::version(conn).await?;
+    let nodes = repo::nodes(conn).await?;
+    let edges: Vec<EdgeRow> = repo::edges(conn).await?;
+    let network = Network::new(nodes.iter().map(|n| n.key.clone()), edges.iter().map(|e| (e.key.clone(), e.a.clone(), e.b.clone())));
+    let labels = edges.into_iter().map(|e| (e.key, e.label)).collect();
+    Ok(Loaded { version, nodes: nodes.into_iter().map(|n| (n.key.clone(), n)).collect(), labels, network })
+}
+
+impl Loaded {
+    fn name(&self, key: &str) -> String {
+        self.nodes.get(key).map_or_else(|| key.to_owned(), |n| n.name.clone())
+    }
+
+    fn weak_point(&self, cut: Cut) -> WeakPoint {
+        let off: Vec<&String> = cut.cut_off.iter().flatten().collect();
+        let partners: Vec<String> = off.iter().filter(|k| k.starts_with("p:")).map(|k| self.name(k)).collect();
+        let devices_cut_off: Vec<String> = off.iter().filter(|k| k.starts_with("d:")).take(20).map(|k| self.name(k)).collect();
+        let devices: Vec<String> = cut.nodes.iter().map(|k| self.name(k)).collect();
+        let links: Vec<String> = cut.links.iter().map(|k| self.labels.get(k).cloned().unwrap_or_else(|| k.clone())).collect();
+        let others = off.len() - partners.len();
+        let summary = match (partners.as_slice(), others) {
+            ([], n) => format!("the only path to {n} device{}", if n == 1 { "" } else { "s" }),
+            ([one], 0) => format!("the only path to {one}"),
+            (ps, n) => {
+                let mut named = ps.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+                if ps.len() > 3 {
+                    named.push_str(&format!(" and {} more partners", ps.len() - 3));
+                }
+                if n > 0 {
+                    named.push_str(&format!(", and {n} device{}", if n == 1 { "" } else { "s" }));
+                }
+                format!("the only path to {named}")
+            }
+        };
+        WeakPoint { devices, links, cuts_off: off.len() as u32, partners, devices_cut_off, summary }
+    }
+
+    /// A device's key by its name, else a partner's.
+    fn key_of(&self, name: &str) -> Option<String> {
+        [format!("d:{name}"), format!("p:{name}")].into_iter().find(|k| self.nodes.contains_key(k))
+    }
+}
+
+/// Every device and link whose loss alone splits the network, with what each cuts off, those
+/// that cut off most first.
+#[tracing::instrument(name = "topology.service.weak_points", skip_all, err)]
+pub async fn weak_points(pool: &PgPool, principal: &Principal) -> Result<WeakPoints, TopologyError> {
+    principal.require_read()?;
+    let loaded = load(&mut *pool.acquire().await?).await?;
+    let order = |a: &WeakPoint, b: &WeakPoint| b.cuts_off.cmp(&a.cuts_off).then_with(|| a.devices.cmp(&b.devices)).then_with(|| a.links.cmp(&b.links));
+    let mut devices: Vec<WeakPoint> = loaded.network.cut_nodes().into_iter().map(|c| loaded.weak_point(c)).collect();
+    let mut links: Vec<WeakPoint> = loaded.network.cut_links().into_iter().map(|c| loaded.weak_point(c)).collect();
+    devices.sort_by(order);
+    links.sort_by(order);
+    Ok(WeakPoints { version: loaded.version, devices, links })
+}
+
+/// The paths between two devices, or a device and a partner (by name), fewest hops first.
+#[tracing::instrument(name = "topology.service.paths", skip_all, err)]
+pub async fn paths(pool: &PgPool, principal: &Principal, from: &str, to: &str, k: usize) -> Result<Paths, TopologyError> {
+    principal.require_read()?;
+    if !(1..=MAX_PATHS).contains(&k) {
+        return Err(Refusal::invalid("k", format!("ask for 1 to {MAX_PATHS} paths")).into());
+    }
+    let loaded = load(&mut *pool.acquire().await?).await?;
+    let find = |field: &str, name: &str| loaded.key_of(name).ok_or_else(|| Refusal::invalid(field, format!("no device or partner is called \"{name}\"")));
+    let (a, b) = (find("from", from)?, find("to", to)?);
+    let paths = loaded
+        .network
+        .paths(&a, &b, k)
+        .into_iter()
+        .map(|p| PathView {
+            hops: p
+                .nodes
+                .windows(2)
+                .zip(&p.hops)
+                .map(|(w, links)| Hop {
+                    from: loaded.name(&w[0]),
+                    to: loaded.name(&w[1]),
+                    links: links.iter().map(|l| loaded.labels.get(l).cloned().unwrap_or_else(|| l.clone())).collect(),
+                })
+                .collect(),
+            through: p.nodes.iter().map(|n| loaded.name(n)).collect(),
+        })
+        .collect();
+    Ok(Paths { from: from.to_owned(), to: to.to_owned(), paths })
+}
+
+/// How many paths with no device and no link in common reach a partner from each data center
+/// and colocation that has devices.
+#[tracing::instrument(name = "topology.service.redundancy", skip_all, err)]
+pub async fn redundancy(pool: &PgPool, principal: &Principal, partner: &str) -> Result<Redundancy, TopologyError> {
+    principal.require_read()?;
+    let loaded = load(&mut *pool.acquire().await?).await?;
+    let key = format!("p:{partner}");
+    if !loaded.nodes.contains_key(&key) {
+        return Err(Refusal::not_found(format!("The partner \"{partner}\"")).into());
+    }
+    let mut sites: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for n in loaded.nodes.values() {
+        if let (Some(site), Some("data_center" | "colocation")) = (n.site.as_deref(), n.site_kind.as_deref()) {
+            sites.entry(site).or_default().push(n.key.clone());
+        }
+    }
+    let sites = sites
+        .into_iter()
+        .map(|(site, devices)| {
+            let paths = loaded.network.independent_paths(&devices, &key);
+            SiteRedundancy { site: site.to_owned(), paths, level: SiteRedundancy::level_of(paths).to_owned() }
+        })
+        .collect();
+    Ok(Redundancy { partner: partner.to_owned(), sites })
+}

@@ -1,0 +1,123 @@
+//! Topology data shared by server and browser: what an import did, and what the network's shape
+//! says (the devices and links whose loss splits it, paths, each partner's independent paths).
+use serde::{Deserialize, Serialize};
+
+/// How many of a kind an import or sync created, updated, left as they were, and removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Counts {
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub removed: u32,
+}
+
+impl Counts {
+    pub fn changed(&self) -> bool {
+        self.created + self.updated + self.removed > 0
+    }
+}
+
+/// An element of the file that was left out, by its id in the file, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportProblem {
+    pub element: String,
+    pub message: String,
+}
+
+/// What a GraphML import did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// The site the file's nodes are devices of (the `site` asked for, else the graph's
+    /// `Network` name, else the file's name).
+    pub site: String,
+    pub devices: Counts,
+    pub links: Counts,
+    pub problems: Vec<ImportProblem>,
+}
+
+/// A place whose loss splits the network: a device, a link (or circuit), or a declared group
+/// of things that fail together; and what it cuts off from the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WeakPoint {
+    /// The devices lost (one for a device; a group's devices).
+    pub devices: Vec<String>,
+    /// The links lost, as people name them.
+    pub links: Vec<String>,
+    /// How many devices and partners it cuts off.
+    pub cuts_off: u32,
+    /// The partners it cuts off, by name.
+    pub partners: Vec<String>,
+    /// The first of the devices it cuts off, by name (at most 20).
+    pub devices_cut_off: Vec<String>,
+    /// One line: what it is the only path to.
+    pub summary: String,
+}
+
+/// Every single point of failure, as of one version of the network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WeakPoints {
+    pub version: i64,
+    pub devices: Vec<WeakPoint>,
+    pub links: Vec<WeakPoint>,
+}
+
+/// One hop of a path: from a device (or partner) to the next, over these links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Hop {
+    pub from: String,
+    pub to: String,
+    /// Parallel links are one hop: any of them carries it.
+    pub links: Vec<String>,
+}
+
+/// A path, as the devices (and partner) it passes, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PathView {
+    pub through: Vec<String>,
+    pub hops: Vec<Hop>,
+}
+
+/// The paths between two places, fewest hops first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Paths {
+    pub from: String,
+    pub to: String,
+    pub paths: Vec<PathView>,
+}
+
+/// How many paths with no device and no link in common reach a partner from one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SiteRedundancy {
+    pub site: String,
+    pub paths: u32,
+    /// `none`, `single` (a finding) or `redundant` (two or more).
+    pub level: String,
+}
+
+/// A partner's independent paths from each data center and colocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Redundancy {
+    pub partner: String,
+    pub sites: Vec<SiteRedundancy>,
+}
+
+impl SiteRedundancy {
+    pub fn level_of(paths: u32) -> &'static str {
+        match paths {
+            0 => "none",
+            1 => "single",
+            _ => "redundant",
+        }
+    }
+}

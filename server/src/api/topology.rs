@@ -1,0 +1,157 @@
+//! The network over REST: a GraphML drawing in (the network team or an admin), and what the
+//! network's shape says out: single points of failure, paths, each partner's redundancy.
+use super::error::{ApiError, ApiMultipart, ApiPath, ApiQuery, Caller, ErrorBody};
+use crate::startup::AppState;
+use app::error::AppError;
+use app::topology::service::{self, GraphmlImport};
+use app::topology::types::{ImportReport, Paths, Redundancy, WeakPoints};
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// The most a GraphML file may weigh.
+const MAX_GRAPHML_BYTES: usize = 20 * 1024 * 1024;
+
+fn invalid(caller: &Caller, field: &str, message: impl Into<String>) -> ApiError {
+    caller.fail(AppError::Invalid { field: field.into(), message: message.into() })
+}
+
+fn flag(caller: &Caller, q: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
+    match q.get(name).map(String::as_str) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1") => Ok(true),
+        Some(_) => Err(invalid(caller, name, format!("{name} is true or false"))),
+    }
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct GraphmlFile {
+    /// One GraphML file (as the Internet Topology Zoo, yEd or Gephi write it).
+    file: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ImportParams {
+    /// Only report what would change.
+    dry_run: Option<bool>,
+    /// The site the nodes go in (else the graph's `Network` attribute, else the file's name).
+    site: Option<String>,
+}
+
+/// Imports a GraphML drawing: nodes become devices of one site, edges links (parallel edges
+/// kept), attributes taken by their declared names. Importing the same file again changes
+/// nothing and says so; a changed file updates and removes what changed. Elements that cannot
+/// be taken are listed by their id in the file.
+#[utoipa::path(
+    post,
+    path = "/topology/import/graphml",
+    tag = "topology",
+    params(ImportParams),
+    request_body(content = GraphmlFile, content_type = "multipart/form-data", description = "One part: the GraphML file"),
+    responses(
+        (status = 200, description = "What was (or, dry, would be) created, updated, unchanged and removed, and the elements left out", body = ImportReport),
+        (status = 403, description = "Only the network team or an admin changes the network", body = ErrorBody),
+        (status = 413, description = "Over 20 MiB, or over the server's body limit", body = ErrorBody),
+        (status = 422, description = "Not one GraphML file: which part and why", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn import_graphml(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+    ApiMultipart(mut body): ApiMultipart,
+) -> Result<Json<ImportReport>, ApiError> {
+    let dry_run = flag(&caller, &q, "dry_run")?;
+    // who may is decided before the file is read
+    service::require_change(&caller.principal).map_err(|e| caller.fail(e))?;
+    let too_large = |limit: usize| {
+        caller.fail(AppError::TooLarge { field: "file".into(), message: format!("a GraphML file is at most {limit} bytes") })
+    };
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(state.settings.server.body_limit_bytes.min(MAX_GRAPHML_BYTES))
+        } else {
+            invalid(&caller, "file", format!("could not be read: {e}"))
+        }
+    };
+    let Some(part) = body.next_field().await.map_err(unreadable)? else {
+        return Err(invalid(&caller, "file", "send one GraphML file as a multipart part"));
+    };
+    let file_name = part.file_name().or(part.name()).unwrap_or("drawing.graphml").chars().take(200).collect::<String>();
+    let bytes = part.bytes().await.map_err(unreadable)?;
+    if bytes.len() > MAX_GRAPHML_BYTES {
+        return Err(too_large(MAX_GRAPHML_BYTES));
+    }
+    if body.next_field().await.map_err(unreadable)?.is_some() {
+        return Err(invalid(&caller, "file", "send one file at a time"));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| invalid(&caller, &file_name, "is not UTF-8 text"))?;
+    let file = GraphmlImport { file_name: &file_name, text, site: q.get("site").map(String::as_str), dry_run };
+    service::import_graphml(&state.pool, &caller.principal, file, &caller.meta).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// The devices and links (or circuits) whose loss alone splits the network, each with what it
+/// cuts off (partners by name), those that cut off most first. Parallel links and LAG members
+/// are one path, not two bridges.
+#[utoipa::path(
+    get,
+    path = "/topology/single-points-of-failure",
+    tag = "topology",
+    responses((status = 200, body = WeakPoints), (status = 403, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn single_points_of_failure(State(state): State<AppState>, caller: Caller) -> Result<Json<WeakPoints>, ApiError> {
+    service::weak_points(&state.pool, &caller.principal).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PathParams {
+    /// A device's name.
+    from: String,
+    /// A device's or a partner's name.
+    to: String,
+    /// How many paths, 1 to 20 (5).
+    k: Option<u32>,
+}
+
+/// The paths between two devices, or a device and a partner, fewest hops first, with the links
+/// (or circuits) of each hop.
+#[utoipa::path(
+    get,
+    path = "/topology/paths",
+    tag = "topology",
+    params(PathParams),
+    responses((status = 200, body = Paths), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn paths(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<Paths>, ApiError> {
+    let need = |name: &str| q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()).ok_or_else(|| invalid(&caller, name, format!("name a device as {name}")));
+    let (from, to) = (need("from")?, need("to")?);
+    let k = match q.get("k") {
+        None => 5,
+        Some(k) => k.parse::<usize>().map_err(|_| invalid(&caller, "k", format!("k is a number of paths, 1 to {}", service::MAX_PATHS)))?,
+    };
+    service::paths(&state.pool, &caller.principal, from, to, k).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// How many paths with no device and no link in common reach a partner from each data center
+/// and colocation: `none`, `single` (a finding) or `redundant`.
+#[utoipa::path(
+    get,
+    path = "/topology/partners/{name}/redundancy",
+    tag = "topology",
+    params(("name" = String, Path, description = "The partner's name")),
+    responses((status = 200, body = Redundancy), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn partner_redundancy(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<Redundancy>, ApiError> {
+    service::redundancy(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
+}

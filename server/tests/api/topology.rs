@@ -1,0 +1,221 @@
+//! The network over real HTTP: GraphML drawings in (the Internet Topology Zoo's, read where they
+//! lie, and small hand-made ones), who may import, and what the shape says: single points of
+//! failure, paths, each partner's redundancy, each read in a fixed number of statements.
+use crate::helpers::{spawn_app, Browser, Persona, TestApp};
+use app::iam::principal::{Principal, Via};
+use app::iam::types::{Role, UserId};
+use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use uuid::Uuid;
+
+async fn import(b: &Browser, name: &str, text: String, query: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text(text).file_name(name.to_owned()));
+    b.client
+        .post(b.url(&format!("/api/v1/topology/import/graphml{query}")))
+        .header("origin", b.url(""))
+        .multipart(form)
+        .send()
+        .await
+        .expect("import")
+}
+
+fn zoo(file: &str) -> String {
+    let dir = std::env::var("PEER_DATA").expect("PEER_DATA names the shared peer-data folder (the Makefile sets it)");
+    std::fs::read_to_string(format!("{dir}/topology-zoo/{file}")).expect("a Topology Zoo file")
+}
+
+fn counts(report: &Value, kind: &str) -> [u64; 4] {
+    ["created", "updated", "unchanged", "removed"].map(|c| report[kind][c].as_u64().unwrap_or(u64::MAX))
+}
+
+async fn version(app: &TestApp) -> i64 {
+    app.count("SELECT version FROM topology_version", &[]).await
+}
+
+#[tokio::test]
+async fn a_zoo_network_imports_once_a_second_import_changes_nothing_and_a_dry_run_writes_nothing() {
+    let app = spawn_app().await;
+    let nina = app.login_as(Persona::NetworkMember).await;
+    let arnes = zoo("Arnes.graphml");
+    // a dry run reports what would be made, and makes nothing
+    let before = version(&app).await;
+    let dry: Value = import(&nina, "Arnes.graphml", arnes.clone(), "?dry_run=true").await.json().await.expect("json");
+    assert_eq!((dry["dry_run"].as_bool(), dry["site"].as_str()), (Some(true), Some("ARNES")), "the graph's Network names the site");
+    assert_eq!(counts(&dry, "devices"), [34, 0, 0, 0]);
+    assert_eq!(counts(&dry, "links"), [47, 0, 0, 0], "the one pair joined twice is two links");
+    assert_eq!(version(&app).await, before, "a dry run writes nothing");
+    assert_eq!(app.count("SELECT count(*) FROM topology_devices", &[]).await, 0);
+
+    let r = import(&nina, "Arnes.graphml", arnes.clone(), "").await;
+    assert_eq!(r.status(), 200);
+    let first: Value = r.json().await.expect("json");
+    assert_eq!((counts(&first, "devices"), counts(&first, "links")), ([34, 0, 0, 0], [47, 0, 0, 0]));
+    assert!(first["problems"].as_array().is_some_and(Vec::is_empty), "{}", first["problems"]);
+    assert_eq!(app.count("SELECT count(*) FROM topology_links WHERE source = 'graphml:ARNES'", &[]).await, 47);
+    let audited = "SELECT count(*) FROM audit_log WHERE action = 'topology.import'";
+    assert_eq!(app.count(audited, &[]).await, 1);
+
+    let after_first = version(&app).await;
+    let again: Value = import(&nina, "Arnes.graphml", arnes.clone(), "").await.json().await.expect("json");
+    assert_eq!((counts(&again, "devices"), counts(&again, "links")), ([0, 0, 34, 0], [0, 0, 47, 0]), "the same file changes nothing");
+    assert_eq!(version(&app).await, after_first);
+    assert_eq!(app.count(audited, &[]).await, 1, "and writes no audit row");
+
+    // the file changed: one node renamed, one edge gone
+    let changed = arnes.replacen("<edge id=\"e0\"", "<edge id=\"gone\"", 1).replacen(">Ljubljana<", ">Ljubljana DC<", 1);
+    assert_ne!(changed, arnes, "the edit applies to the file");
+    let third: Value = import(&nina, "Arnes.graphml", changed, "").await.json().await.expect("json");
+    assert_eq!(counts(&third, "devices")[1], 1, "one device renamed: {}", third["devices"]);
+    assert_eq!(counts(&third, "links"), [1, 0, 46, 1], "an edge with a new id is a new link, the old one removed");
+    assert_eq!(app.count(audited, &[]).await, 2);
+}
+
+#[tokio::test]
+async fn only_the_network_team_or_an_admin_imports_a_drawing_and_bad_files_are_named() {
+    let app = spawn_app().await;
+    let small = SQUARE.to_owned();
+    for persona in [Persona::LedgerMember, Persona::Viewer] {
+        let b = app.login_as(persona).await;
+        assert_eq!(import(&b, "square.graphml", small.clone(), "").await.status(), 403, "{persona:?}");
+    }
+    let alice = app.login_as(Persona::Admin).await;
+    assert_eq!(import(&alice, "square.graphml", small, "?site=lab").await.status(), 200);
+    let nina = app.login_as(Persona::NetworkMember).await;
+    let bad = import(&nina, "broken.graphml", "<graphml><graph><node id=\"a\"></graph>".into(), "").await;
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.expect("json");
+    assert_eq!(body["error"]["field"], "broken.graphml", "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("not GraphML: expected")), "where it stops reading: {body}");
+    let flag = import(&nina, "square.graphml", SQUARE.into(), "?dry_run=maybe").await;
+    assert_eq!(flag.status(), 422);
+}
+
+/// Two data-center routers (r1, r2) joined by a LAG (two edges), both up to a core switch, and a
+/// leaf behind the core; the core–leaf edge has no id (it is `e4`, its place) and the leaf no
+/// place.
+const SQUARE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key attr.name="label" attr.type="string" for="node" id="l"/>
+  <key attr.name="role" attr.type="string" for="node" id="r"/>
+  <key attr.name="x" attr.type="double" for="node" id="x"/>
+  <key attr.name="y" attr.type="double" for="node" id="y"/>
+  <graph edgedefault="undirected">
+    <node id="a"><data key="l">r1</data><data key="r">border</data><data key="x">0</data><data key="y">0</data></node>
+    <node id="b"><data key="l">r2</data><data key="r">border</data><data key="x">10</data><data key="y">0</data></node>
+    <node id="c"><data key="l">core</data><data key="r">core</data><data key="x">0</data><data key="y">10</data></node>
+    <node id="d"><data key="l">leaf</data><data key="r">leaf</data></node>
+    <edge id="lag1" source="a" target="b"/>
+    <edge id="lag2" source="a" target="b"/>
+    <edge id="ac" source="a" target="c"/>
+    <edge id="bc" source="b" target="c"/>
+    <edge source="c" target="d"/>
+  </graph>
+</graphml>"#;
+
+/// Counts the statements sqlx sends on this thread while it is the default subscriber
+/// (`#[tokio::test]` runs the test, and the service it calls, on one thread). It takes nothing
+/// else: a subscriber of its own, not a layer on a second registry beside the server's.
+#[derive(Clone, Default)]
+struct Statements(Arc<AtomicUsize>);
+
+impl tracing::Subscriber for Statements {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target() == "sqlx::query"
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+fn reader(id: Uuid) -> Principal {
+    Principal {
+        user_id: UserId(id),
+        username: "dave".into(),
+        name: "Dave Viewer".into(),
+        email: String::new(),
+        roles: vec![Role::Viewer],
+        teams: vec![],
+        via: Via::Session { session_id: Uuid::nil() },
+    }
+}
+
+#[tokio::test]
+async fn weak_points_paths_and_redundancy_read_the_network_in_three_statements() {
+    let app = spawn_app().await;
+    let nina = app.login_as(Persona::NetworkMember).await;
+    let report: Value = import(&nina, "square.graphml", SQUARE.into(), "?site=fra1").await.json().await.expect("json");
+    assert_eq!(counts(&report, "links"), [5, 0, 0, 0]);
+    // fra1 is a data center; a bank peers with both routers, a card network with r1 only
+    let mut db = app.db().await;
+    sqlx::raw_sql(
+        "UPDATE topology_sites SET kind = 'data_center' WHERE name = 'fra1';
+         INSERT INTO topology_partners (name, kind) VALUES ('Bank A', 'bank'), ('Cards B', 'card_network');
+         INSERT INTO topology_bgp_sessions (name, device_id, local_address, local_asn, remote_address, remote_asn, partner_id)
+         SELECT s.name, d.id, s.local::inet, 65000, s.remote::inet, s.asn, p.id
+         FROM (VALUES ('r1-bank', 'r1', '10.0.0.1', '10.0.0.2', 64601, 'Bank A'),
+                      ('r2-bank', 'r2', '10.0.1.1', '10.0.1.2', 64601, 'Bank A'),
+                      ('r1-cards', 'r1', '10.0.2.1', '10.0.2.2', 64602, 'Cards B')) AS s(name, device, local, remote, asn, partner)
+         JOIN topology_devices d ON d.name = s.device JOIN topology_partners p ON p.name = s.partner;",
+    )
+    .execute(&mut db)
+    .await
+    .expect("partners and sessions");
+
+    let weak: Value = nina.get("/api/v1/topology/single-points-of-failure").await.json().await.expect("json");
+    let names = |list: &Value, field: &str| -> Vec<Vec<String>> {
+        list.as_array().expect("list").iter().map(|w| w[field].as_array().expect("names").iter().filter_map(|n| n.as_str().map(str::to_owned)).collect()).collect()
+    };
+    assert_eq!(names(&weak["devices"], "devices"), vec![vec!["core".to_owned()], vec!["r1".to_owned()]], "{weak}");
+    let (core, r1) = (&weak["devices"][0], &weak["devices"][1]);
+    assert_eq!((core["cuts_off"].as_u64(), core["devices_cut_off"].clone()), (Some(1), serde_json::json!(["leaf"])), "{core}");
+    assert_eq!((r1["cuts_off"].as_u64(), r1["partners"].clone()), (Some(1), serde_json::json!(["Cards B"])), "{r1}");
+    assert_eq!(r1["summary"], "the only path to Cards B");
+    // the LAG's two members are one path: neither is a bridge; the leaf's link and Cards B's session are
+    let mut bridges: Vec<Vec<String>> = names(&weak["links"], "links");
+    bridges.sort();
+    assert_eq!(bridges, vec![vec!["core – leaf".to_owned()], vec!["r1-cards".to_owned()]], "{weak}");
+
+    let paths: Value = nina.get("/api/v1/topology/paths?from=leaf&to=Bank%20A").await.json().await.expect("json");
+    let through: Vec<Value> = paths["paths"].as_array().expect("paths").iter().map(|p| p["through"].clone()).collect();
+    assert_eq!(through, vec![
+        serde_json::json!(["leaf", "core", "r1", "Bank A"]),
+        serde_json::json!(["leaf", "core", "r2", "Bank A"]),
+        serde_json::json!(["leaf", "core", "r1", "r2", "Bank A"]),
+        serde_json::json!(["leaf", "core", "r2", "r1", "Bank A"]),
+    ]);
+    assert_eq!(paths["paths"][2]["hops"][2]["links"], serde_json::json!(["r1 – r2", "r1 – r2"]), "the LAG's hop is both members");
+    let unknown = nina.get("/api/v1/topology/paths?from=leaf&to=nowhere").await;
+    assert_eq!(unknown.status(), 422);
+
+    let bank: Value = nina.get("/api/v1/topology/partners/Bank%20A/redundancy").await.json().await.expect("json");
+    assert_eq!(bank["sites"], serde_json::json!([{ "site": "fra1", "paths": 2, "level": "redundant" }]));
+    let cards: Value = nina.get("/api/v1/topology/partners/Cards%20B/redundancy").await.json().await.expect("json");
+    assert_eq!(cards["sites"][0]["level"], "single");
+    assert_eq!(nina.get("/api/v1/topology/partners/Nobody/redundancy").await.status(), 404);
+
+    // each view reads the network in the same three statements (version, nodes, links)
+    let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'nina'").fetch_one(&mut db).await.expect("user");
+    let who = reader(id);
+    let pool = app.pool();
+    let statements = Statements::default();
+    let _guard = tracing::subscriber::set_default(statements.clone());
+    for view in ["weak points", "paths", "redundancy"] {
+        statements.0.store(0, Ordering::SeqCst);
+        match view {
+            "weak points" => drop(app::topology::service::weak_points(&pool, &who).await.expect("weak points")),
+            "paths" => drop(app::topology::service::paths(&pool, &who, "leaf", "Bank A", 5).await.expect("paths")),
+            _ => drop(app::topology::service::redundancy(&pool, &who, "Bank A").await.expect("redundancy")),
+        }
+        assert_eq!(statements.0.load(Ordering::SeqCst), 3, "{view}");
+    }
+}
