@@ -3,6 +3,12 @@
 -- (`source`: 'netbox', 'graphml:<file>', 'switchyard') and the source's own id, so a second sync
 -- or import finds it again and changes nothing.
 
+-- a collector's token (SNMP, gNMI, a BGP monitoring feed) that reports session and interface
+-- states, and nothing else unless given more
+ALTER TABLE api_tokens DROP CONSTRAINT api_tokens_scopes_check;
+ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_scopes_check
+    CHECK (scopes <@ ARRAY['read', 'write', 'deploy', 'admin', 'ingest', 'network-state'] AND cardinality(scopes) > 0);
+
 -- One number that changes whenever the network does: the layout and the analyses are cached by it.
 CREATE TABLE topology_version (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),

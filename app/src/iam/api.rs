@@ -67,9 +67,10 @@ pub async fn create_token(
     deploy: Option<String>,
     admin: Option<String>,
     ingest: Option<String>,
+    network_state: Option<String>,
     days: i64,
 ) -> Result<NewToken, AppError> {
-    let scopes: Vec<String> = [("read", read), ("write", write), ("deploy", deploy), ("admin", admin), ("ingest", ingest)]
+    let scopes: Vec<String> = [("read", read), ("write", write), ("deploy", deploy), ("admin", admin), ("ingest", ingest), ("network-state", network_state)]
         .into_iter()
         .filter(|(_, on)| on.is_some())
         .map(|(s, _)| s.to_owned())

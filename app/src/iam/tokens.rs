@@ -71,8 +71,10 @@ pub async fn create(pool: &PgPool, principal: &Principal, req: Request<'_>, meta
     if scopes.is_empty() {
         return Err(Refusal::invalid("scopes", "choose at least one scope").into());
     }
-    if scopes.contains(&Scope::Ingest) && req.team.is_none_or(|t| t.trim().is_empty()) {
-        return Err(Refusal::invalid("scopes", "the ingest scope is for a team's service token: name the team").into());
+    for machine in [Scope::Ingest, Scope::NetworkState] {
+        if scopes.contains(&machine) && req.team.is_none_or(|t| t.trim().is_empty()) {
+            return Err(Refusal::invalid("scopes", format!("the {} scope is for a team's service token: name the team", machine.as_str())).into());
+        }
     }
     if scopes.contains(&Scope::Admin) && !principal.is_admin() {
         return Err(Refusal::invalid("scopes", "only admins may give a token the admin scope").into());

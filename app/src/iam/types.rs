@@ -100,10 +100,14 @@ pub enum Scope {
     Admin,
     /// Pushing run events (OpenLineage) for integrations, and nothing else.
     Ingest,
+    /// Reporting BGP session and interface states (a collector), and nothing else.
+    #[serde(rename = "network-state")]
+    #[cfg_attr(feature = "ssr", sqlx(rename = "network-state"))]
+    NetworkState,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [Scope::Read, Scope::Write, Scope::Deploy, Scope::Admin, Scope::Ingest];
+    pub const ALL: [Scope; 6] = [Scope::Read, Scope::Write, Scope::Deploy, Scope::Admin, Scope::Ingest, Scope::NetworkState];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -112,6 +116,7 @@ impl Scope {
             Scope::Deploy => "deploy",
             Scope::Admin => "admin",
             Scope::Ingest => "ingest",
+            Scope::NetworkState => "network-state",
         }
     }
 
@@ -119,7 +124,7 @@ impl Scope {
         Scope::ALL
             .into_iter()
             .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| format!("unknown scope \"{s}\": use read, write, deploy, admin or ingest"))
+            .ok_or_else(|| format!("unknown scope \"{s}\": use read, write, deploy, admin, ingest or network-state"))
     }
 }
 

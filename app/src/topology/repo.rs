@@ -1,4 +1,5 @@
 //! Topology SQL.
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -177,4 +178,137 @@ pub async fn save_links(conn: &mut PgConnection, source: &str, links: &[DrawnLin
 #[tracing::instrument(level = "debug", name = "topology.repo.partner_exists", skip_all)]
 pub async fn partner_exists(conn: &mut PgConnection, name: &str) -> sqlx::Result<bool> {
     Ok(sqlx::query_scalar!("SELECT 1 AS one FROM topology_partners WHERE name = $1", name).fetch_optional(conn).await?.is_some())
+}
+
+/// A session a report names, locked until the reports are written.
+pub struct SessionNow {
+    pub id: Uuid,
+    pub device: String,
+    pub remote_address: String,
+    pub state: String,
+    pub state_changed_at: Option<DateTime<Utc>>,
+}
+
+/// The sessions these (device, remote address) pairs name, locked.
+#[tracing::instrument(level = "debug", name = "topology.repo.lock_sessions", skip_all)]
+pub async fn lock_sessions(conn: &mut PgConnection, devices: &[String], remotes: &[String]) -> sqlx::Result<Vec<SessionNow>> {
+    sqlx::query_as!(
+        SessionNow,
+        r#"SELECT s.id, d.name AS device, host(s.remote_address) AS "remote_address!", s.state, s.state_changed_at
+           FROM (SELECT DISTINCT device, remote::inet AS remote FROM unnest($1::text[], $2::text[]) AS u(device, remote)) x
+           JOIN topology_devices d ON d.name = x.device
+           JOIN topology_bgp_sessions s ON s.device_id = d.id AND s.remote_address = x.remote
+           ORDER BY s.id
+           FOR UPDATE OF s"#,
+        devices,
+        remotes
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A session's state after a batch: the state, since when, and the latest prefix counts.
+pub struct SessionAfter {
+    pub id: Uuid,
+    pub state: String,
+    pub state_changed_at: Option<DateTime<Utc>>,
+    pub prefixes_received: Option<i32>,
+    pub prefixes_sent: Option<i32>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.save_session_states", skip_all)]
+pub async fn save_session_states(conn: &mut PgConnection, after: &[SessionAfter]) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"UPDATE topology_bgp_sessions s
+           SET state = x.state, state_changed_at = x.changed_at,
+               prefixes_received = coalesce(x.rx, s.prefixes_received), prefixes_sent = coalesce(x.tx, s.prefixes_sent)
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int4[], $5::int4[]) AS x(id, state, changed_at, rx, tx)
+           WHERE s.id = x.id"#,
+        &after.iter().map(|a| a.id).collect::<Vec<_>>(),
+        &after.iter().map(|a| a.state.clone()).collect::<Vec<_>>(),
+        &after.iter().map(|a| a.state_changed_at).collect::<Vec<_>>() as &[Option<DateTime<Utc>>],
+        &after.iter().map(|a| a.prefixes_received).collect::<Vec<_>>() as &[Option<i32>],
+        &after.iter().map(|a| a.prefixes_sent).collect::<Vec<_>>() as &[Option<i32>],
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A change of state to keep.
+pub struct StateRow {
+    pub session: Uuid,
+    pub at: DateTime<Utc>,
+    pub state: String,
+    pub previous: Option<String>,
+    pub prefixes_received: Option<i32>,
+    pub prefixes_sent: Option<i32>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.keep_state_changes", skip_all)]
+pub async fn keep_state_changes(conn: &mut PgConnection, rows: &[StateRow]) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        r#"INSERT INTO topology_bgp_states (session_id, at, state, previous, prefixes_received, prefixes_sent)
+           SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::int4[], $6::int4[])
+           ON CONFLICT DO NOTHING"#,
+        &rows.iter().map(|r| r.session).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.at).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.state.clone()).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.previous.clone()).collect::<Vec<_>>() as &[Option<String>],
+        &rows.iter().map(|r| r.prefixes_received).collect::<Vec<_>>() as &[Option<i32>],
+        &rows.iter().map(|r| r.prefixes_sent).collect::<Vec<_>>() as &[Option<i32>],
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+pub struct SessionRow {
+    pub id: Uuid,
+    pub name: String,
+    pub device: String,
+    pub local_address: String,
+    pub local_asn: i64,
+    pub remote_address: String,
+    pub remote_asn: i64,
+    pub partner: Option<String>,
+    pub state: String,
+    pub prefixes_received: Option<i32>,
+    pub prefixes_sent: Option<i32>,
+    pub state_changed_at: Option<DateTime<Utc>>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.session", skip_all)]
+pub async fn session(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as!(
+        SessionRow,
+        r#"SELECT s.id, s.name, d.name AS device, host(s.local_address) AS "local_address!", s.local_asn,
+                  host(s.remote_address) AS "remote_address!", s.remote_asn, p.name AS "partner?", s.state,
+                  s.prefixes_received, s.prefixes_sent, s.state_changed_at
+           FROM topology_bgp_sessions s
+           JOIN topology_devices d ON d.id = s.device_id
+           LEFT JOIN topology_partners p ON p.id = s.partner_id
+           WHERE s.name = $1"#,
+        name
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+pub struct ChangeRow {
+    pub at: DateTime<Utc>,
+    pub state: String,
+    pub previous: Option<String>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.state_changes", skip_all)]
+pub async fn state_changes(conn: &mut PgConnection, session: Uuid, limit: i64) -> sqlx::Result<Vec<ChangeRow>> {
+    sqlx::query_as!(
+        ChangeRow,
+        "SELECT at, state, previous FROM topology_bgp_states WHERE session_id = $1 ORDER BY at DESC, received_at DESC LIMIT $2",
+        session,
+        limit
+    )
+    .fetch_all(conn)
+    .await
 }

@@ -1,14 +1,21 @@
 //! Topology rules: who changes the network (the network team, or an admin), a GraphML drawing
 //! imported in one transaction with its audit row (or, dry, rolled back), and what the
-//! network's shape says, read in three statements whatever its size.
+//! network's shape says, read in three statements whatever its size; BGP session states as a
+//! collector reports them, each change kept with its time.
 use super::graphml;
-use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow};
-use super::types::{Counts, Hop, ImportProblem, ImportReport, PathView, Paths, Redundancy, SiteRedundancy, WeakPoint, WeakPoints};
+use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
+use super::types::{
+    Counts, Hop, ImportProblem, ImportReport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    WeakPoint, WeakPoints, BGP_STATES,
+};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
 use crate::error::Refusal;
 use crate::graph::network::{Cut, Network};
-use crate::iam::principal::Principal;
+use crate::iam::principal::{Principal, Via};
+use crate::iam::types::Scope;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -261,4 +268,165 @@ pub async fn redundancy(pool: &PgPool, principal: &Principal, partner: &str) -> 
         })
         .collect();
     Ok(Redundancy { partner: partner.to_owned(), sites })
+}
+
+/// The most state reports a batch may carry.
+pub const MAX_REPORTS: usize = 1_000;
+
+/// Reporting states: a token (never a browser session) with the `network-state` scope.
+fn may_report(p: &Principal) -> Result<(), Refusal> {
+    match &p.via {
+        Via::Token { .. } if p.require_scope(Scope::NetworkState).is_ok() => Ok(()),
+        Via::Token { .. } => Err(Refusal::NotAllowed("state reports need a token with the network-state scope".into())),
+        Via::Session { .. } => {
+            Err(Refusal::NotAllowed("states are reported by a collector's service token (network-state scope), not from a browser session".into()))
+        }
+    }
+}
+
+/// A session's state as one report gives it.
+struct Report {
+    device: String,
+    remote: String,
+    state: String,
+    at: DateTime<Utc>,
+    received: Option<i32>,
+    sent: Option<i32>,
+}
+
+/// What a user sent, shown back short.
+fn shown(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+/// Reads a batch of reports: every problem is named by its JSON pointer (`/3/state`), and one
+/// refuses the batch.
+fn parse_reports(body: &Value, now: DateTime<Utc>) -> Result<Vec<Report>, Refusal> {
+    let Some(items) = body.as_array() else {
+        return Err(Refusal::invalid("/", "send a JSON array of session states"));
+    };
+    if items.is_empty() || items.len() > MAX_REPORTS {
+        return Err(Refusal::invalid("/", format!("send 1 to {MAX_REPORTS} session states at a time, not {}", items.len())));
+    }
+    let mut reports = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let field = |f: &str| format!("/{i}/{f}");
+        if !item.is_object() {
+            return Err(Refusal::invalid(&format!("/{i}"), "each state is an object: device, remote_address, state, at"));
+        }
+        let text = |f: &str| -> Result<&str, Refusal> {
+            item.get(f).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| Refusal::invalid(&field(f), format!("{f} is required, as a string")))
+        };
+        let device = text("device")?;
+        if device.chars().count() > 100 {
+            return Err(Refusal::invalid(&field("device"), "a device's name is at most 100 characters"));
+        }
+        let remote = text("remote_address")?;
+        let remote: std::net::IpAddr =
+            remote.parse().map_err(|_| Refusal::invalid(&field("remote_address"), format!("\"{}\" is not an IP address", shown(remote))))?;
+        let state = text("state")?.to_ascii_lowercase();
+        if !BGP_STATES.contains(&state.as_str()) {
+            return Err(Refusal::invalid(&field("state"), format!("\"{}\" is not a BGP state: use {}", shown(&state), BGP_STATES.join(", "))));
+        }
+        let at = match item.get("at") {
+            None | Some(Value::Null) => now,
+            Some(Value::String(t)) => {
+                DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)).map_err(|_| Refusal::invalid(&field("at"), "not an RFC 3339 time"))?
+            }
+            Some(_) => return Err(Refusal::invalid(&field("at"), "an RFC 3339 time, as a string")),
+        };
+        if at > now + chrono::Duration::minutes(5) {
+            return Err(Refusal::invalid(&field("at"), "is more than five minutes ahead of the server's clock"));
+        }
+        let count = |f: &str| -> Result<Option<i32>, Refusal> {
+            match item.get(f) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v
+                    .as_u64()
+                    .filter(|n| *n <= 10_000_000)
+                    .map(|n| Some(n as i32))
+                    .ok_or_else(|| Refusal::invalid(&field(f), format!("{f} is a count, 0 to 10,000,000"))),
+            }
+        };
+        reports.push(Report { device: device.to_owned(), remote: remote.to_string(), state, at, received: count("prefixes_received")?, sent: count("prefixes_sent")? });
+    }
+    Ok(reports)
+}
+
+/// Takes a collector's batch of BGP session states. Each change of state is kept with the time
+/// the collector saw it, in the order of those times; a report older than its session's last
+/// change is left out (stale); a session Switchyard does not know is named back, not refused.
+/// States are records, not changes: no audit row (the history is the record).
+#[tracing::instrument(name = "topology.service.report_session_states", skip_all, err)]
+pub async fn report_session_states(pool: &PgPool, principal: &Principal, body: &Value) -> Result<StateOutcome, TopologyError> {
+    may_report(principal)?;
+    let reports = parse_reports(body, Utc::now())?;
+    let mut tx = pool.begin().await?;
+    let devices: Vec<String> = reports.iter().map(|r| r.device.clone()).collect();
+    let remotes: Vec<String> = reports.iter().map(|r| r.remote.clone()).collect();
+    let sessions = repo::lock_sessions(&mut tx, &devices, &remotes).await?;
+    let by_ends: HashMap<(&str, &str), usize> = sessions.iter().enumerate().map(|(i, s)| ((s.device.as_str(), s.remote_address.as_str()), i)).collect();
+    let mut outcome = StateOutcome::default();
+    let mut per_session: BTreeMap<usize, Vec<&Report>> = BTreeMap::new();
+    for (i, r) in reports.iter().enumerate() {
+        match by_ends.get(&(r.device.as_str(), r.remote.as_str())) {
+            Some(&s) => {
+                outcome.received += 1;
+                per_session.entry(s).or_default().push(r);
+            }
+            None => outcome.unknown.push(UnknownSession { index: i as u32, device: r.device.clone(), remote_address: r.remote.clone() }),
+        }
+    }
+    let (mut after, mut changes) = (Vec::new(), Vec::new());
+    for (s, mut seen) in per_session {
+        seen.sort_by_key(|r| r.at);
+        let current = &sessions[s];
+        let (mut state, mut since) = (current.state.clone(), current.state_changed_at);
+        let (mut received, mut sent) = (None, None);
+        for r in seen {
+            if since.is_some_and(|t| r.at < t) {
+                outcome.stale += 1;
+                continue;
+            }
+            if r.state != state {
+                changes.push(StateRow { session: current.id, at: r.at, state: r.state.clone(), previous: Some(state.clone()), prefixes_received: r.received, prefixes_sent: r.sent });
+                state = r.state.clone();
+                since = Some(r.at);
+            } else if since.is_none() {
+                since = Some(r.at);
+            }
+            received = r.received.or(received);
+            sent = r.sent.or(sent);
+        }
+        after.push(SessionAfter { id: current.id, state, state_changed_at: since, prefixes_received: received, prefixes_sent: sent });
+    }
+    outcome.changed = repo::keep_state_changes(&mut tx, &changes).await? as u32;
+    repo::save_session_states(&mut tx, &after).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// A BGP session by name, with its last 50 changes of state.
+#[tracing::instrument(name = "topology.service.session", skip_all, err)]
+pub async fn session(pool: &PgPool, principal: &Principal, name: &str) -> Result<SessionView, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let Some(s) = repo::session(&mut conn, name).await? else {
+        return Err(Refusal::not_found(format!("The BGP session \"{}\"", shown(name))).into());
+    };
+    let history = repo::state_changes(&mut conn, s.id, 50).await?.into_iter().map(|c| StateChange { at: c.at, state: c.state, previous: c.previous }).collect();
+    Ok(SessionView {
+        name: s.name,
+        device: s.device,
+        local_address: s.local_address,
+        local_asn: s.local_asn,
+        remote_address: s.remote_address,
+        remote_asn: s.remote_asn,
+        partner: s.partner,
+        state: s.state,
+        prefixes_received: s.prefixes_received,
+        prefixes_sent: s.prefixes_sent,
+        state_changed_at: s.state_changed_at,
+        history,
+    })
 }

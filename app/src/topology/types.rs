@@ -121,3 +121,55 @@ impl SiteRedundancy {
         }
     }
 }
+
+/// The states a BGP session can be in (RFC 4271's finite state machine).
+pub const BGP_STATES: [&str; 6] = ["idle", "connect", "active", "opensent", "openconfirm", "established"];
+
+/// A session a report named that Switchyard does not know: its place in the batch and its ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UnknownSession {
+    pub index: u32,
+    pub device: String,
+    pub remote_address: String,
+}
+
+/// What a batch of state reports did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StateOutcome {
+    /// Reports for known sessions.
+    pub received: u32,
+    /// Changes of state kept (each with its time).
+    pub changed: u32,
+    /// Reports older than the session's last change, left out.
+    pub stale: u32,
+    pub unknown: Vec<UnknownSession>,
+}
+
+/// A change of a session's state, at the time the collector saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct StateChange {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub state: String,
+    pub previous: Option<String>,
+}
+
+/// A BGP session with its latest state changes, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    pub name: String,
+    pub device: String,
+    pub local_address: String,
+    pub local_asn: i64,
+    pub remote_address: String,
+    pub remote_asn: i64,
+    pub partner: Option<String>,
+    pub state: String,
+    pub prefixes_received: Option<i32>,
+    pub prefixes_sent: Option<i32>,
+    pub state_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub history: Vec<StateChange>,
+}

@@ -89,7 +89,9 @@ pub fn router() -> Api {
                 .routes(routes!(topology::import_graphml))
                 .routes(routes!(topology::single_points_of_failure))
                 .routes(routes!(topology::paths))
-                .routes(routes!(topology::partner_redundancy)),
+                .routes(routes!(topology::partner_redundancy))
+                .routes(routes!(topology::report_session_states))
+                .routes(routes!(topology::bgp_session)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

@@ -1,13 +1,15 @@
 //! The network over REST: a GraphML drawing in (the network team or an admin), and what the
-//! network's shape says out: single points of failure, paths, each partner's redundancy.
-use super::error::{ApiError, ApiMultipart, ApiPath, ApiQuery, Caller, ErrorBody};
+//! network's shape says out: single points of failure, paths, each partner's redundancy; BGP
+//! session states in from a collector.
+use super::error::{ApiError, ApiJson, ApiMultipart, ApiPath, ApiQuery, Caller, ErrorBody};
 use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
-use app::topology::types::{ImportReport, Paths, Redundancy, WeakPoints};
+use app::topology::types::{ImportReport, Paths, Redundancy, SessionView, StateOutcome, WeakPoints};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
@@ -154,4 +156,52 @@ pub async fn paths(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
 )]
 pub async fn partner_redundancy(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<Redundancy>, ApiError> {
     service::redundancy(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// One session's state as a collector saw it (for the document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SessionStateReport {
+    /// The device the session is on.
+    device: String,
+    /// The session's remote address.
+    remote_address: String,
+    /// idle, connect, active, opensent, openconfirm or established.
+    state: String,
+    /// When the collector saw it (RFC 3339; now when left out); at most five minutes ahead.
+    at: Option<String>,
+    prefixes_received: Option<u32>,
+    prefixes_sent: Option<u32>,
+}
+
+/// Takes a collector's BGP session states, 1 to 1,000 at a time (a token with the
+/// `network-state` scope). Each change of state is kept with its time; sessions Switchyard does
+/// not know are named back; a bad report refuses the batch, named by its JSON pointer.
+#[utoipa::path(
+    post,
+    path = "/topology/bgp-sessions/state",
+    tag = "topology",
+    request_body(content = Vec<SessionStateReport>, description = "The states, in any order"),
+    responses(
+        (status = 200, body = StateOutcome),
+        (status = 403, description = "Not a token with the network-state scope", body = ErrorBody),
+        (status = 422, description = "A report that does not read: its pointer (`/3/state`) and why; nothing written", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn report_session_states(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Value>) -> Result<Json<StateOutcome>, ApiError> {
+    service::report_session_states(&state.pool, &caller.principal, &body).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// A BGP session, with its last 50 changes of state, newest first.
+#[utoipa::path(
+    get,
+    path = "/topology/bgp-sessions/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The session's name")),
+    responses((status = 200, body = SessionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn bgp_session(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<SessionView>, ApiError> {
+    service::session(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
 }

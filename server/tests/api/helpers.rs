@@ -286,8 +286,10 @@ impl Browser {
         form.extend(scopes.iter().map(|s| (*s, "on")));
         form.extend(team.map(|t| ("team", t)));
         let r = self.server_fn("iam/create-token", &form).await;
-        assert_eq!(r.status(), 200, "token {name}");
-        r.json::<serde_json::Value>().await.expect("json")["secret"].as_str().expect("secret").to_owned()
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(status, 200, "token {name}: {body}");
+        body["secret"].as_str().expect("secret").to_owned()
     }
 
     /// Kicks off a deploy over the API from this signed-in browser, keyed `key`.

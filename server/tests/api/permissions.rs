@@ -277,6 +277,12 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text(drawing).file_name("matrix.graphml"));
             b.client.post(b.url("/api/v1/topology/import/graphml?dry_run=true")).header("origin", &origin).multipart(form)
         }
+        ("POST", "/api/v1/topology/bgp-sessions/state") => b
+            .client
+            .post(b.url("/api/v1/topology/bgp-sessions/state"))
+            .header("origin", &origin)
+            .json(&json!([{ "device": "matrix-r1", "remote_address": "192.0.2.1", "state": "established" }])),
+        ("GET", "/api/v1/topology/bgp-sessions/{name}") => b.client.get(b.url("/api/v1/topology/bgp-sessions/nobody")),
         ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
         ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),
         ("POST", "/api/v1/approvals/{payments deploy}/approve") | ("POST", "/api/v1/approvals/{payments deploy}/reject") => {

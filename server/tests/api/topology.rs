@@ -219,3 +219,76 @@ async fn weak_points_paths_and_redundancy_read_the_network_in_three_statements()
         assert_eq!(statements.0.load(Ordering::SeqCst), 3, "{view}");
     }
 }
+
+#[tokio::test]
+async fn a_collector_reports_session_states_each_change_kept_in_time_order_bad_input_named_and_scope_enforced() {
+    let app = spawn_app().await;
+    let nina = app.login_as(Persona::NetworkMember).await;
+    assert_eq!(import(&nina, "square.graphml", SQUARE.into(), "?site=fra1").await.status(), 200);
+    let mut db = app.db().await;
+    sqlx::raw_sql(
+        "INSERT INTO topology_partners (name, kind) VALUES ('Bank A', 'bank');
+         INSERT INTO topology_bgp_sessions (name, device_id, local_address, local_asn, remote_address, remote_asn, partner_id)
+         SELECT 'r1-bank', d.id, '10.0.0.1', 65000, '10.0.0.2', 64601, p.id FROM topology_devices d, topology_partners p
+         WHERE d.name = 'r1' AND p.name = 'Bank A';",
+    )
+    .execute(&mut db)
+    .await
+    .expect("a session");
+    let alice = app.login_as(Persona::Admin).await;
+    let collector = alice.token("bgp-collector", &["network_state"], Some("network")).await;
+    let writer = alice.token("writer", &["read", "write"], None).await;
+    let send = |token: String, body: Value| {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/topology/bgp-sessions/state"));
+        async move { client.post(url).bearer_auth(token).json(&body).send().await.expect("post") }
+    };
+    let history = "SELECT count(*) FROM topology_bgp_states";
+    let one = |state: &str, at: String| serde_json::json!({ "device": "r1", "remote_address": "10.0.0.2", "state": state, "at": at });
+    let now = chrono::Utc::now();
+    let t = |minutes: i64| (now - chrono::Duration::minutes(minutes)).to_rfc3339();
+
+    // only a token with the network-state scope: not another token, not a browser session
+    assert_eq!(send(writer, serde_json::json!([one("established", t(1))])).await.status(), 403);
+    let from_browser = nina.client.post(nina.url("/api/v1/topology/bgp-sessions/state")).header("origin", nina.url("")).json(&serde_json::json!([one("established", t(1))])).send().await.expect("post");
+    assert_eq!(from_browser.status(), 403);
+
+    // a bad report is named by its pointer and the batch writes nothing
+    for (body, field) in [
+        (serde_json::json!([one("established", t(3)), one("up", t(2))]), "/1/state"),
+        (serde_json::json!([{ "device": "r1", "remote_address": "not-an-address", "state": "idle" }]), "/0/remote_address"),
+        (serde_json::json!([one("active", (now + chrono::Duration::hours(1)).to_rfc3339())]), "/0/at"),
+        (serde_json::json!({ "device": "r1" }), "/"),
+    ] {
+        let r = send(collector.clone(), body).await;
+        assert_eq!(r.status(), 422, "{field}");
+        let e: Value = r.json().await.expect("json");
+        assert_eq!(e["error"]["field"], field, "{e}");
+    }
+    assert_eq!(app.count(history, &[]).await, 0, "nothing written");
+
+    // out of order within the batch: kept in the order they happened; an unknown session named back
+    let batch = serde_json::json!([
+        one("established", t(3)),
+        one("connect", t(5)),
+        { "device": "r9", "remote_address": "10.9.9.9", "state": "idle" },
+        one("active", t(4)),
+    ]);
+    let outcome: Value = send(collector.clone(), batch).await.json().await.expect("json");
+    assert_eq!((outcome["received"].as_u64(), outcome["changed"].as_u64()), (Some(3), Some(3)), "{outcome}");
+    assert_eq!(outcome["unknown"], serde_json::json!([{ "index": 2, "device": "r9", "remote_address": "10.9.9.9" }]));
+    // older than the last change: left out; the same state again: no change
+    let late: Value = send(collector.clone(), serde_json::json!([one("idle", t(10)), one("established", t(1))])).await.json().await.expect("json");
+    assert_eq!((late["stale"].as_u64(), late["changed"].as_u64()), (Some(1), Some(0)), "{late}");
+
+    let session: Value = nina.get("/api/v1/topology/bgp-sessions/r1-bank").await.json().await.expect("json");
+    assert_eq!((session["state"].as_str(), session["partner"].as_str()), (Some("established"), Some("Bank A")));
+    let changes: Vec<(String, String)> = session["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|c| (c["state"].as_str().unwrap_or("").to_owned(), c["previous"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    let expected = [("established", "active"), ("active", "connect"), ("connect", "idle")].map(|(a, b)| (a.to_owned(), b.to_owned()));
+    assert_eq!(changes, expected.to_vec(), "newest first, each with the state it left");
+    assert_eq!(nina.get("/api/v1/topology/bgp-sessions/nobody").await.status(), 404);
+}

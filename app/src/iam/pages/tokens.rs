@@ -29,6 +29,9 @@ pub fn TokenForm(everyone: bool, create: ServerAction<CreateToken>, revoke: Serv
                 <label class="flex items-center gap-1" title="Pushing integration run events (OpenLineage); service tokens only">
                     <input type="checkbox" name="ingest"/>"ingest"
                 </label>
+                <label class="flex items-center gap-1" title="Reporting BGP session and interface states (a collector); service tokens only">
+                    <input type="checkbox" name="network_state"/>"network-state"
+                </label>
             </fieldset>
             <label class="w-32">
                 <span class=LABEL_SMALL>"Expires in"</span>
