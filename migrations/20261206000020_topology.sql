@@ -17,6 +17,13 @@ CREATE TABLE topology_version (
 );
 INSERT INTO topology_version VALUES (true, 1, now());
 
+-- The drawn network (nodes placed, links), computed once per version: a page view reads it.
+CREATE TABLE topology_layouts (
+    version  bigint PRIMARY KEY,
+    drawing  jsonb NOT NULL,
+    made_at  timestamptz NOT NULL DEFAULT now()
+);
+
 -- Statement triggers see the rows a statement changed as `changed`: a statement that changed
 -- none (an import of the same file: ON CONFLICT … WHERE the row differs) changes no version.
 CREATE FUNCTION topology_bump() RETURNS trigger LANGUAGE plpgsql AS $$

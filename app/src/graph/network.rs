@@ -92,6 +92,14 @@ impl Network {
         points.into_iter().filter_map(|n| self.cut(&BTreeSet::from([n]), &BTreeSet::new())).collect()
     }
 
+    /// The nodes whose loss alone splits the network, by key, sorted (`cut_nodes` says what each
+    /// cuts off).
+    pub fn cut_node_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = articulation_points(&self.graph).into_iter().map(|n| self.keys[n.index()].clone()).collect();
+        keys.sort();
+        keys
+    }
+
     /// The links whose loss alone splits the network (bridges, a pair joined by one link only),
     /// by key.
     pub fn cut_links(&self) -> Vec<Cut> {

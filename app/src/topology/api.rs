@@ -8,7 +8,7 @@ impl From<super::service::TopologyError> for AppError {
         use super::service::TopologyError as E;
         match e {
             E::Refused(r) => r.into(),
-            e @ E::Database(_) => AppError::internal(e),
+            e @ (E::Database(_) | E::Drawing(_)) => AppError::internal(e),
         }
     }
 }

@@ -10,13 +10,21 @@ pub async fn version(conn: &mut PgConnection) -> sqlx::Result<i64> {
     sqlx::query_scalar!("SELECT version FROM topology_version").fetch_one(conn).await
 }
 
-/// A device or a partner, as the analyses see it: `key` is `d:<name>` or `p:<name>`.
+/// A device or a partner, as the analyses and the drawing see it: `key` is `d:<name>` or
+/// `p:<name>`; a partner's role is its kind.
 pub struct NodeRow {
     pub key: String,
     pub name: String,
     pub partner: bool,
     pub site: Option<String>,
     pub site_kind: Option<String>,
+    pub role: String,
+    pub status: String,
+    pub pci: bool,
+    pub x: Option<f64>,
+    pub y: Option<f64>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 /// What joins two nodes: a cable or drawn link (`l:`), a circuit (`c:`), or, for a partner no
@@ -32,10 +40,11 @@ pub struct EdgeRow {
 pub async fn nodes(conn: &mut PgConnection) -> sqlx::Result<Vec<NodeRow>> {
     sqlx::query_as!(
         NodeRow,
-        r#"SELECT 'd:' || d.name AS "key!", d.name AS "name!", false AS "partner!", s.name AS site, s.kind AS site_kind
+        r#"SELECT 'd:' || d.name AS "key!", d.name AS "name!", false AS "partner!", s.name AS site, s.kind AS site_kind,
+                  d.role AS "role!", d.status AS "status!", d.pci_scope AS "pci!", d.x, d.y, s.latitude, s.longitude
            FROM topology_devices d LEFT JOIN topology_sites s ON s.id = d.site_id
            UNION ALL
-           SELECT 'p:' || p.name, p.name, true, NULL, NULL FROM topology_partners p"#
+           SELECT 'p:' || p.name, p.name, true, NULL, NULL, p.kind, 'active', false, NULL, NULL, NULL, NULL FROM topology_partners p"#
     )
     .fetch_all(conn)
     .await
@@ -311,4 +320,25 @@ pub async fn state_changes(conn: &mut PgConnection, session: Uuid, limit: i64) -
     )
     .fetch_all(conn)
     .await
+}
+
+/// The drawing kept for a version of the network, if one was made.
+#[tracing::instrument(level = "debug", name = "topology.repo.drawing", skip_all)]
+pub async fn drawing(conn: &mut PgConnection, version: i64) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!("SELECT drawing FROM topology_layouts WHERE version = $1", version).fetch_optional(conn).await
+}
+
+/// Keeps a version's drawing, and drops those of older versions.
+#[tracing::instrument(level = "debug", name = "topology.repo.keep_drawing", skip_all)]
+pub async fn keep_drawing(conn: &mut PgConnection, version: i64, drawing: &serde_json::Value) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"WITH gone AS (DELETE FROM topology_layouts WHERE version < $1)
+           INSERT INTO topology_layouts (version, drawing) VALUES ($1, $2)
+           ON CONFLICT (version) DO UPDATE SET drawing = EXCLUDED.drawing, made_at = now()"#,
+        version,
+        drawing
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -3,9 +3,10 @@
 //! network's shape says, read in three statements whatever its size; BGP session states as a
 //! collector reports them, each change kept with its time.
 use super::graphml;
+use super::layout::{lay_out, Join, Place};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    Counts, Hop, ImportProblem, ImportReport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    Counts, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, ImportReport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -32,6 +33,9 @@ pub enum TopologyError {
     Refused(#[from] Refusal),
     #[error("database: {0}")]
     Database(sqlx::Error),
+    /// A drawing that could not be written down (never expected).
+    #[error("drawing: {0}")]
+    Drawing(String),
 }
 
 /// Every database error is counted as this domain's (`switchyard_db_errors_total`).
@@ -429,4 +433,83 @@ pub async fn session(pool: &PgPool, principal: &Principal, name: &str) -> Result
         state_changed_at: s.state_changed_at,
         history,
     })
+}
+
+/// The network as the topology view draws it: made once per version of the network and kept,
+/// so a page view reads two statements (the version, the drawing), and the first view of a new
+/// version five. `site` keeps that site's devices and the partners they reach; `role` keeps the
+/// devices of that role.
+#[tracing::instrument(name = "topology.service.drawing", skip_all, err)]
+pub async fn drawing(pool: &PgPool, principal: &Principal, site: Option<&str>, role: Option<&str>) -> Result<Drawing, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let version = repo::version(&mut conn).await?;
+    let kept = repo::drawing(&mut conn, version).await?.and_then(|d| serde_json::from_value::<Drawing>(d).ok());
+    let whole = match kept {
+        Some(d) => d,
+        None => {
+            let nodes = repo::nodes(&mut conn).await?;
+            let edges = repo::edges(&mut conn).await?;
+            let network = Network::new(nodes.iter().map(|n| n.key.clone()), edges.iter().map(|e| (e.key.clone(), e.a.clone(), e.b.clone())));
+            let weak: HashSet<String> = network.cut_node_keys().into_iter().collect();
+            let places = nodes
+                .into_iter()
+                .map(|n| Place {
+                    weak: weak.contains(&n.key),
+                    site_at: n.latitude.zip(n.longitude),
+                    drawn_at: n.x.zip(n.y),
+                    key: n.key,
+                    name: n.name,
+                    partner: n.partner,
+                    role: n.role,
+                    status: n.status,
+                    pci: n.pci,
+                    site: n.site,
+                    site_kind: n.site_kind,
+                })
+                .collect();
+            let joins = edges.into_iter().map(|e| Join { key: e.key, label: e.label, a: e.a, b: e.b }).collect();
+            let d = lay_out(version, places, joins);
+            let json = serde_json::to_value(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
+            repo::keep_drawing(&mut conn, version, &json).await?;
+            d
+        }
+    };
+    Ok(filtered(whole, site, role))
+}
+
+/// A drawing narrowed to a site (its devices and the partners they reach) and a role.
+fn filtered(d: Drawing, site: Option<&str>, role: Option<&str>) -> Drawing {
+    if site.is_none() && role.is_none() {
+        return d;
+    }
+    let device_kept = |n: &DrawnNode| n.kind == "device" && site.is_none_or(|s| n.site.as_deref() == Some(s)) && role.is_none_or(|r| n.role == r);
+    let mut keep: Vec<bool> = d.nodes.iter().map(device_kept).collect();
+    if site.is_some() {
+        for l in &d.links {
+            let (a, b) = (l.a as usize, l.b as usize);
+            if keep[a] && d.nodes[b].kind == "partner" {
+                keep[b] = true;
+            }
+            if keep[b] && d.nodes[a].kind == "partner" {
+                keep[a] = true;
+            }
+        }
+    }
+    let mut renumber = vec![u32::MAX; d.nodes.len()];
+    let mut nodes = Vec::new();
+    for (i, n) in d.nodes.into_iter().enumerate() {
+        if keep[i] {
+            renumber[i] = nodes.len() as u32;
+            nodes.push(n);
+        }
+    }
+    let links = d
+        .links
+        .into_iter()
+        .filter(|l| keep[l.a as usize] && keep[l.b as usize])
+        .map(|l| DrawnEdge { a: renumber[l.a as usize], b: renumber[l.b as usize], ..l })
+        .collect();
+    let sites = d.sites.into_iter().filter(|s| site.is_none_or(|want| s.name == want)).collect();
+    Drawing { version: d.version, nodes, links, sites }
 }

@@ -173,3 +173,58 @@ pub struct SessionView {
     pub state_changed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub history: Vec<StateChange>,
 }
+
+/// A device or partner where the topology view draws it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DrawnNode {
+    /// `d:<device>` or `p:<partner>`.
+    pub key: String,
+    pub name: String,
+    /// `device` or `partner`.
+    pub kind: String,
+    pub role: String,
+    pub site: Option<String>,
+    pub status: String,
+    /// In PCI scope.
+    pub pci: bool,
+    /// A single point of failure: its loss splits the network.
+    pub weak: bool,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// What joins two drawn nodes (by their place in `nodes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DrawnEdge {
+    pub key: String,
+    pub a: u32,
+    pub b: u32,
+    /// `link` (a cable, or a drawing's link), `circuit`, or `session` (a BGP session to a partner
+    /// no circuit is known to reach).
+    pub kind: String,
+    pub label: String,
+}
+
+/// A site's box in the drawing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SiteBox {
+    pub name: String,
+    pub kind: String,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// The network as the topology view draws it, for one version of the network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Drawing {
+    pub version: i64,
+    pub nodes: Vec<DrawnNode>,
+    pub links: Vec<DrawnEdge>,
+    pub sites: Vec<SiteBox>,
+}

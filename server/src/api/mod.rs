@@ -32,7 +32,7 @@ use utoipa_axum::routes;
         (name = "catalog", description = "The catalog in Backstage's shapes: entities, facets, import and export"),
         (name = "deploys", description = "Deploys: kick off (idempotent), read, list, cancel; events from the CD system"),
         (name = "integrations", description = "Integrations between business systems: run events in as OpenLineage, health, runs and systems out"),
-        (name = "topology", description = "The network: drawings in (GraphML), single points of failure, paths and each partner's redundancy out"),
+        (name = "topology", description = "The network: drawings in (GraphML) and BGP states in; the drawn network, single points of failure, paths and each partner's redundancy out"),
     )
 )]
 struct ApiDoc;
@@ -91,7 +91,8 @@ pub fn router() -> Api {
                 .routes(routes!(topology::paths))
                 .routes(routes!(topology::partner_redundancy))
                 .routes(routes!(topology::report_session_states))
-                .routes(routes!(topology::bgp_session)),
+                .routes(routes!(topology::bgp_session))
+                .routes(routes!(topology::graph)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

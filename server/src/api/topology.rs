@@ -5,7 +5,7 @@ use super::error::{ApiError, ApiJson, ApiMultipart, ApiPath, ApiQuery, Caller, E
 use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
-use app::topology::types::{ImportReport, Paths, Redundancy, SessionView, StateOutcome, WeakPoints};
+use app::topology::types::{Drawing, ImportReport, Paths, Redundancy, SessionView, StateOutcome, WeakPoints};
 use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
@@ -204,4 +204,30 @@ pub async fn report_session_states(State(state): State<AppState>, caller: Caller
 )]
 pub async fn bgp_session(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<SessionView>, ApiError> {
     service::session(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GraphParams {
+    /// Only this site's devices, and the partners they reach.
+    site: Option<String>,
+    /// Only devices of this role.
+    role: Option<String>,
+}
+
+/// The network as the topology view draws it: devices and partners placed (sites by their
+/// coordinates or a grid, devices in tiers by role), single points of failure marked, and what
+/// joins them. Made once per version of the network, never on a page view.
+#[utoipa::path(
+    get,
+    path = "/topology/graph",
+    tag = "topology",
+    params(GraphParams),
+    responses((status = 200, body = Drawing), (status = 403, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn graph(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<Drawing>, ApiError> {
+    let pick = |name: &str| q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    service::drawing(&state.pool, &caller.principal, pick("site"), pick("role")).await.map(Json).map_err(|e| caller.fail(e))
 }

@@ -150,7 +150,7 @@ fn reader(id: Uuid) -> Principal {
 }
 
 #[tokio::test]
-async fn weak_points_paths_and_redundancy_read_the_network_in_three_statements() {
+async fn weak_points_paths_redundancy_and_the_drawing_read_the_network_in_a_few_statements() {
     let app = spawn_app().await;
     let nina = app.login_as(Persona::NetworkMember).await;
     let report: Value = import(&nina, "square.graphml", SQUARE.into(), "?site=fra1").await.json().await.expect("json");
@@ -203,6 +203,15 @@ async fn weak_points_paths_and_redundancy_read_the_network_in_three_statements()
     assert_eq!(cards["sites"][0]["level"], "single");
     assert_eq!(nina.get("/api/v1/topology/partners/Nobody/redundancy").await.status(), 404);
 
+    // the drawing: every device and partner placed, the weak ones marked, made once per version
+    let drawn: Value = nina.get("/api/v1/topology/graph").await.json().await.expect("json");
+    let mut weak: Vec<&str> = drawn["nodes"].as_array().expect("nodes").iter().filter(|n| n["weak"] == true).filter_map(|n| n["name"].as_str()).collect();
+    weak.sort();
+    assert_eq!(weak, vec!["core", "r1"], "{drawn}");
+    assert_eq!((drawn["nodes"].as_array().map(Vec::len), drawn["links"].as_array().map(Vec::len)), (Some(6), Some(8)), "4 devices, 2 partners; 5 links, 3 sessions");
+    let leaves: Value = nina.get("/api/v1/topology/graph?role=leaf").await.json().await.expect("json");
+    assert_eq!(leaves["nodes"].as_array().map(Vec::len), Some(1));
+
     // each view reads the network in the same three statements (version, nodes, links)
     let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'nina'").fetch_one(&mut db).await.expect("user");
     let who = reader(id);
@@ -218,6 +227,17 @@ async fn weak_points_paths_and_redundancy_read_the_network_in_three_statements()
         }
         assert_eq!(statements.0.load(Ordering::SeqCst), 3, "{view}");
     }
+    // the drawing: the version and the kept drawing; a new version's first view makes it (five)
+    statements.0.store(0, Ordering::SeqCst);
+    drop(app::topology::service::drawing(&pool, &who, None, None).await.expect("drawing"));
+    assert_eq!(statements.0.load(Ordering::SeqCst), 2, "kept");
+    drop(_guard);
+    sqlx::query("UPDATE topology_devices SET status = 'planned' WHERE name = 'leaf'").execute(&mut db).await.expect("a change");
+    let _guard = tracing::subscriber::set_default(statements.clone());
+    statements.0.store(0, Ordering::SeqCst);
+    let redrawn = app::topology::service::drawing(&pool, &who, None, None).await.expect("drawing");
+    assert_eq!(statements.0.load(Ordering::SeqCst), 5, "made anew");
+    assert!(redrawn.nodes.iter().any(|n| n.name == "leaf" && n.status == "planned"));
 }
 
 #[tokio::test]
