@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -46,6 +46,7 @@ help:
 	@echo "make bench-http   the catalog over HTTP at 10k and 50k components, beside pgbench"
 	@echo "make bench-telemetry  throughput with telemetry off, metrics on, and traces exported"
 	@echo "make bench-integrations  ingest beside pgbench and COPY; reads at 100k and 10M runs"
+	@echo "make test-netbox  a sync from a real NetBox (starts the NetBox peer; ~8 min the first time)"
 
 # ---------------------------------------------------------------- tools
 tools: $(STAMP)/apt $(STAMP)/rust $(STAMP)/npm $(PROMTOOL)
@@ -317,6 +318,16 @@ test-e2e: $(STAMP)/contract
 	sqlx database create --database-url "$(E2E_DATABASE_URL)"
 	cd end2end && CI=1 E2E_SERVER_BIN=./target/$(E2E_SERVER)/server E2E_SITE_ROOT=$(SITE_$(E2E_PROFILE)) \
 	  E2E_SCHEMATHESIS=$(CURDIR)/$(CONTRACT_VENV)/bin/st npx playwright test
+
+# a sync from a real NetBox 4.7 with its demo data (../shared/peers/netbox: ~8 min the first time,
+# ~40 s after): a peer too heavy for make test, so a target of its own
+NETBOX_PEER ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/peers/netbox) /work/shared/peers/netbox))
+test-netbox: db
+	@test -n "$(NETBOX_PEER)" || { echo "no NetBox peer harness (../shared/peers/netbox)" >&2; exit 1; }
+	@$(NETBOX_PEER)/setup.sh | tee target/netbox-setup.log | tail -3
+	@$(call start_idp,3902,target/idp-netbox.log); \
+	  eval "$$(grep -E '^NETBOX_(URL|TOKEN)=' target/netbox-setup.log | sed 's/^/export /')"; \
+	  IDP_URL=http://127.0.0.1:3902 cargo test --features app/ssr -p server --test api -- --ignored netbox
 
 # ---------------------------------------------------------------- benchmarks (not part of test)
 # catalog list p50/p99 and throughput at 10k and 50k generated entities, and deploy kick-offs over

@@ -24,6 +24,22 @@ CREATE TABLE topology_layouts (
     made_at  timestamptz NOT NULL DEFAULT now()
 );
 
+-- A sync from NetBox: its progress while it runs, then its report, or why it failed having
+-- applied nothing.
+CREATE TABLE topology_syncs (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    requested_by uuid NOT NULL REFERENCES users (id),
+    dry_run      boolean NOT NULL,
+    state        text NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'succeeded', 'failed')),
+    step         text NOT NULL DEFAULT 'starting',
+    done         integer NOT NULL DEFAULT 0,
+    total        integer NOT NULL,
+    report       jsonb,
+    error        text,
+    started_at   timestamptz NOT NULL DEFAULT now(),
+    finished_at  timestamptz
+);
+
 -- Statement triggers see the rows a statement changed as `changed`: a statement that changed
 -- none (an import of the same file: ON CONFLICT … WHERE the row differs) changes no version.
 CREATE FUNCTION topology_bump() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -24,6 +24,31 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     pub telemetry: TelemetrySettings,
     pub integrations: IntegrationSettings,
+    pub topology: TopologySettings,
+}
+
+/// The network's sources.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TopologySettings {
+    pub netbox: NetboxSettings,
+}
+
+/// The NetBox an admin's sync reads (`POST /api/v1/topology/sync/netbox`): its address and an API
+/// token (a v2 `nbt_…` token, sent as `Bearer`, or an older one, sent as `Token`). Empty: no sync.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NetboxSettings {
+    pub url: String,
+    pub token: SecretString,
+}
+
+impl NetboxSettings {
+    /// A client for it, or why there is none.
+    pub fn client(&self) -> Result<app::topology::netbox::NetBox, String> {
+        if self.url.trim().is_empty() {
+            return Err("no NetBox is configured: set topology.netbox.url and topology.netbox.token".into());
+        }
+        app::topology::netbox::NetBox::new(&self.url, self.token.expose_secret())
+    }
 }
 
 /// Integrations' upkeep: how long runs are kept, how often schedules are checked.
@@ -270,6 +295,18 @@ struct Defaults {
     catalog: CatalogSettings,
     telemetry: TelemetrySettings,
     integrations: IntegrationSettings,
+    topology: TopologyDefaults,
+}
+
+#[derive(Serialize)]
+struct TopologyDefaults {
+    netbox: NetboxDefaults,
+}
+
+#[derive(Serialize)]
+struct NetboxDefaults {
+    url: &'static str,
+    token: &'static str,
 }
 
 #[derive(Serialize)]
@@ -351,6 +388,7 @@ fn defaults() -> Defaults {
         },
         audit: AuditSettings { checkpoint_secs: 300.0 },
         integrations: IntegrationSettings { retention_months: 13, check_secs: 30.0 },
+        topology: TopologyDefaults { netbox: NetboxDefaults { url: "", token: "" } },
         iam: GroupMapping::default(),
         deploys: DeployDefaults {
             worker: true,

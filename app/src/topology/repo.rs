@@ -342,3 +342,238 @@ pub async fn keep_drawing(conn: &mut PgConnection, version: i64, drawing: &serde
     .await?;
     Ok(())
 }
+
+/// Rows from NetBox (`netbox::rows`), written by kind: each kind's upsert answers, for each row it
+/// wrote, whether it made it (true) or changed it (false); what it left alone it does not
+/// answer. A name another source's row has is kept with " (netbox)" after it.
+#[tracing::instrument(level = "debug", name = "topology.repo.sync_kind", skip_all, fields(kind))]
+pub async fn sync_kind(conn: &mut PgConnection, kind: &str, rows: &serde_json::Value) -> sqlx::Result<Vec<bool>> {
+    match kind {
+        "sites" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_sites AS t (name, kind, status, region, facility, address, latitude, longitude, time_zone, description, source, source_id)
+               SELECT CASE WHEN EXISTS (SELECT 1 FROM topology_sites o WHERE o.name = x.name AND o.source <> 'netbox') THEN x.name || ' (netbox)' ELSE x.name END,
+                      x.kind, x.status, x.region, x.facility, x.address, x.latitude, x.longitude, x.time_zone, x.description, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, name text, kind text, status text, region text, facility text, address text,
+                                                latitude float8, longitude float8, time_zone text, description text)
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET name = EXCLUDED.name, kind = EXCLUDED.kind, status = EXCLUDED.status, region = EXCLUDED.region, facility = EXCLUDED.facility,
+                       address = EXCLUDED.address, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude, time_zone = EXCLUDED.time_zone,
+                       description = EXCLUDED.description, updated_at = now()
+                   WHERE (t.name, t.kind, t.status, t.region, t.facility, t.address, t.latitude, t.longitude, t.time_zone, t.description)
+                         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.status, EXCLUDED.region, EXCLUDED.facility, EXCLUDED.address,
+                                           EXCLUDED.latitude, EXCLUDED.longitude, EXCLUDED.time_zone, EXCLUDED.description)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "racks" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_racks AS t (site_id, location, name, u_height, source, source_id)
+               SELECT s.id, x.location, x.name, x.u_height, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, site text, location text, name text, u_height int2)
+               JOIN topology_sites s ON s.source = 'netbox' AND s.source_id = x.site
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET site_id = EXCLUDED.site_id, location = EXCLUDED.location, name = EXCLUDED.name, u_height = EXCLUDED.u_height
+                   WHERE (t.site_id, t.location, t.name, t.u_height) IS DISTINCT FROM (EXCLUDED.site_id, EXCLUDED.location, EXCLUDED.name, EXCLUDED.u_height)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "devices" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_devices AS t (name, role, manufacturer, model, platform, serial, status, site_id, rack_id, position,
+                                                  primary_ip4, primary_ip6, pci_scope, source, source_id)
+               SELECT CASE WHEN EXISTS (SELECT 1 FROM topology_devices o WHERE o.name = x.name AND o.source <> 'netbox') THEN x.name || ' (netbox)' ELSE x.name END,
+                      x.role, x.manufacturer, x.model, x.platform, x.serial, x.status, s.id, r.id, x.position,
+                      x.primary_ip4::inet, x.primary_ip6::inet, x.pci, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, name text, role text, manufacturer text, model text, platform text, serial text,
+                                                status text, site text, rack text, position float4, primary_ip4 text, primary_ip6 text, pci bool)
+               LEFT JOIN topology_sites s ON s.source = 'netbox' AND s.source_id = x.site
+               LEFT JOIN topology_racks r ON r.source = 'netbox' AND r.source_id = x.rack
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET name = EXCLUDED.name, role = EXCLUDED.role, manufacturer = EXCLUDED.manufacturer, model = EXCLUDED.model,
+                       platform = EXCLUDED.platform, serial = EXCLUDED.serial, status = EXCLUDED.status, site_id = EXCLUDED.site_id,
+                       rack_id = EXCLUDED.rack_id, position = EXCLUDED.position, primary_ip4 = EXCLUDED.primary_ip4,
+                       primary_ip6 = EXCLUDED.primary_ip6, pci_scope = EXCLUDED.pci_scope, updated_at = now()
+                   WHERE (t.name, t.role, t.manufacturer, t.model, t.platform, t.serial, t.status, t.site_id, t.rack_id, t.position,
+                          t.primary_ip4, t.primary_ip6, t.pci_scope)
+                         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.role, EXCLUDED.manufacturer, EXCLUDED.model, EXCLUDED.platform, EXCLUDED.serial,
+                                           EXCLUDED.status, EXCLUDED.site_id, EXCLUDED.rack_id, EXCLUDED.position, EXCLUDED.primary_ip4,
+                                           EXCLUDED.primary_ip6, EXCLUDED.pci_scope)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "interfaces" => {
+            let written = sqlx::query_scalar!(
+                r#"INSERT INTO topology_interfaces AS t (device_id, name, kind, speed_kbps, enabled, source, source_id)
+                   SELECT d.id, x.name, x.kind, x.speed, x.enabled, 'netbox', x.sid
+                   FROM jsonb_to_recordset($1) AS x(sid text, device text, name text, kind text, speed int8, enabled bool)
+                   JOIN topology_devices d ON d.source = 'netbox' AND d.source_id = x.device
+                   ON CONFLICT (source, source_id) DO UPDATE
+                       SET device_id = EXCLUDED.device_id, name = EXCLUDED.name, kind = EXCLUDED.kind, speed_kbps = EXCLUDED.speed_kbps,
+                           enabled = EXCLUDED.enabled
+                       WHERE (t.device_id, t.name, t.kind, t.speed_kbps, t.enabled)
+                             IS DISTINCT FROM (EXCLUDED.device_id, EXCLUDED.name, EXCLUDED.kind, EXCLUDED.speed_kbps, EXCLUDED.enabled)
+                   RETURNING (xmax = 0) AS "created!""#,
+                rows
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            // the LAGs, once every interface is there
+            sqlx::query!(
+                r#"UPDATE topology_interfaces t SET lag_id = l.id
+                   FROM jsonb_to_recordset($1) AS x(sid text, lag text)
+                   LEFT JOIN topology_interfaces l ON l.source = 'netbox' AND l.source_id = x.lag
+                   WHERE t.source = 'netbox' AND t.source_id = x.sid AND t.lag_id IS DISTINCT FROM l.id"#,
+                rows
+            )
+            .execute(conn)
+            .await?;
+            Ok(written)
+        }
+        "providers" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_providers AS t (name, asns, source, source_id)
+               SELECT CASE WHEN EXISTS (SELECT 1 FROM topology_providers o WHERE o.name = x.name AND o.source <> 'netbox') THEN x.name || ' (netbox)' ELSE x.name END,
+                      ARRAY(SELECT jsonb_array_elements_text(x.asns)::bigint), 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, name text, asns jsonb)
+               ON CONFLICT (source, source_id) DO UPDATE SET name = EXCLUDED.name, asns = EXCLUDED.asns
+                   WHERE (t.name, t.asns) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.asns)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "circuits" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_circuits AS t (cid, provider_id, kind, status, commit_rate_kbps, description, source, source_id)
+               SELECT x.cid, p.id, x.kind, x.status, x.commit_rate, x.description, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, cid text, provider text, kind text, status text, commit_rate int8, description text)
+               JOIN topology_providers p ON p.source = 'netbox' AND p.source_id = x.provider
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET cid = EXCLUDED.cid, provider_id = EXCLUDED.provider_id, kind = EXCLUDED.kind, status = EXCLUDED.status,
+                       commit_rate_kbps = EXCLUDED.commit_rate_kbps, description = EXCLUDED.description, updated_at = now()
+                   WHERE (t.cid, t.provider_id, t.kind, t.status, t.commit_rate_kbps, t.description)
+                         IS DISTINCT FROM (EXCLUDED.cid, EXCLUDED.provider_id, EXCLUDED.kind, EXCLUDED.status, EXCLUDED.commit_rate_kbps, EXCLUDED.description)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "circuit_ends" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_circuit_ends AS t (circuit_id, side, site_id, provider_network, port_speed_kbps, source, source_id)
+               SELECT c.id, x.side, s.id, x.provider_network, x.port_speed, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, circuit text, side text, site text, provider_network text, port_speed int8)
+               JOIN topology_circuits c ON c.source = 'netbox' AND c.source_id = x.circuit
+               LEFT JOIN topology_sites s ON s.source = 'netbox' AND s.source_id = x.site
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET circuit_id = EXCLUDED.circuit_id, side = EXCLUDED.side, site_id = EXCLUDED.site_id,
+                       provider_network = EXCLUDED.provider_network, port_speed_kbps = EXCLUDED.port_speed_kbps
+                   WHERE (t.circuit_id, t.side, t.site_id, t.provider_network, t.port_speed_kbps)
+                         IS DISTINCT FROM (EXCLUDED.circuit_id, EXCLUDED.side, EXCLUDED.site_id, EXCLUDED.provider_network, EXCLUDED.port_speed_kbps)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "links" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_links AS t (label, status, a_device_id, a_interface_id, a_end_id, b_device_id, b_interface_id, b_end_id, source, source_id)
+               SELECT x.label, x.status, ai.device_id, ai.id, ae.id, bi.device_id, bi.id, be.id, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, label text, status text, a_interface text, a_end text, b_interface text, b_end text)
+               LEFT JOIN topology_interfaces ai ON ai.source = 'netbox' AND ai.source_id = x.a_interface
+               LEFT JOIN topology_circuit_ends ae ON ae.source = 'netbox' AND ae.source_id = x.a_end
+               LEFT JOIN topology_interfaces bi ON bi.source = 'netbox' AND bi.source_id = x.b_interface
+               LEFT JOIN topology_circuit_ends be ON be.source = 'netbox' AND be.source_id = x.b_end
+               WHERE (ai.id IS NOT NULL OR ae.id IS NOT NULL) AND (bi.id IS NOT NULL OR be.id IS NOT NULL)
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET label = EXCLUDED.label, status = EXCLUDED.status, a_device_id = EXCLUDED.a_device_id, a_interface_id = EXCLUDED.a_interface_id,
+                       a_end_id = EXCLUDED.a_end_id, b_device_id = EXCLUDED.b_device_id, b_interface_id = EXCLUDED.b_interface_id,
+                       b_end_id = EXCLUDED.b_end_id, updated_at = now()
+                   WHERE (t.label, t.status, t.a_device_id, t.a_interface_id, t.a_end_id, t.b_device_id, t.b_interface_id, t.b_end_id)
+                         IS DISTINCT FROM (EXCLUDED.label, EXCLUDED.status, EXCLUDED.a_device_id, EXCLUDED.a_interface_id, EXCLUDED.a_end_id,
+                                           EXCLUDED.b_device_id, EXCLUDED.b_interface_id, EXCLUDED.b_end_id)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Removes what NetBox no longer has, of one kind: the rows from NetBox whose ids are not in
+/// `keep`; how many.
+#[tracing::instrument(level = "debug", name = "topology.repo.sync_remove", skip_all, fields(kind))]
+pub async fn sync_remove(conn: &mut PgConnection, kind: &str, keep: &[String]) -> sqlx::Result<u64> {
+    let done = match kind {
+        "sites" => sqlx::query!("DELETE FROM topology_sites WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "racks" => sqlx::query!("DELETE FROM topology_racks WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "devices" => sqlx::query!("DELETE FROM topology_devices WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "interfaces" => sqlx::query!("DELETE FROM topology_interfaces WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "providers" => sqlx::query!("DELETE FROM topology_providers WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "circuits" => sqlx::query!("DELETE FROM topology_circuits WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "circuit_ends" => sqlx::query!("DELETE FROM topology_circuit_ends WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "links" => sqlx::query!("DELETE FROM topology_links WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        _ => return Ok(0),
+    };
+    Ok(done.rows_affected())
+}
+
+/// A sync's progress and, at its end, its report or why it failed.
+pub struct SyncRow {
+    pub id: Uuid,
+    pub dry_run: bool,
+    pub state: String,
+    pub step: String,
+    pub done: i32,
+    pub total: i32,
+    pub report: Option<serde_json::Value>,
+    pub error: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.start_sync", skip_all)]
+pub async fn start_sync(conn: &mut PgConnection, requested_by: Uuid, dry_run: bool, total: i32) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "INSERT INTO topology_syncs (requested_by, dry_run, total) VALUES ($1, $2, $3) RETURNING id",
+        requested_by,
+        dry_run,
+        total
+    )
+    .fetch_one(conn)
+    .await
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.sync_step", skip_all)]
+pub async fn sync_step(conn: &mut PgConnection, id: Uuid, step: &str, done: i32) -> sqlx::Result<()> {
+    sqlx::query!("UPDATE topology_syncs SET step = $2, done = $3 WHERE id = $1", id, step, done).execute(conn).await?;
+    Ok(())
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.finish_sync", skip_all)]
+pub async fn finish_sync(conn: &mut PgConnection, id: Uuid, report: Option<&serde_json::Value>, error: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"UPDATE topology_syncs SET state = CASE WHEN $3::text IS NULL THEN 'succeeded' ELSE 'failed' END,
+                  step = CASE WHEN $3::text IS NULL THEN 'done' ELSE step END, done = CASE WHEN $3::text IS NULL THEN total ELSE done END,
+                  report = $2, error = $3, finished_at = now()
+           WHERE id = $1"#,
+        id,
+        report,
+        error
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.sync", skip_all)]
+pub async fn sync(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<SyncRow>> {
+    sqlx::query_as!(
+        SyncRow,
+        "SELECT id, dry_run, state, step, done, total, report, error, started_at, finished_at FROM topology_syncs WHERE id = $1",
+        id
+    )
+    .fetch_optional(conn)
+    .await
+}

@@ -4,9 +4,10 @@
 //! collector reports them, each change kept with its time.
 use super::graphml;
 use super::layout::{lay_out, Join, Place};
+use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    Counts, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, ImportReport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    Counts, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, ImportReport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -512,4 +513,104 @@ fn filtered(d: Drawing, site: Option<&str>, role: Option<&str>) -> Drawing {
         .collect();
     let sites = d.sites.into_iter().filter(|s| site.is_none_or(|want| s.name == want)).collect();
     Drawing { version: d.version, nodes, links, sites }
+}
+
+/// Starts a sync from NetBox (admins) and answers its id at once. The sync reads every object
+/// of the kinds kept (`netbox::KINDS`), then applies them in one transaction: what NetBox no
+/// longer has is removed, the rest created or updated where it differs, one audit row for the
+/// whole; a dry run rolls it back, so its report is exact. Its progress is readable meanwhile.
+#[tracing::instrument(name = "topology.service.start_netbox_sync", skip_all, fields(dry_run), err)]
+pub async fn start_netbox_sync(pool: &PgPool, principal: &Principal, netbox: NetBox, dry_run: bool, meta: &RequestMeta) -> Result<uuid::Uuid, TopologyError> {
+    principal.require_admin()?;
+    let total = (NETBOX_KINDS.len() * 2) as i32;
+    let id = repo::start_sync(&mut *pool.acquire().await?, principal.user_id.0, dry_run, total).await?;
+    let (pool, principal, meta) = (pool.clone(), principal.clone(), meta.clone());
+    tokio::spawn(async move { run_netbox_sync(&pool, &principal, &netbox, id, dry_run, &meta).await });
+    Ok(id)
+}
+
+/// Runs a sync started with `start_netbox_sync` to its end, and writes down how it ended.
+pub async fn run_netbox_sync(pool: &PgPool, principal: &Principal, netbox: &NetBox, id: uuid::Uuid, dry_run: bool, meta: &RequestMeta) {
+    let outcome = sync_netbox(pool, principal, netbox, id, dry_run, meta).await;
+    let (report, error) = match &outcome {
+        Ok(report) => (serde_json::to_value(report).ok(), None),
+        Err(e) => (None, Some(e.as_str())),
+    };
+    if let Err(e) = async { repo::finish_sync(&mut *pool.acquire().await?, id, report.as_ref(), error).await }.await {
+        tracing::error!(sync = %id, error = %e, "a NetBox sync's end could not be written down");
+    }
+}
+
+async fn step(pool: &PgPool, id: uuid::Uuid, what: String, done: usize) {
+    // progress is a courtesy: a failure to show it does not stop the sync
+    if let Ok(mut conn) = pool.acquire().await {
+        let _ = repo::sync_step(&mut conn, id, &what, done as i32).await;
+    }
+}
+
+async fn sync_netbox(pool: &PgPool, principal: &Principal, netbox: &NetBox, id: uuid::Uuid, dry_run: bool, meta: &RequestMeta) -> Result<SyncReport, String> {
+    let db = |e: sqlx::Error| {
+        crate::telemetry::db_error("topology", &e);
+        format!("database: {e}")
+    };
+    let mut read = Vec::with_capacity(NETBOX_KINDS.len());
+    for (i, (kind, path)) in NETBOX_KINDS.iter().enumerate() {
+        step(pool, id, format!("reading {kind}"), i).await;
+        let objects = netbox.all(path).await?;
+        read.push((*kind, netbox::rows(kind, &objects)));
+    }
+    let sid = |rows: &Value| -> Vec<String> {
+        rows.as_array().map(|r| r.iter().filter_map(|o| o.get("sid").and_then(Value::as_str).map(str::to_owned)).collect()).unwrap_or_default()
+    };
+    let mut tx = pool.begin().await.map_err(db)?;
+    // what NetBox no longer has goes first, children before parents
+    let mut removed = HashMap::new();
+    for (kind, rows) in read.iter().rev() {
+        removed.insert(*kind, repo::sync_remove(&mut tx, kind, &sid(rows)).await.map_err(db)?);
+    }
+    let mut kinds = Vec::with_capacity(read.len());
+    for (i, (kind, rows)) in read.iter().enumerate() {
+        step(pool, id, format!("writing {kind}"), NETBOX_KINDS.len() + i).await;
+        let written = repo::sync_kind(&mut tx, kind, rows).await.map_err(db)?;
+        let total = rows.as_array().map_or(0, Vec::len);
+        let counts = Counts {
+            created: written.iter().filter(|c| **c).count() as u32,
+            updated: written.iter().filter(|c| !**c).count() as u32,
+            unchanged: total.saturating_sub(written.len()) as u32,
+            removed: removed.get(kind).copied().unwrap_or(0) as u32,
+        };
+        kinds.push(KindCounts { kind: (*kind).to_owned(), counts });
+    }
+    let changed = kinds.iter().any(|k| k.counts.changed());
+    let report = SyncReport { dry_run, changed, kinds };
+    if dry_run {
+        tx.rollback().await.map_err(db)?;
+        return Ok(report);
+    }
+    if changed {
+        let after = serde_json::to_value(&report.kinds).ok();
+        let change = Change { action: "topology.sync", subject_kind: SubjectKind::TopologyImport, subject_id: "netbox".into(), before: None, after };
+        audit::record(&mut tx, Actor::Person(principal), change, meta).await.map_err(db)?;
+    }
+    tx.commit().await.map_err(db)?;
+    Ok(report)
+}
+
+/// A sync's progress, then its report: whoever started it, or an admin.
+#[tracing::instrument(name = "topology.service.netbox_sync", skip_all, err)]
+pub async fn netbox_sync(pool: &PgPool, principal: &Principal, id: uuid::Uuid) -> Result<SyncJob, TopologyError> {
+    principal.require_read()?;
+    let row = repo::sync(&mut *pool.acquire().await?, id).await?.ok_or_else(|| Refusal::not_found("That sync"))?;
+    Ok(SyncJob {
+        id: row.id,
+        state: row.state,
+        dry_run: row.dry_run,
+        step: row.step,
+        done: row.done,
+        total: row.total,
+        report: row.report.and_then(|r| serde_json::from_value(r).ok()),
+        error: row.error,
+        started_at: row.started_at,
+        finished_at: row.finished_at,
+    })
 }

@@ -228,3 +228,41 @@ pub struct Drawing {
     pub links: Vec<DrawnEdge>,
     pub sites: Vec<SiteBox>,
 }
+
+/// How many of one kind a sync created, updated, left alone and removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct KindCounts {
+    /// sites, racks, devices, interfaces, providers, circuits, circuit_ends or links.
+    pub kind: String,
+    pub counts: Counts,
+}
+
+/// What a sync from NetBox did (or, dry, would do), kind by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SyncReport {
+    pub dry_run: bool,
+    /// Whether anything was (or would be) created, updated or removed.
+    pub changed: bool,
+    pub kinds: Vec<KindCounts>,
+}
+
+/// A sync from NetBox: its progress while it runs, then its report, or why it failed (having
+/// applied nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SyncJob {
+    pub id: uuid::Uuid,
+    /// running, succeeded or failed.
+    pub state: String,
+    pub dry_run: bool,
+    /// What it is doing ("reading devices", "writing links").
+    pub step: String,
+    pub done: i32,
+    pub total: i32,
+    pub report: Option<SyncReport>,
+    pub error: Option<String>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}

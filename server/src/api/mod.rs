@@ -92,7 +92,9 @@ pub fn router() -> Api {
                 .routes(routes!(topology::partner_redundancy))
                 .routes(routes!(topology::report_session_states))
                 .routes(routes!(topology::bgp_session))
-                .routes(routes!(topology::graph)),
+                .routes(routes!(topology::graph))
+                .routes(routes!(topology::start_netbox_sync))
+                .routes(routes!(topology::netbox_sync)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

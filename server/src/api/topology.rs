@@ -5,13 +5,15 @@ use super::error::{ApiError, ApiJson, ApiMultipart, ApiPath, ApiQuery, Caller, E
 use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
-use app::topology::types::{Drawing, ImportReport, Paths, Redundancy, SessionView, StateOutcome, WeakPoints};
+use app::topology::types::{Drawing, ImportReport, Paths, Redundancy, SessionView, StateOutcome, SyncJob, WeakPoints};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 /// The most a GraphML file may weigh.
 const MAX_GRAPHML_BYTES: usize = 20 * 1024 * 1024;
@@ -230,4 +232,49 @@ pub struct GraphParams {
 pub async fn graph(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<Drawing>, ApiError> {
     let pick = |name: &str| q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     service::drawing(&state.pool, &caller.principal, pick("site"), pick("role")).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// Starts a sync from the NetBox in the configuration (`topology.netbox.url`, `.token`; admins)
+/// and answers 202 with the job at once: it reads sites, racks, devices, interfaces, providers,
+/// circuits, their ends and cables, then applies them in one transaction (nothing if it fails
+/// half-way). Follow it at `/topology/sync/{id}`.
+#[utoipa::path(
+    post,
+    path = "/topology/sync/netbox",
+    tag = "topology",
+    params(("dry_run" = Option<bool>, Query, description = "Only report what would change")),
+    responses(
+        (status = 202, description = "Started: the job, to follow at its `Location`", body = SyncJob,
+         headers(("location" = String, description = "/api/v1/topology/sync/{id}"))),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 409, description = "No NetBox is configured", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn start_netbox_sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<SyncJob>), ApiError> {
+    let dry_run = flag(&caller, &q, "dry_run")?;
+    caller.principal.require_admin().map_err(|e| caller.fail(e))?;
+    let netbox = state.settings.topology.netbox.client().map_err(|m| caller.fail(AppError::Conflict(m)))?;
+    let id = service::start_netbox_sync(&state.pool, &caller.principal, netbox, dry_run, &caller.meta).await.map_err(|e| caller.fail(e))?;
+    let job = service::netbox_sync(&state.pool, &caller.principal, id).await.map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::ACCEPTED, [(axum::http::header::LOCATION, format!("/api/v1/topology/sync/{id}"))], Json(job)))
+}
+
+/// A NetBox sync: its progress while it runs, then its report (created, updated, unchanged and
+/// removed, kind by kind), or why it failed having applied nothing.
+#[utoipa::path(
+    get,
+    path = "/topology/sync/{id}",
+    tag = "topology",
+    params(("id" = Uuid, Path, description = "The sync's id, from its start")),
+    responses((status = 200, body = SyncJob), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn netbox_sync(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<SyncJob>, ApiError> {
+    service::netbox_sync(&state.pool, &caller.principal, id).await.map(Json).map_err(|e| caller.fail(e))
 }

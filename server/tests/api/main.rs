@@ -8,6 +8,7 @@ mod governance;
 mod helpers;
 mod health;
 mod integrations;
+mod netbox;
 mod topology;
 mod pages;
 mod permissions;

@@ -1,0 +1,237 @@
+//! Reading a NetBox through its REST API (4.x shapes), and what its objects are here. Every
+//! object of the kinds the topology keeps is read, a page of 1,000 at a time, before anything is
+//! written: a sync that fails half-way applies nothing.
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// The kinds read, in the order they are read and applied (parents first), by their REST paths.
+pub const KINDS: [(&str, &str); 8] = [
+    ("sites", "dcim/sites"),
+    ("racks", "dcim/racks"),
+    ("devices", "dcim/devices"),
+    ("interfaces", "dcim/interfaces"),
+    ("providers", "circuits/providers"),
+    ("circuits", "circuits/circuits"),
+    ("circuit_ends", "circuits/circuit-terminations"),
+    ("links", "dcim/cables"),
+];
+
+/// The most objects of one kind a sync reads.
+pub const MAX_OBJECTS: usize = 500_000;
+
+/// A NetBox to read: its address and a token (a v2 token, `nbt_…`, goes as `Bearer`; an older
+/// one as `Token`). The token is never shown or logged.
+pub struct NetBox {
+    client: reqwest::Client,
+    base: String,
+    auth: String,
+}
+
+impl NetBox {
+    pub fn new(url: &str, token: &str) -> Result<Self, String> {
+        let base = url.trim().trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err("topology.netbox.url is an http:// or https:// address".into());
+        }
+        if token.trim().is_empty() {
+            return Err("topology.netbox.token is empty: give Switchyard a NetBox API token".into());
+        }
+        let auth = if token.starts_with("nbt_") { format!("Bearer {}", token.trim()) } else { format!("Token {}", token.trim()) };
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("no HTTP client: {e}"))?;
+        Ok(NetBox { client, base, auth })
+    }
+
+    /// Every object at `path` (`dcim/devices`), following `next` on the same NetBox.
+    pub async fn all(&self, path: &str) -> Result<Vec<Value>, String> {
+        let mut url = format!("{}/api/{path}/?limit=1000", self.base);
+        let mut out = Vec::new();
+        loop {
+            let answer = self
+                .client
+                .get(&url)
+                .header(reqwest::header::AUTHORIZATION, &self.auth)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(|e| format!("{path}: NetBox did not answer ({})", e.without_url()))?;
+            let status = answer.status();
+            if !status.is_success() {
+                return Err(match status.as_u16() {
+                    401 | 403 => format!("{path}: NetBox refused the token ({status}): check topology.netbox.token"),
+                    _ => format!("{path}: NetBox answered {status}"),
+                });
+            }
+            let page: Value = answer.json().await.map_err(|e| format!("{path}: not NetBox's JSON ({})", e.without_url()))?;
+            let Some(results) = page.get("results").and_then(Value::as_array) else {
+                return Err(format!("{path}: the answer has no results (is this NetBox's API?)"));
+            };
+            out.extend(results.iter().cloned());
+            if out.len() > MAX_OBJECTS {
+                return Err(format!("{path}: more than {MAX_OBJECTS} objects"));
+            }
+            match page.get("next").and_then(Value::as_str) {
+                // the next page, on this NetBox only
+                Some(next) if next.starts_with(&self.base) => url = next.to_owned(),
+                Some(next) if !next.is_empty() => return Err(format!("{path}: the next page is on another host ({})", next.chars().take(80).collect::<String>())),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+fn id(v: &Value) -> Option<String> {
+    v.get("id").and_then(Value::as_i64).map(|i| i.to_string())
+}
+
+fn text(v: &Value, path: &[&str]) -> Option<String> {
+    let mut at = v;
+    for p in path {
+        at = at.get(p)?;
+    }
+    at.as_str().map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(500).collect())
+}
+
+fn number(v: &Value, key: &str) -> Value {
+    v.get(key).filter(|n| n.is_number()).cloned().unwrap_or(Value::Null)
+}
+
+fn tags(v: &Value) -> Vec<String> {
+    v.get("tags").and_then(Value::as_array).map(|t| t.iter().filter_map(|t| text(t, &["slug"])).collect()).unwrap_or_default()
+}
+
+/// An address as NetBox writes it ("10.0.0.1/24"), or null.
+fn address(v: &Value, key: &str) -> Value {
+    text(v, &[key, "address"]).map(Value::String).unwrap_or(Value::Null)
+}
+
+/// What NetBox's objects are as rows here, each kind a JSON array for `jsonb_to_recordset`;
+/// `sid` is NetBox's id, and references are NetBox's ids too (the repo finds them by source).
+pub fn rows(kind: &str, objects: &[Value]) -> Value {
+    let list: Vec<Value> = match kind {
+        "sites" => objects
+            .iter()
+            .filter_map(|s| {
+                let tags = tags(s);
+                let site_kind = ["data-center", "colocation", "cloud-region", "office"]
+                    .into_iter()
+                    .find(|k| tags.iter().any(|t| t == k))
+                    .map(|k| k.replace('-', "_"))
+                    .unwrap_or_else(|| "other".into());
+                Some(json!({
+                    "sid": id(s)?, "name": text(s, &["name"])?, "kind": site_kind,
+                    "status": text(s, &["status", "value"]).unwrap_or_else(|| "active".into()),
+                    "region": text(s, &["region", "name"]), "facility": text(s, &["facility"]),
+                    "address": text(s, &["physical_address"]), "latitude": number(s, "latitude"), "longitude": number(s, "longitude"),
+                    "time_zone": text(s, &["time_zone"]), "description": text(s, &["description"]).unwrap_or_default(),
+                }))
+            })
+            .collect(),
+        "racks" => objects
+            .iter()
+            .filter_map(|r| {
+                Some(json!({
+                    "sid": id(r)?, "site": r.get("site").and_then(id)?, "location": text(r, &["location", "name"]),
+                    "name": text(r, &["name"])?, "u_height": number(r, "u_height"),
+                }))
+            })
+            .collect(),
+        "devices" => {
+            // NetBox's names are unique per site (and may be empty): here a name is unique
+            let name_of = |d: &Value| text(d, &["name"]).unwrap_or_else(|| format!("device-{}", id(d).unwrap_or_default()));
+            let mut uses: HashMap<String, usize> = HashMap::new();
+            for d in objects {
+                *uses.entry(name_of(d)).or_default() += 1;
+            }
+            objects
+                .iter()
+                .filter_map(|d| {
+                    let name = name_of(d);
+                    let name = if uses[&name] > 1 { format!("{name} ({})", text(d, &["site", "name"]).unwrap_or_else(|| id(d).unwrap_or_default())) } else { name };
+                    Some(json!({
+                        "sid": id(d)?, "name": name.chars().take(100).collect::<String>(),
+                        "role": text(d, &["role", "name"]).unwrap_or_else(|| "other".into()).to_lowercase().chars().take(50).collect::<String>(),
+                        "manufacturer": text(d, &["device_type", "manufacturer", "name"]), "model": text(d, &["device_type", "model"]),
+                        "platform": text(d, &["platform", "name"]), "serial": text(d, &["serial"]),
+                        "status": text(d, &["status", "value"]).unwrap_or_else(|| "active".into()),
+                        "site": d.get("site").and_then(id), "rack": d.get("rack").and_then(id), "position": number(d, "position"),
+                        "primary_ip4": address(d, "primary_ip4"), "primary_ip6": address(d, "primary_ip6"),
+                        "pci": tags(d).iter().any(|t| t == "pci" || t == "pci-scope"),
+                    }))
+                })
+                .collect()
+        }
+        "interfaces" => objects
+            .iter()
+            .filter_map(|i| {
+                Some(json!({
+                    "sid": id(i)?, "device": i.get("device").and_then(id)?, "name": text(i, &["name"])?,
+                    "kind": text(i, &["type", "value"]).unwrap_or_else(|| "other".into()), "speed": number(i, "speed"),
+                    "enabled": i.get("enabled").and_then(Value::as_bool).unwrap_or(true), "lag": i.get("lag").and_then(id),
+                }))
+            })
+            .collect(),
+        "providers" => objects
+            .iter()
+            .filter_map(|p| {
+                let asns: Vec<i64> = p.get("asns").and_then(Value::as_array).map(|a| a.iter().filter_map(|a| a.get("asn").and_then(Value::as_i64)).collect()).unwrap_or_default();
+                Some(json!({ "sid": id(p)?, "name": text(p, &["name"])?, "asns": asns }))
+            })
+            .collect(),
+        "circuits" => objects
+            .iter()
+            .filter_map(|c| {
+                Some(json!({
+                    "sid": id(c)?, "cid": text(c, &["cid"])?, "provider": c.get("provider").and_then(id)?,
+                    "kind": text(c, &["type", "name"]), "status": text(c, &["status", "value"]).unwrap_or_else(|| "active".into()),
+                    "commit_rate": number(c, "commit_rate"), "description": text(c, &["description"]).unwrap_or_default(),
+                }))
+            })
+            .collect(),
+        "circuit_ends" => objects
+            .iter()
+            .filter_map(|t| {
+                // 4.x: an end at a site (or a region, location …) or at a provider's network
+                let to = text(t, &["termination_type"]).unwrap_or_default();
+                let site = match to.as_str() {
+                    "dcim.site" => t.get("termination").and_then(id),
+                    _ => t.get("termination").and_then(|x| x.get("site")).and_then(id),
+                };
+                let network = (to == "circuits.providernetwork").then(|| text(t, &["termination", "name"])).flatten();
+                Some(json!({
+                    "sid": id(t)?, "circuit": t.get("circuit").and_then(id)?, "side": text(t, &["term_side"])?,
+                    "site": site, "provider_network": network, "port_speed": number(t, "port_speed"),
+                }))
+            })
+            .collect(),
+        "links" => objects
+            .iter()
+            .filter_map(|c| {
+                let end = |side: &str| -> (Value, Value) {
+                    let first = c.get(side).and_then(Value::as_array).and_then(|t| t.first());
+                    let kind = first.and_then(|t| text(t, &["object_type"])).unwrap_or_default();
+                    let object = first.and_then(|t| t.get("object_id").and_then(Value::as_i64)).map(|i| Value::String(i.to_string())).unwrap_or(Value::Null);
+                    match kind.as_str() {
+                        "dcim.interface" => (object, Value::Null),
+                        "circuits.circuittermination" => (Value::Null, object),
+                        _ => (Value::Null, Value::Null),
+                    }
+                };
+                let ((a_if, a_end), (b_if, b_end)) = (end("a_terminations"), end("b_terminations"));
+                // a cable to something else (a console port, a power feed) is no link of the network
+                let joined = |i: &Value, e: &Value| !i.is_null() || !e.is_null();
+                (joined(&a_if, &a_end) && joined(&b_if, &b_end)).then(|| {
+                    json!({
+                        "sid": id(c), "label": text(c, &["label"]), "status": text(c, &["status", "value"]).unwrap_or_else(|| "connected".into()),
+                        "a_interface": a_if, "a_end": a_end, "b_interface": b_if, "b_end": b_end,
+                    })
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Value::Array(list)
+}
