@@ -322,10 +322,15 @@ pub async fn state_changes(conn: &mut PgConnection, session: Uuid, limit: i64) -
     .await
 }
 
-/// The drawing kept for a version of the network, if one was made.
+/// The network's version, and the drawing kept for it if one was made: one statement.
 #[tracing::instrument(level = "debug", name = "topology.repo.drawing", skip_all)]
-pub async fn drawing(conn: &mut PgConnection, version: i64) -> sqlx::Result<Option<serde_json::Value>> {
-    sqlx::query_scalar!("SELECT drawing FROM topology_layouts WHERE version = $1", version).fetch_optional(conn).await
+pub async fn drawing(conn: &mut PgConnection) -> sqlx::Result<(i64, Option<serde_json::Value>)> {
+    let row = sqlx::query!(
+        r#"SELECT v.version, l.drawing AS "drawing?" FROM topology_version v LEFT JOIN topology_layouts l ON l.version = v.version"#
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((row.version, row.drawing))
 }
 
 /// Keeps a version's drawing, and drops those of older versions.
@@ -573,6 +578,94 @@ pub async fn sync(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Sync
         SyncRow,
         "SELECT id, dry_run, state, step, done, total, report, error, started_at, finished_at FROM topology_syncs WHERE id = $1",
         id
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// A page of devices in name order, after `after`, with the filters given.
+pub struct DeviceListRow {
+    pub name: String,
+    pub role: String,
+    pub site: Option<String>,
+    pub status: String,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub platform: Option<String>,
+    pub pci_scope: bool,
+    pub primary_ip4: Option<String>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.devices", skip_all)]
+pub async fn devices(
+    conn: &mut PgConnection,
+    site: Option<&str>,
+    role: Option<&str>,
+    q: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<DeviceListRow>> {
+    sqlx::query_as!(
+        DeviceListRow,
+        r#"SELECT d.name, d.role, s.name AS "site?", d.status, d.manufacturer, d.model, d.platform, d.pci_scope, host(d.primary_ip4) AS primary_ip4
+           FROM topology_devices d LEFT JOIN topology_sites s ON s.id = d.site_id
+           WHERE ($1::text IS NULL OR s.name = $1) AND ($2::text IS NULL OR d.role = $2)
+             AND ($3::text IS NULL OR d.name ILIKE '%' || $3 || '%') AND ($4::text IS NULL OR d.name > $4)
+           ORDER BY d.name
+           LIMIT $5"#,
+        site,
+        role,
+        q,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A device with its interfaces (each with what its cable reaches) and its BGP sessions, as one
+/// JSON document: one statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.device", skip_all)]
+pub async fn device(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'name', d.name, 'role', d.role, 'site', s.name, 'status', d.status, 'manufacturer', d.manufacturer,
+               'model', d.model, 'platform', d.platform, 'pci_scope', d.pci_scope, 'primary_ip4', host(d.primary_ip4),
+               'serial', d.serial, 'rack', r.name, 'position', d.position, 'primary_ip6', host(d.primary_ip6), 'source', d.source,
+               'interfaces', coalesce((
+                   SELECT jsonb_agg(jsonb_build_object(
+                       'name', i.name, 'kind', i.kind, 'speed_kbps', i.speed_kbps, 'enabled', i.enabled, 'oper_up', i.oper_up,
+                       'lag', lag.name,
+                       'reaches', (SELECT coalesce(pd.name || ' ' || pi.name, pr.name || ' ' || c.cid)
+                                   FROM topology_links l
+                                   LEFT JOIN topology_interfaces pi ON pi.id = CASE WHEN l.a_interface_id = i.id THEN l.b_interface_id ELSE l.a_interface_id END
+                                   LEFT JOIN topology_devices pd ON pd.id = pi.device_id
+                                   LEFT JOIN topology_circuit_ends e ON e.id = CASE WHEN l.a_interface_id = i.id THEN l.b_end_id ELSE l.a_end_id END
+                                   LEFT JOIN topology_circuits c ON c.id = e.circuit_id
+                                   LEFT JOIN topology_providers pr ON pr.id = c.provider_id
+                                   WHERE l.a_interface_id = i.id OR l.b_interface_id = i.id
+                                   LIMIT 1)
+                   ) ORDER BY i.name)
+                   FROM topology_interfaces i LEFT JOIN topology_interfaces lag ON lag.id = i.lag_id
+                   WHERE i.device_id = d.id), '[]'::jsonb),
+               'links', coalesce((
+                   SELECT jsonb_agg(jsonb_build_object('label', coalesce(l.label, da.name || ' – ' || db.name),
+                                                       'to', CASE WHEN l.a_device_id = d.id THEN db.name ELSE da.name END) ORDER BY l.id)
+                   FROM topology_links l
+                   JOIN topology_devices da ON da.id = l.a_device_id
+                   JOIN topology_devices db ON db.id = l.b_device_id
+                   WHERE l.a_device_id = d.id OR l.b_device_id = d.id), '[]'::jsonb),
+               'sessions', coalesce((
+                   SELECT jsonb_agg(jsonb_build_object('name', b.name, 'remote_address', host(b.remote_address), 'remote_asn', b.remote_asn,
+                                                       'partner', p.name, 'state', b.state, 'state_changed_at', b.state_changed_at) ORDER BY b.name)
+                   FROM topology_bgp_sessions b LEFT JOIN topology_partners p ON p.id = b.partner_id
+                   WHERE b.device_id = d.id), '[]'::jsonb)
+           ) AS "device!"
+           FROM topology_devices d
+           LEFT JOIN topology_sites s ON s.id = d.site_id
+           LEFT JOIN topology_racks r ON r.id = d.rack_id
+           WHERE d.name = $1"#,
+        name
     )
     .fetch_optional(conn)
     .await

@@ -7,7 +7,7 @@ use super::layout::{lay_out, Join, Place};
 use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    Counts, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, ImportReport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    Counts, DeviceDetail, DevicePage, DeviceQuery, DeviceRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -71,7 +71,7 @@ pub struct GraphmlImport<'a> {
 /// finds them, changes what changed and removes what the file no longer has. One transaction
 /// with one audit row; a dry run does all of it and rolls it back, so its report is exact.
 #[tracing::instrument(name = "topology.service.import_graphml", skip_all, fields(file = file.file_name, dry_run = file.dry_run), err)]
-pub async fn import_graphml(pool: &PgPool, principal: &Principal, file: GraphmlImport<'_>, meta: &RequestMeta) -> Result<ImportReport, TopologyError> {
+pub async fn import_graphml(pool: &PgPool, principal: &Principal, file: GraphmlImport<'_>, meta: &RequestMeta) -> Result<DrawingImport, TopologyError> {
     require_change(principal)?;
     let graph = graphml::parse(file.text).map_err(|message| Refusal::invalid(file.file_name, message))?;
     let stem = file.file_name.rsplit('/').next().unwrap_or(file.file_name).trim_end_matches(".graphml").trim_end_matches(".xml");
@@ -138,7 +138,7 @@ pub async fn import_graphml(pool: &PgPool, principal: &Principal, file: GraphmlI
     let device_counts = count(written, devices.len(), devices_removed);
     let written = repo::save_links(&mut tx, &source, &links).await?;
     let link_counts = count(written, links.len(), links_removed);
-    let report = ImportReport { dry_run: file.dry_run, site, devices: device_counts, links: link_counts, problems };
+    let report = DrawingImport { dry_run: file.dry_run, site, devices: device_counts, links: link_counts, problems };
     if file.dry_run {
         tx.rollback().await?;
         return Ok(report);
@@ -158,15 +158,21 @@ struct Loaded {
     nodes: HashMap<String, NodeRow>,
     labels: HashMap<String, String>,
     network: Network,
+    edges: Vec<EdgeRow>,
 }
 
 async fn load(conn: &mut PgConnection) -> Result<Loaded, TopologyError> {
     let version = repo::version(conn).await?;
+    load_at(conn, version).await
+}
+
+/// The network's nodes and what joins them (two statements), for a version already read.
+async fn load_at(conn: &mut PgConnection, version: i64) -> Result<Loaded, TopologyError> {
     let nodes = repo::nodes(conn).await?;
     let edges: Vec<EdgeRow> = repo::edges(conn).await?;
     let network = Network::new(nodes.iter().map(|n| n.key.clone()), edges.iter().map(|e| (e.key.clone(), e.a.clone(), e.b.clone())));
-    let labels = edges.into_iter().map(|e| (e.key, e.label)).collect();
-    Ok(Loaded { version, nodes: nodes.into_iter().map(|n| (n.key.clone(), n)).collect(), labels, network })
+    let labels = edges.iter().map(|e| (e.key.clone(), e.label.clone())).collect();
+    Ok(Loaded { version, nodes: nodes.into_iter().map(|n| (n.key.clone(), n)).collect(), labels, network, edges })
 }
 
 impl Loaded {
@@ -443,40 +449,44 @@ pub async fn session(pool: &PgPool, principal: &Principal, name: &str) -> Result
 #[tracing::instrument(name = "topology.service.drawing", skip_all, err)]
 pub async fn drawing(pool: &PgPool, principal: &Principal, site: Option<&str>, role: Option<&str>) -> Result<Drawing, TopologyError> {
     principal.require_read()?;
-    let mut conn = pool.acquire().await?;
-    let version = repo::version(&mut conn).await?;
-    let kept = repo::drawing(&mut conn, version).await?.and_then(|d| serde_json::from_value::<Drawing>(d).ok());
-    let whole = match kept {
-        Some(d) => d,
-        None => {
-            let nodes = repo::nodes(&mut conn).await?;
-            let edges = repo::edges(&mut conn).await?;
-            let network = Network::new(nodes.iter().map(|n| n.key.clone()), edges.iter().map(|e| (e.key.clone(), e.a.clone(), e.b.clone())));
-            let weak: HashSet<String> = network.cut_node_keys().into_iter().collect();
-            let places = nodes
-                .into_iter()
-                .map(|n| Place {
-                    weak: weak.contains(&n.key),
-                    site_at: n.latitude.zip(n.longitude),
-                    drawn_at: n.x.zip(n.y),
-                    key: n.key,
-                    name: n.name,
-                    partner: n.partner,
-                    role: n.role,
-                    status: n.status,
-                    pci: n.pci,
-                    site: n.site,
-                    site_kind: n.site_kind,
-                })
-                .collect();
-            let joins = edges.into_iter().map(|e| Join { key: e.key, label: e.label, a: e.a, b: e.b }).collect();
-            let d = lay_out(version, places, joins);
-            let json = serde_json::to_value(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
-            repo::keep_drawing(&mut conn, version, &json).await?;
-            d
-        }
-    };
+    let whole = current_drawing(&mut *pool.acquire().await?).await?;
     Ok(filtered(whole, site, role))
+}
+
+/// The drawing of the network as it is: the kept one (one statement), or, for a new version,
+/// made and kept (four).
+async fn current_drawing(conn: &mut PgConnection) -> Result<Drawing, TopologyError> {
+    let (version, kept) = repo::drawing(conn).await?;
+    if let Some(d) = kept.and_then(|d| serde_json::from_value::<Drawing>(d).ok()) {
+        return Ok(d);
+    }
+    let loaded = load_at(conn, version).await?;
+    let mut weak_points: Vec<WeakPoint> = loaded.network.cut_nodes().into_iter().map(|c| loaded.weak_point(c)).collect();
+    weak_points.sort_by(|a, b| b.cuts_off.cmp(&a.cuts_off).then_with(|| a.devices.cmp(&b.devices)));
+    let weak: HashSet<String> = weak_points.iter().flat_map(|w| w.devices.iter().map(|d| format!("d:{d}"))).collect();
+    let places = loaded
+        .nodes
+        .values()
+        .map(|n| Place {
+            weak: weak.contains(&n.key),
+            site_at: n.latitude.zip(n.longitude),
+            drawn_at: n.x.zip(n.y),
+            key: n.key.clone(),
+            name: n.name.clone(),
+            partner: n.partner,
+            role: n.role.clone(),
+            status: n.status.clone(),
+            pci: n.pci,
+            site: n.site.clone(),
+            site_kind: n.site_kind.clone(),
+        })
+        .collect();
+    let joins = loaded.edges.iter().map(|e| Join { key: e.key.clone(), label: e.label.clone(), a: e.a.clone(), b: e.b.clone() }).collect();
+    let mut d = lay_out(version, places, joins);
+    d.weak_points = weak_points;
+    let json = serde_json::to_value(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
+    repo::keep_drawing(conn, version, &json).await?;
+    Ok(d)
 }
 
 /// A drawing narrowed to a site (its devices and the partners they reach) and a role.
@@ -512,7 +522,9 @@ fn filtered(d: Drawing, site: Option<&str>, role: Option<&str>) -> Drawing {
         .map(|l| DrawnEdge { a: renumber[l.a as usize], b: renumber[l.b as usize], ..l })
         .collect();
     let sites = d.sites.into_iter().filter(|s| site.is_none_or(|want| s.name == want)).collect();
-    Drawing { version: d.version, nodes, links, sites }
+    let names: HashSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let weak_points = d.weak_points.into_iter().filter(|w| w.devices.iter().all(|n| names.contains(n.as_str()))).collect();
+    Drawing { version: d.version, nodes, links, sites, weak_points }
 }
 
 /// Starts a sync from NetBox (admins) and answers its id at once. The sync reads every object
@@ -613,4 +625,49 @@ pub async fn netbox_sync(pool: &PgPool, principal: &Principal, id: uuid::Uuid) -
         started_at: row.started_at,
         finished_at: row.finished_at,
     })
+}
+
+/// A page of devices, in name order.
+#[tracing::instrument(name = "topology.service.devices", skip_all, err)]
+pub async fn devices(pool: &PgPool, principal: &Principal, q: &DeviceQuery) -> Result<DevicePage, TopologyError> {
+    principal.require_read()?;
+    let limit = i64::from(q.limit);
+    let mut rows = repo::devices(&mut *pool.acquire().await?, q.site.as_deref(), q.role.as_deref(), q.q.as_deref(), q.after.as_deref(), limit + 1).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.name.clone())
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|r| DeviceRow {
+            name: r.name,
+            role: r.role,
+            site: r.site,
+            status: r.status,
+            manufacturer: r.manufacturer,
+            model: r.model,
+            platform: r.platform,
+            pci_scope: r.pci_scope,
+            primary_ip4: r.primary_ip4,
+        })
+        .collect();
+    Ok(DevicePage { items, next })
+}
+
+/// A device with its interfaces, links and sessions, and, when its loss alone splits the
+/// network, that finding: two statements (the kept drawing, the device), five for a new
+/// version of the network.
+#[tracing::instrument(name = "topology.service.device", skip_all, err)]
+pub async fn device(pool: &PgPool, principal: &Principal, name: &str) -> Result<DeviceDetail, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let drawing = current_drawing(&mut conn).await?;
+    let Some(json) = repo::device(&mut conn, name).await? else {
+        return Err(Refusal::not_found(format!("The device \"{}\"", shown(name))).into());
+    };
+    let mut detail: DeviceDetail = serde_json::from_value(json).map_err(|e| TopologyError::Drawing(e.to_string()))?;
+    detail.weak_point = drawing.weak_points.into_iter().find(|w| w.devices.len() == 1 && w.devices[0] == detail.name);
+    Ok(detail)
 }

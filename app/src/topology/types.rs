@@ -29,7 +29,7 @@ pub struct ImportProblem {
 /// What a GraphML import did (or, in a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct ImportReport {
+pub struct DrawingImport {
     pub dry_run: bool,
     /// The site the file's nodes are devices of (the `site` asked for, else the graph's
     /// `Network` name, else the file's name).
@@ -227,6 +227,8 @@ pub struct Drawing {
     pub nodes: Vec<DrawnNode>,
     pub links: Vec<DrawnEdge>,
     pub sites: Vec<SiteBox>,
+    /// The devices whose loss alone splits the network, and what each cuts off.
+    pub weak_points: Vec<WeakPoint>,
 }
 
 /// How many of one kind a sync created, updated, left alone and removed.
@@ -265,4 +267,118 @@ pub struct SyncJob {
     pub error: Option<String>,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A device as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceRow {
+    pub name: String,
+    pub role: String,
+    pub site: Option<String>,
+    pub status: String,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub platform: Option<String>,
+    pub pci_scope: bool,
+    pub primary_ip4: Option<String>,
+}
+
+/// A page of devices in name order; `next` is the `after` of the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DevicePage {
+    pub items: Vec<DeviceRow>,
+    pub next: Option<String>,
+}
+
+/// What a device list asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceQuery {
+    pub site: Option<String>,
+    pub role: Option<String>,
+    /// A part of the name.
+    pub q: Option<String>,
+    pub after: Option<String>,
+    pub limit: u16,
+}
+
+impl DeviceQuery {
+    pub const DEFAULT_LIMIT: u16 = 50;
+
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Self, crate::error::FieldProblem> {
+        let field = |name: &str| -> Result<Option<String>, crate::error::FieldProblem> {
+            match get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+                Some(v) if v.chars().count() > 100 => Err(crate::error::FieldProblem::new(name, format!("{name} is at most 100 characters"))),
+                v => Ok(v),
+            }
+        };
+        let limit = match field("limit")? {
+            None => Self::DEFAULT_LIMIT,
+            Some(l) => l.parse::<u16>().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| crate::error::FieldProblem::new("limit", format!("limit must be 1 to 500, not \"{l}\"")))?,
+        };
+        Ok(DeviceQuery { site: field("site")?, role: field("role")?, q: field("q")?, after: field("after")?, limit })
+    }
+}
+
+/// An interface, with what its cable reaches (a device's interface, or a circuit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InterfaceView {
+    pub name: String,
+    pub kind: String,
+    pub speed_kbps: Option<i64>,
+    pub enabled: bool,
+    /// Up or down as a collector last said; null when none has.
+    pub oper_up: Option<bool>,
+    /// The LAG it is a member of.
+    pub lag: Option<String>,
+    pub reaches: Option<String>,
+}
+
+/// A link from a device, to the device at its other end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceLink {
+    pub label: String,
+    pub to: String,
+}
+
+/// A BGP session of a device, as its page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceSession {
+    pub name: String,
+    pub remote_address: String,
+    pub remote_asn: i64,
+    pub partner: Option<String>,
+    pub state: String,
+    pub state_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A device with its interfaces, links and sessions, and its single-point-of-failure finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceDetail {
+    pub name: String,
+    pub role: String,
+    pub site: Option<String>,
+    pub status: String,
+    pub manufacturer: Option<String>,
+    pub model: Option<String>,
+    pub platform: Option<String>,
+    pub pci_scope: bool,
+    pub primary_ip4: Option<String>,
+    pub primary_ip6: Option<String>,
+    pub serial: Option<String>,
+    pub rack: Option<String>,
+    pub position: Option<f64>,
+    /// Where it came from: `netbox`, `graphml:<site>` or `switchyard`.
+    pub source: String,
+    pub interfaces: Vec<InterfaceView>,
+    pub links: Vec<DeviceLink>,
+    pub sessions: Vec<DeviceSession>,
+    /// When its loss alone splits the network: what it cuts off.
+    #[serde(default)]
+    pub weak_point: Option<WeakPoint>,
 }

@@ -94,7 +94,9 @@ pub fn router() -> Api {
                 .routes(routes!(topology::bgp_session))
                 .routes(routes!(topology::graph))
                 .routes(routes!(topology::start_netbox_sync))
-                .routes(routes!(topology::netbox_sync)),
+                .routes(routes!(topology::netbox_sync))
+                .routes(routes!(topology::devices))
+                .routes(routes!(topology::device)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

@@ -5,7 +5,7 @@ use super::error::{ApiError, ApiJson, ApiMultipart, ApiPath, ApiQuery, Caller, E
 use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
-use app::topology::types::{Drawing, ImportReport, Paths, Redundancy, SessionView, StateOutcome, SyncJob, WeakPoints};
+use app::topology::types::{DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, Paths, Redundancy, SessionView, StateOutcome, SyncJob, WeakPoints};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -58,7 +58,7 @@ pub struct ImportParams {
     params(ImportParams),
     request_body(content = GraphmlFile, content_type = "multipart/form-data", description = "One part: the GraphML file"),
     responses(
-        (status = 200, description = "What was (or, dry, would be) created, updated, unchanged and removed, and the elements left out", body = ImportReport),
+        (status = 200, description = "What was (or, dry, would be) created, updated, unchanged and removed, and the elements left out", body = DrawingImport),
         (status = 403, description = "Only the network team or an admin changes the network", body = ErrorBody),
         (status = 413, description = "Over 20 MiB, or over the server's body limit", body = ErrorBody),
         (status = 422, description = "Not one GraphML file: which part and why", body = ErrorBody),
@@ -70,7 +70,7 @@ pub async fn import_graphml(
     caller: Caller,
     ApiQuery(q): ApiQuery<HashMap<String, String>>,
     ApiMultipart(mut body): ApiMultipart,
-) -> Result<Json<ImportReport>, ApiError> {
+) -> Result<Json<DrawingImport>, ApiError> {
     let dry_run = flag(&caller, &q, "dry_run")?;
     // who may is decided before the file is read
     service::require_change(&caller.principal).map_err(|e| caller.fail(e))?;
@@ -277,4 +277,48 @@ pub async fn start_netbox_sync(
 )]
 pub async fn netbox_sync(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<SyncJob>, ApiError> {
     service::netbox_sync(&state.pool, &caller.principal, id).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DeviceParams {
+    /// A site's name.
+    site: Option<String>,
+    /// A role (`border`, `core`, `leaf` …).
+    role: Option<String>,
+    /// A part of the name.
+    q: Option<String>,
+    /// The `next` of the previous page.
+    after: Option<String>,
+    /// 1 to 500 (50).
+    limit: Option<String>,
+}
+
+/// Devices in name order, a page at a time, with filters.
+#[utoipa::path(
+    get,
+    path = "/topology/devices",
+    tag = "topology",
+    params(DeviceParams),
+    responses((status = 200, body = DevicePage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn devices(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<DevicePage>, ApiError> {
+    let query = DeviceQuery::parse(|k| q.get(k).cloned()).map_err(|p| caller.fail(AppError::from(p)))?;
+    service::devices(&state.pool, &caller.principal, &query).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// A device: its interfaces (each with what its cable reaches), links, BGP sessions, and, when
+/// its loss alone splits the network, what it would cut off.
+#[utoipa::path(
+    get,
+    path = "/topology/devices/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The device's name")),
+    responses((status = 200, body = DeviceDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn device(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<DeviceDetail>, ApiError> {
+    service::device(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
 }

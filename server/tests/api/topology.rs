@@ -212,6 +212,22 @@ async fn weak_points_paths_redundancy_and_the_drawing_read_the_network_in_a_few_
     let leaves: Value = nina.get("/api/v1/topology/graph?role=leaf").await.json().await.expect("json");
     assert_eq!(leaves["nodes"].as_array().map(Vec::len), Some(1));
 
+    // a device's page lists its interfaces, links, sessions, and its finding
+    let core: Value = nina.get("/api/v1/topology/devices/core").await.json().await.expect("json");
+    assert_eq!(core["weak_point"]["summary"], "the only path to 1 device", "{core}");
+    assert_eq!(core["weak_point"]["devices_cut_off"], serde_json::json!(["leaf"]));
+    assert_eq!(core["links"].as_array().map(Vec::len), Some(3), "to r1, r2 and leaf");
+    let r2: Value = nina.get("/api/v1/topology/devices/r2").await.json().await.expect("json");
+    assert_eq!(r2["weak_point"], Value::Null, "r2's loss splits nothing");
+    assert_eq!(r2["sessions"][0]["partner"], "Bank A");
+    let page: Value = nina.get("/api/v1/topology/devices?site=fra1&limit=3").await.json().await.expect("json");
+    let names: Vec<&str> = page["items"].as_array().expect("items").iter().filter_map(|d| d["name"].as_str()).collect();
+    assert_eq!((names, page["next"].as_str()), (vec!["core", "leaf", "r1"], Some("r1")));
+    let rest: Value = nina.get("/api/v1/topology/devices?site=fra1&limit=3&after=r1").await.json().await.expect("json");
+    assert_eq!((rest["items"][0]["name"].as_str(), rest["next"].as_str()), (Some("r2"), None));
+    assert_eq!(nina.get("/api/v1/topology/devices?limit=0").await.status(), 422);
+    assert_eq!(nina.get("/api/v1/topology/devices/nobody").await.status(), 404);
+
     // each view reads the network in the same three statements (version, nodes, links)
     let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'nina'").fetch_one(&mut db).await.expect("user");
     let who = reader(id);
@@ -227,16 +243,21 @@ async fn weak_points_paths_redundancy_and_the_drawing_read_the_network_in_a_few_
         }
         assert_eq!(statements.0.load(Ordering::SeqCst), 3, "{view}");
     }
-    // the drawing: the version and the kept drawing; a new version's first view makes it (five)
+    // the drawing: the kept one in one statement; a new version's first view makes it (four)
     statements.0.store(0, Ordering::SeqCst);
     drop(app::topology::service::drawing(&pool, &who, None, None).await.expect("drawing"));
-    assert_eq!(statements.0.load(Ordering::SeqCst), 2, "kept");
+    assert_eq!(statements.0.load(Ordering::SeqCst), 1, "kept");
+    // a device's page: the kept drawing (its finding) and the device
+    statements.0.store(0, Ordering::SeqCst);
+    let r1 = app::topology::service::device(&pool, &who, "r1").await.expect("device");
+    assert_eq!(statements.0.load(Ordering::SeqCst), 2, "a device");
+    assert_eq!(r1.weak_point.map(|w| w.summary), Some("the only path to Cards B".to_owned()));
     drop(_guard);
     sqlx::query("UPDATE topology_devices SET status = 'planned' WHERE name = 'leaf'").execute(&mut db).await.expect("a change");
     let _guard = tracing::subscriber::set_default(statements.clone());
     statements.0.store(0, Ordering::SeqCst);
     let redrawn = app::topology::service::drawing(&pool, &who, None, None).await.expect("drawing");
-    assert_eq!(statements.0.load(Ordering::SeqCst), 5, "made anew");
+    assert_eq!(statements.0.load(Ordering::SeqCst), 4, "made anew");
     assert!(redrawn.nodes.iter().any(|n| n.name == "leaf" && n.status == "planned"));
 }
 
