@@ -670,3 +670,111 @@ pub async fn device(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<
     .fetch_optional(conn)
     .await
 }
+
+/// Sites in name order after `after` (each with its device count), as JSON: one statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.sites", skip_all)]
+pub async fn sites(conn: &mut PgConnection, after: Option<&str>, limit: i64) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object('name', s.name, 'kind', s.kind, 'status', s.status, 'region', s.region, 'facility', s.facility,
+                                     'latitude', s.latitude, 'longitude', s.longitude, 'time_zone', s.time_zone,
+                                     'devices', (SELECT count(*) FROM topology_devices d WHERE d.site_id = s.id)) AS "site!"
+           FROM topology_sites s
+           WHERE ($1::text IS NULL OR s.name > $1)
+           ORDER BY s.name
+           LIMIT $2"#,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A site with its racks, devices, and the links and circuits that leave it, as JSON: one
+/// statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.site", skip_all)]
+pub async fn site(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'name', s.name, 'kind', s.kind, 'status', s.status, 'region', s.region, 'facility', s.facility, 'address', s.address,
+               'latitude', s.latitude, 'longitude', s.longitude, 'time_zone', s.time_zone, 'description', s.description,
+               'racks', coalesce((SELECT jsonb_agg(jsonb_build_object('name', r.name, 'location', r.location,
+                                                                    'devices', (SELECT count(*) FROM topology_devices d WHERE d.rack_id = r.id))
+                                                 ORDER BY r.location NULLS FIRST, r.name)
+                                  FROM topology_racks r WHERE r.site_id = s.id), '[]'::jsonb),
+               'devices', coalesce((SELECT jsonb_agg(jsonb_build_object('name', d.name, 'role', d.role, 'status', d.status, 'pci_scope', d.pci_scope)
+                                                   ORDER BY d.name)
+                                    FROM topology_devices d WHERE d.site_id = s.id), '[]'::jsonb),
+               'links_out', coalesce((SELECT jsonb_agg(jsonb_build_object('label', coalesce(l.label, da.name || ' – ' || db.name),
+                                                                        'from', CASE WHEN da.site_id = s.id THEN da.name ELSE db.name END,
+                                                                        'to', CASE WHEN da.site_id = s.id THEN db.name ELSE da.name END,
+                                                                        'to_site', CASE WHEN da.site_id = s.id THEN sb.name ELSE sa.name END)
+                                                     ORDER BY l.id)
+                                      FROM topology_links l
+                                      JOIN topology_devices da ON da.id = l.a_device_id
+                                      JOIN topology_devices db ON db.id = l.b_device_id
+                                      LEFT JOIN topology_sites sa ON sa.id = da.site_id
+                                      LEFT JOIN topology_sites sb ON sb.id = db.site_id
+                                      WHERE (da.site_id = s.id) <> (db.site_id IS NOT DISTINCT FROM s.id)), '[]'::jsonb),
+               'circuits', coalesce((SELECT jsonb_agg(DISTINCT jsonb_build_object('provider', pr.name, 'cid', c.cid, 'status', c.status))
+                                     FROM topology_circuit_ends e
+                                     JOIN topology_circuits c ON c.id = e.circuit_id
+                                     JOIN topology_providers pr ON pr.id = c.provider_id
+                                     WHERE e.site_id = s.id), '[]'::jsonb)
+           ) AS "site!"
+           FROM topology_sites s WHERE s.name = $1"#,
+        name
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// Partners in name order after `after`, each with its sessions' states, as JSON: one statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.partners", skip_all)]
+pub async fn partners(conn: &mut PgConnection, after: Option<&str>, limit: i64) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object('name', p.name, 'kind', p.kind, 'asns', p.asns,
+                                     'sessions', (SELECT count(*) FROM topology_bgp_sessions b WHERE b.partner_id = p.id),
+                                     'established', (SELECT count(*) FROM topology_bgp_sessions b WHERE b.partner_id = p.id AND b.state = 'established')) AS "partner!"
+           FROM topology_partners p
+           WHERE ($1::text IS NULL OR p.name > $1)
+           ORDER BY p.name
+           LIMIT $2"#,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A partner with its sessions and their states, the circuits that reach it, the sites where it
+/// peers, and its contacts, as JSON: one statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.partner", skip_all)]
+pub async fn partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'name', p.name, 'kind', p.kind, 'asns', p.asns, 'contacts', p.contacts, 'description', p.description,
+               'sessions', coalesce((SELECT jsonb_agg(jsonb_build_object('name', b.name, 'device', d.name, 'site', s.name,
+                                                                       'remote_address', host(b.remote_address), 'remote_asn', b.remote_asn,
+                                                                       'state', b.state, 'state_changed_at', b.state_changed_at,
+                                                                       'prefixes_received', b.prefixes_received) ORDER BY b.name)
+                                     FROM topology_bgp_sessions b
+                                     JOIN topology_devices d ON d.id = b.device_id
+                                     LEFT JOIN topology_sites s ON s.id = d.site_id
+                                     WHERE b.partner_id = p.id), '[]'::jsonb),
+               'circuits', coalesce((SELECT jsonb_agg(jsonb_build_object('provider', pr.name, 'cid', c.cid, 'status', c.status) ORDER BY pr.name, c.cid)
+                                     FROM topology_circuit_ends e
+                                     JOIN topology_circuits c ON c.id = e.circuit_id
+                                     JOIN topology_providers pr ON pr.id = c.provider_id
+                                     WHERE e.partner_id = p.id), '[]'::jsonb),
+               'sites', coalesce((SELECT jsonb_agg(DISTINCT s.name)
+                                  FROM topology_bgp_sessions b
+                                  JOIN topology_devices d ON d.id = b.device_id
+                                  JOIN topology_sites s ON s.id = d.site_id
+                                  WHERE b.partner_id = p.id), '[]'::jsonb)
+           ) AS "partner!"
+           FROM topology_partners p WHERE p.name = $1"#,
+        name
+    )
+    .fetch_optional(conn)
+    .await
+}

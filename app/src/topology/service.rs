@@ -7,7 +7,7 @@ use super::layout::{lay_out, Join, Place};
 use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    Counts, DeviceDetail, DevicePage, DeviceQuery, DeviceRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    Counts, DeviceDetail, DevicePage, DeviceQuery, DeviceRow, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -210,6 +210,24 @@ impl Loaded {
     }
 }
 
+/// A partner's independent paths from each data center and colocation that has devices.
+fn redundancy_of(loaded: &Loaded, partner: &str) -> Vec<SiteRedundancy> {
+    let key = format!("p:{partner}");
+    let mut sites: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for n in loaded.nodes.values() {
+        if let (Some(site), Some("data_center" | "colocation")) = (n.site.as_deref(), n.site_kind.as_deref()) {
+            sites.entry(site).or_default().push(n.key.clone());
+        }
+    }
+    sites
+        .into_iter()
+        .map(|(site, devices)| {
+            let paths = loaded.network.independent_paths(&devices, &key);
+            SiteRedundancy { site: site.to_owned(), paths, level: SiteRedundancy::level_of(paths).to_owned() }
+        })
+        .collect()
+}
+
 /// Every device and link whose loss alone splits the network, with what each cuts off, those
 /// that cut off most first.
 #[tracing::instrument(name = "topology.service.weak_points", skip_all, err)]
@@ -265,19 +283,7 @@ pub async fn redundancy(pool: &PgPool, principal: &Principal, partner: &str) -> 
     if !loaded.nodes.contains_key(&key) {
         return Err(Refusal::not_found(format!("The partner \"{partner}\"")).into());
     }
-    let mut sites: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for n in loaded.nodes.values() {
-        if let (Some(site), Some("data_center" | "colocation")) = (n.site.as_deref(), n.site_kind.as_deref()) {
-            sites.entry(site).or_default().push(n.key.clone());
-        }
-    }
-    let sites = sites
-        .into_iter()
-        .map(|(site, devices)| {
-            let paths = loaded.network.independent_paths(&devices, &key);
-            SiteRedundancy { site: site.to_owned(), paths, level: SiteRedundancy::level_of(paths).to_owned() }
-        })
-        .collect();
+    let sites = redundancy_of(&loaded, partner);
     Ok(Redundancy { partner: partner.to_owned(), sites })
 }
 
@@ -669,5 +675,66 @@ pub async fn device(pool: &PgPool, principal: &Principal, name: &str) -> Result<
     };
     let mut detail: DeviceDetail = serde_json::from_value(json).map_err(|e| TopologyError::Drawing(e.to_string()))?;
     detail.weak_point = drawing.weak_points.into_iter().find(|w| w.devices.len() == 1 && w.devices[0] == detail.name);
+    Ok(detail)
+}
+
+/// Rows of a list read as JSON, and the next page's `after`.
+fn page_of<T: serde::de::DeserializeOwned>(mut rows: Vec<Value>, limit: i64, name: impl Fn(&T) -> String) -> Result<(Vec<T>, Option<String>), TopologyError> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let items: Vec<T> = rows.into_iter().map(serde_json::from_value).collect::<Result<_, _>>().map_err(|e| TopologyError::Drawing(e.to_string()))?;
+    let next = if more { items.last().map(name) } else { None };
+    Ok((items, next))
+}
+
+/// Sites in name order, a page at a time, each with its device count: one statement.
+#[tracing::instrument(name = "topology.service.sites", skip_all, err)]
+pub async fn sites(pool: &PgPool, principal: &Principal, q: &PageQuery) -> Result<SitePage, TopologyError> {
+    principal.require_read()?;
+    let limit = i64::from(q.limit);
+    let rows = repo::sites(&mut *pool.acquire().await?, q.after.as_deref(), limit + 1).await?;
+    let (items, next) = page_of(rows, limit, |s: &SiteRow| s.name.clone())?;
+    Ok(SitePage { items, next })
+}
+
+/// A site: its racks, devices, the links that leave it and the circuits that end there: one
+/// statement.
+#[tracing::instrument(name = "topology.service.site", skip_all, err)]
+pub async fn site(pool: &PgPool, principal: &Principal, name: &str) -> Result<SiteDetail, TopologyError> {
+    principal.require_read()?;
+    let json = repo::site(&mut *pool.acquire().await?, name).await?.ok_or_else(|| Refusal::not_found(format!("The site \"{}\"", shown(name))))?;
+    serde_json::from_value(json).map_err(|e| TopologyError::Drawing(e.to_string()))
+}
+
+/// Partners in name order, a page at a time, with their sessions' states: one statement.
+#[tracing::instrument(name = "topology.service.partners", skip_all, err)]
+pub async fn partners(pool: &PgPool, principal: &Principal, q: &PageQuery) -> Result<PartnerPage, TopologyError> {
+    principal.require_read()?;
+    let limit = i64::from(q.limit);
+    let rows = repo::partners(&mut *pool.acquire().await?, q.after.as_deref(), limit + 1).await?;
+    let (items, next) = page_of(rows, limit, |p: &PartnerRow| p.name.clone())?;
+    Ok(PartnerPage { items, next })
+}
+
+/// A partner's page: its sessions and their states, the circuits that reach it, the sites where
+/// it peers, and its independent paths from each data center and colocation, with a finding
+/// for each that has one path or none: four statements.
+#[tracing::instrument(name = "topology.service.partner", skip_all, err)]
+pub async fn partner(pool: &PgPool, principal: &Principal, name: &str) -> Result<PartnerDetail, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let json = repo::partner(&mut conn, name).await?.ok_or_else(|| Refusal::not_found(format!("The partner \"{}\"", shown(name))))?;
+    let mut detail: PartnerDetail = serde_json::from_value(json).map_err(|e| TopologyError::Drawing(e.to_string()))?;
+    let loaded = load(&mut conn).await?;
+    detail.redundancy = redundancy_of(&loaded, name);
+    detail.findings = detail
+        .redundancy
+        .iter()
+        .filter_map(|r| match r.paths {
+            0 => Some(format!("Not reachable from {}", r.site)),
+            1 => Some(format!("One path from {}: a single point of failure", r.site)),
+            _ => None,
+        })
+        .collect();
     Ok(detail)
 }

@@ -382,3 +382,146 @@ pub struct DeviceDetail {
     #[serde(default)]
     pub weak_point: Option<WeakPoint>,
 }
+
+/// A page of a list by name: after which name, how many.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageQuery {
+    pub after: Option<String>,
+    pub limit: u16,
+}
+
+impl PageQuery {
+    pub fn parse(get: impl Fn(&str) -> Option<String>) -> Result<Self, crate::error::FieldProblem> {
+        let q = DeviceQuery::parse(get)?;
+        Ok(PageQuery { after: q.after, limit: q.limit })
+    }
+}
+
+/// A site as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SiteRow {
+    pub name: String,
+    /// data_center, colocation, cloud_region, office or other.
+    pub kind: String,
+    pub status: String,
+    pub region: Option<String>,
+    pub facility: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub time_zone: Option<String>,
+    pub devices: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SitePage {
+    pub items: Vec<SiteRow>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RackView {
+    pub name: String,
+    pub location: Option<String>,
+    pub devices: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SiteDevice {
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    pub pci_scope: bool,
+}
+
+/// A link that leaves a site: from its device to a device elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkOut {
+    pub label: String,
+    pub from: String,
+    pub to: String,
+    pub to_site: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CircuitRef {
+    pub provider: String,
+    pub cid: String,
+    pub status: String,
+}
+
+/// A site with its racks, devices, the links that leave it and the circuits that end there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SiteDetail {
+    pub name: String,
+    pub kind: String,
+    pub status: String,
+    pub region: Option<String>,
+    pub facility: Option<String>,
+    pub address: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub time_zone: Option<String>,
+    pub description: String,
+    pub racks: Vec<RackView>,
+    pub devices: Vec<SiteDevice>,
+    pub links_out: Vec<LinkOut>,
+    pub circuits: Vec<CircuitRef>,
+}
+
+/// A partner as lists show it: its sessions, and how many are established.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerRow {
+    pub name: String,
+    /// bank, card_network, cloud, carrier or other.
+    pub kind: String,
+    pub asns: Vec<i64>,
+    pub sessions: i64,
+    pub established: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerPage {
+    pub items: Vec<PartnerRow>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerSession {
+    pub name: String,
+    pub device: String,
+    pub site: Option<String>,
+    pub remote_address: String,
+    pub remote_asn: i64,
+    pub state: String,
+    pub state_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub prefixes_received: Option<i32>,
+}
+
+/// A partner: its sessions and their states, the circuits that reach it, the sites where it
+/// peers, its independent paths from each data center, and what of that is a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerDetail {
+    pub name: String,
+    pub kind: String,
+    pub asns: Vec<i64>,
+    pub description: String,
+    pub sessions: Vec<PartnerSession>,
+    pub circuits: Vec<CircuitRef>,
+    pub sites: Vec<String>,
+    #[serde(default)]
+    pub redundancy: Vec<SiteRedundancy>,
+    /// "One path from fra1", "Not reachable from lon1" …
+    #[serde(default)]
+    pub findings: Vec<String>,
+}

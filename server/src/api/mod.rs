@@ -96,7 +96,11 @@ pub fn router() -> Api {
                 .routes(routes!(topology::start_netbox_sync))
                 .routes(routes!(topology::netbox_sync))
                 .routes(routes!(topology::devices))
-                .routes(routes!(topology::device)),
+                .routes(routes!(topology::device))
+                .routes(routes!(topology::sites))
+                .routes(routes!(topology::site))
+                .routes(routes!(topology::partners))
+                .routes(routes!(topology::partner)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

@@ -5,7 +5,10 @@ use super::error::{ApiError, ApiJson, ApiMultipart, ApiPath, ApiQuery, Caller, E
 use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
-use app::topology::types::{DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, Paths, Redundancy, SessionView, StateOutcome, SyncJob, WeakPoints};
+use app::topology::types::{
+    DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
+    SitePage, StateOutcome, SyncJob, WeakPoints,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -321,4 +324,70 @@ pub async fn devices(State(state): State<AppState>, caller: Caller, ApiQuery(q):
 )]
 pub async fn device(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<DeviceDetail>, ApiError> {
     service::device(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// The `next` of the previous page.
+    after: Option<String>,
+    /// 1 to 500 (50).
+    limit: Option<String>,
+}
+
+/// Sites in name order, a page at a time, each with how many devices it holds.
+#[utoipa::path(
+    get,
+    path = "/topology/sites",
+    tag = "topology",
+    params(PageParams),
+    responses((status = 200, body = SitePage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn sites(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<SitePage>, ApiError> {
+    let page = PageQuery::parse(|k| q.get(k).cloned()).map_err(|p| caller.fail(AppError::from(p)))?;
+    service::sites(&state.pool, &caller.principal, &page).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// A site: its racks, devices, the links that leave it and the circuits that end there.
+#[utoipa::path(
+    get,
+    path = "/topology/sites/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The site's name")),
+    responses((status = 200, body = SiteDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn site(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<SiteDetail>, ApiError> {
+    service::site(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// Partners (banks, card networks, clouds, carriers) in name order, a page at a time, with how
+/// many of their BGP sessions are established.
+#[utoipa::path(
+    get,
+    path = "/topology/partners",
+    tag = "topology",
+    params(PageParams),
+    responses((status = 200, body = PartnerPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn partners(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<PartnerPage>, ApiError> {
+    let page = PageQuery::parse(|k| q.get(k).cloned()).map_err(|p| caller.fail(AppError::from(p)))?;
+    service::partners(&state.pool, &caller.principal, &page).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// A partner: its sessions and their states, the circuits that reach it, the sites where it
+/// peers, and its independent paths from each data center, with a finding for one path or none.
+#[utoipa::path(
+    get,
+    path = "/topology/partners/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The partner's name")),
+    responses((status = 200, body = PartnerDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn partner(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<PartnerDetail>, ApiError> {
+    service::partner(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
 }

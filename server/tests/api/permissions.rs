@@ -287,6 +287,8 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/v1/topology/sync/netbox") => b.client.post(b.url("/api/v1/topology/sync/netbox?dry_run=true")).header("origin", &origin),
         ("GET", "/api/v1/topology/sync/{id}") => b.client.get(b.url(&format!("/api/v1/topology/sync/{}", Uuid::new_v4()))),
         ("GET", "/api/v1/topology/devices/{name}") => b.client.get(b.url("/api/v1/topology/devices/nobody")),
+        ("GET", "/api/v1/topology/sites/{name}") => b.client.get(b.url("/api/v1/topology/sites/nowhere")),
+        ("GET", "/api/v1/topology/partners/{name}") => b.client.get(b.url("/api/v1/topology/partners/Nobody")),
         ("GET", "/api/v1/topology/graph") => b.client.get(b.url("/api/v1/topology/graph?role=leaf")),
         ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
         ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),

@@ -228,6 +228,20 @@ async fn weak_points_paths_redundancy_and_the_drawing_read_the_network_in_a_few_
     assert_eq!(nina.get("/api/v1/topology/devices?limit=0").await.status(), 422);
     assert_eq!(nina.get("/api/v1/topology/devices/nobody").await.status(), 404);
 
+    // a site's page and a partner's: what it holds, and the partner's findings
+    let fra1: Value = nina.get("/api/v1/topology/sites/fra1").await.json().await.expect("json");
+    assert_eq!((fra1["kind"].as_str(), fra1["devices"].as_array().map(Vec::len)), (Some("data_center"), Some(4)), "{fra1}");
+    let sites: Value = nina.get("/api/v1/topology/sites").await.json().await.expect("json");
+    assert_eq!(sites["items"][0]["devices"], 4);
+    let cards: Value = nina.get("/api/v1/topology/partners/Cards%20B").await.json().await.expect("json");
+    assert_eq!(cards["sessions"][0]["device"], "r1", "{cards}");
+    assert_eq!(cards["findings"], serde_json::json!(["One path from fra1: a single point of failure"]));
+    let bank: Value = nina.get("/api/v1/topology/partners/Bank%20A").await.json().await.expect("json");
+    assert_eq!((bank["findings"].as_array().map(Vec::len), bank["sites"].clone()), (Some(0), serde_json::json!(["fra1"])));
+    let partners: Value = nina.get("/api/v1/topology/partners?limit=1").await.json().await.expect("json");
+    assert_eq!((partners["items"][0]["name"].as_str(), partners["next"].as_str()), (Some("Bank A"), Some("Bank A")));
+    assert_eq!(partners["items"][0]["sessions"], 2);
+
     // each view reads the network in the same three statements (version, nodes, links)
     let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'nina'").fetch_one(&mut db).await.expect("user");
     let who = reader(id);
@@ -252,6 +266,19 @@ async fn weak_points_paths_redundancy_and_the_drawing_read_the_network_in_a_few_
     let r1 = app::topology::service::device(&pool, &who, "r1").await.expect("device");
     assert_eq!(statements.0.load(Ordering::SeqCst), 2, "a device");
     assert_eq!(r1.weak_point.map(|w| w.summary), Some("the only path to Cards B".to_owned()));
+    // a site's page, a partner's (its redundancy reads the network), and the lists
+    let page = app::topology::types::PageQuery { after: None, limit: 50 };
+    for (view, expected) in [("site", 1), ("partner", 4), ("sites", 1), ("partners", 1), ("devices", 1)] {
+        statements.0.store(0, Ordering::SeqCst);
+        match view {
+            "site" => drop(app::topology::service::site(&pool, &who, "fra1").await.expect("site")),
+            "partner" => drop(app::topology::service::partner(&pool, &who, "Bank A").await.expect("partner")),
+            "sites" => drop(app::topology::service::sites(&pool, &who, &page).await.expect("sites")),
+            "partners" => drop(app::topology::service::partners(&pool, &who, &page).await.expect("partners")),
+            _ => drop(app::topology::service::devices(&pool, &who, &app::topology::types::DeviceQuery { limit: 50, ..Default::default() }).await.expect("devices")),
+        }
+        assert_eq!(statements.0.load(Ordering::SeqCst), expected, "{view}");
+    }
     drop(_guard);
     sqlx::query("UPDATE topology_devices SET status = 'planned' WHERE name = 'leaf'").execute(&mut db).await.expect("a change");
     let _guard = tracing::subscriber::set_default(statements.clone());
