@@ -584,18 +584,6 @@ pub async fn sync(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Sync
 }
 
 /// A page of devices in name order, after `after`, with the filters given.
-pub struct DeviceListRow {
-    pub name: String,
-    pub role: String,
-    pub site: Option<String>,
-    pub status: String,
-    pub manufacturer: Option<String>,
-    pub model: Option<String>,
-    pub platform: Option<String>,
-    pub pci_scope: bool,
-    pub primary_ip4: Option<String>,
-}
-
 #[tracing::instrument(level = "debug", name = "topology.repo.devices", skip_all)]
 pub async fn devices(
     conn: &mut PgConnection,
@@ -604,9 +592,9 @@ pub async fn devices(
     q: Option<&str>,
     after: Option<&str>,
     limit: i64,
-) -> sqlx::Result<Vec<DeviceListRow>> {
+) -> sqlx::Result<Vec<super::types::DeviceRow>> {
     sqlx::query_as!(
-        DeviceListRow,
+        super::types::DeviceRow,
         r#"SELECT d.name, d.role, s.name AS "site?", d.status, d.manufacturer, d.model, d.platform, d.pci_scope, host(d.primary_ip4) AS primary_ip4
            FROM topology_devices d LEFT JOIN topology_sites s ON s.id = d.site_id
            WHERE ($1::text IS NULL OR s.name = $1) AND ($2::text IS NULL OR d.role = $2)

@@ -7,7 +7,7 @@ use super::layout::{lay_out, Join, Place};
 use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    Counts, DeviceDetail, DevicePage, DeviceQuery, DeviceRow, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -645,21 +645,7 @@ pub async fn devices(pool: &PgPool, principal: &Principal, q: &DeviceQuery) -> R
     } else {
         None
     };
-    let items = rows
-        .into_iter()
-        .map(|r| DeviceRow {
-            name: r.name,
-            role: r.role,
-            site: r.site,
-            status: r.status,
-            manufacturer: r.manufacturer,
-            model: r.model,
-            platform: r.platform,
-            pci_scope: r.pci_scope,
-            primary_ip4: r.primary_ip4,
-        })
-        .collect();
-    Ok(DevicePage { items, next })
+    Ok(DevicePage { items: rows, next })
 }
 
 /// A device with its interfaces, links and sessions, and, when its loss alone splits the
