@@ -324,7 +324,8 @@ test-e2e: $(STAMP)/contract
 NETBOX_PEER ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/peers/netbox) /work/shared/peers/netbox))
 test-netbox: db
 	@test -n "$(NETBOX_PEER)" || { echo "no NetBox peer harness (../shared/peers/netbox)" >&2; exit 1; }
-	@$(NETBOX_PEER)/setup.sh | tee target/netbox-setup.log | tail -3
+	@$(NETBOX_PEER)/setup.sh | tee target/netbox-setup.log | grep -v '^NETBOX_TOKEN=' | tail -2
+	@grep -q '^NETBOX_URL=' target/netbox-setup.log || { echo "the NetBox peer did not start: see target/netbox-setup.log" >&2; exit 1; }
 	@$(call start_idp,3902,target/idp-netbox.log); \
 	  eval "$$(grep -E '^NETBOX_(URL|TOKEN)=' target/netbox-setup.log | sed 's/^/export /')"; \
 	  IDP_URL=http://127.0.0.1:3902 cargo test --features app/ssr -p server --test api -- --ignored netbox
