@@ -766,3 +766,60 @@ pub async fn partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
     .fetch_optional(conn)
     .await
 }
+
+/// Circuits in (provider, circuit id) order after `after` ("provider cid"), each with where its
+/// ends are, as JSON: one statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.circuits", skip_all)]
+pub async fn circuits(conn: &mut PgConnection, provider: Option<&str>, after: Option<&str>, limit: i64) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'provider', pr.name, 'cid', c.cid, 'kind', c.kind, 'status', c.status, 'commit_rate_kbps', c.commit_rate_kbps,
+               'a', (SELECT coalesce(s.name, e.provider_network, p.name) FROM topology_circuit_ends e
+                     LEFT JOIN topology_sites s ON s.id = e.site_id LEFT JOIN topology_partners p ON p.id = e.partner_id
+                     WHERE e.circuit_id = c.id AND e.side = 'A'),
+               'z', (SELECT coalesce(s.name, e.provider_network, p.name) FROM topology_circuit_ends e
+                     LEFT JOIN topology_sites s ON s.id = e.site_id LEFT JOIN topology_partners p ON p.id = e.partner_id
+                     WHERE e.circuit_id = c.id AND e.side = 'Z')
+           ) AS "circuit!"
+           FROM topology_circuits c JOIN topology_providers pr ON pr.id = c.provider_id
+           WHERE ($1::text IS NULL OR pr.name = $1) AND ($2::text IS NULL OR pr.name || ' ' || c.cid > $2)
+           ORDER BY pr.name || ' ' || c.cid
+           LIMIT $3"#,
+        provider,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A circuit with its two ends: where each is, and the device and interface cabled to it, as
+/// JSON: one statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.circuit", skip_all)]
+pub async fn circuit(conn: &mut PgConnection, provider: &str, cid: &str) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'provider', pr.name, 'cid', c.cid, 'kind', c.kind, 'status', c.status, 'commit_rate_kbps', c.commit_rate_kbps,
+               'description', c.description,
+               'ends', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                     'side', e.side, 'site', s.name, 'provider_network', e.provider_network, 'partner', p.name,
+                                     'port_speed_kbps', e.port_speed_kbps,
+                                     'device', (SELECT d.name FROM topology_links l JOIN topology_devices d
+                                                ON d.id = CASE WHEN l.a_end_id = e.id THEN l.b_device_id ELSE l.a_device_id END
+                                                WHERE l.a_end_id = e.id OR l.b_end_id = e.id LIMIT 1),
+                                     'interface', (SELECT i.name FROM topology_links l JOIN topology_interfaces i
+                                                   ON i.id = CASE WHEN l.a_end_id = e.id THEN l.b_interface_id ELSE l.a_interface_id END
+                                                   WHERE l.a_end_id = e.id OR l.b_end_id = e.id LIMIT 1)) ORDER BY e.side)
+                                 FROM topology_circuit_ends e
+                                 LEFT JOIN topology_sites s ON s.id = e.site_id
+                                 LEFT JOIN topology_partners p ON p.id = e.partner_id
+                                 WHERE e.circuit_id = c.id), '[]'::jsonb)
+           ) AS "circuit!"
+           FROM topology_circuits c JOIN topology_providers pr ON pr.id = c.provider_id
+           WHERE pr.name = $1 AND c.cid = $2"#,
+        provider,
+        cid
+    )
+    .fetch_optional(conn)
+    .await
+}

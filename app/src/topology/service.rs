@@ -7,7 +7,7 @@ use super::layout::{lay_out, Join, Place};
 use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    CircuitDetail, CircuitPage, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -723,4 +723,24 @@ pub async fn partner(pool: &PgPool, principal: &Principal, name: &str) -> Result
         })
         .collect();
     Ok(detail)
+}
+
+/// Circuits by provider and id, a page at a time (of one provider, when asked): one statement.
+#[tracing::instrument(name = "topology.service.circuits", skip_all, err)]
+pub async fn circuits(pool: &PgPool, principal: &Principal, provider: Option<&str>, q: &PageQuery) -> Result<CircuitPage, TopologyError> {
+    principal.require_read()?;
+    let limit = i64::from(q.limit);
+    let rows = repo::circuits(&mut *pool.acquire().await?, provider, q.after.as_deref(), limit + 1).await?;
+    let (items, next) = page_of(rows, limit, |c: &CircuitRow| format!("{} {}", c.provider, c.cid))?;
+    Ok(CircuitPage { items, next })
+}
+
+/// A circuit with its two ends, and what is cabled to each: one statement.
+#[tracing::instrument(name = "topology.service.circuit", skip_all, err)]
+pub async fn circuit(pool: &PgPool, principal: &Principal, provider: &str, cid: &str) -> Result<CircuitDetail, TopologyError> {
+    principal.require_read()?;
+    let json = repo::circuit(&mut *pool.acquire().await?, provider, cid)
+        .await?
+        .ok_or_else(|| Refusal::not_found(format!("The circuit \"{}\" of \"{}\"", shown(cid), shown(provider))))?;
+    serde_json::from_value(json).map_err(|e| TopologyError::Drawing(e.to_string()))
 }

@@ -525,3 +525,52 @@ pub struct PartnerDetail {
     #[serde(default)]
     pub findings: Vec<String>,
 }
+
+/// A circuit as lists show it: its provider and id, and where its two ends are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CircuitRow {
+    pub provider: String,
+    pub cid: String,
+    pub kind: Option<String>,
+    pub status: String,
+    pub commit_rate_kbps: Option<i64>,
+    /// The A end's site (or provider network, or partner).
+    pub a: Option<String>,
+    pub z: Option<String>,
+}
+
+/// A page of circuits; `next` ("provider cid") is the `after` of the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CircuitPage {
+    pub items: Vec<CircuitRow>,
+    pub next: Option<String>,
+}
+
+/// One end of a circuit: where it is, and what is cabled to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CircuitEnd {
+    /// A or Z.
+    pub side: String,
+    pub site: Option<String>,
+    pub provider_network: Option<String>,
+    pub partner: Option<String>,
+    pub port_speed_kbps: Option<i64>,
+    pub device: Option<String>,
+    pub interface: Option<String>,
+}
+
+/// A circuit with its ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CircuitDetail {
+    pub provider: String,
+    pub cid: String,
+    pub kind: Option<String>,
+    pub status: String,
+    pub commit_rate_kbps: Option<i64>,
+    pub description: String,
+    pub ends: Vec<CircuitEnd>,
+}

@@ -100,7 +100,9 @@ pub fn router() -> Api {
                 .routes(routes!(topology::sites))
                 .routes(routes!(topology::site))
                 .routes(routes!(topology::partners))
-                .routes(routes!(topology::partner)),
+                .routes(routes!(topology::partner))
+                .routes(routes!(topology::circuits))
+                .routes(routes!(topology::circuit)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

@@ -6,7 +6,7 @@ use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
 use app::topology::types::{
-    DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
+    CircuitDetail, CircuitPage, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
     SitePage, StateOutcome, SyncJob, WeakPoints,
 };
 use axum::extract::State;
@@ -390,4 +390,44 @@ pub async fn partners(State(state): State<AppState>, caller: Caller, ApiQuery(q)
 )]
 pub async fn partner(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<PartnerDetail>, ApiError> {
     service::partner(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CircuitParams {
+    /// Only this provider's circuits.
+    provider: Option<String>,
+    /// The `next` of the previous page ("provider cid").
+    after: Option<String>,
+    /// 1 to 500 (50).
+    limit: Option<String>,
+}
+
+/// Circuits by provider and circuit id, a page at a time, each with where its ends are.
+#[utoipa::path(
+    get,
+    path = "/topology/circuits",
+    tag = "topology",
+    params(CircuitParams),
+    responses((status = 200, body = CircuitPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn circuits(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<CircuitPage>, ApiError> {
+    let page = PageQuery::parse(|k| q.get(k).cloned()).map_err(|p| caller.fail(AppError::from(p)))?;
+    let provider = q.get("provider").map(|p| p.trim()).filter(|p| !p.is_empty());
+    service::circuits(&state.pool, &caller.principal, provider, &page).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// A circuit with its two ends: where each is, and the device and interface cabled to it.
+#[utoipa::path(
+    get,
+    path = "/topology/circuits/{provider}/{cid}",
+    tag = "topology",
+    params(("provider" = String, Path, description = "The provider's name"), ("cid" = String, Path, description = "The circuit's id at the provider")),
+    responses((status = 200, body = CircuitDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn circuit(State(state): State<AppState>, caller: Caller, ApiPath((provider, cid)): ApiPath<(String, String)>) -> Result<Json<CircuitDetail>, ApiError> {
+    service::circuit(&state.pool, &caller.principal, &provider, &cid).await.map(Json).map_err(|e| caller.fail(e))
 }

@@ -242,6 +242,7 @@ async fn weak_points_paths_redundancy_and_the_drawing_read_the_network_in_a_few_
     assert_eq!((partners["items"][0]["name"].as_str(), partners["next"].as_str()), (Some("Bank A"), Some("Bank A")));
     assert_eq!(partners["items"][0]["sessions"], 2);
 
+
     // each view reads the network in the same three statements (version, nodes, links)
     let id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'nina'").fetch_one(&mut db).await.expect("user");
     let who = reader(id);
@@ -286,6 +287,28 @@ async fn weak_points_paths_redundancy_and_the_drawing_read_the_network_in_a_few_
     let redrawn = app::topology::service::drawing(&pool, &who, None, None).await.expect("drawing");
     assert_eq!(statements.0.load(Ordering::SeqCst), 4, "made anew");
     assert!(redrawn.nodes.iter().any(|n| n.name == "leaf" && n.status == "planned"));
+
+    // a circuit from fra1 to Cards B's network, cabled to r2: listed, and its ends say so
+    sqlx::raw_sql(
+        "INSERT INTO topology_providers (name) VALUES ('Carrier C');
+         INSERT INTO topology_circuits (cid, provider_id) SELECT 'CC-1', id FROM topology_providers WHERE name = 'Carrier C';
+         INSERT INTO topology_interfaces (device_id, name) SELECT id, 'et-0/0/9' FROM topology_devices WHERE name = 'r2';
+         INSERT INTO topology_circuit_ends (circuit_id, side, site_id)
+           SELECT c.id, 'A', s.id FROM topology_circuits c, topology_sites s WHERE c.cid = 'CC-1' AND s.name = 'fra1';
+         INSERT INTO topology_circuit_ends (circuit_id, side, partner_id)
+           SELECT c.id, 'Z', p.id FROM topology_circuits c, topology_partners p WHERE c.cid = 'CC-1' AND p.name = 'Cards B';
+         INSERT INTO topology_links (a_device_id, a_interface_id, b_end_id)
+           SELECT d.id, i.id, e.id FROM topology_devices d JOIN topology_interfaces i ON i.device_id = d.id, topology_circuit_ends e
+           WHERE d.name = 'r2' AND i.name = 'et-0/0/9' AND e.side = 'A';",
+    )
+    .execute(&mut db)
+    .await
+    .expect("a circuit");
+    let circuits: Value = nina.get("/api/v1/topology/circuits?provider=Carrier%20C").await.json().await.expect("json");
+    assert_eq!((circuits["items"][0]["a"].as_str(), circuits["items"][0]["z"].as_str()), (Some("fra1"), Some("Cards B")), "{circuits}");
+    let cc1: Value = nina.get("/api/v1/topology/circuits/Carrier%20C/CC-1").await.json().await.expect("json");
+    assert_eq!((cc1["ends"][0]["device"].as_str(), cc1["ends"][0]["interface"].as_str()), (Some("r2"), Some("et-0/0/9")), "{cc1}");
+    assert_eq!(nina.get("/api/v1/topology/circuits/Carrier%20C/none").await.status(), 404);
 }
 
 #[tokio::test]
