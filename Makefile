@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -46,6 +46,7 @@ help:
 	@echo "make bench-http   the catalog over HTTP at 10k and 50k components, beside pgbench"
 	@echo "make bench-telemetry  throughput with telemetry off, metrics on, and traces exported"
 	@echo "make bench-integrations  ingest beside pgbench and COPY; reads at 100k and 10M runs"
+	@echo "make bench-topology  the topology view's data at 500 and 5,000 devices; single points of failure"
 	@echo "make test-netbox  a sync from a real NetBox (starts the NetBox peer; ~8 min the first time)"
 
 # ---------------------------------------------------------------- tools
@@ -215,6 +216,9 @@ define assemble_site
 	  if [ -f $$pkg/$$n.br ]; then cp $$pkg/$$n.br $$pkg/$$n.gz $$named/; \
 	  else brotli -q 11 -f -o $$f.br $$f; gzip -9 -k -f $$f; fi; done; fi; \
 	cp -r public/. $$site/; cp $$named/* $$pkg/; \
+	mkdir -p $$pkg/topology; node_modules/.bin/esbuild app/js/topology-view.js --bundle --format=esm --target=es2020 \
+	  --minify --legal-comments=none --log-level=warning --outfile=$$pkg/topology/view.js; \
+	if [ $(1) = release ]; then brotli -q 11 -f -o $$pkg/topology/view.js.br $$pkg/topology/view.js; gzip -9 -k -f $$pkg/topology/view.js; fi; \
 	printf 'js: %s\nwasm: %s\ncss: %s\n' $$h $$h $$h_css > $$site/hash.txt; \
 	find $$pkg -maxdepth 1 -type f ! -name "*.$$h.*" ! -name "switchyard.$$h_css.css*" -delete; \
 	echo "site: $$site (bundle $$h: $$(ls $$named | grep -c '\.wasm$$') WASM modules; css $$h_css)"
@@ -341,9 +345,15 @@ bench: db
 	cargo bench -p server --bench catalog --features app/ssr --profile dev
 	cargo bench -p server --bench deploys --features app/ssr
 	cargo bench -p server --bench integrations --features app/ssr
+	cargo bench -p server --bench topology --features app/ssr
 
 bench-integrations: db
 	cargo bench -p server --bench integrations --features app/ssr
+
+# the topology view's data at 500 and 5,000 generated devices over HTTP, and the single points of
+# failure over the whole network (~3 min)
+bench-topology: db
+	cargo bench -p server --bench topology --features app/ssr
 
 # what telemetry costs: the release server with it off, with metrics, and with every span exported
 # to an OTLP/HTTP collector (the bench's own), catalog list and kick-off throughput (~4 min)

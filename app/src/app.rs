@@ -7,7 +7,8 @@ use crate::pages::not_found::NotFound;
 use crate::apidocs::page::ApiDocsPage;
 use crate::approvals::pages::{ApprovalPage, InboxPage};
 use crate::deploys::pages::{DeployDetailPage, DeploysPage, FreezeCalendarPage, NewDeployPage, ServiceDeploysPage};
-use crate::pages::section::{AdminPage, TopologyPage};
+use crate::pages::section::AdminPage;
+use crate::topology::pages::{CircuitPage, DevicePage, DevicesPage, PartnerPage, PathsPage, SitePage, TopologyPage};
 use crate::integrations::pages::{EditIntegrationPage, IntegrationPage, IntegrationsPage, RegisterIntegrationPage, RunPage, SystemPage, SystemsPage, UnregisteredJobsPage};
 use crate::ui::AppShell;
 use leptos::prelude::*;
@@ -143,6 +144,12 @@ lazy_pages! {
     SystemRoute => SystemPage,
     UnregisteredJobsRoute => UnregisteredJobsPage,
     TopologyRoute => TopologyPage,
+    DevicesRoute => DevicesPage,
+    DeviceRoute => DevicePage,
+    SiteRoute => SitePage,
+    PartnerRoute => PartnerPage,
+    CircuitRoute => CircuitPage,
+    PathsRoute => PathsPage,
     DeploysRoute => DeploysPage,
     NewDeployRoute => NewDeployPage,
     FreezeCalendarRoute => FreezeCalendarPage,
@@ -185,6 +192,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/integrations/:name") view={Lazy::<IntegrationRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/integrations/:name/edit") view={Lazy::<EditIntegrationRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/topology") view={Lazy::<TopologyRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/topology/devices") view={Lazy::<DevicesRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/topology/devices/:name") view={Lazy::<DeviceRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/topology/sites/:name") view={Lazy::<SiteRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/topology/partners/:name") view={Lazy::<PartnerRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/topology/circuits/:provider/:cid") view={Lazy::<CircuitRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/topology/paths") view={Lazy::<PathsRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys") view={Lazy::<DeploysRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys/new") view={Lazy::<NewDeployRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys/freezes") view={Lazy::<FreezeCalendarRoute>::new()} ssr=SsrMode::InOrder/>

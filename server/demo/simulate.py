@@ -1,6 +1,8 @@
 """Keeps the demo company's integrations moving while `make run` serves: every few seconds a
 run of one of its flows, posted as OpenLineage START and COMPLETE (or FAIL) events through the
-real ingest endpoint with the stock Python client and a real service token.
+real ingest endpoint with the stock Python client and a real service token. Beside it, a BGP
+collector: it reports every demo session established, then now and then drops one and brings
+it back, through the state API with a `network-state` token of the network team (nina's).
 
 It signs in at the development identity provider as alice (an admin), makes an `ingest` token
 for the integrations team the way the token page does, then posts. The card-network clearing
@@ -10,6 +12,7 @@ import fails about one run in four; bank statements are left out, so their sched
 """
 import random
 import sys
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -71,6 +74,43 @@ def ingest_token(base: str) -> str:
     return r.json()["secret"]
 
 
+def network_token(base: str) -> str:
+    s = sign_in(base, "nina")
+    r = s.post(
+        f"{base}/api/iam/create-token",
+        data={"name": f"demo-bgp-collector-{int(time.time())}", "team": "network", "read": "on", "network_state": "on", "days": "1"},
+        headers={"origin": base, "accept": "application/json"},
+        timeout=10,
+    )
+    r.raise_for_status()
+    return r.json()["secret"]
+
+
+def bgp_collector(base: str) -> None:
+    """Reports the demo's BGP sessions: all established, then one flapping now and then."""
+    auth = {"authorization": f"Bearer {network_token(base)}"}
+    sessions = []
+    for p in requests.get(f"{base}/api/v1/topology/partners?limit=500", headers=auth, timeout=10).json()["items"]:
+        detail = requests.get(f"{base}/api/v1/topology/partners/{requests.utils.quote(p['name'], safe='')}", headers=auth, timeout=10).json()
+        sessions += [{"device": s["device"], "remote_address": s["remote_address"]} for s in detail["sessions"]]
+
+    def report(batch):
+        now = datetime.now(timezone.utc).isoformat()
+        r = requests.post(f"{base}/api/v1/topology/bgp-sessions/state", json=[{**s, "at": now} for s in batch], headers=auth, timeout=10)
+        r.raise_for_status()
+
+    if not sessions:
+        return
+    report([{**s, "state": "established", "prefixes_received": random.randint(5, 900)} for s in sessions])
+    print(f"simulate: {len(sessions)} BGP sessions established; one flaps now and then", flush=True)
+    while True:
+        time.sleep(random.uniform(20, 45))
+        s = random.choice(sessions)
+        report([{**s, "state": random.choice(["idle", "active", "connect"])}])
+        time.sleep(random.uniform(8, 20))
+        report([{**s, "state": "established", "prefixes_received": random.randint(5, 900)}])
+
+
 def main(base: str) -> None:
     for _ in range(60):
         try:
@@ -78,6 +118,7 @@ def main(base: str) -> None:
             break
         except requests.RequestException:
             time.sleep(1)
+    threading.Thread(target=bgp_collector, args=(base,), daemon=True).start()
     token = ingest_token(base)
     config = HttpConfig.from_dict({"type": "http", "url": base, "auth": {"type": "api_key", "apiKey": token}, "compression": "gzip"})
     client = OpenLineageClient(transport=HttpTransport(config))

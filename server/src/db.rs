@@ -119,5 +119,6 @@ pub async fn load_demo_data(pool: &PgPool, history_days: i64) -> Result<(), Stri
             .collect();
         return Err(format!("the demo catalog does not import: {}", problems.join(" | ")));
     }
-    crate::demo_integrations::load(pool, history_days).await
+    crate::demo_integrations::load(pool, history_days).await?;
+    crate::demo_network::load(pool).await
 }

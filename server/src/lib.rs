@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 mod demo_integrations;
+pub mod demo_network;
 pub mod metrics;
 pub mod deploys;
 pub mod middleware;

@@ -1,39 +1,9 @@
 use crate::error::AppError;
 use crate::iam::pages::AccessPanels;
-use crate::ui::icons::Icon;
 use crate::ui::layout::CurrentUser;
-use crate::ui::{EmptyState, ErrorBox, PageHeader};
+use crate::ui::{ErrorBox, PageHeader};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// A section whose data has not arrived yet: says what it will hold and where the data comes from.
-#[component]
-pub fn Section(
-    title: &'static str,
-    subtitle: &'static str,
-    icon: Icon,
-    empty_title: &'static str,
-    empty_text: &'static str,
-) -> impl IntoView {
-    view! {
-        <Title text=title/>
-        <PageHeader title=title subtitle=subtitle/>
-        <EmptyState icon=icon title=empty_title>{empty_text}</EmptyState>
-    }
-}
-
-#[component]
-pub fn TopologyPage() -> impl IntoView {
-    view! {
-        <Section
-            title="Topology"
-            subtitle="Data centers, devices, links and BGP sessions to banks and cloud partners."
-            icon=Icon::Topology
-            empty_title="No network data yet"
-            empty_text="Sites, devices, circuits and BGP sessions are imported from NetBox. After an import, this page draws the graph and shows what a failure would cut off."
-        />
-    }
-}
 
 #[component]
 pub fn AdminPage() -> impl IntoView {

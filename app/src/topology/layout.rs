@@ -159,7 +159,7 @@ pub fn lay_out(version: i64, places: Vec<Place>, joins: Vec<Join>) -> Drawing {
             Some(DrawnEdge { key: j.key.clone(), a, b, kind: kind.into(), label: j.label.clone() })
         })
         .collect();
-    Drawing { version, nodes, links, sites: site_boxes, weak_points: Vec::new() }
+    Drawing { version, nodes, links, sites: site_boxes, weak_points: Vec::new(), partner_findings: Vec::new() }
 }
 
 fn node(p: &Place, x: f64, y: f64) -> DrawnNode {

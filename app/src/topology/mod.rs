@@ -6,6 +6,7 @@
 //! Changes come from the network team (or an admin) through the service, a GraphML drawing or a
 //! NetBox sync at a time, with one audit row for what each changed.
 pub mod api;
+pub mod pages;
 pub mod types;
 
 #[cfg(feature = "ssr")]

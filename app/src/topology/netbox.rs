@@ -5,16 +5,32 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// The kinds read, in the order they are read and applied (parents first), by their REST paths.
-pub const KINDS: [(&str, &str); 8] = [
-    ("sites", "dcim/sites"),
-    ("racks", "dcim/racks"),
-    ("devices", "dcim/devices"),
-    ("interfaces", "dcim/interfaces"),
-    ("providers", "circuits/providers"),
-    ("circuits", "circuits/circuits"),
-    ("circuit_ends", "circuits/circuit-terminations"),
-    ("links", "dcim/cables"),
+/// Partners are the tenants of the tenant group `partners` (their ASNs are NetBox's ASNs of that
+/// tenant, read from `ipam/asns/`); BGP sessions come from the netbox-bgp plugin when it is
+/// installed (a NetBox without it answers 404, and sessions are left as they are).
+pub const KINDS: [(&str, &str); 10] = [
+    ("sites", "dcim/sites/"),
+    ("racks", "dcim/racks/"),
+    ("partners", "tenancy/tenants/"),
+    ("devices", "dcim/devices/"),
+    ("interfaces", "dcim/interfaces/"),
+    ("providers", "circuits/providers/"),
+    ("circuits", "circuits/circuits/"),
+    ("circuit_ends", "circuits/circuit-terminations/"),
+    ("links", "dcim/cables/"),
+    ("bgp_sessions", "plugins/bgp/session/"),
 ];
+
+/// The tenant group whose tenants are partners.
+pub const PARTNER_GROUP: &str = "partners";
+
+/// The ASNs, read with the partners (each partner's are those of its tenant).
+pub const ASNS: &str = "ipam/asns/";
+
+/// The kinds a NetBox may lack (a plugin's): a 404 there leaves them as they are.
+pub fn optional(kind: &str) -> bool {
+    kind == "bgp_sessions"
+}
 
 /// The most objects of one kind a sync reads.
 pub const MAX_OBJECTS: usize = 500_000;
@@ -45,9 +61,10 @@ impl NetBox {
         Ok(NetBox { client, base, auth })
     }
 
-    /// Every object at `path` (`dcim/devices`), following `next` on the same NetBox.
-    pub async fn all(&self, path: &str) -> Result<Vec<Value>, String> {
-        let mut url = format!("{}/api/{path}/?limit=1000", self.base);
+    /// Every object at `path` (`dcim/devices/`), following `next` on the same NetBox; none
+    /// (`None`) when NetBox has no such path (a plugin not installed).
+    pub async fn all(&self, path: &str) -> Result<Option<Vec<Value>>, String> {
+        let mut url = format!("{}/api/{path}{}limit=1000", self.base, if path.contains('?') { '&' } else { '?' });
         let mut out = Vec::new();
         loop {
             let answer = self
@@ -59,6 +76,9 @@ impl NetBox {
                 .await
                 .map_err(|e| format!("{path}: NetBox did not answer ({})", e.without_url()))?;
             let status = answer.status();
+            if status == reqwest::StatusCode::NOT_FOUND && out.is_empty() {
+                return Ok(None);
+            }
             if !status.is_success() {
                 return Err(match status.as_u16() {
                     401 | 403 => format!("{path}: NetBox refused the token ({status}): check topology.netbox.token"),
@@ -77,7 +97,7 @@ impl NetBox {
                 // the next page, on this NetBox only
                 Some(next) if next.starts_with(&self.base) => url = next.to_owned(),
                 Some(next) if !next.is_empty() => return Err(format!("{path}: the next page is on another host ({})", next.chars().take(80).collect::<String>())),
-                _ => return Ok(out),
+                _ => return Ok(Some(out)),
             }
         }
     }
@@ -108,10 +128,57 @@ fn address(v: &Value, key: &str) -> Value {
     text(v, &[key, "address"]).map(Value::String).unwrap_or(Value::Null)
 }
 
+/// The partners' rows with their ASNs: NetBox's ASNs whose tenant is the partner's.
+pub fn partners_with_asns(tenants: &[Value], asns: &[Value]) -> Value {
+    let mut by_tenant: HashMap<String, Vec<i64>> = HashMap::new();
+    for a in asns {
+        if let (Some(t), Some(n)) = (a.get("tenant").and_then(id), a.get("asn").and_then(Value::as_i64)) {
+            by_tenant.entry(t).or_default().push(n);
+        }
+    }
+    let mut rows = rows("partners", tenants);
+    for r in rows.as_array_mut().into_iter().flatten() {
+        let mut list = r.get("sid").and_then(Value::as_str).and_then(|t| by_tenant.get(t)).cloned().unwrap_or_default();
+        list.sort_unstable();
+        list.dedup();
+        r["asns"] = json!(list);
+    }
+    rows
+}
+
 /// What NetBox's objects are as rows here, each kind a JSON array for `jsonb_to_recordset`;
 /// `sid` is NetBox's id, and references are NetBox's ids too (the repo finds them by source).
 pub fn rows(kind: &str, objects: &[Value]) -> Value {
     let list: Vec<Value> = match kind {
+        "partners" => objects
+            .iter()
+            .filter(|t| text(t, &["group", "slug"]).as_deref() == Some(PARTNER_GROUP))
+            .filter_map(|t| {
+                let tags = tags(t);
+                let kind = ["bank", "card-network", "cloud", "carrier"].into_iter().find(|k| tags.iter().any(|t| t == k)).unwrap_or("other");
+                Some(json!({
+                    "sid": id(t)?, "name": text(t, &["name"])?.chars().take(100).collect::<String>(), "kind": kind.replace('-', "_"),
+                    "description": text(t, &["description"]).unwrap_or_default(), "asns": [],
+                }))
+            })
+            .collect(),
+        "bgp_sessions" => objects
+            .iter()
+            .filter_map(|b| {
+                // the plugin's addresses are NetBox IP addresses ("10.0.0.1/31"): the host part
+                let host = |key: &str| text(b, &[key, "address"]).map(|a| a.split('/').next().unwrap_or_default().to_owned());
+                let asn = |key: &str| b.get(key).and_then(|a| a.get("asn")).and_then(Value::as_i64);
+                let policy = |key: &str| b.get(key).and_then(Value::as_array).and_then(|p| p.first()).and_then(|p| text(p, &["name"]));
+                let device = b.get("device").and_then(id)?;
+                let (local, remote) = (host("local_address")?, host("remote_address")?);
+                let name = text(b, &["name"]).unwrap_or_else(|| format!("{} → {remote}", text(b, &["device", "name"]).unwrap_or_else(|| device.clone())));
+                Some(json!({
+                    "sid": id(b)?, "name": name.chars().take(200).collect::<String>(), "device": device,
+                    "local_address": local, "local_asn": asn("local_as")?, "remote_address": remote, "remote_asn": asn("remote_as")?,
+                    "import_policy": policy("import_policies"), "export_policy": policy("export_policies"),
+                }))
+            })
+            .collect(),
         "sites" => objects
             .iter()
             .filter_map(|s| {

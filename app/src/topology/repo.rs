@@ -466,16 +466,55 @@ pub async fn sync_kind(conn: &mut PgConnection, kind: &str, rows: &serde_json::V
         .fetch_all(conn)
         .await,
         "circuit_ends" => sqlx::query_scalar!(
-            r#"INSERT INTO topology_circuit_ends AS t (circuit_id, side, site_id, provider_network, port_speed_kbps, source, source_id)
-               SELECT c.id, x.side, s.id, x.provider_network, x.port_speed, 'netbox', x.sid
+            // an end at a provider network named as a partner reaches that partner
+            r#"INSERT INTO topology_circuit_ends AS t (circuit_id, side, site_id, provider_network, partner_id, port_speed_kbps, source, source_id)
+               SELECT c.id, x.side, s.id, x.provider_network, pa.id, x.port_speed, 'netbox', x.sid
                FROM jsonb_to_recordset($1) AS x(sid text, circuit text, side text, site text, provider_network text, port_speed int8)
                JOIN topology_circuits c ON c.source = 'netbox' AND c.source_id = x.circuit
                LEFT JOIN topology_sites s ON s.source = 'netbox' AND s.source_id = x.site
+               LEFT JOIN topology_partners pa ON pa.name = x.provider_network
                ON CONFLICT (source, source_id) DO UPDATE
                    SET circuit_id = EXCLUDED.circuit_id, side = EXCLUDED.side, site_id = EXCLUDED.site_id,
-                       provider_network = EXCLUDED.provider_network, port_speed_kbps = EXCLUDED.port_speed_kbps
-                   WHERE (t.circuit_id, t.side, t.site_id, t.provider_network, t.port_speed_kbps)
-                         IS DISTINCT FROM (EXCLUDED.circuit_id, EXCLUDED.side, EXCLUDED.site_id, EXCLUDED.provider_network, EXCLUDED.port_speed_kbps)
+                       provider_network = EXCLUDED.provider_network, partner_id = EXCLUDED.partner_id, port_speed_kbps = EXCLUDED.port_speed_kbps
+                   WHERE (t.circuit_id, t.side, t.site_id, t.provider_network, t.partner_id, t.port_speed_kbps)
+                         IS DISTINCT FROM (EXCLUDED.circuit_id, EXCLUDED.side, EXCLUDED.site_id, EXCLUDED.provider_network, EXCLUDED.partner_id,
+                                           EXCLUDED.port_speed_kbps)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "partners" => sqlx::query_scalar!(
+            r#"INSERT INTO topology_partners AS t (name, kind, asns, description, source, source_id)
+               SELECT CASE WHEN EXISTS (SELECT 1 FROM topology_partners o WHERE o.name = x.name AND o.source <> 'netbox') THEN x.name || ' (netbox)' ELSE x.name END,
+                      x.kind, ARRAY(SELECT jsonb_array_elements_text(x.asns)::bigint), x.description, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, name text, kind text, asns jsonb, description text)
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET name = EXCLUDED.name, kind = EXCLUDED.kind, asns = EXCLUDED.asns, description = EXCLUDED.description, updated_at = now()
+                   WHERE (t.name, t.kind, t.asns, t.description) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.asns, EXCLUDED.description)
+               RETURNING (xmax = 0) AS "created!""#,
+            rows
+        )
+        .fetch_all(conn)
+        .await,
+        "bgp_sessions" => sqlx::query_scalar!(
+            // the partner is the one whose ASNs hold the remote ASN; the state is the collector's
+            r#"INSERT INTO topology_bgp_sessions AS t (name, device_id, local_address, local_asn, remote_address, remote_asn, partner_id,
+                                                       import_policy, export_policy, source, source_id)
+               SELECT CASE WHEN EXISTS (SELECT 1 FROM topology_bgp_sessions o WHERE o.name = x.name AND o.source <> 'netbox') THEN x.name || ' (netbox)' ELSE x.name END,
+                      d.id, x.local_address::inet, x.local_asn, x.remote_address::inet, x.remote_asn,
+                      (SELECT p.id FROM topology_partners p WHERE x.remote_asn = ANY (p.asns) ORDER BY p.name LIMIT 1),
+                      x.import_policy, x.export_policy, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, name text, device text, local_address text, local_asn int8, remote_address text,
+                                                remote_asn int8, import_policy text, export_policy text)
+               JOIN topology_devices d ON d.source = 'netbox' AND d.source_id = x.device
+               ON CONFLICT (source, source_id) DO UPDATE
+                   SET name = EXCLUDED.name, device_id = EXCLUDED.device_id, local_address = EXCLUDED.local_address, local_asn = EXCLUDED.local_asn,
+                       remote_address = EXCLUDED.remote_address, remote_asn = EXCLUDED.remote_asn, partner_id = EXCLUDED.partner_id,
+                       import_policy = EXCLUDED.import_policy, export_policy = EXCLUDED.export_policy
+                   WHERE (t.name, t.device_id, t.local_address, t.local_asn, t.remote_address, t.remote_asn, t.partner_id, t.import_policy, t.export_policy)
+                         IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.device_id, EXCLUDED.local_address, EXCLUDED.local_asn, EXCLUDED.remote_address,
+                                           EXCLUDED.remote_asn, EXCLUDED.partner_id, EXCLUDED.import_policy, EXCLUDED.export_policy)
                RETURNING (xmax = 0) AS "created!""#,
             rows
         )
@@ -519,6 +558,8 @@ pub async fn sync_remove(conn: &mut PgConnection, kind: &str, keep: &[String]) -
         "circuits" => sqlx::query!("DELETE FROM topology_circuits WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
         "circuit_ends" => sqlx::query!("DELETE FROM topology_circuit_ends WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
         "links" => sqlx::query!("DELETE FROM topology_links WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "partners" => sqlx::query!("DELETE FROM topology_partners WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
+        "bgp_sessions" => sqlx::query!("DELETE FROM topology_bgp_sessions WHERE source = 'netbox' AND source_id <> ALL($1)", keep).execute(conn).await?,
         _ => return Ok(0),
     };
     Ok(done.rows_affected())

@@ -7,7 +7,7 @@ use super::layout::{lay_out, Join, Place};
 use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    CircuitDetail, CircuitPage, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    CircuitDetail, CircuitPage, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -490,6 +490,18 @@ async fn current_drawing(conn: &mut PgConnection) -> Result<Drawing, TopologyErr
     let joins = loaded.edges.iter().map(|e| Join { key: e.key.clone(), label: e.label.clone(), a: e.a.clone(), b: e.b.clone() }).collect();
     let mut d = lay_out(version, places, joins);
     d.weak_points = weak_points;
+    d.partner_findings = loaded
+        .nodes
+        .values()
+        .filter(|n| n.partner)
+        .flat_map(|n| {
+            redundancy_of(&loaded, &n.name)
+                .into_iter()
+                .filter(|r| r.paths < 2)
+                .map(|r| PartnerFinding { partner: n.name.clone(), site: r.site, paths: r.paths })
+        })
+        .collect();
+    d.partner_findings.sort_by(|a, b| a.paths.cmp(&b.paths).then_with(|| a.partner.cmp(&b.partner)).then_with(|| a.site.cmp(&b.site)));
     let json = serde_json::to_value(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
     repo::keep_drawing(conn, version, &json).await?;
     Ok(d)
@@ -530,7 +542,69 @@ fn filtered(d: Drawing, site: Option<&str>, role: Option<&str>) -> Drawing {
     let sites = d.sites.into_iter().filter(|s| site.is_none_or(|want| s.name == want)).collect();
     let names: HashSet<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
     let weak_points = d.weak_points.into_iter().filter(|w| w.devices.iter().all(|n| names.contains(n.as_str()))).collect();
-    Drawing { version: d.version, nodes, links, sites, weak_points }
+    let partner_findings = d.partner_findings.into_iter().filter(|f| names.contains(f.partner.as_str())).collect();
+    Drawing { version: d.version, nodes, links, sites, weak_points, partner_findings }
+}
+
+/// The topology page without a script: the sites and partners where the drawing has them and
+/// what joins them (cables, circuits and sessions between two sites, or a site and a partner,
+/// counted), with the drawing's findings and the first page of sites and of partners. Three
+/// statements when the drawing is kept.
+#[tracing::instrument(name = "topology.service.overview", skip_all, err)]
+pub async fn overview(pool: &PgPool, principal: &Principal) -> Result<Overview, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let d = current_drawing(&mut conn).await?;
+    let (sites, _) = page_of(repo::sites(&mut conn, None, OVERVIEW_LIST as i64).await?, OVERVIEW_LIST as i64, |s: &SiteRow| s.name.clone())?;
+    let (partners, _) = page_of(repo::partners(&mut conn, None, OVERVIEW_LIST as i64).await?, OVERVIEW_LIST as i64, |p: &PartnerRow| p.name.clone())?;
+    Ok(overview_of(d, sites, partners))
+}
+
+/// The most sites and partners the overview lists (the API pages through the rest).
+pub const OVERVIEW_LIST: usize = 200;
+
+fn overview_of(d: Drawing, sites: Vec<SiteRow>, partners: Vec<PartnerRow>) -> Overview {
+    let mut places: Vec<OverviewPlace> =
+        d.sites.iter().map(|s| OverviewPlace { name: s.name.clone(), kind: s.kind.clone(), x: s.x, y: s.y, width: s.width, height: s.height }).collect();
+    let mut index: HashMap<(bool, String), u32> = places.iter().enumerate().map(|(i, p)| ((false, p.name.clone()), i as u32)).collect();
+    for n in d.nodes.iter().filter(|n| n.kind == "partner") {
+        index.insert((true, n.name.clone()), places.len() as u32);
+        places.push(OverviewPlace { name: n.name.clone(), kind: "partner".into(), x: n.x, y: n.y, width: 0.0, height: 0.0 });
+    }
+    let place_of = |n: &DrawnNode| -> Option<u32> {
+        if n.kind == "partner" {
+            index.get(&(true, n.name.clone())).copied()
+        } else {
+            n.site.as_ref().and_then(|s| index.get(&(false, s.clone())).copied())
+        }
+    };
+    let mut joins: BTreeMap<(u32, u32), OverviewJoin> = BTreeMap::new();
+    for l in &d.links {
+        let (Some(a), Some(b)) = (place_of(&d.nodes[l.a as usize]), place_of(&d.nodes[l.b as usize])) else { continue };
+        if a == b {
+            continue;
+        }
+        let (a, b) = (a.min(b), a.max(b));
+        let j = joins.entry((a, b)).or_insert(OverviewJoin { a, b, circuits: 0, links: 0, sessions: 0 });
+        match l.kind.as_str() {
+            "circuit" => j.circuits += 1,
+            "session" => j.sessions += 1,
+            _ => j.links += 1,
+        }
+    }
+    let roles: std::collections::BTreeSet<String> = d.nodes.iter().filter(|n| n.kind == "device").map(|n| n.role.clone()).collect();
+    Overview {
+        version: d.version,
+        devices: d.nodes.iter().filter(|n| n.kind == "device").count() as u32,
+        links: d.links.len() as u32,
+        places,
+        joins: joins.into_values().collect(),
+        roles: roles.into_iter().collect(),
+        weak_points: d.weak_points,
+        partner_findings: d.partner_findings,
+        sites,
+        partners,
+    }
 }
 
 /// Starts a sync from NetBox (admins) and answers its id at once. The sync reads every object
@@ -549,7 +623,7 @@ pub async fn start_netbox_sync(pool: &PgPool, principal: &Principal, netbox: Net
 
 /// Runs a sync started with `start_netbox_sync` to its end, and writes down how it ended.
 pub async fn run_netbox_sync(pool: &PgPool, principal: &Principal, netbox: &NetBox, id: uuid::Uuid, dry_run: bool, meta: &RequestMeta) {
-    let outcome = sync_netbox(pool, principal, netbox, id, dry_run, meta).await;
+    let outcome = sync_netbox(pool, Actor::Person(principal), NetboxObjects::Live(netbox), Some(id), dry_run, meta).await;
     let (report, error) = match &outcome {
         Ok(report) => (serde_json::to_value(report).ok(), None),
         Err(e) => (None, Some(e.as_str())),
@@ -559,14 +633,37 @@ pub async fn run_netbox_sync(pool: &PgPool, principal: &Principal, netbox: &NetB
     }
 }
 
-async fn step(pool: &PgPool, id: uuid::Uuid, what: String, done: usize) {
+/// Applies an export of NetBox's objects (each kind as NetBox's API serves it, keyed by the
+/// kind's name in `netbox::KINDS`, with `asns` for the ASNs) exactly as a sync from that NetBox
+/// would, by Switchyard itself: how the demo network is loaded.
+#[tracing::instrument(name = "topology.service.apply_netbox_export", skip_all, err)]
+pub async fn apply_netbox_export(pool: &PgPool, export: &HashMap<String, Vec<Value>>, meta: &RequestMeta) -> Result<SyncReport, TopologyError> {
+    sync_netbox(pool, Actor::System, NetboxObjects::Export(export), None, false, meta).await.map_err(TopologyError::Drawing)
+}
+
+/// Where a sync reads NetBox's objects: a live NetBox, or an export of what one served.
+enum NetboxObjects<'a> {
+    Live(&'a NetBox),
+    Export(&'a HashMap<String, Vec<Value>>),
+}
+
+impl NetboxObjects<'_> {
+    async fn all(&self, kind: &str, path: &str) -> Result<Option<Vec<Value>>, String> {
+        match self {
+            NetboxObjects::Live(netbox) => netbox.all(path).await,
+            NetboxObjects::Export(export) => Ok(export.get(kind).cloned().or_else(|| (!netbox::optional(kind)).then(Vec::new))),
+        }
+    }
+}
+
+async fn step(pool: &PgPool, id: Option<uuid::Uuid>, what: String, done: usize) {
     // progress is a courtesy: a failure to show it does not stop the sync
-    if let Ok(mut conn) = pool.acquire().await {
+    if let (Some(id), Ok(mut conn)) = (id, pool.acquire().await) {
         let _ = repo::sync_step(&mut conn, id, &what, done as i32).await;
     }
 }
 
-async fn sync_netbox(pool: &PgPool, principal: &Principal, netbox: &NetBox, id: uuid::Uuid, dry_run: bool, meta: &RequestMeta) -> Result<SyncReport, String> {
+async fn sync_netbox(pool: &PgPool, actor: Actor<'_>, objects: NetboxObjects<'_>, id: Option<uuid::Uuid>, dry_run: bool, meta: &RequestMeta) -> Result<SyncReport, String> {
     let db = |e: sqlx::Error| {
         crate::telemetry::db_error("topology", &e);
         format!("database: {e}")
@@ -574,8 +671,15 @@ async fn sync_netbox(pool: &PgPool, principal: &Principal, netbox: &NetBox, id: 
     let mut read = Vec::with_capacity(NETBOX_KINDS.len());
     for (i, (kind, path)) in NETBOX_KINDS.iter().enumerate() {
         step(pool, id, format!("reading {kind}"), i).await;
-        let objects = netbox.all(path).await?;
-        read.push((*kind, netbox::rows(kind, &objects)));
+        // a kind this NetBox lacks (a plugin not installed) is left as it is
+        let Some(list) = objects.all(kind, path).await? else { continue };
+        let rows = if *kind == "partners" {
+            let asns = objects.all("asns", netbox::ASNS).await?.unwrap_or_default();
+            netbox::partners_with_asns(&list, &asns)
+        } else {
+            netbox::rows(kind, &list)
+        };
+        read.push((*kind, rows));
     }
     let sid = |rows: &Value| -> Vec<String> {
         rows.as_array().map(|r| r.iter().filter_map(|o| o.get("sid").and_then(Value::as_str).map(str::to_owned)).collect()).unwrap_or_default()
@@ -608,7 +712,7 @@ async fn sync_netbox(pool: &PgPool, principal: &Principal, netbox: &NetBox, id: 
     if changed {
         let after = serde_json::to_value(&report.kinds).ok();
         let change = Change { action: "topology.sync", subject_kind: SubjectKind::TopologyImport, subject_id: "netbox".into(), before: None, after };
-        audit::record(&mut tx, Actor::Person(principal), change, meta).await.map_err(db)?;
+        audit::record(&mut tx, actor, change, meta).await.map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
     Ok(report)

@@ -229,6 +229,57 @@ pub struct Drawing {
     pub sites: Vec<SiteBox>,
     /// The devices whose loss alone splits the network, and what each cuts off.
     pub weak_points: Vec<WeakPoint>,
+    /// The partners that a data center or colocation reaches by one path or none.
+    pub partner_findings: Vec<PartnerFinding>,
+}
+
+/// A partner that a data center or colocation reaches by fewer than two independent paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerFinding {
+    pub partner: String,
+    pub site: String,
+    /// 0 or 1.
+    pub paths: u32,
+}
+
+/// A site or partner on the overview: its box (a site) or point (a partner) in the drawing's
+/// coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverviewPlace {
+    pub name: String,
+    /// The site's kind, or `partner`.
+    pub kind: String,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// What joins two places of the overview (by their place in `places`), counted by kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OverviewJoin {
+    pub a: u32,
+    pub b: u32,
+    pub circuits: u32,
+    pub links: u32,
+    pub sessions: u32,
+}
+
+/// The topology page as it reads without a script: the sites and partners and what joins them,
+/// the single points of failure, the partners with one path, and the lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overview {
+    pub version: i64,
+    pub devices: u32,
+    pub links: u32,
+    pub places: Vec<OverviewPlace>,
+    pub joins: Vec<OverviewJoin>,
+    pub roles: Vec<String>,
+    pub weak_points: Vec<WeakPoint>,
+    pub partner_findings: Vec<PartnerFinding>,
+    pub sites: Vec<SiteRow>,
+    pub partners: Vec<PartnerRow>,
 }
 
 /// How many of one kind a sync created, updated, left alone and removed.

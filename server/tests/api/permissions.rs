@@ -306,6 +306,10 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("GET", "/integrations/{name}/edit") => b.client.get(b.url("/integrations/matrix-flow/edit")),
         ("GET", "/integrations/systems/{name}") => b.client.get(b.url("/integrations/systems/matrix-source")),
         ("GET", "/integrations/runs/{id}") => b.client.get(b.url(&format!("/integrations/runs/{}", w.run))),
+        ("GET", "/topology/devices/{name}") => b.client.get(b.url("/topology/devices/ldn-eq-core-1")),
+        ("GET", "/topology/sites/{name}") => b.client.get(b.url("/topology/sites/fra1")),
+        ("GET", "/topology/partners/{name}") => b.client.get(b.url("/topology/partners/Deutsche%20Bank")),
+        ("GET", "/topology/circuits/{provider}/{cid}") => b.client.get(b.url("/topology/circuits/Colt/COLT-FRA-LDN-101")),
         ("GET", p) if !p.starts_with("/api/") => b.client.get(b.url(p)),
         ("POST", "/auth/logout") => return None, // signs the actor out: covered in auth tests
         ("GET", "/api/v1/me") | ("GET", "/api/v1/approvals") => b.client.get(b.url(path)),
@@ -412,6 +416,13 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/iam/remove-member") => {
             sf("iam/remove-member", vec![("team", "ledger".into()), ("username", "nobody".into())])
         }
+        ("POST", "/api/topology/overview") => sf("topology/overview", vec![]),
+        ("POST", "/api/topology/device") => sf("topology/device", vec![("name", "nobody".into())]),
+        ("POST", "/api/topology/site") => sf("topology/site", vec![("name", "nowhere".into())]),
+        ("POST", "/api/topology/partner") => sf("topology/partner", vec![("name", "Nobody".into())]),
+        ("POST", "/api/topology/circuit") => sf("topology/circuit", vec![("provider", "Nobody".into()), ("cid", "none".into())]),
+        ("POST", "/api/topology/paths") => sf("topology/paths", vec![("from", "a".into()), ("to", "b".into())]),
+        ("POST", "/api/topology/devices") => sf("topology/devices", vec![("query", "role=leaf".into())]),
         ("POST", "/api/integrations/list") => sf("integrations/list", vec![("query", "health=unknown".into())]),
         ("POST", "/api/integrations/get") => sf("integrations/get", vec![("name", "matrix-flow".into()), ("runs", String::new())]),
         ("POST", "/api/integrations/runs") => sf("integrations/runs", vec![("name", "matrix-flow".into())]),

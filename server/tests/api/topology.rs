@@ -383,3 +383,62 @@ async fn a_collector_reports_session_states_each_change_kept_in_time_order_bad_i
     assert_eq!(changes, expected.to_vec(), "newest first, each with the state it left");
     assert_eq!(nina.get("/api/v1/topology/bgp-sessions/nobody").await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_demo_network_loads_as_a_netbox_export_once_with_partners_sessions_and_the_findings_built_into_it() {
+    let app = spawn_app().await;
+    let pool = app.pool();
+    let meta = app::context::RequestMeta { request_id: "test".into(), ip: "127.0.0.1".into() };
+    let export = server::demo_network::export();
+    let first = app::topology::service::apply_netbox_export(&pool, &export, &meta).await.expect("the demo network applies");
+    assert!(first.changed);
+    let created = |kind: &str| first.kinds.iter().find(|k| k.kind == kind).map(|k| k.counts.created).unwrap_or(u32::MAX);
+    assert_eq!((created("sites"), created("partners"), created("providers")), (6, 6, 6));
+    assert_eq!(created("devices") as usize, export["devices"].len());
+    assert_eq!(created("bgp_sessions"), 13, "nine sessions over partners' circuits, four to the cloud");
+    // partners carry their tenants' ASNs; a circuit to a partner's network reaches that partner
+    assert_eq!(app.count("SELECT count(*) FROM topology_partners WHERE asns = '{64502}' AND name = 'Deutsche Bank'", &[]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM topology_circuit_ends WHERE partner_id IS NOT NULL", &[]).await, 9);
+    assert_eq!(app.count("SELECT count(*) FROM topology_bgp_sessions WHERE partner_id IS NULL", &[]).await, 0, "each session's remote ASN is a partner's");
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync' AND actor_id IS NULL AND actor_name = 'switchyard'", &[]).await, 1);
+
+    // a second load changes nothing and says so
+    let again = app::topology::service::apply_netbox_export(&pool, &export, &meta).await.expect("again");
+    assert!(!again.changed, "{:?}", again.kinds);
+    assert!(again.kinds.iter().all(|k| k.counts.created == 0 && k.counts.updated == 0 && k.counts.removed == 0));
+
+    // the findings the demo is built to show
+    let dave = app.login_as(Persona::Viewer).await;
+    let weak: Value = dave.client.get(dave.url("/api/v1/topology/single-points-of-failure")).send().await.expect("spof").json().await.expect("json");
+    let devices: Vec<&str> = weak["devices"].as_array().expect("devices").iter().flat_map(|w| w["devices"].as_array().into_iter().flatten()).filter_map(Value::as_str).collect();
+    assert_eq!(devices, ["ldn-eq-core-1", "fra1-border-1"], "the colocation's one core switch, and the one router to the single-homed bank");
+    let single: Value = dave.client.get(dave.url("/api/v1/topology/partners/Deutsche%20Bank/redundancy")).send().await.expect("r").json().await.expect("json");
+    let paths: Vec<(String, u64)> = single["sites"].as_array().expect("sites").iter().map(|s| (s["site"].as_str().unwrap_or("").to_owned(), s["paths"].as_u64().unwrap_or(9))).collect();
+    assert_eq!(paths, [("fra1".into(), 1), ("iad1".into(), 1), ("ldn-eq".into(), 1), ("nyc-eq".into(), 1)]);
+    let visa: Value = dave.client.get(dave.url("/api/v1/topology/partners/Visa/redundancy")).send().await.expect("r").json().await.expect("json");
+    assert!(visa["sites"].as_array().expect("sites").iter().all(|s| s["paths"].as_u64() == Some(2)), "{visa}");
+
+    // the topology page's overview: sites and partners, what joins them, the findings; three
+    // statements once the drawing is kept
+    let principal = reader(dave_id(&app).await);
+    let _ = app::topology::service::overview(&pool, &principal).await.expect("overview (draws and keeps)");
+    let counter = Statements::default();
+    let overview = {
+        let _guard = tracing::subscriber::set_default(counter.clone());
+        app::topology::service::overview(&pool, &principal).await.expect("overview")
+    };
+    assert_eq!(counter.0.load(Ordering::SeqCst), 3, "the kept drawing, the sites, the partners");
+    assert_eq!(overview.places.iter().filter(|p| p.kind == "partner").count(), 6);
+    assert_eq!(overview.places.iter().filter(|p| p.kind != "partner").count(), 6);
+    let named = |name: &str| overview.places.iter().position(|p| p.name == name).expect("a place") as u32;
+    let (fra1, ldn) = (named("fra1"), named("ldn-eq"));
+    let between = overview.joins.iter().find(|j| (j.a, j.b) == (fra1.min(ldn), fra1.max(ldn))).expect("fra1 and ldn-eq are joined");
+    assert_eq!(between.circuits, 2);
+    let findings: Vec<(&str, &str)> = overview.partner_findings.iter().map(|f| (f.partner.as_str(), f.site.as_str())).collect();
+    assert_eq!(findings, [("Deutsche Bank", "fra1"), ("Deutsche Bank", "iad1"), ("Deutsche Bank", "ldn-eq"), ("Deutsche Bank", "nyc-eq")]);
+}
+
+async fn dave_id(app: &TestApp) -> Uuid {
+    let mut db = app.db().await;
+    sqlx::query_scalar("SELECT id FROM users WHERE username = 'dave'").fetch_one(&mut db).await.expect("dave")
+}
