@@ -21,12 +21,6 @@ const MODES = [
   ["spof", "Single points of failure"],
 ];
 
-function hashed(text) {
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) >>> 0;
-  return PALETTE[h % PALETTE.length];
-}
-
 function el(tag, props = {}, children = []) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
@@ -45,7 +39,7 @@ function select(id, label, options, value) {
     if (v === value) o.selected = true;
     s.append(o);
   }
-  return [el("label", { for: id, class: "text-xs text-slate-500", text: label }), s];
+  return [el("span", { class: "flex items-center gap-1.5" }, [el("label", { for: id, class: "text-xs text-slate-500", text: label }), s]), s];
 }
 
 const BUTTON = "rounded-lg px-2.5 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800";
@@ -83,11 +77,11 @@ class TopologyView extends HTMLElement {
     const form = el("form", { class: "flex items-center gap-2", role: "search" }, [this.search, this.names, el("button", { class: BUTTON, text: "Find" })]);
     form.addEventListener("submit", (e) => { e.preventDefault(); this.find(this.search.value); });
     this.search.addEventListener("change", () => this.find(this.search.value));
-    const [modeLabel, mode] = select("topology-colour", "Colour by", MODES, this.mode);
+    const [modeField, mode] = select("topology-colour", "Colour by", MODES, this.mode);
     mode.addEventListener("change", () => { this.mode = mode.value; this.recolour(); });
-    const [siteLabel, site] = select("topology-site", "Site", [["", "All sites"], ...sites.map((s) => [s, s])], "");
+    const [siteField, site] = select("topology-site", "Site", [["", "All sites"], ...sites.map((s) => [s, s])], "");
     site.addEventListener("change", () => { this.site = site.value; this.load(); });
-    const [roleLabel, role] = select("topology-role", "Role", [["", "All roles"], ...roles.map((r) => [r, r])], "");
+    const [roleField, role] = select("topology-role", "Role", [["", "All roles"], ...roles.map((r) => [r, r])], "");
     role.addEventListener("change", () => { this.role = role.value; this.load(); });
     const zoom = (f) => () => this.renderer && this.renderer.getCamera().animate({ ratio: this.renderer.getCamera().ratio * f }, { duration: 200 });
     const zoomIn = el("button", { type: "button", class: BUTTON, text: "+", "aria-label": "Zoom in" });
@@ -103,7 +97,7 @@ class TopologyView extends HTMLElement {
       role: "application", "aria-label": "Network drawing: drag to pan, scroll to zoom, click a device to open it", "data-testid": "topology-stage",
     });
     this.replaceChildren(
-      el("div", { class: "flex flex-wrap items-center gap-3" }, [form, modeLabel, mode, siteLabel, site, roleLabel, role, zoomIn, zoomOut, reset]),
+      el("div", { class: "flex flex-wrap items-center gap-3" }, [form, modeField, siteField, roleField, el("span", { class: "flex items-center gap-1" }, [zoomIn, zoomOut, reset])]),
       el("div", { class: "mt-2 flex flex-wrap items-center justify-between gap-2" }, [this.status, this.legend]),
       this.stage,
     );
@@ -148,6 +142,11 @@ class TopologyView extends HTMLElement {
       graph.addEdgeWithKey(l.key, a.key, b.key, { kind: l.kind, label: l.label, color: EDGE[l.kind] || EDGE.link, size: l.kind === "circuit" ? 1.5 : 0.6 });
     });
     this.graph = graph;
+    const xs = d.nodes.map((n) => n.x), ys = d.nodes.map((n) => n.y);
+    this.extent = d.nodes.length ? Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) : 1;
+    // each role its own colour, in name order (a palette of twelve)
+    const roles = [...new Set(d.nodes.filter((n) => n.kind !== "partner").map((n) => n.role || ""))].sort();
+    this.roleColour = new Map(roles.map((r, i) => [r, PALETTE[i % PALETTE.length]]));
     this.recolour(false);
     this.names.replaceChildren(...d.nodes.map((n) => el("option", { value: n.name })));
     this.renderer?.kill();
@@ -173,11 +172,16 @@ class TopologyView extends HTMLElement {
       location.assign(`/topology/${a.kind === "partner" ? "partners" : "devices"}/${encodeURIComponent(a.name)}`);
     });
     r.on("clickStage", () => this.focus(null));
-    r.once("afterRender", () => {
+    // the first frame: sigma may draw it while it is made, so ask for one more and wait for it
+    let first = true;
+    r.on("afterRender", () => {
+      if (!first) return;
+      first = false;
       this.setAttribute("data-first-frame-ms", String(Math.round(performance.now())));
       this.setAttribute("data-draw-ms", String(Math.round(performance.now() - this.started)));
       this.setAttribute("data-state", "drawn");
     });
+    r.refresh();
     this.setAttribute("data-nodes", String(graph.order));
     this.setAttribute("data-edges", String(graph.size));
     this.status.textContent = `${graph.order.toLocaleString()} devices and partners, ${graph.size.toLocaleString()} links, circuits and sessions`
@@ -193,7 +197,7 @@ class TopologyView extends HTMLElement {
       case "status": return STATUS[a.nodeStatus] || "#d97706";
       case "pci": return a.pci ? "#d97706" : "#64748b";
       case "spof": return a.weak ? "#dc2626" : "#94a3b8";
-      default: return a.kind === "partner" ? "#0f766e" : hashed(a.role);
+      default: return a.kind === "partner" ? "#0f172a" : this.roleColour.get(a.role) || "#64748b";
     }
   }
 
@@ -231,7 +235,9 @@ class TopologyView extends HTMLElement {
     const around = this.around();
     if (!around) return data;
     if (!around.set.has(node)) return { ...data, color: GREY, label: "", zIndex: 0 };
-    return { ...data, zIndex: 1, forceLabel: true, highlighted: node === around.centre, size: node === around.centre ? data.size * 1.8 : data.size };
+    // the centre's label always; its neighbours' where they do not collide (sigma's label grid)
+    const centre = node === around.centre;
+    return { ...data, zIndex: 1, forceLabel: centre, highlighted: centre, size: centre ? data.size * 1.8 : data.size };
   }
 
   edgeLook(edge, data) {
@@ -264,10 +270,16 @@ class TopologyView extends HTMLElement {
     this.focused = node;
     if (node) {
       const a = this.graph.getNodeAttributes(node);
-      this.setAttribute("data-focused", a.name);
       this.status.textContent = `${a.name}: ${a.kind === "partner" ? "partner" : a.role}, ${this.graph.degree(node)} links. Click it to open it.`;
+      this.stage.scrollIntoView({ block: "nearest" });
       const at = this.renderer?.getNodeDisplayData(node);
-      if (at) this.renderer.getCamera().animate({ x: at.x, y: at.y, ratio: 0.12 }, { duration: 400 });
+      // said once the camera is there (what a test, or a screen reader's next read, waits for)
+      const arrived = () => { if (this.focused === node) this.setAttribute("data-focused", a.name); };
+      this.removeAttribute("data-focused");
+      // close enough that a device's neighbours in its site read (about 320 units of the drawing)
+      const ratio = Math.min(0.5, Math.max(0.005, 320 / (this.extent || 320)));
+      if (at) this.renderer.getCamera().animate({ x: at.x, y: at.y, ratio }, { duration: 400 }).then(arrived);
+      else arrived();
     } else {
       this.removeAttribute("data-focused");
     }

@@ -21,12 +21,12 @@ fn mesh(rows: usize, columns: usize) -> String {
     let roles = ["spine", "leaf", "server", "server", "core"];
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\">\n\
-         <key id=\"label\" for=\"node\" attr.name=\"label\" attr.type=\"string\"/>\n<key id=\"type\" for=\"node\" attr.name=\"type\" attr.type=\"string\"/>\n\
+         <key id=\"label\" for=\"node\" attr.name=\"label\" attr.type=\"string\"/>\n<key id=\"role\" for=\"node\" attr.name=\"role\" attr.type=\"string\"/>\n\
          <graph id=\"bench\" edgedefault=\"undirected\">\n",
     );
     for r in 0..rows {
         for c in 0..columns {
-            out.push_str(&format!("<node id=\"n{}\"><data key=\"label\">bench-{r}-{c}</data><data key=\"type\">{}</data></node>\n", r * columns + c, roles[(r + c) % roles.len()]));
+            out.push_str(&format!("<node id=\"n{}\"><data key=\"label\">bench-{r}-{c}</data><data key=\"role\">{}</data></node>\n", r * columns + c, roles[(r + c) % roles.len()]));
         }
     }
     for r in 0..rows {

@@ -2,7 +2,8 @@
 run of one of its flows, posted as OpenLineage START and COMPLETE (or FAIL) events through the
 real ingest endpoint with the stock Python client and a real service token. Beside it, a BGP
 collector: it reports every demo session established, then now and then drops one and brings
-it back, through the state API with a `network-state` token of the network team (nina's).
+it back, through the state API with the network team's `network-state` service token (an admin,
+alice, makes it).
 
 It signs in at the development identity provider as alice (an admin), makes an `ingest` token
 for the integrations team the way the token page does, then posts. The card-network clearing
@@ -75,7 +76,7 @@ def ingest_token(base: str) -> str:
 
 
 def network_token(base: str) -> str:
-    s = sign_in(base, "nina")
+    s = sign_in(base, "alice")
     r = s.post(
         f"{base}/api/iam/create-token",
         data={"name": f"demo-bgp-collector-{int(time.time())}", "team": "network", "read": "on", "network_state": "on", "days": "1"},

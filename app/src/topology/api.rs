@@ -1,6 +1,6 @@
 //! Topology server functions (context in, one service call, a DTO out), and what a topology
 //! error is at the edge.
-use super::types::{CircuitDetail, DeviceDetail, DevicePage, DeviceQuery, Overview, PartnerDetail, Paths, SiteDetail};
+use super::types::{CircuitDetail, DeviceDetail, DevicePage, Overview, PartnerDetail, Paths, SiteDetail};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -73,7 +73,7 @@ pub async fn find_paths(from: String, to: String) -> Result<Paths, AppError> {
 #[server(endpoint = "topology/devices")]
 pub async fn list_devices(query: String) -> Result<DevicePage, AppError> {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let q = DeviceQuery::parse(|k| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
+    let q = super::types::DeviceQuery::parse(|k| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()))
         .map_err(|p| crate::context::respond(p.into()))?;
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;

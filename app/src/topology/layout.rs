@@ -33,7 +33,8 @@ pub struct Join {
 const STEP: f64 = 24.0;
 const TIER: f64 = 48.0;
 const MARGIN: f64 = 24.0;
-/// The most devices in one row of a tier: a wider tier wraps.
+/// The most devices in one row of a tier: a wider tier wraps (a site of thousands has rows
+/// of about the square root of twice its count, so it is about as tall as wide).
 const ROW: usize = 40;
 
 /// The tier a role stands in, top to bottom.
@@ -85,10 +86,11 @@ pub fn lay_out(version: i64, places: Vec<Place>, joins: Vec<Join>) -> Drawing {
             }
             let mut row = 0usize;
             let mut out = Vec::new();
+            let per_row = ROW.max(((devices.len() * 2) as f64).sqrt().ceil() as usize);
             for (_, members) in by_tier {
-                for chunk in members.chunks(ROW) {
+                for chunk in members.chunks(per_row) {
                     let width = (chunk.len() - 1) as f64 * STEP;
-                    let full = (ROW.min(devices.len()) - 1) as f64 * STEP;
+                    let full = (per_row.min(devices.len()) - 1) as f64 * STEP;
                     for (i, d) in chunk.iter().enumerate() {
                         out.push((*d, MARGIN + (full - width) / 2.0 + i as f64 * STEP, MARGIN + row as f64 * TIER));
                     }

@@ -270,7 +270,7 @@ pub async fn paths(pool: &PgPool, principal: &Principal, from: &str, to: &str, k
             through: p.nodes.iter().map(|n| loaded.name(n)).collect(),
         })
         .collect();
-    Ok(Paths { from: from.to_owned(), to: to.to_owned(), paths })
+    Ok(Paths { from: from.to_owned(), to: to.to_owned(), to_partner: b.starts_with("p:"), paths })
 }
 
 /// How many paths with no device and no link in common reach a partner from each data center

@@ -91,6 +91,9 @@ pub struct PathView {
 pub struct Paths {
     pub from: String,
     pub to: String,
+    /// `to` is a partner (else a device).
+    #[serde(default)]
+    pub to_partner: bool,
     pub paths: Vec<PathView>,
 }
 

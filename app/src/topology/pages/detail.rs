@@ -426,24 +426,34 @@ pub fn PathsPage() -> impl IntoView {
                         Some(Ok(p)) if p.paths.is_empty() => view! {
                             <EmptyState icon=Icon::Topology title="No path">{format!("Nothing joins {} and {}: they are in parts of the network that do not meet.", p.from, p.to)}</EmptyState>
                         }.into_any(),
-                        Some(Ok(p)) => view! {
+                        Some(Ok(p)) => {
+                            let target = p.to.clone();
+                            let href_of = move |name: &str| if p.to_partner && name == target { partner_href(name) } else { device_href(name) };
+                            view! {
                             <ol class="space-y-4" data-testid="paths">
-                                {p.paths.into_iter().enumerate().map(|(i, path)| view! {
-                                    <li><Card>
-                                        <div class="border-b border-slate-200 px-4 py-2 text-sm font-semibold dark:border-slate-800">
-                                            {format!("Path {} · {} hop{}", i + 1, path.hops.len(), if path.hops.len() == 1 { "" } else { "s" })}
-                                        </div>
-                                        <ol class="flex flex-wrap items-center gap-x-2 gap-y-1 p-4 text-sm">
-                                            {path.hops.iter().enumerate().map(|(j, h)| view! {
-                                                {(j == 0).then(|| view! { <li><a class=LINK href=device_href(&h.from)>{h.from.clone()}</a></li> })}
-                                                <li class="text-xs text-slate-500" title=h.links.join(", ")>{format!("— {} →", h.links.first().cloned().unwrap_or_default())}{(h.links.len() > 1).then(|| format!(" (+{})", h.links.len() - 1))}</li>
-                                                <li><a class=LINK href=device_href(&h.to)>{h.to.clone()}</a></li>
-                                            }).collect_view()}
-                                        </ol>
-                                    </Card></li>
+                                {p.paths.into_iter().enumerate().map(|(i, path)| {
+                                    let count = path.hops.len();
+                                    // (from, its page, the links, to, its page)
+                                    let hops: Vec<(String, String, Vec<String>, String, String)> = path.hops.into_iter()
+                                        .map(|h| (href_of(&h.from), h.from, h.links, href_of(&h.to), h.to)).map(|(fh, f, l, th, t)| (f, fh, l, t, th)).collect();
+                                    view! {
+                                        <li><Card>
+                                            <div class="border-b border-slate-200 px-4 py-2 text-sm font-semibold dark:border-slate-800">
+                                                {format!("Path {} · {} hop{}", i + 1, count, if count == 1 { "" } else { "s" })}
+                                            </div>
+                                            <ol class="flex flex-wrap items-center gap-x-2 gap-y-1 p-4 text-sm">
+                                                {hops.into_iter().enumerate().map(|(j, (from, from_href, links, to, to_href))| view! {
+                                                    {(j == 0).then(|| view! { <li><a class=LINK href=from_href>{from}</a></li> })}
+                                                    <li class="text-xs text-slate-500" title=links.join(", ")>{format!("— {} →", links.first().cloned().unwrap_or_default())}{(links.len() > 1).then(|| format!(" (+{})", links.len() - 1))}</li>
+                                                    <li><a class=LINK href=to_href>{to}</a></li>
+                                                }).collect_view()}
+                                            </ol>
+                                        </Card></li>
+                                    }
                                 }).collect_view()}
                             </ol>
-                        }.into_any(),
+                        }.into_any()
+                        }
                         Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
                     }
                 })}

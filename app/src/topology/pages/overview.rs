@@ -4,7 +4,7 @@
 //! path, the sites and the partners.
 use super::{device_href, partner_href, partner_kind, site_href, site_kind, DT, LINK, TD};
 use crate::topology::api::get_overview;
-use crate::topology::types::{Overview, OverviewPlace};
+use crate::topology::types::Overview;
 use crate::ui::form::INPUT;
 use crate::ui::icons::Icon;
 use crate::ui::{Badge, Card, DataTable, EmptyState, ErrorBox, Loading, PageHeader, StatCard, Tone};
@@ -39,7 +39,7 @@ pub fn TopologyPage() -> impl IntoView {
 
 fn overview(o: Overview) -> impl IntoView {
     let weak = o.weak_points.len() as i64;
-    let single = o.partner_findings.len() as i64;
+    let single = o.partner_findings.iter().map(|f| f.partner.as_str()).collect::<std::collections::HashSet<_>>().len() as i64;
     let roles = o.roles.clone();
     let site_names: Vec<String> = o.sites.iter().map(|s| s.name.clone()).collect();
     let drawing = o.clone();
@@ -50,7 +50,7 @@ fn overview(o: Overview) -> impl IntoView {
             <StatCard label="Devices" value=i64::from(devices) hint=format!("{links} links, circuits and sessions")/>
             <StatCard label="Sites" value=site_count hint="data centers, colocations, cloud regions"/>
             <StatCard label="Single points of failure" value=weak hint="devices whose loss splits the network"/>
-            <StatCard label="Partners with one path" value=single hint="from a data center or colocation"/>
+            <StatCard label="Partners with one path" value=single hint="from a data center or colocation, or none"/>
         </div>
         <div class="space-y-6">
             <Card title="The network">
@@ -67,7 +67,7 @@ fn overview(o: Overview) -> impl IntoView {
                 <div class="overflow-x-auto p-4">
                     <OverviewDrawing overview=drawing/>
                     <p class="mt-2 text-xs text-slate-600 dark:text-slate-400">
-                        "Boxes are sites, dots partners; a line is the circuits, cables and sessions between two of them (hover for the count). A red dot is a partner a data center reaches by one path or none."
+                        "Boxes are sites, dots partners; a line is the circuits and cables between two of them (dashed: BGP sessions only), thicker for more; hover for the count. A red dot is a partner a data center reaches by one path or none."
                     </p>
                 </div>
             </Card>
@@ -165,68 +165,104 @@ fn overview(o: Overview) -> impl IntoView {
     }
 }
 
-/// The sites (boxes) and partners (dots) where the kept drawing has them, and a line for what
-/// joins two of them: SVG drawn on the server, every label text.
+/// The sites (boxes, a row at a time: data centers, colocations, cloud regions, then the rest)
+/// and the partners (dots, in a row below), and a line for what joins two of them: SVG drawn on
+/// the server, every label text. Two sites of one row are joined by an arc above it.
 #[component]
 fn OverviewDrawing(overview: Overview) -> impl IntoView {
     let o = overview;
     if o.places.is_empty() {
         return view! { <p class="text-sm text-slate-500">"Nothing to draw yet."</p> }.into_any();
     }
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for p in &o.places {
-        x0 = x0.min(p.x);
-        y0 = y0.min(p.y);
-        x1 = x1.max(p.x + p.width);
-        y1 = y1.max(p.y + p.height);
+    const PER_ROW: usize = 8;
+    const W: f64 = 170.0;
+    const H: f64 = 52.0;
+    const GAP_X: f64 = 40.0;
+    const GAP_Y: f64 = 120.0;
+    let rank = |kind: &str| match kind {
+        "data_center" => 0,
+        "colocation" => 1,
+        "cloud_region" => 2,
+        _ => 3,
+    };
+    let mut sites: Vec<usize> = (0..o.places.len()).filter(|i| o.places[*i].kind != "partner").collect();
+    sites.sort_by(|a, b| rank(&o.places[*a].kind).cmp(&rank(&o.places[*b].kind)).then_with(|| o.places[*a].name.cmp(&o.places[*b].name)));
+    let partners: Vec<usize> = (0..o.places.len()).filter(|i| o.places[*i].kind == "partner").collect();
+    let columns = sites.len().clamp(1, PER_ROW).max(partners.len().min(PER_ROW));
+    let width = columns as f64 * (W + GAP_X) + GAP_X;
+    // room above the first row for the highest arc
+    let lift_of = |dx: f64| 16.0 + dx * 0.06;
+    let top = lift_of(width) + H / 2.0 + 10.0;
+    // where each place is drawn: (centre x, centre y)
+    let mut at = vec![(0.0, 0.0); o.places.len()];
+    for (n, i) in sites.iter().enumerate() {
+        let (row, col) = (n / PER_ROW, n % PER_ROW);
+        let in_row = (sites.len() - row * PER_ROW).min(PER_ROW);
+        let left = (width - in_row as f64 * (W + GAP_X) + GAP_X) / 2.0;
+        at[*i] = (left + col as f64 * (W + GAP_X) + W / 2.0, top + row as f64 * (H + GAP_Y) + H / 2.0);
     }
-    let pad = ((x1 - x0).max(y1 - y0) * 0.06).max(40.0);
-    let (x0, y0, w, h) = (x0 - pad, y0 - pad, (x1 - x0) + 2.0 * pad, (y1 - y0) + 2.0 * pad);
-    let font = (w.max(h) / 70.0).max(10.0);
-    let centre = |p: &OverviewPlace| (p.x + p.width / 2.0, p.y + p.height / 2.0);
+    let site_rows = sites.len().div_ceil(PER_ROW).max(1);
+    let partner_top = top + site_rows as f64 * (H + GAP_Y) + 30.0;
+    for (n, i) in partners.iter().enumerate() {
+        let (row, col) = (n / PER_ROW, n % PER_ROW);
+        let in_row = (partners.len() - row * PER_ROW).min(PER_ROW);
+        let step = width / in_row as f64;
+        at[*i] = (step * (col as f64 + 0.5), partner_top + row as f64 * 70.0);
+    }
+    let height = partner_top + partners.len().div_ceil(PER_ROW).max(1) as f64 * 70.0 + 10.0;
     let single: std::collections::HashSet<&str> = o.partner_findings.iter().map(|f| f.partner.as_str()).collect();
-    let most = o.joins.iter().map(|j| j.circuits + j.links + j.sessions).max().unwrap_or(1).max(1) as f64;
+    let plural = |n: u32, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
     let lines = o.joins.iter().map(|j| {
         let (a, b) = (&o.places[j.a as usize], &o.places[j.b as usize]);
-        let ((ax, ay), (bx, by)) = (centre(a), centre(b));
-        let n = j.circuits + j.links + j.sessions;
+        let ((ax, ay), (bx, by)) = (at[j.a as usize], at[j.b as usize]);
         let mut what = Vec::new();
-        if j.circuits > 0 { what.push(format!("{} circuit{}", j.circuits, if j.circuits == 1 { "" } else { "s" })); }
-        if j.links > 0 { what.push(format!("{} cable{}", j.links, if j.links == 1 { "" } else { "s" })); }
-        if j.sessions > 0 { what.push(format!("{} session{}", j.sessions, if j.sessions == 1 { "" } else { "s" })); }
+        if j.circuits > 0 { what.push(plural(j.circuits, "circuit")); }
+        if j.links > 0 { what.push(plural(j.links, "cable")); }
+        if j.sessions > 0 { what.push(plural(j.sessions, "BGP session")); }
         let title = format!("{} — {}: {}", a.name, b.name, what.join(", "));
-        let width = font * 0.15 + font * 0.5 * (n as f64 / most);
+        let n = j.circuits + j.links + j.sessions;
+        let both_sites = a.kind != "partner" && b.kind != "partner";
+        let d = if both_sites && (ay - by).abs() < 1.0 {
+            // two sites of one row: an arc above them, higher the farther apart
+            let lift = lift_of((ax - bx).abs());
+            format!("M {ax:.1} {:.1} Q {:.1} {:.1} {bx:.1} {:.1}", ay - H / 2.0, (ax + bx) / 2.0, ay - H / 2.0 - lift * 2.0, by - H / 2.0)
+        } else {
+            let (y1, y2) = if ay < by { (ay + H / 2.0, by - if b.kind == "partner" { 9.0 } else { H / 2.0 }) } else { (ay - if a.kind == "partner" { 9.0 } else { H / 2.0 }, by + H / 2.0) };
+            format!("M {ax:.1} {y1:.1} L {bx:.1} {y2:.1}")
+        };
         view! {
-            <line x1=format!("{ax:.1}") y1=format!("{ay:.1}") x2=format!("{bx:.1}") y2=format!("{by:.1}") stroke="currentColor" stroke-opacity="0.45"
-                stroke-width=format!("{width:.1}") stroke-dasharray=if j.circuits == 0 && j.links == 0 { format!("{:.0} {:.0}", font * 0.6, font * 0.4) } else { String::new() }>
+            <path d=d fill="none" stroke="currentColor" stroke-opacity="0.4" stroke-width=format!("{:.1}", 1.0 + (n as f64).sqrt())
+                stroke-dasharray=if j.circuits == 0 && j.links == 0 { "5 4" } else { "" }>
                 <title>{title}</title>
-            </line>
+            </path>
         }
     }).collect_view();
-    let places = o.places.iter().map(|p| {
+    let places = o.places.iter().enumerate().map(|(i, p)| {
+        let (x, y) = at[i];
         if p.kind == "partner" {
             let weak = single.contains(p.name.as_str());
             view! {
                 <g data-testid="overview-partner">
-                    <circle cx=format!("{:.1}", p.x) cy=format!("{:.1}", p.y) r=format!("{:.1}", font * 0.7)
+                    <circle cx=format!("{x:.1}") cy=format!("{y:.1}") r="9"
                         class=if weak { "fill-rose-500 stroke-rose-800" } else { "fill-emerald-500 stroke-emerald-800" }>
                         <title>{format!("{}{}", p.name, if weak { ": one path or none from a data center" } else { "" })}</title>
                     </circle>
-                    <text x=format!("{:.1}", p.x) y=format!("{:.1}", p.y + font * 2.0) text-anchor="middle" font-size=format!("{:.1}", font * 0.9) fill="currentColor">{p.name.clone()}</text>
+                    <text x=format!("{x:.1}") y=format!("{:.1}", y + 26.0) text-anchor="middle" font-size="13" fill="currentColor">{p.name.clone()}</text>
                 </g>
             }.into_any()
         } else {
             view! {
                 <g data-testid="overview-site">
-                    <rect x=format!("{:.1}", p.x) y=format!("{:.1}", p.y) width=format!("{:.1}", p.width) height=format!("{:.1}", p.height) rx=format!("{:.1}", font * 0.5)
-                        class="fill-indigo-50/80 stroke-indigo-400 dark:fill-indigo-950/60"><title>{format!("{} ({})", p.name, site_kind(&p.kind))}</title></rect>
-                    <text x=format!("{:.1}", p.x + font * 0.6) y=format!("{:.1}", p.y + font * 1.4) font-size=format!("{font:.1}") font-weight="600" fill="currentColor">{p.name.clone()}</text>
+                    <rect x=format!("{:.1}", x - W / 2.0) y=format!("{:.1}", y - H / 2.0) width=format!("{W:.0}") height=format!("{H:.0}") rx="8"
+                        class="fill-indigo-50 stroke-indigo-400 dark:fill-indigo-950"><title>{format!("{} ({})", p.name, site_kind(&p.kind))}</title></rect>
+                    <text x=format!("{x:.1}") y=format!("{:.1}", y - 3.0) text-anchor="middle" font-size="14" font-weight="600" fill="currentColor">{p.name.clone()}</text>
+                    <text x=format!("{x:.1}") y=format!("{:.1}", y + 15.0) text-anchor="middle" font-size="11" fill="currentColor" fill-opacity="0.7">{site_kind(&p.kind)}</text>
                 </g>
             }.into_any()
         }
     }).collect_view();
     view! {
-        <svg viewBox=format!("{x0:.0} {y0:.0} {w:.0} {h:.0}") class="h-auto max-h-[32rem] w-full text-slate-700 dark:text-slate-300" role="img"
+        <svg viewBox=format!("0 0 {width:.0} {height:.0}") class="h-auto w-full text-slate-700 dark:text-slate-300" role="img"
             aria-label="Overview of the sites and partners and the circuits between them" data-testid="topology-overview">
             {lines}
             {places}
