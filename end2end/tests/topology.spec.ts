@@ -27,8 +27,14 @@ async function shot(page: Page, testInfo: TestInfo, name: string) {
 test('the topology view of the demo network draws, a search focuses a device, and its page names it a single point of failure', async ({ page }, testInfo) => {
   test.skip(!hasJs(testInfo), 'the interactive view is the script-driven one');
   test.setTimeout(90_000);
-  await signIn(page, testInfo, 'dave', '/topology');
+  // the view's bundle (sigma.js) is loaded by the topology page alone
+  const scripts: string[] = [];
+  page.on('request', (r) => { if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname); });
+  await signIn(page, testInfo, 'dave', '/catalog');
+  expect(scripts.filter((s) => s.startsWith('/pkg/topology/'))).toEqual([]);
+  await open(page, testInfo, '/topology');
   expect(await drawn(page)).toBeGreaterThanOrEqual(250);
+  expect(scripts).toContain('/pkg/topology/view.js');
   // the server's fallback text makes way for the drawing
   await expect(page.locator('[data-topology-fallback]')).toBeHidden();
   await expect(page.getByRole('status').filter({ hasText: 'devices and partners' })).toBeVisible();
