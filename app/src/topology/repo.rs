@@ -324,7 +324,7 @@ pub async fn state_changes(conn: &mut PgConnection, session: Uuid, limit: i64) -
 
 /// The network's version, and the drawing kept for it if one was made: one statement.
 #[tracing::instrument(level = "debug", name = "topology.repo.drawing", skip_all)]
-pub async fn drawing(conn: &mut PgConnection) -> sqlx::Result<(i64, Option<serde_json::Value>)> {
+pub async fn drawing(conn: &mut PgConnection) -> sqlx::Result<(i64, Option<String>)> {
     let row = sqlx::query!(
         r#"SELECT v.version, l.drawing AS "drawing?" FROM topology_version v LEFT JOIN topology_layouts l ON l.version = v.version"#
     )
@@ -335,7 +335,7 @@ pub async fn drawing(conn: &mut PgConnection) -> sqlx::Result<(i64, Option<serde
 
 /// Keeps a version's drawing, and drops those of older versions.
 #[tracing::instrument(level = "debug", name = "topology.repo.keep_drawing", skip_all)]
-pub async fn keep_drawing(conn: &mut PgConnection, version: i64, drawing: &serde_json::Value) -> sqlx::Result<()> {
+pub async fn keep_drawing(conn: &mut PgConnection, version: i64, drawing: &str) -> sqlx::Result<()> {
     sqlx::query!(
         r#"WITH gone AS (DELETE FROM topology_layouts WHERE version < $1)
            INSERT INTO topology_layouts (version, drawing) VALUES ($1, $2)
@@ -862,5 +862,90 @@ pub async fn circuit(conn: &mut PgConnection, provider: &str, cid: &str) -> sqlx
         cid
     )
     .fetch_optional(conn)
+    .await
+}
+
+/// Links by id, a page at a time (of one site's devices, when asked), each with its two ends.
+#[tracing::instrument(level = "debug", name = "topology.repo.links", skip_all)]
+pub async fn links(conn: &mut PgConnection, site: Option<&str>, after: Option<Uuid>, limit: i64) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'id', l.id, 'label', l.label, 'status', l.status, 'source', l.source,
+               'a', jsonb_build_object('device', da.name, 'interface', ia.name, 'circuit', pa.name || ' ' || ca.cid, 'side', ea.side),
+               'b', jsonb_build_object('device', db.name, 'interface', ib.name, 'circuit', pb.name || ' ' || cb.cid, 'side', eb.side)
+           ) AS "link!"
+           FROM topology_links l
+           LEFT JOIN topology_devices da ON da.id = l.a_device_id
+           LEFT JOIN topology_interfaces ia ON ia.id = l.a_interface_id
+           LEFT JOIN topology_circuit_ends ea ON ea.id = l.a_end_id
+           LEFT JOIN topology_circuits ca ON ca.id = ea.circuit_id
+           LEFT JOIN topology_providers pa ON pa.id = ca.provider_id
+           LEFT JOIN topology_devices db ON db.id = l.b_device_id
+           LEFT JOIN topology_interfaces ib ON ib.id = l.b_interface_id
+           LEFT JOIN topology_circuit_ends eb ON eb.id = l.b_end_id
+           LEFT JOIN topology_circuits cb ON cb.id = eb.circuit_id
+           LEFT JOIN topology_providers pb ON pb.id = cb.provider_id
+           WHERE ($1::text IS NULL OR EXISTS (SELECT 1 FROM topology_sites s WHERE s.name = $1 AND s.id IN (da.site_id, db.site_id)))
+             AND ($2::uuid IS NULL OR l.id > $2)
+           ORDER BY l.id
+           LIMIT $3"#,
+        site,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Providers in name order, each with its circuits counted.
+#[tracing::instrument(level = "debug", name = "topology.repo.providers", skip_all)]
+pub async fn providers(conn: &mut PgConnection, after: Option<&str>, limit: i64) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'name', p.name, 'asns', to_jsonb(p.asns), 'partner', pa.name,
+               'circuits', (SELECT count(*) FROM topology_circuits c WHERE c.provider_id = p.id)
+           ) AS "provider!"
+           FROM topology_providers p LEFT JOIN topology_partners pa ON pa.id = p.partner_id
+           WHERE ($1::text IS NULL OR p.name > $1)
+           ORDER BY p.name
+           LIMIT $2"#,
+        after,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// BGP sessions in name order, a page at a time, of a device, a partner or a state when asked.
+#[tracing::instrument(level = "debug", name = "topology.repo.sessions", skip_all)]
+pub async fn sessions(
+    conn: &mut PgConnection,
+    device: Option<&str>,
+    partner: Option<&str>,
+    state: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"SELECT jsonb_build_object(
+               'name', b.name, 'device', d.name, 'site', s.name, 'local_address', host(b.local_address), 'local_asn', b.local_asn,
+               'remote_address', host(b.remote_address), 'remote_asn', b.remote_asn, 'partner', p.name, 'state', b.state,
+               'state_changed_at', b.state_changed_at, 'prefixes_received', b.prefixes_received
+           ) AS "session!"
+           FROM topology_bgp_sessions b
+           JOIN topology_devices d ON d.id = b.device_id
+           LEFT JOIN topology_sites s ON s.id = d.site_id
+           LEFT JOIN topology_partners p ON p.id = b.partner_id
+           WHERE ($1::text IS NULL OR d.name = $1) AND ($2::text IS NULL OR p.name = $2) AND ($3::text IS NULL OR b.state = $3)
+             AND ($4::text IS NULL OR b.name > $4)
+           ORDER BY b.name
+           LIMIT $5"#,
+        device,
+        partner,
+        state,
+        after,
+        limit
+    )
+    .fetch_all(conn)
     .await
 }

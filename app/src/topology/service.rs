@@ -7,7 +7,7 @@ use super::layout::{lay_out, Join, Place};
 use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    CircuitDetail, CircuitPage, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    CircuitDetail, CircuitPage, LinkPage, LinkRow, ProviderPage, ProviderRow, SessionPage, SessionRow, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -463,9 +463,33 @@ pub async fn drawing(pool: &PgPool, principal: &Principal, site: Option<&str>, r
 /// made and kept (four).
 async fn current_drawing(conn: &mut PgConnection) -> Result<Drawing, TopologyError> {
     let (version, kept) = repo::drawing(conn).await?;
-    if let Some(d) = kept.and_then(|d| serde_json::from_value::<Drawing>(d).ok()) {
+    if let Some(d) = kept.and_then(|d| serde_json::from_str::<Drawing>(&d).ok()) {
         return Ok(d);
     }
+    let d = make_drawing(conn, version).await?;
+    let json = serde_json::to_string(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
+    repo::keep_drawing(conn, version, &json).await?;
+    Ok(d)
+}
+
+/// The whole network's drawing as the JSON the view is sent: the kept text as it is (one
+/// statement), or, for a new version, made, kept and sent (four).
+#[tracing::instrument(name = "topology.service.drawing_json", skip_all, err)]
+pub async fn drawing_json(pool: &PgPool, principal: &Principal) -> Result<String, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let (version, kept) = repo::drawing(&mut conn).await?;
+    if let Some(json) = kept {
+        return Ok(json);
+    }
+    let d = make_drawing(&mut conn, version).await?;
+    let json = serde_json::to_string(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
+    repo::keep_drawing(&mut conn, version, &json).await?;
+    Ok(json)
+}
+
+/// Lays the network of `version` out, with its findings (three statements).
+async fn make_drawing(conn: &mut PgConnection, version: i64) -> Result<Drawing, TopologyError> {
     let loaded = load_at(conn, version).await?;
     let mut weak_points: Vec<WeakPoint> = loaded.network.cut_nodes().into_iter().map(|c| loaded.weak_point(c)).collect();
     weak_points.sort_by(|a, b| b.cuts_off.cmp(&a.cuts_off).then_with(|| a.devices.cmp(&b.devices)));
@@ -502,8 +526,6 @@ async fn current_drawing(conn: &mut PgConnection) -> Result<Drawing, TopologyErr
         })
         .collect();
     d.partner_findings.sort_by(|a, b| a.paths.cmp(&b.paths).then_with(|| a.partner.cmp(&b.partner)).then_with(|| a.site.cmp(&b.site)));
-    let json = serde_json::to_value(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
-    repo::keep_drawing(conn, version, &json).await?;
     Ok(d)
 }
 
@@ -847,4 +869,53 @@ pub async fn circuit(pool: &PgPool, principal: &Principal, provider: &str, cid: 
         .await?
         .ok_or_else(|| Refusal::not_found(format!("The circuit \"{}\" of \"{}\"", shown(cid), shown(provider))))?;
     serde_json::from_value(json).map_err(|e| TopologyError::Drawing(e.to_string()))
+}
+
+/// Links by id, a page at a time (of one site's devices, when asked), each with its two ends
+/// (a device and interface, or a circuit's end): one statement.
+#[tracing::instrument(name = "topology.service.links", skip_all, err)]
+pub async fn links(pool: &PgPool, principal: &Principal, site: Option<&str>, q: &PageQuery) -> Result<LinkPage, TopologyError> {
+    principal.require_read()?;
+    let after = match q.after.as_deref() {
+        None => None,
+        Some(a) => Some(uuid::Uuid::parse_str(a).map_err(|_| Refusal::invalid("after", "after is the `next` of the previous page (a link's id)"))?),
+    };
+    let limit = i64::from(q.limit);
+    let rows = repo::links(&mut *pool.acquire().await?, site, after, limit + 1).await?;
+    let (items, next) = page_of(rows, limit, |l: &LinkRow| l.id.to_string())?;
+    Ok(LinkPage { items, next })
+}
+
+/// Providers in name order, a page at a time, with their circuits counted: one statement.
+#[tracing::instrument(name = "topology.service.providers", skip_all, err)]
+pub async fn providers(pool: &PgPool, principal: &Principal, q: &PageQuery) -> Result<ProviderPage, TopologyError> {
+    principal.require_read()?;
+    let limit = i64::from(q.limit);
+    let rows = repo::providers(&mut *pool.acquire().await?, q.after.as_deref(), limit + 1).await?;
+    let (items, next) = page_of(rows, limit, |p: &ProviderRow| p.name.clone())?;
+    Ok(ProviderPage { items, next })
+}
+
+/// What a sessions list is narrowed to.
+#[derive(Debug, Default)]
+pub struct SessionFilter<'a> {
+    pub device: Option<&'a str>,
+    pub partner: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+/// BGP sessions in name order, a page at a time, of a device, a partner or a state when asked:
+/// one statement.
+#[tracing::instrument(name = "topology.service.sessions", skip_all, err)]
+pub async fn sessions(pool: &PgPool, principal: &Principal, filter: SessionFilter<'_>, q: &PageQuery) -> Result<SessionPage, TopologyError> {
+    principal.require_read()?;
+    if let Some(state) = filter.state {
+        if !BGP_STATES.contains(&state) {
+            return Err(Refusal::invalid("state", format!("\"{}\" is not a BGP state: use {}", shown(state), BGP_STATES.join(", "))).into());
+        }
+    }
+    let limit = i64::from(q.limit);
+    let rows = repo::sessions(&mut *pool.acquire().await?, filter.device, filter.partner, filter.state, q.after.as_deref(), limit + 1).await?;
+    let (items, next) = page_of(rows, limit, |s: &SessionRow| s.name.clone())?;
+    Ok(SessionPage { items, next })
 }

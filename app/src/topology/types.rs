@@ -628,3 +628,97 @@ pub struct CircuitDetail {
     pub description: String,
     pub ends: Vec<CircuitEnd>,
 }
+
+/// One end of a link: a device (at an interface, when known), or a circuit's end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkEnd {
+    pub device: Option<String>,
+    pub interface: Option<String>,
+    /// The circuit ("provider cid") when this end is a circuit's.
+    pub circuit: Option<String>,
+    /// A or Z, of that circuit.
+    pub side: Option<String>,
+}
+
+/// A cable (or a link a drawing declares) with its two ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkRow {
+    pub id: uuid::Uuid,
+    pub label: Option<String>,
+    pub status: String,
+    pub a: LinkEnd,
+    pub b: LinkEnd,
+    /// Where it came from: `netbox`, `graphml:<site>`, …
+    pub source: String,
+}
+
+/// A page of links; `next` is the `after` of the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct LinkPage {
+    pub items: Vec<LinkRow>,
+    pub next: Option<String>,
+}
+
+/// A carrier or cloud that provides circuits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProviderRow {
+    pub name: String,
+    pub asns: Vec<i64>,
+    pub circuits: i64,
+    /// The partner it also is, if any.
+    pub partner: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProviderPage {
+    pub items: Vec<ProviderRow>,
+    pub next: Option<String>,
+}
+
+/// A BGP session as lists show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionRow {
+    pub name: String,
+    pub device: String,
+    pub site: Option<String>,
+    pub local_address: String,
+    pub local_asn: i64,
+    pub remote_address: String,
+    pub remote_asn: i64,
+    pub partner: Option<String>,
+    pub state: String,
+    pub state_changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub prefixes_received: Option<i32>,
+}
+
+/// A page of sessions in name order; `next` is the `after` of the next page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionPage {
+    pub items: Vec<SessionRow>,
+    pub next: Option<String>,
+}
+
+/// The most links one page holds (a page of cables is bigger than other lists' pages).
+pub const MAX_LINK_PAGE: u16 = 1_000;
+
+impl PageQuery {
+    /// A page of up to `max` (default 50).
+    pub fn parse_up_to(get: impl Fn(&str) -> Option<String>, max: u16) -> Result<Self, crate::error::FieldProblem> {
+        let after = get("after").map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        if after.as_ref().is_some_and(|a| a.chars().count() > 200) {
+            return Err(crate::error::FieldProblem::new("after", "after is at most 200 characters"));
+        }
+        let limit = match get("limit").map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+            None => DeviceQuery::DEFAULT_LIMIT,
+            Some(l) => l.parse::<u16>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| crate::error::FieldProblem::new("limit", format!("limit must be 1 to {max}, not \"{}\"", l.chars().take(20).collect::<String>())))?,
+        };
+        Ok(PageQuery { after, limit })
+    }
+}

@@ -102,7 +102,10 @@ pub fn router() -> Api {
                 .routes(routes!(topology::partners))
                 .routes(routes!(topology::partner))
                 .routes(routes!(topology::circuits))
-                .routes(routes!(topology::circuit)),
+                .routes(routes!(topology::circuit))
+                .routes(routes!(topology::links))
+                .routes(routes!(topology::providers))
+                .routes(routes!(topology::bgp_sessions)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

@@ -6,7 +6,7 @@ use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
 use app::topology::types::{
-    CircuitDetail, CircuitPage, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
+    CircuitDetail, CircuitPage, LinkPage, ProviderPage, SessionPage, MAX_LINK_PAGE, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
     SitePage, StateOutcome, SyncJob, WeakPoints,
 };
 use axum::extract::State;
@@ -232,9 +232,15 @@ pub struct GraphParams {
     responses((status = 200, body = Drawing), (status = 403, body = ErrorBody)),
     security(("token" = []))
 )]
-pub async fn graph(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<Drawing>, ApiError> {
+pub async fn graph(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let pick = |name: &str| q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
-    service::drawing(&state.pool, &caller.principal, pick("site"), pick("role")).await.map(Json).map_err(|e| caller.fail(e))
+    if pick("site").is_none() && pick("role").is_none() {
+        // the whole network: the kept JSON as it is
+        let json = service::drawing_json(&state.pool, &caller.principal).await.map_err(|e| caller.fail(e))?;
+        return Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], json).into_response());
+    }
+    service::drawing(&state.pool, &caller.principal, pick("site"), pick("role")).await.map(|d| Json(d).into_response()).map_err(|e| caller.fail(e))
 }
 
 /// Starts a sync from the NetBox in the configuration (`topology.netbox.url`, `.token`; admins)
@@ -430,4 +436,93 @@ pub async fn circuits(State(state): State<AppState>, caller: Caller, ApiQuery(q)
 )]
 pub async fn circuit(State(state): State<AppState>, caller: Caller, ApiPath((provider, cid)): ApiPath<(String, String)>) -> Result<Json<CircuitDetail>, ApiError> {
     service::circuit(&state.pool, &caller.principal, &provider, &cid).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct LinkParams {
+    /// Only links with an end at this site's devices.
+    site: Option<String>,
+    /// The `next` of the previous page (a link's id).
+    after: Option<String>,
+    /// 1 to 1,000 (50).
+    limit: Option<String>,
+}
+
+/// Links (cables, and links drawings declare) by id, a page at a time, each with its two ends:
+/// a device and interface, or a circuit's end.
+#[utoipa::path(
+    get,
+    path = "/topology/links",
+    tag = "topology",
+    params(LinkParams),
+    responses((status = 200, body = LinkPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn links(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<LinkPage>, ApiError> {
+    let page = PageQuery::parse_up_to(|k| q.get(k).cloned(), MAX_LINK_PAGE).map_err(|p| caller.fail(AppError::from(p)))?;
+    let site = q.get("site").map(|s| s.trim()).filter(|s| !s.is_empty());
+    service::links(&state.pool, &caller.principal, site, &page).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ProviderParams {
+    /// The `next` of the previous page.
+    after: Option<String>,
+    /// 1 to 500 (50).
+    limit: Option<String>,
+}
+
+/// Providers (carriers, clouds) in name order, with their circuits counted.
+#[utoipa::path(
+    get,
+    path = "/topology/providers",
+    tag = "topology",
+    params(ProviderParams),
+    responses((status = 200, body = ProviderPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn providers(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<ProviderPage>, ApiError> {
+    let page = PageQuery::parse(|k| q.get(k).cloned()).map_err(|p| caller.fail(AppError::from(p)))?;
+    service::providers(&state.pool, &caller.principal, &page).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SessionParams {
+    /// Only this device's sessions.
+    device: Option<String>,
+    /// Only the sessions to this partner.
+    partner: Option<String>,
+    /// Only sessions in this state (idle, connect, active, opensent, openconfirm, established).
+    state: Option<String>,
+    /// The `next` of the previous page.
+    after: Option<String>,
+    /// 1 to 500 (50).
+    limit: Option<String>,
+}
+
+/// BGP sessions in name order, a page at a time, with their state as last reported.
+#[utoipa::path(
+    get,
+    path = "/topology/bgp-sessions",
+    tag = "topology",
+    params(SessionParams),
+    responses((status = 200, body = SessionPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn bgp_sessions(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<SessionPage>, ApiError> {
+    let page = PageQuery::parse(|k| q.get(k).cloned()).map_err(|p| caller.fail(AppError::from(p)))?;
+    let text = |k: &str| q.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    for k in ["device", "partner", "state"] {
+        if text(k).is_some_and(|v| v.chars().count() > 100) {
+            return Err(invalid(&caller, k, format!("{k} is at most 100 characters")));
+        }
+    }
+    let filter = service::SessionFilter { device: text("device"), partner: text("partner"), state: text("state") };
+    service::sessions(&state.pool, &caller.principal, filter, &page).await.map(Json).map_err(|e| caller.fail(e))
 }

@@ -290,6 +290,8 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("GET", "/api/v1/topology/sites/{name}") => b.client.get(b.url("/api/v1/topology/sites/nowhere")),
         ("GET", "/api/v1/topology/partners/{name}") => b.client.get(b.url("/api/v1/topology/partners/Nobody")),
         ("GET", "/api/v1/topology/circuits/{provider}/{cid}") => b.client.get(b.url("/api/v1/topology/circuits/Nobody/none")),
+        ("GET", "/api/v1/topology/links") => b.client.get(b.url("/api/v1/topology/links?limit=5")),
+        ("GET", "/api/v1/topology/bgp-sessions") => b.client.get(b.url("/api/v1/topology/bgp-sessions?state=established")),
         ("GET", "/api/v1/topology/graph") => b.client.get(b.url("/api/v1/topology/graph?role=leaf")),
         ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
         ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),

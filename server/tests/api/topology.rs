@@ -436,6 +436,29 @@ async fn the_demo_network_loads_as_a_netbox_export_once_with_partners_sessions_a
     assert_eq!(between.circuits, 2);
     let findings: Vec<(&str, &str)> = overview.partner_findings.iter().map(|f| (f.partner.as_str(), f.site.as_str())).collect();
     assert_eq!(findings, [("Deutsche Bank", "fra1"), ("Deutsche Bank", "iad1"), ("Deutsche Bank", "ldn-eq"), ("Deutsche Bank", "nyc-eq")]);
+
+    // the lists: every cable on one page of 1,000 with its ends, the carriers, the sessions
+    let links: Value = dave.get("/api/v1/topology/links?limit=1000").await.json().await.expect("links");
+    assert_eq!(links["items"].as_array().map(Vec::len), Some(export["links"].len()), "every cable");
+    assert!(links["next"].is_null());
+    let to_circuit = links["items"].as_array().expect("items").iter().filter(|l| l["b"]["circuit"].is_string()).count();
+    assert_eq!(to_circuit, export["circuit_ends"].len() - 9, "a cable to each circuit end at a site (a partner's network has none)");
+    let page: Value = dave.get("/api/v1/topology/links?limit=100").await.json().await.expect("links");
+    let rest: Value = dave.get(&format!("/api/v1/topology/links?limit=1000&after={}", page["next"].as_str().expect("next"))).await.json().await.expect("links");
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(export["links"].len() - 100), "the next page starts after the last");
+    let r = dave.get("/api/v1/topology/links?limit=1001").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("limit must be 1 to 1000"));
+    let providers: Value = dave.get("/api/v1/topology/providers").await.json().await.expect("providers");
+    let colt = providers["items"].as_array().expect("items").iter().find(|p| p["name"] == "Colt").expect("Colt");
+    assert_eq!(colt["circuits"], 4);
+    let sessions: Value = dave.get("/api/v1/topology/bgp-sessions?partner=Deutsche%20Bank").await.json().await.expect("sessions");
+    let devices: Vec<&str> = sessions["items"].as_array().expect("items").iter().filter_map(|s| s["device"].as_str()).collect();
+    assert_eq!(devices, ["fra1-border-1"]);
+    let r = dave.get("/api/v1/topology/bgp-sessions?state=down").await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.expect("json");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("\"down\" is not a BGP state")), "{body}");
 }
 
 async fn dave_id(app: &TestApp) -> Uuid {
