@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-netbox
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -47,6 +47,7 @@ help:
 	@echo "make bench-telemetry  throughput with telemetry off, metrics on, and traces exported"
 	@echo "make bench-integrations  ingest beside pgbench and COPY; reads at 100k and 10M runs"
 	@echo "make bench-topology  the topology view's data at 500 and 5,000 devices; single points of failure"
+	@echo "make bench-netbox  NetBox's demo data synced in, then read from NetBox and Switchyard side by side"
 	@echo "make test-netbox  a sync from a real NetBox (starts the NetBox peer; ~8 min the first time)"
 
 # ---------------------------------------------------------------- tools
@@ -354,6 +355,16 @@ bench-integrations: db
 # failure over the whole network (~3 min)
 bench-topology: db
 	cargo bench -p server --bench topology --features app/ssr
+
+# side by side with a real NetBox 4.7 (the peer, started here as for test-netbox): NetBox synced
+# in, then a page of 50 devices, one device and 1,000 cables read from both by the same client
+# (4 connections, DURATION s a case)
+bench-netbox: db
+	@test -n "$(NETBOX_PEER)" || { echo "no NetBox peer harness (../shared/peers/netbox)" >&2; exit 1; }
+	@$(NETBOX_PEER)/setup.sh | tee target/netbox-setup.log | grep -v '^NETBOX_TOKEN=' | tail -2
+	@grep -q '^NETBOX_URL=' target/netbox-setup.log || { echo "the NetBox peer did not start: see target/netbox-setup.log" >&2; exit 1; }
+	@eval "$$(grep -E '^NETBOX_(URL|TOKEN)=' target/netbox-setup.log | sed 's/^/export /')"; \
+	  cargo bench -p server --bench topology_netbox --features app/ssr
 
 # what telemetry costs: the release server with it off, with metrics, and with every span exported
 # to an OTLP/HTTP collector (the bench's own), catalog list and kick-off throughput (~4 min)

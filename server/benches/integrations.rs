@@ -13,7 +13,7 @@
 mod common;
 
 use chrono::{Datelike, Utc};
-use common::{demo_server, database_url, gather, pct, server_on, with_database, POOL_CONNECTIONS};
+use common::{admin_principal, demo_server, database_url, gather, pct, server_on, with_database, POOL_CONNECTIONS};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::Instant;
@@ -60,25 +60,13 @@ async fn admin(pool: &PgPool) -> app::iam::principal::Principal {
         .fetch_one(pool)
         .await
         .expect("user");
-    principal(user)
-}
-
-fn principal(user: Uuid) -> app::iam::principal::Principal {
-    app::iam::principal::Principal {
-        user_id: app::iam::types::UserId(user),
-        username: "bench-admin".into(),
-        name: "Bench admin".into(),
-        email: String::new(),
-        roles: vec![app::iam::types::Role::Admin],
-        teams: vec![],
-        via: app::iam::principal::Via::Session { session_id: Uuid::nil() },
-    }
+    admin_principal(user)
 }
 
 /// The admin a run with `BENCH_KEEP=1` made.
 async fn admin_of(pool: &PgPool) -> app::iam::principal::Principal {
     let user: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'bench-admin'").fetch_one(pool).await.expect("the bench's admin");
-    principal(user)
+    admin_principal(user)
 }
 
 struct Row {

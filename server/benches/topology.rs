@@ -5,7 +5,7 @@
 //! p99 at 5,000 ≤ 4 × p99 at 500. Run with `make bench-topology` (and in `make bench`).
 mod common;
 
-use common::{database_url, gather, pct, server_on, with_database};
+use common::{admin_principal, database_url, gather, pct, server_on, with_database};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -44,18 +44,6 @@ fn mesh(rows: usize, columns: usize) -> String {
     out
 }
 
-fn admin(user: Uuid) -> app::iam::principal::Principal {
-    app::iam::principal::Principal {
-        user_id: app::iam::types::UserId(user),
-        username: "bench-admin".into(),
-        name: "Bench admin".into(),
-        email: String::new(),
-        roles: vec![app::iam::types::Role::Admin],
-        teams: vec![],
-        via: app::iam::principal::Via::Session { session_id: Uuid::nil() },
-    }
-}
-
 /// A server on a new database holding the mesh: its pool, base URL and a read token.
 async fn network(admin_conn: &mut PgConnection, admin_url: &str, rows: usize, columns: usize) -> (PgPool, String, String) {
     let name = format!("switchyard_bench_topology_{}", rows * columns);
@@ -66,7 +54,7 @@ async fn network(admin_conn: &mut PgConnection, admin_url: &str, rows: usize, co
         .fetch_one(&pool)
         .await
         .expect("user");
-    let me = admin(user);
+    let me = admin_principal(user);
     let meta = app::context::RequestMeta::default();
     let text = mesh(rows, columns);
     let file = app::topology::service::GraphmlImport { file_name: "bench.graphml", text: &text, site: Some("bench"), dry_run: false };

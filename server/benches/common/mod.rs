@@ -65,6 +65,20 @@ pub async fn deploy_bots(pool: &sqlx::PgPool, n: usize) -> Vec<String> {
     out
 }
 
+/// The bench's admin (`bench-admin`), as a browser session would carry them.
+#[allow(dead_code)] // not every bench's
+pub fn admin_principal(user: uuid::Uuid) -> app::iam::principal::Principal {
+    app::iam::principal::Principal {
+        user_id: app::iam::types::UserId(user),
+        username: "bench-admin".into(),
+        name: "Bench admin".into(),
+        email: String::new(),
+        roles: vec![app::iam::types::Role::Admin],
+        teams: vec![],
+        via: app::iam::principal::Via::Session { session_id: uuid::Uuid::nil() },
+    }
+}
+
 /// The connections of a bench server's pool.
 #[allow(dead_code)] // the integrations bench's
 pub const POOL_CONNECTIONS: u32 = 40;
