@@ -303,7 +303,7 @@ pub fn export() -> HashMap<String, Vec<Value>> {
 /// Loads the demo network (once: a second load finds it there and changes nothing).
 pub async fn load(pool: &sqlx::PgPool) -> Result<(), String> {
     let meta = RequestMeta { request_id: "demo-data".into(), ip: "127.0.0.1".into() };
-    let report = app::topology::service::apply_netbox_export(pool, &export(), &meta).await.map_err(|e| format!("the demo network does not load: {e}"))?;
+    let report = app::topology::service::apply_netbox_export(pool, &export(), false, &meta).await.map_err(|e| format!("the demo network does not load: {e}"))?;
     let made: u32 = report.kinds.iter().map(|k| k.counts.created).sum();
     tracing::info!(created = made, "demo network loaded");
     Ok(())

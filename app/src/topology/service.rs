@@ -657,10 +657,11 @@ pub async fn run_netbox_sync(pool: &PgPool, principal: &Principal, netbox: &NetB
 
 /// Applies an export of NetBox's objects (each kind as NetBox's API serves it, keyed by the
 /// kind's name in `netbox::KINDS`, with `asns` for the ASNs) exactly as a sync from that NetBox
-/// would, by Switchyard itself: how the demo network is loaded.
-#[tracing::instrument(name = "topology.service.apply_netbox_export", skip_all, err)]
-pub async fn apply_netbox_export(pool: &PgPool, export: &HashMap<String, Vec<Value>>, meta: &RequestMeta) -> Result<SyncReport, TopologyError> {
-    sync_netbox(pool, Actor::System, NetboxObjects::Export(export), None, false, meta).await.map_err(TopologyError::Drawing)
+/// would, by Switchyard itself (a dry run rolls back): how the demo network is loaded, and how
+/// `make test` checks a sync against what a real NetBox served.
+#[tracing::instrument(name = "topology.service.apply_netbox_export", skip_all, fields(dry_run), err)]
+pub async fn apply_netbox_export(pool: &PgPool, export: &HashMap<String, Vec<Value>>, dry_run: bool, meta: &RequestMeta) -> Result<SyncReport, TopologyError> {
+    sync_netbox(pool, Actor::System, NetboxObjects::Export(export), None, dry_run, meta).await.map_err(TopologyError::Drawing)
 }
 
 /// Where a sync reads NetBox's objects: a live NetBox, or an export of what one served.

@@ -390,7 +390,7 @@ async fn the_demo_network_loads_as_a_netbox_export_once_with_partners_sessions_a
     let pool = app.pool();
     let meta = app::context::RequestMeta { request_id: "test".into(), ip: "127.0.0.1".into() };
     let export = server::demo_network::export();
-    let first = app::topology::service::apply_netbox_export(&pool, &export, &meta).await.expect("the demo network applies");
+    let first = app::topology::service::apply_netbox_export(&pool, &export, false, &meta).await.expect("the demo network applies");
     assert!(first.changed);
     let created = |kind: &str| first.kinds.iter().find(|k| k.kind == kind).map(|k| k.counts.created).unwrap_or(u32::MAX);
     assert_eq!((created("sites"), created("partners"), created("providers")), (6, 6, 6));
@@ -403,7 +403,7 @@ async fn the_demo_network_loads_as_a_netbox_export_once_with_partners_sessions_a
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync' AND actor_id IS NULL AND actor_name = 'switchyard'", &[]).await, 1);
 
     // a second load changes nothing and says so
-    let again = app::topology::service::apply_netbox_export(&pool, &export, &meta).await.expect("again");
+    let again = app::topology::service::apply_netbox_export(&pool, &export, false, &meta).await.expect("again");
     assert!(!again.changed, "{:?}", again.kinds);
     assert!(again.kinds.iter().all(|k| k.counts.created == 0 && k.counts.updated == 0 && k.counts.removed == 0));
 
