@@ -20,10 +20,12 @@ pub enum SubjectKind {
     IntegrationSystem,
     /// A network drawing imported, or a sync from NetBox: the topology's changes in one.
     TopologyImport,
+    /// Things of the network that fail together, declared to be checked as one.
+    RiskGroup,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 12] = [
+    pub const ALL: [SubjectKind; 13] = [
         SubjectKind::Approval,
         SubjectKind::Team,
         SubjectKind::User,
@@ -36,6 +38,7 @@ impl SubjectKind {
         SubjectKind::Integration,
         SubjectKind::IntegrationSystem,
         SubjectKind::TopologyImport,
+        SubjectKind::RiskGroup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +55,7 @@ impl SubjectKind {
             SubjectKind::Integration => "integration",
             SubjectKind::IntegrationSystem => "integration_system",
             SubjectKind::TopologyImport => "topology_import",
+            SubjectKind::RiskGroup => "risk_group",
         }
     }
 

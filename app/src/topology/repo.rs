@@ -949,3 +949,114 @@ pub async fn sessions(
     .fetch_all(conn)
     .await
 }
+
+/// The members named that the network does not have: (field, what was named).
+#[tracing::instrument(level = "debug", name = "topology.repo.unknown_members", skip_all)]
+pub async fn unknown_members(conn: &mut PgConnection, devices: &[String], links: &[Uuid], providers: &[String], cids: &[String]) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT 'devices' AS "field!", n AS "name!" FROM unnest($1::text[]) n WHERE NOT EXISTS (SELECT 1 FROM topology_devices d WHERE d.name = n)
+           UNION ALL
+           SELECT 'links', l::text FROM unnest($2::uuid[]) l WHERE NOT EXISTS (SELECT 1 FROM topology_links x WHERE x.id = l)
+           UNION ALL
+           SELECT 'circuits', c.provider || ' ' || c.cid FROM unnest($3::text[], $4::text[]) AS c(provider, cid)
+           WHERE NOT EXISTS (SELECT 1 FROM topology_circuits x JOIN topology_providers p ON p.id = x.provider_id WHERE p.name = c.provider AND x.cid = c.cid)"#,
+        devices,
+        links,
+        providers,
+        cids
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.field, r.name)).collect())
+}
+
+/// Creates or replaces a risk group and its members; whether it was new.
+#[tracing::instrument(level = "debug", name = "topology.repo.save_risk_group", skip_all)]
+pub async fn save_risk_group(
+    conn: &mut PgConnection,
+    name: &str,
+    kind: &str,
+    description: &str,
+    devices: &[String],
+    links: &[Uuid],
+    providers: &[String],
+    cids: &[String],
+) -> sqlx::Result<bool> {
+    let created = sqlx::query_scalar!(
+        r#"INSERT INTO topology_risk_groups AS g (name, kind, description) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, description = EXCLUDED.description
+           RETURNING (xmax = 0) AS "created!""#,
+        name,
+        kind,
+        description
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    // what it held goes first (a statement of its own: an insert beside a delete of the same
+    // rows in one statement would meet them in the unique index)
+    sqlx::query!("DELETE FROM topology_risk_members m USING topology_risk_groups g WHERE g.name = $1 AND m.group_id = g.id", name).execute(&mut *conn).await?;
+    sqlx::query!(
+        r#"WITH g AS (SELECT id FROM topology_risk_groups WHERE name = $1)
+           INSERT INTO topology_risk_members (group_id, device_id, link_id, circuit_id)
+           SELECT g.id, d.id, NULL::uuid, NULL::uuid FROM g, topology_devices d WHERE d.name = ANY ($2)
+           UNION ALL
+           SELECT g.id, NULL, l.id, NULL FROM g, topology_links l WHERE l.id = ANY ($3)
+           UNION ALL
+           SELECT g.id, NULL, NULL, x.id FROM g, unnest($4::text[], $5::text[]) AS c(provider, cid)
+           JOIN topology_providers p ON p.name = c.provider JOIN topology_circuits x ON x.provider_id = p.id AND x.cid = c.cid"#,
+        name,
+        devices,
+        links,
+        providers,
+        cids
+    )
+    .execute(conn)
+    .await?;
+    Ok(created)
+}
+
+/// Removes a risk group; whether there was one.
+#[tracing::instrument(level = "debug", name = "topology.repo.remove_risk_group", skip_all)]
+pub async fn remove_risk_group(conn: &mut PgConnection, name: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query!("DELETE FROM topology_risk_groups WHERE name = $1", name).execute(conn).await?.rows_affected() > 0)
+}
+
+/// A risk group with its members, as names and as the keys the analyses know them by.
+pub struct RiskGroupRow {
+    pub name: String,
+    pub kind: String,
+    pub description: String,
+    pub devices: Vec<String>,
+    pub links: Vec<Uuid>,
+    pub providers: Vec<String>,
+    pub cids: Vec<String>,
+    /// `d:<device>` for its devices.
+    pub node_keys: Vec<String>,
+    /// `l:<id>` and `c:<id>` for its links and circuits.
+    pub link_keys: Vec<String>,
+}
+
+/// Every risk group in name order with its members: one statement.
+#[tracing::instrument(level = "debug", name = "topology.repo.risk_groups", skip_all)]
+pub async fn risk_groups(conn: &mut PgConnection) -> sqlx::Result<Vec<RiskGroupRow>> {
+    sqlx::query_as!(
+        RiskGroupRow,
+        r#"SELECT g.name, g.kind, g.description,
+                  coalesce(array_agg(d.name ORDER BY d.name) FILTER (WHERE d.id IS NOT NULL), '{}') AS "devices!",
+                  coalesce(array_agg(m.link_id ORDER BY m.link_id) FILTER (WHERE m.link_id IS NOT NULL), '{}') AS "links!",
+                  coalesce(array_agg(p.name ORDER BY p.name, c.cid) FILTER (WHERE c.id IS NOT NULL), '{}') AS "providers!",
+                  coalesce(array_agg(c.cid ORDER BY p.name, c.cid) FILTER (WHERE c.id IS NOT NULL), '{}') AS "cids!",
+                  coalesce(array_agg('d:' || d.name ORDER BY d.name) FILTER (WHERE d.id IS NOT NULL), '{}') AS "node_keys!",
+                  coalesce(array_agg(CASE WHEN m.link_id IS NOT NULL THEN 'l:' || m.link_id ELSE 'c:' || m.circuit_id END)
+                           FILTER (WHERE m.link_id IS NOT NULL OR m.circuit_id IS NOT NULL), '{}') AS "link_keys!"
+           FROM topology_risk_groups g
+           LEFT JOIN topology_risk_members m ON m.group_id = g.id
+           LEFT JOIN topology_devices d ON d.id = m.device_id
+           LEFT JOIN topology_circuits c ON c.id = m.circuit_id
+           LEFT JOIN topology_providers p ON p.id = c.provider_id
+           GROUP BY g.id
+           ORDER BY g.name"#
+    )
+    .fetch_all(conn)
+    .await
+}

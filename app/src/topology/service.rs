@@ -7,8 +7,8 @@ use super::layout::{lay_out, Join, Place};
 use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use super::types::{
-    CircuitDetail, CircuitPage, LinkPage, LinkRow, ProviderPage, ProviderRow, SessionPage, SessionRow, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
-    WeakPoint, WeakPoints, BGP_STATES,
+    CircuitDetail, CircuitName, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, LinkRow, ProviderPage, ProviderRow, SessionPage, SessionRow, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    WeakPoint, WeakPoints, BGP_STATES, MAX_RISK_MEMBERS, RISK_KINDS,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
@@ -919,4 +919,92 @@ pub async fn sessions(pool: &PgPool, principal: &Principal, filter: SessionFilte
     let rows = repo::sessions(&mut *pool.acquire().await?, filter.device, filter.partner, filter.state, q.after.as_deref(), limit + 1).await?;
     let (items, next) = page_of(rows, limit, |s: &SessionRow| s.name.clone())?;
     Ok(SessionPage { items, next })
+}
+
+/// Every risk group, each checked as one: what losing all its devices, links and circuits at
+/// once would cut off. Four statements (the network's three, the groups).
+#[tracing::instrument(name = "topology.service.risk_groups", skip_all, err)]
+pub async fn risk_groups(pool: &PgPool, principal: &Principal) -> Result<RiskGroups, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let loaded = load(&mut conn).await?;
+    let rows = repo::risk_groups(&mut conn).await?;
+    let groups = rows
+        .into_iter()
+        .map(|g| RiskGroup {
+            cut: loaded.network.cut_by(&g.node_keys, &g.link_keys).map(|c| loaded.weak_point(c)),
+            circuits: g.providers.into_iter().zip(g.cids).map(|(provider, cid)| CircuitName { provider, cid }).collect(),
+            name: g.name,
+            kind: g.kind,
+            description: g.description,
+            devices: g.devices,
+            links: g.links,
+        })
+        .collect();
+    Ok(RiskGroups { version: loaded.version, groups })
+}
+
+/// Declares (or redeclares) a risk group: the network team or an admin, every member named
+/// checked first, the group and its audit row in one transaction. Whether it was new.
+#[tracing::instrument(name = "topology.service.save_risk_group", skip_all, err)]
+pub async fn save_risk_group(pool: &PgPool, principal: &Principal, name: &str, form: &RiskGroupForm, meta: &RequestMeta) -> Result<bool, TopologyError> {
+    require_change(principal)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Refusal::invalid("name", "a risk group's name is 1 to 100 characters").into());
+    }
+    let kind = form.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()).unwrap_or("other");
+    if !RISK_KINDS.contains(&kind) {
+        return Err(Refusal::invalid("kind", format!("\"{}\" is not a kind of risk group: use {}", shown(kind), RISK_KINDS.join(", "))).into());
+    }
+    let description = form.description.as_deref().unwrap_or("").trim();
+    if description.chars().count() > 2000 {
+        return Err(Refusal::invalid("description", "a description is at most 2,000 characters").into());
+    }
+    let members = form.devices.len() + form.links.len() + form.circuits.len();
+    if members == 0 || members > MAX_RISK_MEMBERS {
+        return Err(Refusal::invalid("devices", format!("a risk group holds 1 to {MAX_RISK_MEMBERS} devices, links and circuits, not {members}")).into());
+    }
+    // each named once, whatever the form repeats
+    let mut devices: Vec<String> = form.devices.iter().map(|d| d.trim().to_owned()).collect();
+    devices.sort();
+    devices.dedup();
+    let mut links = form.links.clone();
+    links.sort();
+    links.dedup();
+    let mut pairs: Vec<(String, String)> = form.circuits.iter().map(|c| (c.provider.trim().to_owned(), c.cid.trim().to_owned())).collect();
+    pairs.sort();
+    pairs.dedup();
+    let (providers, cids): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
+    let mut tx = pool.begin().await?;
+    let unknown = repo::unknown_members(&mut tx, &devices, &links, &providers, &cids).await?;
+    if let Some((field, what)) = unknown.first() {
+        let thing = match field.as_str() {
+            "devices" => "device",
+            "links" => "link",
+            _ => "circuit",
+        };
+        return Err(Refusal::invalid(field, format!("there is no {thing} \"{}\"", shown(what))).into());
+    }
+    let created = repo::save_risk_group(&mut tx, name, kind, description, &devices, &links, &providers, &cids).await?;
+    let circuits: Vec<String> = providers.iter().zip(&cids).map(|(p, c)| format!("{p} {c}")).collect();
+    let after = serde_json::json!({ "kind": kind, "description": description, "devices": devices, "links": links, "circuits": circuits });
+    let change = Change { action: "topology.risk_group.save", subject_kind: SubjectKind::RiskGroup, subject_id: name.to_owned(), before: None, after: Some(after) };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Removes a risk group (the network team or an admin), with its audit row.
+#[tracing::instrument(name = "topology.service.remove_risk_group", skip_all, err)]
+pub async fn remove_risk_group(pool: &PgPool, principal: &Principal, name: &str, meta: &RequestMeta) -> Result<(), TopologyError> {
+    require_change(principal)?;
+    let mut tx = pool.begin().await?;
+    if !repo::remove_risk_group(&mut tx, name).await? {
+        return Err(Refusal::not_found(format!("The risk group \"{}\"", shown(name))).into());
+    }
+    let change = Change { action: "topology.risk_group.remove", subject_kind: SubjectKind::RiskGroup, subject_id: name.to_owned(), before: None, after: None };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    tx.commit().await?;
+    Ok(())
 }

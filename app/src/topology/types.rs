@@ -722,3 +722,61 @@ impl PageQuery {
         Ok(PageQuery { after, limit })
     }
 }
+
+/// The kinds of things that fail together.
+pub const RISK_KINDS: [&str; 5] = ["carrier", "building_entry", "power_feed", "conduit", "other"];
+
+/// A circuit by its provider and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CircuitName {
+    pub provider: String,
+    pub cid: String,
+}
+
+/// Things that fail together (one carrier's circuits, one building entry, one power feed), and
+/// what losing all of them at once would cut off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RiskGroup {
+    pub name: String,
+    /// carrier, building_entry, power_feed, conduit or other.
+    pub kind: String,
+    pub description: String,
+    pub devices: Vec<String>,
+    /// The links, by id.
+    pub links: Vec<uuid::Uuid>,
+    pub circuits: Vec<CircuitName>,
+    /// What losing them together cuts off; null when the network stays whole.
+    pub cut: Option<WeakPoint>,
+}
+
+/// Every risk group, checked against one version of the network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RiskGroups {
+    pub version: i64,
+    pub groups: Vec<RiskGroup>,
+}
+
+/// A risk group as it is declared: its kind and what belongs to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RiskGroupForm {
+    /// carrier, building_entry, power_feed, conduit or other (the default).
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Devices by name.
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// Links by id (as `/topology/links` gives them).
+    #[serde(default)]
+    pub links: Vec<uuid::Uuid>,
+    #[serde(default)]
+    pub circuits: Vec<CircuitName>,
+}
+
+/// The most things one risk group holds.
+pub const MAX_RISK_MEMBERS: usize = 500;

@@ -105,7 +105,9 @@ pub fn router() -> Api {
                 .routes(routes!(topology::circuit))
                 .routes(routes!(topology::links))
                 .routes(routes!(topology::providers))
-                .routes(routes!(topology::bgp_sessions)),
+                .routes(routes!(topology::bgp_sessions))
+                .routes(routes!(topology::risk_groups))
+                .routes(routes!(topology::save_risk_group, topology::remove_risk_group)),
         )
         .split_for_parts();
     // run events: gzip bodies are undone before the handler reads (and limits) them

@@ -6,7 +6,7 @@ use crate::startup::AppState;
 use app::error::AppError;
 use app::topology::service::{self, GraphmlImport};
 use app::topology::types::{
-    CircuitDetail, CircuitPage, LinkPage, ProviderPage, SessionPage, MAX_LINK_PAGE, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
+    CircuitDetail, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, ProviderPage, SessionPage, MAX_LINK_PAGE, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
     SitePage, StateOutcome, SyncJob, WeakPoints,
 };
 use axum::extract::State;
@@ -525,4 +525,60 @@ pub async fn bgp_sessions(State(state): State<AppState>, caller: Caller, ApiQuer
     }
     let filter = service::SessionFilter { device: text("device"), partner: text("partner"), state: text("state") };
     service::sessions(&state.pool, &caller.principal, filter, &page).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// Every risk group (things that fail together: one carrier's circuits, one building entry, one
+/// power feed), each checked as one: what losing all of it at once would cut off.
+#[utoipa::path(
+    get,
+    path = "/topology/risk-groups",
+    tag = "topology",
+    responses((status = 200, body = RiskGroups), (status = 403, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn risk_groups(State(state): State<AppState>, caller: Caller) -> Result<Json<RiskGroups>, ApiError> {
+    service::risk_groups(&state.pool, &caller.principal).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// Declares a risk group, or replaces what it holds (the network team or an admin): its kind and
+/// its devices (by name), links (by id) and circuits (by provider and id). A member the network
+/// does not have is named and nothing is written. Answers the group, checked.
+#[utoipa::path(
+    put,
+    path = "/topology/risk-groups/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The group's name")),
+    request_body = RiskGroupForm,
+    responses(
+        (status = 200, description = "Replaced", body = RiskGroup),
+        (status = 201, description = "Declared", body = RiskGroup),
+        (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn save_risk_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(form): ApiJson<RiskGroupForm>,
+) -> Result<(StatusCode, Json<RiskGroup>), ApiError> {
+    let created = service::save_risk_group(&state.pool, &caller.principal, &name, &form, &caller.meta).await.map_err(|e| caller.fail(e))?;
+    let all = service::risk_groups(&state.pool, &caller.principal).await.map_err(|e| caller.fail(e))?;
+    let group = all.groups.into_iter().find(|g| g.name == name.trim()).ok_or_else(|| caller.fail(AppError::NotFound("That risk group".into())))?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(group)))
+}
+
+/// Removes a risk group (the network team or an admin).
+#[utoipa::path(
+    delete,
+    path = "/topology/risk-groups/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The group's name")),
+    responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn remove_risk_group(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<StatusCode, ApiError> {
+    service::remove_risk_group(&state.pool, &caller.principal, &name, &caller.meta).await.map_err(|e| caller.fail(e))?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -292,6 +292,14 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("GET", "/api/v1/topology/circuits/{provider}/{cid}") => b.client.get(b.url("/api/v1/topology/circuits/Nobody/none")),
         ("GET", "/api/v1/topology/links") => b.client.get(b.url("/api/v1/topology/links?limit=5")),
         ("GET", "/api/v1/topology/bgp-sessions") => b.client.get(b.url("/api/v1/topology/bgp-sessions?state=established")),
+        ("PUT", "/api/v1/topology/risk-groups/{name}") => b
+            .client
+            .put(b.url(&format!("/api/v1/topology/risk-groups/matrix-{actor}")))
+            .header("origin", &origin)
+            .json(&json!({ "kind": "power_feed", "devices": ["fra1-core-1"] })),
+        ("DELETE", "/api/v1/topology/risk-groups/{name}") => {
+            b.client.delete(b.url("/api/v1/topology/risk-groups/nothing")).header("origin", &origin)
+        }
         ("GET", "/api/v1/topology/graph") => b.client.get(b.url("/api/v1/topology/graph?role=leaf")),
         ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
         ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),

@@ -465,3 +465,51 @@ async fn dave_id(app: &TestApp) -> Uuid {
     let mut db = app.db().await;
     sqlx::query_scalar("SELECT id FROM users WHERE username = 'dave'").fetch_one(&mut db).await.expect("dave")
 }
+
+#[tokio::test]
+async fn a_risk_group_is_checked_as_one_only_the_network_team_declares_it_and_what_the_network_lacks_is_named() {
+    let app = spawn_app().await;
+    let meta = app::context::RequestMeta { request_id: "test".into(), ip: "127.0.0.1".into() };
+    app::topology::service::apply_netbox_export(&app.pool(), &server::demo_network::export(), false, &meta).await.expect("the demo network");
+    let nina = app.login_as(Persona::NetworkMember).await;
+    let put = |b: &crate::helpers::Browser, name: &str, body: Value| {
+        b.client.put(b.url(&format!("/api/v1/topology/risk-groups/{name}"))).header("origin", b.url("")).json(&body).send()
+    };
+    // every Colt circuit at once: Deutsche Bank's only one is among them
+    let circuit = |cid: &str| serde_json::json!({ "provider": "Colt", "cid": cid });
+    let colt = serde_json::json!({ "kind": "carrier", "description": "One carrier's ducts",
+        "circuits": [circuit("COLT-FRA-LDN-101"), circuit("COLT-BARC-201"), circuit("COLT-DB-401"), circuit("COLT-VISA-501")] });
+    let r = put(&nina, "Colt", colt.clone()).await.expect("put");
+    assert_eq!(r.status(), 201);
+    let group: Value = r.json().await.expect("json");
+    assert_eq!((group["cut"]["partners"].clone(), group["cut"]["cuts_off"].as_u64()), (serde_json::json!(["Deutsche Bank"]), Some(1)), "{group}");
+    assert_eq!(put(&nina, "Colt", colt).await.expect("put").status(), 200, "declared again: replaced");
+    // one core switch of a pair: the network stays whole
+    let r = put(&nina, "fra1 power feed A", serde_json::json!({ "kind": "power_feed", "devices": ["fra1-core-1", "fra1-core-1"] })).await.expect("put");
+    assert_eq!(r.status(), 201);
+    let group: Value = r.json().await.expect("json");
+    assert!(group["cut"].is_null(), "{group}");
+    assert_eq!(group["devices"], serde_json::json!(["fra1-core-1"]), "named once");
+
+    // what the network lacks is named, and nothing is written
+    let r = put(&nina, "Ghosts", serde_json::json!({ "devices": ["fra1-core-1", "nowhere-1"] })).await.expect("put");
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.expect("json");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("there is no device \"nowhere-1\"")), "{body}");
+    let r = put(&nina, "Odd", serde_json::json!({ "kind": "weather", "devices": ["fra1-core-1"] })).await.expect("put");
+    assert_eq!(r.status(), 422);
+    assert_eq!(put(&nina, "Empty", serde_json::json!({})).await.expect("put").status(), 422);
+    // only the network team (or an admin) declares
+    let dave = app.login_as(Persona::Viewer).await;
+    assert_eq!(put(&dave, "Mine", serde_json::json!({ "devices": ["fra1-core-1"] })).await.expect("put").status(), 403);
+
+    let all: Value = dave.get("/api/v1/topology/risk-groups").await.json().await.expect("json");
+    let names: Vec<&str> = all["groups"].as_array().expect("groups").iter().filter_map(|g| g["name"].as_str()).collect();
+    assert_eq!(names, ["Colt", "fra1 power feed A"]);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.risk_group.save'", &[]).await, 3);
+
+    let gone = nina.client.delete(nina.url("/api/v1/topology/risk-groups/Colt")).header("origin", nina.url("")).send().await.expect("delete");
+    assert_eq!(gone.status(), 204);
+    let again = nina.client.delete(nina.url("/api/v1/topology/risk-groups/Colt")).header("origin", nina.url("")).send().await.expect("delete");
+    assert_eq!(again.status(), 404);
+}
