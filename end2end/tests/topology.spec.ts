@@ -62,6 +62,7 @@ test('the topology view of the demo network draws, a search focuses a device, an
   await expect(page.getByTestId('spof-finding')).toContainText('Single point of failure');
   await expect(page.getByTestId('spof-finding')).toContainText('ldn-eq-leaf-1');
   await expect(page.getByTestId('interfaces')).toContainText('et-0/0/0');
+  await shot(page, testInfo, 'topology-device');
   // a redundant device has no finding
   await open(page, testInfo, '/topology/devices/fra1-core-1');
   await expect(page.getByTestId('topology-heading')).toHaveText('fra1-core-1');
@@ -88,6 +89,7 @@ test('without JavaScript the topology page shows the overview and the tables, an
   await expect(page.getByTestId('topology-heading')).toHaveText('Deutsche Bank');
   await expect(page.getByTestId('partner-finding')).toContainText('One path from fra1');
   await expect(page.getByTestId('partner-sessions')).toContainText('fra1-border-1');
+  await shot(page, testInfo, 'topology-partner');
 
   // a site, a circuit, the devices list and the paths between two places
   await open(page, testInfo, '/topology/sites/ldn-eq');
