@@ -13,7 +13,7 @@
 mod common;
 
 use chrono::{Datelike, Utc};
-use common::{admin_principal, demo_server, database_url, gather, pct, server_on, with_database, POOL_CONNECTIONS};
+use common::{admin_principal, bench_admin, demo_server, database_url, gather, pct, server_on, with_database, POOL_CONNECTIONS};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::Instant;
@@ -53,14 +53,6 @@ async fn token(pool: &PgPool, admin: &app::iam::principal::Principal, name: &str
     let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
     let req = app::iam::tokens::Request { name, team, scopes: &scopes, days: 30 };
     app::iam::tokens::create(pool, admin, req, &app::context::RequestMeta::default()).await.expect("token").secret
-}
-
-async fn admin(pool: &PgPool) -> app::iam::principal::Principal {
-    let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', 'bench-admin', 'bench-admin', 'Bench admin') RETURNING id")
-        .fetch_one(pool)
-        .await
-        .expect("user");
-    admin_principal(user)
 }
 
 /// The admin a run with `BENCH_KEEP=1` made.
@@ -380,7 +372,7 @@ async fn bench_site(admin_conn: &mut PgConnection, admin_url: &str, name: &str) 
         .await
         .expect("partitions");
     generate_integrations(&pool).await;
-    let me = admin(&pool).await;
+    let me = bench_admin(&pool).await;
     (pool, me, base)
 }
 

@@ -5,10 +5,9 @@
 //! p99 at 5,000 ≤ 4 × p99 at 500. Run with `make bench-topology` (and in `make bench`).
 mod common;
 
-use common::{admin_principal, database_url, gather, pct, server_on, with_database};
+use common::{bench_admin, database_url, gather, pct, server_on, with_database};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 const CLIENTS: usize = 4;
 const PER_CLIENT: usize = 100;
@@ -50,11 +49,7 @@ async fn network(admin_conn: &mut PgConnection, admin_url: &str, rows: usize, co
     admin_conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.expect("drop");
     admin_conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create");
     let (pool, base) = server_on(&with_database(admin_url, &name)).await;
-    let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', 'bench-admin', 'bench-admin', 'Bench admin') RETURNING id")
-        .fetch_one(&pool)
-        .await
-        .expect("user");
-    let me = admin_principal(user);
+    let me = bench_admin(&pool).await;
     let meta = app::context::RequestMeta::default();
     let text = mesh(rows, columns);
     let file = app::topology::service::GraphmlImport { file_name: "bench.graphml", text: &text, site: Some("bench"), dry_run: false };

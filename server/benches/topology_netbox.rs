@@ -7,10 +7,9 @@
 //! Run with `make bench-netbox` (it starts the peer).
 mod common;
 
-use common::{admin_principal, database_url, pct, server_on, with_database};
+use common::{bench_admin, database_url, pct, server_on, with_database};
 use sqlx::{Connection, Executor, PgConnection};
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 const CONNECTIONS: usize = 4;
 const DB: &str = "switchyard_bench_netbox";
@@ -61,11 +60,8 @@ async fn main() {
     let (pool, base) = server_on(&with_database(&admin_url, DB)).await;
 
     // an admin syncs the NetBox in
-    let user: Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', 'bench-admin', 'bench-admin', 'Bench admin') RETURNING id")
-        .fetch_one(&pool)
-        .await
-        .expect("user");
-    let me = admin_principal(user);
+    let me = bench_admin(&pool).await;
+    let user = me.user_id.0;
     let meta = app::context::RequestMeta::default();
     let netbox = app::topology::netbox::NetBox::new(&netbox_url, &netbox_token).expect("NetBox client");
     let id = app::topology::repo::start_sync(&mut pool.acquire().await.expect("conn"), user, false, 20).await.expect("sync row");

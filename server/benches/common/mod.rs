@@ -79,6 +79,16 @@ pub fn admin_principal(user: uuid::Uuid) -> app::iam::principal::Principal {
     }
 }
 
+/// Makes the bench's admin user in a bench's database: as a principal.
+#[allow(dead_code)] // not every bench's
+pub async fn bench_admin(pool: &sqlx::PgPool) -> app::iam::principal::Principal {
+    let user: uuid::Uuid = sqlx::query_scalar("INSERT INTO users (issuer, subject, username, name) VALUES ('bench', 'bench-admin', 'bench-admin', 'Bench admin') RETURNING id")
+        .fetch_one(pool)
+        .await
+        .expect("user");
+    admin_principal(user)
+}
+
 /// The connections of a bench server's pool.
 #[allow(dead_code)] // the integrations bench's
 pub const POOL_CONNECTIONS: u32 = 40;
