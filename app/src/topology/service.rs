@@ -587,11 +587,11 @@ pub const OVERVIEW_LIST: usize = 200;
 
 fn overview_of(d: Drawing, sites: Vec<SiteRow>, partners: Vec<PartnerRow>) -> Overview {
     let mut places: Vec<OverviewPlace> =
-        d.sites.iter().map(|s| OverviewPlace { name: s.name.clone(), kind: s.kind.clone(), x: s.x, y: s.y, width: s.width, height: s.height }).collect();
+        d.sites.iter().map(|s| OverviewPlace { name: s.name.clone(), kind: s.kind.clone() }).collect();
     let mut index: HashMap<(bool, String), u32> = places.iter().enumerate().map(|(i, p)| ((false, p.name.clone()), i as u32)).collect();
     for n in d.nodes.iter().filter(|n| n.kind == "partner") {
         index.insert((true, n.name.clone()), places.len() as u32);
-        places.push(OverviewPlace { name: n.name.clone(), kind: "partner".into(), x: n.x, y: n.y, width: 0.0, height: 0.0 });
+        places.push(OverviewPlace { name: n.name.clone(), kind: "partner".into() });
     }
     let place_of = |n: &DrawnNode| -> Option<u32> {
         if n.kind == "partner" {

@@ -246,17 +246,12 @@ pub struct PartnerFinding {
     pub paths: u32,
 }
 
-/// A site or partner on the overview: its box (a site) or point (a partner) in the drawing's
-/// coordinates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A site or partner on the overview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverviewPlace {
     pub name: String,
     /// The site's kind, or `partner`.
     pub kind: String,
-    pub x: f64,
-    pub y: f64,
-    pub width: f64,
-    pub height: f64,
 }
 
 /// What joins two places of the overview (by their place in `places`), counted by kind.
