@@ -41,6 +41,7 @@ pub fn approval_subjects() -> approvals::subject::Subjects {
         Box::new(catalog::approval::Import),
         Box::new(deploys::approval::DeployApproval),
         Box::new(integrations::approval::IntegrationChange),
+        Box::new(topology::approval::NetworkChange),
     ])
 }
 

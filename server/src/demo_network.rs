@@ -305,8 +305,59 @@ pub async fn load(pool: &sqlx::PgPool) -> Result<(), String> {
     let meta = RequestMeta { request_id: "demo-data".into(), ip: "127.0.0.1".into() };
     let report = app::topology::service::apply_netbox_export(pool, &export(), false, &meta).await.map_err(|e| format!("the demo network does not load: {e}"))?;
     let made: u32 = report.kinds.iter().map(|k| k.counts.created).sum();
+    app::topology::service::changes::load_demo_extras(pool, PARTNER_SYSTEMS, &maintenance(chrono::Utc::now()), &meta)
+        .await
+        .map_err(|e| format!("the demo network's partner systems and maintenance do not load: {e}"))?;
     tracing::info!(created = made, "demo network loaded");
     Ok(())
+}
+
+/// The integration systems (of the demo integrations) each partner hosts.
+const PARTNER_SYSTEMS: &[(&str, &[&str])] = &[
+    ("Barclays", &["bank-sftp-barclays"]),
+    ("J.P. Morgan", &["bank-api-jpm"]),
+    ("Visa", &["visa-clearing"]),
+    ("Mastercard", &["mastercard-clearing"]),
+];
+
+/// The coming weeks' work: a carrier's notice on a circuit to a bank, planned work on the core
+/// device that is a single point of failure, and power work at a colocation.
+fn maintenance(now: chrono::DateTime<chrono::Utc>) -> Vec<app::topology::types::MaintenanceForm> {
+    use app::topology::types::{CircuitName, MaintenanceForm};
+    // midnight UTC, `days` from today, plus `hours`
+    let at = |days: i64, hours: i64| {
+        let midnight = now.date_naive().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        (midnight + chrono::Duration::days(days) + chrono::Duration::hours(hours)).to_rfc3339()
+    };
+    vec![
+        MaintenanceForm {
+            circuit: Some(CircuitName { provider: "Colt".into(), cid: "COLT-BARC-201".into() }),
+            kind: Some("carrier_notice".into()),
+            title: "Fibre repair between Slough and the City".into(),
+            reference: Some("COLT-PWIC-58213".into()),
+            starts_at: at(3, 1),
+            ends_at: at(3, 5),
+            ..Default::default()
+        },
+        MaintenanceForm {
+            device: Some("ldn-eq-core-1".into()),
+            kind: Some("planned".into()),
+            title: "Software upgrade (the core is a single point of failure: plan the bypass)".into(),
+            reference: Some("CHG-2291".into()),
+            starts_at: at(9, 22),
+            ends_at: at(10, 2),
+            ..Default::default()
+        },
+        MaintenanceForm {
+            site: Some("nyc-eq".into()),
+            kind: Some("carrier_notice".into()),
+            title: "Equinix NY5 UPS maintenance, feed B".into(),
+            reference: Some("EQX-NY5-77120".into()),
+            starts_at: at(16, 6),
+            ends_at: at(16, 10),
+            ..Default::default()
+        },
+    ]
 }
 
 #[cfg(test)]

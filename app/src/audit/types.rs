@@ -22,10 +22,20 @@ pub enum SubjectKind {
     TopologyImport,
     /// Things of the network that fail together, declared to be checked as one.
     RiskGroup,
+    /// Planned work, or a carrier's notice, on a device, a circuit or a site.
+    MaintenanceWindow,
+    /// A device of the network, by name.
+    Device,
+    /// A link of the network, by id.
+    Link,
+    /// A BGP session, by name.
+    BgpSession,
+    /// A partner (a bank, a card network, a cloud), by name.
+    Partner,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 13] = [
+    pub const ALL: [SubjectKind; 18] = [
         SubjectKind::Approval,
         SubjectKind::Team,
         SubjectKind::User,
@@ -39,6 +49,11 @@ impl SubjectKind {
         SubjectKind::IntegrationSystem,
         SubjectKind::TopologyImport,
         SubjectKind::RiskGroup,
+        SubjectKind::MaintenanceWindow,
+        SubjectKind::Device,
+        SubjectKind::Link,
+        SubjectKind::BgpSession,
+        SubjectKind::Partner,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +71,11 @@ impl SubjectKind {
             SubjectKind::IntegrationSystem => "integration_system",
             SubjectKind::TopologyImport => "topology_import",
             SubjectKind::RiskGroup => "risk_group",
+            SubjectKind::MaintenanceWindow => "maintenance_window",
+            SubjectKind::Device => "device",
+            SubjectKind::Link => "link",
+            SubjectKind::BgpSession => "bgp_session",
+            SubjectKind::Partner => "partner",
         }
     }
 

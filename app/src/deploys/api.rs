@@ -168,6 +168,8 @@ pub async fn rollback_deploy(id: Uuid, idempotency_key: String) -> Result<Deploy
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Calendar {
     pub windows: Vec<FreezeView>,
+    /// The network's maintenance windows over the same days (planned work, carriers' notices).
+    pub maintenance: Vec<crate::topology::types::MaintenanceWindow>,
     /// (name, title) of every environment.
     pub environments: Vec<(String, String)>,
     pub is_admin: bool,
@@ -183,7 +185,12 @@ pub async fn get_calendar() -> Result<Calendar, AppError> {
     let pool = crate::context::pool()?;
     let windows = super::service::calendar(&pool, &principal, CALENDAR_DAYS).await.map_err(fail)?;
     let plan_envs = super::service::environments(&pool, &principal).await.map_err(fail)?;
-    Ok(Calendar { windows, environments: plan_envs, is_admin: principal.is_admin(), today: chrono::Utc::now().date_naive() })
+    let now = chrono::Utc::now();
+    let maintenance = crate::topology::service::changes::maintenance(&pool, &principal, now, now + chrono::Duration::days(CALENDAR_DAYS))
+        .await
+        .map_err(|e| crate::context::respond(e.into()))?
+        .items;
+    Ok(Calendar { windows, maintenance, environments: plan_envs, is_admin: principal.is_admin(), today: chrono::Utc::now().date_naive() })
 }
 
 /// Admins add a freeze window.

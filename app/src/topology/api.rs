@@ -10,6 +10,7 @@ impl From<super::service::TopologyError> for AppError {
         use super::service::TopologyError as E;
         match e {
             E::Refused(r) => r.into(),
+            E::Approval(e) => e.into(),
             e @ (E::Database(_) | E::Drawing(_)) => AppError::internal(e),
         }
     }
@@ -78,4 +79,136 @@ pub async fn list_devices(query: String) -> Result<DevicePage, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     super::service::devices(&pool, &principal, &q).await.map_err(fail)
+}
+
+/// Whether the signed-in person changes the network (the network team, or an admin): the pages
+/// show their forms only then (the services check again).
+#[server(endpoint = "topology/may-change")]
+pub async fn may_change_network() -> Result<bool, AppError> {
+    let principal = crate::context::principal()?;
+    Ok(super::service::require_change(&principal).is_ok())
+}
+
+/// The page a topology form goes back to: one of the topology's own, never another site.
+#[cfg(feature = "ssr")]
+fn page_of(back: &str) -> String {
+    if back.starts_with("/topology/") && !back.starts_with("//") && !back.contains("://") && !back.contains('\\') {
+        back.to_owned()
+    } else {
+        "/topology".to_owned()
+    }
+}
+
+/// Puts planned work or a carrier's notice on a device, a site or a circuit (its page's form).
+#[server(endpoint = "topology/maintenance-plan")]
+#[allow(clippy::too_many_arguments)]
+pub async fn plan_maintenance(
+    back: String,
+    device: String,
+    site: String,
+    provider: String,
+    cid: String,
+    kind: String,
+    title: String,
+    reference: String,
+    starts_at: String,
+    ends_at: String,
+) -> Result<uuid::Uuid, AppError> {
+    use super::types::{CircuitName, MaintenanceForm};
+    let back = page_of(&back);
+    let some = |v: &str| (!v.trim().is_empty()).then(|| v.to_owned());
+    let form = MaintenanceForm {
+        device: some(&device),
+        site: some(&site),
+        circuit: (!provider.trim().is_empty() || !cid.trim().is_empty()).then(|| CircuitName { provider: provider.clone(), cid: cid.clone() }),
+        kind: some(&kind),
+        title: title.clone(),
+        reference: some(&reference),
+        starts_at: starts_at.clone(),
+        ends_at: ends_at.clone(),
+    };
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    match super::service::changes::plan_maintenance(&pool, &principal, &form, &crate::context::request_meta()).await {
+        Ok(w) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect(&format!("{back}?done=The+window+is+planned%3A+it+is+on+the+freeze+calendar."));
+            }
+            Ok(w.id)
+        }
+        Err(e) => {
+            let typed = [("kind", kind.as_str()), ("title", title.as_str()), ("reference", reference.as_str()), ("starts_at", starts_at.as_str()), ("ends_at", ends_at.as_str())];
+            Err(crate::ui::form::send_back(&back, &typed, e.into()))
+        }
+    }
+}
+
+/// Takes a maintenance window off the calendar (its page's button).
+#[server(endpoint = "topology/maintenance-cancel")]
+pub async fn cancel_maintenance(back: String, id: uuid::Uuid) -> Result<(), AppError> {
+    let back = page_of(&back);
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    match super::service::changes::cancel_maintenance(&pool, &principal, id, &crate::context::request_meta()).await {
+        Ok(()) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect(&format!("{back}?done=The+window+is+cancelled."));
+            }
+            Ok(())
+        }
+        Err(e) => Err(crate::ui::form::send_back(&back, &[], e.into())),
+    }
+}
+
+/// After a change on a device's page: back to it, saying what happened.
+#[cfg(feature = "ssr")]
+fn changed(device: &str, r: Result<super::types::ChangeOutcome, super::service::TopologyError>, typed: &[(&str, &str)]) -> Result<super::types::ChangeOutcome, AppError> {
+    let back = format!("/topology/devices/{}", super::pages::seg(device));
+    match r {
+        Ok(o) => {
+            if crate::context::accepts_html() {
+                let q: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("done", &o.message).finish();
+                leptos_axum::redirect(&format!("{back}?{q}"));
+            }
+            Ok(o)
+        }
+        Err(e) => Err(crate::ui::form::send_back(&back, typed, e.into())),
+    }
+}
+
+/// Edits a device's status, role or PCI scope (its page's form); a device in PCI scope waits
+/// for approval.
+#[server(endpoint = "topology/device-edit")]
+pub async fn edit_device(name: String, status: String, role: String, pci_scope: String, reason: String) -> Result<super::types::ChangeOutcome, AppError> {
+    let edit = super::types::DeviceEdit {
+        status: Some(status.clone()),
+        role: Some(role.clone()),
+        platform: None,
+        pci_scope: Some(pci_scope == "yes"),
+        reason: Some(reason.clone()),
+    };
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let r = super::service::changes::edit_device(&pool, &principal, &name, &edit, &crate::context::request_meta()).await;
+    changed(&name, r, &[("status", &status), ("role", &role), ("pci_scope", &pci_scope), ("reason", &reason)])
+}
+
+/// Removes a link of a device (its page's button); one to a partner waits for approval.
+#[server(endpoint = "topology/link-remove")]
+pub async fn remove_link(device: String, id: uuid::Uuid, reason: String) -> Result<super::types::ChangeOutcome, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let why = (!reason.trim().is_empty()).then(|| reason.clone());
+    let r = super::service::changes::remove_link(&pool, &principal, id, why, &crate::context::request_meta()).await;
+    changed(&device, r, &[])
+}
+
+/// Removes a BGP session of a device (its page's button); one to a partner waits for approval.
+#[server(endpoint = "topology/session-remove")]
+pub async fn remove_session(device: String, name: String, reason: String) -> Result<super::types::ChangeOutcome, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let why = (!reason.trim().is_empty()).then(|| reason.clone());
+    let r = super::service::changes::remove_session(&pool, &principal, &name, why, &crate::context::request_meta()).await;
+    changed(&device, r, &[])
 }

@@ -10,6 +10,8 @@ pub mod pages;
 pub mod types;
 
 #[cfg(feature = "ssr")]
+pub mod approval;
+#[cfg(feature = "ssr")]
 pub mod graphml;
 #[cfg(feature = "ssr")]
 pub mod layout;

@@ -389,8 +389,17 @@ pub struct InterfaceView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeviceLink {
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     pub label: String,
+    /// The device at its other end, or the circuit as "provider cid".
     pub to: String,
+    /// The circuit at its other end, when it is one.
+    #[serde(default)]
+    pub circuit: Option<CircuitName>,
+    /// The partner a circuit at its other end reaches: removing this link needs approval.
+    #[serde(default)]
+    pub partner: Option<String>,
 }
 
 /// A BGP session of a device, as its page lists it.
@@ -430,6 +439,12 @@ pub struct DeviceDetail {
     /// When its loss alone splits the network: what it cuts off.
     #[serde(default)]
     pub weak_point: Option<WeakPoint>,
+    /// Maintenance on it or its site that has not ended, soonest first.
+    #[serde(default)]
+    pub maintenance: Vec<MaintenanceWindow>,
+    /// Its interfaces' latest changes of state, newest first (at most 20).
+    #[serde(default)]
+    pub interface_changes: Vec<InterfaceChange>,
 }
 
 /// A page of a list by name: after which name, how many.
@@ -522,6 +537,9 @@ pub struct SiteDetail {
     pub devices: Vec<SiteDevice>,
     pub links_out: Vec<LinkOut>,
     pub circuits: Vec<CircuitRef>,
+    /// Maintenance at the site or on its devices that has not ended, soonest first.
+    #[serde(default)]
+    pub maintenance: Vec<MaintenanceWindow>,
 }
 
 /// A partner as lists show it: its sessions, and how many are established.
@@ -573,6 +591,9 @@ pub struct PartnerDetail {
     /// "One path from fra1", "Not reachable from lon1" …
     #[serde(default)]
     pub findings: Vec<String>,
+    /// The integration systems it hosts (its SFTP server, its clearing gateway).
+    #[serde(default)]
+    pub systems: Vec<PartnerSystem>,
 }
 
 /// A circuit as lists show it: its provider and id, and where its two ends are.
@@ -622,6 +643,9 @@ pub struct CircuitDetail {
     pub commit_rate_kbps: Option<i64>,
     pub description: String,
     pub ends: Vec<CircuitEnd>,
+    /// Maintenance on it (a carrier's notice, planned work) that has not ended, soonest first.
+    #[serde(default)]
+    pub maintenance: Vec<MaintenanceWindow>,
 }
 
 /// One end of a link: a device (at an interface, when known), or a circuit's end.
@@ -775,3 +799,155 @@ pub struct RiskGroupForm {
 
 /// The most things one risk group holds.
 pub const MAX_RISK_MEMBERS: usize = 500;
+
+/// What a batch of interface state reports did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InterfaceOutcome {
+    /// Reports for known interfaces.
+    pub received: u32,
+    /// Changes of state kept (each with its time).
+    pub changed: u32,
+    /// Reports older than the interface's last change, left out.
+    pub stale: u32,
+    pub unknown: Vec<UnknownInterface>,
+}
+
+/// A report naming an interface Switchyard does not know: its place in the batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct UnknownInterface {
+    pub index: u32,
+    pub device: String,
+    pub interface: String,
+}
+
+/// A change of an interface's operational state, at the time the collector saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InterfaceChange {
+    pub interface: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub up: bool,
+    /// What it was before; null for the first report.
+    pub previous: Option<bool>,
+}
+
+/// A device's interface changes, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InterfaceHistory {
+    pub device: String,
+    pub changes: Vec<InterfaceChange>,
+}
+
+/// The kinds of maintenance window: work the network team plans, or a carrier's notice.
+pub const MAINTENANCE_KINDS: [&str; 2] = ["planned", "carrier_notice"];
+
+/// The longest a maintenance window may last, in days.
+pub const MAX_MAINTENANCE_DAYS: i64 = 31;
+
+/// Planned work or a carrier's notice on a device, a circuit or a site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MaintenanceWindow {
+    pub id: uuid::Uuid,
+    /// `device`, `circuit` or `site`.
+    pub subject_kind: String,
+    /// The device's or the site's name, or the circuit as "provider cid".
+    pub subject: String,
+    /// The circuit's provider and id, for a circuit.
+    pub circuit: Option<CircuitName>,
+    /// The site it is at: the device's, or the site itself (none for a circuit).
+    pub site: Option<String>,
+    /// `planned` or `carrier_notice`.
+    pub kind: String,
+    pub title: String,
+    /// The carrier's notice, or the change ticket.
+    pub reference: Option<String>,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub created_by: String,
+}
+
+/// The maintenance windows that overlap a span of time, soonest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MaintenanceList {
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub until: chrono::DateTime<chrono::Utc>,
+    pub items: Vec<MaintenanceWindow>,
+}
+
+/// A new maintenance window: exactly one of `device`, `site` or `circuit`; times in RFC 3339,
+/// or `YYYY-MM-DDTHH:MM` taken as UTC (what a browser's date-and-time field sends).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MaintenanceForm {
+    #[serde(default)]
+    pub device: Option<String>,
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub circuit: Option<CircuitName>,
+    /// `planned` (the default) or `carrier_notice`.
+    #[serde(default)]
+    pub kind: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub reference: Option<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+/// An integration system a partner hosts (a bank's SFTP server), as the partner's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerSystem {
+    pub name: String,
+    pub title: String,
+    pub kind: String,
+}
+
+/// The integration systems a partner hosts, by name: the whole set, replacing what it had.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerSystemsForm {
+    pub systems: Vec<String>,
+}
+
+/// The most systems one partner hosts.
+pub const MAX_PARTNER_SYSTEMS: usize = 100;
+
+/// An edit of a device: the fields given change, the rest stay. An edit that touches a device
+/// in PCI scope (or puts one in it) waits for approval, and says why in `reason`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceEdit {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub pci_scope: Option<bool>,
+    /// Why: required when the edit needs approval.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// The statuses a device may have (NetBox's).
+pub const DEVICE_STATUSES: [&str; 7] = ["active", "planned", "staged", "failed", "offline", "inventory", "decommissioning"];
+
+/// What a change asked for did: made at once, or waiting for approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeOutcome {
+    /// True when the change is made; false when it waits for approval.
+    pub applied: bool,
+    /// The approval request it waits for.
+    pub approval_id: Option<uuid::Uuid>,
+    /// One line on what happened.
+    pub message: String,
+}

@@ -4,10 +4,11 @@
 use super::error::{ApiError, ApiJson, ApiMultipart, ApiPath, ApiQuery, Caller, ErrorBody};
 use crate::startup::AppState;
 use app::error::AppError;
-use app::topology::service::{self, GraphmlImport};
+use app::topology::service::{self, changes, GraphmlImport};
 use app::topology::types::{
     CircuitDetail, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, ProviderPage, SessionPage, MAX_LINK_PAGE, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
-    SitePage, StateOutcome, SyncJob, WeakPoints,
+    SitePage, StateOutcome, SyncJob, WeakPoints, ChangeOutcome, DeviceEdit, InterfaceHistory, InterfaceOutcome, MaintenanceForm, MaintenanceList, MaintenanceWindow,
+    PartnerSystem, PartnerSystemsForm,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -581,4 +582,248 @@ pub async fn save_risk_group(
 pub async fn remove_risk_group(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<StatusCode, ApiError> {
     service::remove_risk_group(&state.pool, &caller.principal, &name, &caller.meta).await.map_err(|e| caller.fail(e))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// One interface's state as a collector saw it (for the document).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InterfaceStateReport {
+    /// The device the interface is on.
+    device: String,
+    /// The interface's name on it (`xe-0/0/1`).
+    interface: String,
+    /// up or down.
+    state: String,
+    /// When the collector saw it (RFC 3339; now when left out); at most five minutes ahead.
+    at: Option<String>,
+}
+
+/// Takes a collector's interface states (up or down), 1 to 1,000 at a time (a token with the
+/// `network-state` scope). Each change of state is kept with its time; interfaces Switchyard
+/// does not know are named back; a bad report refuses the batch, named by its JSON pointer.
+#[utoipa::path(
+    post,
+    path = "/topology/interfaces/state",
+    tag = "topology",
+    request_body(content = Vec<InterfaceStateReport>, description = "The states, in any order"),
+    responses(
+        (status = 200, body = InterfaceOutcome),
+        (status = 403, description = "Not a token with the network-state scope", body = ErrorBody),
+        (status = 422, description = "A report that does not read: its pointer (`/3/state`) and why; nothing written", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn report_interface_states(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Value>) -> Result<Json<InterfaceOutcome>, ApiError> {
+    changes::report_interface_states(&state.pool, &caller.principal, &body).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct InterfaceHistoryParams {
+    /// Only this interface's changes.
+    interface: Option<String>,
+    /// 1 to 500 (50).
+    limit: Option<u32>,
+}
+
+/// A device's interface changes of state (up, down), newest first, as collectors reported them.
+#[utoipa::path(
+    get,
+    path = "/topology/devices/{name}/interface-states",
+    tag = "topology",
+    params(("name" = String, Path, description = "The device's name"), InterfaceHistoryParams),
+    responses((status = 200, body = InterfaceHistory), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn interface_states(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+) -> Result<Json<InterfaceHistory>, ApiError> {
+    let limit = match q.get("limit") {
+        None => 50,
+        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=500).contains(l)).ok_or_else(|| invalid(&caller, "limit", "limit is a number, 1 to 500"))?,
+    };
+    let interface = q.get("interface").map(|i| i.trim()).filter(|i| !i.is_empty());
+    if interface.is_some_and(|i| i.chars().count() > 100) {
+        return Err(invalid(&caller, "interface", "interface is at most 100 characters"));
+    }
+    changes::interface_history(&state.pool, &caller.principal, &name, interface, limit).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct MaintenanceParams {
+    /// From when (RFC 3339; now).
+    from: Option<String>,
+    /// Until when (RFC 3339; 28 days after `from`; at most 366 days after it).
+    until: Option<String>,
+}
+
+/// Maintenance windows (planned work, carriers' notices) on devices, circuits and sites that
+/// overlap a span of time, soonest first: the network's side of the change calendar.
+#[utoipa::path(
+    get,
+    path = "/topology/maintenance",
+    tag = "topology",
+    params(MaintenanceParams),
+    responses((status = 200, body = MaintenanceList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn maintenance(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<MaintenanceList>, ApiError> {
+    let time = |name: &str| q.get(name).map(|raw| changes::parse_time(name, raw)).transpose().map_err(|e| caller.fail(e));
+    let from = time("from")?.unwrap_or_else(chrono::Utc::now);
+    let until = time("until")?.unwrap_or(from + chrono::Duration::days(28));
+    if until - from > chrono::Duration::days(366) {
+        return Err(invalid(&caller, "until", "ask for at most 366 days at a time"));
+    }
+    changes::maintenance(&state.pool, &caller.principal, from, until).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// Puts planned work, or a carrier's notice, on one device, circuit or site (the network team or
+/// an admin). Every problem in the form is named by its field; nothing is written then.
+#[utoipa::path(
+    post,
+    path = "/topology/maintenance",
+    tag = "topology",
+    request_body = MaintenanceForm,
+    responses(
+        (status = 201, description = "On the calendar", body = MaintenanceWindow),
+        (status = 403, body = ErrorBody),
+        (status = 422, description = "Each problem by its field", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn plan_maintenance(State(state): State<AppState>, caller: Caller, ApiJson(form): ApiJson<MaintenanceForm>) -> Result<(StatusCode, Json<MaintenanceWindow>), ApiError> {
+    let window = changes::plan_maintenance(&state.pool, &caller.principal, &form, &caller.meta).await.map_err(|e| caller.fail(e))?;
+    Ok((StatusCode::CREATED, Json(window)))
+}
+
+/// Takes a maintenance window off the calendar (the network team or an admin).
+#[utoipa::path(
+    delete,
+    path = "/topology/maintenance/{id}",
+    tag = "topology",
+    params(("id" = Uuid, Path, description = "The window's id")),
+    responses((status = 204, description = "Removed"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn cancel_maintenance(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    changes::cancel_maintenance(&state.pool, &caller.principal, id, &caller.meta).await.map_err(|e| caller.fail(e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Says which integration systems a partner hosts (a bank's SFTP server, a card network's
+/// clearing gateway), replacing what it said (the network team or an admin). A system the
+/// integrations do not have is named by its place in the list, and nothing is written.
+#[utoipa::path(
+    put,
+    path = "/topology/partners/{name}/systems",
+    tag = "topology",
+    params(("name" = String, Path, description = "The partner's name")),
+    request_body = PartnerSystemsForm,
+    responses((status = 200, description = "The systems it hosts now", body = Vec<PartnerSystem>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn set_partner_systems(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(form): ApiJson<PartnerSystemsForm>,
+) -> Result<Json<Vec<PartnerSystem>>, ApiError> {
+    changes::set_partner_systems(&state.pool, &caller.principal, &name, &form, &caller.meta).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// What a change did, as HTTP: 200 when made, 202 when it waits for approval.
+fn outcome(o: ChangeOutcome) -> (StatusCode, Json<ChangeOutcome>) {
+    (if o.applied { StatusCode::OK } else { StatusCode::ACCEPTED }, Json(o))
+}
+
+/// Edits a device's status, role, platform or PCI scope (the network team or an admin). A device
+/// in PCI scope (before or after the edit) changes only once approved: the answer is then 202
+/// with the approval request, and `reason` is required.
+#[utoipa::path(
+    patch,
+    path = "/topology/devices/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The device's name")),
+    request_body = DeviceEdit,
+    responses(
+        (status = 200, description = "Changed", body = ChangeOutcome),
+        (status = 202, description = "Waits for approval", body = ChangeOutcome),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Bad input, a missing reason, or a request for it waits already (`request`)", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn edit_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(edit): ApiJson<DeviceEdit>,
+) -> Result<(StatusCode, Json<ChangeOutcome>), ApiError> {
+    changes::edit_device(&state.pool, &caller.principal, &name, &edit, &caller.meta).await.map(outcome).map_err(|e| caller.fail(e))
+}
+
+fn reason(caller: &Caller, q: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    match q.get("reason") {
+        Some(r) if r.chars().count() > 1000 => Err(invalid(caller, "reason", "a reason is at most 1,000 characters")),
+        r => Ok(r.cloned()),
+    }
+}
+
+/// Removes a link (the network team or an admin). A link whose circuit reaches a partner is
+/// removed only once approved: the answer is then 202 with the request, and `reason` is required.
+#[utoipa::path(
+    delete,
+    path = "/topology/links/{id}",
+    tag = "topology",
+    params(("id" = Uuid, Path, description = "The link's id"), ("reason" = Option<String>, Query, description = "Why (required for a link to a partner)")),
+    responses(
+        (status = 200, description = "Removed", body = ChangeOutcome),
+        (status = 202, description = "Waits for approval", body = ChangeOutcome),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Bad input, a missing reason, or a request for it waits already (`request`)", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn remove_link(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+) -> Result<(StatusCode, Json<ChangeOutcome>), ApiError> {
+    let why = reason(&caller, &q)?;
+    changes::remove_link(&state.pool, &caller.principal, id, why, &caller.meta).await.map(outcome).map_err(|e| caller.fail(e))
+}
+
+/// Removes a BGP session (the network team or an admin). A session to a partner is removed only
+/// once approved: the answer is then 202 with the request, and `reason` is required.
+#[utoipa::path(
+    delete,
+    path = "/topology/bgp-sessions/{name}",
+    tag = "topology",
+    params(("name" = String, Path, description = "The session's name"), ("reason" = Option<String>, Query, description = "Why (required for a session to a partner)")),
+    responses(
+        (status = 200, description = "Removed", body = ChangeOutcome),
+        (status = 202, description = "Waits for approval", body = ChangeOutcome),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Bad input, a missing reason, or a request for it waits already (`request`)", body = ErrorBody),
+    ),
+    security(("token" = []))
+)]
+pub async fn remove_session(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+) -> Result<(StatusCode, Json<ChangeOutcome>), ApiError> {
+    let why = reason(&caller, &q)?;
+    changes::remove_session(&state.pool, &caller.principal, &name, why, &caller.meta).await.map(outcome).map_err(|e| caller.fail(e))
 }

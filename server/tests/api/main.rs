@@ -9,6 +9,7 @@ mod helpers;
 mod health;
 mod integrations;
 mod netbox;
+mod network_changes;
 mod topology;
 mod pages;
 mod permissions;

@@ -301,6 +301,27 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             b.client.delete(b.url("/api/v1/topology/risk-groups/nothing")).header("origin", &origin)
         }
         ("GET", "/api/v1/topology/graph") => b.client.get(b.url("/api/v1/topology/graph?role=leaf")),
+        ("POST", "/api/v1/topology/interfaces/state") => b
+            .client
+            .post(b.url("/api/v1/topology/interfaces/state"))
+            .header("origin", &origin)
+            .json(&json!([{ "device": "nobody", "interface": "et-0/0/0", "state": "up" }])),
+        ("GET", "/api/v1/topology/devices/{name}/interface-states") => b.client.get(b.url("/api/v1/topology/devices/ldn-eq-core-1/interface-states")),
+        ("GET", "/api/v1/topology/maintenance") => b.client.get(b.url("/api/v1/topology/maintenance")),
+        ("POST", "/api/v1/topology/maintenance") => b.client.post(b.url("/api/v1/topology/maintenance")).header("origin", &origin).json(&json!({
+            "site": "fra1", "title": format!("matrix-{actor}"), "starts_at": "2099-01-01T00:00:00Z", "ends_at": "2099-01-01T01:00:00Z",
+        })),
+        ("DELETE", "/api/v1/topology/maintenance/{id}") => {
+            b.client.delete(b.url(&format!("/api/v1/topology/maintenance/{}", Uuid::new_v4()))).header("origin", &origin)
+        }
+        ("PUT", "/api/v1/topology/partners/{name}/systems") => {
+            b.client.put(b.url("/api/v1/topology/partners/Nobody/systems")).header("origin", &origin).json(&json!({ "systems": [] }))
+        }
+        ("PATCH", "/api/v1/topology/devices/{name}") => {
+            b.client.patch(b.url("/api/v1/topology/devices/nobody")).header("origin", &origin).json(&json!({ "status": "active" }))
+        }
+        ("DELETE", "/api/v1/topology/links/{id}") => b.client.delete(b.url(&format!("/api/v1/topology/links/{}", Uuid::new_v4()))).header("origin", &origin),
+        ("DELETE", "/api/v1/topology/bgp-sessions/{name}") => b.client.delete(b.url("/api/v1/topology/bgp-sessions/nobody")).header("origin", &origin),
         ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
         ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),
         ("POST", "/api/v1/approvals/{payments deploy}/approve") | ("POST", "/api/v1/approvals/{payments deploy}/reject") => {
@@ -433,6 +454,35 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/topology/circuit") => sf("topology/circuit", vec![("provider", "Nobody".into()), ("cid", "none".into())]),
         ("POST", "/api/topology/paths") => sf("topology/paths", vec![("from", "a".into()), ("to", "b".into())]),
         ("POST", "/api/topology/devices") => sf("topology/devices", vec![("query", "role=leaf".into())]),
+        ("POST", "/api/topology/may-change") => sf("topology/may-change", vec![]),
+        ("POST", "/api/topology/maintenance-plan") => sf(
+            "topology/maintenance-plan",
+            vec![
+                ("back", "/topology/sites/fra1".into()),
+                ("device", String::new()),
+                ("site", "fra1".into()),
+                ("provider", String::new()),
+                ("cid", String::new()),
+                ("kind", "planned".into()),
+                ("title", format!("matrix-sf-{actor}")),
+                ("reference", String::new()),
+                ("starts_at", "2099-01-01T00:00".into()),
+                ("ends_at", "2099-01-01T01:00".into()),
+            ],
+        ),
+        ("POST", "/api/topology/maintenance-cancel") => {
+            sf("topology/maintenance-cancel", vec![("back", "/topology/sites/fra1".into()), ("id", Uuid::new_v4().to_string())])
+        }
+        ("POST", "/api/topology/device-edit") => sf(
+            "topology/device-edit",
+            vec![("name", "nobody".into()), ("status", "active".into()), ("role", "leaf".into()), ("pci_scope", "no".into()), ("reason", String::new())],
+        ),
+        ("POST", "/api/topology/link-remove") => {
+            sf("topology/link-remove", vec![("device", "nobody".into()), ("id", Uuid::new_v4().to_string()), ("reason", String::new())])
+        }
+        ("POST", "/api/topology/session-remove") => {
+            sf("topology/session-remove", vec![("device", "nobody".into()), ("name", "nobody".into()), ("reason", String::new())])
+        }
         ("POST", "/api/integrations/list") => sf("integrations/list", vec![("query", "health=unknown".into())]),
         ("POST", "/api/integrations/get") => sf("integrations/get", vec![("name", "matrix-flow".into()), ("runs", String::new())]),
         ("POST", "/api/integrations/runs") => sf("integrations/runs", vec![("name", "matrix-flow".into())]),

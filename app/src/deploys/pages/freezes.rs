@@ -3,6 +3,7 @@
 use crate::ui::form::{problem_of, returned_problems, Field, FieldError, Submit, INPUT, LABEL};
 use crate::deploys::api::{get_calendar, Calendar, CreateFreeze, DeleteFreeze, CALENDAR_DAYS};
 use crate::deploys::types::{FreezeView, Problem};
+use crate::topology::types::MaintenanceWindow;
 use crate::ui::icons::Icon;
 use crate::ui::{Badge, Card, EmptyState, ErrorBox, Loading, PageHeader, Tone};
 use chrono::{Duration, NaiveDate};
@@ -18,7 +19,7 @@ pub fn FreezeCalendarPage() -> impl IntoView {
     let query = use_query_map();
     view! {
         <Title text="Freeze calendar"/>
-        <PageHeader title="Freeze calendar" subtitle="Deploys that would start inside a freeze window are refused, with the window named; an admin may override with a reason."/>
+        <PageHeader title="Freeze calendar" subtitle="Deploys that would start inside a freeze window are refused, with the window named; an admin may override with a reason. The network's maintenance windows are on it too (amber)."/>
         <Suspense fallback=|| view! { <Loading rows=8/> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -33,6 +34,23 @@ pub fn FreezeCalendarPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The network's maintenance windows open at some time on `day` (UTC).
+fn maintenance_on(windows: &[MaintenanceWindow], day: NaiveDate) -> Vec<MaintenanceWindow> {
+    let (Some(start), Some(end)) = (day.and_hms_opt(0, 0, 0), (day + Duration::days(1)).and_hms_opt(0, 0, 0)) else { return Vec::new() };
+    let (start, end) = (start.and_utc(), end.and_utc());
+    windows.iter().filter(|w| w.starts_at < end && w.ends_at > start).cloned().collect()
+}
+
+/// The page of what a window is on.
+fn subject_href(m: &MaintenanceWindow) -> String {
+    use crate::topology::pages::{circuit_href, device_href, site_href};
+    match (m.subject_kind.as_str(), &m.circuit) {
+        ("circuit", Some(c)) => circuit_href(&c.provider, &c.cid),
+        ("device", _) => device_href(&m.subject),
+        _ => site_href(&m.subject),
     }
 }
 
@@ -57,10 +75,13 @@ fn CalendarView(
     problems: Vec<Problem>,
     typed: [String; 7],
 ) -> impl IntoView {
-    let Calendar { windows, environments, is_admin, today } = c;
-    // each day with the environments frozen in it, worked out before the view takes `windows`
-    let cells: Vec<(NaiveDate, Vec<(String, String)>)> =
-        (0..CALENDAR_DAYS).map(|i| today + Duration::days(i)).map(|day| (day, frozen_on(&windows, day))).collect();
+    let Calendar { windows, maintenance, environments, is_admin, today } = c;
+    // each day with the environments frozen in it and the network's work, worked out before the
+    // view takes `windows`
+    let cells: Vec<(NaiveDate, Vec<(String, String)>, Vec<MaintenanceWindow>)> = (0..CALENDAR_DAYS)
+        .map(|i| today + Duration::days(i))
+        .map(|day| (day, frozen_on(&windows, day), maintenance_on(&maintenance, day)))
+        .collect();
     let server_problems = RwSignal::new(problems);
     Effect::new(move |_| match create.value().get() {
         Some(Err(e)) => server_problems.set(e.problems()),
@@ -73,7 +94,7 @@ fn CalendarView(
     view! {
         <Card title="Next four weeks (UTC)">
             <div class="grid grid-cols-7 gap-px bg-slate-200 text-xs dark:bg-slate-800" data-testid="calendar">
-                {cells.into_iter().map(|(day, frozen)| {
+                {cells.into_iter().map(|(day, frozen, work)| {
                     let label = day.format("%a %d %b").to_string();
                     let class = format!("min-h-20 p-2 {}", if frozen.is_empty() { "bg-white dark:bg-slate-900" } else { "bg-rose-50 dark:bg-rose-950/40" });
                     view! {
@@ -82,6 +103,11 @@ fn CalendarView(
                             {frozen.into_iter().map(|(env, reason)| {
                                 let (text, title) = (format!("{env}: {reason}"), reason);
                                 view! { <div class="mt-1 truncate rounded bg-rose-600 px-1 text-white" title=title>{text}</div> }
+                            }).collect_view()}
+                            {work.into_iter().map(|m| {
+                                let text = format!("{}: {}", m.subject, m.title);
+                                let href = subject_href(&m);
+                                view! { <a class="mt-1 block truncate rounded bg-amber-500 px-1 text-amber-950 hover:underline" href=href title=text.clone() data-testid="calendar-maintenance">{text.clone()}</a> }
                             }).collect_view()}
                         </div>
                     }

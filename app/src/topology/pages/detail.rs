@@ -1,7 +1,8 @@
 //! A device, a site, a partner, a circuit; the devices list; the paths between two places.
 use super::{circuit_href, device_href, partner_href, partner_kind, site_href, site_kind, speed, SessionState, DT, LINK, TD};
 use crate::integrations::pages::When;
-use crate::topology::api::{find_paths, get_circuit, get_device, get_partner, get_site, list_devices};
+use super::changes::{interface_changes, Changed, DeviceEditCard, MaintenanceCard, On, RemoveLinkButton, RemoveSessionButton};
+use crate::topology::api::{find_paths, get_circuit, get_device, get_partner, get_site, list_devices, may_change_network};
 use crate::topology::types::WeakPoint;
 use crate::ui::form::INPUT;
 use crate::ui::icons::Icon;
@@ -55,17 +56,23 @@ fn finding(w: WeakPoint) -> impl IntoView {
 #[component]
 pub fn DevicePage() -> impl IntoView {
     let name = param("name");
-    let data = Resource::new(name, get_device);
+    let changed = Changed::new();
+    let data = Resource::new(move || (name(), changed.count.get()), |(n, _)| get_device(n));
+    let may = Resource::new(|| (), |_| may_change_network());
     view! {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
             {move || Suspend::new(async move {
+                let may_change = may.await.unwrap_or(false);
                 match data.await {
                     Ok(d) => {
                         let line = format!("{}{}{}", d.role, d.site.as_ref().map(|s| format!(" at {s}")).unwrap_or_default(), if d.pci_scope { " · in PCI scope" } else { "" });
                         let site = d.site.clone();
+                        let (for_links, for_sessions, for_card) = (d.name.clone(), d.name.clone(), d.name.clone());
+                        let (windows, seen, for_edit) = (d.maintenance.clone(), d.interface_changes.clone(), d.clone());
                         let model = match (&d.manufacturer, &d.model) { (Some(m), Some(x)) => Some(format!("{m} {x}")), (m, x) => m.clone().or(x.clone()) };
                         view! {
                             {heading("Device", d.name.clone(), line)}
+                            {changed.banner()}
                             {d.weak_point.clone().map(finding)}
                             <div class="grid gap-6 lg:grid-cols-3">
                                 <div class="space-y-6 lg:col-span-2">
@@ -92,25 +99,35 @@ pub fn DevicePage() -> impl IntoView {
                                     </Card>
                                     <Card title="Links">
                                         {if d.links.is_empty() { none("No links.") } else { view! {
-                                            <DataTable testid="device-links" columns=vec!["Link", "To"]>
-                                                {d.links.iter().map(|l| view! {
-                                                    <tr><td class=TD>{l.label.clone()}</td><td class=TD><a class=LINK href=device_href(&l.to)>{l.to.clone()}</a></td></tr>
-                                                }).collect_view()}
+                                            <DataTable testid="device-links" columns=if may_change { vec!["Link", "To", "Partner", ""] } else { vec!["Link", "To", "Partner"] }>
+                                                {d.links.iter().map(|l| { let dev = for_links.clone(); view! {
+                                                    <tr>
+                                                        <td class=TD>{l.label.clone()}</td>
+                                                        <td class=TD><a class=LINK href=match &l.circuit { Some(c) => circuit_href(&c.provider, &c.cid), None => device_href(&l.to) }>{l.to.clone()}</a></td>
+                                                        <td class=TD>{l.partner.clone().map(|p| view! { <a class=LINK href=partner_href(&p)>{p.clone()}</a> })}</td>
+                                                        {(may_change && l.id.is_some()).then(|| view! {
+                                                            <td class=TD><RemoveLinkButton device=dev id=l.id.unwrap_or_default() partner=l.partner.clone() changed/></td>
+                                                        })}
+                                                    </tr>
+                                                }}).collect_view()}
                                             </DataTable>
                                         }.into_any() }}
                                     </Card>
                                     <Card title="BGP sessions">
                                         {if d.sessions.is_empty() { none("No BGP sessions.") } else { view! {
-                                            <DataTable testid="device-sessions" columns=vec!["Session", "Remote", "Partner", "State", "Since"]>
-                                                {d.sessions.iter().map(|s| view! {
+                                            <DataTable testid="device-sessions" columns=if may_change { vec!["Session", "Remote", "Partner", "State", "Since", ""] } else { vec!["Session", "Remote", "Partner", "State", "Since"] }>
+                                                {d.sessions.iter().map(|s| { let dev = for_sessions.clone(); view! {
                                                     <tr>
                                                         <td class=TD>{s.name.clone()}</td>
                                                         <td class=format!("{TD} font-mono")>{format!("{} AS{}", s.remote_address, s.remote_asn)}</td>
                                                         <td class=TD>{s.partner.clone().map(|p| view! { <a class=LINK href=partner_href(&p)>{p.clone()}</a> })}</td>
                                                         <td class=TD><SessionState state=s.state.clone()/></td>
                                                         <td class=TD><When at=s.state_changed_at/></td>
+                                                        {may_change.then(|| view! {
+                                                            <td class=TD><RemoveSessionButton device=dev name=s.name.clone() partner=s.partner.clone() changed/></td>
+                                                        })}
                                                     </tr>
-                                                }).collect_view()}
+                                                }}).collect_view()}
                                             </DataTable>
                                         }.into_any() }}
                                     </Card>
@@ -132,6 +149,15 @@ pub fn DevicePage() -> impl IntoView {
                                     </div>
                                 </Card>
                             </div>
+                            <div class="mt-6 grid gap-6 lg:grid-cols-3">
+                                <div class="lg:col-span-2">
+                                    <MaintenanceCard windows=windows on=On::Device(for_card.clone()) back=device_href(&for_card) may_change changed/>
+                                </div>
+                                <div class="space-y-6">
+                                    {interface_changes(seen)}
+                                    {may_change.then(|| view! { <DeviceEditCard d=for_edit changed/> })}
+                                </div>
+                            </div>
                         }.into_any()
                     }
                     Err(e) => view! { <Title text="Device"/><ErrorBox error=e/> }.into_any(),
@@ -144,15 +170,19 @@ pub fn DevicePage() -> impl IntoView {
 #[component]
 pub fn SitePage() -> impl IntoView {
     let name = param("name");
-    let data = Resource::new(name, get_site);
+    let changed = Changed::new();
+    let data = Resource::new(move || (name(), changed.count.get()), |(n, _)| get_site(n));
+    let may = Resource::new(|| (), |_| may_change_network());
     view! {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
             {move || Suspend::new(async move {
+                let may_change = may.await.unwrap_or(false);
                 match data.await {
                     Ok(s) => {
                         let line = format!("{}{}", site_kind(&s.kind), s.region.as_ref().map(|r| format!(" in {r}")).unwrap_or_default());
                         view! {
                             {heading("Site", s.name.clone(), line)}
+                            {changed.banner()}
                             <div class="grid gap-6 lg:grid-cols-3">
                                 <div class="space-y-6 lg:col-span-2">
                                     <Card title="Devices">
@@ -198,6 +228,7 @@ pub fn SitePage() -> impl IntoView {
                                     </Card>
                                 </div>
                                 <div class="space-y-6">
+                                    <MaintenanceCard windows=s.maintenance.clone() on=On::Site(s.name.clone()) back=site_href(&s.name) may_change changed/>
                                     <Card title="About">
                                         {about(vec![
                                             ("Status", Some(s.status.clone())),
@@ -294,12 +325,26 @@ pub fn PartnerPage() -> impl IntoView {
                                         }.into_any() }}
                                     </Card>
                                 </div>
-                                <Card title="About">
-                                    {about(vec![
-                                        ("Peers at", Some(p.sites.join(", "))),
-                                        ("Description", Some(p.description.clone())),
-                                    ])}
-                                </Card>
+                                <div class="space-y-6">
+                                    <Card title="About">
+                                        {about(vec![
+                                            ("Peers at", Some(p.sites.join(", "))),
+                                            ("Description", Some(p.description.clone())),
+                                        ])}
+                                    </Card>
+                                    <Card title="Integration systems it hosts">
+                                        {if p.systems.is_empty() { none("No integration system is linked to it.") } else { view! {
+                                            <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="partner-systems">
+                                                {p.systems.iter().map(|y| view! {
+                                                    <li class="flex items-center justify-between gap-2 px-4 py-2">
+                                                        <a class=LINK href=format!("/integrations/systems/{}", super::seg(&y.name))>{y.title.clone()}</a>
+                                                        <span class="text-xs text-slate-500">{y.kind.clone()}</span>
+                                                    </li>
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any() }}
+                                    </Card>
+                                </div>
                             </div>
                         }.into_any()
                     }
@@ -313,16 +358,20 @@ pub fn PartnerPage() -> impl IntoView {
 #[component]
 pub fn CircuitPage() -> impl IntoView {
     let (provider, cid) = (param("provider"), param("cid"));
-    let data = Resource::new(move || (provider(), cid()), |(p, c)| get_circuit(p, c));
+    let changed = Changed::new();
+    let data = Resource::new(move || (provider(), cid(), changed.count.get()), |(p, c, _)| get_circuit(p, c));
+    let may = Resource::new(|| (), |_| may_change_network());
     view! {
         <Suspense fallback=|| view! { <Loading rows=4/> }>
             {move || Suspend::new(async move {
+                let may_change = may.await.unwrap_or(false);
                 match data.await {
                     Ok(c) => {
                         let line = format!("{} circuit{}{}", c.provider, c.kind.as_ref().map(|k| format!(" · {k}")).unwrap_or_default(),
                             c.commit_rate_kbps.map(|r| format!(" · commit {}", speed(Some(r)))).unwrap_or_default());
                         view! {
                             {heading("Circuit", c.cid.clone(), line)}
+                            {changed.banner()}
                             <Card title="Ends">
                                 <DataTable testid="circuit-ends" columns=vec!["Side", "Where", "Port", "Cabled to"]>
                                     {c.ends.iter().map(|e| view! {
@@ -341,6 +390,9 @@ pub fn CircuitPage() -> impl IntoView {
                                 </DataTable>
                                 <p class="p-4 text-sm">{format!("Status: {}", c.status)}{(!c.description.is_empty()).then(|| format!(" · {}", c.description))}</p>
                             </Card>
+                            <div class="mt-6">
+                                <MaintenanceCard windows=c.maintenance.clone() on=On::Circuit(c.provider.clone(), c.cid.clone()) back=circuit_href(&c.provider, &c.cid) may_change changed/>
+                            </div>
                         }.into_any()
                     }
                     Err(e) => view! { <Title text="Circuit"/><ErrorBox error=e/> }.into_any(),

@@ -1,4 +1,6 @@
 //! Topology SQL.
+pub mod changes;
+
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -633,9 +635,9 @@ pub async fn devices(
     q: Option<&str>,
     after: Option<&str>,
     limit: i64,
-) -> sqlx::Result<Vec<super::types::DeviceRow>> {
+) -> sqlx::Result<Vec<crate::topology::types::DeviceRow>> {
     sqlx::query_as!(
-        super::types::DeviceRow,
+        crate::topology::types::DeviceRow,
         r#"SELECT d.name, d.role, s.name AS "site?", d.status, d.manufacturer, d.model, d.platform, d.pci_scope, host(d.primary_ip4) AS primary_ip4
            FROM topology_devices d LEFT JOIN topology_sites s ON s.id = d.site_id
            WHERE ($1::text IS NULL OR s.name = $1) AND ($2::text IS NULL OR d.role = $2)
@@ -678,12 +680,31 @@ pub async fn device(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<
                    FROM topology_interfaces i LEFT JOIN topology_interfaces lag ON lag.id = i.lag_id
                    WHERE i.device_id = d.id), '[]'::jsonb),
                'links', coalesce((
-                   SELECT jsonb_agg(jsonb_build_object('label', coalesce(l.label, da.name || ' – ' || db.name),
-                                                       'to', CASE WHEN l.a_device_id = d.id THEN db.name ELSE da.name END) ORDER BY l.id)
+                   SELECT jsonb_agg(jsonb_build_object(
+                              'id', l.id,
+                              'label', coalesce(l.label, coalesce(da.name, pa.name || ' ' || ca.cid) || ' – ' || coalesce(db.name, pb.name || ' ' || cb.cid)),
+                              'to', CASE WHEN l.a_device_id = d.id THEN coalesce(db.name, pb.name || ' ' || cb.cid) ELSE coalesce(da.name, pa.name || ' ' || ca.cid) END,
+                              'circuit', CASE WHEN l.a_device_id = d.id AND cb.id IS NOT NULL THEN jsonb_build_object('provider', pb.name, 'cid', cb.cid)
+                                              WHEN l.a_device_id IS DISTINCT FROM d.id AND ca.id IS NOT NULL THEN jsonb_build_object('provider', pa.name, 'cid', ca.cid) END,
+                              'partner', (SELECT p.name FROM topology_circuit_ends e JOIN topology_partners p ON p.id = e.partner_id
+                                          WHERE e.circuit_id IN (ca.id, cb.id) ORDER BY p.name LIMIT 1)) ORDER BY l.id)
                    FROM topology_links l
-                   JOIN topology_devices da ON da.id = l.a_device_id
-                   JOIN topology_devices db ON db.id = l.b_device_id
+                   LEFT JOIN topology_devices da ON da.id = l.a_device_id
+                   LEFT JOIN topology_devices db ON db.id = l.b_device_id
+                   LEFT JOIN topology_circuit_ends ea ON ea.id = l.a_end_id
+                   LEFT JOIN topology_circuit_ends eb ON eb.id = l.b_end_id
+                   LEFT JOIN topology_circuits ca ON ca.id = ea.circuit_id
+                   LEFT JOIN topology_circuits cb ON cb.id = eb.circuit_id
+                   LEFT JOIN topology_providers pa ON pa.id = ca.provider_id
+                   LEFT JOIN topology_providers pb ON pb.id = cb.provider_id
                    WHERE l.a_device_id = d.id OR l.b_device_id = d.id), '[]'::jsonb),
+               'maintenance', coalesce((SELECT jsonb_agg(m.doc ORDER BY m.starts_at, m.id) FROM topology_maintenance_docs m
+                                        WHERE (m.device_id = d.id OR (m.site_id = d.site_id AND m.device_id IS NULL AND m.circuit_id IS NULL))
+                                          AND m.ends_at > now()), '[]'::jsonb),
+               'interface_changes', coalesce((SELECT jsonb_agg(jsonb_build_object('interface', x.name, 'at', x.at, 'up', x.up, 'previous', x.previous) ORDER BY x.at DESC)
+                                              FROM (SELECT i.name, st.at, st.up, st.previous FROM topology_interface_states st
+                                                    JOIN topology_interfaces i ON i.id = st.interface_id
+                                                    WHERE i.device_id = d.id ORDER BY st.at DESC LIMIT 20) x), '[]'::jsonb),
                'sessions', coalesce((
                    SELECT jsonb_agg(jsonb_build_object('name', b.name, 'remote_address', host(b.remote_address), 'remote_asn', b.remote_asn,
                                                        'partner', p.name, 'state', b.state, 'state_changed_at', b.state_changed_at) ORDER BY b.name)
@@ -748,7 +769,9 @@ pub async fn site(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<se
                                      FROM topology_circuit_ends e
                                      JOIN topology_circuits c ON c.id = e.circuit_id
                                      JOIN topology_providers pr ON pr.id = c.provider_id
-                                     WHERE e.site_id = s.id), '[]'::jsonb)
+                                     WHERE e.site_id = s.id), '[]'::jsonb),
+               'maintenance', coalesce((SELECT jsonb_agg(m.doc ORDER BY m.starts_at, m.id) FROM topology_maintenance_docs m
+                                        WHERE m.site_id = s.id AND m.ends_at > now()), '[]'::jsonb)
            ) AS "site!"
            FROM topology_sites s WHERE s.name = $1"#,
         name
@@ -799,7 +822,10 @@ pub async fn partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
                                   FROM topology_bgp_sessions b
                                   JOIN topology_devices d ON d.id = b.device_id
                                   JOIN topology_sites s ON s.id = d.site_id
-                                  WHERE b.partner_id = p.id), '[]'::jsonb)
+                                  WHERE b.partner_id = p.id), '[]'::jsonb),
+               'systems', coalesce((SELECT jsonb_agg(jsonb_build_object('name', y.name, 'title', y.title, 'kind', y.kind) ORDER BY y.name)
+                                    FROM topology_partner_systems ps JOIN integration_systems y ON y.id = ps.system_id
+                                    WHERE ps.partner_id = p.id), '[]'::jsonb)
            ) AS "partner!"
            FROM topology_partners p WHERE p.name = $1"#,
         name
@@ -854,7 +880,9 @@ pub async fn circuit(conn: &mut PgConnection, provider: &str, cid: &str) -> sqlx
                                  FROM topology_circuit_ends e
                                  LEFT JOIN topology_sites s ON s.id = e.site_id
                                  LEFT JOIN topology_partners p ON p.id = e.partner_id
-                                 WHERE e.circuit_id = c.id), '[]'::jsonb)
+                                 WHERE e.circuit_id = c.id), '[]'::jsonb),
+               'maintenance', coalesce((SELECT jsonb_agg(m.doc ORDER BY m.starts_at, m.id) FROM topology_maintenance_docs m
+                                        WHERE m.circuit_id = c.id AND m.ends_at > now()), '[]'::jsonb)
            ) AS "circuit!"
            FROM topology_circuits c JOIN topology_providers pr ON pr.id = c.provider_id
            WHERE pr.name = $1 AND c.cid = $2"#,

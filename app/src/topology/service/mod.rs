@@ -2,11 +2,13 @@
 //! imported in one transaction with its audit row (or, dry, rolled back), and what the
 //! network's shape says, read in three statements whatever its size; BGP session states as a
 //! collector reports them, each change kept with its time.
-use super::graphml;
-use super::layout::{lay_out, Join, Place};
-use super::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
-use super::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
-use super::types::{
+pub mod changes;
+
+use crate::topology::graphml;
+use crate::topology::layout::{lay_out, Join, Place};
+use crate::topology::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
+use crate::topology::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
+use crate::topology::types::{
     CircuitDetail, CircuitName, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, LinkRow, ProviderPage, ProviderRow, SessionPage, SessionRow, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES, MAX_RISK_MEMBERS, RISK_KINDS,
 };
@@ -37,6 +39,8 @@ pub enum TopologyError {
     /// A drawing that could not be written down (never expected).
     #[error("drawing: {0}")]
     Drawing(String),
+    #[error(transparent)]
+    Approval(#[from] crate::approvals::service::ApprovalError),
 }
 
 /// Every database error is counted as this domain's (`switchyard_db_errors_total`).
