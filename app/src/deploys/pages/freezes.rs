@@ -152,6 +152,31 @@ fn CalendarView(
                     }.into_any()
                 }}
             </Card>
+            <Card title="Network maintenance">
+                {if maintenance.is_empty() {
+                    view! { <EmptyState icon=Icon::Topology title="No network maintenance">"No planned work or carrier notice in the coming weeks."</EmptyState> }.into_any()
+                } else {
+                    view! {
+                        <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="maintenance-calendar-list">
+                            {maintenance.iter().map(|m| {
+                                let notice = m.kind == "carrier_notice";
+                                view! {
+                                    <li class="p-4">
+                                        <div class="flex flex-wrap items-center gap-2">
+                                            <a class="font-medium text-indigo-700 hover:underline dark:text-indigo-300" href=subject_href(m)>{m.subject.clone()}</a>
+                                            <Badge tone=if notice { Tone::Warn } else { Tone::Neutral }>{if notice { "carrier notice" } else { "planned" }}</Badge>
+                                        </div>
+                                        <p class="mt-1">{m.title.clone()}</p>
+                                        <p class="mt-1 text-slate-600 dark:text-slate-400">
+                                            {format!("{} → {}{}", m.starts_at.format("%Y-%m-%d %H:%M"), m.ends_at.format("%Y-%m-%d %H:%M UTC"), m.reference.as_ref().map(|r| format!(" · {r}")).unwrap_or_default())}
+                                        </p>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </Card>
             {is_admin.then(|| view! {
                 <Card title="Add a freeze window">
                     <ActionForm action=create attr:class="space-y-3 p-4" attr:data-testid="freeze-form">

@@ -45,7 +45,7 @@ impl Changed {
 
 /// A form's problems (from its action; from the address after a post without JavaScript when
 /// `from_address`), and the page told when it goes through.
-fn told<S>(action: ServerAction<S>, changed: Changed, from_address: bool) -> RwSignal<Vec<FieldProblem>>
+fn told<S>(action: ServerAction<S>, changed: Changed, from_address: bool, form: Option<NodeRef<leptos::html::Form>>) -> RwSignal<Vec<FieldProblem>>
 where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
@@ -55,7 +55,16 @@ where
     let problems = RwSignal::new(if from_address { query.with_untracked(returned_problems) } else { Vec::new() });
     Effect::new(move |_| match action.value().get() {
         Some(Err(e)) => problems.set(e.problems()),
-        Some(Ok(o)) => changed.note(o.said()),
+        Some(Ok(o)) => {
+            // a form that went through starts empty again (the page's data is read anew)
+            #[cfg(feature = "hydrate")]
+            if let Some(f) = form.and_then(|f| f.get()) {
+                f.reset();
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = form;
+            changed.note(o.said())
+        }
         None => {}
     });
     problems
@@ -96,7 +105,8 @@ pub enum On {
 #[component]
 pub fn MaintenanceCard(windows: Vec<MaintenanceWindow>, on: On, back: String, may_change: bool, changed: Changed) -> impl IntoView {
     let plan = ServerAction::<PlanMaintenance>::new();
-    let problems = told(plan, changed, true);
+    let form = NodeRef::new();
+    let problems = told(plan, changed, true, Some(form));
     let query = use_query_map();
     let typed = |k: &str| query.with_untracked(|q| q.get(k).unwrap_or_default());
     let (kind0, title0, reference0, starts0, ends0) = (typed("kind"), typed("title"), typed("reference"), typed("starts_at"), typed("ends_at"));
@@ -117,7 +127,7 @@ pub fn MaintenanceCard(windows: Vec<MaintenanceWindow>, on: On, back: String, ma
                 }.into_any()
             }}
             {may_change.then(|| view! {
-                <ActionForm action=plan attr:class="space-y-3 border-t border-slate-200 p-4 dark:border-slate-800" attr:data-testid="maintenance-form">
+                <ActionForm action=plan node_ref=form attr:class="space-y-3 border-t border-slate-200 p-4 dark:border-slate-800" attr:data-testid="maintenance-form">
                     <p class="text-sm font-medium">"Plan maintenance"</p>
                     <FieldError field="device" problems=problems/>
                     <FieldError field="circuit" problems=problems/>
@@ -157,7 +167,7 @@ pub fn MaintenanceCard(windows: Vec<MaintenanceWindow>, on: On, back: String, ma
 #[component]
 fn MaintenanceRow(m: MaintenanceWindow, back: String, may_change: bool, changed: Changed) -> impl IntoView {
     let cancel = ServerAction::<CancelMaintenance>::new();
-    let problems = told(cancel, changed, false);
+    let problems = told(cancel, changed, false, None);
     let notice = m.kind == "carrier_notice";
     view! {
         <li class="flex flex-wrap items-start justify-between gap-2 p-4">
@@ -210,7 +220,8 @@ pub fn interface_changes(changes: Vec<InterfaceChange>) -> impl IntoView {
 #[component]
 pub fn DeviceEditCard(d: DeviceDetail, changed: Changed) -> impl IntoView {
     let edit = ServerAction::<EditDevice>::new();
-    let problems = told(edit, changed, true);
+    let form = NodeRef::new();
+    let problems = told(edit, changed, true, Some(form));
     let query = use_query_map();
     let typed = |k: &str, or: String| query.with_untracked(|q| q.get(k)).unwrap_or(or);
     let status0 = typed("status", d.status.clone());
@@ -219,7 +230,7 @@ pub fn DeviceEditCard(d: DeviceDetail, changed: Changed) -> impl IntoView {
     let reason0 = typed("reason", String::new());
     view! {
         <Card title="Edit">
-            <ActionForm action=edit attr:class="space-y-3 p-4" attr:data-testid="device-edit">
+            <ActionForm action=edit node_ref=form attr:class="space-y-3 p-4" attr:data-testid="device-edit">
                 <input type="hidden" name="name" value=d.name.clone()/>
                 <Field id="de-status" label="Status" field="status" error=problem_of("status", problems)>
                     <select id="de-status" name="status" class=INPUT>
@@ -248,7 +259,7 @@ pub fn DeviceEditCard(d: DeviceDetail, changed: Changed) -> impl IntoView {
 #[component]
 pub fn RemoveLinkButton(device: String, id: uuid::Uuid, partner: Option<String>, changed: Changed) -> impl IntoView {
     let remove = ServerAction::<RemoveLink>::new();
-    let problems = told(remove, changed, false);
+    let problems = told(remove, changed, false, None);
     let confirm = match &partner {
         Some(p) => format!("Ask to remove this link to {p}? It waits for approval."),
         None => "Remove this link?".to_owned(),
@@ -271,7 +282,7 @@ pub fn RemoveLinkButton(device: String, id: uuid::Uuid, partner: Option<String>,
 #[component]
 pub fn RemoveSessionButton(device: String, name: String, partner: Option<String>, changed: Changed) -> impl IntoView {
     let remove = ServerAction::<RemoveSession>::new();
-    let problems = told(remove, changed, false);
+    let problems = told(remove, changed, false, None);
     let confirm = match &partner {
         Some(p) => format!("Ask to remove this session to {p}? It waits for approval."),
         None => "Remove this session?".to_owned(),
