@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-netbox
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox record-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-netbox
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -48,7 +48,8 @@ help:
 	@echo "make bench-integrations  ingest beside pgbench and COPY; reads at 100k and 10M runs"
 	@echo "make bench-topology  the topology view's data at 500 and 5,000 devices; single points of failure"
 	@echo "make bench-netbox  NetBox's demo data synced in, then read from NetBox and Switchyard side by side"
-	@echo "make test-netbox  a sync from a real NetBox (starts the NetBox peer; ~8 min the first time)"
+	@echo "make test-netbox  a sync from a real NetBox with netbox-bgp (starts the NetBox peer; ~8 min the first time)"
+	@echo "make record-netbox  record what that NetBox serves into the fixture make test syncs"
 
 # ---------------------------------------------------------------- tools
 tools: $(STAMP)/apt $(STAMP)/rust $(STAMP)/npm $(PROMTOOL)
@@ -329,7 +330,7 @@ test-e2e: $(STAMP)/contract
 NETBOX_PEER ?= $(firstword $(wildcard $(abspath $(CURDIR)/../shared/peers/netbox) /work/shared/peers/netbox))
 test-netbox: db
 	@test -n "$(NETBOX_PEER)" || { echo "no NetBox peer harness (../shared/peers/netbox)" >&2; exit 1; }
-	@$(NETBOX_PEER)/setup.sh | tee target/netbox-setup.log | grep -v '^NETBOX_TOKEN=' | tail -2
+	@NETBOX_PEER=$(NETBOX_PEER) server/tests/netbox/with-bgp.sh | tee target/netbox-setup.log | grep -v '^NETBOX_TOKEN=' | tail -2
 	@grep -q '^NETBOX_URL=' target/netbox-setup.log || { echo "the NetBox peer did not start: see target/netbox-setup.log" >&2; exit 1; }
 	@$(call start_idp,3902,target/idp-netbox.log); \
 	  eval "$$(grep -E '^NETBOX_(URL|TOKEN)=' target/netbox-setup.log | sed 's/^/export /')"; \
@@ -355,6 +356,12 @@ bench-integrations: db
 # failure over the whole network (~3 min)
 bench-topology: db
 	cargo bench -p server --bench topology --features app/ssr
+
+# records what the NetBox peer (with netbox-bgp and a bank peering) serves into the fixture make
+# test syncs (server/tests/api/fixtures/netbox-4.7.3-demo.json.gz)
+record-netbox:
+	@test -n "$(NETBOX_PEER)" || { echo "no NetBox peer harness (../shared/peers/netbox)" >&2; exit 1; }
+	NETBOX_PEER=$(NETBOX_PEER) server/tests/netbox/record.sh
 
 # side by side with a real NetBox 4.7 (the peer, started here as for test-netbox): NetBox synced
 # in, then a page of 50 devices, one device and 1,000 cables read from both by the same client

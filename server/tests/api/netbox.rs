@@ -1,7 +1,7 @@
-//! A sync from a real NetBox (4.7, its demo data: `../shared/peers/netbox/setup.sh`), over the
-//! API as an admin starts it. It needs that NetBox running, so it is a make target of its own:
-//! `make test-netbox` starts the peer and runs the ignored test with `NETBOX_URL` and
-//! `NETBOX_TOKEN` set. `make test` applies what that NetBox served, recorded once, through the
+//! A sync from a real NetBox (4.7, its demo data: `../shared/peers/netbox/setup.sh`; the
+//! netbox-bgp plugin and a bank peering: `server/tests/netbox/with-bgp.sh`), over the API as an
+//! admin starts it. It needs that NetBox running, so it is a make target of its own: `make
+//! test-netbox` starts the peer and runs the ignored test with `NETBOX_URL` and `NETBOX_TOKEN` set. `make test` applies what that NetBox served, recorded once, through the
 //! same sync.
 use crate::helpers::{spawn_app_with, Options, Persona, TestApp};
 use serde_json::Value;
@@ -66,6 +66,10 @@ async fn a_netbox_sync_brings_in_the_network_a_second_reports_unchanged_a_change
     assert_eq!(counts(&first, "interfaces")[0], 1586);
     assert_eq!(counts(&first, "circuits"), [29, 0, 0, 0]);
     assert_eq!(counts(&first, "circuit_ends")[0], 45);
+    // the netbox-bgp plugin's sessions (make test-netbox switches it on, with a bank peering)
+    assert_eq!(counts(&first, "bgp_sessions"), [2, 0, 0, 0]);
+    assert_eq!(counts(&first, "partners"), [1, 0, 0, 0]);
+    assert_eq!(app.count("SELECT count(*) FROM topology_bgp_sessions s JOIN topology_partners p ON p.id = s.partner_id WHERE p.name = 'Example Bank'", &[]).await, 2);
     let links = app.count("SELECT count(*) FROM topology_links WHERE source = 'netbox'", &[]).await;
     assert!(links > 0 && links <= 108, "cables between interfaces and circuits: {links}");
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync'", &[]).await, 1);
@@ -97,8 +101,9 @@ async fn a_netbox_sync_brings_in_the_network_a_second_reports_unchanged_a_change
 
 /// What a real NetBox served, recorded once: `fixtures/netbox-4.7.3-demo.json.gz` is the
 /// NetBox peer (NetBox 4.7.3 with NetBox's demo data) exported on 2026-12-06 with the peer's
-/// `export.py` (every object exactly as NetBox's REST API shapes it, pages of 1,000), keeping
-/// the kinds a sync reads. It has no BGP sessions: that NetBox has no netbox-bgp plugin.
+/// `export.py` (every object exactly as NetBox's REST API shapes it, pages of 1,000) with the
+/// netbox-bgp plugin on and a bank peering with two demo routers (`server/tests/netbox/record.sh`
+/// made it: `make record-netbox`), keeping the kinds a sync reads.
 fn recorded() -> std::collections::HashMap<String, Vec<Value>> {
     let gz = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/fixtures/netbox-4.7.3-demo.json.gz")).expect("the recording");
     let mut text = String::new();
@@ -115,6 +120,7 @@ fn recorded() -> std::collections::HashMap<String, Vec<Value>> {
         ("circuits", "circuits/circuits"),
         ("circuit_ends", "circuits/circuit-terminations"),
         ("links", "dcim/cables"),
+        ("bgp_sessions", "plugins/bgp/session"),
     ];
     kinds.into_iter().map(|(kind, path)| (kind.to_owned(), file.remove(path).and_then(|v| v.as_array().cloned()).expect(path))).collect()
 }
@@ -137,9 +143,14 @@ async fn what_a_real_netbox_served_syncs_in_a_second_sync_changes_nothing_a_chan
     let made: Vec<(&str, u32)> = first.kinds.iter().map(|k| (k.kind.as_str(), k.counts.created)).collect();
     assert_eq!(
         made,
-        [("sites", 24), ("racks", 42), ("partners", 0), ("devices", 72), ("interfaces", 1586), ("providers", 9), ("circuits", 29), ("circuit_ends", 45), ("links", 52)],
-        "every kind (the 56 cables to console and power ports are no link; no tenant is in the group partners; no sessions without the plugin)"
+        [("sites", 24), ("racks", 42), ("partners", 1), ("devices", 72), ("interfaces", 1586), ("providers", 9), ("circuits", 29), ("circuit_ends", 45), ("links", 52), ("bgp_sessions", 2)],
+        "every kind (the 56 cables to console and power ports are no link; one tenant is in the group partners)"
     );
+    // the plugin's sessions, each on its router, to the partner whose ASN answers
+    assert_eq!(app.count("SELECT count(*) FROM topology_partners WHERE name = 'Example Bank' AND kind = 'bank' AND asns = '{64512}'", &[]).await, 1);
+    let sessions = "SELECT count(*) FROM topology_bgp_sessions s JOIN topology_devices d ON d.id = s.device_id JOIN topology_partners p ON p.id = s.partner_id
+                    WHERE p.name = 'Example Bank' AND d.name IN ('dmi01-akron-rtr01', 'dmi01-albany-rtr01') AND s.remote_asn = 64512 AND s.local_asn = 64999";
+    assert_eq!(app.count(sessions, &[]).await, 2);
     assert!(app.count("SELECT count(*) FROM topology_interfaces WHERE lag_id IS NOT NULL", &[]).await > 0, "LAG members keep their LAG");
     assert!(app.count("SELECT count(*) FROM topology_links WHERE a_end_id IS NOT NULL OR b_end_id IS NOT NULL", &[]).await > 0, "cables to circuits");
 
