@@ -80,6 +80,10 @@ test('an edit of a device in PCI scope asks why, then waits for approval; a part
   // the partner page: the integration systems it hosts, linked
   await open(nina, testInfo, '/topology/partners/Barclays');
   await expect(nina.getByTestId('partner-systems').getByRole('link', { name: 'Barclays SFTP' })).toHaveAttribute('href', '/integrations/systems/bank-sftp-barclays');
+  // and whom to call there, as NetBox's contacts of its tenant say
+  await expect(nina.getByTestId('partner-contacts')).toContainText('Barclays NOC');
+  await expect(nina.getByTestId('partner-contacts').getByRole('link', { name: 'noc@barclays.example' })).toHaveAttribute('href', 'mailto:noc@barclays.example');
+  await nina.screenshot({ path: `screenshots/partner-${testInfo.project.name}.png`, fullPage: true });
   await ninaContext.close();
   await aliceContext.close();
 });

@@ -172,6 +172,12 @@ pub fn export() -> HashMap<String, Vec<Value>> {
     for (name, tag, asn, description) in PARTNERS {
         let t = x.push("partners", json!({ "name": name, "group": { "slug": "partners" }, "tags": [{ "slug": tag }], "description": description }));
         x.push("asns", json!({ "asn": asn, "tenant": { "id": t, "name": name } }));
+        // each partner's network operations centre, and the person who answers for the relation
+        let domain = name.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "");
+        let noc = x.push("contacts", json!({ "name": format!("{name} NOC"), "title": "Network operations, 24×7", "email": format!("noc@{domain}.example"), "phone": "+44 20 7946 0000" }));
+        let owner = x.push("contacts", json!({ "name": format!("{name} relationship desk"), "title": "Connectivity and onboarding", "email": format!("connect@{domain}.example"), "phone": "" }));
+        x.push("contact_assignments", json!({ "object_type": "tenancy.tenant", "object_id": t, "contact": { "id": noc }, "role": { "name": "NOC" }, "priority": { "value": "primary" } }));
+        x.push("contact_assignments", json!({ "object_type": "tenancy.tenant", "object_id": t, "contact": { "id": owner }, "role": { "name": "Account" }, "priority": { "value": "secondary" } }));
     }
     for c in CARRIERS {
         x.push("providers", json!({ "name": c, "asns": [] }));

@@ -27,6 +27,11 @@ pub const PARTNER_GROUP: &str = "partners";
 /// The ASNs, read with the partners (each partner's are those of its tenant).
 pub const ASNS: &str = "ipam/asns/";
 
+/// The contacts and their assignments, read with the partners (each partner's are the contacts
+/// assigned to its tenant).
+pub const CONTACTS: &str = "tenancy/contacts/";
+pub const CONTACT_ASSIGNMENTS: &str = "tenancy/contact-assignments/";
+
 /// The kinds a NetBox may lack (a plugin's): a 404 there leaves them as they are.
 pub fn optional(kind: &str) -> bool {
     kind == "bgp_sessions"
@@ -128,8 +133,33 @@ fn address(v: &Value, key: &str) -> Value {
     text(v, &[key, "address"]).map(Value::String).unwrap_or(Value::Null)
 }
 
+/// The partners' rows with their ASNs (NetBox's ASNs whose tenant is the partner's) and their
+/// contacts (the contacts assigned to that tenant, by priority, then name: name, role, title,
+/// email, phone).
+pub fn partners_of(tenants: &[Value], asns: &[Value], contacts: &[Value], assignments: &[Value]) -> Value {
+    let by_id: HashMap<String, &Value> = contacts.iter().filter_map(|c| Some((id(c)?, c))).collect();
+    let mut people: HashMap<String, Vec<(String, String, Value)>> = HashMap::new();
+    for a in assignments.iter().filter(|a| text(a, &["object_type"]).as_deref() == Some("tenancy.tenant")) {
+        let (Some(tenant), Some(contact)) = (a.get("object_id").and_then(Value::as_i64), a.get("contact").and_then(id).and_then(|c| by_id.get(&c))) else { continue };
+        let priority = text(a, &["priority", "value"]).unwrap_or_else(|| "z".into());
+        let name = text(contact, &["name"]).unwrap_or_default();
+        let entry = json!({
+            "name": name.chars().take(100).collect::<String>(), "role": text(a, &["role", "name"]), "title": text(contact, &["title"]),
+            "email": text(contact, &["email"]), "phone": text(contact, &["phone"]),
+        });
+        people.entry(tenant.to_string()).or_default().push((priority, name, entry));
+    }
+    let mut rows = partners_with_asns(tenants, asns);
+    for r in rows.as_array_mut().into_iter().flatten() {
+        let mut list = r.get("sid").and_then(Value::as_str).and_then(|t| people.remove(t)).unwrap_or_default();
+        list.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        r["contacts"] = Value::Array(list.into_iter().take(50).map(|(_, _, c)| c).collect());
+    }
+    rows
+}
+
 /// The partners' rows with their ASNs: NetBox's ASNs whose tenant is the partner's.
-pub fn partners_with_asns(tenants: &[Value], asns: &[Value]) -> Value {
+fn partners_with_asns(tenants: &[Value], asns: &[Value]) -> Value {
     let mut by_tenant: HashMap<String, Vec<i64>> = HashMap::new();
     for a in asns {
         if let (Some(t), Some(n)) = (a.get("tenant").and_then(id), a.get("asn").and_then(Value::as_i64)) {

@@ -594,6 +594,24 @@ pub struct PartnerDetail {
     /// The integration systems it hosts (its SFTP server, its clearing gateway).
     #[serde(default)]
     pub systems: Vec<PartnerSystem>,
+    /// Whom to call there (from NetBox's contacts assigned to its tenant).
+    #[serde(default)]
+    pub contacts: Vec<PartnerContact>,
+}
+
+/// A person at a partner: their role with it (NOC, account manager …) and how to reach them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerContact {
+    pub name: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// A circuit as lists show it: its provider and id, and where its two ends are.

@@ -70,6 +70,7 @@ async fn a_netbox_sync_brings_in_the_network_a_second_reports_unchanged_a_change
     assert_eq!(counts(&first, "bgp_sessions"), [2, 0, 0, 0]);
     assert_eq!(counts(&first, "partners"), [1, 0, 0, 0]);
     assert_eq!(app.count("SELECT count(*) FROM topology_bgp_sessions s JOIN topology_partners p ON p.id = s.partner_id WHERE p.name = 'Example Bank'", &[]).await, 2);
+    assert_eq!(app.count("SELECT count(*) FROM topology_partners WHERE contacts @> '[{\"name\": \"Example Bank NOC\", \"role\": \"NOC\"}]'", &[]).await, 1);
     let links = app.count("SELECT count(*) FROM topology_links WHERE source = 'netbox'", &[]).await;
     assert!(links > 0 && links <= 108, "cables between interfaces and circuits: {links}");
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync'", &[]).await, 1);
@@ -114,6 +115,8 @@ fn recorded() -> std::collections::HashMap<String, Vec<Value>> {
         ("racks", "dcim/racks"),
         ("partners", "tenancy/tenants"),
         ("asns", "ipam/asns"),
+        ("contacts", "tenancy/contacts"),
+        ("contact_assignments", "tenancy/contact-assignments"),
         ("devices", "dcim/devices"),
         ("interfaces", "dcim/interfaces"),
         ("providers", "circuits/providers"),
@@ -151,6 +154,8 @@ async fn what_a_real_netbox_served_syncs_in_a_second_sync_changes_nothing_a_chan
     let sessions = "SELECT count(*) FROM topology_bgp_sessions s JOIN topology_devices d ON d.id = s.device_id JOIN topology_partners p ON p.id = s.partner_id
                     WHERE p.name = 'Example Bank' AND d.name IN ('dmi01-akron-rtr01', 'dmi01-albany-rtr01') AND s.remote_asn = 64512 AND s.local_asn = 64999";
     assert_eq!(app.count(sessions, &[]).await, 2);
+    let noc = "SELECT count(*) FROM topology_partners WHERE name = 'Example Bank' AND contacts @> '[{\"name\": \"Example Bank NOC\", \"role\": \"NOC\", \"email\": \"noc@examplebank.example\"}]'";
+    assert_eq!(app.count(noc, &[]).await, 1, "its contact, as NetBox assigns it to the tenant");
     assert!(app.count("SELECT count(*) FROM topology_interfaces WHERE lag_id IS NOT NULL", &[]).await > 0, "LAG members keep their LAG");
     assert!(app.count("SELECT count(*) FROM topology_links WHERE a_end_id IS NOT NULL OR b_end_id IS NOT NULL", &[]).await > 0, "cables to circuits");
 

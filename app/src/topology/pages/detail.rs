@@ -332,6 +332,22 @@ pub fn PartnerPage() -> impl IntoView {
                                             ("Description", Some(p.description.clone())),
                                         ])}
                                     </Card>
+                                    <Card title="Contacts">
+                                        {if p.contacts.is_empty() { none("No contact is known.") } else { view! {
+                                            <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="partner-contacts">
+                                                {p.contacts.iter().map(|c| view! {
+                                                    <li class="px-4 py-2">
+                                                        <div class="font-medium">{c.name.clone()}{c.role.clone().map(|r| view! { <span class="ml-2 text-xs font-normal text-slate-500">{r}</span> })}</div>
+                                                        {c.title.clone().map(|t| view! { <div class="text-slate-600 dark:text-slate-400">{t}</div> })}
+                                                        <div class="flex flex-wrap gap-3">
+                                                            {c.email.clone().map(|e| view! { <a class=LINK href=format!("mailto:{e}")>{e.clone()}</a> })}
+                                                            {c.phone.clone().map(|ph| view! { <span class="tabular-nums">{ph}</span> })}
+                                                        </div>
+                                                    </li>
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any() }}
+                                    </Card>
                                     <Card title="Integration systems it hosts">
                                         {if p.systems.is_empty() { none("No integration system is linked to it.") } else { view! {
                                             <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="partner-systems">

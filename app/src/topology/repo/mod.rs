@@ -487,13 +487,13 @@ pub async fn sync_kind(conn: &mut PgConnection, kind: &str, rows: &serde_json::V
         .fetch_all(conn)
         .await,
         "partners" => sqlx::query_scalar!(
-            r#"INSERT INTO topology_partners AS t (name, kind, asns, description, source, source_id)
+            r#"INSERT INTO topology_partners AS t (name, kind, asns, contacts, description, source, source_id)
                SELECT CASE WHEN EXISTS (SELECT 1 FROM topology_partners o WHERE o.name = x.name AND o.source <> 'netbox') THEN x.name || ' (netbox)' ELSE x.name END,
-                      x.kind, ARRAY(SELECT jsonb_array_elements_text(x.asns)::bigint), x.description, 'netbox', x.sid
-               FROM jsonb_to_recordset($1) AS x(sid text, name text, kind text, asns jsonb, description text)
+                      x.kind, ARRAY(SELECT jsonb_array_elements_text(x.asns)::bigint), coalesce(x.contacts, '[]'), x.description, 'netbox', x.sid
+               FROM jsonb_to_recordset($1) AS x(sid text, name text, kind text, asns jsonb, contacts jsonb, description text)
                ON CONFLICT (source, source_id) DO UPDATE
-                   SET name = EXCLUDED.name, kind = EXCLUDED.kind, asns = EXCLUDED.asns, description = EXCLUDED.description, updated_at = now()
-                   WHERE (t.name, t.kind, t.asns, t.description) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.asns, EXCLUDED.description)
+                   SET name = EXCLUDED.name, kind = EXCLUDED.kind, asns = EXCLUDED.asns, contacts = EXCLUDED.contacts, description = EXCLUDED.description, updated_at = now()
+                   WHERE (t.name, t.kind, t.asns, t.contacts, t.description) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.kind, EXCLUDED.asns, EXCLUDED.contacts, EXCLUDED.description)
                RETURNING (xmax = 0) AS "created!""#,
             rows
         )

@@ -660,7 +660,8 @@ pub async fn run_netbox_sync(pool: &PgPool, principal: &Principal, netbox: &NetB
 }
 
 /// Applies an export of NetBox's objects (each kind as NetBox's API serves it, keyed by the
-/// kind's name in `netbox::KINDS`, with `asns` for the ASNs) exactly as a sync from that NetBox
+/// kind's name in `netbox::KINDS`, with `asns` for the ASNs, `contacts` and `contact_assignments`
+/// for the partners' contacts) exactly as a sync from that NetBox
 /// would, by Switchyard itself (a dry run rolls back): how the demo network is loaded, and how
 /// `make test` checks a sync against what a real NetBox served.
 #[tracing::instrument(name = "topology.service.apply_netbox_export", skip_all, fields(dry_run), err)]
@@ -702,7 +703,9 @@ async fn sync_netbox(pool: &PgPool, actor: Actor<'_>, objects: NetboxObjects<'_>
         let Some(list) = objects.all(kind, path).await? else { continue };
         let rows = if *kind == "partners" {
             let asns = objects.all("asns", netbox::ASNS).await?.unwrap_or_default();
-            netbox::partners_with_asns(&list, &asns)
+            let contacts = objects.all("contacts", netbox::CONTACTS).await?.unwrap_or_default();
+            let assignments = objects.all("contact_assignments", netbox::CONTACT_ASSIGNMENTS).await?.unwrap_or_default();
+            netbox::partners_of(&list, &asns, &contacts, &assignments)
         } else {
             netbox::rows(kind, &list)
         };
