@@ -87,3 +87,22 @@ test('an edit of a device in PCI scope asks why, then waits for approval; a part
   await ninaContext.close();
   await aliceContext.close();
 });
+
+test('an admin finds the NetBox panel on the topology page (here no NetBox is configured, and it says so); others do not', async ({ browser }, testInfo) => {
+  const js = hasJs(testInfo);
+  const aliceContext = await browser.newContext({ javaScriptEnabled: js });
+  const alice = await aliceContext.newPage();
+  await signIn(alice, testInfo, 'alice', '/topology');
+  const panel = alice.getByTestId('netbox-panel');
+  await expect(panel).toBeVisible();
+  await expect(alice.getByTestId('netbox-unconfigured')).toContainText('no NetBox is configured: set topology.netbox.url');
+  await expect(panel.getByRole('button', { name: 'Sync now' })).toBeDisabled();
+  await expect(panel.getByRole('button', { name: 'Dry run' })).toBeDisabled();
+  const daveContext = await browser.newContext({ javaScriptEnabled: js });
+  const dave = await daveContext.newPage();
+  await signIn(dave, testInfo, 'dave', '/topology');
+  await expect(dave.getByTestId('topology-overview')).toBeVisible();
+  await expect(dave.getByTestId('netbox-panel')).toHaveCount(0);
+  await aliceContext.close();
+  await daveContext.close();
+});

@@ -39,6 +39,8 @@ pub struct TopologySettings {
 pub struct NetboxSettings {
     pub url: String,
     pub token: SecretString,
+    /// Seconds between scheduled syncs (0: only when an admin starts one).
+    pub sync_every_secs: f64,
 }
 
 impl NetboxSettings {
@@ -307,6 +309,7 @@ struct TopologyDefaults {
 struct NetboxDefaults {
     url: &'static str,
     token: &'static str,
+    sync_every_secs: f64,
 }
 
 #[derive(Serialize)]
@@ -388,7 +391,7 @@ fn defaults() -> Defaults {
         },
         audit: AuditSettings { checkpoint_secs: 300.0 },
         integrations: IntegrationSettings { retention_months: 13, check_secs: 30.0 },
-        topology: TopologyDefaults { netbox: NetboxDefaults { url: "", token: "" } },
+        topology: TopologyDefaults { netbox: NetboxDefaults { url: "", token: "", sync_every_secs: 0.0 } },
         iam: GroupMapping::default(),
         deploys: DeployDefaults {
             worker: true,

@@ -161,7 +161,9 @@ pub fn router(state: AppState) -> Router {
     let definitions = state.definitions.clone();
     let api = crate::api::router();
     let reference = Arc::new(crate::api::reference::reference(&api.doc));
+    let netbox = app::topology::netbox::Source { client: state.settings.topology.netbox.client(), every_secs: state.settings.topology.netbox.sync_every_secs };
     let context = move || {
+        provide_context(netbox.clone());
         provide_context(pool.clone());
         provide_context(queue.clone());
         provide_context(subjects.clone());
@@ -274,6 +276,23 @@ async fn checkpoint_audit(pool: PgPool, every_secs: f64) {
     }
 }
 
+/// Syncs from the configured NetBox every `every_secs` (the first after one interval), as
+/// Switchyard, for as long as the server runs; a sync already running is left to finish.
+async fn scheduled_netbox_syncs(pool: PgPool, netbox: app::topology::netbox::NetBox, every_secs: f64) {
+    let every = Duration::from_secs_f64(every_secs.max(0.05));
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let meta = app::context::RequestMeta { request_id: "netbox-schedule".into(), ip: "127.0.0.1".into() };
+    loop {
+        tick.tick().await;
+        match app::topology::service::scheduled_netbox_sync(&pool, &netbox, &meta).await {
+            Ok(Some(id)) => tracing::info!(sync = %id, "scheduled NetBox sync ran"),
+            Ok(None) => tracing::debug!("a NetBox sync is running: the scheduled one waits for the next turn"),
+            Err(e) => tracing::warn!(error = %e, "the scheduled NetBox sync could not start"),
+        }
+    }
+}
+
 /// Keeps the integrations current while the server runs: the next months' partitions exist,
 /// schedule slots that came due are judged (late, missed) every `check_secs`, and once an hour
 /// months past retention are dropped whole.
@@ -347,6 +366,14 @@ impl Application {
         tokio::spawn(purge_sessions(crate::auth::store::PgSessionStore::new(pool.clone()), settings.session.purge_secs));
         tokio::spawn(checkpoint_audit(pool.clone(), settings.audit.checkpoint_secs));
         tokio::spawn(integrations_upkeep(pool.clone(), settings.integrations.clone()));
+        let every = settings.topology.netbox.sync_every_secs;
+        match (settings.topology.netbox.client(), every > 0.0) {
+            (Ok(netbox), true) => {
+                tokio::spawn(scheduled_netbox_syncs(pool.clone(), netbox, every));
+            }
+            (Err(why), true) => tracing::warn!(%why, "topology.netbox.sync_every_secs is set but no NetBox can be read: no scheduled syncs"),
+            _ => {}
+        }
         if settings.deploys.worker {
             let worker = crate::deploys::Worker::new(pool.clone(), Arc::new(settings.deploys.clone()), &settings.server.public_url);
             tokio::spawn(worker.run());

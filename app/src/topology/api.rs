@@ -11,6 +11,7 @@ impl From<super::service::TopologyError> for AppError {
         match e {
             E::Refused(r) => r.into(),
             E::Approval(e) => e.into(),
+            E::Busy(m) => AppError::Conflict(m),
             e @ (E::Database(_) | E::Drawing(_)) => AppError::internal(e),
         }
     }
@@ -211,4 +212,43 @@ pub async fn remove_session(device: String, name: String, reason: String) -> Res
     let why = (!reason.trim().is_empty()).then(|| reason.clone());
     let r = super::service::changes::remove_session(&pool, &principal, &name, why, &crate::context::request_meta()).await;
     changed(&device, r, &[])
+}
+
+/// The NetBox panel: the NetBox read, the schedule, the latest syncs; none for anyone but an
+/// admin (the topology page then shows no panel, and is not refused).
+#[server(endpoint = "topology/netbox-panel")]
+pub async fn get_netbox_panel() -> Result<Option<super::types::NetboxPanel>, AppError> {
+    let principal = crate::context::principal()?;
+    if !principal.is_admin() {
+        return Ok(None);
+    }
+    let pool = crate::context::pool()?;
+    let syncs = super::service::recent_syncs(&pool, &principal, 5).await.map_err(fail)?;
+    let source = use_context::<super::netbox::Source>().ok_or_else(|| AppError::internal("no NetBox source in the context"))?;
+    let (url, why_not) = match &source.client {
+        Ok(n) => (Some(n.url().to_owned()), None),
+        Err(why) => (None, Some(why.clone())),
+    };
+    Ok(Some(super::types::NetboxPanel { url, why_not, every_secs: (source.every_secs > 0.0).then_some(source.every_secs), syncs }))
+}
+
+/// Starts a sync from NetBox (admins), or only a report of what it would change (`dry_run` =
+/// `yes`); its progress shows on the panel.
+#[server(endpoint = "topology/netbox-sync")]
+pub async fn start_netbox_sync(dry_run: String) -> Result<uuid::Uuid, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    principal.require_admin().map_err(|e| crate::ui::form::send_back("/topology", &[], e.into()))?;
+    let source = use_context::<super::netbox::Source>().ok_or_else(|| AppError::internal("no NetBox source in the context"))?;
+    let netbox = source.client.map_err(|why| crate::ui::form::send_back("/topology", &[], AppError::Conflict(why)))?;
+    let meta = crate::context::request_meta();
+    match super::service::start_netbox_sync(&pool, &principal, netbox, dry_run == "yes", &meta).await {
+        Ok(id) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect("/topology#netbox");
+            }
+            Ok(id)
+        }
+        Err(e) => Err(crate::ui::form::send_back("/topology", &[], e.into())),
+    }
 }

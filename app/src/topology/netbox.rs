@@ -21,6 +21,14 @@ pub const KINDS: [(&str, &str); 10] = [
     ("bgp_sessions", "plugins/bgp/session/"),
 ];
 
+/// The NetBox the server is configured with, as server functions find it in their context:
+/// a client, or why there is none; and the seconds between scheduled syncs (0: none).
+#[derive(Clone)]
+pub struct Source {
+    pub client: Result<NetBox, String>,
+    pub every_secs: f64,
+}
+
 /// The tenant group whose tenants are partners.
 pub const PARTNER_GROUP: &str = "partners";
 
@@ -42,6 +50,7 @@ pub const MAX_OBJECTS: usize = 500_000;
 
 /// A NetBox to read: its address and a token (a v2 token, `nbt_…`, goes as `Bearer`; an older
 /// one as `Token`). The token is never shown or logged.
+#[derive(Clone)]
 pub struct NetBox {
     client: reqwest::Client,
     base: String,
@@ -64,6 +73,23 @@ impl NetBox {
             .build()
             .map_err(|e| format!("no HTTP client: {e}"))?;
         Ok(NetBox { client, base, auth })
+    }
+
+    /// Every object at `path`, or none when NetBox has no such path or will not let this token
+    /// read it (401, 403): for what a sync can do without.
+    pub async fn all_readable(&self, path: &str) -> Result<Option<Vec<Value>>, String> {
+        match self.all(path).await {
+            Err(e) if e.contains("NetBox refused the token") => {
+                tracing::warn!(path, "NetBox refused the token for this path: what it holds is left as it is");
+                Ok(None)
+            }
+            other => other,
+        }
+    }
+
+    /// Its address (never the token).
+    pub fn url(&self) -> &str {
+        &self.base
     }
 
     /// Every object at `path` (`dcim/devices/`), following `next` on the same NetBox; none
@@ -136,12 +162,22 @@ fn address(v: &Value, key: &str) -> Value {
 /// The partners' rows with their ASNs (NetBox's ASNs whose tenant is the partner's) and their
 /// contacts (the contacts assigned to that tenant, by priority, then name: name, role, title,
 /// email, phone).
-pub fn partners_of(tenants: &[Value], asns: &[Value], contacts: &[Value], assignments: &[Value]) -> Value {
+/// Without `contacts` (contacts and assignments NetBox would not let us read), the rows say
+/// nothing of contacts, and the partners keep theirs.
+pub fn partners_of(tenants: &[Value], asns: &[Value], contacts: Option<(&[Value], &[Value])>) -> Value {
+    let mut rows = partners_with_asns(tenants, asns);
+    let Some((contacts, assignments)) = contacts else { return rows };
     let by_id: HashMap<String, &Value> = contacts.iter().filter_map(|c| Some((id(c)?, c))).collect();
-    let mut people: HashMap<String, Vec<(String, String, Value)>> = HashMap::new();
+    let mut people: HashMap<String, Vec<(u8, String, Value)>> = HashMap::new();
     for a in assignments.iter().filter(|a| text(a, &["object_type"]).as_deref() == Some("tenancy.tenant")) {
         let (Some(tenant), Some(contact)) = (a.get("object_id").and_then(Value::as_i64), a.get("contact").and_then(id).and_then(|c| by_id.get(&c))) else { continue };
-        let priority = text(a, &["priority", "value"]).unwrap_or_else(|| "z".into());
+        let priority = match text(a, &["priority", "value"]).as_deref() {
+            Some("primary") => 0,
+            Some("secondary") => 1,
+            Some("tertiary") => 2,
+            Some("inactive") => 4,
+            _ => 3,
+        };
         let name = text(contact, &["name"]).unwrap_or_default();
         let entry = json!({
             "name": name.chars().take(100).collect::<String>(), "role": text(a, &["role", "name"]), "title": text(contact, &["title"]),
@@ -149,7 +185,6 @@ pub fn partners_of(tenants: &[Value], asns: &[Value], contacts: &[Value], assign
         });
         people.entry(tenant.to_string()).or_default().push((priority, name, entry));
     }
-    let mut rows = partners_with_asns(tenants, asns);
     for r in rows.as_array_mut().into_iter().flatten() {
         let mut list = r.get("sid").and_then(Value::as_str).and_then(|t| people.remove(t)).unwrap_or_default();
         list.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));

@@ -316,9 +316,23 @@ pub struct SyncJob {
     pub error: Option<String>,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who started it; null for a scheduled sync.
+    #[serde(default)]
+    pub started_by: Option<String>,
 }
 
-/// A device as lists show it.
+/// The NetBox sync as its admin panel shows it: the NetBox read (or why there is none), how
+/// often it is synced on its own, and the latest syncs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetboxPanel {
+    /// The NetBox's address, when one is configured.
+    pub url: Option<String>,
+    /// Why no sync can start, when none can.
+    pub why_not: Option<String>,
+    /// Seconds between scheduled syncs; none when only admins start them.
+    pub every_secs: Option<f64>,
+    pub syncs: Vec<SyncJob>,
+}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeviceRow {

@@ -257,7 +257,7 @@ pub async fn graph(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
         (status = 202, description = "Started: the job, to follow at its `Location`", body = SyncJob,
          headers(("location" = String, description = "/api/v1/topology/sync/{id}"))),
         (status = 403, description = "Admins only", body = ErrorBody),
-        (status = 409, description = "No NetBox is configured", body = ErrorBody),
+        (status = 409, description = "No NetBox is configured, or a sync is running", body = ErrorBody),
         (status = 422, body = ErrorBody),
     ),
     security(("token" = []))

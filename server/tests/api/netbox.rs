@@ -98,6 +98,16 @@ async fn a_netbox_sync_brings_in_the_network_a_second_reports_unchanged_a_change
     patch(serial).await;
     assert_eq!(counts(&changed, "devices"), [0, 1, 71, 0], "{changed}");
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync'", &[]).await, 2);
+
+    // the schedule's sync, as Switchyard: NetBox is back as it was, so only the serial returns
+    let meta = app::context::RequestMeta { request_id: "test".into(), ip: "127.0.0.1".into() };
+    let netbox = app::topology::netbox::NetBox::new(&url, &token).expect("a client");
+    let id = app::topology::service::scheduled_netbox_sync(&app.pool(), &netbox, &meta).await.expect("scheduled").expect("it ran");
+    let alice = app.login_as(Persona::Admin).await;
+    let job: Value = alice.get(&format!("/api/v1/topology/sync/{id}")).await.json().await.expect("json");
+    assert_eq!((job["state"].as_str(), job["started_by"].is_null()), (Some("succeeded"), true), "{job}");
+    assert_eq!(counts(&job["report"], "devices"), [0, 1, 71, 0]);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync' AND actor_id IS NULL", &[]).await, 1);
 }
 
 /// What a real NetBox served, recorded once: `fixtures/netbox-4.7.3-demo.json.gz` is the
@@ -174,4 +184,39 @@ async fn what_a_real_netbox_served_syncs_in_a_second_sync_changes_nothing_a_chan
     assert_eq!((created(&third, "devices").updated, created(&third, "links").removed), (1, 1));
     let renamed = format!("{old}-renamed");
     assert_eq!(app.count("SELECT count(*) FROM topology_devices WHERE name = $1", &[renamed.as_str()]).await, 1);
+}
+
+#[tokio::test]
+async fn a_scheduled_sync_runs_as_switchyard_and_a_netbox_that_does_not_answer_is_a_failed_sync_that_writes_nothing() {
+    // port 9 (discard) listens nowhere here: the NetBox does not answer
+    let app = spawn_app_with(Options {
+        migrate: true,
+        settings: vec![
+            ("topology.netbox.url", "http://127.0.0.1:9".into()),
+            ("topology.netbox.token", "0123456789abcdef0123456789abcdef01234567".into()),
+            ("topology.netbox.sync_every_secs", 0.2.into()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let failed = "SELECT count(*) FROM topology_syncs WHERE requested_by IS NULL AND state = 'failed' AND error LIKE '%NetBox did not answer%'";
+    crate::helpers::eventually("a scheduled sync that failed", || async { (app.count(failed, &[]).await > 0).then_some(()) }).await;
+    assert_eq!(app.count("SELECT count(*) FROM topology_devices", &[]).await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync'", &[]).await, 0, "a failed sync applies nothing");
+    // the admin's panel shows it, as the schedule's
+    let alice = app.login_as(Persona::Admin).await;
+    let panel = alice.server_fn("topology/netbox-panel", &[]).await;
+    assert_eq!(panel.status(), 200);
+    let panel: Value = panel.json().await.expect("json");
+    assert_eq!(panel["url"], "http://127.0.0.1:9");
+    assert_eq!(panel["every_secs"], 0.2);
+    let latest = &panel["syncs"][0];
+    assert_eq!((latest["state"].as_str(), latest["started_by"].is_null()), (Some("failed"), true), "{panel}");
+    // and only admins see the panel: anyone else finds none (and the topology page reads)
+    let dave = app.login_as(Persona::Viewer).await;
+    let none = dave.server_fn("topology/netbox-panel", &[]).await;
+    assert_eq!(none.status(), 200);
+    assert!(none.json::<Value>().await.expect("json").is_null());
+    assert_eq!(dave.server_fn("topology/netbox-sync", &[("dry_run", "yes")]).await.status(), 403);
+    assert_eq!(dave.get("/topology").await.status(), 200);
 }

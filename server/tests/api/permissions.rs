@@ -455,6 +455,8 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/topology/paths") => sf("topology/paths", vec![("from", "a".into()), ("to", "b".into())]),
         ("POST", "/api/topology/devices") => sf("topology/devices", vec![("query", "role=leaf".into())]),
         ("POST", "/api/topology/may-change") => sf("topology/may-change", vec![]),
+        ("POST", "/api/topology/netbox-panel") => sf("topology/netbox-panel", vec![]),
+        ("POST", "/api/topology/netbox-sync") => sf("topology/netbox-sync", vec![("dry_run", "yes".into())]),
         ("POST", "/api/topology/maintenance-plan") => sf(
             "topology/maintenance-plan",
             vec![

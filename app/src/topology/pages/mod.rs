@@ -4,6 +4,7 @@
 mod changes;
 mod detail;
 mod overview;
+mod sync;
 
 pub use detail::{CircuitPage, DevicePage, DevicesPage, PartnerPage, PathsPage, SitePage};
 pub use overview::TopologyPage;

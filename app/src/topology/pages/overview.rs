@@ -26,7 +26,7 @@ pub fn TopologyPage() -> impl IntoView {
                 match data.await {
                     Ok(o) if o.devices == 0 && o.places.is_empty() => view! {
                         <EmptyState icon=Icon::Topology title="No network data yet">
-                            "An admin syncs sites, devices, cables, circuits and BGP sessions from NetBox (POST /api/v1/topology/sync/netbox), or the network team imports a GraphML drawing (POST /api/v1/topology/import/graphml). The drawing and what a failure would cut off appear here."
+                            "An admin syncs sites, devices, cables, circuits and BGP sessions from NetBox (below, or POST /api/v1/topology/sync/netbox), or the network team imports a GraphML drawing (POST /api/v1/topology/import/graphml). The drawing and what a failure would cut off appear here."
                         </EmptyState>
                     }.into_any(),
                     Ok(o) => overview(o).into_any(),
@@ -34,6 +34,7 @@ pub fn TopologyPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <div class="mt-6"><super::sync::NetboxCard/></div>
     }
 }
 

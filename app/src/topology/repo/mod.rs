@@ -489,7 +489,10 @@ pub async fn sync_kind(conn: &mut PgConnection, kind: &str, rows: &serde_json::V
         "partners" => sqlx::query_scalar!(
             r#"INSERT INTO topology_partners AS t (name, kind, asns, contacts, description, source, source_id)
                SELECT CASE WHEN EXISTS (SELECT 1 FROM topology_partners o WHERE o.name = x.name AND o.source <> 'netbox') THEN x.name || ' (netbox)' ELSE x.name END,
-                      x.kind, ARRAY(SELECT jsonb_array_elements_text(x.asns)::bigint), coalesce(x.contacts, '[]'), x.description, 'netbox', x.sid
+                      x.kind, ARRAY(SELECT jsonb_array_elements_text(x.asns)::bigint),
+                      -- contacts NetBox did not let us read stay as they were
+                      coalesce(x.contacts, (SELECT o.contacts FROM topology_partners o WHERE o.source = 'netbox' AND o.source_id = x.sid), '[]'),
+                      x.description, 'netbox', x.sid
                FROM jsonb_to_recordset($1) AS x(sid text, name text, kind text, asns jsonb, contacts jsonb, description text)
                ON CONFLICT (source, source_id) DO UPDATE
                    SET name = EXCLUDED.name, kind = EXCLUDED.kind, asns = EXCLUDED.asns, contacts = EXCLUDED.contacts, description = EXCLUDED.description, updated_at = now()
@@ -579,10 +582,12 @@ pub struct SyncRow {
     pub error: Option<String>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Who asked for it; none for a scheduled one.
+    pub started_by: Option<String>,
 }
 
 #[tracing::instrument(level = "debug", name = "topology.repo.start_sync", skip_all)]
-pub async fn start_sync(conn: &mut PgConnection, requested_by: Uuid, dry_run: bool, total: i32) -> sqlx::Result<Uuid> {
+pub async fn start_sync(conn: &mut PgConnection, requested_by: Option<Uuid>, dry_run: bool, total: i32) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         "INSERT INTO topology_syncs (requested_by, dry_run, total) VALUES ($1, $2, $3) RETURNING id",
         requested_by,
@@ -619,11 +624,41 @@ pub async fn finish_sync(conn: &mut PgConnection, id: Uuid, report: Option<&serd
 pub async fn sync(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<SyncRow>> {
     sqlx::query_as!(
         SyncRow,
-        "SELECT id, dry_run, state, step, done, total, report, error, started_at, finished_at FROM topology_syncs WHERE id = $1",
+        r#"SELECT s.id, s.dry_run, s.state, s.step, s.done, s.total, s.report, s.error, s.started_at, s.finished_at, u.username AS "started_by?"
+           FROM topology_syncs s LEFT JOIN users u ON u.id = s.requested_by WHERE s.id = $1"#,
         id
     )
     .fetch_optional(conn)
     .await
+}
+
+/// The latest syncs, newest first.
+#[tracing::instrument(level = "debug", name = "topology.repo.recent_syncs", skip_all)]
+pub async fn recent_syncs(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<SyncRow>> {
+    sqlx::query_as!(
+        SyncRow,
+        r#"SELECT s.id, s.dry_run, s.state, s.step, s.done, s.total, s.report, s.error, s.started_at, s.finished_at, u.username AS "started_by?"
+           FROM topology_syncs s LEFT JOIN users u ON u.id = s.requested_by ORDER BY s.started_at DESC LIMIT $1"#,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Holds the syncs' lock until the transaction ends: one sync writes at a time.
+#[tracing::instrument(level = "debug", name = "topology.repo.lock_syncs", skip_all)]
+pub async fn lock_syncs(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('switchyard.topology.sync'))").execute(conn).await?;
+    Ok(())
+}
+
+/// Whether a sync started in the last hour is still running (an older one is taken as lost).
+#[tracing::instrument(level = "debug", name = "topology.repo.sync_running", skip_all)]
+pub async fn sync_running(conn: &mut PgConnection) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar!("SELECT 1 AS one FROM topology_syncs WHERE state = 'running' AND started_at > now() - interval '1 hour' LIMIT 1")
+        .fetch_optional(conn)
+        .await?
+        .is_some())
 }
 
 /// A page of devices in name order, after `after`, with the filters given.

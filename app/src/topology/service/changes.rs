@@ -295,7 +295,10 @@ pub async fn cancel_maintenance(pool: &PgPool, principal: &Principal, id: Uuid, 
     require_change(principal)?;
     let mut tx = pool.begin().await?;
     let before = repo::maintenance_window(&mut tx, id).await?.ok_or_else(|| Refusal::not_found("That maintenance window"))?;
-    repo::delete_maintenance(&mut tx, id).await?;
+    // another cancel may have taken it meanwhile: only the one that deleted it says so
+    if !repo::delete_maintenance(&mut tx, id).await? {
+        return Err(Refusal::not_found("That maintenance window").into());
+    }
     let change = Change { action: "topology.maintenance.cancel", subject_kind: SubjectKind::MaintenanceWindow, subject_id: id.to_string(), before: Some(before), after: None };
     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     tx.commit().await?;
@@ -318,7 +321,8 @@ async fn set_systems_in(conn: &mut PgConnection, actor: Actor<'_>, partner: &str
         return Err(Refusal::invalid(&format!("systems/{i}"), format!("there is no integration system \"{}\"", shown(missing))).into());
     }
     let ids: Vec<Uuid> = names.iter().filter_map(|n| found.get(n).copied()).collect();
-    let before = repo::replace_partner_systems(&mut *conn, partner_id, &ids).await?;
+    let mut before = repo::replace_partner_systems(&mut *conn, partner_id, &ids).await?;
+    before.sort();
     if before != names {
         let change = Change {
         action: "topology.partner.systems",
@@ -398,19 +402,20 @@ fn reason_of(reason: &Option<String>, why: &str) -> Result<String, Refusal> {
 /// The device as the edit would leave it, or why the edit does not read.
 fn edited(now: &DeviceNow, edit: &DeviceEdit) -> Result<DeviceNow, Refusal> {
     let mut after = now.clone();
-    if let Some(status) = edit.status.as_deref().map(str::trim) {
+    // a field is checked when it changes: what a sync brought in stays as it is
+    if let Some(status) = edit.status.as_deref().map(str::trim).filter(|s| *s != now.status) {
         if !DEVICE_STATUSES.contains(&status) {
             return Err(Refusal::invalid("status", format!("\"{}\" is not a device status: use {}", shown(status), DEVICE_STATUSES.join(", "))));
         }
         after.status = status.to_owned();
     }
-    if let Some(role) = edit.role.as_deref().map(str::trim) {
+    if let Some(role) = edit.role.as_deref().map(str::trim).filter(|r| *r != now.role) {
         if role.is_empty() || role.chars().count() > 50 || !role.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_')) {
             return Err(Refusal::invalid("role", "a role is 1 to 50 letters, digits, spaces, - or _ (border router, core switch, leaf …)"));
         }
         after.role = role.to_owned();
     }
-    if let Some(platform) = edit.platform.as_deref().map(str::trim) {
+    if let Some(platform) = edit.platform.as_deref().map(str::trim).filter(|p| Some(*p) != now.platform.as_deref()) {
         if platform.chars().count() > 100 {
             return Err(Refusal::invalid("platform", "a platform is at most 100 characters"));
         }
@@ -454,7 +459,7 @@ pub async fn edit_device(pool: &PgPool, principal: &Principal, name: &str, edit:
     if now.pci_scope || after.pci_scope {
         let reason = reason_of(&edit.reason, "a change to a device in PCI scope")?;
         let summary = format!("Edit {} (PCI scope): {}", now.name, describe(&now, &after));
-        let payload = json!({ "device": now.name, "before": device_json(&now), "after": device_json(&after) });
+        let payload = json!({ "id": now.id, "device": now.name, "before": device_json(&now), "after": device_json(&after) });
         let id = approvals::open(&mut tx, principal, ask(principal, now.name.clone(), EDIT_DEVICE, summary, payload, reason), meta).await?;
         tx.commit().await?;
         return Ok(ChangeOutcome { applied: false, approval_id: Some(id.0), message: format!("{} is in PCI scope: the edit waits for approval", now.name) });
@@ -495,6 +500,7 @@ pub async fn remove_link(pool: &PgPool, principal: &Principal, id: Uuid, reason:
         let reason = reason_of(&reason, "removing a link to a partner")?;
         let summary = format!("Remove the link {} (to {partner})", link.label);
         let payload = json!({ "label": link.label, "partner": partner });
+        // (the link's id is the request's subject)
         let approval = approvals::open(&mut tx, principal, ask(principal, id.to_string(), REMOVE_LINK, summary, payload, reason), meta).await?;
         tx.commit().await?;
         return Ok(ChangeOutcome { applied: false, approval_id: Some(approval.0), message: format!("The link reaches {partner}: its removal waits for approval") });
@@ -521,7 +527,7 @@ pub async fn remove_session(pool: &PgPool, principal: &Principal, name: &str, re
     if let Some(partner) = &s.partner {
         let reason = reason_of(&reason, "removing a session to a partner")?;
         let summary = format!("Remove the BGP session {name} ({} to {partner})", s.device);
-        let payload = json!({ "device": s.device, "remote_address": s.remote_address, "partner": partner });
+        let payload = json!({ "id": s.id, "device": s.device, "remote_address": s.remote_address, "partner": partner });
         let approval = approvals::open(&mut tx, principal, ask(principal, name.to_owned(), REMOVE_SESSION, summary, payload, reason), meta).await?;
         tx.commit().await?;
         return Ok(ChangeOutcome { applied: false, approval_id: Some(approval.0), message: format!("The session is to {partner}: its removal waits for approval") });
@@ -551,7 +557,7 @@ pub async fn perform(conn: &mut PgConnection, subject_id: &str, action: &str, pa
     match action {
         EDIT_DEVICE => {
             let now = repo::lock_device(&mut *conn, subject_id).await?.ok_or_else(|| Refusal::invalid("subject", "the device is no longer in the network"))?;
-            if device_json(&now) != payload["before"] {
+            if json!(now.id) != payload["id"] || device_json(&now) != payload["before"] {
                 return Err(Refusal::invalid("subject", format!("{} changed since the request: ask again", now.name)).into());
             }
             let after: DeviceEdit = serde_json::from_value(payload["after"].clone()).map_err(|_| Refusal::invalid("payload", "the edit does not read"))?;
@@ -561,10 +567,17 @@ pub async fn perform(conn: &mut PgConnection, subject_id: &str, action: &str, pa
         REMOVE_LINK => {
             let id: Uuid = subject_id.parse().map_err(|_| Refusal::invalid("subject", "not a link's id"))?;
             let link = repo::lock_link(&mut *conn, id).await?.ok_or_else(|| Refusal::invalid("subject", "the link is gone already"))?;
+            if json!(link.label) != payload["label"] || json!(link.partner) != payload["partner"] {
+                return Err(Refusal::invalid("subject", format!("the link {} changed since the request: ask again", link.label)).into());
+            }
             delete_link_in(conn, Actor::Person(approver), id, &link.label, meta).await
         }
         REMOVE_SESSION => {
             let s = repo::lock_session(&mut *conn, subject_id).await?.ok_or_else(|| Refusal::invalid("subject", "the session is gone already"))?;
+            let same = json!(s.id) == payload["id"] && json!(s.device) == payload["device"] && json!(s.remote_address) == payload["remote_address"];
+            if !same || json!(s.partner) != payload["partner"] {
+                return Err(Refusal::invalid("subject", format!("the session {subject_id} changed since the request: ask again")).into());
+            }
             delete_session_in(conn, Actor::Person(approver), s.id, subject_id, &s.device, &s.remote_address, meta).await
         }
         other => Err(Refusal::invalid("action", format!("\"{}\" is not a change of the network", shown(other))).into()),
@@ -613,6 +626,10 @@ mod tests {
         let now = DeviceNow { id: Uuid::nil(), name: "hsm-1".into(), status: "active".into(), role: "hsm".into(), platform: None, pci_scope: true };
         let bad = DeviceEdit { status: Some("melted".into()), ..Default::default() };
         assert!(matches!(edited(&now, &bad), Err(Refusal::Invalid(p)) if p.field == "status"));
+        // what a sync brought in is not checked again when it does not change
+        let synced = DeviceNow { role: "router/firewall".into(), status: "spare".into(), ..now.clone() };
+        let same = DeviceEdit { status: Some("spare".into()), role: Some("router/firewall".into()), pci_scope: Some(false), ..Default::default() };
+        assert_eq!(edited(&synced, &same).map(|d| d.pci_scope).ok(), Some(false));
         let edit = DeviceEdit { status: Some("offline".into()), pci_scope: Some(false), ..Default::default() };
         let after = edited(&now, &edit).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(describe(&now, &after), "status active → offline, PCI scope yes → no");

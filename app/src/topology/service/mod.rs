@@ -41,6 +41,9 @@ pub enum TopologyError {
     Drawing(String),
     #[error(transparent)]
     Approval(#[from] crate::approvals::service::ApprovalError),
+    /// The network is busy with another change of the same kind (a sync running).
+    #[error("{0}")]
+    Busy(String),
 }
 
 /// Every database error is counted as this domain's (`switchyard_db_errors_total`).
@@ -641,15 +644,36 @@ fn overview_of(d: Drawing, sites: Vec<SiteRow>, partners: Vec<PartnerRow>) -> Ov
 pub async fn start_netbox_sync(pool: &PgPool, principal: &Principal, netbox: NetBox, dry_run: bool, meta: &RequestMeta) -> Result<uuid::Uuid, TopologyError> {
     principal.require_admin()?;
     let total = (NETBOX_KINDS.len() * 2) as i32;
-    let id = repo::start_sync(&mut *pool.acquire().await?, principal.user_id.0, dry_run, total).await?;
+    let mut conn = pool.acquire().await?;
+    if repo::sync_running(&mut conn).await? {
+        return Err(TopologyError::Busy("a NetBox sync is running: wait for it to end".into()));
+    }
+    let id = repo::start_sync(&mut conn, Some(principal.user_id.0), dry_run, total).await?;
+    drop(conn);
     let (pool, principal, meta) = (pool.clone(), principal.clone(), meta.clone());
-    tokio::spawn(async move { run_netbox_sync(&pool, &principal, &netbox, id, dry_run, &meta).await });
+    tokio::spawn(async move { run_netbox_sync(&pool, Some(&principal), &netbox, id, dry_run, &meta).await });
     Ok(id)
 }
 
-/// Runs a sync started with `start_netbox_sync` to its end, and writes down how it ended.
-pub async fn run_netbox_sync(pool: &PgPool, principal: &Principal, netbox: &NetBox, id: uuid::Uuid, dry_run: bool, meta: &RequestMeta) {
-    let outcome = sync_netbox(pool, Actor::Person(principal), NetboxObjects::Live(netbox), Some(id), dry_run, meta).await;
+/// A sync on the schedule, as Switchyard itself, run to its end here: none while another sync
+/// runs. Its id, when it ran.
+#[tracing::instrument(name = "topology.service.scheduled_netbox_sync", skip_all, err)]
+pub async fn scheduled_netbox_sync(pool: &PgPool, netbox: &NetBox, meta: &RequestMeta) -> Result<Option<uuid::Uuid>, TopologyError> {
+    let mut conn = pool.acquire().await?;
+    if repo::sync_running(&mut conn).await? {
+        return Ok(None);
+    }
+    let id = repo::start_sync(&mut conn, None, false, (NETBOX_KINDS.len() * 2) as i32).await?;
+    drop(conn);
+    run_netbox_sync(pool, None, netbox, id, false, meta).await;
+    Ok(Some(id))
+}
+
+/// Runs a sync started with `start_netbox_sync` (or by the schedule, with no one) to its end,
+/// and writes down how it ended.
+pub async fn run_netbox_sync(pool: &PgPool, principal: Option<&Principal>, netbox: &NetBox, id: uuid::Uuid, dry_run: bool, meta: &RequestMeta) {
+    let actor = principal.map_or(Actor::System, Actor::Person);
+    let outcome = sync_netbox(pool, actor, NetboxObjects::Live(netbox), Some(id), dry_run, meta).await;
     let (report, error) = match &outcome {
         Ok(report) => (serde_json::to_value(report).ok(), None),
         Err(e) => (None, Some(e.as_str())),
@@ -682,6 +706,14 @@ impl NetboxObjects<'_> {
             NetboxObjects::Export(export) => Ok(export.get(kind).cloned().or_else(|| (!netbox::optional(kind)).then(Vec::new))),
         }
     }
+
+    /// Every object at `path`, or none when this NetBox (or this token) cannot read it.
+    async fn readable(&self, kind: &str, path: &str) -> Result<Option<Vec<Value>>, String> {
+        match self {
+            NetboxObjects::Live(netbox) => netbox.all_readable(path).await,
+            NetboxObjects::Export(export) => Ok(export.get(kind).cloned()),
+        }
+    }
 }
 
 async fn step(pool: &PgPool, id: Option<uuid::Uuid>, what: String, done: usize) {
@@ -703,9 +735,10 @@ async fn sync_netbox(pool: &PgPool, actor: Actor<'_>, objects: NetboxObjects<'_>
         let Some(list) = objects.all(kind, path).await? else { continue };
         let rows = if *kind == "partners" {
             let asns = objects.all("asns", netbox::ASNS).await?.unwrap_or_default();
-            let contacts = objects.all("contacts", netbox::CONTACTS).await?.unwrap_or_default();
-            let assignments = objects.all("contact_assignments", netbox::CONTACT_ASSIGNMENTS).await?.unwrap_or_default();
-            netbox::partners_of(&list, &asns, &contacts, &assignments)
+            // contacts a token may not read are left as they are
+            let contacts = objects.readable("contacts", netbox::CONTACTS).await?;
+            let assignments = objects.readable("contact_assignments", netbox::CONTACT_ASSIGNMENTS).await?;
+            netbox::partners_of(&list, &asns, contacts.as_deref().zip(assignments.as_deref()))
         } else {
             netbox::rows(kind, &list)
         };
@@ -715,6 +748,8 @@ async fn sync_netbox(pool: &PgPool, actor: Actor<'_>, objects: NetboxObjects<'_>
         rows.as_array().map(|r| r.iter().filter_map(|o| o.get("sid").and_then(Value::as_str).map(str::to_owned)).collect()).unwrap_or_default()
     };
     let mut tx = pool.begin().await.map_err(db)?;
+    // one sync writes at a time (two servers, an admin's and the schedule's)
+    repo::lock_syncs(&mut tx).await.map_err(db)?;
     // what NetBox no longer has goes first, children before parents
     let mut removed = HashMap::new();
     for (kind, rows) in read.iter().rev() {
@@ -753,7 +788,11 @@ async fn sync_netbox(pool: &PgPool, actor: Actor<'_>, objects: NetboxObjects<'_>
 pub async fn netbox_sync(pool: &PgPool, principal: &Principal, id: uuid::Uuid) -> Result<SyncJob, TopologyError> {
     principal.require_read()?;
     let row = repo::sync(&mut *pool.acquire().await?, id).await?.ok_or_else(|| Refusal::not_found("That sync"))?;
-    Ok(SyncJob {
+    Ok(job_of(row))
+}
+
+fn job_of(row: repo::SyncRow) -> SyncJob {
+    SyncJob {
         id: row.id,
         state: row.state,
         dry_run: row.dry_run,
@@ -764,7 +803,22 @@ pub async fn netbox_sync(pool: &PgPool, principal: &Principal, id: uuid::Uuid) -
         error: row.error,
         started_at: row.started_at,
         finished_at: row.finished_at,
-    })
+        started_by: row.started_by,
+    }
+}
+
+/// The latest syncs, newest first (admins: the NetBox panel).
+#[tracing::instrument(name = "topology.service.recent_syncs", skip_all, err)]
+pub async fn recent_syncs(pool: &PgPool, principal: &Principal, limit: i64) -> Result<Vec<SyncJob>, TopologyError> {
+    principal.require_admin()?;
+    let rows = repo::recent_syncs(&mut *pool.acquire().await?, limit.clamp(1, 50)).await?;
+    // a sync "running" for over an hour was lost with the server that ran it
+    let lost = Utc::now() - chrono::Duration::hours(1);
+    Ok(rows
+        .into_iter()
+        .map(job_of)
+        .map(|j| if j.state == "running" && j.started_at < lost { SyncJob { state: "failed".into(), error: Some("lost: the server stopped while it ran".into()), ..j } } else { j })
+        .collect())
 }
 
 /// A page of devices, in name order.
