@@ -90,12 +90,20 @@ fn sync_row(s: SyncJob) -> impl IntoView {
     let pct = if s.total > 0 { (s.done * 100 / s.total).clamp(0, 100) } else { 0 };
     let what = match (&s.report, &s.error) {
         (_, Some(e)) => e.clone(),
-        (Some(r), _) if !r.changed => "Nothing changed.".into(),
+        (Some(r), _) if !r.changed => "Nothing changed: the network is as NetBox has it.".into(),
         (Some(r), _) => r
             .kinds
             .iter()
             .filter(|k| k.counts.changed())
-            .map(|k| format!("{}: +{} ~{} −{}", k.kind.replace('_', " "), k.counts.created, k.counts.updated, k.counts.removed))
+            .map(|k| {
+                let c = k.counts;
+                let said: Vec<String> = [(c.created, "new"), (c.updated, "updated"), (c.removed, "removed")]
+                    .into_iter()
+                    .filter(|(n, _)| *n > 0)
+                    .map(|(n, what)| format!("{n} {what}"))
+                    .collect();
+                format!("{}: {}", k.kind.replace('_', " "), said.join(", "))
+            })
             .collect::<Vec<_>>()
             .join(" · "),
         (None, None) => s.step.clone(),
