@@ -233,16 +233,16 @@ pub async fn get_netbox_panel() -> Result<Option<super::types::NetboxPanel>, App
 }
 
 /// Starts a sync from NetBox (admins), or only a report of what it would change (`dry_run` =
-/// `yes`); its progress shows on the panel.
+/// `yes`), reading everything when `full` is `yes`; its progress shows on the panel.
 #[server(endpoint = "topology/netbox-sync")]
-pub async fn start_netbox_sync(dry_run: String) -> Result<uuid::Uuid, AppError> {
+pub async fn start_netbox_sync(dry_run: String, full: Option<String>) -> Result<uuid::Uuid, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     principal.require_admin().map_err(|e| crate::ui::form::send_back("/topology", &[], e.into()))?;
     let source = use_context::<super::netbox::Source>().ok_or_else(|| AppError::internal("no NetBox source in the context"))?;
     let netbox = source.client.map_err(|why| crate::ui::form::send_back("/topology", &[], AppError::Conflict(why)))?;
     let meta = crate::context::request_meta();
-    match super::service::start_netbox_sync(&pool, &principal, netbox, dry_run == "yes", &meta).await {
+    match super::service::start_netbox_sync(&pool, &principal, netbox, dry_run == "yes", full.as_deref() == Some("yes"), &meta).await {
         Ok(id) => {
             if crate::context::accepts_html() {
                 leptos_axum::redirect("/topology#netbox");

@@ -1,6 +1,7 @@
-//! Reading a NetBox through its REST API (4.x shapes), and what its objects are here. Every
-//! object of the kinds the topology keeps is read, a page of 1,000 at a time, before anything is
-//! written: a sync that fails half-way applies nothing.
+//! Reading a NetBox through its REST API (4.x shapes), and what its objects are here. The objects
+//! of the kinds the topology keeps (of the many, only those changed since the last sync) are read,
+//! a page of 1,000 at a time, before anything is written: a sync that fails half-way applies
+//! nothing.
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -40,6 +41,13 @@ pub const ASNS: &str = "ipam/asns/";
 pub const CONTACTS: &str = "tenancy/contacts/";
 pub const CONTACT_ASSIGNMENTS: &str = "tenancy/contact-assignments/";
 
+/// The kinds there are many of (one per port, one per cable), which a sync may read
+/// incrementally: every id (`?fields=id`, to find what NetBox removed), and whole only the
+/// objects changed since (`?last_updated__gte=`). The others are read whole each time: they are
+/// few, and some of what they are here comes from other objects (a partner's ASNs and contacts, a
+/// session's partner, a device's name made unique).
+pub const INCREMENTAL: [&str; 2] = ["interfaces", "links"];
+
 /// The kinds a NetBox may lack (a plugin's): a 404 there leaves them as they are.
 pub fn optional(kind: &str) -> bool {
     kind == "bgp_sessions"
@@ -47,6 +55,26 @@ pub fn optional(kind: &str) -> bool {
 
 /// The most objects of one kind a sync reads.
 pub const MAX_OBJECTS: usize = 500_000;
+
+/// Why a read from NetBox failed, in words for the sync's report; `refused` when NetBox would not
+/// let the token read it (401, 403).
+#[derive(Debug)]
+pub struct ReadError {
+    pub message: String,
+    pub refused: bool,
+}
+
+impl From<ReadError> for String {
+    fn from(e: ReadError) -> String {
+        e.message
+    }
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> ReadError {
+        ReadError { message, refused: false }
+    }
+}
 
 /// A NetBox to read: its address and a token (a v2 token, `nbt_…`, goes as `Bearer`; an older
 /// one as `Token`). The token is never shown or logged.
@@ -77,9 +105,9 @@ impl NetBox {
 
     /// Every object at `path`, or none when NetBox has no such path or will not let this token
     /// read it (401, 403): for what a sync can do without.
-    pub async fn all_readable(&self, path: &str) -> Result<Option<Vec<Value>>, String> {
+    pub async fn all_readable(&self, path: &str) -> Result<Option<Vec<Value>>, ReadError> {
         match self.all(path).await {
-            Err(e) if e.contains("NetBox refused the token") => {
+            Err(e) if e.refused => {
                 tracing::warn!(path, "NetBox refused the token for this path: what it holds is left as it is");
                 Ok(None)
             }
@@ -94,7 +122,7 @@ impl NetBox {
 
     /// Every object at `path` (`dcim/devices/`), following `next` on the same NetBox; none
     /// (`None`) when NetBox has no such path (a plugin not installed).
-    pub async fn all(&self, path: &str) -> Result<Option<Vec<Value>>, String> {
+    pub async fn all(&self, path: &str) -> Result<Option<Vec<Value>>, ReadError> {
         let mut url = format!("{}/api/{path}{}limit=1000", self.base, if path.contains('?') { '&' } else { '?' });
         let mut out = Vec::new();
         loop {
@@ -112,22 +140,22 @@ impl NetBox {
             }
             if !status.is_success() {
                 return Err(match status.as_u16() {
-                    401 | 403 => format!("{path}: NetBox refused the token ({status}): check topology.netbox.token"),
-                    _ => format!("{path}: NetBox answered {status}"),
+                    401 | 403 => ReadError { message: format!("{path}: NetBox refused the token ({status}): check topology.netbox.token"), refused: true },
+                    _ => format!("{path}: NetBox answered {status}").into(),
                 });
             }
             let page: Value = answer.json().await.map_err(|e| format!("{path}: not NetBox's JSON ({})", e.without_url()))?;
             let Some(results) = page.get("results").and_then(Value::as_array) else {
-                return Err(format!("{path}: the answer has no results (is this NetBox's API?)"));
+                return Err(format!("{path}: the answer has no results (is this NetBox's API?)").into());
             };
             out.extend(results.iter().cloned());
             if out.len() > MAX_OBJECTS {
-                return Err(format!("{path}: more than {MAX_OBJECTS} objects"));
+                return Err(format!("{path}: more than {MAX_OBJECTS} objects").into());
             }
             match page.get("next").and_then(Value::as_str) {
                 // the next page, on this NetBox only
                 Some(next) if next.starts_with(&self.base) => url = next.to_owned(),
-                Some(next) if !next.is_empty() => return Err(format!("{path}: the next page is on another host ({})", next.chars().take(80).collect::<String>())),
+                Some(next) if !next.is_empty() => return Err(format!("{path}: the next page is on another host ({})", next.chars().take(80).collect::<String>()).into()),
                 _ => return Ok(Some(out)),
             }
         }

@@ -319,6 +319,10 @@ pub struct SyncJob {
     /// Who started it; null for a scheduled sync.
     #[serde(default)]
     pub started_by: Option<String>,
+    /// Since when it read only what changed (of the kinds there are many of: interfaces and
+    /// cables); null when it read everything.
+    #[serde(default)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The NetBox sync as its admin panel shows it: the NetBox read (or why there is none), how

@@ -252,7 +252,10 @@ pub async fn graph(State(state): State<AppState>, caller: Caller, ApiQuery(q): A
     post,
     path = "/topology/sync/netbox",
     tag = "topology",
-    params(("dry_run" = Option<bool>, Query, description = "Only report what would change")),
+    params(
+        ("dry_run" = Option<bool>, Query, description = "Only report what would change"),
+        ("full" = Option<bool>, Query, description = "Read every object, not only the interfaces and cables changed since this NetBox's last sync (a sync reads everything anyway when its last full read is a day old)"),
+    ),
     responses(
         (status = 202, description = "Started: the job, to follow at its `Location`", body = SyncJob,
          headers(("location" = String, description = "/api/v1/topology/sync/{id}"))),
@@ -267,10 +270,10 @@ pub async fn start_netbox_sync(
     caller: Caller,
     ApiQuery(q): ApiQuery<HashMap<String, String>>,
 ) -> Result<(StatusCode, [(axum::http::HeaderName, String); 1], Json<SyncJob>), ApiError> {
-    let dry_run = flag(&caller, &q, "dry_run")?;
+    let (dry_run, full) = (flag(&caller, &q, "dry_run")?, flag(&caller, &q, "full")?);
     caller.principal.require_admin().map_err(|e| caller.fail(e))?;
     let netbox = state.settings.topology.netbox.client().map_err(|m| caller.fail(AppError::Conflict(m)))?;
-    let id = service::start_netbox_sync(&state.pool, &caller.principal, netbox, dry_run, &caller.meta).await.map_err(|e| caller.fail(e))?;
+    let id = service::start_netbox_sync(&state.pool, &caller.principal, netbox, dry_run, full, &caller.meta).await.map_err(|e| caller.fail(e))?;
     let job = service::netbox_sync(&state.pool, &caller.principal, id).await.map_err(|e| caller.fail(e))?;
     Ok((StatusCode::ACCEPTED, [(axum::http::header::LOCATION, format!("/api/v1/topology/sync/{id}"))], Json(job)))
 }

@@ -12,12 +12,18 @@ fn peer() -> (String, String) {
     (url, token)
 }
 
-/// Starts a sync and follows it to its end (the job's own progress, not a sleep, says when).
+/// Starts a sync and follows it to its end (the job's own progress, not a sleep, says when): its
+/// report.
 async fn sync(app: &TestApp, dry_run: bool) -> Value {
+    run(app, if dry_run { "?dry_run=true" } else { "" }).await["report"].clone()
+}
+
+/// Starts a sync with the query given, and follows it to its end: the job.
+async fn run(app: &TestApp, query: &str) -> Value {
     let alice = app.login_as(Persona::Admin).await;
     let start = alice
         .client
-        .post(alice.url(&format!("/api/v1/topology/sync/netbox{}", if dry_run { "?dry_run=true" } else { "" })))
+        .post(alice.url(&format!("/api/v1/topology/sync/netbox{query}")))
         .header("origin", alice.url(""))
         .send()
         .await
@@ -31,7 +37,7 @@ async fn sync(app: &TestApp, dry_run: bool) -> Value {
         let job: Value = alice.get(&location).await.json().await.expect("json");
         match job["state"].as_str() {
             Some("running") if std::time::Instant::now() < deadline => continue,
-            Some("succeeded") => return job["report"].clone(),
+            Some("succeeded") => return job,
             other => panic!("the sync ended {other:?} (or hung): {job}"),
         }
     }
@@ -75,9 +81,14 @@ async fn a_netbox_sync_brings_in_the_network_a_second_reports_unchanged_a_change
     assert!(links > 0 && links <= 108, "cables between interfaces and circuits: {links}");
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync'", &[]).await, 1);
 
-    let again = sync(&app, false).await;
+    // the second reads, of interfaces and cables, only what changed since the first
+    let job = run(&app, "").await;
+    assert!(job["since"].is_string(), "{job}");
+    let again = &job["report"];
     assert_eq!(again["changed"], false, "a second sync changes nothing and says so: {again}");
-    assert_eq!(counts(&again, "devices"), [0, 0, 72, 0]);
+    assert_eq!(counts(again, "devices"), [0, 0, 72, 0]);
+    assert_eq!(counts(again, "interfaces"), [0, 0, 1586, 0]);
+    assert_eq!(counts(again, "links"), [0, 0, links as u64, 0]);
 
     // a change in NetBox shows as updated
     let client = reqwest::Client::new();
@@ -108,6 +119,43 @@ async fn a_netbox_sync_brings_in_the_network_a_second_reports_unchanged_a_change
     assert_eq!((job["state"].as_str(), job["started_by"].is_null()), (Some("succeeded"), true), "{job}");
     assert_eq!(counts(&job["report"], "devices"), [0, 1, 71, 0]);
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.sync' AND actor_id IS NULL", &[]).await, 1);
+
+    // read incrementally, a cable NetBox gains shows as new, and one it loses as removed
+    let free: Value = client
+        .get(format!("{url}/api/dcim/interfaces/?cabled=false&kind=physical&mgmt_only=false&limit=100&ordering=id"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let free = free["results"].as_array().expect("results");
+    let device = |i: &Value| i["device"]["id"].as_i64();
+    let a = free.first().expect("a free interface");
+    let b = free.iter().find(|i| device(i) != device(a)).expect("a free interface on another device");
+    let ends = |i: &Value| serde_json::json!([{ "object_type": "dcim.interface", "object_id": i["id"] }]);
+    let made = client
+        .post(format!("{url}/api/dcim/cables/"))
+        .header("authorization", &auth)
+        .json(&serde_json::json!({ "a_terminations": ends(a), "b_terminations": ends(b), "label": "switchyard-test" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(made.status(), 201, "NetBox made the cable");
+    let cable = made.json::<Value>().await.expect("json")["id"].as_i64().expect("its id");
+    let added = run(&app, "").await;
+    let deleted = client.delete(format!("{url}/api/dcim/cables/{cable}/")).header("authorization", &auth).send().await.expect("delete");
+    assert!(deleted.status().is_success(), "NetBox removed the cable: {}", deleted.status());
+    let gone = run(&app, "").await;
+    assert!(added["since"].is_string() && gone["since"].is_string());
+    assert_eq!(counts(&added["report"], "links"), [1, 0, links as u64, 0]);
+    assert_eq!(counts(&gone["report"], "links"), [0, 0, links as u64, 1]);
+
+    // asked to, a sync reads everything, and finds nothing else changed
+    let full = run(&app, "?full=true").await;
+    assert!(full["since"].is_null(), "{full}");
+    assert_eq!(full["report"]["changed"], false, "{full}");
 }
 
 /// What a real NetBox served, recorded once: `fixtures/netbox-4.7.3-demo.json.gz` is the
@@ -219,4 +267,79 @@ async fn a_scheduled_sync_runs_as_switchyard_and_a_netbox_that_does_not_answer_i
     assert!(none.json::<Value>().await.expect("json").is_null());
     assert_eq!(dave.server_fn("topology/netbox-sync", &[("dry_run", "yes")]).await.status(), 403);
     assert_eq!(dave.get("/topology").await.status(), 200);
+}
+
+#[tokio::test]
+async fn names_that_move_between_netbox_objects_in_one_sync_move_here_too() {
+    let app = crate::helpers::spawn_app().await;
+    let pool = app.pool();
+    let meta = app::context::RequestMeta { request_id: "test".into(), ip: "127.0.0.1".into() };
+    let apply = |export: std::collections::HashMap<String, Vec<Value>>| {
+        let (pool, meta) = (pool.clone(), meta.clone());
+        async move { app::topology::service::apply_netbox_export(&pool, &export, false, &meta).await }
+    };
+
+    // the demo network is a NetBox's export too (ids 1, 2, …): another NetBox whose objects have
+    // those ids under other names replaces it, names passing from one row to another
+    apply(server::demo_network::export()).await.expect("the demo network");
+    apply(recorded()).await.expect("the recorded NetBox over the demo network");
+    assert_eq!(app.count("SELECT count(*) FROM topology_devices", &[]).await, 72);
+    assert_eq!(app.count("SELECT count(*) FROM topology_providers", &[]).await, 9);
+    assert_eq!(app.count("SELECT count(*) FROM topology_devices WHERE name = 'ldn-eq-core-1'", &[]).await, 0, "the demo's devices are gone");
+
+    // then in NetBox two devices, two sites and two providers swap names, a device takes a third's
+    // name as that one is renamed, two interfaces of a device swap names, and a circuit's ends swap sides
+    let mut export = recorded();
+    let name = |o: &Value| o["name"].as_str().expect("name").to_owned();
+    let swap = |list: &mut Vec<Value>, a: usize, b: usize, field: &str| {
+        let (x, y) = (list[a][field].clone(), list[b][field].clone());
+        list[a][field] = y;
+        list[b][field] = x;
+    };
+    let devices = export.get_mut("devices").expect("devices");
+    let (d0, d1, d2) = (name(&devices[0]), name(&devices[1]), name(&devices[2]));
+    swap(devices, 0, 1, "name");
+    devices[2]["name"] = Value::String(d0.clone() + "-old");
+    devices[3]["name"] = Value::String(d2.clone());
+    let sites = export.get_mut("sites").expect("sites");
+    let (s0, s1) = (name(&sites[0]), name(&sites[1]));
+    swap(sites, 0, 1, "name");
+    let providers = export.get_mut("providers").expect("providers");
+    let (p0, p1) = (name(&providers[0]), name(&providers[1]));
+    swap(providers, 0, 1, "name");
+    let interfaces = export.get_mut("interfaces").expect("interfaces");
+    let device_of = |i: &Value| i["device"]["id"].as_i64();
+    let (i0, i1) = (0..interfaces.len())
+        .flat_map(|a| (a + 1..interfaces.len()).map(move |b| (a, b)))
+        .find(|(a, b)| device_of(&interfaces[*a]) == device_of(&interfaces[*b]))
+        .expect("a device with two interfaces");
+    let (n0, n1) = (name(&interfaces[i0]), name(&interfaces[i1]));
+    swap(interfaces, i0, i1, "name");
+    let ends = export.get_mut("circuit_ends").expect("circuit terminations");
+    let circuit_of = |t: &Value| t["circuit"]["id"].as_i64();
+    let (e0, e1) = (0..ends.len())
+        .flat_map(|a| (a + 1..ends.len()).map(move |b| (a, b)))
+        .find(|(a, b)| circuit_of(&ends[*a]) == circuit_of(&ends[*b]))
+        .expect("a circuit with both ends");
+    let (a_id, z_id) = (ends[e0]["id"].to_string(), ends[e1]["id"].to_string());
+    swap(ends, e0, e1, "term_side");
+    let (a_side, z_side) = (ends[e0]["term_side"].as_str().expect("side").to_owned(), ends[e1]["term_side"].as_str().expect("side").to_owned());
+
+    let report = apply(export).await.expect("the names move in one sync");
+    let updated = |kind: &str| report.kinds.iter().find(|k| k.kind == kind).map(|k| k.counts.updated).expect(kind);
+    assert_eq!((updated("devices"), updated("sites"), updated("providers"), updated("interfaces"), updated("circuit_ends")), (4, 2, 2, 2, 2));
+    // each name is now on the row it moved to (the row NetBox's id names)
+    let recorded = recorded();
+    let sid = |kind: &str, i: usize| recorded[kind][i]["id"].to_string();
+    let holds = |table: &'static str, name: String, sid: String| {
+        let app = &app;
+        async move { app.count(&format!("SELECT count(*) FROM {table} WHERE name = $1 AND source = 'netbox' AND source_id = $2"), &[&name, &sid]).await }
+    };
+    assert_eq!((holds("topology_devices", d0.clone(), sid("devices", 1)).await, holds("topology_devices", d1, sid("devices", 0)).await), (1, 1));
+    assert_eq!((holds("topology_devices", d2, sid("devices", 3)).await, holds("topology_devices", d0 + "-old", sid("devices", 2)).await), (1, 1));
+    assert_eq!((holds("topology_sites", s0, sid("sites", 1)).await, holds("topology_sites", s1, sid("sites", 0)).await), (1, 1));
+    assert_eq!((holds("topology_providers", p0, sid("providers", 1)).await, holds("topology_providers", p1, sid("providers", 0)).await), (1, 1));
+    assert_eq!((holds("topology_interfaces", n0, sid("interfaces", i1)).await, holds("topology_interfaces", n1, sid("interfaces", i0)).await), (1, 1));
+    let side = "SELECT count(*) FROM topology_circuit_ends WHERE source_id = $1 AND side = $2";
+    assert_eq!((app.count(side, &[&a_id, &a_side]).await, app.count(side, &[&z_id, &z_side]).await), (1, 1));
 }

@@ -59,9 +59,13 @@ fn Panel(p: NetboxPanel, start: ServerAction<StartNetboxSync>, problems: RwSigna
                             <input type="hidden" name="dry_run" value="yes"/>
                             <button type="submit" class="h-9 rounded-lg px-3 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 disabled:opacity-50 dark:ring-slate-700" disabled=!can>"Dry run"</button>
                         </ActionForm>
-                        <ActionForm action=start>
+                        <ActionForm action=start attr:class="flex flex-wrap items-center gap-2">
                             <input type="hidden" name="dry_run" value="no"/>
                             <button type="submit" class=BUTTON disabled=!can data-confirm="Sync the network from NetBox now? What NetBox no longer has is removed here.">"Sync now"</button>
+                            <label class="inline-flex items-center gap-1 text-slate-600 dark:text-slate-400" title="Otherwise only the interfaces and cables changed since the last sync are read (everything is read once a day)">
+                                <input type="checkbox" name="full" value="yes" class="rounded border-slate-300"/>
+                                "Read everything"
+                            </label>
                         </ActionForm>
                         {busy.then(|| view! { <span class="text-slate-500">"A sync is running…"</span> })}
                     </div>
@@ -115,6 +119,10 @@ fn sync_row(s: SyncJob) -> impl IntoView {
                 <Badge tone>{label}</Badge>
                 {s.dry_run.then(|| view! { <Badge tone=Tone::Neutral>"dry run"</Badge> })}
                 <span class="text-slate-600 dark:text-slate-400">{s.started_by.clone().unwrap_or_else(|| "on schedule".into())}</span>
+                {match s.since {
+                    Some(since) => view! { <span class="text-slate-500" title="Interfaces and cables: only those NetBox changed since then">"changes since " <When at=Some(since)/></span> }.into_any(),
+                    None => view! { <span class="text-slate-500">"read everything"</span> }.into_any(),
+                }}
                 <When at=Some(s.started_at)/>
             </div>
             {running.then(|| view! {

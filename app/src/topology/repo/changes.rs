@@ -201,9 +201,9 @@ pub async fn lock_partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<O
 
 /// The integration systems by these names, as (name, id); names that match none are left out.
 #[tracing::instrument(level = "debug", name = "topology.repo.systems_named", skip_all)]
-pub async fn systems_named(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(String, Uuid)>> {
-    let rows = sqlx::query!("SELECT name, id FROM integration_systems WHERE name = ANY($1)", names).fetch_all(conn).await?;
-    Ok(rows.into_iter().map(|r| (r.name, r.id)).collect())
+pub async fn systems_named(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(Uuid, crate::topology::types::PartnerSystem)>> {
+    let rows = sqlx::query!("SELECT id, name, title, kind FROM integration_systems WHERE name = ANY($1) ORDER BY name", names).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.id, crate::topology::types::PartnerSystem { name: r.name, title: r.title, kind: r.kind })).collect())
 }
 
 /// Replaces the systems a partner hosts; answers the names it hosted before, in order.

@@ -92,8 +92,9 @@ pub async fn edges(conn: &mut PgConnection) -> sqlx::Result<Vec<EdgeRow>> {
 pub async fn ensure_site(conn: &mut PgConnection, name: &str, source: &str) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         r#"WITH made AS (
-               INSERT INTO topology_sites (name, kind, source, source_id) VALUES ($1, 'other', $2, $1)
-               ON CONFLICT DO NOTHING RETURNING id
+               INSERT INTO topology_sites (name, kind, source, source_id)
+               SELECT $1, 'other', $2, $1 WHERE NOT EXISTS (SELECT 1 FROM topology_sites WHERE name = $1)
+               ON CONFLICT (source, source_id) DO NOTHING RETURNING id
            )
            SELECT id AS "id!" FROM made UNION ALL SELECT id FROM topology_sites WHERE name = $1 LIMIT 1"#,
         name,
@@ -570,6 +571,16 @@ pub async fn sync_remove(conn: &mut PgConnection, kind: &str, keep: &[String]) -
     Ok(done.rows_affected())
 }
 
+/// How many rows from NetBox there are of a kind read incrementally (`netbox::INCREMENTAL`).
+#[tracing::instrument(level = "debug", name = "topology.repo.synced_count", skip_all, fields(kind))]
+pub async fn synced_count(conn: &mut PgConnection, kind: &str) -> sqlx::Result<i64> {
+    match kind {
+        "interfaces" => sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM topology_interfaces WHERE source = 'netbox'"#).fetch_one(conn).await,
+        "links" => sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM topology_links WHERE source = 'netbox'"#).fetch_one(conn).await,
+        _ => Ok(0),
+    }
+}
+
 /// A sync's progress and, at its end, its report or why it failed.
 pub struct SyncRow {
     pub id: Uuid,
@@ -584,18 +595,39 @@ pub struct SyncRow {
     pub finished_at: Option<DateTime<Utc>>,
     /// Who asked for it; none for a scheduled one.
     pub started_by: Option<String>,
+    /// Since when it read only what changed; none when it read everything.
+    pub since: Option<DateTime<Utc>>,
 }
 
+/// A sync begun from `netbox_url`: its id, and since when it reads only what changed. It reads
+/// only what changed since this NetBox's latest sync (less a margin for clocks and transactions
+/// open meanwhile) when it is asked to and this NetBox's latest full read is less than a day old;
+/// otherwise it reads everything (none).
 #[tracing::instrument(level = "debug", name = "topology.repo.start_sync", skip_all)]
-pub async fn start_sync(conn: &mut PgConnection, requested_by: Option<Uuid>, dry_run: bool, total: i32) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar!(
-        "INSERT INTO topology_syncs (requested_by, dry_run, total) VALUES ($1, $2, $3) RETURNING id",
+pub async fn start_sync(
+    conn: &mut PgConnection,
+    requested_by: Option<Uuid>,
+    dry_run: bool,
+    total: i32,
+    netbox_url: &str,
+    incremental: bool,
+) -> sqlx::Result<(Uuid, Option<DateTime<Utc>>)> {
+    let row = sqlx::query!(
+        r#"INSERT INTO topology_syncs (requested_by, dry_run, total, netbox_url, since)
+           SELECT $1, $2, $3, $4,
+                  (SELECT max(started_at) - interval '10 minutes' FROM topology_syncs
+                   WHERE $5 AND netbox_url = $4 AND state = 'succeeded' AND NOT dry_run
+                   HAVING max(started_at) FILTER (WHERE since IS NULL) > now() - interval '1 day')
+           RETURNING id, since"#,
         requested_by,
         dry_run,
-        total
+        total,
+        netbox_url,
+        incremental
     )
     .fetch_one(conn)
-    .await
+    .await?;
+    Ok((row.id, row.since))
 }
 
 #[tracing::instrument(level = "debug", name = "topology.repo.sync_step", skip_all)]
@@ -624,7 +656,7 @@ pub async fn finish_sync(conn: &mut PgConnection, id: Uuid, report: Option<&serd
 pub async fn sync(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<SyncRow>> {
     sqlx::query_as!(
         SyncRow,
-        r#"SELECT s.id, s.dry_run, s.state, s.step, s.done, s.total, s.report, s.error, s.started_at, s.finished_at, u.username AS "started_by?"
+        r#"SELECT s.id, s.dry_run, s.state, s.step, s.done, s.total, s.report, s.error, s.started_at, s.finished_at, u.username AS "started_by?", s.since
            FROM topology_syncs s LEFT JOIN users u ON u.id = s.requested_by WHERE s.id = $1"#,
         id
     )
@@ -637,7 +669,7 @@ pub async fn sync(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Sync
 pub async fn recent_syncs(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<SyncRow>> {
     sqlx::query_as!(
         SyncRow,
-        r#"SELECT s.id, s.dry_run, s.state, s.step, s.done, s.total, s.report, s.error, s.started_at, s.finished_at, u.username AS "started_by?"
+        r#"SELECT s.id, s.dry_run, s.state, s.step, s.done, s.total, s.report, s.error, s.started_at, s.finished_at, u.username AS "started_by?", s.since
            FROM topology_syncs s LEFT JOIN users u ON u.id = s.requested_by ORDER BY s.started_at DESC LIMIT $1"#,
         limit
     )

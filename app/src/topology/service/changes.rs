@@ -10,7 +10,7 @@ use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
 use crate::error::Refusal;
 use crate::iam::principal::Principal;
-use crate::topology::repo::changes::{self as repo, DeviceNow, InterfaceStateRow, MaintenanceSubject, NewMaintenance};
+use crate::topology::repo::changes::{self as repo, DeviceNow, InterfaceStateRow, NewMaintenance};
 use crate::topology::types::{
     ChangeOutcome, DeviceEdit, InterfaceChange, InterfaceHistory, InterfaceOutcome, MaintenanceForm, MaintenanceList, MaintenanceWindow, PartnerSystem,
     PartnerSystemsForm, UnknownInterface, DEVICE_STATUSES, MAINTENANCE_KINDS, MAX_MAINTENANCE_DAYS, MAX_PARTNER_SYSTEMS,
@@ -18,7 +18,7 @@ use crate::topology::types::{
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
 /// The approval subject of the network's changes that wait for approval.
@@ -46,44 +46,21 @@ struct InterfaceReport {
 /// Reads a batch of interface reports: every problem named by its JSON pointer (`/3/state`);
 /// one refuses the batch.
 fn parse_interface_reports(body: &Value, now: DateTime<Utc>) -> Result<Vec<InterfaceReport>, Refusal> {
-    let Some(items) = body.as_array() else {
-        return Err(Refusal::invalid("/", "send a JSON array of interface states"));
-    };
-    if items.is_empty() || items.len() > MAX_INTERFACE_REPORTS {
-        return Err(Refusal::invalid("/", format!("send 1 to {MAX_INTERFACE_REPORTS} interface states at a time, not {}", items.len())));
-    }
-    let mut reports = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let field = |f: &str| format!("/{i}/{f}");
-        if !item.is_object() {
-            return Err(Refusal::invalid(&format!("/{i}"), "each state is an object: device, interface, state, at"));
-        }
-        let text = |f: &str| -> Result<&str, Refusal> {
-            item.get(f).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| Refusal::invalid(&field(f), format!("{f} is required, as a string")))
-        };
-        let device = text("device")?;
-        let interface = text("interface")?;
+    let mut reports = Vec::new();
+    for item in super::reported_batch(body, "interface states", MAX_INTERFACE_REPORTS, "device, interface, state, at")? {
+        let device = item.text("device")?;
+        let interface = item.text("interface")?;
         for (f, v) in [("device", device), ("interface", interface)] {
             if v.chars().count() > 100 {
-                return Err(Refusal::invalid(&field(f), format!("{f} is at most 100 characters")));
+                return Err(Refusal::invalid(&item.field(f), format!("{f} is at most 100 characters")));
             }
         }
-        let up = match text("state")?.to_ascii_lowercase().as_str() {
+        let up = match item.text("state")?.to_ascii_lowercase().as_str() {
             "up" => true,
             "down" => false,
-            other => return Err(Refusal::invalid(&field("state"), format!("\"{}\" is not an interface state: use up or down", shown(other)))),
+            other => return Err(Refusal::invalid(&item.field("state"), format!("\"{}\" is not an interface state: use up or down", shown(other)))),
         };
-        let at = match item.get("at") {
-            None | Some(Value::Null) => now,
-            Some(Value::String(t)) => {
-                DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)).map_err(|_| Refusal::invalid(&field("at"), "not an RFC 3339 time"))?
-            }
-            Some(_) => return Err(Refusal::invalid(&field("at"), "an RFC 3339 time, as a string")),
-        };
-        if at > now + Duration::minutes(5) {
-            return Err(Refusal::invalid(&field("at"), "is more than five minutes ahead of the server's clock"));
-        }
-        reports.push(InterfaceReport { device: device.to_owned(), interface: interface.to_owned(), up, at });
+        reports.push(InterfaceReport { device: device.to_owned(), interface: interface.to_owned(), up, at: item.at(now)? });
     }
     Ok(reports)
 }
@@ -253,11 +230,6 @@ async fn plan_in(conn: &mut PgConnection, actor: Actor<'_>, form: &MaintenanceFo
     if let Some((field, message)) = missing {
         return Err(Refusal::invalid(field, message).into());
     }
-    let subject = MaintenanceSubject {
-        device_id: subject.device_id.filter(|_| p.device.is_some()),
-        site_id: subject.site_id.filter(|_| p.site.is_some()),
-        circuit_id: subject.circuit_id.filter(|_| p.circuit.is_some()),
-    };
     let created_by = match actor {
         Actor::Person(p) => Some(p.user_id.0),
         Actor::System => None,
@@ -316,11 +288,13 @@ async fn set_systems_in(conn: &mut PgConnection, actor: Actor<'_>, partner: &str
     names.sort();
     names.dedup();
     let partner_id = repo::lock_partner(&mut *conn, partner).await?.ok_or_else(|| Refusal::not_found(format!("The partner \"{}\"", shown(partner))))?;
-    let found: HashMap<String, Uuid> = repo::systems_named(&mut *conn, &names).await?.into_iter().collect();
-    if let Some((i, missing)) = form.systems.iter().enumerate().find(|(_, n)| !found.contains_key(n.trim())) {
+    // in name order, as `names`
+    let found = repo::systems_named(&mut *conn, &names).await?;
+    let known: HashSet<&str> = found.iter().map(|(_, s)| s.name.as_str()).collect();
+    if let Some((i, missing)) = form.systems.iter().enumerate().find(|(_, n)| !known.contains(n.trim())) {
         return Err(Refusal::invalid(&format!("systems/{i}"), format!("there is no integration system \"{}\"", shown(missing))).into());
     }
-    let ids: Vec<Uuid> = names.iter().filter_map(|n| found.get(n).copied()).collect();
+    let ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
     let mut before = repo::replace_partner_systems(&mut *conn, partner_id, &ids).await?;
     before.sort();
     if before != names {
@@ -333,8 +307,7 @@ async fn set_systems_in(conn: &mut PgConnection, actor: Actor<'_>, partner: &str
         };
         audit::record(&mut *conn, actor, change, meta).await?;
     }
-    let detail = crate::topology::repo::partner(&mut *conn, partner).await?.unwrap_or(Value::Null);
-    Ok(serde_json::from_value(detail["systems"].clone()).unwrap_or_default())
+    Ok(found.into_iter().map(|(_, s)| s).collect())
 }
 
 /// Says which integration systems a partner hosts (the network team or an admin).

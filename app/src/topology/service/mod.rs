@@ -326,55 +326,84 @@ fn shown(s: &str) -> String {
 /// Reads a batch of reports: every problem is named by its JSON pointer (`/3/state`), and one
 /// refuses the batch.
 fn parse_reports(body: &Value, now: DateTime<Utc>) -> Result<Vec<Report>, Refusal> {
-    let Some(items) = body.as_array() else {
-        return Err(Refusal::invalid("/", "send a JSON array of session states"));
-    };
-    if items.is_empty() || items.len() > MAX_REPORTS {
-        return Err(Refusal::invalid("/", format!("send 1 to {MAX_REPORTS} session states at a time, not {}", items.len())));
-    }
-    let mut reports = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let field = |f: &str| format!("/{i}/{f}");
-        if !item.is_object() {
-            return Err(Refusal::invalid(&format!("/{i}"), "each state is an object: device, remote_address, state, at"));
-        }
-        let text = |f: &str| -> Result<&str, Refusal> {
-            item.get(f).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| Refusal::invalid(&field(f), format!("{f} is required, as a string")))
-        };
-        let device = text("device")?;
+    let mut reports = Vec::new();
+    for item in reported_batch(body, "session states", MAX_REPORTS, "device, remote_address, state, at")? {
+        let device = item.text("device")?;
         if device.chars().count() > 100 {
-            return Err(Refusal::invalid(&field("device"), "a device's name is at most 100 characters"));
+            return Err(Refusal::invalid(&item.field("device"), "a device's name is at most 100 characters"));
         }
-        let remote = text("remote_address")?;
+        let remote = item.text("remote_address")?;
         let remote: std::net::IpAddr =
-            remote.parse().map_err(|_| Refusal::invalid(&field("remote_address"), format!("\"{}\" is not an IP address", shown(remote))))?;
-        let state = text("state")?.to_ascii_lowercase();
+            remote.parse().map_err(|_| Refusal::invalid(&item.field("remote_address"), format!("\"{}\" is not an IP address", shown(remote))))?;
+        let state = item.text("state")?.to_ascii_lowercase();
         if !BGP_STATES.contains(&state.as_str()) {
-            return Err(Refusal::invalid(&field("state"), format!("\"{}\" is not a BGP state: use {}", shown(&state), BGP_STATES.join(", "))));
-        }
-        let at = match item.get("at") {
-            None | Some(Value::Null) => now,
-            Some(Value::String(t)) => {
-                DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)).map_err(|_| Refusal::invalid(&field("at"), "not an RFC 3339 time"))?
-            }
-            Some(_) => return Err(Refusal::invalid(&field("at"), "an RFC 3339 time, as a string")),
-        };
-        if at > now + chrono::Duration::minutes(5) {
-            return Err(Refusal::invalid(&field("at"), "is more than five minutes ahead of the server's clock"));
+            return Err(Refusal::invalid(&item.field("state"), format!("\"{}\" is not a BGP state: use {}", shown(&state), BGP_STATES.join(", "))));
         }
         let count = |f: &str| -> Result<Option<i32>, Refusal> {
-            match item.get(f) {
+            match item.value.get(f) {
                 None | Some(Value::Null) => Ok(None),
                 Some(v) => v
                     .as_u64()
                     .filter(|n| *n <= 10_000_000)
                     .map(|n| Some(n as i32))
-                    .ok_or_else(|| Refusal::invalid(&field(f), format!("{f} is a count, 0 to 10,000,000"))),
+                    .ok_or_else(|| Refusal::invalid(&item.field(f), format!("{f} is a count, 0 to 10,000,000"))),
             }
         };
+        let at = item.at(now)?;
         reports.push(Report { device: device.to_owned(), remote: remote.to_string(), state, at, received: count("prefixes_received")?, sent: count("prefixes_sent")? });
     }
     Ok(reports)
+}
+
+/// One report of a collector's batch, its problems named by JSON pointer (`/3/state`).
+pub(super) struct Reported<'a> {
+    index: usize,
+    pub value: &'a Value,
+}
+
+impl<'a> Reported<'a> {
+    pub fn field(&self, f: &str) -> String {
+        format!("/{}/{f}", self.index)
+    }
+
+    /// A string it must have, trimmed.
+    pub fn text(&self, f: &str) -> Result<&'a str, Refusal> {
+        self.value.get(f).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| Refusal::invalid(&self.field(f), format!("{f} is required, as a string")))
+    }
+
+    /// When the collector saw it (RFC 3339; now when not said), not ahead of the server's clock.
+    pub fn at(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, Refusal> {
+        let at = match self.value.get("at") {
+            None | Some(Value::Null) => now,
+            Some(Value::String(t)) => DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc)).map_err(|_| Refusal::invalid(&self.field("at"), "not an RFC 3339 time"))?,
+            Some(_) => return Err(Refusal::invalid(&self.field("at"), "an RFC 3339 time, as a string")),
+        };
+        if at > now + chrono::Duration::minutes(5) {
+            return Err(Refusal::invalid(&self.field("at"), "is more than five minutes ahead of the server's clock"));
+        }
+        Ok(at)
+    }
+}
+
+/// A collector's batch of `what`: a JSON array of 1 to `max` objects (of the fields `shape` names).
+pub(super) fn reported_batch<'a>(body: &'a Value, what: &str, max: usize, shape: &str) -> Result<Vec<Reported<'a>>, Refusal> {
+    let Some(items) = body.as_array() else {
+        return Err(Refusal::invalid("/", format!("send a JSON array of {what}")));
+    };
+    if items.is_empty() || items.len() > max {
+        return Err(Refusal::invalid("/", format!("send 1 to {max} {what} at a time, not {}", items.len())));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            if value.is_object() {
+                Ok(Reported { index, value })
+            } else {
+                Err(Refusal::invalid(&format!("/{index}"), format!("each state is an object: {shape}")))
+            }
+        })
+        .collect()
 }
 
 /// Takes a collector's batch of BGP session states. Each change of state is kept with the time
@@ -636,22 +665,24 @@ fn overview_of(d: Drawing, sites: Vec<SiteRow>, partners: Vec<PartnerRow>) -> Ov
     }
 }
 
-/// Starts a sync from NetBox (admins) and answers its id at once. The sync reads every object
-/// of the kinds kept (`netbox::KINDS`), then applies them in one transaction: what NetBox no
-/// longer has is removed, the rest created or updated where it differs, one audit row for the
-/// whole; a dry run rolls it back, so its report is exact. Its progress is readable meanwhile.
-#[tracing::instrument(name = "topology.service.start_netbox_sync", skip_all, fields(dry_run), err)]
-pub async fn start_netbox_sync(pool: &PgPool, principal: &Principal, netbox: NetBox, dry_run: bool, meta: &RequestMeta) -> Result<uuid::Uuid, TopologyError> {
+/// Starts a sync from NetBox (admins) and answers its id at once. The sync reads the objects of
+/// the kinds kept (`netbox::KINDS`; of the many, `netbox::INCREMENTAL`, only those changed since
+/// this NetBox's last sync, unless `full` or its last full read is a day old), then applies them
+/// in one transaction: what NetBox no longer has is removed, the rest created or updated where it
+/// differs, one audit row for the whole; a dry run rolls it back, so its report is exact. Its
+/// progress is readable meanwhile.
+#[tracing::instrument(name = "topology.service.start_netbox_sync", skip_all, fields(dry_run, full), err)]
+pub async fn start_netbox_sync(pool: &PgPool, principal: &Principal, netbox: NetBox, dry_run: bool, full: bool, meta: &RequestMeta) -> Result<uuid::Uuid, TopologyError> {
     principal.require_admin()?;
     let total = (NETBOX_KINDS.len() * 2) as i32;
     let mut conn = pool.acquire().await?;
     if repo::sync_running(&mut conn).await? {
         return Err(TopologyError::Busy("a NetBox sync is running: wait for it to end".into()));
     }
-    let id = repo::start_sync(&mut conn, Some(principal.user_id.0), dry_run, total).await?;
+    let (id, since) = repo::start_sync(&mut conn, Some(principal.user_id.0), dry_run, total, netbox.url(), !full).await?;
     drop(conn);
     let (pool, principal, meta) = (pool.clone(), principal.clone(), meta.clone());
-    tokio::spawn(async move { run_netbox_sync(&pool, Some(&principal), &netbox, id, dry_run, &meta).await });
+    tokio::spawn(async move { run_netbox_sync(&pool, Some(&principal), &netbox, (id, since), dry_run, &meta).await });
     Ok(id)
 }
 
@@ -663,17 +694,18 @@ pub async fn scheduled_netbox_sync(pool: &PgPool, netbox: &NetBox, meta: &Reques
     if repo::sync_running(&mut conn).await? {
         return Ok(None);
     }
-    let id = repo::start_sync(&mut conn, None, false, (NETBOX_KINDS.len() * 2) as i32).await?;
+    let (id, since) = repo::start_sync(&mut conn, None, false, (NETBOX_KINDS.len() * 2) as i32, netbox.url(), true).await?;
     drop(conn);
-    run_netbox_sync(pool, None, netbox, id, false, meta).await;
+    run_netbox_sync(pool, None, netbox, (id, since), false, meta).await;
     Ok(Some(id))
 }
 
 /// Runs a sync started with `start_netbox_sync` (or by the schedule, with no one) to its end,
-/// and writes down how it ended.
-pub async fn run_netbox_sync(pool: &PgPool, principal: Option<&Principal>, netbox: &NetBox, id: uuid::Uuid, dry_run: bool, meta: &RequestMeta) {
+/// and writes down how it ended: `started` is its id, and since when it reads only what changed.
+async fn run_netbox_sync(pool: &PgPool, principal: Option<&Principal>, netbox: &NetBox, started: (uuid::Uuid, Option<DateTime<Utc>>), dry_run: bool, meta: &RequestMeta) {
     let actor = principal.map_or(Actor::System, Actor::Person);
-    let outcome = sync_netbox(pool, actor, NetboxObjects::Live(netbox), Some(id), dry_run, meta).await;
+    let (id, since) = started;
+    let outcome = sync_netbox(pool, actor, NetboxObjects::Live(netbox, since), Some(id), dry_run, meta).await;
     let (report, error) = match &outcome {
         Ok(report) => (serde_json::to_value(report).ok(), None),
         Err(e) => (None, Some(e.as_str())),
@@ -693,24 +725,47 @@ pub async fn apply_netbox_export(pool: &PgPool, export: &HashMap<String, Vec<Val
     sync_netbox(pool, Actor::System, NetboxObjects::Export(export), None, dry_run, meta).await.map_err(TopologyError::Drawing)
 }
 
-/// Where a sync reads NetBox's objects: a live NetBox, or an export of what one served.
+/// Where a sync reads NetBox's objects: a live NetBox (with, when the sync reads only what
+/// changed, since when), or an export of what one served.
 enum NetboxObjects<'a> {
-    Live(&'a NetBox),
+    Live(&'a NetBox, Option<DateTime<Utc>>),
     Export(&'a HashMap<String, Vec<Value>>),
+}
+
+/// The objects of one kind a sync read: all of them, or those changed since a time with the ids
+/// of all.
+struct Read {
+    objects: Vec<Value>,
+    all_ids: Option<Vec<String>>,
 }
 
 impl NetboxObjects<'_> {
     async fn all(&self, kind: &str, path: &str) -> Result<Option<Vec<Value>>, String> {
         match self {
-            NetboxObjects::Live(netbox) => netbox.all(path).await,
+            NetboxObjects::Live(netbox, _) => Ok(netbox.all(path).await?),
             NetboxObjects::Export(export) => Ok(export.get(kind).cloned().or_else(|| (!netbox::optional(kind)).then(Vec::new))),
+        }
+    }
+
+    /// A kind's objects: of the many, when the sync reads only what changed, the changed ones
+    /// and every id.
+    async fn read(&self, kind: &str, path: &str) -> Result<Option<Read>, String> {
+        match self {
+            NetboxObjects::Live(netbox, Some(since)) if netbox::INCREMENTAL.contains(&kind) => {
+                let Some(ids) = netbox.all(&format!("{path}?fields=id")).await? else { return Ok(None) };
+                let since = since.format("%Y-%m-%dT%H:%M:%SZ");
+                let objects = netbox.all(&format!("{path}?last_updated__gte={since}")).await?.unwrap_or_default();
+                let all_ids = ids.iter().filter_map(|o| o.get("id").and_then(Value::as_i64)).map(|i| i.to_string()).collect();
+                Ok(Some(Read { objects, all_ids: Some(all_ids) }))
+            }
+            _ => Ok(self.all(kind, path).await?.map(|objects| Read { objects, all_ids: None })),
         }
     }
 
     /// Every object at `path`, or none when this NetBox (or this token) cannot read it.
     async fn readable(&self, kind: &str, path: &str) -> Result<Option<Vec<Value>>, String> {
         match self {
-            NetboxObjects::Live(netbox) => netbox.all_readable(path).await,
+            NetboxObjects::Live(netbox, _) => Ok(netbox.all_readable(path).await?),
             NetboxObjects::Export(export) => Ok(export.get(kind).cloned()),
         }
     }
@@ -728,11 +783,20 @@ async fn sync_netbox(pool: &PgPool, actor: Actor<'_>, objects: NetboxObjects<'_>
         crate::telemetry::db_error("topology", &e);
         format!("database: {e}")
     };
+    let since = match objects {
+        NetboxObjects::Live(_, since) => since,
+        NetboxObjects::Export(_) => None,
+    };
+    let sid = |rows: &Value| -> Vec<String> {
+        rows.as_array().map(|r| r.iter().filter_map(|o| o.get("sid").and_then(Value::as_str).map(str::to_owned)).collect()).unwrap_or_default()
+    };
+    // what each kind keeps: the rows read, or (read incrementally) every id NetBox has but those
+    // changed into something that is no row here (a cable now to a console port)
     let mut read = Vec::with_capacity(NETBOX_KINDS.len());
     for (i, (kind, path)) in NETBOX_KINDS.iter().enumerate() {
         step(pool, id, format!("reading {kind}"), i).await;
         // a kind this NetBox lacks (a plugin not installed) is left as it is
-        let Some(list) = objects.all(kind, path).await? else { continue };
+        let Some(Read { objects: list, all_ids }) = objects.read(kind, path).await? else { continue };
         let rows = if *kind == "partners" {
             let asns = objects.all("asns", netbox::ASNS).await?.unwrap_or_default();
             // contacts a token may not read are left as they are
@@ -742,24 +806,33 @@ async fn sync_netbox(pool: &PgPool, actor: Actor<'_>, objects: NetboxObjects<'_>
         } else {
             netbox::rows(kind, &list)
         };
-        read.push((*kind, rows));
+        let keep = match all_ids {
+            None => sid(&rows),
+            Some(ids) => {
+                let rows: HashSet<String> = sid(&rows).into_iter().collect();
+                let unfit: HashSet<String> = list.iter().filter_map(|o| o.get("id").and_then(Value::as_i64)).map(|i| i.to_string()).filter(|i| !rows.contains(i)).collect();
+                ids.into_iter().filter(|i| !unfit.contains(i)).collect()
+            }
+        };
+        read.push((*kind, rows, keep));
     }
-    let sid = |rows: &Value| -> Vec<String> {
-        rows.as_array().map(|r| r.iter().filter_map(|o| o.get("sid").and_then(Value::as_str).map(str::to_owned)).collect()).unwrap_or_default()
-    };
     let mut tx = pool.begin().await.map_err(db)?;
     // one sync writes at a time (two servers, an admin's and the schedule's)
     repo::lock_syncs(&mut tx).await.map_err(db)?;
     // what NetBox no longer has goes first, children before parents
     let mut removed = HashMap::new();
-    for (kind, rows) in read.iter().rev() {
-        removed.insert(*kind, repo::sync_remove(&mut tx, kind, &sid(rows)).await.map_err(db)?);
+    for (kind, _, keep) in read.iter().rev() {
+        removed.insert(*kind, repo::sync_remove(&mut tx, kind, keep).await.map_err(db)?);
     }
     let mut kinds = Vec::with_capacity(read.len());
-    for (i, (kind, rows)) in read.iter().enumerate() {
+    for (i, (kind, rows, _)) in read.iter().enumerate() {
         step(pool, id, format!("writing {kind}"), NETBOX_KINDS.len() + i).await;
         let written = repo::sync_kind(&mut tx, kind, rows).await.map_err(db)?;
-        let total = rows.as_array().map_or(0, Vec::len);
+        // read incrementally, the unchanged are those here that were not read
+        let total = match since {
+            Some(_) if netbox::INCREMENTAL.contains(kind) => repo::synced_count(&mut tx, kind).await.map_err(db)? as usize,
+            _ => rows.as_array().map_or(0, Vec::len),
+        };
         let counts = Counts {
             created: written.iter().filter(|c| **c).count() as u32,
             updated: written.iter().filter(|c| !**c).count() as u32,
@@ -804,6 +877,7 @@ fn job_of(row: repo::SyncRow) -> SyncJob {
         started_at: row.started_at,
         finished_at: row.finished_at,
         started_by: row.started_by,
+        since: row.since,
     }
 }
 
