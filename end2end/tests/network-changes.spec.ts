@@ -98,6 +98,8 @@ test('an admin finds the NetBox panel on the topology page (here no NetBox is co
   await expect(alice.getByTestId('netbox-unconfigured')).toContainText('no NetBox is configured: set topology.netbox.url');
   await expect(panel.getByRole('button', { name: 'Sync now' })).toBeDisabled();
   await expect(panel.getByRole('button', { name: 'Dry run' })).toBeDisabled();
+  // a sync reads only what changed unless asked to read everything
+  await expect(panel.getByLabel('Read everything')).not.toBeChecked();
   const daveContext = await browser.newContext({ javaScriptEnabled: js });
   const dave = await daveContext.newPage();
   await signIn(dave, testInfo, 'dave', '/topology');

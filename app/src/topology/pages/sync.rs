@@ -119,11 +119,11 @@ fn sync_row(s: SyncJob) -> impl IntoView {
                 <Badge tone>{label}</Badge>
                 {s.dry_run.then(|| view! { <Badge tone=Tone::Neutral>"dry run"</Badge> })}
                 <span class="text-slate-600 dark:text-slate-400">{s.started_by.clone().unwrap_or_else(|| "on schedule".into())}</span>
-                {match s.since {
-                    Some(since) => view! { <span class="text-slate-500" title="Interfaces and cables: only those NetBox changed since then">"changes since " <When at=Some(since)/></span> }.into_any(),
-                    None => view! { <span class="text-slate-500">"read everything"</span> }.into_any(),
-                }}
                 <When at=Some(s.started_at)/>
+                {match s.since {
+                    Some(since) => view! { <span class="text-slate-500" title="Interfaces and cables: only those NetBox changed since then">"· read what changed since " <When at=Some(since)/></span> }.into_any(),
+                    None => view! { <span class="text-slate-500">"· read everything"</span> }.into_any(),
+                }}
             </div>
             {running.then(|| view! {
                 <div class="mt-2 h-2 w-full rounded bg-slate-200 dark:bg-slate-800" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=pct.to_string() aria-label="Sync progress">
