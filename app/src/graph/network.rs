@@ -10,6 +10,7 @@
 //! building entry, one power feed) is asked about as one (`Network::cut_by`).
 use pathfinding::prelude::yen;
 use petgraph::algo::articulation_points::articulation_points;
+use petgraph::algo::dominators::simple_fast;
 use petgraph::algo::{bridges, ford_fulkerson};
 use petgraph::graph::{EdgeIndex, Graph, NodeIndex, UnGraph};
 use petgraph::unionfind::UnionFind;
@@ -36,6 +37,18 @@ pub struct Cut {
     pub nodes: Vec<String>,
     pub links: Vec<String>,
     pub cut_off: Vec<Vec<String>>,
+}
+
+/// What a set of roots (the data centers' devices) reaches, kept to answer "if this fails"
+/// without walking the network: the dominator tree (petgraph's `simple_fast`) of the network as a
+/// flow graph from one start joined to every root, each joined pair of nodes a node of its own
+/// between them. A node, or a pair, cuts off from the roots exactly what it dominates.
+pub struct Reach {
+    /// The dominator tree's children, by flow-graph index: the network's nodes, then its pairs.
+    children: Vec<Vec<usize>>,
+    /// Which of the network's nodes the roots reach at all.
+    reached: Vec<bool>,
+    roots: Vec<NodeIndex>,
 }
 
 /// A path: its nodes in order, and for each hop the links that make it (parallel ones together).
@@ -113,12 +126,7 @@ impl Network {
     /// in the network are ignored.
     pub fn cut_by(&self, nodes: &[String], links: &[String]) -> Option<Cut> {
         let gone_nodes: BTreeSet<NodeIndex> = nodes.iter().filter_map(|k| self.index.get(k).copied()).collect();
-        let gone: BTreeSet<&String> = links.iter().collect();
-        let gone_pairs: BTreeSet<usize> = links
-            .iter()
-            .filter_map(|l| self.pair_of_link.get(l).copied())
-            .filter(|&p| self.pairs[p].iter().all(|l| gone.contains(l)))
-            .collect();
+        let gone_pairs = self.gone_pairs(links);
         self.cut(&gone_nodes, &gone_pairs).map(|mut cut| {
             cut.links = links.iter().filter(|l| self.pair_of_link.contains_key(*l)).cloned().collect();
             cut.links.sort();
@@ -171,6 +179,93 @@ impl Network {
         Some(Cut { nodes, links, cut_off })
     }
 
+    /// What `roots` reach, as a dominator tree (see `Reach`): one pass over the network.
+    pub fn reach(&self, roots: &[String]) -> Reach {
+        let (n, pairs) = (self.keys.len(), self.pairs.len());
+        let start = n + pairs;
+        let roots: Vec<NodeIndex> = roots.iter().filter_map(|k| self.index.get(k).copied()).collect();
+        let mut flow: Graph<(), ()> = Graph::with_capacity(start + 1, 4 * pairs + roots.len());
+        for _ in 0..=start {
+            flow.add_node(());
+        }
+        for e in self.graph.edge_references() {
+            let (a, b, pair) = (e.source(), e.target(), NodeIndex::new(n + *e.weight()));
+            for (x, y) in [(a, pair), (pair, b), (b, pair), (pair, a)] {
+                flow.add_edge(x, y, ());
+            }
+        }
+        for r in &roots {
+            flow.add_edge(NodeIndex::new(start), *r, ());
+        }
+        let tree = simple_fast(&flow, NodeIndex::new(start));
+        let mut children = vec![Vec::new(); start + 1];
+        let mut reached = vec![false; n];
+        for i in 0..start {
+            if let Some(d) = tree.immediate_dominator(NodeIndex::new(i)) {
+                children[d.index()].push(i);
+                if i < n {
+                    reached[i] = true;
+                }
+            }
+        }
+        Reach { children, reached, roots }
+    }
+
+    /// The nodes the roots of `reach` reach that they would not without these nodes and links,
+    /// sorted by key; the nodes lost themselves are not in it. One node, or the links of one
+    /// pair, is read off the dominator tree (what it dominates); more are walked.
+    pub fn cut_off_from_roots(&self, reach: &Reach, nodes: &[String], links: &[String]) -> Vec<String> {
+        let n = self.keys.len();
+        let gone_nodes: BTreeSet<usize> = nodes.iter().filter_map(|k| self.index.get(k)).map(|i| i.index()).collect();
+        let gone_pairs = self.gone_pairs(links);
+        let mut off: Vec<usize> = match (gone_nodes.len(), gone_pairs.len()) {
+            (0, 0) => Vec::new(),
+            (1, 0) | (0, 1) => {
+                let top = gone_nodes.iter().copied().next().unwrap_or_else(|| n + gone_pairs.iter().next().copied().unwrap_or_default());
+                let mut below = Vec::new();
+                let mut stack = reach.children[top].clone();
+                while let Some(i) = stack.pop() {
+                    if i < n {
+                        below.push(i);
+                    }
+                    stack.extend(reach.children[i].iter().copied());
+                }
+                below
+            }
+            _ => {
+                let mut seen = vec![false; n];
+                let mut stack: Vec<NodeIndex> = reach.roots.iter().copied().filter(|r| !gone_nodes.contains(&r.index())).collect();
+                for r in &stack {
+                    seen[r.index()] = true;
+                }
+                while let Some(x) = stack.pop() {
+                    for e in self.graph.edges(x) {
+                        let y = if e.source() == x { e.target() } else { e.source() };
+                        if !seen[y.index()] && !gone_pairs.contains(e.weight()) && !gone_nodes.contains(&y.index()) {
+                            seen[y.index()] = true;
+                            stack.push(y);
+                        }
+                    }
+                }
+                (0..n).filter(|&i| reach.reached[i] && !seen[i] && !gone_nodes.contains(&i)).collect()
+            }
+        };
+        off.retain(|i| !gone_nodes.contains(i));
+        let mut keys: Vec<String> = off.into_iter().map(|i| self.keys[i].clone()).collect();
+        keys.sort();
+        keys
+    }
+
+    /// The pairs every link of which is among `links`.
+    fn gone_pairs(&self, links: &[String]) -> BTreeSet<usize> {
+        let gone: BTreeSet<&String> = links.iter().collect();
+        links
+            .iter()
+            .filter_map(|l| self.pair_of_link.get(l).copied())
+            .filter(|&p| self.pairs[p].iter().all(|l| gone.contains(l)))
+            .collect()
+    }
+
     /// Up to `k` paths from one node to another, fewest hops first (ties in a stable order);
     /// none when either is not in the network.
     pub fn paths(&self, from: &str, to: &str, k: usize) -> Vec<Path> {
@@ -206,8 +301,17 @@ impl Network {
     /// `from` starts one at most): the maximum flow through the network with every node and
     /// every pair of nodes carrying one.
     pub fn independent_paths(&self, from: &[String], to: &str) -> u32 {
+        self.independent_paths_without(from, to, &[], &[])
+    }
+
+    /// `independent_paths` without these nodes and links (a pair of nodes stays joined while any
+    /// of its links is left).
+    pub fn independent_paths_without(&self, from: &[String], to: &str, nodes: &[String], links: &[String]) -> u32 {
         let Some(&sink) = self.index.get(to) else { return 0 };
-        let sources: BTreeSet<usize> = from.iter().filter_map(|k| self.index.get(k)).map(|n| n.index()).filter(|&i| i != sink.index()).collect();
+        let gone_nodes: BTreeSet<usize> = nodes.iter().filter_map(|k| self.index.get(k)).map(|i| i.index()).collect();
+        let gone_pairs = self.gone_pairs(links);
+        let sources: BTreeSet<usize> =
+            from.iter().filter_map(|k| self.index.get(k)).map(|n| n.index()).filter(|&i| i != sink.index() && !gone_nodes.contains(&i)).collect();
         if sources.is_empty() {
             return 0;
         }
@@ -219,9 +323,9 @@ impl Network {
             flow.add_node(());
         }
         for i in 0..n {
-            flow.add_edge(into(i), out(i), 1);
+            flow.add_edge(into(i), out(i), u32::from(!gone_nodes.contains(&i)));
         }
-        for e in self.graph.edge_references() {
+        for e in self.graph.edge_references().filter(|e| !gone_pairs.contains(e.weight())) {
             let (a, b) = (e.source().index(), e.target().index());
             flow.add_edge(out(a), into(b), 1);
             flow.add_edge(out(b), into(a), 1);
@@ -244,6 +348,33 @@ mod tests {
 
     fn keys(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn what_a_loss_cuts_off_from_the_roots_is_read_off_the_dominator_tree_and_sets_are_walked() {
+        // r1 and r2 are the roots; a hangs off r1 alone; b is reached from both; c only through b
+        // by one link; d through b by a LAG of two
+        let n = net(
+            "r1 r2 a b c d x",
+            &[("r1a", "r1", "a"), ("r1b", "r1", "b"), ("r2b", "r2", "b"), ("bc", "b", "c"), ("bd-1", "b", "d"), ("bd-2", "b", "d")],
+        );
+        let reach = n.reach(&keys("r1 r2"));
+        assert_eq!(n.cut_off_from_roots(&reach, &keys("r1"), &[]), keys("a"), "b is still reached from r2");
+        assert_eq!(n.cut_off_from_roots(&reach, &keys("b"), &[]), keys("c d"));
+        assert_eq!(n.cut_off_from_roots(&reach, &[], &keys("bc")), keys("c"));
+        assert!(n.cut_off_from_roots(&reach, &[], &keys("bd-1")).is_empty(), "one member of a LAG");
+        assert_eq!(n.cut_off_from_roots(&reach, &[], &keys("bd-1 bd-2")), keys("d"));
+        // x was never reached: it is not cut off by anything
+        assert!(n.cut_off_from_roots(&reach, &keys("r1 r2"), &[]).iter().all(|k| k != "x"));
+        // both roots together: everything they reached
+        assert_eq!(n.cut_off_from_roots(&reach, &keys("r1 r2"), &[]), keys("a b c d"));
+        // a set of links walked: r1b and r2b together cut off b, c and d
+        assert_eq!(n.cut_off_from_roots(&reach, &[], &keys("r1b r2b")), keys("b c d"));
+        // paths without a loss
+        assert_eq!(n.independent_paths(&keys("r1 r2"), "b"), 2);
+        assert_eq!(n.independent_paths_without(&keys("r1 r2"), "b", &keys("r2"), &[]), 1);
+        assert_eq!(n.independent_paths_without(&keys("r1 r2"), "b", &[], &keys("r1b")), 1);
+        assert_eq!(n.independent_paths_without(&keys("r1 r2"), "b", &[], &keys("r1b r2b")), 0);
     }
 
     #[test]
