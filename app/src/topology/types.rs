@@ -987,3 +987,75 @@ pub struct ChangeOutcome {
     /// One line on what happened.
     pub message: String,
 }
+
+/// What a blast radius may be asked of.
+pub const BLAST_KINDS: [&str; 8] = ["device", "link", "circuit", "bgp-session", "site", "provider", "partner", "risk-group"];
+
+/// "If this fails": what is cut off or weakened, layer by layer, in order — partners, BGP
+/// sessions, integration systems, integrations, services, deploys — each item with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BlastRadius {
+    /// One of `BLAST_KINDS`.
+    pub kind: String,
+    pub name: String,
+    /// The topology version the answer was computed for.
+    pub version: i64,
+    /// The devices lost with it (a site's, a risk group's), and the devices it cuts off.
+    pub devices_lost: Vec<String>,
+    pub devices_cut_off: Vec<String>,
+    /// Partners cut off first, then those left with a single path.
+    pub partners: Vec<BlastItem>,
+    pub sessions: Vec<BlastItem>,
+    pub systems: Vec<BlastItem>,
+    pub integrations: Vec<BlastIntegration>,
+    pub services: Vec<BlastService>,
+    pub deploys: Vec<BlastDeploy>,
+}
+
+/// One thing a failure reaches, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BlastItem {
+    pub name: String,
+    /// `cut_off`, `single_path` (partners), `lost` (sessions), `unreachable` (systems).
+    pub effect: String,
+    pub why: String,
+}
+
+/// An integration a failure reaches: with whom to call, and when it next runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BlastIntegration {
+    pub name: String,
+    pub title: String,
+    /// The owning team's name.
+    pub owner: String,
+    pub on_call: String,
+    /// Its next scheduled run (scheduled integrations only).
+    pub next_run: Option<chrono::DateTime<chrono::Utc>>,
+    pub why: String,
+}
+
+/// A catalog service a failure reaches (an end of an integration reached, or a service that
+/// depends on one), with its owner and on-call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BlastService {
+    /// `kind:namespace/name`.
+    pub entity: String,
+    pub title: String,
+    pub owner: String,
+    pub on_call: Option<String>,
+    pub why: String,
+}
+
+/// A deploy queued, running or waiting for approval for a service reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BlastDeploy {
+    pub id: uuid::Uuid,
+    pub service: String,
+    pub environment: String,
+    pub state: String,
+}

@@ -8,7 +8,7 @@ use app::topology::service::{self, changes, GraphmlImport};
 use app::topology::types::{
     CircuitDetail, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, ProviderPage, SessionPage, MAX_LINK_PAGE, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
     SitePage, StateOutcome, SyncJob, WeakPoints, ChangeOutcome, DeviceEdit, InterfaceHistory, InterfaceOutcome, MaintenanceForm, MaintenanceList, MaintenanceWindow,
-    PartnerSystem, PartnerSystemsForm,
+    PartnerSystem, PartnerSystemsForm, BlastRadius,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -128,6 +128,34 @@ pub struct PathParams {
     to: String,
     /// How many paths, 1 to 20 (5).
     k: Option<u32>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct BlastParams {
+    /// device, link, circuit, bgp-session, site, provider, partner or risk-group.
+    kind: String,
+    /// Its name: a circuit as `provider/cid`, a link by its id.
+    name: String,
+}
+
+/// "If this fails": the partners cut off or left with a single path, the BGP sessions lost, the
+/// integration systems those partners host, the integrations to them (owner, on-call, next run),
+/// the services at their ends and those that depend on them, and the deploys waiting or running
+/// for those — in that order, each with why.
+#[utoipa::path(
+    get,
+    path = "/blast-radius",
+    tag = "topology",
+    params(BlastParams),
+    responses((status = 200, body = BlastRadius), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn blast_radius(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<BlastRadius>, ApiError> {
+    let need = |field: &str, what: &str| q.get(field).map(String::as_str).ok_or_else(|| invalid(&caller, field, format!("{field} is required: {what}")));
+    let (kind, name) = (need("kind", "what kind of thing fails")?, need("name", "what fails")?);
+    service::blast::blast_radius(&state.pool, &caller.principal, kind, name).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// The paths between two devices, or a device and a partner, fewest hops first, with the links

@@ -1,6 +1,7 @@
 //! HTTP-level tests: each starts the real server on port 0 against a database of its own.
 mod assets;
 mod auth;
+mod blast;
 mod catalog;
 mod contract;
 mod deploys;

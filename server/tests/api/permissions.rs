@@ -323,6 +323,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("DELETE", "/api/v1/topology/links/{id}") => b.client.delete(b.url(&format!("/api/v1/topology/links/{}", Uuid::new_v4()))).header("origin", &origin),
         ("DELETE", "/api/v1/topology/bgp-sessions/{name}") => b.client.delete(b.url("/api/v1/topology/bgp-sessions/nobody")).header("origin", &origin),
         ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
+        ("GET", "/api/v1/blast-radius") => b.client.get(b.url("/api/v1/blast-radius?kind=device&name=ldn-eq-core-1")),
         ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),
         ("POST", "/api/v1/approvals/{payments deploy}/approve") | ("POST", "/api/v1/approvals/{payments deploy}/reject") => {
             let id = fresh_deploy_approval(w).await;

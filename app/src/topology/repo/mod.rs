@@ -1,4 +1,5 @@
 //! Topology SQL.
+pub mod blast;
 pub mod changes;
 
 use chrono::{DateTime, Utc};

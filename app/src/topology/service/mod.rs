@@ -2,6 +2,7 @@
 //! imported in one transaction with its audit row (or, dry, rolled back), and what the
 //! network's shape says, read in three statements whatever its size; BGP session states as a
 //! collector reports them, each change kept with its time.
+pub mod blast;
 pub mod changes;
 
 use crate::topology::graphml;

@@ -1,0 +1,128 @@
+//! What a blast radius reads beyond the network itself: what fails, the BGP sessions, and, from
+//! the partners cut off, the chain through the other layers (systems, integrations, services,
+//! deploys), each in one statement.
+use sqlx::PgConnection;
+
+/// What fails, as the network's keys: its devices or partners (nodes), its links or circuits
+/// (links), and the BGP sessions it is; none when there is no such thing.
+pub struct Failing {
+    pub nodes: Vec<String>,
+    pub links: Vec<String>,
+    pub sessions: Vec<String>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.failing", skip_all, fields(kind))]
+pub async fn failing(conn: &mut PgConnection, kind: &str, name: &str) -> sqlx::Result<Option<Failing>> {
+    let row = sqlx::query!(
+        r#"SELECT CASE $1
+                    WHEN 'device' THEN EXISTS (SELECT 1 FROM topology_devices WHERE name = $2)
+                    WHEN 'site' THEN EXISTS (SELECT 1 FROM topology_sites WHERE name = $2)
+                    WHEN 'partner' THEN EXISTS (SELECT 1 FROM topology_partners WHERE name = $2)
+                    WHEN 'provider' THEN EXISTS (SELECT 1 FROM topology_providers WHERE name = $2)
+                    WHEN 'link' THEN EXISTS (SELECT 1 FROM topology_links WHERE id::text = $2)
+                    WHEN 'circuit' THEN EXISTS (SELECT 1 FROM topology_circuits c JOIN topology_providers p ON p.id = c.provider_id WHERE p.name || '/' || c.cid = $2)
+                    WHEN 'bgp-session' THEN EXISTS (SELECT 1 FROM topology_bgp_sessions WHERE name = $2)
+                    WHEN 'risk-group' THEN EXISTS (SELECT 1 FROM topology_risk_groups WHERE name = $2)
+                    ELSE false END AS "found!",
+                  ARRAY(SELECT 'd:' || d.name FROM topology_devices d WHERE $1 = 'device' AND d.name = $2
+                        UNION ALL
+                        SELECT 'd:' || d.name FROM topology_devices d JOIN topology_sites s ON s.id = d.site_id WHERE $1 = 'site' AND s.name = $2
+                        UNION ALL
+                        SELECT 'p:' || p.name FROM topology_partners p WHERE $1 = 'partner' AND p.name = $2
+                        UNION ALL
+                        SELECT 'd:' || d.name FROM topology_risk_groups g JOIN topology_risk_members m ON m.group_id = g.id
+                        JOIN topology_devices d ON d.id = m.device_id WHERE $1 = 'risk-group' AND g.name = $2) AS "nodes!",
+                  ARRAY(SELECT 'l:' || l.id FROM topology_links l WHERE $1 = 'link' AND l.id::text = $2
+                        UNION ALL
+                        SELECT 'c:' || c.id FROM topology_circuits c JOIN topology_providers p ON p.id = c.provider_id
+                        WHERE ($1 = 'circuit' AND p.name || '/' || c.cid = $2) OR ($1 = 'provider' AND p.name = $2)
+                        UNION ALL
+                        SELECT 's:' || b.id FROM topology_bgp_sessions b WHERE $1 = 'bgp-session' AND b.name = $2
+                        UNION ALL
+                        SELECT CASE WHEN m.link_id IS NOT NULL THEN 'l:' || m.link_id ELSE 'c:' || m.circuit_id END
+                        FROM topology_risk_groups g JOIN topology_risk_members m ON m.group_id = g.id
+                        WHERE $1 = 'risk-group' AND g.name = $2 AND m.device_id IS NULL) AS "links!",
+                  ARRAY(SELECT b.name FROM topology_bgp_sessions b WHERE $1 = 'bgp-session' AND b.name = $2) AS "sessions!""#,
+        kind,
+        name
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(row.found.then_some(Failing { nodes: row.nodes, links: row.links, sessions: row.sessions }))
+}
+
+/// A BGP session: its name, its device's key, its partner.
+pub struct SessionEnd {
+    pub name: String,
+    pub device: String,
+    pub partner: Option<String>,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.session_ends", skip_all)]
+pub async fn session_ends(conn: &mut PgConnection) -> sqlx::Result<Vec<SessionEnd>> {
+    sqlx::query_as!(
+        SessionEnd,
+        r#"SELECT b.name, 'd:' || d.name AS "device!", p.name AS "partner?"
+           FROM topology_bgp_sessions b JOIN topology_devices d ON d.id = b.device_id LEFT JOIN topology_partners p ON p.id = b.partner_id
+           ORDER BY b.name"#
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// From the partners cut off, the other layers, as one JSON document: `systems` (each with the
+/// partner hosting it), `integrations` (each with the system it reaches there, its direction,
+/// owner, on-call, schedule and time zone; registered, not waiting for approval), `services` (the components that are the other ends
+/// of those integrations, with the integration; then, to three steps, the components that depend
+/// on those, with what they depend on), `deploys` (queued, running or waiting for approval, of
+/// those services).
+#[tracing::instrument(level = "debug", name = "topology.repo.beyond", skip_all)]
+pub async fn beyond(conn: &mut PgConnection, partners: &[String]) -> sqlx::Result<serde_json::Value> {
+    sqlx::query_scalar!(
+        r#"WITH sys AS (
+               SELECT DISTINCT ON (y.id) y.id, y.name, y.title, p.name AS partner
+               FROM topology_partners p JOIN topology_partner_systems ps ON ps.partner_id = p.id JOIN integration_systems y ON y.id = ps.system_id
+               WHERE p.name = ANY($1) ORDER BY y.id, p.name
+           ), integ AS (
+               SELECT DISTINCT ON (i.id) i.id, i.name, i.title, i.on_call, i.schedule, i.time_zone, t.name AS owner, sys.name AS system, e.direction
+               FROM sys JOIN integration_ends e ON e.system_id = sys.id JOIN integrations i ON i.id = e.integration_id AND i.status = 'active'
+               JOIN teams t ON t.id = i.owner_team_id
+               ORDER BY i.id, sys.name
+           ), ends AS (
+               SELECT DISTINCT ON (o.id) o.id, integ.name AS via
+               FROM integ JOIN integration_ends e ON e.integration_id = integ.id JOIN integration_systems y ON y.id = e.system_id
+               JOIN catalog_ownership o ON o.id = y.entity_id
+               ORDER BY o.id, integ.name
+           ), dependants AS (
+               WITH RECURSIVE up (id, on_id, depth) AS (
+                   SELECT r.source_id, r.target_id, 1 FROM entity_relations r JOIN ends ON ends.id = r.target_id WHERE r.type = 'depends_on'
+                   UNION
+                   SELECT r.source_id, r.target_id, up.depth + 1 FROM entity_relations r JOIN up ON up.id = r.target_id
+                   WHERE r.type = 'depends_on' AND up.depth < 3
+               )
+               SELECT DISTINCT ON (up.id) up.id, up.on_id, up.depth FROM up WHERE up.id NOT IN (SELECT id FROM ends) ORDER BY up.id, up.depth
+           ), svc AS (
+               SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name AS entity, coalesce(o.title, o.name) AS title, o.owner_name AS owner,
+                      en.oncall_url AS on_call, ends.via AS via, NULL::text AS depends_on, 0 AS depth
+               FROM ends JOIN catalog_ownership o ON o.id = ends.id JOIN entities en ON en.id = o.id
+               UNION ALL
+               SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name, coalesce(o.title, o.name), o.owner_name, en.oncall_url, NULL,
+                      t.kind || ':' || t.namespace || '/' || t.name, d.depth
+               FROM dependants d JOIN catalog_ownership o ON o.id = d.id JOIN entities en ON en.id = o.id JOIN catalog_ownership t ON t.id = d.on_id
+           )
+           SELECT jsonb_build_object(
+               'systems', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'partner', partner) ORDER BY partner, name) FROM sys), '[]'),
+               'integrations', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'on_call', on_call, 'schedule', schedule,
+                                                                              'time_zone', time_zone, 'owner', owner, 'system', system, 'direction', direction) ORDER BY name) FROM integ), '[]'),
+               'services', coalesce((SELECT jsonb_agg(jsonb_build_object('entity', entity, 'title', title, 'owner', owner, 'on_call', on_call,
+                                                                          'via', via, 'depends_on', depends_on) ORDER BY depth, entity) FROM svc), '[]'),
+               'deploys', coalesce((SELECT jsonb_agg(jsonb_build_object('id', dp.id, 'service', svc.entity, 'environment', dp.environment, 'state', dp.state)
+                                                     ORDER BY dp.seq)
+                                    FROM deploys dp JOIN svc ON svc.id = dp.service_id
+                                    WHERE dp.state IN ('awaiting_approval', 'queued', 'running')), '[]')
+           ) AS "beyond!""#,
+        partners
+    )
+    .fetch_one(conn)
+    .await
+}

@@ -1,0 +1,238 @@
+//! "If this fails": from a device, link, circuit, BGP session, site, provider, partner or risk
+//! group, what is cut off or left with a single path — partners, BGP sessions, the integration
+//! systems the partners host, the integrations to them, the services at their ends and those
+//! that depend on them, and the deploys waiting or running for those — each with why.
+//!
+//! What the data centers reach is kept per topology version (`Reach`, a dominator tree, and each
+//! partner's independent paths), so an answer reads the version, what fails, the sessions and the
+//! layers beyond: four statements, and the network is not walked again for one device or link.
+use super::{shown, Loaded, TopologyError};
+use crate::error::Refusal;
+use crate::graph::network::Reach;
+use crate::iam::principal::Principal;
+use crate::integrations::types::CronSchedule;
+use crate::topology::repo::{self, blast};
+use crate::topology::types::{BlastDeploy, BlastIntegration, BlastItem, BlastRadius, BlastService, BLAST_KINDS};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use sqlx::{PgConnection, PgPool};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// What the analyses keep of one topology version.
+struct Kept {
+    loaded: Loaded,
+    /// The devices of the data centers and colocations: where paths start.
+    roots: Vec<String>,
+    reach: Reach,
+    /// Each partner's independent paths from the roots.
+    paths: HashMap<String, u32>,
+}
+
+/// The latest version kept, by database (one process may serve, or test, more than one).
+static KEPT: Mutex<Option<(String, i64, Arc<Kept>)>> = Mutex::new(None);
+
+async fn kept(pool: &PgPool, conn: &mut PgConnection) -> Result<Arc<Kept>, TopologyError> {
+    let database = pool.connect_options().get_database().unwrap_or_default().to_owned();
+    let version = repo::version(&mut *conn).await?;
+    if let Some((db, v, kept)) = KEPT.lock().map_err(|_| TopologyError::Drawing("the kept network's lock is poisoned".into()))?.as_ref() {
+        if *db == database && *v == version {
+            return Ok(kept.clone());
+        }
+    }
+    let loaded = super::load_at(conn, version).await?;
+    let mut roots: Vec<String> = loaded
+        .nodes
+        .values()
+        .filter(|n| matches!(n.site_kind.as_deref(), Some("data_center" | "colocation")))
+        .map(|n| n.key.clone())
+        .collect();
+    roots.sort();
+    let reach = loaded.network.reach(&roots);
+    let paths = loaded.nodes.keys().filter(|k| k.starts_with("p:")).map(|k| (k.clone(), loaded.network.independent_paths(&roots, k))).collect();
+    let kept = Arc::new(Kept { loaded, roots, reach, paths });
+    if let Ok(mut slot) = KEPT.lock() {
+        *slot = Some((database, version, kept.clone()));
+    }
+    Ok(kept)
+}
+
+/// What the layers beyond the network answer (`repo::blast::beyond`).
+#[derive(Deserialize)]
+struct Beyond {
+    systems: Vec<BeyondSystem>,
+    integrations: Vec<BeyondIntegration>,
+    services: Vec<BeyondService>,
+    deploys: Vec<BlastDeploy>,
+}
+
+#[derive(Deserialize)]
+struct BeyondSystem {
+    name: String,
+    title: String,
+    partner: String,
+}
+
+#[derive(Deserialize)]
+struct BeyondIntegration {
+    name: String,
+    title: String,
+    on_call: String,
+    schedule: Option<String>,
+    time_zone: String,
+    owner: String,
+    system: String,
+    direction: String,
+}
+
+#[derive(Deserialize)]
+struct BeyondService {
+    entity: String,
+    title: String,
+    owner: String,
+    on_call: Option<String>,
+    via: Option<String>,
+    depends_on: Option<String>,
+}
+
+/// The next slot of a schedule, in its time zone, after `now`.
+fn next_run(schedule: Option<&str>, time_zone: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let schedule = CronSchedule::parse(schedule?).ok()?;
+    let zone: chrono_tz::Tz = time_zone.parse().ok()?;
+    schedule.slots(&zone, now, now + chrono::Duration::days(366), 1).into_iter().next()
+}
+
+/// "If this fails" (anyone who may read): `kind` is one of `BLAST_KINDS`; a circuit is named
+/// `provider/cid`, a link by its id.
+#[tracing::instrument(name = "topology.service.blast_radius", skip_all, fields(kind), err)]
+pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name: &str) -> Result<BlastRadius, TopologyError> {
+    principal.require_read()?;
+    if !BLAST_KINDS.contains(&kind) {
+        return Err(Refusal::invalid("kind", format!("\"{}\" is not something that fails here: use {}", shown(kind), BLAST_KINDS.join(", "))).into());
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 300 {
+        return Err(Refusal::invalid("name", "name what fails: 1 to 300 characters").into());
+    }
+    let mut conn = pool.acquire().await?;
+    let failing = blast::failing(&mut conn, kind, name).await?.ok_or_else(|| Refusal::not_found(format!("The {} \"{}\"", kind.replace('-', " "), shown(name))))?;
+    let kept = kept(pool, &mut conn).await?;
+    let loaded = &kept.loaded;
+    let what = match kind {
+        "device" | "partner" => name.to_owned(),
+        "link" => failing.links.first().and_then(|l| loaded.labels.get(l)).cloned().unwrap_or_else(|| format!("the link {name}")),
+        "circuit" => format!("the circuit {name}"),
+        "provider" => format!("{name}'s circuits"),
+        other => format!("the {} {name}", other.replace('-', " ")),
+    };
+
+    // the network: what the data centers no longer reach, and who is left with one path
+    let cut_off = loaded.network.cut_off_from_roots(&kept.reach, &failing.nodes, &failing.links);
+    let off: BTreeSet<&str> = cut_off.iter().map(String::as_str).collect();
+    let lost_nodes: BTreeSet<&str> = failing.nodes.iter().map(String::as_str).collect();
+    let sessions = blast::session_ends(&mut conn).await?;
+    let mut lost_sessions = Vec::new();
+    for s in &sessions {
+        let partner_key = s.partner.as_ref().map(|p| format!("p:{p}"));
+        let device = loaded.name(&s.device);
+        let why = if failing.sessions.contains(&s.name) {
+            Some("it fails".to_owned())
+        } else if lost_nodes.contains(s.device.as_str()) {
+            Some(format!("on {device}, which fails"))
+        } else if off.contains(s.device.as_str()) {
+            Some(format!("on {device}, which is cut off"))
+        } else {
+            match (&partner_key, &s.partner) {
+                (Some(k), Some(p)) if lost_nodes.contains(k.as_str()) => Some(format!("to {p}, which fails")),
+                (Some(k), Some(p)) if off.contains(k.as_str()) => Some(format!("to {p}, which is cut off")),
+                _ => None,
+            }
+        };
+        if let Some(why) = why {
+            lost_sessions.push(BlastItem { name: s.name.clone(), effect: "lost".into(), why });
+        }
+    }
+    let lost_names: BTreeSet<&str> = lost_sessions.iter().map(|s| s.name.as_str()).collect();
+    let mut partners = Vec::new();
+    let mut partners_off = Vec::new();
+    let mut partner_keys: Vec<&String> = loaded.nodes.keys().filter(|k| k.starts_with("p:")).collect();
+    partner_keys.sort();
+    for key in &partner_keys {
+        let partner = loaded.name(key);
+        let theirs: Vec<&blast::SessionEnd> = sessions.iter().filter(|s| s.partner.as_deref() == Some(partner.as_str())).collect();
+        let why = if lost_nodes.contains(key.as_str()) {
+            Some("it fails".to_owned())
+        } else if off.contains(key.as_str()) {
+            Some(format!("every path from the data centers to it goes through {what}"))
+        } else if !theirs.is_empty() && theirs.iter().all(|s| lost_names.contains(s.name.as_str())) {
+            Some("every BGP session to it is lost".to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            partners_off.push(partner.clone());
+            partners.push(BlastItem { name: partner, effect: "cut_off".into(), why });
+        }
+    }
+    for key in &partner_keys {
+        let before = kept.paths.get(*key).copied().unwrap_or(0);
+        if before < 2 || partners_off.contains(&loaded.name(key)) {
+            continue;
+        }
+        let after = loaded.network.independent_paths_without(&kept.roots, key, &failing.nodes, &failing.links);
+        if after == 1 {
+            partners.push(BlastItem { name: loaded.name(key), effect: "single_path".into(), why: format!("{before} independent paths from the data centers, one without {what}") });
+        }
+    }
+
+    // the layers beyond, from the partners cut off
+    let beyond: Beyond = serde_json::from_value(blast::beyond(&mut conn, &partners_off).await?).map_err(|e| TopologyError::Drawing(format!("the layers beyond: {e}")))?;
+    let now = Utc::now();
+    let systems = beyond
+        .systems
+        .into_iter()
+        .map(|s| BlastItem { name: s.name, effect: "unreachable".into(), why: format!("{}: hosted by {}, which is cut off", s.title, s.partner) })
+        .collect();
+    let integrations = beyond
+        .integrations
+        .into_iter()
+        .map(|i| BlastIntegration {
+            next_run: next_run(i.schedule.as_deref(), &i.time_zone, now),
+            why: if i.direction == "source" { format!("reads from {}", i.system) } else { format!("writes to {}", i.system) },
+            name: i.name,
+            title: i.title,
+            owner: i.owner,
+            on_call: i.on_call,
+        })
+        .collect();
+    let services = beyond
+        .services
+        .into_iter()
+        .map(|s| BlastService {
+            why: match (s.via, s.depends_on) {
+                (Some(via), _) => format!("an end of the integration {via}"),
+                (_, Some(on)) => format!("depends on {on}"),
+                _ => String::new(),
+            },
+            entity: s.entity,
+            title: s.title,
+            owner: s.owner,
+            on_call: s.on_call,
+        })
+        .collect();
+    let devices_lost = failing.nodes.iter().filter(|k| k.starts_with("d:")).map(|k| loaded.name(k)).collect();
+    let devices_cut_off = cut_off.iter().filter(|k| k.starts_with("d:")).map(|k| loaded.name(k)).collect();
+    Ok(BlastRadius {
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        version: loaded.version,
+        devices_lost,
+        devices_cut_off,
+        partners,
+        sessions: lost_sessions,
+        systems,
+        integrations,
+        services,
+        deploys: beyond.deploys,
+    })
+}

@@ -1,0 +1,152 @@
+//! "If this fails", on a small hand-made estate whose answers are known: two data centers, four
+//! devices; Bank A single-homed by a BGP session on `edge`; Bank B by sessions on `core1` and
+//! `border`; Cloud C over one Colt circuit to `core2`; Bank A hosts an SFTP system that the
+//! statement import reads, into the ledger's database (the component `ledger`, which `payments`
+//! depends on).
+use crate::helpers::{spawn_app, Persona, TestApp};
+use serde_json::{json, Value};
+
+const NETWORK: &str = r#"
+INSERT INTO topology_sites (name, kind) VALUES ('dc1', 'data_center'), ('dc2', 'data_center');
+INSERT INTO topology_devices (name, role, site_id)
+SELECT d, r, (SELECT id FROM topology_sites WHERE name = s)
+FROM (VALUES ('core1', 'core', 'dc1'), ('edge', 'border', 'dc1'), ('core2', 'core', 'dc2'), ('border', 'border', 'dc2')) AS x(d, r, s);
+INSERT INTO topology_links (label, a_device_id, b_device_id)
+SELECT a || ' – ' || b, (SELECT id FROM topology_devices WHERE name = a), (SELECT id FROM topology_devices WHERE name = b)
+FROM (VALUES ('core1', 'core2'), ('core1', 'edge'), ('core2', 'edge'), ('core2', 'border')) AS x(a, b);
+INSERT INTO topology_partners (name, kind, asns) VALUES ('Bank A', 'bank', '{65001}'), ('Bank B', 'bank', '{65002}'), ('Cloud C', 'cloud', '{65003}');
+INSERT INTO topology_bgp_sessions (name, device_id, local_address, local_asn, remote_address, remote_asn, partner_id, state)
+SELECT n, (SELECT id FROM topology_devices WHERE name = d), l::inet, 64999, r::inet, a, (SELECT id FROM topology_partners WHERE name = p), 'established'
+FROM (VALUES ('edge-bank-a', 'edge', '10.0.0.0', '10.0.0.1', 65001, 'Bank A'),
+             ('core1-bank-b', 'core1', '10.0.1.0', '10.0.1.1', 65002, 'Bank B'),
+             ('border-bank-b', 'border', '10.0.2.0', '10.0.2.1', 65002, 'Bank B')) AS x(n, d, l, r, a, p);
+INSERT INTO topology_providers (name) VALUES ('Colt');
+INSERT INTO topology_circuits (cid, provider_id) SELECT 'C-1', id FROM topology_providers WHERE name = 'Colt';
+INSERT INTO topology_circuit_ends (circuit_id, side, site_id, partner_id)
+SELECT c.id, x.side, (SELECT id FROM topology_sites WHERE name = x.site), (SELECT id FROM topology_partners WHERE name = x.partner)
+FROM topology_circuits c, (VALUES ('A', 'dc2', NULL), ('Z', NULL, 'Cloud C')) AS x(side, site, partner);
+INSERT INTO topology_links (label, a_end_id, b_device_id)
+SELECT 'Colt C-1 at dc2', e.id, (SELECT id FROM topology_devices WHERE name = 'core2') FROM topology_circuit_ends e WHERE e.side = 'A';
+INSERT INTO topology_risk_groups (name, kind) VALUES ('Bank B routers', 'power_feed');
+INSERT INTO topology_risk_members (group_id, device_id)
+SELECT g.id, d.id FROM topology_risk_groups g, topology_devices d WHERE d.name IN ('core1', 'border');
+"#;
+
+const CATALOG: &str = r#"
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: ledger, title: Ledger }
+spec: { type: service, lifecycle: production, owner: group:ledger }
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: { name: payments, title: Payments }
+spec: { type: service, lifecycle: production, owner: group:ledger, dependsOn: [component:ledger] }
+"#;
+
+async fn estate(app: &TestApp) {
+    sqlx::raw_sql(NETWORK).execute(&app.pool()).await.expect("the network");
+    app.login_as(Persona::LedgerMember).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let meta = app::context::RequestMeta { request_id: "test".into(), ip: "127.0.0.1".into() };
+    let files = vec![app::catalog::backstage::SourceFile { path: "catalog-info.yaml".into(), content: CATALOG.into() }];
+    let report = app::catalog::import::import_as_system(&app.pool(), files, &meta).await.expect("the catalog");
+    assert!(!report.refused(), "{report:?}");
+    let post = |path: &'static str, body: Value| {
+        let alice = &alice;
+        async move {
+            let r = alice.client.post(alice.url(path)).header("origin", alice.url("")).json(&body).send().await.expect("post");
+            assert_eq!(r.status(), 201, "{path}: {}", r.text().await.unwrap_or_default());
+        }
+    };
+    post("/api/v1/integration-systems", json!({ "name": "bank-a-sftp", "title": "Bank A SFTP", "kind": "file-transfer", "owner": "ledger", "external": "yes" })).await;
+    post("/api/v1/integration-systems", json!({ "name": "ledger-db", "title": "Ledger database", "kind": "internal-service", "owner": "ledger", "component": "ledger" })).await;
+    post(
+        "/api/v1/integrations",
+        json!({ "name": "statement-import", "title": "Bank A statements", "sources": "bank-a-sftp", "targets": "ledger-db", "platform": "in-house",
+                "trigger": "schedule", "schedule": "0 6 * * *", "data_format": "csv", "transport": "sftp", "auth": "sftp-key", "owner": "ledger",
+                "on_call": "ledger-primary" }),
+    )
+    .await;
+    let r = alice
+        .client
+        .put(alice.url("/api/v1/topology/partners/Bank%20A/systems"))
+        .header("origin", alice.url(""))
+        .json(&json!({ "systems": ["bank-a-sftp"] }))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), 200);
+}
+
+async fn blast(app: &TestApp, kind: &str, name: &str) -> Value {
+    let dave = app.login_as(Persona::Viewer).await;
+    let r = dave.get(&format!("/api/v1/blast-radius?kind={kind}&name={}", urlencoding(name))).await;
+    assert_eq!(r.status(), 200, "{kind} {name}");
+    r.json().await.expect("json")
+}
+
+fn urlencoding(s: &str) -> String {
+    s.replace(' ', "%20").replace('/', "%2F")
+}
+
+fn names(v: &Value, field: &str) -> Vec<(String, String)> {
+    v[field].as_array().expect(field).iter().map(|i| (i["name"].as_str().or(i["entity"].as_str()).unwrap_or_default().to_owned(), i["effect"].as_str().unwrap_or_default().to_owned())).collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+}
+
+#[tokio::test]
+async fn a_device_a_circuit_and_a_risk_group_each_reach_what_they_cut_off_through_every_layer_with_why() {
+    let app = spawn_app().await;
+    estate(&app).await;
+
+    // edge: Bank A's only way in, so its session, its SFTP system, the statement import, the
+    // ledger at that import's other end, and payments, which depends on the ledger
+    let edge = blast(&app, "device", "edge").await;
+    assert_eq!(edge["devices_lost"], json!(["edge"]));
+    assert_eq!(names(&edge, "partners"), pairs(&[("Bank A", "cut_off")]));
+    assert_eq!(edge["partners"][0]["why"], "every path from the data centers to it goes through edge");
+    assert_eq!(names(&edge, "sessions"), pairs(&[("edge-bank-a", "lost")]));
+    assert_eq!(edge["sessions"][0]["why"], "on edge, which fails");
+    assert_eq!(names(&edge, "systems"), pairs(&[("bank-a-sftp", "unreachable")]));
+    let integration = &edge["integrations"][0];
+    assert_eq!((integration["name"].as_str(), integration["why"].as_str(), integration["on_call"].as_str()), (Some("statement-import"), Some("reads from bank-a-sftp"), Some("ledger-primary")));
+    let next = chrono::DateTime::parse_from_rfc3339(integration["next_run"].as_str().expect("its next run")).expect("a time");
+    assert_eq!(next.format("%H:%M").to_string(), "06:00", "the 06:00 slot");
+    let services: Vec<(&str, &str)> = edge["services"].as_array().expect("services").iter().map(|s| (s["entity"].as_str().unwrap_or_default(), s["why"].as_str().unwrap_or_default())).collect();
+    assert_eq!(services, [("component:default/ledger", "an end of the integration statement-import"), ("component:default/payments", "depends on component:default/ledger")]);
+
+    // border: Bank B keeps a path through core1, one where it had two; its session on border is lost
+    let border = blast(&app, "device", "border").await;
+    assert_eq!(names(&border, "partners"), pairs(&[("Bank B", "single_path")]));
+    assert_eq!(names(&border, "sessions"), pairs(&[("border-bank-b", "lost")]));
+    assert!(border["systems"].as_array().expect("systems").is_empty() && border["integrations"].as_array().expect("integrations").is_empty());
+
+    // the Colt circuit: Cloud C's only way in
+    let circuit = blast(&app, "circuit", "Colt/C-1").await;
+    assert_eq!(names(&circuit, "partners"), pairs(&[("Cloud C", "cut_off")]));
+    assert_eq!(circuit["partners"][0]["why"], "every path from the data centers to it goes through the circuit Colt/C-1");
+
+    // the risk group fails as one: core1 and border together cut Bank B off, where each alone does not
+    let group = blast(&app, "risk-group", "Bank B routers").await;
+    assert_eq!(names(&group, "partners"), pairs(&[("Bank B", "cut_off")]));
+    assert_eq!(names(&group, "sessions"), pairs(&[("border-bank-b", "lost"), ("core1-bank-b", "lost")]));
+    let core1 = blast(&app, "device", "core1").await;
+    assert_eq!(names(&core1, "partners"), pairs(&[("Bank B", "single_path")]));
+
+    // a session alone: Bank B keeps the other
+    let session = blast(&app, "bgp-session", "core1-bank-b").await;
+    assert_eq!(names(&session, "sessions"), pairs(&[("core1-bank-b", "lost")]));
+    assert_eq!(names(&session, "partners"), pairs(&[("Bank B", "single_path")]));
+
+    // what is not there, and what is not a kind, are named
+    let dave = app.login_as(Persona::Viewer).await;
+    assert_eq!(dave.get("/api/v1/blast-radius?kind=device&name=nowhere").await.status(), 404);
+    let r = dave.get("/api/v1/blast-radius?kind=planet&name=earth").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap_or_default().contains("kind"));
+    assert_eq!(app.browser().get("/api/v1/blast-radius?kind=device&name=edge").await.status(), 401, "signed out");
+}
