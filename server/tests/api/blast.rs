@@ -77,6 +77,15 @@ async fn estate(app: &TestApp) {
         .await
         .expect("put");
     assert_eq!(r.status(), 200);
+    // a production deploy of payments waits for approval (the worker leaves it alone)
+    sqlx::raw_sql(
+        "INSERT INTO deploys (id, service_id, environment, version, reason, requester_id, idempotency_key, fingerprint, state)
+         SELECT gen_random_uuid(), e.id, 'production', '2.0.0', 'release', u.id, 'blast-test', '\\x00', 'awaiting_approval'
+         FROM entities e, users u WHERE e.name = 'payments' AND u.username = 'carol'",
+    )
+    .execute(&app.pool())
+    .await
+    .expect("a deploy");
 }
 
 async fn blast(app: &TestApp, kind: &str, name: &str) -> Value {
@@ -119,11 +128,16 @@ async fn a_device_a_circuit_and_a_risk_group_each_reach_what_they_cut_off_throug
     let services: Vec<(&str, &str)> = edge["services"].as_array().expect("services").iter().map(|s| (s["entity"].as_str().unwrap_or_default(), s["why"].as_str().unwrap_or_default())).collect();
     assert_eq!(services, [("component:default/ledger", "an end of the integration statement-import"), ("component:default/payments", "depends on component:default/ledger")]);
 
+    let deploys: Vec<(&str, &str, &str)> = edge["deploys"].as_array().expect("deploys").iter().map(|d| (d["service"].as_str().unwrap_or_default(), d["environment"].as_str().unwrap_or_default(), d["state"].as_str().unwrap_or_default())).collect();
+    assert_eq!(deploys, [("component:default/payments", "production", "awaiting_approval")]);
+
     // border: Bank B keeps a path through core1, one where it had two; its session on border is lost
     let border = blast(&app, "device", "border").await;
     assert_eq!(names(&border, "partners"), pairs(&[("Bank B", "single_path")]));
     assert_eq!(names(&border, "sessions"), pairs(&[("border-bank-b", "lost")]));
-    assert!(border["systems"].as_array().expect("systems").is_empty() && border["integrations"].as_array().expect("integrations").is_empty());
+    for layer in ["systems", "integrations", "services", "deploys"] {
+        assert!(border[layer].as_array().expect(layer).is_empty(), "{layer}: {border}");
+    }
 
     // the Colt circuit: Cloud C's only way in
     let circuit = blast(&app, "circuit", "Colt/C-1").await;
