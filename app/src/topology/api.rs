@@ -1,6 +1,6 @@
 //! Topology server functions (context in, one service call, a DTO out), and what a topology
 //! error is at the edge.
-use super::types::{CircuitDetail, DeviceDetail, DevicePage, Overview, PartnerDetail, Paths, SiteDetail};
+use super::types::{BlastRadius, CircuitDetail, DeviceDetail, DevicePage, Overview, PartnerDetail, Paths, SiteDetail};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -37,6 +37,14 @@ pub async fn get_device(name: String) -> Result<DeviceDetail, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     super::service::device(&pool, &principal, &name).await.map_err(fail)
+}
+
+/// "If this fails", for a device, link, circuit, BGP session, site, provider, partner or risk group.
+#[server(endpoint = "topology/blast-radius")]
+pub async fn get_blast_radius(kind: String, name: String) -> Result<BlastRadius, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::blast::blast_radius(&pool, &principal, &kind, &name).await.map_err(fail)
 }
 
 /// A site's page.

@@ -450,6 +450,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         }
         ("POST", "/api/topology/overview") => sf("topology/overview", vec![]),
         ("POST", "/api/topology/device") => sf("topology/device", vec![("name", "nobody".into())]),
+        ("POST", "/api/topology/blast-radius") => sf("topology/blast-radius", vec![("kind", "device".into()), ("name", "ldn-eq-core-1".into())]),
         ("POST", "/api/topology/site") => sf("topology/site", vec![("name", "nowhere".into())]),
         ("POST", "/api/topology/partner") => sf("topology/partner", vec![("name", "Nobody".into())]),
         ("POST", "/api/topology/circuit") => sf("topology/circuit", vec![("provider", "Nobody".into()), ("cid", "none".into())]),

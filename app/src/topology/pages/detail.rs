@@ -1,6 +1,7 @@
 //! A device, a site, a partner, a circuit; the devices list; the paths between two places.
 use super::{circuit_href, device_href, partner_href, partner_kind, site_href, site_kind, speed, SessionState, DT, LINK, TD};
 use crate::integrations::pages::When;
+use super::blast::BlastCard;
 use super::changes::{interface_changes, Changed, DeviceEditCard, MaintenanceCard, On, RemoveLinkButton, RemoveSessionButton};
 use crate::topology::api::{find_paths, get_circuit, get_device, get_partner, get_site, list_devices, may_change_network};
 use crate::topology::types::WeakPoint;
@@ -150,7 +151,8 @@ pub fn DevicePage() -> impl IntoView {
                                 </Card>
                             </div>
                             <div class="mt-6 grid gap-6 lg:grid-cols-3">
-                                <div class="lg:col-span-2">
+                                <div class="space-y-6 lg:col-span-2">
+                                    <BlastCard kind="device" name=for_card.clone()/>
                                     <MaintenanceCard windows=windows on=On::Device(for_card.clone()) back=device_href(&for_card) may_change changed/>
                                 </div>
                                 <div class="space-y-6">
@@ -228,6 +230,7 @@ pub fn SitePage() -> impl IntoView {
                                     </Card>
                                 </div>
                                 <div class="space-y-6">
+                                    <BlastCard kind="site" name=s.name.clone()/>
                                     <MaintenanceCard windows=s.maintenance.clone() on=On::Site(s.name.clone()) back=site_href(&s.name) may_change changed/>
                                     <Card title="About">
                                         {about(vec![
@@ -311,6 +314,7 @@ pub fn PartnerPage() -> impl IntoView {
                                             </DataTable>
                                         }.into_any() }}
                                     </Card>
+                                    <BlastCard kind="partner" name=p.name.clone()/>
                                     <Card title="Circuits that reach it">
                                         {if p.circuits.is_empty() { none("No circuit is known to reach it.") } else { view! {
                                             <DataTable testid="partner-circuits" columns=vec!["Circuit", "Provider", "Status"]>
@@ -406,7 +410,8 @@ pub fn CircuitPage() -> impl IntoView {
                                 </DataTable>
                                 <p class="p-4 text-sm">{format!("Status: {}", c.status)}{(!c.description.is_empty()).then(|| format!(" · {}", c.description))}</p>
                             </Card>
-                            <div class="mt-6">
+                            <div class="mt-6 space-y-6">
+                                <BlastCard kind="circuit" name=format!("{}/{}", c.provider, c.cid)/>
                                 <MaintenanceCard windows=c.maintenance.clone() on=On::Circuit(c.provider.clone(), c.cid.clone()) back=circuit_href(&c.provider, &c.cid) may_change changed/>
                             </div>
                         }.into_any()

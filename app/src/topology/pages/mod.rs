@@ -1,6 +1,7 @@
 //! The topology's pages: the view (an interactive WebGL drawing, with a server-drawn overview
 //! and tables under it that read without a script), a device, a site, a partner, a circuit,
 //! the devices list and the paths between two places.
+mod blast;
 mod changes;
 mod detail;
 mod overview;

@@ -22,7 +22,8 @@ use std::sync::{Arc, Mutex};
 /// What the analyses keep of one topology version.
 struct Kept {
     loaded: Loaded,
-    /// The devices of the data centers and colocations: where paths start.
+    /// The devices of the data centers, where the company's systems run: where paths start (a
+    /// colocation or a cloud region cut off from them is cut off).
     roots: Vec<String>,
     reach: Reach,
     /// Each partner's independent paths from the roots.
@@ -44,7 +45,7 @@ async fn kept(pool: &PgPool, conn: &mut PgConnection) -> Result<Arc<Kept>, Topol
     let mut roots: Vec<String> = loaded
         .nodes
         .values()
-        .filter(|n| matches!(n.site_kind.as_deref(), Some("data_center" | "colocation")))
+        .filter(|n| n.site_kind.as_deref() == Some("data_center"))
         .map(|n| n.key.clone())
         .collect();
     roots.sort();
