@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox record-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-netbox
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox record-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-blast bench-netbox
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -47,6 +47,7 @@ help:
 	@echo "make bench-telemetry  throughput with telemetry off, metrics on, and traces exported"
 	@echo "make bench-integrations  ingest beside pgbench and COPY; reads at 100k and 10M runs"
 	@echo "make bench-topology  the topology view's data at 500 and 5,000 devices; single points of failure"
+	@echo "make bench-blast     if this fails: every device of 500 and 5,000, with 5,000 integrations"
 	@echo "make bench-netbox  NetBox's demo data synced in, then read from NetBox and Switchyard side by side"
 	@echo "make test-netbox  a sync from a real NetBox with netbox-bgp (starts the NetBox peer; ~8 min the first time)"
 	@echo "make record-netbox  record what that NetBox serves into the fixture make test syncs"
@@ -348,6 +349,7 @@ bench: db
 	cargo bench -p server --bench deploys --features app/ssr
 	cargo bench -p server --bench integrations --features app/ssr
 	cargo bench -p server --bench topology --features app/ssr
+	cargo bench -p server --bench blast --features app/ssr
 
 bench-integrations: db
 	cargo bench -p server --bench integrations --features app/ssr
@@ -356,6 +358,10 @@ bench-integrations: db
 # failure over the whole network (~3 min)
 bench-topology: db
 	cargo bench -p server --bench topology --features app/ssr
+
+# "if this fails" for every device of a generated network of 500 and 5,000 devices (~minutes)
+bench-blast: db
+	cargo bench -p server --bench blast --features app/ssr
 
 # records what the NetBox peer (with netbox-bgp and a bank peering) serves into the fixture make
 # test syncs (server/tests/api/fixtures/netbox-4.7.3-demo.json.gz)

@@ -1,0 +1,132 @@
+//! Blast-radius benchmark: "if this fails" for every device of a generated network of 500 and of
+//! 5,000 devices (a mesh of two data centers, about two links a device), with 100 partners (half
+//! reached by a session on one device, half on two), each hosting two systems, and 5,000
+//! integrations from those systems. Calls the service as the API does (four statements an
+//! answer); the first answer of a version builds what is kept (the dominator tree and each
+//! partner's paths). Prints a table: p50, p99 and the total over every device, and the ratio of
+//! the p99s. Run with `make bench-blast` (and in `make bench`).
+mod common;
+
+use common::{bench_admin, database_url, pct, server_on, with_database};
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use std::time::{Duration, Instant};
+
+/// (rows, columns) of the generated mesh.
+const SIZES: [(usize, usize); 2] = [(10, 50), (50, 100)];
+const PARTNERS: usize = 100;
+const INTEGRATIONS: usize = 5_000;
+
+fn estate(rows: usize, columns: usize) -> String {
+    let devices = rows * columns;
+    format!(
+        r#"
+        INSERT INTO teams (slug, name) VALUES ('bench', 'Bench');
+        INSERT INTO topology_sites (name, kind) VALUES ('dc1', 'data_center'), ('dc2', 'data_center');
+        INSERT INTO topology_devices (name, role, site_id)
+        SELECT 'bench-' || g, 'core', (SELECT id FROM topology_sites WHERE name = CASE WHEN g < {devices} / 2 THEN 'dc1' ELSE 'dc2' END)
+        FROM generate_series(0, {devices} - 1) g;
+        CREATE TEMP TABLE ids AS SELECT id, substr(name, 7)::int AS n FROM topology_devices;
+        INSERT INTO topology_links (a_device_id, b_device_id)
+        SELECT a.id, b.id FROM ids a JOIN ids b ON (b.n = a.n + 1 AND a.n % {columns} <> {columns} - 1) OR b.n = a.n + {columns};
+        INSERT INTO topology_partners (name, kind, asns) SELECT 'partner-' || p, 'bank', ARRAY[65000 + p] FROM generate_series(1, {PARTNERS}) p;
+        INSERT INTO topology_bgp_sessions (name, device_id, local_address, local_asn, remote_address, remote_asn, partner_id)
+        SELECT 'partner-' || p || '-' || k, d.id, ('10.0.0.0'::inet + (p * 4 + k)), 64999, ('10.1.0.0'::inet + (p * 4 + k)), 65000 + p, pa.id
+        FROM generate_series(1, {PARTNERS}) p CROSS JOIN generate_series(0, 1) k
+        JOIN ids d ON d.n = (p * 37 + k * {devices} / 2) % {devices}
+        JOIN topology_partners pa ON pa.name = 'partner-' || p
+        WHERE k = 0 OR p % 2 = 0;
+        INSERT INTO integration_systems (name, title, kind, environment, external, owner_team_id, classification)
+        SELECT 'sys-' || g, 'System ' || g, CASE WHEN g <= {PARTNERS} * 2 THEN 'bank' ELSE 'internal-service' END, 'production', g <= {PARTNERS} * 2,
+               (SELECT id FROM teams WHERE slug = 'bench'), 'internal'
+        FROM generate_series(1, {PARTNERS} * 3) g;
+        INSERT INTO topology_partner_systems (partner_id, system_id)
+        SELECT p.id, s.id FROM topology_partners p JOIN integration_systems s ON s.name IN ('sys-' || (substr(p.name, 9)::int * 2 - 1), 'sys-' || (substr(p.name, 9)::int * 2));
+        INSERT INTO integration_jobs (namespace, name) SELECT 'bench', 'flow-' || g FROM generate_series(1, {INTEGRATIONS}) g;
+        INSERT INTO integrations (name, title, platform, trigger, schedule, time_zone, data_format, transport, auth, owner_team_id, classification, lifecycle, job_id, status)
+        SELECT j.name, 'Flow ' || j.name, 'in-house', 'schedule', (g % 60) || ' * * * *', 'UTC', 'json', 'https', 'mtls',
+               (SELECT id FROM teams WHERE slug = 'bench'), 'internal', 'stable', j.id, 'active'
+        FROM generate_series(1, {INTEGRATIONS}) g JOIN integration_jobs j ON j.namespace = 'bench' AND j.name = 'flow-' || g;
+        INSERT INTO integration_ends (integration_id, system_id, direction, position)
+        SELECT i.id, s.id, x.direction, 0
+        FROM integrations i, LATERAL (SELECT substr(i.name, 6)::int AS g) n,
+             LATERAL (VALUES ('source', 'sys-' || (1 + n.g % ({PARTNERS} * 2))), ('target', 'sys-' || ({PARTNERS} * 2 + 1 + n.g % {PARTNERS}))) AS x(direction, system)
+        JOIN integration_systems s ON s.name = x.system;
+        "#
+    )
+}
+
+struct Measured {
+    devices: usize,
+    first_ms: f64,
+    times: Vec<Duration>,
+    total: Duration,
+    cut_off: usize,
+    integrations: usize,
+}
+
+async fn measure(pool: &PgPool, devices: usize) -> Measured {
+    let me = bench_admin(pool).await;
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM topology_devices ORDER BY name").fetch_all(pool).await.expect("devices");
+    let t = Instant::now();
+    app::topology::service::blast::blast_radius(pool, &me, "device", &names[0]).await.expect("the first answer");
+    let first_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let (mut times, mut cut_off, mut integrations) = (Vec::with_capacity(names.len()), 0, 0);
+    let started = Instant::now();
+    for name in &names {
+        let t = Instant::now();
+        let b = app::topology::service::blast::blast_radius(pool, &me, "device", name).await.expect("an answer");
+        times.push(t.elapsed());
+        cut_off += b.partners.iter().filter(|p| p.effect == "cut_off").count();
+        integrations += b.integrations.len();
+    }
+    let total = started.elapsed();
+    times.sort();
+    Measured { devices, first_ms, times, total, cut_off, integrations }
+}
+
+#[tokio::main]
+async fn main() {
+    let admin_url = database_url();
+    let mut admin_conn = PgConnection::connect(&admin_url).await.expect("connect");
+    println!(
+        "Blast-radius benchmark — {} CPUs; a generated mesh in two data centers, {PARTNERS} partners, {INTEGRATIONS} integrations; every device asked once",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    let mut results = Vec::new();
+    for (rows, columns) in SIZES {
+        let name = format!("switchyard_bench_blast_{}", rows * columns);
+        admin_conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.expect("drop");
+        admin_conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create");
+        let (pool, _) = server_on(&with_database(&admin_url, &name)).await;
+        sqlx::raw_sql(&estate(rows, columns)).execute(&pool).await.expect("the estate");
+        results.push(measure(&pool, rows * columns).await);
+        pool.close().await;
+        if std::env::var_os("BENCH_KEEP").is_none() {
+            admin_conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.expect("drop");
+        }
+    }
+    println!("{:>8} | {:>14} | {:>10} | {:>10} | {:>10} | {:>20} | {:>22}", "devices", "first ms", "p50 ms", "p99 ms", "total s", "partners cut off", "integrations reached");
+    println!("{}", "-".repeat(112));
+    for m in &results {
+        println!(
+            "{:>8} | {:>14.1} | {:>10.2} | {:>10.2} | {:>10.1} | {:>20} | {:>22}",
+            m.devices,
+            m.first_ms,
+            pct(&m.times, 0.5),
+            pct(&m.times, 0.99),
+            m.total.as_secs_f64(),
+            m.cut_off,
+            m.integrations
+        );
+    }
+    let (small, large) = (&results[0], &results[1]);
+    println!();
+    println!(
+        "p99 at {} ÷ p99 at {}: {:.2} for {}× the devices (an answer reads the kept tree, not the network)",
+        large.devices,
+        small.devices,
+        pct(&large.times, 0.99) / pct(&small.times, 0.99),
+        large.devices / small.devices
+    );
+}
