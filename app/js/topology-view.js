@@ -2,7 +2,8 @@
 // kept on the server), drawn with WebGL by sigma.js over a graphology graph. Pan and zoom, a
 // search that focuses a device, neighbours highlighted, colour by role / status / PCI scope /
 // single point of failure, labels as one zooms in, filters by site and role; a click opens the
-// device (or partner). Bundled at build time (esbuild, from package-lock.json) into
+// device (or partner). "If this fails" asks the server for the focused device's (or partner's)
+// blast radius and greys out what it cuts off (also on arrival with `?fail=<name>`). Bundled at build time (esbuild, from package-lock.json) into
 // /pkg/topology/view.js, which the topology page alone loads.
 //
 // Everything from the data reaches the page as text (textContent, option values), never markup.
@@ -11,6 +12,9 @@ import Sigma from "sigma";
 
 const PALETTE = ["#4f46e5", "#0891b2", "#059669", "#d97706", "#dc2626", "#7c3aed", "#db2777", "#65a30d", "#0d9488", "#9333ea", "#ea580c", "#2563eb"];
 const GREY = "#cbd5e1";
+const FAILED = "#dc2626";
+const CUT = "#e2e8f0";
+const ONE_PATH = "#d97706";
 const EDGE = { link: "#94a3b8", circuit: "#6366f1", session: "#10b981" };
 const STATUS = { active: "#059669", planned: "#2563eb", staged: "#2563eb", offline: "#dc2626", failed: "#dc2626", decommissioning: "#d97706", inventory: "#64748b" };
 
@@ -54,6 +58,10 @@ class TopologyView extends HTMLElement {
     this.role = "";
     this.focused = null;
     this.hovered = null;
+    // the blast radius shown: the node that fails, the sets of node keys lost with it, cut off
+    // and left with one path, and the server's answer; and the latest request for one
+    this.blast = null;
+    this.asking = 0;
     this.build();
     this.load();
   }
@@ -89,7 +97,11 @@ class TopologyView extends HTMLElement {
     const zoomOut = el("button", { type: "button", class: BUTTON, text: "−", "aria-label": "Zoom out" });
     zoomOut.addEventListener("click", zoom(1.5));
     const reset = el("button", { type: "button", class: BUTTON, text: "Whole network" });
-    reset.addEventListener("click", () => { this.focus(null); this.renderer?.getCamera().animatedReset({ duration: 300 }); });
+    reset.addEventListener("click", () => { this.showBlast(null); this.focus(null); this.renderer?.getCamera().animatedReset({ duration: 300 }); });
+    this.failButton = el("button", { type: "button", class: BUTTON, text: "If this fails", disabled: "", title: "Find a device or partner first", "data-testid": "topology-if-fails" });
+    this.failButton.addEventListener("click", () => this.ifFails(this.focused));
+    this.blastNote = el("p", { class: "text-sm", role: "status", "aria-live": "polite", "data-testid": "topology-blast" });
+    this.blastNote.hidden = true;
     this.status = el("p", { class: "text-xs text-slate-500", role: "status", "aria-live": "polite", text: "Loading the network…" });
     this.legend = el("ul", { class: "flex flex-wrap gap-x-4 gap-y-1 text-xs text-slate-600 dark:text-slate-400", "aria-label": "Legend" });
     this.stage = el("div", {
@@ -97,8 +109,9 @@ class TopologyView extends HTMLElement {
       role: "application", "aria-label": "Network drawing: drag to pan, scroll to zoom, click a device to open it", "data-testid": "topology-stage",
     });
     this.replaceChildren(
-      el("div", { class: "flex flex-wrap items-center gap-3" }, [form, modeField, siteField, roleField, el("span", { class: "flex items-center gap-1" }, [zoomIn, zoomOut, reset])]),
+      el("div", { class: "flex flex-wrap items-center gap-3" }, [form, modeField, siteField, roleField, el("span", { class: "flex items-center gap-1" }, [zoomIn, zoomOut, reset, this.failButton])]),
       el("div", { class: "mt-2 flex flex-wrap items-center justify-between gap-2" }, [this.status, this.legend]),
+      this.blastNote,
       this.stage,
     );
   }
@@ -142,6 +155,7 @@ class TopologyView extends HTMLElement {
       graph.addEdgeWithKey(l.key, a.key, b.key, { kind: l.kind, label: l.label, color: EDGE[l.kind] || EDGE.link, size: l.kind === "circuit" ? 1.5 : 0.6 });
     });
     this.graph = graph;
+    this.byName = new Map(d.nodes.map((n) => [n.name, n.key]));
     const xs = d.nodes.map((n) => n.x), ys = d.nodes.map((n) => n.y);
     this.extent = d.nodes.length ? Math.max(Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)) : 1;
     // each role its own colour, in name order (a palette of twelve)
@@ -190,6 +204,100 @@ class TopologyView extends HTMLElement {
     if (fallback) fallback.hidden = true;
     if (this.focused && graph.hasNode(this.focused)) this.focus(this.focused);
     else this.focused = null;
+    const asked = new URLSearchParams(location.search).get("fail");
+    if (asked && !this.asked && this.byName.has(asked)) {
+      this.asked = true;
+      this.focus(this.byName.get(asked));
+      this.ifFails(this.byName.get(asked));
+    } else if (this.blast) {
+      // drawn again (a filter changed): ask again, or let go of what is no longer drawn
+      if (graph.hasNode(this.blast.failing)) this.ifFails(this.blast.failing);
+      else this.showBlast(null);
+    }
+  }
+
+  /// Asks the server what `node`'s failure cuts off, and greys that out.
+  async ifFails(node) {
+    if (!node || !this.graph?.hasNode(node)) return;
+    const a = this.graph.getNodeAttributes(node);
+    const asked = ++this.asking;
+    const url = new URL("/api/v1/blast-radius", location.origin);
+    url.searchParams.set("kind", a.kind === "partner" ? "partner" : "device");
+    url.searchParams.set("name", a.name);
+    this.failButton.disabled = true;
+    this.blastNote.hidden = false;
+    this.blastNote.className = "text-sm text-slate-600 dark:text-slate-400";
+    this.blastNote.textContent = `Working out what ${a.name}'s failure cuts off…`;
+    let b;
+    try {
+      const response = await fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } });
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      b = await response.json();
+    } catch (e) {
+      if (asked !== this.asking) return;
+      this.showBlast(null);
+      this.blastNote.hidden = false;
+      this.blastNote.textContent = `What ${a.name}'s failure cuts off could not be worked out (${e.message}).`;
+      return;
+    } finally {
+      this.failButton.disabled = !this.focused;
+    }
+    // cleared, or asked again, meanwhile
+    if (asked !== this.asking) return;
+    const keys = (names) => names.map((n) => this.byName.get(n)).filter((k) => k !== undefined);
+    const partners = b.partners || [];
+    // a partner that fails is lost, not cut off
+    const cutPartners = partners.filter((p) => p.effect === "cut_off" && p.name !== a.name).map((p) => p.name);
+    this.showBlast({
+      failing: node,
+      lost: new Set([node, ...keys(b.devices_lost || [])]),
+      cut: new Set(keys([...(b.devices_cut_off || []), ...cutPartners])),
+      single: new Set(keys(partners.filter((p) => p.effect === "single_path").map((p) => p.name))),
+      name: a.name, kind: a.kind, answer: b, cutPartners,
+    });
+  }
+
+  /// Shows (or, with null, clears) a blast radius: the note above the drawing, and the greying.
+  showBlast(blast) {
+    this.blast = blast;
+    if (!blast) {
+      this.asking++;
+      this.blastNote.hidden = true;
+      this.blastNote.replaceChildren();
+      this.removeAttribute("data-failing");
+      this.renderer?.refresh({ skipIndexation: true });
+      return;
+    }
+    const b = blast.answer;
+    const devices = (b.devices_cut_off || []).length;
+    const plural = (n, one) => `${n} ${one}${n === 1 ? "" : "s"}`;
+    const parts = [];
+    if (devices) parts.push(plural(devices, "device"));
+    if (blast.cutPartners.length) parts.push(`${plural(blast.cutPartners.length, "partner")} (${blast.cutPartners.join(", ")})`);
+    const said = parts.length ? `cuts off ${parts.join(" and ")}, greyed out below` : "cuts nothing off";
+    const beyond = [];
+    if ((b.integrations || []).length) beyond.push(plural(b.integrations.length, "integration"));
+    if ((b.services || []).length) beyond.push(plural(b.services.length, "service"));
+    const page = `/topology/${blast.kind === "partner" ? "partners" : "devices"}/${encodeURIComponent(blast.name)}#if-this-fails`;
+    const clear = el("button", { type: "button", class: "ml-2 underline", text: "Clear" });
+    clear.addEventListener("click", () => this.showBlast(null));
+    this.blastNote.className = "rounded-lg bg-rose-50 px-3 py-2 text-sm text-rose-900 ring-1 ring-rose-200 dark:bg-rose-950 dark:text-rose-100 dark:ring-rose-900";
+    this.blastNote.replaceChildren(
+      el("strong", { text: `If ${blast.name} fails` }),
+      `, it ${said}${blast.single.size ? `; ${plural(blast.single.size, "partner")} left with one path (amber)` : ""}`
+        + `${beyond.length ? `; it reaches ${beyond.join(" and ")}` : ""}. `,
+      el("a", { href: page, class: "underline", text: "The whole answer, with why" }),
+      clear,
+    );
+    this.setAttribute("data-failing", blast.name);
+    this.renderer?.refresh({ skipIndexation: true });
+  }
+
+  /// How a node is drawn now (what the reducer gives): for a reader of the page, and a test.
+  look(name) {
+    const key = this.byName?.get(name);
+    if (key === undefined) return null;
+    return this.nodeLook(key, this.graph.getNodeAttributes(key));
   }
 
   colourOf(a) {
@@ -232,6 +340,12 @@ class TopologyView extends HTMLElement {
   }
 
   nodeLook(node, data) {
+    if (this.blast) {
+      if (this.blast.lost.has(node)) return { ...data, color: FAILED, zIndex: 2, forceLabel: node === this.blast.failing, highlighted: true, size: data.size * 1.8 };
+      if (this.blast.cut.has(node)) return { ...data, color: CUT, zIndex: 0, forceLabel: data.kind === "partner" };
+      if (this.blast.single.has(node)) return { ...data, color: ONE_PATH, zIndex: 1, forceLabel: true };
+      return data;
+    }
     const around = this.around();
     if (!around) return data;
     if (!around.set.has(node)) return { ...data, color: GREY, label: "", zIndex: 0 };
@@ -241,6 +355,11 @@ class TopologyView extends HTMLElement {
   }
 
   edgeLook(edge, data) {
+    if (this.blast) {
+      const [a, b] = this.graph.extremities(edge);
+      const gone = (n) => this.blast.lost.has(n) || this.blast.cut.has(n);
+      return gone(a) || gone(b) ? { ...data, color: CUT } : data;
+    }
     const around = this.around();
     if (!around) return data;
     const [a, b] = this.graph.extremities(edge);
@@ -268,6 +387,8 @@ class TopologyView extends HTMLElement {
 
   focus(node) {
     this.focused = node;
+    this.failButton.disabled = !node;
+    this.failButton.title = node ? "Grey out what its failure cuts off" : "Find a device or partner first";
     if (node) {
       const a = this.graph.getNodeAttributes(node);
       this.status.textContent = `${a.name}: ${a.kind === "partner" ? "partner" : a.role}, ${this.graph.degree(node)} links. Click it to open it.`;

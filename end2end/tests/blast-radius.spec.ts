@@ -1,18 +1,51 @@
 import { test, expect } from '@playwright/test';
 import { signIn } from './fixtures';
 
-test('a device page says what its failure cuts off: the partner it alone reaches, and the sessions lost, each with why', async ({ page }, testInfo) => {
-  // fra1-border-1 carries Deutsche Bank's only circuit in the demo network
-  await signIn(page, testInfo, 'dave', '/topology/devices/fra1-border-1');
+test('the core device that is a single point of failure: its page names the single-homed bank, its system, the statement import and the ledger with its on-call, each with why', async ({ page }, testInfo) => {
+  // in the demo network London hangs on ldn-eq-core-1, and behind it is the extranet router of
+  // Deutsche Bank's only circuit; the bank's SFTP feeds the EUR statement import into the ledger
+  await signIn(page, testInfo, 'dave', '/topology/devices/ldn-eq-core-1');
   const card = page.getByTestId('blast-radius');
   await expect(card.getByRole('heading', { name: 'If this fails' })).toBeVisible();
-  const partners = card.getByTestId('blast-partners');
-  await expect(partners.getByRole('listitem').filter({ hasText: 'Deutsche Bank' })).toContainText('cut off');
-  await expect(partners.getByRole('listitem').filter({ hasText: 'Deutsche Bank' })).toContainText('every path from the data centers to it goes through fra1-border-1');
-  await expect(card.getByTestId('blast-sessions')).toContainText('on fra1-border-1, which fails');
+  const bank = card.getByTestId('blast-partners').getByRole('listitem').filter({ hasText: 'Deutsche Bank' });
+  await expect(bank).toContainText('cut off');
+  await expect(bank).toContainText('every path from the data centers to it goes through ldn-eq-core-1');
+  await expect(card.getByTestId('blast-sessions')).toContainText('ldn-eq-ext-1 → Deutsche Bank');
+  const system = card.getByTestId('blast-systems').getByRole('listitem').filter({ hasText: 'bank-sftp-deutsche' });
+  await expect(system).toContainText('unreachable');
+  await expect(system).toContainText('Deutsche Bank');
+  const statements = card.getByTestId('blast-integrations').getByRole('listitem').filter({ hasText: 'EUR statements (camt.053) into the ledger' });
+  await expect(statements).toContainText('on call treasury-oncall');
+  await expect(statements).toContainText('next run');
+  const ledger = card.getByTestId('blast-services').getByRole('listitem').filter({ hasText: 'Ledger Core' });
+  await expect(ledger).toContainText('deutsche-camt053-to-ledger');
+  await expect(ledger.getByRole('link', { name: 'on call' })).toHaveAttribute('href', 'https://oncall.example.com/schedules/ledger');
+  // the same answer, greyed out on the topology view (its test follows this link)
+  await expect(card.getByTestId('blast-on-view')).toHaveAttribute('href', '/topology?fail=ldn-eq-core-1#topology-view');
   await card.scrollIntoViewIfNeeded();
   await card.screenshot({ path: `screenshots/blast-radius-device-${testInfo.project.name}.png` });
-  // a device whose loss the network absorbs says so
+  // a border router whose loss leaves Visa one path; a device whose loss the network absorbs says so
+  await page.goto('/topology/devices/fra1-border-1');
+  const visa = page.getByTestId('blast-partners').getByRole('listitem').filter({ hasText: 'Visa' });
+  await expect(visa).toContainText('one path left');
   await page.goto('/topology/devices/fra1-leaf-1');
   await expect(page.getByTestId('blast-nothing')).toBeVisible();
+});
+
+test('the reverse on the ledger\'s page: the partners its integrations need, their paths, and what every path to the single-homed bank goes through', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'dave', '/catalog/component/default/ledger-core');
+  const card = page.getByTestId('network-needs');
+  await expect(card.getByRole('heading', { name: 'What it needs from the network' })).toBeVisible();
+  const bank = card.locator('li[data-partner="Deutsche Bank"]');
+  await expect(bank).toContainText('one path');
+  await expect(bank).toContainText('hosts bank-sftp-deutsche');
+  await expect(bank.getByRole('link', { name: 'EUR statements (camt.053) into the ledger' })).toBeVisible();
+  await expect(bank.getByTestId('network-needs-spof').getByRole('link', { name: 'ldn-eq-core-1' })).toHaveAttribute('href', '/topology/devices/ldn-eq-core-1');
+  await expect(bank.getByTestId('network-needs-spof').getByRole('link', { name: 'ldn-eq-ext-1' })).toBeVisible();
+  // a bank reached two ways has no single point
+  const barclays = card.locator('li[data-partner="Barclays"]');
+  await expect(barclays).toContainText('independent paths');
+  await expect(barclays.getByTestId('network-needs-spof')).toHaveCount(0);
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: `screenshots/network-needs-${testInfo.project.name}.png` });
 });

@@ -69,6 +69,44 @@ test('the topology view of the demo network draws, a search focuses a device, an
   await expect(page.getByTestId('spof-finding')).toHaveCount(0);
 });
 
+test('choosing "if this fails" on the core device that is a single point of failure greys out what it cuts off, the single-homed bank among it', async ({ page }, testInfo) => {
+  test.skip(!hasJs(testInfo), 'the interactive view is the script-driven one');
+  test.setTimeout(90_000);
+  // from the device's "If this fails" card to the view
+  await signIn(page, testInfo, 'dave', '/topology/devices/ldn-eq-core-1');
+  await page.getByTestId('blast-on-view').click();
+  await expect(page).toHaveURL(/\/topology\?fail=ldn-eq-core-1/);
+  await drawn(page);
+  const view = page.getByTestId('topology-view');
+  await expect(view).toHaveAttribute('data-failing', 'ldn-eq-core-1');
+  const note = page.getByTestId('topology-blast');
+  await expect(note).toContainText('If ldn-eq-core-1 fails');
+  await expect(note).toContainText('1 partner (Deutsche Bank)');
+  await expect(note).toContainText('1 integration');
+  // how the drawing draws each node now (sigma's node reducer): failed red, cut off grey
+  const look = (name: string) => view.evaluate((v, n) => (v as unknown as { look(n: string): { color: string } | null }).look(n), name);
+  expect((await look('ldn-eq-core-1'))?.color).toBe('#dc2626');
+  expect((await look('Deutsche Bank'))?.color).toBe('#e2e8f0');
+  expect((await look('ldn-eq-ext-1'))?.color).toBe('#e2e8f0');
+  expect((await look('ldn-eq-leaf-1'))?.color).toBe('#e2e8f0');
+  expect((await look('Barclays'))?.color).not.toBe('#e2e8f0');
+  expect((await look('ldn-eq-border-1'))?.color).not.toBe('#e2e8f0');
+  await shot(page, testInfo, 'topology-if-fails');
+  await note.getByRole('button', { name: 'Clear' }).click();
+  await expect(view).not.toHaveAttribute('data-failing');
+  expect((await look('Deutsche Bank'))?.color).not.toBe('#e2e8f0');
+
+  // chosen in the view itself: a border router whose loss leaves Visa one path (amber)
+  await page.getByLabel('Find a device or partner').fill('fra1-border-1');
+  await page.getByLabel('Find a device or partner').press('Enter');
+  await expect(view).toHaveAttribute('data-focused', 'fra1-border-1');
+  await page.getByTestId('topology-if-fails').click();
+  await expect(view).toHaveAttribute('data-failing', 'fra1-border-1');
+  await expect(note).toContainText('left with one path');
+  expect((await look('Visa'))?.color).toBe('#d97706');
+  expect((await look('Deutsche Bank'))?.color).not.toBe('#e2e8f0');
+});
+
 test('without JavaScript the topology page shows the overview and the tables, and the pages read', async ({ page }, testInfo) => {
   test.skip(hasJs(testInfo), 'the page as it reads without a script');
   await signIn(page, testInfo, 'dave', '/topology');
@@ -88,7 +126,7 @@ test('without JavaScript the topology page shows the overview and the tables, an
   await page.getByTestId('partner-findings').getByRole('link', { name: 'Deutsche Bank' }).first().click();
   await expect(page.getByTestId('topology-heading')).toHaveText('Deutsche Bank');
   await expect(page.getByTestId('partner-finding')).toContainText('One path from fra1');
-  await expect(page.getByTestId('partner-sessions')).toContainText('fra1-border-1');
+  await expect(page.getByTestId('partner-sessions')).toContainText('ldn-eq-ext-1');
   await shot(page, testInfo, 'topology-partner');
 
   // a site, a circuit, the devices list and the paths between two places

@@ -22,6 +22,7 @@ const SYSTEMS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
     ("ledger-core", "Ledger", "internal-service", "", "ledger", "pci", "no"),
     ("bank-sftp-barclays", "Barclays SFTP", "bank", "Barclays", "treasury", "pci", "yes"),
     ("bank-api-jpm", "J.P. Morgan Access API", "bank", "J.P. Morgan", "treasury", "pci", "yes"),
+    ("bank-sftp-deutsche", "Deutsche Bank SFTP (EUR)", "bank", "Deutsche Bank", "treasury", "pci", "yes"),
     ("visa-clearing", "Visa clearing (Base II)", "card-network", "Visa", "payments", "pci", "yes"),
     ("mastercard-clearing", "Mastercard clearing (IPM)", "card-network", "Mastercard", "payments", "pci", "yes"),
     ("merchant-portal", "Merchant portal", "internal-service", "", "merchant", "confidential", "no"),
@@ -67,6 +68,7 @@ const FLOWS: &[Flow] = &[
     ("portal-leads-to-sfdc", "Portal sign-ups to Salesforce leads", "merchant-portal", "salesforce", "mulesoft", "event", "json", "https", "oauth2-client-credentials", "merchant", "confidential", 1, Behaviour::Steady),
     ("netsuite-gl-to-warehouse", "General ledger to the warehouse", "netsuite", "warehouse", "boomi", "0 0 * * *", "csv", "https", "oauth2-client-credentials", "data", "confidential", 15, Behaviour::Steady),
     ("sftp-gateway-archive", "File archive sweep", "sftp-gateway", "warehouse", "in-house", "0 23 * * *", "other", "sftp", "sftp-key", "platform", "pci", 7, Behaviour::Steady),
+    ("deutsche-camt053-to-ledger", "EUR statements (camt.053) into the ledger", "bank-sftp-deutsche", "ledger-core", "boomi", "30 6 * * *", "iso20022-camt", "sftp", "sftp-key", "treasury", "pci", 7, Behaviour::Flaky),
 ];
 
 /// The catalog component an in-house system is.
@@ -150,7 +152,8 @@ const SCHEMA: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/
 const NOMINAL: &str = "https://openlineage.io/spec/facets/1-0-1/NominalTimeRunFacet.json#/$defs/NominalTimeRunFacet";
 const ERROR: &str = "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet";
 
-/// Loads the systems, the flows (registered `days` ago) and that many days of their runs.
+/// Loads the systems, the flows (registered `days` ago) and that many days of their runs. A demo
+/// loaded before keeps what it has and gains what it lacks (a system or flow added since).
 pub async fn load(pool: &sqlx::PgPool, days: i64) -> Result<(), String> {
     let meta = RequestMeta { request_id: "demo-data".into(), ip: "127.0.0.1".into() };
     let now = Utc::now();
@@ -159,14 +162,18 @@ pub async fn load(pool: &sqlx::PgPool, days: i64) -> Result<(), String> {
         let draft = system_form(s).parse().map_err(|p| format!("demo system {}: {p:?}", s.0))?;
         match integrations::add_system(pool, By::Switchyard, &draft, &meta).await {
             Ok(_) => {}
-            // loaded before: the demo is there
-            Err(integrations::IntegrationError::Refused(app::error::Refusal::Invalid(p))) if p.field == "name" => return Ok(()),
+            // loaded before
+            Err(integrations::IntegrationError::Refused(app::error::Refusal::Invalid(p))) if p.field == "name" => {}
             Err(e) => return Err(format!("demo system {}: {e}", s.0)),
         }
     }
+    let loaded: Vec<String> = sqlx::query_scalar("SELECT name FROM integrations").fetch_all(pool).await.map_err(|e| e.to_string())?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(17);
     for f in FLOWS {
         let draft = flow_form(f).parse().map_err(|p| format!("demo integration {}: {p:?}", f.0))?;
+        if loaded.iter().any(|n| n == f.0) {
+            continue; // loaded before, with its runs
+        }
         integrations::register(pool, By::Switchyard, &draft, &meta, since).await.map_err(|e| format!("demo integration {}: {e}", f.0))?;
         let slots: Vec<DateTime<Utc>> = match &draft.schedule {
             Some(s) => s.slots(&Utc, since, now - Duration::minutes(f.11 + 1), 5000),

@@ -2,9 +2,10 @@
 //! serve it, applied through the topology service exactly as a sync from that NetBox: two data
 //! centers (Frankfurt, Ashburn) and two colocations (London, New York) on two continents, two
 //! cloud regions, about 300 devices with interfaces and cables, six carriers' circuits, and BGP
-//! sessions to banks, card networks and a cloud. Deutsche Bank is reached by one circuit only
-//! (single-homed), and the London colocation hangs on one core switch (a single point of
-//! failure). Loaded once: a second load changes nothing.
+//! sessions to banks, card networks and a cloud. The London colocation hangs on one core switch (a
+//! single point of failure), and behind it is the extranet router of Deutsche Bank's one circuit
+//! (single-homed): the core's loss cuts the bank off, and with it the EUR statement import into
+//! the ledger. Loaded once: a second load changes nothing.
 use app::context::RequestMeta;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ const SITES: &[(&str, &str, &str, &str, &str, f64, f64, &str)] = &[
 const PARTNERS: &[(&str, &str, i64, &str)] = &[
     ("Barclays", "bank", 64500, "Sterling settlement and BACS files"),
     ("J.P. Morgan", "bank", 64501, "USD treasury and ACH"),
-    ("Deutsche Bank", "bank", 64502, "EUR settlement (SEPA): one circuit from fra1 only"),
+    ("Deutsche Bank", "bank", 64502, "EUR settlement (SEPA) and statements: one circuit, into the London extranet router only"),
     ("Visa", "card-network", 64503, "Authorisations and Base II clearing"),
     ("Mastercard", "card-network", 64504, "Authorisations and IPM clearing"),
     ("AWS", "cloud", 64505, "Direct Connect to eu-central-1 and us-east-1"),
@@ -131,7 +132,7 @@ impl Export {
         }
     }
 
-    /// A circuit from a border router to a partner's network, and the BGP session over it.
+    /// A circuit from a router to a partner's network, and the BGP session over it.
     fn to_partner(&mut self, carrier: &str, cid: &str, device: &str, partner: usize) {
         let provider = self.provider(carrier);
         let name = PARTNERS[partner].0;
@@ -277,6 +278,9 @@ pub fn export() -> HashMap<String, Vec<Value>> {
     for region in ["aws-eu-central-1", "aws-us-east-1"] {
         x.device(site(region), &format!("{region}-vgw"), "cloud gateway", ("AWS", "Direct Connect gateway"), false);
     }
+    // London's extranet router, for the banks that come into the colocation: behind its one core
+    x.device(site("ldn-eq"), "ldn-eq-ext-1", "extranet router", ("Juniper", "MX204"), true);
+    x.cable("ldn-eq-core-1", "ldn-eq-ext-1");
     // circuits between the sites, two carriers per pair where it matters
     x.circuit("Colt", "COLT-FRA-LDN-101", "fra1-border-1", "ldn-eq-border-1", 10_000_000);
     x.circuit("Zayo", "ZAYO-FRA-LDN-7731", "fra1-border-2", "ldn-eq-border-2", 10_000_000);
@@ -289,12 +293,13 @@ pub fn export() -> HashMap<String, Vec<Value>> {
     x.circuit("AWS Direct Connect", "DXCON-FRA-2", "fra1-border-2", "aws-eu-central-1-vgw", 10_000_000);
     x.circuit("AWS Direct Connect", "DXCON-IAD-1", "iad1-border-1", "aws-us-east-1-vgw", 10_000_000);
     x.circuit("AWS Direct Connect", "DXCON-IAD-2", "iad1-border-2", "aws-us-east-1-vgw", 10_000_000);
-    // partners: two circuits each from different routers; Deutsche Bank one
+    // partners: two circuits each from different routers; Deutsche Bank one, into London's
+    // extranet router
     x.to_partner("Colt", "COLT-BARC-201", "ldn-eq-border-1", 0);
     x.to_partner("Zayo", "ZAYO-BARC-202", "fra1-border-2", 0);
     x.to_partner("Lumen", "LUMEN-JPM-301", "nyc-eq-border-1", 1);
     x.to_partner("Zayo", "ZAYO-JPM-302", "iad1-border-2", 1);
-    x.to_partner("Colt", "COLT-DB-401", "fra1-border-1", 2);
+    x.to_partner("Colt", "COLT-DB-401", "ldn-eq-ext-1", 2);
     x.to_partner("Colt", "COLT-VISA-501", "fra1-border-1", 3);
     x.to_partner("GTT", "GTT-VISA-502", "iad1-border-1", 3);
     x.to_partner("Lumen", "LUMEN-MC-601", "iad1-border-2", 4);
@@ -322,6 +327,7 @@ pub async fn load(pool: &sqlx::PgPool) -> Result<(), String> {
 const PARTNER_SYSTEMS: &[(&str, &[&str])] = &[
     ("Barclays", &["bank-sftp-barclays"]),
     ("J.P. Morgan", &["bank-api-jpm"]),
+    ("Deutsche Bank", &["bank-sftp-deutsche"]),
     ("Visa", &["visa-clearing"]),
     ("Mastercard", &["mastercard-clearing"]),
 ];

@@ -46,9 +46,19 @@ pub struct Cut {
 pub struct Reach {
     /// The dominator tree's children, by flow-graph index: the network's nodes, then its pairs.
     children: Vec<Vec<usize>>,
+    /// The dominator tree's parents, by flow-graph index (none for the start, and for what the
+    /// roots do not reach).
+    parent: Vec<Option<usize>>,
     /// Which of the network's nodes the roots reach at all.
     reached: Vec<bool>,
     roots: Vec<NodeIndex>,
+}
+
+/// One thing every path to a node goes through: a node, or the links of a joined pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Through {
+    Node(String),
+    Links(Vec<String>),
 }
 
 /// A path: its nodes in order, and for each hop the links that make it (parallel ones together).
@@ -199,16 +209,38 @@ impl Network {
         }
         let tree = simple_fast(&flow, NodeIndex::new(start));
         let mut children = vec![Vec::new(); start + 1];
+        let mut parent = vec![None; start + 1];
         let mut reached = vec![false; n];
         for i in 0..start {
             if let Some(d) = tree.immediate_dominator(NodeIndex::new(i)) {
                 children[d.index()].push(i);
+                parent[i] = Some(d.index());
                 if i < n {
                     reached[i] = true;
                 }
             }
         }
-        Reach { children, reached, roots }
+        Reach { children, parent, reached, roots }
+    }
+
+    /// What every path from the roots of `reach` to `key` goes through (its dominators), nearest
+    /// the roots first: nodes, and joined pairs as their links (parallel ones together). None
+    /// when the roots reach it by two independent paths, or not at all.
+    pub fn single_points(&self, reach: &Reach, key: &str) -> Vec<Through> {
+        let n = self.keys.len();
+        let mut through = Vec::new();
+        let Some(at) = self.index.get(key).map(|i| i.index()) else { return through };
+        let mut up = reach.parent[at];
+        while let Some(i) = up {
+            if i < n {
+                through.push(Through::Node(self.keys[i].clone()));
+            } else if i < n + self.pairs.len() {
+                through.push(Through::Links(self.pairs[i - n].clone()));
+            }
+            up = reach.parent[i];
+        }
+        through.reverse();
+        through
     }
 
     /// The nodes the roots of `reach` reach that they would not without these nodes and links,
@@ -375,6 +407,14 @@ mod tests {
         assert_eq!(n.independent_paths_without(&keys("r1 r2"), "b", &keys("r2"), &[]), 1);
         assert_eq!(n.independent_paths_without(&keys("r1 r2"), "b", &[], &keys("r1b")), 1);
         assert_eq!(n.independent_paths_without(&keys("r1 r2"), "b", &[], &keys("r1b r2b")), 0);
+        // what every path to a node goes through: nearest the roots first, a LAG as one entry
+        let node = |k: &str| Through::Node(k.into());
+        assert_eq!(n.single_points(&reach, "d"), [node("b"), Through::Links(keys("bd-1 bd-2"))]);
+        assert_eq!(n.single_points(&reach, "c"), [node("b"), Through::Links(keys("bc"))]);
+        assert_eq!(n.single_points(&reach, "a"), [node("r1"), Through::Links(keys("r1a"))]);
+        assert!(n.single_points(&reach, "b").is_empty(), "two roots reach b");
+        assert!(n.single_points(&reach, "x").is_empty(), "never reached");
+        assert!(n.single_points(&reach, "nowhere").is_empty());
     }
 
     #[test]

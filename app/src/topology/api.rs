@@ -1,6 +1,6 @@
 //! Topology server functions (context in, one service call, a DTO out), and what a topology
 //! error is at the edge.
-use super::types::{BlastRadius, CircuitDetail, DeviceDetail, DevicePage, Overview, PartnerDetail, Paths, SiteDetail};
+use super::types::{BlastRadius, ServiceNetwork, CircuitDetail, DeviceDetail, DevicePage, Overview, PartnerDetail, Paths, SiteDetail};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -45,6 +45,14 @@ pub async fn get_blast_radius(kind: String, name: String) -> Result<BlastRadius,
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     super::service::blast::blast_radius(&pool, &principal, &kind, &name).await.map_err(fail)
+}
+
+/// What a component needs from the network (the reverse of "if this fails").
+#[server(endpoint = "topology/service-network")]
+pub async fn get_service_network(namespace: String, name: String) -> Result<ServiceNetwork, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::blast::service_network(&pool, &principal, &namespace, &name).await.map_err(fail)
 }
 
 /// A site's page.

@@ -1059,3 +1059,59 @@ pub struct BlastDeploy {
     pub environment: String,
     pub state: String,
 }
+
+/// What a service needs from the network (the reverse of a blast radius): the integrations of
+/// the integration systems it is, the systems at their other ends and the partners hosting
+/// them, and for each partner how many independent paths the data centers have to it and what
+/// every one of those paths goes through (its single points of failure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ServiceNetwork {
+    /// `component:namespace/name`.
+    pub entity: String,
+    /// The topology version the answer was computed for.
+    pub version: i64,
+    /// The integration systems the component is.
+    pub systems: Vec<String>,
+    pub integrations: Vec<NeededIntegration>,
+    /// Partners with the fewest paths first.
+    pub partners: Vec<NeededPartner>,
+}
+
+/// An integration a service is an end of: the system at its other end, and who hosts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NeededIntegration {
+    pub name: String,
+    pub title: String,
+    /// The system at the other end.
+    pub system: String,
+    /// `from` (the service reads from it) or `to` (writes to it).
+    pub direction: String,
+    /// The partner hosting that system, if one does.
+    pub partner: Option<String>,
+}
+
+/// A partner a service needs, and the network's paths to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NeededPartner {
+    pub name: String,
+    /// Its systems the service's integrations reach.
+    pub systems: Vec<String>,
+    /// Independent paths from the data centers (0: cut off now).
+    pub paths: u32,
+    /// What every path from the data centers to it goes through, nearest the data centers
+    /// first: devices, and links or circuits (parallel ones together).
+    pub single_points: Vec<SinglePoint>,
+}
+
+/// A device, or a link (circuit), every path goes through.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SinglePoint {
+    /// `device`, `partner` (one that carries the way to another) or `link`.
+    pub kind: String,
+    /// The device's or partner's name, or the links as people name them (joined with " + ").
+    pub name: String,
+}

@@ -90,6 +90,7 @@ pub fn router() -> Api {
                 .routes(routes!(topology::single_points_of_failure))
                 .routes(routes!(topology::paths))
                 .routes(routes!(topology::blast_radius))
+                .routes(routes!(topology::service_network))
                 .routes(routes!(topology::partner_redundancy))
                 .routes(routes!(topology::report_session_states))
                 .routes(routes!(topology::bgp_session, topology::remove_session))

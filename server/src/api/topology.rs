@@ -8,7 +8,7 @@ use app::topology::service::{self, changes, GraphmlImport};
 use app::topology::types::{
     CircuitDetail, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, ProviderPage, SessionPage, MAX_LINK_PAGE, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
     SitePage, StateOutcome, SyncJob, WeakPoints, ChangeOutcome, DeviceEdit, InterfaceHistory, InterfaceOutcome, MaintenanceForm, MaintenanceList, MaintenanceWindow,
-    PartnerSystem, PartnerSystemsForm, BlastRadius,
+    PartnerSystem, PartnerSystemsForm, BlastRadius, ServiceNetwork,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -156,6 +156,26 @@ pub async fn blast_radius(State(state): State<AppState>, caller: Caller, ApiQuer
     let need = |field: &str, what: &str| q.get(field).map(String::as_str).ok_or_else(|| invalid(&caller, field, format!("{field} is required: {what}")));
     let (kind, name) = (need("kind", "what kind of thing fails")?, need("name", "what fails")?);
     service::blast::blast_radius(&state.pool, &caller.principal, kind, name).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// What a service needs from the network (the reverse of a blast radius): the integrations of
+/// the systems it is, the systems at their other ends, the partners hosting those, and each
+/// partner's independent paths from the data centers with the single points of failure on them.
+#[utoipa::path(
+    get,
+    path = "/catalog/entities/by-name/component/{namespace}/{name}/network",
+    tag = "topology",
+    params(
+        ("namespace" = String, Path, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"),
+        ("name" = String, Path, max_length = 63, pattern = r"^[A-Za-z0-9]+([-_.][A-Za-z0-9]+)*$"),
+    ),
+    responses((status = 200, body = ServiceNetwork), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn service_network(State(state): State<AppState>, caller: Caller, ApiPath((namespace, name)): ApiPath<(String, String)>) -> Result<Json<ServiceNetwork>, ApiError> {
+    let r = app::catalog::types::EntityRef::parse(&format!("component:{namespace}/{name}"), "component", "default", &["component"])
+        .map_err(|m| invalid(&caller, "entity", m))?;
+    service::blast::service_network(&state.pool, &caller.principal, &r.namespace, &r.name).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// The paths between two devices, or a device and a partner, fewest hops first, with the links

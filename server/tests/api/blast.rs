@@ -164,3 +164,48 @@ async fn a_device_a_circuit_and_a_risk_group_each_reach_what_they_cut_off_throug
     assert!(r.text().await.unwrap_or_default().contains("kind"));
     assert_eq!(app.browser().get("/api/v1/blast-radius?kind=device&name=edge").await.status(), 401, "signed out");
 }
+
+#[tokio::test]
+async fn the_reverse_from_a_service_names_the_partners_its_integrations_need_their_paths_and_what_every_path_goes_through() {
+    let app = spawn_app().await;
+    estate(&app).await;
+    let dave = app.login_as(Persona::Viewer).await;
+
+    // the ledger is ledger-db, which the statement import writes to from Bank A's SFTP; Bank A is
+    // reached one way: through edge, and its session there
+    let r = dave.get("/api/v1/catalog/entities/by-name/component/default/ledger/network").await;
+    assert_eq!(r.status(), 200);
+    let ledger: Value = r.json().await.expect("json");
+    assert_eq!(ledger["entity"], "component:default/ledger");
+    assert_eq!(ledger["systems"], json!(["ledger-db"]));
+    assert_eq!(
+        ledger["integrations"],
+        json!([{ "name": "statement-import", "title": "Bank A statements", "system": "bank-a-sftp", "direction": "from", "partner": "Bank A" }])
+    );
+    let partners = ledger["partners"].as_array().expect("partners");
+    assert_eq!(partners.len(), 1, "{ledger}");
+    assert_eq!((partners[0]["name"].as_str(), partners[0]["paths"].as_u64(), partners[0]["systems"].clone()), (Some("Bank A"), Some(1), json!(["bank-a-sftp"])));
+    let points: Vec<(&str, &str)> = partners[0]["single_points"].as_array().expect("points").iter().map(|p| (p["kind"].as_str().unwrap_or_default(), p["name"].as_str().unwrap_or_default())).collect();
+    assert_eq!(points.first(), Some(&("device", "edge")), "the device nearest the data centers first: {points:?}");
+    assert_eq!(points.iter().filter(|p| p.0 == "link").count(), 1, "and the session to the bank: {points:?}");
+    // the reverse agrees with "if this fails" on each single point
+    let edge = blast(&app, "device", "edge").await;
+    assert_eq!(names(&edge, "partners"), pairs(&[("Bank A", "cut_off")]));
+
+    // once Bank B hosts the SFTP instead, the ledger needs Bank B, reached two ways: no single point
+    let alice = app.login_as(Persona::Admin).await;
+    for (partner, systems) in [("Bank%20A", json!([])), ("Bank%20B", json!(["bank-a-sftp"]))] {
+        let r = alice.client.put(alice.url(&format!("/api/v1/topology/partners/{partner}/systems"))).header("origin", alice.url("")).json(&json!({ "systems": systems })).send().await.expect("put");
+        assert_eq!(r.status(), 200);
+    }
+    let ledger: Value = dave.get("/api/v1/catalog/entities/by-name/component/default/ledger/network").await.json().await.expect("json");
+    assert_eq!((ledger["partners"][0]["name"].as_str(), ledger["partners"][0]["paths"].as_u64()), (Some("Bank B"), Some(2)), "{ledger}");
+    assert_eq!(ledger["partners"][0]["single_points"], json!([]));
+
+    // payments is no system's service: it needs no partner; what is not there is named
+    let payments: Value = dave.get("/api/v1/catalog/entities/by-name/component/default/payments/network").await.json().await.expect("json");
+    assert_eq!((payments["systems"].clone(), payments["partners"].clone()), (json!([]), json!([])));
+    assert_eq!(dave.get("/api/v1/catalog/entities/by-name/component/default/nowhere/network").await.status(), 404);
+    assert_eq!(dave.get("/api/v1/catalog/entities/by-name/component/Not_A_Namespace/ledger/network").await.status(), 422);
+    assert_eq!(app.browser().get("/api/v1/catalog/entities/by-name/component/default/ledger/network").await.status(), 401, "signed out");
+}

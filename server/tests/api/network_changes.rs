@@ -110,7 +110,7 @@ async fn a_partner_names_the_integration_systems_it_hosts_and_an_unknown_one_is_
     assert_eq!(partner["systems"], systems);
     // the same again changes nothing, and writes no audit row
     assert_eq!(send(&nina, reqwest::Method::PUT, DB_SYSTEMS, Some(json!({ "systems": ["sftp-gateway"] }))).await.status(), 200);
-    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.partner.systems' AND subject_id = 'Deutsche Bank'", &[]).await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.partner.systems' AND subject_id = 'Deutsche Bank' AND actor_name = 'nina'", &[]).await, 1);
     assert_eq!(send(&nina, reqwest::Method::PUT, DB_SYSTEMS, Some(json!({ "systems": [] }))).await.status(), 200);
     let partner: Value = nina.get("/api/v1/topology/partners/Deutsche%20Bank").await.json().await.expect("json");
     assert_eq!(partner["systems"], json!([]));
@@ -203,7 +203,7 @@ async fn edits_of_pci_devices_and_removals_towards_partners_wait_for_approval_th
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.device.edit' AND subject_id = $1 AND actor_name = 'alice'", &[hsm.as_str()]).await, 1);
 
     // a link towards a partner waits; one between our own devices goes at once
-    let device: Value = nina.get("/api/v1/topology/devices/fra1-border-1").await.json().await.expect("json");
+    let device: Value = nina.get("/api/v1/topology/devices/ldn-eq-ext-1").await.json().await.expect("json");
     let links = device["links"].as_array().expect("links");
     let to_bank = links.iter().find(|l| l["partner"] == "Deutsche Bank").expect("the link to Deutsche Bank's circuit");
     let inside = links.iter().find(|l| l["partner"].is_null() && l["circuit"].is_null()).expect("a link inside");

@@ -324,6 +324,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("DELETE", "/api/v1/topology/bgp-sessions/{name}") => b.client.delete(b.url("/api/v1/topology/bgp-sessions/nobody")).header("origin", &origin),
         ("GET", "/api/v1/topology/paths") => b.client.get(b.url("/api/v1/topology/paths?from=a&to=b")),
         ("GET", "/api/v1/blast-radius") => b.client.get(b.url("/api/v1/blast-radius?kind=device&name=ldn-eq-core-1")),
+        ("GET", "/api/v1/catalog/entities/by-name/component/{namespace}/{name}/network") => b.client.get(b.url("/api/v1/catalog/entities/by-name/component/default/ledger-core/network")),
         ("GET", "/api/v1/topology/partners/{name}/redundancy") => b.client.get(b.url("/api/v1/topology/partners/Nobody/redundancy")),
         ("POST", "/api/v1/approvals/{payments deploy}/approve") | ("POST", "/api/v1/approvals/{payments deploy}/reject") => {
             let id = fresh_deploy_approval(w).await;
@@ -451,6 +452,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/topology/overview") => sf("topology/overview", vec![]),
         ("POST", "/api/topology/device") => sf("topology/device", vec![("name", "nobody".into())]),
         ("POST", "/api/topology/blast-radius") => sf("topology/blast-radius", vec![("kind", "device".into()), ("name", "ldn-eq-core-1".into())]),
+        ("POST", "/api/topology/service-network") => sf("topology/service-network", vec![("namespace", "default".into()), ("name", "ledger-core".into())]),
         ("POST", "/api/topology/site") => sf("topology/site", vec![("name", "nowhere".into())]),
         ("POST", "/api/topology/partner") => sf("topology/partner", vec![("name", "Nobody".into())]),
         ("POST", "/api/topology/circuit") => sf("topology/circuit", vec![("provider", "Nobody".into()), ("cid", "none".into())]),

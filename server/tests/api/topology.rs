@@ -411,7 +411,7 @@ async fn the_demo_network_loads_as_a_netbox_export_once_with_partners_sessions_a
     let dave = app.login_as(Persona::Viewer).await;
     let weak: Value = dave.client.get(dave.url("/api/v1/topology/single-points-of-failure")).send().await.expect("spof").json().await.expect("json");
     let devices: Vec<&str> = weak["devices"].as_array().expect("devices").iter().flat_map(|w| w["devices"].as_array().into_iter().flatten()).filter_map(Value::as_str).collect();
-    assert_eq!(devices, ["ldn-eq-core-1", "fra1-border-1"], "the colocation's one core switch, and the one router to the single-homed bank");
+    assert_eq!(devices, ["ldn-eq-core-1", "ldn-eq-ext-1"], "the colocation's one core switch, and behind it the one router to the single-homed bank");
     let single: Value = dave.client.get(dave.url("/api/v1/topology/partners/Deutsche%20Bank/redundancy")).send().await.expect("r").json().await.expect("json");
     let paths: Vec<(String, u64)> = single["sites"].as_array().expect("sites").iter().map(|s| (s["site"].as_str().unwrap_or("").to_owned(), s["paths"].as_u64().unwrap_or(9))).collect();
     assert_eq!(paths, [("fra1".into(), 1), ("iad1".into(), 1), ("ldn-eq".into(), 1), ("nyc-eq".into(), 1)]);
@@ -454,7 +454,7 @@ async fn the_demo_network_loads_as_a_netbox_export_once_with_partners_sessions_a
     assert_eq!(colt["circuits"], 4);
     let sessions: Value = dave.get("/api/v1/topology/bgp-sessions?partner=Deutsche%20Bank").await.json().await.expect("sessions");
     let devices: Vec<&str> = sessions["items"].as_array().expect("items").iter().filter_map(|s| s["device"].as_str()).collect();
-    assert_eq!(devices, ["fra1-border-1"]);
+    assert_eq!(devices, ["ldn-eq-ext-1"]);
     let r = dave.get("/api/v1/topology/bgp-sessions?state=down").await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.expect("json");

@@ -169,6 +169,7 @@ fn Entity(data: PageData) -> impl IntoView {
                 </Card>
                 <GraphCard graph depth href=r.href()/>
                 {(r.kind == "component").then(|| view! { <crate::integrations::pages::ComponentIntegrations name=r.name.clone()/> })}
+                {(r.kind == "component").then(|| view! { <crate::topology::pages::NetworkNeedsCard namespace=r.namespace.clone() name=r.name.clone()/> })}
                 {d.definition.clone().map(|def| view! {
                     <Card title="API definition">
                         <pre class="max-h-[32rem] overflow-auto p-4 font-mono text-xs leading-relaxed" data-testid="api-definition">{def}</pre>

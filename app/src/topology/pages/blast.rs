@@ -1,9 +1,10 @@
 //! "If this fails": the blast radius of what a page shows (a device, a site, a partner, a
-//! circuit), layer by layer, each item with why and a link to its page.
+//! circuit), layer by layer, each item with why and a link to its page; and the reverse on a
+//! component's page: what it needs from the network.
 use super::{partner_href, seg, LINK};
 use crate::integrations::pages::When;
-use crate::topology::api::get_blast_radius;
-use crate::topology::types::{BlastItem, BlastRadius};
+use crate::topology::api::{get_blast_radius, get_service_network};
+use crate::topology::types::{BlastItem, BlastRadius, ServiceNetwork};
 use crate::ui::{Badge, Card, ErrorBox, Loading, Tone};
 use leptos::prelude::*;
 
@@ -43,8 +44,13 @@ fn answer(b: BlastRadius) -> impl IntoView {
         let (ns, name) = rest.split_once('/').unwrap_or(("default", rest));
         format!("/catalog/{}/{}/{}", seg(kind), seg(ns), seg(name))
     };
+    // the topology view greys out what is cut off, for a device or a partner
+    let on_view = matches!(b.kind.as_str(), "device" | "partner").then(|| format!("/topology?fail={}#topology-view", url::form_urlencoded::byte_serialize(b.name.as_bytes()).collect::<String>()));
     view! {
         <div class="divide-y divide-slate-200 text-sm dark:divide-slate-800">
+            {on_view.map(|href| view! {
+                <p class="px-4 py-2 text-xs"><a class=LINK href=href data-testid="blast-on-view">"Grey it out on the topology view"</a></p>
+            })}
             {(!b.devices_cut_off.is_empty()).then(|| view! {
                 <Layer title="Devices cut off" count=b.devices_cut_off.len()>
                     <p class="text-slate-700 dark:text-slate-300">{b.devices_cut_off.join(", ")}</p>
@@ -136,4 +142,81 @@ fn item(i: BlastItem, href: impl Fn(&str) -> String) -> impl IntoView {
             <span class="text-slate-500">{i.why}</span>
         </li>
     }
+}
+
+/// On a component's page: the partners its integrations reach, the paths the data centers have
+/// to each, and what every one of those paths goes through.
+#[component]
+pub fn NetworkNeedsCard(namespace: String, name: String) -> impl IntoView {
+    let data = Resource::new(move || (namespace.clone(), name.clone()), |(ns, n)| get_service_network(ns, n));
+    view! {
+        <div data-testid="network-needs">
+            <Card title="What it needs from the network">
+                <Suspense fallback=|| view! { <Loading rows=2/> }>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            Ok(n) => needs(n).into_any(),
+                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </Card>
+        </div>
+    }
+}
+
+fn needs(n: ServiceNetwork) -> impl IntoView {
+    if n.partners.is_empty() {
+        let text = if n.systems.is_empty() {
+            "Nothing through a partner: it is no integration system's service, so no integration reaches a partner for it."
+        } else {
+            "Nothing through a partner: none of its integrations reaches a system a partner hosts."
+        };
+        return view! { <p class="p-4 text-sm text-slate-600 dark:text-slate-400" data-testid="network-needs-none">{text}</p> }.into_any();
+    }
+    let integrations = n.integrations;
+    view! {
+        <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="network-needs-partners">
+            {n.partners.into_iter().map(|p| {
+                let (tone, paths) = match p.paths {
+                    0 => (Tone::Bad, "cut off now".to_owned()),
+                    1 => (Tone::Warn, "one path".to_owned()),
+                    k => (Tone::Good, format!("{k} independent paths")),
+                };
+                let via: Vec<(String, String, String)> = integrations.iter().filter(|i| i.partner.as_deref() == Some(p.name.as_str()))
+                    .map(|i| (i.name.clone(), i.title.clone(), format!("{} {}", if i.direction == "from" { "from" } else { "to" }, i.system))).collect();
+                view! {
+                    <li class="space-y-1 p-4" data-partner=p.name.clone()>
+                        <p class="flex flex-wrap items-baseline gap-2">
+                            <a class=LINK href=partner_href(&p.name)>{p.name.clone()}</a>
+                            <Badge tone>{paths}</Badge>
+                            <span class="text-slate-500">{format!("hosts {}", p.systems.join(", "))}</span>
+                        </p>
+                        <p class="text-slate-600 dark:text-slate-400">
+                            {via.into_iter().map(|(name, title, what)| view! {
+                                <a class=LINK href=format!("/integrations/{}", seg(&name))>{title}</a>
+                                <span class="text-slate-500">{format!(" ({what}) ")}</span>
+                            }).collect_view()}
+                        </p>
+                        {(!p.single_points.is_empty()).then(|| view! {
+                            <p data-testid="network-needs-spof">
+                                <span class="font-medium text-rose-700 dark:text-rose-300">"Every path goes through: "</span>
+                                {p.single_points.into_iter().enumerate().map(|(i, s)| {
+                                    let step = if s.kind == "device" {
+                                        view! { <a class=LINK href=super::device_href(&s.name)>{s.name.clone()}</a> }.into_any()
+                                    } else if s.kind == "partner" {
+                                        view! { <a class=LINK href=partner_href(&s.name)>{s.name.clone()}</a> }.into_any()
+                                    } else {
+                                        view! { <span class="font-mono text-xs">{s.name.clone()}</span> }.into_any()
+                                    };
+                                    view! { {(i > 0).then(|| " → ")}{step} }
+                                }).collect_view()}
+                            </p>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }

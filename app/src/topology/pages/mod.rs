@@ -8,6 +8,7 @@ mod overview;
 mod sync;
 
 pub use detail::{CircuitPage, DevicePage, DevicesPage, PartnerPage, PathsPage, SitePage};
+pub use blast::NetworkNeedsCard;
 pub use overview::TopologyPage;
 
 use crate::ui::{Badge, Tone};

@@ -60,7 +60,7 @@ fn overview(o: Overview) -> impl IntoView {
                         "The interactive drawing needs JavaScript and WebGL. The overview and the tables below are drawn by the server."
                     </p>
                     <topology-view data-src="/api/v1/topology/graph" data-roles=roles.join(",") data-sites=site_names.join("\u{1f}")
-                        class="block" data-testid="topology-view"></topology-view>
+                        id="topology-view" class="block" data-testid="topology-view"></topology-view>
                     <script type="module" src=VIEW_SCRIPT></script>
                 </div>
             </Card>

@@ -126,3 +126,38 @@ pub async fn beyond(conn: &mut PgConnection, partners: &[String]) -> sqlx::Resul
     .fetch_one(conn)
     .await
 }
+
+/// What a component needs beyond the network, as one JSON document (none when there is no such
+/// component): `entity`, `systems` (the integration systems it is), `integrations` (each active
+/// one with an end at those systems, once per system at its other end, with that system's
+/// direction and the partner hosting it).
+#[tracing::instrument(level = "debug", name = "topology.repo.needs", skip_all)]
+pub async fn needs(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx::Result<Option<serde_json::Value>> {
+    sqlx::query_scalar!(
+        r#"WITH me AS (
+               SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name AS entity
+               FROM catalog_ownership o WHERE o.kind = 'component' AND o.namespace = $1 AND o.name = $2
+           ), mine AS (
+               SELECT y.id, y.name FROM integration_systems y JOIN me ON y.entity_id = me.id
+           ), integ AS (
+               SELECT DISTINCT i.id, i.name, i.title
+               FROM mine JOIN integration_ends e ON e.system_id = mine.id JOIN integrations i ON i.id = e.integration_id AND i.status = 'active'
+           ), other AS (
+               SELECT integ.name, integ.title, y.name AS system, e.direction, p.name AS partner
+               FROM integ JOIN integration_ends e ON e.integration_id = integ.id JOIN integration_systems y ON y.id = e.system_id
+               LEFT JOIN topology_partner_systems ps ON ps.system_id = y.id LEFT JOIN topology_partners p ON p.id = ps.partner_id
+               WHERE y.id NOT IN (SELECT id FROM mine)
+           )
+           SELECT jsonb_build_object(
+               'entity', me.entity,
+               'systems', coalesce((SELECT jsonb_agg(name ORDER BY name) FROM mine), '[]'),
+               'integrations', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'system', system, 'direction', direction, 'partner', partner)
+                                                          ORDER BY name, system, partner) FROM other), '[]')
+           ) AS "needs!"
+           FROM me"#,
+        namespace,
+        name
+    )
+    .fetch_optional(conn)
+    .await
+}

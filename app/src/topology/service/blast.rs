@@ -8,11 +8,11 @@
 //! layers beyond: four statements, and the network is not walked again for one device or link.
 use super::{shown, Loaded, TopologyError};
 use crate::error::Refusal;
-use crate::graph::network::Reach;
+use crate::graph::network::{Reach, Through};
 use crate::iam::principal::Principal;
 use crate::integrations::types::CronSchedule;
 use crate::topology::repo::{self, blast};
-use crate::topology::types::{BlastDeploy, BlastIntegration, BlastItem, BlastRadius, BlastService, BLAST_KINDS};
+use crate::topology::types::{BlastDeploy, BlastIntegration, BlastItem, BlastRadius, BlastService, NeededIntegration, NeededPartner, ServiceNetwork, SinglePoint, BLAST_KINDS};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
@@ -236,4 +236,78 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
         services,
         deploys: beyond.deploys,
     })
+}
+
+/// What `repo::blast::needs` answers.
+#[derive(Deserialize)]
+struct Needs {
+    entity: String,
+    systems: Vec<String>,
+    integrations: Vec<NeededEnd>,
+}
+
+#[derive(Deserialize)]
+struct NeededEnd {
+    name: String,
+    title: String,
+    system: String,
+    direction: String,
+    partner: Option<String>,
+}
+
+/// What the component `namespace/name` needs from the network (anyone who may read): the
+/// reverse of a blast radius, from the same kept structures — each partner's independent paths,
+/// and its dominators as the single points of failure on its paths.
+#[tracing::instrument(name = "topology.service.service_network", skip_all, err)]
+pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &str, name: &str) -> Result<ServiceNetwork, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let needs = blast::needs(&mut conn, namespace, name)
+        .await?
+        .ok_or_else(|| Refusal::not_found(format!("The component \"{}/{}\"", shown(namespace), shown(name))))?;
+    let needs: Needs = serde_json::from_value(needs).map_err(|e| TopologyError::Drawing(format!("what the service needs: {e}")))?;
+    let integrations: Vec<NeededIntegration> = needs
+        .integrations
+        .iter()
+        .map(|e| NeededIntegration {
+            name: e.name.clone(),
+            title: e.title.clone(),
+            system: e.system.clone(),
+            direction: if e.direction == "source" { "from".into() } else { "to".into() },
+            partner: e.partner.clone(),
+        })
+        .collect();
+    if integrations.iter().all(|i| i.partner.is_none()) {
+        // no partner on its way: the network need not be read
+        let version = repo::version(&mut conn).await?;
+        return Ok(ServiceNetwork { entity: needs.entity, version, systems: needs.systems, integrations, partners: Vec::new() });
+    }
+    let kept = kept(pool, &mut conn).await?;
+    let loaded = &kept.loaded;
+    let mut partners: Vec<NeededPartner> = Vec::new();
+    for end in needs.integrations.iter().filter(|e| e.partner.is_some()) {
+        let partner = end.partner.clone().unwrap_or_default();
+        if let Some(p) = partners.iter_mut().find(|p| p.name == partner) {
+            if !p.systems.contains(&end.system) {
+                p.systems.push(end.system.clone());
+            }
+            continue;
+        }
+        let key = format!("p:{partner}");
+        let paths = kept.paths.get(&key).copied().unwrap_or(0);
+        let through = if paths == 1 { loaded.network.single_points(&kept.reach, &key) } else { Vec::new() };
+        let single_points = through
+            .into_iter()
+            .map(|t| match t {
+                Through::Node(k) => SinglePoint { kind: if k.starts_with("p:") { "partner".into() } else { "device".into() }, name: loaded.name(&k) },
+                Through::Links(links) => SinglePoint {
+                    kind: "link".into(),
+                    name: links.iter().map(|l| loaded.labels.get(l).cloned().unwrap_or_else(|| l.clone())).collect::<Vec<_>>().join(" + "),
+                },
+            })
+            .collect();
+        partners.push(NeededPartner { name: partner, systems: vec![end.system.clone()], paths, single_points });
+    }
+    partners.sort_by(|a, b| a.paths.cmp(&b.paths).then_with(|| a.name.cmp(&b.name)));
+    Ok(ServiceNetwork { entity: needs.entity, version: loaded.version, systems: needs.systems, integrations, partners })
 }
