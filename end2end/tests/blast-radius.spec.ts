@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { signIn } from './fixtures';
+import { hasJs, open, signIn, submit } from './fixtures';
 
 test('the core device that is a single point of failure: its page names the single-homed bank, its system, the statement import and the ledger with its on-call, each with why', async ({ page }, testInfo) => {
   // in the demo network London hangs on ldn-eq-core-1, and behind it is the extranet router of
@@ -48,4 +48,46 @@ test('the reverse on the ledger\'s page: the partners its integrations need, the
   await expect(barclays.getByTestId('network-needs-spof')).toHaveCount(0);
   await card.scrollIntoViewIfNeeded();
   await card.screenshot({ path: `screenshots/network-needs-${testInfo.project.name}.png` });
+});
+
+test('approving a production deploy of the ledger shows the pre-flight card: the failing statement import and the maintenance on its path', async ({ browser }, testInfo) => {
+  test.setTimeout(90_000);
+  const js = hasJs(testInfo);
+  const version = `v5.${Date.now() % 100000}.${js ? 1 : 0}`;
+  const carolContext = await browser.newContext({ javaScriptEnabled: js });
+  const carol = await carolContext.newPage();
+  await signIn(carol, testInfo, 'carol', '/deploys/new?service=ledger-core');
+  await carol.getByLabel('Environment (required)').selectOption('production');
+  await carol.getByLabel('Version (required)').fill(version);
+  await carol.getByLabel('Reason (required)').fill('the new journal format');
+  await submit(carol, carol.getByRole('button', { name: 'Request deploy' }));
+  await expect(carol.getByTestId('deploy-state')).toHaveText('awaiting approval');
+
+  const aliceContext = await browser.newContext({ javaScriptEnabled: js });
+  const alice = await aliceContext.newPage();
+  await signIn(alice, testInfo, 'alice', '/approvals');
+  const card = alice.getByTestId('approval').filter({ hasText: `Ledger Core ${version}` });
+  const preflight = card.getByTestId('preflight');
+  // the statement import from the single-homed bank has failed since two days ago
+  const integrations = preflight.locator('[data-group^="Its integrations"]');
+  await expect(integrations.locator('li[data-warn="true"]').filter({ hasText: 'EUR statements (camt.053) into the ledger' })).toContainText('failing');
+  // the upgrade of the core every path to that bank goes through
+  const maintenance = preflight.locator('[data-group="Maintenance and freezes"]');
+  const upgrade = maintenance.locator('li').filter({ hasText: 'CHG-2291' });
+  await expect(upgrade).toContainText('on ldn-eq-core-1');
+  await expect(upgrade).toContainText('a single point of failure to Deutsche Bank');
+  await expect(upgrade.getByRole('link')).toHaveAttribute('href', '/topology/devices/ldn-eq-core-1');
+  await expect(preflight.locator('[data-group="Single points of failure on its path"]')).toContainText('every path goes through ldn-eq-core-1');
+  await expect(preflight.locator('[data-group="Partners on its path"]')).toContainText('Deutsche Bank');
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: `screenshots/preflight-${testInfo.project.name}.png` });
+  // the request's own page shows the same card
+  await card.getByRole('link', { name: `Deploy Ledger Core ${version} to production` }).click();
+  await expect(alice.getByTestId('preflight').locator('li').filter({ hasText: 'CHG-2291' })).toBeVisible();
+  await open(alice, testInfo, '/approvals');
+  await card.getByLabel('Comment (required)').fill('the core upgrade is nine days out; the statement import is being fixed');
+  await submit(alice, card.getByRole('button', { name: 'Approve' }));
+  await expect(card).toHaveCount(0);
+  await aliceContext.close();
+  await carolContext.close();
 });

@@ -1,7 +1,8 @@
 //! The demo company's integrations: the business systems of a payments company, about forty
 //! flows between them over MuleSoft, Workato, Boomi and in-house jobs, and 30 days of their runs
-//! (replayed as OpenLineage events through the integrations service). One flow fails now and
-//! then and one often runs late, so health has something to say. Loaded once: a second load
+//! (replayed as OpenLineage events through the integrations service). Two flows fail now and
+//! then, one often runs late, and the EUR statement import has failed since two days ago, so
+//! health has something to say. Loaded once: a second load
 //! finds the systems there and stops.
 use app::context::RequestMeta;
 use app::integrations::service::{self as integrations, By};
@@ -38,6 +39,8 @@ enum Behaviour {
     Flaky,
     /// starts late about one slot in three
     Late,
+    /// has failed every run of the last two days (the other end changed something)
+    Broken,
 }
 
 /// (name, title, sources, targets, platform, schedule (cron) or trigger, format, transport, auth, owner, classification, minutes a run takes, behaviour)
@@ -68,7 +71,7 @@ const FLOWS: &[Flow] = &[
     ("portal-leads-to-sfdc", "Portal sign-ups to Salesforce leads", "merchant-portal", "salesforce", "mulesoft", "event", "json", "https", "oauth2-client-credentials", "merchant", "confidential", 1, Behaviour::Steady),
     ("netsuite-gl-to-warehouse", "General ledger to the warehouse", "netsuite", "warehouse", "boomi", "0 0 * * *", "csv", "https", "oauth2-client-credentials", "data", "confidential", 15, Behaviour::Steady),
     ("sftp-gateway-archive", "File archive sweep", "sftp-gateway", "warehouse", "in-house", "0 23 * * *", "other", "sftp", "sftp-key", "platform", "pci", 7, Behaviour::Steady),
-    ("deutsche-camt053-to-ledger", "EUR statements (camt.053) into the ledger", "bank-sftp-deutsche", "ledger-core", "boomi", "30 6 * * *", "iso20022-camt", "sftp", "sftp-key", "treasury", "pci", 7, Behaviour::Flaky),
+    ("deutsche-camt053-to-ledger", "EUR statements (camt.053) into the ledger", "bank-sftp-deutsche", "ledger-core", "boomi", "30 6 * * *", "iso20022-camt", "sftp", "sftp-key", "treasury", "pci", 7, Behaviour::Broken),
 ];
 
 /// The catalog component an in-house system is.
@@ -188,7 +191,7 @@ pub async fn load(pool: &sqlx::PgPool, days: i64) -> Result<(), String> {
             }
             let delay = if late { rng.random_range(15..40) * 60 } else { rng.random_range(2..50) };
             let start = nominal + Duration::seconds(delay);
-            let failed = f.12 == Behaviour::Flaky && rng.random_bool(1.0 / 6.0) || rng.random_bool(0.005);
+            let failed = f.12 == Behaviour::Flaky && rng.random_bool(1.0 / 6.0) || rng.random_bool(0.005) || f.12 == Behaviour::Broken && start > now - Duration::days(2);
             let minutes = f.11 as f64 * rng.random_range(0.6..1.4);
             let records = rng.random_range(10..5000);
             let nominal = draft.schedule.as_ref().map(|_| nominal);

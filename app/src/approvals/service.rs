@@ -281,7 +281,21 @@ pub async fn decide(
 async fn view_of(subjects: &Subjects, conn: &mut PgConnection, viewer: &Principal, id: ApprovalId) -> Result<ApprovalView, ApprovalError> {
     let row = repo::get(conn, id, false).await?.ok_or(Refusal::not_found("That approval request"))?;
     let decisions = repo::decisions(&mut *conn, &[id]).await?.remove(&id).unwrap_or_default();
-    to_view(subjects, row, decisions, viewer)
+    let request = request_of(&row);
+    let mut view = to_view(subjects, row, decisions, viewer)?;
+    preflight(subjects, conn, &mut view, &request).await?;
+    Ok(view)
+}
+
+/// A waiting request's pre-flight facts, from its subject.
+async fn preflight(subjects: &Subjects, conn: &mut PgConnection, view: &mut ApprovalView, request: &Request) -> Result<(), ApprovalError> {
+    if view.state != ApprovalState::Pending || request.payload.is_null() {
+        return Ok(());
+    }
+    if let Some(subject) = subjects.get(&view.subject_kind) {
+        view.preflight = subject.preflight(conn, request).await?;
+    }
+    Ok(())
 }
 
 fn to_view(subjects: &Subjects, r: RequestRow, decisions: Vec<super::types::DecisionView>, viewer: &Principal) -> Result<ApprovalView, ApprovalError> {
@@ -294,6 +308,7 @@ fn to_view(subjects: &Subjects, r: RequestRow, decisions: Vec<super::types::Deci
         id: r.id,
         payload: if r.payload.is_null() { String::new() } else { serde_json::to_string_pretty(&r.payload).unwrap_or_default() },
         facts,
+        preflight: Vec::new(),
         state,
         approvers: r.approvers,
         subject_kind: r.subject_kind,
@@ -350,8 +365,10 @@ pub async fn list(
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
         let d = decisions.remove(&row.id).unwrap_or_default();
-        let view = to_view(subjects, row, d, principal)?;
+        let request = request_of(&row);
+        let mut view = to_view(subjects, row, d, principal)?;
         if inbox != Inbox::WaitingForMe || view.can_decide {
+            preflight(subjects, &mut conn, &mut view, &request).await?;
             views.push(view);
         }
     }

@@ -6,7 +6,7 @@
 //! subject by the kind stored with the request, asks it what a token needs to decide and what
 //! an approver should see, and calls it to perform or abandon the change inside the decision's
 //! transaction.
-use super::types::{ApprovalState, Fact};
+use super::types::{ApprovalState, Fact, FactGroup};
 use crate::context::RequestMeta;
 use crate::iam::principal::{Principal, Scope};
 use serde_json::Value;
@@ -64,6 +64,12 @@ pub trait Subject: Send + Sync {
     /// What an approver sees besides the summary and reason, read from the stored payload.
     fn facts(&self, _request: &Request) -> Vec<Fact> {
         Vec::new()
+    }
+
+    /// What an approver should know now, read while the request waits (a pre-flight card): a
+    /// fixed, small number of statements. Nothing by default.
+    async fn preflight(&self, _conn: &mut PgConnection, _request: &Request) -> Result<Vec<FactGroup>, SubjectError> {
+        Ok(Vec::new())
     }
 
     /// Makes the change: called by the decision that completes the policy, inside its

@@ -182,6 +182,17 @@ impl Fact {
     }
 }
 
+/// A titled group of facts: one check of a pre-flight card ("Integrations", "Maintenance and
+/// freezes" …), each fact a finding that links to its page, a warning where it should give pause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FactGroup {
+    pub title: String,
+    /// What the group says when it has no facts ("No maintenance on its path").
+    pub empty: String,
+    pub facts: Vec<Fact>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApprovalView {
@@ -194,6 +205,11 @@ pub struct ApprovalView {
     pub payload: String,
     /// What the subject says an approver should know, besides the summary.
     pub facts: Vec<Fact>,
+    /// While it waits: what the subject checks now for an approver (a production deploy's
+    /// pre-flight card: its integrations' health, the partners and maintenance on its path,
+    /// freezes, its last deploys there); empty for most subjects.
+    #[serde(default)]
+    pub preflight: Vec<FactGroup>,
     pub requester: String,
     pub reason: String,
     pub state: ApprovalState,

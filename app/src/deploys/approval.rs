@@ -5,7 +5,7 @@ use super::repo;
 use super::service::{not_found, transition, DeployError, DEPLOY};
 use super::types::DeployAsk;
 use crate::approvals::subject::{Request, Subject, SubjectError};
-use crate::approvals::types::{ApprovalState, Fact};
+use crate::approvals::types::{ApprovalState, Fact, FactGroup};
 use crate::audit::service::Actor;
 use crate::context::RequestMeta;
 use crate::deploys::types::DeployState;
@@ -51,6 +51,15 @@ impl Subject for DeployApproval {
         }
         facts.push(Fact::link("The deploy", format!("/deploys/{}", ask.deploy_id.0)));
         facts
+    }
+
+    /// A production deploy's pre-flight card (across the layers: `topology::service::preflight`).
+    async fn preflight(&self, conn: &mut PgConnection, request: &Request) -> Result<Vec<FactGroup>, SubjectError> {
+        let Ok(ask) = serde_json::from_value::<DeployAsk>(request.payload.clone()) else { return Ok(Vec::new()) };
+        if ask.environment != "production" {
+            return Ok(Vec::new());
+        }
+        crate::topology::service::preflight::deploy(conn, ask.deploy_id.0, chrono::Utc::now()).await.map_err(SubjectError::failed)
     }
 
     async fn perform(&self, conn: &mut PgConnection, request: &Request, approver: &Principal, meta: &RequestMeta) -> Result<(), SubjectError> {

@@ -209,3 +209,86 @@ async fn the_reverse_from_a_service_names_the_partners_its_integrations_need_the
     assert_eq!(dave.get("/api/v1/catalog/entities/by-name/component/Not_A_Namespace/ledger/network").await.status(), 422);
     assert_eq!(app.browser().get("/api/v1/catalog/entities/by-name/component/default/ledger/network").await.status(), 401, "signed out");
 }
+
+/// A run of the statement import that failed, reported as OpenLineage events with the ledger
+/// team's ingest token.
+async fn failed_run(app: &TestApp) {
+    let alice = app.login_as(Persona::Admin).await;
+    let token = alice.token("ledger-poller", &["ingest"], Some("ledger")).await;
+    let run = uuid::Uuid::now_v7();
+    let at = chrono::Utc::now() - chrono::Duration::minutes(10);
+    for (kind, t) in [("START", at), ("FAIL", at + chrono::Duration::minutes(1))] {
+        let mut e = json!({
+            "eventType": kind, "eventTime": t.to_rfc3339(), "run": { "runId": run, "facets": {} },
+            "job": { "namespace": "switchyard", "name": "statement-import" },
+            "producer": "https://example.com/test", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        });
+        if kind == "FAIL" {
+            e["run"]["facets"]["errorMessage"] = json!({ "message": "SFTP: host key changed", "programmingLanguage": "java" });
+        }
+        let r = app.client.post(app.url("/api/v1/lineage")).bearer_auth(&token).json(&e).send().await.expect("post");
+        assert_eq!(r.status(), 201, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_production_deploy_waiting_for_approval_carries_its_preflight_card_read_in_two_statements() {
+    let app = spawn_app().await;
+    estate(&app).await;
+    failed_run(&app).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let soon = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
+    let r = alice.client.post(alice.url("/api/v1/topology/maintenance")).header("origin", alice.url(""))
+        .json(&json!({ "device": "edge", "title": "Line card swap", "reference": "CHG-1", "starts_at": soon(24), "ends_at": soon(26) })).send().await.expect("plan");
+    assert_eq!(r.status(), 201);
+    // work on a device off every path the ledger needs is not on the card
+    let r = alice.client.post(alice.url("/api/v1/topology/maintenance")).header("origin", alice.url(""))
+        .json(&json!({ "device": "core1", "title": "Fan tray", "starts_at": soon(30), "ends_at": soon(31) })).send().await.expect("plan");
+    assert_eq!(r.status(), 201);
+
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let r = carol.kick_off("preflight-1", &json!({ "service": "ledger", "environment": "production", "version": "2.0.0", "reason": "new journal format" })).await;
+    assert_eq!(r.status(), 201);
+    let deploy: Value = r.json().await.expect("json");
+    let approval = deploy["approval_id"].as_str().expect("waits for approval").to_owned();
+    let card: Value = alice.get(&format!("/api/v1/approvals/{approval}")).await.json().await.expect("json");
+    let groups = card["preflight"].as_array().expect("a pre-flight card");
+    let group = |title: &str| groups.iter().find(|g| g["title"].as_str().is_some_and(|t| t.starts_with(title))).unwrap_or_else(|| panic!("{title}: {card}")).clone();
+    let fact = |g: &Value, i: usize| (g["facts"][i]["label"].as_str().unwrap_or_default().to_owned(), g["facts"][i]["value"].as_str().unwrap_or_default().to_owned(), g["facts"][i]["warn"].as_bool(), g["facts"][i]["href"].as_str().unwrap_or_default().to_owned());
+
+    let (label, value, warn, href) = fact(&group("Its integrations"), 0);
+    assert_eq!((label.as_str(), warn, href.as_str()), ("Bank A statements", Some(true), "/integrations/statement-import"));
+    assert!(value.starts_with("failing") && value.contains("host key changed") && value.ends_with("1 of the last 1 runs failed"), "{value}");
+    let (label, value, warn, _) = fact(&group("Partners on its path"), 0);
+    assert_eq!((label.as_str(), value.as_str(), warn), ("Bank A", "1 of 1 BGP sessions established; 1 independent path from the data centers", Some(true)));
+    let (_, value, _, _) = fact(&group("Single points of failure"), 0);
+    assert!(value.starts_with("every path goes through edge → "), "{value}");
+    let maintenance = group("Maintenance and freezes");
+    assert_eq!(maintenance["facts"].as_array().map(Vec::len), Some(1), "only the work on its path: {maintenance}");
+    let (label, value, warn, href) = fact(&maintenance, 0);
+    assert_eq!((label.as_str(), warn, href.as_str()), ("Line card swap (CHG-1)", Some(true), "/topology/devices/edge"));
+    assert!(value.ends_with("a single point of failure to Bank A"), "{value}");
+    let last = group("Its last deploys to production");
+    assert_eq!((last["facts"].clone(), last["empty"].as_str()), (json!([]), Some("None yet: this is its first.")));
+    // the inbox shows the same card
+    let inbox: Value = alice.get("/api/v1/approvals?inbox=waiting_for_me").await.json().await.expect("json");
+    let listed = inbox.as_array().or(inbox["items"].as_array()).expect("list").iter().find(|a| a["id"] == approval.as_str()).expect("in the inbox").clone();
+    assert_eq!(listed["preflight"], card["preflight"]);
+
+    // two statements once the network's analysis is kept: the facts, and the network's version
+    let id = uuid::Uuid::parse_str(deploy["id"].as_str().expect("id")).expect("uuid");
+    let mut conn = app.pool().acquire().await.expect("conn");
+    app::topology::service::preflight::deploy(&mut conn, id, chrono::Utc::now()).await.expect("warm");
+    let counter = crate::topology::Statements::default();
+    let again = {
+        let _guard = tracing::subscriber::set_default(counter.clone());
+        app::topology::service::preflight::deploy(&mut conn, id, chrono::Utc::now()).await.expect("card")
+    };
+    assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(again.len(), 5);
+
+    // a staging deploy has no card
+    let r = carol.kick_off("preflight-2", &json!({ "service": "ledger", "environment": "staging", "version": "2.0.0", "reason": "try it" })).await;
+    let staged: Value = r.json().await.expect("json");
+    assert!(staged["approval_id"].is_null(), "staging needs no approval: {staged}");
+}

@@ -117,7 +117,7 @@ const SQUARE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 /// (`#[tokio::test]` runs the test, and the service it calls, on one thread). It takes nothing
 /// else: a subscriber of its own, not a layer on a second registry beside the server's.
 #[derive(Clone, Default)]
-struct Statements(Arc<AtomicUsize>);
+pub(crate) struct Statements(pub(crate) Arc<AtomicUsize>);
 
 impl tracing::Subscriber for Statements {
     fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {

@@ -1,5 +1,5 @@
 use crate::approvals::api::DecideApproval;
-use crate::approvals::types::{ApprovalState, ApprovalView, Fact};
+use crate::approvals::types::{ApprovalState, ApprovalView, Fact, FactGroup};
 use crate::ui::{Badge, ErrorBox, Tone};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -19,7 +19,7 @@ pub fn ApprovalCard(view: ApprovalView, decide: ServerAction<DecideApproval>) ->
     let href = format!("/approvals/{}", view.id.0);
     let id = view.id.0.to_string();
     let progress = view.progress();
-    let ApprovalView { summary, requester, created_at, reason, state, can_decide, facts, subject_kind, .. } = view;
+    let ApprovalView { summary, requester, created_at, reason, state, can_decide, facts, subject_kind, preflight, .. } = view;
     view! {
         <li class="p-4" data-testid="approval">
             <div class="flex flex-wrap items-start justify-between gap-3">
@@ -31,6 +31,7 @@ pub fn ApprovalCard(view: ApprovalView, decide: ServerAction<DecideApproval>) ->
                     </p>
                     <p class="mt-1 text-sm">"“" {reason} "”"</p>
                     {(!facts.is_empty()).then(|| view! { <Facts kind=subject_kind facts/> })}
+                    {(!preflight.is_empty()).then(|| view! { <Preflight groups=preflight/> })}
                 </div>
                 <div class="flex items-center gap-2 text-sm">
                     <span class="tabular-nums text-slate-600 dark:text-slate-400" data-testid="progress">{progress}</span>
@@ -63,6 +64,49 @@ pub fn DecisionForm(id: String, decide: ServerAction<DecideApproval>) -> impl In
 #[component]
 pub fn DecisionError(decide: ServerAction<DecideApproval>) -> impl IntoView {
     move || decide.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorBox error=e/></div> })
+}
+
+/// What the subject checked for an approver while the request waits (a production deploy's
+/// pre-flight card): groups of findings, each linking to its page, warnings marked.
+#[component]
+pub fn Preflight(groups: Vec<FactGroup>) -> impl IntoView {
+    let link = "font-medium text-indigo-700 hover:underline dark:text-indigo-300";
+    view! {
+        <section class="mt-3 rounded-lg border border-slate-200 dark:border-slate-800" data-testid="preflight" aria-label="Pre-flight checks">
+            <h3 class="border-b border-slate-200 px-3 py-2 text-xs font-semibold uppercase tracking-wide text-slate-500 dark:border-slate-800">"Pre-flight"</h3>
+            <div class="divide-y divide-slate-200 dark:divide-slate-800">
+                {groups.into_iter().map(|g| {
+                    let warnings = g.facts.iter().filter(|f| f.warn).count();
+                    view! {
+                        <div class="px-3 py-2" data-testid="preflight-group" data-group=g.title.clone()>
+                            <h4 class="flex items-center gap-2 text-xs font-medium text-slate-600 dark:text-slate-400">
+                                {g.title.clone()}
+                                {(warnings > 0).then(|| view! { <Badge tone=Tone::Warn>{format!("{warnings} to look at")}</Badge> })}
+                            </h4>
+                            {if g.facts.is_empty() {
+                                view! { <p class="mt-1 text-xs text-slate-500">{g.empty}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="mt-1 space-y-1 text-sm">
+                                        {g.facts.into_iter().map(|f| view! {
+                                            <li class=if f.warn { "text-amber-800 dark:text-amber-200" } else { "text-slate-700 dark:text-slate-300" } data-warn=f.warn.to_string()>
+                                                {f.warn.then(|| view! { <span aria-label="look at this">"⚠ "</span> })}
+                                                {match f.href {
+                                                    Some(href) => view! { <a class=link href=href>{f.label}</a> }.into_any(),
+                                                    None => view! { <span class="font-medium">{f.label}</span> }.into_any(),
+                                                }}
+                                                " — " {f.value}
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                        </div>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
 }
 
 /// What the request's subject says an approver should know: labelled values, links, warnings.

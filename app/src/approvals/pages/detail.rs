@@ -51,7 +51,7 @@ fn Detail(view: ApprovalView, history: Vec<AuditEntry>, decide: ServerAction<Dec
     let approvers = view.approvers_text();
     let subject = format!("{} {} — {}", view.subject_kind, view.subject_id, view.action);
     let id = view.id.0.to_string();
-    let ApprovalView { summary, reason, requester, created_at, payload, decisions, can_decide, state, expires_at, .. } = view;
+    let ApprovalView { summary, reason, requester, created_at, payload, decisions, can_decide, state, expires_at, preflight, .. } = view;
     let decisions = if decisions.is_empty() {
         view! { <p class="p-4 text-sm text-slate-600 dark:text-slate-400">"No decision yet."</p> }.into_any()
     } else {
@@ -76,6 +76,7 @@ fn Detail(view: ApprovalView, history: Vec<AuditEntry>, decide: ServerAction<Dec
                         <p class="text-lg font-medium" data-testid="summary">{summary}</p>
                         <p class="mt-2 text-sm">"“" {reason} "”"</p>
                         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Asked by " {requester} " on " {created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</p>
+                        {(!preflight.is_empty()).then(|| view! { <super::card::Preflight groups=preflight/> })}
                         <h3 class="mt-4 text-xs font-semibold uppercase tracking-wide text-slate-500">"Subject"</h3>
                         <p class="mt-1 font-mono text-xs">{subject}</p>
                         <pre class="mt-2 overflow-x-auto rounded-lg bg-slate-100 p-3 text-xs dark:bg-slate-800">{payload}</pre>

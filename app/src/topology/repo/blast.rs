@@ -51,6 +51,13 @@ pub async fn failing(conn: &mut PgConnection, kind: &str, name: &str) -> sqlx::R
     Ok(row.found.then_some(Failing { nodes: row.nodes, links: row.links, sessions: row.sessions }))
 }
 
+/// The database this is, and its network's version: what a kept analysis is for.
+#[tracing::instrument(level = "debug", name = "topology.repo.database_version", skip_all)]
+pub async fn database_version(conn: &mut PgConnection) -> sqlx::Result<(String, i64)> {
+    let row = sqlx::query!(r#"SELECT current_database() AS "database!", version FROM topology_version"#).fetch_one(conn).await?;
+    Ok((row.database, row.version))
+}
+
 /// A BGP session: its name, its device's key, its partner.
 pub struct SessionEnd {
     pub name: String,

@@ -1,6 +1,7 @@
 //! Topology SQL.
 pub mod blast;
 pub mod changes;
+pub mod preflight;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;

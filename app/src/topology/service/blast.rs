@@ -20,22 +20,21 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// What the analyses keep of one topology version.
-struct Kept {
-    loaded: Loaded,
+pub(super) struct Kept {
+    pub(super) loaded: Loaded,
     /// The devices of the data centers, where the company's systems run: where paths start (a
     /// colocation or a cloud region cut off from them is cut off).
-    roots: Vec<String>,
-    reach: Reach,
+    pub(super) roots: Vec<String>,
+    pub(super) reach: Reach,
     /// Each partner's independent paths from the roots.
-    paths: HashMap<String, u32>,
+    pub(super) paths: HashMap<String, u32>,
 }
 
 /// The latest version kept, by database (one process may serve, or test, more than one).
 static KEPT: Mutex<Option<(String, i64, Arc<Kept>)>> = Mutex::new(None);
 
-async fn kept(pool: &PgPool, conn: &mut PgConnection) -> Result<Arc<Kept>, TopologyError> {
-    let database = pool.connect_options().get_database().unwrap_or_default().to_owned();
-    let version = repo::version(&mut *conn).await?;
+pub(super) async fn kept(conn: &mut PgConnection) -> Result<Arc<Kept>, TopologyError> {
+    let (database, version) = blast::database_version(&mut *conn).await?;
     if let Some((db, v, kept)) = KEPT.lock().map_err(|_| TopologyError::Drawing("the kept network's lock is poisoned".into()))?.as_ref() {
         if *db == database && *v == version {
             return Ok(kept.clone());
@@ -117,7 +116,7 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
     }
     let mut conn = pool.acquire().await?;
     let failing = blast::failing(&mut conn, kind, name).await?.ok_or_else(|| Refusal::not_found(format!("The {} \"{}\"", kind.replace('-', " "), shown(name))))?;
-    let kept = kept(pool, &mut conn).await?;
+    let kept = kept(&mut conn).await?;
     let loaded = &kept.loaded;
     let what = match kind {
         "device" | "partner" => name.to_owned(),
@@ -238,6 +237,26 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
     })
 }
 
+/// A partner's independent paths from the data centers, and, when there is one, what every path
+/// goes through (nearest the data centers first).
+pub(super) fn paths_to(kept: &Kept, partner: &str) -> (u32, Vec<SinglePoint>) {
+    let loaded = &kept.loaded;
+    let key = format!("p:{partner}");
+    let paths = kept.paths.get(&key).copied().unwrap_or(0);
+    let through = if paths == 1 { loaded.network.single_points(&kept.reach, &key) } else { Vec::new() };
+    let single_points = through
+        .into_iter()
+        .map(|t| match t {
+            Through::Node(k) => SinglePoint { kind: if k.starts_with("p:") { "partner".into() } else { "device".into() }, name: loaded.name(&k) },
+            Through::Links(links) => SinglePoint {
+                kind: "link".into(),
+                name: links.iter().map(|l| loaded.labels.get(l).cloned().unwrap_or_else(|| l.clone())).collect::<Vec<_>>().join(" + "),
+            },
+        })
+        .collect();
+    (paths, single_points)
+}
+
 /// What `repo::blast::needs` answers.
 #[derive(Deserialize)]
 struct Needs {
@@ -282,7 +301,7 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
         let version = repo::version(&mut conn).await?;
         return Ok(ServiceNetwork { entity: needs.entity, version, systems: needs.systems, integrations, partners: Vec::new() });
     }
-    let kept = kept(pool, &mut conn).await?;
+    let kept = kept(&mut conn).await?;
     let loaded = &kept.loaded;
     let mut partners: Vec<NeededPartner> = Vec::new();
     for end in needs.integrations.iter().filter(|e| e.partner.is_some()) {
@@ -293,19 +312,7 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
             }
             continue;
         }
-        let key = format!("p:{partner}");
-        let paths = kept.paths.get(&key).copied().unwrap_or(0);
-        let through = if paths == 1 { loaded.network.single_points(&kept.reach, &key) } else { Vec::new() };
-        let single_points = through
-            .into_iter()
-            .map(|t| match t {
-                Through::Node(k) => SinglePoint { kind: if k.starts_with("p:") { "partner".into() } else { "device".into() }, name: loaded.name(&k) },
-                Through::Links(links) => SinglePoint {
-                    kind: "link".into(),
-                    name: links.iter().map(|l| loaded.labels.get(l).cloned().unwrap_or_else(|| l.clone())).collect::<Vec<_>>().join(" + "),
-                },
-            })
-            .collect();
+        let (paths, single_points) = paths_to(&kept, &partner);
         partners.push(NeededPartner { name: partner, systems: vec![end.system.clone()], paths, single_points });
     }
     partners.sort_by(|a, b| a.paths.cmp(&b.paths).then_with(|| a.name.cmp(&b.name)));

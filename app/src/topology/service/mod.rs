@@ -4,6 +4,7 @@
 //! collector reports them, each change kept with its time.
 pub mod blast;
 pub mod changes;
+pub mod preflight;
 
 use crate::topology::graphml;
 use crate::topology::layout::{lay_out, Join, Place};
