@@ -50,7 +50,9 @@ test('the reverse on the ledger\'s page: the partners its integrations need, the
   await card.screenshot({ path: `screenshots/network-needs-${testInfo.project.name}.png` });
 });
 
-test('approving a production deploy of the ledger shows the pre-flight card: the failing statement import and the maintenance on its path', async ({ browser }, testInfo) => {
+test('approving a production deploy of the ledger shows the pre-flight card: the failing statement import and the maintenance on its path; during maintenance on that path the same deploy is refused, the window named', async ({ browser }, testInfo) => {
+  // one project deploys the ledger: a window under way on its path would refuse the other's
+  test.skip(!hasJs(testInfo), 'the ledger is deployed by the js project (the card is drawn by the server alike without JavaScript)');
   test.setTimeout(90_000);
   const js = hasJs(testInfo);
   const version = `v5.${Date.now() % 100000}.${js ? 1 : 0}`;
@@ -88,6 +90,37 @@ test('approving a production deploy of the ledger shows the pre-flight card: the
   await card.getByLabel('Comment (required)').fill('the core upgrade is nine days out; the statement import is being fixed');
   await submit(alice, card.getByRole('button', { name: 'Approve' }));
   await expect(card).toHaveCount(0);
+
+  // the network team starts emergency work on the core every path to Deutsche Bank goes through:
+  // production blocks deploys during maintenance on a service's path, so the same deploy is refused
+  const ninaContext = await browser.newContext();
+  const nina = await ninaContext.newPage();
+  await signIn(nina, testInfo, 'nina', '/topology/devices/ldn-eq-core-1');
+  const title = `Emergency reload ${Date.now() % 100000}`;
+  const origin = new URL(nina.url()).origin;
+  const planned = await nina.request.post('/api/v1/topology/maintenance', {
+    headers: { origin },
+    data: { device: 'ldn-eq-core-1', title, reference: 'CHG-E2E-BLOCK', starts_at: new Date(Date.now() - 5 * 60_000).toISOString(), ends_at: new Date(Date.now() + 60 * 60_000).toISOString() },
+  });
+  expect(planned.status()).toBe(201);
+  const window = await planned.json();
+  try {
+    await open(carol, testInfo, '/deploys/new?service=ledger-core');
+    await carol.getByLabel('Environment (required)').selectOption('production');
+    await carol.getByLabel('Version (required)').fill(`${version}-2`);
+    await carol.getByLabel('Reason (required)').fill('the new journal format, again');
+    await submit(carol, carol.getByRole('button', { name: 'Request deploy' }));
+    const refused = carol.getByTestId('error-environment');
+    await expect(refused).toContainText('cannot be deployed to production now: maintenance is under way on its network path');
+    await expect(refused).toContainText(`${title} (CHG-E2E-BLOCK) on ldn-eq-core-1`);
+    await expect(refused).toContainText('a single point of failure to Deutsche Bank');
+    await expect(carol.getByLabel('Version (required)')).toHaveValue(`${version}-2`);
+    await carol.screenshot({ path: `screenshots/deploy-under-maintenance-${testInfo.project.name}.png`, fullPage: true });
+  } finally {
+    const cancelled = await nina.request.delete(`/api/v1/topology/maintenance/${window.id}`, { headers: { origin } });
+    expect(cancelled.status()).toBe(204);
+  }
+  await ninaContext.close();
   await aliceContext.close();
   await carolContext.close();
 });

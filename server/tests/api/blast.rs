@@ -292,3 +292,48 @@ async fn a_production_deploy_waiting_for_approval_carries_its_preflight_card_rea
     let staged: Value = r.json().await.expect("json");
     assert!(staged["approval_id"].is_null(), "staging needs no approval: {staged}");
 }
+
+#[tokio::test]
+async fn a_production_deploy_during_maintenance_on_its_path_is_refused_naming_the_window_unless_an_admin_overrides() {
+    let app = spawn_app().await;
+    estate(&app).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let at = |h: i64| (chrono::Utc::now() + chrono::Duration::hours(h)).to_rfc3339();
+    // under way now, on the one router to Bank A, whose SFTP the ledger's statement import reads
+    let r = alice.client.post(alice.url("/api/v1/topology/maintenance")).header("origin", alice.url(""))
+        .json(&json!({ "device": "edge", "title": "Emergency optics swap", "reference": "CHG-9", "starts_at": at(-1), "ends_at": at(2) })).send().await.expect("plan");
+    assert_eq!(r.status(), 201);
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let ask = |env: &str, extra: Value| {
+        let mut body = json!({ "service": "ledger", "environment": env, "version": "2.0.1", "reason": "journal fix" });
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        body
+    };
+    let deploys = "SELECT count(*) FROM deploys d JOIN entities e ON e.id = d.service_id WHERE e.name = 'ledger'";
+
+    // production blocks: refused, the window named, nothing written
+    let r = carol.kick_off("m-1", &ask("production", json!({}))).await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["field"], "environment");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("maintenance is under way on its network path (Emergency optics swap (CHG-9) on edge"), "{message}");
+    assert!(message.contains("a single point of failure to Bank A"), "{message}");
+    assert_eq!(app.count(deploys, &[]).await, 0);
+    // a member may not override; staging only warns
+    assert_eq!(carol.kick_off("m-2", &ask("production", json!({ "freeze_override": "please" }))).await.status(), 422);
+    assert_eq!(carol.kick_off("m-3", &ask("staging", json!({}))).await.status(), 201);
+    // a service whose path the work is not on deploys to production
+    let r = carol.kick_off("m-4", &json!({ "service": "payments", "environment": "production", "version": "3.0.0", "reason": "r" })).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    // an admin overrides with a reason, and the audit log keeps it with the window
+    let r = alice.kick_off("m-5", &ask("production", json!({ "freeze_override": "the fix the bank is waiting for" }))).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let audited = "SELECT count(*) FROM audit_log WHERE action = 'deploy.maintenance_overridden' AND after->>'override_reason' = 'the fix the bank is waiting for' AND after->'windows'->>0 LIKE 'Emergency optics swap (CHG-9) on edge%'";
+    assert_eq!(app.count(audited, &[]).await, 1);
+    // once the window is over, production takes the deploy as usual (waiting for approval)
+    sqlx::query("UPDATE topology_maintenance SET starts_at = now() - interval '3 hours', ends_at = now() - interval '1 hour'").execute(&app.pool()).await.expect("ended");
+    assert_eq!(carol.kick_off("m-6", &ask("production", json!({}))).await.status(), 201);
+}

@@ -54,7 +54,7 @@ pub(super) async fn kick_off(
     let draft = Draft { id: DeployId(Uuid::now_v7()), new, rollback_of, checked, fingerprint: key.fingerprint.clone() };
     // write
     let written = match draft.ask() {
-        None if draft.checked.freeze_override.is_none() => {
+        None if draft.checked.freeze_override.is_none() && draft.checked.maintenance_override.is_none() => {
             let entry = audit::entry(Actor::Person(principal), draft.requested(None), meta);
             queue.write(draft.row(principal), entry).await?.map(|at| (at, None))
         }
@@ -116,11 +116,15 @@ struct Checked {
     target: Target,
     env: Environment,
     freeze_override: Option<(String, FreezeView)>,
+    /// Under maintenance on the service's path where the environment blocks: the admin's
+    /// override reason with the windows.
+    maintenance_override: Option<(String, Vec<String>)>,
     running_version: Option<String>,
 }
 
 /// The service exists, is active and the caller may deploy it; the environment exists and is
-/// not frozen (or an admin overrides the window with a reason).
+/// not frozen, and where it blocks deploys during maintenance, none is under way on the
+/// service's network path (or an admin overrides with a reason).
 #[tracing::instrument(level = "debug", name = "deploys.service.checks", skip_all)]
 async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result<Checked, DeployError> {
     let KickOffFacts { target, environment: env, running_version } = repo::kick_off_facts(pool, &new.service, &new.environment, Utc::now()).await?;
@@ -145,7 +149,21 @@ async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result
         (Some(window), Some(text)) => Some((text.clone(), window)),
         (Some(window), None) => return Err(DeployError::Frozen { environment: env.name, window: window.describe() }),
     };
-    Ok(Checked { target, env, freeze_override, running_version })
+    let maintenance_override = if env.maintenance_policy == "block" {
+        let mut conn = pool.acquire().await?;
+        let windows = crate::topology::service::preflight::clashes(&mut conn, target.id.0, &env.name, now).await.map_err(|e| DeployError::Path(e.to_string()))?;
+        match (windows.is_empty(), &new.freeze_override) {
+            (true, _) => None,
+            (false, Some(_)) if !principal.is_admin() => {
+                return Err(Refusal::invalid("freeze_override", "only an admin may deploy during maintenance on the service's network path").into());
+            }
+            (false, Some(text)) => Some((text.clone(), windows)),
+            (false, None) => return Err(DeployError::UnderMaintenance { service: target.title, environment: env.name, window: windows.join("; ") }),
+        }
+    } else {
+        None
+    };
+    Ok(Checked { target, env, freeze_override, maintenance_override, running_version })
 }
 
 /// A checked kick-off, built: the row to write, its audit row, its approval request, and the
@@ -179,7 +197,8 @@ impl Draft {
             idempotency_key: self.new.key.as_str().to_owned(),
             fingerprint: self.fingerprint.clone(),
             state: self.state().as_str(),
-            freeze_override: self.checked.freeze_override.as_ref().map(|(t, _)| t.clone()),
+            // the admin's reason for deploying in a freeze or during maintenance on the path
+            freeze_override: self.checked.freeze_override.as_ref().map(|(t, _)| t.clone()).or_else(|| self.checked.maintenance_override.as_ref().map(|(t, _)| t.clone())),
             previous_version: self.checked.running_version.clone(),
             actor_name: principal.username.clone(),
             note: self.note(),
@@ -248,7 +267,7 @@ impl Draft {
             at: created_at,
         };
         let transitions = vec![transition(None, DeployState::Requested, &self.new.reason), transition(Some(DeployState::Requested), state, note)];
-        let Checked { target, env, freeze_override, running_version } = self.checked;
+        let Checked { target, env, freeze_override, running_version, .. } = self.checked;
         let row = DeployRow {
             id: self.id,
             service_id: target.id,
@@ -309,6 +328,16 @@ async fn write_governed(
             subject_id: draft.id.to_string(),
             before: None,
             after: Some(json!({ "freeze_window": window.id.0, "window_reason": window.reason, "override_reason": text })),
+        };
+        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    }
+    if let Some((text, windows)) = &draft.checked.maintenance_override {
+        let change = Change {
+            action: "deploy.maintenance_overridden",
+            subject_kind: SubjectKind::Deploy,
+            subject_id: draft.id.to_string(),
+            before: None,
+            after: Some(json!({ "windows": windows, "override_reason": text })),
         };
         audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     }

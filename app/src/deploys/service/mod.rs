@@ -57,6 +57,10 @@ pub enum DeployError {
     /// The environment is in a freeze window and no admin overrode it.
     #[error("{environment} is frozen: {window}. Deploys are refused until the window ends; an admin may override it with a reason.")]
     Frozen { environment: String, window: String },
+    /// Maintenance is under way on the service's network path, the environment's policy blocks
+    /// deploys then, and no admin overrode it.
+    #[error("{service} cannot be deployed to {environment} now: maintenance is under way on its network path ({window}). Deploys are refused until it ends; an admin may override it with a reason.")]
+    UnderMaintenance { service: String, environment: String, window: String },
     /// The idempotency key names another deploy.
     #[error("the idempotency key \"{key}\" was already used for a different deploy ({deploy}); use a new key for a new deploy")]
     KeyReused { key: String, deploy: DeployId },
@@ -76,6 +80,9 @@ pub enum DeployError {
     Approval(#[from] ApprovalError),
     #[error("database: {0}")]
     Database(sqlx::Error),
+    /// The service's network path could not be read.
+    #[error("the network path: {0}")]
+    Path(String),
 }
 
 /// Every database error is counted as this domain's (`switchyard_db_errors_total`).

@@ -3,7 +3,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// For the deploy `deploy`, one JSON document (none when there is no such deploy):
+/// For the deploy `deploy`, or (without one) a deploy of the component `service` to
+/// `environment` about to be asked for, one JSON document (none when there is no such deploy):
 /// `environment`; `integrations` (the active ones with an end at a system the service is: health
 /// and why, and of their last ten ended runs how many failed); `partners` (hosting the systems at
 /// those integrations' other ends: BGP sessions, how many established, and their devices);
@@ -11,10 +12,12 @@ use uuid::Uuid;
 /// with the partners it ends at, or a site); `freezes` (of the environment, not over); `deploys`
 /// (the service's last five ended deploys there).
 #[tracing::instrument(level = "debug", name = "topology.repo.preflight", skip_all)]
-pub async fn facts(conn: &mut PgConnection, deploy: Uuid, now: DateTime<Utc>) -> sqlx::Result<Option<serde_json::Value>> {
+pub async fn facts(conn: &mut PgConnection, deploy: Option<Uuid>, service: Option<Uuid>, environment: &str, now: DateTime<Utc>) -> sqlx::Result<Option<serde_json::Value>> {
     sqlx::query_scalar!(
         r#"WITH d AS (
                SELECT id, service_id, environment FROM deploys WHERE id = $1
+               UNION ALL
+               SELECT NULL::uuid, $3::uuid, $4::text WHERE $1::uuid IS NULL AND $3::uuid IS NOT NULL
            ), mine AS (
                SELECT y.id FROM integration_systems y JOIN d ON y.entity_id = d.service_id
            ), integ AS (
@@ -61,13 +64,15 @@ pub async fn facts(conn: &mut PgConnection, deploy: Uuid, now: DateTime<Utc>) ->
                'deploys', coalesce((
                    SELECT jsonb_agg(jsonb_build_object('id', x.id, 'version', x.version, 'state', x.state, 'finished_at', x.finished_at) ORDER BY x.seq DESC)
                    FROM (SELECT dp.id, dp.seq, dp.version, dp.state, dp.finished_at FROM deploys dp
-                         WHERE dp.service_id = d.service_id AND dp.environment = d.environment AND dp.id <> d.id
+                         WHERE dp.service_id = d.service_id AND dp.environment = d.environment AND dp.id IS DISTINCT FROM d.id
                                AND dp.state IN ('succeeded', 'failed', 'cancelled')
                          ORDER BY dp.seq DESC LIMIT 5) x), '[]')
            ) AS "facts!"
            FROM d"#,
         deploy,
-        now
+        now,
+        service,
+        environment
     )
     .fetch_optional(conn)
     .await

@@ -82,10 +82,17 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The pre-flight card of the deploy `deploy` (empty when there is no such deploy).
-#[tracing::instrument(name = "topology.service.preflight", skip_all, err)]
-pub async fn deploy(conn: &mut PgConnection, deploy: Uuid, now: DateTime<Utc>) -> Result<Vec<FactGroup>, TopologyError> {
-    let Some(facts) = preflight::facts(&mut *conn, deploy, now).await? else { return Ok(Vec::new()) };
+/// What the pre-flight facts and the kept network say: the facts, each partner's paths and
+/// single points, and the maintenance windows on the path with why (and whether it is grave).
+struct Read {
+    facts: Facts,
+    paths: Vec<(u32, Vec<SinglePoint>)>,
+    /// (index into `facts.windows`, why, grave)
+    on_path: Vec<(usize, String, bool)>,
+}
+
+async fn read(conn: &mut PgConnection, deploy: Option<Uuid>, service: Option<Uuid>, environment: &str, now: DateTime<Utc>) -> Result<Option<Read>, TopologyError> {
+    let Some(facts) = preflight::facts(&mut *conn, deploy, service, environment, now).await? else { return Ok(None) };
     let facts: Facts = serde_json::from_value(facts).map_err(|e| TopologyError::Drawing(format!("the pre-flight facts: {e}")))?;
     // the paths to each partner on the way, and what every one of them goes through
     let kept = if facts.partners.is_empty() { None } else { Some(kept(&mut *conn).await?) };
@@ -94,7 +101,83 @@ pub async fn deploy(conn: &mut PgConnection, deploy: Uuid, now: DateTime<Utc>) -
         None => Vec::new(),
     };
     let site_of = |device: &str| kept.as_ref().and_then(|k| k.loaded.nodes.get(&format!("d:{device}"))).and_then(|n| n.site.clone());
+    // maintenance on the path: on a single point, on a router with a session to a partner on it,
+    // on a circuit to one, or at a site where one of those is
+    let mut on_path = Vec::new();
+    for (i, w) in facts.windows.iter().enumerate() {
+        let mut why: Option<(String, bool)> = None;
+        for (p, (k, points)) in facts.partners.iter().zip(&paths) {
+            let single: Vec<&str> = points.iter().filter(|s| s.kind == "device").map(|s| s.name.as_str()).collect();
+            let found = if w.device.as_deref().is_some_and(|d| single.contains(&d)) {
+                Some((format!("a single point of failure to {}", p.name), true))
+            } else if w.device.as_deref().is_some_and(|d| p.devices.iter().any(|x| x == d)) {
+                Some((format!("a router with a BGP session to {}", p.name), *k < 2))
+            } else if w.circuit_partners.iter().any(|x| x == &p.name) {
+                Some((format!("a circuit to {}", p.name), *k < 2))
+            } else if let Some(site) = &w.site {
+                let at_site = |d: &str| site_of(d).is_some_and(|s| &s == site);
+                if single.iter().any(|d| at_site(d)) {
+                    Some((format!("at the site every path to {} goes through", p.name), true))
+                } else if p.devices.iter().any(|d| at_site(d)) {
+                    Some((format!("at a site with a BGP session to {}", p.name), *k < 2))
+                } else {
+                    None
+                }
+            } else {
+                None
+            };
+            if let Some(f) = found {
+                // the gravest reason
+                if why.as_ref().is_none_or(|(_, grave)| !grave && f.1) {
+                    why = Some(f);
+                }
+            }
+        }
+        if let Some((why, grave)) = why {
+            on_path.push((i, why, grave));
+        }
+    }
+    Ok(Some(Read { facts, paths, on_path }))
+}
 
+impl Window {
+    /// What it is on, and that thing's page.
+    fn subject(&self) -> Option<(String, String)> {
+        match (&self.device, &self.circuit, &self.site) {
+            (Some(d), _, _) => Some((d.clone(), format!("/topology/devices/{}", seg(d)))),
+            (_, Some(c), _) => {
+                let (provider, cid) = c.split_once('/').unwrap_or((c.as_str(), ""));
+                Some((c.clone(), format!("/topology/circuits/{}/{}", seg(provider), seg(cid))))
+            }
+            (_, _, Some(s)) => Some((s.clone(), format!("/topology/sites/{}", seg(s)))),
+            _ => None,
+        }
+    }
+
+    fn named(&self) -> String {
+        format!("{}{}", self.title, self.reference.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())
+    }
+}
+
+/// The maintenance windows under way at `now` on the network path of a deploy of the component
+/// `service` to `environment`, each said in a line (what, on what, until when, why): what a
+/// blocking environment refuses a deploy for.
+#[tracing::instrument(name = "topology.service.maintenance_clashes", skip_all, err)]
+pub async fn clashes(conn: &mut PgConnection, service: Uuid, environment: &str, now: DateTime<Utc>) -> Result<Vec<String>, TopologyError> {
+    let Some(r) = read(conn, None, Some(service), environment, now).await? else { return Ok(Vec::new()) };
+    Ok(r.on_path
+        .iter()
+        .filter_map(|(i, why, _)| {
+            let w = &r.facts.windows[*i];
+            (w.starts_at <= now && now < w.ends_at).then(|| format!("{} on {}, until {}: {why}", w.named(), w.subject().map(|s| s.0).unwrap_or_default(), when(w.ends_at)))
+        })
+        .collect())
+}
+
+/// The pre-flight card of the deploy `deploy` (empty when there is no such deploy).
+#[tracing::instrument(name = "topology.service.preflight", skip_all, err)]
+pub async fn deploy(conn: &mut PgConnection, deploy: Uuid, now: DateTime<Utc>) -> Result<Vec<FactGroup>, TopologyError> {
+    let Some(Read { facts, paths, on_path }) = read(conn, Some(deploy), None, "", now).await? else { return Ok(Vec::new()) };
     let integrations = FactGroup {
         title: "Its integrations, over their last runs".into(),
         empty: "It is no end of an integration.".into(),
@@ -147,51 +230,13 @@ pub async fn deploy(conn: &mut PgConnection, deploy: Uuid, now: DateTime<Utc>) -
             .collect(),
     };
 
-    // maintenance on the path: on a single point, on a router with a session to a partner on it,
-    // on a circuit to one, or at a site where one of those is
     let mut maintenance = Vec::new();
-    for w in &facts.windows {
-        let mut why: Option<(String, bool)> = None;
-        for (p, (k, points)) in facts.partners.iter().zip(&paths) {
-            let single: Vec<&str> = points.iter().filter(|s| s.kind == "device").map(|s| s.name.as_str()).collect();
-            let found = if w.device.as_deref().is_some_and(|d| single.contains(&d)) {
-                Some((format!("a single point of failure to {}", p.name), true))
-            } else if w.device.as_deref().is_some_and(|d| p.devices.iter().any(|x| x == d)) {
-                Some((format!("a router with a BGP session to {}", p.name), *k < 2))
-            } else if w.circuit_partners.iter().any(|x| x == &p.name) {
-                Some((format!("a circuit to {}", p.name), *k < 2))
-            } else if let Some(site) = &w.site {
-                let at_site = |d: &str| site_of(d).is_some_and(|s| &s == site);
-                if single.iter().any(|d| at_site(d)) {
-                    Some((format!("at the site every path to {} goes through", p.name), true))
-                } else if p.devices.iter().any(|d| at_site(d)) {
-                    Some((format!("at a site with a BGP session to {}", p.name), *k < 2))
-                } else {
-                    None
-                }
-            } else {
-                None
-            };
-            if let Some(f) = found {
-                // the gravest reason
-                if why.as_ref().is_none_or(|(_, warn)| !warn && f.1) {
-                    why = Some(f);
-                }
-            }
-        }
-        let Some((why, warn)) = why else { continue };
-        let (subject, href) = match (&w.device, &w.circuit, &w.site) {
-            (Some(d), _, _) => (d.clone(), format!("/topology/devices/{}", seg(d))),
-            (_, Some(c), _) => {
-                let (provider, cid) = c.split_once('/').unwrap_or((c.as_str(), ""));
-                (c.clone(), format!("/topology/circuits/{}/{}", seg(provider), seg(cid)))
-            }
-            (_, _, Some(s)) => (s.clone(), format!("/topology/sites/{}", seg(s))),
-            _ => continue,
-        };
+    for (i, why, grave) in &on_path {
+        let w = &facts.windows[*i];
+        let Some((subject, href)) = w.subject() else { continue };
         let now_on = w.starts_at <= now && now < w.ends_at;
         maintenance.push(Fact {
-            label: format!("{}{}", w.title, w.reference.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()),
+            label: w.named(),
             value: format!(
                 "{} on {subject}, {} to {}{}: {why}",
                 if w.kind == "carrier_notice" { "carrier's notice" } else { "planned work" },
@@ -200,7 +245,7 @@ pub async fn deploy(conn: &mut PgConnection, deploy: Uuid, now: DateTime<Utc>) -
                 if now_on { ", under way now" } else { "" }
             ),
             href: Some(href),
-            warn: warn || now_on,
+            warn: *grave || now_on,
         });
     }
     for f in &facts.freezes {
