@@ -106,6 +106,9 @@ test('approving a production deploy of the ledger shows the pre-flight card: the
   const window = await planned.json();
   try {
     await open(carol, testInfo, '/deploys/new?service=ledger-core');
+    // the form says so before anything is sent
+    await expect(carol.getByTestId('maintenance-production')).toContainText(`Refused now — maintenance on its path: ${title} (CHG-E2E-BLOCK) on ldn-eq-core-1`);
+    await expect(carol.getByTestId('maintenance-staging')).toContainText('Maintenance on its path now:');
     await carol.getByLabel('Environment (required)').selectOption('production');
     await carol.getByLabel('Version (required)').fill(`${version}-2`);
     await carol.getByLabel('Reason (required)').fill('the new journal format, again');

@@ -471,6 +471,12 @@ pub struct EnvironmentPolicy {
     pub active_freeze: Option<String>,
     /// A deploy of this service to this environment that has not ended yet.
     pub in_flight: Option<DeployId>,
+    /// Whether maintenance on the service's network path refuses a deploy here (else it warns).
+    #[serde(default)]
+    pub blocks_during_maintenance: bool,
+    /// The maintenance under way now on the service's network path, each said in a line.
+    #[serde(default)]
+    pub maintenance_now: Vec<String>,
 }
 
 /// The deploy form's context: the service, whether the viewer may deploy it, and each

@@ -131,6 +131,11 @@ fn DeployFormView(plan: DeployPlan, typed: Typed) -> impl IntoView {
                                     {e.requires_approval.then(|| view! { <p class="mt-1 text-slate-600 dark:text-slate-400">"Approved by " {e.approvers.clone()}</p> })}
                                     <p class="mt-1 text-slate-600 dark:text-slate-400">"Running now: " <span class="font-mono">{e.current_version.clone().unwrap_or_else(|| "nothing yet".into())}</span></p>
                                     {e.active_freeze.clone().map(|f| view! { <p class="mt-1 font-medium text-rose-700 dark:text-rose-300">"Frozen: " {f}</p> })}
+                                    {e.blocks_during_maintenance.then(|| view! { <p class="mt-1 text-slate-600 dark:text-slate-400">"Refused during maintenance on the service's network path"</p> })}
+                                    {(!e.maintenance_now.is_empty()).then(|| {
+                                        let (tone, lead) = if e.blocks_during_maintenance { ("text-rose-700 dark:text-rose-300", "Refused now — maintenance on its path: ") } else { ("text-amber-700 dark:text-amber-300", "Maintenance on its path now: ") };
+                                        view! { <p class=format!("mt-1 font-medium {tone}") data-testid=format!("maintenance-{}", e.environment)>{lead} {e.maintenance_now.join("; ")}</p> }
+                                    })}
                                     {e.in_flight.map(|d| view! { <p class="mt-1"><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/deploys/{}", d.0)>"A deploy is in progress; a new one queues behind it"</a></p> })}
                                 </li>
                             }

@@ -99,6 +99,8 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
         .await?
         .ok_or_else(|| not_found(&format!("A service named \"{service}\"")))?;
     let now = Utc::now();
+    // the maintenance under way on the service's network path (the same in every environment)
+    let maintenance_now = crate::topology::service::preflight::clashes(&mut conn, target.id.0, "", now).await.map_err(|e| DeployError::Path(e.to_string()))?;
     let mut environments = Vec::new();
     for env in repo::environments(&mut *conn).await? {
         let freeze = active_freeze(&mut conn, &env.name, now).await?;
@@ -113,6 +115,8 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
             active_freeze: freeze.map(|f| f.describe()),
             in_flight: repo::in_flight(&mut *conn, target.id, &env.name).await?,
             requires_approval: env.requires_approval,
+            blocks_during_maintenance: env.maintenance_policy == "block",
+            maintenance_now: maintenance_now.clone(),
             environment: env.name,
             title: env.title,
         });
