@@ -46,6 +46,13 @@ function select(id, label, options, value) {
   return [el("span", { class: "flex items-center gap-1.5" }, [el("label", { for: id, class: "text-xs text-slate-500", text: label }), s]), s];
 }
 
+/// The JSON the server answers `url` with (this session's cookie); an error names the status.
+async function getJson(url) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } });
+  if (!response.ok) throw new Error(`the server answered ${response.status}`);
+  return response.json();
+}
+
 const BUTTON = "rounded-lg px-2.5 py-1.5 text-sm ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800";
 
 class TopologyView extends HTMLElement {
@@ -123,9 +130,7 @@ class TopologyView extends HTMLElement {
     this.setAttribute("data-state", "loading");
     let drawing;
     try {
-      const response = await fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      drawing = await response.json();
+      drawing = await getJson(url);
     } catch (e) {
       this.fail(`The network could not be loaded (${e.message}). The overview below still shows it.`);
       return;
@@ -230,9 +235,7 @@ class TopologyView extends HTMLElement {
     this.blastNote.textContent = `Working out what ${a.name}'s failure cuts off…`;
     let b;
     try {
-      const response = await fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } });
-      if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      b = await response.json();
+      b = await getJson(url);
     } catch (e) {
       if (asked !== this.asking) return;
       this.showBlast(null);
