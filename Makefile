@@ -115,14 +115,16 @@ $(STAMP)/contract:
 	$(CONTRACT_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==$(SCHEMATHESIS_VERSION)
 	@touch $@
 
-# The stock OpenLineage Python client, which the integrations tests send run events with: in a
-# virtual environment of its own, pinned
+# The stock OpenLineage Python client, which the integrations tests send run events with, and
+# the icalendar package, which the calendar test reads the .ics feed with: in a virtual
+# environment of their own, pinned
 OPENLINEAGE_VERSION := 1.54.0
+ICALENDAR_VERSION := 7.3.2
 LINEAGE_VENV := target/lineage-venv
 $(STAMP)/lineage:
 	@mkdir -p $(STAMP)
 	python3 -m venv $(LINEAGE_VENV)
-	$(LINEAGE_VENV)/bin/pip install --quiet --disable-pip-version-check openlineage-python==$(OPENLINEAGE_VERSION)
+	$(LINEAGE_VENV)/bin/pip install --quiet --disable-pip-version-check openlineage-python==$(OPENLINEAGE_VERSION) icalendar==$(ICALENDAR_VERSION)
 	@touch $@
 
 # ---------------------------------------------------------------- database
@@ -318,7 +320,7 @@ test-rust: $(STAMP)/lineage
 	 for f in .sqlx/query-*.json; do [ -f $(SQLX_FOUND)/$${f##*/} ] || echo "sqlx check: $$f is not used by any query (make sqlx-prepare drops it)"; done; \
 	 echo "sqlx check: the $$found queries match .sqlx/"
 	@$(call start_idp,3901,target/idp-rust.log); \
-	  IDP_URL=http://127.0.0.1:3901 OPENLINEAGE_PYTHON=$(CURDIR)/$(LINEAGE_VENV)/bin/python cargo test --workspace --features app/ssr
+	  IDP_URL=http://127.0.0.1:3901 OPENLINEAGE_PYTHON=$(CURDIR)/$(LINEAGE_VENV)/bin/python ICALENDAR_PYTHON=$(CURDIR)/$(LINEAGE_VENV)/bin/python cargo test --workspace --features app/ssr
 
 test-e2e: $(STAMP)/contract
 	sqlx database drop -y -f --database-url "$(E2E_DATABASE_URL)"

@@ -7,6 +7,7 @@ use crate::pages::not_found::NotFound;
 use crate::apidocs::page::ApiDocsPage;
 use crate::approvals::pages::{ApprovalPage, InboxPage};
 use crate::deploys::pages::{DeployDetailPage, DeploysPage, FreezeCalendarPage, NewDeployPage, ServiceDeploysPage};
+use crate::calendar::pages::CalendarPage;
 use crate::pages::section::AdminPage;
 use crate::topology::pages::{CircuitPage, DevicePage, DevicesPage, PartnerPage, PathsPage, SitePage, TopologyPage};
 use crate::integrations::pages::{EditIntegrationPage, IntegrationPage, IntegrationsPage, RegisterIntegrationPage, RunPage, SystemPage, SystemsPage, UnregisteredJobsPage};
@@ -153,6 +154,7 @@ lazy_pages! {
     DeploysRoute => DeploysPage,
     NewDeployRoute => NewDeployPage,
     FreezeCalendarRoute => FreezeCalendarPage,
+    CalendarRoute => CalendarPage,
     ServiceDeploysRoute => ServiceDeploysPage,
     DeployDetailRoute => DeployDetailPage,
     InboxRoute => InboxPage,
@@ -203,6 +205,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/deploys/freezes") view={Lazy::<FreezeCalendarRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys/service/:name") view={Lazy::<ServiceDeploysRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/deploys/:id") view={Lazy::<DeployDetailRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/calendar") view={Lazy::<CalendarRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view={Lazy::<InboxRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals/:id") view={Lazy::<ApprovalRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/admin") view={Lazy::<AdminRoute>::new()} ssr=SsrMode::InOrder/>

@@ -9,6 +9,7 @@ pub mod apidocs;
 pub mod app;
 pub mod approvals;
 pub mod audit;
+pub mod calendar;
 pub mod catalog;
 pub mod deploys;
 pub mod error;

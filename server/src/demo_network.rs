@@ -333,7 +333,9 @@ const PARTNER_SYSTEMS: &[(&str, &[&str])] = &[
 ];
 
 /// The coming weeks' work: a carrier's notice on a circuit to a bank, planned work on the core
-/// device that is a single point of failure, and power work at a colocation.
+/// device that is a single point of failure, planned work on the extranet router Deutsche Bank's
+/// only circuit lands on (during the morning import of its statements), and power work at a
+/// colocation.
 fn maintenance(now: chrono::DateTime<chrono::Utc>) -> Vec<app::topology::types::MaintenanceForm> {
     use app::topology::types::{CircuitName, MaintenanceForm};
     // midnight UTC, `days` from today, plus `hours`
@@ -358,6 +360,15 @@ fn maintenance(now: chrono::DateTime<chrono::Utc>) -> Vec<app::topology::types::
             reference: Some("CHG-2291".into()),
             starts_at: at(9, 22),
             ends_at: at(10, 2),
+            ..Default::default()
+        },
+        MaintenanceForm {
+            device: Some("ldn-eq-ext-1".into()),
+            kind: Some("planned".into()),
+            title: "Line card swap on the extranet router".into(),
+            reference: Some("CHG-2304".into()),
+            starts_at: at(5, 6),
+            ends_at: at(5, 8),
             ..Default::default()
         },
         MaintenanceForm {

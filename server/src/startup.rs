@@ -90,6 +90,7 @@ pub const PLAIN_ROUTES: &[(Access, &str, &str)] = &[
     (Access::Principal, "GET", "/api/openapi.json"),
     (Access::Principal, "GET", "/admin/audit.csv"),
     (Access::Principal, "GET", "/deploys/{id}/stream"),
+    (Access::Principal, "GET", "/calendar.ics"),
 ];
 
 fn plain_handler(
@@ -110,6 +111,7 @@ fn plain_handler(
         }
         ("GET", "/admin/audit.csv") => get(routes::audit_csv::export),
         ("GET", "/deploys/{id}/stream") => get(routes::deploy_stream::stream),
+        ("GET", "/calendar.ics") => get(crate::api::calendar_feed),
         (m, p) => panic!("PLAIN_ROUTES lists {m} {p} but nothing handles it"),
     }
 }

@@ -15,12 +15,12 @@ impl From<super::service::DeployError> for AppError {
         use super::service::DeployError as E;
         match e {
             E::Refused(r) => r.into(),
-            e @ (E::Frozen { .. } | E::UnderMaintenance { .. }) => AppError::Invalid { field: "environment".into(), message: e.to_string() },
+            e @ (E::Frozen { .. } | E::UnderMaintenance { .. } | E::DuringCriticalRun { .. }) => AppError::Invalid { field: "environment".into(), message: e.to_string() },
             e @ (E::KeyReused { .. } | E::NotWebhook | E::WrongAttempt { .. } | E::Replayed(_) | E::NotRunning { .. }) => {
                 AppError::Conflict(e.to_string())
             }
             E::Approval(e) => e.into(),
-            e @ (E::Database(_) | E::Path(_)) => AppError::internal(e),
+            e @ (E::Database(_) | E::Path(_) | E::Integrations(_)) => AppError::internal(e),
         }
     }
 }

@@ -59,7 +59,15 @@ impl Subject for DeployApproval {
         if ask.environment != "production" {
             return Ok(Vec::new());
         }
-        crate::topology::service::preflight::deploy(conn, ask.deploy_id.0, chrono::Utc::now()).await.map_err(SubjectError::failed)
+        let now = chrono::Utc::now();
+        let mut groups = crate::topology::service::preflight::deploy(&mut *conn, ask.deploy_id.0, now).await.map_err(SubjectError::failed)?;
+        if groups.is_empty() {
+            return Ok(groups);
+        }
+        // before the last deploys: the service's critical runs over the next day
+        let runs = critical_runs(conn, &ask.service, now).await?;
+        groups.insert(groups.len().saturating_sub(1), runs);
+        Ok(groups)
     }
 
     async fn perform(&self, conn: &mut PgConnection, request: &Request, approver: &Principal, meta: &RequestMeta) -> Result<(), SubjectError> {
@@ -69,6 +77,38 @@ impl Subject for DeployApproval {
     async fn abandon(&self, conn: &mut PgConnection, request: &Request, outcome: ApprovalState, meta: &RequestMeta) -> Result<(), SubjectError> {
         Ok(abandon(conn, &request.subject_id, outcome, meta).await?)
     }
+}
+
+/// The critical integrations of the service that run in the next 24 hours (PCI, or an end that is
+/// tier 0 or 1), each with its runs; one running now is a warning.
+async fn critical_runs(conn: &mut PgConnection, service: &str, now: chrono::DateTime<chrono::Utc>) -> Result<FactGroup, DeployError> {
+    let mut group = FactGroup {
+        title: "Its critical integrations' runs, the next 24 hours".into(),
+        empty: "None of its critical integrations is scheduled to run in the next 24 hours.".into(),
+        facts: Vec::new(),
+    };
+    let Some(target) = repo::target(&mut *conn, service).await? else { return Ok(group) };
+    let runs = crate::integrations::service::critical_runs(conn, Some(target.id.0), now, now + chrono::Duration::hours(24), 48)
+        .await
+        .map_err(|e| DeployError::Integrations(e.to_string()))?;
+    for c in runs {
+        let running = c.runs.iter().any(|(s, e)| *s <= now && now < *e);
+        let times: Vec<String> = c.runs.iter().take(8).map(|(s, _)| s.format("%H:%M").to_string()).collect();
+        let length = c.runs.first().map(|(s, e)| (*e - *s).num_minutes()).unwrap_or_default();
+        group.facts.push(Fact {
+            label: c.title,
+            value: format!(
+                "{}runs at {}{} UTC, up to {length} min each; critical: {}",
+                if running { "running now; " } else { "" },
+                times.join(", "),
+                if c.runs.len() > 8 { ", …" } else { "" },
+                c.why
+            ),
+            href: Some(format!("/integrations/{}", c.name)),
+            warn: running,
+        });
+    }
+    Ok(group)
 }
 
 /// The approval engine's hook: the approval that completes the policy queues the deploy.

@@ -477,6 +477,12 @@ pub struct EnvironmentPolicy {
     /// The maintenance under way now on the service's network path, each said in a line.
     #[serde(default)]
     pub maintenance_now: Vec<String>,
+    /// Whether a critical integration's run of the service refuses a deploy here (else it warns).
+    #[serde(default)]
+    pub blocks_during_critical_runs: bool,
+    /// The critical integrations of the service running now, each said in a line.
+    #[serde(default)]
+    pub critical_runs_now: Vec<String>,
 }
 
 /// The deploy form's context: the service, whether the viewer may deploy it, and each

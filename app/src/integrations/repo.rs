@@ -957,3 +957,48 @@ pub async fn note_runs(conn: &mut PgConnection, job_ids: &[Uuid], at: DateTime<U
     .await?;
     Ok(())
 }
+
+/// An active scheduled integration, with what makes it critical or not (its classification,
+/// and the lowest tier among the catalog components at its ends), the components at its ends
+/// and the partners hosting its systems.
+pub struct ScheduledRow {
+    pub name: String,
+    pub title: String,
+    pub owner: String,
+    pub classification: String,
+    pub schedule: String,
+    pub time_zone: String,
+    pub max_duration_mins: i32,
+    pub tier: Option<i16>,
+    /// The component with that tier.
+    pub tier_of: Option<String>,
+    /// `kind:namespace/name` of each component at an end.
+    pub services: Vec<String>,
+    pub partners: Vec<String>,
+}
+
+/// Every active scheduled integration, or (with `service`) those with an end at that component.
+#[tracing::instrument(level = "debug", name = "integrations.repo.scheduled", skip_all)]
+pub async fn scheduled(conn: &mut PgConnection, service: Option<Uuid>) -> sqlx::Result<Vec<ScheduledRow>> {
+    sqlx::query_as!(
+        ScheduledRow,
+        r#"SELECT i.name, i.title, t.name AS owner, i.classification, i.schedule AS "schedule!", i.time_zone, i.max_duration_mins,
+                  x.tier, x.tier_of, x.services AS "services!",
+                  ARRAY(SELECT DISTINCT p.name FROM integration_ends e JOIN topology_partner_systems ps ON ps.system_id = e.system_id
+                        JOIN topology_partners p ON p.id = ps.partner_id WHERE e.integration_id = i.id ORDER BY p.name) AS "partners!"
+           FROM integrations i JOIN teams t ON t.id = i.owner_team_id
+           CROSS JOIN LATERAL (
+               SELECT min(en.tier) AS tier, (array_agg(coalesce(en.title, en.name) ORDER BY en.tier NULLS LAST, en.name) FILTER (WHERE en.id IS NOT NULL))[1] AS tier_of,
+                      coalesce(array_agg(DISTINCT en.kind || ':' || en.namespace || '/' || en.name) FILTER (WHERE en.id IS NOT NULL), '{}') AS services
+               FROM integration_ends e JOIN integration_systems y ON y.id = e.system_id LEFT JOIN entities en ON en.id = y.entity_id
+               WHERE e.integration_id = i.id
+           ) x
+           WHERE i.status = 'active' AND i.trigger = 'schedule' AND i.schedule IS NOT NULL
+             AND ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM integration_ends e JOIN integration_systems y ON y.id = e.system_id
+                                              WHERE e.integration_id = i.id AND y.entity_id = $1))
+           ORDER BY i.name"#,
+        service
+    )
+    .fetch_all(conn)
+    .await
+}

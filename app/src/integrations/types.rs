@@ -249,6 +249,39 @@ impl CronSchedule {
     }
 }
 
+/// Whether an integration's scheduled runs are critical, and why: it carries card data (PCI), or
+/// a tier 0 or tier 1 component is at one of its ends. `tier_of` names that component.
+pub fn critical_because(classification: &str, tier: Option<i16>, tier_of: Option<&str>) -> Option<String> {
+    match tier {
+        Some(t) if t <= 1 => Some(format!(
+            "{}{} is tier {t}",
+            if classification == "pci" { "PCI; " } else { "" },
+            tier_of.unwrap_or("an end")
+        )),
+        _ if classification == "pci" => Some("PCI".into()),
+        _ => None,
+    }
+}
+
+/// A critical integration's scheduled runs over a span of time: each from its slot for the
+/// longest a run may take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriticalRuns {
+    pub name: String,
+    pub title: String,
+    /// The owning team's name.
+    pub owner: String,
+    /// Why its runs are critical ("PCI", "Ledger is tier 0").
+    pub why: String,
+    /// `kind:namespace/name` of each catalog component at an end.
+    pub services: Vec<String>,
+    /// The partners hosting the systems at its ends.
+    pub partners: Vec<String>,
+    pub schedule: String,
+    pub time_zone: String,
+    pub runs: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
 /// An IANA time-zone name (`Europe/London`, `UTC`). The browser checks its shape; the server
 /// checks it against the time-zone database.
 pub fn parse_time_zone(raw: &str) -> Result<String, String> {

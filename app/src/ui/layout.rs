@@ -11,6 +11,7 @@ pub const SECTIONS: &[(&str, &str, Icon, bool)] = &[
     ("/integrations", "Integrations", Icon::Integrations, false),
     ("/topology", "Topology", Icon::Topology, false),
     ("/deploys", "Deploys", Icon::Deploys, false),
+    ("/calendar", "Calendar", Icon::Calendar, false),
     ("/approvals", "Approvals", Icon::Approvals, false),
     ("/admin", "Admin", Icon::Admin, true),
 ];

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON over the same services the server functions call, and
 //! its OpenAPI 3.1 document, generated from these handlers.
 mod approvals;
+mod calendar;
 mod catalog;
 mod deploys;
 mod error;
@@ -9,6 +10,7 @@ mod me;
 mod topology;
 pub mod reference;
 
+pub use calendar::calendar_ics as calendar_feed;
 pub use error::{ApiError, Caller};
 
 use crate::startup::AppState;
@@ -29,6 +31,7 @@ use utoipa_axum::routes;
     tags(
         (name = "identity", description = "Who is calling"),
         (name = "approvals", description = "The approval engine: requests and decisions"),
+        (name = "calendar", description = "The change calendar: freezes, maintenance and critical integrations' runs, with their clashes, as JSON and iCalendar"),
         (name = "catalog", description = "The catalog in Backstage's shapes: entities, facets, import and export"),
         (name = "deploys", description = "Deploys: kick off (idempotent), read, list, cancel; events from the CD system"),
         (name = "integrations", description = "Integrations between business systems: run events in as OpenLineage, health, runs and systems out"),
@@ -69,6 +72,8 @@ pub fn router() -> Api {
                 .routes(routes!(approvals::get_approval))
                 .routes(routes!(approvals::approve))
                 .routes(routes!(approvals::reject))
+                .routes(routes!(calendar::calendar))
+                .routes(routes!(calendar::calendar_ics))
                 .routes(routes!(catalog::list_entities))
                 .routes(routes!(catalog::entity_by_name))
                 .routes(routes!(catalog::entity_facets))

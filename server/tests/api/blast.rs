@@ -44,7 +44,7 @@ metadata: { name: payments, title: Payments }
 spec: { type: service, lifecycle: production, owner: group:ledger, dependsOn: [component:ledger] }
 "#;
 
-async fn estate(app: &TestApp) {
+pub(crate) async fn estate(app: &TestApp) {
     sqlx::raw_sql(NETWORK).execute(&app.pool()).await.expect("the network");
     app.login_as(Persona::LedgerMember).await;
     let alice = app.login_as(Persona::Admin).await;

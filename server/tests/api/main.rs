@@ -2,6 +2,7 @@
 mod assets;
 mod auth;
 mod blast;
+mod calendar;
 mod catalog;
 mod contract;
 mod deploys;

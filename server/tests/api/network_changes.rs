@@ -116,7 +116,7 @@ async fn a_partner_names_the_integration_systems_it_hosts_and_an_unknown_one_is_
     assert_eq!(partner["systems"], json!([]));
     // a second demo load changes nothing: no window twice
     let before = app.count("SELECT count(*) FROM topology_maintenance", &[]).await;
-    assert_eq!(before, 3, "the demo's three windows");
+    assert_eq!(before, 4, "the demo's four windows");
     server::db::load_demo_data(&app.pool(), 1).await.expect("the demo again");
     assert_eq!(app.count("SELECT count(*) FROM topology_maintenance", &[]).await, before);
 }

@@ -234,6 +234,10 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         // nothing succeeded yet: allowed callers hear there is nothing to roll back
         ("POST", "/api/deploys/rollback") => sf("deploys/rollback", vec![("id", w.deploy.clone()), ("idempotency_key", format!("matrix-rb-{actor}"))]),
         ("POST", "/api/deploys/calendar") => sf("deploys/calendar", vec![]),
+        ("POST", "/api/calendar") => sf(
+            "calendar",
+            vec![("from", String::new()), ("to", String::new()), ("team", String::new()), ("service", String::new()), ("site", String::new()), ("partner", String::new())],
+        ),
         ("POST", "/api/deploys/freeze-create") => sf(
             "deploys/freeze-create",
             vec![

@@ -136,6 +136,11 @@ fn DeployFormView(plan: DeployPlan, typed: Typed) -> impl IntoView {
                                         let (tone, lead) = if e.blocks_during_maintenance { ("text-rose-700 dark:text-rose-300", "Refused now — maintenance on its path: ") } else { ("text-amber-700 dark:text-amber-300", "Maintenance on its path now: ") };
                                         view! { <p class=format!("mt-1 font-medium {tone}") data-testid=format!("maintenance-{}", e.environment)>{lead} {e.maintenance_now.join("; ")}</p> }
                                     })}
+                                    {e.blocks_during_critical_runs.then(|| view! { <p class="mt-1 text-slate-600 dark:text-slate-400">"Refused while a critical integration of the service runs"</p> })}
+                                    {(!e.critical_runs_now.is_empty()).then(|| {
+                                        let (tone, lead) = if e.blocks_during_critical_runs { ("text-rose-700 dark:text-rose-300", "Refused now — a critical integration runs: ") } else { ("text-amber-700 dark:text-amber-300", "A critical integration runs now: ") };
+                                        view! { <p class=format!("mt-1 font-medium {tone}") data-testid=format!("critical-run-{}", e.environment)>{lead} {e.critical_runs_now.join("; ")}</p> }
+                                    })}
                                     {e.in_flight.map(|d| view! { <p class="mt-1"><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=format!("/deploys/{}", d.0)>"A deploy is in progress; a new one queues behind it"</a></p> })}
                                 </li>
                             }

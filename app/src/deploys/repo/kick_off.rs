@@ -32,6 +32,7 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment:
                   (SELECT p.version FROM deploys p WHERE p.service_id = s.id AND p.environment = e.name AND p.state = 'succeeded'
                    ORDER BY p.finished_at DESC, p.seq DESC LIMIT 1) AS "running_version?",
                   e.name AS "env_name?", e.title AS "env_title?", e.requires_approval AS "requires_approval?", e.maintenance_policy AS "maintenance_policy?",
+                  e.critical_run_policy AS "critical_run_policy?",
                   f.id AS "freeze_id?: FreezeId", f.reason AS "freeze_reason?", f.starts_at AS "starts_at?", f.ends_at AS "ends_at?",
                   f.schedule AS "schedule?", f.duration_mins AS "duration_mins?", coalesce(u.username, 'switchyard') AS "created_by!"
            FROM (SELECT $1::text AS service, $2::text AS environment) AS k
@@ -69,9 +70,9 @@ pub async fn kick_off_facts(db: impl PgExecutor<'_>, service: &str, environment:
                 }),
                 _ => None,
             };
-            facts.environment = match (r.env_name, r.env_title, r.requires_approval, r.maintenance_policy) {
-                (Some(name), Some(title), Some(requires_approval), Some(maintenance_policy)) => {
-                    Some((Environment { name, title, requires_approval, maintenance_policy }, Vec::new()))
+            facts.environment = match (r.env_name, r.env_title, r.requires_approval, r.maintenance_policy, r.critical_run_policy) {
+                (Some(name), Some(title), Some(requires_approval), Some(maintenance_policy), Some(critical_run_policy)) => {
+                    Some((Environment { name, title, requires_approval, maintenance_policy, critical_run_policy }, Vec::new()))
                 }
                 _ => None,
             };

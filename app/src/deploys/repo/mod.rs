@@ -84,11 +84,13 @@ pub struct Environment {
     pub requires_approval: bool,
     /// `warn` or `block`: what maintenance on a service's path does to a deploy here.
     pub maintenance_policy: String,
+    /// `warn` or `block`: what a critical integration's run of a service does to a deploy of it here.
+    pub critical_run_policy: String,
 }
 
 #[tracing::instrument(level = "debug", name = "deploys.repo.environments", skip_all)]
 pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, sqlx::Error> {
-    sqlx::query_as!(Environment, "SELECT name, title, requires_approval, maintenance_policy FROM environments ORDER BY position")
+    sqlx::query_as!(Environment, "SELECT name, title, requires_approval, maintenance_policy, critical_run_policy FROM environments ORDER BY position")
         .fetch_all(db)
         .await
 }

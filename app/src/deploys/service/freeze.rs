@@ -46,7 +46,11 @@ fn occurrences(f: &FreezeRow, from: DateTime<Utc>, until: DateTime<Utc>, max: us
 }
 
 fn freeze_view(f: FreezeRow, now: DateTime<Utc>, until: DateTime<Utc>) -> FreezeView {
-    let occ = occurrences(&f, now, until, 60);
+    freeze_view_max(f, now, until, 60)
+}
+
+fn freeze_view_max(f: FreezeRow, now: DateTime<Utc>, until: DateTime<Utc>, max: usize) -> FreezeView {
+    let occ = occurrences(&f, now, until, max);
     let active_now = occ.first().is_some_and(|(s, e)| *s <= now && now < *e);
     FreezeView {
         id: f.id,
@@ -103,6 +107,14 @@ pub async fn calendar(pool: &PgPool, principal: &Principal, days: i64) -> Result
     let now = Utc::now();
     let rows = repo::freezes(pool, None, now).await?;
     Ok(rows.into_iter().map(|f| freeze_view(f, now, now + Duration::days(days.clamp(1, 366)))).collect())
+}
+
+/// The windows with an occurrence overlapping `[from, until)`, with those occurrences (at most
+/// `max` each), for the change calendar; its caller has checked that its principal may read.
+#[tracing::instrument(level = "debug", name = "deploys.service.freezes_between", skip_all, err)]
+pub async fn freezes_between(conn: &mut PgConnection, from: DateTime<Utc>, until: DateTime<Utc>, max: usize) -> Result<Vec<FreezeView>, DeployError> {
+    let rows = repo::freezes(&mut *conn, None, from).await?;
+    Ok(rows.into_iter().map(|f| freeze_view_max(f, from, until, max)).filter(|v| !v.occurrences.is_empty()).collect())
 }
 
 /// Admins add a freeze window (audited).

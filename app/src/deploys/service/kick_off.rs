@@ -54,7 +54,7 @@ pub(super) async fn kick_off(
     let draft = Draft { id: DeployId(Uuid::now_v7()), new, rollback_of, checked, fingerprint: key.fingerprint.clone() };
     // write
     let written = match draft.ask() {
-        None if draft.checked.freeze_override.is_none() && draft.checked.maintenance_override.is_none() => {
+        None if draft.checked.freeze_override.is_none() && draft.checked.maintenance_override.is_none() && draft.checked.run_override.is_none() => {
             let entry = audit::entry(Actor::Person(principal), draft.requested(None), meta);
             queue.write(draft.row(principal), entry).await?.map(|at| (at, None))
         }
@@ -119,12 +119,30 @@ struct Checked {
     /// Under maintenance on the service's path where the environment blocks: the admin's
     /// override reason with the windows.
     maintenance_override: Option<(String, Vec<String>)>,
+    /// A critical integration of the service running where the environment blocks: the
+    /// admin's override reason with the runs.
+    run_override: Option<(String, Vec<String>)>,
     running_version: Option<String>,
 }
 
+/// The critical integrations of the component `service` running at `now`, each said in a line.
+pub(super) async fn critical_runs_now(conn: &mut sqlx::PgConnection, service: Uuid, now: DateTime<Utc>) -> Result<Vec<String>, DeployError> {
+    let runs = crate::integrations::service::critical_runs(conn, Some(service), now, now + Duration::seconds(1), 1)
+        .await
+        .map_err(|e| DeployError::Integrations(e.to_string()))?;
+    let mut lines = Vec::new();
+    for c in runs {
+        for (start, end) in c.runs {
+            lines.push(format!("{} ({}), its run from {} to {} UTC; critical: {}", c.title, c.name, start.format("%H:%M"), end.format("%H:%M"), c.why));
+        }
+    }
+    Ok(lines)
+}
+
 /// The service exists, is active and the caller may deploy it; the environment exists and is
-/// not frozen, and where it blocks deploys during maintenance, none is under way on the
-/// service's network path (or an admin overrides with a reason).
+/// not frozen, where it blocks deploys during maintenance none is under way on the service's
+/// network path, and where it blocks them during critical runs no critical integration of the
+/// service is running (or an admin overrides with a reason).
 #[tracing::instrument(level = "debug", name = "deploys.service.checks", skip_all)]
 async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result<Checked, DeployError> {
     let KickOffFacts { target, environment: env, running_version } = repo::kick_off_facts(pool, &new.service, &new.environment, Utc::now()).await?;
@@ -163,7 +181,21 @@ async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result
     } else {
         None
     };
-    Ok(Checked { target, env, freeze_override, maintenance_override, running_version })
+    let run_override = if env.critical_run_policy == "block" {
+        let mut conn = pool.acquire().await?;
+        let runs = critical_runs_now(&mut conn, target.id.0, now).await?;
+        match (runs.is_empty(), &new.freeze_override) {
+            (true, _) => None,
+            (false, Some(_)) if !principal.is_admin() => {
+                return Err(Refusal::invalid("freeze_override", "only an admin may deploy while a critical integration of the service runs").into());
+            }
+            (false, Some(text)) => Some((text.clone(), runs)),
+            (false, None) => return Err(DeployError::DuringCriticalRun { service: target.title, environment: env.name, runs: runs.join("; ") }),
+        }
+    } else {
+        None
+    };
+    Ok(Checked { target, env, freeze_override, maintenance_override, run_override, running_version })
 }
 
 /// A checked kick-off, built: the row to write, its audit row, its approval request, and the
@@ -197,8 +229,11 @@ impl Draft {
             idempotency_key: self.new.key.as_str().to_owned(),
             fingerprint: self.fingerprint.clone(),
             state: self.state().as_str(),
-            // the admin's reason for deploying in a freeze or during maintenance on the path
-            freeze_override: self.checked.freeze_override.as_ref().map(|(t, _)| t.clone()).or_else(|| self.checked.maintenance_override.as_ref().map(|(t, _)| t.clone())),
+            // the admin's reason for deploying in a freeze, during maintenance on the path or a critical run
+            freeze_override: (self.checked.freeze_override.as_ref().map(|(t, _)| t))
+                .or(self.checked.maintenance_override.as_ref().map(|(t, _)| t))
+                .or(self.checked.run_override.as_ref().map(|(t, _)| t))
+                .cloned(),
             previous_version: self.checked.running_version.clone(),
             actor_name: principal.username.clone(),
             note: self.note(),
@@ -338,6 +373,16 @@ async fn write_governed(
             subject_id: draft.id.to_string(),
             before: None,
             after: Some(json!({ "windows": windows, "override_reason": text })),
+        };
+        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    }
+    if let Some((text, runs)) = &draft.checked.run_override {
+        let change = Change {
+            action: "deploy.critical_run_overridden",
+            subject_kind: SubjectKind::Deploy,
+            subject_id: draft.id.to_string(),
+            before: None,
+            after: Some(json!({ "runs": runs, "override_reason": text })),
         };
         audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     }

@@ -17,7 +17,7 @@ mod worker;
 
 pub use cancel::cancel;
 pub use cd_events::{cd_event, CdEvent, CdReport};
-pub use freeze::{calendar, create_freeze, delete_freeze, environments, frozen_now};
+pub use freeze::{calendar, create_freeze, delete_freeze, environments, freezes_between, frozen_now};
 pub use kick_off::request_deploy;
 pub use read::{gauges, get, list, page, plan, service_history, updates, Gauges, PAGE_LOG_LINES};
 pub use rollback::rollback;
@@ -61,6 +61,10 @@ pub enum DeployError {
     /// deploys then, and no admin overrode it.
     #[error("{service} cannot be deployed to {environment} now: maintenance is under way on its network path ({window}). Deploys are refused until it ends; an admin may override it with a reason.")]
     UnderMaintenance { service: String, environment: String, window: String },
+    /// A critical integration of the service is running, the environment's policy blocks
+    /// deploys then, and no admin overrode it.
+    #[error("{service} cannot be deployed to {environment} now: a critical integration of it is running ({runs}). Deploys are refused until the run's time is over; an admin may override it with a reason.")]
+    DuringCriticalRun { service: String, environment: String, runs: String },
     /// The idempotency key names another deploy.
     #[error("the idempotency key \"{key}\" was already used for a different deploy ({deploy}); use a new key for a new deploy")]
     KeyReused { key: String, deploy: DeployId },
@@ -83,6 +87,9 @@ pub enum DeployError {
     /// The service's network path could not be read.
     #[error("the network path: {0}")]
     Path(String),
+    /// The service's integrations could not be read.
+    #[error("the service's integrations: {0}")]
+    Integrations(String),
 }
 
 /// Every database error is counted as this domain's (`switchyard_db_errors_total`).

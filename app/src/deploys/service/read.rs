@@ -101,6 +101,7 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
     let now = Utc::now();
     // the maintenance under way on the service's network path (the same in every environment)
     let maintenance_now = crate::topology::service::preflight::clashes(&mut conn, target.id.0, "", now).await.map_err(|e| DeployError::Path(e.to_string()))?;
+    let critical_now = super::kick_off::critical_runs_now(&mut conn, target.id.0, now).await?;
     let mut environments = Vec::new();
     for env in repo::environments(&mut *conn).await? {
         let freeze = active_freeze(&mut conn, &env.name, now).await?;
@@ -117,6 +118,8 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
             requires_approval: env.requires_approval,
             blocks_during_maintenance: env.maintenance_policy == "block",
             maintenance_now: maintenance_now.clone(),
+            blocks_during_critical_runs: env.critical_run_policy == "block",
+            critical_runs_now: critical_now.clone(),
             environment: env.name,
             title: env.title,
         });

@@ -12,7 +12,7 @@ mod registry;
 pub use declared::{apply_declared, plan_declared, Batch, DeclaredPlan};
 pub use health::{check_due, ensure_partitions, recompute, retention};
 pub use ingest::{count_refused, ingest, ingest_batch, replay, BatchOutcome, Stored, Writer, WRITERS as EVENT_WRITERS};
-pub use read::{get, get_run, get_system, list, list_runs, list_systems, map_drawing, system_map, unregistered_jobs};
+pub use read::{critical_runs, get, get_run, get_system, list, list_runs, list_systems, map_drawing, system_map, unregistered_jobs};
 pub use registry::{abandon, add_system, create_system, edit_integration, perform, register, register_integration, By, Registered, INTEGRATION};
 use super::lineage::Refused;
 use crate::approvals::service::ApprovalError;

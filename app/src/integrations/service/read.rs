@@ -829,3 +829,40 @@ pub async fn map_drawing(pool: &PgPool, principal: &Principal, focus: Option<&st
         .collect();
     Ok(layout(nodes, edges, truncated))
 }
+
+/// The critical integrations (`critical_because`) whose scheduled runs overlap `[from, until)`,
+/// each run from its slot (in the integration's time zone) for the longest a run may take, at
+/// most `max` runs each; with `service`, only those with an end at that catalog component. The
+/// caller has checked that its principal may read.
+#[tracing::instrument(level = "debug", name = "integrations.service.critical_runs", skip_all, err)]
+pub async fn critical_runs(conn: &mut PgConnection, service: Option<Uuid>, from: DateTime<Utc>, until: DateTime<Utc>, max: usize) -> Result<Vec<CriticalRuns>, IntegrationError> {
+    let rows = crate::integrations::repo::scheduled(conn, service).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let why = critical_because(&r.classification, r.tier, r.tier_of.as_deref())?;
+            let schedule = CronSchedule::parse(&r.schedule).ok()?;
+            let zone: chrono_tz::Tz = r.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let length = Duration::minutes(i64::from(r.max_duration_mins));
+            // a run that began up to `length` before `from` is still under way at it
+            let runs: Vec<(DateTime<Utc>, DateTime<Utc>)> = schedule
+                .slots(&zone, from - length - Duration::seconds(1), until, max + 1)
+                .into_iter()
+                .map(|start| (start, start + length))
+                .filter(|(start, end)| *end > from && *start < until)
+                .take(max)
+                .collect();
+            (!runs.is_empty()).then_some(CriticalRuns {
+                name: r.name,
+                title: r.title,
+                owner: r.owner,
+                why,
+                services: r.services,
+                partners: r.partners,
+                schedule: r.schedule,
+                time_zone: r.time_zone,
+                runs,
+            })
+        })
+        .collect())
+}

@@ -168,3 +168,17 @@ pub async fn needs(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx
     .fetch_optional(conn)
     .await
 }
+
+/// Each partner with a BGP session, and the sites of the devices its sessions are on.
+#[tracing::instrument(level = "debug", name = "topology.repo.partner_sites", skip_all)]
+pub async fn partner_sites(conn: &mut PgConnection) -> sqlx::Result<Vec<(String, Vec<String>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT p.name, array_agg(DISTINCT s.name ORDER BY s.name) AS "sites!"
+           FROM topology_bgp_sessions b JOIN topology_partners p ON p.id = b.partner_id
+           JOIN topology_devices d ON d.id = b.device_id JOIN topology_sites s ON s.id = d.site_id
+           GROUP BY p.name"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.sites)).collect())
+}

@@ -12,7 +12,7 @@ use crate::graph::network::{Reach, Through};
 use crate::iam::principal::Principal;
 use crate::integrations::types::CronSchedule;
 use crate::topology::repo::{self, blast};
-use crate::topology::types::{BlastDeploy, BlastIntegration, BlastItem, BlastRadius, BlastService, NeededIntegration, NeededPartner, ServiceNetwork, SinglePoint, BLAST_KINDS};
+use crate::topology::types::{MaintenanceWindow, BlastDeploy, BlastIntegration, BlastItem, BlastRadius, BlastService, NeededIntegration, NeededPartner, ServiceNetwork, SinglePoint, BLAST_KINDS};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
@@ -115,8 +115,13 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
         return Err(Refusal::invalid("name", "name what fails: 1 to 300 characters").into());
     }
     let mut conn = pool.acquire().await?;
-    let failing = blast::failing(&mut conn, kind, name).await?.ok_or_else(|| Refusal::not_found(format!("The {} \"{}\"", kind.replace('-', " "), shown(name))))?;
-    let kept = kept(&mut conn).await?;
+    radius(&mut conn, kind, name).await?.ok_or_else(|| Refusal::not_found(format!("The {} \"{}\"", kind.replace('-', " "), shown(name))).into())
+}
+
+/// The blast radius of `kind` `name`, none when there is no such thing.
+async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Option<BlastRadius>, TopologyError> {
+    let Some(failing) = blast::failing(&mut *conn, kind, name).await? else { return Ok(None) };
+    let kept = kept(&mut *conn).await?;
     let loaded = &kept.loaded;
     let what = match kind {
         "device" | "partner" => name.to_owned(),
@@ -130,7 +135,7 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
     let cut_off = loaded.network.cut_off_from_roots(&kept.reach, &failing.nodes, &failing.links);
     let off: BTreeSet<&str> = cut_off.iter().map(String::as_str).collect();
     let lost_nodes: BTreeSet<&str> = failing.nodes.iter().map(String::as_str).collect();
-    let sessions = blast::session_ends(&mut conn).await?;
+    let sessions = blast::session_ends(&mut *conn).await?;
     let mut lost_sessions = Vec::new();
     for s in &sessions {
         let partner_key = s.partner.as_ref().map(|p| format!("p:{p}"));
@@ -186,7 +191,7 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
     }
 
     // the layers beyond, from the partners cut off
-    let beyond: Beyond = serde_json::from_value(blast::beyond(&mut conn, &partners_off).await?).map_err(|e| TopologyError::Drawing(format!("the layers beyond: {e}")))?;
+    let beyond: Beyond = serde_json::from_value(blast::beyond(&mut *conn, &partners_off).await?).map_err(|e| TopologyError::Drawing(format!("the layers beyond: {e}")))?;
     let now = Utc::now();
     let systems = beyond
         .systems
@@ -222,7 +227,7 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
         .collect();
     let devices_lost = failing.nodes.iter().filter(|k| k.starts_with("d:")).map(|k| loaded.name(k)).collect();
     let devices_cut_off = cut_off.iter().filter(|k| k.starts_with("d:")).map(|k| loaded.name(k)).collect();
-    Ok(BlastRadius {
+    Ok(Some(BlastRadius {
         kind: kind.to_owned(),
         name: name.to_owned(),
         version: loaded.version,
@@ -234,7 +239,31 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
         integrations,
         services,
         deploys: beyond.deploys,
-    })
+    }))
+}
+
+/// The maintenance windows that overlap `[from, until)`, each with its blast radius (what is cut
+/// off while its device, circuit or site is down), for the change calendar; its caller has
+/// checked that its principal may read.
+#[tracing::instrument(level = "debug", name = "topology.service.maintenance_effects", skip_all, err)]
+pub async fn maintenance_effects(conn: &mut PgConnection, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<(MaintenanceWindow, Option<BlastRadius>)>, TopologyError> {
+    let windows = super::changes::windows_between(&mut *conn, from, until).await?;
+    let mut out = Vec::with_capacity(windows.len());
+    for w in windows {
+        let name = match &w.circuit {
+            Some(c) => format!("{}/{}", c.provider, c.cid),
+            None => w.subject.clone(),
+        };
+        let answer = radius(&mut *conn, &w.subject_kind, &name).await?;
+        out.push((w, answer));
+    }
+    Ok(out)
+}
+
+/// The sites where each partner's BGP sessions land.
+#[tracing::instrument(level = "debug", name = "topology.service.partner_sites", skip_all, err)]
+pub async fn partner_sites(conn: &mut PgConnection) -> Result<HashMap<String, Vec<String>>, TopologyError> {
+    Ok(blast::partner_sites(conn).await?.into_iter().collect())
 }
 
 /// A partner's independent paths from the data centers, and, when there is one, what every path

@@ -139,8 +139,13 @@ pub async fn maintenance(pool: &PgPool, principal: &Principal, from: DateTime<Ut
         return Err(Refusal::invalid("until", "until is after from").into());
     }
     let mut conn = pool.acquire().await?;
-    let items = repo::maintenance(&mut conn, from, until, MAX_WINDOWS).await?.into_iter().map(window_of).collect::<Result<_, _>>()?;
+    let items = windows_between(&mut conn, from, until).await?;
     Ok(MaintenanceList { from, until, items })
+}
+
+/// The maintenance windows overlapping `[from, until)`, soonest first.
+pub(super) async fn windows_between(conn: &mut PgConnection, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<MaintenanceWindow>, TopologyError> {
+    repo::maintenance(conn, from, until, MAX_WINDOWS).await?.into_iter().map(window_of).collect()
 }
 
 /// A time as the API (RFC 3339) or a browser's date-and-time field (`YYYY-MM-DDTHH:MM`, UTC) sends it.
