@@ -1,5 +1,5 @@
 //! The calendar's server function, and what a calendar error is at the edge.
-use super::types::{CalendarQuery, ChangeCalendar};
+use super::types::ChangeCalendar;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -22,6 +22,6 @@ impl From<super::service::CalendarError> for AppError {
 pub async fn get_calendar(from: String, to: String, team: String, service: String, site: String, partner: String) -> Result<ChangeCalendar, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    let query = CalendarQuery { from, to, team, service, site, partner };
+    let query = super::types::CalendarQuery { from, to, team, service, site, partner };
     super::service::calendar(&pool, &principal, &query, chrono::Utc::now()).await.map_err(|e| crate::context::respond(e.into()))
 }

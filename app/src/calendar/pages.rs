@@ -181,14 +181,19 @@ fn Strip(c: ChangeCalendar) -> impl IntoView {
     }).collect_view();
     let bars = lanes.iter().enumerate().map(|(i, (kind, name, colour))| {
         let y = 22.0 + i as f64 * 38.0;
-        let bars = c.events.iter().filter(|e| e.kind == *kind).map(|e| {
+        // the flagged ones drawn last, over the rest; many short runs drawn faint, so a flagged one stands out
+        let mut lane: Vec<&CalendarEvent> = c.events.iter().filter(|e| e.kind == *kind).collect();
+        lane.sort_by_key(|e| !e.clashes.is_empty());
+        let faint = lane.len() > 60;
+        let bars = lane.into_iter().map(|e| {
             let (x0, x1) = (x(e.starts_at), x(e.ends_at));
             let fill = if e.clashes.is_empty() { *colour } else { "#dc2626" };
+            let opacity = if faint && e.clashes.is_empty() { "0.3" } else { "0.85" };
             let tip = format!("{} — {} {} to {} {}{}", e.title, e.starts_at.format("%-d %b"), when(e.starts_at), e.ends_at.format("%-d %b"), when(e.ends_at),
                 if e.clashes.is_empty() { String::new() } else { format!(" — {}", e.clashes.join("; ")) });
             view! {
                 <a href=e.href.clone()>
-                    <rect x=x0 y=y width=(x1 - x0).max(2.0) height="26" rx="2" fill=fill fill-opacity="0.85" data-clash=(!e.clashes.is_empty()).then_some("true")>
+                    <rect x=x0 y=y width=(x1 - x0).max(if e.clashes.is_empty() { 2.0 } else { 4.0 }) height="26" rx="2" fill=fill fill-opacity=opacity data-clash=(!e.clashes.is_empty()).then_some("true")>
                         <title>{tip}</title>
                     </rect>
                 </a>
