@@ -1,7 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hasJs, open, signIn, submit } from './fixtures';
-
-const local = (d: Date) => d.toISOString().slice(0, 16);
+import { addFreeze, endFreeze, hasJs, signIn } from './fixtures';
 
 test('the change calendar shows freezes, maintenance and critical runs, flags the window that cuts off Deutsche Bank during its statement import, filters, and offers an iCalendar feed', async ({ browser }, testInfo) => {
   const js = hasJs(testInfo);
@@ -9,14 +7,9 @@ test('the change calendar shows freezes, maintenance and critical runs, flags th
   const reason = `Calendar check ${testInfo.project.name} ${Date.now() % 100000}`;
   const aliceContext = await browser.newContext({ javaScriptEnabled: js });
   const alice = await aliceContext.newPage();
-  await signIn(alice, testInfo, 'alice', '/deploys/freezes');
-  const form = alice.getByTestId('freeze-form');
-  await form.getByLabel('Environment (required)').selectOption('staging');
-  await form.getByLabel('Reason (required)').fill(reason);
-  await form.getByLabel('Starts (UTC, required)').fill(local(new Date(Date.now() + 10 * 86_400_000)));
-  await form.getByLabel('Ends (UTC, one-off)').fill(local(new Date(Date.now() + 10 * 86_400_000 + 7_200_000)));
-  await submit(alice, form.getByRole('button', { name: 'Add window' }));
-  await expect(alice.getByTestId('freeze-list')).toContainText(reason);
+  await signIn(alice, testInfo, 'alice');
+  const inTenDays = Date.now() + 10 * 86_400_000;
+  await addFreeze(alice, testInfo, 'staging', reason, new Date(inTenDays), new Date(inTenDays + 7_200_000));
 
   const daveContext = await browser.newContext({ javaScriptEnabled: js });
   const dave = await daveContext.newPage();
@@ -71,10 +64,7 @@ test('the change calendar shows freezes, maintenance and critical runs, flags th
   await expect(dave.getByTestId('calendar-filters').getByLabel('Partner')).toHaveValue('Deutsche Bank');
 
   // leave nothing behind: the freeze ends (with JavaScript the page asks first)
-  await open(alice, testInfo, '/deploys/freezes');
-  alice.once('dialog', (d) => void d.accept());
-  await submit(alice, alice.getByTestId('freeze-list').locator('li', { hasText: reason }).getByRole('button', { name: 'End window' }));
-  await expect(alice.getByTestId('freeze-list')).not.toContainText(reason);
+  await endFreeze(alice, testInfo, reason);
   await aliceContext.close();
   await daveContext.close();
 });

@@ -1,5 +1,5 @@
 import { test, expect, type Page, type TestInfo } from '@playwright/test';
-import { hasJs, hydrated, open, signIn, submit } from './fixtures';
+import { addFreeze, endFreeze, hasJs, hydrated, open, signIn, submit } from './fixtures';
 
 // Each project deploys its own services, so the two never wait on each other's queue.
 const services = (testInfo: TestInfo) => (hasJs(testInfo) ? ['refunds', 'Refunds'] : ['payouts', 'Payouts']);
@@ -86,17 +86,10 @@ test('a deploy inside a freeze window is refused with the window named, and what
   const js = hasJs(testInfo);
   const [service] = services(testInfo);
   const reason = `Certification ${testInfo.project.name} ${Date.now() % 100000}`;
-  const local = (d: Date) => d.toISOString().slice(0, 16);
   const aliceContext = await browser.newContext({ javaScriptEnabled: js });
   const alice = await aliceContext.newPage();
-  await signIn(alice, testInfo, 'alice', '/deploys/freezes');
-  const form = alice.getByTestId('freeze-form');
-  await form.getByLabel('Environment (required)').selectOption('staging');
-  await form.getByLabel('Reason (required)').fill(reason);
-  await form.getByLabel('Starts (UTC, required)').fill(local(new Date(Date.now() - 3_600_000)));
-  await form.getByLabel('Ends (UTC, one-off)').fill(local(new Date(Date.now() + 3_600_000)));
-  await submit(alice, form.getByRole('button', { name: 'Add window' }));
-  await expect(alice.getByTestId('freeze-list')).toContainText(reason);
+  await signIn(alice, testInfo, 'alice');
+  await addFreeze(alice, testInfo, 'staging', reason, new Date(Date.now() - 3_600_000), new Date(Date.now() + 3_600_000));
   await expect(alice.getByTestId('freeze-list').locator('li', { hasText: reason })).toContainText('active now');
   await alice.screenshot({ path: `screenshots/freeze-calendar-${testInfo.project.name}.png`, fullPage: true });
 
@@ -110,10 +103,7 @@ test('a deploy inside a freeze window is refused with the window named, and what
   await bob.screenshot({ path: `screenshots/deploy-frozen-${testInfo.project.name}.png`, fullPage: true });
 
   // leave nothing behind for other tests: the window ends (with JavaScript the page asks first)
-  await open(alice, testInfo, '/deploys/freezes');
-  alice.once('dialog', (d) => void d.accept());
-  await submit(alice, alice.getByTestId('freeze-list').locator('li', { hasText: reason }).getByRole('button', { name: 'End window' }));
-  await expect(alice.getByTestId('freeze-list')).not.toContainText(reason);
+  await endFreeze(alice, testInfo, reason);
   await aliceContext.close();
   await bobContext.close();
 });

@@ -59,3 +59,24 @@ export async function token(page: Page, name: string, scopes: string[], team?: s
   expect(r.status(), await r.text()).toBe(200);
   return (await r.json()).secret;
 }
+
+/** An admin's page adds a one-off freeze window on the freeze calendar. */
+export async function addFreeze(page: Page, testInfo: TestInfo, environment: string, reason: string, starts: Date, ends: Date) {
+  const local = (d: Date) => d.toISOString().slice(0, 16);
+  await open(page, testInfo, '/deploys/freezes');
+  const form = page.getByTestId('freeze-form');
+  await form.getByLabel('Environment (required)').selectOption(environment);
+  await form.getByLabel('Reason (required)').fill(reason);
+  await form.getByLabel('Starts (UTC, required)').fill(local(starts));
+  await form.getByLabel('Ends (UTC, one-off)').fill(local(ends));
+  await submit(page, form.getByRole('button', { name: 'Add window' }));
+  await expect(page.getByTestId('freeze-list')).toContainText(reason);
+}
+
+/** An admin's page ends the freeze window with `reason` (with JavaScript the page asks first). */
+export async function endFreeze(page: Page, testInfo: TestInfo, reason: string) {
+  await open(page, testInfo, '/deploys/freezes');
+  page.once('dialog', (d) => void d.accept());
+  await submit(page, page.getByTestId('freeze-list').locator('li', { hasText: reason }).getByRole('button', { name: 'End window' }));
+  await expect(page.getByTestId('freeze-list')).not.toContainText(reason);
+}

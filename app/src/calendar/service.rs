@@ -106,12 +106,7 @@ fn freeze_events(freezes: Vec<FreezeView>) -> Vec<CalendarEvent> {
                 on: f.environment.clone(),
                 href: "/deploys/freezes".into(),
                 detail: detail.clone(),
-                teams: Vec::new(),
-                services: Vec::new(),
-                sites: Vec::new(),
-                partners: Vec::new(),
-                cuts_off: Vec::new(),
-                clashes: Vec::new(),
+                ..Default::default()
             });
         }
     }
@@ -155,7 +150,7 @@ fn maintenance_event(w: MaintenanceWindow, radius: Option<BlastRadius>) -> Calen
         sites: w.site.into_iter().collect(),
         partners: partners.into_iter().collect(),
         cuts_off,
-        clashes: Vec::new(),
+        ..Default::default()
     }
 }
 
@@ -179,8 +174,7 @@ fn run_events(runs: Vec<CriticalRuns>, partner_sites: &HashMap<String, Vec<Strin
                 services: c.services.clone(),
                 sites: sites.clone(),
                 partners: c.partners.clone(),
-                cuts_off: Vec::new(),
-                clashes: Vec::new(),
+                ..Default::default()
             });
         }
     }
@@ -316,13 +310,7 @@ mod tests {
             ends_at: at(to),
             on: title.into(),
             href: "/".into(),
-            detail: String::new(),
-            teams: Vec::new(),
-            services: Vec::new(),
-            sites: Vec::new(),
-            partners: Vec::new(),
-            cuts_off: Vec::new(),
-            clashes: Vec::new(),
+            ..Default::default()
         }
     }
 

@@ -12,7 +12,7 @@ pub const MAX_DAYS: i64 = 92;
 pub const MAX_EVENTS: usize = 3_000;
 
 /// One thing on the change calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CalendarEvent {
     /// Stable from one read to the next: what a calendar app keys the event by.

@@ -125,6 +125,18 @@ struct Checked {
     running_version: Option<String>,
 }
 
+/// What a blocking policy found (`lines`, each said in a line): nothing to override when it found
+/// nothing; else an admin's override reason with the lines, or the refusal (`refused`, with the
+/// lines joined) when no reason came, and a refusal of anyone else's reason.
+fn overridden(principal: &Principal, new: &NewDeploy, lines: Vec<String>, when: &str, refused: impl FnOnce(String) -> DeployError) -> Result<Option<(String, Vec<String>)>, DeployError> {
+    match (lines.is_empty(), &new.freeze_override) {
+        (true, _) => Ok(None),
+        (false, Some(_)) if !principal.is_admin() => Err(Refusal::invalid("freeze_override", format!("only an admin may deploy {when}")).into()),
+        (false, Some(text)) => Ok(Some((text.clone(), lines))),
+        (false, None) => Err(refused(lines.join("; "))),
+    }
+}
+
 /// The critical integrations of the component `service` running at `now`, each said in a line.
 pub(super) async fn critical_runs_now(conn: &mut sqlx::PgConnection, service: Uuid, now: DateTime<Utc>) -> Result<Vec<String>, DeployError> {
     let runs = crate::integrations::service::critical_runs(conn, Some(service), now, now + Duration::seconds(1), 1)
@@ -167,34 +179,24 @@ async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result
         (Some(window), Some(text)) => Some((text.clone(), window)),
         (Some(window), None) => return Err(DeployError::Frozen { environment: env.name, window: window.describe() }),
     };
-    let maintenance_override = if env.maintenance_policy == "block" {
-        let mut conn = pool.acquire().await?;
-        let windows = crate::topology::service::preflight::clashes(&mut conn, target.id.0, &env.name, now).await.map_err(|e| DeployError::Path(e.to_string()))?;
-        match (windows.is_empty(), &new.freeze_override) {
-            (true, _) => None,
-            (false, Some(_)) if !principal.is_admin() => {
-                return Err(Refusal::invalid("freeze_override", "only an admin may deploy during maintenance on the service's network path").into());
-            }
-            (false, Some(text)) => Some((text.clone(), windows)),
-            (false, None) => return Err(DeployError::UnderMaintenance { service: target.title, environment: env.name, window: windows.join("; ") }),
-        }
+    let mut conn = pool.acquire().await?;
+    let maintenance = if env.maintenance_policy == "block" {
+        crate::topology::service::preflight::clashes(&mut conn, target.id.0, &env.name, now).await.map_err(|e| DeployError::Path(e.to_string()))?
     } else {
-        None
+        Vec::new()
     };
-    let run_override = if env.critical_run_policy == "block" {
-        let mut conn = pool.acquire().await?;
-        let runs = critical_runs_now(&mut conn, target.id.0, now).await?;
-        match (runs.is_empty(), &new.freeze_override) {
-            (true, _) => None,
-            (false, Some(_)) if !principal.is_admin() => {
-                return Err(Refusal::invalid("freeze_override", "only an admin may deploy while a critical integration of the service runs").into());
-            }
-            (false, Some(text)) => Some((text.clone(), runs)),
-            (false, None) => return Err(DeployError::DuringCriticalRun { service: target.title, environment: env.name, runs: runs.join("; ") }),
-        }
-    } else {
-        None
-    };
+    let maintenance_override = overridden(principal, new, maintenance, "during maintenance on the service's network path", |lines| DeployError::UnderMaintenance {
+        service: target.title.clone(),
+        environment: env.name.clone(),
+        window: lines,
+    })?;
+    let runs = if env.critical_run_policy == "block" { critical_runs_now(&mut conn, target.id.0, now).await? } else { Vec::new() };
+    let run_override = overridden(principal, new, runs, "while a critical integration of the service runs", |lines| DeployError::DuringCriticalRun {
+        service: target.title.clone(),
+        environment: env.name.clone(),
+        runs: lines,
+    })?;
+    drop(conn);
     Ok(Checked { target, env, freeze_override, maintenance_override, run_override, running_version })
 }
 

@@ -30,15 +30,20 @@ pub(super) struct Kept {
     pub(super) paths: HashMap<String, u32>,
 }
 
-/// The latest version kept, by database (one process may serve, or test, more than one).
-static KEPT: Mutex<Option<(String, i64, Arc<Kept>)>> = Mutex::new(None);
+/// The latest version kept of each database (one process may serve, or test, more than one),
+/// the most recently kept last; at most `KEPT_DATABASES` of them.
+static KEPT: Mutex<Vec<(String, i64, Arc<Kept>)>> = Mutex::new(Vec::new());
+const KEPT_DATABASES: usize = 16;
 
 pub(super) async fn kept(conn: &mut PgConnection) -> Result<Arc<Kept>, TopologyError> {
     let (database, version) = blast::database_version(&mut *conn).await?;
-    if let Some((db, v, kept)) = KEPT.lock().map_err(|_| TopologyError::Drawing("the kept network's lock is poisoned".into()))?.as_ref() {
-        if *db == database && *v == version {
-            return Ok(kept.clone());
-        }
+    if let Some((_, _, kept)) = KEPT
+        .lock()
+        .map_err(|_| TopologyError::Drawing("the kept network's lock is poisoned".into()))?
+        .iter()
+        .find(|(db, v, _)| *db == database && *v == version)
+    {
+        return Ok(kept.clone());
     }
     let loaded = super::load_at(conn, version).await?;
     let mut roots: Vec<String> = loaded
@@ -51,8 +56,12 @@ pub(super) async fn kept(conn: &mut PgConnection) -> Result<Arc<Kept>, TopologyE
     let reach = loaded.network.reach(&roots);
     let paths = loaded.nodes.keys().filter(|k| k.starts_with("p:")).map(|k| (k.clone(), loaded.network.independent_paths(&roots, k))).collect();
     let kept = Arc::new(Kept { loaded, roots, reach, paths });
-    if let Ok(mut slot) = KEPT.lock() {
-        *slot = Some((database, version, kept.clone()));
+    if let Ok(mut all) = KEPT.lock() {
+        all.retain(|(db, _, _)| *db != database);
+        if all.len() >= KEPT_DATABASES {
+            all.remove(0);
+        }
+        all.push((database, version, kept.clone()));
     }
     Ok(kept)
 }
