@@ -20,10 +20,17 @@ test('the core device that is a single point of failure: its page names the sing
   const ledger = card.getByTestId('blast-services').getByRole('listitem').filter({ hasText: 'Ledger Core' });
   await expect(ledger).toContainText('deutsche-camt053-to-ledger');
   await expect(ledger.getByRole('link', { name: 'on call' })).toHaveAttribute('href', 'https://oncall.example.com/schedules/ledger');
+  // the London colocation is lost with it, and the bank file gateway, which its form says runs only there
+  await expect(card.getByTestId('blast-sites-lost')).toContainText('ldn-eq');
+  await expect(card.getByTestId('blast-services').getByRole('listitem').filter({ hasText: 'Bank File Gateway' })).toContainText('runs only at ldn-eq, which is lost');
   // the same answer, greyed out on the topology view (its test follows this link)
   await expect(card.getByTestId('blast-on-view')).toHaveAttribute('href', '/topology?fail=ldn-eq-core-1#topology-view');
   await card.scrollIntoViewIfNeeded();
   await card.screenshot({ path: `screenshots/blast-radius-device-${testInfo.project.name}.png` });
+  // the site's page says which services run there, as their forms say
+  await page.goto('/topology/sites/ldn-eq');
+  await expect(page.getByTestId('site-services').getByRole('listitem').filter({ hasText: 'Bank File Gateway' })).toContainText('only here');
+  await expect(page.getByTestId('site-services').getByRole('listitem').filter({ hasText: 'SFTP Gateway' })).toContainText('runs at ldn-eq, nyc-eq');
   // a border router whose loss leaves Visa one path; a device whose loss the network absorbs says so
   await page.goto('/topology/devices/fra1-border-1');
   const visa = page.getByTestId('blast-partners').getByRole('listitem').filter({ hasText: 'Visa' });
@@ -36,6 +43,9 @@ test('the reverse on the ledger\'s page: the partners its integrations need, the
   await signIn(page, testInfo, 'dave', '/catalog/component/default/ledger-core');
   const card = page.getByTestId('network-needs');
   await expect(card.getByRole('heading', { name: 'What it needs from the network' })).toBeVisible();
+  // where it runs, as its form says, linked to the sites
+  await expect(card.getByTestId('network-runs-at')).toContainText('Runs at fra1 iad1');
+  await expect(card.getByTestId('network-runs-at').getByRole('link', { name: 'fra1' })).toHaveAttribute('href', '/topology/sites/fra1');
   const bank = card.locator('li[data-partner="Deutsche Bank"]');
   await expect(bank).toContainText('one path');
   await expect(bank).toContainText('hosts bank-sftp-deutsche');

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { addFreeze, endFreeze, hasJs, signIn } from './fixtures';
+import { addFreeze, endFreeze, hasJs, signIn, submit } from './fixtures';
 
 test('the change calendar shows freezes, maintenance and critical runs, flags the window that cuts off Deutsche Bank during its statement import, filters, and offers an iCalendar feed', async ({ browser }, testInfo) => {
   const js = hasJs(testInfo);
@@ -65,6 +65,19 @@ test('the change calendar shows freezes, maintenance and critical runs, flags th
 
   // leave nothing behind: the freeze ends (with JavaScript the page asks first)
   await endFreeze(alice, testInfo, reason);
+
+  // an admin sets what a critical run does to a deploy to dev (one project only: both share dev), and sets it back
+  if (js) {
+    const dev = alice.getByTestId('environment-policies').locator('li[data-environment="dev"]');
+    await dev.getByLabel('Development: during a critical run').selectOption('block');
+    await submit(alice, dev.getByRole('button', { name: 'Save' }));
+    await expect(dev).toContainText('During a critical run: refused');
+    await dev.scrollIntoViewIfNeeded();
+    await alice.screenshot({ path: `screenshots/environment-policies-${testInfo.project.name}.png` });
+    await dev.getByLabel('Development: during a critical run').selectOption('warn');
+    await submit(alice, dev.getByRole('button', { name: 'Save' }));
+    await expect(dev).toContainText('During a critical run: warned');
+  }
   await aliceContext.close();
   await daveContext.close();
 });

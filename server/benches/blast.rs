@@ -4,11 +4,15 @@
 //! integrations from those systems. Calls the service as the API does (four statements an
 //! answer); the first answer of a version builds what is kept (the dominator tree and each
 //! partner's paths). Prints a table: p50, p99 and the total over every device, and the ratio of
-//! the p99s. Run with `make bench-blast` (and in `make bench`).
+//! the p99s. Then the approver's pre-flight card of a production deploy of a tier 0 service at
+//! the end of 50 of those integrations (50 partners on its path): the statements one card reads,
+//! counted, and its p50 and p99. Run with `make bench-blast` (and in `make bench`).
 mod common;
 
 use common::{bench_admin, database_url, pct, server_on, with_database};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// (rows, columns) of the generated mesh.
@@ -84,6 +88,83 @@ async fn measure(pool: &PgPool, devices: usize) -> Measured {
     Measured { devices, first_ms, times, total, cut_off, integrations }
 }
 
+/// Counts the statements sqlx runs on this thread.
+#[derive(Clone, Default)]
+struct Statements(Arc<AtomicUsize>);
+
+impl tracing::Subscriber for Statements {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        metadata.target() == "sqlx::query"
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+struct Card {
+    devices: usize,
+    statements: Vec<usize>,
+    times: Vec<Duration>,
+    groups: usize,
+    facts: usize,
+}
+
+/// The pre-flight card of a production deploy of `bench-service` (tier 0), the target of the 50
+/// integrations into `sys-{2 × PARTNERS + 1}`: read 50 times once warm, each read's statements
+/// counted.
+async fn preflight_card(pool: &PgPool, devices: usize) -> Card {
+    use app::approvals::subject::{Request, Subject};
+    let yaml = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: { name: bench-service, title: Bench service }\nspec: { type: service, lifecycle: production, owner: group:bench }\n";
+    let meta = app::context::RequestMeta { request_id: "bench".into(), ip: "127.0.0.1".into() };
+    let files = vec![app::catalog::backstage::SourceFile { path: "catalog-info.yaml".into(), content: yaml.into() }];
+    let report = app::catalog::import::import_as_system(pool, files, &meta).await.expect("the service");
+    assert!(!report.refused(), "{report:?}");
+    let deploy: uuid::Uuid = sqlx::query_scalar(&format!(
+        "WITH s AS (UPDATE entities SET tier = 0 WHERE name = 'bench-service' RETURNING id),
+              y AS (UPDATE integration_systems SET entity_id = (SELECT id FROM s) WHERE name = 'sys-{}')
+         INSERT INTO deploys (id, service_id, environment, version, reason, requester_id, idempotency_key, fingerprint, state)
+         SELECT gen_random_uuid(), s.id, 'production', '2.0.0', 'release', u.id, 'bench-card', '\\x00', 'awaiting_approval'
+         FROM s, users u WHERE u.username = 'bench-admin' RETURNING id",
+        PARTNERS * 2 + 1
+    ))
+    .fetch_one(pool)
+    .await
+    .expect("a deploy waiting for approval");
+    let request = Request {
+        id: app::approvals::types::ApprovalId(uuid::Uuid::now_v7()),
+        subject_id: deploy.to_string(),
+        action: "deploy".into(),
+        payload: serde_json::json!({ "deploy_id": deploy, "service": "bench-service", "environment": "production", "version": "2.0.0",
+                                     "previous_version": null, "compare_url": null, "rollback": false }),
+    };
+    let subject = app::deploys::approval::DeployApproval;
+    let mut conn = pool.acquire().await.expect("conn");
+    let warm = subject.preflight(&mut conn, &request).await.expect("the card");
+    let (groups, facts) = (warm.len(), warm.iter().map(|g| g.facts.len()).sum());
+    let (mut statements, mut times) = (Vec::new(), Vec::new());
+    for _ in 0..50 {
+        let counter = Statements::default();
+        let t = Instant::now();
+        {
+            let _guard = tracing::subscriber::set_default(counter.clone());
+            subject.preflight(&mut conn, &request).await.expect("the card");
+        }
+        times.push(t.elapsed());
+        statements.push(counter.0.load(Ordering::SeqCst));
+    }
+    times.sort();
+    Card { devices, statements, times, groups, facts }
+}
+
 #[tokio::main]
 async fn main() {
     let admin_url = database_url();
@@ -93,7 +174,7 @@ async fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!();
-    let mut results = Vec::new();
+    let (mut results, mut cards) = (Vec::new(), Vec::new());
     for (rows, columns) in SIZES {
         let name = format!("switchyard_bench_blast_{}", rows * columns);
         admin_conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.expect("drop");
@@ -101,6 +182,7 @@ async fn main() {
         let (pool, _) = server_on(&with_database(&admin_url, &name)).await;
         sqlx::raw_sql(&estate(rows, columns)).execute(&pool).await.expect("the estate");
         results.push(measure(&pool, rows * columns).await);
+        cards.push(preflight_card(&pool, rows * columns).await);
         pool.close().await;
         if std::env::var_os("BENCH_KEEP").is_none() {
             admin_conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await.expect("drop");
@@ -129,4 +211,13 @@ async fn main() {
         pct(&large.times, 0.99) / pct(&small.times, 0.99),
         large.devices / small.devices
     );
+    println!();
+    println!("The pre-flight card of a production deploy of a tier 0 service at the end of 50 integrations (50 partners on its path), 50 reads once warm");
+    println!("{:>8} | {:>18} | {:>8} | {:>7} | {:>10} | {:>10}", "devices", "statements a read", "groups", "facts", "p50 ms", "p99 ms");
+    println!("{}", "-".repeat(76));
+    for c in &cards {
+        let (least, most) = (c.statements.iter().min().copied().unwrap_or_default(), c.statements.iter().max().copied().unwrap_or_default());
+        let said = if least == most { format!("{least}") } else { format!("{least} to {most}") };
+        println!("{:>8} | {:>18} | {:>8} | {:>7} | {:>10.2} | {:>10.2}", c.devices, said, c.groups, c.facts, pct(&c.times, 0.5), pct(&c.times, 0.99));
+    }
 }

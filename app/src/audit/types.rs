@@ -32,10 +32,12 @@ pub enum SubjectKind {
     BgpSession,
     /// A partner (a bank, a card network, a cloud), by name.
     Partner,
+    /// A deploy environment (its policies), by name.
+    Environment,
 }
 
 impl SubjectKind {
-    pub const ALL: [SubjectKind; 18] = [
+    pub const ALL: [SubjectKind; 19] = [
         SubjectKind::Approval,
         SubjectKind::Team,
         SubjectKind::User,
@@ -54,6 +56,7 @@ impl SubjectKind {
         SubjectKind::Link,
         SubjectKind::BgpSession,
         SubjectKind::Partner,
+        SubjectKind::Environment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl SubjectKind {
             SubjectKind::Link => "link",
             SubjectKind::BgpSession => "bgp_session",
             SubjectKind::Partner => "partner",
+            SubjectKind::Environment => "environment",
         }
     }
 

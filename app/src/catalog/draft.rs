@@ -26,15 +26,45 @@ pub struct ServiceForm {
     pub tags: String,
     pub classification: String,
     pub depends_on: String,
+    /// The network sites it runs at (`switchyard.dev/sites`), separated by commas.
+    #[serde(default)]
+    pub sites: String,
+}
+
+/// The annotation that says where a component runs: network site names, separated by commas.
+pub const SITES_ANNOTATION: &str = "switchyard.dev/sites";
+
+/// The sites a component runs at, as its annotation says them.
+pub fn sites_of(annotation: Option<&String>) -> Vec<String> {
+    annotation.map(|a| list(a).map(str::to_owned).collect()).unwrap_or_default()
+}
+
+/// Where a component runs: site names (as the network names them: letters, digits, `-`, `_`
+/// and `.`), at most 20.
+fn parse_sites(raw: &str) -> Result<Vec<String>, String> {
+    let mut sites = Vec::new();
+    for s in list(raw) {
+        let shaped = s.chars().count() <= 100 && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !shaped {
+            return Err(format!("\"{}\" is not a site's name: use the names the network gives its sites, like fra1, ldn-eq", s.chars().take(40).collect::<String>()));
+        }
+        sites.push(s.to_owned());
+    }
+    sites.sort();
+    sites.dedup();
+    if sites.len() > 20 {
+        return Err("at most 20 sites".into());
+    }
+    Ok(sites)
 }
 
 impl ServiceForm {
     /// The form's field names, in the order they are shown (also the query-string keys that
     /// prefill it).
-    pub const FIELDS: [&'static str; 17] = [
+    pub const FIELDS: [&'static str; 18] = [
         "name", "title", "description", "entity_type", "lifecycle", "tier", "owner", "co_owners", "system",
         "language", "repository_url", "runbook_url", "oncall_url", "dashboards", "tags", "classification",
-        "depends_on",
+        "depends_on", "sites",
     ];
 
     pub fn get(&self, field: &str) -> &str {
@@ -56,6 +86,7 @@ impl ServiceForm {
             "tags" => &self.tags,
             "classification" => &self.classification,
             "depends_on" => &self.depends_on,
+            "sites" => &self.sites,
             _ => "",
         }
     }
@@ -79,6 +110,7 @@ impl ServiceForm {
             "tags" => &mut self.tags,
             "classification" => &mut self.classification,
             "depends_on" => &mut self.depends_on,
+            "sites" => &mut self.sites,
             _ => return,
         };
         *slot = value;
@@ -125,6 +157,9 @@ pub struct ServiceDraft {
     pub tags: Vec<String>,
     pub classification: Classification,
     pub depends_on: Vec<EntityRef>,
+    /// The network sites it runs at, sorted.
+    #[serde(default)]
+    pub sites: Vec<String>,
 }
 
 /// A team's name as Backstage takes it (a team may have come from an imported Group).
@@ -222,6 +257,7 @@ impl ServiceDraft {
                 .collect::<Result<Vec<_>, _>>()
                 .and_then(|v| if v.len() > 50 { Err("at most 50 dependencies".into()) } else { Ok(v) }),
         );
+        let sites = check!("sites", parse_sites(&form.sites));
         if let (Some(Some(name)), Some(deps)) = (name.as_ref().map(|n| Some(n.clone())), depends_on.as_ref()) {
             if deps.iter().any(|d| d.kind == "component" && d.namespace == "default" && d.name == name) {
                 problems.push(FieldProblem { field: "depends_on".into(), message: "a service cannot depend on itself".into() });
@@ -229,18 +265,18 @@ impl ServiceDraft {
         }
         match (
             name, title, description, entity_type, lifecycle, tier, owner, co_owners, system, language, repository_url,
-            runbook_url, oncall_url, dashboards, tags, classification, depends_on,
+            runbook_url, oncall_url, dashboards, tags, classification, depends_on, sites,
         ) {
             (
                 Some(name), Some(title), Some(description), Some(Some(entity_type)), Some(lifecycle), Some(tier), Some(owner),
                 Some(mut co_owners), Some(system), Some(language), Some(repository_url), Some(runbook_url), Some(oncall_url),
-                Some(dashboards), Some(tags), Some(classification), Some(depends_on),
+                Some(dashboards), Some(tags), Some(classification), Some(depends_on), Some(sites),
             ) if problems.is_empty() => {
                 co_owners.retain(|c| *c != owner);
                 co_owners.dedup();
                 Ok(ServiceDraft {
                     name, title, description, entity_type, lifecycle, tier, owner, co_owners, system, language,
-                    repository_url, runbook_url, oncall_url, dashboards, tags, classification, depends_on,
+                    repository_url, runbook_url, oncall_url, dashboards, tags, classification, depends_on, sites,
                 })
             }
             _ => Err(problems),
@@ -267,6 +303,7 @@ impl ServiceDraft {
             tags: self.tags.join(", "),
             classification: self.classification.as_str().into(),
             depends_on: self.depends_on.iter().map(EntityRef::short).collect::<Vec<_>>().join(", "),
+            sites: self.sites.join(", "),
         }
     }
 }

@@ -319,6 +319,7 @@ fn form_of(d: &Desired) -> ServiceForm {
         tags: d.tags.join(", "),
         classification: d.classification.as_str().into(),
         depends_on: rel("depends_on").join(", "),
+        sites: crate::catalog::draft::sites_of(d.annotations.get(crate::catalog::draft::SITES_ANNOTATION)).join(", "),
     }
 }
 
@@ -347,7 +348,15 @@ fn with_draft(base: Option<&Desired>, draft: &ServiceDraft) -> Desired {
         links: base.map(|b| b.links.clone()).unwrap_or_default(),
         tags: draft.tags.clone(),
         classification: draft.classification,
-        annotations: base.map(|b| b.annotations.clone()).unwrap_or_default(),
+        annotations: {
+            let mut a = base.map(|b| b.annotations.clone()).unwrap_or_default();
+            if draft.sites.is_empty() {
+                a.remove(crate::catalog::draft::SITES_ANNOTATION);
+            } else {
+                a.insert(crate::catalog::draft::SITES_ANNOTATION.to_owned(), draft.sites.join(", "));
+            }
+            a
+        },
         definition: None,
         definition_url: None,
         relations,

@@ -172,6 +172,8 @@ pub struct Calendar {
     pub maintenance: Vec<crate::topology::types::MaintenanceWindow>,
     /// (name, title) of every environment.
     pub environments: Vec<(String, String)>,
+    /// Each environment's policies for maintenance on a service's path and critical runs.
+    pub policies: Vec<super::types::EnvironmentPolicies>,
     pub is_admin: bool,
     pub today: chrono::NaiveDate,
 }
@@ -190,7 +192,25 @@ pub async fn get_calendar() -> Result<Calendar, AppError> {
         .await
         .map_err(|e| crate::context::respond(e.into()))?
         .items;
-    Ok(Calendar { windows, maintenance, environments: plan_envs, is_admin: principal.is_admin(), today: chrono::Utc::now().date_naive() })
+    let policies = super::service::environment_policies(&pool, &principal).await.map_err(fail)?;
+    Ok(Calendar { windows, maintenance, environments: plan_envs, policies, is_admin: principal.is_admin(), today: chrono::Utc::now().date_naive() })
+}
+
+/// Admins set an environment's policies: what maintenance on a service's network path, and a
+/// critical integration's run of it, do to a deploy there (`warn` or `block`).
+#[server(endpoint = "deploys/environment-policies")]
+pub async fn set_environment_policies(environment: String, maintenance_policy: String, critical_run_policy: String) -> Result<(), AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    match super::service::set_environment_policies(&pool, &principal, &environment, &maintenance_policy, &critical_run_policy, &crate::context::request_meta()).await {
+        Ok(()) => {
+            if crate::context::accepts_html() {
+                leptos_axum::redirect("/deploys/freezes?policies=1");
+            }
+            Ok(())
+        }
+        Err(e) => Err(back_to("/deploys/freezes", &[("environment", environment.as_str())], e.into())),
+    }
 }
 
 /// Admins add a freeze window.

@@ -485,6 +485,17 @@ pub struct EnvironmentPolicy {
     pub critical_runs_now: Vec<String>,
 }
 
+/// An environment's two policies: `warn` or `block`, for maintenance on a service's network path
+/// and for a critical integration's run of the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct EnvironmentPolicies {
+    pub environment: String,
+    pub title: String,
+    pub maintenance_policy: String,
+    pub critical_run_policy: String,
+}
+
 /// The deploy form's context: the service, whether the viewer may deploy it, and each
 /// environment's policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

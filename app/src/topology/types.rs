@@ -558,6 +558,20 @@ pub struct SiteDetail {
     /// Maintenance at the site or on its devices that has not ended, soonest first.
     #[serde(default)]
     pub maintenance: Vec<MaintenanceWindow>,
+    /// The catalog's components whose owners say they run here (on their form).
+    #[serde(default)]
+    pub services: Vec<SiteService>,
+}
+
+/// A component that runs at a site, and every site it runs at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SiteService {
+    /// `component:namespace/name`.
+    pub entity: String,
+    pub title: String,
+    /// The `switchyard.dev/sites` annotation, as written.
+    pub runs_at: String,
 }
 
 /// A partner as lists show it: its sessions, and how many are established.
@@ -1004,6 +1018,9 @@ pub struct BlastRadius {
     /// The devices lost with it (a site's, a risk group's), and the devices it cuts off.
     pub devices_lost: Vec<String>,
     pub devices_cut_off: Vec<String>,
+    /// The sites every device of which fails or is cut off (and the site asked for).
+    #[serde(default)]
+    pub sites_lost: Vec<String>,
     /// Partners cut off first, then those left with a single path.
     pub partners: Vec<BlastItem>,
     pub sessions: Vec<BlastItem>,
@@ -1071,6 +1088,9 @@ pub struct ServiceNetwork {
     pub entity: String,
     /// The topology version the answer was computed for.
     pub version: i64,
+    /// The sites it runs at, as its owners say on its form (`switchyard.dev/sites`).
+    #[serde(default)]
+    pub runs_at: Vec<String>,
     /// The integration systems the component is.
     pub systems: Vec<String>,
     pub integrations: Vec<NeededIntegration>,

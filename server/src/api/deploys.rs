@@ -5,7 +5,7 @@ use crate::deploys::signature;
 use crate::startup::AppState;
 use app::context::RequestMeta;
 use app::deploys::service::{self, CdReport};
-use app::deploys::types::{DeployFilter, DeployForm, DeployId, DeployState, DeployView};
+use app::deploys::types::{DeployFilter, DeployForm, DeployId, DeployState, DeployView, EnvironmentPolicies};
 use app::error::AppError;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -195,4 +195,52 @@ pub async fn deploy_event(State(state): State<AppState>, ApiPath(id): ApiPath<Uu
         })
     })?;
     Ok(Json(EventAccepted { state: state_now }))
+}
+
+/// An environment's policies, as an admin sets them.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({ "maintenance_policy": "block", "critical_run_policy": "warn" }))]
+pub struct PoliciesForm {
+    /// What maintenance on a service's network path does to a deploy of it here: `warn` or `block`.
+    #[schema(max_length = 5)]
+    maintenance_policy: String,
+    /// What a critical integration's run of a service does to a deploy of it here: `warn` or `block`.
+    #[schema(max_length = 5)]
+    critical_run_policy: String,
+}
+
+/// Every environment with its policies, in order.
+#[utoipa::path(
+    get,
+    path = "/environments",
+    tag = "deploys",
+    responses((status = 200, body = Vec<EnvironmentPolicies>), (status = 403, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn environments(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<EnvironmentPolicies>>, ApiError> {
+    service::environment_policies(&state.pool, &caller.principal).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// Sets an environment's policies (admins; audited as `environment.policies_changed`): `block`
+/// refuses a deploy during maintenance on the service's path, or during a critical run of it,
+/// naming what is under way, unless an admin overrides with a reason; `warn` says so.
+#[utoipa::path(
+    put,
+    path = "/environments/{name}/policies",
+    tag = "deploys",
+    params(("name" = String, Path, description = "The environment's name")),
+    request_body = PoliciesForm,
+    responses((status = 200, description = "The environments with their policies now", body = Vec<EnvironmentPolicies>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn set_policies(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(form): ApiJson<PoliciesForm>,
+) -> Result<Json<Vec<EnvironmentPolicies>>, ApiError> {
+    service::set_environment_policies(&state.pool, &caller.principal, &name, &form.maintenance_policy, &form.critical_run_policy, &caller.meta)
+        .await
+        .map_err(|e| caller.fail(e))?;
+    service::environment_policies(&state.pool, &caller.principal).await.map(Json).map_err(|e| caller.fail(e))
 }

@@ -83,6 +83,8 @@ pub fn router() -> Api {
                 .routes(routes!(deploys::create_deploy, deploys::list_deploys))
                 .routes(routes!(deploys::get_deploy))
                 .routes(routes!(deploys::cancel_deploy))
+                .routes(routes!(deploys::environments))
+                .routes(routes!(deploys::set_policies))
                 .routes(routes!(integrations::list_integrations, integrations::register_integration))
                 .routes(routes!(integrations::get_integration, integrations::edit_integration))
                 .routes(routes!(integrations::list_runs))

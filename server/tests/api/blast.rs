@@ -337,3 +337,63 @@ async fn a_production_deploy_during_maintenance_on_its_path_is_refused_naming_th
     sqlx::query("UPDATE topology_maintenance SET starts_at = now() - interval '3 hours', ends_at = now() - interval '1 hour'").execute(&app.pool()).await.expect("ended");
     assert_eq!(carol.kick_off("m-6", &ask("production", json!({}))).await.status(), 201);
 }
+
+/// An owner says on a component's form where it runs (as the `switchyard.dev/sites` annotation),
+/// and a failure that loses every site it runs at takes it down, with its dependants.
+async fn runs_at(app: &TestApp, component: &str, sites: &str) -> reqwest::Response {
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let (form, version): (Value, i32) = carol.server_fn("catalog/edit-form", &[("name", component)]).await.json().await.expect("form");
+    let mut fields: Vec<(String, String)> = form.as_object().expect("form").iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned())).collect();
+    fields.retain(|(k, _)| k != "sites");
+    fields.push(("sites".into(), sites.into()));
+    // the form needs a tier and a lifecycle; the estate's components say none
+    for (k, v) in [("tier", "2"), ("lifecycle", "production"), ("entity_type", "service")] {
+        if let Some(f) = fields.iter_mut().find(|(key, val)| key == k && val.is_empty()) {
+            f.1 = v.to_owned();
+        }
+    }
+    let v = version.to_string();
+    let mut post: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    post.push(("version", &v));
+    carol.server_fn("catalog/edit", &post).await
+}
+
+#[tokio::test]
+async fn a_lost_site_takes_down_the_services_that_run_only_there_as_their_form_says() {
+    let app = spawn_app().await;
+    estate(&app).await;
+    // a site's name that is none is refused by its field, and nothing is written
+    let r = runs_at(&app, "payments", "dc2, dc#2").await;
+    assert_eq!(r.status(), 422);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("sites") && body.contains("is not a site's name"), "{body}");
+    let annotated = "SELECT count(*) FROM entities WHERE annotations ? 'switchyard.dev/sites'";
+    assert_eq!(app.count(annotated, &[]).await, 0);
+    // payments runs at dc2 only; the ledger at both data centers
+    assert_eq!(runs_at(&app, "payments", "dc2").await.status(), 200);
+    assert_eq!(runs_at(&app, "ledger", "dc2, dc1").await.status(), 200);
+    assert_eq!(app.count("SELECT count(*) FROM entities WHERE annotations->>'switchyard.dev/sites' = 'dc1, dc2'", &[]).await, 1, "sorted");
+    let (form, _): (Value, i32) = app.login_as(Persona::LedgerMember).await.server_fn("catalog/edit-form", &[("name", "payments")]).await.json().await.expect("form");
+    assert_eq!(form["sites"], "dc2", "the form shows it again");
+
+    // dc2 lost: payments runs only there; the ledger runs at dc1 too
+    let dc2 = blast(&app, "site", "dc2").await;
+    assert_eq!(dc2["sites_lost"], json!(["dc2"]));
+    let services: Vec<(String, String)> = dc2["services"].as_array().expect("services").iter()
+        .map(|s| (s["entity"].as_str().unwrap_or_default().to_owned(), s["why"].as_str().unwrap_or_default().to_owned())).collect();
+    assert!(services.contains(&("component:default/payments".into(), "runs only at dc2, which is lost".into())), "{services:?}");
+    assert!(!services.iter().any(|(e, _)| e == "component:default/ledger"), "{services:?}");
+    // a device whose loss leaves dc2 standing takes nothing down for where it runs
+    let border = blast(&app, "device", "border").await;
+    assert_eq!(border["sites_lost"], json!([]));
+    assert!(!border["services"].as_array().expect("services").iter().any(|s| s["entity"] == "component:default/payments"));
+    // both data centers lost (a risk group of every device): the ledger too, and payments, which
+    // depends on it, for either reason
+    sqlx::raw_sql("INSERT INTO topology_risk_groups (name, kind) VALUES ('everything', 'power_feed');
+                   INSERT INTO topology_risk_members (group_id, device_id) SELECT g.id, d.id FROM topology_risk_groups g, topology_devices d WHERE g.name = 'everything';")
+        .execute(&app.pool()).await.expect("a risk group");
+    let all = blast(&app, "risk-group", "everything").await;
+    assert_eq!(all["sites_lost"], json!(["dc1", "dc2"]));
+    let ledger = all["services"].as_array().expect("services").iter().find(|s| s["entity"] == "component:default/ledger").expect("the ledger").clone();
+    assert!(ledger["why"] == "an end of the integration statement-import" || ledger["why"] == "runs only at dc1, dc2, which are lost", "{ledger}");
+}

@@ -185,16 +185,36 @@ async fn the_ics_feed_parses_with_the_icalendar_package_and_carries_every_event_
 async fn a_deploy_while_a_critical_integration_of_the_service_runs_is_refused_where_the_environment_blocks_unless_an_admin_overrides() {
     let app = spawn_app().await;
     estate(&app).await;
-    // the import runs every minute for up to an hour: always under way; production blocks
+    // the import runs every minute for up to an hour: always under way
     sqlx::raw_sql(
         "UPDATE entities SET tier = 1 WHERE name = 'ledger';
-         UPDATE integrations SET schedule = '* * * * *' WHERE name = 'statement-import';
-         UPDATE environments SET critical_run_policy = 'block' WHERE name = 'production';",
+         UPDATE integrations SET schedule = '* * * * *' WHERE name = 'statement-import';",
     )
     .execute(&app.pool())
     .await
     .expect("a critical run under way");
+    // an admin makes production refuse a deploy during a critical run; a member may not, and a
+    // policy that is none is named by its field, with nothing written
+    let alice = app.login_as(Persona::Admin).await;
     let carol = app.login_as(Persona::LedgerMember).await;
+    let policies = |b: &crate::helpers::Browser, maintenance: &str, critical: &str| {
+        b.client
+            .put(b.url("/api/v1/environments/production/policies"))
+            .header("origin", b.url(""))
+            .json(&json!({ "maintenance_policy": maintenance, "critical_run_policy": critical }))
+    };
+    assert_eq!(policies(&carol, "block", "block").send().await.expect("put").status(), 403);
+    let r = policies(&alice, "block", "sometimes").send().await.expect("put");
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.expect("json");
+    assert!(body.to_string().contains("critical_run_policy") && body.to_string().contains("is not a policy: choose warn or block"), "{body}");
+    let r = policies(&alice, "block", "block").send().await.expect("put");
+    assert_eq!(r.status(), 200);
+    let set: Value = r.json().await.expect("json");
+    let production = set.as_array().expect("environments").iter().find(|e| e["environment"] == "production").expect("production").clone();
+    assert_eq!((production["maintenance_policy"].as_str(), production["critical_run_policy"].as_str()), (Some("block"), Some("block")));
+    let audited = "SELECT count(*) FROM audit_log WHERE action = 'environment.policies_changed' AND subject_id = 'production' AND before->>'critical_run_policy' = 'warn' AND after->>'critical_run_policy' = 'block'";
+    assert_eq!(app.count(audited, &[]).await, 1);
     let ask = |env: &str, extra: Value| {
         let mut body = json!({ "service": "ledger", "environment": env, "version": "2.0.2", "reason": "journal fix" });
         if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
@@ -217,13 +237,12 @@ async fn a_deploy_while_a_critical_integration_of_the_service_runs_is_refused_wh
     let r = carol.kick_off("c-4", &json!({ "service": "payments", "environment": "production", "version": "3.0.0", "reason": "r" })).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     // an admin overrides with a reason, audited with the run
-    let alice = app.login_as(Persona::Admin).await;
     let r = alice.kick_off("c-5", &ask("production", json!({ "freeze_override": "the import is stuck until this ships" }))).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     let audited = "SELECT count(*) FROM audit_log WHERE action = 'deploy.critical_run_overridden' AND after->>'override_reason' = 'the import is stuck until this ships' AND after->'runs'->>0 LIKE 'Bank A statements (statement-import)%'";
     assert_eq!(app.count(audited, &[]).await, 1);
     // where the environment warns (the default), the same deploy is taken
-    sqlx::query("UPDATE environments SET critical_run_policy = 'warn'").execute(&app.pool()).await.expect("warn");
+    assert_eq!(policies(&alice, "block", "warn").send().await.expect("put").status(), 200);
     let r = carol.kick_off("c-6", &json!({ "service": "ledger", "environment": "production", "version": "2.0.3", "reason": "journal fix" })).await;
     assert_eq!(r.status(), 201);
     // and the approver's card lists the run as under way

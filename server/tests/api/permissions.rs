@@ -234,6 +234,10 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         // nothing succeeded yet: allowed callers hear there is nothing to roll back
         ("POST", "/api/deploys/rollback") => sf("deploys/rollback", vec![("id", w.deploy.clone()), ("idempotency_key", format!("matrix-rb-{actor}"))]),
         ("POST", "/api/deploys/calendar") => sf("deploys/calendar", vec![]),
+        ("POST", "/api/deploys/environment-policies") => sf(
+            "deploys/environment-policies",
+            vec![("environment", "dev".into()), ("maintenance_policy", "warn".into()), ("critical_run_policy", "warn".into())],
+        ),
         ("POST", "/api/calendar") => sf(
             "calendar",
             vec![("from", String::new()), ("to", String::new()), ("team", String::new()), ("service", String::new()), ("site", String::new()), ("partner", String::new())],
@@ -318,6 +322,12 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("DELETE", "/api/v1/topology/maintenance/{id}") => {
             b.client.delete(b.url(&format!("/api/v1/topology/maintenance/{}", Uuid::new_v4()))).header("origin", &origin)
         }
+        // the policies dev has already: an admin's call changes nothing
+        ("PUT", "/api/v1/environments/{name}/policies") => b
+            .client
+            .put(b.url("/api/v1/environments/dev/policies"))
+            .header("origin", &origin)
+            .json(&json!({ "maintenance_policy": "warn", "critical_run_policy": "warn" })),
         ("PUT", "/api/v1/topology/partners/{name}/systems") => {
             b.client.put(b.url("/api/v1/topology/partners/Nobody/systems")).header("origin", &origin).json(&json!({ "systems": [] }))
         }

@@ -182,6 +182,7 @@ fn ServiceFormView(form: ServiceForm, problems: Vec<FieldProblem>, teams: Vec<Te
             {text("runbook_url", "Runbook", "https://…", false)}
             {text("oncall_url", "On-call rota", "https://…", false)}
             {text("tags", "Tags", "Separated by commas, like pci, cards.", false)}
+            {text("sites", "Runs at (sites)", "Network sites, separated by commas, like fra1, iad1: a service that runs only at a lost site is in that failure's blast radius.", false)}
             <div class="md:col-span-2">{area("dashboards", "Dashboards", "Grafana links, one per line.")}</div>
             <div class="md:col-span-2">
                 {area("depends_on", "Depends on", "Service names, separated by commas (resource:payments-db for a resource).")}

@@ -1,7 +1,8 @@
 //! The freeze calendar: the next four weeks, each day with the environments frozen in it, and
 //! every window; admins add and end windows here.
 use crate::ui::form::{problem_of, returned_problems, Field, FieldError, Submit, INPUT, LABEL};
-use crate::deploys::api::{get_calendar, Calendar, CreateFreeze, DeleteFreeze, CALENDAR_DAYS};
+use crate::deploys::api::{get_calendar, Calendar, CreateFreeze, DeleteFreeze, SetEnvironmentPolicies, CALENDAR_DAYS};
+use crate::deploys::types::EnvironmentPolicies;
 use crate::deploys::types::{FreezeView, Problem};
 use crate::topology::types::MaintenanceWindow;
 use crate::ui::icons::Icon;
@@ -15,7 +16,8 @@ use leptos_router::hooks::use_query_map;
 pub fn FreezeCalendarPage() -> impl IntoView {
     let create = ServerAction::<CreateFreeze>::new();
     let delete = ServerAction::<DeleteFreeze>::new();
-    let data = Resource::new(move || (create.version().get(), delete.version().get()), |_| get_calendar());
+    let policies = ServerAction::<SetEnvironmentPolicies>::new();
+    let data = Resource::new(move || (create.version().get(), delete.version().get(), policies.version().get()), |_| get_calendar());
     let query = use_query_map();
     view! {
         <Title text="Freeze calendar"/>
@@ -28,12 +30,65 @@ pub fn FreezeCalendarPage() -> impl IntoView {
                         let typed = query.with_untracked(|q| {
                             ["environment", "reason", "kind", "starts_at", "ends_at", "schedule", "duration_mins"].map(|k| q.get(k).unwrap_or_default())
                         });
-                        view! { <CalendarView c create delete problems typed/> }.into_any()
+                        let set = c.policies.clone();
+                        let admin = c.is_admin;
+                        view! { <CalendarView c create delete problems typed/> <Policies policies=set is_admin=admin action=policies/> }.into_any()
                     }
                     Err(e) => view! { <ErrorBox error=e/> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Each environment's policies for maintenance on a service's network path and for a critical
+/// integration's run of it; admins change them here.
+#[component]
+fn Policies(policies: Vec<EnvironmentPolicies>, is_admin: bool, action: ServerAction<SetEnvironmentPolicies>) -> impl IntoView {
+    let said = |p: &str| if p == "block" { ("refused", Tone::Bad) } else { ("warned", Tone::Warn) };
+    let select = |name: &'static str, id: String, current: String| {
+        view! {
+            <select id=id name=name class="h-8 rounded-lg border border-slate-300 bg-white px-2 text-sm dark:border-slate-700 dark:bg-slate-800">
+                <option value="warn" selected=current == "warn">"warn"</option>
+                <option value="block" selected=current == "block">"block (refuse)"</option>
+            </select>
+        }
+    };
+    view! {
+        <div class="mt-6">
+            <Card title="Policies per environment">
+                <p class="px-4 pt-3 text-sm text-slate-600 dark:text-slate-400">
+                    "A deploy of a service while maintenance is under way on its network path, or while a critical integration of it runs (PCI, or an end that is tier 0 or 1): warned on the form and the approval card, or refused with what is under way named, unless an admin overrides with a reason."
+                </p>
+                <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="environment-policies">
+                    {policies.into_iter().map(|p| {
+                        let (m, mt) = said(&p.maintenance_policy);
+                        let (c, ct) = said(&p.critical_run_policy);
+                        let env = p.environment.clone();
+                        let marked = p.environment.clone();
+                        view! {
+                            <li class="flex flex-wrap items-center justify-between gap-3 p-4" data-environment=marked>
+                                <div>
+                                    <span class="font-medium">{p.title.clone()}</span>
+                                    <span class="ml-2">"During maintenance: "<Badge tone=mt>{m}</Badge></span>
+                                    <span class="ml-2">"During a critical run: "<Badge tone=ct>{c}</Badge></span>
+                                </div>
+                                {is_admin.then(|| view! {
+                                    <ActionForm action=action attr:class="flex flex-wrap items-center gap-2">
+                                        <input type="hidden" name="environment" value=env.clone()/>
+                                        <label class="sr-only" for=format!("pol-m-{env}")>{format!("{}: during maintenance", p.title)}</label>
+                                        {select("maintenance_policy", format!("pol-m-{env}"), p.maintenance_policy.clone())}
+                                        <label class="sr-only" for=format!("pol-c-{env}")>{format!("{}: during a critical run", p.title)}</label>
+                                        {select("critical_run_policy", format!("pol-c-{env}"), p.critical_run_policy.clone())}
+                                        <button type="submit" class="h-8 rounded-lg px-3 text-xs font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Save"</button>
+                                    </ActionForm>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Card>
+        </div>
     }
 }
 
@@ -75,7 +130,7 @@ fn CalendarView(
     problems: Vec<Problem>,
     typed: [String; 7],
 ) -> impl IntoView {
-    let Calendar { windows, maintenance, environments, is_admin, today } = c;
+    let Calendar { windows, maintenance, environments, is_admin, today, .. } = c;
     // each day with the environments frozen in it and the network's work, worked out before the
     // view takes `windows`
     let cells: Vec<(NaiveDate, Vec<(String, String)>, Vec<MaintenanceWindow>)> = (0..CALENDAR_DAYS)

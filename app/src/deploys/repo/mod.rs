@@ -88,6 +88,23 @@ pub struct Environment {
     pub critical_run_policy: String,
 }
 
+/// Sets an environment's two policies, answering what they were (none when there is no such
+/// environment); the row stays locked until the transaction ends.
+#[tracing::instrument(level = "debug", name = "deploys.repo.set_policies", skip_all)]
+pub async fn set_policies(conn: &mut sqlx::PgConnection, name: &str, maintenance: &str, critical_runs: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"WITH old AS (SELECT name, maintenance_policy, critical_run_policy FROM environments WHERE name = $1 FOR UPDATE)
+           UPDATE environments e SET maintenance_policy = $2, critical_run_policy = $3 FROM old WHERE e.name = old.name
+           RETURNING old.maintenance_policy AS "maintenance!", old.critical_run_policy AS "critical_runs!""#,
+        name,
+        maintenance,
+        critical_runs
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.maintenance, r.critical_runs)))
+}
+
 #[tracing::instrument(level = "debug", name = "deploys.repo.environments", skip_all)]
 pub async fn environments(db: impl PgExecutor<'_>) -> Result<Vec<Environment>, sqlx::Error> {
     sqlx::query_as!(Environment, "SELECT name, title, requires_approval, maintenance_policy, critical_run_policy FROM environments ORDER BY position")

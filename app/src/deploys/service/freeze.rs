@@ -5,7 +5,7 @@ use super::{not_found, DeployError};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
 use crate::deploys::repo::{self, FreezeRow};
-use crate::deploys::types::{FreezeForm, FreezeId, FreezeView, FreezeWhen};
+use crate::deploys::types::{EnvironmentPolicies, FreezeForm, FreezeId, FreezeView, FreezeWhen};
 use crate::iam::principal::Principal;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -152,6 +152,53 @@ pub async fn create_freeze(pool: &PgPool, principal: &Principal, form: &FreezeFo
     audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// What a policy may say: warn (the form and the pre-flight card say so), or block (refused unless
+/// an admin overrides with a reason).
+const POLICIES: [&str; 2] = ["warn", "block"];
+
+/// Every environment with its policies, in order (anyone who may read).
+#[tracing::instrument(level = "debug", name = "deploys.service.environment_policies", skip_all, err)]
+pub async fn environment_policies(pool: &PgPool, principal: &Principal) -> Result<Vec<EnvironmentPolicies>, DeployError> {
+    principal.require_read()?;
+    Ok(repo::environments(pool)
+        .await?
+        .into_iter()
+        .map(|e| EnvironmentPolicies { environment: e.name, title: e.title, maintenance_policy: e.maintenance_policy, critical_run_policy: e.critical_run_policy })
+        .collect())
+}
+
+/// Admins set what maintenance on a service's network path, and a critical integration's run of
+/// it, do to a deploy to `environment` (audited, before and after).
+#[tracing::instrument(name = "deploys.service.set_environment_policies", skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn set_environment_policies(pool: &PgPool, principal: &Principal, environment: &str, maintenance: &str, critical_runs: &str, meta: &RequestMeta) -> Result<(), DeployError> {
+    principal.require_admin()?;
+    let mut problems = Vec::new();
+    for (field, value) in [("maintenance_policy", maintenance), ("critical_run_policy", critical_runs)] {
+        if !POLICIES.contains(&value) {
+            problems.push(crate::error::FieldProblem::new(field, format!("\"{}\" is not a policy: choose warn or block", value.chars().take(40).collect::<String>())));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Refusal::InvalidFields(problems).into());
+    }
+    let mut tx = pool.begin().await?;
+    let (was_maintenance, was_critical) =
+        repo::set_policies(&mut tx, environment, maintenance, critical_runs).await?.ok_or_else(|| not_found(&format!("The environment \"{}\"", environment.chars().take(40).collect::<String>())))?;
+    if (was_maintenance.as_str(), was_critical.as_str()) == (maintenance, critical_runs) {
+        return Ok(());
+    }
+    let change = Change {
+        action: "environment.policies_changed",
+        subject_kind: SubjectKind::Environment,
+        subject_id: environment.to_owned(),
+        before: Some(json!({ "maintenance_policy": was_maintenance, "critical_run_policy": was_critical })),
+        after: Some(json!({ "maintenance_policy": maintenance, "critical_run_policy": critical_runs })),
+    };
+    audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Admins remove a freeze window (audited).

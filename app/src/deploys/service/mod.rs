@@ -17,7 +17,7 @@ mod worker;
 
 pub use cancel::cancel;
 pub use cd_events::{cd_event, CdEvent, CdReport};
-pub use freeze::{calendar, create_freeze, delete_freeze, environments, freezes_between, frozen_now};
+pub use freeze::{calendar, create_freeze, delete_freeze, environment_policies, environments, freezes_between, frozen_now, set_environment_policies};
 pub use kick_off::request_deploy;
 pub use read::{gauges, get, list, page, plan, service_history, updates, Gauges, PAGE_LOG_LINES};
 pub use rollback::rollback;

@@ -29,7 +29,7 @@ pub fn BlastCard(kind: &'static str, name: String) -> impl IntoView {
 }
 
 fn answer(b: BlastRadius) -> impl IntoView {
-    let nothing = b.partners.is_empty() && b.sessions.is_empty() && b.devices_cut_off.is_empty();
+    let nothing = b.partners.is_empty() && b.sessions.is_empty() && b.devices_cut_off.is_empty() && b.services.is_empty();
     if nothing {
         return view! {
             <p class="p-4 text-sm text-slate-600 dark:text-slate-400" data-testid="blast-nothing">
@@ -50,6 +50,13 @@ fn answer(b: BlastRadius) -> impl IntoView {
         <div class="divide-y divide-slate-200 text-sm dark:divide-slate-800">
             {on_view.map(|href| view! {
                 <p class="px-4 py-2 text-xs"><a class=LINK href=href data-testid="blast-on-view">"Grey it out on the topology view"</a></p>
+            })}
+            {(!b.sites_lost.is_empty()).then(|| view! {
+                <Layer title="Sites lost" count=b.sites_lost.len()>
+                    <p class="text-slate-700 dark:text-slate-300" data-testid="blast-sites-lost">
+                        {b.sites_lost.iter().map(|s| view! { <a class=LINK href=super::site_href(s)>{s.clone()}</a>" " }).collect_view()}
+                    </p>
+                </Layer>
             })}
             {(!b.devices_cut_off.is_empty()).then(|| view! {
                 <Layer title="Devices cut off" count=b.devices_cut_off.len()>
@@ -166,16 +173,31 @@ pub fn NetworkNeedsCard(namespace: String, name: String) -> impl IntoView {
 }
 
 fn needs(n: ServiceNetwork) -> impl IntoView {
+    // where it runs, as its owners say on its form
+    let runs_at = view! {
+        <p class="border-b border-slate-200 px-4 py-2 text-sm dark:border-slate-800" data-testid="network-runs-at">
+            {if n.runs_at.is_empty() {
+                view! { <span class="text-slate-600 dark:text-slate-400">"Where it runs is not said: its owners add the sites on its form (Runs at)."</span> }.into_any()
+            } else {
+                view! {
+                    <span>"Runs at "</span>
+                    {n.runs_at.iter().map(|s| view! { <a class=LINK href=super::site_href(s)>{s.clone()}</a>" " }).collect_view()}
+                    <span class="text-slate-500">{if n.runs_at.len() == 1 { "(losing that site takes it down)" } else { "(losing all of them takes it down)" }}</span>
+                }.into_any()
+            }}
+        </p>
+    };
     if n.partners.is_empty() {
         let text = if n.systems.is_empty() {
             "Nothing through a partner: it is no integration system's service, so no integration reaches a partner for it."
         } else {
             "Nothing through a partner: none of its integrations reaches a system a partner hosts."
         };
-        return view! { <p class="p-4 text-sm text-slate-600 dark:text-slate-400" data-testid="network-needs-none">{text}</p> }.into_any();
+        return view! { {runs_at}<p class="p-4 text-sm text-slate-600 dark:text-slate-400" data-testid="network-needs-none">{text}</p> }.into_any();
     }
     let integrations = n.integrations;
     view! {
+        {runs_at}
         <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="network-needs-partners">
             {n.partners.into_iter().map(|p| {
                 let (tone, paths) = match p.paths {

@@ -231,6 +231,27 @@ pub fn SitePage() -> impl IntoView {
                                 </div>
                                 <div class="space-y-6">
                                     <BlastCard kind="site" name=s.name.clone()/>
+                                    <Card title="Services that run here">
+                                        {if s.services.is_empty() {
+                                            view! { <p class="p-4 text-sm text-slate-600 dark:text-slate-400">"No service's form says it runs here (its owners add the site under Runs at)."</p> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="site-services">
+                                                    {s.services.iter().map(|x| {
+                                                        let (kind, rest) = x.entity.split_once(':').unwrap_or(("component", x.entity.as_str()));
+                                                        let (ns, name) = rest.split_once('/').unwrap_or(("default", rest));
+                                                        let only = !x.runs_at.contains(',');
+                                                        view! {
+                                                            <li class="px-4 py-2">
+                                                                <a class=LINK href=format!("/catalog/{}/{}/{}", super::seg(kind), super::seg(ns), super::seg(name))>{x.title.clone()}</a>
+                                                                <span class="ml-2 text-xs text-slate-500">{if only { "only here".to_owned() } else { format!("runs at {}", x.runs_at) }}</span>
+                                                            </li>
+                                                        }
+                                                    }).collect_view()}
+                                                </ul>
+                                            }.into_any()
+                                        }}
+                                    </Card>
                                     <MaintenanceCard windows=s.maintenance.clone() on=On::Site(s.name.clone()) back=site_href(&s.name) may_change changed/>
                                     <Card title="About">
                                         {about(vec![

@@ -84,7 +84,7 @@ pub async fn session_ends(conn: &mut PgConnection) -> sqlx::Result<Vec<SessionEn
 /// on those, with what they depend on), `deploys` (queued, running or waiting for approval, of
 /// those services).
 #[tracing::instrument(level = "debug", name = "topology.repo.beyond", skip_all)]
-pub async fn beyond(conn: &mut PgConnection, partners: &[String]) -> sqlx::Result<serde_json::Value> {
+pub async fn beyond(conn: &mut PgConnection, partners: &[String], sites: &[String]) -> sqlx::Result<serde_json::Value> {
     sqlx::query_scalar!(
         r#"WITH sys AS (
                SELECT DISTINCT ON (y.id) y.id, y.name, y.title, p.name AS partner
@@ -96,10 +96,19 @@ pub async fn beyond(conn: &mut PgConnection, partners: &[String]) -> sqlx::Resul
                JOIN teams t ON t.id = i.owner_team_id
                ORDER BY i.id, sys.name
            ), ends AS (
-               SELECT DISTINCT ON (o.id) o.id, integ.name AS via
-               FROM integ JOIN integration_ends e ON e.integration_id = integ.id JOIN integration_systems y ON y.id = e.system_id
-               JOIN catalog_ownership o ON o.id = y.entity_id
-               ORDER BY o.id, integ.name
+               -- the ends of those integrations, and the components that run only at lost sites
+               SELECT DISTINCT ON (x.id) x.id, x.via, x.runs_at
+               FROM (
+                   SELECT o.id, integ.name AS via, NULL::text AS runs_at, 0 AS rank
+                   FROM integ JOIN integration_ends e ON e.integration_id = integ.id JOIN integration_systems y ON y.id = e.system_id
+                   JOIN catalog_ownership o ON o.id = y.entity_id
+                   UNION ALL
+                   SELECT en.id, NULL, en.annotations->>'switchyard.dev/sites', 1
+                   FROM entities en
+                   WHERE cardinality($2::text[]) > 0 AND en.kind = 'component' AND en.annotations ? 'switchyard.dev/sites'
+                         AND regexp_split_to_array(trim(en.annotations->>'switchyard.dev/sites'), '\s*,\s*') <@ $2::text[]
+               ) x
+               ORDER BY x.id, x.rank, x.via
            ), dependants AS (
                WITH RECURSIVE up (id, on_id, depth) AS (
                    SELECT r.source_id, r.target_id, 1 FROM entity_relations r JOIN ends ON ends.id = r.target_id WHERE r.type = 'depends_on'
@@ -110,10 +119,10 @@ pub async fn beyond(conn: &mut PgConnection, partners: &[String]) -> sqlx::Resul
                SELECT DISTINCT ON (up.id) up.id, up.on_id, up.depth FROM up WHERE up.id NOT IN (SELECT id FROM ends) ORDER BY up.id, up.depth
            ), svc AS (
                SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name AS entity, coalesce(o.title, o.name) AS title, o.owner_name AS owner,
-                      en.oncall_url AS on_call, ends.via AS via, NULL::text AS depends_on, 0 AS depth
+                      en.oncall_url AS on_call, ends.via AS via, ends.runs_at AS runs_at, NULL::text AS depends_on, 0 AS depth
                FROM ends JOIN catalog_ownership o ON o.id = ends.id JOIN entities en ON en.id = o.id
                UNION ALL
-               SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name, coalesce(o.title, o.name), o.owner_name, en.oncall_url, NULL,
+               SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name, coalesce(o.title, o.name), o.owner_name, en.oncall_url, NULL, NULL,
                       t.kind || ':' || t.namespace || '/' || t.name, d.depth
                FROM dependants d JOIN catalog_ownership o ON o.id = d.id JOIN entities en ON en.id = o.id JOIN catalog_ownership t ON t.id = d.on_id
            )
@@ -122,13 +131,14 @@ pub async fn beyond(conn: &mut PgConnection, partners: &[String]) -> sqlx::Resul
                'integrations', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'on_call', on_call, 'schedule', schedule,
                                                                               'time_zone', time_zone, 'owner', owner, 'system', system, 'direction', direction) ORDER BY name) FROM integ), '[]'),
                'services', coalesce((SELECT jsonb_agg(jsonb_build_object('entity', entity, 'title', title, 'owner', owner, 'on_call', on_call,
-                                                                          'via', via, 'depends_on', depends_on) ORDER BY depth, entity) FROM svc), '[]'),
+                                                                          'via', via, 'runs_at', runs_at, 'depends_on', depends_on) ORDER BY depth, entity) FROM svc), '[]'),
                'deploys', coalesce((SELECT jsonb_agg(jsonb_build_object('id', dp.id, 'service', svc.entity, 'environment', dp.environment, 'state', dp.state)
                                                      ORDER BY dp.seq)
                                     FROM deploys dp JOIN svc ON svc.id = dp.service_id
                                     WHERE dp.state IN ('awaiting_approval', 'queued', 'running')), '[]')
            ) AS "beyond!""#,
-        partners
+        partners,
+        sites
     )
     .fetch_one(conn)
     .await
@@ -142,8 +152,8 @@ pub async fn beyond(conn: &mut PgConnection, partners: &[String]) -> sqlx::Resul
 pub async fn needs(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx::Result<Option<serde_json::Value>> {
     sqlx::query_scalar!(
         r#"WITH me AS (
-               SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name AS entity
-               FROM catalog_ownership o WHERE o.kind = 'component' AND o.namespace = $1 AND o.name = $2
+               SELECT o.id, o.kind || ':' || o.namespace || '/' || o.name AS entity, en.annotations->>'switchyard.dev/sites' AS runs_at
+               FROM catalog_ownership o JOIN entities en ON en.id = o.id WHERE o.kind = 'component' AND o.namespace = $1 AND o.name = $2
            ), mine AS (
                SELECT y.id, y.name FROM integration_systems y JOIN me ON y.entity_id = me.id
            ), integ AS (
@@ -157,6 +167,7 @@ pub async fn needs(conn: &mut PgConnection, namespace: &str, name: &str) -> sqlx
            )
            SELECT jsonb_build_object(
                'entity', me.entity,
+               'runs_at', coalesce(me.runs_at, ''),
                'systems', coalesce((SELECT jsonb_agg(name ORDER BY name) FROM mine), '[]'),
                'integrations', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'system', system, 'direction', direction, 'partner', partner)
                                                           ORDER BY name, system, partner) FROM other), '[]')

@@ -840,7 +840,14 @@ pub async fn site(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<se
                                      JOIN topology_providers pr ON pr.id = c.provider_id
                                      WHERE e.site_id = s.id), '[]'::jsonb),
                'maintenance', coalesce((SELECT jsonb_agg(m.doc ORDER BY m.starts_at, m.id) FROM topology_maintenance_docs m
-                                        WHERE m.site_id = s.id AND m.ends_at > now()), '[]'::jsonb)
+                                        WHERE m.site_id = s.id AND m.ends_at > now()), '[]'::jsonb),
+               -- the catalog's components whose owners say they run here
+               'services', coalesce((SELECT jsonb_agg(jsonb_build_object('entity', en.kind || ':' || en.namespace || '/' || en.name,
+                                                                         'title', coalesce(en.title, en.name), 'runs_at', en.annotations->>'switchyard.dev/sites')
+                                                      ORDER BY en.name)
+                                     FROM entities en
+                                     WHERE en.kind = 'component' AND en.annotations ? 'switchyard.dev/sites'
+                                           AND s.name = ANY (regexp_split_to_array(trim(en.annotations->>'switchyard.dev/sites'), '\s*,\s*'))), '[]'::jsonb)
            ) AS "site!"
            FROM topology_sites s WHERE s.name = $1"#,
         name

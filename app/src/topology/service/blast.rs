@@ -101,6 +101,8 @@ struct BeyondService {
     owner: String,
     on_call: Option<String>,
     via: Option<String>,
+    /// The sites it runs at, all lost.
+    runs_at: Option<String>,
     depends_on: Option<String>,
 }
 
@@ -199,8 +201,26 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
         }
     }
 
-    // the layers beyond, from the partners cut off
-    let beyond: Beyond = serde_json::from_value(blast::beyond(&mut *conn, &partners_off).await?).map_err(|e| TopologyError::Drawing(format!("the layers beyond: {e}")))?;
+    // the sites lost: every device of theirs fails or is cut off (a site asked for with no
+    // devices is lost too)
+    let mut at_site: HashMap<&str, (usize, usize)> = HashMap::new();
+    for n in loaded.nodes.values().filter(|n| !n.partner) {
+        if let Some(site) = n.site.as_deref() {
+            let (all, gone) = at_site.entry(site).or_default();
+            *all += 1;
+            if lost_nodes.contains(n.key.as_str()) || off.contains(n.key.as_str()) {
+                *gone += 1;
+            }
+        }
+    }
+    let mut sites_lost: Vec<String> = at_site.into_iter().filter(|(_, (all, gone))| all == gone).map(|(s, _)| s.to_owned()).collect();
+    if kind == "site" && !sites_lost.iter().any(|s| s.as_str() == name) {
+        sites_lost.push(name.to_owned());
+    }
+    sites_lost.sort();
+
+    // the layers beyond, from the partners cut off and the sites lost
+    let beyond: Beyond = serde_json::from_value(blast::beyond(&mut *conn, &partners_off, &sites_lost).await?).map_err(|e| TopologyError::Drawing(format!("the layers beyond: {e}")))?;
     let now = Utc::now();
     let systems = beyond
         .systems
@@ -223,9 +243,10 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
         .services
         .into_iter()
         .map(|s| BlastService {
-            why: match (s.via, s.depends_on) {
-                (Some(via), _) => format!("an end of the integration {via}"),
-                (_, Some(on)) => format!("depends on {on}"),
+            why: match (s.via, s.runs_at, s.depends_on) {
+                (Some(via), _, _) => format!("an end of the integration {via}"),
+                (_, Some(sites), _) => format!("runs only at {sites}, which {} lost", if sites.contains(',') { "are" } else { "is" }),
+                (_, _, Some(on)) => format!("depends on {on}"),
                 _ => String::new(),
             },
             entity: s.entity,
@@ -242,6 +263,7 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
         version: loaded.version,
         devices_lost,
         devices_cut_off,
+        sites_lost,
         partners,
         sessions: lost_sessions,
         systems,
@@ -299,6 +321,8 @@ pub(super) fn paths_to(kept: &Kept, partner: &str) -> (u32, Vec<SinglePoint>) {
 #[derive(Deserialize)]
 struct Needs {
     entity: String,
+    /// The `switchyard.dev/sites` annotation, as written.
+    runs_at: String,
     systems: Vec<String>,
     integrations: Vec<NeededEnd>,
 }
@@ -323,6 +347,7 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
         .await?
         .ok_or_else(|| Refusal::not_found(format!("The component \"{}/{}\"", shown(namespace), shown(name))))?;
     let needs: Needs = serde_json::from_value(needs).map_err(|e| TopologyError::Drawing(format!("what the service needs: {e}")))?;
+    let runs_at = crate::catalog::draft::sites_of(Some(&needs.runs_at));
     let integrations: Vec<NeededIntegration> = needs
         .integrations
         .iter()
@@ -337,7 +362,7 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
     if integrations.iter().all(|i| i.partner.is_none()) {
         // no partner on its way: the network need not be read
         let version = repo::version(&mut conn).await?;
-        return Ok(ServiceNetwork { entity: needs.entity, version, systems: needs.systems, integrations, partners: Vec::new() });
+        return Ok(ServiceNetwork { entity: needs.entity, version, runs_at, systems: needs.systems, integrations, partners: Vec::new() });
     }
     let kept = kept(&mut conn).await?;
     let loaded = &kept.loaded;
@@ -354,5 +379,5 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
         partners.push(NeededPartner { name: partner, systems: vec![end.system.clone()], paths, single_points });
     }
     partners.sort_by(|a, b| a.paths.cmp(&b.paths).then_with(|| a.name.cmp(&b.name)));
-    Ok(ServiceNetwork { entity: needs.entity, version: loaded.version, systems: needs.systems, integrations, partners })
+    Ok(ServiceNetwork { entity: needs.entity, version: loaded.version, runs_at, systems: needs.systems, integrations, partners })
 }
