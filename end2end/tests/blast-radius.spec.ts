@@ -20,9 +20,6 @@ test('the core device that is a single point of failure: its page names the sing
   const ledger = card.getByTestId('blast-services').getByRole('listitem').filter({ hasText: 'Ledger Core' });
   await expect(ledger).toContainText('deutsche-camt053-to-ledger');
   await expect(ledger.getByRole('link', { name: 'on call' })).toHaveAttribute('href', 'https://oncall.example.com/schedules/ledger');
-  // the London colocation is lost with it, and the bank file gateway, which its form says runs only there
-  await expect(card.getByTestId('blast-sites-lost')).toContainText('ldn-eq');
-  await expect(card.getByTestId('blast-services').getByRole('listitem').filter({ hasText: 'Bank File Gateway' })).toContainText('runs only at ldn-eq, which is lost');
   // the same answer, greyed out on the topology view (its test follows this link)
   await expect(card.getByTestId('blast-on-view')).toHaveAttribute('href', '/topology?fail=ldn-eq-core-1#topology-view');
   await card.scrollIntoViewIfNeeded();
@@ -31,6 +28,11 @@ test('the core device that is a single point of failure: its page names the sing
   await page.goto('/topology/sites/ldn-eq');
   await expect(page.getByTestId('site-services').getByRole('listitem').filter({ hasText: 'Bank File Gateway' })).toContainText('only here');
   await expect(page.getByTestId('site-services').getByRole('listitem').filter({ hasText: 'SFTP Gateway' })).toContainText('runs at ldn-eq, nyc-eq');
+  // if the whole colocation fails, the bank file gateway goes with it; the SFTP gateway runs in New York too
+  const site = page.getByTestId('blast-radius');
+  await expect(site.getByTestId('blast-sites-lost')).toContainText('ldn-eq');
+  await expect(site.getByTestId('blast-services').getByRole('listitem').filter({ hasText: 'Bank File Gateway' })).toContainText('runs only at ldn-eq, which is lost');
+  await expect(site.getByTestId('blast-services').getByRole('listitem').filter({ hasText: 'SFTP Gateway' })).toHaveCount(0);
   // a border router whose loss leaves Visa one path; a device whose loss the network absorbs says so
   await page.goto('/topology/devices/fra1-border-1');
   const visa = page.getByTestId('blast-partners').getByRole('listitem').filter({ hasText: 'Visa' });
