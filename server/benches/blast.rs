@@ -9,10 +9,9 @@
 //! counted, and its p50 and p99. Run with `make bench-blast` (and in `make bench`).
 mod common;
 
+use common::statements::Statements;
 use common::{bench_admin, database_url, pct, server_on, with_database};
 use sqlx::{Connection, Executor, PgConnection, PgPool};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// (rows, columns) of the generated mesh.
@@ -88,28 +87,6 @@ async fn measure(pool: &PgPool, devices: usize) -> Measured {
     Measured { devices, first_ms, times, total, cut_off, integrations }
 }
 
-/// Counts the statements sqlx runs on this thread.
-#[derive(Clone, Default)]
-struct Statements(Arc<AtomicUsize>);
-
-impl tracing::Subscriber for Statements {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target() == "sqlx::query"
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 struct Card {
     devices: usize,
     statements: Vec<usize>,
@@ -159,7 +136,7 @@ async fn preflight_card(pool: &PgPool, devices: usize) -> Card {
             subject.preflight(&mut conn, &request).await.expect("the card");
         }
         times.push(t.elapsed());
-        statements.push(counter.0.load(Ordering::SeqCst));
+        statements.push(counter.count());
     }
     times.sort();
     Card { devices, statements, times, groups, facts }

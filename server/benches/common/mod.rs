@@ -1,6 +1,9 @@
 //! What the benchmarks share: where the database server is, and percentiles.
 use std::time::Duration;
 
+#[allow(dead_code)] // the blast bench's
+pub mod statements;
+
 /// `DATABASE_URL`, or the local server; each bench makes a database of its own there.
 pub fn database_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/switchyard".into())

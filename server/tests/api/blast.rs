@@ -284,7 +284,7 @@ async fn a_production_deploy_waiting_for_approval_carries_its_preflight_card_rea
         let _guard = tracing::subscriber::set_default(counter.clone());
         app::topology::service::preflight::deploy(&mut conn, id, chrono::Utc::now()).await.expect("card")
     };
-    assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(counter.count(), 2);
     assert_eq!(again.len(), 5);
 
     // a staging deploy has no card

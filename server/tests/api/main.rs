@@ -16,5 +16,7 @@ mod topology;
 mod pages;
 mod permissions;
 mod security;
+#[path = "../../benches/common/statements.rs"]
+mod statements;
 mod teams;
 mod tokens;

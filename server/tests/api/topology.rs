@@ -5,8 +5,7 @@ use crate::helpers::{spawn_app, Browser, Persona, TestApp};
 use app::iam::principal::{Principal, Via};
 use app::iam::types::{Role, UserId};
 use serde_json::Value;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use uuid::Uuid;
 
 async fn import(b: &Browser, name: &str, text: String, query: &str) -> reqwest::Response {
@@ -113,29 +112,7 @@ const SQUARE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   </graph>
 </graphml>"#;
 
-/// Counts the statements sqlx sends on this thread while it is the default subscriber
-/// (`#[tokio::test]` runs the test, and the service it calls, on one thread). It takes nothing
-/// else: a subscriber of its own, not a layer on a second registry beside the server's.
-#[derive(Clone, Default)]
-pub(crate) struct Statements(pub(crate) Arc<AtomicUsize>);
-
-impl tracing::Subscriber for Statements {
-    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
-        metadata.target() == "sqlx::query"
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        if event.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
+pub(crate) use crate::statements::Statements;
 
 fn reader(id: Uuid) -> Principal {
     Principal {
