@@ -90,6 +90,16 @@ test('an engineer registers a service, an admin approves it, and it is found and
   await expect(page.getByTestId('description')).toHaveText('Tokenises card numbers for every other system');
   await expect(page.getByTestId('history')).toContainText('entity.updated');
   await page.screenshot({ path: `screenshots/catalog-entity-${testInfo.project.name}.png`, fullPage: true });
+  // the history links to the service as it was before the edit, beside how it is now
+  const registered = page.getByTestId('history').locator('tr', { hasText: 'entity.registration_requested' });
+  await registered.getByTestId('as-of-link').click();
+  await expect(page).toHaveURL(/as_of=/);
+  const description = page.getByTestId('as-of').locator('tr[data-field="description"]');
+  await expect(description).toHaveAttribute('data-changed', 'true');
+  await expect(description).toContainText('Tokenises card numbers for every other system');
+  await expect(page.getByTestId('as-of').locator('tr[data-field="title"]')).toHaveAttribute('data-changed', 'false');
+  await page.getByTestId('as-of').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `screenshots/catalog-entity-as-of-${testInfo.project.name}.png`, fullPage: true });
   await admin.close();
   await context.close();
 });

@@ -150,3 +150,47 @@ test('a schedule slot that passes without a run turns the integration late', asy
   await expect(page.getByTestId('integrations')).toContainText('Workers to the identity provider');
   await page.screenshot({ path: `screenshots/integrations-late-${p}.png`, fullPage: true });
 });
+
+test('a system says which partner carries it, the partner lists it, and the system as it was before shows what changed', async ({ browser }, testInfo) => {
+  const js = hasJs(testInfo);
+  const p = testInfo.project.name;
+  const [name, title] = [`bank-gateway-${p}`, `Bank gateway ${p}`];
+  const carolContext = await browser.newContext({ javaScriptEnabled: js });
+  const carol = await carolContext.newPage();
+  await signIn(carol, testInfo, 'carol', '/integrations/systems');
+  await registerSystem(carol, testInfo, name, title, 'bank');
+  await hydrated(carol, testInfo);
+
+  // a partner that is not there is named under its field, and what was typed stays
+  await carol.getByTestId('system-edit').locator('summary').click();
+  const through = () => carol.getByTestId('system-edit').getByLabel('Reached through (partner)');
+  await through().fill('Nowhere Bank');
+  await submit(carol, carol.getByTestId('system-edit').getByRole('button', { name: 'Save' }));
+  await expect(carol.getByTestId('system-edit').getByText('no partner named "Nowhere Bank" in the topology')).toBeVisible();
+  await expect(through()).toHaveValue('Nowhere Bank');
+  await through().fill('AWS');
+  await submit(carol, carol.getByTestId('system-edit').getByRole('button', { name: 'Save' }));
+  await expect(carol.getByTestId('saved')).toBeVisible();
+  await expect(carol.getByTestId('system-reached-via').getByRole('link', { name: 'AWS' })).toHaveAttribute('href', '/topology/partners/AWS');
+
+  // its history links to it as it was when registered: reached through nothing then, AWS now
+  await carol.getByTestId('history').locator('tr', { hasText: 'integration_system.created' }).getByTestId('as-of-link').click();
+  await expect(carol).toHaveURL(/as_of=/);
+  const row = carol.getByTestId('as-of').locator('tr[data-field="reached_via"]');
+  await expect(row).toHaveAttribute('data-changed', 'true');
+  await expect(row).toContainText('AWS');
+  await expect(carol.getByTestId('as-of-summary')).toContainText('1 change(s) since');
+  await carol.getByTestId('as-of').scrollIntoViewIfNeeded();
+  await carol.screenshot({ path: `screenshots/system-as-of-${p}.png`, fullPage: true });
+
+  // the partner's page lists it, reached through it
+  await open(carol, testInfo, '/topology/partners/AWS');
+  const systems = carol.getByTestId('partner-systems');
+  await expect(systems.getByRole('link', { name: title })).toHaveAttribute('href', `/integrations/systems/${name}`);
+  await expect(systems.locator('li', { hasText: title })).toContainText('reached through it');
+  // and the integrations with the systems behind it, with their health, and the changes to all of it
+  await expect(carol.getByTestId('partner-integrations')).toContainText('Accounts to customers');
+  await expect(carol.getByTestId('partner-history')).toContainText('integration_system.updated');
+  await carol.screenshot({ path: `screenshots/partner-systems-${p}.png`, fullPage: true });
+  await carolContext.close();
+});

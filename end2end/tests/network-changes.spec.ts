@@ -80,6 +80,9 @@ test('an edit of a device in PCI scope asks why, then waits for approval; a part
   // the partner page: the integration systems it hosts, linked
   await open(nina, testInfo, '/topology/partners/Barclays');
   await expect(nina.getByTestId('partner-systems').getByRole('link', { name: 'Barclays SFTP' })).toHaveAttribute('href', '/integrations/systems/bank-sftp-barclays');
+  // the carrier's fibre repair on one of its two circuits, in the coming days, leaves it one path
+  await expect(nina.getByTestId('partner-maintenance').locator('li', { hasText: 'Fibre repair between Slough and the City' })).toContainText('leaves it one path');
+  await expect(nina.getByTestId('partner-integrations')).toContainText('Bank statements (camt.053) into the ledger');
   // and whom to call there, as NetBox's contacts of its tenant say
   await expect(nina.getByTestId('partner-contacts')).toContainText('Barclays NOC');
   await expect(nina.getByTestId('partner-contacts').getByRole('link', { name: 'noc@barclays.example' })).toHaveAttribute('href', 'mailto:noc@barclays.example');

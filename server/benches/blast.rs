@@ -42,8 +42,8 @@ fn estate(rows: usize, columns: usize) -> String {
         SELECT 'sys-' || g, 'System ' || g, CASE WHEN g <= {PARTNERS} * 2 THEN 'bank' ELSE 'internal-service' END, 'production', g <= {PARTNERS} * 2,
                (SELECT id FROM teams WHERE slug = 'bench'), 'internal'
         FROM generate_series(1, {PARTNERS} * 3) g;
-        INSERT INTO topology_partner_systems (partner_id, system_id)
-        SELECT p.id, s.id FROM topology_partners p JOIN integration_systems s ON s.name IN ('sys-' || (substr(p.name, 9)::int * 2 - 1), 'sys-' || (substr(p.name, 9)::int * 2));
+        UPDATE integration_systems s SET hosted_by = p.id
+        FROM topology_partners p WHERE s.name IN ('sys-' || (substr(p.name, 9)::int * 2 - 1), 'sys-' || (substr(p.name, 9)::int * 2));
         INSERT INTO integration_jobs (namespace, name) SELECT 'bench', 'flow-' || g FROM generate_series(1, {INTEGRATIONS}) g;
         INSERT INTO integrations (name, title, platform, trigger, schedule, time_zone, data_format, transport, auth, owner_team_id, classification, lifecycle, job_id, status)
         SELECT j.name, 'Flow ' || j.name, 'in-house', 'schedule', (g % 60) || ' * * * *', 'UTC', 'json', 'https', 'mtls',

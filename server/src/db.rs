@@ -119,6 +119,7 @@ pub async fn load_demo_data(pool: &PgPool, history_days: i64) -> Result<(), Stri
             .collect();
         return Err(format!("the demo catalog does not import: {}", problems.join(" | ")));
     }
-    crate::demo_integrations::load(pool, history_days).await?;
-    crate::demo_network::load(pool).await
+    // the network first: the demo's systems name the partners that host them
+    crate::demo_network::load(pool).await?;
+    crate::demo_integrations::load(pool, history_days).await
 }

@@ -85,9 +85,26 @@ fn component_of(system: &str) -> &'static str {
     }
 }
 
+/// The partner of the demo network that hosts a system, and the one it is reached through.
+fn partners_of(system: &str) -> (&'static str, &'static str) {
+    match system {
+        "bank-sftp-barclays" => ("Barclays", ""),
+        "bank-api-jpm" => ("J.P. Morgan", ""),
+        "bank-sftp-deutsche" => ("Deutsche Bank", ""),
+        "visa-clearing" => ("Visa", ""),
+        "mastercard-clearing" => ("Mastercard", ""),
+        // Salesforce Private Connect, over the Direct Connect circuits
+        "salesforce" => ("", "AWS"),
+        _ => ("", ""),
+    }
+}
+
 fn system_form(s: &(&str, &str, &str, &str, &str, &str, &str)) -> SystemForm {
+    let (hosted_by, reached_via) = partners_of(s.0);
     SystemForm {
         component: component_of(s.0).into(),
+        hosted_by: hosted_by.into(),
+        reached_via: reached_via.into(),
         name: s.0.into(),
         title: s.1.into(),
         kind: s.2.into(),

@@ -316,21 +316,12 @@ pub async fn load(pool: &sqlx::PgPool) -> Result<(), String> {
     let meta = RequestMeta { request_id: "demo-data".into(), ip: "127.0.0.1".into() };
     let report = app::topology::service::apply_netbox_export(pool, &export(), false, &meta).await.map_err(|e| format!("the demo network does not load: {e}"))?;
     let made: u32 = report.kinds.iter().map(|k| k.counts.created).sum();
-    app::topology::service::changes::load_demo_extras(pool, PARTNER_SYSTEMS, &maintenance(chrono::Utc::now()), &meta)
+    app::topology::service::changes::load_demo_maintenance(pool, &maintenance(chrono::Utc::now()), &meta)
         .await
-        .map_err(|e| format!("the demo network's partner systems and maintenance do not load: {e}"))?;
+        .map_err(|e| format!("the demo network's maintenance does not load: {e}"))?;
     tracing::info!(created = made, "demo network loaded");
     Ok(())
 }
-
-/// The integration systems (of the demo integrations) each partner hosts.
-const PARTNER_SYSTEMS: &[(&str, &[&str])] = &[
-    ("Barclays", &["bank-sftp-barclays"]),
-    ("J.P. Morgan", &["bank-api-jpm"]),
-    ("Deutsche Bank", &["bank-sftp-deutsche"]),
-    ("Visa", &["visa-clearing"]),
-    ("Mastercard", &["mastercard-clearing"]),
-];
 
 /// The coming weeks' work: a carrier's notice on a circuit to a bank, planned work on the core
 /// device that is a single point of failure, planned work on the extranet router Deutsche Bank's

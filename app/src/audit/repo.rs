@@ -151,6 +151,49 @@ pub async fn search(conn: &mut PgConnection, f: &Filter<'_>) -> Result<Vec<Row>,
     .await
 }
 
+/// The rows of any of these subjects (`kinds[i]`, `ids[i]`), newest first.
+#[tracing::instrument(level = "debug", name = "audit.repo.subjects", skip_all)]
+pub async fn subjects(conn: &mut PgConnection, kinds: &[String], ids: &[String], limit: i64) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as!(
+        Row,
+        r#"SELECT a.id AS "id!", a.at AS "at!", a.actor_id AS "actor_id?", a.actor_name AS "actor_name!", a.action AS "action!",
+                  a.subject_kind AS "subject_kind!", a.subject_id AS "subject_id!", a.before AS "before?", a.after AS "after?",
+                  a.request_id AS "request_id!", a.source_ip AS "source_ip!", a.prev_hash AS "prev_hash!", a.hash AS "hash!"
+           FROM unnest($1::text[], $2::text[]) AS s(kind, id)
+           CROSS JOIN LATERAL (SELECT * FROM audit_log l WHERE l.subject_kind = s.kind AND l.subject_id = s.id ORDER BY l.id DESC LIMIT $3) a
+           ORDER BY a.id DESC
+           LIMIT $3"#,
+        kinds,
+        ids,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One change of a subject, as a replay reads it.
+pub struct Step {
+    pub at: DateTime<Utc>,
+    pub actor_name: String,
+    pub action: String,
+    pub after: Option<Value>,
+}
+
+/// Every change of one subject, oldest first (at most `limit`).
+#[tracing::instrument(level = "debug", name = "audit.repo.steps", skip_all)]
+pub async fn steps(conn: &mut PgConnection, subject_kind: &str, subject_id: &str, limit: i64) -> Result<Vec<Step>, sqlx::Error> {
+    sqlx::query_as!(
+        Step,
+        r#"SELECT at, actor_name, action, after FROM audit_log
+           WHERE subject_kind = $1 AND subject_id = $2 ORDER BY at, id LIMIT $3"#,
+        subject_kind,
+        subject_id,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// The newest row of each stripe: (stripe, id, hash), by stripe.
 #[tracing::instrument(level = "debug", name = "audit.repo.stripe_heads", skip_all)]
 pub async fn stripe_heads(conn: &mut PgConnection) -> Result<Vec<(i16, i64, Vec<u8>)>, sqlx::Error> {

@@ -1,11 +1,11 @@
 //! Writing and verifying the audit chain.
 use super::repo::{self, Row};
-use super::types::{AuditEntry, AuditPage, AuditQuery, ChainCheck};
+use super::types::{AsOf, AuditEntry, AuditPage, AuditQuery, ChainCheck, ChangeMark, FieldThen};
 pub use super::types::SubjectKind;
 use crate::context::RequestMeta;
 use crate::error::{FieldProblem, Refusal};
 use crate::iam::principal::Principal;
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
@@ -270,6 +270,26 @@ pub async fn history(
         .collect())
 }
 
+/// The history of several subjects together, newest first: a partner and what hangs off it, say.
+/// Each `(kind, id)`; a subject whose history is not for everyone needs an admin. Where a change
+/// came from is for admins.
+#[tracing::instrument(name = "audit.service.history_of", skip(pool, principal, subjects), fields(user = %principal.username, subjects = subjects.len()), err)]
+pub async fn history_of(pool: &PgPool, principal: &Principal, subjects: &[(String, String)], limit: i64) -> Result<Vec<AuditEntry>, AuditError> {
+    principal.require_read()?;
+    if subjects.iter().any(|(kind, _)| !SubjectKind::parse(kind).is_some_and(SubjectKind::public_history)) {
+        principal.require_admin()?;
+    }
+    let (kinds, ids): (Vec<String>, Vec<String>) = subjects.iter().cloned().unzip();
+    let mut conn = pool.acquire().await?;
+    let admin = principal.is_admin();
+    Ok(repo::subjects(&mut conn, &kinds, &ids, limit)
+        .await?
+        .into_iter()
+        .map(to_entry)
+        .map(|e| if admin { e } else { AuditEntry { request_id: String::new(), source_ip: String::new(), ..e } })
+        .collect())
+}
+
 pub const PAGE_SIZE: i64 = 100;
 
 /// Admins search the log, newest first, a page at a time.
@@ -327,4 +347,158 @@ impl From<sqlx::Error> for AuditError {
 
 fn invalid((field, message): (String, String)) -> AuditError {
     AuditError::Refused(Refusal::Invalid(FieldProblem { field, message }))
+}
+
+/// How a domain's audit rows rebuild one of its subjects: the actions whose `after` holds the
+/// whole of it, those that end it, and how the keys of a partial change (an edit that records
+/// only the fields it changed) name the whole's fields.
+pub struct Replay {
+    pub whole: &'static [&'static str],
+    pub ends: &'static [&'static str],
+    pub key: fn(&str) -> &str,
+    /// Fields of the whole that are not the subject's (an edit's reason, say).
+    pub hidden: &'static [&'static str],
+}
+
+/// For a domain whose partial changes name the whole's fields as they are.
+pub fn same_key(field: &str) -> &str {
+    field
+}
+
+/// A subject's state after these changes, oldest first: `None` when it did not exist. A whole
+/// replaces the state; an end removes it; a partial change sets the fields it names (a field
+/// the whole does not have is not the subject's: a status, say, and is left out).
+pub fn replay<'a>(steps: impl IntoIterator<Item = (&'a str, Option<&'a Value>)>, r: &Replay) -> Option<Value> {
+    let mut state: Option<Value> = None;
+    for (action, after) in steps {
+        if r.ends.contains(&action) {
+            state = None;
+        } else if r.whole.contains(&action) {
+            state = after.cloned().filter(Value::is_object);
+        } else if let (Some(Value::Object(now)), Some(Value::Object(change))) = (state.as_mut(), after) {
+            for (k, v) in change {
+                let key = (r.key)(k);
+                if let Some(slot) = now.get_mut(key) {
+                    *slot = v.clone();
+                }
+            }
+        }
+    }
+    state
+}
+
+/// A field's value as people read it: lists joined by commas, pairs as `key=value`, nothing
+/// for unset.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(|i| match i {
+            Value::Array(pair) => pair.iter().map(shown).collect::<Vec<_>>().join(" "),
+            other => shown(other),
+        }).collect::<Vec<_>>().join(", "),
+        Value::Object(m) => m.iter().map(|(k, v)| format!("{k}={}", shown(v))).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The most changes of one subject a replay reads.
+const MAX_STEPS: i64 = 10_000;
+
+/// A subject as its audit rows say it was at `at`, beside how they say it is now. The caller
+/// (the subject's domain) has checked the reader may see it.
+#[tracing::instrument(level = "debug", name = "audit.service.as_of", skip(conn, r), err)]
+pub async fn as_of(conn: &mut PgConnection, kind: SubjectKind, id: &str, at: DateTime<Utc>, r: &Replay) -> Result<AsOf, sqlx::Error> {
+    let steps = repo::steps(conn, kind.as_str(), id, MAX_STEPS).await?;
+    let upto = steps.partition_point(|s| s.at <= at);
+    let then = replay(steps[..upto].iter().map(|s| (s.action.as_str(), s.after.as_ref())), r);
+    let now = replay(steps.iter().map(|s| (s.action.as_str(), s.after.as_ref())), r);
+    let fields_of = |v: &Option<Value>| -> Vec<(String, String)> {
+        match v {
+            Some(Value::Object(m)) => m.iter().filter(|(k, _)| !r.hidden.contains(&k.as_str())).map(|(k, v)| (k.clone(), shown(v))).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let (was, is) = (fields_of(&then), fields_of(&now));
+    let mut names: Vec<String> = was.iter().chain(&is).map(|(k, _)| k.clone()).collect();
+    names.sort();
+    names.dedup();
+    let value = |list: &[(String, String)], name: &str| list.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+    let fields = names
+        .into_iter()
+        .map(|name| {
+            let (then, now) = (value(&was, &name), value(&is, &name));
+            FieldThen { changed: then != now, name, then, now }
+        })
+        .collect();
+    Ok(AsOf {
+        at,
+        existed: then.is_some(),
+        last_change: steps[..upto].last().map(|s| ChangeMark { at: s.at, actor: s.actor_name.clone(), action: s.action.clone() }),
+        changes_since: i64::try_from(steps.len() - upto).unwrap_or(i64::MAX),
+        fields,
+    })
+}
+
+/// A moment as the API (RFC 3339) or a browser's date-and-time field (`YYYY-MM-DDTHH:MM`, UTC)
+/// sends it, not in the future.
+pub fn parse_moment(field: &str, raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Refusal> {
+    let raw = raw.trim();
+    let wrong = || Refusal::invalid(field, format!("\"{}\" is not a time: use RFC 3339, or YYYY-MM-DDTHH:MM in UTC", raw.chars().take(40).collect::<String>()));
+    if raw.is_empty() {
+        return Err(Refusal::invalid(field, "a time is required (RFC 3339, or YYYY-MM-DDTHH:MM in UTC)"));
+    }
+    if raw.len() > 40 {
+        return Err(wrong());
+    }
+    let at = DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M").map(|t| t.and_utc()))
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S").map(|t| t.and_utc()))
+        .map_err(|_| wrong())?;
+    if at > now {
+        return Err(Refusal::invalid(field, "that moment is still to come: ask about the past"));
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod replay_tests {
+    use super::*;
+
+    fn key(k: &str) -> &str {
+        if k == "on-call" { "oncall" } else { k }
+    }
+
+    const R: Replay = Replay { whole: &["created"], ends: &["deleted"], key, hidden: &[] };
+
+    #[test]
+    fn a_whole_then_partial_changes_then_an_end_replay_in_order() {
+        let created = json!({ "title": "Ledger", "oncall": "a", "owners": ["ledger"] });
+        let edit = json!({ "on-call": "b", "status": "active" });
+        let steps = [("created", Some(&created)), ("updated", Some(&edit))];
+        assert_eq!(replay(steps, &R), Some(json!({ "title": "Ledger", "oncall": "b", "owners": ["ledger"] })));
+        assert_eq!(replay(steps[..1].iter().copied(), &R), Some(created.clone()));
+        assert_eq!(replay([("updated", Some(&edit))], &R), None, "a change before it existed rebuilds nothing");
+        assert_eq!(replay([("created", Some(&created)), ("deleted", None)], &R), None);
+    }
+
+    #[test]
+    fn values_read_as_text() {
+        assert_eq!(shown(&json!(["a", "b"])), "a, b");
+        assert_eq!(shown(&json!([["dependsOn", "component:default/x"]])), "dependsOn component:default/x");
+        assert_eq!(shown(&json!({ "k": "v" })), "k=v");
+        assert_eq!(shown(&Value::Null), "");
+        assert_eq!(shown(&json!(3)), "3");
+    }
+
+    #[test]
+    fn a_moment_is_rfc3339_or_a_browsers_field_and_not_to_come() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z").map(|t| t.with_timezone(&Utc)).ok().unwrap_or_default();
+        assert_eq!(parse_moment("as_of", "2026-12-01T06:30", now).ok().map(|t| t.to_rfc3339()), Some("2026-12-01T06:30:00+00:00".into()));
+        assert!(parse_moment("as_of", "2026-12-01T06:30:00+01:00", now).is_ok());
+        for bad in ["", "yesterday", "2027-01-01T00:00"] {
+            assert!(matches!(parse_moment("as_of", bad, now), Err(Refusal::Invalid(p)) if p.field == "as_of"), "{bad}");
+        }
+    }
 }

@@ -117,6 +117,52 @@ pub struct AuditEntry {
     pub source_ip: String,
 }
 
+/// A subject as the audit log says it was at a moment, beside how it is now: for post-incident
+/// reviews and audits ("who owned this, and where did it run, on the night it failed?").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AsOf {
+    /// The moment asked about.
+    pub at: DateTime<Utc>,
+    /// Whether it existed then (registered, and not yet removed).
+    pub existed: bool,
+    /// The last change at or before that moment.
+    pub last_change: Option<ChangeMark>,
+    /// How many changes it has had since.
+    pub changes_since: i64,
+    /// Its fields then and now, by name, each saying whether it differs.
+    pub fields: Vec<FieldThen>,
+}
+
+/// The moment a subject is asked about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+pub struct AsOfQuery {
+    /// A past moment: RFC 3339, or `YYYY-MM-DDTHH:MM` in UTC.
+    #[cfg_attr(feature = "ssr", param(max_length = 40))]
+    pub at: String,
+}
+
+/// One change, as the audit log holds it: when, by whom, what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ChangeMark {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+}
+
+/// One field of a subject then and now, as text (lists joined by commas; empty when unset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FieldThen {
+    pub name: String,
+    pub then: String,
+    pub now: String,
+    pub changed: bool,
+}
+
 /// The result of walking every stripe of the chain from its first row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChainCheck {

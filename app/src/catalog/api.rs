@@ -78,6 +78,16 @@ pub async fn get_entity(kind: String, namespace: String, name: String) -> Result
     super::service::detail(&pool, &principal, &r).await.map_err(fail)
 }
 
+/// An entity as it was at a past moment, from the audit log, beside how it is now.
+#[server(endpoint = "catalog/as-of")]
+pub async fn entity_as_of(kind: String, namespace: String, name: String, at: String) -> Result<crate::audit::types::AsOf, AppError> {
+    let r = entity_ref(&kind, &namespace, &name)?;
+    let at = crate::audit::service::parse_moment("as_of", &at, chrono::Utc::now()).map_err(|e| crate::context::respond(e.into()))?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::as_of(&pool, &principal, &r, at).await.map_err(fail)
+}
+
 #[server(endpoint = "catalog/graph")]
 pub async fn get_graph(kind: String, namespace: String, name: String, depth: u8) -> Result<DependencyGraph, AppError> {
     let r = entity_ref(&kind, &namespace, &name)?;

@@ -515,20 +515,42 @@ pub fn changed_fields(a: &Desired, b: &Desired) -> Vec<String> {
     out
 }
 
-/// Only the changed fields of `d`, for an audit row's before or after.
-fn fields_json(d: &Desired, fields: &[String]) -> serde_json::Value {
-    let full = serde_json::to_value(d).unwrap_or_default();
-    let key = |f: &str| match f {
+/// Where a changed field (as [`changed_fields`] names it) sits in a [`Desired`].
+fn desired_key(field: &str) -> &str {
+    match field {
         "type" => "entity_type",
         "repository" => "repository_url",
         "runbook" => "runbook_url",
         "on-call" => "oncall_url",
         other => other,
     }
-    .to_owned();
+}
+
+/// Only the changed fields of `d`, for an audit row's before or after.
+fn fields_json(d: &Desired, fields: &[String]) -> serde_json::Value {
+    let full = serde_json::to_value(d).unwrap_or_default();
     let map: serde_json::Map<String, serde_json::Value> =
-        fields.iter().map(|f| (f.clone(), full.get(key(f)).cloned().unwrap_or_default())).collect();
+        fields.iter().map(|f| (f.clone(), full.get(desired_key(f)).cloned().unwrap_or_default())).collect();
     serde_json::Value::Object(map)
+}
+
+/// How the catalog's audit rows rebuild an entity: an import or a registration holds the whole
+/// of it, an edit the fields it changed.
+const REPLAY: audit::Replay = audit::Replay {
+    whole: &["entity.imported", "entity.registration_requested"],
+    ends: &["entity.deleted", "entity.registration_withdrawn"],
+    key: desired_key,
+    hidden: &["entity"],
+};
+
+/// An entity as it was at `at`, from the audit log, beside how it is now (anyone who reads
+/// the catalog).
+#[tracing::instrument(name = "catalog.service.as_of", skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn as_of(pool: &PgPool, principal: &Principal, r: &EntityRef, at: chrono::DateTime<chrono::Utc>) -> Result<crate::audit::types::AsOf, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let id = repo::find(&mut *conn, r).await?.ok_or_else(|| entity_not_found(r))?;
+    Ok(audit::as_of(&mut conn, SubjectKind::Entity, &id.to_string(), at, &REPLAY).await?)
 }
 
 /// Edits a component. Plain fields apply at once (one audit row with before and after);

@@ -65,6 +65,16 @@ pub async fn get_integration(name: String, runs: String) -> Result<IntegrationVi
     Ok(IntegrationView { detail, runs, history })
 }
 
+/// An integration (or, with `system`, a system) as it was at a past moment, from the audit log,
+/// beside how it is now.
+#[server(endpoint = "integrations/as-of")]
+pub async fn as_of(system: bool, name: String, at: String) -> Result<crate::audit::types::AsOf, AppError> {
+    let at = crate::audit::service::parse_moment("as_of", &at, chrono::Utc::now()).map_err(|e| crate::context::respond(e.into()))?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::as_of(&pool, &principal, system, &name, at).await.map_err(fail)
+}
+
 /// The edit form of an integration, filled in, and the version it was read at.
 #[server(endpoint = "integrations/edit-form")]
 pub async fn get_edit_form(name: String) -> Result<(IntegrationForm, i32), AppError> {
@@ -122,14 +132,18 @@ pub async fn list_systems() -> Result<(Vec<SystemView>, LaidOut), AppError> {
     Ok((systems, map))
 }
 
-/// A system's page: the system, its integrations in and out, and its neighbourhood drawn.
+/// A system's page: the system, its integrations in and out, its neighbourhood drawn, and its
+/// history.
 #[server(endpoint = "integrations/system")]
-pub async fn get_system(name: String) -> Result<(SystemDetail, LaidOut), AppError> {
+pub async fn get_system(name: String) -> Result<(SystemDetail, LaidOut, Vec<crate::audit::types::AuditEntry>), AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let detail = super::service::get_system(&pool, &principal, &name, chrono::Utc::now()).await.map_err(fail)?;
     let map = super::service::map_drawing(&pool, &principal, Some(&name)).await.map_err(fail)?;
-    Ok((detail, map))
+    let history = crate::audit::service::history(&pool, &principal, "integration_system", &detail.system.id.to_string(), 50)
+        .await
+        .map_err(|e| crate::context::respond(e.into()))?;
+    Ok((detail, map, history))
 }
 
 #[server(endpoint = "integrations/unregistered")]
@@ -168,15 +182,41 @@ pub async fn register_integration(#[server(flatten)] form: IntegrationForm) -> R
     Ok(Saved { href, message })
 }
 
-/// Registers a system.
-#[server(endpoint = "integrations/create-system")]
-pub async fn create_system(#[server(flatten)] form: SystemForm) -> Result<Saved, AppError> {
-    let typed = [
+/// The system form's fields and values, in order.
+#[cfg(feature = "ssr")]
+fn system_pairs(form: &SystemForm) -> [(&'static str, &str); 13] {
+    [
         ("name", form.name.as_str()), ("title", form.title.as_str()), ("description", form.description.as_str()), ("kind", form.kind.as_str()),
         ("vendor", form.vendor.as_str()), ("environment", form.environment.as_str()), ("external", form.external.as_str()),
         ("owner", form.owner.as_str()), ("classification", form.classification.as_str()), ("contacts", form.contacts.as_str()),
-        ("component", form.component.as_str()),
-    ];
+        ("component", form.component.as_str()), ("hosted_by", form.hosted_by.as_str()), ("reached_via", form.reached_via.as_str()),
+    ]
+}
+
+/// Changes a system: every field as the form states it (its owning team, or an admin).
+#[server(endpoint = "integrations/edit-system")]
+pub async fn edit_system(#[server(flatten)] form: SystemForm) -> Result<Saved, AppError> {
+    let mut typed = system_pairs(&form).to_vec();
+    // the form is shown again with what was typed, empty fields included
+    typed.push(("edit", "1"));
+    let path = format!("/integrations/systems/{}", form.name);
+    let back = |e: AppError| crate::ui::form::send_back(&path, &typed, e);
+    let draft = form.parse().map_err(|p| back(AppError::InvalidFields(p)))?;
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let meta = crate::context::request_meta();
+    super::service::edit_system(&pool, &principal, &draft, &meta).await.map_err(|e| back(e.into()))?;
+    let href = format!("/integrations/systems/{}", draft.name);
+    if crate::context::accepts_html() {
+        leptos_axum::redirect(&format!("{href}?saved=1"));
+    }
+    Ok(Saved { href, message: "Saved.".into() })
+}
+
+/// Registers a system.
+#[server(endpoint = "integrations/create-system")]
+pub async fn create_system(#[server(flatten)] form: SystemForm) -> Result<Saved, AppError> {
+    let typed = system_pairs(&form);
     let back = |e: AppError| crate::ui::form::send_back("/integrations/systems", &typed, e);
     let draft = form.parse().map_err(|p| back(AppError::InvalidFields(p)))?;
     let principal = crate::context::principal()?;

@@ -33,7 +33,7 @@ fn label(kind: &str, name: &str) -> String {
 }
 
 /// Where each form field sits in a document.
-const SYSTEM_PLACES: [(&str, &str); 11] = [
+const SYSTEM_PLACES: [(&str, &str); 13] = [
     ("/metadata/name", "name"),
     ("/metadata/title", "title"),
     ("/metadata/description", "description"),
@@ -45,6 +45,8 @@ const SYSTEM_PLACES: [(&str, &str); 11] = [
     ("/spec/classification", "classification"),
     ("/spec/contacts", "contacts"),
     ("/spec/component", "component"),
+    ("/spec/hostedBy", "hosted_by"),
+    ("/spec/reachedVia", "reached_via"),
 ];
 
 const INTEGRATION_PLACES: [(&str, &str); 26] = [

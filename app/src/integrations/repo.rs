@@ -466,14 +466,23 @@ pub struct NewSystem<'a> {
     pub classification: &'a str,
     pub contacts: &'a [String],
     pub entity_id: Option<Uuid>,
+    pub hosted_by: Option<Uuid>,
+    pub reached_via: Option<Uuid>,
+}
+
+/// The topology's partners by these names, as (name, id); names that match none are left out.
+#[tracing::instrument(level = "debug", name = "integrations.repo.partner_ids", skip_all)]
+pub async fn partner_ids(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(String, Uuid)>> {
+    let rows = sqlx::query!("SELECT name, id FROM topology_partners WHERE name = ANY($1)", names).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.name, r.id)).collect())
 }
 
 /// Inserts a system; `None` when the name is taken.
 pub async fn insert_system(conn: &mut PgConnection, s: &NewSystem<'_>) -> sqlx::Result<Option<SystemId>> {
     sqlx::query_scalar!(
         r#"INSERT INTO integration_systems (name, title, description, kind, vendor, environment, external, owner_team_id,
-               classification, contacts, entity_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (name) DO NOTHING RETURNING id"#,
+               classification, contacts, entity_id, hosted_by, reached_via)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (name) DO NOTHING RETURNING id"#,
         s.name,
         s.title,
         s.description,
@@ -484,7 +493,9 @@ pub async fn insert_system(conn: &mut PgConnection, s: &NewSystem<'_>) -> sqlx::
         s.owner_team_id,
         s.classification,
         s.contacts,
-        s.entity_id
+        s.entity_id,
+        s.hosted_by,
+        s.reached_via
     )
     .fetch_optional(conn)
     .await
@@ -663,7 +674,7 @@ pub async fn update_system(conn: &mut PgConnection, s: &NewSystem<'_>) -> sqlx::
     sqlx::query_scalar!(
         r#"UPDATE integration_systems SET title = $2, description = $3, kind = $4, vendor = $5, environment = $6,
                external = $7, owner_team_id = $8, classification = $9, contacts = $10, entity_id = $11,
-               updated_at = now(), version = version + 1
+               hosted_by = $12, reached_via = $13, updated_at = now(), version = version + 1
            WHERE name = $1 RETURNING id"#,
         s.name,
         s.title,
@@ -675,7 +686,9 @@ pub async fn update_system(conn: &mut PgConnection, s: &NewSystem<'_>) -> sqlx::
         s.owner_team_id,
         s.classification,
         s.contacts,
-        s.entity_id
+        s.entity_id,
+        s.hosted_by,
+        s.reached_via
     )
     .fetch_optional(conn)
     .await
@@ -687,9 +700,12 @@ pub async fn update_system(conn: &mut PgConnection, s: &NewSystem<'_>) -> sqlx::
 pub async fn system_forms(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(SystemForm, Uuid)>> {
     let rows = sqlx::query!(
         r#"SELECT s.name, s.title, s.description, s.kind, s.vendor, s.environment, s.external, t.slug AS owner,
-                  s.classification, s.contacts, e.name AS "component?", s.owner_team_id
+                  s.classification, s.contacts, e.name AS "component?", s.owner_team_id,
+                  hp.name AS "hosted_by?", rp.name AS "reached_via?"
            FROM integration_systems s JOIN teams t ON t.id = s.owner_team_id
            LEFT JOIN entities e ON e.id = s.entity_id
+           LEFT JOIN topology_partners hp ON hp.id = s.hosted_by
+           LEFT JOIN topology_partners rp ON rp.id = s.reached_via
            WHERE s.name = ANY($1)"#,
         names
     )
@@ -710,6 +726,8 @@ pub async fn system_forms(conn: &mut PgConnection, names: &[String]) -> sqlx::Re
                 classification: r.classification,
                 contacts: r.contacts.join(", "),
                 component: r.component.unwrap_or_default(),
+                hosted_by: r.hosted_by.unwrap_or_default(),
+                reached_via: r.reached_via.unwrap_or_default(),
             };
             (form, r.owner_team_id)
         })

@@ -319,6 +319,10 @@ pub struct SystemForm {
     pub contacts: String,
     /// A catalog component's name, when the system is an in-house service.
     pub component: String,
+    /// The partner that hosts it (a bank's SFTP endpoint), by the partner's name.
+    pub hosted_by: String,
+    /// The partner it is reached through (a cloud on-ramp), by the partner's name.
+    pub reached_via: String,
 }
 
 /// A system that parsed.
@@ -335,6 +339,8 @@ pub struct SystemDraft {
     pub classification: Classification,
     pub contacts: Vec<String>,
     pub component: Option<String>,
+    pub hosted_by: Option<String>,
+    pub reached_via: Option<String>,
 }
 
 /// Collects a form's problems, each with its field, and the values that parsed.
@@ -379,6 +385,12 @@ fn parse_text(what: &str, raw: &str, max: usize) -> Result<String, String> {
     Ok(t.to_owned())
 }
 
+/// A partner's name as the topology spells it (`Deutsche Bank`), or none when empty.
+fn parse_partner(raw: &str) -> Result<Option<String>, String> {
+    let t = parse_plain("partner's name", raw, 100)?;
+    Ok((!t.is_empty()).then_some(t))
+}
+
 fn parse_plain(what: &str, raw: &str, max: usize) -> Result<String, String> {
     let t = raw.trim();
     if t.chars().count() > max {
@@ -415,9 +427,24 @@ impl SystemForm {
             "component",
             if self.component.trim().is_empty() { Ok(None) } else { crate::catalog::types::parse_entity_name(&self.component).map(Some) },
         );
-        match (name, title, description, kind, vendor, environment, external, owner, classification, contacts, component) {
-            (Some(name), Some(title), Some(description), Some(kind), Some(vendor), Some(environment), Some(external), Some(owner), Some(classification), Some(contacts), Some(component))
-                if p.0.is_empty() =>
+        let hosted_by = p.check("hosted_by", parse_partner(&self.hosted_by));
+        let reached_via = p.check("reached_via", parse_partner(&self.reached_via));
+        match (name, title, description, kind, vendor, environment, external, owner, classification, contacts, component, hosted_by, reached_via) {
+            (
+                Some(name),
+                Some(title),
+                Some(description),
+                Some(kind),
+                Some(vendor),
+                Some(environment),
+                Some(external),
+                Some(owner),
+                Some(classification),
+                Some(contacts),
+                Some(component),
+                Some(hosted_by),
+                Some(reached_via),
+            ) if p.0.is_empty() =>
             {
                 Ok(SystemDraft {
                     name,
@@ -431,6 +458,8 @@ impl SystemForm {
                     classification,
                     contacts,
                     component,
+                    hosted_by,
+                    reached_via,
                 })
             }
             _ => Err(p.0),
@@ -451,6 +480,8 @@ impl SystemForm {
             "classification" => &mut self.classification,
             "contacts" => &mut self.contacts,
             "component" => &mut self.component,
+            "hosted_by" => &mut self.hosted_by,
+            "reached_via" => &mut self.reached_via,
             _ => return false,
         };
         value.clone_into(slot);
@@ -818,6 +849,10 @@ pub struct SystemView {
     pub contacts: Vec<String>,
     /// The catalog component this system is, when it is an in-house service.
     pub component: Option<String>,
+    /// The partner that hosts it.
+    pub hosted_by: Option<String>,
+    /// The partner it is reached through.
+    pub reached_via: Option<String>,
     pub integrations_in: i64,
     pub integrations_out: i64,
 }
@@ -1189,6 +1224,8 @@ pub struct IntegrationQuery {
     pub lifecycle: Option<IntegrationLifecycle>,
     /// A catalog component's name: integrations to or from a system that is it.
     pub component: Option<String>,
+    /// A partner's name: integrations to or from a system it hosts or is reached through.
+    pub partner: Option<String>,
     /// Opaque keyset cursor from the previous page (the last name).
     pub after: Option<String>,
     pub limit: u16,
@@ -1226,6 +1263,7 @@ impl IntegrationQuery {
             trigger: one("trigger", field("trigger"), Trigger::parse)?,
             lifecycle: one("lifecycle", field("lifecycle"), IntegrationLifecycle::parse)?,
             component: one("component", field("component"), crate::catalog::types::parse_entity_name)?,
+            partner: one("partner", field("partner"), |p| parse_partner(p).map(Option::unwrap_or_default))?,
             after: one("after", field("after"), |a| parse_name("cursor", a))?,
             limit,
         })
@@ -1260,6 +1298,9 @@ impl IntegrationQuery {
         }
         if let Some(v) = &self.component {
             pairs.push(("component", v.clone()));
+        }
+        if let Some(v) = &self.partner {
+            pairs.push(("partner", v.clone()));
         }
         if self.limit != Self::DEFAULT_LIMIT && self.limit != 0 {
             pairs.push(("limit", self.limit.to_string()));

@@ -629,6 +629,20 @@ pub struct PartnerDetail {
     /// Whom to call there (from NetBox's contacts assigned to its tenant).
     #[serde(default)]
     pub contacts: Vec<PartnerContact>,
+    /// Maintenance in the next 30 days that cuts it off, or leaves it one path, soonest first.
+    #[serde(default)]
+    pub maintenance: Vec<PartnerWindow>,
+}
+
+/// A maintenance window on a partner's path, and what it does to the partner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerWindow {
+    pub window: MaintenanceWindow,
+    /// `cut_off` or `single_path`.
+    pub effect: String,
+    /// The path that breaks.
+    pub why: String,
 }
 
 /// A person at a partner: their role with it (NOC, account manager …) and how to reach them.
@@ -950,24 +964,18 @@ pub struct MaintenanceForm {
     pub ends_at: String,
 }
 
-/// An integration system a partner hosts (a bank's SFTP server), as the partner's page lists it.
+/// An integration system a partner hosts (a bank's SFTP server) or that is reached through it
+/// (a SaaS vendor over a cloud on-ramp), as the partner's page lists it. The system says so, on
+/// its form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PartnerSystem {
     pub name: String,
     pub title: String,
     pub kind: String,
+    /// `hosted_by` or `reached_via`.
+    pub relation: String,
 }
-
-/// The integration systems a partner hosts, by name: the whole set, replacing what it had.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-pub struct PartnerSystemsForm {
-    pub systems: Vec<String>,
-}
-
-/// The most systems one partner hosts.
-pub const MAX_PARTNER_SYSTEMS: usize = 100;
 
 /// An edit of a device: the fields given change, the rest stay. An edit that touches a device
 /// in PCI scope (or puts one in it) waits for approval, and says why in `reason`.

@@ -2,7 +2,7 @@
 //! tooling can point at it:
 //! entities (filters, keyset cursor, fields), one entity by name (JSON or YAML), facets,
 //! import of descriptor files (multipart, with a dry run) and export of the whole catalog.
-use super::error::{ApiError, ApiMultipart, ApiPath, Caller, ErrorBody};
+use super::error::{ApiError, ApiMultipart, ApiPath, ApiQuery, Caller, ErrorBody};
 use crate::startup::AppState;
 use app::catalog::backstage::SourceFile;
 use app::catalog::types::{EntityRef, FacetCount, ImportJob, ImportReport, ListQuery};
@@ -139,6 +139,34 @@ pub async fn list_entities(State(state): State<AppState>, caller: Caller, RawQue
     let (items, next_cursor) =
         service::documents(&state.pool, &caller.principal, &q, &fields).await.map_err(|e| caller.fail(e))?;
     Ok(Json(EntityList { items, page_info: PageInfo { next_cursor } }))
+}
+
+/// An entity as it was at a past moment, rebuilt from the audit log, beside how it is now: each
+/// field then and now, whether it differs, the last change before that moment and how many
+/// came after.
+#[utoipa::path(
+    get,
+    path = "/catalog/entities/by-name/{kind}/{namespace}/{name}/as-of",
+    tag = "catalog",
+    params(
+        ("kind" = inline(KindName), Path),
+        ("namespace" = String, Path, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"),
+        ("name" = String, Path, max_length = 63, pattern = r"^[A-Za-z0-9]+([-_.][A-Za-z0-9]+)*$"),
+        app::audit::types::AsOfQuery,
+    ),
+    responses((status = 200, body = app::audit::types::AsOf), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn entity_as_of(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((kind, namespace, name)): ApiPath<(String, String, String)>,
+    ApiQuery(q): ApiQuery<app::audit::types::AsOfQuery>,
+) -> Result<Json<app::audit::types::AsOf>, ApiError> {
+    let kinds = ["component", "api", "system", "domain", "resource"];
+    let r = EntityRef::parse(&format!("{kind}:{namespace}/{name}"), "component", "default", &kinds).map_err(|m| invalid(&caller, "entity", m))?;
+    let at = app::audit::service::parse_moment("at", &q.at, chrono::Utc::now()).map_err(|e| caller.fail(AppError::from(e)))?;
+    service::as_of(&state.pool, &caller.principal, &r, at).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// One entity by kind, namespace and name; `?format=yaml` for its descriptor.

@@ -216,6 +216,9 @@ pub struct ListParams {
     lifecycle: Option<String>,
     /// A catalog component's name: integrations to or from a system that is it.
     component: Option<String>,
+    /// A partner's name: integrations to or from a system it hosts or is reached through.
+    #[param(max_length = 100)]
+    partner: Option<String>,
     /// The `next` of the previous page.
     after: Option<String>,
     /// 1 to 200 (50).
@@ -336,6 +339,34 @@ pub async fn get_system(State(state): State<AppState>, caller: Caller, ApiPath(n
     service::get_system(&state.pool, &caller.principal, &name, Utc::now()).await.map(Json).map_err(|e| caller.fail(e))
 }
 
+/// A system as it was at a past moment, rebuilt from the audit log, beside how it is now.
+#[utoipa::path(
+    get,
+    path = "/integration-systems/{name}/as-of",
+    tag = "integrations",
+    params(("name" = String, Path, description = "The system's name"), app::audit::types::AsOfQuery),
+    responses((status = 200, body = app::audit::types::AsOf), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn system_as_of(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>, ApiQuery(q): ApiQuery<app::audit::types::AsOfQuery>) -> Result<Json<app::audit::types::AsOf>, ApiError> {
+    let at = app::audit::service::parse_moment("at", &q.at, Utc::now()).map_err(|e| caller.fail(AppError::from(e)))?;
+    service::as_of(&state.pool, &caller.principal, true, &name, at).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// An integration as it was at a past moment, rebuilt from the audit log, beside how it is now.
+#[utoipa::path(
+    get,
+    path = "/integrations/{name}/as-of",
+    tag = "integrations",
+    params(("name" = String, Path, description = "The integration's name"), app::audit::types::AsOfQuery),
+    responses((status = 200, body = app::audit::types::AsOf), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn integration_as_of(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>, ApiQuery(q): ApiQuery<app::audit::types::AsOfQuery>) -> Result<Json<app::audit::types::AsOf>, ApiError> {
+    let at = app::audit::service::parse_moment("at", &q.at, Utc::now()).map_err(|e| caller.fail(AppError::from(e)))?;
+    service::as_of(&state.pool, &caller.principal, false, &name, at).await.map(Json).map_err(|e| caller.fail(e))
+}
+
 /// The map of every integration: systems as nodes, integrations as edges.
 #[utoipa::path(
     get,
@@ -362,6 +393,25 @@ pub async fn create_system(State(state): State<AppState>, caller: Caller, ApiJso
     service::create_system(&state.pool, &caller.principal, &draft, &caller.meta).await.map_err(|e| caller.fail(e))?;
     let detail = service::get_system(&state.pool, &caller.principal, &draft.name, Utc::now()).await.map_err(|e| caller.fail(e))?;
     Ok((StatusCode::CREATED, Json(detail)))
+}
+
+/// Changes a system (a member of its owning team, or an admin): every field as its form states
+/// them, the name from the path. Here its owners say which partner hosts it, or which it is
+/// reached through (`hosted_by`, `reached_via`: a partner's name, or empty for none).
+#[utoipa::path(
+    put,
+    path = "/integration-systems/{name}",
+    tag = "integrations",
+    params(("name" = String, Path, description = "The system's name")),
+    request_body = SystemForm,
+    responses((status = 200, body = SystemDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn edit_system(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>, ApiJson(form): ApiJson<SystemForm>) -> Result<Json<SystemDetail>, ApiError> {
+    let form = SystemForm { name, ..form };
+    let draft = form.parse().map_err(|p| caller.fail(AppError::InvalidFields(p)))?;
+    service::edit_system(&state.pool, &caller.principal, &draft, &caller.meta).await.map_err(|e| caller.fail(e))?;
+    service::get_system(&state.pool, &caller.principal, &draft.name, Utc::now()).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// Registers an integration (a member of its owning team, or an admin). One that carries

@@ -8,7 +8,7 @@ use app::topology::service::{self, changes, GraphmlImport};
 use app::topology::types::{
     CircuitDetail, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, ProviderPage, SessionPage, MAX_LINK_PAGE, DeviceDetail, DevicePage, DeviceQuery, Drawing, DrawingImport, PageQuery, PartnerDetail, PartnerPage, Paths, Redundancy, SessionView, SiteDetail,
     SitePage, StateOutcome, SyncJob, WeakPoints, ChangeOutcome, DeviceEdit, InterfaceHistory, InterfaceOutcome, MaintenanceForm, MaintenanceList, MaintenanceWindow,
-    PartnerSystem, PartnerSystemsForm, BlastRadius, ServiceNetwork,
+    BlastRadius, ServiceNetwork,
 };
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -765,27 +765,6 @@ pub async fn plan_maintenance(State(state): State<AppState>, caller: Caller, Api
 pub async fn cancel_maintenance(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
     changes::cancel_maintenance(&state.pool, &caller.principal, id, &caller.meta).await.map_err(|e| caller.fail(e))?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Says which integration systems a partner hosts (a bank's SFTP server, a card network's
-/// clearing gateway), replacing what it said (the network team or an admin). A system the
-/// integrations do not have is named by its place in the list, and nothing is written.
-#[utoipa::path(
-    put,
-    path = "/topology/partners/{name}/systems",
-    tag = "topology",
-    params(("name" = String, Path, description = "The partner's name")),
-    request_body = PartnerSystemsForm,
-    responses((status = 200, description = "The systems it hosts now", body = Vec<PartnerSystem>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("token" = []))
-)]
-pub async fn set_partner_systems(
-    State(state): State<AppState>,
-    caller: Caller,
-    ApiPath(name): ApiPath<String>,
-    ApiJson(form): ApiJson<PartnerSystemsForm>,
-) -> Result<Json<Vec<PartnerSystem>>, ApiError> {
-    changes::set_partner_systems(&state.pool, &caller.principal, &name, &form, &caller.meta).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// What a change did, as HTTP: 200 when made, 202 when it waits for approval.

@@ -59,7 +59,7 @@ pub(crate) async fn estate(app: &TestApp) {
             assert_eq!(r.status(), 201, "{path}: {}", r.text().await.unwrap_or_default());
         }
     };
-    post("/api/v1/integration-systems", json!({ "name": "bank-a-sftp", "title": "Bank A SFTP", "kind": "file-transfer", "owner": "ledger", "external": "yes" })).await;
+    post("/api/v1/integration-systems", json!({ "name": "bank-a-sftp", "title": "Bank A SFTP", "kind": "file-transfer", "owner": "ledger", "external": "yes", "hosted_by": "Bank A" })).await;
     post("/api/v1/integration-systems", json!({ "name": "ledger-db", "title": "Ledger database", "kind": "internal-service", "owner": "ledger", "component": "ledger" })).await;
     post(
         "/api/v1/integrations",
@@ -68,15 +68,6 @@ pub(crate) async fn estate(app: &TestApp) {
                 "on_call": "ledger-primary" }),
     )
     .await;
-    let r = alice
-        .client
-        .put(alice.url("/api/v1/topology/partners/Bank%20A/systems"))
-        .header("origin", alice.url(""))
-        .json(&json!({ "systems": ["bank-a-sftp"] }))
-        .send()
-        .await
-        .expect("put");
-    assert_eq!(r.status(), 200);
     // a production deploy of payments waits for approval (the worker leaves it alone)
     sqlx::raw_sql(
         "INSERT INTO deploys (id, service_id, environment, version, reason, requester_id, idempotency_key, fingerprint, state)
@@ -192,12 +183,12 @@ async fn the_reverse_from_a_service_names_the_partners_its_integrations_need_the
     let edge = blast(&app, "device", "edge").await;
     assert_eq!(names(&edge, "partners"), pairs(&[("Bank A", "cut_off")]));
 
-    // once Bank B hosts the SFTP instead, the ledger needs Bank B, reached two ways: no single point
-    let alice = app.login_as(Persona::Admin).await;
-    for (partner, systems) in [("Bank%20A", json!([])), ("Bank%20B", json!(["bank-a-sftp"]))] {
-        let r = alice.client.put(alice.url(&format!("/api/v1/topology/partners/{partner}/systems"))).header("origin", alice.url("")).json(&json!({ "systems": systems })).send().await.expect("put");
-        assert_eq!(r.status(), 200);
-    }
+    // once Bank B hosts the SFTP instead (its owners say so on its form), the ledger needs Bank B,
+    // reached two ways: no single point
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let form = json!({ "title": "Bank A SFTP", "kind": "file-transfer", "owner": "ledger", "external": "yes", "hosted_by": "Bank B" });
+    let r = carol.client.put(carol.url("/api/v1/integration-systems/bank-a-sftp")).header("origin", carol.url("")).json(&form).send().await.expect("put");
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     let ledger: Value = dave.get("/api/v1/catalog/entities/by-name/component/default/ledger/network").await.json().await.expect("json");
     assert_eq!((ledger["partners"][0]["name"].as_str(), ledger["partners"][0]["paths"].as_u64()), (Some("Bank B"), Some(2)), "{ledger}");
     assert_eq!(ledger["partners"][0]["single_points"], json!([]));

@@ -1,4 +1,5 @@
 //! HTTP-level tests: each starts the real server on port 0 against a database of its own.
+mod as_of;
 mod assets;
 mod auth;
 mod blast;

@@ -1,5 +1,5 @@
 //! The network team's changes over the API, on the demo network: maintenance windows, the
-//! systems partners host, interface states from a collector, device edits and removals, with
+//! systems partners host (which the systems' owners say), interface states from a collector, device edits and removals, with
 //! PCI-scope edits and removals towards partners waiting for approval.
 use crate::helpers::{spawn_app, Browser, Persona, TestApp};
 use serde_json::{json, Value};
@@ -22,8 +22,6 @@ async fn refused(r: reqwest::Response) -> (u16, String, String) {
     let body: Value = r.json().await.expect("json");
     (status, body["error"]["field"].as_str().unwrap_or("").to_owned(), body["error"]["message"].as_str().unwrap_or("").to_owned())
 }
-
-const DB_SYSTEMS: &str = "/api/v1/topology/partners/Deutsche%20Bank/systems";
 
 fn soon(hours: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::hours(hours)).to_rfc3339()
@@ -91,29 +89,86 @@ async fn maintenance_goes_on_a_device_a_circuit_or_a_site_bad_input_is_named_and
 }
 
 #[tokio::test]
-async fn a_partner_names_the_integration_systems_it_hosts_and_an_unknown_one_is_named_by_its_place() {
+async fn a_system_says_on_its_form_and_in_yaml_which_partner_hosts_it_or_carries_it_and_the_partner_lists_it() {
     let app = crate::helpers::spawn_app_with_demo_data().await;
-    let nina = app.login_as(Persona::NetworkMember).await;
-    // the demo links the banks and card networks it has systems for
-    let barclays: Value = nina.get("/api/v1/topology/partners/Barclays").await.json().await.expect("json");
-    assert_eq!(barclays["systems"][0]["name"], "bank-sftp-barclays", "{barclays}");
+    let carol = app.login_as(Persona::LedgerMember).await;
+    // the demo's bank and card-network systems say who hosts them, and Salesforce which cloud carries it
+    let barclays: Value = carol.get("/api/v1/topology/partners/Barclays").await.json().await.expect("json");
+    assert_eq!(barclays["systems"], json!([{ "name": "bank-sftp-barclays", "title": "Barclays SFTP", "kind": "bank", "relation": "hosted_by" }]));
+    let aws: Value = carol.get("/api/v1/topology/partners/AWS").await.json().await.expect("json");
+    assert_eq!(aws["systems"], json!([{ "name": "salesforce", "title": "Salesforce", "kind": "crm", "relation": "reached_via" }]));
+    let sftp: Value = carol.get("/api/v1/integration-systems/bank-sftp-barclays").await.json().await.expect("json");
+    assert_eq!((sftp["system"]["hosted_by"].as_str(), sftp["system"]["reached_via"].as_str()), (Some("Barclays"), None), "{sftp}");
 
-    let (status, field, message) = refused(send(&nina, reqwest::Method::PUT, DB_SYSTEMS, Some(json!({ "systems": ["sftp-gateway", "db-sftp"] }))).await).await;
-    assert_eq!((status, field.as_str()), (422, "systems/1"));
-    assert!(message.contains("no integration system \"db-sftp\""), "{message}");
-    assert_eq!(send(&app.login_as(Persona::Viewer).await, reqwest::Method::PUT, DB_SYSTEMS, Some(json!({ "systems": ["sftp-gateway"] }))).await.status(), 403);
-    let r = send(&nina, reqwest::Method::PUT, DB_SYSTEMS, Some(json!({ "systems": ["sftp-gateway", "sftp-gateway"] }))).await;
+    // NetSuite (the ledger team's) says it is reached through AWS: a partner not there is named, and nothing written
+    let form = |reached_via: &str| json!({ "title": "NetSuite", "kind": "erp", "vendor": "Oracle", "owner": "ledger", "classification": "confidential",
+                                           "external": "yes", "environment": "production", "reached_via": reached_via });
+    let written = "SELECT count(*) FROM audit_log WHERE action = 'integration_system.updated' AND subject_kind = 'integration_system'";
+    let before = app.count(written, &[]).await;
+    let (status, field, message) = refused(send(&carol, reqwest::Method::PUT, "/api/v1/integration-systems/netsuite", Some(form("Nowhere Bank"))).await).await;
+    assert_eq!((status, field.as_str()), (422, "reached_via"));
+    assert!(message.contains("no partner named \"Nowhere Bank\""), "{message}");
+    assert_eq!(app.count(written, &[]).await, before);
+    // only its owners (or an admin) say so: not the network team, nor a viewer
+    for who in [Persona::NetworkMember, Persona::Viewer] {
+        let r = send(&app.login_as(who).await, reqwest::Method::PUT, "/api/v1/integration-systems/netsuite", Some(form("AWS"))).await;
+        assert_eq!(r.status(), 403);
+    }
+    let r = send(&carol, reqwest::Method::PUT, "/api/v1/integration-systems/netsuite", Some(form("AWS"))).await;
     assert_eq!(r.status(), 200);
-    let systems: Value = r.json().await.expect("json");
-    assert_eq!(systems, json!([{ "name": "sftp-gateway", "title": "SFTP gateway", "kind": "file-transfer" }]));
-    let partner: Value = nina.get("/api/v1/topology/partners/Deutsche%20Bank").await.json().await.expect("json");
-    assert_eq!(partner["systems"], systems);
-    // the same again changes nothing, and writes no audit row
-    assert_eq!(send(&nina, reqwest::Method::PUT, DB_SYSTEMS, Some(json!({ "systems": ["sftp-gateway"] }))).await.status(), 200);
-    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.partner.systems' AND subject_id = 'Deutsche Bank' AND actor_name = 'nina'", &[]).await, 1);
-    assert_eq!(send(&nina, reqwest::Method::PUT, DB_SYSTEMS, Some(json!({ "systems": [] }))).await.status(), 200);
-    let partner: Value = nina.get("/api/v1/topology/partners/Deutsche%20Bank").await.json().await.expect("json");
-    assert_eq!(partner["systems"], json!([]));
+    let netsuite: Value = r.json().await.expect("json");
+    assert_eq!(netsuite["system"]["reached_via"], "AWS", "{netsuite}");
+    let aws: Value = carol.get("/api/v1/topology/partners/AWS").await.json().await.expect("json");
+    let names: Vec<&str> = aws["systems"].as_array().expect("systems").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, vec!["netsuite", "salesforce"]);
+    assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'integration_system.updated' AND actor_name = 'carol' AND after->>'reached_via' = 'AWS'", &[]).await, 1);
+    // the partner's page: the integrations with the systems behind it, and the history of all of it
+    let flows: Value = carol.get("/api/v1/integrations?partner=AWS").await.json().await.expect("json");
+    let mut names: Vec<&str> = flows["items"].as_array().expect("items").iter().filter_map(|i| i["name"].as_str()).collect();
+    names.sort_unstable();
+    assert!(names.contains(&"workday-payroll-to-netsuite") && names.contains(&"sfdc-accounts-to-netsuite"), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("camt053")), "no bank's flow: {names:?}");
+    let history: Value = carol.server_fn("topology/partner-history", &[("name", "AWS")]).await.json().await.expect("json");
+    let actions: Vec<(&str, &str)> = history.as_array().expect("rows").iter().map(|r| (r["action"].as_str().unwrap_or_default(), r["actor_name"].as_str().unwrap_or_default())).collect();
+    assert_eq!(actions.first(), Some(&("integration_system.updated", "carol")), "newest first: {actions:?}");
+    assert!(actions.iter().any(|a| a.0 == "integration.registered"), "the integrations to its systems too: {actions:?}");
+    assert_eq!(history[0]["source_ip"], "", "where a change came from is for admins");
+    assert_eq!(carol.server_fn("topology/partner-history", &[("name", "Nobody")]).await.status(), 404);
+
+    // maintenance on a partner's path in the coming weeks, with what it does to the partner
+    let deutsche: Value = carol.get("/api/v1/topology/partners/Deutsche%20Bank").await.json().await.expect("json");
+    let windows: Vec<(&str, &str)> = deutsche["maintenance"].as_array().expect("maintenance").iter()
+        .map(|w| (w["window"]["reference"].as_str().unwrap_or_default(), w["effect"].as_str().unwrap_or_default())).collect();
+    assert!(windows.contains(&("CHG-2304", "cut_off")), "the extranet router's line card swap cuts Deutsche Bank off: {windows:?}");
+    let barclays: Value = carol.get("/api/v1/topology/partners/Barclays").await.json().await.expect("json");
+    let windows: Vec<(&str, &str)> = barclays["maintenance"].as_array().expect("maintenance").iter()
+        .map(|w| (w["window"]["reference"].as_str().unwrap_or_default(), w["effect"].as_str().unwrap_or_default())).collect();
+    assert!(windows.contains(&("COLT-PWIC-58213", "single_path")), "the fibre repair leaves Barclays one path: {windows:?}");
+
+    // in YAML, as spec.hostedBy and spec.reachedVia: a partner not there refuses that system alone, by its place
+    let yaml = r#"apiVersion: switchyard.dev/v1alpha1
+kind: IntegrationSystem
+metadata: { name: bank-sftp-new, title: New bank SFTP }
+spec: { kind: bank, owner: ledger, hostedBy: Deutsche Bank }
+---
+apiVersion: switchyard.dev/v1alpha1
+kind: IntegrationSystem
+metadata: { name: bank-sftp-odd, title: Odd bank SFTP }
+spec: { kind: bank, owner: ledger, hostedBy: Odd Bank }
+"#;
+    let alice = app.login_as(Persona::Admin).await;
+    let upload = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::text(yaml).file_name("systems.yaml"));
+    let r = alice.client.post(alice.url("/api/v1/catalog/import")).header("origin", alice.url("")).multipart(upload).send().await.expect("import");
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.expect("report");
+    let outcome = |entity: &str| report["items"].as_array().and_then(|i| i.iter().find(|i| i["entity"] == entity)).cloned().unwrap_or(Value::Null);
+    assert_eq!(outcome("integrationsystem:bank-sftp-new")["outcome"], "created", "{report}");
+    assert_eq!(outcome("integrationsystem:bank-sftp-odd")["outcome"], "refused", "{report}");
+    assert!(outcome("integrationsystem:bank-sftp-odd")["messages"].to_string().contains("spec.hostedBy: no partner named \\\"Odd Bank\\\""), "{report}");
+    let deutsche: Value = carol.get("/api/v1/topology/partners/Deutsche%20Bank").await.json().await.expect("json");
+    let names: Vec<&str> = deutsche["systems"].as_array().expect("systems").iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(names, vec!["bank-sftp-deutsche", "bank-sftp-new"]);
+
     // a second demo load changes nothing: no window twice
     let before = app.count("SELECT count(*) FROM topology_maintenance", &[]).await;
     assert_eq!(before, 4, "the demo's four windows");

@@ -263,6 +263,9 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("GET", "/api/v1/catalog/entities/by-name/{kind}/{namespace}/{name}") => {
             b.client.get(b.url("/api/v1/catalog/entities/by-name/component/default/ledger-core"))
         }
+        ("GET", "/api/v1/catalog/entities/by-name/{kind}/{namespace}/{name}/as-of") => {
+            b.client.get(b.url("/api/v1/catalog/entities/by-name/component/default/ledger-core/as-of?at=2026-01-01T00:00:00Z"))
+        }
         ("GET", "/api/v1/catalog/entity-facets") => b.client.get(b.url("/api/v1/catalog/entity-facets?facet=kind")),
         ("GET", "/api/v1/catalog/imports/{id}") => {
             // a job of alice's (an admin): hers to read, and every admin's; anyone else's 404
@@ -328,9 +331,6 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             .put(b.url("/api/v1/environments/dev/policies"))
             .header("origin", &origin)
             .json(&json!({ "maintenance_policy": "warn", "critical_run_policy": "warn" })),
-        ("PUT", "/api/v1/topology/partners/{name}/systems") => {
-            b.client.put(b.url("/api/v1/topology/partners/Nobody/systems")).header("origin", &origin).json(&json!({ "systems": [] }))
-        }
         ("PATCH", "/api/v1/topology/devices/{name}") => {
             b.client.patch(b.url("/api/v1/topology/devices/nobody")).header("origin", &origin).json(&json!({ "status": "active" }))
         }
@@ -373,6 +373,11 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("GET", "/api/v1/integrations/{name}/runs") => b.client.get(b.url("/api/v1/integrations/matrix-flow/runs")),
         ("GET", "/api/v1/integration-runs/{run_id}") => b.client.get(b.url(&format!("/api/v1/integration-runs/{}", w.run))),
         ("GET", "/api/v1/integration-systems/{name}") => b.client.get(b.url("/api/v1/integration-systems/matrix-source")),
+        ("GET", "/api/v1/integration-systems/{name}/as-of") => b.client.get(b.url("/api/v1/integration-systems/matrix-source/as-of?at=2026-01-01T00:00:00Z")),
+        ("GET", "/api/v1/integrations/{name}/as-of") => b.client.get(b.url("/api/v1/integrations/matrix-flow/as-of?at=2026-01-01T00:00:00Z")),
+        // matrix-source as it is: an edit that changes nothing but its version
+        ("PUT", "/api/v1/integration-systems/{name}") => b.client.put(b.url("/api/v1/integration-systems/matrix-source")).header("origin", &origin)
+            .json(&json!({ "title": "matrix-source", "kind": "internal-service", "owner": "ledger" })),
         ("POST", "/api/v1/integration-systems") => b.client.post(b.url("/api/v1/integration-systems")).header("origin", &origin)
             .json(&json!({ "name": format!("matrix-{actor}"), "title": "Matrix", "kind": "saas", "owner": "ledger" })),
         ("POST", "/api/v1/integrations") => {
@@ -400,6 +405,10 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             let endpoint = path.trim_start_matches("/api/");
             sf(endpoint, vec![("kind", "component".into()), ("namespace", "default".into()), ("name", name.into()), ("depth", "2".into())])
         }
+        ("POST", "/api/catalog/as-of") => sf(
+            "catalog/as-of",
+            vec![("kind", "component".into()), ("namespace", "default".into()), ("name", "ledger-core".into()), ("at", "2026-01-01T00:00".into())],
+        ),
         ("POST", "/api/catalog/team") => sf("catalog/team", vec![("slug", "ledger".into())]),
         ("POST", "/api/catalog/unresolved") => sf("catalog/unresolved", vec![]),
         ("POST", "/api/catalog/edit-form") => sf("catalog/edit-form", vec![("name", "reconciliation".into())]),
@@ -469,6 +478,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/topology/service-network") => sf("topology/service-network", vec![("namespace", "default".into()), ("name", "ledger-core".into())]),
         ("POST", "/api/topology/site") => sf("topology/site", vec![("name", "nowhere".into())]),
         ("POST", "/api/topology/partner") => sf("topology/partner", vec![("name", "Nobody".into())]),
+        ("POST", "/api/topology/partner-history") => sf("topology/partner-history", vec![("name", "Nobody".into())]),
         ("POST", "/api/topology/circuit") => sf("topology/circuit", vec![("provider", "Nobody".into()), ("cid", "none".into())]),
         ("POST", "/api/topology/paths") => sf("topology/paths", vec![("from", "a".into()), ("to", "b".into())]),
         ("POST", "/api/topology/devices") => sf("topology/devices", vec![("query", "role=leaf".into())]),
@@ -508,6 +518,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/integrations/runs") => sf("integrations/runs", vec![("name", "matrix-flow".into())]),
         ("POST", "/api/integrations/run") => sf("integrations/run", vec![("id", w.run.clone())]),
         ("POST", "/api/integrations/systems") => sf("integrations/systems", vec![]),
+        ("POST", "/api/integrations/as-of") => sf("integrations/as-of", vec![("system", "false".into()), ("name", "matrix-flow".into()), ("at", "2026-01-01T00:00".into())]),
         ("POST", "/api/integrations/system") => sf("integrations/system", vec![("name", "matrix-source".into())]),
         ("POST", "/api/integrations/unregistered") => sf("integrations/unregistered", vec![]),
         ("POST", "/api/integrations/register") => {
@@ -528,6 +539,10 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/integrations/create-system") => sf(
             "integrations/create-system",
             vec![("name", format!("matrix-sfs-{actor}")), ("title", "Matrix".into()), ("kind", "saas".into()), ("owner", "ledger".into())],
+        ),
+        ("POST", "/api/integrations/edit-system") => sf(
+            "integrations/edit-system",
+            vec![("name", "matrix-source".into()), ("title", "matrix-source".into()), ("kind", "internal-service".into()), ("owner", "ledger".into())],
         ),
         ("POST", "/api/docs/api") => sf("docs/api", vec![]),
         ("POST", "/api/audit/history") => sf("audit/history", vec![("subject_kind", "approval".into()), ("subject_id", w.approval.clone())]),

@@ -109,9 +109,10 @@ fn Filters(query: AuditQuery) -> impl IntoView {
     }
 }
 
-/// Audit rows, newest first; before/after open on demand.
+/// Audit rows, newest first; before/after open on demand. With `as_of_links`, each row links to
+/// the page as it was right after that change (its `as_of`).
 #[component]
-pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
+pub fn AuditTable(entries: Vec<AuditEntry>, #[prop(optional)] as_of_links: bool) -> impl IntoView {
     if entries.is_empty() {
         return view! { <p class="p-6 text-sm text-slate-600 dark:text-slate-400" data-testid="audit-empty">"No audit entries match."</p> }.into_any();
     }
@@ -137,6 +138,10 @@ pub fn AuditTable(entries: Vec<AuditEntry>) -> impl IntoView {
                                         <dt class="text-slate-500">"request"</dt><dd class="font-mono">{e.request_id.clone()} " from " {e.source_ip.clone()}</dd>
                                     </dl>
                                 </details>
+                                {as_of_links.then(|| {
+                                    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                                    view! { <a class="text-xs text-indigo-700 hover:underline dark:text-indigo-300" data-testid="as-of-link" href=format!("?as_of={at}")>"as it was then"</a> }
+                                })}
                             </td>
                         </tr>
                     }).collect_view()}

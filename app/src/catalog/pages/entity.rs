@@ -1,7 +1,7 @@
 //! One entity: overview, owners and their people, relations both ways, its API definition,
 //! links, scorecard, dependency graph and history.
 use super::table::{lifecycle_tone, tier_tone};
-use crate::audit::pages::AuditTable;
+use crate::audit::pages::{AsOfCard, AuditTable};
 use crate::catalog::api::{get_entity, get_graph, DeleteEntity, DeprecateEntity};
 use crate::catalog::types::{DependencyGraph, EntityDetail, Level, OwnerKind, Related};
 use crate::ui::graph::GraphDrawing;
@@ -82,6 +82,17 @@ fn Entity(data: PageData) -> impl IntoView {
     let s = d.summary.clone();
     let r = s.entity_ref();
     let title = s.title.clone();
+    let asked = crate::audit::pages::asked_moment();
+    let subject = (s.kind.as_str().to_owned(), s.namespace.clone(), s.name.clone());
+    let then = Resource::new(move || asked.get(), move |at| {
+        let (kind, namespace, name) = subject.clone();
+        async move {
+            match at {
+                Some(at) => Some(crate::catalog::api::entity_as_of(kind, namespace, name, at).await),
+                None => None,
+            }
+        }
+    });
     let kind_label = match &s.entity_type {
         Some(t) => format!("{} · {t}", s.kind.label()),
         None => s.kind.label().to_owned(),
@@ -184,7 +195,8 @@ fn Entity(data: PageData) -> impl IntoView {
                         </p>
                     </Card>
                 })}
-                <Card title="History"><div data-testid="history"><AuditTable entries=history/></div></Card>
+                <Card title="History"><div data-testid="history"><AuditTable entries=history as_of_links=true/></div></Card>
+                <AsOfCard data=then/>
             </div>
             <div class="space-y-6">
                 <Card title="Owners">

@@ -2,7 +2,7 @@
 //! appear while the page is open, with JavaScript), service levels and owners.
 use super::charts::{duration_text, DailyDuration, DailyRuns};
 use super::{HealthBadge, RunBadge, When};
-use crate::audit::pages::AuditTable;
+use crate::audit::pages::{AsOfCard, AuditTable};
 use crate::integrations::api::{get_integration, recent_runs, IntegrationView};
 use crate::integrations::types::{age_text, IntegrationDetail, RunPage, RunView, SlotState, SystemRef};
 use crate::ui::{Badge, Card, DataTable, ErrorBox, Loading, Tone};
@@ -21,6 +21,7 @@ pub fn IntegrationPage() -> impl IntoView {
     let saved = move || query.with(|q| q.get("saved").is_some());
     // new runs come in live on the first page of runs, filtered by nothing
     let first_page = move || query.with(|q| q.get("after").is_none() && q.get("state").is_none());
+    let then = super::as_of_resource(false, name);
     view! {
         <Suspense fallback=|| view! { <Loading rows=8/> }>
             {move || Suspend::new(async move {
@@ -37,7 +38,8 @@ pub fn IntegrationPage() -> impl IntoView {
                             </p>
                         })}
                         <Integration detail runs live=first_page()/>
-                        <div class="mt-6"><Card title="History"><div data-testid="history"><AuditTable entries=history/></div></Card></div>
+                        <div class="mt-6"><Card title="History"><div data-testid="history"><AuditTable entries=history as_of_links=true/></div></Card></div>
+                        <div class="mt-6"><AsOfCard data=then/></div>
                     }.into_any(),
                     Err(e) => view! { <Title text="Integration"/><ErrorBox error=e/> }.into_any(),
                 }

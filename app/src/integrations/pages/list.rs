@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const KEYS: [&str; 11] = ["q", "platform", "system", "owner", "health", "classification", "trigger", "lifecycle", "component", "after", "limit"];
+const KEYS: [&str; 12] = ["q", "platform", "system", "owner", "health", "classification", "trigger", "lifecycle", "component", "partner", "after", "limit"];
 
 #[component]
 pub fn IntegrationsPage() -> impl IntoView {
@@ -152,18 +152,33 @@ fn Listing(q: IntegrationQuery, page: IntegrationPage) -> impl IntoView {
 /// component's page.
 #[component]
 pub fn ComponentIntegrations(name: String) -> impl IntoView {
-    let query = format!("component={}", url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>());
+    view! { <IntegrationsTouching filter="component" name title="Integrations" empty="No integration moves data to or from it." testid="component-integrations"/> }
+}
+
+/// The integrations to or from a system a partner hosts or carries, with their health, for the
+/// partner's page.
+#[component]
+pub fn PartnerIntegrations(name: String) -> impl IntoView {
+    view! {
+        <IntegrationsTouching filter="partner" name title="Integrations with it" empty="No integration moves data to or from a system it hosts or carries." testid="partner-integrations"/>
+    }
+}
+
+/// The integrations one filter (`component`, `partner`) keeps, with their health and last run.
+#[component]
+fn IntegrationsTouching(filter: &'static str, name: String, title: &'static str, empty: &'static str, testid: &'static str) -> impl IntoView {
+    let query = format!("{filter}={}", url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>());
     let data = Resource::new(move || query.clone(), list_integrations);
     view! {
-        <Card title="Integrations">
+        <Card title=title>
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=2/></div> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(page) if page.items.is_empty() => view! {
-                            <p class="p-4 text-sm text-slate-500" data-testid="component-integrations-empty">"No integration moves data to or from it."</p>
+                            <p class="p-4 text-sm text-slate-500" data-testid=format!("{testid}-empty")>{empty}</p>
                         }.into_any(),
                         Ok(page) => view! {
-                            <DataTable testid="component-integrations" columns=vec!["Integration", "Flow", "Health", "Last run"]>
+                            <DataTable testid columns=vec!["Integration", "Flow", "Health", "Last run"]>
                                 {page.items.into_iter().map(|i| {
                                     let flow = format!("{} → {}",
                                         i.sources.iter().map(|s| s.title.as_str()).collect::<Vec<_>>().join(", "),

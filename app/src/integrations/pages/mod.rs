@@ -9,7 +9,7 @@ mod systems;
 
 pub use detail::IntegrationPage;
 pub use form::{EditIntegrationPage, RegisterIntegrationPage};
-pub use list::{ComponentIntegrations, IntegrationsPage};
+pub use list::{ComponentIntegrations, IntegrationsPage, PartnerIntegrations};
 pub use run::RunPage;
 pub use systems::{SystemPage, SystemsPage, UnregisteredJobsPage};
 
@@ -54,4 +54,19 @@ pub(crate) fn When(at: Option<DateTime<Utc>>) -> impl IntoView {
         Some(t) => view! { <time datetime=t.to_rfc3339() title=t.to_rfc3339()>{t.format("%Y-%m-%d %H:%M UTC").to_string()}</time> }.into_any(),
         None => view! { <span class="text-slate-400">"—"</span> }.into_any(),
     }
+}
+
+/// An integration (or, with `system`, a system) named by `name` as it was at the page's
+/// `as_of` moment, when one is asked.
+pub(crate) fn as_of_resource(
+    system: bool,
+    name: impl Fn() -> String + Send + Sync + 'static,
+) -> Resource<Option<Result<crate::audit::types::AsOf, crate::error::AppError>>> {
+    let asked = crate::audit::pages::asked_moment();
+    Resource::new(move || (name(), asked.get()), move |(name, at)| async move {
+        match at {
+            Some(at) => Some(crate::integrations::api::as_of(system, name, at).await),
+            None => None,
+        }
+    })
 }

@@ -2,8 +2,9 @@
 //! that report runs but match no integration.
 use super::{HealthBadge, RunBadge, When};
 use crate::catalog::types::Classification;
-use crate::integrations::api::{get_system, list_systems, unregistered_jobs, CreateSystem};
-use crate::integrations::types::{IntegrationSummary, SystemEnvironment, SystemKind};
+use crate::integrations::api::{get_system, list_systems, unregistered_jobs, CreateSystem, EditSystem};
+use crate::integrations::types::{IntegrationSummary, SystemEnvironment, SystemKind, SystemView};
+use crate::audit::pages::{AsOfCard, AuditTable};
 use crate::ui::form::{returned_problems, FieldError, Submit, INPUT, LABEL_SMALL};
 use crate::ui::graph::GraphDrawing;
 use crate::ui::icons::Icon;
@@ -33,8 +34,6 @@ pub fn SystemsPage() -> impl IntoView {
         Some(Err(e)) => problems.set(e.problems()),
         None => {}
     });
-    let kinds: Vec<(&'static str, &'static str)> = SystemKind::ALL.iter().map(|k| (k.as_str(), k.label())).collect();
-    let kind_now = typed("kind");
     view! {
         <Title text="Systems"/>
         <PageHeader title="Systems" subtitle="The business systems integrations move data between, and the map of every flow."/>
@@ -82,38 +81,79 @@ pub fn SystemsPage() -> impl IntoView {
         <div class="mt-6">
             <Card title="Register a system">
                 <ActionForm action=create attr:data-testid="system-form">
-                    <div class="grid gap-3 p-4 md:grid-cols-3">
-                        <div><label for="sys-name" class=LABEL_SMALL>"Name"</label><input id="sys-name" name="name" required value=typed("name") placeholder="netsuite-prod" class=INPUT/></div>
-                        <div><label for="sys-title" class=LABEL_SMALL>"Title"</label><input id="sys-title" name="title" required value=typed("title") placeholder="NetSuite (production)" class=INPUT/></div>
-                        <div><label for="sys-kind" class=LABEL_SMALL>"Kind"</label><select id="sys-kind" name="kind" required class=INPUT>
-                            <option value="">"Choose…"</option>
-                            {kinds.into_iter().map(|(v, l)| view! { <option value=v selected=kind_now == v>{l}</option> }).collect_view()}
-                        </select></div>
-                        <div><label for="sys-vendor" class=LABEL_SMALL>"Vendor"</label><input id="sys-vendor" name="vendor" value=typed("vendor") class=INPUT/></div>
-                        <div><label for="sys-environment" class=LABEL_SMALL>"Environment"</label><select id="sys-environment" name="environment" class=INPUT>
-                            {SystemEnvironment::ALL.iter().map(|e| view! { <option value=e.as_str()>{e.label()}</option> }).collect_view()}
-                        </select></div>
-                        <div><label for="sys-owner" class=LABEL_SMALL>"Owning team"</label><input id="sys-owner" name="owner" required value=typed("owner") placeholder="ledger" class=INPUT/></div>
-                        <div><label for="sys-classification" class=LABEL_SMALL>"Data"</label><select id="sys-classification" name="classification" class=INPUT>
-                            {Classification::ALL.iter().map(|c| view! { <option value=c.as_str() selected=c.as_str() == "internal">{c.label()}</option> }).collect_view()}
-                        </select></div>
-                        <div><label for="sys-external" class=LABEL_SMALL>"Outside the company"</label><select id="sys-external" name="external" class=INPUT>
-                            <option value="">"As its kind says"</option><option value="yes">"Yes"</option><option value="no">"No"</option>
-                        </select></div>
-                        <div><label for="sys-component" class=LABEL_SMALL>"Catalog component (in-house)"</label><input id="sys-component" name="component" value=typed("component") class=INPUT/></div>
-                        <div class="md:col-span-3"><label for="sys-contacts" class=LABEL_SMALL>"Contacts"</label><input id="sys-contacts" name="contacts" value=typed("contacts") placeholder="e-mail addresses" class=INPUT/></div>
-                        <input type="hidden" name="description" value=""/>
-                    </div>
+                    {system_fields(typed, false)}
                     <div class="flex items-center justify-end gap-3 border-t border-slate-200 p-4 dark:border-slate-800">
                         <div class="mr-auto text-sm">
-                            {["name", "title", "kind", "vendor", "environment", "owner", "classification", "external", "component", "contacts", "form"]
-                                .into_iter().map(|f| view! { <FieldError field=f problems/> }).collect_view()}
+                            {FIELDS.into_iter().map(|f| view! { <FieldError field=f problems/> }).collect_view()}
                         </div>
                         <Submit label="Register system"/>
                     </div>
                 </ActionForm>
             </Card>
         </div>
+    }
+}
+
+/// The fields of a system's form and their problems.
+const FIELDS: [&str; 13] = ["name", "title", "kind", "vendor", "environment", "owner", "classification", "external", "component", "hosted_by", "reached_via", "contacts", "form"];
+
+/// A system's form fields, filled in by `value`; when `editing`, the name is fixed.
+fn system_fields(value: impl Fn(&str) -> String, editing: bool) -> impl IntoView {
+    let kind_now = value("kind");
+    let environment_now = value("environment");
+    let classification_now = value("classification");
+    let external_now = value("external");
+    let id = move |f: &str| format!("sys-{}{f}", if editing { "edit-" } else { "" });
+    view! {
+        <div class="grid gap-3 p-4 md:grid-cols-3">
+            <div><label for=id("name") class=LABEL_SMALL>"Name"</label><input id=id("name") name="name" required readonly=editing value=value("name") placeholder="netsuite-prod" class=INPUT/></div>
+            <div><label for=id("title") class=LABEL_SMALL>"Title"</label><input id=id("title") name="title" required value=value("title") placeholder="NetSuite (production)" class=INPUT/></div>
+            <div><label for=id("kind") class=LABEL_SMALL>"Kind"</label><select id=id("kind") name="kind" required class=INPUT>
+                <option value="">"Choose…"</option>
+                {SystemKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=kind_now == k.as_str()>{k.label()}</option> }).collect_view()}
+            </select></div>
+            <div><label for=id("vendor") class=LABEL_SMALL>"Vendor"</label><input id=id("vendor") name="vendor" value=value("vendor") class=INPUT/></div>
+            <div><label for=id("environment") class=LABEL_SMALL>"Environment"</label><select id=id("environment") name="environment" class=INPUT>
+                {SystemEnvironment::ALL.iter().map(|e| view! { <option value=e.as_str() selected=environment_now == e.as_str()>{e.label()}</option> }).collect_view()}
+            </select></div>
+            <div><label for=id("owner") class=LABEL_SMALL>"Owning team"</label><input id=id("owner") name="owner" required value=value("owner") placeholder="ledger" class=INPUT/></div>
+            <div><label for=id("classification") class=LABEL_SMALL>"Data"</label><select id=id("classification") name="classification" class=INPUT>
+                {Classification::ALL.iter().map(|c| {
+                    let selected = if classification_now.is_empty() { c.as_str() == "internal" } else { classification_now == c.as_str() };
+                    view! { <option value=c.as_str() selected=selected>{c.label()}</option> }
+                }).collect_view()}
+            </select></div>
+            <div><label for=id("external") class=LABEL_SMALL>"Outside the company"</label><select id=id("external") name="external" class=INPUT>
+                <option value="">"As its kind says"</option>
+                <option value="yes" selected=external_now == "yes">"Yes"</option>
+                <option value="no" selected=external_now == "no">"No"</option>
+            </select></div>
+            <div><label for=id("component") class=LABEL_SMALL>"Catalog component (in-house)"</label><input id=id("component") name="component" value=value("component") class=INPUT/></div>
+            <div><label for=id("hosted_by") class=LABEL_SMALL>"Hosted by (partner)"</label><input id=id("hosted_by") name="hosted_by" value=value("hosted_by") placeholder="Barclays" maxlength="100" class=INPUT/></div>
+            <div><label for=id("reached_via") class=LABEL_SMALL>"Reached through (partner)"</label><input id=id("reached_via") name="reached_via" value=value("reached_via") placeholder="AWS" maxlength="100" class=INPUT/></div>
+            <div><label for=id("contacts") class=LABEL_SMALL>"Contacts"</label><input id=id("contacts") name="contacts" value=value("contacts") placeholder="e-mail addresses" class=INPUT/></div>
+            <input type="hidden" name="description" value=value("description")/>
+        </div>
+    }
+}
+
+/// A stored system as its form states it.
+fn form_value(s: &SystemView, field: &str) -> String {
+    match field {
+        "name" => s.name.clone(),
+        "title" => s.title.clone(),
+        "description" => s.description.clone(),
+        "kind" => s.kind.as_str().to_owned(),
+        "vendor" => s.vendor.clone(),
+        "environment" => s.environment.as_str().to_owned(),
+        "external" => if s.external { "yes" } else { "no" }.to_owned(),
+        "owner" => s.owner.clone(),
+        "classification" => s.classification.as_str().to_owned(),
+        "contacts" => s.contacts.join(", "),
+        "component" => s.component.clone().unwrap_or_default(),
+        "hosted_by" => s.hosted_by.clone().unwrap_or_default(),
+        "reached_via" => s.reached_via.clone().unwrap_or_default(),
+        _ => String::new(),
     }
 }
 
@@ -140,15 +180,38 @@ pub fn SystemPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let data = Resource::new(name, get_system);
+    let query = use_query_map();
+    let problems = RwSignal::new(query.with_untracked(returned_problems));
+    // sent back after an error: the form shows what was typed, empty fields included
+    let sent_back = query.with_untracked(|q| q.get("edit").is_some());
+    let typed = move |k: &str| query.with_untracked(|q| q.get(k).unwrap_or_default());
+    let saved = RwSignal::new(query.with_untracked(|q| q.get("saved").is_some()));
+    let edit = ServerAction::<EditSystem>::new();
+    let then = super::as_of_resource(true, name);
+    Effect::new(move |_| match edit.value().get() {
+        Some(Ok(_)) => {
+            problems.set(Vec::new());
+            saved.set(true);
+            data.refetch();
+        }
+        Some(Err(e)) => problems.set(e.problems()),
+        None => {}
+    });
     view! {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((d, map)) => {
+                    Ok((d, map, history)) => {
                         let s = d.system;
                         let dt = "text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400";
+                        let stored = s.clone();
+                        let value = move |k: &str| if sent_back { typed(k) } else { form_value(&stored, k) };
+                        let partner_link = |p: &String| view! { <a class="hover:underline" href=crate::topology::pages::partner_href(p)>{p.clone()}</a> };
                         view! {
                             <Title text=s.title.clone()/>
+                            {move || saved.get().then(|| view! {
+                                <p role="status" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200" data-testid="saved">"Saved."</p>
+                            })}
                             <div class="mb-6">
                                 <p class="font-mono text-xs text-slate-500">{format!("system {}", s.name)}</p>
                                 <h1 class="text-2xl font-semibold tracking-tight">{s.title.clone()}</h1>
@@ -174,11 +237,28 @@ pub fn SystemPage() -> impl IntoView {
                                         <div><dt class=dt>"Owner"</dt><dd class="text-sm"><a class="hover:underline" href=format!("/teams/{}", s.owner)>{s.owner.clone()}</a></dd></div>
                                         {(!s.vendor.is_empty()).then(|| view! { <div><dt class=dt>"Vendor"</dt><dd class="text-sm">{s.vendor.clone()}</dd></div> })}
                                         {s.component.clone().map(|c| view! { <div><dt class=dt>"Catalog component"</dt><dd class="text-sm"><a class="hover:underline" href=format!("/catalog/component/default/{c}")>{c.clone()}</a></dd></div> })}
+                                        {s.hosted_by.as_ref().map(|p| view! { <div data-testid="system-hosted-by"><dt class=dt>"Hosted by"</dt><dd class="text-sm">{partner_link(p)}</dd></div> })}
+                                        {s.reached_via.as_ref().map(|p| view! { <div data-testid="system-reached-via"><dt class=dt>"Reached through"</dt><dd class="text-sm">{partner_link(p)}</dd></div> })}
                                         {(!s.contacts.is_empty()).then(|| view! { <div><dt class=dt>"Contacts"</dt><dd class="text-sm">{s.contacts.join(", ")}</dd></div> })}
                                         {(!s.description.is_empty()).then(|| view! { <div><dt class=dt>"Description"</dt><dd class="text-sm">{s.description.clone()}</dd></div> })}
                                     </dl>
                                 </Card>
                             </div>
+                            <details class="mt-6 rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900" open=sent_back data-testid="system-edit">
+                                <summary class="cursor-pointer p-4 text-sm font-semibold">"Edit this system"
+                                    <span class="ml-2 font-normal text-slate-500">"(its owning team, or an admin)"</span></summary>
+                                <ActionForm action=edit>
+                                    {system_fields(value, true)}
+                                    <div class="flex items-center justify-end gap-3 border-t border-slate-200 p-4 dark:border-slate-800">
+                                        <div class="mr-auto text-sm">
+                                            {FIELDS.into_iter().map(|f| view! { <FieldError field=f problems/> }).collect_view()}
+                                        </div>
+                                        <Submit label="Save"/>
+                                    </div>
+                                </ActionForm>
+                            </details>
+                            <div class="mt-6"><Card title="History"><div data-testid="history"><AuditTable entries=history as_of_links=true/></div></Card></div>
+                            <div class="mt-6"><AsOfCard data=then/></div>
                         }.into_any()
                     }
                     Err(e) => view! { <Title text="System"/><ErrorBox error=e/> }.into_any(),

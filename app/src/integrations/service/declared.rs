@@ -81,11 +81,13 @@ pub async fn plan_declared(conn: &mut PgConnection, declared: Vec<(String, Decla
     let mut teams: Vec<String> = Vec::new();
     let mut systems: Vec<String> = Vec::new();
     let mut components: Vec<String> = Vec::new();
+    let mut partners: Vec<String> = Vec::new();
     for (_, d) in &declared {
         match d {
             Declaration::System(s) => {
                 teams.push(s.owner.clone());
                 components.extend(s.component.clone());
+                partners.extend(s.hosted_by.iter().chain(&s.reached_via).cloned());
             }
             Declaration::Integration(i) => {
                 teams.push(i.owner.clone());
@@ -97,6 +99,7 @@ pub async fn plan_declared(conn: &mut PgConnection, declared: Vec<(String, Decla
     let teams_here: BTreeSet<String> = repo::team_ids(&mut *conn, &teams).await?.into_iter().map(|(slug, _)| slug).collect();
     let systems_here: BTreeSet<String> = repo::system_ids(&mut *conn, &systems).await?.into_iter().map(|(name, _, _)| name).collect();
     let components_here: BTreeSet<String> = repo::component_names(&mut *conn, &components).await?.into_iter().collect();
+    let partners_here: BTreeSet<String> = repo::partner_ids(&mut *conn, &partners).await?.into_iter().map(|(name, _)| name).collect();
     let team_known = |t: &String| teams_here.contains(t) || batch.teams.contains(t);
 
     let mut items = Vec::new();
@@ -114,6 +117,11 @@ pub async fn plan_declared(conn: &mut PgConnection, declared: Vec<(String, Decla
                 }
                 if let Some(c) = s.component.as_ref().filter(|c| !components_here.contains(*c) && !batch.components.contains(*c)) {
                     problems.push(format!("spec.component: no component named \"{c}\" in the catalog, nor in the files"));
+                }
+                for (place, p) in [("spec.hostedBy", &s.hosted_by), ("spec.reachedVia", &s.reached_via)] {
+                    if let Some(p) = p.as_ref().filter(|p| !partners_here.contains(*p)) {
+                        problems.push(format!("{place}: no partner named \"{p}\" in the topology"));
+                    }
                 }
                 stored_systems.get(&s.name)
             }

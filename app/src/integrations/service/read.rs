@@ -240,6 +240,9 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
              AND ($11::text IS NULL OR EXISTS (SELECT 1 FROM integration_ends e JOIN integration_systems sy ON sy.id = e.system_id
                                               JOIN entities en ON en.id = sy.entity_id
                                               WHERE e.integration_id = i.id AND en.kind = 'component' AND en.name = $11))
+             AND ($12::text IS NULL OR EXISTS (SELECT 1 FROM integration_ends e JOIN integration_systems sy ON sy.id = e.system_id
+                                              JOIN topology_partners p ON p.id IN (sy.hosted_by, sy.reached_via)
+                                              WHERE e.integration_id = i.id AND p.name = $12))
            ORDER BY i.name
            LIMIT $10"#,
         q.after,
@@ -253,6 +256,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
         text,
         limit + 1,
         q.component,
+        q.partner,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -273,6 +277,9 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
              AND ($8::text IS NULL OR EXISTS (SELECT 1 FROM integration_ends e JOIN integration_systems sy ON sy.id = e.system_id
                                              JOIN entities en ON en.id = sy.entity_id
                                              WHERE e.integration_id = i.id AND en.kind = 'component' AND en.name = $8))
+             AND ($9::text IS NULL OR EXISTS (SELECT 1 FROM integration_ends e JOIN integration_systems sy ON sy.id = e.system_id
+                                             JOIN topology_partners p ON p.id IN (sy.hosted_by, sy.reached_via)
+                                             WHERE e.integration_id = i.id AND p.name = $9))
            GROUP BY 1"#,
         q.platform.map(Platform::as_str),
         q.system,
@@ -282,6 +289,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &IntegrationQuery, no
         q.lifecycle.map(IntegrationLifecycle::as_str),
         text,
         q.component,
+        q.partner,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -679,6 +687,8 @@ struct SystemRow {
     classification: String,
     contacts: Vec<String>,
     component: Option<String>,
+    hosted_by: Option<String>,
+    reached_via: Option<String>,
     integrations_in: i64,
     integrations_out: i64,
 }
@@ -697,6 +707,8 @@ fn system_view(s: SystemRow) -> SystemView {
         classification: Classification::parse(&s.classification).unwrap_or(Classification::Internal),
         contacts: s.contacts,
         component: s.component,
+        hosted_by: s.hosted_by,
+        reached_via: s.reached_via,
         integrations_in: s.integrations_in,
         integrations_out: s.integrations_out,
     }
@@ -713,10 +725,11 @@ async fn systems(pool: &PgPool, name: Option<&str>) -> Result<Vec<SystemView>, I
     let rows = sqlx::query_as!(
         SystemRow,
         r#"SELECT s.id, s.name, s.title, s.description, s.kind, s.vendor, s.environment, s.external, t.slug AS owner,
-                  s.classification, s.contacts, e.name AS "component?",
+                  s.classification, s.contacts, e.name AS "component?", hp.name AS "hosted_by?", rp.name AS "reached_via?",
                   (SELECT count(*) FROM integration_ends x WHERE x.system_id = s.id AND x.direction = 'target') AS "integrations_in!",
                   (SELECT count(*) FROM integration_ends x WHERE x.system_id = s.id AND x.direction = 'source') AS "integrations_out!"
            FROM integration_systems s JOIN teams t ON t.id = s.owner_team_id LEFT JOIN entities e ON e.id = s.entity_id
+                LEFT JOIN topology_partners hp ON hp.id = s.hosted_by LEFT JOIN topology_partners rp ON rp.id = s.reached_via
            WHERE ($1::text IS NULL OR s.name = $1)
            ORDER BY s.name LIMIT 2000"#,
         name
@@ -865,4 +878,38 @@ pub async fn critical_runs(conn: &mut PgConnection, service: Option<Uuid>, from:
             })
         })
         .collect())
+}
+
+/// How the integrations' audit rows rebuild an integration or a system: each registration and
+/// edit records the whole of it.
+const INTEGRATION_REPLAY: crate::audit::service::Replay = crate::audit::service::Replay {
+    whole: &["integration.registered", "integration.requested", "integration.updated"],
+    ends: &["integration.withdrawn"],
+    key: crate::audit::service::same_key,
+    hidden: &["reason"],
+};
+
+const SYSTEM_REPLAY: crate::audit::service::Replay = crate::audit::service::Replay {
+    whole: &["integration_system.created", "integration_system.updated"],
+    ends: &[],
+    key: crate::audit::service::same_key,
+    hidden: &[],
+};
+
+/// An integration (`system` false) or a system as it was at `at`, from the audit log, beside
+/// how it is now (anyone who reads).
+#[tracing::instrument(name = "integrations.service.as_of", skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn as_of(pool: &PgPool, principal: &Principal, system: bool, name: &str, at: DateTime<Utc>) -> Result<crate::audit::types::AsOf, IntegrationError> {
+    use crate::audit::service::SubjectKind;
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let (id, kind, replay, what) = if system {
+        let id = sqlx::query_scalar!("SELECT id FROM integration_systems WHERE name = $1", name).fetch_optional(&mut *conn).await?;
+        (id, SubjectKind::IntegrationSystem, &SYSTEM_REPLAY, "system")
+    } else {
+        let id = sqlx::query_scalar!("SELECT id FROM integrations WHERE name = $1", name).fetch_optional(&mut *conn).await?;
+        (id, SubjectKind::Integration, &INTEGRATION_REPLAY, "integration")
+    };
+    let id = id.ok_or_else(|| Refusal::not_found(format!("The {what} \"{}\"", name.chars().take(100).collect::<String>())))?;
+    Ok(crate::audit::service::as_of(&mut conn, kind, &id.to_string(), at, replay).await?)
 }

@@ -69,6 +69,17 @@ pub async fn create_system(pool: &PgPool, principal: &Principal, draft: &SystemD
     add_system(pool, By::Person(principal), draft, meta).await
 }
 
+/// Changes a system (a member of the owning team, or an admin; of the new owning team too,
+/// when it moves): every field but its name, as its form states them.
+#[tracing::instrument(name = "integrations.service.edit_system", skip_all, fields(system = %draft.name), err)]
+pub async fn edit_system(pool: &PgPool, principal: &Principal, draft: &SystemDraft, meta: &RequestMeta) -> Result<SystemId, IntegrationError> {
+    principal.require_write()?;
+    let mut tx = pool.begin().await?;
+    let id = write_system(&mut tx, By::Person(principal), draft, true, meta).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Registers a system as `by`.
 pub async fn add_system(pool: &PgPool, by: By<'_>, draft: &SystemDraft, meta: &RequestMeta) -> Result<SystemId, IntegrationError> {
     let mut tx = pool.begin().await?;
@@ -86,6 +97,16 @@ pub(super) async fn write_system(conn: &mut PgConnection, by: By<'_>, draft: &Sy
         Some(c) => Some(repo::component_id(&mut *conn, c).await?.ok_or_else(|| invalid("component", format!("no component named \"{c}\" in the catalog")))?),
         None => None,
     };
+    let partners: Vec<String> = draft.hosted_by.iter().chain(&draft.reached_via).cloned().collect();
+    let found = repo::partner_ids(&mut *conn, &partners).await?;
+    let partner = |field: &str, name: &Option<String>| -> Result<Option<Uuid>, IntegrationError> {
+        match name {
+            None => Ok(None),
+            Some(n) => found.iter().find(|(f, _)| f == n).map(|(_, id)| Some(*id)).ok_or_else(|| invalid(field, format!("no partner named \"{n}\" in the topology"))),
+        }
+    };
+    let hosted_by = partner("hosted_by", &draft.hosted_by)?;
+    let reached_via = partner("reached_via", &draft.reached_via)?;
     let row = NewSystem {
         name: &draft.name,
         title: &draft.title,
@@ -98,6 +119,8 @@ pub(super) async fn write_system(conn: &mut PgConnection, by: By<'_>, draft: &Sy
         classification: draft.classification.as_str(),
         contacts: &draft.contacts,
         entity_id,
+        hosted_by,
+        reached_via,
     };
     let (id, action) = if update {
         let was = repo::system_forms(&mut *conn, std::slice::from_ref(&draft.name)).await?;

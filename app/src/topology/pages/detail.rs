@@ -283,6 +283,57 @@ pub fn SitePage() -> impl IntoView {
     }
 }
 
+/// The maintenance of the coming weeks that cuts a partner off or leaves it one path.
+fn partner_maintenance(windows: &[crate::topology::types::PartnerWindow]) -> impl IntoView {
+    if windows.is_empty() {
+        return view! { <p class="p-4 text-sm text-slate-500" data-testid="partner-maintenance-none">"No maintenance on its path in the next 30 days."</p> }.into_any();
+    }
+    view! {
+        <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="partner-maintenance">
+            {windows.iter().map(|w| {
+                let (tone, effect) = if w.effect == "cut_off" { (Tone::Bad, "cuts it off") } else { (Tone::Warn, "leaves it one path") };
+                let subject = match (w.window.subject_kind.as_str(), &w.window.circuit) {
+                    ("circuit", Some(c)) => view! { <a class=LINK href=circuit_href(&c.provider, &c.cid)>{format!("{} {}", c.provider, c.cid)}</a> }.into_any(),
+                    ("site", _) => view! { <a class=LINK href=site_href(&w.window.subject)>{w.window.subject.clone()}</a> }.into_any(),
+                    _ => view! { <a class=LINK href=device_href(&w.window.subject)>{w.window.subject.clone()}</a> }.into_any(),
+                };
+                view! {
+                    <li class="space-y-1 px-4 py-3">
+                        <div class="flex flex-wrap items-center gap-2">
+                            <span class="font-medium">{w.window.title.clone()}</span>
+                            {w.window.reference.clone().map(|r| view! { <span class="font-mono text-xs text-slate-500">{r}</span> })}
+                            <Badge tone>{effect}</Badge>
+                        </div>
+                        <div class="text-slate-600 dark:text-slate-400">
+                            <When at=Some(w.window.starts_at)/>" – "<When at=Some(w.window.ends_at)/>" · on "{subject}
+                        </div>
+                        <div class="text-xs text-slate-500">{w.why.clone()}</div>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// The change history of a partner and what hangs off it.
+#[component]
+fn PartnerHistory(name: String) -> impl IntoView {
+    let data = Resource::new(move || name.clone(), crate::topology::api::partner_history);
+    view! {
+        <Card title="Changes to it and what hangs off it">
+            <Suspense fallback=|| view! { <div class="p-4"><Loading rows=3/></div> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(entries) => view! { <div data-testid="partner-history"><crate::audit::pages::AuditTable entries/></div> }.into_any(),
+                        Err(e) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </Card>
+    }
+}
+
 #[component]
 pub fn PartnerPage() -> impl IntoView {
     let name = param("name");
@@ -349,6 +400,9 @@ pub fn PartnerPage() -> impl IntoView {
                                             </DataTable>
                                         }.into_any() }}
                                     </Card>
+                                    <Card title="Maintenance on its path">{partner_maintenance(&p.maintenance)}</Card>
+                                    <crate::integrations::pages::PartnerIntegrations name=p.name.clone()/>
+                                    <PartnerHistory name=p.name.clone()/>
                                 </div>
                                 <div class="space-y-6">
                                     <Card title="About">
@@ -373,13 +427,13 @@ pub fn PartnerPage() -> impl IntoView {
                                             </ul>
                                         }.into_any() }}
                                     </Card>
-                                    <Card title="Integration systems it hosts">
-                                        {if p.systems.is_empty() { none("No integration system is linked to it.") } else { view! {
+                                    <Card title="Integration systems behind it">
+                                        {if p.systems.is_empty() { none("No integration system says it is hosted by this partner or reached through it.") } else { view! {
                                             <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="partner-systems">
                                                 {p.systems.iter().map(|y| view! {
                                                     <li class="flex items-center justify-between gap-2 px-4 py-2">
                                                         <a class=LINK href=format!("/integrations/systems/{}", super::seg(&y.name))>{y.title.clone()}</a>
-                                                        <span class="text-xs text-slate-500">{y.kind.clone()}</span>
+                                                        <span class="text-xs text-slate-500">{format!("{} · {}", if y.relation == "reached_via" { "reached through it" } else { "hosted by it" }, y.kind)}</span>
                                                     </li>
                                                 }).collect_view()}
                                             </ul>

@@ -193,39 +193,6 @@ pub async fn delete_maintenance(conn: &mut PgConnection, id: Uuid) -> sqlx::Resu
     Ok(sqlx::query!("DELETE FROM topology_maintenance WHERE id = $1", id).execute(conn).await?.rows_affected() > 0)
 }
 
-/// A partner's id, locked while its systems change.
-#[tracing::instrument(level = "debug", name = "topology.repo.lock_partner", skip_all)]
-pub async fn lock_partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<Uuid>> {
-    sqlx::query_scalar!("SELECT id FROM topology_partners WHERE name = $1 FOR UPDATE", name).fetch_optional(conn).await
-}
-
-/// The integration systems by these names, as (name, id); names that match none are left out.
-#[tracing::instrument(level = "debug", name = "topology.repo.systems_named", skip_all)]
-pub async fn systems_named(conn: &mut PgConnection, names: &[String]) -> sqlx::Result<Vec<(Uuid, crate::topology::types::PartnerSystem)>> {
-    let rows = sqlx::query!("SELECT id, name, title, kind FROM integration_systems WHERE name = ANY($1) ORDER BY name", names).fetch_all(conn).await?;
-    Ok(rows.into_iter().map(|r| (r.id, crate::topology::types::PartnerSystem { name: r.name, title: r.title, kind: r.kind })).collect())
-}
-
-/// Replaces the systems a partner hosts; answers the names it hosted before, in order.
-#[tracing::instrument(level = "debug", name = "topology.repo.replace_partner_systems", skip_all)]
-pub async fn replace_partner_systems(conn: &mut PgConnection, partner: Uuid, systems: &[Uuid]) -> sqlx::Result<Vec<String>> {
-    let before = sqlx::query_scalar!(
-        r#"WITH gone AS (DELETE FROM topology_partner_systems WHERE partner_id = $1 RETURNING system_id)
-           SELECT s.name FROM gone JOIN integration_systems s ON s.id = gone.system_id ORDER BY s.name"#,
-        partner
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO topology_partner_systems (partner_id, system_id) SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
-        partner,
-        systems
-    )
-    .execute(conn)
-    .await?;
-    Ok(before)
-}
-
 /// A device as an edit finds it, locked.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceNow {

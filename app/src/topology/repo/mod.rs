@@ -899,7 +899,7 @@ pub async fn partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
                                   JOIN topology_devices d ON d.id = b.device_id
                                   JOIN topology_sites s ON s.id = d.site_id
                                   WHERE b.partner_id = p.id), '[]'::jsonb),
-               'systems', coalesce((SELECT jsonb_agg(jsonb_build_object('name', y.name, 'title', y.title, 'kind', y.kind) ORDER BY y.name)
+               'systems', coalesce((SELECT jsonb_agg(jsonb_build_object('name', y.name, 'title', y.title, 'kind', y.kind, 'relation', ps.relation) ORDER BY ps.relation, y.name)
                                     FROM topology_partner_systems ps JOIN integration_systems y ON y.id = ps.system_id
                                     WHERE ps.partner_id = p.id), '[]'::jsonb)
            ) AS "partner!"
@@ -908,6 +908,30 @@ pub async fn partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
     )
     .fetch_optional(conn)
     .await
+}
+
+/// The audit subjects (kind, id) of a partner and what hangs off it: the integration systems it
+/// hosts or carries, the integrations to them, the maintenance windows on its circuits and on
+/// the devices that peer with it. `None` when there is no such partner.
+#[tracing::instrument(level = "debug", name = "topology.repo.partner_subjects", skip_all)]
+pub async fn partner_subjects(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<Vec<(String, String)>>> {
+    let rows = sqlx::query!(
+        r#"WITH p AS (SELECT id FROM topology_partners WHERE name = $1),
+                systems AS (SELECT ps.system_id FROM topology_partner_systems ps JOIN p ON p.id = ps.partner_id)
+           SELECT 'partner' AS "kind!", $1 AS "id!" FROM p
+           UNION ALL SELECT 'integration_system', system_id::text FROM systems
+           UNION ALL SELECT DISTINCT 'integration', e.integration_id::text FROM integration_ends e JOIN systems s ON s.system_id = e.system_id
+           UNION ALL SELECT 'maintenance_window', m.id::text FROM topology_maintenance m, p
+                     WHERE m.circuit_id IN (SELECT circuit_id FROM topology_circuit_ends WHERE partner_id = p.id)
+                        OR m.device_id IN (SELECT device_id FROM topology_bgp_sessions WHERE partner_id = p.id)"#,
+        name
+    )
+    .fetch_all(conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().map(|r| (r.kind, r.id)).collect()))
 }
 
 /// Circuits in (provider, circuit id) order after `after` ("provider cid"), each with where its

@@ -12,13 +12,13 @@ use crate::error::Refusal;
 use crate::iam::principal::Principal;
 use crate::topology::repo::changes::{self as repo, DeviceNow, InterfaceStateRow, NewMaintenance};
 use crate::topology::types::{
-    ChangeOutcome, DeviceEdit, InterfaceChange, InterfaceHistory, InterfaceOutcome, MaintenanceForm, MaintenanceList, MaintenanceWindow, PartnerSystem,
-    PartnerSystemsForm, UnknownInterface, DEVICE_STATUSES, MAINTENANCE_KINDS, MAX_MAINTENANCE_DAYS, MAX_PARTNER_SYSTEMS,
+    ChangeOutcome, DeviceEdit, InterfaceChange, InterfaceHistory, InterfaceOutcome, MaintenanceForm, MaintenanceList, MaintenanceWindow,
+    UnknownInterface, DEVICE_STATUSES, MAINTENANCE_KINDS, MAX_MAINTENANCE_DAYS,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, PgPool};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// The approval subject of the network's changes that wait for approval.
@@ -282,58 +282,11 @@ pub async fn cancel_maintenance(pool: &PgPool, principal: &Principal, id: Uuid, 
     Ok(())
 }
 
-/// Says which integration systems a partner hosts, replacing what it said before, inside the
-/// caller's transaction with its audit row. A system the integrations do not have is named and
-/// nothing is written.
-async fn set_systems_in(conn: &mut PgConnection, actor: Actor<'_>, partner: &str, form: &PartnerSystemsForm, meta: &RequestMeta) -> Result<Vec<PartnerSystem>, TopologyError> {
-    if form.systems.len() > MAX_PARTNER_SYSTEMS {
-        return Err(Refusal::invalid("systems", format!("a partner hosts at most {MAX_PARTNER_SYSTEMS} systems, not {}", form.systems.len())).into());
-    }
-    let mut names: Vec<String> = form.systems.iter().map(|s| s.trim().to_owned()).collect();
-    names.sort();
-    names.dedup();
-    let partner_id = repo::lock_partner(&mut *conn, partner).await?.ok_or_else(|| Refusal::not_found(format!("The partner \"{}\"", shown(partner))))?;
-    // in name order, as `names`
-    let found = repo::systems_named(&mut *conn, &names).await?;
-    let known: HashSet<&str> = found.iter().map(|(_, s)| s.name.as_str()).collect();
-    if let Some((i, missing)) = form.systems.iter().enumerate().find(|(_, n)| !known.contains(n.trim())) {
-        return Err(Refusal::invalid(&format!("systems/{i}"), format!("there is no integration system \"{}\"", shown(missing))).into());
-    }
-    let ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
-    let mut before = repo::replace_partner_systems(&mut *conn, partner_id, &ids).await?;
-    before.sort();
-    if before != names {
-        let change = Change {
-        action: "topology.partner.systems",
-        subject_kind: SubjectKind::Partner,
-        subject_id: partner.to_owned(),
-        before: Some(json!({ "systems": before })),
-        after: Some(json!({ "systems": names })),
-        };
-        audit::record(&mut *conn, actor, change, meta).await?;
-    }
-    Ok(found.into_iter().map(|(_, s)| s).collect())
-}
-
-/// Says which integration systems a partner hosts (the network team or an admin).
-#[tracing::instrument(name = "topology.service.set_partner_systems", skip_all, fields(user = %principal.username), err)]
-pub async fn set_partner_systems(pool: &PgPool, principal: &Principal, partner: &str, form: &PartnerSystemsForm, meta: &RequestMeta) -> Result<Vec<PartnerSystem>, TopologyError> {
-    require_change(principal)?;
+/// The demo's maintenance windows, as Switchyard, in one transaction; a second load changes
+/// nothing.
+#[tracing::instrument(name = "topology.service.load_demo_maintenance", skip_all, err)]
+pub async fn load_demo_maintenance(pool: &PgPool, windows: &[MaintenanceForm], meta: &RequestMeta) -> Result<(), TopologyError> {
     let mut tx = pool.begin().await?;
-    let systems = set_systems_in(&mut tx, Actor::Person(principal), partner, form, meta).await?;
-    tx.commit().await?;
-    Ok(systems)
-}
-
-/// The demo's partner systems and maintenance windows, as Switchyard, in one transaction; a
-/// second load changes nothing.
-#[tracing::instrument(name = "topology.service.load_demo_extras", skip_all, err)]
-pub async fn load_demo_extras(pool: &PgPool, systems: &[(&str, &[&str])], windows: &[MaintenanceForm], meta: &RequestMeta) -> Result<(), TopologyError> {
-    let mut tx = pool.begin().await?;
-    for (partner, names) in systems {
-        let form = PartnerSystemsForm { systems: names.iter().map(|n| (*n).to_owned()).collect() };
-        set_systems_in(&mut tx, Actor::System, partner, &form, meta).await?;
-    }
     for w in windows {
         // a second load finds its windows by their references, and adds none
         let known = match w.reference.as_deref() {

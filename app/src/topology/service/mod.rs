@@ -11,7 +11,7 @@ use crate::topology::layout::{lay_out, Join, Place};
 use crate::topology::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
 use crate::topology::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
 use crate::topology::types::{
-    CircuitDetail, CircuitName, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, LinkRow, ProviderPage, ProviderRow, SessionPage, SessionRow, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
+    CircuitDetail, CircuitName, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, LinkRow, ProviderPage, ProviderRow, SessionPage, SessionRow, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerWindow, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
     WeakPoint, WeakPoints, BGP_STATES, MAX_RISK_MEMBERS, RISK_KINDS,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
@@ -966,9 +966,12 @@ pub async fn partners(pool: &PgPool, principal: &Principal, q: &PageQuery) -> Re
     Ok(PartnerPage { items, next })
 }
 
+/// How far ahead a partner's page looks for maintenance on its path.
+const PARTNER_MAINTENANCE_DAYS: i64 = 30;
+
 /// A partner's page: its sessions and their states, the circuits that reach it, the sites where
-/// it peers, and its independent paths from each data center and colocation, with a finding
-/// for each that has one path or none: four statements.
+/// it peers, its independent paths from each data center and colocation, with a finding for
+/// each that has one path or none, and the maintenance of the next 30 days on its path.
 #[tracing::instrument(name = "topology.service.partner", skip_all, err)]
 pub async fn partner(pool: &PgPool, principal: &Principal, name: &str) -> Result<PartnerDetail, TopologyError> {
     principal.require_read()?;
@@ -986,7 +989,31 @@ pub async fn partner(pool: &PgPool, principal: &Principal, name: &str) -> Result
             _ => None,
         })
         .collect();
+    let now = chrono::Utc::now();
+    let windows = blast::maintenance_effects(&mut conn, now, now + chrono::Duration::days(PARTNER_MAINTENANCE_DAYS)).await?;
+    detail.maintenance = windows
+        .into_iter()
+        .filter_map(|(window, radius)| {
+            let hit = radius?.partners.into_iter().find(|p| p.name == name)?;
+            Some(PartnerWindow { window, effect: hit.effect, why: hit.why })
+        })
+        .collect();
     Ok(detail)
+}
+
+/// The change history of a partner and what hangs off it: the integration systems it hosts or
+/// carries, the integrations to them, and the maintenance windows on its circuits and on the
+/// devices that peer with it; newest first (anyone who reads).
+#[tracing::instrument(name = "topology.service.partner_history", skip_all, err)]
+pub async fn partner_history(pool: &PgPool, principal: &Principal, name: &str, limit: i64) -> Result<Vec<crate::audit::types::AuditEntry>, TopologyError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let subjects = repo::partner_subjects(&mut conn, name).await?.ok_or_else(|| Refusal::not_found(format!("The partner \"{}\"", shown(name))))?;
+    drop(conn);
+    crate::audit::service::history_of(pool, principal, &subjects, limit).await.map_err(|e| match e {
+        crate::audit::service::AuditError::Refused(r) => r.into(),
+        crate::audit::service::AuditError::Database(d) => d.into(),
+    })
 }
 
 /// Circuits by provider and id, a page at a time (of one provider, when asked): one statement.
