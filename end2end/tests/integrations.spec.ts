@@ -179,7 +179,7 @@ test('a system says which partner carries it, the partner lists it, and the syst
   const row = carol.getByTestId('as-of').locator('tr[data-field="reached_via"]');
   await expect(row).toHaveAttribute('data-changed', 'true');
   await expect(row).toContainText('AWS');
-  await expect(carol.getByTestId('as-of-summary')).toContainText('1 change(s) since');
+  await expect(carol.getByTestId('as-of-summary')).toContainText('Since then: 1 change; 1 field differs from now.');
   await carol.getByTestId('as-of').scrollIntoViewIfNeeded();
   await carol.screenshot({ path: `screenshots/system-as-of-${p}.png`, fullPage: true });
 

@@ -397,6 +397,10 @@ fn shown(v: &Value) -> String {
             Value::Array(pair) => pair.iter().map(shown).collect::<Vec<_>>().join(" "),
             other => shown(other),
         }).collect::<Vec<_>>().join(", "),
+        // an entity's reference, as the catalog writes it
+        Value::Object(m) if m.len() == 3 && ["kind", "namespace", "name"].iter().all(|k| m.get(*k).is_some_and(Value::is_string)) => {
+            format!("{}:{}/{}", shown(&m["kind"]), shown(&m["namespace"]), shown(&m["name"]))
+        }
         Value::Object(m) => m.iter().map(|(k, v)| format!("{k}={}", shown(v))).collect::<Vec<_>>().join(", "),
         other => other.to_string(),
     }
@@ -488,6 +492,7 @@ mod replay_tests {
         assert_eq!(shown(&json!(["a", "b"])), "a, b");
         assert_eq!(shown(&json!([["dependsOn", "component:default/x"]])), "dependsOn component:default/x");
         assert_eq!(shown(&json!({ "k": "v" })), "k=v");
+        assert_eq!(shown(&json!([["depends_on", { "kind": "component", "namespace": "default", "name": "ledger" }]])), "depends_on component:default/ledger");
         assert_eq!(shown(&Value::Null), "");
         assert_eq!(shown(&json!(3)), "3");
     }

@@ -134,6 +134,25 @@ pub struct AsOf {
     pub fields: Vec<FieldThen>,
 }
 
+/// What people call a subject of the audit log, and its page: a history that spans several
+/// subjects names each by this rather than by its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SubjectLabel {
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+    /// Its page; empty when it has none.
+    pub href: String,
+}
+
+/// The history of several subjects, and what each is called.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelledHistory {
+    pub entries: Vec<AuditEntry>,
+    pub labels: Vec<SubjectLabel>,
+}
+
 /// The moment a subject is asked about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]

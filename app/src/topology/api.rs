@@ -74,7 +74,7 @@ pub async fn get_partner(name: String) -> Result<PartnerDetail, AppError> {
 /// The change history of a partner and what hangs off it (its systems, their integrations, the
 /// maintenance on its path), newest first.
 #[server(endpoint = "topology/partner-history")]
-pub async fn partner_history(name: String) -> Result<Vec<crate::audit::types::AuditEntry>, AppError> {
+pub async fn partner_history(name: String) -> Result<crate::audit::types::LabelledHistory, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     super::service::partner_history(&pool, &principal, &name, 50).await.map_err(fail)

@@ -129,10 +129,14 @@ async fn a_system_says_on_its_form_and_in_yaml_which_partner_hosts_it_or_carries
     assert!(names.contains(&"workday-payroll-to-netsuite") && names.contains(&"sfdc-accounts-to-netsuite"), "{names:?}");
     assert!(!names.iter().any(|n| n.contains("camt053")), "no bank's flow: {names:?}");
     let history: Value = carol.server_fn("topology/partner-history", &[("name", "AWS")]).await.json().await.expect("json");
-    let actions: Vec<(&str, &str)> = history.as_array().expect("rows").iter().map(|r| (r["action"].as_str().unwrap_or_default(), r["actor_name"].as_str().unwrap_or_default())).collect();
+    let actions: Vec<(&str, &str)> = history["entries"].as_array().expect("rows").iter().map(|r| (r["action"].as_str().unwrap_or_default(), r["actor_name"].as_str().unwrap_or_default())).collect();
     assert_eq!(actions.first(), Some(&("integration_system.updated", "carol")), "newest first: {actions:?}");
     assert!(actions.iter().any(|a| a.0 == "integration.registered"), "the integrations to its systems too: {actions:?}");
-    assert_eq!(history[0]["source_ip"], "", "where a change came from is for admins");
+    assert_eq!(history["entries"][0]["source_ip"], "", "where a change came from is for admins");
+    // each subject by its name, with its page
+    let netsuite_id = history["entries"][0]["subject_id"].as_str().unwrap_or_default();
+    let label = history["labels"].as_array().expect("labels").iter().find(|l| l["id"] == netsuite_id).cloned().unwrap_or(Value::Null);
+    assert_eq!((label["label"].as_str(), label["href"].as_str()), (Some("netsuite"), Some("/integrations/systems/netsuite")), "{label}");
     assert_eq!(carol.server_fn("topology/partner-history", &[("name", "Nobody")]).await.status(), 404);
 
     // maintenance on a partner's path in the coming weeks, with what it does to the partner

@@ -35,11 +35,13 @@ fn answer(a: AsOf) -> impl IntoView {
         .into_any();
     }
     let differ = a.fields.iter().filter(|f| f.changed).count();
-    let last = a.last_change.map(|c| format!("last changed {} by {} ({})", c.at.format("%Y-%m-%d %H:%M UTC"), c.actor, c.action)).unwrap_or_default();
+    let last = a.last_change.map(|c| format!(", last changed {} by {} ({})", c.at.format("%Y-%m-%d %H:%M:%S UTC"), c.actor, c.action)).unwrap_or_default();
+    let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
+    let since = plural(usize::try_from(a.changes_since).unwrap_or(0), "change", "changes");
     let summary = match (differ, a.changes_since) {
-        (_, 0) => format!("As at {at}, {last}; nothing has changed since."),
-        (0, n) => format!("As at {at}, {last}; {n} change(s) since, none to these fields."),
-        (d, n) => format!("As at {at}, {last}; {n} change(s) since, and {d} field(s) differ from now."),
+        (_, 0) => format!("As it was at {at}{last}. Nothing has changed since."),
+        (0, _) => format!("As it was at {at}{last}. Since then: {since}, none to these fields."),
+        (d, _) => format!("As it was at {at}{last}. Since then: {since}; {} from now.", plural(d, "field differs", "fields differ")),
     };
     view! {
         <p class="px-4 pt-3 text-sm" data-testid="as-of-summary">{summary}</p>
@@ -68,7 +70,7 @@ fn answer(a: AsOf) -> impl IntoView {
 pub fn AsOfCard(data: Resource<Option<Result<AsOf, AppError>>>) -> impl IntoView {
     let asked = asked_moment();
     // a browser's date-and-time field takes YYYY-MM-DDTHH:MM
-    let value = asked.get_untracked().map(|s| s.chars().take(16).collect::<String>()).unwrap_or_default();
+    let value = move || asked.get().map(|s| s.chars().take(16).collect::<String>()).unwrap_or_default();
     view! {
         <Card title="As it was at a moment">
             <form method="get" class="flex flex-wrap items-end gap-3 p-4" data-testid="as-of-form">

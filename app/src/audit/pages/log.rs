@@ -112,7 +112,13 @@ fn Filters(query: AuditQuery) -> impl IntoView {
 /// Audit rows, newest first; before/after open on demand. With `as_of_links`, each row links to
 /// the page as it was right after that change (its `as_of`).
 #[component]
-pub fn AuditTable(entries: Vec<AuditEntry>, #[prop(optional)] as_of_links: bool) -> impl IntoView {
+pub fn AuditTable(
+    entries: Vec<AuditEntry>,
+    #[prop(optional)] as_of_links: bool,
+    /// What the subjects are called, where the table spans several.
+    #[prop(optional)]
+    labels: Vec<crate::audit::types::SubjectLabel>,
+) -> impl IntoView {
     if entries.is_empty() {
         return view! { <p class="p-6 text-sm text-slate-600 dark:text-slate-400" data-testid="audit-empty">"No audit entries match."</p> }.into_any();
     }
@@ -121,14 +127,29 @@ pub fn AuditTable(entries: Vec<AuditEntry>, #[prop(optional)] as_of_links: bool)
                     {entries.into_iter().map(|e| view! {
                         <tr class="align-top">
                             <td class="px-4 py-2 tabular-nums text-slate-500">{e.id}</td>
-                            <td class="whitespace-nowrap px-4 py-2 tabular-nums">{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                            <td class="whitespace-nowrap px-4 py-2 tabular-nums">{
+                                let when = e.at.format("%Y-%m-%d %H:%M:%S").to_string();
+                                if as_of_links {
+                                    // the page as it was right after this change
+                                    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                                    view! { <a class="text-indigo-700 hover:underline dark:text-indigo-300" data-testid="as-of-link" title="Show it as it was right after this change" href=format!("?as_of={at}")>{when}</a> }.into_any()
+                                } else {
+                                    when.into_any()
+                                }
+                            }</td>
                             // the name as it was; the link filters by id (two people may share a name)
                             <td class="px-4 py-2 font-mono text-xs">{match e.actor_id {
                                 Some(id) => view! { <a class="hover:underline" href=format!("/admin/audit?actor={id}")>{e.actor_name.clone()}</a> }.into_any(),
                                 None => e.actor_name.clone().into_any(),
                             }}</td>
                             <td class="px-4 py-2 font-mono text-xs">{e.action.clone()}</td>
-                            <td class="px-4 py-2 font-mono text-xs">{format!("{} {}", e.subject_kind, e.subject_id)}</td>
+                            <td class="px-4 py-2 font-mono text-xs">{
+                                match labels.iter().find(|l| l.kind == e.subject_kind && l.id == e.subject_id) {
+                                    Some(l) if !l.href.is_empty() => view! { <span class="text-slate-500">{format!("{} ", e.subject_kind.replace('_', " "))}</span><a class="font-sans text-sm text-indigo-700 hover:underline dark:text-indigo-300" href=l.href.clone()>{l.label.clone()}</a> }.into_any(),
+                                    Some(l) => view! { <span class="text-slate-500">{format!("{} ", e.subject_kind.replace('_', " "))}</span><span class="font-sans text-sm">{l.label.clone()}</span> }.into_any(),
+                                    None => format!("{} {}", e.subject_kind, e.subject_id).into_any(),
+                                }
+                            }</td>
                             <td class="px-4 py-2">
                                 <details>
                                     <summary class="cursor-pointer text-xs text-indigo-700 dark:text-indigo-300">"details"</summary>
@@ -138,10 +159,7 @@ pub fn AuditTable(entries: Vec<AuditEntry>, #[prop(optional)] as_of_links: bool)
                                         <dt class="text-slate-500">"request"</dt><dd class="font-mono">{e.request_id.clone()} " from " {e.source_ip.clone()}</dd>
                                     </dl>
                                 </details>
-                                {as_of_links.then(|| {
-                                    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                                    view! { <a class="text-xs text-indigo-700 hover:underline dark:text-indigo-300" data-testid="as-of-link" href=format!("?as_of={at}")>"as it was then"</a> }
-                                })}
+
                             </td>
                         </tr>
                     }).collect_view()}

@@ -179,24 +179,30 @@ async fn checks(pool: &PgPool, principal: &Principal, new: &NewDeploy) -> Result
         (Some(window), Some(text)) => Some((text.clone(), window)),
         (Some(window), None) => return Err(DeployError::Frozen { environment: env.name, window: window.describe() }),
     };
-    let mut conn = pool.acquire().await?;
-    let maintenance = if env.maintenance_policy == "block" {
-        crate::topology::service::preflight::clashes(&mut conn, target.id.0, &env.name, now).await.map_err(|e| DeployError::Path(e.to_string()))?
+    // a connection only where a policy may refuse: most environments only warn
+    let blocks = (env.maintenance_policy == "block", env.critical_run_policy == "block");
+    let (maintenance, runs) = if blocks.0 || blocks.1 {
+        let mut conn = pool.acquire().await?;
+        let maintenance = if blocks.0 {
+            crate::topology::service::preflight::clashes(&mut conn, target.id.0, &env.name, now).await.map_err(|e| DeployError::Path(e.to_string()))?
+        } else {
+            Vec::new()
+        };
+        let runs = if blocks.1 { critical_runs_now(&mut conn, target.id.0, now).await? } else { Vec::new() };
+        (maintenance, runs)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let maintenance_override = overridden(principal, new, maintenance, "during maintenance on the service's network path", |lines| DeployError::UnderMaintenance {
         service: target.title.clone(),
         environment: env.name.clone(),
         window: lines,
     })?;
-    let runs = if env.critical_run_policy == "block" { critical_runs_now(&mut conn, target.id.0, now).await? } else { Vec::new() };
     let run_override = overridden(principal, new, runs, "while a critical integration of the service runs", |lines| DeployError::DuringCriticalRun {
         service: target.title.clone(),
         environment: env.name.clone(),
         runs: lines,
     })?;
-    drop(conn);
     Ok(Checked { target, env, freeze_override, maintenance_override, run_override, running_version })
 }
 
@@ -358,34 +364,15 @@ async fn write_governed(
         repo::set_approval(&mut tx, draft.id, id).await?;
         approval = Some(id);
     }
-    if let Some((text, window)) = &draft.checked.freeze_override {
-        let change = Change {
-            action: "deploy.freeze_overridden",
-            subject_kind: SubjectKind::Deploy,
-            subject_id: draft.id.to_string(),
-            before: None,
-            after: Some(json!({ "freeze_window": window.id.0, "window_reason": window.reason, "override_reason": text })),
-        };
-        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
-    }
-    if let Some((text, windows)) = &draft.checked.maintenance_override {
-        let change = Change {
-            action: "deploy.maintenance_overridden",
-            subject_kind: SubjectKind::Deploy,
-            subject_id: draft.id.to_string(),
-            before: None,
-            after: Some(json!({ "windows": windows, "override_reason": text })),
-        };
-        audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
-    }
-    if let Some((text, runs)) = &draft.checked.run_override {
-        let change = Change {
-            action: "deploy.critical_run_overridden",
-            subject_kind: SubjectKind::Deploy,
-            subject_id: draft.id.to_string(),
-            before: None,
-            after: Some(json!({ "runs": runs, "override_reason": text })),
-        };
+    // each override an admin gave, with what it overrode
+    let c = &draft.checked;
+    let overrides = [
+        c.freeze_override.as_ref().map(|(text, w)| ("deploy.freeze_overridden", json!({ "freeze_window": w.id.0, "window_reason": w.reason, "override_reason": text }))),
+        c.maintenance_override.as_ref().map(|(text, windows)| ("deploy.maintenance_overridden", json!({ "windows": windows, "override_reason": text }))),
+        c.run_override.as_ref().map(|(text, runs)| ("deploy.critical_run_overridden", json!({ "runs": runs, "override_reason": text }))),
+    ];
+    for (action, after) in overrides.into_iter().flatten() {
+        let change = Change { action, subject_kind: SubjectKind::Deploy, subject_id: draft.id.to_string(), before: None, after: Some(after) };
         audit::record(&mut tx, Actor::Person(principal), change, meta).await?;
     }
     audit::record(&mut tx, Actor::Person(principal), draft.requested(approval), meta).await?;

@@ -209,7 +209,7 @@ pub fn SystemPage() -> impl IntoView {
                         let partner_link = |p: &String| view! { <a class="hover:underline" href=crate::topology::pages::partner_href(p)>{p.clone()}</a> };
                         view! {
                             <Title text=s.title.clone()/>
-                            {move || saved.get().then(|| view! {
+                            {move || (saved.get() && query.with(|q| q.get("as_of").is_none())).then(|| view! {
                                 <p role="status" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200" data-testid="saved">"Saved."</p>
                             })}
                             <div class="mb-6">

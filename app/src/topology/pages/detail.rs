@@ -325,7 +325,7 @@ fn PartnerHistory(name: String) -> impl IntoView {
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=3/></div> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(entries) => view! { <div data-testid="partner-history"><crate::audit::pages::AuditTable entries/></div> }.into_any(),
+                        Ok(h) => view! { <div data-testid="partner-history"><crate::audit::pages::AuditTable entries=h.entries labels=h.labels/></div> }.into_any(),
                         Err(e) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
                     }
                 })}

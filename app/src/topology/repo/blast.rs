@@ -87,9 +87,9 @@ pub async fn session_ends(conn: &mut PgConnection) -> sqlx::Result<Vec<SessionEn
 pub async fn beyond(conn: &mut PgConnection, partners: &[String], sites: &[String]) -> sqlx::Result<serde_json::Value> {
     sqlx::query_scalar!(
         r#"WITH sys AS (
-               SELECT DISTINCT ON (y.id) y.id, y.name, y.title, p.name AS partner
+               SELECT DISTINCT ON (y.id) y.id, y.name, y.title, p.name AS partner, ps.relation
                FROM topology_partners p JOIN topology_partner_systems ps ON ps.partner_id = p.id JOIN integration_systems y ON y.id = ps.system_id
-               WHERE p.name = ANY($1) ORDER BY y.id, p.name
+               WHERE p.name = ANY($1) ORDER BY y.id, ps.relation, p.name
            ), integ AS (
                SELECT DISTINCT ON (i.id) i.id, i.name, i.title, i.on_call, i.schedule, i.time_zone, t.name AS owner, sys.name AS system, e.direction
                FROM sys JOIN integration_ends e ON e.system_id = sys.id JOIN integrations i ON i.id = e.integration_id AND i.status = 'active'
@@ -127,7 +127,7 @@ pub async fn beyond(conn: &mut PgConnection, partners: &[String], sites: &[Strin
                FROM dependants d JOIN catalog_ownership o ON o.id = d.id JOIN entities en ON en.id = o.id JOIN catalog_ownership t ON t.id = d.on_id
            )
            SELECT jsonb_build_object(
-               'systems', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'partner', partner) ORDER BY partner, name) FROM sys), '[]'),
+               'systems', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'partner', partner, 'relation', relation) ORDER BY partner, name) FROM sys), '[]'),
                'integrations', coalesce((SELECT jsonb_agg(jsonb_build_object('name', name, 'title', title, 'on_call', on_call, 'schedule', schedule,
                                                                               'time_zone', time_zone, 'owner', owner, 'system', system, 'direction', direction) ORDER BY name) FROM integ), '[]'),
                'services', coalesce((SELECT jsonb_agg(jsonb_build_object('entity', entity, 'title', title, 'owner', owner, 'on_call', on_call,

@@ -910,18 +910,20 @@ pub async fn partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
     .await
 }
 
-/// The audit subjects (kind, id) of a partner and what hangs off it: the integration systems it
-/// hosts or carries, the integrations to them, the maintenance windows on its circuits and on
-/// the devices that peer with it. `None` when there is no such partner.
+/// The audit subjects of a partner and what hangs off it, each with what it is called and its
+/// page: the integration systems it hosts or carries, the integrations to them, the maintenance
+/// windows on its circuits and on the devices that peer with it. `None` when there is no such
+/// partner.
 #[tracing::instrument(level = "debug", name = "topology.repo.partner_subjects", skip_all)]
-pub async fn partner_subjects(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<Vec<(String, String)>>> {
+pub async fn partner_subjects(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option<Vec<crate::audit::types::SubjectLabel>>> {
     let rows = sqlx::query!(
         r#"WITH p AS (SELECT id FROM topology_partners WHERE name = $1),
-                systems AS (SELECT ps.system_id FROM topology_partner_systems ps JOIN p ON p.id = ps.partner_id)
-           SELECT 'partner' AS "kind!", $1 AS "id!" FROM p
-           UNION ALL SELECT 'integration_system', system_id::text FROM systems
-           UNION ALL SELECT DISTINCT 'integration', e.integration_id::text FROM integration_ends e JOIN systems s ON s.system_id = e.system_id
-           UNION ALL SELECT 'maintenance_window', m.id::text FROM topology_maintenance m, p
+                systems AS (SELECT y.id, y.name FROM topology_partner_systems ps JOIN p ON p.id = ps.partner_id JOIN integration_systems y ON y.id = ps.system_id)
+           SELECT 'partner' AS "kind!", $1 AS "id!", $1 AS "label!", '' AS "href!" FROM p
+           UNION ALL SELECT 'integration_system', id::text, name, '/integrations/systems/' || name FROM systems
+           UNION ALL SELECT DISTINCT 'integration', i.id::text, i.name, '/integrations/' || i.name
+                     FROM integration_ends e JOIN systems s ON s.id = e.system_id JOIN integrations i ON i.id = e.integration_id
+           UNION ALL SELECT 'maintenance_window', m.id::text, m.title, '' FROM topology_maintenance m, p
                      WHERE m.circuit_id IN (SELECT circuit_id FROM topology_circuit_ends WHERE partner_id = p.id)
                         OR m.device_id IN (SELECT device_id FROM topology_bgp_sessions WHERE partner_id = p.id)"#,
         name
@@ -931,7 +933,11 @@ pub async fn partner_subjects(conn: &mut PgConnection, name: &str) -> sqlx::Resu
     if rows.is_empty() {
         return Ok(None);
     }
-    Ok(Some(rows.into_iter().map(|r| (r.kind, r.id)).collect()))
+    Ok(Some(
+        rows.into_iter()
+            .map(|r| crate::audit::types::SubjectLabel { kind: r.kind, id: r.id, label: r.label, href: r.href })
+            .collect(),
+    ))
 }
 
 /// Circuits in (provider, circuit id) order after `after` ("provider cid"), each with where its

@@ -80,6 +80,9 @@ struct BeyondSystem {
     name: String,
     title: String,
     partner: String,
+    /// `hosted_by` or `reached_via`.
+    #[serde(default)]
+    relation: String,
 }
 
 #[derive(Deserialize)]
@@ -225,7 +228,10 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
     let systems = beyond
         .systems
         .into_iter()
-        .map(|s| BlastItem { name: s.name, effect: "unreachable".into(), why: format!("{}: hosted by {}, which is cut off", s.title, s.partner) })
+        .map(|s| {
+            let how = if s.relation == "reached_via" { "reached through" } else { "hosted by" };
+            BlastItem { name: s.name, effect: "unreachable".into(), why: format!("{}: {how} {}, which is cut off", s.title, s.partner) }
+        })
         .collect();
     let integrations = beyond
         .integrations

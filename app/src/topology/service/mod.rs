@@ -1005,15 +1005,17 @@ pub async fn partner(pool: &PgPool, principal: &Principal, name: &str) -> Result
 /// carries, the integrations to them, and the maintenance windows on its circuits and on the
 /// devices that peer with it; newest first (anyone who reads).
 #[tracing::instrument(name = "topology.service.partner_history", skip_all, err)]
-pub async fn partner_history(pool: &PgPool, principal: &Principal, name: &str, limit: i64) -> Result<Vec<crate::audit::types::AuditEntry>, TopologyError> {
+pub async fn partner_history(pool: &PgPool, principal: &Principal, name: &str, limit: i64) -> Result<crate::audit::types::LabelledHistory, TopologyError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    let subjects = repo::partner_subjects(&mut conn, name).await?.ok_or_else(|| Refusal::not_found(format!("The partner \"{}\"", shown(name))))?;
+    let labels = repo::partner_subjects(&mut conn, name).await?.ok_or_else(|| Refusal::not_found(format!("The partner \"{}\"", shown(name))))?;
     drop(conn);
-    crate::audit::service::history_of(pool, principal, &subjects, limit).await.map_err(|e| match e {
-        crate::audit::service::AuditError::Refused(r) => r.into(),
+    let subjects: Vec<(String, String)> = labels.iter().map(|l| (l.kind.clone(), l.id.clone())).collect();
+    let entries = crate::audit::service::history_of(pool, principal, &subjects, limit).await.map_err(|e| match e {
+        crate::audit::service::AuditError::Refused(r) => TopologyError::from(r),
         crate::audit::service::AuditError::Database(d) => d.into(),
-    })
+    })?;
+    Ok(crate::audit::types::LabelledHistory { entries, labels })
 }
 
 /// Circuits by provider and id, a page at a time (of one provider, when asked): one statement.
