@@ -106,6 +106,15 @@ pub fn request_id() -> String {
 }
 
 /// Sets the HTTP status of the server function's response to the error's, and returns it.
+/// For pages, which only readers see: a caller who may not read (a token with only the ingest
+/// scope, say) is answered 403 while the shell renders, before anything streams, so the status
+/// never depends on which of the page's reads finished first.
+pub fn deny_unless_reader() {
+    if maybe_principal().is_some_and(|p| p.require_read().is_err()) {
+        respond(AppError::Forbidden);
+    }
+}
+
 pub fn respond(error: AppError) -> AppError {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         if let Ok(status) = http::StatusCode::from_u16(error.status()) {

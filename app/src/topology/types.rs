@@ -632,6 +632,20 @@ pub struct PartnerDetail {
     /// Maintenance in the next 30 days that cuts it off, or leaves it one path, soonest first.
     #[serde(default)]
     pub maintenance: Vec<PartnerWindow>,
+    /// The last 30 state changes of its BGP sessions, newest first.
+    #[serde(default)]
+    pub state_history: Vec<PartnerStateChange>,
+}
+
+/// A state change of one of a partner's BGP sessions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PartnerStateChange {
+    pub session: String,
+    pub device: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub state: String,
+    pub previous: Option<String>,
 }
 
 /// A maintenance window on a partner's path, and what it does to the partner.

@@ -46,6 +46,9 @@ pub fn me_script() -> impl IntoView {
 
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
+    // every page is for readers: anyone else is refused before the page streams
+    #[cfg(feature = "ssr")]
+    crate::context::deny_unless_reader();
     let nav_open = RwSignal::new(false);
     let me = current_user();
     let admin = me.as_ref().is_some_and(Me::is_admin);

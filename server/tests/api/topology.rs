@@ -360,6 +360,16 @@ async fn a_collector_reports_session_states_each_change_kept_in_time_order_bad_i
     let expected = [("established", "active"), ("active", "connect"), ("connect", "idle")].map(|(a, b)| (a.to_owned(), b.to_owned()));
     assert_eq!(changes, expected.to_vec(), "newest first, each with the state it left");
     assert_eq!(nina.get("/api/v1/topology/bgp-sessions/nobody").await.status(), 404);
+    // the partner's page holds the same history, across its sessions
+    let partner: Value = nina.get("/api/v1/topology/partners/Bank%20A").await.json().await.expect("json");
+    let on_page: Vec<(String, String)> = partner["state_history"]
+        .as_array()
+        .expect("state history")
+        .iter()
+        .map(|c| (c["state"].as_str().unwrap_or("").to_owned(), c["previous"].as_str().unwrap_or("").to_owned()))
+        .collect();
+    assert_eq!(on_page, expected.to_vec(), "{partner}");
+    assert_eq!(partner["state_history"][0]["session"], "r1-bank");
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ fn cut(s: &str) -> String {
 }
 
 fn answer(a: AsOf) -> impl IntoView {
-    let at = a.at.format("%Y-%m-%d %H:%M UTC").to_string();
+    let at = a.at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     if !a.existed {
         return view! {
             <p class="p-4 text-sm text-slate-600 dark:text-slate-400" data-testid="as-of-absent">

@@ -400,6 +400,19 @@ pub fn PartnerPage() -> impl IntoView {
                                             </DataTable>
                                         }.into_any() }}
                                     </Card>
+                                    <Card title="Session state changes">
+                                        {if p.state_history.is_empty() { none("No state change is recorded for its sessions.") } else { view! {
+                                            <DataTable testid="partner-state-history" columns=vec!["When (UTC)", "Session", "Change"]>
+                                                {p.state_history.iter().map(|c| view! {
+                                                    <tr>
+                                                        <td class=TD><When at=Some(c.at)/></td>
+                                                        <td class=TD><a class=LINK href=device_href(&c.device)>{c.device.clone()}</a>" "<span class="font-mono text-xs text-slate-500">{c.session.clone()}</span></td>
+                                                        <td class=TD>{c.previous.clone().map(|p| view! { <SessionState state=p/>" → " })}<SessionState state=c.state.clone()/></td>
+                                                    </tr>
+                                                }).collect_view()}
+                                            </DataTable>
+                                        }.into_any() }}
+                                    </Card>
                                     <Card title="Maintenance on its path">{partner_maintenance(&p.maintenance)}</Card>
                                     <crate::integrations::pages::PartnerIntegrations name=p.name.clone()/>
                                     <PartnerHistory name=p.name.clone()/>

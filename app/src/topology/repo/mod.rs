@@ -901,7 +901,12 @@ pub async fn partner(conn: &mut PgConnection, name: &str) -> sqlx::Result<Option
                                   WHERE b.partner_id = p.id), '[]'::jsonb),
                'systems', coalesce((SELECT jsonb_agg(jsonb_build_object('name', y.name, 'title', y.title, 'kind', y.kind, 'relation', ps.relation) ORDER BY ps.relation, y.name)
                                     FROM topology_partner_systems ps JOIN integration_systems y ON y.id = ps.system_id
-                                    WHERE ps.partner_id = p.id), '[]'::jsonb)
+                                    WHERE ps.partner_id = p.id), '[]'::jsonb),
+               'state_history', coalesce((SELECT jsonb_agg(jsonb_build_object('session', x.name, 'device', x.device, 'at', x.at, 'state', x.state, 'previous', x.previous) ORDER BY x.at DESC)
+                                          FROM (SELECT b.name, d.name AS device, st.at, st.state, st.previous
+                                                FROM topology_bgp_sessions b JOIN topology_devices d ON d.id = b.device_id
+                                                JOIN topology_bgp_states st ON st.session_id = b.id
+                                                WHERE b.partner_id = p.id ORDER BY st.at DESC LIMIT 30) x), '[]'::jsonb)
            ) AS "partner!"
            FROM topology_partners p WHERE p.name = $1"#,
         name
