@@ -388,3 +388,21 @@ async fn a_lost_site_takes_down_the_services_that_run_only_there_as_their_form_s
     let ledger = all["services"].as_array().expect("services").iter().find(|s| s["entity"] == "component:default/ledger").expect("the ledger").clone();
     assert!(ledger["why"] == "an end of the integration statement-import" || ledger["why"] == "runs only at dc1, dc2, which are lost", "{ledger}");
 }
+
+#[tokio::test]
+async fn a_system_reached_through_a_partner_is_unreachable_when_the_partner_is_cut_off_and_says_how() {
+    let app = spawn_app().await;
+    estate(&app).await;
+    let alice = app.login_as(Persona::Admin).await;
+    let saas = json!({ "name": "saas-crm", "title": "SaaS CRM", "kind": "crm", "owner": "ledger", "reached_via": "Bank B" });
+    let r = alice.client.post(alice.url("/api/v1/integration-systems")).header("origin", alice.url("")).json(&saas).send().await.expect("post");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    let b = blast(&app, "partner", "Bank B").await;
+    let systems = b["systems"].as_array().expect("systems");
+    let crm = systems.iter().find(|s| s["name"] == "saas-crm").unwrap_or_else(|| panic!("{b}"));
+    assert_eq!((crm["effect"].as_str(), crm["why"].as_str()), (Some("unreachable"), Some("SaaS CRM: reached through Bank B, which is cut off")));
+    // the SFTP Bank A hosts is not Bank B's
+    assert!(systems.iter().all(|s| s["name"] != "bank-a-sftp"), "{b}");
+    let a = blast(&app, "partner", "Bank A").await;
+    assert_eq!(a["systems"][0]["why"], "Bank A SFTP: hosted by Bank A, which is cut off");
+}

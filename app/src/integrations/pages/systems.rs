@@ -82,12 +82,7 @@ pub fn SystemsPage() -> impl IntoView {
             <Card title="Register a system">
                 <ActionForm action=create attr:data-testid="system-form">
                     {system_fields(typed, false)}
-                    <div class="flex items-center justify-end gap-3 border-t border-slate-200 p-4 dark:border-slate-800">
-                        <div class="mr-auto text-sm">
-                            {FIELDS.into_iter().map(|f| view! { <FieldError field=f problems/> }).collect_view()}
-                        </div>
-                        <Submit label="Register system"/>
-                    </div>
+                    {form_footer(problems, "Register system")}
                 </ActionForm>
             </Card>
         </div>
@@ -133,6 +128,18 @@ fn system_fields(value: impl Fn(&str) -> String, editing: bool) -> impl IntoView
             <div><label for=id("reached_via") class=LABEL_SMALL>"Reached through (partner)"</label><input id=id("reached_via") name="reached_via" value=value("reached_via") placeholder="AWS" maxlength="100" class=INPUT/></div>
             <div><label for=id("contacts") class=LABEL_SMALL>"Contacts"</label><input id=id("contacts") name="contacts" value=value("contacts") placeholder="e-mail addresses" class=INPUT/></div>
             <input type="hidden" name="description" value=value("description")/>
+        </div>
+    }
+}
+
+/// A system form's problems, each under its field's name, and its button.
+fn form_footer(problems: RwSignal<Vec<crate::error::FieldProblem>>, label: &'static str) -> impl IntoView {
+    view! {
+        <div class="flex items-center justify-end gap-3 border-t border-slate-200 p-4 dark:border-slate-800">
+            <div class="mr-auto text-sm">
+                {FIELDS.into_iter().map(|f| view! { <FieldError field=f problems/> }).collect_view()}
+            </div>
+            <Submit label/>
         </div>
     }
 }
@@ -249,12 +256,7 @@ pub fn SystemPage() -> impl IntoView {
                                     <span class="ml-2 font-normal text-slate-500">"(its owning team, or an admin)"</span></summary>
                                 <ActionForm action=edit>
                                     {system_fields(value, true)}
-                                    <div class="flex items-center justify-end gap-3 border-t border-slate-200 p-4 dark:border-slate-800">
-                                        <div class="mr-auto text-sm">
-                                            {FIELDS.into_iter().map(|f| view! { <FieldError field=f problems/> }).collect_view()}
-                                        </div>
-                                        <Submit label="Save"/>
-                                    </div>
+                                    {form_footer(problems, "Save")}
                                 </ActionForm>
                             </details>
                             <div class="mt-6"><Card title="History"><div data-testid="history"><AuditTable entries=history as_of_links=true/></div></Card></div>
