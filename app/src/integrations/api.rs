@@ -89,7 +89,7 @@ pub async fn get_edit_form(name: String) -> Result<(IntegrationForm, i32), AppEr
 pub async fn edit_integration(version: i32, #[server(flatten)] form: IntegrationForm) -> Result<Saved, AppError> {
     let typed = form_pairs(&form);
     let typed: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let path = format!("/integrations/{}/edit", form.name);
+    let path = format!("/integrations/{}/edit", url::form_urlencoded::byte_serialize(form.name.as_bytes()).collect::<String>());
     let back = |e: AppError| crate::ui::form::send_back(&path, &typed, e);
     let draft = form.parse().map_err(|p| back(AppError::InvalidFields(p)))?;
     let principal = crate::context::principal()?;
@@ -199,7 +199,8 @@ pub async fn edit_system(#[server(flatten)] form: SystemForm) -> Result<Saved, A
     let mut typed = system_pairs(&form).to_vec();
     // the form is shown again with what was typed, empty fields included
     typed.push(("edit", "1"));
-    let path = format!("/integrations/systems/{}", form.name);
+    // the name as typed, encoded: it goes into the redirect's Location
+    let path = format!("/integrations/systems/{}", url::form_urlencoded::byte_serialize(form.name.as_bytes()).collect::<String>());
     let back = |e: AppError| crate::ui::form::send_back(&path, &typed, e);
     let draft = form.parse().map_err(|p| back(AppError::InvalidFields(p)))?;
     let principal = crate::context::principal()?;
