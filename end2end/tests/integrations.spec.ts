@@ -163,6 +163,8 @@ test('a system says which partner carries it, the partner lists it, and the syst
 
   // a partner that is not there is named under its field, and what was typed stays
   await carol.getByTestId('system-edit').locator('summary').click();
+  // the partner fields offer the partners' names
+  await expect(carol.locator('#partner-names option[value="Deutsche Bank"]')).toHaveCount(1);
   const through = () => carol.getByTestId('system-edit').getByLabel('Reached through (partner)');
   await through().fill('Nowhere Bank');
   await submit(carol, carol.getByTestId('system-edit').getByRole('button', { name: 'Save' }));

@@ -71,6 +71,15 @@ pub async fn get_partner(name: String) -> Result<PartnerDetail, AppError> {
     super::service::partner(&pool, &principal, &name).await.map_err(fail)
 }
 
+/// The partners' names, for the forms that name one (the first 500, by name).
+#[server(endpoint = "topology/partner-names")]
+pub async fn partner_names() -> Result<Vec<String>, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let page = super::service::partners(&pool, &principal, &super::types::PageQuery { after: None, limit: 500 }).await.map_err(fail)?;
+    Ok(page.items.into_iter().map(|p| p.name).collect())
+}
+
 /// The change history of a partner and what hangs off it (its systems, their integrations, the
 /// maintenance on its path), newest first.
 #[server(endpoint = "topology/partner-history")]

@@ -100,6 +100,9 @@ async fn a_system_says_on_its_form_and_in_yaml_which_partner_hosts_it_or_carries
     let sftp: Value = carol.get("/api/v1/integration-systems/bank-sftp-barclays").await.json().await.expect("json");
     assert_eq!((sftp["system"]["hosted_by"].as_str(), sftp["system"]["reached_via"].as_str()), (Some("Barclays"), None), "{sftp}");
 
+    // the forms offer the partners' names
+    let offered: Vec<String> = carol.server_fn("topology/partner-names", &[]).await.json().await.expect("json");
+    assert_eq!(offered, vec!["AWS", "Barclays", "Deutsche Bank", "J.P. Morgan", "Mastercard", "Visa"]);
     // NetSuite (the ledger team's) says it is reached through AWS: a partner not there is named, and nothing written
     let form = |reached_via: &str| json!({ "title": "NetSuite", "kind": "erp", "vendor": "Oracle", "owner": "ledger", "classification": "confidential",
                                            "external": "yes", "environment": "production", "reached_via": reached_via });

@@ -478,6 +478,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/topology/service-network") => sf("topology/service-network", vec![("namespace", "default".into()), ("name", "ledger-core".into())]),
         ("POST", "/api/topology/site") => sf("topology/site", vec![("name", "nowhere".into())]),
         ("POST", "/api/topology/partner") => sf("topology/partner", vec![("name", "Nobody".into())]),
+        ("POST", "/api/topology/partner-names") => sf("topology/partner-names", vec![]),
         ("POST", "/api/topology/partner-history") => sf("topology/partner-history", vec![("name", "Nobody".into())]),
         ("POST", "/api/topology/circuit") => sf("topology/circuit", vec![("provider", "Nobody".into()), ("cid", "none".into())]),
         ("POST", "/api/topology/paths") => sf("topology/paths", vec![("from", "a".into()), ("to", "b".into())]),

@@ -80,12 +80,28 @@ pub fn SystemsPage() -> impl IntoView {
         </Suspense>
         <div class="mt-6">
             <Card title="Register a system">
+                <PartnerNames/>
                 <ActionForm action=create attr:data-testid="system-form">
                     {system_fields(typed, false)}
                     {form_footer(problems, "Register system")}
                 </ActionForm>
             </Card>
         </div>
+    }
+}
+
+/// The partners' names, offered as the partner fields are typed (one list per page).
+#[component]
+fn PartnerNames() -> impl IntoView {
+    let names = Resource::new(|| (), |_| crate::topology::api::partner_names());
+    view! {
+        <datalist id="partner-names">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    names.await.unwrap_or_default().into_iter().map(|n| view! { <option value=n/> }).collect_view()
+                })}
+            </Suspense>
+        </datalist>
     }
 }
 
@@ -124,8 +140,8 @@ fn system_fields(value: impl Fn(&str) -> String, editing: bool) -> impl IntoView
                 <option value="no" selected=external_now == "no">"No"</option>
             </select></div>
             <div><label for=id("component") class=LABEL_SMALL>"Catalog component (in-house)"</label><input id=id("component") name="component" value=value("component") class=INPUT/></div>
-            <div><label for=id("hosted_by") class=LABEL_SMALL>"Hosted by (partner)"</label><input id=id("hosted_by") name="hosted_by" value=value("hosted_by") placeholder="Barclays" maxlength="100" class=INPUT/></div>
-            <div><label for=id("reached_via") class=LABEL_SMALL>"Reached through (partner)"</label><input id=id("reached_via") name="reached_via" value=value("reached_via") placeholder="AWS" maxlength="100" class=INPUT/></div>
+            <div><label for=id("hosted_by") class=LABEL_SMALL>"Hosted by (partner)"</label><input id=id("hosted_by") name="hosted_by" value=value("hosted_by") placeholder="Barclays" maxlength="100" list="partner-names" autocomplete="off" class=INPUT/></div>
+            <div><label for=id("reached_via") class=LABEL_SMALL>"Reached through (partner)"</label><input id=id("reached_via") name="reached_via" value=value("reached_via") placeholder="AWS" maxlength="100" list="partner-names" autocomplete="off" class=INPUT/></div>
             <div><label for=id("contacts") class=LABEL_SMALL>"Contacts"</label><input id=id("contacts") name="contacts" value=value("contacts") placeholder="e-mail addresses" class=INPUT/></div>
             <input type="hidden" name="description" value=value("description")/>
         </div>
@@ -254,6 +270,7 @@ pub fn SystemPage() -> impl IntoView {
                             <details class="mt-6 rounded-xl border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900" open=sent_back data-testid="system-edit">
                                 <summary class="cursor-pointer p-4 text-sm font-semibold">"Edit this system"
                                     <span class="ml-2 font-normal text-slate-500">"(its owning team, or an admin)"</span></summary>
+                                <PartnerNames/>
                                 <ActionForm action=edit>
                                     {system_fields(value, true)}
                                     {form_footer(problems, "Save")}
