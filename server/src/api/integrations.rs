@@ -349,8 +349,13 @@ pub async fn get_system(State(state): State<AppState>, caller: Caller, ApiPath(n
     security(("token" = []))
 )]
 pub async fn system_as_of(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>, ApiQuery(q): ApiQuery<app::audit::types::AsOfQuery>) -> Result<Json<app::audit::types::AsOf>, ApiError> {
+    as_of(&state, &caller, true, &name, &q).await
+}
+
+/// A system's (`system`) or an integration's answer as of `q.at`.
+async fn as_of(state: &AppState, caller: &Caller, system: bool, name: &str, q: &app::audit::types::AsOfQuery) -> Result<Json<app::audit::types::AsOf>, ApiError> {
     let at = app::audit::service::parse_moment("at", &q.at, Utc::now()).map_err(|e| caller.fail(AppError::from(e)))?;
-    service::as_of(&state.pool, &caller.principal, true, &name, at).await.map(Json).map_err(|e| caller.fail(e))
+    service::as_of(&state.pool, &caller.principal, system, name, at).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// An integration as it was at a past moment, rebuilt from the audit log, beside how it is now.
@@ -363,8 +368,7 @@ pub async fn system_as_of(State(state): State<AppState>, caller: Caller, ApiPath
     security(("token" = []))
 )]
 pub async fn integration_as_of(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>, ApiQuery(q): ApiQuery<app::audit::types::AsOfQuery>) -> Result<Json<app::audit::types::AsOf>, ApiError> {
-    let at = app::audit::service::parse_moment("at", &q.at, Utc::now()).map_err(|e| caller.fail(AppError::from(e)))?;
-    service::as_of(&state.pool, &caller.principal, false, &name, at).await.map(Json).map_err(|e| caller.fail(e))
+    as_of(&state, &caller, false, &name, &q).await
 }
 
 /// The map of every integration: systems as nodes, integrations as edges.
