@@ -79,6 +79,15 @@ pub(crate) async fn estate(app: &TestApp) {
     .expect("a deploy");
 }
 
+/// A deploy of the ledger to `env` at `version`, with the `extra` fields (an override, say).
+pub(crate) fn ledger_deploy(env: &str, version: &str, extra: Value) -> Value {
+    let mut body = json!({ "service": "ledger", "environment": env, "version": version, "reason": "journal fix" });
+    if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    body
+}
+
 async fn blast(app: &TestApp, kind: &str, name: &str) -> Value {
     let dave = app.login_as(Persona::Viewer).await;
     let r = dave.get(&format!("/api/v1/blast-radius?kind={kind}&name={}", urlencoding(name))).await;
@@ -295,13 +304,7 @@ async fn a_production_deploy_during_maintenance_on_its_path_is_refused_naming_th
         .json(&json!({ "device": "edge", "title": "Emergency optics swap", "reference": "CHG-9", "starts_at": at(-1), "ends_at": at(2) })).send().await.expect("plan");
     assert_eq!(r.status(), 201);
     let carol = app.login_as(Persona::LedgerMember).await;
-    let ask = |env: &str, extra: Value| {
-        let mut body = json!({ "service": "ledger", "environment": env, "version": "2.0.1", "reason": "journal fix" });
-        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
-            b.extend(e);
-        }
-        body
-    };
+    let ask = |env: &str, extra: Value| ledger_deploy(env, "2.0.1", extra);
     let deploys = "SELECT count(*) FROM deploys d JOIN entities e ON e.id = d.service_id WHERE e.name = 'ledger'";
 
     // production blocks: refused, the window named, nothing written

@@ -215,13 +215,7 @@ async fn a_deploy_while_a_critical_integration_of_the_service_runs_is_refused_wh
     assert_eq!((production["maintenance_policy"].as_str(), production["critical_run_policy"].as_str()), (Some("block"), Some("block")));
     let audited = "SELECT count(*) FROM audit_log WHERE action = 'environment.policies_changed' AND subject_id = 'production' AND before->>'critical_run_policy' = 'warn' AND after->>'critical_run_policy' = 'block'";
     assert_eq!(app.count(audited, &[]).await, 1);
-    let ask = |env: &str, extra: Value| {
-        let mut body = json!({ "service": "ledger", "environment": env, "version": "2.0.2", "reason": "journal fix" });
-        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
-            b.extend(e);
-        }
-        body
-    };
+    let ask = |env: &str, extra: Value| crate::blast::ledger_deploy(env, "2.0.2", extra);
     let deploys = "SELECT count(*) FROM deploys d JOIN entities e ON e.id = d.service_id WHERE e.name = 'ledger'";
     let r = carol.kick_off("c-1", &ask("production", json!({}))).await;
     assert_eq!(r.status(), 422);
