@@ -11,16 +11,31 @@ uuid_id!(SystemId);
 uuid_id!(IntegrationId);
 uuid_id!(JobId);
 
-/// Declares a closed list of words: the enum, its words, a parse that names the choices, and
-/// serde as the word.
+/// Declares a closed list of words: the enum, its words, a parse that names the choices, serde
+/// as the word, and its OpenAPI schema (the words).
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident = $word:literal / $label:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $word)] $variant),+
         }
+
+        // written out, not derived: the derive does not see a rename a macro passes it, and would
+        // document the variants' names instead of the words the API sends
+        #[cfg(feature = "ssr")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!("A ", $what, ".")))
+                    .enum_values(Some([$($word),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -1428,6 +1443,19 @@ pub struct SystemMap {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_vocabularys_openapi_schema_lists_the_words_the_api_sends() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(SystemKind::schema()).unwrap_or_default();
+        let words: Vec<&str> = SystemKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(schema["enum"], serde_json::json!(words));
+        assert_eq!(schema["type"], "string");
+        for k in SystemKind::ALL {
+            assert!(words.contains(&serde_json::to_value(k).unwrap_or_default().as_str().unwrap_or_default()), "{k:?}");
+        }
+    }
 
     fn at(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 1, h, m, 0).single().expect("a valid time")
