@@ -261,13 +261,17 @@ pub async fn history(
         before_id: None,
         limit,
     };
+    Ok(shown_to(principal, repo::search(&mut conn, &filter).await?))
+}
+
+/// Rows as `principal` reads them: where a change came from (request id, source IP) is for
+/// admins.
+fn shown_to(principal: &Principal, rows: Vec<Row>) -> Vec<AuditEntry> {
     let admin = principal.is_admin();
-    Ok(repo::search(&mut conn, &filter)
-        .await?
-        .into_iter()
+    rows.into_iter()
         .map(to_entry)
         .map(|e| if admin { e } else { AuditEntry { request_id: String::new(), source_ip: String::new(), ..e } })
-        .collect())
+        .collect()
 }
 
 /// The history of several subjects together, newest first: a partner and what hangs off it, say.
@@ -281,13 +285,7 @@ pub async fn history_of(pool: &PgPool, principal: &Principal, subjects: &[(Strin
     }
     let (kinds, ids): (Vec<String>, Vec<String>) = subjects.iter().cloned().unzip();
     let mut conn = pool.acquire().await?;
-    let admin = principal.is_admin();
-    Ok(repo::subjects(&mut conn, &kinds, &ids, limit)
-        .await?
-        .into_iter()
-        .map(to_entry)
-        .map(|e| if admin { e } else { AuditEntry { request_id: String::new(), source_ip: String::new(), ..e } })
-        .collect())
+    Ok(shown_to(principal, repo::subjects(&mut conn, &kinds, &ids, limit).await?))
 }
 
 pub const PAGE_SIZE: i64 = 100;
