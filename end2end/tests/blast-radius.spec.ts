@@ -139,3 +139,32 @@ test('approving a production deploy of the ledger shows the pre-flight card: the
   await aliceContext.close();
   await carolContext.close();
 });
+
+test('as of a past moment, a device\'s and a partner\'s pages show them as the network held them, and "if this fails" answers for the network then', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'dave', '/topology/devices/ldn-eq-core-1');
+  const card = page.getByTestId('network-as-of');
+  await expect(card.getByRole('heading', { name: 'As it was at a moment' })).toBeVisible();
+  await expect(card).toContainText("From the network's kept versions");
+  // a moment after the demo network was loaded (the server loaded it before this page was served)
+  const moment = new Date().toISOString();
+  await page.goto(`/topology/devices/ldn-eq-core-1?as_of=${encodeURIComponent(moment)}`);
+  await expect(card.getByTestId('as-of-summary')).toContainText('As it was at');
+  await expect(card.getByTestId('as-of-summary')).toContainText('network version');
+  await expect(card.locator('tr[data-field="partners it alone cuts off"]')).toContainText('Deutsche Bank');
+  await expect(card.locator('tr[data-field="site"]')).toContainText('ldn-eq');
+  const blast = page.getByTestId('blast-radius');
+  await expect(blast.getByTestId('blast-as-of')).toContainText('As the network was at');
+  await expect(blast.getByTestId('blast-as-of')).toContainText('as they are now');
+  await expect(blast.getByTestId('blast-partners').getByRole('listitem').filter({ hasText: 'Deutsche Bank' })).toContainText('cut off');
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: `screenshots/device-as-of-${testInfo.project.name}.png` });
+  // the partner as it was: one path from the data centers, through the core device
+  await page.goto(`/topology/partners/Deutsche%20Bank?as_of=${encodeURIComponent(moment)}`);
+  const partner = page.getByTestId('network-as-of');
+  await expect(partner.locator('tr[data-field="independent paths from the data centers"]')).toContainText('1');
+  await expect(partner.locator('tr[data-field="single points of failure on its path"]')).toContainText('ldn-eq-core-1');
+  // before the network's past was kept, it says from when it is
+  await page.goto('/topology/devices/ldn-eq-core-1?as_of=2001-01-01T00:00');
+  await expect(card.getByTestId('as-of-error')).toContainText("the network's past is kept from");
+  await expect(page.getByTestId('as-of-form').getByLabel('Moment (UTC)')).toHaveValue('2001-01-01T00:00');
+});

@@ -39,20 +39,31 @@ pub async fn get_device(name: String) -> Result<DeviceDetail, AppError> {
     super::service::device(&pool, &principal, &name).await.map_err(fail)
 }
 
-/// "If this fails", for a device, link, circuit, BGP session, site, provider, partner or risk group.
+/// "If this fails", for a device, link, circuit, BGP session, site, provider, partner or risk
+/// group; with `as_of`, as the network was at that past moment.
 #[server(endpoint = "topology/blast-radius")]
-pub async fn get_blast_radius(kind: String, name: String) -> Result<BlastRadius, AppError> {
+pub async fn get_blast_radius(kind: String, name: String, as_of: Option<String>) -> Result<BlastRadius, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::service::blast::blast_radius(&pool, &principal, &kind, &name).await.map_err(fail)
+    super::service::blast::blast_radius(&pool, &principal, &kind, &name, as_of.as_deref()).await.map_err(fail)
 }
 
-/// What a component needs from the network (the reverse of "if this fails").
+/// What a component needs from the network (the reverse of "if this fails"); with `as_of`, its
+/// paths as the network was at that past moment.
 #[server(endpoint = "topology/service-network")]
-pub async fn get_service_network(namespace: String, name: String) -> Result<ServiceNetwork, AppError> {
+pub async fn get_service_network(namespace: String, name: String, as_of: Option<String>) -> Result<ServiceNetwork, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
-    super::service::blast::service_network(&pool, &principal, &namespace, &name).await.map_err(fail)
+    super::service::blast::service_network(&pool, &principal, &namespace, &name, as_of.as_deref()).await.map_err(fail)
+}
+
+/// A device (`kind` device) or a partner (`kind` partner) as the network held it at a past
+/// moment, beside now.
+#[server(endpoint = "topology/as-of")]
+pub async fn get_network_as_of(kind: String, name: String, at: String) -> Result<crate::audit::types::AsOf, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    super::service::as_of(&pool, &principal, &kind, &name, &at).await.map_err(fail)
 }
 
 /// A site's page.

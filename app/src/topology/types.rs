@@ -65,6 +65,9 @@ pub struct WeakPoints {
     pub version: i64,
     pub devices: Vec<WeakPoint>,
     pub links: Vec<WeakPoint>,
+    /// When asked as of a past moment: the network then; none for now.
+    #[serde(default)]
+    pub as_of: Option<NetworkThen>,
 }
 
 /// One hop of a path: from a device (or partner) to the next, over these links.
@@ -1050,6 +1053,22 @@ pub struct BlastRadius {
     pub integrations: Vec<BlastIntegration>,
     pub services: Vec<BlastService>,
     pub deploys: Vec<BlastDeploy>,
+    /// When asked as of a past moment: the network as it was then (the systems, integrations,
+    /// services and deploys beyond it are as they are now); none for now.
+    #[serde(default)]
+    pub as_of: Option<NetworkThen>,
+}
+
+/// The network as it was at a past moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NetworkThen {
+    /// The moment asked about.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// When the network's version at that moment was committed.
+    pub taken_at: chrono::DateTime<chrono::Utc>,
+    /// How many versions of the network have been committed since.
+    pub versions_since: i64,
 }
 
 /// One thing a failure reaches, and why.
@@ -1118,6 +1137,10 @@ pub struct ServiceNetwork {
     pub integrations: Vec<NeededIntegration>,
     /// Partners with the fewest paths first.
     pub partners: Vec<NeededPartner>,
+    /// When asked as of a past moment: the network the paths were read from (the integrations
+    /// and systems are as they are now); none for now.
+    #[serde(default)]
+    pub as_of: Option<NetworkThen>,
 }
 
 /// An integration a service is an end of: the system at its other end, and who hosts it.

@@ -111,11 +111,12 @@ pub async fn import_graphml(
     get,
     path = "/topology/single-points-of-failure",
     tag = "topology",
-    responses((status = 200, body = WeakPoints), (status = 403, body = ErrorBody)),
+    params(AsOfParam),
+    responses((status = 200, body = WeakPoints), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []))
 )]
-pub async fn single_points_of_failure(State(state): State<AppState>, caller: Caller) -> Result<Json<WeakPoints>, ApiError> {
-    service::weak_points(&state.pool, &caller.principal).await.map(Json).map_err(|e| caller.fail(e))
+pub async fn single_points_of_failure(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<WeakPoints>, ApiError> {
+    service::weak_points(&state.pool, &caller.principal, q.get("as_of").map(String::as_str)).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -138,6 +139,19 @@ pub struct BlastParams {
     kind: String,
     /// Its name: a circuit as `provider/cid`, a link by its id.
     name: String,
+    /// A past moment (RFC 3339, or `YYYY-MM-DDTHH:MM` in UTC): the network as it was then; the
+    /// systems, integrations, services and deploys beyond it are as they are now.
+    #[param(max_length = 40)]
+    as_of: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AsOfParam {
+    /// A past moment (RFC 3339, or `YYYY-MM-DDTHH:MM` in UTC): the network as it was then.
+    #[param(max_length = 40)]
+    as_of: Option<String>,
 }
 
 /// "If this fails": the partners cut off or left with a single path, the BGP sessions lost, the
@@ -155,7 +169,7 @@ pub struct BlastParams {
 pub async fn blast_radius(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HashMap<String, String>>) -> Result<Json<BlastRadius>, ApiError> {
     let need = |field: &str, what: &str| q.get(field).map(String::as_str).ok_or_else(|| invalid(&caller, field, format!("{field} is required: {what}")));
     let (kind, name) = (need("kind", "what kind of thing fails")?, need("name", "what fails")?);
-    service::blast::blast_radius(&state.pool, &caller.principal, kind, name).await.map(Json).map_err(|e| caller.fail(e))
+    service::blast::blast_radius(&state.pool, &caller.principal, kind, name, q.get("as_of").map(String::as_str)).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// What a service needs from the network (the reverse of a blast radius): the integrations of
@@ -168,14 +182,20 @@ pub async fn blast_radius(State(state): State<AppState>, caller: Caller, ApiQuer
     params(
         ("namespace" = String, Path, pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"),
         ("name" = String, Path, max_length = 63, pattern = r"^[A-Za-z0-9]+([-_.][A-Za-z0-9]+)*$"),
+        AsOfParam,
     ),
     responses((status = 200, body = ServiceNetwork), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("token" = []))
 )]
-pub async fn service_network(State(state): State<AppState>, caller: Caller, ApiPath((namespace, name)): ApiPath<(String, String)>) -> Result<Json<ServiceNetwork>, ApiError> {
+pub async fn service_network(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((namespace, name)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<HashMap<String, String>>,
+) -> Result<Json<ServiceNetwork>, ApiError> {
     let r = app::catalog::types::EntityRef::parse(&format!("component:{namespace}/{name}"), "component", "default", &["component"])
         .map_err(|m| invalid(&caller, "entity", m))?;
-    service::blast::service_network(&state.pool, &caller.principal, &r.namespace, &r.name).await.map(Json).map_err(|e| caller.fail(e))
+    service::blast::service_network(&state.pool, &caller.principal, &r.namespace, &r.name, q.get("as_of").map(String::as_str)).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 /// The paths between two devices, or a device and a partner, fewest hops first, with the links
@@ -384,6 +404,20 @@ pub async fn device(State(state): State<AppState>, caller: Caller, ApiPath(name)
     service::device(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
 }
 
+/// A device as the network held it at a past moment, beside now: its site, role, status, PCI
+/// scope, links and circuits, BGP sessions, and the partners it alone cut off.
+#[utoipa::path(
+    get,
+    path = "/topology/devices/{name}/as-of",
+    tag = "topology",
+    params(("name" = String, Path, description = "The device's name"), app::audit::types::AsOfQuery),
+    responses((status = 200, body = app::audit::types::AsOf), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn device_as_of(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>, ApiQuery(q): ApiQuery<app::audit::types::AsOfQuery>) -> Result<Json<app::audit::types::AsOf>, ApiError> {
+    service::as_of(&state.pool, &caller.principal, "device", &name, &q.at).await.map(Json).map_err(|e| caller.fail(e))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -448,6 +482,21 @@ pub async fn partners(State(state): State<AppState>, caller: Caller, ApiQuery(q)
 )]
 pub async fn partner(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Json<PartnerDetail>, ApiError> {
     service::partner(&state.pool, &caller.principal, &name).await.map(Json).map_err(|e| caller.fail(e))
+}
+
+/// A partner as the network held it at a past moment, beside now: its kind, BGP sessions,
+/// circuits, independent paths from the data centers with the single points of failure on them,
+/// and its paths from each site.
+#[utoipa::path(
+    get,
+    path = "/topology/partners/{name}/as-of",
+    tag = "topology",
+    params(("name" = String, Path, description = "The partner's name"), app::audit::types::AsOfQuery),
+    responses((status = 200, body = app::audit::types::AsOf), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("token" = []))
+)]
+pub async fn partner_as_of(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>, ApiQuery(q): ApiQuery<app::audit::types::AsOfQuery>) -> Result<Json<app::audit::types::AsOf>, ApiError> {
+    service::as_of(&state.pool, &caller.principal, "partner", &name, &q.at).await.map(Json).map_err(|e| caller.fail(e))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -409,3 +409,91 @@ async fn a_system_reached_through_a_partner_is_unreachable_when_the_partner_is_c
     let a = blast(&app, "partner", "Bank A").await;
     assert_eq!(a["systems"][0]["why"], "Bank A SFTP: hosted by Bank A, which is cut off");
 }
+
+/// The value of the field `name` of an "as of" answer, then and now.
+fn field(v: &Value, name: &str) -> (String, String) {
+    let f = v["fields"].as_array().expect("fields").iter().find(|f| f["name"] == name).unwrap_or_else(|| panic!("no field {name}: {v}"));
+    (f["then"].as_str().unwrap_or_default().to_owned(), f["now"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn asked_as_of_a_past_moment_the_blast_radius_the_single_points_and_the_pages_answer_for_the_network_then() {
+    let app = spawn_app().await;
+    estate(&app).await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let before: Value = dave.get("/api/v1/topology/single-points-of-failure").await.json().await.expect("json");
+    let moment = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let at = moment.replace('+', "%2B");
+
+    // then, in one transaction: Bank A gets a second session, on core1, and Bank D arrives
+    sqlx::raw_sql(
+        "INSERT INTO topology_partners (name, kind, asns) VALUES ('Bank D', 'bank', '{65004}');
+         INSERT INTO topology_bgp_sessions (name, device_id, local_address, local_asn, remote_address, remote_asn, partner_id, state)
+         SELECT 'core1-bank-a', d.id, '10.0.3.0', 64999, '10.0.3.1', 65001, p.id, 'established'
+         FROM topology_devices d, topology_partners p WHERE d.name = 'core1' AND p.name = 'Bank A'",
+    )
+    .execute(&app.pool())
+    .await
+    .expect("a second way to Bank A");
+
+    // now edge cuts nothing off; as of the moment, it cut off Bank A and everything behind it
+    let now = blast(&app, "device", "edge").await;
+    assert_eq!(names(&now, "partners"), pairs(&[("Bank A", "single_path")]), "{now}");
+    assert_eq!(now["as_of"], Value::Null);
+    let r = dave.get(&format!("/api/v1/blast-radius?kind=device&name=edge&as_of={at}")).await;
+    assert_eq!(r.status(), 200);
+    let then: Value = r.json().await.expect("json");
+    assert_eq!(names(&then, "partners"), pairs(&[("Bank A", "cut_off")]), "{then}");
+    assert_eq!(names(&then, "sessions"), pairs(&[("edge-bank-a", "lost")]));
+    assert_eq!(names(&then, "systems"), pairs(&[("bank-a-sftp", "unreachable")]));
+    assert_eq!(then["integrations"][0]["name"], "statement-import");
+    assert_eq!(chrono::DateTime::parse_from_rfc3339(then["as_of"]["at"].as_str().expect("the moment")).ok(), chrono::DateTime::parse_from_rfc3339(&moment).ok());
+    assert_eq!(then["as_of"]["versions_since"], 1, "the transaction's two changes are one version: {then}");
+    assert_eq!(then["version"], before["version"]);
+    assert!(now["version"].as_i64() > then["version"].as_i64());
+
+    // the single points then and now
+    let spof: Value = dave.get(&format!("/api/v1/topology/single-points-of-failure?as_of={at}")).await.json().await.expect("json");
+    assert_eq!(spof["devices"], before["devices"], "as it was: {spof}");
+    let cuts_bank_a = |v: &Value| v["devices"].as_array().expect("devices").iter().any(|w| w["devices"] == json!(["edge"]) && w["partners"] == json!(["Bank A"]));
+    assert!(cuts_bank_a(&spof));
+    let current: Value = dave.get("/api/v1/topology/single-points-of-failure").await.json().await.expect("json");
+    assert!(!cuts_bank_a(&current), "{current}");
+
+    // the ledger's path to Bank A then and now
+    let path = "/api/v1/catalog/entities/by-name/component/default/ledger/network";
+    let then_path: Value = dave.get(&format!("{path}?as_of={at}")).await.json().await.expect("json");
+    assert_eq!((then_path["partners"][0]["paths"].as_u64(), then_path["partners"][0]["single_points"][0]["name"].as_str()), (Some(1), Some("edge")), "{then_path}");
+    let now_path: Value = dave.get(path).await.json().await.expect("json");
+    assert_eq!(now_path["partners"][0]["paths"].as_u64(), Some(2));
+
+    // the device's and the partner's pages as they were
+    let r = dave.get(&format!("/api/v1/topology/devices/edge/as-of?at={at}")).await;
+    assert_eq!(r.status(), 200);
+    let edge: Value = r.json().await.expect("json");
+    assert_eq!((edge["existed"].as_bool(), edge["changes_since"].as_i64()), (Some(true), Some(1)));
+    assert_eq!(field(&edge, "partners it alone cuts off"), ("Bank A".into(), String::new()));
+    assert_eq!(field(&edge, "site"), ("dc1".into(), "dc1".into()));
+    let bank_a: Value = dave.get(&format!("/api/v1/topology/partners/Bank%20A/as-of?at={at}")).await.json().await.expect("json");
+    assert_eq!(field(&bank_a, "independent paths from the data centers"), ("1".into(), "2".into()));
+    assert_eq!(field(&bank_a, "BGP sessions"), ("edge-bank-a on edge".into(), "core1-bank-a on core1, edge-bank-a on edge".into()));
+    let changed: Vec<&str> = bank_a["fields"].as_array().expect("fields").iter().filter(|f| f["changed"] == true).filter_map(|f| f["name"].as_str()).collect();
+    assert!(!changed.contains(&"kind"), "{changed:?}");
+    let bank_d: Value = dave.get(&format!("/api/v1/topology/partners/Bank%20D/as-of?at={at}")).await.json().await.expect("json");
+    assert_eq!(bank_d["existed"], false, "it came later: {bank_d}");
+    let r = dave.get(&format!("/api/v1/blast-radius?kind=partner&name=Bank%20D&as_of={at}")).await;
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap_or_default().contains("Bank D"));
+
+    // a moment that is not one, one to come, one before the network's past was kept: each a 422 on its field
+    for (q, field) in [("as_of=yesterday", "as_of"), ("as_of=2999-01-01T00:00", "as_of"), ("as_of=2001-01-01T00:00", "as_of")] {
+        let r = dave.get(&format!("/api/v1/blast-radius?kind=device&name=edge&{q}")).await;
+        assert_eq!(r.status(), 422, "{q}");
+        let body: Value = r.json().await.expect("json");
+        assert_eq!(body["error"]["field"], field, "{q}: {body}");
+    }
+    let r = dave.get("/api/v1/topology/devices/edge/as-of?at=2001-01-01T00:00").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap_or_default().contains("the network's past is kept from"));
+    assert_eq!(app.browser().get(&format!("/api/v1/topology/devices/edge/as-of?at={at}")).await.status(), 401, "signed out");
+}

@@ -24,7 +24,8 @@ fn cut(s: &str) -> String {
     }
 }
 
-fn answer(a: AsOf) -> impl IntoView {
+/// `noun` is what the changes since are changes of ("change", "network change").
+fn answer(a: AsOf, noun: &'static str) -> impl IntoView {
     let at = a.at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
     if !a.existed {
         return view! {
@@ -35,9 +36,15 @@ fn answer(a: AsOf) -> impl IntoView {
         .into_any();
     }
     let differ = a.fields.iter().filter(|f| f.changed).count();
-    let last = a.last_change.map(|c| format!(", last changed {} by {} ({})", c.at.format("%Y-%m-%d %H:%M:%S UTC"), c.actor, c.action)).unwrap_or_default();
+    let last = a
+        .last_change
+        .map(|c| {
+            let by = if c.actor.is_empty() { String::new() } else { format!(" by {}", c.actor) };
+            format!(", last changed {}{by} ({})", c.at.format("%Y-%m-%d %H:%M:%S UTC"), c.action)
+        })
+        .unwrap_or_default();
     let plural = |n: usize, one: &str, many: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {many}") };
-    let since = plural(usize::try_from(a.changes_since).unwrap_or(0), "change", "changes");
+    let since = plural(usize::try_from(a.changes_since).unwrap_or(0), noun, &format!("{noun}s"));
     let summary = match (differ, a.changes_since) {
         (_, 0) => format!("As it was at {at}{last}. Nothing has changed since."),
         (0, _) => format!("As it was at {at}{last}. Since then: {since}, none to these fields."),
@@ -65,9 +72,14 @@ fn answer(a: AsOf) -> impl IntoView {
 }
 
 /// Asks for a moment and shows the subject then, beside now. `data` answers for the page's
-/// `as_of` (see [`asked_moment`]); `None` while none is asked.
+/// `as_of` (see [`asked_moment`]); `None` while none is asked. `blurb` says where the past comes
+/// from, `noun` what the changes since are changes of.
 #[component]
-pub fn AsOfCard(data: Resource<Option<Result<AsOf, AppError>>>) -> impl IntoView {
+pub fn AsOfCard(
+    data: Resource<Option<Result<AsOf, AppError>>>,
+    #[prop(default = "Rebuilt from the audit log: pick a past moment to see every field as it was then, beside how it is now.")] blurb: &'static str,
+    #[prop(default = "change")] noun: &'static str,
+) -> impl IntoView {
     let asked = asked_moment();
     // a browser's date-and-time field takes YYYY-MM-DDTHH:MM
     let value = move || asked.get().map(|s| s.chars().take(16).collect::<String>()).unwrap_or_default();
@@ -85,9 +97,9 @@ pub fn AsOfCard(data: Resource<Option<Result<AsOf, AppError>>>) -> impl IntoView
                 {move || Suspend::new(async move {
                     match data.await {
                         None => view! {
-                            <p class="px-4 pb-4 text-sm text-slate-500">"Rebuilt from the audit log: pick a past moment to see every field as it was then, beside how it is now."</p>
+                            <p class="px-4 pb-4 text-sm text-slate-500">{blurb}</p>
                         }.into_any(),
-                        Some(Ok(a)) => answer(a).into_any(),
+                        Some(Ok(a)) => answer(a, noun).into_any(),
                         Some(Err(e)) => view! { <div class="px-4 pb-4" data-testid="as-of-error"><ErrorBox error=e/></div> }.into_any(),
                     }
                 })}

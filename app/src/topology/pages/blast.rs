@@ -4,14 +4,16 @@
 use super::{partner_href, seg, LINK};
 use crate::integrations::pages::When;
 use crate::topology::api::{get_blast_radius, get_service_network};
-use crate::topology::types::{BlastItem, BlastRadius, ServiceNetwork};
+use crate::topology::types::{BlastItem, BlastRadius, NetworkThen, ServiceNetwork};
 use crate::ui::{Badge, Card, ErrorBox, Loading, Tone};
 use leptos::prelude::*;
 
 /// The card, for `kind` and `name` (a circuit as `provider/cid`).
 #[component]
 pub fn BlastCard(kind: &'static str, name: String) -> impl IntoView {
-    let data = Resource::new(move || name.clone(), move |n| get_blast_radius(kind.to_owned(), n));
+    // the page's `as_of`: the network as it was then
+    let asked = crate::audit::pages::asked_moment();
+    let data = Resource::new(move || (name.clone(), asked.get()), move |(n, at)| get_blast_radius(kind.to_owned(), n, at));
     view! {
         <div id="if-this-fails" data-testid="blast-radius">
             <Card title="If this fails">
@@ -28,7 +30,31 @@ pub fn BlastCard(kind: &'static str, name: String) -> impl IntoView {
     }
 }
 
+/// Says which network an answer asked "as of" a moment was read from; `beyond` says what was
+/// not read as it was then.
+fn as_of_note(then: Option<&NetworkThen>, version: i64, beyond: &'static str, testid: &'static str) -> Option<impl IntoView> {
+    let at = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%d %H:%M UTC").to_string();
+    then.map(|t| {
+        let since = match t.versions_since {
+            0 => "it has not changed since".to_owned(),
+            1 => "1 change since".to_owned(),
+            n => format!("{n} changes since"),
+        };
+        view! {
+            <p class="border-b border-amber-200 bg-amber-50 px-4 py-2 text-sm text-amber-950 dark:border-amber-900 dark:bg-amber-950/40 dark:text-amber-100" data-testid=testid>
+                {format!("As the network was at {} (version {version}, in place from {}; {since}). {beyond}", at(t.at), at(t.taken_at))}
+                " "<a class=LINK href="?">"Back to now"</a>
+            </p>
+        }
+    })
+}
+
 fn answer(b: BlastRadius) -> impl IntoView {
+    let note = as_of_note(b.as_of.as_ref(), b.version, "The systems, integrations, services and deploys beyond it are as they are now.", "blast-as-of");
+    view! { {note} {inner(b)} }
+}
+
+fn inner(b: BlastRadius) -> impl IntoView {
     let nothing = b.partners.is_empty() && b.sessions.is_empty() && b.devices_cut_off.is_empty() && b.services.is_empty();
     if nothing {
         return view! {
@@ -155,7 +181,9 @@ fn item(i: BlastItem, href: impl Fn(&str) -> String) -> impl IntoView {
 /// to each, and what every one of those paths goes through.
 #[component]
 pub fn NetworkNeedsCard(namespace: String, name: String) -> impl IntoView {
-    let data = Resource::new(move || (namespace.clone(), name.clone()), |(ns, n)| get_service_network(ns, n));
+    // the page's `as_of`: the paths as the network had them then
+    let asked = crate::audit::pages::asked_moment();
+    let data = Resource::new(move || (namespace.clone(), name.clone(), asked.get()), |(ns, n, at)| get_service_network(ns, n, at));
     view! {
         <div data-testid="network-needs">
             <Card title="What it needs from the network">
@@ -173,8 +201,10 @@ pub fn NetworkNeedsCard(namespace: String, name: String) -> impl IntoView {
 }
 
 fn needs(n: ServiceNetwork) -> impl IntoView {
+    let note = as_of_note(n.as_of.as_ref(), n.version, "Its integrations and the systems they reach are as they are now.", "network-needs-as-of");
     // where it runs, as its owners say on its form
     let runs_at = view! {
+        {note}
         <p class="border-b border-slate-200 px-4 py-2 text-sm dark:border-slate-800" data-testid="network-runs-at">
             {if n.runs_at.is_empty() {
                 view! { <span class="text-slate-600 dark:text-slate-400">"Where it runs is not said: its owners add the sites on its form (Runs at)."</span> }.into_any()
@@ -201,7 +231,7 @@ fn needs(n: ServiceNetwork) -> impl IntoView {
         <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="network-needs-partners">
             {n.partners.into_iter().map(|p| {
                 let (tone, paths) = match p.paths {
-                    0 => (Tone::Bad, "cut off now".to_owned()),
+                    0 => (Tone::Bad, "cut off".to_owned()),
                     1 => (Tone::Warn, "one path".to_owned()),
                     k => (Tone::Good, format!("{k} independent paths")),
                 };

@@ -3,7 +3,8 @@ use super::{circuit_href, device_href, partner_href, partner_kind, site_href, si
 use crate::integrations::pages::When;
 use super::blast::BlastCard;
 use super::changes::{interface_changes, Changed, DeviceEditCard, MaintenanceCard, On, RemoveLinkButton, RemoveSessionButton};
-use crate::topology::api::{find_paths, get_circuit, get_device, get_partner, get_site, list_devices, may_change_network};
+use crate::audit::pages::AsOfCard;
+use crate::topology::api::{find_paths, get_circuit, get_device, get_network_as_of, get_partner, get_site, list_devices, may_change_network};
 use crate::topology::types::WeakPoint;
 use crate::ui::form::INPUT;
 use crate::ui::icons::Icon;
@@ -153,6 +154,7 @@ pub fn DevicePage() -> impl IntoView {
                             <div class="mt-6 grid gap-6 lg:grid-cols-3">
                                 <div class="space-y-6 lg:col-span-2">
                                     <BlastCard kind="device" name=for_card.clone()/>
+                                    <NetworkAsOf kind="device" name=for_card.clone()/>
                                     <MaintenanceCard windows=windows on=On::Device(for_card.clone()) back=device_href(&for_card) may_change changed/>
                                 </div>
                                 <div class="space-y-6">
@@ -334,6 +336,27 @@ fn PartnerHistory(name: String) -> impl IntoView {
     }
 }
 
+/// A device or a partner as the network held it at the page's `as_of` moment, beside now.
+#[component]
+fn NetworkAsOf(kind: &'static str, name: String) -> impl IntoView {
+    let asked = crate::audit::pages::asked_moment();
+    let then = Resource::new(move || (name.clone(), asked.get()), move |(name, at)| async move {
+        match at {
+            Some(at) => Some(get_network_as_of(kind.to_owned(), name, at).await),
+            None => None,
+        }
+    });
+    view! {
+        <div data-testid="network-as-of">
+            <AsOfCard
+                data=then
+                blurb="From the network's kept versions: pick a past moment to see it as the network held it then, beside now; the page's \"If this fails\" answers for that moment too."
+                noun="network change"
+            />
+        </div>
+    }
+}
+
 #[component]
 pub fn PartnerPage() -> impl IntoView {
     let name = param("name");
@@ -416,6 +439,7 @@ pub fn PartnerPage() -> impl IntoView {
                                     <Card title="Maintenance on its path">{partner_maintenance(&p.maintenance)}</Card>
                                     <crate::integrations::pages::PartnerIntegrations name=p.name.clone()/>
                                     <PartnerHistory name=p.name.clone()/>
+                                    <NetworkAsOf kind="partner" name=p.name.clone()/>
                                 </div>
                                 <div class="space-y-6">
                                     <Card title="About">

@@ -3,78 +3,11 @@
 //! deploys), each in one statement.
 use sqlx::PgConnection;
 
-/// What fails, as the network's keys: its devices or partners (nodes), its links or circuits
-/// (links), and the BGP sessions it is; none when there is no such thing.
-pub struct Failing {
-    pub nodes: Vec<String>,
-    pub links: Vec<String>,
-    pub sessions: Vec<String>,
-}
-
-#[tracing::instrument(level = "debug", name = "topology.repo.failing", skip_all, fields(kind))]
-pub async fn failing(conn: &mut PgConnection, kind: &str, name: &str) -> sqlx::Result<Option<Failing>> {
-    let row = sqlx::query!(
-        r#"SELECT CASE $1
-                    WHEN 'device' THEN EXISTS (SELECT 1 FROM topology_devices WHERE name = $2)
-                    WHEN 'site' THEN EXISTS (SELECT 1 FROM topology_sites WHERE name = $2)
-                    WHEN 'partner' THEN EXISTS (SELECT 1 FROM topology_partners WHERE name = $2)
-                    WHEN 'provider' THEN EXISTS (SELECT 1 FROM topology_providers WHERE name = $2)
-                    WHEN 'link' THEN EXISTS (SELECT 1 FROM topology_links WHERE id::text = $2)
-                    WHEN 'circuit' THEN EXISTS (SELECT 1 FROM topology_circuits c JOIN topology_providers p ON p.id = c.provider_id WHERE p.name || '/' || c.cid = $2)
-                    WHEN 'bgp-session' THEN EXISTS (SELECT 1 FROM topology_bgp_sessions WHERE name = $2)
-                    WHEN 'risk-group' THEN EXISTS (SELECT 1 FROM topology_risk_groups WHERE name = $2)
-                    ELSE false END AS "found!",
-                  ARRAY(SELECT 'd:' || d.name FROM topology_devices d WHERE $1 = 'device' AND d.name = $2
-                        UNION ALL
-                        SELECT 'd:' || d.name FROM topology_devices d JOIN topology_sites s ON s.id = d.site_id WHERE $1 = 'site' AND s.name = $2
-                        UNION ALL
-                        SELECT 'p:' || p.name FROM topology_partners p WHERE $1 = 'partner' AND p.name = $2
-                        UNION ALL
-                        SELECT 'd:' || d.name FROM topology_risk_groups g JOIN topology_risk_members m ON m.group_id = g.id
-                        JOIN topology_devices d ON d.id = m.device_id WHERE $1 = 'risk-group' AND g.name = $2) AS "nodes!",
-                  ARRAY(SELECT 'l:' || l.id FROM topology_links l WHERE $1 = 'link' AND l.id::text = $2
-                        UNION ALL
-                        SELECT 'c:' || c.id FROM topology_circuits c JOIN topology_providers p ON p.id = c.provider_id
-                        WHERE ($1 = 'circuit' AND p.name || '/' || c.cid = $2) OR ($1 = 'provider' AND p.name = $2)
-                        UNION ALL
-                        SELECT 's:' || b.id FROM topology_bgp_sessions b WHERE $1 = 'bgp-session' AND b.name = $2
-                        UNION ALL
-                        SELECT CASE WHEN m.link_id IS NOT NULL THEN 'l:' || m.link_id ELSE 'c:' || m.circuit_id END
-                        FROM topology_risk_groups g JOIN topology_risk_members m ON m.group_id = g.id
-                        WHERE $1 = 'risk-group' AND g.name = $2 AND m.device_id IS NULL) AS "links!",
-                  ARRAY(SELECT b.name FROM topology_bgp_sessions b WHERE $1 = 'bgp-session' AND b.name = $2) AS "sessions!""#,
-        kind,
-        name
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(row.found.then_some(Failing { nodes: row.nodes, links: row.links, sessions: row.sessions }))
-}
-
 /// The database this is, and its network's version: what a kept analysis is for.
 #[tracing::instrument(level = "debug", name = "topology.repo.database_version", skip_all)]
 pub async fn database_version(conn: &mut PgConnection) -> sqlx::Result<(String, i64)> {
     let row = sqlx::query!(r#"SELECT current_database() AS "database!", version FROM topology_version"#).fetch_one(conn).await?;
     Ok((row.database, row.version))
-}
-
-/// A BGP session: its name, its device's key, its partner.
-pub struct SessionEnd {
-    pub name: String,
-    pub device: String,
-    pub partner: Option<String>,
-}
-
-#[tracing::instrument(level = "debug", name = "topology.repo.session_ends", skip_all)]
-pub async fn session_ends(conn: &mut PgConnection) -> sqlx::Result<Vec<SessionEnd>> {
-    sqlx::query_as!(
-        SessionEnd,
-        r#"SELECT b.name, 'd:' || d.name AS "device!", p.name AS "partner?"
-           FROM topology_bgp_sessions b JOIN topology_devices d ON d.id = b.device_id LEFT JOIN topology_partners p ON p.id = b.partner_id
-           ORDER BY b.name"#
-    )
-    .fetch_all(conn)
-    .await
 }
 
 /// From the partners cut off, the other layers, as one JSON document: `systems` (each with the

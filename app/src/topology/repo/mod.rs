@@ -16,6 +16,7 @@ pub async fn version(conn: &mut PgConnection) -> sqlx::Result<i64> {
 
 /// A device or a partner, as the analyses and the drawing see it: `key` is `d:<name>` or
 /// `p:<name>`; a partner's role is its kind.
+#[derive(serde::Deserialize)]
 pub struct NodeRow {
     pub key: String,
     pub name: String,
@@ -33,6 +34,7 @@ pub struct NodeRow {
 
 /// What joins two nodes: a cable or drawn link (`l:`), a circuit (`c:`), or, for a partner no
 /// circuit is known to reach, a BGP session (`s:`).
+#[derive(serde::Deserialize)]
 pub struct EdgeRow {
     pub key: String,
     pub label: String,
@@ -40,53 +42,92 @@ pub struct EdgeRow {
     pub b: String,
 }
 
-#[tracing::instrument(level = "debug", name = "topology.repo.nodes", skip_all)]
-pub async fn nodes(conn: &mut PgConnection) -> sqlx::Result<Vec<NodeRow>> {
-    sqlx::query_as!(
-        NodeRow,
-        r#"SELECT 'd:' || d.name AS "key!", d.name AS "name!", false AS "partner!", s.name AS site, s.kind AS site_kind,
-                  d.role AS "role!", d.status AS "status!", d.pci_scope AS "pci!", d.x, d.y, s.latitude, s.longitude
-           FROM topology_devices d LEFT JOIN topology_sites s ON s.id = d.site_id
-           UNION ALL
-           SELECT 'p:' || p.name, p.name, true, NULL, NULL, p.kind, 'active', false, NULL, NULL, NULL, NULL FROM topology_partners p"#
-    )
-    .fetch_all(conn)
-    .await
+/// A BGP session: its name, its device's key, its partner.
+#[derive(serde::Deserialize)]
+pub struct SessionEnd {
+    pub name: String,
+    pub device: String,
+    pub partner: Option<String>,
 }
 
-#[tracing::instrument(level = "debug", name = "topology.repo.edges", skip_all)]
-pub async fn edges(conn: &mut PgConnection) -> sqlx::Result<Vec<EdgeRow>> {
-    sqlx::query_as!(
-        EdgeRow,
-        r#"WITH ends AS (
-               SELECT e.circuit_id, e.side,
-                      coalesce((SELECT 'd:' || d.name FROM topology_links l JOIN topology_devices d ON d.id = l.b_device_id
-                                WHERE l.a_end_id = e.id LIMIT 1),
-                               (SELECT 'd:' || d.name FROM topology_links l JOIN topology_devices d ON d.id = l.a_device_id
-                                WHERE l.b_end_id = e.id LIMIT 1),
-                               (SELECT 'p:' || p.name FROM topology_partners p WHERE p.id = e.partner_id)) AS node
-               FROM topology_circuit_ends e
-           )
-           SELECT 'l:' || l.id AS "key!", coalesce(l.label, da.name || ' – ' || db.name) AS "label!", 'd:' || da.name AS "a!", 'd:' || db.name AS "b!"
-           FROM topology_links l
-           JOIN topology_devices da ON da.id = l.a_device_id
-           JOIN topology_devices db ON db.id = l.b_device_id
-           UNION ALL
-           SELECT 'c:' || c.id, pr.name || ' ' || c.cid, a.node, z.node
-           FROM topology_circuits c
-           JOIN topology_providers pr ON pr.id = c.provider_id
-           JOIN ends a ON a.circuit_id = c.id AND a.side = 'A'
-           JOIN ends z ON z.circuit_id = c.id AND z.side = 'Z'
-           WHERE a.node IS NOT NULL AND z.node IS NOT NULL
-           UNION ALL
-           SELECT 's:' || b.id, b.name, 'd:' || d.name, 'p:' || p.name
-           FROM topology_bgp_sessions b
-           JOIN topology_devices d ON d.id = b.device_id
-           JOIN topology_partners p ON p.id = b.partner_id
-           WHERE NOT EXISTS (SELECT 1 FROM topology_circuit_ends e WHERE e.partner_id = p.id)"#
+/// A circuit: its key (`c:<id>`), its provider and its id there.
+#[derive(serde::Deserialize)]
+pub struct ShapeCircuit {
+    pub key: String,
+    pub provider: String,
+    pub cid: String,
+}
+
+/// A shared-risk group: its devices' keys, and its links' and circuits' keys.
+#[derive(serde::Deserialize)]
+pub struct RiskGroupShape {
+    pub name: String,
+    pub nodes: Vec<String>,
+    pub links: Vec<String>,
+}
+
+/// The network's shape at one version, as `topology_shape()` (migration 29) writes it.
+#[derive(serde::Deserialize)]
+pub struct Shape {
+    pub nodes: Vec<NodeRow>,
+    pub edges: Vec<EdgeRow>,
+    pub sessions: Vec<SessionEnd>,
+    pub circuits: Vec<ShapeCircuit>,
+    pub sites: Vec<String>,
+    pub providers: Vec<String>,
+    pub risk_groups: Vec<RiskGroupShape>,
+}
+
+fn shape_of(json: serde_json::Value) -> sqlx::Result<Shape> {
+    serde_json::from_value(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// The network's version and its shape, in one statement: the kept shape, or, inside the
+/// transaction that changed it (its shape is kept at commit), the shape made now.
+#[tracing::instrument(level = "debug", name = "topology.repo.shape", skip_all)]
+pub async fn shape(conn: &mut PgConnection) -> sqlx::Result<(i64, Shape)> {
+    let row = sqlx::query!(
+        r#"SELECT v.version, coalesce(s.shape, topology_shape()) AS "shape!"
+           FROM topology_version v LEFT JOIN topology_shapes s ON s.version = v.version"#
     )
-    .fetch_all(conn)
-    .await
+    .fetch_one(conn)
+    .await?;
+    Ok((row.version, shape_of(row.shape)?))
+}
+
+/// The network as it was at a moment: its version then, when that version was committed, and
+/// its shape.
+pub struct ShapeThen {
+    pub version: i64,
+    pub taken_at: DateTime<Utc>,
+    pub shape: Shape,
+}
+
+/// What is kept of the network at `at`: the version then (none when `at` is before the first
+/// version kept), when the first was kept, and how many versions were committed since `at`.
+pub struct PastShape {
+    pub then: Option<ShapeThen>,
+    pub first: Option<DateTime<Utc>>,
+    pub versions_since: i64,
+}
+
+#[tracing::instrument(level = "debug", name = "topology.repo.shape_at", skip_all)]
+pub async fn shape_at(conn: &mut PgConnection, at: DateTime<Utc>) -> sqlx::Result<PastShape> {
+    let row = sqlx::query!(
+        r#"SELECT (SELECT min(taken_at) FROM topology_shapes) AS first,
+                  (SELECT count(*) FROM topology_shapes WHERE taken_at > $1) AS "since!",
+                  s.version AS "version?", s.taken_at AS "taken_at?", s.shape AS "shape?"
+           FROM (SELECT 1) one
+           LEFT JOIN LATERAL (SELECT version, taken_at, shape FROM topology_shapes WHERE taken_at <= $1 ORDER BY taken_at DESC LIMIT 1) s ON true"#,
+        at
+    )
+    .fetch_one(conn)
+    .await?;
+    let then = match (row.version, row.taken_at, row.shape) {
+        (Some(version), Some(taken_at), Some(shape)) => Some(ShapeThen { version, taken_at, shape: shape_of(shape)? }),
+        _ => None,
+    };
+    Ok(PastShape { then, first: row.first, versions_since: row.since })
 }
 
 /// The site a drawing's nodes go in, made when missing; its id.

@@ -4,15 +4,18 @@
 //! that depend on them, and the deploys waiting or running for those — each with why.
 //!
 //! What the data centers reach is kept per topology version (`Reach`, a dominator tree, and each
-//! partner's independent paths), so an answer reads the version, what fails, the sessions and the
-//! layers beyond: four statements, and the network is not walked again for one device or link.
+//! partner's independent paths), made from that version's shape (what fails and the BGP sessions
+//! are read from it too), so an answer reads the version and the layers beyond: two statements,
+//! and the network is not walked again for one device or link. Asked "as of" a past moment, the
+//! shape of the version then is read and analysed instead (migration 29 keeps every version's).
 use super::{shown, Loaded, TopologyError};
+use crate::topology::repo::SessionEnd;
 use crate::error::Refusal;
 use crate::graph::network::{Reach, Through};
 use crate::iam::principal::Principal;
 use crate::integrations::types::CronSchedule;
 use crate::topology::repo::{self, blast};
-use crate::topology::types::{MaintenanceWindow, BlastDeploy, BlastIntegration, BlastItem, BlastRadius, BlastService, NeededIntegration, NeededPartner, ServiceNetwork, SinglePoint, BLAST_KINDS};
+use crate::topology::types::{NetworkThen, MaintenanceWindow, BlastDeploy, BlastIntegration, BlastItem, BlastRadius, BlastService, NeededIntegration, NeededPartner, ServiceNetwork, SinglePoint, BLAST_KINDS};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::{PgConnection, PgPool};
@@ -45,25 +48,88 @@ pub(super) async fn kept(conn: &mut PgConnection) -> Result<Arc<Kept>, TopologyE
     {
         return Ok(kept.clone());
     }
-    let loaded = super::load_at(conn, version).await?;
-    let mut roots: Vec<String> = loaded
-        .nodes
-        .values()
-        .filter(|n| n.site_kind.as_deref() == Some("data_center"))
-        .map(|n| n.key.clone())
-        .collect();
-    roots.sort();
-    let reach = loaded.network.reach(&roots);
-    let paths = loaded.nodes.keys().filter(|k| k.starts_with("p:")).map(|k| (k.clone(), loaded.network.independent_paths(&roots, k))).collect();
-    let kept = Arc::new(Kept { loaded, roots, reach, paths });
+    let kept = Arc::new(Kept::new(super::load(conn).await?));
     if let Ok(mut all) = KEPT.lock() {
         all.retain(|(db, _, _)| *db != database);
         if all.len() >= KEPT_DATABASES {
             all.remove(0);
         }
-        all.push((database, version, kept.clone()));
+        all.push((database, kept.loaded.version, kept.clone()));
     }
     Ok(kept)
+}
+
+/// The network as it was at a past moment (`as_of`, a 422 on that field when it is not a past
+/// moment or is before the network's kept past), analysed; with the moment, when its version was
+/// committed, and how many versions have been since.
+pub(super) async fn kept_then(conn: &mut PgConnection, as_of: &str) -> Result<(Kept, DateTime<Utc>, DateTime<Utc>, i64), TopologyError> {
+    let at = crate::audit::service::parse_moment("as_of", as_of, Utc::now())?;
+    let (loaded, taken_at, since) = super::load_then(conn, at, "as_of").await?;
+    Ok((Kept::new(loaded), at, taken_at, since))
+}
+
+impl Kept {
+    pub(super) fn new(loaded: Loaded) -> Self {
+        let mut roots: Vec<String> = loaded
+            .nodes
+            .values()
+            .filter(|n| n.site_kind.as_deref() == Some("data_center"))
+            .map(|n| n.key.clone())
+            .collect();
+        roots.sort();
+        let reach = loaded.network.reach(&roots);
+        let paths = loaded.nodes.keys().filter(|k| k.starts_with("p:")).map(|k| (k.clone(), loaded.network.independent_paths(&roots, k))).collect();
+        Kept { loaded, roots, reach, paths }
+    }
+}
+
+/// What fails, as the network's keys: its devices or partners (nodes), its links or circuits
+/// (links), and the BGP sessions it is.
+struct Failing {
+    nodes: Vec<String>,
+    links: Vec<String>,
+    sessions: Vec<String>,
+}
+
+impl Loaded {
+    /// What `kind` `name` is in this network; none when there is no such thing.
+    fn failing(&self, kind: &str, name: &str) -> Option<Failing> {
+        let node = |key: String| self.nodes.contains_key(&key).then_some(key);
+        let (nodes, links, sessions) = match kind {
+            "device" => (vec![node(format!("d:{name}"))?], vec![], vec![]),
+            "partner" => (vec![node(format!("p:{name}"))?], vec![], vec![]),
+            "site" => {
+                self.sites.iter().find(|s| s.as_str() == name)?;
+                let mut devices: Vec<String> = self.nodes.values().filter(|n| !n.partner && n.site.as_deref() == Some(name)).map(|n| n.key.clone()).collect();
+                devices.sort();
+                (devices, vec![], vec![])
+            }
+            "link" => {
+                let key = format!("l:{name}");
+                self.edges.iter().find(|e| e.key == key)?;
+                (vec![], vec![key], vec![])
+            }
+            "circuit" => {
+                let c = self.circuits.iter().find(|c| format!("{}/{}", c.provider, c.cid) == name)?;
+                (vec![], vec![c.key.clone()], vec![])
+            }
+            "provider" => {
+                self.providers.iter().find(|p| p.as_str() == name)?;
+                (vec![], self.circuits.iter().filter(|c| c.provider == name).map(|c| c.key.clone()).collect(), vec![])
+            }
+            "bgp-session" => {
+                let s = self.sessions.iter().find(|s| s.name == name)?;
+                let key = self.edges.iter().find(|e| e.label == s.name && e.key.starts_with("s:")).map(|e| e.key.clone());
+                (vec![], key.into_iter().collect(), vec![s.name.clone()])
+            }
+            "risk-group" => {
+                let g = self.risk_groups.iter().find(|g| g.name == name)?;
+                (g.nodes.clone(), g.links.clone(), vec![])
+            }
+            _ => return None,
+        };
+        Some(Failing { nodes, links, sessions })
+    }
 }
 
 /// What the layers beyond the network answer (`repo::blast::beyond`).
@@ -117,9 +183,10 @@ fn next_run(schedule: Option<&str>, time_zone: &str, now: DateTime<Utc>) -> Opti
 }
 
 /// "If this fails" (anyone who may read): `kind` is one of `BLAST_KINDS`; a circuit is named
-/// `provider/cid`, a link by its id.
+/// `provider/cid`, a link by its id. With `as_of`, the network as it was at that past moment
+/// (the layers beyond it as they are now).
 #[tracing::instrument(name = "topology.service.blast_radius", skip_all, fields(kind), err)]
-pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name: &str) -> Result<BlastRadius, TopologyError> {
+pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name: &str, as_of: Option<&str>) -> Result<BlastRadius, TopologyError> {
     principal.require_read()?;
     if !BLAST_KINDS.contains(&kind) {
         return Err(Refusal::invalid("kind", format!("\"{}\" is not something that fails here: use {}", shown(kind), BLAST_KINDS.join(", "))).into());
@@ -129,14 +196,27 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
         return Err(Refusal::invalid("name", "name what fails: 1 to 300 characters").into());
     }
     let mut conn = pool.acquire().await?;
-    radius(&mut conn, kind, name).await?.ok_or_else(|| Refusal::not_found(format!("The {} \"{}\"", kind.replace('-', " "), shown(name))).into())
+    let what = format!("The {} \"{}\"", kind.replace('-', " "), shown(name));
+    match as_of.map(str::trim).filter(|a| !a.is_empty()) {
+        None => {
+            let kept = kept(&mut conn).await?;
+            radius(&mut conn, &kept, kind, name).await?.ok_or_else(|| Refusal::not_found(what).into())
+        }
+        Some(as_of) => {
+            let (kept, at, taken_at, versions_since) = kept_then(&mut conn, as_of).await?;
+            let mut answer = radius(&mut conn, &kept, kind, name)
+                .await?
+                .ok_or_else(|| Refusal::not_found(format!("{what} at {}", at.format("%Y-%m-%d %H:%M:%S UTC"))))?;
+            answer.as_of = Some(NetworkThen { at, taken_at, versions_since });
+            Ok(answer)
+        }
+    }
 }
 
 /// The blast radius of `kind` `name`, none when there is no such thing.
-async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Option<BlastRadius>, TopologyError> {
-    let Some(failing) = blast::failing(&mut *conn, kind, name).await? else { return Ok(None) };
-    let kept = kept(&mut *conn).await?;
+async fn radius(conn: &mut PgConnection, kept: &Kept, kind: &str, name: &str) -> Result<Option<BlastRadius>, TopologyError> {
     let loaded = &kept.loaded;
+    let Some(failing) = loaded.failing(kind, name) else { return Ok(None) };
     let what = match kind {
         "device" | "partner" => name.to_owned(),
         "link" => failing.links.first().and_then(|l| loaded.labels.get(l)).cloned().unwrap_or_else(|| format!("the link {name}")),
@@ -149,9 +229,9 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
     let cut_off = loaded.network.cut_off_from_roots(&kept.reach, &failing.nodes, &failing.links);
     let off: BTreeSet<&str> = cut_off.iter().map(String::as_str).collect();
     let lost_nodes: BTreeSet<&str> = failing.nodes.iter().map(String::as_str).collect();
-    let sessions = blast::session_ends(&mut *conn).await?;
+    let sessions = &loaded.sessions;
     let mut lost_sessions = Vec::new();
-    for s in &sessions {
+    for s in sessions {
         let partner_key = s.partner.as_ref().map(|p| format!("p:{p}"));
         let device = loaded.name(&s.device);
         let why = if failing.sessions.contains(&s.name) {
@@ -178,7 +258,7 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
     partner_keys.sort();
     for key in &partner_keys {
         let partner = loaded.name(key);
-        let theirs: Vec<&blast::SessionEnd> = sessions.iter().filter(|s| s.partner.as_deref() == Some(partner.as_str())).collect();
+        let theirs: Vec<&SessionEnd> = sessions.iter().filter(|s| s.partner.as_deref() == Some(partner.as_str())).collect();
         let why = if lost_nodes.contains(key.as_str()) {
             Some("it fails".to_owned())
         } else if off.contains(key.as_str()) {
@@ -276,6 +356,7 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
         integrations,
         services,
         deploys: beyond.deploys,
+        as_of: None,
     }))
 }
 
@@ -286,12 +367,16 @@ async fn radius(conn: &mut PgConnection, kind: &str, name: &str) -> Result<Optio
 pub async fn maintenance_effects(conn: &mut PgConnection, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<(MaintenanceWindow, Option<BlastRadius>)>, TopologyError> {
     let windows = super::changes::windows_between(&mut *conn, from, until).await?;
     let mut out = Vec::with_capacity(windows.len());
+    if windows.is_empty() {
+        return Ok(out);
+    }
+    let kept = kept(&mut *conn).await?;
     for w in windows {
         let name = match &w.circuit {
             Some(c) => format!("{}/{}", c.provider, c.cid),
             None => w.subject.clone(),
         };
-        let answer = radius(&mut *conn, &w.subject_kind, &name).await?;
+        let answer = radius(&mut *conn, &kept, &w.subject_kind, &name).await?;
         out.push((w, answer));
     }
     Ok(out)
@@ -346,8 +431,13 @@ struct NeededEnd {
 /// reverse of a blast radius, from the same kept structures — each partner's independent paths,
 /// and its dominators as the single points of failure on its paths.
 #[tracing::instrument(name = "topology.service.service_network", skip_all, err)]
-pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &str, name: &str) -> Result<ServiceNetwork, TopologyError> {
+pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &str, name: &str, as_of: Option<&str>) -> Result<ServiceNetwork, TopologyError> {
     principal.require_read()?;
+    let as_of = as_of.map(str::trim).filter(|a| !a.is_empty());
+    if let Some(a) = as_of {
+        // a moment that is not one is refused before anything is read
+        crate::audit::service::parse_moment("as_of", a, Utc::now())?;
+    }
     let mut conn = pool.acquire().await?;
     let needs = blast::needs(&mut conn, namespace, name)
         .await?
@@ -365,12 +455,18 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
             partner: e.partner.clone(),
         })
         .collect();
-    if integrations.iter().all(|i| i.partner.is_none()) {
+    if as_of.is_none() && integrations.iter().all(|i| i.partner.is_none()) {
         // no partner on its way: the network need not be read
         let version = repo::version(&mut conn).await?;
-        return Ok(ServiceNetwork { entity: needs.entity, version, runs_at, systems: needs.systems, integrations, partners: Vec::new() });
+        return Ok(ServiceNetwork { entity: needs.entity, version, runs_at, systems: needs.systems, integrations, partners: Vec::new(), as_of: None });
     }
-    let kept = kept(&mut conn).await?;
+    let (kept, then) = match as_of {
+        None => (kept(&mut conn).await?, None),
+        Some(a) => {
+            let (kept, at, taken_at, versions_since) = kept_then(&mut conn, a).await?;
+            (Arc::new(kept), Some(NetworkThen { at, taken_at, versions_since }))
+        }
+    };
     let loaded = &kept.loaded;
     let mut partners: Vec<NeededPartner> = Vec::new();
     for end in needs.integrations.iter().filter(|e| e.partner.is_some()) {
@@ -385,5 +481,5 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
         partners.push(NeededPartner { name: partner, systems: vec![end.system.clone()], paths, single_points });
     }
     partners.sort_by(|a, b| a.paths.cmp(&b.paths).then_with(|| a.name.cmp(&b.name)));
-    Ok(ServiceNetwork { entity: needs.entity, version: loaded.version, runs_at, systems: needs.systems, integrations, partners })
+    Ok(ServiceNetwork { entity: needs.entity, version: loaded.version, runs_at, systems: needs.systems, integrations, partners, as_of: then })
 }

@@ -5,14 +5,16 @@
 pub mod blast;
 pub mod changes;
 pub mod preflight;
+mod then;
+pub use then::as_of;
 
 use crate::topology::graphml;
 use crate::topology::layout::{lay_out, Join, Place};
 use crate::topology::netbox::{self, NetBox, KINDS as NETBOX_KINDS};
-use crate::topology::repo::{self, DrawnDevice, DrawnLink, EdgeRow, NodeRow, SessionAfter, StateRow};
+use crate::topology::repo::{self, ShapeCircuit, DrawnDevice, DrawnLink, EdgeRow, NodeRow, RiskGroupShape, SessionAfter, SessionEnd, Shape, StateRow};
 use crate::topology::types::{
     CircuitDetail, CircuitName, CircuitPage, RiskGroup, RiskGroupForm, RiskGroups, LinkPage, LinkRow, ProviderPage, ProviderRow, SessionPage, SessionRow, Overview, OverviewJoin, OverviewPlace, PartnerFinding, CircuitRow, Counts, DeviceDetail, DevicePage, DeviceQuery, PageQuery, PartnerDetail, PartnerPage, PartnerWindow, PartnerRow, SiteDetail, SitePage, SiteRow, Drawing, DrawnEdge, DrawnNode, Hop, ImportProblem, KindCounts, SyncJob, SyncReport, DrawingImport, PathView, Paths, Redundancy, SessionView, SiteRedundancy, StateChange, StateOutcome, UnknownSession,
-    WeakPoint, WeakPoints, BGP_STATES, MAX_RISK_MEMBERS, RISK_KINDS,
+    NetworkThen, WeakPoint, WeakPoints, BGP_STATES, MAX_RISK_MEMBERS, RISK_KINDS,
 };
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
@@ -161,30 +163,51 @@ pub async fn import_graphml(pool: &PgPool, principal: &Principal, file: GraphmlI
     Ok(report)
 }
 
-/// The network as the analyses read it, in three statements.
+/// The network as the analyses read it: one version's shape.
 struct Loaded {
     version: i64,
     nodes: HashMap<String, NodeRow>,
     labels: HashMap<String, String>,
     network: Network,
     edges: Vec<EdgeRow>,
+    sessions: Vec<SessionEnd>,
+    circuits: Vec<ShapeCircuit>,
+    sites: Vec<String>,
+    providers: Vec<String>,
+    risk_groups: Vec<RiskGroupShape>,
 }
 
+/// The network as it is (one statement).
 async fn load(conn: &mut PgConnection) -> Result<Loaded, TopologyError> {
-    let version = repo::version(conn).await?;
-    load_at(conn, version).await
+    let (version, shape) = repo::shape(conn).await?;
+    Ok(Loaded::new(version, shape))
 }
 
-/// The network's nodes and what joins them (two statements), for a version already read.
-async fn load_at(conn: &mut PgConnection, version: i64) -> Result<Loaded, TopologyError> {
-    let nodes = repo::nodes(conn).await?;
-    let edges: Vec<EdgeRow> = repo::edges(conn).await?;
-    let network = Network::new(nodes.iter().map(|n| n.key.clone()), edges.iter().map(|e| (e.key.clone(), e.a.clone(), e.b.clone())));
-    let labels = edges.iter().map(|e| (e.key.clone(), e.label.clone())).collect();
-    Ok(Loaded { version, nodes: nodes.into_iter().map(|n| (n.key.clone(), n)).collect(), labels, network, edges })
+/// The network as it was at `at`, with when that version was committed and how many have been
+/// since; a 422 on `field` when `at` is before the network's kept past (one statement).
+async fn load_then(conn: &mut PgConnection, at: DateTime<Utc>, field: &str) -> Result<(Loaded, DateTime<Utc>, i64), TopologyError> {
+    let past = repo::shape_at(conn, at).await?;
+    match past.then {
+        Some(then) => Ok((Loaded::new(then.version, then.shape), then.taken_at, past.versions_since)),
+        None => Err(Refusal::invalid(
+            field,
+            match past.first {
+                Some(first) => format!("the network's past is kept from {}: ask about a moment since", first.format("%Y-%m-%d %H:%M:%S UTC")),
+                None => "the network's past is not kept yet".to_owned(),
+            },
+        )
+        .into()),
+    }
 }
 
 impl Loaded {
+    fn new(version: i64, shape: Shape) -> Self {
+        let Shape { nodes, edges, sessions, circuits, sites, providers, risk_groups } = shape;
+        let network = Network::new(nodes.iter().map(|n| n.key.clone()), edges.iter().map(|e| (e.key.clone(), e.a.clone(), e.b.clone())));
+        let labels = edges.iter().map(|e| (e.key.clone(), e.label.clone())).collect();
+        Loaded { version, nodes: nodes.into_iter().map(|n| (n.key.clone(), n)).collect(), labels, network, edges, sessions, circuits, sites, providers, risk_groups }
+    }
+
     fn name(&self, key: &str) -> String {
         self.nodes.get(key).map_or_else(|| key.to_owned(), |n| n.name.clone())
     }
@@ -238,17 +261,25 @@ fn redundancy_of(loaded: &Loaded, partner: &str) -> Vec<SiteRedundancy> {
 }
 
 /// Every device and link whose loss alone splits the network, with what each cuts off, those
-/// that cut off most first.
+/// that cut off most first; with `as_of`, as the network was at that past moment.
 #[tracing::instrument(name = "topology.service.weak_points", skip_all, err)]
-pub async fn weak_points(pool: &PgPool, principal: &Principal) -> Result<WeakPoints, TopologyError> {
+pub async fn weak_points(pool: &PgPool, principal: &Principal, as_of: Option<&str>) -> Result<WeakPoints, TopologyError> {
     principal.require_read()?;
-    let loaded = load(&mut *pool.acquire().await?).await?;
+    let mut conn = pool.acquire().await?;
+    let (loaded, then) = match as_of.map(str::trim).filter(|a| !a.is_empty()) {
+        None => (load(&mut conn).await?, None),
+        Some(as_of) => {
+            let at = audit::parse_moment("as_of", as_of, Utc::now())?;
+            let (loaded, taken_at, versions_since) = load_then(&mut conn, at, "as_of").await?;
+            (loaded, Some(NetworkThen { at, taken_at, versions_since }))
+        }
+    };
     let order = |a: &WeakPoint, b: &WeakPoint| b.cuts_off.cmp(&a.cuts_off).then_with(|| a.devices.cmp(&b.devices)).then_with(|| a.links.cmp(&b.links));
     let mut devices: Vec<WeakPoint> = loaded.network.cut_nodes().into_iter().map(|c| loaded.weak_point(c)).collect();
     let mut links: Vec<WeakPoint> = loaded.network.cut_links().into_iter().map(|c| loaded.weak_point(c)).collect();
     devices.sort_by(order);
     links.sort_by(order);
-    Ok(WeakPoints { version: loaded.version, devices, links })
+    Ok(WeakPoints { version: loaded.version, devices, links, as_of: then })
 }
 
 /// The paths between two devices, or a device and a partner (by name), fewest hops first.
@@ -498,37 +529,38 @@ pub async fn drawing(pool: &PgPool, principal: &Principal, site: Option<&str>, r
 }
 
 /// The drawing of the network as it is: the kept one (one statement), or, for a new version,
-/// made and kept (four).
+/// made and kept (three).
 async fn current_drawing(conn: &mut PgConnection) -> Result<Drawing, TopologyError> {
-    let (version, kept) = repo::drawing(conn).await?;
+    let (_, kept) = repo::drawing(conn).await?;
     if let Some(d) = kept.and_then(|d| serde_json::from_str::<Drawing>(&d).ok()) {
         return Ok(d);
     }
-    let d = make_drawing(conn, version).await?;
+    let d = make_drawing(conn).await?;
     let json = serde_json::to_string(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
-    repo::keep_drawing(conn, version, &json).await?;
+    repo::keep_drawing(conn, d.version, &json).await?;
     Ok(d)
 }
 
 /// The whole network's drawing as the JSON the view is sent: the kept text as it is (one
-/// statement), or, for a new version, made, kept and sent (four).
+/// statement), or, for a new version, made, kept and sent (three).
 #[tracing::instrument(name = "topology.service.drawing_json", skip_all, err)]
 pub async fn drawing_json(pool: &PgPool, principal: &Principal) -> Result<String, TopologyError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    let (version, kept) = repo::drawing(&mut conn).await?;
+    let (_, kept) = repo::drawing(&mut conn).await?;
     if let Some(json) = kept {
         return Ok(json);
     }
-    let d = make_drawing(&mut conn, version).await?;
+    let d = make_drawing(&mut conn).await?;
     let json = serde_json::to_string(&d).map_err(|e| TopologyError::Drawing(e.to_string()))?;
-    repo::keep_drawing(&mut conn, version, &json).await?;
+    repo::keep_drawing(&mut conn, d.version, &json).await?;
     Ok(json)
 }
 
-/// Lays the network of `version` out, with its findings (three statements).
-async fn make_drawing(conn: &mut PgConnection, version: i64) -> Result<Drawing, TopologyError> {
-    let loaded = load_at(conn, version).await?;
+/// Lays the network out as it is, with its findings (one statement).
+async fn make_drawing(conn: &mut PgConnection) -> Result<Drawing, TopologyError> {
+    let loaded = load(conn).await?;
+    let version = loaded.version;
     let mut weak_points: Vec<WeakPoint> = loaded.network.cut_nodes().into_iter().map(|c| loaded.weak_point(c)).collect();
     weak_points.sort_by(|a, b| b.cuts_off.cmp(&a.cuts_off).then_with(|| a.devices.cmp(&b.devices)));
     let weak: HashSet<String> = weak_points.iter().flat_map(|w| w.devices.iter().map(|d| format!("d:{d}"))).collect();
