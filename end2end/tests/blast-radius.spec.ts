@@ -156,8 +156,11 @@ test('as of a past moment, a device\'s and a partner\'s pages show them as the n
   await expect(blast.getByTestId('blast-as-of')).toContainText('As the network was at');
   await expect(blast.getByTestId('blast-as-of')).toContainText('as they are now');
   await expect(blast.getByTestId('blast-partners').getByRole('listitem').filter({ hasText: 'Deutsche Bank' })).toContainText('cut off');
+  await expect(card.locator('tr[data-field="joined to"]')).toContainText('ldn-eq-ext-1');
   await card.scrollIntoViewIfNeeded();
   await card.screenshot({ path: `screenshots/device-as-of-${testInfo.project.name}.png` });
+  await blast.scrollIntoViewIfNeeded();
+  await blast.screenshot({ path: `screenshots/blast-radius-as-of-${testInfo.project.name}.png` });
   // the partner as it was: one path from the data centers, through the core device
   await page.goto(`/topology/partners/Deutsche%20Bank?as_of=${encodeURIComponent(moment)}`);
   const partner = page.getByTestId('network-as-of');

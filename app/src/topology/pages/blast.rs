@@ -71,7 +71,8 @@ fn inner(b: BlastRadius) -> impl IntoView {
         format!("/catalog/{}/{}/{}", seg(kind), seg(ns), seg(name))
     };
     // the topology view greys out what is cut off, for a device or a partner
-    let on_view = matches!(b.kind.as_str(), "device" | "partner").then(|| format!("/topology?fail={}#topology-view", url::form_urlencoded::byte_serialize(b.name.as_bytes()).collect::<String>()));
+    // (the view draws the network as it is: not offered for an answer about the past)
+    let on_view = (b.as_of.is_none() && matches!(b.kind.as_str(), "device" | "partner")).then(|| format!("/topology?fail={}#topology-view", url::form_urlencoded::byte_serialize(b.name.as_bytes()).collect::<String>()));
     view! {
         <div class="divide-y divide-slate-200 text-sm dark:divide-slate-800">
             {on_view.map(|href| view! {

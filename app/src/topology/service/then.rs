@@ -14,7 +14,16 @@ use sqlx::PgPool;
 fn facts(kept: &Kept, key: &str) -> Option<Vec<(&'static str, String)>> {
     let loaded = &kept.loaded;
     let node = loaded.nodes.get(key)?;
-    let mut joins: Vec<&str> = loaded.edges.iter().filter(|e| e.a == key || e.b == key).map(|e| e.label.as_str()).collect();
+    // what joins it, by the other end's name (and the circuit, session or link's own label)
+    let mut joins: Vec<String> = loaded
+        .edges
+        .iter()
+        .filter(|e| e.a == key || e.b == key)
+        .map(|e| {
+            let other = loaded.name(if e.a == key { &e.b } else { &e.a });
+            if e.key.starts_with("l:") && e.label.contains(" – ") { other } else { format!("{other} ({})", e.label) }
+        })
+        .collect();
     joins.sort_unstable();
     let joins = joins.join(", ");
     let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
@@ -27,7 +36,7 @@ fn facts(kept: &Kept, key: &str) -> Option<Vec<(&'static str, String)>> {
         vec![
             ("kind", node.role.clone()),
             ("BGP sessions", sessions.join(", ")),
-            ("circuits and links", joins),
+            ("joined to", joins),
             ("independent paths from the data centers", paths.to_string()),
             ("single points of failure on its path", single_points.into_iter().map(|p| p.name).collect::<Vec<_>>().join(", ")),
             ("paths from each site", redundancy),
@@ -44,7 +53,7 @@ fn facts(kept: &Kept, key: &str) -> Option<Vec<(&'static str, String)>> {
             ("role", node.role.clone()),
             ("status", node.status.clone()),
             ("PCI scope", yes_no(node.pci)),
-            ("links and circuits", joins),
+            ("joined to", joins),
             ("BGP sessions", sessions.join(", ")),
             ("partners it alone cuts off", cuts_off.join(", ")),
         ]
