@@ -1,9 +1,10 @@
 //! Blast-radius benchmark: "if this fails" for every device of a generated network of 500 and of
 //! 5,000 devices (a mesh of two data centers, about two links a device), with 100 partners (half
 //! reached by a session on one device, half on two), each hosting two systems, and 5,000
-//! integrations from those systems. Calls the service as the API does (four statements an
-//! answer); the first answer of a version builds what is kept (the dominator tree and each
-//! partner's paths). Prints a table: p50, p99 and the total over every device, and the ratio of
+//! integrations from those systems. Calls the service as the API does (two statements an
+//! answer: the version, the layers beyond); the first answer of a version reads its shape and
+//! builds what is kept (the dominator tree and each partner's paths). Then 20 devices as of a
+//! past moment, each answer reading and analysing that version anew. Prints a table: p50, p99 and the total over every device, and the ratio of
 //! the p99s. Then the approver's pre-flight card of a production deploy of a tier 0 service at
 //! the end of 50 of those integrations (50 partners on its path): the statements one card reads,
 //! counted, and its p50 and p99. Run with `make bench-blast` (and in `make bench`).
@@ -65,26 +66,41 @@ struct Measured {
     total: Duration,
     cut_off: usize,
     integrations: usize,
+    /// Answers as of a past moment.
+    then: Vec<Duration>,
 }
+
+/// How many devices are asked about as of a past moment.
+const AS_OF_ANSWERS: usize = 20;
 
 async fn measure(pool: &PgPool, devices: usize) -> Measured {
     let me = bench_admin(pool).await;
     let names: Vec<String> = sqlx::query_scalar("SELECT name FROM topology_devices ORDER BY name").fetch_all(pool).await.expect("devices");
     let t = Instant::now();
-    app::topology::service::blast::blast_radius(pool, &me, "device", &names[0]).await.expect("the first answer");
+    app::topology::service::blast::blast_radius(pool, &me, "device", &names[0], None).await.expect("the first answer");
     let first_ms = t.elapsed().as_secs_f64() * 1000.0;
     let (mut times, mut cut_off, mut integrations) = (Vec::with_capacity(names.len()), 0, 0);
     let started = Instant::now();
     for name in &names {
         let t = Instant::now();
-        let b = app::topology::service::blast::blast_radius(pool, &me, "device", name).await.expect("an answer");
+        let b = app::topology::service::blast::blast_radius(pool, &me, "device", name, None).await.expect("an answer");
         times.push(t.elapsed());
         cut_off += b.partners.iter().filter(|p| p.effect == "cut_off").count();
         integrations += b.integrations.len();
     }
     let total = started.elapsed();
     times.sort();
-    Measured { devices, first_ms, times, total, cut_off, integrations }
+    // as of a past moment (the network then is this version, read and analysed anew each time)
+    let moment = chrono::Utc::now().to_rfc3339();
+    let mut then = Vec::with_capacity(AS_OF_ANSWERS);
+    for name in names.iter().step_by(names.len() / AS_OF_ANSWERS).take(AS_OF_ANSWERS) {
+        let t = Instant::now();
+        let b = app::topology::service::blast::blast_radius(pool, &me, "device", name, Some(&moment)).await.expect("an answer as of");
+        then.push(t.elapsed());
+        assert!(b.as_of.is_some());
+    }
+    then.sort();
+    Measured { devices, first_ms, times, total, cut_off, integrations, then }
 }
 
 struct Card {
@@ -188,6 +204,13 @@ async fn main() {
         pct(&large.times, 0.99) / pct(&small.times, 0.99),
         large.devices / small.devices
     );
+    println!();
+    println!("As of a past moment ({AS_OF_ANSWERS} devices): the version then read and analysed for each answer");
+    println!("{:>8} | {:>10} | {:>10} | {:>18}", "devices", "p50 ms", "p99 ms", "p50 ÷ p50 of now");
+    println!("{}", "-".repeat(56));
+    for m in &results {
+        println!("{:>8} | {:>10.2} | {:>10.2} | {:>18.1}", m.devices, pct(&m.then, 0.5), pct(&m.then, 0.99), pct(&m.then, 0.5) / pct(&m.times, 0.5));
+    }
     println!();
     println!("The pre-flight card of a production deploy of a tier 0 service at the end of 50 integrations (50 partners on its path), 50 reads once warm");
     println!("{:>8} | {:>18} | {:>8} | {:>7} | {:>10} | {:>10}", "devices", "statements a read", "groups", "facts", "p50 ms", "p99 ms");
