@@ -16,7 +16,7 @@ test('the home page shows the shell and the demo company', async ({ page }, test
   for (const name of sections) {
     await expect(nav.getByRole('link', { name })).toBeVisible();
   }
-  await expect(page.getByRole('search').getByRole('searchbox')).toBeVisible();
+  await expect(page.getByRole('search').getByRole('combobox', { name: 'Search the catalog' })).toBeVisible();
   await expect(page.getByTestId('user-name')).toHaveText('Dave Viewer');
   // demo data: 60 services (plus any the catalog tests register meanwhile), 10 teams
   await expect(page.getByTestId('stat-services')).toHaveText(/^6\d$/);
@@ -38,19 +38,69 @@ test('the side navigation reaches every section', async ({ page }, testInfo) => 
 
 test('searching from the top bar lists matching services', async ({ page }, testInfo) => {
   await open(page, testInfo, '/');
-  const box = page.getByRole('search').getByRole('searchbox');
+  const box = page.getByRole('search').getByRole('combobox', { name: 'Search the catalog' });
   await box.fill('ledger');
   await box.press('Enter');
   await expect(page).toHaveURL(/\/catalog\?q=ledger$/);
   const table = page.getByTestId('service-table');
   await expect(table.getByText('Ledger Core')).toBeVisible();
   await expect(table.getByText('Payment Gateway')).toHaveCount(0);
-  await expect(page.getByRole('search').getByRole('searchbox')).toHaveValue('ledger');
+  await expect(page.getByRole('search').getByRole('combobox', { name: 'Search the catalog' })).toHaveValue('ledger');
+});
+
+test('one search: a typo finds the service in the top bar and on the catalog page alike, best match first', async ({ page }, testInfo) => {
+  // Enter without choosing a hit (or without JavaScript, the form) opens the catalog page, which
+  // finds what the top bar found: Refunds for "refnds", ranked first
+  await open(page, testInfo, '/');
+  const box = page.getByRole('search').getByRole('combobox', { name: 'Search the catalog' });
+  await box.fill('refnds');
+  await box.press('Enter');
+  await expect(page).toHaveURL(/\/catalog\?q=refnds$/);
+  const rows = page.getByTestId('service-table').locator('tbody tr');
+  await expect(rows.first()).toContainText('Refunds');
+  await expect(page.locator('#catalog-sort')).toHaveValue('relevance');
+  await page.screenshot({ path: `screenshots/search-typo-${testInfo.project.name}.png`, fullPage: true });
+});
+
+test.describe('the top bar search as a combobox', () => {
+  test('arrow keys move through the hits, each with its kind and owner, Enter opens one; nothing found says so; typing sends few requests', async ({ page }, testInfo) => {
+    test.skip(!hasJs(testInfo), 'results as you type need JavaScript (without it the box submits to the catalog page, tested above)');
+    await open(page, testInfo, '/');
+    let asked = 0;
+    page.on('request', (r) => { if (r.url().includes('/api/catalog/search')) asked += 1; });
+    const box = page.getByRole('search').getByRole('combobox', { name: 'Search the catalog' });
+    await box.click();
+    await box.pressSequentially('refunds', { delay: 15 });
+    const results = page.getByRole('listbox');
+    const refunds = results.getByRole('option').filter({ hasText: 'Refunds' });
+    await expect(refunds).toBeVisible();
+    await expect(refunds).toContainText('component');
+    await expect(refunds).toContainText('Payments');
+    expect(asked, 'typing seven letters without a pause asks when typing pauses, not seven times').toBeLessThanOrEqual(3);
+    await expect(box).toHaveAttribute('aria-expanded', 'true');
+    await box.press('ArrowDown');
+    const first = results.getByRole('option').first();
+    await expect(first).toHaveAttribute('aria-selected', 'true');
+    await expect(box).toHaveAttribute('aria-activedescendant', (await first.getAttribute('id')) ?? 'missing');
+    await box.press('ArrowDown');
+    await expect(first).toHaveAttribute('aria-selected', 'false');
+    await box.press('ArrowUp');
+    await expect(first).toHaveAttribute('aria-selected', 'true');
+    await page.screenshot({ path: `screenshots/search-combobox-${testInfo.project.name}.png` });
+    await box.press('Enter');
+    await expect(page).toHaveURL(/\/catalog\/component\/default\/refunds$/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Refunds' })).toBeVisible();
+    // nothing found: a row says so
+    await box.fill('zzqqxx');
+    await expect(page.getByTestId('search-none')).toContainText('No matches for “zzqqxx”');
+    await box.press('Escape');
+    await expect(page.getByTestId('search-none')).toBeHidden();
+  });
 });
 
 test('a search that matches nothing says so', async ({ page }, testInfo) => {
-  await open(page, testInfo, '/catalog?q=zzz-no-such-service');
-  await expect(page.getByTestId('no-results')).toContainText('zzz-no-such-service');
+  await open(page, testInfo, '/catalog?q=qqzzxxq');
+  await expect(page.getByTestId('no-results')).toContainText('qqzzxxq');
 });
 
 test('an unknown path answers 404 with a page', async ({ page }, testInfo) => {
@@ -84,7 +134,7 @@ test.describe('hydrated', () => {
     await open(page, testInfo, '/catalog');
     await page.locator('main').click();
     await page.keyboard.press('/');
-    await expect(page.getByRole('search').getByRole('searchbox')).toBeFocused();
+    await expect(page.getByRole('search').getByRole('combobox', { name: 'Search the catalog' })).toBeFocused();
   });
 
   test('the navigation drawer opens on a small screen', async ({ page }, testInfo) => {

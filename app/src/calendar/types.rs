@@ -46,6 +46,7 @@ pub struct CalendarEvent {
 /// What the calendar is narrowed to (each empty when not).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[serde(default)]
 pub struct CalendarQuery {
     /// The first day (`YYYY-MM-DD`, UTC) or moment (RFC 3339); today by default.

@@ -90,13 +90,19 @@ fn push_from<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
 fn push_filters<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
     if !q.text.is_empty() {
         let text = q.text.as_str();
+        // the words, a part of the name or title, or a name or title word a typo away (trigram
+        // similarity, as the search box's quick search): what the box finds, the list finds
         b.push(" AND (e.search @@ websearch_to_tsquery('english', ")
             .push_bind(text)
             .push(") OR e.name ILIKE ")
             .push_bind(like_pattern(text))
             .push(" OR e.title ILIKE ")
             .push_bind(like_pattern(text))
-            .push(")");
+            .push(" OR e.name % ")
+            .push_bind(text)
+            .push(" OR ")
+            .push_bind(text)
+            .push(" <% e.title)");
     }
     if let Some(k) = q.kind {
         b.push(" AND e.kind = ").push_bind(k.as_str());
@@ -124,6 +130,8 @@ pub enum Cursor {
     Name(String, Uuid),
     Updated(DateTime<Utc>, Uuid),
     Tier(Option<i16>, String, Uuid),
+    /// Best match first: how many came before (a rank is no key to resume from).
+    Offset(u32),
 }
 
 impl Cursor {
@@ -135,18 +143,27 @@ impl Cursor {
         serde_json::from_slice(&hex::decode(s).ok()?).ok()
     }
 
-    pub fn after(sort: Sort, last: &EntitySummary) -> Cursor {
+    /// Where the next page starts, after a page of `shown` ending at `last` that started at
+    /// `previous`.
+    pub fn after(sort: Sort, last: &EntitySummary, previous: Option<&Cursor>, shown: usize) -> Cursor {
         match sort {
             Sort::Name => Cursor::Name(last.name.clone(), last.id.0),
             Sort::Updated => Cursor::Updated(last.updated_at, last.id.0),
             Sort::Tier => Cursor::Tier(last.tier.map(|t| i16::from(t.get())), last.name.clone(), last.id.0),
+            Sort::Relevance => {
+                let before = match previous {
+                    Some(Cursor::Offset(n)) => *n,
+                    _ => 0,
+                };
+                Cursor::Offset(before.saturating_add(u32::try_from(shown).unwrap_or(u32::MAX)))
+            }
         }
     }
 }
 
 /// Appends a page's conditions on `e` (every filter but the owner, and where the previous page
 /// ended), its order and its limit: `limit + 1` rows, so the caller knows whether more follow.
-fn push_page<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery, cursor: Option<&'a Cursor>) {
+fn push_page<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery, cursor: Option<&'a Cursor>, whole: bool) {
     push_filters(b, q);
     // tiers: NULL (no tier) sorts last, as 4
     match cursor {
@@ -166,23 +183,49 @@ fn push_page<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery, cursor: O
                 .push_bind(*id)
                 .push(")");
         }
+        // an offset applies once the page is ordered (below)
+        Some(Cursor::Offset(_)) => {}
     }
-    b.push(order_by(q.sort));
-    b.push(limit(q));
+    push_order(b, q);
+    push_limit(b, q, cursor, whole);
 }
 
 /// ` LIMIT n` with the page's size written in (a number the query parsed, at most 201): with a
-/// bound limit the planner cannot cost a generic plan, and plans every execution anew.
-fn limit(q: &ListQuery) -> String {
-    format!(" LIMIT {}", u32::from(q.limit) + 1)
+/// bound limit the planner cannot cost a generic plan, and plans every execution anew. For the
+/// best matches first, the rows before the page are skipped too (` LIMIT n OFFSET m`).
+/// A part of a page (`whole` false: an owner's own or co-owned entities, merged after) keeps the
+/// skipped rows too, for the merge to skip.
+fn push_limit(b: &mut QueryBuilder<'_, Postgres>, q: &ListQuery, cursor: Option<&Cursor>, whole: bool) {
+    let skip = match (q.sort, cursor) {
+        (Sort::Relevance, Some(Cursor::Offset(n))) => *n,
+        _ => 0,
+    };
+    if whole {
+        b.push(format!(" LIMIT {}", u32::from(q.limit) + 1));
+        if skip > 0 {
+            b.push(format!(" OFFSET {skip}"));
+        }
+    } else {
+        b.push(format!(" LIMIT {}", u32::from(q.limit) + 1 + skip));
+    }
 }
 
-fn order_by(sort: Sort) -> &'static str {
-    match sort {
-        Sort::Name => " ORDER BY e.name, e.id",
-        Sort::Updated => " ORDER BY e.updated_at DESC, e.id DESC",
-        Sort::Tier => " ORDER BY coalesce(e.tier, 4::smallint), e.name, e.id",
-    }
+/// The list's order; for the best matches first, the search box's rank (full-text rank, and how
+/// close the name and the title are).
+fn push_order<'a>(b: &mut QueryBuilder<'a, Postgres>, q: &'a ListQuery) {
+    match q.sort {
+        Sort::Name => b.push(" ORDER BY e.name, e.id"),
+        Sort::Updated => b.push(" ORDER BY e.updated_at DESC, e.id DESC"),
+        Sort::Tier => b.push(" ORDER BY coalesce(e.tier, 4::smallint), e.name, e.id"),
+        Sort::Relevance => b
+            .push(" ORDER BY ts_rank(e.search, websearch_to_tsquery('english', ")
+            .push_bind(q.text.as_str())
+            .push(")) + similarity(e.name, ")
+            .push_bind(q.text.as_str())
+            .push(") + word_similarity(")
+            .push_bind(q.text.as_str())
+            .push(", coalesce(e.title, '')) DESC, e.name, e.id"),
+    };
 }
 
 /// One page of the list. Keyset pagination: the cost of a page does not grow with how deep it
@@ -197,20 +240,21 @@ pub async fn list(conn: &mut PgConnection, q: &ListQuery, cursor: Option<&Cursor
         }
         Some(owner) => {
             b.push("((SELECT e.* FROM entities e WHERE e.owner_ref = ").push_bind(owner.as_str());
-            push_page(&mut b, q, cursor);
+            push_page(&mut b, q, cursor, false);
             b.push(") UNION ALL (SELECT e.* FROM entities e JOIN entity_co_owners c ON c.entity_id = e.id JOIN teams ct ON ct.id = c.team_id WHERE ct.slug = ")
                 .push_bind(owner.as_str())
                 .push(" AND e.owner_ref <> ")
                 .push_bind(owner.as_str());
-            push_page(&mut b, q, cursor);
+            push_page(&mut b, q, cursor, false);
             b.push(")) e");
         }
     }
     b.push(" LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id WHERE true");
     if q.owner.is_none() {
-        push_page(&mut b, q, cursor);
+        push_page(&mut b, q, cursor, true);
     } else {
-        b.push(order_by(q.sort)).push(limit(q));
+        push_order(&mut b, q);
+        push_limit(&mut b, q, cursor, true);
     }
     let rows: Vec<SummaryRow> = b.build_query_as().fetch_all(&mut *conn).await?;
     rows.into_iter().map(SummaryRow::into_summary).collect()

@@ -97,7 +97,7 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result
     let mut items = repo::list(&mut conn, q, cursor.as_ref()).await?;
     let next = if items.len() > usize::from(q.limit) {
         items.truncate(usize::from(q.limit));
-        items.last().map(|last| Cursor::after(q.sort, last).encode())
+        items.last().map(|last| Cursor::after(q.sort, last, cursor.as_ref(), items.len()).encode())
     } else {
         None
     };

@@ -452,6 +452,9 @@ pub enum Sort {
     Name,
     Updated,
     Tier,
+    /// Best match first: the search text's full-text rank plus how close the name and title are
+    /// (the default with a search text; by name without one).
+    Relevance,
 }
 
 impl Sort {
@@ -460,6 +463,7 @@ impl Sort {
             Sort::Name => "name",
             Sort::Updated => "updated",
             Sort::Tier => "tier",
+            Sort::Relevance => "relevance",
         }
     }
 
@@ -468,7 +472,8 @@ impl Sort {
             "" | "name" => Ok(Sort::Name),
             "updated" => Ok(Sort::Updated),
             "tier" => Ok(Sort::Tier),
-            other => Err(format!("unknown sort \"{other}\": use name, updated or tier")),
+            "relevance" => Ok(Sort::Relevance),
+            other => Err(format!("unknown sort \"{other}\": use relevance, name, updated or tier")),
         }
     }
 }
@@ -510,7 +515,13 @@ impl ListQuery {
         let tag = field("tag").map(|t| t.to_ascii_lowercase());
         let classification =
             field("classification").map(|c| Classification::parse(&c)).transpose().map_err(|m| problem("classification", m))?;
-        let sort = Sort::parse(&field("sort").unwrap_or_default()).map_err(|m| problem("sort", m))?;
+        // a search is best match first unless another order is asked for; without one there is
+        // nothing to rank by, so relevance is by name
+        let sort = match (Sort::parse(&field("sort").unwrap_or_default()).map_err(|m| problem("sort", m))?, text.is_empty(), field("sort").is_some()) {
+            (_, false, false) => Sort::Relevance,
+            (Sort::Relevance, true, _) => Sort::Name,
+            (sort, _, _) => sort,
+        };
         let limit = match field("limit") {
             None => Self::DEFAULT_LIMIT,
             Some(l) => l
@@ -549,7 +560,8 @@ impl ListQuery {
         if let Some(c) = self.classification {
             pairs.push(("classification", c.as_str().into()));
         }
-        if self.sort != Sort::Name {
+        let default = if self.text.is_empty() { Sort::Name } else { Sort::Relevance };
+        if self.sort != default {
             pairs.push(("sort", self.sort.as_str().into()));
         }
         if self.limit != Self::DEFAULT_LIMIT && self.limit != 0 {

@@ -75,6 +75,9 @@ impl CurrentUser {
     }
 }
 
+/// How long typing pauses before the search box asks for matches.
+const SEARCH_PAUSE_MS: u64 = 150;
+
 #[component]
 fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
     let search = NodeRef::<leptos::html::Input>::new();
@@ -99,16 +102,20 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
     });
     on_cleanup(move || handle.remove());
 
-    // results as you type (in the browser only; without JavaScript the box submits to /catalog)
+    // results as you type (in the browser only; without JavaScript the box submits to /catalog),
+    // asked once typing pauses
     let typed = RwSignal::new(String::new());
+    let asked = RwSignal::new(String::new());
     let open = RwSignal::new(false);
+    // the hit the arrow keys are on
+    let active = RwSignal::new(None::<usize>);
     let results = LocalResource::new(move || {
-        let text = typed.get();
+        let text = asked.get();
         async move {
             if text.trim().chars().count() < 2 {
-                return Vec::new();
+                return None;
             }
-            crate::catalog::api::search_entities(text).await.unwrap_or_default()
+            Some((text.clone(), crate::catalog::api::search_entities(text).await.unwrap_or_default()))
         }
     });
     let location = leptos_router::hooks::use_location();
@@ -117,31 +124,72 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
         // the effect never heard of a navigation and the list stayed open on the new page
         let _path = location.pathname.get();
         open.set(false);
+        active.set(None);
     });
-    // The list is keyed: an answer that arrives while the pointer is on a result (each keystroke
-    // asks again) keeps the elements it shares with the last one, so the click is not lost on a
-    // node swapped out between mouse-down and mouse-up.
-    let found = move || results.get().unwrap_or_default();
+    // The list is keyed: an answer that arrives while the pointer is on a result (each pause in
+    // typing asks again) keeps the elements it shares with the last one, so the click is not lost
+    // on a node swapped out between mouse-down and mouse-up.
+    let answer = move || results.get().flatten();
+    let found = move || answer().map(|(_, hits)| hits).unwrap_or_default();
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let hits = found();
+        match ev.key().as_str() {
+            "Escape" => {
+                open.set(false);
+                active.set(None);
+            }
+            "ArrowDown" | "ArrowUp" if !hits.is_empty() => {
+                ev.prevent_default();
+                open.set(true);
+                let last = hits.len() - 1;
+                active.update(|a| {
+                    *a = Some(match (*a, ev.key().as_str()) {
+                        (None, "ArrowDown") => 0,
+                        (None, _) => last,
+                        (Some(i), "ArrowDown") => (i + 1).min(last),
+                        (Some(i), _) => i.saturating_sub(1),
+                    })
+                });
+            }
+            "Enter" => {
+                // a chosen hit opens; otherwise the form goes to the catalog page
+                if let (true, Some(hit)) = (open.get_untracked(), active.get_untracked().and_then(|i| hits.get(i))) {
+                    ev.prevent_default();
+                    open.set(false);
+                    navigate(&hit.entity_ref().href(), Default::default());
+                }
+            }
+            _ => {}
+        }
+    };
+    let hit_id = |i: usize| format!("search-hit-{i}");
+    let numbered = move || found().into_iter().enumerate().collect::<Vec<_>>();
     let suggestions = view! {
-        <Show when=move || open.get() && !found().is_empty()>
-            <ul role="listbox" id="search-results" data-testid="search-results"
+        <Show when=move || open.get() && answer().is_some()>
+            <ul role="listbox" id="search-results" data-testid="search-results" aria-label="Matches"
                 class="absolute left-0 right-0 top-11 z-40 max-h-96 overflow-auto rounded-lg border border-slate-200 bg-white py-1 text-sm shadow-lg dark:border-slate-700 dark:bg-slate-900">
                 <For
-                    each=found
-                    key=|e| (e.entity_ref().href(), e.title.clone(), e.description.clone())
-                    children=|e| {
-                    let (href, id) = (e.entity_ref().href(), format!("{}:{}", e.kind.as_str(), e.name));
+                    each=numbered
+                    key=|(i, e)| (*i, e.entity_ref().href(), e.title.clone(), e.description.clone())
+                    children=move |(i, e)| {
+                    let href = e.entity_ref().href();
+                    let on = move || active.get() == Some(i);
                     view! {
-                    <li role="option">
-                        <a href=href class="block px-3 py-2 hover:bg-slate-100 focus:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 dark:focus:bg-slate-800">
+                    <li role="option" id=hit_id(i) aria-selected=move || on().to_string()>
+                        <a href=href tabindex="-1"
+                           class=move || format!("block px-3 py-2 hover:bg-slate-100 focus:outline-none dark:hover:bg-slate-800 {}", if on() { "bg-indigo-50 dark:bg-indigo-950" } else { "" })>
                             <span class="font-medium">{e.title}</span>
-                            <span class="ml-2 font-mono text-xs text-slate-500">{id}</span>
+                            <span class="ml-2 text-xs text-slate-500">{format!("{} · {}", e.kind.as_str(), e.owner_name)}</span>
                             <span class="block truncate text-xs text-slate-500">{e.description}</span>
                         </a>
                     </li>
                     }
                     }
                 />
+                {move || answer().filter(|(_, hits)| hits.is_empty()).map(|(text, _)| view! {
+                    <li class="px-3 py-2 text-slate-600 dark:text-slate-400" data-testid="search-none">{format!("No matches for “{}”", text.trim())}</li>
+                })}
             </ul>
         </Show>
     };
@@ -180,10 +228,21 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
                         value=current
                         prop:value=current
                         placeholder="Search the catalog"
+                        role="combobox"
+                        aria-autocomplete="list"
                         aria-controls="search-results"
-                        on:input=move |ev| { typed.set(event_target_value(&ev)); open.set(true); }
+                        aria-expanded=move || (open.get() && answer().is_some()).to_string()
+                        aria-activedescendant=move || active.get().map(hit_id)
+                        on:input=move |ev| {
+                            let text = event_target_value(&ev);
+                            typed.set(text.clone());
+                            open.set(true);
+                            active.set(None);
+                            // ask once typing pauses
+                            set_timeout(move || if typed.get_untracked() == text { asked.set(text) }, std::time::Duration::from_millis(SEARCH_PAUSE_MS));
+                        }
                         on:focus=move |_| open.set(true)
-                        on:keydown=move |ev| if ev.key() == "Escape" { open.set(false); }
+                        on:keydown=on_key
                         class="h-9 w-full rounded-lg border border-slate-300 bg-slate-50 pl-9 pr-10 text-sm placeholder:text-slate-400 focus:border-indigo-500 focus:bg-white focus:outline-none focus:ring-2 focus:ring-indigo-500/30 dark:border-slate-700 dark:bg-slate-800 dark:focus:bg-slate-900"
                     />
                     <kbd class="pointer-events-none absolute inset-y-0 right-2 my-auto hidden h-5 items-center rounded border border-slate-300 px-1.5 font-mono text-xs text-slate-500 sm:flex dark:border-slate-600">

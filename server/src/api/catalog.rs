@@ -59,6 +59,8 @@ pub enum KindName {
 #[schema(rename_all = "lowercase")]
 #[allow(dead_code)]
 pub enum SortName {
+    /// Best match first (the default with `q`; by name without it).
+    Relevance,
     Name,
     Updated,
     Tier,

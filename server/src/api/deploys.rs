@@ -88,6 +88,7 @@ pub async fn get_deploy(State(state): State<AppState>, caller: Caller, ApiPath(i
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// A service's catalog name.
     service: Option<String>,

@@ -199,6 +199,7 @@ pub async fn lineage_batch(State(state): State<AppState>, caller: Caller, reques
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)] // read through `IntegrationQuery::parse`; declared for the document
 pub struct ListParams {
     /// Words of the name or title.
@@ -253,6 +254,7 @@ pub async fn get_integration(State(state): State<AppState>, caller: Caller, ApiP
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[allow(dead_code)] // read through `RunQuery::parse`; declared for the document
 pub struct RunParams {
     /// One of the run states.

@@ -801,3 +801,58 @@ async fn an_api_definition_at_a_url_is_fetched_at_import_from_an_allowed_host_on
     assert_eq!(definition("missing").await, serde_json::json!({ "$text": missing }), "a 404: kept as a link");
     assert_eq!(*asked.lock().expect("lock"), vec![allowed.clone(), allowed], "only the allowed host was asked, once per definition");
 }
+
+#[tokio::test]
+async fn a_search_finds_by_typo_as_the_search_box_does_best_match_first_and_pages_without_repeats() {
+    let app = spawn_app_with_demo_data().await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let names = |page: &Value| -> Vec<String> {
+        page["items"].as_array().expect("items").iter().map(|i| i["metadata"]["name"].as_str().unwrap_or_default().to_owned()).collect()
+    };
+    // "refnds" is a typo of Refunds: the list finds it, first, as the search box does
+    let page: Value = dave.get("/api/v1/catalog/entities?q=refnds").await.json().await.expect("page");
+    assert_eq!(names(&page).first().map(String::as_str), Some("refunds"), "{page}");
+    // the list's order for a search is the best match first: the exact name before its neighbours
+    let page: Value = dave.get("/api/v1/catalog/entities?q=ledger&kind=component").await.json().await.expect("page");
+    let found = names(&page);
+    assert!(found.len() > 1, "{found:?}");
+    let by_name: Value = dave.get("/api/v1/catalog/entities?q=ledger&kind=component&sort=name").await.json().await.expect("page");
+    let mut sorted = found.clone();
+    sorted.sort();
+    assert_eq!(names(&by_name), sorted, "the same matches, by name when asked");
+    assert!(found.first().is_some_and(|n| n.starts_with("ledger")), "best match first: {found:?}");
+    // paging the best matches: every match once
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = "/api/v1/catalog/entities?q=ledger&kind=component&limit=2".to_owned();
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = dave.get(&path).await.json().await.expect("page");
+        seen.extend(names(&page));
+        match page["pageInfo"]["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, found, "page by page, the same order, no gaps or repeats");
+    // an owner's search pages the same way
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let all: Value = dave.get("/api/v1/catalog/entities?q=ledger&owner=ledger").await.json().await.expect("page");
+    loop {
+        let mut path = "/api/v1/catalog/entities?q=ledger&owner=ledger&limit=1".to_owned();
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = dave.get(&path).await.json().await.expect("page");
+        seen.extend(names(&page));
+        match page["pageInfo"]["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, names(&all), "an owner's matches, page by page");
+    assert_eq!(dave.get("/api/v1/catalog/entities?q=ledger&sort=best").await.status(), 422);
+}

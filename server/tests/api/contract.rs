@@ -47,3 +47,28 @@ async fn every_operation_documents_the_refusals_it_can_answer_with_the_error_bod
         .collect();
     assert!(dangling.is_empty(), "references that resolve to nothing: {dangling:?}");
 }
+
+#[tokio::test]
+async fn every_path_parameter_is_in_its_path_and_the_list_filters_are_query_parameters() {
+    let app = spawn_app().await;
+    let dave = app.login_as(Persona::Viewer).await;
+    let doc: Value = dave.get("/api/openapi.json").await.json().await.expect("json");
+    let mut misplaced = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("a path item") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap_or_default();
+                if p["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                    misplaced.push(format!("{method} {path}: {name}"));
+                }
+            }
+        }
+    }
+    assert!(misplaced.is_empty(), "path parameters that are not in their path (generated clients build wrong URLs): {misplaced:?}");
+    // the filters of the lists generated clients call most
+    for (path, filter) in [("/api/v1/approvals", "inbox"), ("/api/v1/deploys", "environment"), ("/api/v1/integrations", "platform")] {
+        let params = doc["paths"][path]["get"]["parameters"].as_array().cloned().unwrap_or_default();
+        let p = params.iter().find(|p| p["name"] == filter).unwrap_or_else(|| panic!("{path} documents {filter}"));
+        assert_eq!((p["in"].as_str(), p["required"].as_bool().unwrap_or(false)), (Some("query"), false), "{path} {filter}");
+    }
+}

@@ -90,6 +90,7 @@ fn Listing(q: ListQuery, data: CatalogView) -> impl IntoView {
                         <div>
                             <label for="catalog-sort" class="block text-xs font-medium text-slate-600 dark:text-slate-400">"Sort by"</label>
                             <select id="catalog-sort" name="sort" class=format!("mt-1 {sel}")>
+                                {(!q.text.is_empty()).then(|| view! { <option value="relevance" selected=sort == "relevance">"Best match"</option> })}
                                 <option value="name" selected=sort == "name">"Name"</option>
                                 <option value="updated" selected=sort == "updated">"Recently changed"</option>
                                 <option value="tier" selected=sort == "tier">"Tier"</option>
