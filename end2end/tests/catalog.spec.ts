@@ -106,13 +106,38 @@ test('an engineer registers a service, an admin approves it, and it is found and
 
 test('the catalog filters by facet and the URL keeps the view', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'dave', '/catalog');
-  await page.getByTestId('facets').getByRole('link', { name: /^api/ }).click();
+  await page.getByTestId('facets').getByRole('link', { name: /^Api/ }).click();
   await expect(page).toHaveURL(/kind=api/);
   await expect(page.getByTestId('result-count')).toHaveText('6 entities found');
   await page.getByTestId('service-table').getByRole('link', { name: 'Ledger API' }).click();
   await expect(page.getByTestId('api-definition')).toContainText('openapi: 3.0.3');
   await expect(page.getByTestId('graph')).toBeVisible();
   await page.screenshot({ path: `screenshots/catalog-api-${testInfo.project.name}.png`, fullPage: true });
+});
+
+test('facets and filters read as people say them: team names, tiers, classifications; each filter in force is a chip that removes it; a new order applies at once', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'dave', '/catalog?kind=component');
+  const facets = page.getByTestId('facets');
+  await expect(facets.getByRole('heading', { name: 'Data classification' })).toBeVisible();
+  await expect(facets.getByRole('link', { name: /^Tier 0/ })).toBeVisible();
+  await expect(facets.getByRole('link', { name: /^PCI \(card data\)/ })).toBeVisible();
+  await expect(facets.getByRole('link', { name: /^Merchant Experience/ })).toBeVisible();
+  await facets.getByRole('link', { name: /^Payments\b/ }).click();
+  await expect(page).toHaveURL(/owner=payments/);
+  const chips = page.getByTestId('active-filters');
+  await expect(chips.locator('li[data-filter="owner"]')).toHaveText(/Owner: Payments/);
+  await expect(chips.locator('li[data-filter="kind"]')).toHaveText(/Kind: Component/);
+  await page.screenshot({ path: `screenshots/catalog-chips-${testInfo.project.name}.png`, fullPage: true });
+  if (hasJs(testInfo)) {
+    // the order applies as it is chosen, keeping the filters
+    await page.locator('#catalog-sort').selectOption('updated');
+    await expect(page).toHaveURL(/sort=updated/);
+    await expect(page).toHaveURL(/owner=payments/);
+  }
+  await chips.getByRole('link', { name: 'Remove the filter Owner: Payments' }).click();
+  await expect(page).not.toHaveURL(/owner=/);
+  await expect(page).toHaveURL(/kind=component/);
+  await expect(page.getByTestId('active-filters').locator('li[data-filter="owner"]')).toHaveCount(0);
 });
 
 test('pasted descriptors are checked in a dry run, then every entity not refused is imported', async ({ page }, testInfo) => {

@@ -353,7 +353,7 @@ pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sq
             "tag" => &mut f.tag,
             _ => continue,
         };
-        list.push(FacetCount { value, count });
+        list.push(FacetCount { value, count, label: None });
     }
     for list in [&mut f.kind, &mut f.entity_type, &mut f.owner, &mut f.lifecycle, &mut f.classification, &mut f.tag] {
         list.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
@@ -362,6 +362,13 @@ pub async fn facets(conn: &mut PgConnection, q: &ListQuery) -> Result<Facets, sq
     f.tag.truncate(15);
     f.tier.sort_by(|a, b| a.value.cmp(&b.value));
     Ok(f)
+}
+
+/// The names of the teams among `slugs` (owners as the facets count them).
+#[tracing::instrument(level = "debug", name = "catalog.repo.team_names", skip_all)]
+pub async fn team_names(conn: &mut PgConnection, slugs: &[String]) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query!("SELECT slug, name FROM teams WHERE slug = ANY($1)", slugs).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.slug, r.name)).collect())
 }
 
 /// The best matches for `text`, ranked: candidates from the full-text index (best ranked

@@ -109,7 +109,17 @@ pub async fn list(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result
 pub async fn facets(pool: &PgPool, principal: &Principal, q: &ListQuery) -> Result<Facets, CatalogError> {
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
-    Ok(repo::facets(&mut conn, q).await?)
+    let mut facets = repo::facets(&mut conn, q).await?;
+    // owners by their teams' names (a person or an owner not here keeps its reference)
+    let slugs: Vec<String> = facets.owner.iter().map(|c| c.value.clone()).chain(q.owner.clone()).collect();
+    if !slugs.is_empty() {
+        let names: std::collections::HashMap<String, String> = repo::team_names(&mut conn, &slugs).await?.into_iter().collect();
+        for c in &mut facets.owner {
+            c.label = names.get(&c.value).cloned();
+        }
+        facets.owner_label = q.owner.as_ref().and_then(|o| names.get(o).cloned());
+    }
+    Ok(facets)
 }
 
 /// The best matches for the search box.

@@ -594,6 +594,9 @@ pub struct EntityPage {
 pub struct FacetCount {
     pub value: String,
     pub count: i64,
+    /// What people call the value, where it differs (an owner team's name for its slug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// Counts per facet for the current query.
@@ -607,6 +610,9 @@ pub struct Facets {
     pub tier: Vec<FacetCount>,
     pub tag: Vec<FacetCount>,
     pub classification: Vec<FacetCount>,
+    /// The name of the team the list is filtered to, when it is one.
+    #[serde(default)]
+    pub owner_label: Option<String>,
 }
 
 /// A related entity, as shown on an entity page.

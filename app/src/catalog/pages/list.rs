@@ -47,6 +47,10 @@ pub fn CatalogPage() -> impl IntoView {
 #[component]
 fn Listing(q: ListQuery, data: CatalogView) -> impl IntoView {
     let CatalogView { page, facets } = data;
+    let owner_label = facets.owner_label.clone();
+    let for_sort = q.clone();
+    let filter_chips = chips(&q, owner_label.as_deref());
+    let navigate = leptos_router::hooks::use_navigate();
     let filtered = q != ListQuery { sort: q.sort, limit: q.limit, ..ListQuery::default() };
     let summary = format!("{} {} found", facets.total, if facets.total == 1 { "entity" } else { "entities" });
     let next = page.next.map(|cursor| {
@@ -69,7 +73,7 @@ fn Listing(q: ListQuery, data: CatalogView) -> impl IntoView {
                 {facet("Owner", "owner", facets.owner)}
                 {facet("Lifecycle", "lifecycle", facets.lifecycle)}
                 {facet("Tier", "tier", facets.tier)}
-                {facet("Data", "classification", facets.classification)}
+                {facet("Data classification", "classification", facets.classification)}
                 {facet("Tag", "tag", facets.tag)}
             </aside>
             <div class="min-w-0">
@@ -89,7 +93,13 @@ fn Listing(q: ListQuery, data: CatalogView) -> impl IntoView {
                         {q.classification.map(|c| view! { <input type="hidden" name="classification" value=c.as_str()/> })}
                         <div>
                             <label for="catalog-sort" class="block text-xs font-medium text-slate-600 dark:text-slate-400">"Sort by"</label>
-                            <select id="catalog-sort" name="sort" class=format!("mt-1 {sel}")>
+                            // with JavaScript a new order applies at once; without, with Apply
+                            <select id="catalog-sort" name="sort" class=format!("mt-1 {sel}") on:change=move |ev| {
+                                let mut nq = for_sort.clone();
+                                nq.sort = crate::catalog::types::Sort::parse(&event_target_value(&ev)).unwrap_or_default();
+                                nq.after = None;
+                                navigate(&format!("/catalog?{}", nq.to_query_string(false)), Default::default());
+                            }>
                                 {(!q.text.is_empty()).then(|| view! { <option value="relevance" selected=sort == "relevance">"Best match"</option> })}
                                 <option value="name" selected=sort == "name">"Name"</option>
                                 <option value="updated" selected=sort == "updated">"Recently changed"</option>
@@ -99,6 +109,7 @@ fn Listing(q: ListQuery, data: CatalogView) -> impl IntoView {
                         <button type="submit" class="h-9 rounded-lg bg-indigo-600 px-3 text-sm font-medium text-white hover:bg-indigo-500">"Apply"</button>
                         {filtered.then(|| view! { <a href="/catalog" class="h-9 px-2 py-2 text-sm text-indigo-700 hover:underline dark:text-indigo-300">"Clear filters"</a> })}
                     </form>
+                    {filter_chips}
                     <p class="border-b border-slate-200 px-4 py-2 text-xs text-slate-500 dark:border-slate-800 dark:text-slate-400" data-testid="result-count">{summary}</p>
                     {if page.items.is_empty() && !filtered {
                         view! {
@@ -125,6 +136,65 @@ fn Listing(q: ListQuery, data: CatalogView) -> impl IntoView {
             </div>
         </div>
     }
+}
+
+/// A facet's value as people read it: "Tier 0", "PCI (card data)", a team's name, "Component".
+fn shown(key: &str, value: &str, label: Option<&str>) -> String {
+    let capital = |v: &str| {
+        let mut c = v.chars();
+        c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    };
+    match key {
+        "tier" => format!("Tier {value}"),
+        "classification" => crate::catalog::types::Classification::parse(value).map_or_else(|_| value.to_owned(), |c| c.label().to_owned()),
+        "owner" => label.map_or_else(|| value.to_owned(), str::to_owned),
+        "kind" | "lifecycle" => capital(value),
+        _ => value.to_owned(),
+    }
+}
+
+/// The query string of `q` without the filter `key` (and from the first page).
+fn without(q: &ListQuery, key: &str) -> String {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(q.to_query_string(false).as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).filter(|(k, _)| k != key).collect();
+    let qs: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    if qs.is_empty() { "/catalog".to_owned() } else { format!("/catalog?{qs}") }
+}
+
+/// The filters in force, each a chip that removes it.
+fn chips(q: &ListQuery, owner_label: Option<&str>) -> impl IntoView {
+    let mut active: Vec<(&'static str, &'static str, String)> = Vec::new();
+    if !q.text.is_empty() {
+        active.push(("q", "Search", format!("“{}”", q.text.as_str())));
+    }
+    let mut add = |key: &'static str, title: &'static str, value: Option<String>| {
+        if let Some(v) = value {
+            active.push((key, title, shown(key, &v, if key == "owner" { owner_label } else { None })));
+        }
+    };
+    add("kind", "Kind", q.kind.map(|k| k.as_str().to_owned()));
+    add("type", "Type", q.entity_type.clone());
+    add("owner", "Owner", q.owner.clone());
+    add("lifecycle", "Lifecycle", q.lifecycle.as_ref().map(|l| l.as_str().to_owned()));
+    add("tier", "Tier", q.tier.map(|t| t.get().to_string()));
+    add("classification", "Data classification", q.classification.map(|c| c.as_str().to_owned()));
+    add("tag", "Tag", q.tag.clone());
+    (!active.is_empty()).then(|| {
+        view! {
+            <ul class="flex flex-wrap gap-2 border-b border-slate-200 px-3 py-2 text-xs dark:border-slate-800" data-testid="active-filters" aria-label="Filters in force">
+                {active.into_iter().map(|(key, title, value)| {
+                    let href = without(q, key);
+                    let label = format!("Remove the filter {title}: {value}");
+                    view! {
+                        <li class="inline-flex items-center gap-1 rounded-full bg-indigo-50 py-0.5 pl-2.5 pr-1 text-indigo-900 ring-1 ring-indigo-200 dark:bg-indigo-950 dark:text-indigo-100 dark:ring-indigo-800" data-filter=key>
+                            <span>{format!("{title}: {value}")}</span>
+                            <a href=href aria-label=label title="Remove this filter" class="grid h-5 w-5 place-items-center rounded-full hover:bg-indigo-200 dark:hover:bg-indigo-800">"×"</a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+    })
 }
 
 /// One facet: each value with its count, as a link that sets (or clears) the filter.
@@ -158,7 +228,7 @@ fn Facet(title: &'static str, key: &'static str, counts: Vec<FacetCount>, curren
                     };
                     view! {
                         <li><a href=href class=class aria-current=active.then_some("true")>
-                            <span class="truncate">{c.value}</span>
+                            <span class="truncate" data-value=c.value.clone()>{shown(key, &c.value, c.label.as_deref())}</span>
                             <span class="tabular-nums text-slate-500">{c.count}</span>
                         </a></li>
                     }
