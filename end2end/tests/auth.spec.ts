@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { hydrated, signIn, submitLogin } from './fixtures';
+import { hasJs, hydrated, signIn, submitLogin } from './fixtures';
 
 const users = [
   { user: 'alice', name: 'Alice Admin', admin: true, teams: [] as string[] },
@@ -22,6 +22,22 @@ for (const u of users) {
     await expect(page.getByTestId('roles')).toContainText(u.admin ? 'admin' : 'viewer');
     for (const team of u.teams) await expect(page.getByTestId('teams')).toContainText(team);
     if (u.user === 'bob') await expect(page.getByTestId('teams')).toContainText('lead');
+    // the token form offers the scopes one holds, and says why the others are not there
+    const scopes = page.getByTestId('token-scopes');
+    await expect(scopes.getByLabel('read')).toBeVisible();
+    await expect(scopes.getByLabel('admin', { exact: true })).toHaveCount(u.admin ? 1 : 0);
+    await expect(scopes.getByLabel('write')).toHaveCount(u.admin || u.teams.length > 0 ? 1 : 0);
+    await expect(scopes.getByLabel('deploy')).toHaveCount(u.admin || u.teams.length > 0 ? 1 : 0);
+    await expect(scopes.getByLabel('ingest')).toHaveCount(0);
+    await expect(page.getByTestId('token-scopes-why')).toHaveCount(u.admin || u.teams.length > 0 ? 0 : 1);
+    if (u.user === 'dave' && hasJs(testInfo)) {
+      // a token made: its secret shows once, and the form is empty for the next
+      const form = page.getByTestId('token-form');
+      await form.getByLabel('Name').fill(`reader-${testInfo.project.name}-${Date.now() % 100000}`);
+      await form.getByRole('button', { name: 'Create token' }).click();
+      await expect(page.getByTestId('token-secret')).toBeVisible();
+      await expect(page.getByTestId('token-form').getByLabel('Name')).toHaveValue('');
+    }
     await page.screenshot({ path: `screenshots/profile-${u.user}-${testInfo.project.name}.png` });
 
     await page.getByTestId('user-menu').locator('summary').click();

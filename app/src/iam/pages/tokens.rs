@@ -4,12 +4,27 @@ use crate::ui::form::{Submit, INPUT, LABEL_SMALL};
 use crate::ui::{Badge, DataTable, ErrorBox, Tone};
 use leptos::prelude::*;
 
-/// Creating a token: name, scopes, lifetime, and (admins) a team for a service token; the new
-/// secret is shown once, below the form.
+/// Creating a token: name, the scopes one holds, lifetime, and (admins) a team for a service
+/// token; the new secret is shown once, below the form.
 #[component]
 pub fn TokenForm(everyone: bool, create: ServerAction<CreateToken>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+    // only the scopes one holds are offered: a token has at most its owner's rights (ingest and
+    // network-state are for a team's service token, which admins make)
+    let me = crate::ui::layout::CurrentUser::get();
+    let admin = me.as_ref().is_some_and(|m| m.is_admin());
+    let writes = admin || me.as_ref().is_some_and(|m| !m.teams.is_empty());
+    // a token made: the form starts empty again, for the next
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            #[cfg(feature = "hydrate")]
+            if let Some(f) = form.get() {
+                f.reset();
+            }
+        }
+    });
     view! {
-        <ActionForm action=create attr:class="flex flex-wrap items-end gap-3 p-4" attr:data-testid="token-form">
+        <ActionForm action=create node_ref=form attr:class="flex flex-wrap items-end gap-3 p-4" attr:data-testid="token-form">
             <label class="min-w-48 flex-1">
                 <span class=LABEL_SMALL>"Name"</span>
                 <input name="name" required maxlength="100" placeholder="e.g. ci-pipeline" class=INPUT/>
@@ -20,18 +35,25 @@ pub fn TokenForm(everyone: bool, create: ServerAction<CreateToken>, revoke: Serv
                     <input name="team" placeholder="slug, e.g. payments" class=INPUT/>
                 </label>
             })}
-            <fieldset class="flex items-center gap-3 text-sm">
+            <fieldset class="flex flex-wrap items-center gap-3 text-sm" data-testid="token-scopes">
                 <legend class=LABEL_SMALL>"Scopes"</legend>
                 <label class="flex items-center gap-1"><input type="checkbox" name="read" checked/>"read"</label>
-                <label class="flex items-center gap-1"><input type="checkbox" name="write"/>"write"</label>
-                <label class="flex items-center gap-1"><input type="checkbox" name="deploy"/>"deploy"</label>
-                <label class="flex items-center gap-1"><input type="checkbox" name="admin"/>"admin"</label>
-                <label class="flex items-center gap-1" title="Pushing integration run events (OpenLineage); service tokens only">
-                    <input type="checkbox" name="ingest"/>"ingest"
-                </label>
-                <label class="flex items-center gap-1" title="Reporting BGP session and interface states (a collector); service tokens only">
-                    <input type="checkbox" name="network_state"/>"network-state"
-                </label>
+                {writes.then(|| view! {
+                    <label class="flex items-center gap-1"><input type="checkbox" name="write"/>"write"</label>
+                    <label class="flex items-center gap-1"><input type="checkbox" name="deploy"/>"deploy"</label>
+                })}
+                {admin.then(|| view! { <label class="flex items-center gap-1"><input type="checkbox" name="admin"/>"admin"</label> })}
+                {everyone.then(|| view! {
+                    <label class="flex items-center gap-1" title="Pushing integration run events (OpenLineage); service tokens only">
+                        <input type="checkbox" name="ingest"/>"ingest"
+                    </label>
+                    <label class="flex items-center gap-1" title="Reporting BGP session and interface states (a collector); service tokens only">
+                        <input type="checkbox" name="network_state"/>"network-state"
+                    </label>
+                })}
+                {(!writes).then(|| view! {
+                    <span class="text-xs text-slate-500" data-testid="token-scopes-why">"A token has at most your rights: you read. Writing and deploying come with a team's membership."</span>
+                })}
             </fieldset>
             <label class="w-32">
                 <span class=LABEL_SMALL>"Expires in"</span>
