@@ -140,6 +140,19 @@ test('facets and filters read as people say them: team names, tiers, classificat
   await expect(page.getByTestId('active-filters').locator('li[data-filter="owner"]')).toHaveCount(0);
 });
 
+test('a scorecard rule that does not apply to a service says so, and counts neither way', async ({ page }, testInfo) => {
+  // Device Fingerprint is experimental and tier 2: the production and tier 0–1 rules are not its
+  await signIn(page, testInfo, 'dave', '/catalog/component/default/device-fingerprint');
+  const card = page.getByTestId('scorecard');
+  const people = card.getByRole('listitem').filter({ hasText: 'Production services have at least two people' });
+  await expect(people).toHaveAttribute('data-applies', 'false');
+  await expect(people).toContainText('does not apply: not in production');
+  await expect(card.getByRole('listitem').filter({ hasText: 'Tier 0–1 services have a dashboard' })).toContainText('does not apply: not tier 0 or 1');
+  await expect(card.getByRole('listitem').filter({ hasText: 'Has a description' })).toHaveAttribute('data-applies', 'true');
+  await card.scrollIntoViewIfNeeded();
+  await card.screenshot({ path: `screenshots/scorecard-not-applicable-${testInfo.project.name}.png` });
+});
+
 test('pasted descriptors are checked in a dry run, then every entity not refused is imported', async ({ page }, testInfo) => {
   await signIn(page, testInfo, 'alice', '/catalog/import');
   const name = `imported-${testInfo.project.name}-${Date.now() % 100000}`;

@@ -13,7 +13,12 @@ pub struct Facts<'a> {
 }
 
 fn check(rule: &str, level: Level, passed: bool, detail: impl Into<String>) -> Check {
-    Check { rule: rule.into(), level, passed, detail: detail.into() }
+    Check { rule: rule.into(), level, passed, detail: detail.into(), applies: true }
+}
+
+/// A rule that does not apply to this entity, and why.
+fn not_applicable(rule: &str, level: Level, why: &str) -> Check {
+    Check { rule: rule.into(), level, passed: false, detail: format!("does not apply: {why}"), applies: false }
 }
 
 /// Evaluates the rules for one component (other kinds get the ownership rules only).
@@ -50,18 +55,21 @@ pub fn evaluate(f: &Facts<'_>) -> Scorecard {
                 d.oncall_url.is_some(),
                 if d.oncall_url.is_some() { "on-call rota linked" } else { "link the on-call rota" },
             ),
-            check(
-                "Production services have at least two people in their owning teams",
-                Level::Silver,
-                !production || f.owner_members >= 2,
-                format!("{} people in the owning teams", f.owner_members),
-            ),
-            check(
-                "Tier 0–1 services have a dashboard",
-                Level::Gold,
-                !critical || !d.dashboards.is_empty(),
-                format!("{} dashboard(s)", d.dashboards.len()),
-            ),
+            if production {
+                check(
+                    "Production services have at least two people in their owning teams",
+                    Level::Silver,
+                    f.owner_members >= 2,
+                    format!("{} people in the owning teams", f.owner_members),
+                )
+            } else {
+                not_applicable("Production services have at least two people in their owning teams", Level::Silver, "not in production")
+            },
+            if critical {
+                check("Tier 0–1 services have a dashboard", Level::Gold, !d.dashboards.is_empty(), format!("{} dashboard(s)", d.dashboards.len()))
+            } else {
+                not_applicable("Tier 0–1 services have a dashboard", Level::Gold, "not tier 0 or 1")
+            },
             check(
                 "No dependency on a deprecated service",
                 Level::Gold,
@@ -80,7 +88,9 @@ pub fn evaluate(f: &Facts<'_>) -> Scorecard {
             ),
         ]);
     }
-    let passes = |level: Level| checks.iter().filter(|c| c.level == level).all(|c| c.passed);
+    // a level is reached when every rule of it that applies is met (a rule that does not apply
+    // is not counted as met: it is not counted at all)
+    let passes = |level: Level| checks.iter().filter(|c| c.level == level && c.applies).all(|c| c.passed);
     let level = [Level::Bronze, Level::Silver, Level::Gold].into_iter().take_while(|l| passes(*l)).last();
     Scorecard { level, checks }
 }
@@ -125,5 +135,21 @@ mod tests {
         assert_eq!(evaluate(&facts).level, Some(Level::Bronze), "one person cannot run a production service");
         let bare = Desired { description: String::new(), ..entity() };
         assert_eq!(evaluate(&Facts { entity: &bare, owner_members: 3, deprecated_dependencies: vec![] }).level, None);
+    }
+
+    #[test]
+    fn a_rule_that_does_not_apply_is_neither_passed_nor_failed() {
+        let e = Desired { lifecycle: Some(Lifecycle::Experimental), tier: Tier::parse(3).ok(), ..entity() };
+        let card = evaluate(&Facts { entity: &e, owner_members: 1, deprecated_dependencies: vec![] });
+        let shown: Vec<(&str, bool, bool)> = card.checks.iter().map(|c| (c.rule.as_str(), c.applies, c.passed)).collect();
+        assert!(shown.contains(&("Production services have at least two people in their owning teams", false, false)), "{shown:?}");
+        assert!(shown.contains(&("Tier 0–1 services have a dashboard", false, false)), "{shown:?}");
+        // one person is no finding for an experimental service: the rule does not apply to it
+        assert_eq!(card.level, Some(Level::Gold));
+        // a production tier 0 service with the same one person misses silver on that rule
+        let e = entity();
+        let card = evaluate(&Facts { entity: &e, owner_members: 1, deprecated_dependencies: vec![] });
+        assert_eq!(card.level, Some(Level::Bronze));
+        assert!(card.checks.iter().all(|c| c.applies));
     }
 }

@@ -687,8 +687,17 @@ impl Level {
 pub struct Check {
     pub rule: String,
     pub level: Level,
+    /// Whether the rule is met; never for a rule that does not apply.
     pub passed: bool,
     pub detail: String,
+    /// Whether the rule applies to this entity (a production rule to an experimental service
+    /// does not): one that does not is neither passed nor failed, and counts for no level.
+    #[serde(default = "applies")]
+    pub applies: bool,
+}
+
+fn applies() -> bool {
+    true
 }
 
 /// The rules' outcomes and the level reached (`None` when not even bronze).

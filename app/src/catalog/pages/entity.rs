@@ -228,14 +228,21 @@ fn Entity(data: PageData) -> impl IntoView {
                 </Card>
                 <Card title="Scorecard">
                     <ul class="divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="scorecard">
-                        {d.scorecard.checks.iter().map(|c| view! {
-                            <li class="flex gap-3 p-3">
-                                <span aria-hidden="true" class=if c.passed { "text-emerald-600" } else { "text-rose-600" }>{if c.passed { "✓" } else { "✗" }}</span>
+                        {d.scorecard.checks.iter().map(|c| {
+                            let (mark, tone, said) = match (c.applies, c.passed) {
+                                (false, _) => ("–", "text-slate-400", " — does not apply"),
+                                (true, true) => ("✓", "text-emerald-600", " — passed"),
+                                (true, false) => ("✗", "text-rose-600", " — failed"),
+                            };
+                            view! {
+                            <li class=if c.applies { "flex gap-3 p-3" } else { "flex gap-3 p-3 text-slate-500" } data-applies=c.applies.to_string()>
+                                <span aria-hidden="true" class=tone>{mark}</span>
                                 <div>
-                                    <p>{c.rule.clone()}<span class="sr-only">{if c.passed { " — passed" } else { " — failed" }}</span></p>
+                                    <p>{c.rule.clone()}<span class="sr-only">{said}</span></p>
                                     <p class="text-xs text-slate-500">{format!("{} · {}", level_name(c.level), c.detail)}</p>
                                 </div>
                             </li>
+                            }
                         }).collect_view()}
                     </ul>
                 </Card>
