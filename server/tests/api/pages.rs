@@ -79,3 +79,26 @@ fn text_of<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
     let inner = &rest[rest.find('>')? + 1..];
     Some(&inner[..inner.find('<')?])
 }
+
+#[tokio::test]
+async fn a_page_of_something_not_there_answers_404_and_says_so_and_one_that_is_there_200() {
+    let app = spawn_app_with_demo_data().await;
+    let dave = app.login_as(Persona::Viewer).await;
+    for (path, status) in [
+        ("/catalog/component/default/ledger-core", 200),
+        ("/catalog/component/default/no-such-service", 404),
+        ("/teams/ledger", 200),
+        ("/teams/no-such-team", 404),
+        ("/integrations/no-such-integration", 404),
+        ("/integrations/systems/no-such-system", 404),
+        ("/topology/devices/no-such-device", 404),
+        ("/topology/partners/No%20Such%20Bank", 404),
+    ] {
+        let response = dave.get(path).await;
+        assert_eq!(response.status(), status, "{path}");
+        let html = response.text().await.expect("body");
+        if status == 404 {
+            assert!(html.contains("not found") || html.contains("Not found"), "{path} says what is missing: {html}");
+        }
+    }
+}

@@ -28,7 +28,8 @@ pub fn EntityPage() -> impl IntoView {
     };
     // one resource for the page (one Suspense): the entity (its history included) and its graph,
     // fetched together
-    let data = Resource::new(key, |(kind, namespace, name, depth)| async move {
+    // blocking: the page's status (404 for an entity not there) is known before it streams
+    let data = Resource::new_blocking(key, |(kind, namespace, name, depth)| async move {
         let (detail, graph) =
             futures::join!(get_entity(kind.clone(), namespace.clone(), name.clone()), get_graph(kind, namespace, name, depth));
         Ok::<_, AppError>(PageData { detail: detail?, graph: graph?, depth })

@@ -11,7 +11,8 @@ use leptos_router::hooks::use_params_map;
 pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let team = Resource::new(slug, get_team);
+    // blocking: the page's status (404 for a team not there) is known before it streams
+    let team = Resource::new_blocking(slug, get_team);
     view! {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
             {move || Suspend::new(async move {

@@ -16,7 +16,8 @@ pub fn IntegrationPage() -> impl IntoView {
     let query = use_query_map();
     let name = move || params.read().get("name").unwrap_or_default();
     let runs_q = move || query.with(|q| ["state", "after"].iter().filter_map(|k| q.get(k).map(|v| format!("{k}={}", urlencode(&v)))).collect::<Vec<_>>().join("&"));
-    let data = Resource::new(move || (name(), runs_q()), |(n, r)| get_integration(n, r));
+    // blocking: the page's status (404 for an integration not there) is known before it streams
+    let data = Resource::new_blocking(move || (name(), runs_q()), |(n, r)| get_integration(n, r));
     let registered = move || query.with(|q| q.get("registered").is_some());
     let saved = move || query.with(|q| q.get("saved").is_some());
     // new runs come in live on the first page of runs, filtered by nothing

@@ -202,7 +202,7 @@ fn integration_rows(list: Vec<IntegrationSummary>, testid: &'static str) -> impl
 pub fn SystemPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("name").unwrap_or_default();
-    let data = Resource::new(name, get_system);
+    let data = Resource::new_blocking(name, get_system);
     let query = use_query_map();
     let problems = RwSignal::new(query.with_untracked(returned_problems));
     // sent back after an error: the form shows what was typed, empty fields included

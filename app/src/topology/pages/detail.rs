@@ -59,7 +59,8 @@ fn finding(w: WeakPoint) -> impl IntoView {
 pub fn DevicePage() -> impl IntoView {
     let name = param("name");
     let changed = Changed::new();
-    let data = Resource::new(move || (name(), changed.count.get()), |(n, _)| get_device(n));
+    // blocking: the page's status (404 for a device not there) is known before it streams
+    let data = Resource::new_blocking(move || (name(), changed.count.get()), |(n, _)| get_device(n));
     let may = Resource::new(|| (), |_| may_change_network());
     view! {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
@@ -175,7 +176,7 @@ pub fn DevicePage() -> impl IntoView {
 pub fn SitePage() -> impl IntoView {
     let name = param("name");
     let changed = Changed::new();
-    let data = Resource::new(move || (name(), changed.count.get()), |(n, _)| get_site(n));
+    let data = Resource::new_blocking(move || (name(), changed.count.get()), |(n, _)| get_site(n));
     let may = Resource::new(|| (), |_| may_change_network());
     view! {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
@@ -360,7 +361,7 @@ fn NetworkAsOf(kind: &'static str, name: String) -> impl IntoView {
 #[component]
 pub fn PartnerPage() -> impl IntoView {
     let name = param("name");
-    let data = Resource::new(name, get_partner);
+    let data = Resource::new_blocking(name, get_partner);
     view! {
         <Suspense fallback=|| view! { <Loading rows=6/> }>
             {move || Suspend::new(async move {
@@ -491,7 +492,7 @@ pub fn PartnerPage() -> impl IntoView {
 pub fn CircuitPage() -> impl IntoView {
     let (provider, cid) = (param("provider"), param("cid"));
     let changed = Changed::new();
-    let data = Resource::new(move || (provider(), cid(), changed.count.get()), |(p, c, _)| get_circuit(p, c));
+    let data = Resource::new_blocking(move || (provider(), cid(), changed.count.get()), |(p, c, _)| get_circuit(p, c));
     let may = Resource::new(|| (), |_| may_change_network());
     view! {
         <Suspense fallback=|| view! { <Loading rows=4/> }>
