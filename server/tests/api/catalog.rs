@@ -821,38 +821,25 @@ async fn a_search_finds_by_typo_as_the_search_box_does_best_match_first_and_page
     sorted.sort();
     assert_eq!(names(&by_name), sorted, "the same matches, by name when asked");
     assert!(found.first().is_some_and(|n| n.starts_with("ledger")), "best match first: {found:?}");
+    // every page of `path`, followed by its cursors: the names in order
+    let paged = |path: &'static str| {
+        let dave = &dave;
+        async move {
+            let (mut seen, mut cursor) = (Vec::new(), None::<String>);
+            loop {
+                let page: Value = dave.get(&format!("{path}{}", cursor.map(|c| format!("&cursor={c}")).unwrap_or_default())).await.json().await.expect("page");
+                seen.extend(names(&page));
+                match page["pageInfo"]["nextCursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => return seen,
+                }
+            }
+        }
+    };
     // paging the best matches: every match once
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = "/api/v1/catalog/entities?q=ledger&kind=component&limit=2".to_owned();
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page: Value = dave.get(&path).await.json().await.expect("page");
-        seen.extend(names(&page));
-        match page["pageInfo"]["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
-    assert_eq!(seen, found, "page by page, the same order, no gaps or repeats");
+    assert_eq!(paged("/api/v1/catalog/entities?q=ledger&kind=component&limit=2").await, found, "page by page, the same order, no gaps or repeats");
     // an owner's search pages the same way
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
     let all: Value = dave.get("/api/v1/catalog/entities?q=ledger&owner=ledger").await.json().await.expect("page");
-    loop {
-        let mut path = "/api/v1/catalog/entities?q=ledger&owner=ledger&limit=1".to_owned();
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let page: Value = dave.get(&path).await.json().await.expect("page");
-        seen.extend(names(&page));
-        match page["pageInfo"]["nextCursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
-    assert_eq!(seen, names(&all), "an owner's matches, page by page");
+    assert_eq!(paged("/api/v1/catalog/entities?q=ledger&owner=ledger&limit=1").await, names(&all), "an owner's matches, page by page");
     assert_eq!(dave.get("/api/v1/catalog/entities?q=ledger&sort=best").await.status(), 422);
 }
