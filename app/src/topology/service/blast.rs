@@ -59,13 +59,11 @@ pub(super) async fn kept(conn: &mut PgConnection) -> Result<Arc<Kept>, TopologyE
     Ok(kept)
 }
 
-/// The network as it was at a past moment (`as_of`, a 422 on that field when it is not a past
-/// moment or is before the network's kept past), analysed; with the moment, when its version was
-/// committed, and how many versions have been since.
-pub(super) async fn kept_then(conn: &mut PgConnection, as_of: &str) -> Result<(Kept, DateTime<Utc>, DateTime<Utc>, i64), TopologyError> {
-    let at = crate::audit::service::parse_moment("as_of", as_of, Utc::now())?;
-    let (loaded, taken_at, since) = super::load_then(conn, at, "as_of").await?;
-    Ok((Kept::new(loaded), at, taken_at, since))
+/// The network as it was at the past moment `as_of` (a 422 on that field when it is not one, or
+/// is before the network's kept past), analysed.
+pub(super) async fn kept_then(conn: &mut PgConnection, as_of: &str) -> Result<(Kept, NetworkThen), TopologyError> {
+    let (loaded, then) = super::load_then(conn, "as_of", as_of).await?;
+    Ok((Kept::new(loaded), then))
 }
 
 impl Kept {
@@ -203,11 +201,11 @@ pub async fn blast_radius(pool: &PgPool, principal: &Principal, kind: &str, name
             radius(&mut conn, &kept, kind, name).await?.ok_or_else(|| Refusal::not_found(what).into())
         }
         Some(as_of) => {
-            let (kept, at, taken_at, versions_since) = kept_then(&mut conn, as_of).await?;
+            let (kept, then) = kept_then(&mut conn, as_of).await?;
             let mut answer = radius(&mut conn, &kept, kind, name)
                 .await?
-                .ok_or_else(|| Refusal::not_found(format!("{what} at {}", at.format("%Y-%m-%d %H:%M:%S UTC"))))?;
-            answer.as_of = Some(NetworkThen { at, taken_at, versions_since });
+                .ok_or_else(|| Refusal::not_found(format!("{what} at {}", then.at.format("%Y-%m-%d %H:%M:%S UTC"))))?;
+            answer.as_of = Some(then);
             Ok(answer)
         }
     }
@@ -463,8 +461,8 @@ pub async fn service_network(pool: &PgPool, principal: &Principal, namespace: &s
     let (kept, then) = match as_of {
         None => (kept(&mut conn).await?, None),
         Some(a) => {
-            let (kept, at, taken_at, versions_since) = kept_then(&mut conn, a).await?;
-            (Arc::new(kept), Some(NetworkThen { at, taken_at, versions_since }))
+            let (kept, then) = kept_then(&mut conn, a).await?;
+            (Arc::new(kept), Some(then))
         }
     };
     let loaded = &kept.loaded;

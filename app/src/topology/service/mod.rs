@@ -183,12 +183,15 @@ async fn load(conn: &mut PgConnection) -> Result<Loaded, TopologyError> {
     Ok(Loaded::new(version, shape))
 }
 
-/// The network as it was at `at`, with when that version was committed and how many have been
-/// since; a 422 on `field` when `at` is before the network's kept past (one statement).
-async fn load_then(conn: &mut PgConnection, at: DateTime<Utc>, field: &str) -> Result<(Loaded, DateTime<Utc>, i64), TopologyError> {
+/// The network as it was at the moment `raw` (the request's field `field`: RFC 3339, or
+/// `YYYY-MM-DDTHH:MM` in UTC), with that moment, when its version was committed and how many have
+/// been since; a 422 on `field` when `raw` is not a past moment or is before the network's kept
+/// past (one statement).
+async fn load_then(conn: &mut PgConnection, field: &str, raw: &str) -> Result<(Loaded, NetworkThen), TopologyError> {
+    let at = audit::parse_moment(field, raw, Utc::now())?;
     let past = repo::shape_at(conn, at).await?;
     match past.then {
-        Some(then) => Ok((Loaded::new(then.version, then.shape), then.taken_at, past.versions_since)),
+        Some(then) => Ok((Loaded::new(then.version, then.shape), NetworkThen { at, taken_at: then.taken_at, versions_since: past.versions_since })),
         None => Err(Refusal::invalid(
             field,
             match past.first {
@@ -269,9 +272,8 @@ pub async fn weak_points(pool: &PgPool, principal: &Principal, as_of: Option<&st
     let (loaded, then) = match as_of.map(str::trim).filter(|a| !a.is_empty()) {
         None => (load(&mut conn).await?, None),
         Some(as_of) => {
-            let at = audit::parse_moment("as_of", as_of, Utc::now())?;
-            let (loaded, taken_at, versions_since) = load_then(&mut conn, at, "as_of").await?;
-            (loaded, Some(NetworkThen { at, taken_at, versions_since }))
+            let (loaded, then) = load_then(&mut conn, "as_of", as_of).await?;
+            (loaded, Some(then))
         }
     };
     let order = |a: &WeakPoint, b: &WeakPoint| b.cuts_off.cmp(&a.cuts_off).then_with(|| a.devices.cmp(&b.devices)).then_with(|| a.links.cmp(&b.links));

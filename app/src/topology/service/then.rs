@@ -2,11 +2,9 @@
 //! network's kept versions (migration 29), as the blast radius "as of" is.
 use super::blast::{kept, paths_to, Kept};
 use super::{load_then, redundancy_of, shown, TopologyError};
-use crate::audit::service as audit;
 use crate::audit::types::{AsOf, ChangeMark, FieldThen};
 use crate::error::Refusal;
 use crate::iam::principal::Principal;
-use chrono::Utc;
 use sqlx::PgPool;
 
 /// What the network says of `key` (`d:` a device, `p:` a partner), as named fields; none when it
@@ -73,10 +71,9 @@ pub async fn as_of(pool: &PgPool, principal: &Principal, kind: &str, name: &str,
         "partner" => format!("p:{name}"),
         other => return Err(Refusal::invalid("kind", format!("\"{}\" is not kept as of a moment: use device or partner", shown(other))).into()),
     };
-    let at = audit::parse_moment("at", at, Utc::now())?;
     let mut conn = pool.acquire().await?;
     let now = kept(&mut conn).await?;
-    let (loaded, taken_at, versions_since) = load_then(&mut conn, at, "at").await?;
+    let (loaded, asked) = load_then(&mut conn, "at", at).await?;
     let then = Kept::new(loaded);
     let (was, is) = (facts(&then, &key), facts(&now, &key));
     if was.is_none() && is.is_none() {
@@ -94,10 +91,10 @@ pub async fn as_of(pool: &PgPool, principal: &Principal, kind: &str, name: &str,
         })
         .collect();
     Ok(AsOf {
-        at,
+        at: asked.at,
         existed,
-        last_change: Some(ChangeMark { at: taken_at, actor: String::new(), action: format!("network version {}", then.loaded.version) }),
-        changes_since: versions_since,
+        last_change: Some(ChangeMark { at: asked.taken_at, actor: String::new(), action: format!("network version {}", then.loaded.version) }),
+        changes_since: asked.versions_since,
         fields,
     })
 }
