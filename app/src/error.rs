@@ -161,3 +161,46 @@ impl FromServerFnError for AppError {
         AppError::Transport(value.to_string())
     }
 }
+
+/// A message as a sentence for a page: its first letter a capital, a full stop at the end
+/// ("choose the owning team" reads "Choose the owning team.").
+pub fn sentence(message: &str) -> String {
+    let m = message.trim();
+    let mut chars = m.chars();
+    let Some(first) = chars.next() else { return String::new() };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', '…', ')', '"', '”']) {
+        out.push('.');
+    }
+    out
+}
+
+impl AppError {
+    /// What a page says of this error: a problem with one field as a sentence (the field is
+    /// named where the page shows it), the rest as they read.
+    pub fn sentence(&self) -> String {
+        match self {
+            AppError::Invalid { message, .. } | AppError::TooLarge { message, .. } => sentence(message),
+            AppError::InvalidFields(list) if list.len() == 1 => sentence(&list[0].message),
+            AppError::InvalidFields(list) => {
+                format!("{} problems: {}", list.len(), list.iter().map(|p| sentence(&p.message)).collect::<Vec<_>>().join(" "))
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod sentence_tests {
+    use super::{sentence, AppError};
+
+    #[test]
+    fn a_problem_reads_as_a_sentence() {
+        assert_eq!(sentence("choose the owning team"), "Choose the owning team.");
+        assert_eq!(sentence("\"Vault_1\" is not a name."), "\"Vault_1\" is not a name.");
+        assert_eq!(sentence(""), "");
+        let e = AppError::Invalid { field: "owner".into(), message: "choose the owning team".into() };
+        assert_eq!(e.sentence(), "Choose the owning team.");
+        assert_eq!(e.to_string(), "owner: choose the owning team", "the API keeps naming the field");
+    }
+}

@@ -88,10 +88,18 @@ test('an engineer registers a service, an admin approves it, and it is found and
   await page.getByLabel('Description').first().fill('Tokenises card numbers for every other system');
   await submit(page, page.getByRole('button', { name: 'Save changes' }));
   await expect(page.getByTestId('description')).toHaveText('Tokenises card numbers for every other system');
-  await expect(page.getByTestId('history')).toContainText('entity.updated');
+  await expect(page.getByTestId('history').locator('[data-action="entity.updated"]')).toBeVisible();
+  // the history reads as changes: who, field by field before → after, how long ago
+  const updated = page.getByTestId('history').locator('tr', { has: page.locator('[data-action="entity.updated"]') });
+  await expect(updated.locator('[data-action]')).toHaveText('Updated');
+  await expect(updated.getByTestId('actor')).toHaveText(engineer);
+  const change = updated.locator('[data-testid="change"][data-field="description"]');
+  await expect(change.locator('ins')).toHaveText('Tokenises card numbers for every other system');
+  await expect(change.locator('del')).not.toBeEmpty();
+  await expect(updated.locator('time')).toHaveText(/^(just now|\d+ minutes? ago)$/);
   await page.screenshot({ path: `screenshots/catalog-entity-${testInfo.project.name}.png`, fullPage: true });
   // the history links to the service as it was before the edit, beside how it is now
-  const registered = page.getByTestId('history').locator('tr', { hasText: 'entity.registration_requested' });
+  const registered = page.getByTestId('history').locator('tr', { has: page.locator('[data-action="entity.registration_requested"]') });
   await registered.getByTestId('as-of-link').click();
   await expect(page).toHaveURL(/as_of=/);
   const description = page.getByTestId('as-of').locator('tr[data-field="description"]');

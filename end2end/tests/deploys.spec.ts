@@ -61,7 +61,7 @@ test('an engineer asks for a production deploy, cannot approve it, an admin does
   await bobContext.close();
 });
 
-test('a deploy is rolled back to the version before it with one click', async ({ page }, testInfo) => {
+test('a service page says what runs where, promotes, and rolls back after a confirmation with a reason', async ({ page }, testInfo) => {
   test.setTimeout(90_000);
   const [service] = services(testInfo);
   const stamp = Date.now() % 100000;
@@ -71,9 +71,28 @@ test('a deploy is rolled back to the version before it with one click', async ({
     await requestDeploy(page, testInfo, service, 'dev', v);
     await expect(page.getByTestId('deploy-state')).toHaveText('succeeded', { timeout: 30_000 });
   }
-  await open(page, testInfo, `/deploys/service/${service}`);
-  await expect(page.getByTestId('current-dev')).toHaveText(v2);
-  await submit(page, page.getByTestId('env-dev').getByRole('button', { name: `Roll back to ${v1}` }));
+  // the service's page: per environment what runs, by whom, since when
+  await open(page, testInfo, `/catalog/component/default/${service}`);
+  const dev = page.getByTestId('runs-dev');
+  await expect(dev.getByTestId('running')).toHaveText(v2);
+  await expect(dev).toContainText('by bob');
+  await expect(dev.locator('time')).toHaveAttribute('title', /UTC$/);
+  // promoting opens the deploy form for the next environment with the version filled in
+  await expect(dev.getByTestId('promote-dev')).toHaveText(new RegExp(`^Promote ${v2.replace('.', '\\.')} to `));
+  await page.screenshot({ path: `screenshots/service-runs-where-${testInfo.project.name}.png`, fullPage: true });
+  await dev.getByTestId('promote-dev').click();
+  await hydrated(page, testInfo);
+  await expect(page.getByLabel('Version (required)')).toHaveValue(v2);
+  await expect(page.getByLabel('Environment (required)')).toHaveValue('staging');
+  await expect(page.getByLabel('Reason (required)')).toHaveValue(new RegExp(`^Promote ${v2.replace('.', '\\.')} from `));
+
+  // rolling back asks first: the confirmation names the versions and wants a reason
+  await open(page, testInfo, `/catalog/component/default/${service}`);
+  const rollback = page.getByTestId('runs-dev').getByTestId('rollback-dev');
+  await rollback.getByText(`Roll back to ${v1}…`).click();
+  await expect(rollback).toContainText(`runs ${v2} now; this deploys ${v1} there again`);
+  await rollback.getByLabel('Why roll back? (required)').fill(`${v2} double-charges refunds`);
+  await submit(page, rollback.getByRole('button', { name: new RegExp(`^Yes, roll back .* to ${v1.replace('.', '\\.')}$`) }));
   await expect(page).toHaveURL(/\/deploys\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId('deploy-version')).toHaveText(v1);
   await expect(page.getByTestId('deploy-state')).toHaveText('succeeded', { timeout: 30_000 });
@@ -97,7 +116,7 @@ test('a deploy inside a freeze window is refused with the window named, and what
   const bob = await bobContext.newPage();
   await signIn(bob, testInfo, 'bob', '/');
   await requestDeploy(bob, testInfo, service, 'staging', 'v3.0.0');
-  await expect(bob.getByTestId('error-environment')).toContainText('staging is frozen: Certification');
+  await expect(bob.getByTestId('error-environment')).toContainText('Staging is frozen: Certification');
   await expect(bob.getByLabel('Version (required)')).toHaveValue('v3.0.0');
   await expect(bob.getByLabel('Environment (required)')).toHaveValue('staging');
   await bob.screenshot({ path: `screenshots/deploy-frozen-${testInfo.project.name}.png`, fullPage: true });

@@ -176,7 +176,7 @@ test('a system says which partner carries it, the partner lists it, and the syst
   await expect(carol.getByTestId('system-reached-via').getByRole('link', { name: 'AWS' })).toHaveAttribute('href', '/topology/partners/AWS');
 
   // its history links to it as it was when registered: reached through nothing then, AWS now
-  await carol.getByTestId('history').locator('tr', { hasText: 'integration_system.created' }).getByTestId('as-of-link').click();
+  await carol.getByTestId('history').locator('tr', { has: carol.locator('[data-action="integration_system.created"]') }).getByTestId('as-of-link').click();
   await expect(carol).toHaveURL(/as_of=/);
   const row = carol.getByTestId('as-of').locator('tr[data-field="reached_via"]');
   await expect(row).toHaveAttribute('data-changed', 'true');
@@ -192,7 +192,7 @@ test('a system says which partner carries it, the partner lists it, and the syst
   await expect(systems.locator('li', { hasText: title })).toContainText('reached through it');
   // and the integrations with the systems behind it, with their health, and the changes to all of it
   await expect(carol.getByTestId('partner-integrations')).toContainText('Accounts to customers');
-  await expect(carol.getByTestId('partner-history')).toContainText('integration_system.updated');
+  await expect(carol.getByTestId('partner-history').locator('[data-action="integration_system.updated"]').first()).toBeVisible();
   await carol.screenshot({ path: `screenshots/partner-systems-${p}.png`, fullPage: true });
   await carolContext.close();
 });

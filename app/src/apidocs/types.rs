@@ -5,6 +5,9 @@ use serde::{Deserialize, Serialize};
 pub struct ApiReference {
     pub title: String,
     pub description: String,
+    /// The description's Markdown as HTML, made by the server from the document (raw HTML in it
+    /// is escaped, never passed through).
+    pub description_html: String,
     pub endpoints: Vec<Endpoint>,
     /// Named schemas and their JSON Schema text.
     pub schemas: Vec<(String, String)>,
@@ -17,6 +20,10 @@ pub struct Endpoint {
     pub tag: String,
     pub summary: String,
     pub description: String,
+    /// The description's Markdown as HTML (raw HTML escaped).
+    pub description_html: String,
+    /// How to call it: a `curl` command line.
+    pub example: String,
     pub params: Vec<Param>,
     /// The schema name of a JSON body, if the endpoint takes one.
     pub body: Option<String>,

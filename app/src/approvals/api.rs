@@ -61,7 +61,24 @@ pub async fn decide_approval(id: Uuid, verdict: String, comment: String) -> Resu
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let subjects = crate::context::approval_subjects()?;
-    super::service::decide(&pool, &subjects, &principal, super::types::ApprovalId(id), verdict, &comment, &crate::context::request_meta())
+    let view = super::service::decide(&pool, &subjects, &principal, super::types::ApprovalId(id), verdict, &comment, &crate::context::request_meta())
         .await
+        .map_err(|e| crate::context::respond(e.into()))?;
+    // a form posted without JavaScript lands on the request, which confirms the decision
+    if crate::context::accepts_html() {
+        leptos_axum::redirect(&format!("/approvals/{id}?decided=1"));
+    }
+    Ok(view)
+}
+
+/// How many requests wait for the caller's decision (the navigation's badge).
+#[server(endpoint = "approvals/waiting-count")]
+pub async fn waiting_count() -> Result<usize, AppError> {
+    let principal = crate::context::principal()?;
+    let pool = crate::context::pool()?;
+    let subjects = crate::context::approval_subjects()?;
+    super::service::waiting(&pool, &subjects, &principal)
+        .await
+        .map(|w| w.len())
         .map_err(|e| crate::context::respond(e.into()))
 }

@@ -375,6 +375,27 @@ pub async fn list(
     Ok(views)
 }
 
+/// What waits for this person's decision, newest first, without the pre-flight checks: for the
+/// home page and the navigation's count. Two statements (the pending requests, their decisions).
+#[tracing::instrument(name = "approvals.service.waiting", skip(pool, subjects, principal), fields(user = %principal.username), err)]
+pub async fn waiting(pool: &PgPool, subjects: &Subjects, principal: &Principal) -> Result<Vec<ApprovalView>, ApprovalError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let filter = repo::ListFilter { id: None, requester: None, state: Some("pending".to_owned()), limit: 200, whole_payload: false };
+    let rows = repo::list(&mut conn, &filter).await?;
+    let ids: Vec<ApprovalId> = rows.iter().map(|r| r.id).collect();
+    let mut decisions = repo::decisions(&mut *conn, &ids).await?;
+    let mut views = Vec::new();
+    for row in rows {
+        let d = decisions.remove(&row.id).unwrap_or_default();
+        let view = to_view(subjects, row, d, principal)?;
+        if view.can_decide {
+            views.push(view);
+        }
+    }
+    Ok(views)
+}
+
 /// What `/metrics` shows of the approvals waiting.
 #[derive(Debug, Clone, Default)]
 pub struct Gauges {

@@ -1,5 +1,6 @@
 //! Audit SQL. The log is sixteen hash chains (stripes); each is extended under its own
 //! transaction-scoped advisory lock, so writers to one stripe line up and no chain forks.
+use super::types::SubjectLabel;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -238,4 +239,32 @@ pub async fn insert_checkpoint(conn: &mut PgConnection, heads: &Value, prev_hash
 #[tracing::instrument(level = "debug", name = "audit.repo.row_link", skip_all)]
 pub async fn row_link(conn: &mut PgConnection, id: i64) -> Result<Option<(i16, Vec<u8>)>, sqlx::Error> {
     Ok(sqlx::query!("SELECT chain, hash FROM audit_log WHERE id = $1", id).fetch_optional(conn).await?.map(|r| (r.chain, r.hash)))
+}
+
+/// What people call each of these subjects (`kinds[i]`, `ids[i]`), and its page: one statement,
+/// an index lookup per subject. A subject that is gone (or has no name of its own) is left out.
+#[tracing::instrument(level = "debug", name = "audit.repo.labels", skip_all)]
+pub async fn labels(conn: &mut PgConnection, kinds: &[String], ids: &[String]) -> Result<Vec<SubjectLabel>, sqlx::Error> {
+    sqlx::query_as!(
+        SubjectLabel,
+        r#"WITH s AS (SELECT DISTINCT kind, id, CASE WHEN id ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN id::uuid END AS uid
+                      FROM unnest($1::text[], $2::text[]) AS s(kind, id))
+           SELECT s.kind AS "kind!", s.id AS "id!", e.title AS "label!", '/catalog/' || e.kind || '/' || e.namespace || '/' || e.name AS "href!"
+             FROM s JOIN entities e ON e.id = s.uid WHERE s.kind = 'entity'
+           UNION ALL SELECT s.kind, s.id, t.name, '/teams/' || t.slug FROM s JOIN teams t ON t.slug = s.id WHERE s.kind = 'team'
+           UNION ALL SELECT s.kind, s.id, coalesce(nullif(u.name, ''), u.username), '' FROM s JOIN users u ON u.id = s.uid WHERE s.kind = 'user'
+           UNION ALL SELECT s.kind, s.id, r.summary, '/approvals/' || r.id FROM s JOIN approval_requests r ON r.id = s.uid WHERE s.kind = 'approval'
+           UNION ALL SELECT s.kind, s.id, e.name || ' ' || d.version || ' to ' || d.environment, '/deploys/' || d.id
+             FROM s JOIN deploys d ON d.id = s.uid JOIN entities e ON e.id = d.service_id WHERE s.kind = 'deploy'
+           UNION ALL SELECT s.kind, s.id, i.name, '/integrations/' || i.name FROM s JOIN integrations i ON i.id = s.uid WHERE s.kind = 'integration'
+           UNION ALL SELECT s.kind, s.id, y.name, '/integrations/systems/' || y.name FROM s JOIN integration_systems y ON y.id = s.uid WHERE s.kind = 'integration_system'
+           UNION ALL SELECT s.kind, s.id, m.title, '/calendar' FROM s JOIN topology_maintenance m ON m.id = s.uid WHERE s.kind = 'maintenance_window'
+           UNION ALL SELECT s.kind, s.id, f.environment || ': ' || f.reason, '/calendar' FROM s JOIN freeze_windows f ON f.id = s.uid WHERE s.kind = 'freeze_window'
+           UNION ALL SELECT s.kind, s.id, s.id, '/topology/devices/' || s.id FROM s JOIN topology_devices d ON d.name = s.id WHERE s.kind = 'device'
+           UNION ALL SELECT s.kind, s.id, s.id, '/topology/partners/' || s.id FROM s JOIN topology_partners p ON p.name = s.id WHERE s.kind = 'partner'"#,
+        kinds,
+        ids
+    )
+    .fetch_all(conn)
+    .await
 }

@@ -1,6 +1,6 @@
 //! Writing and verifying the audit chain.
 use super::repo::{self, Row};
-use super::types::{AsOf, AuditEntry, AuditPage, AuditQuery, ChainCheck, ChangeMark, FieldThen};
+use super::types::{AsOf, AuditEntry, AuditPage, AuditQuery, ChainCheck, ChangeMark, FieldThen, shown};
 pub use super::types::SubjectKind;
 use crate::context::RequestMeta;
 use crate::error::{FieldProblem, Refusal};
@@ -316,7 +316,9 @@ pub async fn search(
     let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     let next_before_id = if more { rows.last().map(|r| r.id) } else { None };
-    Ok(AuditPage { entries: rows.into_iter().map(to_entry).collect(), next_before_id })
+    let (kinds, ids): (Vec<String>, Vec<String>) = rows.iter().map(|r| (r.subject_kind.clone(), r.subject_id.clone())).unzip();
+    let labels = repo::labels(&mut conn, &kinds, &ids).await?;
+    Ok(AuditPage { entries: rows.into_iter().map(to_entry).collect(), next_before_id, labels })
 }
 
 /// Admins check the chain.
@@ -383,25 +385,6 @@ pub fn replay<'a>(steps: impl IntoIterator<Item = (&'a str, Option<&'a Value>)>,
         }
     }
     state
-}
-
-/// A field's value as people read it: lists joined by commas, pairs as `key=value`, nothing
-/// for unset.
-fn shown(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(|i| match i {
-            Value::Array(pair) => pair.iter().map(shown).collect::<Vec<_>>().join(" "),
-            other => shown(other),
-        }).collect::<Vec<_>>().join(", "),
-        // an entity's reference, as the catalog writes it
-        Value::Object(m) if m.len() == 3 && ["kind", "namespace", "name"].iter().all(|k| m.get(*k).is_some_and(Value::is_string)) => {
-            format!("{}:{}/{}", shown(&m["kind"]), shown(&m["namespace"]), shown(&m["name"]))
-        }
-        Value::Object(m) => m.iter().map(|(k, v)| format!("{k}={}", shown(v))).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
 }
 
 /// The most changes of one subject a replay reads.

@@ -1,5 +1,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 /// What an audit row is about. Each domain names its own subjects with one of these; the
@@ -115,6 +116,81 @@ pub struct AuditEntry {
     pub after: Option<String>,
     pub request_id: String,
     pub source_ip: String,
+}
+
+impl AuditEntry {
+    /// What this change did, field by field, as people read it: each field whose value differs
+    /// between `before` and `after` (a creation lists what it set, a removal what it had). A
+    /// state that is not an object is one change with an empty field name.
+    pub fn changes(&self) -> Vec<FieldChange> {
+        let parse = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).filter(|v| !v.is_null());
+        diff(parse(&self.before).as_ref(), parse(&self.after).as_ref())
+    }
+}
+
+/// One field of a change: its value before and after, as text (empty when unset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The fields that differ between two states, by name (then those only the earlier had).
+pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
+    let empty = serde_json::Map::new();
+    match (before, after) {
+        (None | Some(Value::Object(_)), None | Some(Value::Object(_))) => {
+            let was = before.and_then(Value::as_object).unwrap_or(&empty);
+            let is = after.and_then(Value::as_object).unwrap_or(&empty);
+            is.keys()
+                .chain(was.keys().filter(|k| !is.contains_key(*k)))
+                .filter_map(|k| {
+                    let (b, a) = (was.get(k).map(shown).unwrap_or_default(), is.get(k).map(shown).unwrap_or_default());
+                    (b != a).then(|| FieldChange { field: k.clone(), before: b, after: a })
+                })
+                .collect()
+        }
+        (b, a) => {
+            let (b, a) = (b.map(shown).unwrap_or_default(), a.map(shown).unwrap_or_default());
+            if b == a { Vec::new() } else { vec![FieldChange { field: String::new(), before: b, after: a }] }
+        }
+    }
+}
+
+/// A field's value as people read it: lists joined by commas, pairs as `key=value`, nothing
+/// for unset.
+pub fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(|i| match i {
+            Value::Array(pair) => pair.iter().map(shown).collect::<Vec<_>>().join(" "),
+            other => shown(other),
+        }).collect::<Vec<_>>().join(", "),
+        // an entity's reference, as the catalog writes it
+        Value::Object(m) if m.len() == 3 && ["kind", "namespace", "name"].iter().all(|k| m.get(*k).is_some_and(Value::is_string)) => {
+            format!("{}:{}/{}", shown(&m["kind"]), shown(&m["namespace"]), shown(&m["name"]))
+        }
+        Value::Object(m) => m.iter().map(|(k, v)| format!("{k}={}", shown(v))).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// How long ago `at` was, seen from `now`, in the largest whole unit: "just now", "5 minutes
+/// ago", "yesterday", "3 days ago", … A moment after `now` (clocks differ) is "just now".
+pub fn ago(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - at).num_seconds();
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" });
+    match secs {
+        ..=44 => "just now".to_owned(),
+        45..=5_399 => plural(((secs + 30) / 60).max(1), "minute"),
+        5_400..=86_399 => plural((secs + 1_800) / 3_600, "hour"),
+        86_400..=172_799 => "yesterday".to_owned(),
+        172_800..=2_591_999 => plural(secs / 86_400, "day"),
+        2_592_000..=31_535_999 => plural(secs / 2_592_000, "month"),
+        _ => plural(secs / 31_536_000, "year"),
+    }
 }
 
 /// A subject as the audit log says it was at a moment, beside how it is now: for post-incident
@@ -260,6 +336,8 @@ fn encode(s: &str) -> String {
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
     pub next_before_id: Option<i64>,
+    /// What the page's subjects are called, and their pages.
+    pub labels: Vec<SubjectLabel>,
 }
 
 #[cfg(test)]
@@ -279,5 +357,41 @@ mod tests {
     fn the_query_string_keeps_filters_and_escapes() {
         let q = AuditQuery { actor: Some("bob".into()), action: Some("a b&c".into()), before_id: Some(7), ..Default::default() };
         assert_eq!(q.to_query_string(), "actor=bob&action=a%20b%26c&before_id=7");
+    }
+
+    #[test]
+    fn a_change_reads_field_by_field() {
+        let before = serde_json::json!({"title": "Refunds", "tier": 1, "tags": ["a", "b"], "gone": "x"});
+        let after = serde_json::json!({"title": "Refunds API", "tier": 1, "tags": ["a"], "owner": "payments"});
+        let changes = diff(Some(&before), Some(&after));
+        let fields: Vec<(&str, &str, &str)> = changes.iter().map(|c| (c.field.as_str(), c.before.as_str(), c.after.as_str())).collect();
+        assert_eq!(fields, vec![("owner", "", "payments"), ("tags", "a, b", "a"), ("title", "Refunds", "Refunds API"), ("gone", "x", "")]);
+    }
+
+    #[test]
+    fn a_creation_lists_what_it_set_and_a_scalar_is_one_change() {
+        let entry = AuditEntry {
+            id: 1, at: Utc::now(), actor_id: None, actor_name: "alice".into(), action: "x".into(),
+            subject_kind: "team".into(), subject_id: "t".into(), before: None,
+            after: Some(r#"{"name": "Payments", "lead": null}"#.into()), request_id: String::new(), source_ip: String::new(),
+        };
+        assert_eq!(entry.changes(), vec![FieldChange { field: "name".into(), before: String::new(), after: "Payments".into() }]);
+        let scalar = diff(Some(&serde_json::json!("pending")), Some(&serde_json::json!("approved")));
+        assert_eq!(scalar, vec![FieldChange { field: String::new(), before: "pending".into(), after: "approved".into() }]);
+        assert!(diff(None, None).is_empty());
+    }
+
+    #[test]
+    fn ago_says_the_largest_whole_unit() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z").unwrap().with_timezone(&Utc);
+        let at = |secs: i64| now - chrono::Duration::seconds(secs);
+        assert_eq!(ago(at(-30), now), "just now");
+        assert_eq!(ago(at(10), now), "just now");
+        assert_eq!(ago(at(60), now), "1 minute ago");
+        assert_eq!(ago(at(45 * 60), now), "45 minutes ago");
+        assert_eq!(ago(at(3 * 3600), now), "3 hours ago");
+        assert_eq!(ago(at(30 * 3600), now), "yesterday");
+        assert_eq!(ago(at(5 * 86_400), now), "5 days ago");
+        assert_eq!(ago(at(400 * 86_400), now), "1 year ago");
     }
 }

@@ -15,7 +15,7 @@ use crate::approvals::service::{self as approvals, ApprovalError, Ask};
 use crate::approvals::types::{ApprovalId, Approvers};
 use crate::audit::service::{self as audit, Actor, Change, SubjectKind};
 use crate::context::RequestMeta;
-use crate::graph::layout::{layout, EdgeSpec, NodeSpec};
+use crate::graph::layout::{collapse, layout, EdgeSpec, NodeSpec};
 use crate::graph::walk::Walk;
 use crate::untrusted::ReadError;
 use crate::error::Refusal;
@@ -792,6 +792,21 @@ pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, me
     Ok(())
 }
 
+/// The services of each team the principal is in (the first `per_team` of each, by name), for
+/// their home page: one statement per team.
+#[tracing::instrument(name = "catalog.service.my_services", skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn my_services(pool: &PgPool, principal: &Principal, per_team: usize) -> Result<Vec<(String, String, Vec<EntitySummary>)>, CatalogError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let mut teams = Vec::with_capacity(principal.teams.len());
+    for m in &principal.teams {
+        let owned = repo::owned_by(&mut *conn, m.team_id.0, &m.slug).await?;
+        let services = owned.into_iter().filter(|e| e.kind == Kind::Component).take(per_team).collect();
+        teams.push((m.slug.clone(), m.name.clone(), services));
+    }
+    Ok(teams)
+}
+
 /// A team's page: members, the first hundred entities it owns with the number it owns
 /// in all, and the scorecard level of each component listed. Its cost is a page's whatever the
 /// team owns: six statements.
@@ -876,11 +891,13 @@ pub async fn graph(pool: &PgPool, principal: &Principal, r: &EntityRef, depth: u
     let mut ids: Vec<EntityId> = ids.into_iter().filter(|id| labels.contains_key(id)).collect();
     ids.sort_by_key(|id| (walk.depth_of[id], labels[id].0.name.clone(), *id != root));
     let index: HashMap<EntityId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let nodes = ids
+    // each box says the entity's title (shortened), a link to its page
+    let nodes: Vec<NodeSpec> = ids
         .iter()
         .map(|id| {
             let (r, title) = &labels[id];
-            NodeSpec { label: format!("{} ({})", r.name, r.kind), title: title.clone(), href: r.href(), depth: walk.depth_of[id] }
+            let title = if title.trim().is_empty() { r.name.clone() } else { title.clone() };
+            NodeSpec::one(shorten(&title, GRAPH_LABEL_CHARS), title, r.href(), walk.depth_of[id])
         })
         .collect();
     let edges = walk
@@ -892,5 +909,23 @@ pub async fn graph(pool: &PgPool, principal: &Principal, r: &EntityRef, depth: u
             Some(EdgeSpec { from, to, relation: relation.clone(), dashed: relation != "depends_on" })
         })
         .collect();
+    // a crowd of neighbours becomes a count, linked to where they are all listed
+    let (nodes, edges) = collapse(nodes, edges, GRAPH_FANOUT, |n| if n.depth == 0 { format!("{}#relations", n.href) } else { n.href.clone() });
     Ok(layout(nodes, edges, walk.truncated))
+}
+
+/// The most neighbours one entity shows one step further out in the graph; more collapse into
+/// a count.
+const GRAPH_FANOUT: usize = 8;
+
+/// The longest label a box of the graph shows (its title, whole, is the link's).
+const GRAPH_LABEL_CHARS: usize = 28;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>().trim_end())
+    }
 }

@@ -362,7 +362,8 @@ pub fn parse_link(what: &str, raw: &str) -> Result<Option<String>, String> {
     if text.len() > 2000 {
         return Err(format!("the {what} is longer than 2000 characters"));
     }
-    let url = url::Url::parse(text).map_err(|e| format!("the {what} \"{text}\" is not a link ({e})"))?;
+    // the parser's own words ("relative URL without a base") mean nothing to a reader
+    let url = url::Url::parse(text).map_err(|_| format!("the {what} \"{text}\" is not a whole link: write it as https://…"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("the {what} \"{text}\" must be an http or https link"));
     }

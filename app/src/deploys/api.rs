@@ -146,13 +146,14 @@ pub async fn cancel_deploy(id: Uuid) -> Result<DeployView, AppError> {
     }
 }
 
-/// Deploys again the version that succeeded before `id` (one click from the history).
+/// Deploys again the version that succeeded before `id`, saying why (confirmed on the service's
+/// page and its history).
 #[server(endpoint = "deploys/rollback")]
-pub async fn rollback_deploy(id: Uuid, idempotency_key: String) -> Result<DeployId, AppError> {
+pub async fn rollback_deploy(id: Uuid, idempotency_key: String, reason: String) -> Result<DeployId, AppError> {
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let queue = crate::context::deploy_queue()?;
-    let result = super::service::rollback(&pool, &queue, &principal, DeployId(id), &idempotency_key, &crate::context::request_meta()).await;
+    let result = super::service::rollback(&pool, &queue, &principal, DeployId(id), &idempotency_key, &reason, &crate::context::request_meta()).await;
     match result {
         Ok(k) => {
             if crate::context::accepts_html() {

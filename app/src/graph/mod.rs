@@ -23,6 +23,10 @@ pub struct Node {
     pub href: String,
     /// Steps from the walk's root (0: the root).
     pub depth: i32,
+    /// How many nodes this box stands for, when a large neighbourhood was collapsed into it
+    /// (else 0).
+    #[serde(default)]
+    pub more: u32,
     pub x: f64,
     pub y: f64,
     pub width: f64,

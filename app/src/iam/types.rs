@@ -77,6 +77,13 @@ impl Me {
         self.roles.contains(&Role::Admin)
     }
 
+    /// Whether they may own things (register services and integrations): a member of a team,
+    /// or an admin. The server decides each case by the owning team; this decides what the
+    /// pages offer.
+    pub fn may_own(&self) -> bool {
+        self.is_admin() || !self.teams.is_empty()
+    }
+
     /// Initials for the avatar: first letters of the first two words of the name.
     pub fn initials(&self) -> String {
         let source = if self.name.trim().is_empty() { &self.username } else { &self.name };

@@ -44,7 +44,7 @@ pub fn FieldError(field: &'static str, problems: RwSignal<Vec<FieldProblem>>) ->
 
 #[component]
 fn ErrorLine(field: &'static str, error: Signal<Option<String>>) -> impl IntoView {
-    move || error.get().map(|m| view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{m}</p> })
+    move || error.get().map(|m| view! { <p class=ERROR role="alert" data-testid=format!("error-{field}")>{crate::error::sentence(&m)}</p> })
 }
 
 /// A labelled field around its control (the children: an input, a select or a textarea with

@@ -197,17 +197,23 @@ fn TopBar(nav_open: RwSignal<bool>, me: Option<Me>) -> impl IntoView {
     view! {
         <header class="sticky top-0 z-30 border-b border-slate-200 bg-white/90 backdrop-blur lg:col-span-2 dark:border-slate-800 dark:bg-slate-900/90">
             <div class="flex h-14 items-center gap-3 px-4 sm:px-6">
-                <button
-                    type="button"
+                // a link to the navigation, so it opens without JavaScript too (the drawer shows
+                // while it is the page's target); with JavaScript it toggles in place
+                <a
+                    href="#sidenav"
+                    role="button"
                     class="-ml-1 rounded-md p-2 text-slate-600 hover:bg-slate-100 lg:hidden dark:text-slate-300 dark:hover:bg-slate-800"
                     aria-label="Navigation"
                     aria-controls="sidenav"
                     aria-expanded=move || nav_open.get().to_string()
                     data-testid="nav-toggle"
-                    on:click=move |_| nav_open.update(|open| *open = !*open)
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        nav_open.update(|open| *open = !*open);
+                    }
                 >
                     <IconSvg icon=Icon::Menu/>
-                </button>
+                </a>
                 <A href="/" attr:class="flex items-center gap-2 font-semibold tracking-tight">
                     <span class="grid h-8 w-8 place-items-center rounded-lg bg-indigo-600 text-white">
                         <IconSvg icon=Icon::Logo class="h-5 w-5"/>
@@ -299,12 +305,31 @@ fn NavItem(href: &'static str, label: &'static str, icon: Icon) -> impl IntoView
             <A href=href attr:class=NAV_LINK>
                 <IconSvg icon=icon/>
                 {label}
+                {(href == "/approvals").then(|| view! { <WaitingBadge/> })}
             </A>
         </li>
     }
 }
 
-const NAV_CLASS: &str = "fixed inset-y-14 left-0 z-20 w-60 shrink-0 overflow-y-auto border-r border-slate-200 bg-white p-3 lg:sticky lg:top-14 lg:col-start-1 lg:row-start-2 lg:w-auto lg:block lg:h-[calc(100vh-3.5rem)] lg:bg-transparent dark:border-slate-800 dark:bg-slate-900 lg:dark:bg-transparent";
+/// How many approvals wait for the viewer, beside "Approvals": asked by the browser after the
+/// page is up (and again after each navigation), so no page's first load waits for it.
+#[component]
+fn WaitingBadge() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let count = LocalResource::new(move || {
+        location.pathname.track();
+        crate::approvals::api::waiting_count()
+    });
+    move || {
+        count.get().and_then(Result::ok).filter(|n| *n > 0).map(|n| view! {
+            <span class="ml-auto rounded-full bg-rose-600 px-2 py-0.5 text-xs font-semibold tabular-nums text-white" data-testid="approvals-badge">
+                {n}<span class="sr-only">" waiting for you"</span>
+            </span>
+        })
+    }
+}
+
+const NAV_CLASS: &str = "target:block fixed inset-y-14 left-0 z-20 w-60 shrink-0 overflow-y-auto border-r border-slate-200 bg-white p-3 lg:sticky lg:top-14 lg:col-start-1 lg:row-start-2 lg:w-auto lg:block lg:h-[calc(100vh-3.5rem)] lg:bg-transparent dark:border-slate-800 dark:bg-slate-900 lg:dark:bg-transparent";
 
 #[component]
 fn SideNav(nav_open: RwSignal<bool>, admin: bool) -> impl IntoView {

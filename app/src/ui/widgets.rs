@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn PageHeader(
-    title: &'static str,
+    #[prop(into)] title: String,
     #[prop(optional)] subtitle: Option<&'static str>,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
@@ -33,14 +33,18 @@ pub fn Card(#[prop(optional)] title: Option<&'static str>, children: Children) -
     }
 }
 
+/// A count with its label; with `href`, the whole card links to the list it counts.
 #[component]
-pub fn StatCard(label: &'static str, value: i64, #[prop(into)] hint: String) -> impl IntoView {
-    view! {
-        <div class="rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
-            <div class="text-sm text-slate-500 dark:text-slate-400">{label}</div>
-            <div class="mt-1 text-3xl font-semibold tabular-nums" data-testid=format!("stat-{}", label.to_lowercase().replace(' ', "-"))>{value}</div>
-            <div class="mt-1 text-xs text-slate-500 dark:text-slate-400">{hint}</div>
-        </div>
+pub fn StatCard(label: &'static str, value: i64, #[prop(into)] hint: String, #[prop(optional)] href: Option<&'static str>) -> impl IntoView {
+    let body = view! {
+        <div class="text-sm text-slate-500 dark:text-slate-400">{label}</div>
+        <div class="mt-1 text-3xl font-semibold tabular-nums" data-testid=format!("stat-{}", label.to_lowercase().replace(' ', "-"))>{value}</div>
+        <div class="mt-1 text-xs text-slate-500 dark:text-slate-400">{hint}</div>
+    };
+    let class = "block rounded-xl border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900";
+    match href {
+        Some(href) => view! { <a href=href class=format!("{class} hover:border-indigo-300 hover:shadow dark:hover:border-indigo-700")>{body}</a> }.into_any(),
+        None => view! { <div class=class>{body}</div> }.into_any(),
     }
 }
 
@@ -102,7 +106,7 @@ pub fn ErrorBox(error: AppError) -> impl IntoView {
         <div role="alert" class="flex gap-3 rounded-xl border border-rose-200 bg-rose-50 p-4 text-rose-900 dark:border-rose-900 dark:bg-rose-950 dark:text-rose-200">
             <IconSvg icon=Icon::Alert class="mt-0.5 h-5 w-5 shrink-0"/>
             <div>
-                <p class="font-medium">{error.to_string()}</p>
+                <p class="font-medium">{error.sentence()}</p>
                 {request_id.map(|id| view! {
                     <p class="mt-1 text-sm">"Request id: " <code data-testid="request-id" class="font-mono">{id}</code></p>
                 })}
@@ -131,6 +135,50 @@ pub fn DataTable(testid: &'static str, columns: Vec<&'static str>, children: Chi
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">{children()}</tbody>
             </table>
+        </div>
+    }
+}
+
+/// A moment as people read it: how long ago, with the exact time (UTC) on hover and in the
+/// element's `datetime` for tools.
+#[component]
+pub fn When(at: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let exact = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    view! {
+        <time datetime=at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) title=exact>
+            {crate::audit::types::ago(at, chrono::Utc::now())}
+        </time>
+    }
+}
+
+/// Why someone who is in no team cannot register things, and what to do about it.
+pub const NO_TEAM: &str = "Only members of a team (or an admin) can register things. You are in no team yet: ask a team's lead to add you.";
+
+/// A page's primary action: a link when the viewer may take it; otherwise shown disabled with
+/// the reason beside it, so no one fills in a form only to be refused.
+#[component]
+pub fn PrimaryAction(allowed: bool, href: &'static str, label: &'static str, reason: &'static str, testid: &'static str) -> impl IntoView {
+    if allowed {
+        view! { <a href=href data-testid=testid class="h-9 rounded-lg bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">{label}</a> }.into_any()
+    } else {
+        let why = format!("{testid}-why");
+        view! {
+            <span class="inline-flex flex-col items-end gap-1">
+                <span role="link" aria-disabled="true" aria-describedby=why.clone() data-testid=testid
+                    class="h-9 cursor-not-allowed rounded-lg bg-slate-200 px-3 py-2 text-sm font-medium text-slate-500 dark:bg-slate-800">{label}</span>
+                <span id=why class="max-w-xs text-right text-xs text-slate-500 dark:text-slate-400">{reason}</span>
+            </span>
+        }.into_any()
+    }
+}
+
+/// In place of a form the viewer may not use: why, and where to go instead.
+#[component]
+pub fn NotAllowed(reason: &'static str, back: &'static str, back_label: &'static str) -> impl IntoView {
+    view! {
+        <div class="rounded-lg border border-amber-200 bg-amber-50 p-4 text-sm text-amber-900 dark:border-amber-900 dark:bg-amber-950 dark:text-amber-200" role="note" data-testid="not-allowed">
+            <p>{reason}</p>
+            <a href=back class="mt-2 inline-block font-medium underline">{back_label}</a>
         </div>
     }
 }

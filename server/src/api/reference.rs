@@ -20,13 +20,53 @@ fn schema_of_json(content: Option<&utoipa::openapi::Content>) -> Option<String> 
     })
 }
 
+/// Markdown as HTML. The document's text is the code's own, but raw HTML in it is escaped
+/// all the same: the page shows it as text.
+pub fn markdown(text: &str) -> String {
+    use pulldown_cmark::{html, Event, Parser};
+    let events = Parser::new(text).map(|e| match e {
+        Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+/// A `curl` command that calls the operation: the token from `$SWITCHYARD_TOKEN`, the server
+/// from `$SWITCHYARD`, each required query parameter as a placeholder, a JSON body from a file.
+fn example(method: &str, path: &str, op: &Operation) -> String {
+    let params = op.parameters.iter().flatten();
+    let query: Vec<String> = params
+        .clone()
+        .filter(|p| matches!(p.parameter_in, ParameterIn::Query) && matches!(p.required, Required::True))
+        .map(|p| format!("{0}=<{0}>", p.name))
+        .collect();
+    let url = if query.is_empty() { path.to_owned() } else { format!("{path}?{}", query.join("&")) };
+    let mut cmd = String::from("curl -sS -H \"Authorization: Bearer $SWITCHYARD_TOKEN\"");
+    if method != "GET" {
+        cmd.push_str(&format!(" -X {method}"));
+    }
+    if params.clone().any(|p| p.name.eq_ignore_ascii_case("idempotency-key")) {
+        cmd.push_str(" -H \"Idempotency-Key: $(uuidgen)\"");
+    }
+    if op.request_body.is_some() {
+        cmd.push_str(" -H \"Content-Type: application/json\" --data @body.json");
+    }
+    cmd.push_str(&format!(" \"$SWITCHYARD{url}\""));
+    cmd
+}
+
 fn endpoint(method: &str, path: &str, op: &Operation) -> Endpoint {
+    let description = op.description.clone().unwrap_or_default();
     Endpoint {
+        description_html: markdown(&description),
+        example: example(method, path, op),
         method: method.to_owned(),
         path: path.to_owned(),
         tag: op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_default(),
         summary: op.summary.clone().unwrap_or_default(),
-        description: op.description.clone().unwrap_or_default(),
+        description,
         params: op
             .parameters
             .iter()
@@ -73,10 +113,26 @@ pub fn reference(doc: &OpenApi) -> ApiReference {
         .flat_map(|c| c.schemas.iter())
         .map(|(name, schema)| (name.clone(), serde_json::to_string_pretty(schema).unwrap_or_default()))
         .collect();
+    let description = doc.info.description.clone().unwrap_or_default();
     ApiReference {
         title: doc.info.title.clone(),
-        description: doc.info.description.clone().unwrap_or_default(),
+        description_html: markdown(&description),
+        description,
         endpoints,
         schemas,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown;
+
+    #[test]
+    fn markdown_renders_and_raw_html_stays_text() {
+        let html = markdown("Pages by `after`; see *the list*.\n\n<script>alert(1)</script>");
+        assert!(html.contains("<code>after</code>"), "{html}");
+        assert!(html.contains("<em>the list</em>"), "{html}");
+        assert!(!html.contains("<script>"), "raw HTML is escaped: {html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
     }
 }

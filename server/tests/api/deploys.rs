@@ -715,24 +715,30 @@ async fn rollback_deploys_the_version_that_succeeded_before() {
     wait_for(&app, &v1, "succeeded").await;
     let v2 = deploy(&bob, "payouts", "dev", "v2.0").await;
     wait_for(&app, &v2, "succeeded").await;
-    let early = bob.server_fn("deploys/rollback", &[("id", v1.as_str()), ("idempotency_key", "rb-0")]).await;
+    let early = bob.server_fn("deploys/rollback", &[("id", v1.as_str()), ("idempotency_key", "rb-0"), ("reason", "v2 breaks refunds")]).await;
     assert_eq!(early.status(), 422, "only what runs now is rolled back");
-    let r = bob.server_fn("deploys/rollback", &[("id", v2.as_str()), ("idempotency_key", "rb-1")]).await;
+    // a rollback says why, and one that does not is refused on that field, making nothing
+    let blank = bob.server_fn("deploys/rollback", &[("id", v2.as_str()), ("idempotency_key", "rb-blank"), ("reason", "  ")]).await;
+    assert_eq!(blank.status(), 422, "a rollback needs a reason");
+    assert!(blank.text().await.expect("body").contains("reason"), "the refusal names the reason field");
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE rollback_of = $1::uuid", &[&v2]).await, 0);
+    let r = bob.server_fn("deploys/rollback", &[("id", v2.as_str()), ("idempotency_key", "rb-1"), ("reason", "v2 breaks refunds")]).await;
     assert_eq!(r.status(), 200);
     let rb: Value = r.json().await.expect("json");
     let rb = rb.as_str().expect("new deploy id").to_owned();
     wait_for(&app, &rb, "succeeded").await;
     // a retry of the click after the rollback ran answers the same deploy, and makes none
-    let again = bob.server_fn("deploys/rollback", &[("id", v2.as_str()), ("idempotency_key", "rb-1")]).await;
+    let again = bob.server_fn("deploys/rollback", &[("id", v2.as_str()), ("idempotency_key", "rb-1"), ("reason", "v2 breaks refunds")]).await;
     assert_eq!(again.status(), 200, "a retried rollback replays");
     assert_eq!(again.json::<Value>().await.expect("json").as_str(), Some(rb.as_str()));
-    let other = bob.server_fn("deploys/rollback", &[("id", rb.as_str()), ("idempotency_key", "rb-1")]).await;
+    let other = bob.server_fn("deploys/rollback", &[("id", rb.as_str()), ("idempotency_key", "rb-1"), ("reason", "v2 breaks refunds")]).await;
     assert_eq!(other.status(), 409, "the key names another rollback");
     assert_eq!(app.count("SELECT count(*) FROM deploys WHERE rollback_of = $1::uuid", &[&v2]).await, 1);
     let d: Value = bob.get(&format!("/api/v1/deploys/{rb}")).await.json().await.expect("json");
     assert_eq!(d["version"], "v1.0");
     assert_eq!(d["rollback_of"], v2.as_str());
     assert_eq!(d["previous_version"], "v2.0");
+    assert!(d["reason"].as_str().is_some_and(|r| r.ends_with("v2 breaks refunds")), "the rollback carries its reason");
 }
 
 #[tokio::test]

@@ -232,7 +232,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             sf("deploys/cancel", vec![("id", id)])
         }
         // nothing succeeded yet: allowed callers hear there is nothing to roll back
-        ("POST", "/api/deploys/rollback") => sf("deploys/rollback", vec![("id", w.deploy.clone()), ("idempotency_key", format!("matrix-rb-{actor}"))]),
+        ("POST", "/api/deploys/rollback") => sf("deploys/rollback", vec![("id", w.deploy.clone()), ("idempotency_key", format!("matrix-rb-{actor}")), ("reason", "matrix".into())]),
         ("POST", "/api/deploys/calendar") => sf("deploys/calendar", vec![]),
         ("POST", "/api/deploys/environment-policies") => sf(
             "deploys/environment-policies",
@@ -434,6 +434,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
             vec![("content", "apiVersion: backstage.io/v1alpha1\nkind: Domain\nmetadata: {name: matrix}\nspec: {owner: ledger}\n".into()), ("dry_run", "on".into())],
         ),
         ("POST", "/api/catalog/overview") => sf("catalog/overview", vec![]),
+        ("POST", "/api/home") => sf("home", vec![]),
         ("POST", "/api/catalog/import-returned") => sf("catalog/import-returned", vec![]),
         ("POST", "/api/iam/me") => sf("iam/me", vec![]),
         ("POST", "/api/iam/sessions") => sf("iam/sessions", vec![("everyone", "true".into())]),
@@ -551,6 +552,7 @@ async fn probe(w: &World, actor: &str, method: &str, path: &str) -> Option<u16> 
         ("POST", "/api/docs/api") => sf("docs/api", vec![]),
         ("POST", "/api/audit/history") => sf("audit/history", vec![("subject_kind", "approval".into()), ("subject_id", w.approval.clone())]),
         ("POST", "/api/approvals/list") => sf("approvals/list", vec![("inbox", "all".into())]),
+        ("POST", "/api/approvals/waiting-count") => sf("approvals/waiting-count", vec![]),
         ("POST", "/api/approvals/get") => sf("approvals/get", vec![("id", w.approval.clone())]),
         ("POST", "/api/approvals/decide") => {
             let id = fresh_request(&w.app).await;

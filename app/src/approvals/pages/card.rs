@@ -60,10 +60,42 @@ pub fn DecisionForm(id: String, decide: ServerAction<DecideApproval>) -> impl In
     }
 }
 
-/// The last decision's error, if it failed.
+/// What the viewer's decision on `v` did, in a sentence: "You approved “…”. It is approved and
+/// goes ahead."
+pub fn decision_note(v: &ApprovalView) -> String {
+    let me = crate::ui::layout::CurrentUser::get().map(|m| m.username).unwrap_or_default();
+    let verb = match v.decisions.iter().rev().find(|d| d.approver == me).map(|d| d.verdict) {
+        Some(crate::approvals::types::Verdict::Approve) => "approved",
+        Some(crate::approvals::types::Verdict::Reject) => "rejected",
+        None => "decided on",
+    };
+    let state = match v.state {
+        ApprovalState::Pending => format!("It waits for more: {}.", v.progress()),
+        ApprovalState::Approved => "It is approved and goes ahead.".to_owned(),
+        ApprovalState::Rejected => "It is rejected and will not go ahead.".to_owned(),
+        ApprovalState::Expired | ApprovalState::Cancelled => format!("It is {}.", v.state.as_str()),
+    };
+    format!("You {verb} “{}”. {state}", v.summary)
+}
+
+/// A decision confirmed.
+#[component]
+pub fn DecisionDone(note: String) -> impl IntoView {
+    view! {
+        <p role="status" data-testid="decision-done" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">{note}</p>
+    }
+}
+
+/// The last decision: what it did when it went through (so a decision never vanishes without
+/// a word), its error when it failed.
 #[component]
 pub fn DecisionError(decide: ServerAction<DecideApproval>) -> impl IntoView {
-    move || decide.value().get().and_then(Result::err).map(|e| view! { <div class="mb-4"><ErrorBox error=e/></div> })
+    move || {
+        decide.value().get().map(|result| match result {
+            Ok(v) => view! { <DecisionDone note=decision_note(&v)/> }.into_any(),
+            Err(e) => view! { <div class="mb-4"><ErrorBox error=e/></div> }.into_any(),
+        })
+    }
 }
 
 /// What the subject checked for an approver while the request waits (a production deploy's

@@ -14,6 +14,8 @@ use uuid::Uuid;
 #[component]
 pub fn ApprovalPage() -> impl IntoView {
     let params = use_params_map();
+    let query = leptos_router::hooks::use_query_map();
+    let decided = move || query.read().get("decided").is_some();
     let decide = ServerAction::<DecideApproval>::new();
     let approval = Resource::new(
         move || (params.read().get("id"), decide.version().get()),
@@ -32,7 +34,11 @@ pub fn ApprovalPage() -> impl IntoView {
         <Suspense fallback=|| view! { <Loading rows=4/> }>
             {move || Suspend::new(async move {
                 match approval.await {
-                    Ok((v, history)) => view! { <Detail view=v history decide/> }.into_any(),
+                    Ok((v, history)) => {
+                        // a decision posted without JavaScript lands here, and is confirmed
+                        let done = (decided() && decide.value().get_untracked().is_none()).then(|| super::card::decision_note(&v));
+                        view! { {done.map(|note| view! { <super::card::DecisionDone note/> })} <Detail view=v history decide/> }.into_any()
+                    }
                     Err(e) => {
                         #[cfg(feature = "ssr")]
                         let e = crate::context::respond(e);

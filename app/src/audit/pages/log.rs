@@ -1,6 +1,6 @@
-use crate::audit::api::{search_audit, VerifyAuditChain};
+use crate::audit::api::{search_audit, verify_audit_chain};
 use crate::audit::types::{AuditEntry, AuditQuery, ChainCheck};
-use crate::ui::{Card, DataTable, ErrorBox, Loading, PageHeader};
+use crate::ui::{Card, DataTable, ErrorBox, Loading, PageHeader, When};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -32,19 +32,25 @@ pub fn AuditPage() -> impl IntoView {
         move || query.get(),
         |q| search_audit(q.actor, q.action, q.subject_kind, q.subject_id, q.from, q.until, q.before_id),
     );
-    let verify = ServerAction::<VerifyAuditChain>::new();
+    // a GET form asks for the check (`?verify=1`), so its result shows with or without JavaScript
+    let verify = Resource::new(
+        move || params.read().get("verify").is_some(),
+        |asked| async move { if asked { Some(verify_audit_chain().await) } else { None } },
+    );
     view! {
         <Title text="Audit log"/>
         <PageHeader title="Audit log" subtitle="Every change, append-only and hash-chained so tampering shows.">
             <div class="flex items-center gap-2">
                 <a href=move || format!("/admin/audit.csv?{}", AuditQuery { before_id: None, ..query.get() }.to_query_string())
                    rel="external" class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-100 dark:ring-slate-700 dark:hover:bg-slate-800">"Export CSV"</a>
-                <ActionForm action=verify>
+                <form method="get" action="/admin/audit">
+                    <input type="hidden" name="verify" value="1"/>
                     <button type="submit" class="h-9 rounded-lg bg-slate-800 px-3 text-sm font-medium text-white dark:bg-slate-200 dark:text-slate-900">"Verify chain"</button>
-                </ActionForm>
+                </form>
             </div>
         </PageHeader>
-        {move || verify.value().get().map(|r| match r {
+        <Suspense fallback=|| view! { <p role="status" class="mb-4 text-sm text-slate-600">"Verifying the chain…"</p> }>
+        {move || Suspend::new(async move { verify.await.map(|r| match r {
             Ok(ChainCheck::Intact { rows }) => view! {
                 <p role="status" data-testid="chain-result" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">
                     {format!("The chain is intact: {rows} rows verified.")}
@@ -56,7 +62,8 @@ pub fn AuditPage() -> impl IntoView {
                 </p>
             }.into_any(),
             Err(e) => view! { <div class="mb-4"><ErrorBox error=e/></div> }.into_any(),
-        })}
+        }) })}
+        </Suspense>
         <Filters query=query.get_untracked()/>
         <Card>
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=6/></div> }>
@@ -65,7 +72,7 @@ pub fn AuditPage() -> impl IntoView {
                         Ok(page) => {
                             let next = page.next_before_id.map(|id| format!("/admin/audit?{}", AuditQuery { before_id: Some(id), ..query.get() }.to_query_string()));
                             view! {
-                                <AuditTable entries=page.entries/>
+                                <AuditTable entries=page.entries labels=page.labels/>
                                 {next.map(|href| view! {
                                     <div class="border-t border-slate-200 px-4 py-3 text-sm dark:border-slate-800">
                                         <a href=href class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">"Older entries →"</a>
@@ -109,8 +116,58 @@ fn Filters(query: AuditQuery) -> impl IntoView {
     }
 }
 
-/// Audit rows, newest first; before/after open on demand. With `as_of_links`, each row links to
-/// the page as it was right after that change (its `as_of`).
+/// An action as people read it: `entity.registration_requested` is "Registration requested"
+/// (the subject says what it happened to).
+pub fn action_label(action: &str) -> String {
+    let words = action.split_once('.').map_or(action, |(_, rest)| rest).replace(['.', '_'], " ");
+    let mut c = words.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}
+
+/// How many fields of one change show before the rest fold away.
+const FIELDS_SHOWN: usize = 6;
+
+/// One change, field by field: before → after.
+#[component]
+fn Changes(entry: AuditEntry) -> impl IntoView {
+    let changes = entry.changes();
+    if changes.is_empty() {
+        return view! { <span class="text-xs text-slate-500">"No field changed."</span> }.into_any();
+    }
+    let row = |c: crate::audit::types::FieldChange| {
+        let (was, is) = (c.before.clone(), c.after.clone());
+        view! {
+            <li data-testid="change" data-field=c.field.clone()>
+                {(!c.field.is_empty()).then(|| view! { <span class="font-medium">{c.field.replace('_', " ")}</span>": " })}
+                {match (was.is_empty(), is.is_empty()) {
+                    (true, _) => view! { <span class="break-words">{is}</span> }.into_any(),
+                    (false, true) => view! { <del class="break-words text-rose-700 dark:text-rose-300">{was}</del>" (removed)" }.into_any(),
+                    (false, false) => view! {
+                        <del class="break-words text-rose-700 dark:text-rose-300">{was}</del>
+                        <span aria-hidden="true">" → "</span><span class="sr-only">" became "</span>
+                        <ins class="break-words text-emerald-700 no-underline dark:text-emerald-300">{is}</ins>
+                    }.into_any(),
+                }}
+            </li>
+        }
+    };
+    let mut shown = changes;
+    let rest = if shown.len() > FIELDS_SHOWN + 1 { shown.split_off(FIELDS_SHOWN) } else { Vec::new() };
+    view! {
+        <ul class="max-w-xl space-y-0.5 text-xs" data-testid="changes">{shown.into_iter().map(row).collect_view()}</ul>
+        {(!rest.is_empty()).then(|| view! {
+            <details class="mt-1 text-xs">
+                <summary class="cursor-pointer text-indigo-700 dark:text-indigo-300">{format!("{} more field{}", rest.len(), if rest.len() == 1 { "" } else { "s" })}</summary>
+                <ul class="mt-1 max-w-xl space-y-0.5">{rest.into_iter().map(row).collect_view()}</ul>
+            </details>
+        })}
+    }.into_any()
+}
+
+/// Audit rows, newest first, each read as a change: when (how long ago, the exact time on
+/// hover), who, what, and field by field before → after. With `as_of_links`, each row links to
+/// the page as it was right after that change (its `as_of`). The subject column shows where the
+/// rows span several subjects, by the names in `labels` (each a link to its page).
 #[component]
 pub fn AuditTable(
     entries: Vec<AuditEntry>,
@@ -122,46 +179,56 @@ pub fn AuditTable(
     if entries.is_empty() {
         return view! { <p class="p-6 text-sm text-slate-600 dark:text-slate-400" data-testid="audit-empty">"No audit entries match."</p> }.into_any();
     }
+    let admin = crate::ui::layout::CurrentUser::get().is_some_and(|m| m.is_admin());
+    let several = !labels.is_empty() || entries.iter().any(|e| (&e.subject_kind, &e.subject_id) != (&entries[0].subject_kind, &entries[0].subject_id));
+    let columns = if several { vec!["When", "Who", "What", "Subject", "Change"] } else { vec!["When", "Who", "What", "Change"] };
     view! {
-        <DataTable testid="audit-table" columns=vec!["#", "When (UTC)", "Actor", "Action", "Subject", "Change"]>
-                    {entries.into_iter().map(|e| view! {
-                        <tr class="align-top">
-                            <td class="px-4 py-2 tabular-nums text-slate-500">{e.id}</td>
-                            <td class="whitespace-nowrap px-4 py-2 tabular-nums">{
-                                let when = e.at.format("%Y-%m-%d %H:%M:%S").to_string();
+        <DataTable testid="audit-table" columns>
+                    {entries.into_iter().map(|e| {
+                        let subject = several.then(|| {
+                            let kind = e.subject_kind.replace('_', " ");
+                            let cell = match labels.iter().find(|l| l.kind == e.subject_kind && l.id == e.subject_id) {
+                                Some(l) if !l.href.is_empty() => view! { <span class="text-xs text-slate-500">{kind}" "</span><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=l.href.clone()>{l.label.clone()}</a> }.into_any(),
+                                Some(l) => view! { <span class="text-xs text-slate-500">{kind}" "</span><span>{l.label.clone()}</span> }.into_any(),
+                                None => view! { <span class="text-xs text-slate-500">{kind}" "</span><span class="font-mono text-xs">{e.subject_id.clone()}</span> }.into_any(),
+                            };
+                            view! { <td class="px-4 py-2" data-testid="subject">{cell}</td> }
+                        });
+                        let at = e.at;
+                        view! {
+                        <tr class="align-top" data-id=e.id>
+                            <td class="whitespace-nowrap px-4 py-2">{
                                 if as_of_links {
                                     // the page as it was right after this change
-                                    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                                    view! { <a class="text-indigo-700 hover:underline dark:text-indigo-300" data-testid="as-of-link" title="Show it as it was right after this change" href=format!("?as_of={at}")>{when}</a> }.into_any()
+                                    let moment = at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                                    view! { <a class="text-indigo-700 hover:underline dark:text-indigo-300" data-testid="as-of-link" href=format!("?as_of={moment}")
+                                        aria-label=format!("Show it as it was right after this change, {}", at.format("%Y-%m-%d %H:%M:%S UTC"))><When at/></a> }.into_any()
                                 } else {
-                                    when.into_any()
+                                    view! { <When at/> }.into_any()
                                 }
                             }</td>
-                            // the name as it was; the link filters by id (two people may share a name)
-                            <td class="px-4 py-2 font-mono text-xs">{match e.actor_id {
-                                Some(id) => view! { <a class="hover:underline" href=format!("/admin/audit?actor={id}")>{e.actor_name.clone()}</a> }.into_any(),
-                                None => e.actor_name.clone().into_any(),
+                            // the name as it was; an admin's link filters by id (two people may share a name)
+                            <td class="px-4 py-2" data-testid="actor">{match e.actor_id {
+                                Some(id) if admin => view! { <a class="hover:underline" href=format!("/admin/audit?actor={id}")>{e.actor_name.clone()}</a> }.into_any(),
+                                _ => e.actor_name.clone().into_any(),
                             }}</td>
-                            <td class="px-4 py-2 font-mono text-xs">{e.action.clone()}</td>
-                            <td class="px-4 py-2 font-mono text-xs">{
-                                match labels.iter().find(|l| l.kind == e.subject_kind && l.id == e.subject_id) {
-                                    Some(l) if !l.href.is_empty() => view! { <span class="text-slate-500">{format!("{} ", e.subject_kind.replace('_', " "))}</span><a class="font-sans text-sm text-indigo-700 hover:underline dark:text-indigo-300" href=l.href.clone()>{l.label.clone()}</a> }.into_any(),
-                                    Some(l) => view! { <span class="text-slate-500">{format!("{} ", e.subject_kind.replace('_', " "))}</span><span class="font-sans text-sm">{l.label.clone()}</span> }.into_any(),
-                                    None => format!("{} {}", e.subject_kind, e.subject_id).into_any(),
-                                }
-                            }</td>
+                            <td class="px-4 py-2" data-action=e.action.clone() title=e.action.clone()>{action_label(&e.action)}</td>
+                            {subject}
                             <td class="px-4 py-2">
-                                <details>
-                                    <summary class="cursor-pointer text-xs text-indigo-700 dark:text-indigo-300">"details"</summary>
-                                    <dl class="mt-1 space-y-1 text-xs">
-                                        <dt class="text-slate-500">"before"</dt><dd class="break-all font-mono">{e.before.clone().unwrap_or_else(|| "—".into())}</dd>
-                                        <dt class="text-slate-500">"after"</dt><dd class="break-all font-mono">{e.after.clone().unwrap_or_else(|| "—".into())}</dd>
-                                        <dt class="text-slate-500">"request"</dt><dd class="font-mono">{e.request_id.clone()} " from " {e.source_ip.clone()}</dd>
-                                    </dl>
-                                </details>
-
+                                <Changes entry=e.clone()/>
+                                {admin.then(|| view! {
+                                    <details class="mt-1">
+                                        <summary class="cursor-pointer text-xs text-slate-500">"Raw"</summary>
+                                        <dl class="mt-1 space-y-1 text-xs">
+                                            <dt class="text-slate-500">"before"</dt><dd class="break-all font-mono">{e.before.clone().unwrap_or_else(|| "—".into())}</dd>
+                                            <dt class="text-slate-500">"after"</dt><dd class="break-all font-mono">{e.after.clone().unwrap_or_else(|| "—".into())}</dd>
+                                            <dt class="text-slate-500">"row, request"</dt><dd class="font-mono">{format!("#{} · {} from {}", e.id, e.request_id, e.source_ip)}</dd>
+                                        </dl>
+                                    </details>
+                                })}
                             </td>
                         </tr>
+                        }
                     }).collect_view()}
         </DataTable>
     }.into_any()

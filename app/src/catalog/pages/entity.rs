@@ -174,11 +174,12 @@ fn Entity(data: PageData) -> impl IntoView {
                     </div>
                 </Card>
                 <Card title="Relations">
-                    <div class="grid gap-4 p-4 sm:grid-cols-2" data-testid="relations">
+                    <div class="grid gap-4 p-4 sm:grid-cols-2" id="relations" data-testid="relations">
                         <Relations title="This uses" list=d.outgoing.clone() outgoing=true/>
                         <Relations title="Uses this" list=d.incoming.clone() outgoing=false/>
                     </div>
                 </Card>
+                {(r.kind == "component" && !s.pending).then(|| view! { <crate::deploys::pages::RunsWhereCard service=r.name.clone()/> })}
                 <GraphCard graph depth href=r.href()/>
                 {(r.kind == "component").then(|| view! { <crate::integrations::pages::ComponentIntegrations name=r.name.clone()/> })}
                 {(r.kind == "component").then(|| view! { <crate::topology::pages::NetworkNeedsCard namespace=r.namespace.clone() name=r.name.clone()/> })}
@@ -294,7 +295,6 @@ fn GraphCard(graph: DependencyGraph, depth: u8, href: String) -> impl IntoView {
         return view! { <Card title="Dependency graph"><p class="p-4 text-sm text-slate-500" data-testid="graph-empty">"No dependencies either way."</p></Card> }.into_any();
     }
     let truncated = graph.truncated;
-    let linked: Vec<(String, String)> = graph.nodes.iter().filter(|n| n.depth > 0).map(|n| (n.href.clone(), n.title.clone())).collect();
     view! {
         <Card title="Dependency graph">
             <nav class="flex gap-2 px-4 pt-3 text-xs" aria-label="Graph depth">
@@ -309,13 +309,8 @@ fn GraphCard(graph: DependencyGraph, depth: u8, href: String) -> impl IntoView {
             </nav>
             <div class="overflow-auto p-4">
                 <GraphDrawing graph label="Dependency graph"/>
-                <p class="mt-2 text-xs text-slate-500">"Solid: depends on. Dashed: provides or consumes an API."
+                <p class="mt-2 text-xs text-slate-500">"Each box opens its page. Solid: depends on. Dashed: provides or consumes an API. A dashed box stands for more entities than fit; it opens where they are listed."
                     {truncated.then_some(" Large neighbourhood: only the nearest entities are drawn.")}</p>
-                <ul class="mt-2 flex flex-wrap gap-x-3 gap-y-1 text-xs" data-testid="graph-nodes" aria-label="Entities in the graph">
-                    {linked.into_iter().map(|(href, title)| view! {
-                        <li><a class="text-indigo-700 hover:underline dark:text-indigo-300" href=href>{title}</a></li>
-                    }).collect_view()}
-                </ul>
             </div>
         </Card>
     }.into_any()

@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::iam::api::list_teams;
 use crate::iam::types::TeamDetail;
 use crate::ui::form::{returned_problems, Field, Submit, INPUT, TEXTAREA};
-use crate::ui::{Card, ErrorBox, Loading, PageHeader};
+use crate::ui::{Card, ErrorBox, Loading, NotAllowed, PageHeader, NO_TEAM};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -24,9 +24,14 @@ pub fn RegisterPage() -> impl IntoView {
     let query = use_query_map();
     let (form, problems) = query.with_untracked(from_query);
     let teams = Resource::new(|| (), |_| list_teams());
+    let may_own = crate::ui::layout::CurrentUser::get().is_some_and(|m| m.may_own());
     view! {
         <Title text="Register a service"/>
         <PageHeader title="Register a service" subtitle="It shows as pending until an admin or a lead of the owning team approves it (tier 0 needs two)."/>
+        {if !may_own {
+            view! { <NotAllowed reason=NO_TEAM back="/catalog" back_label="Back to the catalog"/> }.into_any()
+        } else {
+        view! {
         <Suspense fallback=|| view! { <Loading rows=8/> }>
             {move || {
                 let form = form.clone();
@@ -39,6 +44,8 @@ pub fn RegisterPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+        }.into_any()
+        }}
     }
 }
 

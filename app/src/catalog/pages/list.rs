@@ -2,7 +2,7 @@ use super::table::EntityTable;
 use crate::catalog::api::{list_catalog, CatalogView};
 use crate::catalog::types::{FacetCount, ListQuery};
 use crate::ui::icons::Icon;
-use crate::ui::{Card, EmptyState, ErrorBox, Loading, PageHeader};
+use crate::ui::{Card, EmptyState, ErrorBox, Loading, PageHeader, PrimaryAction, NO_TEAM};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -22,13 +22,14 @@ pub fn CatalogPage() -> impl IntoView {
     let view_data = Resource::new(pairs, |pairs| {
         list_catalog(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
     });
+    let may_own = crate::ui::layout::CurrentUser::get().is_some_and(|m| m.may_own());
     view! {
         <Title text="Catalog"/>
         <PageHeader title="Catalog" subtitle="Services, APIs, systems and resources: who owns them, and how critical they are.">
-            <div class="flex gap-2">
+            <div class="flex flex-wrap items-start gap-2">
                 <a href="/api/v1/catalog/export" rel="external" class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Export YAML"</a>
                 <a href="/catalog/import" class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Import YAML"</a>
-                <a href="/catalog/new" class="h-9 rounded-lg bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">"Register a service"</a>
+                <PrimaryAction allowed=may_own href="/catalog/new" label="Register a service" reason=NO_TEAM testid="register-service"/>
             </div>
         </PageHeader>
         <Suspense fallback=|| view! { <Card><div class="p-4"><Loading rows=6/></div></Card> }>

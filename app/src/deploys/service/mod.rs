@@ -19,7 +19,7 @@ pub use cancel::cancel;
 pub use cd_events::{cd_event, CdEvent, CdReport};
 pub use freeze::{calendar, create_freeze, delete_freeze, environment_policies, environments, freezes_between, frozen_now, set_environment_policies};
 pub use kick_off::request_deploy;
-pub use read::{gauges, get, list, page, plan, service_history, updates, Gauges, PAGE_LOG_LINES};
+pub use read::{asked_by_me, gauges, get, list, page, plan, service_history, updates, Gauges, PAGE_LOG_LINES};
 pub use rollback::rollback;
 pub use worker::{append_log, claim, dispatched, finish, hand_over, heartbeat, recover, set_progress, Recovered};
 use super::repo::{self, DeployRow, Target, EVENTS_CHANNEL, QUEUE_CHANNEL};

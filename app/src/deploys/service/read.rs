@@ -90,6 +90,24 @@ pub async fn list(pool: &PgPool, principal: &Principal, filter: &DeployFilter) -
     Ok(repo::list(&mut *conn, &f).await?.into_iter().map(|r| to_view(r, Vec::new())).collect())
 }
 
+/// The deploys this person asked for, newest first (at most `limit`): for the home page.
+#[tracing::instrument(name = "deploys.service.asked_by_me", skip(pool, principal), fields(user = %principal.username), err)]
+pub async fn asked_by_me(pool: &PgPool, principal: &Principal, limit: i64) -> Result<Vec<DeployView>, DeployError> {
+    principal.require_read()?;
+    let mut conn = pool.acquire().await?;
+    let f = repo::ListFilter {
+        id: None,
+        service_id: None,
+        environment: None,
+        state: None,
+        requester: Some(&principal.username),
+        since: None,
+        until: None,
+        limit,
+    };
+    Ok(repo::list(&mut *conn, &f).await?.into_iter().map(|r| to_view(r, Vec::new())).collect())
+}
+
 /// What would apply to a deploy of `service` in each environment, for the deploy form.
 #[tracing::instrument(name = "deploys.service.plan", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result<DeployPlan, DeployError> {

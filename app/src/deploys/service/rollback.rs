@@ -12,8 +12,12 @@ use sqlx::PgPool;
 /// A new deploy of the version that succeeded before `id`, which must be what runs in its
 /// environment now. The environment's policy applies as to any deploy.
 #[tracing::instrument(name = "deploys.service.rollback", skip(pool, queue, principal), fields(user = %principal.username), err)]
-pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: DeployId, key: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
+pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: DeployId, key: &str, why: &str, meta: &RequestMeta) -> Result<Kicked, DeployError> {
     principal.require_read()?;
+    let why = why.trim();
+    if why.is_empty() {
+        return Err(Refusal::invalid("reason", "Say why you roll back: the reason goes on the deploy, its approval request and the audit log").into());
+    }
     let current = repo::get(pool, id).await?.ok_or_else(|| not_found("That deploy"))?;
     let target = repo::target(pool, &current.service).await?.ok_or_else(|| not_found("That deploy's service"))?;
     if !may_deploy(principal, &target) {
@@ -26,7 +30,7 @@ pub async fn rollback(pool: &PgPool, queue: &Queue, principal: &Principal, id: D
         service: current.service.clone(),
         environment: current.environment.clone(),
         version: to.clone(),
-        reason: format!("Roll back {} in {} from {} to {}", current.service, current.environment, current.version, to),
+        reason: format!("Roll back {} in {} from {} to {}: {why}", current.service, current.environment, current.version, to),
         idempotency_key: key.to_owned(),
         freeze_override: String::new(),
     };

@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::integrations::api::{get_edit_form, EditIntegration, RegisterIntegration};
 use crate::integrations::types::{AuthMethod, DataFormat, FieldProblem, IntegrationForm, IntegrationLifecycle, Platform, Transport, Trigger};
 use crate::ui::form::{returned_problems, Field, Submit, INPUT, TEXTAREA};
-use crate::ui::{Card, ErrorBox, Loading, PageHeader};
+use crate::ui::{Card, ErrorBox, Loading, NotAllowed, PageHeader, NO_TEAM};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -24,6 +24,7 @@ pub fn RegisterIntegrationPage() -> impl IntoView {
         (form, returned_problems(q))
     });
     let claiming = !form.job_name.is_empty();
+    let may_own = crate::ui::layout::CurrentUser::get().is_some_and(|m| m.may_own());
     view! {
         <Title text="Register an integration"/>
         <PageHeader
@@ -34,7 +35,11 @@ pub fn RegisterIntegrationPage() -> impl IntoView {
                 "Claiming the job " <span class="font-mono">{format!("{}/{}", form.job_namespace, form.job_name)}</span> ": its runs so far become this integration's history."
             </p>
         })}
-        <IntegrationFormView form problems version=None/>
+        {if may_own {
+            view! { <IntegrationFormView form problems version=None/> }.into_any()
+        } else {
+            view! { <NotAllowed reason=NO_TEAM back="/integrations" back_label="Back to the integrations"/> }.into_any()
+        }}
     }
 }
 

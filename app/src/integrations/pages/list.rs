@@ -5,7 +5,7 @@ use crate::catalog::types::Classification;
 use crate::integrations::api::list_integrations;
 use crate::integrations::types::{Health, IntegrationLifecycle, IntegrationPage, IntegrationQuery, Platform, Trigger};
 use crate::ui::icons::Icon;
-use crate::ui::{Card, DataTable, EmptyState, ErrorBox, Loading, PageHeader};
+use crate::ui::{Card, DataTable, EmptyState, ErrorBox, Loading, PageHeader, PrimaryAction, NO_TEAM};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -17,13 +17,14 @@ pub fn IntegrationsPage() -> impl IntoView {
     let query = use_query_map();
     let pairs = move || query.with(|q| KEYS.iter().filter_map(|k| q.get(k).map(|v| ((*k).to_owned(), v))).collect::<Vec<_>>());
     let data = Resource::new(pairs, |pairs| list_integrations(url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()));
+    let may_own = crate::ui::layout::CurrentUser::get().is_some_and(|m| m.may_own());
     view! {
         <Title text="Integrations"/>
         <PageHeader title="Integrations" subtitle="The flows that move data between business systems, and how they are doing.">
-            <div class="flex flex-wrap gap-2">
+            <div class="flex flex-wrap items-start gap-2">
                 <a href="/integrations/systems" class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Systems and map"</a>
                 <a href="/integrations/unregistered-jobs" class="h-9 rounded-lg px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:ring-slate-700 dark:hover:bg-slate-800">"Unregistered jobs"</a>
-                <a href="/integrations/new" class="h-9 rounded-lg bg-indigo-600 px-3 py-2 text-sm font-medium text-white hover:bg-indigo-500">"Register an integration"</a>
+                <PrimaryAction allowed=may_own href="/integrations/new" label="Register an integration" reason=NO_TEAM testid="register-integration"/>
             </div>
         </PageHeader>
         <Suspense fallback=|| view! { <Card><div class="p-4"><Loading rows=6/></div></Card> }>

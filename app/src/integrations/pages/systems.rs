@@ -80,11 +80,17 @@ pub fn SystemsPage() -> impl IntoView {
         </Suspense>
         <div class="mt-6">
             <Card title="Register a system">
-                <PartnerNames/>
-                <ActionForm action=create attr:data-testid="system-form">
-                    {system_fields(typed, false)}
-                    {form_footer(problems, "Register system")}
-                </ActionForm>
+                {if crate::ui::layout::CurrentUser::get().is_some_and(|m| m.may_own()) {
+                    view! {
+                        <PartnerNames/>
+                        <ActionForm action=create attr:data-testid="system-form">
+                            {system_fields(typed, false)}
+                            {form_footer(problems, "Register system")}
+                        </ActionForm>
+                    }.into_any()
+                } else {
+                    view! { <div class="p-4"><crate::ui::NotAllowed reason=crate::ui::NO_TEAM back="/integrations" back_label="Back to the integrations"/></div> }.into_any()
+                }}
             </Card>
         </div>
     }

@@ -829,7 +829,7 @@ pub async fn map_drawing(pool: &PgPool, principal: &Principal, focus: Option<&st
         .iter()
         .map(|n| {
             let title = map.systems.iter().find(|s| s.name == *n).map_or_else(|| (*n).to_owned(), |s| s.title.clone());
-            NodeSpec { label: title.clone(), title, href: format!("/integrations/systems/{n}"), depth: i32::from(Some(*n) != focus) }
+            NodeSpec::one(title.clone(), title, format!("/integrations/systems/{n}"), i32::from(Some(*n) != focus))
         })
         .collect();
     let mut seen = std::collections::HashSet::new();
