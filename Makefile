@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox record-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-blast bench-netbox
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox record-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-blast bench-netbox bench-pages
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -385,6 +385,23 @@ bench-netbox: db
 # to an OTLP/HTTP collector (the bench's own), catalog list and kick-off throughput (~4 min)
 bench-telemetry: db server-release
 	SERVER_BIN=$(CURDIR)/target/release/server cargo bench -p server --bench telemetry --features app/ssr
+
+# the main pages' first loads before and after a change, back to back (~25 min the first time):
+# BEFORE (a commit, default the one before HEAD) built in a worktree into the same target
+# directory (so only the workspace's own crates build again), then this tree; both release
+# servers on one demo database (server/benches/pages_ab.sh)
+BEFORE ?= HEAD~1
+BENCH_PAGES_IDP_PORT ?= 3922
+bench-pages: db site-release
+	@set -e; rev=$$(git rev-parse --short $(BEFORE)); wt=target/worktree-$$rev; \
+	 [ -d $$wt ] || git worktree add --detach $$wt $$rev >/dev/null; \
+	 (cd $$wt && CARGO_TARGET_DIR=$(CURDIR)/target cargo build --release -p server --bin server); \
+	 cp target/release/server target/server-before; \
+	 touch server/src/main.rs; cargo build --release -p server --bin server; cp target/release/server target/server-after; \
+	 $(call start_idp,$(BENCH_PAGES_IDP_PORT),target/idp-pages.log); \
+	 echo "### Pages before ($$rev) and after ($$(git rev-parse --short HEAD)$$(git diff --quiet || echo ', with changes'))"; echo; \
+	 PEERS=$(PEERS) IDP_URL=http://127.0.0.1:$(BENCH_PAGES_IDP_PORT) SITE=$(SITE_release) \
+	   server/benches/pages_ab.sh target/server-before target/server-after
 
 # the catalog over HTTP beside Backstage's cases and pgbench on the same SQL, at 10,000 and
 # 50,000 components (~15 min): the release server, oha, the peers' data generator

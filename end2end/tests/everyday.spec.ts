@@ -15,11 +15,12 @@ test('the home page is personal for each demo user, and its counts are the catal
   const js = hasJs(testInfo);
   const expected: Record<string, (page: Page) => Promise<void>> = {
     alice: async (page) => {
-      await expect(page.getByTestId('my-services')).toContainText('You are in no team yet');
+      await expect(page.getByTestId('my-services')).toContainText('as an admin you may change anything');
       await expect(page.getByTestId('my-approvals')).toBeVisible();
     },
     bob: async (page) => {
-      await expect(page.getByTestId('my-services').locator('[data-team="payments"]')).toContainText('Refunds');
+      await expect(page.getByTestId('my-services').locator('[data-team="payments"]')).toContainText('Payment Gateway');
+      await expect(page.getByTestId('my-services').locator('[data-team="payments"]').getByRole('link', { name: 'All of them →' })).toHaveAttribute('href', '/catalog?kind=component&owner=payments');
       await expect(page.getByTestId('my-services').locator('[data-team="ledger"]')).toHaveCount(0);
     },
     carol: async (page) => {
@@ -62,7 +63,7 @@ test('a viewer is not offered what only team members may do, and is told why', a
   await signIn(dave, testInfo, 'dave', '/catalog');
   const register = dave.getByTestId('register-service');
   await expect(register).toHaveAttribute('aria-disabled', 'true');
-  await expect(dave.getByRole('link', { name: 'Register a service' })).toHaveCount(0);
+  await expect(dave.locator('a[href="/catalog/new"]')).toHaveCount(0);
   await expect(dave.locator('#register-service-why')).toContainText('You are in no team yet');
   await dave.screenshot({ path: `screenshots/catalog-viewer-${testInfo.project.name}.png` });
   // typed by hand, the form is not there: the reason is
@@ -129,7 +130,7 @@ test('history reads as changes: names, field by field, how long ago; the audit l
   await expect(when).toHaveAttribute('title', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
   // what: each change field by field (an import lists what it set)
   await expect(table.getByTestId('changes').first()).toBeVisible();
-  await page.screenshot({ path: `screenshots/audit-log-${testInfo.project.name}.png`, fullPage: true });
+  await page.screenshot({ path: `screenshots/audit-log-${testInfo.project.name}.png` });
 
   // the chain is verified with or without JavaScript, and says so
   await page.getByRole('button', { name: 'Verify chain' }).click();
@@ -150,6 +151,9 @@ test('on a phone every main page fits the screen, and the menu opens with or wit
     ['topology', '/topology'],
     ['deploys', '/deploys'],
     ['approvals', '/approvals'],
+    ['team', '/teams/payments'],
+    ['calendar', '/calendar'],
+    ['integration systems', '/integrations/systems'],
   ];
   for (const [name, path] of pages) {
     await open(page, testInfo, path);
@@ -179,7 +183,7 @@ test('the API reference reads like documentation: Markdown rendered, a contents 
   const endpoints = page.getByTestId('endpoints');
   await expect(endpoints.getByTestId('endpoint').first()).toBeVisible();
   // Markdown is rendered: code spans are code, no literal backticks are left
-  await expect(endpoints.locator('.prose-doc code').first()).toBeVisible();
+  await expect(endpoints.locator('.prose-doc code').filter({ hasText: 'waiting_for_me' }).first()).toBeVisible();
   expect(await endpoints.locator('.prose-doc').allTextContents()).not.toContainEqual(expect.stringContaining('`'));
   // the contents list leads to each operation
   const contents = page.getByRole('navigation', { name: 'Contents' });
@@ -207,4 +211,34 @@ test('admin lists are paged: twenty rows a page, with links to the next and prev
   await expect(page).toHaveURL(/tokens_page=2$/);
   await expect(page.getByTestId('tokens_page-pager')).toContainText(/^21–/);
   await expect(page.getByTestId('tokens_page-pager').getByRole('link', { name: '← Previous' })).toBeVisible();
+});
+
+test('the dependency graph reads at depth 3: titles on the boxes, each a link, the focus marked, a crowd collapsed into a count, zoom', async ({ page }, testInfo) => {
+  await signIn(page, testInfo, 'dave', '/catalog/component/default/ledger-core?depth=3');
+  const frame = page.getByTestId('graph-frame');
+  // the entity in focus stands out and is not a link to itself
+  const root = frame.locator('[data-root="true"]');
+  await expect(root).toHaveAttribute('aria-current', 'page');
+  await expect(root).toHaveAttribute('title', 'Ledger Core');
+  await expect(page.getByTestId('graph').locator('text').filter({ hasText: /^Ledger Core$/ })).toHaveCount(1);
+  // ten services depend on the ledger: more than a box can show beside it, so a count stands for the rest
+  const more = frame.getByTestId('graph-more').first();
+  await expect(more).toHaveAttribute('title', /^\d+ more entit(y|ies) beside Ledger Core$/);
+  await page.screenshot({ path: `screenshots/graph-depth-3-${testInfo.project.name}.png`, fullPage: true });
+  if (hasJs(testInfo)) {
+    // zoom: the drawing grows in its frame, which scrolls rather than shrinking it
+    const drawing = frame.locator('div.relative').first();
+    const before = (await drawing.boundingBox())!.width;
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await expect.poll(async () => (await drawing.boundingBox())!.width).toBeGreaterThan(before * 1.2);
+    await page.getByRole('button', { name: 'Actual size' }).click();
+    await expect.poll(async () => Math.round((await drawing.boundingBox())!.width)).toBe(Math.round(before));
+  }
+  await more.click();
+  await expect(page).toHaveURL(/ledger-core#relations$/);
+  // every other box opens its entity's page
+  const node = frame.locator('a[data-testid="graph-node"]').first();
+  const title = await node.getAttribute('title');
+  await node.click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(title!);
 });

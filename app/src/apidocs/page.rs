@@ -49,7 +49,7 @@ fn Reference(reference: ApiReference) -> impl IntoView {
     view! {
         // the server made this HTML from the OpenAPI document's Markdown, raw HTML escaped
         <div class="prose-doc mb-6 max-w-3xl space-y-2 text-sm text-slate-700 dark:text-slate-300" data-testid="api-description" inner_html=description_html></div>
-        <div class="grid gap-6 lg:grid-cols-[16rem_minmax(0,1fr)]">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-[16rem_minmax(0,1fr)]">
             <nav aria-label="Contents" class="text-sm lg:sticky lg:top-20 lg:max-h-[calc(100vh-6rem)] lg:self-start lg:overflow-y-auto" data-testid="api-contents">
                 <h2 class="mb-2 text-xs font-semibold uppercase tracking-wide text-slate-500">"Contents"</h2>
                 <ul class="space-y-3">
@@ -111,7 +111,8 @@ fn EndpointCard(endpoint: Endpoint) -> impl IntoView {
                             <li>
                                 <code class="font-mono">{p.name}</code>
                                 <span class="ml-2 text-xs text-slate-500">{format!("{}{}", p.location, if p.required { ", required" } else { "" })}</span>
-                                <span class="ml-2">{p.description}</span>
+                                // Markdown the server rendered (raw HTML escaped)
+                                <span class="prose-doc ml-2" inner_html=p.description></span>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -122,7 +123,7 @@ fn EndpointCard(endpoint: Endpoint) -> impl IntoView {
                 <h3 class="mt-3 text-xs font-semibold uppercase tracking-wide text-slate-500">"Answers"</h3>
                 <ul class="mt-1 space-y-1 text-sm">
                     {responses.into_iter().map(|(status, text, schema)| view! {
-                        <li><code class="font-mono">{status}</code> <span class="ml-2">{text}</span>
+                        <li><code class="font-mono">{status}</code> <span class="prose-doc ml-2" inner_html=text></span>
                             {schema.map(|s| view! { <code class="ml-2 font-mono text-xs text-slate-500">{s}</code> })}
                         </li>
                     }).collect_view()}

@@ -27,7 +27,7 @@ pub struct Endpoint {
     pub params: Vec<Param>,
     /// The schema name of a JSON body, if the endpoint takes one.
     pub body: Option<String>,
-    /// Status, description, schema name.
+    /// Status, description (Markdown as HTML, on one line), schema name.
     pub responses: Vec<(String, String, Option<String>)>,
 }
 
@@ -37,5 +37,6 @@ pub struct Param {
     /// `path`, `query` or `header`.
     pub location: String,
     pub required: bool,
+    /// Markdown as HTML, on one line (raw HTML escaped).
     pub description: String,
 }

@@ -124,7 +124,10 @@ impl AuditEntry {
     /// state that is not an object is one change with an empty field name.
     pub fn changes(&self) -> Vec<FieldChange> {
         let parse = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).filter(|v| !v.is_null());
-        diff(parse(&self.before).as_ref(), parse(&self.after).as_ref())
+        let mut changes = diff(parse(&self.before).as_ref(), parse(&self.after).as_ref());
+        // a subject's own id says nothing the row does not
+        changes.retain(|c| !(c.field == "id" && (c.after == self.subject_id || c.before == self.subject_id)));
+        changes
     }
 }
 

@@ -294,7 +294,7 @@ fn line_view(l: Line) -> impl IntoView {
             data-testid="calendar-event" data-kind=e.kind.clone() data-clash=clash.then_some("true") data-on=e.on.clone()>
             <span class="w-40 shrink-0 font-mono text-xs tabular-nums text-slate-600 dark:text-slate-400">{times}</span>
             <span class="w-28 shrink-0"><Badge tone=if clash { Tone::Bad } else { tone }>{label}</Badge></span>
-            <div class="min-w-0 flex-1">
+            <div class="min-w-0 flex-1 break-words">
                 <a href=e.href.clone() class="font-medium text-indigo-700 hover:underline dark:text-indigo-300">{e.title.clone()}</a>
                 <span class="ml-2 font-mono text-xs text-slate-500">{e.on.clone()}</span>
                 <p class="text-xs text-slate-600 dark:text-slate-400">{e.detail.clone()}</p>

@@ -25,11 +25,10 @@ pub struct Home {
     pub my_deploys: Vec<DeployView>,
 }
 
-/// How many of each list the home page shows.
-const SHOWN: usize = 5;
-
 #[server(endpoint = "home")]
 pub async fn get_home() -> Result<Home, AppError> {
+    /// How many of each list the home page shows.
+    const SHOWN: usize = 5;
     let principal = crate::context::principal()?;
     let pool = crate::context::pool()?;
     let subjects = crate::context::approval_subjects()?;
@@ -80,6 +79,12 @@ fn Overview(home: Home) -> impl IntoView {
     let Home { overview, my_teams, waiting_total, waiting, my_deploys } = home;
     let team_count = i64::try_from(overview.teams.len()).unwrap_or(i64::MAX);
     let in_no_team = my_teams.is_empty();
+    let admin = crate::ui::layout::CurrentUser::get().is_some_and(|m| m.is_admin());
+    let no_team = if admin {
+        "You are in no team, so nothing here is yours; as an admin you may change anything."
+    } else {
+        "You are in no team yet, so nothing here is yours. Ask a team's lead to add you; until then you can read everything."
+    };
     view! {
         <div class="grid grid-cols-2 gap-4 lg:grid-cols-4">
             <StatCard label="Services" value=overview.services hint="registered in the catalog" href="/catalog?kind=component"/>
@@ -92,7 +97,7 @@ fn Overview(home: Home) -> impl IntoView {
                 <Card title="Your teams' services">
                     <div data-testid="my-services">
                         {if in_no_team {
-                            view! { <p class="p-4 text-sm text-slate-600 dark:text-slate-400">"You are in no team yet, so nothing here is yours. Ask a team's lead to add you; until then you can read everything."</p> }.into_any()
+                            view! { <p class="p-4 text-sm text-slate-600 dark:text-slate-400">{no_team}</p> }.into_any()
                         } else {
                             my_teams.into_iter().map(|(slug, name, services)| view! {
                                 <div class="border-b border-slate-200 last:border-b-0 dark:border-slate-800" data-team=slug.clone()>

@@ -33,6 +33,16 @@ pub fn markdown(text: &str) -> String {
     out
 }
 
+/// A line of Markdown as HTML, without the paragraph around it.
+pub fn inline(text: &str) -> String {
+    let html = markdown(text);
+    let trimmed = html.trim_end();
+    match trimmed.strip_prefix("<p>").and_then(|t| t.strip_suffix("</p>")) {
+        Some(one) if !one.contains("<p>") => one.to_owned(),
+        _ => html,
+    }
+}
+
 /// A `curl` command that calls the operation: the token from `$SWITCHYARD_TOKEN`, the server
 /// from `$SWITCHYARD`, each required query parameter as a placeholder, a JSON body from a file.
 fn example(method: &str, path: &str, op: &Operation) -> String {
@@ -81,7 +91,7 @@ fn endpoint(method: &str, path: &str, op: &Operation) -> Endpoint {
                 }
                 .to_owned(),
                 required: matches!(p.required, Required::True),
-                description: p.description.clone().unwrap_or_default(),
+                description: inline(p.description.as_deref().unwrap_or_default()),
             })
             .collect(),
         body: op.request_body.as_ref().and_then(|b| schema_of_json(b.content.get("application/json"))),
@@ -90,7 +100,7 @@ fn endpoint(method: &str, path: &str, op: &Operation) -> Endpoint {
             .responses
             .iter()
             .map(|(status, r)| match r {
-                RefOr::T(resp) => (status.clone(), resp.description.clone(), schema_of_json(resp.content.get("application/json"))),
+                RefOr::T(resp) => (status.clone(), inline(&resp.description), schema_of_json(resp.content.get("application/json"))),
                 RefOr::Ref(r) => (status.clone(), String::new(), Some(r.ref_location.clone())),
             })
             .collect(),
@@ -134,5 +144,6 @@ mod tests {
         assert!(html.contains("<em>the list</em>"), "{html}");
         assert!(!html.contains("<script>"), "raw HTML is escaped: {html}");
         assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert_eq!(super::inline("`waiting_for_me` (default)"), "<code>waiting_for_me</code> (default)");
     }
 }

@@ -75,7 +75,7 @@ fn Detail(view: ApprovalView, history: Vec<AuditEntry>, decide: ServerAction<Dec
         }.into_any()
     };
     view! {
-        <div class="grid gap-6 lg:grid-cols-3">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
             <div class="space-y-6 lg:col-span-2">
                 <Card title="What is asked">
                     <div class="p-4">

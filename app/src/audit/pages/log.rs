@@ -131,6 +131,10 @@ const FIELDS_SHOWN: usize = 6;
 #[component]
 fn Changes(entry: AuditEntry) -> impl IntoView {
     let changes = entry.changes();
+    if entry.before.is_none() && entry.after.is_none() {
+        // an event with no state of its own (a sign-in, a revocation)
+        return view! { <span class="text-xs text-slate-500">"—"</span> }.into_any();
+    }
     if changes.is_empty() {
         return view! { <span class="text-xs text-slate-500">"No field changed."</span> }.into_any();
     }

@@ -152,12 +152,12 @@ fn Entity(data: PageData) -> impl IntoView {
                 </ul>
             </div>
         })}
-        <div class="grid gap-6 xl:grid-cols-3">
+        <div class="grid grid-cols-1 gap-6 xl:grid-cols-3">
             <div class="space-y-6 xl:col-span-2">
                 <Card title="Overview">
                     <div class="space-y-4 p-4">
                         <p class="text-sm" data-testid="description">{if s.description.is_empty() { "No description yet.".to_owned() } else { s.description.clone() }}</p>
-                        <dl class="grid gap-4 sm:grid-cols-2">
+                        <dl class="grid grid-cols-1 gap-4 sm:grid-cols-2">
                             <div><dt class=dt>"Language"</dt><dd class=dd>{s.language.clone().unwrap_or_else(|| "—".into())}</dd></div>
                             <div><dt class=dt>"Tags"</dt><dd class=dd>{if s.tags.is_empty() { "—".to_owned() } else { s.tags.join(", ") }}</dd></div>
                             <div class="sm:col-span-2"><dt class=dt>"Links"</dt><dd class=dd>

@@ -67,7 +67,7 @@ fn Listing(q: ListQuery, data: CatalogView) -> impl IntoView {
     let sel = "h-9 rounded-lg border border-slate-300 bg-white px-2 text-sm dark:border-slate-700 dark:bg-slate-800";
     let sort = q.sort.as_str();
     view! {
-        <div class="grid gap-6 lg:grid-cols-[16rem_1fr]">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-[16rem_1fr]">
             <aside class="space-y-4 text-sm" data-testid="facets" aria-label="Filters">
                 {facet("Kind", "kind", facets.kind)}
                 {facet("Type", "type", facets.entity_type)}

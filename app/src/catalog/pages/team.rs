@@ -47,7 +47,7 @@ fn TeamView(team: Team) -> impl IntoView {
             <StatCard label="Bronze" value=bronze hint=hint("bronze")/>
             <StatCard label="Below bronze" value=none hint="need an owner's attention"/>
         </div>
-        <div class="grid gap-6 xl:grid-cols-3">
+        <div class="grid grid-cols-1 gap-6 xl:grid-cols-3">
             <div class="xl:col-span-2">
                 <Card title="Owned">
                     <div data-testid="owned">

@@ -119,7 +119,7 @@ fn Deploy(page: DeployPage, cancel: ServerAction<CancelDeploy>, problems: Vec<cr
                 </div>
             })
         }}
-        <div class="grid gap-6 lg:grid-cols-3">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
             <Card title="Details">
                 <dl class="grid gap-3 p-4 text-sm">
                     <div><dt class=dt>"Requested by"</dt><dd>{d.requester.clone()} " · " {when(d.created_at)}</dd></div>

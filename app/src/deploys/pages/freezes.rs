@@ -249,7 +249,7 @@ fn CalendarView(
                             <label class="mr-4"><input type="radio" name="kind" value="once" checked=!recurring0/>" One-off"</label>
                             <label><input type="radio" name="kind" value="recurring" checked=recurring0/>" Recurring"</label>
                         </fieldset>
-                        <div class="grid gap-3 sm:grid-cols-2">
+                        <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                             <Field id="fz-start" label="Starts (UTC, required)" field="starts_at" error=problem_of("starts_at", server_problems)>
                                 <input id="fz-start" type="datetime-local" name="starts_at" value=starts0 class=INPUT/>
                             </Field>

@@ -47,7 +47,7 @@ fn History(data: ServiceDeploys, rollback: ServerAction<RollbackDeploy>) -> impl
             {may_deploy.then(|| view! { <a href=format!("/deploys/new?service={service}") class=BUTTON.to_owned() + " py-2">"Deploy"</a> })}
         </div>
         {error}
-        <div class="grid gap-6 lg:grid-cols-3">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
             {environments.into_iter().map(|e| view! { <EnvironmentCard env=e may_deploy rollback/> }).collect_view()}
         </div>
     }

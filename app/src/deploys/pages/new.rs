@@ -67,7 +67,7 @@ fn DeployFormView(plan: DeployPlan, typed: Typed) -> impl IntoView {
     let envs_for_select = environments.clone();
     let tier_text = tier.map(|t| format!("Tier {t}")).unwrap_or_else(|| "no tier".into());
     view! {
-        <div class="grid gap-6 lg:grid-cols-5">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-5">
             <div class="lg:col-span-3">
                 <Card title="What to deploy">
                     <div class="p-4">

@@ -30,7 +30,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn Profile(me: Me) -> impl IntoView {
     let dl = "grid grid-cols-[8rem_1fr] gap-x-4 gap-y-2 p-4 text-sm";
     view! {
-        <div class="grid gap-6 lg:grid-cols-2">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-2">
             <Card title="Account">
                 <dl class=dl data-testid="profile">
                     <dt class="text-slate-500 dark:text-slate-400">"Name"</dt><dd>{me.name.clone()}</dd>

@@ -163,7 +163,7 @@ fn Integration(detail: IntegrationDetail, runs: RunPage, live: bool) -> impl Int
                 </div>
             </div>
         </div>
-        <div class="grid gap-6 lg:grid-cols-3">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
             <div class="space-y-6 lg:col-span-2">
                 <Card title="Flow">
                     <div class="p-4">

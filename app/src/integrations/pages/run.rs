@@ -44,7 +44,7 @@ fn Run(detail: RunDetail) -> impl IntoView {
             </h1>
             <div class="mt-2 flex items-center gap-2 text-sm"><RunBadge state=r.state/>{r.raw_status.clone().map(|s| view! { <span class="font-mono text-xs text-slate-500">{s}</span> })}</div>
         </div>
-        <div class="grid gap-6 lg:grid-cols-3">
+        <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
             <Card title="Run">
                 <dl class="grid gap-3 p-4">
                     <div><dt class=dt>"Trigger"</dt><dd class=dd>{r.trigger.label()}</dd></div>

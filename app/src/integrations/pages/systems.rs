@@ -246,7 +246,7 @@ pub fn SystemPage() -> impl IntoView {
                                 <h1 class="text-2xl font-semibold tracking-tight">{s.title.clone()}</h1>
                                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{format!("{} · {} · {}{}", s.kind.label(), s.environment.label(), s.classification.label(), if s.external { " · outside the company" } else { "" })}</p>
                             </div>
-                            <div class="grid gap-6 lg:grid-cols-3">
+                            <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
                                 <div class="space-y-6 lg:col-span-2">
                                     <Card title="Integrations into it">{integration_rows(d.incoming, "incoming")}</Card>
                                     <Card title="Integrations out of it">{integration_rows(d.outgoing, "outgoing")}</Card>

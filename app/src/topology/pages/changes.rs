@@ -139,7 +139,7 @@ pub fn MaintenanceCard(windows: Vec<MaintenanceWindow>, on: On, back: String, ma
                     <Field id="mw-title" label="What" field="title" required=true error=problem_of("title", problems)>
                         <input id="mw-title" name="title" value=title0 maxlength="200" class=INPUT placeholder="Line card swap"/>
                     </Field>
-                    <div class="grid gap-3 sm:grid-cols-2">
+                    <div class="grid grid-cols-1 gap-3 sm:grid-cols-2">
                         <div>
                             <label for="mw-kind" class=LABEL>"Kind"</label>
                             <select id="mw-kind" name="kind" class=INPUT>

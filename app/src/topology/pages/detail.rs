@@ -77,7 +77,7 @@ pub fn DevicePage() -> impl IntoView {
                             {heading("Device", d.name.clone(), line)}
                             {changed.banner()}
                             {d.weak_point.clone().map(finding)}
-                            <div class="grid gap-6 lg:grid-cols-3">
+                            <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
                                 <div class="space-y-6 lg:col-span-2">
                                     <Card title="Interfaces">
                                         {if d.interfaces.is_empty() { none("No interfaces.") } else { view! {
@@ -188,7 +188,7 @@ pub fn SitePage() -> impl IntoView {
                         view! {
                             {heading("Site", s.name.clone(), line)}
                             {changed.banner()}
-                            <div class="grid gap-6 lg:grid-cols-3">
+                            <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
                                 <div class="space-y-6 lg:col-span-2">
                                     <Card title="Devices">
                                         {if s.devices.is_empty() { none("No devices.") } else { view! {
@@ -376,7 +376,7 @@ pub fn PartnerPage() -> impl IntoView {
                                     <ul class="mt-1 list-disc pl-5 text-sm">{p.findings.iter().map(|f| view! { <li>{f.clone()}</li> }).collect_view()}</ul>
                                 </div>
                             })}
-                            <div class="grid gap-6 lg:grid-cols-3">
+                            <div class="grid grid-cols-1 gap-6 lg:grid-cols-3">
                                 <div class="space-y-6 lg:col-span-2">
                                     <Card title="BGP sessions">
                                         {if p.sessions.is_empty() { none("No BGP sessions.") } else { view! {

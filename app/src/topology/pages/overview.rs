@@ -72,7 +72,7 @@ fn overview(o: Overview) -> impl IntoView {
                     </p>
                 </div>
             </Card>
-            <div class="grid gap-6 lg:grid-cols-2">
+            <div class="grid grid-cols-1 gap-6 lg:grid-cols-2">
                 <Card title="Single points of failure">
                     {if weak_points.is_empty() {
                         view! { <p class="p-4 text-sm text-slate-500">"None: no single device's loss splits the network."</p> }.into_any()
@@ -111,7 +111,7 @@ fn overview(o: Overview) -> impl IntoView {
                     }}
                 </Card>
             </div>
-            <div class="grid gap-6 lg:grid-cols-2">
+            <div class="grid grid-cols-1 gap-6 lg:grid-cols-2">
                 <Card title="Find">
                     <form method="get" action="/topology/devices" class="grid gap-2 p-4 sm:grid-cols-[1fr_auto]">
                         <label class="sr-only" for="find-device">"Device name"</label>
