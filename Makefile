@@ -388,8 +388,8 @@ bench-telemetry: db server-release
 
 # the main pages' first loads before and after a change, back to back (~25 min the first time):
 # BEFORE (a commit, default the one before HEAD) built in a worktree into the same target
-# directory (so only the workspace's own crates build again), then this tree; both release
-# servers on one demo database (server/benches/pages_ab.sh)
+# directory (dependencies the two share are built once), then this tree; both release servers
+# on one demo database (server/benches/pages_ab.sh)
 BEFORE ?= HEAD~1
 BENCH_PAGES_IDP_PORT ?= 3922
 bench-pages: db site-release

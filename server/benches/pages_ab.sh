@@ -24,6 +24,7 @@ trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 start() { # BIN PORT
   SWITCHYARD_DATABASE__URL=$PG/$DB SWITCHYARD_SERVER__ADDR=127.0.0.1:$2 SWITCHYARD_SERVER__PUBLIC_URL=http://127.0.0.1:$2 \
   SWITCHYARD_OIDC__ISSUER_URL=$IDP_URL SWITCHYARD_LOG__FILTER=warn SWITCHYARD_DEPLOYS__WORKER=false SWITCHYARD_SITE__ROOT=$SITE \
+  SWITCHYARD_TELEMETRY__METRICS_ADDR=127.0.0.1:0 \
     "$1" >"$work/server-$2.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$2/healthz" && return; sleep 0.3; done

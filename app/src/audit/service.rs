@@ -288,7 +288,8 @@ pub async fn history_of(pool: &PgPool, principal: &Principal, subjects: &[(Strin
     Ok(shown_to(principal, repo::subjects(&mut conn, &kinds, &ids, limit).await?))
 }
 
-pub const PAGE_SIZE: i64 = 100;
+/// Rows on a page of the audit log (each read as its changes, field by field).
+pub const PAGE_SIZE: i64 = 50;
 
 /// Admins search the log, newest first, a page at a time.
 #[tracing::instrument(name = "audit.service.search", skip(pool, principal), fields(user = %principal.username), err)]

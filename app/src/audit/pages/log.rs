@@ -159,11 +159,24 @@ fn Changes(entry: AuditEntry) -> impl IntoView {
     let rest = if shown.len() > FIELDS_SHOWN + 1 { shown.split_off(FIELDS_SHOWN) } else { Vec::new() };
     view! {
         <ul class="max-w-xl space-y-0.5 text-xs" data-testid="changes">{shown.into_iter().map(row).collect_view()}</ul>
-        {(!rest.is_empty()).then(|| view! {
-            <details class="mt-1 text-xs">
-                <summary class="cursor-pointer text-indigo-700 dark:text-indigo-300">{format!("{} more field{}", rest.len(), if rest.len() == 1 { "" } else { "s" })}</summary>
-                <ul class="mt-1 max-w-xl space-y-0.5">{rest.into_iter().map(row).collect_view()}</ul>
-            </details>
+        // the rest as one line of text: a page of imports holds thousands of fields
+        {(!rest.is_empty()).then(|| {
+            let summary = format!("{} more field{}", rest.len(), if rest.len() == 1 { "" } else { "s" });
+            let text = rest
+                .iter()
+                .map(|c| match (c.before.is_empty(), c.after.is_empty()) {
+                    (true, _) => format!("{}: {}", c.field.replace('_', " "), c.after),
+                    (false, true) => format!("{}: {} (removed)", c.field.replace('_', " "), c.before),
+                    (false, false) => format!("{}: {} → {}", c.field.replace('_', " "), c.before, c.after),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            view! {
+                <details class="mt-1 text-xs">
+                    <summary class="cursor-pointer text-indigo-700 dark:text-indigo-300">{summary}</summary>
+                    <p class="mt-1 max-w-xl break-words">{text}</p>
+                </details>
+            }
         })}
     }.into_any()
 }

@@ -10,11 +10,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-#[component]
-pub fn ServiceDeploysPage() -> impl IntoView {
-    let params = use_params_map();
-    let name = move || params.read().get("name").unwrap_or_default();
-    let data = Resource::new(name, get_service_deploys);
+/// The rollback action; once a rollback is asked for, its deploy's page opens.
+fn rollback_action() -> ServerAction<RollbackDeploy> {
     let rollback = ServerAction::<RollbackDeploy>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -22,6 +19,15 @@ pub fn ServiceDeploysPage() -> impl IntoView {
             navigate(&format!("/deploys/{}", id.0), Default::default());
         }
     });
+    rollback
+}
+
+#[component]
+pub fn ServiceDeploysPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let data = Resource::new(name, get_service_deploys);
+    let rollback = rollback_action();
     view! {
         <Suspense fallback=|| view! { <Loading rows=8/> }>
             {move || Suspend::new(async move {
@@ -114,13 +120,7 @@ pub fn RollbackForm(current: DeployView, to: String, env_title: String, rollback
 #[component]
 pub fn RunsWhereCard(service: String) -> impl IntoView {
     let data = Resource::new(move || service.clone(), get_service_deploys);
-    let rollback = ServerAction::<RollbackDeploy>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = rollback.value().get() {
-            navigate(&format!("/deploys/{}", id.0), Default::default());
-        }
-    });
+    let rollback = rollback_action();
     view! {
         <crate::ui::Card title="Runs where">
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=3/></div> }>
