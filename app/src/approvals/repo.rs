@@ -105,7 +105,7 @@ pub async fn get(conn: &mut PgConnection, id: ApprovalId, lock: bool) -> Result<
             .fetch_optional(&mut *conn)
             .await?;
     }
-    let filter = ListFilter { id: Some(id), requester: None, state: None, limit: 1, whole_payload: true };
+    let filter = ListFilter { id: Some(id), requester: None, state: None, decider: None, limit: 1, whole_payload: true };
     Ok(list(conn, &filter).await?.pop())
 }
 
@@ -113,9 +113,19 @@ pub struct ListFilter {
     pub id: Option<ApprovalId>,
     pub requester: Option<Uuid>,
     pub state: Option<String>,
+    /// Only what this person could decide on: not their own, not expired, and (for someone who
+    /// is not an admin) only requests team leads decide, about the teams they lead.
+    pub decider: Option<Decider>,
     pub limit: i64,
     /// Payloads over `LIST_PAYLOAD_BYTES` come as `null` unless this is set.
     pub whole_payload: bool,
+}
+
+/// Who a list of requests is for, when it lists what they could decide.
+pub struct Decider {
+    pub user: Uuid,
+    /// The teams they lead; `None` for an admin, who decides on anything.
+    pub leads: Option<Vec<Uuid>>,
 }
 
 /// The largest payload a list of requests carries (a deploy's facts fit; an import's files do not).
@@ -153,6 +163,8 @@ pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<Request
            WHERE ($1::uuid IS NULL OR r.requester_id = $1)
              AND ($2::text IS NULL OR r.state = $2)
              AND ($4::uuid IS NULL OR r.id = $4)
+             AND ($7::uuid IS NULL OR (r.requester_id <> $7 AND r.expires_at > now()
+                  AND ($8::uuid[] IS NULL OR (r.approvers = 'team_leads_or_admins' AND r.owning_team_id = ANY($8)))))
            ORDER BY r.created_at DESC
            LIMIT $3"#,
         f.requester,
@@ -160,7 +172,9 @@ pub async fn list(conn: &mut PgConnection, f: &ListFilter) -> Result<Vec<Request
         f.limit,
         f.id.map(|i| i.0),
         f.whole_payload,
-        LIST_PAYLOAD_BYTES
+        LIST_PAYLOAD_BYTES,
+        f.decider.as_ref().map(|d| d.user),
+        f.decider.as_ref().and_then(|d| d.leads.as_deref())
     )
     .fetch_all(conn)
     .await

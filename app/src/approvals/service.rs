@@ -356,6 +356,7 @@ pub async fn list(
             Inbox::WaitingForMe => Some("pending".to_owned()),
             _ => state.map(|s| s.as_str().to_owned()),
         },
+        decider: (inbox == Inbox::WaitingForMe).then(|| decider(principal)),
         limit: 200,
         whole_payload: false,
     };
@@ -375,13 +376,25 @@ pub async fn list(
     Ok(views)
 }
 
+/// Who `p` may decide for: an admin on anything, a team lead on what their teams' leads decide.
+fn decider(p: &Principal) -> repo::Decider {
+    let leads = (!p.is_admin()).then(|| p.teams.iter().filter(|m| p.is_lead_of(m.team_id)).map(|m| m.team_id.0).collect());
+    repo::Decider { user: p.user_id.0, leads }
+}
+
 /// What waits for this person's decision, newest first, without the pre-flight checks: for the
-/// home page and the navigation's count. Two statements (the pending requests, their decisions).
+/// home page and the navigation's count. Nothing is read for someone who may decide on nothing
+/// (neither an admin nor a team's lead); two statements otherwise (the requests they could
+/// decide on, and their decisions).
 #[tracing::instrument(name = "approvals.service.waiting", skip(pool, subjects, principal), fields(user = %principal.username), err)]
 pub async fn waiting(pool: &PgPool, subjects: &Subjects, principal: &Principal) -> Result<Vec<ApprovalView>, ApprovalError> {
     principal.require_read()?;
+    let decider = decider(principal);
+    if decider.leads.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Vec::new());
+    }
     let mut conn = pool.acquire().await?;
-    let filter = repo::ListFilter { id: None, requester: None, state: Some("pending".to_owned()), limit: 200, whole_payload: false };
+    let filter = repo::ListFilter { id: None, requester: None, state: Some("pending".to_owned()), decider: Some(decider), limit: 200, whole_payload: false };
     let rows = repo::list(&mut conn, &filter).await?;
     let ids: Vec<ApprovalId> = rows.iter().map(|r| r.id).collect();
     let mut decisions = repo::decisions(&mut *conn, &ids).await?;

@@ -139,6 +139,24 @@ pub struct FieldChange {
     pub after: String,
 }
 
+impl FieldChange {
+    /// The field's name as people read it (`owner_team` → "owner team").
+    pub fn label(&self) -> String {
+        self.field.replace('_', " ")
+    }
+
+    /// The change as one line of text: "field: after", "field: before (removed)" or
+    /// "field: before → after".
+    pub fn text(&self) -> String {
+        let value = match (self.before.is_empty(), self.after.is_empty()) {
+            (true, _) => self.after.clone(),
+            (false, true) => format!("{} (removed)", self.before),
+            (false, false) => format!("{} → {}", self.before, self.after),
+        };
+        if self.field.is_empty() { value } else { format!("{}: {value}", self.label()) }
+    }
+}
+
 /// The fields that differ between two states, by name (then those only the earlier had).
 pub fn diff(before: Option<&Value>, after: Option<&Value>) -> Vec<FieldChange> {
     let empty = serde_json::Map::new();
@@ -346,6 +364,15 @@ pub struct AuditPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_change_reads_as_one_line() {
+        let c = |field: &str, before: &str, after: &str| FieldChange { field: field.into(), before: before.into(), after: after.into() };
+        assert_eq!(c("owner_team", "", "payments").text(), "owner team: payments");
+        assert_eq!(c("tier", "1", "").text(), "tier: 1 (removed)");
+        assert_eq!(c("lifecycle", "experimental", "production").text(), "lifecycle: experimental → production");
+        assert_eq!(c("", "a", "b").text(), "a → b", "a change of a whole value names no field");
+    }
 
     #[test]
     fn days_parse_and_bad_ones_name_the_field() {

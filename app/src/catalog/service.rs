@@ -793,16 +793,21 @@ pub async fn abandon(conn: &mut PgConnection, subject_id: &str, action: &str, me
 }
 
 /// The services of each team the principal is in (the first `per_team` of each, by name), for
-/// their home page: one statement per team.
+/// their home page: one statement for all their teams.
 #[tracing::instrument(name = "catalog.service.my_services", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn my_services(pool: &PgPool, principal: &Principal, per_team: usize) -> Result<Vec<(String, String, Vec<EntitySummary>)>, CatalogError> {
     principal.require_read()?;
-    let mut conn = pool.acquire().await?;
-    let mut teams = Vec::with_capacity(principal.teams.len());
-    for m in &principal.teams {
-        let owned = repo::owned_by(&mut *conn, m.team_id.0, &m.slug).await?;
-        let services = owned.into_iter().filter(|e| e.kind == Kind::Component).take(per_team).collect();
-        teams.push((m.slug.clone(), m.name.clone(), services));
+    let mut teams: Vec<(String, String, Vec<EntitySummary>)> =
+        principal.teams.iter().map(|m| (m.slug.clone(), m.name.clone(), Vec::new())).collect();
+    if teams.is_empty() {
+        return Ok(teams);
+    }
+    let keys: Vec<(uuid::Uuid, String)> = principal.teams.iter().map(|m| (m.team_id.0, m.slug.clone())).collect();
+    let per_team = i64::try_from(per_team).unwrap_or(i64::MAX);
+    for (slug, service) in repo::components_of_teams(pool, &keys, per_team).await? {
+        if let Some(team) = teams.iter_mut().find(|t| t.0 == slug) {
+            team.2.push(service);
+        }
     }
     Ok(teams)
 }

@@ -1,10 +1,9 @@
 //! The home page, for whoever is looking: their teams' services, what waits for their
 //! decision and the deploys they asked for, above the catalog's counts (each a link to the
 //! catalog list it counts, so the two always agree).
-use crate::approvals::types::ApprovalView;
 use crate::catalog::pages::EntityTable;
 use crate::catalog::types::{CatalogOverview, EntitySummary};
-use crate::deploys::types::DeployView;
+use crate::deploys::types::DeployState;
 use crate::error::AppError;
 use crate::ui::{Badge, Card, ErrorBox, Loading, PageHeader, StatCard, When};
 use leptos::prelude::*;
@@ -20,9 +19,30 @@ pub struct Home {
     pub my_teams: Vec<(String, String, Vec<EntitySummary>)>,
     /// How many requests wait for the viewer's decision, and the newest of them.
     pub waiting_total: usize,
-    pub waiting: Vec<ApprovalView>,
+    pub waiting: Vec<Waiting>,
     /// The deploys the viewer asked for, newest first.
-    pub my_deploys: Vec<DeployView>,
+    pub my_deploys: Vec<MyDeploy>,
+}
+
+/// A request waiting for the viewer's decision, as its line on the home page shows it (the
+/// page carries these few fields, not the inbox's whole card).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub id: uuid::Uuid,
+    pub summary: String,
+    pub requester: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One of the viewer's deploys, as its line on the home page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyDeploy {
+    pub id: uuid::Uuid,
+    pub service_title: String,
+    pub version: String,
+    pub environment: String,
+    pub state: DeployState,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[server(endpoint = "home")]
@@ -44,9 +64,23 @@ pub async fn get_home() -> Result<Home, AppError> {
         overview: overview.map_err(|e| fail(e.into()))?,
         my_teams: teams.map_err(|e| fail(e.into()))?,
         waiting_total: waiting.len(),
-        // a card needs the summary, not the payload
-        waiting: waiting.into_iter().take(SHOWN).map(|v| ApprovalView { payload: String::new(), ..v }).collect(),
-        my_deploys: deploys.map_err(|e| fail(e.into()))?,
+        waiting: waiting
+            .into_iter()
+            .take(SHOWN)
+            .map(|v| Waiting { id: v.id.0, summary: v.summary, requester: v.requester, created_at: v.created_at })
+            .collect(),
+        my_deploys: deploys
+            .map_err(|e| fail(e.into()))?
+            .into_iter()
+            .map(|d| MyDeploy {
+                id: d.id.0,
+                service_title: d.service_title,
+                version: d.version,
+                environment: d.environment,
+                state: d.state,
+                created_at: d.created_at,
+            })
+            .collect(),
     })
 }
 
@@ -135,7 +169,7 @@ fn Overview(home: Home) -> impl IntoView {
                                 <ul class="divide-y divide-slate-200 dark:divide-slate-800">
                                     {waiting.into_iter().map(|v| view! {
                                         <li class="px-4 py-2 text-sm">
-                                            <a class=LINK href=format!("/approvals/{}", v.id.0)>{v.summary}</a>
+                                            <a class=LINK href=format!("/approvals/{}", v.id)>{v.summary}</a>
                                             <p class="text-xs text-slate-500">{format!("asked by {} · ", v.requester)}<When at=v.created_at/></p>
                                         </li>
                                     }).collect_view()}
@@ -157,7 +191,7 @@ fn Overview(home: Home) -> impl IntoView {
                                     {my_deploys.into_iter().map(|d| view! {
                                         <li class="flex items-start justify-between gap-2 px-4 py-2 text-sm">
                                             <div class="min-w-0">
-                                                <a class=LINK href=format!("/deploys/{}", d.id.0)>{format!("{} {}", d.service_title, d.version)}</a>
+                                                <a class=LINK href=format!("/deploys/{}", d.id)>{format!("{} {}", d.service_title, d.version)}</a>
                                                 <p class="text-xs text-slate-500">{format!("to {} · ", d.environment)}<When at=d.created_at/></p>
                                             </div>
                                             <Badge tone=crate::deploys::pages::state_tone(d.state)>{d.state.as_str()}</Badge>

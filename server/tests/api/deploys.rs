@@ -777,3 +777,57 @@ async fn a_reason_never_reaches_the_log_as_lines_or_progress() {
     let forged = app.count("SELECT count(*) FROM deploy_logs WHERE deploy_id = $1::uuid AND (line LIKE '%forged%' OR line LIKE '%hotfix%')", &[&id]).await;
     assert_eq!(forged, 0, "the reason was echoed into the log");
 }
+
+#[tokio::test]
+async fn a_services_history_says_what_runs_in_each_environment_and_what_a_rollback_would_deploy() {
+    let app = app_with(true, vec![]).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    for (env, version) in [("dev", "v7.0"), ("dev", "v8.0"), ("staging", "v7.0")] {
+        let id = deploy(&bob, "payouts", env, version).await;
+        wait_for(&app, &id, "succeeded").await;
+    }
+    // one waiting for approval in production: the newest there, but not what runs
+    let waiting = deploy(&bob, "payouts", "production", "v8.0").await;
+    let r = bob.server_fn("deploys/service", &[("service", "payouts")]).await;
+    assert_eq!(r.status(), 200);
+    let s: Value = r.json().await.expect("json");
+    let env = |name: &str| s["environments"].as_array().expect("environments").iter().find(|e| e["environment"] == name).cloned().expect(name);
+    let names: Vec<&str> = s["environments"].as_array().expect("environments").iter().filter_map(|e| e["environment"].as_str()).collect();
+    assert_eq!(names, ["dev", "staging", "production"], "every environment, in their order");
+    let (dev, staging, production) = (env("dev"), env("staging"), env("production"));
+    assert_eq!(dev["current"]["version"], "v8.0");
+    assert_eq!(dev["rollback_to"], "v7.0", "a rollback in dev deploys the version before");
+    let dev_history: Vec<&str> = dev["history"].as_array().expect("history").iter().filter_map(|d| d["version"].as_str()).collect();
+    assert_eq!(&dev_history[..2], ["v8.0", "v7.0"], "the history is newest first");
+    assert!(dev["history"].as_array().expect("history").iter().all(|d| d["environment"] == "dev"), "each list holds its own environment's deploys");
+    assert_eq!(staging["current"]["version"], "v7.0");
+    assert_eq!(production["history"][0]["id"], waiting.as_str(), "the newest deploy heads the history");
+    assert_ne!(production["current"]["id"], waiting.as_str(), "what runs is what succeeded, not the newest asked for");
+}
+
+#[tokio::test]
+async fn what_waits_for_a_decision_is_what_each_person_may_decide() {
+    let app = app_with(false, vec![]).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let carol = app.login_as(Persona::LedgerMember).await;
+    let people = [app.login_as(Persona::Admin).await, app.login_as(Persona::PaymentsLead).await, app.login_as("erin").await, app.login_as(Persona::Viewer).await];
+    let counts = || async {
+        let mut n = Vec::new();
+        for b in &people {
+            let r = b.server_fn("approvals/waiting-count", &[]).await;
+            assert_eq!(r.status(), 200);
+            n.push(r.json::<i64>().await.expect("a count"));
+        }
+        n
+    };
+    let before = counts().await;
+    // a production deploy of payments' refunds, then one of ledger's ledger-core
+    deploy(&bob, "refunds", "production", "v9.1").await;
+    deploy(&carol, "ledger-core", "production", "v4.2").await;
+    let after = counts().await;
+    let grew: Vec<i64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    // alice (an admin) may decide both; bob neither (his own; another team's); erin (ledger's
+    // lead) the ledger one; dave (a viewer) nothing, ever
+    assert_eq!(grew, [2, 0, 1, 0], "what waits for alice, bob, erin and dave (before: {before:?})");
+    assert_eq!(after[3], 0, "nothing waits for a viewer");
+}

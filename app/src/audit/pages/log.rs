@@ -1,5 +1,5 @@
 use crate::audit::api::{search_audit, verify_audit_chain};
-use crate::audit::types::{AuditEntry, AuditQuery, ChainCheck};
+use crate::audit::types::{AuditEntry, AuditQuery, ChainCheck, FieldChange};
 use crate::ui::{Card, DataTable, ErrorBox, Loading, PageHeader, When};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -138,11 +138,11 @@ fn Changes(entry: AuditEntry) -> impl IntoView {
     if changes.is_empty() {
         return view! { <span class="text-xs text-slate-500">"No field changed."</span> }.into_any();
     }
-    let row = |c: crate::audit::types::FieldChange| {
+    let row = |c: FieldChange| {
         let (was, is) = (c.before.clone(), c.after.clone());
         view! {
             <li data-testid="change" data-field=c.field.clone()>
-                {(!c.field.is_empty()).then(|| view! { <span class="font-medium">{c.field.replace('_', " ")}</span>": " })}
+                {(!c.field.is_empty()).then(|| view! { <span class="font-medium">{c.label()}</span>": " })}
                 {match (was.is_empty(), is.is_empty()) {
                     (true, _) => view! { <span class="break-words">{is}</span> }.into_any(),
                     (false, true) => view! { <del class="break-words text-rose-700 dark:text-rose-300">{was}</del>" (removed)" }.into_any(),
@@ -162,15 +162,7 @@ fn Changes(entry: AuditEntry) -> impl IntoView {
         // the rest as one line of text: a page of imports holds thousands of fields
         {(!rest.is_empty()).then(|| {
             let summary = format!("{} more field{}", rest.len(), if rest.len() == 1 { "" } else { "s" });
-            let text = rest
-                .iter()
-                .map(|c| match (c.before.is_empty(), c.after.is_empty()) {
-                    (true, _) => format!("{}: {}", c.field.replace('_', " "), c.after),
-                    (false, true) => format!("{}: {} (removed)", c.field.replace('_', " "), c.before),
-                    (false, false) => format!("{}: {} → {}", c.field.replace('_', " "), c.before, c.after),
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
+            let text = rest.iter().map(FieldChange::text).collect::<Vec<_>>().join("; ");
             view! {
                 <details class="mt-1 text-xs">
                     <summary class="cursor-pointer text-indigo-700 dark:text-indigo-300">{summary}</summary>

@@ -79,6 +79,68 @@ pub async fn list(db: impl PgExecutor<'_>, f: &ListFilter<'_>) -> Result<Vec<Dep
     .await
 }
 
+/// A service's newest `per_env` deploys in each environment, newest first: one statement for
+/// every environment (each environment's list is one index range).
+#[tracing::instrument(level = "debug", name = "deploys.repo.newest_per_environment", skip_all)]
+pub async fn newest_per_environment(db: impl PgExecutor<'_>, service: EntityId, per_env: i64) -> Result<Vec<DeployRow>, sqlx::Error> {
+    sqlx::query_as!(
+        DeployRow,
+        r#"SELECT d.id AS "id: DeployId", d.service_id AS "service_id: EntityId", e.name AS service, e.title AS service_title, d.environment, d.version,
+                  d.previous_version, d.rollback_of AS "rollback_of: DeployId", d.reason, d.requester_id, u.username AS requester,
+                  d.state AS "state: DeployState", d.approval_id AS "approval_id: ApprovalId", d.freeze_override, d.executor, d.attempts, d.progress,
+                  d.outcome, d.created_at, d.updated_at, d.started_at, d.finished_at
+           FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
+           WHERE d.id IN (SELECT x.id FROM environments v
+                          CROSS JOIN LATERAL (SELECT x.id FROM deploys x WHERE x.service_id = $1 AND x.environment = v.name
+                                              ORDER BY x.created_at DESC, x.id DESC LIMIT $2) x)
+           ORDER BY d.created_at DESC, d.id DESC"#,
+        service.0,
+        per_env
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// What runs in each environment of a service: the deploy that succeeded last in each (none
+/// for an environment it never reached). One statement.
+#[tracing::instrument(level = "debug", name = "deploys.repo.current_per_environment", skip_all)]
+pub async fn current_per_environment(db: impl PgExecutor<'_>, service: EntityId) -> Result<Vec<DeployRow>, sqlx::Error> {
+    sqlx::query_as!(
+        DeployRow,
+        r#"SELECT d.id AS "id: DeployId", d.service_id AS "service_id: EntityId", e.name AS service, e.title AS service_title, d.environment, d.version,
+                  d.previous_version, d.rollback_of AS "rollback_of: DeployId", d.reason, d.requester_id, u.username AS requester,
+                  d.state AS "state: DeployState", d.approval_id AS "approval_id: ApprovalId", d.freeze_override, d.executor, d.attempts, d.progress,
+                  d.outcome, d.created_at, d.updated_at, d.started_at, d.finished_at
+           FROM deploys d JOIN entities e ON e.id = d.service_id JOIN users u ON u.id = d.requester_id
+           WHERE d.id IN (SELECT (SELECT x.id FROM deploys x
+                                  WHERE x.service_id = $1 AND x.environment = v.name AND x.state = 'succeeded'
+                                  ORDER BY x.finished_at DESC, x.seq DESC LIMIT 1)
+                          FROM environments v)"#,
+        service.0
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// For each of `deploys`, the version that succeeded before it in its environment, other than
+/// its own (what a rollback would deploy). One statement.
+#[tracing::instrument(level = "debug", name = "deploys.repo.previous_successes", skip_all)]
+pub async fn previous_successes(db: impl PgExecutor<'_>, deploys: &[DeployId]) -> Result<std::collections::HashMap<DeployId, String>, sqlx::Error> {
+    let ids: Vec<uuid::Uuid> = deploys.iter().map(|d| d.0).collect();
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (d.id) d.id AS "id!: DeployId", p.version AS "version!"
+           FROM deploys d
+           JOIN deploys p ON p.service_id = d.service_id AND p.environment = d.environment
+                         AND p.state = 'succeeded' AND p.finished_at < d.finished_at AND p.version <> d.version
+           WHERE d.id = ANY($1)
+           ORDER BY d.id, p.finished_at DESC"#,
+        &ids
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.version)).collect())
+}
+
 pub struct TransitionRow {
     pub id: i64,
     pub from_state: Option<DeployState>,

@@ -153,38 +153,38 @@ pub async fn plan(pool: &PgPool, principal: &Principal, service: &str) -> Result
     })
 }
 
-/// A service's deploys per environment, with what runs there now and what a rollback would deploy.
+/// A service's deploys per environment, with what runs there now and what a rollback would
+/// deploy: five statements whatever the number of environments (the current deploys come
+/// without their transitions; the history page and the service's "runs where" card show none).
 #[tracing::instrument(name = "deploys.service.service_history", skip(pool, principal), fields(user = %principal.username), err)]
 pub async fn service_history(pool: &PgPool, principal: &Principal, service: &str) -> Result<ServiceDeploys, DeployError> {
+    /// How many of each environment's deploys the history lists.
+    const HISTORY: i64 = 20;
     principal.require_read()?;
     let mut conn = pool.acquire().await?;
     let target = repo::target(&mut *conn, service)
         .await?
         .ok_or_else(|| not_found(&format!("A service named \"{service}\"")))?;
-    let mut environments = Vec::new();
-    for env in repo::environments(&mut *conn).await? {
-        let f = repo::ListFilter {
-            id: None,
-            service_id: Some(target.id),
-            environment: Some(&env.name),
-            state: None,
-            requester: None,
-            since: None,
-            until: None,
-            limit: 20,
-        };
-        let history: Vec<DeployView> = repo::list(&mut *conn, &f).await?.into_iter().map(|r| to_view(r, Vec::new())).collect();
-        let current_id = repo::current(&mut *conn, target.id, &env.name).await?.map(|(_, id)| id);
-        let current = match current_id {
-            Some(id) => Some(load(&mut conn, id).await?),
-            None => None,
-        };
-        let rollback_to = match current_id {
-            Some(id) => repo::previous_success(&mut *conn, id).await?,
-            None => None,
-        };
-        environments.push(EnvironmentHistory { environment: env.name, title: env.title, current, rollback_to, history });
+    let envs = repo::environments(&mut *conn).await?;
+    let newest = repo::newest_per_environment(&mut *conn, target.id, HISTORY).await?;
+    let current = repo::current_per_environment(&mut *conn, target.id).await?;
+    let current_ids: Vec<DeployId> = current.iter().map(|r| r.id).collect();
+    let mut rollback_to = repo::previous_successes(&mut *conn, &current_ids).await?;
+    let mut current: std::collections::HashMap<String, DeployView> =
+        current.into_iter().map(|r| (r.environment.clone(), to_view(r, Vec::new()))).collect();
+    let mut histories: std::collections::HashMap<String, Vec<DeployView>> = std::collections::HashMap::new();
+    for r in newest {
+        histories.entry(r.environment.clone()).or_default().push(to_view(r, Vec::new()));
     }
+    let environments = envs
+        .into_iter()
+        .map(|env| {
+            let current = current.remove(&env.name);
+            let rollback_to = current.as_ref().and_then(|c| rollback_to.remove(&c.id));
+            let history = histories.remove(&env.name).unwrap_or_default();
+            EnvironmentHistory { environment: env.name, title: env.title, current, rollback_to, history }
+        })
+        .collect();
     Ok(ServiceDeploys { may_deploy: may_deploy(principal, &target), service: target.name, service_title: target.title, environments })
 }
 

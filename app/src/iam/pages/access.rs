@@ -14,7 +14,8 @@ pub fn AccessPanels(everyone: bool) -> impl IntoView {
     let revoke = ServerAction::<RevokeToken>::new();
     let query = leptos_router::hooks::use_query_map();
     let lists = Resource::new(
-        move || (end.version().get(), create.version().get(), revoke.version().get(), query.read().get("sessions_page"), query.read().get("tokens_page")),
+        // a change of page re-slices the lists already read (below), without asking again
+        move || (end.version().get(), create.version().get(), revoke.version().get()),
         move |_| async move { (list_sessions(everyone).await, list_tokens(everyone).await) },
     );
     let (sessions_title, tokens_title) = if everyone {
@@ -30,10 +31,10 @@ pub fn AccessPanels(everyone: bool) -> impl IntoView {
                 view! {
                     <Card title=sessions_title>
                         {match sessions {
-                            Ok(list) => {
-                                let (list, pager) = page_of(list, "sessions_page", query.get_untracked().get("sessions_page"));
-                                view! { <SessionList list everyone end/> {pager} }.into_any()
-                            }
+                            Ok(all) => (move || {
+                                let (list, pager) = page_of(all.clone(), "sessions_page", query.read().get("sessions_page"));
+                                view! { <SessionList list everyone end/> {pager} }
+                            }).into_any(),
                             Err(e) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
                         }}
                     </Card>
@@ -41,10 +42,10 @@ pub fn AccessPanels(everyone: bool) -> impl IntoView {
                         <Card title=tokens_title>
                             <TokenForm everyone create revoke/>
                             {match tokens {
-                                Ok(list) => {
-                                    let (list, pager) = page_of(list, "tokens_page", query.get_untracked().get("tokens_page"));
-                                    view! { <TokenList list revoke/> {pager} }.into_any()
-                                }
+                                Ok(all) => (move || {
+                                    let (list, pager) = page_of(all.clone(), "tokens_page", query.read().get("tokens_page"));
+                                    view! { <TokenList list revoke/> {pager} }
+                                }).into_any(),
                                 Err(e) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
                             }}
                         </Card>
