@@ -34,7 +34,7 @@ export SWITCHYARD_GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/nul
 # promtool checks the metrics exposition and the shipped alert rules (server/monitoring) in make test
 export PROMTOOL := $(CURDIR)/$(TOOLS)/bin/promtool
 
-.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox record-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-blast bench-netbox bench-pages
+.PHONY: help tools pg db fresh-db postgres build run test test-rust test-e2e test-netbox record-netbox sqlx-check sqlx-prepare bench bench-integrations bench-http bench-telemetry bench-topology bench-blast bench-netbox bench-pages chaos soak
 
 help:
 	@echo "make run          build and serve Switchyard on http://127.0.0.1:3000 with demo data"
@@ -48,6 +48,8 @@ help:
 	@echo "make bench-integrations  ingest beside pgbench and COPY; reads at 100k and 10M runs"
 	@echo "make bench-topology  the topology view's data at 500 and 5,000 devices; single points of failure"
 	@echo "make bench-blast     if this fails: every device of 500 and 5,000, with 5,000 integrations"
+	@echo "make soak        ten minutes of mixed traffic at a fixed rate; memory and p99 must stay flat"
+	@echo "make chaos       five minutes of killed servers and Postgres restarts under load; checks nothing is lost or doubled"
 	@echo "make bench-netbox  NetBox's demo data synced in, then read from NetBox and Switchyard side by side"
 	@echo "make test-netbox  a sync from a real NetBox with netbox-bgp (starts the NetBox peer; ~8 min the first time)"
 	@echo "make record-netbox  record what that NetBox serves into the fixture make test syncs"
@@ -385,6 +387,21 @@ bench-netbox: db
 # to an OTLP/HTTP collector (the bench's own), catalog list and kick-off throughput (~4 min)
 bench-telemetry: db server-release
 	SERVER_BIN=$(CURDIR)/target/release/server cargo bench -p server --bench telemetry --features app/ssr
+
+# The fault run (server/tests/load/chaos.rs): two servers and a Postgres of its own, five minutes of
+# mixed traffic while servers are killed and Postgres restarts; prints its table and fails on
+# anything acknowledged lost or doubled. Its thirty-second version runs in `make test`.
+CHAOS_IDP_PORT ?= 3923
+chaos: pg
+	@$(call start_idp,$(CHAOS_IDP_PORT),target/idp-chaos.log); \
+	  IDP_URL=http://127.0.0.1:$(CHAOS_IDP_PORT) cargo test -p server --features app/ssr --test load chaos:: -- --ignored --nocapture
+
+# The soak (server/tests/load/soak.rs): one server, a fixed offered rate of pages, API reads,
+# kick-offs and run events for ten minutes (SOAK_MINUTES); a table per minute; fails on any
+# error, memory growing over 10 % or p99 drifting over 25 %.
+soak: pg
+	@$(call start_idp,$(CHAOS_IDP_PORT),target/idp-soak.log); \
+	  IDP_URL=http://127.0.0.1:$(CHAOS_IDP_PORT) cargo test -p server --features app/ssr --test load soak:: -- --ignored --nocapture
 
 # the main pages' first loads before and after a change, back to back (~25 min the first time):
 # BEFORE (a commit, default the one before HEAD) built in a worktree into the same target

@@ -1,5 +1,6 @@
 //! `server` serves the portal; `server migrate` applies migrations; `server demo-data` loads
-//! the demo company.
+//! the demo company; `server verify-audit` checks every audit chain (after a restore, say) and
+//! exits non-zero when one is broken.
 use server::config::Settings;
 use server::startup::{shutdown_signal, Application};
 use server::{db, telemetry};
@@ -25,7 +26,8 @@ async fn main() -> ExitCode {
         "serve" => serve(settings).await,
         "migrate" => migrate(settings).await,
         "demo-data" => demo_data(settings).await,
-        other => Err(format!("unknown command {other:?}: use serve, migrate or demo-data")),
+        "verify-audit" => verify_audit(settings).await,
+        other => Err(format!("unknown command {other:?}: use serve, migrate, demo-data or verify-audit")),
     };
     telemetry.shutdown().await;
     match result {
@@ -57,4 +59,15 @@ async fn demo_data(settings: Settings) -> Result<(), String> {
     db::load_demo_data(&pool, db::DEMO_HISTORY_DAYS).await?;
     tracing::info!("demo data loaded");
     Ok(())
+}
+
+async fn verify_audit(settings: Settings) -> Result<(), String> {
+    let pool = db::pool(&settings.database).map_err(|e| e.to_string())?;
+    match app::audit::service::verify(&pool).await.map_err(|e| e.to_string())? {
+        app::audit::types::ChainCheck::Intact { rows } => {
+            println!("the audit chains are intact: {rows} rows");
+            Ok(())
+        }
+        app::audit::types::ChainCheck::Broken { row_id, reason } => Err(format!("the audit chain is broken at row {row_id}: {reason}")),
+    }
 }

@@ -409,7 +409,7 @@ impl FreezeForm {
         let reason = self.reason.trim().to_owned();
         if reason.is_empty() || reason.chars().count() > 500 {
             problems.push(Problem {
-                field: "freeze_reason".into(),
+                field: "reason".into(),
                 message: "a reason of 1–500 characters is required: it is what refused deploys show".into(),
             });
         }

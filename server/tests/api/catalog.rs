@@ -843,3 +843,49 @@ async fn a_search_finds_by_typo_as_the_search_box_does_best_match_first_and_page
     assert_eq!(paged("/api/v1/catalog/entities?q=ledger&owner=ledger&limit=1").await, names(&all), "an owner's matches, page by page");
     assert_eq!(dave.get("/api/v1/catalog/entities?q=ledger&sort=best").await.status(), 422);
 }
+
+const MUTATED_CATALOG: &str = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: fees-calculator\n  tags: [money]\nspec:\n  type: service\n  lifecycle: production\n  owner: payments\n  dependsOn: [component:ledger-core]\n---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: fees-api}\nspec: {type: openapi, lifecycle: production, owner: payments, definition: 'openapi: 3.0.0'}\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: fees-worker, title: Fees worker}\nspec: {type: worker, lifecycle: experimental, owner: group:default/ledger, providesApis: [fees-api]}\n";
+
+#[tokio::test]
+async fn a_mutated_catalog_import_writes_exactly_what_its_report_says_or_nothing() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let app = spawn_app_with_demo_data().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let counts = || async {
+        let e = app.count("SELECT count(*) FROM entities", &[]).await;
+        let t = app.count("SELECT count(*) FROM teams", &[]).await;
+        let a = app.count("SELECT count(*) FROM audit_log", &[]).await;
+        (e, t, a)
+    };
+    for case in 0..16 {
+        let text = crate::mutate::mutated(MUTATED_CATALOG).new_tree(&mut runner).expect("a case").current();
+        let atomic = case % 2 == 0;
+        let before = counts().await;
+        let r = import_with(&alice, vec![("catalog-info.yaml", text.clone())], if atomic { "?atomic=true" } else { "" }).await;
+        let status = r.status().as_u16();
+        let report: Value = r.json().await.expect("a JSON answer");
+        let after = counts().await;
+        if status != 200 || report["applied"] != true {
+            assert_eq!(after, before, "case {case} ({status}, {report}) wrote something without applying:\n{text}");
+            assert!(status == 200 || report["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "case {case}: a refusal says why: {report}");
+            continue;
+        }
+        let items = report["items"].as_array().expect("items");
+        assert!(!atomic || items.iter().all(|i| i["outcome"] != "refused"), "case {case}: an atomic import with a refusal applied:\n{text}\n{report}");
+        let created = |group: bool| items.iter().filter(|i| i["outcome"] == "created" && i["entity"].as_str().is_some_and(|e| e.starts_with("group:") == group)).count() as i64;
+        assert_eq!(after.0 - before.0, created(false), "case {case}: entities written are the ones reported created:\n{text}\n{report}");
+        assert_eq!(after.1 - before.1, created(true), "case {case}: teams written are the groups reported created:\n{text}\n{report}");
+        for i in items.iter().filter(|i| i["outcome"] == "created" || i["outcome"] == "updated") {
+            let entity = i["entity"].as_str().expect("entity");
+            let Some((kind, rest)) = entity.split_once(':') else { continue };
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            let found = if kind == "group" {
+                app.count("SELECT count(*) FROM teams WHERE slug = $1", &[name]).await
+            } else {
+                app.count("SELECT count(*) FROM entities WHERE kind = $1 AND name = $2", &[kind, name]).await
+            };
+            assert_eq!(found, 1, "case {case}: {entity} is reported {} and is there:\n{text}", i["outcome"]);
+        }
+    }
+}

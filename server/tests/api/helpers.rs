@@ -182,6 +182,11 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("GET")
     }
 
+    /// The app's database's URL (for tools such as pg_dump).
+    pub fn database_url(&self) -> &str {
+        &self.db_url
+    }
+
     /// A direct connection to the app's database, for assertions and for simulating tampering.
     pub async fn db(&self) -> PgConnection {
         PgConnection::connect(&self.db_url).await.expect("connect to test database")
@@ -306,6 +311,27 @@ impl Browser {
 }
 
 impl Browser {
+    /// A new browser with no cookies for the server at `base` (`http://127.0.0.1:<port>`).
+    #[allow(dead_code)] // the load tests'
+    pub fn at(base: &str) -> Browser {
+        let jar = Arc::new(Jar::default());
+        Browser {
+            client: reqwest::Client::builder().cookie_provider(jar.clone()).redirect(Policy::none()).build().expect("client"),
+            jar,
+            base: base.to_owned(),
+        }
+    }
+
+    /// The same cookies (the same session), speaking to the server at `base`.
+    #[allow(dead_code)] // the load tests'
+    pub fn on(&self, base: &str) -> Browser {
+        Browser {
+            client: reqwest::Client::builder().cookie_provider(self.jar.clone()).redirect(Policy::none()).build().expect("client"),
+            jar: self.jar.clone(),
+            base: base.to_owned(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -2,6 +2,7 @@
 mod as_of;
 mod assets;
 mod auth;
+mod backup;
 mod blast;
 mod calendar;
 mod catalog;
@@ -10,6 +11,8 @@ mod deploys;
 mod governance;
 mod helpers;
 mod health;
+#[path = "../../../app/tests/mutate/mod.rs"]
+mod mutate;
 mod integrations;
 mod netbox;
 mod network_changes;

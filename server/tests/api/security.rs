@@ -522,3 +522,41 @@ async fn the_deploy_list_tells_requesters_apart_by_id() {
     let entries = rows["entries"].as_array().cloned().unwrap_or_default();
     assert!(!entries.is_empty() && entries.iter().all(|e| e["actor_id"] == bob_id.as_str()), "{rows}");
 }
+
+#[tokio::test]
+async fn a_huge_body_and_a_million_element_array_are_refused_by_name_and_the_server_keeps_answering() {
+    let app = app().await;
+    let alice = app.login_as(Persona::Admin).await;
+    let ingest = alice.token("ingest", &["ingest"], Some("payments")).await;
+    let bob = app.login_as(Persona::PaymentsLead).await;
+    let reader = bob.token("reader", &["read", "deploy"], None).await;
+    let post = |path: &str, token: &str, body: Vec<u8>| {
+        app.client.post(app.url(path)).bearer_auth(token).header("content-type", "application/json").body(body).send()
+    };
+    // fifty megabytes of one JSON string
+    let mut huge = b"{\"eventType\": \"".to_vec();
+    huge.resize(50 * 1024 * 1024, b'x');
+    huge.extend_from_slice(b"\"}");
+    let (status, _, message) = error_of(post("/api/v1/lineage", &ingest, huge.clone()).await.expect("huge event")).await;
+    assert_eq!(status, 413, "{message}");
+    assert!(message.contains("server.body_limit_bytes"), "names the limit: {message}");
+    let r = app.client.post(app.url("/api/v1/deploys")).bearer_auth(&reader).header("idempotency-key", "huge").header("content-type", "application/json").body(huge).send().await.expect("huge kick-off");
+    assert_eq!(r.status(), 413);
+
+    // a million elements, under the byte limit
+    let million = format!("[{}0]", "0,".repeat(999_999));
+    assert!(million.len() < 2 * 1024 * 1024);
+    let (status, _, message) = error_of(post("/api/v1/lineage/batch", &ingest, million.clone().into_bytes()).await.expect("batch")).await;
+    assert_eq!(status, 400, "{message}");
+    assert!(message.contains("1000000 events in one batch; at most 1000"), "{message}");
+    let kick_off = format!(r#"{{"service": {million}, "environment": "dev", "version": "v1", "reason": "a million"}}"#);
+    let r = app.client.post(app.url("/api/v1/deploys")).bearer_auth(&reader).header("idempotency-key", "million").header("content-type", "application/json").body(kick_off).send().await.expect("kick-off");
+    let (status, field, message) = error_of(r).await;
+    assert!(status == 400 || status == 422, "{status}: {message}");
+    assert!(message.contains("service") || field == "service", "names the field: {field}: {message}");
+    assert_eq!(app.count("SELECT count(*) FROM deploys WHERE idempotency_key IN ('huge', 'million')", &[]).await, 0, "nothing was written");
+
+    // and it still answers
+    let me = app.client.get(app.url("/api/v1/me")).bearer_auth(&reader).send().await.expect("me");
+    assert_eq!(me.status(), 200);
+}

@@ -241,7 +241,7 @@ fn CalendarView(
                                 {environments.iter().map(|(name, title)| view! { <option value=name.clone() selected=*name == env0>{title.clone()}</option> }).collect_view()}
                             </select>
                         </Field>
-                        <Field id="fz-reason" label="Reason" field="freeze_reason" required=true error=problem_of("freeze_reason", server_problems)>
+                        <Field id="fz-reason" label="Reason" field="reason" required=true error=problem_of("reason", server_problems)>
                             <input id="fz-reason" name="reason" value=reason0 maxlength="500" class=INPUT placeholder="Month-end close"/>
                         </Field>
                         <fieldset class="text-sm">
