@@ -394,14 +394,14 @@ bench-telemetry: db server-release
 CHAOS_IDP_PORT ?= 3923
 chaos: pg
 	@$(call start_idp,$(CHAOS_IDP_PORT),target/idp-chaos.log); \
-	  IDP_URL=http://127.0.0.1:$(CHAOS_IDP_PORT) cargo test -p server --features app/ssr --test load chaos:: -- --ignored --nocapture
+	  IDP_URL=http://127.0.0.1:$(CHAOS_IDP_PORT) cargo test --workspace --features app/ssr --test load chaos:: -- --ignored --nocapture
 
 # The soak (server/tests/load/soak.rs): one server, a fixed offered rate of pages, API reads,
 # kick-offs and run events for ten minutes (SOAK_MINUTES); a table per minute; fails on any
 # error, memory growing over 10 % or p99 drifting over 25 %.
 soak: pg
 	@$(call start_idp,$(CHAOS_IDP_PORT),target/idp-soak.log); \
-	  IDP_URL=http://127.0.0.1:$(CHAOS_IDP_PORT) cargo test -p server --features app/ssr --test load soak:: -- --ignored --nocapture
+	  IDP_URL=http://127.0.0.1:$(CHAOS_IDP_PORT) cargo test --workspace --features app/ssr --test load soak:: -- --ignored --nocapture
 
 # the main pages' first loads before and after a change, back to back (~25 min the first time):
 # BEFORE (a commit, default the one before HEAD) built in a worktree into the same target

@@ -8,7 +8,7 @@ pub fn mutated(valid: &'static str) -> impl Strategy<Value = String> {
     prop::collection::vec((0u8..4, any::<usize>(), any::<usize>(), "\\PC{0,6}|[\\x00-\\x1f\"'&<>:#\\[\\]{}*!|-]{1,4}"), 1..6).prop_map(move |edits| {
         let mut s: Vec<char> = valid.chars().collect();
         for (op, a, b, text) in edits {
-            let n = s.len().max(1);
+            let n = s.len() + 1; // an edit may fall after the last character
             let (i, j) = (a % n, b % n);
             let (lo, hi) = (i.min(j).min(s.len()), i.max(j).min(s.len()));
             match op {

@@ -55,7 +55,8 @@ async fn a_dump_restored_into_a_fresh_database_keeps_every_audit_chain_intact() 
     assert!(ok.status.success(), "verify-audit on the restored copy: {said}{}", String::from_utf8_lossy(&ok.stderr));
     assert!(said.contains(&format!("intact: {copied} rows")), "every row of the copy verifies: {said}");
 
-    // the restored copy is checked, not trusted: one row edited there is found
+    // the restored copy is checked, not trusted: one row edited there is found, by its id
+    let edited: i64 = sqlx::query_scalar("SELECT max(id) FROM audit_log").fetch_one(&mut copy).await.expect("the newest row");
     copy.execute(
         "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;
          UPDATE audit_log SET actor_name = 'mallory' WHERE id = (SELECT max(id) FROM audit_log);
@@ -67,7 +68,7 @@ async fn a_dump_restored_into_a_fresh_database_keeps_every_audit_chain_intact() 
     let broken = verify_audit(&restored);
     assert!(!broken.status.success(), "verify-audit exits non-zero on a broken chain");
     let said = format!("{}{}", String::from_utf8_lossy(&broken.stdout), String::from_utf8_lossy(&broken.stderr));
-    assert!(said.contains("broken at row"), "it names the row: {said}");
+    assert!(said.contains(&format!("broken at row {edited}")), "it names the row edited, {edited}: {said}");
 
     admin.execute(format!(r#"DROP DATABASE "{restored_name}" WITH (FORCE)"#).as_str()).await.expect("drop the copy");
     let _ = std::fs::remove_dir_all(&dir);

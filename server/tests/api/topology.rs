@@ -501,3 +501,61 @@ async fn a_risk_group_is_checked_as_one_only_the_network_team_declares_it_and_wh
     let again = nina.client.delete(nina.url("/api/v1/topology/risk-groups/Colt")).header("origin", nina.url("")).send().await.expect("delete");
     assert_eq!(again.status(), 404);
 }
+
+const MUTATED_DRAWING: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+  <key attr.name="label" attr.type="string" for="node" id="d1"/>
+  <key attr.name="role" attr.type="string" for="node" id="d2"/>
+  <graph edgedefault="undirected">
+    <node id="fra"><data key="d1">fra-core-1</data><data key="d2">router</data></node>
+    <node id="ams"><data key="d1">ams-core-1</data><data key="d2">router</data></node>
+    <node id="lon"><data key="d1">lon-edge-1</data></node>
+    <node id="par"><data key="d1">par-edge-1</data></node>
+    <edge id="e1" source="fra" target="ams"/>
+    <edge id="e2" source="ams" target="lon"/>
+    <edge id="e3" source="lon" target="par"/>
+    <edge id="e4" source="par" target="fra"/>
+  </graph>
+</graphml>"#;
+
+#[tokio::test]
+async fn a_mutated_drawing_leaves_its_site_holding_exactly_what_the_report_says_or_nothing_changed() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let app = spawn_app().await;
+    let nina = app.login_as(Persona::NetworkMember).await;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let source = "graphml:Mutated";
+    let state = || async {
+        let d = app.count("SELECT count(*) FROM topology_devices WHERE source = $1", &[source]).await;
+        let l = app.count("SELECT count(*) FROM topology_links WHERE source = $1", &[source]).await;
+        let a = app.count("SELECT count(*) FROM audit_log WHERE action = 'topology.import'", &[]).await;
+        (d, l, a)
+    };
+    let (mut taken, mut refused) = (0, 0);
+    for case in 0..16 {
+        // one case in three is valid with a change (most mutants are refused somewhere)
+        let text = if case % 3 == 0 {
+            MUTATED_DRAWING.replace("par-edge-1", &format!("par-edge-{case}"))
+        } else {
+            crate::mutate::mutated(MUTATED_DRAWING).new_tree(&mut runner).expect("a case").current()
+        };
+        let before = state().await;
+        let r = import(&nina, "mutated.graphml", text.clone(), "?site=Mutated").await;
+        let status = r.status().as_u16();
+        let report: Value = r.json().await.expect("a JSON answer");
+        let after = state().await;
+        if status != 200 {
+            assert_eq!(after, before, "case {case}: a refused drawing ({status}) changed the network:\n{text}\n{report}");
+            assert!(report["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "case {case}: the refusal says why: {report}");
+            refused += 1;
+            continue;
+        }
+        taken += 1;
+        let (devices, links) = (counts(&report, "devices"), counts(&report, "links"));
+        assert_eq!(after.0 as u64, devices[0] + devices[1] + devices[2], "case {case}: the site holds exactly the devices reported:\n{text}\n{report}");
+        assert_eq!(after.1 as u64, links[0] + links[1] + links[2], "case {case}: the site holds exactly the links reported:\n{text}\n{report}");
+        let changed = [devices, links].iter().any(|c| c[0] + c[1] + c[3] > 0);
+        assert_eq!(after.2, before.2 + i64::from(changed), "case {case}: one audit row for an import that changed something, none otherwise");
+    }
+    assert!(taken > 0 && refused > 0, "the cases cover drawings taken ({taken}) and refused ({refused})");
+}

@@ -306,8 +306,10 @@ impl Stack {
 
     /// Stops everything; keeps the folder (logs) when `keep`.
     pub async fn end(self, keep: bool) {
-        let Stack { dir, cluster, pool, procs, .. } = self;
-        drop(procs);
+        let Stack { dir, cluster, pool, mut procs, .. } = self;
+        for p in &mut procs {
+            p.kill().await;
+        }
         pool.close().await;
         drop(cluster);
         if !keep {

@@ -36,10 +36,13 @@ struct Minute {
 }
 
 fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the server's /proc status");
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .expect("the server's resident memory (VmRSS)")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -49,10 +52,20 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1000.0
 }
 
+/// Who sends: a browser per demo user (its session's cookies), and a client with no cookies
+/// for the API's tokens (a request carrying a session cookie is a browser's, and needs its
+/// Origin).
+struct Clients {
+    browsers: Vec<Browser>,
+    api: reqwest::Client,
+    deploy_token: String,
+    ingest_token: String,
+    services: Vec<String>,
+}
+
 /// Sends one request of `kind` (the `n`th of its kind) and records how it went.
-async fn one(kind: usize, n: usize, base: Arc<String>, ctx: Arc<(Vec<Browser>, String, String, Vec<String>)>, started: Instant, samples: Arc<Mutex<Vec<Sample>>>) {
-    let (browsers, deploy_token, ingest_token, services) = &*ctx;
-    let client = &browsers[0].client;
+async fn one(kind: usize, n: usize, base: Arc<String>, ctx: Arc<Clients>, started: Instant, samples: Arc<Mutex<Vec<Sample>>>) {
+    let Clients { browsers, api: client, deploy_token, ingest_token, services } = &*ctx;
     let sent = Instant::now();
     let answer = match kind {
         0 => {
@@ -92,6 +105,7 @@ async fn one(kind: usize, n: usize, base: Arc<String>, ctx: Arc<(Vec<Browser>, S
 
 /// The soak: its tables, and what failed (nothing when it passed).
 async fn soak(minutes: usize) -> (String, Vec<String>) {
+    assert!(minutes >= 7, "a soak of {minutes} minutes cannot compare its early and late minutes: give SOAK_MINUTES 7 or more");
     let stack = Stack::new("soak", 1, 1).await;
     let base = Arc::new(stack.procs[0].base());
     let pid = stack.procs[0].child.as_ref().and_then(|c| c.id()).expect("the server's pid");
@@ -101,7 +115,13 @@ async fn soak(minutes: usize) -> (String, Vec<String>) {
         assert_eq!(b.sign_in(user, user).await.status(), 200, "{user} signs in");
         browsers.push(b);
     }
-    let ctx = Arc::new((browsers, stack.fx.deploy_tokens[0].clone(), stack.fx.ingest_token.clone(), stack.services.clone()));
+    let ctx = Arc::new(Clients {
+        browsers,
+        api: stack.client.clone(),
+        deploy_token: stack.fx.deploy_tokens[0].clone(),
+        ingest_token: stack.fx.ingest_token.clone(),
+        services: stack.services.clone(),
+    });
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
     let started = Instant::now();
     let end = started + Duration::from_secs(60 * minutes as u64);
@@ -171,7 +191,8 @@ async fn soak(minutes: usize) -> (String, Vec<String>) {
     if errors > 0 {
         failed.push(format!("{errors} requests failed"));
     }
-    if minutes >= 4 {
+    // minute 2 against the last, and minutes 2–4 against the last three (apart from 7 minutes on)
+    {
         let (early, late) = (per_minute[1].rss_kib as f64, per_minute[minutes - 1].rss_kib as f64);
         let growth = late / early - 1.0;
         let _ = writeln!(table, "\nMemory from minute 2 to minute {minutes}: {:+.1} % (limit +10 %)", growth * 100.0);
