@@ -2,11 +2,13 @@
 # The main pages' first loads before and after a change, back to back (`make bench-pages`): two
 # release servers on one demo database, each page asked of each in turn (before, after, before,
 # …) by a reader signed in through the identity provider's form; the time to the whole page
-# (curl's time_total: the HTML streamed to its end), p50 and p99 of ROUNDS each. Prints a table.
+# (curl's time_total: the HTML streamed to its end), p50 and p99 of ROUNDS each, after WARMUP
+# unmeasured loads of each page from each server. Prints a table.
 set -euo pipefail
 BEFORE=${1:?the server binary before the change}
 AFTER=${2:?the server binary after the change}
 ROUNDS=${ROUNDS:-30}
+WARMUP=${WARMUP:-100}
 PEERS=${PEERS:?the peers folder (../shared/peers), for its sign-in helper}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}; DB=switchyard_bench_pages
 IDP_URL=${IDP_URL:-http://127.0.0.1:3900}
@@ -62,9 +64,12 @@ echo "|---|---|---:|---:|---:|---:|---:|"
 for row in "${PAGES[@]}"; do
   IFS='|' read -r name user path <<< "$row"
   : > "$work/t-3241"; : > "$work/t-3242"
-  for port in 3241 3242; do # one load each first, unmeasured: the pools' connections, the caches
+  for port in 3241 3242; do # WARMUP loads each first, unmeasured: a running server's state, not
+    # its first minute's (each pooled connection plans a statement afresh for its first five
+    # runs before Postgres settles on a plan, and a page spreads its statements over the pool)
     code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: ${jar[$port-$user]}" "http://127.0.0.1:$port$path")
     [ "$code" = 200 ] || { echo "| $name | $user | answered $code on $port |"; continue 2; }
+    for _ in $(seq "$WARMUP"); do curl -s -o /dev/null -H "Cookie: ${jar[$port-$user]}" "http://127.0.0.1:$port$path"; done
   done
   for _ in $(seq "$ROUNDS"); do
     for port in 3241 3242; do

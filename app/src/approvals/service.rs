@@ -396,6 +396,9 @@ pub async fn waiting(pool: &PgPool, subjects: &Subjects, principal: &Principal) 
     let mut conn = pool.acquire().await?;
     let filter = repo::ListFilter { id: None, requester: None, state: Some("pending".to_owned()), decider: Some(decider), limit: 200, whole_payload: false };
     let rows = repo::list(&mut conn, &filter).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<ApprovalId> = rows.iter().map(|r| r.id).collect();
     let mut decisions = repo::decisions(&mut *conn, &ids).await?;
     let mut views = Vec::new();

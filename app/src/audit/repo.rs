@@ -152,6 +152,26 @@ pub async fn search(conn: &mut PgConnection, f: &Filter<'_>) -> Result<Vec<Row>,
     .await
 }
 
+/// One subject's rows, newest first: one index range. (The search's optional filters made
+/// Postgres plan that statement anew on every call, 2–3 ms for a subject's history.)
+#[tracing::instrument(level = "debug", name = "audit.repo.of_subject", skip_all)]
+pub async fn of_subject(conn: &mut PgConnection, kind: &str, id: &str, limit: i64) -> Result<Vec<Row>, sqlx::Error> {
+    sqlx::query_as!(
+        Row,
+        r#"SELECT id, at, actor_id, actor_name, action, subject_kind, subject_id,
+                  before, after, request_id, source_ip, prev_hash, hash
+           FROM audit_log
+           WHERE subject_kind = $1 AND subject_id = $2
+           ORDER BY id DESC
+           LIMIT $3"#,
+        kind,
+        id,
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// The rows of any of these subjects (`kinds[i]`, `ids[i]`), newest first.
 #[tracing::instrument(level = "debug", name = "audit.repo.subjects", skip_all)]
 pub async fn subjects(conn: &mut PgConnection, kinds: &[String], ids: &[String], limit: i64) -> Result<Vec<Row>, sqlx::Error> {

@@ -251,17 +251,7 @@ pub async fn history(
         principal.require_admin()?;
     }
     let mut conn = pool.acquire().await?;
-    let filter = repo::Filter {
-        actor: None,
-        action: None,
-        subject_kind: Some(subject_kind),
-        subject_id: Some(subject_id),
-        from: None,
-        until: None,
-        before_id: None,
-        limit,
-    };
-    Ok(shown_to(principal, repo::search(&mut conn, &filter).await?))
+    Ok(shown_to(principal, repo::of_subject(&mut conn, subject_kind, subject_id, limit).await?))
 }
 
 /// Rows as `principal` reads them: where a change came from (request id, source IP) is for

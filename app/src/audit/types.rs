@@ -123,6 +123,10 @@ impl AuditEntry {
     /// between `before` and `after` (a creation lists what it set, a removal what it had). A
     /// state that is not an object is one change with an empty field name.
     pub fn changes(&self) -> Vec<FieldChange> {
+        if self.before == self.after {
+            // the same text is the same state (a sign-in records the profile it found)
+            return Vec::new();
+        }
         let parse = |text: &Option<String>| text.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).filter(|v| !v.is_null());
         let mut changes = diff(parse(&self.before).as_ref(), parse(&self.after).as_ref());
         // a subject's own id says nothing the row does not

@@ -453,7 +453,8 @@ struct TeamSummaryRow {
 
 /// The first `per_team` components (by name) each of `teams` owns, primarily or as a
 /// co-owner, in the order the teams are given: (team slug, its components). One statement;
-/// each team's part is two index ranges of `per_team` rows.
+/// each team's part is two index ranges of `per_team` rows. The limit is written into the SQL
+/// (a number): bound, it cannot be costed, and Postgres planned the statement anew on every call.
 #[tracing::instrument(level = "debug", name = "catalog.repo.components_of_teams", skip_all)]
 pub async fn components_of_teams(db: impl PgExecutor<'_>, teams: &[(Uuid, String)], per_team: i64) -> Result<Vec<(String, EntitySummary)>, sqlx::Error> {
     let (ids, slugs): (Vec<Uuid>, Vec<String>) = teams.iter().cloned().unzip();
@@ -462,18 +463,17 @@ pub async fn components_of_teams(db: impl PgExecutor<'_>, teams: &[(Uuid, String
          FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS m(team_id, slug, n)
          CROSS JOIN LATERAL (
              SELECT x.* FROM ((SELECT o.* FROM entities o WHERE o.owner_ref = m.slug AND o.kind = 'component'
-                               ORDER BY o.name, o.id LIMIT $3)
+                               ORDER BY o.name, o.id LIMIT {per_team})
                               UNION ALL
                               (SELECT y.* FROM entity_co_owners c JOIN entities y ON y.id = c.entity_id
                                WHERE c.team_id = m.team_id AND y.owner_ref <> m.slug AND y.kind = 'component'
-                               ORDER BY y.name, y.id LIMIT $3)) x
-             ORDER BY x.name, x.id LIMIT $3) e
+                               ORDER BY y.name, y.id LIMIT {per_team})) x
+             ORDER BY x.name, x.id LIMIT {per_team}) e
          LEFT JOIN teams t ON t.id = e.owner_team_id LEFT JOIN users ou ON ou.id = e.owner_user_id
          ORDER BY m.n, e.name, e.id"
     ))
     .bind(&ids)
     .bind(&slugs)
-    .bind(per_team)
     .fetch_all(db)
     .await?;
     rows.into_iter().map(|r| Ok((r.team, r.summary.into_summary()?))).collect()

@@ -75,14 +75,10 @@ pub const SEARCH_LIMIT: i64 = 10;
 /// Counts, teams and the latest changes, for the home page.
 #[tracing::instrument(name = "catalog.service.overview", skip(pool), err)]
 pub async fn overview(pool: &PgPool) -> Result<CatalogOverview, CatalogError> {
-    let counts = repo::service_counts(pool).await?;
-    Ok(CatalogOverview {
-        services: counts.services,
-        production: counts.production,
-        tier_zero: counts.tier_zero,
-        teams: repo::teams(pool).await?,
-        recently_changed: repo::recently_changed(pool).await?,
-    })
+    // three small reads on three connections at once: the page waits for the slowest, not the sum
+    let (counts, teams, recently_changed) =
+        futures::try_join!(repo::service_counts(pool), repo::teams(pool), repo::recently_changed(pool))?;
+    Ok(CatalogOverview { services: counts.services, production: counts.production, tier_zero: counts.tier_zero, teams, recently_changed })
 }
 
 /// One page of the catalog list.

@@ -1,8 +1,8 @@
 //! The home page, for whoever is looking: their teams' services, what waits for their
 //! decision and the deploys they asked for, above the catalog's counts (each a link to the
 //! catalog list it counts, so the two always agree).
-use crate::catalog::pages::EntityTable;
-use crate::catalog::types::{CatalogOverview, EntitySummary};
+use crate::catalog::pages::{lifecycle_tone, tier_tone, EntityTable};
+use crate::catalog::types::{CatalogOverview, EntitySummary, Lifecycle, Tier};
 use crate::deploys::types::DeployState;
 use crate::error::AppError;
 use crate::ui::{Badge, Card, ErrorBox, Loading, PageHeader, StatCard, When};
@@ -16,12 +16,30 @@ use serde::{Deserialize, Serialize};
 pub struct Home {
     pub overview: CatalogOverview,
     /// Each team the viewer is in: slug, name, its first services.
-    pub my_teams: Vec<(String, String, Vec<EntitySummary>)>,
+    pub my_teams: Vec<(String, String, Vec<MyService>)>,
     /// How many requests wait for the viewer's decision, and the newest of them.
     pub waiting_total: usize,
     pub waiting: Vec<Waiting>,
     /// The deploys the viewer asked for, newest first.
     pub my_deploys: Vec<MyDeploy>,
+}
+
+/// One of the viewer's teams' services, as its line on the home page shows it (the team is the
+/// heading it sits under, so the line carries no owner).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyService {
+    pub href: String,
+    pub name: String,
+    pub title: String,
+    pub tier: Option<Tier>,
+    pub lifecycle: Option<Lifecycle>,
+    pub pending: bool,
+}
+
+impl From<EntitySummary> for MyService {
+    fn from(e: EntitySummary) -> Self {
+        Self { href: e.entity_ref().href(), name: e.name, title: e.title, tier: e.tier, lifecycle: e.lifecycle, pending: e.pending }
+    }
 }
 
 /// A request waiting for the viewer's decision, as its line on the home page shows it (the
@@ -62,7 +80,11 @@ pub async fn get_home() -> Result<Home, AppError> {
     let waiting = waiting.map_err(|e| fail(e.into()))?;
     Ok(Home {
         overview: overview.map_err(|e| fail(e.into()))?,
-        my_teams: teams.map_err(|e| fail(e.into()))?,
+        my_teams: teams
+            .map_err(|e| fail(e.into()))?
+            .into_iter()
+            .map(|(slug, name, services)| (slug, name, services.into_iter().map(MyService::from).collect()))
+            .collect(),
         waiting_total: waiting.len(),
         waiting: waiting
             .into_iter()
@@ -106,6 +128,23 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
+/// A team's service on the home page: its title (a link), its name, its tier and lifecycle.
+fn service_line(s: MyService) -> impl IntoView {
+    view! {
+        <li class="flex flex-wrap items-center justify-between gap-x-3 gap-y-1 py-2 text-sm" data-testid="my-service">
+            <span class="min-w-0">
+                <a class=LINK href=s.href>{s.title}</a>
+                " "<span class="font-mono text-xs text-slate-500 dark:text-slate-400">{s.name}</span>
+            </span>
+            <span class="flex shrink-0 gap-1.5">
+                {s.pending.then(|| view! { <Badge tone=crate::ui::Tone::Info>"pending approval"</Badge> })}
+                {s.tier.map(|t| view! { <Badge tone=tier_tone(t.get())>{format!("Tier {}", t.get())}</Badge> })}
+                {s.lifecycle.map(|l| view! { <Badge tone=lifecycle_tone(&l)>{l.as_str().to_owned()}</Badge> })}
+            </span>
+        </li>
+    }
+}
+
 const LINK: &str = "font-medium text-indigo-700 hover:underline dark:text-indigo-300";
 
 #[component]
@@ -142,7 +181,7 @@ fn Overview(home: Home) -> impl IntoView {
                                     {if services.is_empty() {
                                         view! { <p class="px-4 pb-3 pt-1 text-sm text-slate-500">"No services yet."</p> }.into_any()
                                     } else {
-                                        view! { <EntityTable entities=services/> }.into_any()
+                                        view! { <ul class="divide-y divide-slate-200 px-4 pb-1 dark:divide-slate-800">{services.into_iter().map(service_line).collect_view()}</ul> }.into_any()
                                     }}
                                 </div>
                             }).collect_view().into_any()

@@ -128,8 +128,7 @@ pub fn action_label(action: &str) -> String {
 const FIELDS_SHOWN: usize = 6;
 
 /// One change, field by field: before → after.
-#[component]
-fn Changes(entry: AuditEntry) -> impl IntoView {
+fn changes(entry: &AuditEntry) -> impl IntoView {
     let changes = entry.changes();
     if entry.before.is_none() && entry.after.is_none() {
         // an event with no state of its own (a sign-in, a revocation)
@@ -224,7 +223,7 @@ pub fn AuditTable(
                             <td class="px-4 py-2" data-action=e.action.clone() title=e.action.clone()>{action_label(&e.action)}</td>
                             {subject}
                             <td class="px-4 py-2">
-                                <Changes entry=e.clone()/>
+                                {changes(&e)}
                                 {admin.then(|| view! {
                                     <details class="mt-1">
                                         <summary class="cursor-pointer text-xs text-slate-500">"Raw"</summary>

@@ -34,6 +34,16 @@ pub fn EntityPage() -> impl IntoView {
             futures::join!(get_entity(kind.clone(), namespace.clone(), name.clone()), get_graph(kind, namespace, name, depth));
         Ok::<_, AppError>(PageData { detail: detail?, graph: graph?, depth })
     });
+    // a component's cards (what runs where, its integrations, what it needs from the network)
+    // are asked for here, at the same time as the entity, not once the entity has rendered
+    let component = move || {
+        params.with(|p| (p.get("kind").as_deref() == Some("component")).then(|| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default())))
+    };
+    let cards = Cards {
+        runs_where: crate::deploys::pages::runs_where_data(move || component().map(|(_, name)| name)),
+        integrations: crate::integrations::pages::component_integrations_data(move || component().map(|(_, name)| name)),
+        network: crate::topology::pages::network_needs_data(component),
+    };
     let notice = move || {
         query.with(|q| {
             if q.get("registered").is_some() {
@@ -51,9 +61,15 @@ pub fn EntityPage() -> impl IntoView {
                 match data.await {
                     Ok(d) => view! {
                         {notice().map(|n| view! { <p role="status" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">{n}</p> })}
-                        <Entity data=d/>
+                        <Entity data=d cards/>
                     }.into_any(),
-                    Err(e) => view! { <Title text="Not found"/><ErrorBox error=e/> }.into_any(),
+                    Err(e) => {
+                        // the entity's answer decides the page's status, whatever a card's
+                        // own read of a missing component answered before it
+                        #[cfg(feature = "ssr")]
+                        crate::context::respond(e.clone());
+                        view! { <Title text="Not found"/><ErrorBox error=e/> }.into_any()
+                    }
                 }
             })}
         </Suspense>
@@ -76,8 +92,16 @@ fn relation_label(rel: &str, outgoing: bool) -> &'static str {
     }
 }
 
+/// The data of a component's cards, asked for by the page (see [`EntityPage`]).
+#[derive(Clone, Copy)]
+struct Cards {
+    runs_where: crate::deploys::pages::RunsWhereData,
+    integrations: crate::integrations::pages::TouchingData,
+    network: crate::topology::pages::NetworkNeedsData,
+}
+
 #[component]
-fn Entity(data: PageData) -> impl IntoView {
+fn Entity(data: PageData, cards: Cards) -> impl IntoView {
     let PageData { detail: mut d, graph, depth } = data;
     let history = std::mem::take(&mut d.history);
     let s = d.summary.clone();
@@ -179,10 +203,10 @@ fn Entity(data: PageData) -> impl IntoView {
                         <Relations title="Uses this" list=d.incoming.clone() outgoing=false/>
                     </div>
                 </Card>
-                {(r.kind == "component" && !s.pending).then(|| view! { <crate::deploys::pages::RunsWhereCard service=r.name.clone()/> })}
+                {(r.kind == "component" && !s.pending).then(|| view! { <crate::deploys::pages::RunsWhereCard data=cards.runs_where/> })}
                 <GraphCard graph depth href=r.href()/>
-                {(r.kind == "component").then(|| view! { <crate::integrations::pages::ComponentIntegrations name=r.name.clone()/> })}
-                {(r.kind == "component").then(|| view! { <crate::topology::pages::NetworkNeedsCard namespace=r.namespace.clone() name=r.name.clone()/> })}
+                {(r.kind == "component").then(|| view! { <crate::integrations::pages::ComponentIntegrations data=cards.integrations/> })}
+                {(r.kind == "component").then(|| view! { <crate::topology::pages::NetworkNeedsCard data=cards.network/> })}
                 {d.definition.clone().map(|def| view! {
                     <Card title="API definition">
                         <pre class="max-h-[32rem] overflow-auto p-4 font-mono text-xs leading-relaxed" data-testid="api-definition">{def}</pre>

@@ -114,20 +114,34 @@ pub fn RollbackForm(current: DeployView, to: String, env_title: String, rollback
     }
 }
 
+/// The deploys of the service `service()` names (nothing asked while it names none), for
+/// [`RunsWhereCard`]. The service's page makes it beside its own data, so both are read at the
+/// same time rather than one after the other.
+pub type RunsWhereData = Resource<Option<Result<ServiceDeploys, AppError>>>;
+
+pub fn runs_where_data(service: impl Fn() -> Option<String> + Send + Sync + 'static) -> RunsWhereData {
+    Resource::new(service, |service| async move {
+        match service {
+            Some(s) => Some(get_service_deploys(s).await),
+            None => None,
+        }
+    })
+}
+
 /// What runs where, on a service's page: per environment the version running, since when and
 /// who deployed it, the last deploy's state; deploy, promote to the next environment, and roll
 /// back from here.
 #[component]
-pub fn RunsWhereCard(service: String) -> impl IntoView {
-    let data = Resource::new(move || service.clone(), get_service_deploys);
+pub fn RunsWhereCard(data: RunsWhereData) -> impl IntoView {
     let rollback = rollback_action();
     view! {
         <crate::ui::Card title="Runs where">
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=3/></div> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(s) => view! { <RunsWhere data=s rollback/> }.into_any(),
-                        Err(e) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
+                        Some(Ok(s)) => view! { <RunsWhere data=s rollback/> }.into_any(),
+                        Some(Err(e)) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
+                        None => ().into_any(),
                     }
                 })}
             </Suspense>

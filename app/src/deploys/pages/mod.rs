@@ -8,7 +8,7 @@ mod new;
 
 pub use detail::DeployDetailPage;
 pub use freezes::FreezeCalendarPage;
-pub use history::{RunsWhereCard, ServiceDeploysPage};
+pub use history::{runs_where_data, RunsWhereCard, RunsWhereData, ServiceDeploysPage};
 pub use list::DeploysPage;
 pub use new::NewDeployPage;
 

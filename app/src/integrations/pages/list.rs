@@ -2,6 +2,7 @@
 use super::charts::Sparkline;
 use super::{HealthBadge, RunBadge};
 use crate::catalog::types::Classification;
+use crate::error::AppError;
 use crate::integrations::api::list_integrations;
 use crate::integrations::types::{Health, IntegrationLifecycle, IntegrationPage, IntegrationQuery, Platform, Trigger};
 use crate::ui::icons::Icon;
@@ -149,36 +150,55 @@ fn Listing(q: IntegrationQuery, page: IntegrationPage) -> impl IntoView {
     }
 }
 
-/// The integrations that touch a catalog component (through a system that is it), for the
-/// component's page.
+/// The integrations one filter (`component`, `partner`) keeps for the name `name()` gives
+/// (nothing asked while it gives none).
+pub type TouchingData = Resource<Option<Result<IntegrationPage, AppError>>>;
+
+fn touching_data(filter: &'static str, name: impl Fn() -> Option<String> + Send + Sync + 'static) -> TouchingData {
+    let query = move || name().map(|n| format!("{filter}={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()));
+    Resource::new(query, |query| async move {
+        match query {
+            Some(q) => Some(list_integrations(q).await),
+            None => None,
+        }
+    })
+}
+
+/// The integrations that touch the catalog component `name()` names (through a system that is
+/// it), for [`ComponentIntegrations`]: the component's page makes it beside its own data.
+pub fn component_integrations_data(name: impl Fn() -> Option<String> + Send + Sync + 'static) -> TouchingData {
+    touching_data("component", name)
+}
+
+/// The integrations that touch a catalog component, for the component's page.
 #[component]
-pub fn ComponentIntegrations(name: String) -> impl IntoView {
-    view! { <IntegrationsTouching filter="component" name title="Integrations" empty="No integration moves data to or from it." testid="component-integrations"/> }
+pub fn ComponentIntegrations(data: TouchingData) -> impl IntoView {
+    view! { <IntegrationsTouching data title="Integrations" empty="No integration moves data to or from it." testid="component-integrations"/> }
 }
 
 /// The integrations to or from a system a partner hosts or carries, with their health, for the
 /// partner's page.
 #[component]
 pub fn PartnerIntegrations(name: String) -> impl IntoView {
+    let data = touching_data("partner", move || Some(name.clone()));
     view! {
-        <IntegrationsTouching filter="partner" name title="Integrations with it" empty="No integration moves data to or from a system it hosts or carries." testid="partner-integrations"/>
+        <IntegrationsTouching data title="Integrations with it" empty="No integration moves data to or from a system it hosts or carries." testid="partner-integrations"/>
     }
 }
 
-/// The integrations one filter (`component`, `partner`) keeps, with their health and last run.
+/// The integrations one filter keeps, with their health and last run.
 #[component]
-fn IntegrationsTouching(filter: &'static str, name: String, title: &'static str, empty: &'static str, testid: &'static str) -> impl IntoView {
-    let query = format!("{filter}={}", url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>());
-    let data = Resource::new(move || query.clone(), list_integrations);
+fn IntegrationsTouching(data: TouchingData, title: &'static str, empty: &'static str, testid: &'static str) -> impl IntoView {
     view! {
         <Card title=title>
             <Suspense fallback=|| view! { <div class="p-4"><Loading rows=2/></div> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(page) if page.items.is_empty() => view! {
+                        None => ().into_any(),
+                        Some(Ok(page)) if page.items.is_empty() => view! {
                             <p class="p-4 text-sm text-slate-500" data-testid=format!("{testid}-empty")>{empty}</p>
                         }.into_any(),
-                        Ok(page) => view! {
+                        Some(Ok(page)) => view! {
                             <DataTable testid columns=vec!["Integration", "Flow", "Health", "Last run"]>
                                 {page.items.into_iter().map(|i| {
                                     let flow = format!("{} → {}",
@@ -195,7 +215,7 @@ fn IntegrationsTouching(filter: &'static str, name: String, title: &'static str,
                                 }).collect_view()}
                             </DataTable>
                         }.into_any(),
-                        Err(e) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
+                        Some(Err(e)) => view! { <div class="p-4"><ErrorBox error=e/></div> }.into_any(),
                     }
                 })}
             </Suspense>

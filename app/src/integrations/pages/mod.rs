@@ -9,7 +9,7 @@ mod systems;
 
 pub use detail::IntegrationPage;
 pub use form::{EditIntegrationPage, RegisterIntegrationPage};
-pub use list::{ComponentIntegrations, IntegrationsPage, PartnerIntegrations};
+pub use list::{component_integrations_data, ComponentIntegrations, IntegrationsPage, PartnerIntegrations, TouchingData};
 pub use run::RunPage;
 pub use systems::{SystemPage, SystemsPage, UnregisteredJobsPage};
 

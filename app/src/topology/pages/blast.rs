@@ -178,21 +178,34 @@ fn item(i: BlastItem, href: impl Fn(&str) -> String) -> impl IntoView {
     }
 }
 
+/// What the component `component()` names (namespace, name) needs from the network, as the
+/// network was at the page's `as_of` (nothing asked while it names none), for
+/// [`NetworkNeedsCard`]: the component's page makes it beside its own data.
+pub type NetworkNeedsData = Resource<Option<Result<ServiceNetwork, crate::error::AppError>>>;
+
+pub fn network_needs_data(component: impl Fn() -> Option<(String, String)> + Send + Sync + 'static) -> NetworkNeedsData {
+    let asked = crate::audit::pages::asked_moment();
+    Resource::new(move || component().map(|c| (c, asked.get())), |key| async move {
+        match key {
+            Some(((ns, n), at)) => Some(get_service_network(ns, n, at).await),
+            None => None,
+        }
+    })
+}
+
 /// On a component's page: the partners its integrations reach, the paths the data centers have
 /// to each, and what every one of those paths goes through.
 #[component]
-pub fn NetworkNeedsCard(namespace: String, name: String) -> impl IntoView {
-    // the page's `as_of`: the paths as the network had them then
-    let asked = crate::audit::pages::asked_moment();
-    let data = Resource::new(move || (namespace.clone(), name.clone(), asked.get()), |(ns, n, at)| get_service_network(ns, n, at));
+pub fn NetworkNeedsCard(data: NetworkNeedsData) -> impl IntoView {
     view! {
         <div data-testid="network-needs">
             <Card title="What it needs from the network">
                 <Suspense fallback=|| view! { <Loading rows=2/> }>
                     {move || Suspend::new(async move {
                         match data.await {
-                            Ok(n) => needs(n).into_any(),
-                            Err(e) => view! { <ErrorBox error=e/> }.into_any(),
+                            Some(Ok(n)) => needs(n).into_any(),
+                            Some(Err(e)) => view! { <ErrorBox error=e/> }.into_any(),
+                            None => ().into_any(),
                         }
                     })}
                 </Suspense>

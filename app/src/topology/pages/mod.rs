@@ -8,7 +8,7 @@ mod overview;
 mod sync;
 
 pub use detail::{CircuitPage, DevicePage, DevicesPage, PartnerPage, PathsPage, SitePage};
-pub use blast::NetworkNeedsCard;
+pub use blast::{network_needs_data, NetworkNeedsCard, NetworkNeedsData};
 pub use overview::TopologyPage;
 
 use crate::ui::{Badge, Tone};
