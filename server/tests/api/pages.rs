@@ -102,3 +102,17 @@ async fn a_page_of_something_not_there_answers_404_and_says_so_and_one_that_is_t
         }
     }
 }
+
+#[tokio::test]
+async fn a_components_page_answers_for_the_component_whatever_its_cards_answer() {
+    let app = spawn_app_with_demo_data().await;
+    let dave = app.login_as(Persona::Viewer).await;
+    // the "as it was" card and the network card refuse the moment; the page itself is there
+    let response = dave.get("/catalog/component/default/ledger-core?as_of=yesterday").await;
+    assert_eq!(response.status(), 200, "the cards' refusal does not decide the page's status");
+    let html = response.text().await.expect("body");
+    assert!(html.contains("Ledger Core"), "the component is shown");
+    assert!(html.contains("is not a time"), "the cards say what is wrong with the moment: {html}");
+    // and a missing component is still a 404, whatever its cards' reads answered
+    assert_eq!(dave.get("/catalog/component/default/no-such-service?as_of=yesterday").await.status(), 404);
+}

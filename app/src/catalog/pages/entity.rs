@@ -35,9 +35,14 @@ pub fn EntityPage() -> impl IntoView {
         Ok::<_, AppError>(PageData { detail: detail?, graph: graph?, depth })
     });
     // a component's cards (what runs where, its integrations, what it needs from the network)
-    // are asked for here, at the same time as the entity, not once the entity has rendered
+    // are asked for here, at the same time as the entity, not once the entity has rendered;
+    // each reads with a response of its own (`card_read`), so only the entity sets the status
     let component = move || {
-        params.with(|p| (p.get("kind").as_deref() == Some("component")).then(|| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default())))
+        params.with(|p| {
+            p.get("kind")
+                .is_some_and(|k| k.eq_ignore_ascii_case("component"))
+                .then(|| (p.get("namespace").unwrap_or_default(), p.get("name").unwrap_or_default()))
+        })
     };
     let cards = Cards {
         runs_where: crate::deploys::pages::runs_where_data(move || component().map(|(_, name)| name)),
@@ -63,13 +68,7 @@ pub fn EntityPage() -> impl IntoView {
                         {notice().map(|n| view! { <p role="status" class="mb-4 rounded-lg bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-200">{n}</p> })}
                         <Entity data=d cards/>
                     }.into_any(),
-                    Err(e) => {
-                        // the entity's answer decides the page's status, whatever a card's
-                        // own read of a missing component answered before it
-                        #[cfg(feature = "ssr")]
-                        crate::context::respond(e.clone());
-                        view! { <Title text="Not found"/><ErrorBox error=e/> }.into_any()
-                    }
+                    Err(e) => view! { <Title text="Not found"/><ErrorBox error=e/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -113,7 +112,7 @@ fn Entity(data: PageData, cards: Cards) -> impl IntoView {
         let (kind, namespace, name) = subject.clone();
         async move {
             match at {
-                Some(at) => Some(crate::catalog::api::entity_as_of(kind, namespace, name, at).await),
+                Some(at) => Some(crate::ui::card_read(crate::catalog::api::entity_as_of(kind, namespace, name, at)).await),
                 None => None,
             }
         }

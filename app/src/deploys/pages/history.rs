@@ -122,7 +122,7 @@ pub type RunsWhereData = Resource<Option<Result<ServiceDeploys, AppError>>>;
 pub fn runs_where_data(service: impl Fn() -> Option<String> + Send + Sync + 'static) -> RunsWhereData {
     Resource::new(service, |service| async move {
         match service {
-            Some(s) => Some(get_service_deploys(s).await),
+            Some(s) => Some(crate::ui::card_read(get_service_deploys(s)).await),
             None => None,
         }
     })

@@ -158,7 +158,7 @@ fn touching_data(filter: &'static str, name: impl Fn() -> Option<String> + Send 
     let query = move || name().map(|n| format!("{filter}={}", url::form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>()));
     Resource::new(query, |query| async move {
         match query {
-            Some(q) => Some(list_integrations(q).await),
+            Some(q) => Some(crate::ui::card_read(list_integrations(q)).await),
             None => None,
         }
     })

@@ -187,7 +187,7 @@ pub fn network_needs_data(component: impl Fn() -> Option<(String, String)> + Sen
     let asked = crate::audit::pages::asked_moment();
     Resource::new(move || component().map(|c| (c, asked.get())), |key| async move {
         match key {
-            Some(((ns, n), at)) => Some(get_service_network(ns, n, at).await),
+            Some(((ns, n), at)) => Some(crate::ui::card_read(get_service_network(ns, n, at)).await),
             None => None,
         }
     })
